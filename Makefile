@@ -1,0 +1,128 @@
+# spif - build, test, demo, bench, install.  See README.md and INSTALL.
+#
+# make          lib/libspif.a and the programs in bin/
+# make check    every test (C unit tests, bats suites), ends "N passed, N failed"
+# make demo     the lifecycle on generated data in a throwaway home
+# make bench    spif against its peer tools, with ratios
+# make install  PREFIX=/usr/local [DESTDIR=]
+
+VERSION   := 0.1.0
+PREFIX    ?= /usr/local
+BINDIR     = $(PREFIX)/bin
+LIBEXECDIR = $(PREFIX)/libexec/spif
+MANDIR     = $(PREFIX)/share/man
+DOCDIR     = $(PREFIX)/share/doc/spif
+SYSCONFDIR ?= /etc
+
+CC      ?= cc
+PKGS     = sqlite3 gpgme libarchive libgcrypt jansson
+CFLAGS  ?= -O2 -g
+WARN     = -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2
+CPPFLAGS_ALL = -D_GNU_SOURCE -Ilib -DSPIF_VERSION='"$(VERSION)"' \
+               -DSPIF_LIBEXECDIR='"$(LIBEXECDIR)"' -DSPIF_SYSCONFDIR='"$(SYSCONFDIR)"' \
+               $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS_ALL = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+
+# Build variants: the normal one in bin/ and build/, a sanitised one
+# (ASan + UBSan, leaks fatal) in build/asan/ that the tests run.
+B ?= build
+SAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+LIB_SRC  := $(sort $(wildcard lib/*.c))
+CMD_SRC  := $(sort $(wildcard cmd/*.c))
+COMMON_SRC := $(sort $(wildcard cmd/common/*.c))
+COMMON_H   := $(wildcard cmd/common/*.h)
+CMDS     := $(patsubst cmd/%.c,%,$(filter-out cmd/spif.c,$(CMD_SRC)))
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+
+LIB_OBJ  = $(patsubst lib/%.c,$(B)/lib/%.o,$(LIB_SRC))
+PROGS    = bin/spif $(addprefix bin/spif-,$(CMDS)) bin/spif-gen
+SAN_PROGS = $(subst bin/,$(B)/asan/bin/,$(PROGS))
+UNITS    = $(patsubst tests/unit/%.c,$(B)/asan/unit/%,$(UNIT_SRC))
+
+.PHONY: all deps check demo bench install uninstall clean lint-man asan
+all: deps-build lib/libspif.a $(PROGS)
+
+# --- dependencies: installed when root, else the exact apt-get line --------
+BUILD_DEBS = gcc make pkg-config libsqlite3-dev libgpgme-dev libarchive-dev \
+             libgcrypt20-dev libjansson-dev
+TEST_DEBS  = bats sqlite3 mandoc gnupg e2fsprogs util-linux mount coreutils bsdutils time
+BENCH_DEBS = miller bc time
+deps-build:
+	@tests/deps.sh $(BUILD_DEBS)
+deps-test:
+	@tests/deps.sh $(BUILD_DEBS) $(TEST_DEBS)
+deps-bench:
+	@tests/deps.sh $(BUILD_DEBS) $(TEST_DEBS) $(BENCH_DEBS)
+.PHONY: deps-build deps-test deps-bench
+
+# --- library and programs ---------------------------------------------------
+$(B)/lib/%.o: lib/%.c lib/*.h | $(B)/lib
+	$(CC) $(WARN) $(CPPFLAGS_ALL) $(CFLAGS) -c -o $@ $<
+lib/libspif.a: $(LIB_OBJ)
+	rm -f $@ && ar rcs $@ $^
+bin/spif-gen: tests/gen/spif-gen.c lib/libspif.a | bin
+	$(CC) $(WARN) $(CPPFLAGS_ALL) $(CFLAGS) -o $@ $< lib/libspif.a $(LDLIBS_ALL)
+bin/spif: cmd/spif.c lib/libspif.a | bin
+	$(CC) $(WARN) $(CPPFLAGS_ALL) $(CFLAGS) -o $@ $< lib/libspif.a $(LDLIBS_ALL)
+bin/spif-%: cmd/%.c $(COMMON_SRC) $(COMMON_H) lib/libspif.a | bin
+	$(CC) $(WARN) $(CPPFLAGS_ALL) -Icmd/common $(CFLAGS) -o $@ $< $(COMMON_SRC) lib/libspif.a $(LDLIBS_ALL)
+
+# The sanitised variant: same sources, its own objects.
+$(B)/asan/lib/%.o: lib/%.c lib/*.h | $(B)/asan/lib
+	$(CC) $(WARN) $(CPPFLAGS_ALL) $(SAN_FLAGS) -c -o $@ $<
+$(B)/asan/libspif.a: $(patsubst lib/%.c,$(B)/asan/lib/%.o,$(LIB_SRC))
+	rm -f $@ && ar rcs $@ $^
+$(B)/asan/bin/spif-gen: tests/gen/spif-gen.c $(B)/asan/libspif.a | $(B)/asan/bin
+	$(CC) $(WARN) $(CPPFLAGS_ALL) $(SAN_FLAGS) -o $@ $< $(B)/asan/libspif.a $(LDLIBS_ALL)
+$(B)/asan/bin/spif: cmd/spif.c $(B)/asan/libspif.a | $(B)/asan/bin
+	$(CC) $(WARN) $(CPPFLAGS_ALL) $(SAN_FLAGS) -o $@ $< $(B)/asan/libspif.a $(LDLIBS_ALL)
+$(B)/asan/bin/spif-%: cmd/%.c $(COMMON_SRC) $(COMMON_H) $(B)/asan/libspif.a | $(B)/asan/bin
+	$(CC) $(WARN) $(CPPFLAGS_ALL) -Icmd/common $(SAN_FLAGS) -o $@ $< $(COMMON_SRC) $(B)/asan/libspif.a $(LDLIBS_ALL)
+$(B)/asan/unit/%: tests/unit/%.c tests/unit/tap.h $(B)/asan/libspif.a | $(B)/asan/unit
+	$(CC) $(WARN) $(CPPFLAGS_ALL) -Itests/unit $(SAN_FLAGS) -o $@ $< $(B)/asan/libspif.a $(LDLIBS_ALL)
+asan: $(SAN_PROGS) $(UNITS)
+
+bin $(B)/lib $(B)/asan/lib $(B)/asan/bin $(B)/asan/unit:
+	mkdir -p $@
+
+# --- check, demo, bench -----------------------------------------------------
+check: deps-test all asan lint-man
+	@tests/run.sh $(B)/asan
+
+demo: deps-test all
+	@tests/demo.sh bin
+
+bench: deps-bench all $(B)/bench/audit-fill
+	@bench/run.sh bin
+
+$(B)/bench/audit-fill: bench/audit-fill.c lib/libspif.a
+	@mkdir -p $(B)/bench
+	$(CC) $(WARN) $(CPPFLAGS_ALL) $(CFLAGS) -o $@ $< lib/libspif.a $(LDLIBS_ALL)
+
+lint-man:
+	@for m in man/*.[0-9]; do mandoc -Tlint -W warning "$$m" || exit 1; done
+
+# --- install ----------------------------------------------------------------
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) \
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+	    $(DESTDIR)$(PREFIX)/share/zsh/site-functions $(DESTDIR)$(DOCDIR)
+	install -m 0755 bin/spif $(DESTDIR)$(BINDIR)/spif
+	for c in $(CMDS); do install -m 0755 bin/spif-$$c $(DESTDIR)$(LIBEXECDIR)/spif-$$c || exit 1; done
+	for m in man/*.1; do install -m 0644 $$m $(DESTDIR)$(MANDIR)/man1/ || exit 1; done
+	for m in man/*.5; do install -m 0644 $$m $(DESTDIR)$(MANDIR)/man5/ || exit 1; done
+	for m in man/*.7; do install -m 0644 $$m $(DESTDIR)$(MANDIR)/man7/ || exit 1; done
+	install -m 0644 completions/spif.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/spif
+	install -m 0644 completions/_spif $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_spif
+	install -m 0644 README.md INSTALL $(DESTDIR)$(DOCDIR)/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/spif
+	rm -rf $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DOCDIR)
+	rm -f $(DESTDIR)$(MANDIR)/man1/spif-*.1 $(DESTDIR)$(MANDIR)/man5/spif-*.5 $(DESTDIR)$(MANDIR)/man7/spif.7
+	rm -f $(DESTDIR)$(PREFIX)/share/bash-completion/completions/spif $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_spif
+
+clean:
+	rm -rf $(B) bin lib/libspif.a

@@ -1,0 +1,56 @@
+#!/bin/bash
+# run.sh BUILD - every test: the C unit tests and the bats suites, against
+# the sanitised build in BUILD (ASan + UBSan, leaks fatal).  Sanitiser
+# reports go to files, so that a leak or an overflow fails the run even in a
+# test that expects a command to fail.  Ends with "N passed, N failed".
+set -u
+build=${1:-build/asan}
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 70
+san=$(mktemp -d "${TMPDIR:-/tmp}/spif-san.XXXXXX")
+trap 'rm -rf "$san"' EXIT
+export ASAN_OPTIONS="detect_leaks=1:log_path=$san/asan:exitcode=86"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$san/ubsan:exitcode=86"
+export LSAN_OPTIONS="exitcode=86"
+export SPIF_BIN="$top/$build/bin"
+export PATH="$SPIF_BIN:$PATH"
+pass=0 fail=0 skip=0
+log=$(mktemp "${TMPDIR:-/tmp}/spif-tests.XXXXXX")
+
+for t in "$build"/unit/test_*; do
+	[ -x "$t" ] || continue
+	echo "# unit: ${t##*/}"
+	"$t"
+	rc=$?
+	[ "$rc" -eq 0 ] || echo "not ok - ${t##*/} exited $rc"
+done 2>&1 | tee "$log"
+pass=$(grep -c '^ok ' "$log")
+fail=$(grep -c '^not ok ' "$log")
+skip=$(grep -Ec '^ok .*# (skip|SKIP)' "$log")
+
+suites=$(ls tests/bats/*.bats 2>/dev/null)
+if [ -n "$suites" ]; then
+	blog=$(mktemp "${TMPDIR:-/tmp}/spif-bats.XXXXXX")
+	bats --tap $suites | tee "$blog"
+	p=$(grep -c '^ok ' "$blog" || true)
+	f=$(grep -c '^not ok ' "$blog" || true)
+	s=$(grep -Ec '^ok .*# (skip|SKIP)' "$blog" || true)
+	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
+	rm -f "$blog"
+fi
+rm -f "$log"
+
+reports=$(ls "$san" 2>/dev/null | wc -l)
+if [ "$reports" -gt 0 ]; then
+	echo "# sanitizer reports:"
+	for r in "$san"/*; do sed 's/^/#   /' "$r" | head -40; done
+	echo "not ok - $reports sanitizer report(s): leaks or memory errors"
+	fail=$((fail + reports))
+fi
+pass=$((pass - skip))
+if [ "$skip" -gt 0 ]; then
+	echo "$pass passed, $fail failed, $skip skipped"
+else
+	echo "$pass passed, $fail failed"
+fi
+[ "$fail" -eq 0 ]
