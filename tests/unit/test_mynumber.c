@@ -1,0 +1,101 @@
+/* test_mynumber.c - check digits against public vectors, the normalising
+ * view, classification and masking. */
+#include "mynumber.h"
+#include "tap.h"
+
+int main(void)
+{
+	static const char *valid[] = {"123456789018", "621498320257", "614106526000", "510136263801",
+		"060122228102", "362473502703", "467430101604", "763727588705", "734220726006",
+		"450817747707", "207304711608", "407508284309"};
+	static const char *invalid[] = {"621498320258", "123456789010", "614106526006", "510136263805",
+		"060122228103", "362473502704", "467430101602"};
+	for (size_t i = 0; i < sizeof valid / sizeof *valid; i++)
+		ok(spif_mynumber_valid(valid[i], 12), "valid individual number vector %zu", i);
+	for (size_t i = 0; i < sizeof invalid / sizeof *invalid; i++)
+		ok(!spif_mynumber_valid(invalid[i], 12), "invalid individual number vector %zu", i);
+	is_int(spif_mynumber_check_digit("12345678901"), 8, "worked example 12345678901 -> 8");
+	for (int d = 0; d <= 9; d++) {
+		char s[13] = "12345678901";
+		s[11] = (char)('0' + d);
+		s[12] = 0;
+		ok(spif_mynumber_valid(s, 12) == (d == 8), "only check digit 8 for 12345678901 (%d)", d);
+	}
+	ok(!spif_mynumber_valid("6214983202", 10), "too short is invalid");
+	ok(!spif_mynumber_valid("62149832025X", 12), "letter is invalid");
+
+	static const char *cvalid[] = {"5835678256246", "9234567890123", "7123456789012", "1180301018771",
+		"4011001098993"};
+	static const char *cinvalid[] = {"2835678256246", "1234567890123", "0123456789012"};
+	for (size_t i = 0; i < sizeof cvalid / sizeof *cvalid; i++)
+		ok(spif_corpnum_valid(cvalid[i], 13), "valid corporate number vector %zu", i);
+	for (size_t i = 0; i < sizeof cinvalid / sizeof *cinvalid; i++)
+		ok(!spif_corpnum_valid(cinvalid[i], 13), "invalid corporate number vector %zu", i);
+	is_int(spif_corpnum_check_digit("123456789012"), 7, "corporate worked example -> 7");
+
+	char out[14];
+	struct { const char *in; const char *want; int n; } views[] = {
+		{"621498320257", "621498320257", 12},
+		{"６２１４９８３２０２５７", "621498320257", 12},
+		{"6214-9832-0257", "621498320257", 12},
+		{"6214 9832 0257", "621498320257", 12},
+		{"６２１４－９８３２－０２５７", "621498320257", 12},
+		{"6214ー9832ー0257", "621498320257", 12},
+		{"6214\xe3\x80\x80" "9832\xe3\x80\x80" "0257", "621498320257", 12},
+		{"6214‐9832−0257", "621498320257", 12},
+		{"６２１４-9832 ０２５７", "621498320257", 12},
+		{"  621498320257 ", "621498320257", 12},
+		{"", "", 0},
+		{"   ", "", 0},
+		{"62149-832-0257", NULL, -1},
+		{"6214--9832-0257", NULL, -1},
+		{"-621498320257", NULL, -1},
+		{"62149832025a", NULL, -1},
+		{"12345678901234", NULL, -1},
+		{"5-8356-7825-6246", "5835678256246", 13},
+	};
+	for (size_t i = 0; i < sizeof views / sizeof *views; i++) {
+		int n = spif_number_view(views[i].in, strlen(views[i].in), out);
+		is_int(n, views[i].n, "view of case %zu: digit count", i);
+		if (views[i].want && n >= 0)
+			is_str(out, views[i].want, "view of case %zu: digits", i);
+	}
+
+	uint64_t key = 0;
+	is_int(spif_number_classify("621498320257", 12, 0, &key), SPIF_NUM_PERSONAL, "classify valid");
+	ok(key == 621498320257ULL, "classify gives the key");
+	is_int(spif_number_classify("621498320258", 12, 0, NULL), SPIF_NUM_BAD_CHECK, "classify bad check");
+	is_int(spif_number_classify("62149832025", 11, 0, NULL), SPIF_NUM_BAD_LENGTH, "classify 11 digits");
+	is_int(spif_number_classify("abc", 3, 0, NULL), SPIF_NUM_NOT_DIGITS, "classify letters");
+	is_int(spif_number_classify("6214983202X7", 12, 0, NULL), SPIF_NUM_NOT_DIGITS, "classify letter inside");
+	is_int(spif_number_classify("", 0, 0, NULL), SPIF_NUM_EMPTY, "classify empty");
+	is_int(spif_number_classify("5835678256246", 13, 1, NULL), SPIF_NUM_CORPORATE, "corporate allowed");
+	is_int(spif_number_classify("5835678256246", 13, 0, NULL), SPIF_NUM_BAD_LENGTH, "corporate not allowed");
+	is_int(spif_number_classify("2835678256246", 13, 1, NULL), SPIF_NUM_BAD_CHECK, "corporate bad check");
+	ok(strstr(spif_numval_reason(SPIF_NUM_BAD_CHECK), "check digit") != NULL, "reason text");
+
+	char m1[] = "spif ingest --number-field 621498320257 x.csv";
+	is_int(spif_mask_numbers(m1), 1, "mask: one run");
+	is_str(m1, "spif ingest --number-field ************ x.csv", "mask: digits starred");
+	char m2[] = "a=6214-9832-0257,b=１２３４５６７８９０１８,c=12345";
+	is_int(spif_mask_numbers(m2), 2, "mask: separated and full-width runs");
+	is_str(m2, "a=****-****-****,b=＊＊＊＊＊＊＊＊＊＊＊＊,c=12345", "mask: forms kept, short run kept");
+	char m3[] = "2026-11-21 F000001 12345678901";
+	is_int(spif_mask_numbers(m3), 0, "mask: dates and 11 digits untouched");
+	char m4[] = "x 5835678256246123 y";
+	is_int(spif_mask_numbers(m4), 1, "mask: long runs masked");
+	is_str(m4, "x **************** y", "mask: whole long run");
+	ok(spif_text_has_number("/data/621498320257.csv"), "path with a valid number");
+	ok(spif_text_has_number("/data/6214-9832-0257.csv"), "path with a 4-4-4 number");
+	ok(!spif_text_has_number("/data/621498320258.csv"), "path with a wrong check digit");
+	ok(!spif_text_has_number("/data/20261121123456.csv"), "path with a 14-digit timestamp");
+	ok(!spif_text_has_number("/data/F000001.csv"), "path with a file id");
+	ok(spif_is_number_field_name("扶養親族1_個人番号"), "field name: 扶養親族1_個人番号");
+	ok(spif_is_number_field_name("受給者のマイナンバー"), "field name: マイナンバー");
+	ok(spif_is_number_field_name("Employee_My_Number"), "field name: My_Number, any case");
+	ok(spif_is_number_field_name("kojin_bango"), "field name: kojin_bango");
+	ok(!spif_is_number_field_name("受給者番号"), "field name: 受給者番号 is not one");
+	ok(spif_number_field_allows_corporate("提出義務者の個人番号又は法人番号"), "corporate allowed by name");
+	ok(!spif_number_field_allows_corporate("受給者の個人番号"), "corporate not allowed by name");
+	return tap_done();
+}
