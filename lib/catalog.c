@@ -1,0 +1,558 @@
+/* catalog.c - see catalog.h */
+#include "catalog.h"
+
+#include <errno.h>
+#include <gcrypt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "digest.h"
+
+struct spif_catalog {
+	sqlite3 *db;
+	char home[PATH_MAX];
+	char path[PATH_MAX];
+	char id[33];
+	struct spif_actor actor;
+	int in_tx;
+};
+
+/* Numbered migrations: migrations[i] takes the schema from version i to
+ * i + 1.  Never edit one that has shipped; add a new one. */
+static const char *const migrations[] = {
+	/* 1: files, copies, events */
+	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	"CREATE TABLE files("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" label TEXT NOT NULL, purpose TEXT NOT NULL, source TEXT,"
+	" received TEXT NOT NULL, format TEXT NOT NULL, encoding TEXT NOT NULL,"
+	" number_fields TEXT NOT NULL DEFAULT '[]',"
+	" records INTEGER NOT NULL, persons INTEGER NOT NULL, invalid INTEGER NOT NULL DEFAULT 0,"
+	" sha256 TEXT NOT NULL, created TEXT NOT NULL,"
+	" state TEXT NOT NULL DEFAULT 'active' CHECK (state IN ('active','redacted','disposed')),"
+	" schedule TEXT, retain_until TEXT);"
+	"CREATE INDEX files_state ON files(state);"
+	"CREATE TABLE copies("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" file_id INTEGER REFERENCES files(id),"
+	" kind TEXT NOT NULL CHECK (kind IN ('source','output','vault','encrypted','export','found')),"
+	" path TEXT NOT NULL, sha256 TEXT, size INTEGER,"
+	" encrypted INTEGER NOT NULL DEFAULT 0, created TEXT NOT NULL,"
+	" state TEXT NOT NULL DEFAULT 'present' CHECK (state IN ('present','disposing','disposed')),"
+	" details TEXT);"
+	"CREATE INDEX copies_file ON copies(file_id);"
+	"CREATE INDEX copies_path ON copies(path);"
+	"CREATE TABLE events("
+	" seq INTEGER PRIMARY KEY, time TEXT NOT NULL, operator TEXT NOT NULL, sudo_user TEXT,"
+	" host TEXT NOT NULL, pid INTEGER NOT NULL, argv TEXT NOT NULL, action TEXT NOT NULL,"
+	" object TEXT, details TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);"
+	/* append-only: the chain detects tampering, the triggers stop accidents */
+	"CREATE TRIGGER events_no_update BEFORE UPDATE ON events"
+	" BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+	"CREATE TRIGGER events_no_delete BEFORE DELETE ON events"
+	" BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
+	/* 2: disposal certificates and their confirmations by a second person */
+	"CREATE TABLE certificates("
+	" id TEXT PRIMARY KEY, year INTEGER NOT NULL, n INTEGER NOT NULL,"
+	" kind TEXT NOT NULL CHECK (kind IN ('disposal','redaction')),"
+	" file_id INTEGER REFERENCES files(id), issued TEXT NOT NULL, operator TEXT NOT NULL,"
+	" body TEXT NOT NULL, sha256 TEXT NOT NULL, signature TEXT, signer TEXT,"
+	" event_seq INTEGER NOT NULL, UNIQUE (year, n));"
+	"CREATE INDEX certificates_file ON certificates(file_id);"
+	"CREATE TABLE certificate_copies("
+	" cert_id TEXT NOT NULL REFERENCES certificates(id),"
+	" copy_id INTEGER NOT NULL REFERENCES copies(id), PRIMARY KEY (cert_id, copy_id));"
+	"CREATE TABLE confirmations("
+	" cert_id TEXT PRIMARY KEY REFERENCES certificates(id), operator TEXT NOT NULL,"
+	" confirmed TEXT NOT NULL, body TEXT NOT NULL, signature TEXT, signer TEXT,"
+	" event_seq INTEGER NOT NULL);"
+	/* a certificate, once issued, is never rewritten */
+	"CREATE TRIGGER certificates_no_update BEFORE UPDATE ON certificates"
+	" BEGIN SELECT RAISE(ABORT, 'certificates are immutable'); END;"
+	"CREATE TRIGGER certificates_no_delete BEFORE DELETE ON certificates"
+	" BEGIN SELECT RAISE(ABORT, 'certificates are immutable'); END;",
+};
+#define NMIGRATIONS ((int)(sizeof migrations / sizeof *migrations))
+
+int spif_catalog_sqlerr(struct spif_catalog *c, int rc, const char *what, struct spif_err *err)
+{
+	int prim = rc & 0xff;
+	int code = SPIF_EX_SOFTWARE;
+	if (prim == SQLITE_BUSY || prim == SQLITE_LOCKED)
+		code = SPIF_EX_TEMPFAIL;
+	else if (prim == SQLITE_FULL || prim == SQLITE_IOERR || prim == SQLITE_CANTOPEN)
+		code = SPIF_EX_IOERR;
+	else if (prim == SQLITE_READONLY || prim == SQLITE_PERM || prim == SQLITE_AUTH)
+		code = SPIF_EX_NOPERM;
+	else if (prim == SQLITE_CORRUPT || prim == SQLITE_NOTADB)
+		code = SPIF_EX_DATAERR;
+	const char *msg = c && c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc);
+	if (code == SPIF_EX_TEMPFAIL)
+		return spif_err_set(err, code, "%s: the catalog is busy (another spif is writing); try again", what);
+	return spif_err_set(err, code, "%s: %s: %s", c ? c->path : "catalog", what, msg);
+}
+
+int spif_catalog_exec(struct spif_catalog *c, const char *sql, struct spif_err *err)
+{
+	int rc = sqlite3_exec(c->db, sql, NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return spif_catalog_sqlerr(c, rc, "exec", err);
+	return 0;
+}
+
+int spif_catalog_prepare(struct spif_catalog *c, const char *sql, sqlite3_stmt **st,
+                         struct spif_err *err)
+{
+	int rc = sqlite3_prepare_v2(c->db, sql, -1, st, NULL);
+	if (rc != SQLITE_OK)
+		return spif_catalog_sqlerr(c, rc, "prepare", err);
+	return 0;
+}
+
+int spif_catalog_begin(struct spif_catalog *c, struct spif_err *err)
+{
+	int rc = sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return spif_catalog_sqlerr(c, rc, "begin", err);
+	c->in_tx = 1;
+	return 0;
+}
+
+int spif_catalog_commit(struct spif_catalog *c, struct spif_err *err)
+{
+	int rc = sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		spif_catalog_sqlerr(c, rc, "commit", err);
+		spif_catalog_rollback(c);
+		return -1;
+	}
+	c->in_tx = 0;
+	return 0;
+}
+
+void spif_catalog_rollback(struct spif_catalog *c)
+{
+	if (c->in_tx || !sqlite3_get_autocommit(c->db))
+		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+	c->in_tx = 0;
+}
+
+int spif_catalog_in_tx(const struct spif_catalog *c)
+{
+	return c->in_tx;
+}
+
+static int user_version(struct spif_catalog *c)
+{
+	sqlite3_stmt *st;
+	int v = -1;
+	if (sqlite3_prepare_v2(c->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			v = sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+	}
+	return v;
+}
+
+int spif_catalog_schema_version(struct spif_catalog *c)
+{
+	return user_version(c);
+}
+
+static int load_id(struct spif_catalog *c, struct spif_err *err)
+{
+	sqlite3_stmt *st;
+	if (spif_catalog_prepare(c, "SELECT value FROM meta WHERE key='catalog_id'", &st, err) < 0)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		snprintf(c->id, sizeof c->id, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return 0;
+}
+
+/* Bring the schema up to date in one transaction. */
+static int migrate(struct spif_catalog *c, struct spif_err *err)
+{
+	int v = user_version(c);
+	if (v > NMIGRATIONS)
+		return spif_err_set(err, SPIF_EX_SOFTWARE,
+		                    "%s: schema version %d is newer than this spif knows (%d); upgrade spif",
+		                    c->path, v, NMIGRATIONS);
+	if (v == NMIGRATIONS)
+		return load_id(c, err);
+	if (spif_catalog_begin(c, err) < 0)
+		return -1;
+	v = user_version(c); /* another process may have migrated meanwhile */
+	for (; v < NMIGRATIONS; v++) {
+		if (spif_catalog_exec(c, migrations[v], err) < 0)
+			goto fail;
+		if (v == 0) {
+			unsigned char rnd[16];
+			char hex[33], now[32], sql[256];
+			gcry_create_nonce(rnd, sizeof rnd);
+			spif_hex(rnd, sizeof rnd, hex);
+			spif_now_utc(now);
+			snprintf(sql, sizeof sql,
+			         "INSERT INTO meta(key,value) VALUES('catalog_id','%s'),('created','%s')",
+			         hex, now);
+			if (spif_catalog_exec(c, sql, err) < 0)
+				goto fail;
+		}
+		char pragma[64];
+		snprintf(pragma, sizeof pragma, "PRAGMA user_version=%d", v + 1);
+		if (spif_catalog_exec(c, pragma, err) < 0)
+			goto fail;
+	}
+	if (spif_catalog_commit(c, err) < 0)
+		return -1;
+	return load_id(c, err);
+fail:
+	spif_catalog_rollback(c);
+	return -1;
+}
+
+static int check_catalog_perms(const char *path, const struct spif_conf *conf, struct spif_err *err)
+{
+	static const char *const sfx[] = {"", "-wal", "-shm"};
+	for (size_t i = 0; i < 3; i++) {
+		char p[PATH_MAX + 8];
+		snprintf(p, sizeof p, "%s%s", path, sfx[i]);
+		if (spif_check_perms(p, conf, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int spif_catalog_open(const char *home, const struct spif_conf *conf, int flags,
+                      const struct spif_actor *actor, struct spif_catalog **out,
+                      struct spif_err *err)
+{
+	*out = NULL;
+	if (spif_crypto_init(err) < 0)
+		return -1;
+	struct spif_catalog *c = calloc(1, sizeof *c);
+	if (!c)
+		return spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
+	snprintf(c->home, sizeof c->home, "%s", home);
+	snprintf(c->path, sizeof c->path, "%s/catalog.db", home);
+	if (actor) {
+		c->actor = *actor;
+		c->actor.argv_json = actor->argv_json ? strdup(actor->argv_json) : NULL;
+	}
+	struct stat st;
+	int exists = stat(c->path, &st) == 0;
+	if (!exists && !(flags & SPIF_CAT_CREATE)) {
+		spif_err_set(err, SPIF_EX_NOINPUT, "%s: no catalog yet (nothing has been ingested)", c->path);
+		goto fail;
+	}
+	if (flags & SPIF_CAT_CREATE) {
+		if (spif_home_prepare(home, conf, err) < 0)
+			goto fail;
+	} else if (spif_check_perms(home, conf, err) < 0)
+		goto fail;
+	if (check_catalog_perms(c->path, conf, err) < 0)
+		goto fail;
+	/* new files 0600 (0660 for a group install): sqlite uses the umask */
+	mode_t old = umask(conf->group[0] ? 007 : 077);
+	int rc = sqlite3_open_v2(c->path, &c->db,
+	                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(c->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+	umask(old);
+	if (rc != SQLITE_OK) {
+		spif_catalog_sqlerr(c, rc, "open", err);
+		goto fail;
+	}
+	sqlite3_busy_timeout(c->db, 10000);
+	if (spif_catalog_exec(c, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+	                         " PRAGMA secure_delete=ON;", err) < 0)
+		goto fail;
+	/* SQLite creates 0644 less the umask; spif wants exactly 0600 (0660 in
+	 * the configured group), and the WAL and shm files follow the database */
+	if (!exists) {
+		static const char *const sfx[] = {"", "-wal", "-shm"};
+		for (size_t i = 0; i < 3; i++) {
+			char p[PATH_MAX + 8];
+			snprintf(p, sizeof p, "%s%s", c->path, sfx[i]);
+			if (conf->group[0] && chown(p, (uid_t)-1, conf->gid) < 0 && errno != ENOENT) {
+				spif_err_sys(err, SPIF_EX_NOPERM, errno, "%s: chgrp %s", p, conf->group);
+				goto fail;
+			}
+			if (chmod(p, spif_file_mode(conf)) < 0 && errno != ENOENT) {
+				spif_err_sys(err, SPIF_EX_NOPERM, errno, "%s", p);
+				goto fail;
+			}
+		}
+	}
+	if (migrate(c, err) < 0)
+		goto fail;
+	if (check_catalog_perms(c->path, conf, err) < 0)
+		goto fail;
+	*out = c;
+	return 0;
+fail:
+	spif_catalog_close(c);
+	return -1;
+}
+
+void spif_catalog_close(struct spif_catalog *c)
+{
+	if (!c)
+		return;
+	if (c->db) {
+		spif_catalog_rollback(c);
+		sqlite3_close(c->db);
+	}
+	free(c->actor.argv_json);
+	free(c);
+}
+
+sqlite3 *spif_catalog_db(struct spif_catalog *c) { return c->db; }
+const char *spif_catalog_id(const struct spif_catalog *c) { return c->id; }
+const char *spif_catalog_home(const struct spif_catalog *c) { return c->home; }
+const struct spif_actor *spif_catalog_actor(const struct spif_catalog *c) { return &c->actor; }
+
+long long spif_file_id_parse(const char *s)
+{
+	if (*s == 'F' || *s == 'f')
+		s++;
+	if (!*s)
+		return -1;
+	long long v = 0;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || v > 100000000000LL)
+			return -1;
+		v = v * 10 + (*s - '0');
+	}
+	return v > 0 ? v : -1;
+}
+
+void spif_file_id_format(long long id, char out[24])
+{
+	snprintf(out, 24, "F%06lld", id);
+}
+
+static char *col_dup(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	return t ? strdup((const char *)t) : NULL;
+}
+
+void spif_file_from_row(sqlite3_stmt *st, struct spif_file *f)
+{
+	f->id = sqlite3_column_int64(st, 0);
+	f->label = col_dup(st, 1);
+	f->purpose = col_dup(st, 2);
+	f->source = col_dup(st, 3);
+	f->received = col_dup(st, 4);
+	f->format = col_dup(st, 5);
+	f->encoding = col_dup(st, 6);
+	f->number_fields = col_dup(st, 7);
+	f->records = sqlite3_column_int64(st, 8);
+	f->persons = sqlite3_column_int64(st, 9);
+	f->invalid = sqlite3_column_int64(st, 10);
+	f->sha256 = col_dup(st, 11);
+	f->created = col_dup(st, 12);
+	f->state = col_dup(st, 13);
+	f->schedule = col_dup(st, 14);
+	f->retain_until = col_dup(st, 15);
+}
+
+void spif_file_free(struct spif_file *f)
+{
+	free(f->label); free(f->purpose); free(f->source); free(f->received);
+	free(f->format); free(f->encoding); free(f->number_fields); free(f->sha256);
+	free(f->created); free(f->state); free(f->schedule); free(f->retain_until);
+	memset(f, 0, sizeof *f);
+}
+
+void spif_copy_free(struct spif_copy *c)
+{
+	free(c->kind); free(c->path); free(c->sha256); free(c->created); free(c->state);
+	free(c->details);
+	memset(c, 0, sizeof *c);
+}
+
+void spif_copies_free(struct spif_copy *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		spif_copy_free(&v[i]);
+	free(v);
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s)
+		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+int spif_catalog_add_file(struct spif_catalog *c, struct spif_file *f, struct spif_err *err)
+{
+	sqlite3_stmt *st;
+	if (spif_catalog_prepare(c,
+	        "INSERT INTO files(label,purpose,source,received,format,encoding,number_fields,"
+	        "records,persons,invalid,sha256,created,state,schedule,retain_until)"
+	        " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", &st, err) < 0)
+		return -1;
+	bind_text(st, 1, f->label);
+	bind_text(st, 2, f->purpose);
+	bind_text(st, 3, f->source);
+	bind_text(st, 4, f->received);
+	bind_text(st, 5, f->format);
+	bind_text(st, 6, f->encoding);
+	bind_text(st, 7, f->number_fields ? f->number_fields : "[]");
+	sqlite3_bind_int64(st, 8, f->records);
+	sqlite3_bind_int64(st, 9, f->persons);
+	sqlite3_bind_int64(st, 10, f->invalid);
+	bind_text(st, 11, f->sha256);
+	bind_text(st, 12, f->created);
+	bind_text(st, 13, f->state ? f->state : "active");
+	bind_text(st, 14, f->schedule);
+	bind_text(st, 15, f->retain_until);
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return spif_catalog_sqlerr(c, rc, "add file", err);
+	f->id = sqlite3_last_insert_rowid(c->db);
+	return 0;
+}
+
+int spif_catalog_add_copy(struct spif_catalog *c, struct spif_copy *cp, struct spif_err *err)
+{
+	sqlite3_stmt *st;
+	if (spif_catalog_prepare(c,
+	        "INSERT INTO copies(file_id,kind,path,sha256,size,encrypted,created,state,details)"
+	        " VALUES(?,?,?,?,?,?,?,?,?)", &st, err) < 0)
+		return -1;
+	if (cp->file_id > 0)
+		sqlite3_bind_int64(st, 1, cp->file_id);
+	else
+		sqlite3_bind_null(st, 1);
+	bind_text(st, 2, cp->kind);
+	bind_text(st, 3, cp->path);
+	bind_text(st, 4, cp->sha256);
+	sqlite3_bind_int64(st, 5, cp->size);
+	sqlite3_bind_int(st, 6, cp->encrypted);
+	bind_text(st, 7, cp->created);
+	bind_text(st, 8, cp->state ? cp->state : "present");
+	bind_text(st, 9, cp->details);
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return spif_catalog_sqlerr(c, rc, "add copy", err);
+	cp->id = sqlite3_last_insert_rowid(c->db);
+	return 0;
+}
+
+int spif_catalog_get_file(struct spif_catalog *c, long long id, struct spif_file *f,
+                          struct spif_err *err)
+{
+	sqlite3_stmt *st;
+	memset(f, 0, sizeof *f);
+	if (spif_catalog_prepare(c, "SELECT " SPIF_FILE_COLUMNS " FROM files WHERE id=?", &st, err) < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		spif_file_from_row(st, f);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	char fid[24];
+	spif_file_id_format(id, fid);
+	if (rc == SQLITE_DONE)
+		return spif_err_set(err, SPIF_EX_DATAERR, "no file %s in the catalog", fid);
+	return spif_catalog_sqlerr(c, rc, "get file", err);
+}
+
+int spif_catalog_get_copies(struct spif_catalog *c, long long file_id, struct spif_copy **out,
+                            size_t *n, struct spif_err *err)
+{
+	sqlite3_stmt *st;
+	*out = NULL;
+	*n = 0;
+	if (spif_catalog_prepare(c,
+	        "SELECT id,file_id,kind,path,sha256,size,encrypted,created,state,details"
+	        " FROM copies WHERE file_id=? ORDER BY id", &st, err) < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, file_id);
+	size_t cap = 0;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 4;
+			struct spif_copy *v = realloc(*out, cap * sizeof *v);
+			if (!v) {
+				sqlite3_finalize(st);
+				spif_copies_free(*out, *n);
+				*out = NULL;
+				*n = 0;
+				return spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
+			}
+			*out = v;
+		}
+		struct spif_copy *cp = &(*out)[(*n)++];
+		memset(cp, 0, sizeof *cp);
+		cp->id = sqlite3_column_int64(st, 0);
+		cp->file_id = sqlite3_column_int64(st, 1);
+		cp->kind = col_dup(st, 2);
+		cp->path = col_dup(st, 3);
+		cp->sha256 = col_dup(st, 4);
+		cp->size = sqlite3_column_int64(st, 5);
+		cp->encrypted = sqlite3_column_int(st, 6);
+		cp->created = col_dup(st, 7);
+		cp->state = col_dup(st, 8);
+		cp->details = col_dup(st, 9);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		spif_copies_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+		return spif_catalog_sqlerr(c, rc, "get copies", err);
+	}
+	return 0;
+}
+
+/* SPIF_NOW lets tests and demos pin the clock ("2026-06-15T09:00:00Z"). */
+static time_t now_time(long *ms)
+{
+	const char *fake = getenv("SPIF_NOW");
+	if (fake && *fake) {
+		struct tm tm = {0};
+		if (strptime(fake, "%Y-%m-%dT%H:%M:%S", &tm) || strptime(fake, "%Y-%m-%d", &tm)) {
+			*ms = 0;
+			return timegm(&tm);
+		}
+	}
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	*ms = ts.tv_nsec / 1000000;
+	return ts.tv_sec;
+}
+
+void spif_now_utc(char out[32])
+{
+	long ms;
+	time_t t = now_time(&ms);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	char buf[24];
+	strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, 32, "%s.%03ldZ", buf, ms);
+}
+
+void spif_today(char out[11])
+{
+	long ms;
+	time_t t = now_time(&ms);
+	struct tm tm;
+	localtime_r(&t, &tm);
+	strftime(out, 11, "%Y-%m-%d", &tm);
+}

@@ -1,0 +1,108 @@
+/* catalog.h - the SQLite catalog: every specific personal information file,
+ * every copy of it, and (through audit.h) the log of what was done.
+ * See spif-catalog(5).
+ *
+ * One catalog per home: $SPIF_HOME/catalog.db, WAL mode, schema changes as
+ * numbered migrations applied on open.  Every state change happens inside
+ * spif_catalog_begin/commit together with its audit event.  The catalog
+ * never holds a full Individual Number, nor a hash of one: counts only. */
+#ifndef SPIF_CATALOG_H
+#define SPIF_CATALOG_H
+
+#include <sqlite3.h>
+
+#include "err.h"
+#include "home.h"
+
+struct spif_catalog;
+
+/* Who is acting, for the audit log; filled by spif_actor_init (audit.h). */
+struct spif_actor {
+	char operator_[64];  /* login name of the real uid */
+	char sudo_user[64];  /* $SUDO_USER as given (recorded, not trusted) */
+	char host[256];
+	long pid;
+	char *argv_json;     /* JSON array of the arguments, numbers masked */
+};
+
+#define SPIF_CAT_CREATE 1 /* create home and catalog when missing */
+
+/* Open (and migrate) the catalog in home.  Without SPIF_CAT_CREATE a
+ * missing catalog is SPIF_EX_NOINPUT.  Permissions are checked (home.h):
+ * SPIF_EX_NOPERM when others could write it.  actor may be NULL for
+ * read-only use; it is copied. */
+int spif_catalog_open(const char *home, const struct spif_conf *conf, int flags,
+                      const struct spif_actor *actor, struct spif_catalog **out,
+                      struct spif_err *err);
+void spif_catalog_close(struct spif_catalog *c);
+sqlite3 *spif_catalog_db(struct spif_catalog *c);
+const char *spif_catalog_id(const struct spif_catalog *c);   /* random, fixed at creation */
+const char *spif_catalog_home(const struct spif_catalog *c);
+const struct spif_actor *spif_catalog_actor(const struct spif_catalog *c);
+int spif_catalog_schema_version(struct spif_catalog *c);
+
+/* A write transaction (BEGIN IMMEDIATE).  Another writer holding the
+ * catalog for longer than the busy timeout is SPIF_EX_TEMPFAIL. */
+int spif_catalog_begin(struct spif_catalog *c, struct spif_err *err);
+int spif_catalog_commit(struct spif_catalog *c, struct spif_err *err);
+void spif_catalog_rollback(struct spif_catalog *c);
+int spif_catalog_in_tx(const struct spif_catalog *c);
+
+/* Run one SQL statement with no result; -1 with err on failure. */
+int spif_catalog_exec(struct spif_catalog *c, const char *sql, struct spif_err *err);
+/* Prepare; -1 with err. */
+int spif_catalog_prepare(struct spif_catalog *c, const char *sql, sqlite3_stmt **st,
+                         struct spif_err *err);
+/* Turn an SQLite failure into err (SPIF_EX_TEMPFAIL for BUSY/LOCKED,
+ * SPIF_EX_IOERR for FULL/IOERR, SPIF_EX_SOFTWARE otherwise). */
+int spif_catalog_sqlerr(struct spif_catalog *c, int rc, const char *what, struct spif_err *err);
+
+/* A file as the catalog knows it.  Strings are owned by the struct. */
+struct spif_file {
+	long long id;
+	char *label, *purpose, *source, *received, *format, *encoding;
+	char *number_fields; /* JSON array of field names */
+	long long records, persons, invalid;
+	char *sha256, *created, *state;
+	char *schedule, *retain_until; /* NULL until retention is set */
+};
+void spif_file_free(struct spif_file *f);
+
+struct spif_copy {
+	long long id, file_id; /* file_id 0: not catalogued */
+	char *kind;            /* source, output, vault, encrypted, export, found (not catalogued) */
+	char *path;
+	char *sha256;
+	long long size;
+	int encrypted;
+	char *created, *state; /* present, disposing, disposed */
+	char *details;         /* JSON or NULL */
+};
+void spif_copy_free(struct spif_copy *c);
+
+/* "F000001" <-> 1.  Parse accepts F000001, F1, 1; returns -1 if malformed. */
+long long spif_file_id_parse(const char *s);
+void spif_file_id_format(long long id, char out[24]);
+
+/* Insert (inside a transaction); sets f->id / cp->id. */
+int spif_catalog_add_file(struct spif_catalog *c, struct spif_file *f, struct spif_err *err);
+int spif_catalog_add_copy(struct spif_catalog *c, struct spif_copy *cp, struct spif_err *err);
+/* Read; SPIF_EX_DATAERR "no file F000009" when missing. */
+int spif_catalog_get_file(struct spif_catalog *c, long long id, struct spif_file *f,
+                          struct spif_err *err);
+/* Load the file's copies into *out (malloc'd array of n). */
+int spif_catalog_get_copies(struct spif_catalog *c, long long file_id, struct spif_copy **out,
+                            size_t *n, struct spif_err *err);
+void spif_copies_free(struct spif_copy *v, size_t n);
+
+/* Fill a file struct from a statement's columns (SELECT of FILE_COLUMNS). */
+#define SPIF_FILE_COLUMNS "id,label,purpose,source,received,format,encoding,number_fields," \
+	"records,persons,invalid,sha256,created,state,schedule,retain_until"
+void spif_file_from_row(sqlite3_stmt *st, struct spif_file *f);
+
+/* The current UTC time as "YYYY-MM-DDTHH:MM:SS.mmmZ" and today's local date
+ * "YYYY-MM-DD".  SPIF_NOW (an ISO time) overrides the clock, for tests. */
+void spif_now_utc(char out[32]);
+void spif_today(char out[11]);
+
+#endif
