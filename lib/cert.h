@@ -1,0 +1,67 @@
+/* cert.h - disposal certificates: build, number, sign, store, render,
+ * verify.  See spif-catalog(5).
+ *
+ * A certificate is one canonical JSON document (UTF-8, keys sorted, no
+ * insignificant whitespace) that says what was destroyed, how, how it was
+ * checked and by whom: the NIST SP 800-88 Appendix G items and the Japanese
+ * record items (証明書番号, 対象ファイル名・事務, 件数・人数, 廃棄日時,
+ * 廃棄方法, 実施者, 確認者, 理由).  It is issued only after the destruction
+ * succeeded, in the same transaction as its audit event, optionally with a
+ * detached OpenPGP signature.  A second person confirms it later with a
+ * separate signed confirmation that names the certificate's hash, so the
+ * certificate itself never changes. */
+#ifndef SPIF_CERT_H
+#define SPIF_CERT_H
+
+#include <jansson.h>
+
+#include "catalog.h"
+
+/* What the command knows; cert adds the rest (id, times, tool, catalog,
+ * audit head, sanitizer identity from the actor and spif.conf). */
+struct spif_cert_input {
+	const char *kind;          /* "disposal" or "redaction" */
+	const struct spif_file *file; /* NULL: not catalogued */
+	json_t *copies;            /* array, one object per destroyed copy (borrowed) */
+	json_t *sanitization;      /* object: category, method, ... (borrowed) */
+	json_t *verification;      /* object: method, result (borrowed) */
+	const char *destination;   /* post-sanitization destination */
+	const char *reason;        /* 理由 */
+	const char *sign_key;      /* NULL or "": unsigned */
+	const long long *copy_ids; /* catalogued copies it covers */
+	size_t ncopy_ids;
+};
+
+/* Inside a transaction: number (DC-YYYY-NNNNNN per year of issue), build,
+ * sign, store, and append the "certificate" event.  id gets the number. */
+int spif_cert_issue(struct spif_catalog *c, const struct spif_conf *conf,
+                    const struct spif_cert_input *in, char id[32], struct spif_err *err);
+
+/* The stored body (canonical JSON) and signature (NULL when unsigned). */
+struct spif_cert {
+	char id[32];
+	char *body, *signature, *signer, *sha256, *operator_;
+	char *confirmation, *confirmation_sig; /* NULL until confirmed */
+	long long event_seq;
+};
+int spif_cert_load(struct spif_catalog *c, const char *id, struct spif_cert *out,
+                   struct spif_err *err);
+void spif_cert_free(struct spif_cert *ct);
+
+/* A readable bilingual (日本語/English) rendering for printing and filing. */
+char *spif_cert_render(const struct spif_cert *ct);
+
+/* Confirmation by someone other than the sanitizer (refused for the same
+ * operator: SPIF_EX_NOPERM).  Signed with sign_key when given. */
+int spif_cert_confirm(struct spif_catalog *c, const struct spif_conf *conf, const char *id,
+                      const char *sign_key, const char *note, struct spif_err *err);
+
+/* Check a certificate: body bytes (from the catalog, or from a file given as
+ * data) match the catalog row and its hash, its signature verifies, its
+ * event is in an intact audit chain and names it.  0 good; -1 with
+ * SPIF_FOUND and the reason when it does not hold. */
+int spif_cert_verify(struct spif_catalog *c, const char *id, const char *data, size_t n,
+                     const char *sig, size_t siglen, char *summary, size_t sumlen,
+                     struct spif_err *err);
+
+#endif

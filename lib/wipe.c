@@ -1,0 +1,1086 @@
+/* wipe.c - see wipe.h
+ *
+ * The probe: lstat for the kind of file, fstatfs for the filesystem,
+ * /proc/self/mountinfo (matched on st_dev) for the exact ext* type and the
+ * superblock options, FIEMAP for shared extents, FS_IOC_GETFLAGS for
+ * per-file data journalling, /sys/dev/block/MAJ:MIN for the device (loop
+ * devices: the image file is probed in turn; device-mapper and md: the
+ * slaves).  The verdict is conservative: anything not known to write in
+ * place, on a medium known to keep what it is given where it is given it,
+ * is "does not reach the medium", with the reason.
+ *
+ * The overwrite: AES-256-CTR keystream under a fresh random key per pass
+ * (so the last pass can be regenerated for the read-back without being
+ * stored), optional zeros, fdatasync per pass, the page cache dropped
+ * before the read-back, then truncate, random renames, unlink, directory
+ * fsyncs. */
+#include "wipe.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gcrypt.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "digest.h"
+#include "wipe_priv.h"
+
+#define CHUNK (1024 * 1024)
+#define MAX_DEPTH 3 /* loop device on a file on a loop device on ... */
+
+/* ---- small helpers -------------------------------------------------------- */
+
+static void copy_str(char *dst, size_t n, const char *src)
+{
+	snprintf(dst, n, "%s", src);
+}
+
+/* First line of a (sysfs/proc) file, whitespace trimmed at both ends.
+ * 0, or -1 when it cannot be read or is empty. */
+static int read_line(const char *path, char *buf, size_t n)
+{
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -1;
+	char *s = fgets(buf, (int)n, f);
+	fclose(f);
+	if (!s)
+		return -1;
+	size_t len = strlen(buf);
+	while (len && isspace((unsigned char)buf[len - 1]))
+		buf[--len] = '\0';
+	size_t lead = 0;
+	while (buf[lead] && isspace((unsigned char)buf[lead]))
+		lead++;
+	memmove(buf, buf + lead, len - lead + 1);
+	return buf[0] ? 0 : -1;
+}
+
+static int read_linef(char *buf, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int read_linef(char *buf, size_t n, const char *fmt, ...)
+{
+	char path[PATH_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	int k = vsnprintf(path, sizeof path, fmt, ap);
+	va_end(ap);
+	if (k < 0 || (size_t)k >= sizeof path)
+		return -1;
+	return read_line(path, buf, n);
+}
+
+static int existsf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int existsf(const char *fmt, ...)
+{
+	char path[PATH_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	int k = vsnprintf(path, sizeof path, fmt, ap);
+	va_end(ap);
+	if (k < 0 || (size_t)k >= sizeof path)
+		return 0;
+	return access(path, F_OK) == 0;
+}
+
+static const char *base_of(const char *path)
+{
+	const char *s = strrchr(path, '/');
+	return s ? s + 1 : path;
+}
+
+static int starts(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static int ends(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+	return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+static int is_one_of(const char *s, const char *const *list)
+{
+	for (; *list; list++)
+		if (strcmp(s, *list) == 0)
+			return 1;
+	return 0;
+}
+
+/* "name" followed by digits only (loop0, zram1, nbd12). */
+static int name_num(const char *s, const char *name)
+{
+	if (!starts(s, name))
+		return 0;
+	s += strlen(name);
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (!isdigit((unsigned char)*s))
+			return 0;
+	return 1;
+}
+
+/* ---- the kind of file ----------------------------------------------------- */
+
+/* lstat (or stat when follow) and refuse anything but a regular file. */
+static int check_regular(const char *path, int follow, struct stat *st, struct spif_err *err)
+{
+	if ((follow ? stat(path, st) : lstat(path, st)) < 0) {
+		int e = errno;
+		return spif_err_sys(err, spif_exit_for_errno(e), e, "%s", path);
+	}
+	const char *what = NULL;
+	if (S_ISLNK(st->st_mode))
+		what = "is a symbolic link";
+	else if (S_ISDIR(st->st_mode))
+		what = "is a directory";
+	else if (S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode))
+		what = "is a device";
+	else if (S_ISFIFO(st->st_mode))
+		what = "is a FIFO";
+	else if (S_ISSOCK(st->st_mode))
+		what = "is a socket";
+	else if (!S_ISREG(st->st_mode))
+		what = "is not a regular file";
+	if (what)
+		return spif_err_set(err, SPIF_EX_DATAERR, "%s: %s", path, what);
+	return 0;
+}
+
+/* ---- filesystem ----------------------------------------------------------- */
+
+static const struct {
+	unsigned long magic;
+	const char *name;
+} fs_magic[] = {
+	{0xEF53, "ext4"}, {0x9123683E, "btrfs"}, {0x58465342, "xfs"}, {0x2FC12FC1, "zfs"},
+	{0xCA451A4E, "bcachefs"}, {0xF2F52010, "f2fs"}, {0x3434, "nilfs2"}, {0x01021994, "tmpfs"},
+	{0x858458F6, "ramfs"}, {0x794C7630, "overlay"}, {0x6969, "nfs"}, {0xFF534D42, "cifs"},
+	{0xFE534D42, "smb2"}, {0x517B, "smb"}, {0x00C36400, "ceph"}, {0x01021997, "9p"},
+	{0x6B414653, "afs"}, {0x5346414F, "afs"}, {0x65735546, "fuse"}, {0x4D44, "vfat"},
+	{0x2011BAB0, "exfat"}, {0x5346544E, "ntfs"}, {0x7366746E, "ntfs3"}, {0x73717368, "squashfs"},
+	{0xE0F5E1E2, "erofs"}, {0x28CD3D45, "cramfs"}, {0x9660, "iso9660"}, {0x15013346, "udf"},
+	{0x01161970, "gfs2"}, {0x7461636F, "ocfs2"}, {0x3153464A, "jfs"}, {0x52654973, "reiserfs"},
+	{0x482B, "hfsplus"}, {0x4244, "hfs"}, {0xF15F, "ecryptfs"}, {0x137F, "minix"},
+	{0x138F, "minix"}, {0x2468, "minix2"}, {0x2478, "minix2"}, {0x4D5A, "minix3"},
+	{0x5A4F4653, "zonefs"}, {0x9FA0, "proc"}, {0x62656572, "sysfs"}, {0x1CD1, "devpts"},
+	{0x27E0EB, "cgroup"}, {0x63677270, "cgroup2"}, {0x64626720, "debugfs"},
+	{0x74726163, "tracefs"}, {0xDE5E81E4, "efivarfs"}, {0x73636673, "securityfs"},
+	{0xCAFE4A11, "bpf"}, {0x6E736673, "nsfs"}, {0x50495045, "pipefs"},
+};
+
+/* The mountinfo line of the mount whose device is maj:min. */
+struct mountrec {
+	int found;
+	char fstype[32];
+	char superopts[1024];
+};
+
+static void mountinfo_lookup(unsigned maj, unsigned min, struct mountrec *mr)
+{
+	memset(mr, 0, sizeof *mr);
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return;
+	char *line = NULL;
+	size_t cap = 0;
+	while (getline(&line, &cap, f) > 0) {
+		char *save = NULL, *tok;
+		int field = 0, after_sep = 0, hit = 0;
+		for (tok = strtok_r(line, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save), field++) {
+			if (field == 2) {
+				unsigned a, b;
+				if (sscanf(tok, "%u:%u", &a, &b) != 2 || a != maj || b != min)
+					break;
+				hit = 1;
+			} else if (hit && !after_sep && field > 5 && strcmp(tok, "-") == 0) {
+				after_sep = 1;
+			} else if (after_sep) {
+				after_sep++;
+				if (after_sep == 2)
+					copy_str(mr->fstype, sizeof mr->fstype, tok);
+				else if (after_sep == 4) {
+					copy_str(mr->superopts, sizeof mr->superopts, tok);
+					mr->found = 1;
+					break;
+				}
+			}
+		}
+		if (hit && mr->fstype[0]) {
+			mr->found = 1;
+			break;
+		}
+	}
+	free(line);
+	fclose(f);
+}
+
+/* opt appears as a whole item in a comma-separated list. */
+static int has_opt(const char *list, const char *opt)
+{
+	size_t n = strlen(opt);
+	for (const char *p = list; (p = strstr(p, opt)) != NULL; p += n)
+		if ((p == list || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
+			return 1;
+	return 0;
+}
+
+/* The filesystem's name: from the magic number, refined by mountinfo where
+ * one magic number covers several (ext2/3/4, nfs/nfs4, fuse.*, msdos/vfat,
+ * cifs/smb3, ntfs) or the magic number is not in the table. */
+static void fs_name(unsigned long magic, const struct mountrec *mr, char *out, size_t n)
+{
+	const char *name = NULL;
+	for (size_t i = 0; i < sizeof fs_magic / sizeof *fs_magic; i++)
+		if (fs_magic[i].magic == magic) {
+			name = fs_magic[i].name;
+			break;
+		}
+	if (!name) {
+		if (mr->found && mr->fstype[0])
+			copy_str(out, n, mr->fstype);
+		else
+			snprintf(out, n, "0x%lx", magic);
+		return;
+	}
+	copy_str(out, n, name);
+	if (!mr->found)
+		return;
+	const char *t = mr->fstype;
+	static const char *const ext[] = {"ext2", "ext3", "ext4", NULL};
+	static const char *const fat[] = {"vfat", "msdos", NULL};
+	if ((strcmp(name, "ext4") == 0 && is_one_of(t, ext)) ||
+	    (strcmp(name, "nfs") == 0 && starts(t, "nfs")) ||
+	    (strcmp(name, "fuse") == 0 && starts(t, "fuse")) ||
+	    (strcmp(name, "vfat") == 0 && is_one_of(t, fat)) ||
+	    ((strcmp(name, "cifs") == 0 || strcmp(name, "smb2") == 0) && (starts(t, "cifs") || starts(t, "smb"))) ||
+	    (starts(name, "ntfs") && starts(t, "ntfs")))
+		copy_str(out, n, t);
+}
+
+int spif_wipe_fs_verdict(const char *fstype, int data_journal, int journal_flag, int shared_extents,
+                         char *reason, size_t n)
+{
+	static const char *const journalled[] = {"ext3", "ext4", NULL};
+	static const char *const in_place[] = {"ext2", "ext3", "ext4", "xfs", "vfat", "msdos", "exfat", NULL};
+	static const char *const cow[] = {"btrfs", "zfs", "bcachefs", NULL};
+	static const char *const logfs[] = {"f2fs", "nilfs2", NULL};
+	static const char *const remote[] = {"nfs", "nfs4", "cifs", "smb", "smb2", "smb3", "ceph", "9p",
+	                                     "afs", "fuse.sshfs", "fuse.rclone", "fuse.s3fs", NULL};
+	static const char *const rofs[] = {"squashfs", "erofs", "cramfs", "iso9660", NULL};
+	if (!fstype || !fstype[0]) {
+		snprintf(reason, n, "the filesystem is unknown");
+		return 0;
+	}
+	if (is_one_of(fstype, in_place)) {
+		if (data_journal && is_one_of(fstype, journalled)) {
+			snprintf(reason, n, "%s is mounted data=journal: old data stays in the journal", fstype);
+			return 0;
+		}
+		if (journal_flag && is_one_of(fstype, journalled)) {
+			snprintf(reason, n, "the file has data journalling on (chattr +j): old data stays in the "
+			                    "journal");
+			return 0;
+		}
+		if (shared_extents) {
+			snprintf(reason, n, "shared extents (reflink or snapshot): other copies of the blocks remain");
+			return 0;
+		}
+		if (reason && n)
+			reason[0] = '\0';
+		return 1;
+	}
+	if (is_one_of(fstype, cow))
+		snprintf(reason, n, "%s is copy-on-write", fstype);
+	else if (is_one_of(fstype, logfs))
+		snprintf(reason, n, "%s is log-structured", fstype);
+	else if (strcmp(fstype, "tmpfs") == 0)
+		snprintf(reason, n, "tmpfs keeps data in memory and swap");
+	else if (strcmp(fstype, "ramfs") == 0)
+		snprintf(reason, n, "ramfs keeps data in memory");
+	else if (is_one_of(fstype, remote))
+		snprintf(reason, n, "%s: the data is on another machine", fstype);
+	else if (strcmp(fstype, "overlay") == 0)
+		snprintf(reason, n, "overlay: the lower layers keep their copies");
+	else if (starts(fstype, "fuse"))
+		snprintf(reason, n, "%s: a user-space filesystem decides where the data goes", fstype);
+	else if (is_one_of(fstype, rofs))
+		snprintf(reason, n, "%s is read-only", fstype);
+	else if (starts(fstype, "ntfs"))
+		snprintf(reason, n, "%s: overwriting in place is not assured", fstype);
+	else
+		snprintf(reason, n, "%s is not known to overwrite in place", fstype);
+	return 0;
+}
+
+int spif_wipe_medium_verdict(int rotational, const char *why, char *reason, size_t n)
+{
+	if (why && why[0]) {
+		snprintf(reason, n, "%s", why);
+		return 0;
+	}
+	if (rotational == 1) {
+		if (reason && n)
+			reason[0] = '\0';
+		return 1;
+	}
+	if (rotational == 0)
+		snprintf(reason, n, "the medium is an SSD or flash (wear levelling keeps old blocks)");
+	else
+		snprintf(reason, n, "the medium is unknown");
+	return 0;
+}
+
+/* ---- the device ----------------------------------------------------------- */
+
+struct devinfo {
+	char name[64];
+	char model[128];
+	char serial[128];
+	int rotational;
+	int is_loop;
+	char backing[PATH_MAX];
+	char why[192]; /* non-empty: the device cannot be trusted to keep an overwrite in place */
+	char disk[64]; /* the whole disk the verdict is about */
+	int attestable; /* only its kind is unknown (virtual disk, USB): an administrator may vouch */
+};
+
+static void dev_lookup(unsigned maj, unsigned min, struct devinfo *d, int depth);
+
+/* device-mapper and md: the slaves decide.  rotational only when all agree. */
+static void dev_slaves(const char *disk, const char *diskname, struct devinfo *d, int depth)
+{
+	char dmname[128];
+	if (read_linef(dmname, sizeof dmname, "%s/dm/name", disk) == 0 &&
+	    (ends(dmname, "-real") || ends(dmname, "-cow") || ends(dmname, "-tpool") ||
+	     ends(dmname, "-vpool") || ends(dmname, "-tdata")))
+		snprintf(d->why, sizeof d->why, "device-mapper snapshot, thin or deduplicating volume (%.64s): "
+		                                "old blocks may remain elsewhere", dmname);
+
+	char path[PATH_MAX];
+	int k = snprintf(path, sizeof path, "%s/slaves", disk);
+	DIR *dir = k > 0 && (size_t)k < sizeof path ? opendir(path) : NULL;
+	if (!dir)
+		return;
+	int nslaves = 0, rot = -2;
+	struct devinfo *sub = malloc(sizeof *sub);
+	struct dirent *de;
+	while (sub && (de = readdir(dir)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		char dev[32];
+		unsigned a, b;
+		if (read_linef(dev, sizeof dev, "%s/slaves/%s/dev", disk, de->d_name) < 0 ||
+		    sscanf(dev, "%u:%u", &a, &b) != 2)
+			continue;
+		nslaves++;
+		if (depth >= 8) {
+			snprintf(d->why, sizeof d->why, "%.32s is stacked too deeply to examine", diskname);
+			rot = -1;
+			break;
+		}
+		dev_lookup(a, b, sub, depth + 1);
+		if (sub->is_loop && !d->why[0])
+			snprintf(d->why, sizeof d->why, "%.32s sits on a loop device (%.32s) whose image file was not "
+			                                "examined", diskname, sub->name);
+		if (sub->why[0] && !d->why[0])
+			copy_str(d->why, sizeof d->why, sub->why);
+		if (rot == -2)
+			rot = sub->rotational;
+		else if (rot != sub->rotational)
+			rot = -1;
+		if (nslaves == 1) {
+			copy_str(d->model, sizeof d->model, sub->model);
+			copy_str(d->serial, sizeof d->serial, sub->serial);
+		} else {
+			d->model[0] = d->serial[0] = '\0';
+		}
+	}
+	free(sub);
+	closedir(dir);
+	if (nslaves > 0)
+		d->rotational = rot == -2 ? -1 : rot;
+}
+
+static void dev_lookup(unsigned maj, unsigned min, struct devinfo *d, int depth)
+{
+	memset(d, 0, sizeof *d);
+	d->rotational = -1;
+	char link[64];
+	snprintf(link, sizeof link, "/sys/dev/block/%u:%u", maj, min);
+	char *dir = realpath(link, NULL);
+	if (!dir)
+		return;
+	char disk[PATH_MAX];
+	copy_str(disk, sizeof disk, dir);
+	copy_str(d->name, sizeof d->name, base_of(dir));
+	if (existsf("%s/partition", dir)) {
+		char *slash = strrchr(disk, '/');
+		if (slash && slash != disk)
+			*slash = '\0';
+	}
+	const char *diskname = base_of(disk);
+
+	char v[256];
+	if (read_linef(v, sizeof v, "%s/queue/rotational", disk) == 0 && (v[0] == '0' || v[0] == '1') && !v[1])
+		d->rotational = v[0] - '0';
+	if (read_linef(d->model, sizeof d->model, "%s/device/model", disk) < 0 &&
+	    read_linef(d->model, sizeof d->model, "%s/device/vendor", disk) < 0 &&
+	    read_linef(d->model, sizeof d->model, "%s/device/name", disk) < 0) /* MMC/SD */
+		d->model[0] = '\0';
+	if (read_linef(d->serial, sizeof d->serial, "%s/device/serial", disk) < 0 &&
+	    read_linef(d->serial, sizeof d->serial, "%s/serial", disk) < 0 &&
+	    read_linef(d->serial, sizeof d->serial, "%s/device/wwid", disk) < 0)
+		d->serial[0] = '\0';
+
+	if (name_num(diskname, "loop")) {
+		d->is_loop = 1;
+		if (read_linef(d->backing, sizeof d->backing, "%s/loop/backing_file", disk) < 0)
+			d->backing[0] = '\0';
+	} else if (starts(diskname, "dm-") || starts(diskname, "md")) {
+		dev_slaves(disk, diskname, d, depth);
+	} else if (name_num(diskname, "zram") || name_num(diskname, "ram")) {
+		snprintf(d->why, sizeof d->why, "the medium is memory (%.32s)", diskname);
+		d->rotational = -1;
+	} else if (name_num(diskname, "nbd") || name_num(diskname, "rbd") || name_num(diskname, "drbd")) {
+		snprintf(d->why, sizeof d->why, "the medium is a network block device (%.32s): the data is on "
+		                                "another machine", diskname);
+		d->rotational = -1;
+	} else if (strstr(dir, "/virtio") || starts(diskname, "xvd") || strstr(dir, "/vbd-") ||
+	           strstr(dir, "/VMBUS") || strstr(d->model, "QEMU") || strstr(d->model, "VBOX") ||
+	           strstr(d->model, "Virtual")) {
+		/* A virtual disk's queue/rotational is a default, not a fact
+		 * about the host's storage (often a copy-on-write image). */
+		snprintf(d->why, sizeof d->why, "the medium is a virtual disk (%.32s): where its blocks land on "
+		                                "the host, and whether it is flash, is unknown", diskname);
+		d->rotational = -1;
+		d->attestable = 1;
+	} else if (strstr(dir, "/usb")) {
+		/* USB bridges report rotational 1 unless the device says
+		 * otherwise, and most flash sticks do not. */
+		snprintf(d->why, sizeof d->why, "the medium is on USB (%.32s), which does not reliably say "
+		                                "whether it is flash", diskname);
+		d->rotational = -1;
+		d->attestable = 1;
+	}
+	snprintf(d->disk, sizeof d->disk, "%.63s", diskname);
+	free(dir);
+}
+
+/* ---- the probe ------------------------------------------------------------ */
+
+static int fiemap_shared(int fd)
+{
+	const unsigned count = 64;
+	struct fiemap *fm = calloc(1, sizeof *fm + count * sizeof(struct fiemap_extent));
+	if (!fm)
+		return 0;
+	int shared = 0;
+	unsigned long long start = 0;
+	for (int round = 0; round < 1000000 && !shared; round++) {
+		memset(fm, 0, sizeof *fm + count * sizeof(struct fiemap_extent));
+		fm->fm_start = start;
+		fm->fm_length = FIEMAP_MAX_OFFSET - start;
+		fm->fm_extent_count = count;
+		if (ioctl(fd, FS_IOC_FIEMAP, fm) < 0 || fm->fm_mapped_extents == 0)
+			break;
+		int last = 0;
+		for (unsigned i = 0; i < fm->fm_mapped_extents; i++) {
+			if (fm->fm_extents[i].fe_flags & FIEMAP_EXTENT_SHARED)
+				shared = 1;
+			if (fm->fm_extents[i].fe_flags & FIEMAP_EXTENT_LAST)
+				last = 1;
+		}
+		const struct fiemap_extent *e = &fm->fm_extents[fm->fm_mapped_extents - 1];
+		if (last || e->fe_logical + e->fe_length <= start)
+			break;
+		start = e->fe_logical + e->fe_length;
+	}
+	free(fm);
+	return shared;
+}
+
+static int probe(const char *path, int follow, struct spif_medium *m, struct stat *st_out, int depth,
+                 struct spif_err *err)
+{
+	struct stat st;
+	memset(m, 0, sizeof *m);
+	m->rotational = -1;
+	m->backing_rotational = -1;
+	if (check_regular(path, follow, &st, err) < 0)
+		return -1;
+	m->dev_major = major(st.st_dev);
+	m->dev_minor = minor(st.st_dev);
+	m->nlink = (long)st.st_nlink;
+	m->size = (long long)st.st_size;
+	m->allocated = (long long)st.st_blocks * 512;
+
+	/* Open for the ioctls; an unreadable file is still probed by path. */
+	struct statfs sf;
+	int journal_flag = 0, have_sf = 0;
+	int fd = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC | O_NONBLOCK | (follow ? 0 : O_NOFOLLOW));
+	if (fd >= 0) {
+		struct stat fst;
+		if (fstat(fd, &fst) < 0 || fst.st_dev != st.st_dev || fst.st_ino != st.st_ino) {
+			close(fd);
+			return spif_err_set(err, SPIF_EX_TEMPFAIL, "%s: changed while being examined; try again",
+			                    path);
+		}
+		have_sf = fstatfs(fd, &sf) == 0;
+		m->shared_extents = fiemap_shared(fd);
+		int flags = 0;
+		if (ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0 && (flags & FS_JOURNAL_DATA_FL))
+			journal_flag = 1;
+		close(fd);
+	}
+	if (!have_sf && statfs(path, &sf) < 0) {
+		int e = errno;
+		return spif_err_sys(err, spif_exit_for_errno(e), e, "%s: statfs", path);
+	}
+
+	struct mountrec mr;
+	mountinfo_lookup(m->dev_major, m->dev_minor, &mr);
+	fs_name((unsigned long)sf.f_type & 0xFFFFFFFFUL, &mr, m->fstype, sizeof m->fstype);
+
+	struct devinfo *d = malloc(sizeof *d);
+	if (!d)
+		return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: out of memory", path);
+	dev_lookup(m->dev_major, m->dev_minor, d, 0);
+	copy_str(m->device, sizeof m->device, d->name);
+	copy_str(m->model, sizeof m->model, d->model);
+	copy_str(m->serial, sizeof m->serial, d->serial);
+	m->rotational = d->rotational;
+
+	if (mr.found && has_opt(mr.superopts, "data=journal"))
+		m->data_journal = 1;
+	else if (starts(m->fstype, "ext") && d->name[0]) {
+		/* A default set in the superblock (tune2fs -o journal_data) is
+		 * not shown in mountinfo; /proc/fs/ext4/DEV/options shows all. */
+		char opts[PATH_MAX];
+		snprintf(opts, sizeof opts, "/proc/fs/ext4/%s/options", d->name);
+		FILE *f = fopen(opts, "re");
+		if (f) {
+			char line[256];
+			while (fgets(line, sizeof line, f))
+				if (strcmp(line, "data=journal\n") == 0)
+					m->data_journal = 1;
+			fclose(f);
+		}
+	}
+
+	m->reaches_medium = spif_wipe_fs_verdict(m->fstype, m->data_journal, journal_flag, m->shared_extents,
+	                                         m->reason, sizeof m->reason);
+	if (d->is_loop) {
+		copy_str(m->backing, sizeof m->backing, d->backing);
+		struct spif_medium *sub = malloc(sizeof *sub);
+		char why[sizeof m->reason] = "";
+		if (!d->backing[0])
+			snprintf(why, sizeof why, "the loop device %s has no backing file", d->name);
+		else if (ends(d->backing, " (deleted)"))
+			snprintf(why, sizeof why, "the loop device's image file has been deleted");
+		else if (depth >= MAX_DEPTH)
+			snprintf(why, sizeof why, "loop devices are stacked too deeply to examine");
+		else if (!sub)
+			snprintf(why, sizeof why, "the medium is unknown");
+		else {
+			struct spif_err e2 = {0};
+			struct stat bst;
+			if (probe(d->backing, 1, sub, &bst, depth + 1, &e2) < 0)
+				snprintf(why, sizeof why, "the loop device's image file cannot be examined (%.160s)",
+				         e2.msg);
+			else {
+				copy_str(m->backing_fstype, sizeof m->backing_fstype, sub->fstype);
+				/* the medium under the image: a loop's own flag means nothing */
+				m->backing_rotational = sub->backing[0] ? sub->backing_rotational : sub->rotational;
+				if (!sub->reaches_medium)
+					snprintf(why, sizeof why, "the loop device's image file is on %s (%.180s)",
+					         sub->fstype, sub->reason);
+				/* the image's disk decides, and may be vouched for --
+				 * but only the disk: never this filesystem's own verdict */
+				m->attestable = m->reaches_medium && sub->attestable;
+				copy_str(m->medium_disk, sizeof m->medium_disk, sub->medium_disk);
+			}
+		}
+		free(sub);
+		if (m->reaches_medium && why[0]) {
+			m->reaches_medium = 0;
+			copy_str(m->reason, sizeof m->reason, why);
+		}
+	} else if (m->reaches_medium) {
+		if (!d->name[0])
+			m->reaches_medium = spif_wipe_medium_verdict(-1, "", m->reason, sizeof m->reason);
+		else {
+			m->reaches_medium = spif_wipe_medium_verdict(d->rotational, d->why, m->reason, sizeof m->reason);
+			m->attestable = !m->reaches_medium && d->attestable;
+			copy_str(m->medium_disk, sizeof m->medium_disk, d->disk);
+		}
+	}
+	if (m->reaches_medium)
+		m->attestable = 0;
+	free(d);
+	if (st_out)
+		*st_out = st;
+	return 0;
+}
+
+int spif_wipe_probe(const char *path, struct spif_medium *m, struct spif_err *err)
+{
+	return probe(path, 0, m, NULL, 0, err);
+}
+
+/* ---- the overwrite -------------------------------------------------------- */
+
+struct wipe_ctx {
+	const char *path;
+	int fd;
+	unsigned char *buf, *chk;
+	gcry_cipher_hd_t h;
+	unsigned char ctr[16]; /* the last random pass's initial counter */
+	const struct spif_wipe_opts *o;
+	long long len, done, total;
+};
+
+static int stopped(const struct wipe_ctx *c)
+{
+	return c->o->stop && *c->o->stop;
+}
+
+static int pwrite_all(int fd, const unsigned char *p, size_t n, off_t off)
+{
+	while (n) {
+		ssize_t k = pwrite(fd, p, n, off);
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (k == 0) {
+			errno = EIO;
+			return -1;
+		}
+		p += k;
+		n -= (size_t)k;
+		off += k;
+	}
+	return 0;
+}
+
+/* Read up to n bytes; fewer only at end of file. */
+static ssize_t pread_full(int fd, unsigned char *p, size_t n, off_t off)
+{
+	size_t got = 0;
+	while (got < n) {
+		ssize_t k = pread(fd, p + got, n - got, off + (off_t)got);
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (k == 0)
+			break;
+		got += (size_t)k;
+	}
+	return (ssize_t)got;
+}
+
+static int interrupted(struct wipe_ctx *c, struct spif_wipe_result *r, const char *when, struct spif_err *err)
+{
+	if (c->fd >= 0)
+		fdatasync(c->fd);
+	r->interrupted = 1;
+	return spif_err_set(err, SPIF_EX_TEMPFAIL, "%s: interrupted %s; the file is left in place", c->path, when);
+}
+
+/* The keystream of the cipher's current position (or zeros when !h). */
+static int fill(struct wipe_ctx *c, unsigned char *p, size_t n, int random)
+{
+	memset(p, 0, n);
+	if (random && gcry_cipher_encrypt(c->h, p, n, NULL, 0))
+		return -1;
+	return 0;
+}
+
+/* One pass over [0, len): random under a fresh key, or zeros. */
+static int write_pass(struct wipe_ctx *c, int random, int passno, struct spif_wipe_result *r,
+                      struct spif_err *err)
+{
+	if (random) {
+		unsigned char key[32];
+		gcry_randomize(key, sizeof key, GCRY_STRONG_RANDOM);
+		gcry_randomize(c->ctr, sizeof c->ctr, GCRY_STRONG_RANDOM);
+		gcry_error_t ge = gcry_cipher_setkey(c->h, key, sizeof key);
+		explicit_bzero(key, sizeof key);
+		if (ge || gcry_cipher_setctr(c->h, c->ctr, sizeof c->ctr))
+			return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: AES-256-CTR set-up failed", c->path);
+	}
+	for (long long off = 0; off < c->len;) {
+		if (stopped(c))
+			return interrupted(c, r, c->done ? "part way through overwriting" : "before overwriting", err);
+		size_t n = (size_t)(c->len - off < CHUNK ? c->len - off : CHUNK);
+		if (fill(c, c->buf, n, random) < 0)
+			return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: AES-256-CTR failed", c->path);
+		if (pwrite_all(c->fd, c->buf, n, (off_t)off) < 0) {
+			int e = errno;
+			return spif_err_sys(err, SPIF_EX_IOERR, e, "%s: writing pass %d at byte %lld", c->path, passno,
+			                    off);
+		}
+		off += (long long)n;
+		c->done += (long long)n;
+		if (c->o->progress)
+			c->o->progress(c->o->progress_ctx, c->done, c->total);
+	}
+	if (fdatasync(c->fd) < 0) {
+		int e = errno;
+		return spif_err_sys(err, SPIF_EX_IOERR, e, "%s: fdatasync after pass %d", c->path, passno);
+	}
+	return 0;
+}
+
+/* Read the last pass back and compare it with the regenerated pattern.
+ * fdatasync has made the written pages clean; POSIX_FADV_DONTNEED drops
+ * them from the page cache so that the read-back comes from the device,
+ * not from memory (on tmpfs the pages are the storage and stay).  Where
+ * the filesystem allows, the read goes through a second descriptor with
+ * O_DIRECT, bypassing the cache altogether. */
+static int verify(struct wipe_ctx *c, int random, struct spif_wipe_result *r, struct spif_err *err)
+{
+	posix_fadvise(c->fd, 0, (off_t)c->len, POSIX_FADV_DONTNEED);
+	int rfd = -1;
+	char self[64];
+	snprintf(self, sizeof self, "/proc/self/fd/%d", c->fd);
+	rfd = open(self, O_RDONLY | O_DIRECT | O_CLOEXEC | O_NOCTTY);
+	if (rfd >= 0) {
+		struct stat a, b;
+		if (fstat(rfd, &a) < 0 || fstat(c->fd, &b) < 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino) {
+			close(rfd);
+			rfd = -1;
+		}
+	}
+	int rc = 0;
+	if (random && gcry_cipher_setctr(c->h, c->ctr, sizeof c->ctr))
+		rc = spif_err_set(err, SPIF_EX_SOFTWARE, "%s: AES-256-CTR failed", c->path);
+	for (long long off = 0; rc == 0 && off < c->len;) {
+		if (stopped(c)) {
+			rc = interrupted(c, r, "while verifying", err);
+			break;
+		}
+		size_t n = (size_t)(c->len - off < CHUNK ? c->len - off : CHUNK);
+		ssize_t got = -1;
+		if (rfd >= 0) {
+			got = pread_full(rfd, c->chk, n, (off_t)off);
+			if (got < 0 && errno == EINVAL) { /* O_DIRECT refused: buffered, cache dropped */
+				close(rfd);
+				rfd = -1;
+			}
+		}
+		if (rfd < 0)
+			got = pread_full(c->fd, c->chk, n, (off_t)off);
+		if (got < 0) {
+			int e = errno;
+			rc = spif_err_sys(err, SPIF_EX_IOERR, e, "%s: reading back at byte %lld", c->path, off);
+			break;
+		}
+		if (fill(c, c->buf, n, random) < 0) {
+			rc = spif_err_set(err, SPIF_EX_SOFTWARE, "%s: AES-256-CTR failed", c->path);
+			break;
+		}
+		size_t cmp = (size_t)got;
+		if (cmp < n || memcmp(c->buf, c->chk, n) != 0) {
+			size_t i = 0;
+			while (i < cmp && c->buf[i] == c->chk[i])
+				i++;
+			rc = spif_err_set(err, SPIF_EX_IOERR, "%s: verification failed at byte %lld", c->path,
+			                  off + (long long)i);
+			break;
+		}
+		off += (long long)n;
+	}
+	if (rfd >= 0)
+		close(rfd);
+	return rc;
+}
+
+/* A random name of len characters [a-z0-9]. */
+static void random_name(char *out, size_t len)
+{
+	static const char alnum[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+	size_t i = 0;
+	while (i < len) {
+		unsigned char b[64];
+		gcry_create_nonce(b, sizeof b);
+		for (size_t j = 0; j < sizeof b && i < len; j++)
+			if (b[j] < 252) /* 252 = 7 * 36: no bias */
+				out[i++] = alnum[b[j] % 36];
+	}
+	out[len] = '\0';
+}
+
+/* Whether dirfd/name is still our file. */
+static int still_ours(int dirfd, const char *name, const struct stat *st)
+{
+	struct stat now;
+	return fstatat(dirfd, name, &now, AT_SYMLINK_NOFOLLOW) == 0 && now.st_dev == st->st_dev &&
+	       now.st_ino == st->st_ino;
+}
+
+/* Rename dirfd/cur to a fresh random name of the same length; cur is
+ * updated.  1 renamed, 0 no free name found, -1 error (errno). */
+static int rename_random(int dirfd, char *cur)
+{
+	size_t len = strlen(cur);
+	char next[NAME_MAX + 1];
+	for (int tries = 0; tries < 32; tries++) {
+		random_name(next, len);
+		if (strcmp(next, cur) == 0)
+			continue;
+		if (renameat2(dirfd, cur, dirfd, next, RENAME_NOREPLACE) == 0) {
+			memcpy(cur, next, len + 1);
+			return 1;
+		}
+		if (errno == EEXIST)
+			continue;
+		if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP)
+			return -1;
+		/* no RENAME_NOREPLACE here: look first (a small race, but never
+		 * over a name that was there when we looked) */
+		struct stat st;
+		if (fstatat(dirfd, next, &st, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
+			continue;
+		if (renameat(dirfd, cur, dirfd, next) < 0)
+			return -1;
+		memcpy(cur, next, len + 1);
+		return 1;
+	}
+	return 0;
+}
+
+int spif_wipe_file(const char *path, const struct spif_wipe_opts *o, struct spif_wipe_result *r,
+                   struct spif_err *err)
+{
+	struct spif_wipe_result local;
+	if (!r)
+		r = &local;
+	memset(r, 0, sizeof *r);
+	if (!o || o->passes < 1)
+		return spif_err_set(err, SPIF_EX_USAGE, "%s: the number of passes must be at least 1", path);
+	if (spif_crypto_init(err) < 0)
+		return -1;
+
+	/* The directory and the name in it: everything after this is
+	 * relative to the directory descriptor. */
+	size_t plen = strlen(path);
+	if (plen == 0)
+		return spif_err_sys(err, SPIF_EX_NOINPUT, ENOENT, "%s", path);
+	if (path[plen - 1] == '/') {
+		struct stat st;
+		if (check_regular(path, 0, &st, err) < 0)
+			return -1;
+		return spif_err_set(err, SPIF_EX_DATAERR, "%s: is not a regular file", path);
+	}
+	const char *base = base_of(path);
+	if (strlen(base) > NAME_MAX)
+		return spif_err_sys(err, SPIF_EX_NOINPUT, ENAMETOOLONG, "%s", path);
+	char *dir;
+	if (base == path)
+		dir = strdup(".");
+	else if (base - 1 == path)
+		dir = strdup("/");
+	else
+		dir = strndup(path, (size_t)(base - 1 - path));
+	if (!dir)
+		return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: out of memory", path);
+	int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0) {
+		int e = errno;
+		spif_err_sys(err, spif_exit_for_errno(e), e, "%s", dir);
+		free(dir);
+		return -1;
+	}
+	free(dir);
+
+	struct wipe_ctx c = {.path = path, .fd = -1, .o = o};
+	struct spif_sha256 *sha = NULL;
+	char name[NAME_MAX + 1];
+	copy_str(name, sizeof name, base);
+	int rc = -1, have_cipher = 0;
+	struct stat st, fst;
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		int e = errno;
+		spif_err_sys(err, spif_exit_for_errno(e), e, "%s", path);
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		struct stat again; /* the message for what it is */
+		if (check_regular(path, 0, &again, err) == 0)
+			spif_err_set(err, SPIF_EX_TEMPFAIL, "%s: changed while being examined; try again", path);
+		goto out;
+	}
+	/* Removing the name needs a writable directory: find out before
+	 * anything is overwritten rather than after (a read-only filesystem
+	 * is reported by the open below). */
+	if (faccessat(dirfd, ".", W_OK | X_OK, AT_EACCESS) < 0 && errno != EROFS) {
+		int e = errno;
+		spif_err_sys(err, spif_exit_for_errno(e), e, "%s: its directory does not let it be renamed and "
+		             "removed", path);
+		goto out;
+	}
+	c.fd = openat(dirfd, name, O_RDWR | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
+	if (c.fd < 0) {
+		int e = errno;
+		if (e == ELOOP)
+			spif_err_set(err, SPIF_EX_DATAERR, "%s: is a symbolic link", path);
+		else
+			spif_err_sys(err, spif_exit_for_errno(e), e, "%s", path);
+		goto out;
+	}
+	if (fstat(c.fd, &fst) < 0 || !S_ISREG(fst.st_mode) || fst.st_dev != st.st_dev || fst.st_ino != st.st_ino) {
+		spif_err_set(err, SPIF_EX_TEMPFAIL, "%s: was replaced while being opened; try again", path);
+		goto out;
+	}
+	int fl = fcntl(c.fd, F_GETFL);
+	if (fl >= 0)
+		fcntl(c.fd, F_SETFL, fl & ~O_NONBLOCK);
+	if (fst.st_nlink > 1 && !o->allow_links) {
+		spif_err_set(err, SPIF_EX_DATAERR, "%s: has %ld hard links; other names would keep the data (use "
+		             "--force to overwrite anyway)", path, (long)fst.st_nlink);
+		goto out;
+	}
+
+	if (posix_memalign((void **)&c.buf, 4096, CHUNK) != 0 || posix_memalign((void **)&c.chk, 4096, CHUNK) != 0 ||
+	    !(sha = spif_sha256_new())) {
+		spif_err_set(err, SPIF_EX_SOFTWARE, "%s: out of memory", path);
+		goto out;
+	}
+	if (gcry_cipher_open(&c.h, GCRY_CIPHER_AES256, GCRY_CIPHER_MODE_CTR, 0)) {
+		spif_err_set(err, SPIF_EX_SOFTWARE, "%s: AES-256-CTR is not available", path);
+		goto out;
+	}
+	have_cipher = 1;
+	snprintf(r->pattern, sizeof r->pattern, "%d pass%s random (AES-256-CTR keystream)%s", o->passes,
+	         o->passes == 1 ? "" : "es", o->zero ? " + 1 pass zeros" : "");
+
+	/* The contents just before overwriting. */
+	long long size = (long long)fst.st_size;
+	for (long long off = 0; off < size;) {
+		if (stopped(&c)) {
+			interrupted(&c, r, "before overwriting", err);
+			goto out;
+		}
+		size_t n = (size_t)(size - off < CHUNK ? size - off : CHUNK);
+		ssize_t got = pread_full(c.fd, c.buf, n, (off_t)off);
+		if (got < 0) {
+			int e = errno;
+			spif_err_sys(err, SPIF_EX_IOERR, e, "%s: reading at byte %lld", path, off);
+			goto out;
+		}
+		spif_sha256_update(sha, c.buf, (size_t)got);
+		if ((size_t)got < n)
+			break; /* shrank under us: the hash is of what was there */
+		off += got;
+	}
+	spif_sha256_hex(sha, r->sha256_before);
+	explicit_bzero(c.buf, CHUNK);
+
+	/* Everything allocated, and the slack after the end in the last block. */
+	long long blk = fst.st_blksize > 0 ? (long long)fst.st_blksize : 4096;
+	long long alloc = (long long)fst.st_blocks * 512;
+	long long a = (size + blk - 1) / blk * blk, b = (alloc + blk - 1) / blk * blk;
+	c.len = a > b ? a : b;
+	r->bytes = c.len;
+	int npasses = o->passes + (o->zero ? 1 : 0);
+	if (__builtin_mul_overflow(c.len, (long long)npasses, &c.total))
+		c.total = LLONG_MAX;
+
+	for (int p = 1; p <= o->passes; p++) {
+		if (write_pass(&c, 1, p, r, err) < 0)
+			goto out;
+		r->passes_done++;
+	}
+	if (o->zero && write_pass(&c, 0, o->passes + 1, r, err) < 0)
+		goto out;
+	if (verify(&c, !o->zero, r, err) < 0)
+		goto out;
+	r->verified = 1;
+	size_t pl = strlen(r->pattern);
+	snprintf(r->pattern + pl, sizeof r->pattern - pl, ", verified");
+
+	/* Past this point the data is gone; what remains is the name. */
+	if (ftruncate(c.fd, 0) < 0 || fdatasync(c.fd) < 0) {
+		int e = errno;
+		spif_err_sys(err, SPIF_EX_IOERR, e, "%s: truncating", path);
+		goto out;
+	}
+	int renames = o->renames == 0 ? 3 : o->renames < 0 ? 0 : o->renames;
+	for (int i = 0; i < renames; i++) {
+		if (!still_ours(dirfd, name, &st)) {
+			spif_err_set(err, SPIF_EX_IOERR, "%s: overwritten, but its name (now %s) was replaced before "
+			             "it could be removed", path, name);
+			goto out;
+		}
+		int k = rename_random(dirfd, name);
+		if (k < 0) {
+			int e = errno;
+			spif_err_sys(err, spif_exit_for_errno(e), e, "%s: overwritten, but renaming it (now %s) failed",
+			             path, name);
+			goto out;
+		}
+		if (k > 0 && fsync(dirfd) < 0) {
+			int e = errno;
+			spif_err_sys(err, SPIF_EX_IOERR, e, "%s: overwritten; fsync of its directory (name now %s)",
+			             path, name);
+			goto out;
+		}
+	}
+	if (!still_ours(dirfd, name, &st)) {
+		spif_err_set(err, SPIF_EX_IOERR, "%s: overwritten, but its name (now %s) was replaced before it "
+		             "could be removed", path, name);
+		goto out;
+	}
+	if (unlinkat(dirfd, name, 0) < 0) {
+		int e = errno;
+		spif_err_sys(err, spif_exit_for_errno(e), e, "%s: overwritten, but removing it (now %s) failed",
+		             path, name);
+		goto out;
+	}
+	if (fsync(dirfd) < 0) {
+		int e = errno;
+		spif_err_sys(err, SPIF_EX_IOERR, e, "%s: removed; fsync of its directory", path);
+		goto out;
+	}
+	int fd = c.fd;
+	c.fd = -1;
+	if (close(fd) < 0) {
+		int e = errno;
+		spif_err_sys(err, SPIF_EX_IOERR, e, "%s: removed; close", path);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (have_cipher)
+		gcry_cipher_close(c.h);
+	explicit_bzero(c.ctr, sizeof c.ctr);
+	if (c.buf) {
+		explicit_bzero(c.buf, CHUNK);
+		free(c.buf);
+	}
+	free(c.chk);
+	spif_sha256_free(sha);
+	if (c.fd >= 0)
+		close(c.fd);
+	close(dirfd);
+	return rc;
+}

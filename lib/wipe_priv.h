@@ -1,0 +1,21 @@
+/* wipe_priv.h - the verdict rules of wipe.c, for wipe.c and its unit test
+ * (tests/unit/test_wipe.c) only; commands use wipe.h. */
+#ifndef SPIF_WIPE_PRIV_H
+#define SPIF_WIPE_PRIV_H
+
+#include <stddef.h>
+
+/* Whether an overwrite through filesystem fstype lands on the blocks that
+ * held the data.  data_journal: mounted data=journal; journal_flag: the
+ * file has data journalling on (chattr +j); shared_extents: FIEMAP showed
+ * a shared extent.  1, or 0 with one phrase in reason. */
+int spif_wipe_fs_verdict(const char *fstype, int data_journal, int journal_flag, int shared_extents,
+                         char *reason, size_t n);
+
+/* Whether the medium keeps an overwrite where it was written: rotational
+ * as in struct spif_medium, why: "" or why the device cannot be trusted
+ * (virtual disk, memory, network, device-mapper snapshot...).  1, or 0
+ * with one phrase in reason. */
+int spif_wipe_medium_verdict(int rotational, const char *why, char *reason, size_t n);
+
+#endif
