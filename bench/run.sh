@@ -1,0 +1,65 @@
+#!/bin/bash
+# run.sh BIN - spif against its peer tools on the same data, in one run.
+# Prints each time, the peer's time and the ratio against the goal.
+# Data is generated (synthetic, valid check digits) into a scratch dir.
+set -euo pipefail
+bin=$(cd "${1:-bin}" && pwd)
+top=$(cd "$(dirname "$0")/.." && pwd)
+export PATH="$bin:$PATH"
+ROWS=${BENCH_ROWS:-1000000}
+EVENTS=${BENCH_EVENTS:-1000000}
+work=$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/spif-bench.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+export SPIF_HOME="$work/home" SPIF_CONF="$work/none.conf" TMPDIR="$work"
+
+# seconds COMMAND...: wall time of the best of $REPEAT runs
+REPEAT=${BENCH_REPEAT:-3}
+seconds() {
+	local best="" t
+	for _ in $(seq "$REPEAT"); do
+		local s e
+		s=$(date +%s.%N)
+		"$@" > /dev/null 2>&1 || { echo "bench: failed: $*" >&2; exit 1; }
+		e=$(date +%s.%N)
+		t=$(echo "$e - $s" | bc -l)
+		if [ -z "$best" ] || [ "$(echo "$t < $best" | bc -l)" = 1 ]; then best=$t; fi
+	done
+	printf '%.3f' "$best"
+}
+report() { # report NAME SPIF_S PEER NAME PEER_S GOAL_RATIO
+	local ratio ok
+	ratio=$(echo "$2 / $4" | bc -l)
+	ok=$(echo "$ratio <= $5" | bc -l)
+	printf '%-44s spif %8.3fs  %-22s %8.3fs  ratio %5.2f  goal <= %-4s %s\n' \
+		"$1" "$2" "$3" "$4" "$ratio" "$5" "$([ "$ok" = 1 ] && echo ok || echo MISSED)"
+}
+
+echo "spif bench: $ROWS rows, $EVENTS events, best of $REPEAT; $(nproc) cores"
+spif-gen --rows "$ROWS" --persons $((ROWS * 98 / 100)) -o "$work/big.csv" 2>/dev/null
+printf 'data: %s, %d MB, %s columns\n' big.csv $(( $(stat -c %s "$work/big.csv") / 1000000 )) \
+	"$(head -1 "$work/big.csv" | tr ',' '\n' | wc -l)"
+
+# 1. ingest (parse, validate every number, count persons, hash, catalog,
+#    emit NDJSON) against Miller's CSV -> JSON Lines on the same file.
+t_mlr=$(seconds mlr --icsv --ojsonl cat "$work/big.csv")
+t_ing=$(seconds spif ingest --purpose bench "$work/big.csv")
+report "ingest 1M rows -> NDJSON" "$t_ing" "mlr --icsv --ojsonl" "$t_mlr" 0.5
+t_id=$(seconds spif ingest --purpose bench --print-id "$work/big.csv")
+report "ingest 1M rows, register only (--print-id)" "$t_id" "mlr --icsv --ojsonl" "$t_mlr" 0.5
+
+# 2. catalog verify over 1,000,000 events against sha256sum of the database.
+rm -rf "$SPIF_HOME"
+"$top/build/bench/audit-fill" "$SPIF_HOME" "$EVENTS"
+t_sum=$(seconds sha256sum "$SPIF_HOME/catalog.db")
+t_ver=$(seconds spif catalog verify)
+printf 'catalog: %d MB\n' $(( $(stat -c %s "$SPIF_HOME/catalog.db") / 1000000 ))
+report "catalog verify, $EVENTS events" "$t_ver" "sha256sum catalog.db" "$t_sum" 3
+
+# 3. memory: ingest's peak RSS at 100k and 1M rows with the same persons.
+if [ -x /usr/bin/time ]; then
+	spif-gen --rows 100000 --persons 1000 -o "$work/s.csv" 2>/dev/null
+	spif-gen --rows $ROWS --persons 1000 -o "$work/l.csv" 2>/dev/null
+	m1=$(/usr/bin/time -f %M spif ingest --purpose m "$work/s.csv" 2>&1 >/dev/null | tail -1)
+	m2=$(/usr/bin/time -f %M spif ingest --purpose m "$work/l.csv" 2>&1 >/dev/null | tail -1)
+	echo "memory: ingest peak RSS ${m1} KB at 100k rows, ${m2} KB at $ROWS rows (same 1000 persons)"
+fi

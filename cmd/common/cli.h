@@ -1,0 +1,54 @@
+/* cli.h - what every command program shares: its name, one-line errors
+ * with the documented exit codes, and the catalog chosen by --home,
+ * SPIF_HOME or spif.conf.  Only cmd/ prints and exits; lib/ returns errors. */
+#ifndef SPIF_CLI_H
+#define SPIF_CLI_H
+
+#include <limits.h>
+
+#include "audit.h"
+#include "catalog.h"
+#include "err.h"
+#include "home.h"
+
+struct cli {
+	const char *prog;      /* "spif-ingest" */
+	const char *home_opt;  /* --home, or NULL */
+	struct spif_conf conf;
+	struct spif_actor actor;
+	char home[PATH_MAX];
+};
+
+/* Set up a command: private umask, locale, libgcrypt, spif.conf, the actor
+ * for the audit log.  Dies on a broken spif.conf. */
+void cli_init(struct cli *c, const char *prog, int argc, char **argv);
+void cli_done(struct cli *c);
+
+/* Print "prog: message" on stderr and exit with the error's code. */
+_Noreturn void cli_die(const struct cli *c, const struct spif_err *e);
+_Noreturn void cli_fail(const struct cli *c, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* A usage error: one line, exit 64. */
+_Noreturn void cli_usage(const struct cli *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* A note on stderr ("prog: message"), no exit. */
+void cli_note(const struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Open the catalog (SPIF_CAT_CREATE or 0); dies on failure. */
+struct spif_catalog *cli_catalog(struct cli *c, int flags);
+
+/* Resolve the home and refuse it (exit 77) if others could write it or the
+ * catalog in it, without creating anything. */
+void cli_check_home(struct cli *c);
+
+/* The catalog if there is one (after cli_check_home), else NULL: for
+ * commands that must not create one just to refuse their input. */
+struct spif_catalog *cli_catalog_if_exists(struct cli *c);
+
+/* getopt_long's complaint is replaced by ours: call for '?' and ':'. */
+_Noreturn void cli_bad_option(const struct cli *c, int argc, char **argv);
+
+/* Parse a strictly formatted YYYY-MM-DD that is a real calendar date. */
+int cli_parse_date(const char *s);
+
+#endif

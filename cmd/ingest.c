@@ -1,0 +1,657 @@
+/* ingest.c - spif ingest: register one specific personal information file
+ * in the catalog and emit its records.
+ *
+ * One pass over the source: decode strictly, check every value in a number
+ * field, count distinct persons, hash the bytes, and write the records to an
+ * encrypted spool.  Only when the whole source is good does the catalog get
+ * the file, its copies and the event (one transaction); only then are the
+ * records released to stdout or -o FILE.  A failed run leaves nothing: no
+ * row, no event, no output that could pass for complete. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "atomic.h"
+#include "cli.h"
+#include "digest.h"
+#include "mynumber.h"
+#include "personset.h"
+#include "record.h"
+#include "spool.h"
+
+static const char usage_text[] =
+	"usage: spif ingest --purpose TEXT [--label TEXT] [--source TEXT] [--received YYYY-MM-DD]\n"
+	"           [--format csv|tsv|ndjson] [--encoding auto|utf-8|cp932|euc-jp]\n"
+	"           [--number-field NAME]... [--on-invalid reject|flag]\n"
+	"           [--to ndjson|csv|tsv] [--output-encoding ENC] [-o FILE] [--print-id]\n"
+	"           [--home DIR] [FILE|-]\n"
+	"\n"
+	"Register FILE (a specific personal information file) in the catalog and emit\n"
+	"its records: NDJSON with @file and @row, or --to csv|tsv in --output-encoding.\n"
+	"\n"
+	"  --purpose TEXT       the legal purpose (事務) it is held for (required)\n"
+	"  --label TEXT         a name for it (default: the file name)\n"
+	"  --source TEXT        where it came from (入手元)\n"
+	"  --received DATE      date of acquisition (default: today); retention counts from it\n"
+	"  --format F           csv, tsv or ndjson (default: from the extension, else csv)\n"
+	"  --encoding E         auto (default), utf-8, cp932 or euc-jp\n"
+	"  --number-field NAME  a column holding Individual Numbers (repeatable); columns\n"
+	"                       named like 個人番号, マイナンバー, my_number are found anyway\n"
+	"  --on-invalid MODE    reject (default): stop at a value that is not a valid\n"
+	"                       number; flag: register and report how many were invalid\n"
+	"  --to F               output format: ndjson (default), csv or tsv\n"
+	"  --output-encoding E  for csv/tsv output (default utf-8); the source's encoding\n"
+	"                       and layout give the source back byte for byte\n"
+	"  -o FILE              write the records to FILE (a new file) and register it\n"
+	"                       as a copy; a shell redirection is invisible to the catalog\n"
+	"  --print-id           print only the new file id\n"
+	"\n"
+	"Exit: 0 ok, 64 usage, 65 bad input (nothing registered), 66 no input,\n"
+	"73 cannot create, 74 I/O error, 75 catalog busy, 77 permission.\n";
+
+struct opts {
+	const char *purpose, *label, *source, *received, *out, *input;
+	enum spif_format fmt, to;
+	enum spif_enc enc, out_enc;
+	const char **fields;
+	size_t nfields;
+	int flag_invalid, print_id;
+};
+
+/* Everything one run learns about the source. */
+struct scan {
+	long long records, invalid, persons;
+	struct spif_personset people;
+	char sha256[65];
+	long long bytes;
+	enum spif_enc enc;
+	char **numfields; /* names of the number fields found */
+	size_t nnum;
+	long long lossy, lossy_row;
+};
+
+static enum spif_format format_from_name(const char *path)
+{
+	const char *dot = strrchr(path, '.');
+	if (dot && (strcasecmp(dot, ".tsv") == 0 || strcasecmp(dot, ".tab") == 0))
+		return SPIF_FMT_TSV;
+	if (dot && (strcasecmp(dot, ".ndjson") == 0 || strcasecmp(dot, ".jsonl") == 0))
+		return SPIF_FMT_NDJSON;
+	return SPIF_FMT_CSV;
+}
+
+static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
+{
+	enum { O_PURPOSE = 256, O_LABEL, O_SOURCE, O_RECEIVED, O_FORMAT, O_ENCODING, O_FIELD,
+	       O_INVALID, O_TO, O_OUTENC, O_PRINTID, O_HOME };
+	static const struct option longopts[] = {
+		{"purpose", required_argument, NULL, O_PURPOSE},
+		{"label", required_argument, NULL, O_LABEL},
+		{"source", required_argument, NULL, O_SOURCE},
+		{"received", required_argument, NULL, O_RECEIVED},
+		{"format", required_argument, NULL, O_FORMAT},
+		{"encoding", required_argument, NULL, O_ENCODING},
+		{"number-field", required_argument, NULL, O_FIELD},
+		{"on-invalid", required_argument, NULL, O_INVALID},
+		{"to", required_argument, NULL, O_TO},
+		{"output-encoding", required_argument, NULL, O_OUTENC},
+		{"output", required_argument, NULL, 'o'},
+		{"print-id", no_argument, NULL, O_PRINTID},
+		{"home", required_argument, NULL, O_HOME},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	memset(o, 0, sizeof *o);
+	o->to = SPIF_FMT_NDJSON;
+	o->out_enc = SPIF_ENC_UTF8;
+	opterr = 0;
+	int ch, e;
+	while ((ch = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case O_PURPOSE: o->purpose = optarg; break;
+		case O_LABEL: o->label = optarg; break;
+		case O_SOURCE: o->source = optarg; break;
+		case O_RECEIVED:
+			if (cli_parse_date(optarg) < 0)
+				cli_usage(c, "--received %s: not a date (YYYY-MM-DD)", optarg);
+			o->received = optarg;
+			break;
+		case O_FORMAT:
+			if ((o->fmt = spif_format_parse(optarg)) == SPIF_FMT_NONE)
+				cli_usage(c, "--format %s: unknown (csv, tsv, ndjson)", optarg);
+			break;
+		case O_ENCODING:
+			if ((e = spif_enc_parse(optarg)) < 0)
+				cli_usage(c, "--encoding %s: unknown (auto, utf-8, cp932, euc-jp)", optarg);
+			o->enc = (enum spif_enc)e;
+			break;
+		case O_FIELD: {
+			const char **v = realloc(o->fields, (o->nfields + 1) * sizeof *v);
+			if (!v)
+				cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
+			o->fields = v;
+			o->fields[o->nfields++] = optarg;
+			break;
+		}
+		case O_INVALID:
+			if (strcmp(optarg, "flag") == 0)
+				o->flag_invalid = 1;
+			else if (strcmp(optarg, "reject") != 0)
+				cli_usage(c, "--on-invalid %s: unknown (reject, flag)", optarg);
+			break;
+		case O_TO:
+			if ((o->to = spif_format_parse(optarg)) == SPIF_FMT_NONE)
+				cli_usage(c, "--to %s: unknown (ndjson, csv, tsv)", optarg);
+			break;
+		case O_OUTENC:
+			if ((e = spif_enc_parse(optarg)) <= 0)
+				cli_usage(c, "--output-encoding %s: unknown (utf-8, utf-8-bom, cp932, euc-jp)",
+				          optarg);
+			o->out_enc = (enum spif_enc)e;
+			break;
+		case 'o': o->out = optarg; break;
+		case O_PRINTID: o->print_id = 1; break;
+		case O_HOME: c->home_opt = optarg; break;
+		case 'h': fputs(usage_text, stdout); exit(0);
+		default: cli_bad_option(c, argc, argv);
+		}
+	}
+	if (optind < argc - 1)
+		cli_usage(c, "one input file at a time");
+	o->input = optind < argc ? argv[optind] : "-";
+	if (!o->purpose || !*o->purpose)
+		cli_usage(c, "--purpose is required: the legal purpose (事務) the file is held for");
+	if (o->out && o->print_id)
+		cli_usage(c, "-o and --print-id do not go together");
+	if (o->to == SPIF_FMT_NDJSON && o->out_enc != SPIF_ENC_UTF8)
+		cli_usage(c, "NDJSON is always UTF-8; --output-encoding goes with --to csv or tsv");
+	if (o->received) {
+		char today[11];
+		spif_today(today);
+		if (strcmp(o->received, today) > 0)
+			cli_usage(c, "--received %s: in the future", o->received);
+	}
+	if (!o->fmt)
+		o->fmt = strcmp(o->input, "-") == 0 ? SPIF_FMT_CSV : format_from_name(o->input);
+}
+
+static int open_input(const struct cli *c, const char *path)
+{
+	if (strcmp(path, "-") == 0)
+		return 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		cli_fail(c, errno == EACCES ? SPIF_EX_NOPERM : SPIF_EX_NOINPUT, "%s: %s", path,
+		         strerror(errno));
+	struct stat st;
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
+		cli_fail(c, SPIF_EX_NOINPUT, "%s: is a directory", path);
+	return fd;
+}
+
+/* Which fields hold numbers: those named on the command line (each must
+ * exist) and those whose names say so.  idx[i] is the column, corp[i] says
+ * whether a 法人番号 is acceptable there. */
+struct numfields {
+	size_t *idx;
+	int *corp;
+	size_t n;
+};
+
+static void find_number_fields(const struct cli *c, const struct opts *o,
+                               const struct spif_reader *rd, struct numfields *nf,
+                               struct scan *sc)
+{
+	size_t ncols = spif_reader_ncols(rd);
+	nf->idx = calloc(ncols + 1, sizeof *nf->idx);
+	nf->corp = calloc(ncols + 1, sizeof *nf->corp);
+	sc->numfields = calloc(ncols + 1, sizeof *sc->numfields);
+	if (!nf->idx || !nf->corp || !sc->numfields)
+		cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
+	for (size_t k = 0; k < o->nfields; k++) {
+		size_t i;
+		for (i = 0; i < ncols; i++)
+			if (strcmp(spif_reader_colname(rd, i), o->fields[k]) == 0)
+				break;
+		if (i == ncols)
+			cli_usage(c, "--number-field %s: no such column in %s", o->fields[k],
+			          strcmp(o->input, "-") ? o->input : "(stdin)");
+	}
+	for (size_t i = 0; i < ncols; i++) {
+		const char *name = spif_reader_colname(rd, i);
+		int named = spif_is_number_field_name(name);
+		for (size_t k = 0; k < o->nfields && !named; k++)
+			named = strcmp(name, o->fields[k]) == 0;
+		if (!named)
+			continue;
+		nf->idx[nf->n] = i;
+		nf->corp[nf->n] = spif_number_field_allows_corporate(name);
+		sc->numfields[nf->n] = strdup(name);
+		nf->n++;
+	}
+	sc->nnum = nf->n;
+}
+
+/* For NDJSON input the fields are found by name in each record. */
+static int is_number_key(const struct opts *o, const char *key)
+{
+	if (spif_is_number_field_name(key))
+		return 1;
+	for (size_t k = 0; k < o->nfields; k++)
+		if (strcmp(key, o->fields[k]) == 0)
+			return 1;
+	return 0;
+}
+
+static void check_value(const struct cli *c, const struct opts *o, struct scan *sc,
+                        const char *name, long long row, const struct spif_field *f, int corp)
+{
+	uint64_t key;
+	enum spif_numval v = spif_number_classify(f->val, f->vlen, corp, &key);
+	if (v == SPIF_NUM_PERSONAL) {
+		if (spif_personset_add(&sc->people, key) < 0)
+			cli_fail(c, SPIF_EX_SOFTWARE, "out of memory counting persons");
+		return;
+	}
+	if (v == SPIF_NUM_EMPTY || v == SPIF_NUM_CORPORATE)
+		return;
+	if (!o->flag_invalid)
+		/* the message names the place, never the value */
+		cli_fail(c, SPIF_EX_DATAERR, "%s:%lld: field %s: %s", name, row, f->key,
+		         spif_numval_reason(v));
+	sc->invalid++;
+}
+
+/* Drop '@' fields an NDJSON source brought along: they describe another
+ * file; ingest gives the records their own. */
+static void drop_meta(struct spif_record *rec)
+{
+	size_t j = 0;
+	for (size_t i = 0; i < rec->n; i++)
+		if (rec->f[i].key[0] != '@')
+			rec->f[j++] = rec->f[i];
+	rec->n = j;
+}
+
+/* NDJSON has no header: the number fields are named from the first record. */
+static void ndjson_number_fields(const struct cli *c, const struct opts *o,
+                                 const struct spif_record *rec, struct scan *sc)
+{
+	sc->numfields = calloc(rec->n + 1, sizeof *sc->numfields);
+	if (!sc->numfields)
+		cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
+	for (size_t i = 0; i < rec->n; i++)
+		if (is_number_key(o, rec->f[i].key))
+			sc->numfields[sc->nnum++] = strdup(rec->f[i].key);
+}
+
+/* Read and check the whole source; records go to the spool when there is
+ * one, through a writer opened once the header (and so the source's layout:
+ * line ends, quoting) is known. */
+static struct spif_writer *scan_source(const struct cli *c, const struct opts *o,
+                                       struct spif_reader *rd, struct spif_spool *spool,
+                                       struct scan *sc)
+{
+	struct spif_writer *w = NULL;
+	struct spif_err e = {0};
+	const char *name = strcmp(o->input, "-") ? o->input : "(stdin)";
+	struct spif_record rec;
+	struct numfields nf = {0};
+	spif_record_init(&rec);
+	int r, first = 1;
+	while ((r = spif_reader_next(rd, &rec, &e)) >= 0) {
+		if (first && spool) {
+			w = spif_writer_open(spif_spool_write, spool, o->out ? o->out : "(stdout)", o->to,
+			                     o->out_enc,
+			                     o->fmt == SPIF_FMT_NDJSON ? NULL : spif_reader_dialect(rd), &e);
+			if (!w)
+				cli_die(c, &e);
+			spif_writer_set_rowmeta(w, o->to == SPIF_FMT_NDJSON);
+		}
+		if (first && o->fmt != SPIF_FMT_NDJSON) {
+			find_number_fields(c, o, rd, &nf, sc);
+			if (w) {
+				size_t ncols = spif_reader_ncols(rd);
+				const char **names = calloc(ncols + 1, sizeof *names);
+				if (!names)
+					cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
+				for (size_t i = 0; i < ncols; i++)
+					names[i] = spif_reader_colname(rd, i);
+				if (spif_writer_put_header(w, names, ncols, &e) < 0)
+					cli_die(c, &e);
+				free(names);
+			}
+		}
+		first = 0;
+		if (r == 0)
+			break;
+		sc->records++;
+		if (o->fmt == SPIF_FMT_NDJSON) {
+			drop_meta(&rec);
+			if (sc->records == 1)
+				ndjson_number_fields(c, o, &rec, sc);
+			for (size_t i = 0; i < rec.n; i++)
+				if (is_number_key(o, rec.f[i].key))
+					check_value(c, o, sc, name, rec.row, &rec.f[i],
+					            spif_number_field_allows_corporate(rec.f[i].key));
+		} else {
+			for (size_t k = 0; k < nf.n; k++)
+				check_value(c, o, sc, name, rec.row, &rec.f[nf.idx[k]], nf.corp[k]);
+		}
+		if (w && spif_writer_put(w, &rec, &e) < 0)
+			cli_die(c, &e);
+	}
+	if (r < 0)
+		cli_die(c, &e);
+	sc->persons = (long long)sc->people.count;
+	sc->enc = spif_reader_encoding(rd);
+	sc->bytes = spif_reader_bytes(rd);
+	sc->lossy = spif_reader_lossy(rd, &sc->lossy_row);
+	spif_record_free(&rec);
+	free(nf.idx);
+	free(nf.corp);
+	return w;
+}
+
+/* Records are spooled before the file has its id; on the way out each
+ * NDJSON line "{..." becomes "{"@file":"F000001",...". */
+struct inject {
+	spif_sink_fn fn;
+	void *ctx;
+	char prefix[48];
+	size_t plen;
+	int at_line_start;
+	struct spif_sha256 *hash; /* of what is written, for -o */
+	long long size;
+};
+
+static int inject_put(struct inject *in, const void *buf, size_t n)
+{
+	if (in->hash)
+		spif_sha256_update(in->hash, buf, n);
+	in->size += (long long)n;
+	return in->fn(in->ctx, buf, n);
+}
+
+static int inject_sink(void *ctx, const void *data, size_t n)
+{
+	struct inject *in = ctx;
+	const char *p = data, *end = p + n;
+	while (p < end) {
+		if (in->at_line_start && in->plen) {
+			/* the writer starts every record with '{' */
+			if (inject_put(in, in->prefix, in->plen) < 0)
+				return -1;
+			p++;
+			in->at_line_start = 0;
+			continue;
+		}
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *stop = nl ? nl + 1 : end;
+		if (inject_put(in, p, (size_t)(stop - p)) < 0)
+			return -1;
+		in->at_line_start = nl != NULL;
+		p = stop;
+	}
+	return 0;
+}
+
+static json_t *string_array(char **v, size_t n)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_string(v[i]));
+	return a;
+}
+
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+	return s ? s + 1 : path;
+}
+
+/* What registering needs besides the scan. */
+struct reg {
+	const char *name;        /* the input as messages show it */
+	char *label, *purpose, *source;
+	struct spif_atomic *out; /* -o FILE, opened before the scan; NULL for stdout */
+	struct spif_spool *spool;
+	char fid[24];
+	struct inject in;
+};
+
+/* Register the file, its copies and the event in one transaction; with -o
+ * the output is written (and put in place) inside it.  0, or -1 with err
+ * and nothing registered, nothing left at -o. */
+static int register_file(struct spif_catalog *cat, const struct opts *o, struct scan *sc,
+                         struct reg *g, struct spif_err *err)
+{
+	struct spif_file f = {0};
+	char today[11], now[32];
+	spif_today(today);
+	spif_now_utc(now);
+	json_t *nfj = string_array(sc->numfields, sc->nnum);
+	char *nfs = json_dumps(nfj, JSON_COMPACT);
+	f.label = g->label;
+	f.purpose = g->purpose;
+	f.source = g->source;
+	f.received = (char *)(o->received ? o->received : today);
+	f.format = (char *)spif_format_name(o->fmt);
+	f.encoding = (char *)spif_enc_name(sc->enc);
+	f.number_fields = nfs;
+	f.records = sc->records;
+	f.persons = sc->persons;
+	f.invalid = sc->invalid;
+	f.sha256 = sc->sha256;
+	f.created = now;
+	json_t *d = json_object();
+	int rc = -1;
+	if (spif_catalog_begin(cat, err) < 0)
+		goto out;
+	if (spif_catalog_add_file(cat, &f, err) < 0)
+		goto out;
+	spif_file_id_format(f.id, g->fid);
+	json_object_set_new(d, "label", json_string(g->label));
+	json_object_set_new(d, "purpose", json_string(g->purpose));
+	json_object_set_new(d, "received", json_string(f.received));
+	json_object_set_new(d, "format", json_string(f.format));
+	json_object_set_new(d, "encoding", json_string(f.encoding));
+	json_object_set_new(d, "records", json_integer(sc->records));
+	json_object_set_new(d, "persons", json_integer(sc->persons));
+	json_object_set_new(d, "invalid", json_integer(sc->invalid));
+	json_object_set_new(d, "number_fields", json_incref(nfj));
+	json_object_set_new(d, "sha256", json_string(sc->sha256));
+	if (strcmp(o->input, "-") != 0) {
+		char *real = realpath(o->input, NULL);
+		struct spif_copy cp = {.file_id = f.id, .kind = "source", .path = real ? real : (char *)o->input,
+		                       .sha256 = sc->sha256, .size = sc->bytes, .created = now};
+		int r = spif_catalog_add_copy(cat, &cp, err);
+		json_object_set_new(d, "source_copy", json_string(cp.path));
+		free(real);
+		if (r < 0)
+			goto out;
+	}
+	if (g->spool) {
+		if (o->to == SPIF_FMT_NDJSON)
+			g->in.plen = (size_t)snprintf(g->in.prefix, sizeof g->in.prefix, "{\"@file\":\"%s\",", g->fid);
+		g->in.at_line_start = 1;
+	}
+	if (g->out) {
+		char oh[65];
+		g->in.fn = spif_sink_fd;
+		g->in.ctx = &g->out->fd;
+		g->in.hash = spif_sha256_new();
+		int r = spif_spool_drain(g->spool, inject_sink, &g->in, err);
+		spif_sha256_hex(g->in.hash, oh);
+		spif_sha256_free(g->in.hash);
+		g->in.hash = NULL;
+		if (r < 0) {
+			spif_err_prefix(err, "%s", o->out);
+			goto out;
+		}
+		if (spif_atomic_commit(g->out, err) < 0)
+			goto out;
+		char *real = realpath(o->out, NULL);
+		struct spif_copy cp = {.file_id = f.id, .kind = "output", .path = real ? real : (char *)o->out,
+		                       .sha256 = oh, .size = g->in.size, .created = now};
+		r = spif_catalog_add_copy(cat, &cp, err);
+		json_object_set_new(d, "output_copy", json_string(cp.path));
+		free(real);
+		if (r < 0) {
+			unlink(o->out);
+			goto out;
+		}
+	}
+	if (spif_audit_append(cat, "ingest", g->fid, d, NULL, err) < 0 ||
+	    spif_catalog_commit(cat, err) < 0) {
+		if (g->out)
+			unlink(o->out); /* not registered: it must not exist either */
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rc < 0) {
+		spif_catalog_rollback(cat);
+		if (g->out)
+			spif_atomic_abort(g->out);
+	}
+	json_decref(d);
+	json_decref(nfj);
+	free(nfs);
+	return rc;
+}
+
+static void free_scan(struct scan *sc)
+{
+	spif_personset_free(&sc->people);
+	for (size_t i = 0; i < sc->nnum; i++)
+		free(sc->numfields[i]);
+	free(sc->numfields);
+}
+
+int main(int argc, char **argv)
+{
+	struct cli c;
+	struct opts o;
+	struct spif_err e = {0};
+	cli_init(&c, "spif-ingest", argc, argv);
+	parse_args(&c, &o, argc, argv);
+
+	/* paths are stored in the catalog, which never holds a number */
+	if (spif_text_has_number(o.input) || (o.out && spif_text_has_number(o.out)))
+		cli_fail(&c, SPIF_EX_DATAERR, "%s: the file name holds what may be an Individual Number; "
+		         "the catalog never records one: rename the file first",
+		         spif_text_has_number(o.input) ? "input" : "-o");
+	int summary_only = !o.out && !o.print_id && isatty(1);
+	int emit = !summary_only && !o.print_id;
+	struct reg g = {.name = strcmp(o.input, "-") ? o.input : "(stdin)"};
+	int fd = open_input(&c, o.input);
+
+	/* Check the home before reading a byte (a catalog others can write is
+	 * refused whatever the input), but create nothing until the source has
+	 * proved good: a refused file leaves no trace, not even a new catalog. */
+	cli_check_home(&c);
+	/* -o must be a new file: find out now, not after reading a gigabyte */
+	struct spif_atomic out = {.fd = -1};
+	if (o.out) {
+		if (spif_atomic_open(&out, o.out, spif_file_mode(&c.conf), &e) < 0)
+			cli_die(&c, &e);
+		g.out = &out;
+	}
+
+	struct spif_reader *rd = spif_reader_open(fd, g.name, o.fmt, o.enc, &e);
+	struct scan sc;
+	memset(&sc, 0, sizeof sc);
+	spif_personset_init(&sc.people);
+	struct spif_sha256 *h = spif_sha256_new();
+	struct spif_writer *w = NULL;
+	if (rd && !h)
+		spif_err_set(&e, SPIF_EX_SOFTWARE, "out of memory");
+	if (!rd || !h || (emit && spif_spool_open(NULL, &g.spool, &e) < 0))
+		goto fail;
+	spif_reader_set_tap(rd, spif_sha256_tap, h);
+	w = scan_source(&c, &o, rd, g.spool, &sc);
+	if (w && spif_writer_finish(w, &e) < 0)
+		goto fail;
+	spif_sha256_hex(h, sc.sha256);
+	if (sc.enc != SPIF_ENC_UTF8 && o.enc == SPIF_ENC_AUTO)
+		cli_note(&c, "%s: encoding %s (detected)", g.name, spif_enc_name(sc.enc));
+	if (sc.lossy)
+		cli_note(&c, "%s:%lld: %lld characters use NEC-selected codes that CP932 writers "
+		         "encode differently; writing back will not be byte-identical",
+		         g.name, sc.lossy_row, sc.lossy);
+	if (sc.records == 0) {
+		spif_err_set(&e, SPIF_EX_DATAERR, "%s:1: no records (only a header): nothing to register", g.name);
+		goto fail;
+	}
+
+	/* the catalog holds no number, not even in a name someone typed */
+	g.label = strdup(o.label ? o.label : base_name(g.name));
+	g.purpose = strdup(o.purpose);
+	g.source = o.source ? strdup(o.source) : NULL;
+	spif_mask_numbers(g.label);
+	spif_mask_numbers(g.purpose);
+	if (g.source)
+		spif_mask_numbers(g.source);
+	struct spif_catalog *cat = cli_catalog(&c, SPIF_CAT_CREATE);
+	int rc = register_file(cat, &o, &sc, &g, &e);
+	spif_catalog_close(cat);
+	if (rc < 0)
+		goto fail;
+
+	/* Only now, with the file registered, do the records go out. */
+	if (emit && !o.out) {
+		int one = 1;
+		g.in.fn = spif_sink_fd;
+		g.in.ctx = &one;
+		if (spif_spool_drain(g.spool, inject_sink, &g.in, &e) < 0) {
+			spif_err_prefix(&e, "(stdout)");
+			goto fail;
+		}
+	}
+	if (o.print_id)
+		printf("%s\n", g.fid);
+	if (summary_only) {
+		printf("%s  %s\n  purpose:  %s\n  records:  %lld\n  persons:  %lld\n  encoding: %s\n"
+		       "  sha256:   %s\n  number fields:", g.fid, g.label, g.purpose, sc.records, sc.persons,
+		       spif_enc_name(sc.enc), sc.sha256);
+		for (size_t i = 0; i < sc.nnum; i++)
+			printf(" %s", sc.numfields[i]);
+		printf("%s\n", sc.nnum ? "" : " (none)");
+	}
+	if (fflush(stdout) != 0) {
+		spif_err_sys(&e, SPIF_EX_IOERR, errno, "(stdout)");
+		goto fail;
+	}
+	fprintf(stderr, "spif-ingest: %s (%s): %lld records, %lld persons, %zu number field%s", g.fid,
+	        g.label, sc.records, sc.persons, sc.nnum, sc.nnum == 1 ? "" : "s");
+	if (sc.invalid)
+		fprintf(stderr, ", %lld invalid values flagged", sc.invalid);
+	fputc('\n', stderr);
+	e.code = 0;
+fail:
+	if (e.code && g.out)
+		spif_atomic_abort(g.out);
+	spif_writer_close(w);
+	spif_spool_close(g.spool);
+	spif_reader_close(rd);
+	spif_sha256_free(h);
+	free_scan(&sc);
+	free(g.label);
+	free(g.purpose);
+	free(g.source);
+	free(o.fields);
+	if (fd > 0)
+		close(fd);
+	if (e.code)
+		cli_die(&c, &e);
+	cli_done(&c);
+	return 0;
+}

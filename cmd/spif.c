@@ -1,0 +1,125 @@
+/* spif.c - the front: "spif [--home DIR] COMMAND ARGS..." runs spif-COMMAND.
+ *
+ * Like git, each command is its own small program.  The front only finds
+ * it (next to this binary in a build tree, else in LIBEXECDIR), passes
+ * --home on as SPIF_HOME, and execs it: no catalog is opened here. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "err.h"
+
+#ifndef SPIF_LIBEXECDIR
+#define SPIF_LIBEXECDIR "/usr/local/libexec/spif"
+#endif
+
+static const struct {
+	const char *name, *what;
+} commands[] = {
+	{"ingest", "register a specific personal information file and emit its records"},
+	{"catalog", "list files, show one, read and verify the audit log; certificates"},
+	{"shred", "destroy copies and issue a disposal certificate (NIST SP 800-88)"},
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: spif [--home DIR] COMMAND [ARGS...]\n"
+	           "       spif --version | help [COMMAND]\n\n"
+	           "Lifecycle tools for specific personal information files (特定個人情報ファイル).\n\n"
+	           "commands:\n");
+	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].what);
+	fprintf(f, "\nThe home (catalog) is --home, else $SPIF_HOME, else spif.conf's home,\n"
+	           "else ${XDG_DATA_HOME:-~/.local/share}/spif.  See spif(7).\n");
+}
+
+/* Where the command programs live: beside this binary when it runs from a
+ * build tree, else the installed libexec directory. */
+static int find_command(const char *cmd, char *out, size_t n)
+{
+	const char *env = getenv("SPIF_EXEC_PATH");
+	char self[PATH_MAX];
+	if (env && *env) {
+		snprintf(out, n, "%s/spif-%s", env, cmd);
+		if (access(out, X_OK) == 0)
+			return 0;
+	}
+	ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (len > 0) {
+		self[len] = '\0';
+		char *slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			snprintf(out, n, "%s/spif-%s", self, cmd);
+			if (access(out, X_OK) == 0)
+				return 0;
+		}
+	}
+	snprintf(out, n, "%s/spif-%s", SPIF_LIBEXECDIR, cmd);
+	return access(out, X_OK) == 0 ? 0 : -1;
+}
+
+static int valid_name(const char *cmd)
+{
+	if (!*cmd)
+		return 0;
+	for (const char *p = cmd; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || *p == '-'))
+			return 0;
+	return 1;
+}
+
+static int run(const char *cmd, char **argv)
+{
+	char path[PATH_MAX + 16], name[64];
+	if (!valid_name(cmd) || find_command(cmd, path, sizeof path) < 0) {
+		fprintf(stderr, "spif: '%s' is not a spif command (see 'spif help')\n",
+		        valid_name(cmd) ? cmd : "?");
+		return SPIF_EX_USAGE;
+	}
+	snprintf(name, sizeof name, "spif-%s", cmd);
+	argv[0] = name;
+	execv(path, argv);
+	fprintf(stderr, "spif: %s: %s\n", path, strerror(errno));
+	return SPIF_EX_UNAVAILABLE;
+}
+
+int main(int argc, char **argv)
+{
+	int i = 1;
+	while (i < argc && argv[i][0] == '-') {
+		const char *a = argv[i];
+		if (strcmp(a, "--version") == 0) {
+			printf("spif %s\n", SPIF_VERSION);
+			return 0;
+		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			usage(stdout);
+			return 0;
+		} else if (strcmp(a, "--home") == 0 && i + 1 < argc) {
+			setenv("SPIF_HOME", argv[i + 1], 1);
+			i += 2;
+		} else if (strncmp(a, "--home=", 7) == 0) {
+			setenv("SPIF_HOME", a + 7, 1);
+			i++;
+		} else {
+			fprintf(stderr, "spif: %s: unknown option (see 'spif --help')\n", a);
+			return SPIF_EX_USAGE;
+		}
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return SPIF_EX_USAGE;
+	}
+	if (strcmp(argv[i], "help") == 0) {
+		if (i + 1 >= argc) {
+			usage(stdout);
+			return 0;
+		}
+		char *hargv[] = {NULL, "--help", NULL};
+		return run(argv[i + 1], hargv);
+	}
+	return run(argv[i], argv + i);
+}

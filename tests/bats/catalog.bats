@@ -1,0 +1,167 @@
+#!/usr/bin/env bats
+# spif catalog: ls, show, log, verify; tampering detected; bad use refused.
+load helper
+
+setup() {
+	setup_home
+	gen --rows 50 --columns narrow -o "$D/a.csv"
+	spif ingest --purpose 個人住民税 --print-id "$D/a.csv" >/dev/null 2>&1
+	gen --rows 20 --seed 2 --columns narrow -o "$D/b.csv"
+	spif ingest --purpose 給与支払報告書 --print-id "$D/b.csv" >/dev/null 2>&1
+}
+
+@test "catalog ls lists every file with counts" {
+	run --separate-stderr spif catalog ls
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == ID* ]]
+	[[ "${lines[1]}" == F000001*active*50* ]]
+	[[ "${lines[2]}" == F000002*active*20* ]]
+}
+
+@test "catalog ls --json gives one object per file" {
+	run --separate-stderr spif catalog ls --json
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 2 ]
+	[[ "${lines[0]}" == *'"id":"F000001"'* ]]
+	[[ "${lines[0]}" == *'"records":50'* ]]
+}
+
+@test "catalog show gives the file and its source copy" {
+	run --separate-stderr spif catalog show F000001
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"purpose:       個人住民税"* ]]
+	[[ "$output" == *"source"*"$D/a.csv"* ]]
+	sum=$(sha256sum "$D/a.csv" | cut -d' ' -f1)
+	[[ "$output" == *"$sum"* ]]
+	run --separate-stderr spif catalog show 2 --json
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"copies":[{'* ]]
+}
+
+@test "catalog show of an unknown id: exit 65, one line" {
+	run --separate-stderr spif catalog show F000099
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *"no file F000099"* ]]
+	one_line_stderr
+	run --separate-stderr spif catalog show nonsense
+	[ "$status" -eq 64 ]
+}
+
+@test "catalog log shows the ingest events with operator and masked argv" {
+	run --separate-stderr spif catalog log --json
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 2 ]
+	[[ "${lines[0]}" == *'"action":"ingest"'* ]]
+	[[ "${lines[0]}" == *"\"operator\":\"$(id -un)\""* ]]
+	run --separate-stderr spif catalog log --file F000002
+	[[ "$output" == *F000002* ]]
+	[[ "$output" != *F000001* ]]
+	run --separate-stderr spif catalog log --limit 1 --json
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "${lines[0]}" == *'"seq":2'* ]]
+}
+
+@test "catalog verify: intact chain exits 0" {
+	run --separate-stderr spif catalog verify
+	[ "$status" -eq 0 ]
+	[[ "$output" == "audit log intact: 2 events"* ]]
+	run --separate-stderr spif catalog verify --json
+	[[ "$output" == *'"intact":true'* ]]
+}
+
+@test "catalog verify: a changed event is named (exit 1)" {
+	sqlite3 "$SPIF_HOME/catalog.db" "DROP TRIGGER events_no_update;
+		UPDATE events SET details = replace(details, '50', '51') WHERE seq = 1;"
+	run --separate-stderr spif catalog verify
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"event 1 does not match its hash"* ]]
+	one_line_stderr
+}
+
+@test "catalog verify: a deleted event is named (exit 1)" {
+	spif ingest --purpose x --print-id "$D/a.csv" >/dev/null 2>&1
+	sqlite3 "$SPIF_HOME/catalog.db" "DROP TRIGGER events_no_delete; DELETE FROM events WHERE seq = 2;"
+	run --separate-stderr spif catalog verify
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"event 2 is missing"* ]]
+}
+
+@test "catalog verify: reordered events are caught (exit 1)" {
+	spif ingest --purpose x --print-id "$D/a.csv" >/dev/null 2>&1
+	sqlite3 "$SPIF_HOME/catalog.db" "DROP TRIGGER events_no_update;
+		UPDATE events SET seq = -1 WHERE seq = 2; UPDATE events SET seq = 2 WHERE seq = 3;
+		UPDATE events SET seq = 3 WHERE seq = -1;"
+	run --separate-stderr spif catalog verify
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"event 2 does not follow event 1"* ]]
+}
+
+@test "catalog verify: a cut-off tail is caught (exit 1)" {
+	sqlite3 "$SPIF_HOME/catalog.db" "DROP TRIGGER events_no_delete; DELETE FROM events WHERE seq = 2;"
+	run --separate-stderr spif catalog verify
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"removed from the end"* ]]
+}
+
+@test "the events table refuses updates and deletes" {
+	run sqlite3 "$SPIF_HOME/catalog.db" "DELETE FROM events WHERE seq = 1"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"append-only"* ]]
+	run spif catalog verify
+	[ "$status" -eq 0 ]
+}
+
+@test "catalog: no catalog yet is exit 66" {
+	export SPIF_HOME="$D/empty"
+	run --separate-stderr spif catalog ls
+	[ "$status" -eq 66 ]
+	[[ "$stderr" == *"no catalog yet"* ]]
+}
+
+@test "catalog: unknown subcommand or option is exit 64" {
+	run --separate-stderr spif catalog frob
+	[ "$status" -eq 64 ]
+	one_line_stderr
+	run --separate-stderr spif catalog ls --frob
+	[ "$status" -eq 64 ]
+	one_line_stderr
+}
+
+@test "catalog --help" {
+	run spif catalog --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == usage:* ]]
+}
+
+@test "catalog writable by others is refused (exit 77)" {
+	chmod o+w "$SPIF_HOME/catalog.db"
+	run --separate-stderr spif catalog ls
+	[ "$status" -eq 77 ]
+	[[ "$stderr" == *"others can write"* ]]
+	one_line_stderr
+	chmod o-w "$SPIF_HOME/catalog.db"
+	chmod g+w "$SPIF_HOME"
+	run --separate-stderr spif catalog ls
+	[ "$status" -eq 77 ]
+	[[ "$stderr" == *"group can write"* ]]
+}
+
+@test "catalog files are private: home 0700, catalog 0600" {
+	[ "$(stat -c %a "$SPIF_HOME")" = 700 ]
+	[ "$(stat -c %a "$SPIF_HOME/catalog.db")" = 600 ]
+}
+
+@test "a group install: home 2770 in the configured group is accepted" {
+	getent group spiftest >/dev/null || groupadd spiftest
+	printf 'group = spiftest\n' > "$SPIF_CONF"
+	export SPIF_HOME="$D/shared"
+	gen --rows 5 --columns narrow -o "$D/s.csv"
+	run --separate-stderr spif ingest --purpose x --print-id "$D/s.csv"
+	[ "$status" -eq 0 ]
+	[ "$(stat -c '%a %G' "$SPIF_HOME")" = "2770 spiftest" ]
+	[ "$(stat -c '%a %G' "$SPIF_HOME/catalog.db")" = "660 spiftest" ]
+	chgrp root "$SPIF_HOME"
+	run --separate-stderr spif catalog ls
+	[ "$status" -eq 77 ]
+	[[ "$stderr" == *"not by the configured group"* ]]
+}

@@ -1,0 +1,63 @@
+# helper.bash - shared setup for the bats suites.
+#
+# Each test gets its own home (catalog) and no system spif.conf; commands
+# come from $SPIF_BIN (the sanitised build when run by make check).
+
+setup_home() {
+	bats_require_minimum_version 1.5.0
+	: "${SPIF_BIN:=$BATS_TEST_DIRNAME/../../bin}"
+	export PATH="$SPIF_BIN:$PATH"
+	export SPIF_HOME="$BATS_TEST_TMPDIR/home"
+	export SPIF_CONF="$BATS_TEST_TMPDIR/spif.conf" # absent unless a test writes it
+	export TMPDIR="$BATS_TEST_TMPDIR"
+	unset SPIF_NOW
+	D="$BATS_TEST_TMPDIR"
+}
+
+# gen ARGS... -o FILE: synthetic data with valid check digits.
+gen() {
+	spif-gen "$@" 2>"$D/gen.err"
+}
+
+# The distinct-number count spif-gen reported for its last run.
+gen_persons() {
+	sed -n 's/.* \([0-9][0-9]*\) distinct individual numbers.*/\1/p' "$D/gen.err"
+}
+
+# What the catalog looks like, for "unchanged" checks.
+catalog_state() {
+	if [ -e "$SPIF_HOME/catalog.db" ]; then
+		spif catalog ls --json
+		spif catalog log --json | wc -l
+		spif catalog verify >/dev/null && echo intact
+	else
+		echo "no catalog"
+	fi
+}
+
+# Assert that the last run printed exactly one line on stderr.
+one_line_stderr() {
+	[ "$(printf '%s\n' "$stderr" | grep -c .)" -eq 1 ] || {
+		echo "expected one stderr line, got: $stderr" >&2
+		return 1
+	}
+}
+
+# Every 12-digit run in FILE that is a valid Individual Number; written to
+# OUT one per line (used to prove that none of them reaches the catalog).
+valid_numbers_in() {
+	grep -aoE '[0-9]{12}' "$1" | sort -u | awk '
+	{ s = 0; split("6 5 4 3 2 7 6 5 4 3 2", w, " ");
+	  for (i = 1; i <= 11; i++) s += substr($0, i, 1) * w[i];
+	  r = s % 11; c = (r <= 1) ? 0 : 11 - r;
+	  if (c == substr($0, 12, 1)) print }' > "$2"
+}
+
+# The whole disk a directory's filesystem lives on ("vda"), for tests that
+# vouch for it in spif.conf's trusted_media.
+disk_of() {
+	local src pk
+	src=$(findmnt -no SOURCE -T "$1" | head -1)
+	pk=$(lsblk -no PKNAME "$src" 2>/dev/null | head -1)
+	echo "${pk:-${src##*/}}"
+}
