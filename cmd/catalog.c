@@ -11,6 +11,7 @@
 #include "atomic.h"
 #include "cert.h"
 #include "cli.h"
+#include "text.h"
 
 static const char usage_text[] =
 	"usage: spif catalog ls [--state STATE] [--json]\n"
@@ -109,8 +110,9 @@ static int cmd_ls(struct cli *c, const struct opts *o)
 		else {
 			char id[24];
 			spif_file_id_format(f.id, id);
-			printf("%-8s %-9s %9lld %9lld %-10s %-20s %s\n", id, f.state, f.records, f.persons,
-			       f.received, f.purpose, f.label);
+			printf("%-8s %-9s %9lld %9lld %-10s ", id, f.state, f.records, f.persons, f.received);
+			spif_text_pad(stdout, f.purpose, 20);
+			printf(" %s\n", f.label);
 		}
 		spif_file_free(&f);
 	}

@@ -76,6 +76,7 @@ struct target {
 	int attested;       /* the medium's kind is unknown, but spif.conf vouches for its disk */
 	char refusal[400];  /* --dry-run: why a real run would refuse it */
 	int done;           /* destroyed in this run */
+	int wiped;          /* its path was destroyed for another catalog row (a sibling) */
 	int absent;         /* resumed and already gone from its path */
 };
 
@@ -182,6 +183,40 @@ static void add_leftovers(struct cli *c, struct spif_catalog *cat, struct target
 		         t->path, t->copy_id);
 	}
 	sqlite3_finalize(st);
+}
+
+/* Other catalog rows at the same paths (the same file ingested twice, say):
+ * destroying the path disposes of them too, or the catalog would call a
+ * destroyed copy present.  Each is certified with its own file. */
+static void add_siblings(struct cli *c, struct spif_catalog *cat, struct target **v, size_t *n)
+{
+	struct spif_err e = {0};
+	size_t first = *n;
+	for (size_t i = 0; i < first; i++) {
+		sqlite3_stmt *st;
+		if (spif_catalog_prepare(cat, "SELECT id, COALESCE(file_id, 0), kind, state FROM copies"
+		                              " WHERE path = ? AND state != 'disposed' AND id != ?", &st, &e) < 0)
+			cli_die(c, &e);
+		sqlite3_bind_text(st, 1, (*v)[i].path, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 2, (*v)[i].copy_id);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			long long id = sqlite3_column_int64(st, 0);
+			int listed = 0;
+			for (size_t k = 0; k < *n; k++)
+				listed |= (*v)[k].copy_id == id;
+			if (listed)
+				continue;
+			char path[PATH_MAX];
+			snprintf(path, sizeof path, "%s", (*v)[i].path);
+			struct target *t = add_target(c, v, n);
+			snprintf(t->path, sizeof t->path, "%s", path);
+			t->copy_id = id;
+			t->file_id = sqlite3_column_int64(st, 1);
+			snprintf(t->kind, sizeof t->kind, "%s", (const char *)sqlite3_column_text(st, 2));
+			t->resumed = strcmp((const char *)sqlite3_column_text(st, 3), "disposing") == 0;
+		}
+		sqlite3_finalize(st);
+	}
 }
 
 static int already_listed(const struct target *v, size_t n, const char *path)
@@ -297,6 +332,49 @@ static void progress(void *ctx, long long done, long long total)
 	if (done >= total)
 		fputc('\n', stderr);
 }
+
+/* Destroy t's path, marking t and every sibling row at the same path
+ * "disposing" first; on success the siblings share t's result.  A failure
+ * puts them all back to "present" and returns its exit code (0 on
+ * success); an interruption stops the run. */
+static int destroy(struct cli *c, struct spif_catalog *cat, const struct opts *o,
+                   struct target *v, size_t n, struct target *t)
+{
+	struct spif_err e = {0};
+	for (size_t k = 0; k < n; k++)
+		if (&v[k] == t || (!v[k].done && strcmp(v[k].path, t->path) == 0))
+			mark_disposing(c, cat, &v[k]);
+	if (!t->absent) {
+		struct spif_wipe_opts wo = {.passes = o->passes, .zero = o->zero, .allow_links = o->force,
+		                            .stop = &stop_flag};
+		if (isatty(2)) {
+			wo.progress = progress;
+			wo.progress_ctx = t->path;
+		}
+		if (spif_wipe_file(t->path, &wo, &t->r, &e) < 0) {
+			for (size_t k = 0; k < n; k++)
+				if (!v[k].done && strcmp(v[k].path, t->path) == 0) {
+					mark_present(c, cat, &v[k], e.msg);
+					v[k].done = 1; /* part of no certificate */
+				}
+			if (t->r.interrupted || stop_flag)
+				cli_fail(c, SPIF_EX_TEMPFAIL, "%s: interrupted: not disposed and no certificate; "
+				         "run spif shred again to finish", t->path);
+			fprintf(stderr, "spif-shred: %s\n", e.msg);
+			return e.code ? e.code : SPIF_EX_IOERR;
+		}
+	}
+	for (size_t k = 0; k < n; k++)
+		if (&v[k] != t && !v[k].done && strcmp(v[k].path, t->path) == 0) {
+			v[k].m = t->m;
+			v[k].r = t->r;
+			v[k].absent = t->absent;
+			v[k].attested = t->attested;
+			v[k].wiped = 1;
+		}
+	return 0;
+}
+
 
 /* In one transaction: the copies disposed, the file disposed when none is
  * left, the certificate and its event.  Prints the certificate id. */
@@ -455,6 +533,7 @@ static void collect(struct cli *c, struct spif_catalog *cat, const struct opts *
 			cli_note(c, "%s is already disposed: every copy has its certificate", o->file_id);
 		spif_copies_free(cp, ncp);
 		spif_file_free(&f);
+		add_siblings(c, cat, v, n);
 		return;
 	}
 	for (int i = optind; i < argc; i++) {
@@ -466,6 +545,8 @@ static void collect(struct cli *c, struct spif_catalog *cat, const struct opts *
 		snprintf(t->path, sizeof t->path, "%s", path);
 		lookup_copy(c, cat, t);
 	}
+	if (cat)
+		add_siblings(c, cat, v, n);
 }
 
 /* Is disk named in spif.conf's trusted_media (space-separated)? */
@@ -507,20 +588,20 @@ static int check_targets(struct cli *c, const struct opts *o, struct target *v, 
 		}
 		if (t->m.nlink > 1 && !o->force)
 			snprintf(t->refusal, sizeof t->refusal,
-			         "%s: has %ld hard links; other names would keep the data "
+			         "it has %ld hard links; other names would keep the data "
 			         "(--force overwrites it in place anyway, and the certificate says so)",
-			         t->path, t->m.nlink);
+			         t->m.nlink);
 		if (!t->m.reaches_medium && t->m.attestable && trusted(&c->conf, t->m.medium_disk)) {
 			t->attested = 1;
 			t->m.reaches_medium = 1;
 		}
 		else if (!t->m.reaches_medium && !o->force)
 			snprintf(t->refusal, sizeof t->refusal,
-			         "%s: refused: overwriting cannot be shown to reach the medium "
+			         "overwriting cannot be shown to reach the medium "
 			         "(%.200s); use crypto-erase for data kept in the vault, or --force to overwrite "
-			         "anyway and certify it as not verified at the medium", t->path, t->m.reason);
+			         "anyway and certify it as not verified at the medium", t->m.reason);
 		if (t->refusal[0] && !o->dry_run)
-			cli_fail(c, SPIF_FOUND, "%s", t->refusal);
+			cli_fail(c, SPIF_FOUND, "%s: refused: %s", t->path, t->refusal);
 		refused |= t->refusal[0] != 0;
 	}
 	return refused;
@@ -538,7 +619,7 @@ static void dry_run(const struct opts *o, const struct target *v, size_t n)
 			continue;
 		}
 		if (t->refusal[0]) {
-			printf("would refuse %s\n", t->refusal);
+			printf("would refuse %s: %s\n", t->path, t->refusal);
 			continue;
 		}
 		printf("would overwrite %s (%s, %s, %lld bytes) with %d random pass%s%s + read-back "
@@ -592,7 +673,7 @@ int main(int argc, char **argv)
 	int failed = 0, last_code = 0;
 	struct target **group = calloc(n + 1, sizeof *group);
 	for (size_t i = 0; i < n; i++) {
-		if (v[i].done || v[i].copy_id < 0)
+		if (v[i].done)
 			continue;
 		/* a group: this target and, for a catalogued file, its other copies */
 		size_t ng = 0;
@@ -600,28 +681,13 @@ int main(int argc, char **argv)
 		const char *medium_reason = NULL;
 		for (size_t k = i; k < n; k++) {
 			struct target *t = &v[k];
-			if (k != i && (t->file_id == 0 || t->file_id != v[i].file_id || t->done))
+			if (t->done || (k != i && (t->file_id == 0 || t->file_id != v[i].file_id)))
 				continue;
-			mark_disposing(&c, cat, t);
-			if (!t->absent) {
-				struct spif_wipe_opts wo = {.passes = o.passes, .zero = o.zero,
-				                            .allow_links = o.force, .stop = &stop_flag};
-				if (isatty(2)) {
-					wo.progress = progress;
-					wo.progress_ctx = t->path;
-				}
-				if (spif_wipe_file(t->path, &wo, &t->r, &e) < 0) {
-					mark_present(&c, cat, t, e.msg);
-					if (t->r.interrupted || stop_flag)
-						cli_fail(&c, SPIF_EX_TEMPFAIL, "%s: interrupted: not disposed and no "
-						         "certificate; run spif shred again to finish", t->path);
-					fprintf(stderr, "spif-shred: %s\n", e.msg);
-					failed++;
-					last_code = e.code;
-					t->done = 1;
-					t->copy_id = -1; /* not part of any certificate */
-					continue;
-				}
+			int code = t->wiped ? 0 : destroy(&c, cat, &o, v, n, t);
+			if (code) {
+				failed++;
+				last_code = code;
+				continue;
 			}
 			t->done = 1;
 			if (!t->m.reaches_medium && !t->absent) {

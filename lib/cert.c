@@ -10,6 +10,7 @@
 #include "audit.h"
 #include "digest.h"
 #include "pgp.h"
+#include "text.h"
 
 #ifndef SPIF_VERSION
 #define SPIF_VERSION "0"
@@ -334,27 +335,11 @@ static const char *s_or(json_t *o, const char *key, const char *dflt)
 	return json_is_string(v) ? json_string_value(v) : dflt;
 }
 
-/* Columns a UTF-8 string takes on a terminal or a printed page: the
- * Japanese in these labels is all double-width (3-byte UTF-8), the rest is
- * ASCII. */
-static int columns(const char *s)
-{
-	int w = 0;
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		if (*p < 0x80)
-			w++;
-		else if (*p >= 0xE0 && *p < 0xF0)
-			w += 2; /* lead byte of a 3-byte sequence: CJK, kana, full-width */
-		else if (*p >= 0xC0)
-			w += *p >= 0xF0 ? 2 : 1;
-	return w;
-}
-
 static void line(FILE *f, const char *ja, const char *en, const char *v)
 {
 	char label[160];
 	snprintf(label, sizeof label, "%s / %s", ja, en);
-	int pad = 44 - columns(label);
+	int pad = 44 - spif_text_columns(label);
 	fprintf(f, "  %s%*s %s\n", label, pad > 0 ? pad : 0, "", v && *v ? v : "-");
 }
 

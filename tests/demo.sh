@@ -16,8 +16,8 @@ spif-gen --rows 1000 --persons 980 --encoding cp932 --gaiji -o "$work/給与支�
 cd "$work"
 run spif ingest --purpose "個人住民税の賦課（給与支払報告書）" --source "eLTAX" \
 	--received 2026-02-02 -o records.ndjson 給与支払報告書.csv
-step "head -c 400 records.ndjson"
-head -c 400 records.ndjson; echo " ..."
+step "head -n 1 records.ndjson | cut -d, -f1-8"
+head -n 1 records.ndjson | cut -d, -f1-8
 run spif ingest --purpose "個人住民税の賦課（給与支払報告書）" --to csv --output-encoding cp932 \
 	-o back.csv 給与支払報告書.csv
 run cmp 給与支払報告書.csv back.csv
@@ -33,5 +33,38 @@ if spif-gen --rows 20 --invalid-row 12 2>/dev/null | spif ingest --purpose demo 
 fi
 echo "(refused: nothing registered, no number in the message)"
 run spif catalog ls
+
+# Disposal: the retention period of F000001 is over.
+export GNUPGHOME="$work/gnupg"
+mkdir -m 700 "$GNUPGHOME"
+gpg --batch --quiet --pinentry-mode loopback --passphrase '' --quick-gen-key \
+	'税務課 記録管理 <records@example.invalid>' ed25519 sign 1d 2>/dev/null
+step "spif shred --dry-run --file F000001"
+spif shred --dry-run --file F000001 || true
+echo "(F000002 was ingested from the same source file: destroying that path disposes of its copy too)"
+disk=$(findmnt -no SOURCE -T "$work" | head -1)
+pk=$(lsblk -no PKNAME "$disk" 2>/dev/null | head -1)
+printf 'title = 税務課 主査\nlocation = 市役所 本庁舎3階\ncontact = 内線 1234\n' > "$SPIF_CONF"
+plan=$(spif shred --dry-run --file F000001 || true)
+if [[ "$plan" == *"would refuse"* ]]; then
+	echo "(refused: spif cannot see what this virtual disk is made of.  An administrator who"
+	echo " knows it is a raw volume on spinning disks vouches for it in spif.conf:)"
+	printf 'trusted_media = %s\n' "${pk:-${disk##*/}}" >> "$SPIF_CONF"
+	step "cat spif.conf"
+	cat "$SPIF_CONF"
+fi
+step "spif shred --reason 保存期間満了 --sign records@example.invalid --file F000001"
+ids=$(spif shred --reason 保存期間満了 --sign records@example.invalid --file F000001)
+echo "$ids"
+echo "(one certificate per file: F000001's two copies, and F000002's copy of the same source)"
+id=${ids%%$'\n'*}
+run spif catalog cert show "$id"
+mkdir "$work/certs"
+run spif catalog cert export "$id" -o "$work/certs"
+run gpg --verify "$work/certs/$id.json.asc" "$work/certs/$id.json"
+run spif catalog cert verify "$work/certs/$id.json"
+run spif catalog ls
+run spif catalog verify
+gpgconf --kill all 2>/dev/null || true
 echo
 echo "spif demo: done"

@@ -103,6 +103,24 @@ loop_ext4() { # loop_ext4 NAME SIZE [mount options]: an ext4 image mounted at $D
 	fi
 }
 
+@test "a path two files share is disposed for both, each with its own certificate" {
+	spif ingest --purpose x --print-id "$D/data/a.csv" >/dev/null 2>&1
+	spif ingest --purpose y -o "$D/data/b.ndjson" "$D/data/a.csv" 2>/dev/null
+	run --separate-stderr spif shred --file F000001
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 2 ]
+	[ ! -e "$D/data/a.csv" ]
+	run spif catalog show F000001 --json
+	[[ "$output" == *'"state":"disposed"'* ]]
+	run spif catalog show F000002 --json
+	[[ "$output" == *'"state":"active"'* ]]
+	[[ "$output" == *'"kind":"source"'*'"state":"disposed"'* ]]
+	[[ "$output" == *'"kind":"output"'*'"state":"present"'* ]]
+	run spif catalog cert ls --json
+	[[ "$output" == *'"file":"F000001"'* ]]
+	[[ "$output" == *'"file":"F000002"'* ]]
+}
+
 @test "a path the catalog does not know is destroyed and certified as not catalogued" {
 	cp "$D/data/a.csv" "$D/data/stray.csv"
 	run --separate-stderr spif shred "$D/data/stray.csv"
@@ -162,7 +180,7 @@ loop_ext4() { # loop_ext4 NAME SIZE [mount options]: an ext4 image mounted at $D
 	ln "$D/data/a.csv" "$D/data/other-name.csv"
 	run --separate-stderr spif shred "$D/data/a.csv"
 	[ "$status" -eq 1 ]
-	[[ "$stderr" == *"2 hard links"* ]]
+	[[ "$stderr" == *"refused: it has 2 hard links"* ]]
 	run --separate-stderr spif shred --force "$D/data/a.csv"
 	[ "$status" -eq 0 ]
 	run spif catalog cert show "$output" --format json
