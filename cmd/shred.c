@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cert.h"
@@ -283,8 +284,6 @@ static void mark_disposing(struct cli *c, struct spif_catalog *cat, struct targe
 	struct spif_err e = {0};
 	char now[32], obj[48];
 	spif_now_utc(now);
-	if (spif_catalog_begin(cat, &e) < 0)
-		cli_die(c, &e);
 	if (!t->copy_id) {
 		struct spif_copy cp = {.kind = "found", .path = t->path, .size = t->m.size, .created = now,
 		                       .state = "disposing"};
@@ -301,7 +300,7 @@ static void mark_disposing(struct cli *c, struct spif_catalog *cat, struct targe
 	}
 	snprintf(obj, sizeof obj, "copy:%lld", t->copy_id);
 	json_t *d = json_pack("{s:s,s:s,s:b}", "path", t->path, "kind", t->kind, "catalogued", t->file_id != 0);
-	if (spif_audit_append(cat, "shred.start", obj, d, NULL, &e) < 0 || spif_catalog_commit(cat, &e) < 0)
+	if (spif_audit_append(cat, "shred.start", obj, d, NULL, &e) < 0)
 		cli_die(c, &e);
 	json_decref(d);
 }
@@ -313,16 +312,65 @@ static void mark_present(struct cli *c, struct spif_catalog *cat, struct target 
 	char obj[48];
 	sqlite3_stmt *st;
 	snprintf(obj, sizeof obj, "copy:%lld", t->copy_id);
-	if (spif_catalog_begin(cat, &e) < 0 ||
-	    spif_catalog_prepare(cat, "UPDATE copies SET state = 'present' WHERE id = ?", &st, &e) < 0)
+	if (spif_catalog_prepare(cat, "UPDATE copies SET state = 'present' WHERE id = ?", &st, &e) < 0)
 		cli_die(c, &e);
 	sqlite3_bind_int64(st, 1, t->copy_id);
 	sqlite3_step(st);
 	sqlite3_finalize(st);
 	json_t *d = json_pack("{s:s,s:s}", "path", t->path, "why", why);
-	if (spif_audit_append(cat, "shred.failed", obj, d, NULL, &e) < 0 || spif_catalog_commit(cat, &e) < 0)
+	if (spif_audit_append(cat, "shred.failed", obj, d, NULL, &e) < 0)
 		cli_die(c, &e);
 	json_decref(d);
+}
+
+/* Catalog writes are batched, inside one transaction at a time: every
+ * target is marked disposing in one commit before anything is destroyed,
+ * and certificates are committed every BATCH_FILES files, after
+ * BATCH_SECONDS, and before any large overwrite, so that two thousand small
+ * files do not cost two thousand commits.  A crash loses no trace: what
+ * was not certified is still "disposing" and the next run finishes it. */
+#define BATCH_FILES 256
+#define BATCH_SECONDS 1.0
+#define BATCH_LARGE (64LL << 20)
+
+struct batch {
+	struct spif_catalog *cat;
+	int open, pending;
+	struct timespec started;
+};
+
+static void batch_open(struct cli *c, struct batch *b)
+{
+	struct spif_err e = {0};
+	if (b->open)
+		return;
+	if (spif_catalog_begin(b->cat, &e) < 0)
+		cli_die(c, &e);
+	b->open = 1;
+	b->pending = 0;
+	clock_gettime(CLOCK_MONOTONIC, &b->started);
+}
+
+static void batch_commit(struct cli *c, struct batch *b)
+{
+	struct spif_err e = {0};
+	if (!b->open)
+		return;
+	if (spif_catalog_commit(b->cat, &e) < 0)
+		cli_die(c, &e);
+	b->open = 0;
+	fflush(stdout); /* certificate ids go out once they are committed */
+}
+
+/* Commit before an overwrite when the batch is full, old, or the next
+ * file is large (other writers should not wait through it). */
+static void batch_before_wipe(struct cli *c, struct batch *b, long long next_size)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	double age = (double)(now.tv_sec - b->started.tv_sec) + (now.tv_nsec - b->started.tv_nsec) / 1e9;
+	if (b->open && (b->pending >= BATCH_FILES || age >= BATCH_SECONDS || next_size >= BATCH_LARGE))
+		batch_commit(c, b);
 }
 
 static void progress(void *ctx, long long done, long long total)
@@ -333,17 +381,14 @@ static void progress(void *ctx, long long done, long long total)
 		fputc('\n', stderr);
 }
 
-/* Destroy t's path, marking t and every sibling row at the same path
- * "disposing" first; on success the siblings share t's result.  A failure
- * puts them all back to "present" and returns its exit code (0 on
- * success); an interruption stops the run. */
-static int destroy(struct cli *c, struct spif_catalog *cat, const struct opts *o,
-                   struct target *v, size_t n, struct target *t)
+/* Destroy t's path (t and its siblings at the same path are already
+ * "disposing"); on success the siblings share t's result.  A failure puts
+ * them all back to "present" and returns its exit code (0 on success);
+ * an interruption returns SPIF_EX_TEMPFAIL with t->r.interrupted. */
+static int destroy(struct cli *c, struct batch *b, const struct opts *o, struct target *v, size_t n,
+                   struct target *t)
 {
 	struct spif_err e = {0};
-	for (size_t k = 0; k < n; k++)
-		if (&v[k] == t || (!v[k].done && strcmp(v[k].path, t->path) == 0))
-			mark_disposing(c, cat, &v[k]);
 	if (!t->absent) {
 		struct spif_wipe_opts wo = {.passes = o->passes, .zero = o->zero, .allow_links = o->force,
 		                            .stop = &stop_flag};
@@ -352,14 +397,14 @@ static int destroy(struct cli *c, struct spif_catalog *cat, const struct opts *o
 			wo.progress_ctx = t->path;
 		}
 		if (spif_wipe_file(t->path, &wo, &t->r, &e) < 0) {
+			if (t->r.interrupted || stop_flag)
+				return SPIF_EX_TEMPFAIL; /* the caller puts everything left back */
+			batch_open(c, b);
 			for (size_t k = 0; k < n; k++)
 				if (!v[k].done && strcmp(v[k].path, t->path) == 0) {
-					mark_present(c, cat, &v[k], e.msg);
+					mark_present(c, b->cat, &v[k], e.msg);
 					v[k].done = 1; /* part of no certificate */
 				}
-			if (t->r.interrupted || stop_flag)
-				cli_fail(c, SPIF_EX_TEMPFAIL, "%s: interrupted: not disposed and no certificate; "
-				         "run spif shred again to finish", t->path);
 			fprintf(stderr, "spif-shred: %s\n", e.msg);
 			return e.code ? e.code : SPIF_EX_IOERR;
 		}
@@ -376,16 +421,14 @@ static int destroy(struct cli *c, struct spif_catalog *cat, const struct opts *o
 }
 
 
-/* In one transaction: the copies disposed, the file disposed when none is
- * left, the certificate and its event.  Prints the certificate id. */
+/* In the batch's transaction: the copies disposed, the file disposed when
+ * none is left, the certificate and its event.  Prints the certificate id. */
 static void certify(struct cli *c, struct spif_catalog *cat, const struct opts *o,
                     struct target **group, size_t ng, int forced_medium, const char *medium_reason)
 {
 	struct spif_err e = {0};
 	struct spif_file f = {0};
 	long long fid = group[0]->file_id;
-	if (spif_catalog_begin(cat, &e) < 0)
-		cli_die(c, &e);
 	if (fid && spif_catalog_get_file(cat, fid, &f, &e) < 0)
 		cli_die(c, &e);
 	json_t *copies = json_array();
@@ -473,10 +516,7 @@ static void certify(struct cli *c, struct spif_catalog *cat, const struct opts *
 			cli_die(c, &e);
 		json_decref(d);
 	}
-	if (spif_catalog_commit(cat, &e) < 0)
-		cli_die(c, &e);
-	printf("%s\n", id);
-	fflush(stdout);
+	printf("%s\n", id); /* flushed when the batch commits */
 	json_decref(copies);
 	json_decref(san);
 	json_decref(ver);
@@ -640,6 +680,11 @@ int main(int argc, char **argv)
 	struct opts o;
 	struct spif_err e = {0};
 	cli_init(&c, "spif-shred", argc, argv);
+	/* from the start: a signal never kills a run half-way through */
+	struct sigaction sa = {0};
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 	parse_args(&c, &o, argc, argv);
 	/* no catalog is created just to refuse a symlink */
 	struct spif_catalog *cat = cli_catalog_if_exists(&c);
@@ -666,11 +711,14 @@ int main(int argc, char **argv)
 	if (!cat)
 		cat = cli_catalog(&c, SPIF_CAT_CREATE);
 
-	struct sigaction sa = {0};
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	if (stop_flag)
+		cli_fail(&c, SPIF_EX_TEMPFAIL, "interrupted before anything was destroyed");
 	int failed = 0, last_code = 0;
+	struct batch b = {.cat = cat};
+	batch_open(&c, &b);
+	for (size_t i = 0; i < n; i++)
+		mark_disposing(&c, cat, &v[i]);
+	batch_commit(&c, &b);
 	struct target **group = calloc(n + 1, sizeof *group);
 	for (size_t i = 0; i < n; i++) {
 		if (v[i].done)
@@ -683,7 +731,24 @@ int main(int argc, char **argv)
 			struct target *t = &v[k];
 			if (t->done || (k != i && (t->file_id == 0 || t->file_id != v[i].file_id)))
 				continue;
-			int code = t->wiped ? 0 : destroy(&c, cat, &o, v, n, t);
+			int code = 0;
+			if (!t->wiped) {
+				batch_before_wipe(&c, &b, t->m.size);
+				code = destroy(&c, &b, &o, v, n, t);
+			}
+			if (code == SPIF_EX_TEMPFAIL && (t->r.interrupted || stop_flag)) {
+				/* what was destroyed is certified, the rest goes back to
+				 * present: nothing is left claiming more or less than is true */
+				batch_open(&c, &b);
+				if (ng)
+					certify(&c, cat, &o, group, ng, forced, medium_reason);
+				for (size_t j = 0; j < n; j++)
+					if (!v[j].done)
+						mark_present(&c, cat, &v[j], "interrupted");
+				batch_commit(&c, &b);
+				cli_fail(&c, SPIF_EX_TEMPFAIL, "%s: interrupted: not disposed and no certificate; "
+				         "run spif shred again to finish", t->path);
+			}
 			if (code) {
 				failed++;
 				last_code = code;
@@ -698,9 +763,13 @@ int main(int argc, char **argv)
 			if (v[i].file_id == 0)
 				break;
 		}
-		if (ng)
+		if (ng) {
+			batch_open(&c, &b);
 			certify(&c, cat, &o, group, ng, forced, medium_reason);
+			b.pending++;
+		}
 	}
+	batch_commit(&c, &b);
 	free(group);
 	free(v);
 	spif_catalog_close(cat);

@@ -277,7 +277,12 @@ loop_ext4() { # loop_ext4 NAME SIZE [mount options]: an ext4 image mounted at $D
 	spif ingest --purpose x --print-id "$D/data/a.csv" >/dev/null 2>&1
 	spif shred --passes 4 "$D/data/big.bin" > "$D/ids" 2>"$D/err" &
 	pid=$!
-	sleep 1
+	# wait until the overwrite is under way (the copy is marked disposing)
+	for _ in $(seq 100); do
+		[ "$(sqlite3 "$SPIF_HOME/catalog.db" "SELECT state FROM copies WHERE path = '$D/data/big.bin'" 2>/dev/null)" = disposing ] && break
+		sleep 0.1
+	done
+	sleep 0.3
 	kill -TERM "$pid"
 	wait "$pid" && status=0 || status=$?
 	[ "$status" -eq 75 ]
