@@ -248,8 +248,9 @@ static int cmd_verify(struct cli *c, const struct opts *o)
 		cli_die(c, &e);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		half++;
-		fprintf(stderr, "%s: verify: copy %lld (%s) was left half-destroyed by an interrupted "
-		        "spif shred; run spif shred again to finish it\n", c->prog,
+		fprintf(stderr, "%s: verify: copy %lld (%s) was left marked for destruction by an "
+		        "interrupted spif shred (it may be partly overwritten); run spif shred --resume\n",
+		        c->prog,
 		        (long long)sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1));
 	}
 	sqlite3_finalize(st);
@@ -390,7 +391,7 @@ static int cert_cmd(struct cli *c, const struct opts *o, const char *sub, int na
 				snprintf(path, sizeof path, "%s/%s.json%s", o->out, ct.id, k ? ".asc" : "");
 				struct spif_atomic a;
 				size_t len = strlen(parts[k]);
-				if (spif_atomic_open(&a, path, 0644, &e) < 0)
+				if (spif_atomic_open(&a, path, spif_file_mode(&c->conf), &e) < 0)
 					cli_die(c, &e);
 				if (write(a.fd, parts[k], len) != (ssize_t)len) {
 					spif_err_sys(&e, SPIF_EX_IOERR, errno, "%s", path);

@@ -182,19 +182,6 @@ static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 		o->fmt = strcmp(o->input, "-") == 0 ? SPIF_FMT_CSV : format_from_name(o->input);
 }
 
-static int open_input(const struct cli *c, const char *path)
-{
-	if (strcmp(path, "-") == 0)
-		return 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		cli_fail(c, errno == EACCES ? SPIF_EX_NOPERM : SPIF_EX_NOINPUT, "%s: %s", path,
-		         strerror(errno));
-	struct stat st;
-	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
-		cli_fail(c, SPIF_EX_NOINPUT, "%s: is a directory", path);
-	return fd;
-}
 
 /* Which fields hold numbers: those named on the command line (each must
  * exist) and those whose names say so.  idx[i] is the column, corp[i] says
@@ -552,7 +539,7 @@ int main(int argc, char **argv)
 	int summary_only = !o.out && !o.print_id && isatty(1);
 	int emit = !summary_only && !o.print_id;
 	struct reg g = {.name = strcmp(o.input, "-") ? o.input : "(stdin)"};
-	int fd = open_input(&c, o.input);
+	int fd = cli_open_input(&c, o.input);
 
 	/* Check the home before reading a byte (a catalog others can write is
 	 * refused whatever the input), but create nothing until the source has

@@ -28,7 +28,7 @@
 static const char usage_text[] =
 	"usage: spif shred [--method auto|overwrite|crypto] [--passes N] [--zero] [--force]\n"
 	"           [--reason TEXT] [--destination TEXT] [--sign KEYID] [--dry-run]\n"
-	"           [--home DIR] (FILE... | --file ID)\n"
+	"           [--home DIR] (FILE... | --file ID | --resume)\n"
 	"\n"
 	"Destroy copies of a specific personal information file and issue a disposal\n"
 	"certificate (NIST SP 800-88) for each file; prints the certificate ids.\n"
@@ -36,6 +36,8 @@ static const char usage_text[] =
 	"  FILE...            paths: a catalogued copy, or a stray copy (certified as\n"
 	"                     not catalogued)\n"
 	"  --file ID          every copy the catalog knows of file ID\n"
+	"  --resume           only finish what an interrupted run left (every run does\n"
+	"                     that first anyway)\n"
 	"  --method M         auto (default: crypto for vault copies, overwrite otherwise),\n"
 	"                     overwrite (Clear), crypto (Purge; vault copies)\n"
 	"  --passes N         random overwrite passes (default 1)\n"
@@ -62,7 +64,7 @@ static void on_signal(int sig)
 
 struct opts {
 	const char *method, *reason, *destination, *sign_key, *file_id;
-	int passes, zero, force, dry_run;
+	int passes, zero, force, dry_run, resume;
 };
 
 /* One copy to destroy. */
@@ -83,13 +85,15 @@ struct target {
 
 static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 {
-	enum { O_METHOD = 256, O_PASSES, O_ZERO, O_FORCE, O_REASON, O_DEST, O_SIGN, O_DRY, O_FILE, O_HOME };
+	enum { O_METHOD = 256, O_PASSES, O_ZERO, O_FORCE, O_REASON, O_DEST, O_SIGN, O_DRY, O_FILE, O_HOME,
+	       O_RESUME };
 	static const struct option longopts[] = {
 		{"method", required_argument, NULL, O_METHOD}, {"passes", required_argument, NULL, O_PASSES},
 		{"zero", no_argument, NULL, O_ZERO},           {"force", no_argument, NULL, O_FORCE},
 		{"reason", required_argument, NULL, O_REASON}, {"destination", required_argument, NULL, O_DEST},
 		{"sign", required_argument, NULL, O_SIGN},     {"dry-run", no_argument, NULL, O_DRY},
 		{"file", required_argument, NULL, O_FILE},     {"home", required_argument, NULL, O_HOME},
+		{"resume", no_argument, NULL, O_RESUME},
 		{"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0},
 	};
 	memset(o, 0, sizeof *o);
@@ -119,15 +123,16 @@ static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 		case O_SIGN: o->sign_key = optarg; break;
 		case O_DRY: o->dry_run = 1; break;
 		case O_FILE: o->file_id = optarg; break;
+		case O_RESUME: o->resume = 1; break;
 		case O_HOME: c->home_opt = optarg; break;
 		case 'h': fputs(usage_text, stdout); exit(0);
 		default: cli_bad_option(c, argc, argv);
 		}
 	}
-	if (!o->file_id && optind >= argc)
-		cli_usage(c, "nothing to shred: give FILE... or --file ID");
-	if (o->file_id && optind < argc)
-		cli_usage(c, "give FILE... or --file ID, not both");
+	if (!o->file_id && !o->resume && optind >= argc)
+		cli_usage(c, "nothing to shred: give FILE..., --file ID or --resume");
+	if ((o->file_id != NULL) + (optind < argc) + o->resume > 1)
+		cli_usage(c, "give one of FILE..., --file ID or --resume");
 	if (!o->sign_key && c->conf.sign_key[0])
 		o->sign_key = c->conf.sign_key;
 }
@@ -166,7 +171,8 @@ static void lookup_copy(struct cli *c, struct spif_catalog *cat, struct target *
 
 /* Copies an earlier run left "disposing" (killed mid-way): this run
  * finishes them first, whatever it was asked to do. */
-static void add_leftovers(struct cli *c, struct spif_catalog *cat, struct target **v, size_t *n)
+static void add_leftovers(struct cli *c, const struct opts *o, struct spif_catalog *cat,
+                          struct target **v, size_t *n)
 {
 	struct spif_err e = {0};
 	sqlite3_stmt *st;
@@ -180,8 +186,8 @@ static void add_leftovers(struct cli *c, struct spif_catalog *cat, struct target
 		snprintf(t->kind, sizeof t->kind, "%s", (const char *)sqlite3_column_text(st, 2));
 		snprintf(t->path, sizeof t->path, "%s", (const char *)sqlite3_column_text(st, 3));
 		t->resumed = 1;
-		cli_note(c, "%s: left half-destroyed by an interrupted run (copy %lld); finishing it",
-		         t->path, t->copy_id);
+		cli_note(c, "%s: left marked for destruction by an interrupted run (copy %lld); %s",
+		         t->path, t->copy_id, o->dry_run ? "a real run would finish it" : "finishing it");
 	}
 	sqlite3_finalize(st);
 }
@@ -408,6 +414,12 @@ static int destroy(struct cli *c, struct batch *b, const struct opts *o, struct 
 			fprintf(stderr, "spif-shred: %s\n", e.msg);
 			return e.code ? e.code : SPIF_EX_IOERR;
 		}
+		/* the certificate says the path was checked absent: check it */
+		struct stat st;
+		if (lstat(t->path, &st) == 0 || errno != ENOENT) {
+			fprintf(stderr, "spif-shred: %s: still present after unlink\n", t->path);
+			return SPIF_EX_IOERR;
+		}
 	}
 	for (size_t k = 0; k < n; k++)
 		if (&v[k] != t && !v[k].done && strcmp(v[k].path, t->path) == 0) {
@@ -546,7 +558,7 @@ static void collect(struct cli *c, struct spif_catalog *cat, const struct opts *
 {
 	struct spif_err e = {0};
 	if (cat)
-		add_leftovers(c, cat, v, n);
+		add_leftovers(c, o, cat, v, n);
 	if (o->file_id) {
 		long long id = spif_file_id_parse(o->file_id);
 		if (id < 0)
@@ -743,7 +755,7 @@ int main(int argc, char **argv)
 				if (ng)
 					certify(&c, cat, &o, group, ng, forced, medium_reason);
 				for (size_t j = 0; j < n; j++)
-					if (!v[j].done)
+					if (!v[j].done && !v[j].absent) /* a gone one stays for the next run */
 						mark_present(&c, cat, &v[j], "interrupted");
 				batch_commit(&c, &b);
 				cli_fail(&c, SPIF_EX_TEMPFAIL, "%s: interrupted: not disposed and no certificate; "

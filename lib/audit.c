@@ -53,12 +53,13 @@ void spif_actor_free(struct spif_actor *a)
 	a->argv_json = NULL;
 }
 
-/* Keys whose values spif computes itself as hex digests: a digest often
- * holds a run of 12 decimal digits, and masking it would corrupt it. */
+/* Keys whose values spif computes itself as hex digests or OpenPGP
+ * fingerprints: these often hold a run of 12 decimal digits, and masking
+ * them would corrupt them. */
 static int is_digest_key(const char *k)
 {
 	size_t n = strlen(k);
-	return strcmp(k, "hash") == 0 || strcmp(k, "prev_hash") == 0 ||
+	return strcmp(k, "hash") == 0 || strcmp(k, "prev_hash") == 0 || strcmp(k, "signer") == 0 ||
 	       (n >= 6 && strcmp(k + n - 6, "sha256") == 0);
 }
 

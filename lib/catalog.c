@@ -75,6 +75,18 @@ static const char *const migrations[] = {
 	" BEGIN SELECT RAISE(ABORT, 'certificates are immutable'); END;"
 	"CREATE TRIGGER certificates_no_delete BEFORE DELETE ON certificates"
 	" BEGIN SELECT RAISE(ABORT, 'certificates are immutable'); END;",
+	/* 3: the vault's keys: KEKs per disposal month (the key itself lives in
+	 * $SPIF_HOME/keys/, never here) and each file's wrapped data key */
+	"CREATE TABLE keks("
+	" bucket TEXT PRIMARY KEY, created TEXT NOT NULL, key_file TEXT NOT NULL,"
+	" check_value TEXT NOT NULL, custodian TEXT, custodian_wrapped TEXT,"
+	" destroyed TEXT);"
+	"CREATE TABLE data_keys("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" file_id INTEGER NOT NULL REFERENCES files(id), bucket TEXT NOT NULL REFERENCES keks(bucket),"
+	" wrapped BLOB NOT NULL, created TEXT NOT NULL);"
+	"CREATE INDEX data_keys_file ON data_keys(file_id);"
+	"CREATE INDEX data_keys_bucket ON data_keys(bucket);",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof *migrations))
 

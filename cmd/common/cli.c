@@ -1,6 +1,8 @@
 /* cli.c - see cli.h */
 #include "cli.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <locale.h>
 #include <stdarg.h>
@@ -102,6 +104,19 @@ struct spif_catalog *cli_catalog_if_exists(struct cli *c)
 	if (access(p, F_OK) != 0)
 		return NULL;
 	return cli_catalog(c, 0);
+}
+
+int cli_open_input(const struct cli *c, const char *path)
+{
+	if (strcmp(path, "-") == 0)
+		return 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		cli_fail(c, errno == EACCES ? SPIF_EX_NOPERM : SPIF_EX_NOINPUT, "%s: %s", path, strerror(errno));
+	struct stat st;
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
+		cli_fail(c, SPIF_EX_NOINPUT, "%s: is a directory", path);
+	return fd;
 }
 
 void cli_bad_option(const struct cli *c, int argc, char **argv)

@@ -45,6 +45,10 @@ void cli_check_home(struct cli *c);
  * commands that must not create one just to refuse their input. */
 struct spif_catalog *cli_catalog_if_exists(struct cli *c);
 
+/* Open an input file ("-" is stdin, fd 0): missing or a directory is 66,
+ * unreadable 77; dies with one line. */
+int cli_open_input(const struct cli *c, const char *path);
+
 /* getopt_long's complaint is replaced by ours: call for '?' and ':'. */
 _Noreturn void cli_bad_option(const struct cli *c, int argc, char **argv);
 

@@ -304,11 +304,11 @@ loop_ext4() { # loop_ext4 NAME SIZE [mount options]: an ext4 image mounted at $D
 	sqlite3 "$SPIF_HOME/catalog.db" "UPDATE copies SET state = 'disposing' WHERE id = 1"
 	run --separate-stderr spif catalog verify
 	[ "$status" -eq 1 ]
-	[[ "$stderr" == *"half-destroyed"* ]]
+	[[ "$stderr" == *"marked for destruction"* ]]
 	cp "$D/data/a.csv" "$D/data/b.csv"
 	run --separate-stderr spif shred "$D/data/b.csv"
 	[ "$status" -eq 0 ]
-	[[ "$stderr" == *"left half-destroyed"*"finishing it"* ]]
+	[[ "$stderr" == *"left marked for destruction"*"finishing it"* ]]
 	[ "${#lines[@]}" -eq 2 ]
 	[ ! -e "$D/data/a.csv" ]
 	run spif catalog verify

@@ -1,0 +1,302 @@
+# bash completion for spif(7): spif, spif-ingest, spif-catalog, spif-shred
+#
+# Installed as share/bash-completion/completions/spif; works with or
+# without the bash-completion package.  File ids (F000001) are read with
+# "spif catalog ls --json" and certificate ids (DC-2026-000001) with
+# "spif catalog cert ls --json", from the home named by --home if given;
+# signing keys with "gpg --list-secret-keys --with-colons" when gpg exists.
+
+_spif_ingest_opts="--purpose --label --source --received --format --encoding
+	--number-field --on-invalid --to --output-encoding -o --output --print-id
+	--home --help"
+_spif_catalog_opts="--json --home --help"
+_spif_cert_opts="--home --help"
+_spif_shred_opts="--method --passes --zero --force --reason --destination
+	--sign --dry-run --file --home --help"
+
+# _spif_reply WORDS CUR: COMPREPLY from a word list.
+_spif_reply()
+{
+	local IFS=$' \t\n'
+	COMPREPLY=($(compgen -W "$1" -- "$2"))
+}
+
+# _spif_files CUR [dirs]: file names (or directories only).
+_spif_files()
+{
+	if [[ $2 == dirs ]]; then
+		if declare -F _filedir >/dev/null; then
+			_filedir -d
+		else
+			compopt -o filenames 2>/dev/null
+			local IFS=$'\n'
+			COMPREPLY=($(compgen -d -- "$1"))
+		fi
+	elif [[ $2 == records ]] && declare -F _filedir >/dev/null; then
+		_filedir '@(csv|CSV|tsv|TSV|tab|TAB|ndjson|NDJSON|jsonl|JSONL)'
+	elif declare -F _filedir >/dev/null; then
+		_filedir
+	else
+		compopt -o filenames 2>/dev/null
+		local IFS=$'\n'
+		COMPREPLY=($(compgen -f -- "$1"))
+	fi
+}
+
+# _spif_ids CUR HOME [cert]: the catalog's file ids (or certificate ids).
+_spif_ids()
+{
+	local ids
+	ids=$(${_spif_front:-spif} ${2:+--home "$2"} catalog ${3:+cert} ls --json 2>/dev/null |
+		sed -n 's/^{"id":"\([^"]*\)".*/\1/p')
+	_spif_reply "$ids" "$1"
+}
+
+# _spif_keys CUR: the secret keys GnuPG can sign with (key ids,
+# fingerprints, e-mail addresses); nothing without gpg.
+_spif_keys()
+{
+	COMPREPLY=()
+	type -P gpg >/dev/null || return 0
+	local keys
+	keys=$(gpg --list-secret-keys --with-colons 2>/dev/null | awk -F: '
+		$1 == "sec" { print $5; primary = 1; next }
+		$1 == "fpr" && primary { print $10; primary = 0; next }
+		$1 == "ssb" { primary = 0; next }
+		$1 == "uid" && match($10, /<[^<>]+>/) { print substr($10, RSTART + 1, RLENGTH - 2) }')
+	_spif_reply "$keys" "$1"
+}
+
+# _spif_value OPT CUR HOME: complete the value of an option; 1 if OPT
+# takes no value.
+_spif_value()
+{
+	case $1 in
+	--format)
+		if [[ $_spif_cmd == catalog ]]; then
+			_spif_reply "text json" "$2"
+		else
+			_spif_reply "csv tsv ndjson" "$2"
+		fi
+		;;
+	--to) _spif_reply "ndjson csv tsv" "$2" ;;
+	--encoding) _spif_reply "auto utf-8 utf-8-bom cp932 euc-jp" "$2" ;;
+	--output-encoding) _spif_reply "utf-8 utf-8-bom cp932 euc-jp" "$2" ;;
+	--on-invalid) _spif_reply "reject flag" "$2" ;;
+	--state) _spif_reply "active redacted disposed" "$2" ;;
+	--received) _spif_reply "$(date +%Y-%m-%d)" "$2" ;;
+	--home) _spif_files "$2" dirs ;;
+	-o | --output)
+		if [[ $_spif_cmd == catalog ]]; then
+			_spif_files "$2" dirs
+		else
+			_spif_files "$2"
+		fi
+		;;
+	--file) _spif_ids "$2" "$3" ;;
+	--method) _spif_reply "auto overwrite crypto" "$2" ;;
+	--sign) _spif_keys "$2" ;;
+	--purpose | --label | --source | --number-field | --limit | -n | --note | \
+	--passes | --reason | --destination)
+		COMPREPLY=() ;;
+	*) return 1 ;;
+	esac
+	return 0
+}
+
+_spif()
+{
+	local cur prev words cword
+	COMPREPLY=()
+	words=("${COMP_WORDS[@]}")
+	cword=$COMP_CWORD
+	cur=${words[cword]}
+
+	# Put "--opt=value" back together where bash split it at '='.
+	local -a w=()
+	local i j=0 wc=0
+	for ((i = 0; i < ${#words[@]}; i++)); do
+		if [[ ${words[i]} == = && ${w[j - 1]} == --* && $i -gt 0 ]]; then
+			w[j - 1]+="="
+			((i == cword)) && wc=$((j - 1))
+			if ((i + 1 < ${#words[@]})) && [[ ${words[i + 1]} != = ]]; then
+				w[j - 1]+=${words[i + 1]}
+				((i + 1 == cword)) && wc=$((j - 1))
+				((i++))
+			fi
+			continue
+		fi
+		w[j]=${words[i]}
+		((i == cword)) && wc=$j
+		((j++))
+	done
+	((cword >= ${#words[@]})) && wc=$j
+	cur=${w[wc]}
+	prev=${w[wc - 1]}
+
+	# Which program: the front, or spif-CMD run directly.
+	local cmd="" home="" k=1 _spif_front=spif _spif_cmd=""
+	case ${w[0]##*/} in
+	spif-ingest) cmd=ingest ;;
+	spif-catalog) cmd=catalog ;;
+	spif-shred) cmd=shred ;;
+	*)
+		_spif_front=${w[0]}
+		while ((k < wc)); do
+			case ${w[k]} in
+			--home) home=${w[k + 1]}; ((k += 2)) ;;
+			--home=*) home=${w[k]#--home=}; ((k++)) ;;
+			-*) ((k++)) ;;
+			*) cmd=${w[k]}; ((k++)); break ;;
+			esac
+		done
+		;;
+	esac
+	_spif_cmd=$cmd
+
+	# --home after the command names the catalog too (for --file, ids)
+	local m
+	for ((m = k; m < wc; m++)); do
+		case ${w[m]} in
+		--home) home=${w[m + 1]}; ((m++)) ;;
+		--home=*) home=${w[m]#--home=} ;;
+		esac
+	done
+
+	# "--opt=val": complete val (with "--opt=" in front when bash did not
+	# split the word at '=' and so will replace all of it).
+	if [[ $cur == --*=* ]]; then
+		local opt=${cur%%=*} val=${cur#*=}
+		_spif_value "$opt" "$val" "$home" || COMPREPLY=()
+		if [[ ${COMP_WORDS[COMP_CWORD]} == --*=* ]]; then
+			local r
+			for r in "${!COMPREPLY[@]}"; do
+				COMPREPLY[r]="$opt=${COMPREPLY[r]}"
+			done
+		fi
+		return 0
+	fi
+
+	# A value for the previous option?
+	if [[ $prev == -* && $prev != *=* ]] && _spif_value "$prev" "$cur" "$home"; then
+		return 0
+	fi
+
+	case $cmd in
+	"")
+		if [[ $cur == -* ]]; then
+			_spif_reply "--home --version --help" "$cur"
+		else
+			_spif_reply "ingest catalog shred help" "$cur"
+		fi
+		;;
+	help)
+		((wc == k)) && _spif_reply "ingest catalog shred" "$cur"
+		;;
+	ingest)
+		if [[ $cur == -* ]]; then
+			_spif_reply "$_spif_ingest_opts -" "$cur"
+		else
+			_spif_files "$cur" records
+		fi
+		;;
+	shred)
+		# FILE... or --file ID, not both
+		local given=""
+		for ((m = k; m < wc; m++)); do
+			case ${w[m]} in
+			--file | --file=*) given=file ;;
+			esac
+		done
+		if [[ $cur == -* ]]; then
+			_spif_reply "$_spif_shred_opts" "$cur"
+		elif [[ -z $given ]]; then
+			_spif_files "$cur"
+		fi
+		;;
+	catalog)
+		# find the subcommand (and cert's) and any --home after "catalog"
+		local sub="" csub="" n=0
+		for ((m = k; m < wc; m++)); do
+			case ${w[m]} in
+			--home) home=${w[m + 1]}; ((m++)) ;;
+			--home=*) home=${w[m]#--home=} ;;
+			--state | --file | --limit | -n | --format | -o | --output | --note | --sign) ((m++)) ;;
+			-*) ;;
+			*)
+				if [[ -z $sub ]]; then
+					sub=${w[m]}
+				elif [[ $sub == cert && -z $csub ]]; then
+					csub=${w[m]}
+				else
+					((n++))
+				fi
+				;;
+			esac
+		done
+		if [[ -z $sub ]]; then
+			if [[ $cur == -* ]]; then
+				_spif_reply "$_spif_catalog_opts" "$cur"
+			else
+				_spif_reply "ls show log verify cert" "$cur"
+			fi
+			return 0
+		fi
+		case $sub in
+		cert)
+			case $csub in
+			"")
+				if [[ $cur == -* ]]; then
+					_spif_reply "$_spif_cert_opts" "$cur"
+				else
+					_spif_reply "ls show export verify confirm" "$cur"
+				fi
+				;;
+			ls)
+				[[ $cur == -* ]] && _spif_reply "--json $_spif_cert_opts" "$cur" ;;
+			show | export | confirm | verify)
+				if [[ $cur == -* ]]; then
+					case $csub in
+					show) _spif_reply "--format $_spif_cert_opts" "$cur" ;;
+					export) _spif_reply "-o --output $_spif_cert_opts" "$cur" ;;
+					confirm) _spif_reply "--note --sign $_spif_cert_opts" "$cur" ;;
+					verify) _spif_reply "$_spif_cert_opts" "$cur" ;;
+					esac
+				elif ((n == 0)); then
+					_spif_ids "$cur" "$home" cert
+					if [[ $csub == verify ]]; then
+						local -a ids=("${COMPREPLY[@]}")
+						COMPREPLY=()
+						if declare -F _filedir >/dev/null; then
+							_filedir json
+						else
+							compopt -o filenames 2>/dev/null
+							local IFS=$'\n'
+							COMPREPLY=($(compgen -f -X '!*.json' -- "$cur") $(compgen -d -- "$cur"))
+						fi
+						COMPREPLY+=("${ids[@]}")
+					fi
+				fi
+				;;
+			esac
+			;;
+		ls)
+			[[ $cur == -* ]] && _spif_reply "--state $_spif_catalog_opts" "$cur" ;;
+		show)
+			if [[ $cur == -* ]]; then
+				_spif_reply "$_spif_catalog_opts" "$cur"
+			elif ((n == 0)); then
+				_spif_ids "$cur" "$home"
+			fi
+			;;
+		log)
+			[[ $cur == -* ]] && _spif_reply "--file --limit $_spif_catalog_opts" "$cur" ;;
+		verify)
+			[[ $cur == -* ]] && _spif_reply "$_spif_catalog_opts" "$cur" ;;
+		esac
+		;;
+	esac
+	return 0
+}
+
+complete -F _spif spif spif-ingest spif-catalog spif-shred
