@@ -272,6 +272,10 @@ int spif_catalog_open(const char *home, const struct spif_conf *conf, int flags,
 	mode_t old = umask(conf->group[0] ? 007 : 077);
 	int rc = sqlite3_open_v2(c->path, &c->db,
 	                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW, NULL);
+	/* wait for another writer before anything, the WAL pragma included:
+	 * a pipe of spif commands opens one catalog from several processes */
+	if (rc == SQLITE_OK)
+		sqlite3_busy_timeout(c->db, 10000);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(c->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
 	umask(old);
@@ -279,7 +283,6 @@ int spif_catalog_open(const char *home, const struct spif_conf *conf, int flags,
 		spif_catalog_sqlerr(c, rc, "open", err);
 		goto fail;
 	}
-	sqlite3_busy_timeout(c->db, 10000);
 	if (spif_catalog_exec(c, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
 	                         " PRAGMA secure_delete=ON;", err) < 0)
 		goto fail;

@@ -7,21 +7,36 @@
  * (gpgme_set_offline) and auto-key-retrieve is never enabled.  Secret keys
  * protected by a passphrase are not supported: pinentry runs in loopback
  * mode without a passphrase callback, so gpg fails at once instead of
- * waiting for a prompt nobody will answer. */
+ * waiting for a prompt nobody will answer.  The one passphrase spif does
+ * hand over is that of a passphrase-encrypted (symmetric) message, through
+ * a callback on GPGME's command channel, never argv or the environment, and
+ * gpg-agent is told not to cache it (--no-symkey-cache). */
 #include "pgp.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <gpgme.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+/* GPGME's initialisation, needed before any other GPGME call (data
+ * objects too); idempotent. */
+static int pgp_init(struct spif_err *err)
+{
+	if (!gpgme_check_version("1.8.0"))
+		return spif_err_set(err, SPIF_EX_UNAVAILABLE, "GPGME is older than 1.8.0");
+	return 0;
+}
+
 /* A fresh OpenPGP context with spif's settings, or -1 with err set. */
 static int pgp_ctx(gpgme_ctx_t *ctx, struct spif_err *err)
 {
 	*ctx = NULL;
-	if (!gpgme_check_version("1.8.0"))
-		return spif_err_set(err, SPIF_EX_UNAVAILABLE, "GPGME is older than 1.8.0");
+	if (pgp_init(err) < 0)
+		return -1;
 	gpgme_error_t e = gpgme_engine_check_version(GPGME_PROTOCOL_OpenPGP);
 	if (e)
 		return spif_err_set(err, SPIF_EX_UNAVAILABLE, "GnuPG is not usable: %s",
@@ -42,6 +57,9 @@ static int pgp_ctx(gpgme_ctx_t *ctx, struct spif_err *err)
 		return spif_err_set(err, SPIF_EX_UNAVAILABLE, "GPGME: %s", gpgme_strerror(e));
 	}
 	gpgme_set_offline(*ctx, 1);              /* gpg --disable-dirmngr */
+	/* a message passphrase is not left in gpg-agent's cache, where it
+	 * would open the next message without being asked for */
+	(void)gpgme_set_ctx_flag(*ctx, "no-symkey-cache", "1");
 	gpgme_set_passphrase_cb(*ctx, NULL, NULL); /* fail, never prompt */
 	gpgme_set_armor(*ctx, 1);
 	gpgme_set_textmode(*ctx, 0);             /* sign the bytes exactly */
@@ -131,6 +149,47 @@ static gpgme_error_t sign_status_cb(void *opaque, const char *keyword, const cha
 	return 0;
 }
 
+/* The secret key keyid for signing in *key (a reference), or -1 with err
+ * set: missing, ambiguous, expired/revoked/disabled/invalid or unable to
+ * sign. */
+static int sign_key(gpgme_ctx_t ctx, const char *keyid, gpgme_key_t *key, struct spif_err *err)
+{
+	*key = NULL;
+	gpgme_error_t e = gpgme_get_key(ctx, keyid, key, 1);
+	switch (gpg_err_code(e)) {
+	case GPG_ERR_NO_ERROR:
+		break;
+	case GPG_ERR_EOF:
+	case GPG_ERR_NOT_FOUND:
+	case GPG_ERR_NO_SECKEY:
+		*key = NULL;
+		return spif_err_set(err, SPIF_EX_UNAVAILABLE, "no secret key for %s", keyid);
+	case GPG_ERR_AMBIGUOUS_NAME:
+		*key = NULL;
+		return spif_err_set(err, SPIF_EX_UNAVAILABLE,
+				    "%s: more than one secret key matches; give the fingerprint",
+				    keyid);
+	default:
+		*key = NULL;
+		return spif_err_set(err, SPIF_EX_UNAVAILABLE, "%s: %s", keyid, gpgme_strerror(e));
+	}
+	const char *why = (*key)->revoked ? "revoked" : (*key)->expired ? "expired"
+		: (*key)->disabled ? "disabled" : (*key)->invalid ? "invalid" : NULL;
+	int rc = 0;
+	if (!(*key)->secret)
+		rc = spif_err_set(err, SPIF_EX_UNAVAILABLE, "no secret key for %s", keyid);
+	else if (why)
+		rc = spif_err_set(err, SPIF_EX_UNAVAILABLE, "%s: key is %s", keyid, why);
+	/* key->can_sign is gpg's "usable for signing" over all subkeys. */
+	else if (!(*key)->can_sign)
+		rc = spif_err_set(err, SPIF_EX_UNAVAILABLE, "%s: key cannot sign", keyid);
+	if (rc < 0) {
+		gpgme_key_unref(*key);
+		*key = NULL;
+	}
+	return rc;
+}
+
 int spif_pgp_sign(const char *keyid, const void *data, size_t n, char **sig, char fpr[41],
                   struct spif_err *err)
 {
@@ -147,38 +206,8 @@ int spif_pgp_sign(const char *keyid, const void *data, size_t n, char **sig, cha
 	if (pgp_ctx(&ctx, err) < 0)
 		return -1;
 
-	e = gpgme_get_key(ctx, keyid, &key, 1);
-	switch (gpg_err_code(e)) {
-	case GPG_ERR_NO_ERROR:
-		break;
-	case GPG_ERR_EOF:
-	case GPG_ERR_NOT_FOUND:
-	case GPG_ERR_NO_SECKEY:
-		spif_err_set(err, SPIF_EX_UNAVAILABLE, "no secret key for %s", keyid);
+	if (sign_key(ctx, keyid, &key, err) < 0)
 		goto out;
-	case GPG_ERR_AMBIGUOUS_NAME:
-		spif_err_set(err, SPIF_EX_UNAVAILABLE,
-			     "%s: more than one secret key matches; give the fingerprint", keyid);
-		goto out;
-	default:
-		spif_err_set(err, SPIF_EX_UNAVAILABLE, "%s: %s", keyid, gpgme_strerror(e));
-		goto out;
-	}
-	if (!key->secret) {
-		spif_err_set(err, SPIF_EX_UNAVAILABLE, "no secret key for %s", keyid);
-		goto out;
-	}
-	/* key->can_sign is gpg's "usable for signing" over all subkeys. */
-	const char *why = key->revoked ? "revoked" : key->expired ? "expired"
-		: key->disabled ? "disabled" : key->invalid ? "invalid" : NULL;
-	if (why) {
-		spif_err_set(err, SPIF_EX_UNAVAILABLE, "%s: key is %s", keyid, why);
-		goto out;
-	}
-	if (!key->can_sign) {
-		spif_err_set(err, SPIF_EX_UNAVAILABLE, "%s: key cannot sign", keyid);
-		goto out;
-	}
 
 	struct sign_status st = {0};
 	gpgme_set_status_cb(ctx, sign_status_cb, &st);
@@ -394,4 +423,660 @@ out:
 	gpgme_key_unref(key);
 	gpgme_release(ctx);
 	return rc;
+}
+
+/* ---- encryption ---------------------------------------------------------
+ *
+ * Data flows through GPGME in both directions without being held: the
+ * input is a data object on the caller's file descriptor (or on memory for
+ * the _buf variants) and the output a callback data object whose write
+ * callback hands each chunk to the caller's sink, so a stream of any size
+ * costs the same memory.  gpg itself streams too (partial-length
+ * packets), so neither side buffers the message. */
+
+/* The output side: a GPGME write callback around a spif_pgp_sink. */
+struct sink {
+	spif_pgp_sink fn;
+	void *ctx;
+	int failed; /* the sink failed: errnum says why */
+	int errnum;
+};
+
+static ssize_t sink_write(void *handle, const void *buf, size_t n)
+{
+	struct sink *s = handle;
+	if (s->failed) {
+		errno = s->errnum;
+		return -1;
+	}
+	errno = 0;
+	if (n > 0 && s->fn(s->ctx, buf, n) != 0) {
+		s->failed = 1;
+		s->errnum = errno ? errno : EIO;
+		errno = s->errnum;
+		return -1;
+	}
+	return (ssize_t)n;
+}
+
+/* Never written to: gpgme_data_new_from_cbs wants a non-const pointer. */
+static struct gpgme_data_cbs sink_cbs = {NULL, sink_write, NULL, NULL};
+
+/* Bigger chunks than GPGME's 4 KiB default (fewer trips through its poll
+ * loop), and wipe its buffers when they held plaintext.  Both flags are
+ * optimisations: an older GPGME without them works the same. */
+static void data_tune(gpgme_data_t dh, int sensitive)
+{
+	(void)gpgme_data_set_flag(dh, "io-buffer-size", "65536");
+	if (sensitive)
+		(void)gpgme_data_set_flag(dh, "sensitive", "1");
+}
+
+/* A growing buffer as a sink; what it drops on the way is wiped (it may
+ * hold a data key). */
+struct membuf {
+	unsigned char *p;
+	size_t n, cap;
+};
+
+static int membuf_put(void *ctx, const void *buf, size_t n)
+{
+	struct membuf *m = ctx;
+	if (n >= SIZE_MAX / 2 - m->n) {
+		errno = ENOMEM;
+		return -1;
+	}
+	if (m->n + n + 1 > m->cap) {
+		size_t cap = m->cap ? m->cap : 256;
+		while (cap < m->n + n + 1)
+			cap *= 2;
+		unsigned char *q = malloc(cap);
+		if (!q)
+			return -1;
+		if (m->p) {
+			memcpy(q, m->p, m->n);
+			explicit_bzero(m->p, m->cap);
+			free(m->p);
+		}
+		m->p = q;
+		m->cap = cap;
+	}
+	memcpy(m->p + m->n, buf, n);
+	m->n += n;
+	m->p[m->n] = '\0';
+	return 0;
+}
+
+static void membuf_wipe(struct membuf *m)
+{
+	if (m->p) {
+		explicit_bzero(m->p, m->cap);
+		free(m->p);
+	}
+	m->p = NULL;
+	m->n = m->cap = 0;
+}
+
+/* What gpg's status lines told us; GPGME's results do not say which of
+ * these happened (a failed decryption is one error code whatever the
+ * cause). */
+struct op_status {
+	int need_passphrase;     /* a secret key wants its passphrase */
+	int need_passphrase_sym; /* the message is encrypted with a passphrase */
+	int bad_passphrase;
+	int begin_decryption;
+	int decrypting;          /* DECRYPTION_INFO: the session key worked */
+	int decryption_failed;
+	int decryption_okay;
+	int badmdc, goodmdc;
+	int aead;                /* DECRYPTION_INFO names an AEAD algorithm */
+	int nodata;
+	int plaintext;           /* a literal data packet was seen */
+	int no_seckey;
+	char keyids[256];        /* of NO_SECKEY: "KEYID, KEYID" */
+};
+
+static gpgme_error_t op_status_cb(void *opaque, const char *keyword, const char *args)
+{
+	struct op_status *st = opaque;
+	if (!keyword)
+		return 0;
+	if (!args)
+		args = "";
+	if (strcmp(keyword, "NEED_PASSPHRASE") == 0)
+		st->need_passphrase = 1;
+	else if (strcmp(keyword, "NEED_PASSPHRASE_SYM") == 0)
+		st->need_passphrase_sym = 1;
+	else if (strcmp(keyword, "BAD_PASSPHRASE") == 0
+		 || (strcmp(keyword, "ERROR") == 0 && strstr(args, "BAD_PASSPHRASE")))
+		st->bad_passphrase = 1;
+	else if (strcmp(keyword, "BEGIN_DECRYPTION") == 0)
+		st->begin_decryption = 1;
+	else if (strcmp(keyword, "DECRYPTION_FAILED") == 0)
+		st->decryption_failed = 1;
+	else if (strcmp(keyword, "DECRYPTION_OKAY") == 0)
+		st->decryption_okay = 1;
+	else if (strcmp(keyword, "BADMDC") == 0)
+		st->badmdc = 1;
+	else if (strcmp(keyword, "GOODMDC") == 0)
+		st->goodmdc = 1;
+	else if (strcmp(keyword, "NODATA") == 0)
+		st->nodata = 1;
+	else if (strcmp(keyword, "PLAINTEXT") == 0)
+		st->plaintext = 1;
+	else if (strcmp(keyword, "DECRYPTION_INFO") == 0) {
+		/* MDC_METHOD SYM_ALGO [AEAD_ALGO] */
+		int mdc = 0, sym = 0, aead = 0;
+		st->decrypting = 1;
+		if (sscanf(args, "%d %d %d", &mdc, &sym, &aead) == 3 && aead > 0)
+			st->aead = 1;
+	} else if (strcmp(keyword, "NO_SECKEY") == 0) {
+		size_t k = strcspn(args, " ");
+		size_t used = strlen(st->keyids);
+		if (k > 0 && k <= 40 && used + k + 3 < sizeof st->keyids
+		    && !strstr(st->keyids, args)) {
+			if (used)
+				memcpy(st->keyids + used, ", ", 2), used += 2;
+			memcpy(st->keyids + used, args, k);
+			st->keyids[used + k] = '\0';
+		}
+		st->no_seckey++;
+	}
+	return 0;
+}
+
+/* The passphrase for a passphrase-encrypted message, handed to gpg through
+ * GPGME's command channel under pinentry loopback: never in argv or the
+ * environment, never cached by gpg-agent (no-symkey-cache). */
+struct pass {
+	const char *pass;
+	int asked_key; /* gpg wanted a secret key's passphrase instead */
+	int tries;
+};
+
+static gpgme_error_t pass_cb(void *hook, const char *uid_hint, const char *info, int prev_was_bad,
+                             int fd)
+{
+	struct pass *p = hook;
+	(void)info;
+	if (uid_hint) {
+		/* a secret key's passphrase: spif never has those */
+		p->asked_key = 1;
+		return gpg_error(GPG_ERR_CANCELED);
+	}
+	/* no second try with the same wrong passphrase */
+	if (!p->pass || prev_was_bad || ++p->tries > 2)
+		return gpg_error(GPG_ERR_CANCELED);
+	if (gpgme_io_writen(fd, p->pass, strlen(p->pass)) != 0 || gpgme_io_writen(fd, "\n", 1) != 0)
+		return gpgme_error_from_syserror();
+	return 0;
+}
+
+/* Why key k cannot be encrypted to, or NULL when it can.  key->can_encrypt
+ * is gpg's "usable for encryption" over all subkeys (not expired, revoked,
+ * disabled or invalid); when it is off we look for the reason. */
+static const char *enc_problem(gpgme_key_t k, char *buf, size_t bufsz)
+{
+	if (k->revoked)
+		return "key is revoked";
+	if (k->expired)
+		return "key is expired";
+	if (k->disabled)
+		return "key is disabled";
+	if (k->invalid)
+		return "key is invalid";
+	if (k->can_encrypt)
+		return NULL;
+	for (gpgme_subkey_t sk = k->subkeys; sk; sk = sk->next) {
+		if (!sk->can_encrypt)
+			continue;
+		const char *why = sk->revoked ? "revoked" : sk->expired ? "expired"
+			: sk->disabled ? "disabled" : sk->invalid ? "invalid" : "not usable";
+		snprintf(buf, bufsz, "encryption subkey is %s", why);
+		return buf;
+	}
+	return "key cannot encrypt (no encryption subkey)";
+}
+
+/* Resolve recipient who to exactly one usable public key, from the local
+ * keyring only; *key is a reference.  0, or -1 with err set. */
+static int find_recipient(gpgme_ctx_t ctx, const char *who, gpgme_key_t *key, struct spif_err *err)
+{
+	*key = NULL;
+	if (!who || !*who) /* "" would list every key */
+		return spif_err_set(err, SPIF_EX_USAGE, "empty recipient");
+	gpgme_error_t e = gpgme_op_keylist_start(ctx, who, 0);
+	gpgme_key_t k = NULL, usable = NULL;
+	int matched = 0, nusable = 0;
+	char why[128] = "", buf[128];
+	while (!e && !(e = gpgme_op_keylist_next(ctx, &k))) {
+		matched++;
+		const char *p = enc_problem(k, buf, sizeof buf);
+		if (p) {
+			if (!why[0])
+				snprintf(why, sizeof why, "%s", p);
+			gpgme_key_unref(k);
+		} else if (nusable++ == 0) {
+			usable = k;
+		} else {
+			gpgme_key_unref(k);
+		}
+	}
+	gpgme_op_keylist_end(ctx);
+	if (e && gpg_err_code(e) != GPG_ERR_EOF) {
+		gpgme_key_unref(usable);
+		return spif_err_set(err, SPIF_EX_UNAVAILABLE, "%s: cannot list keys: %s", who,
+				    gpgme_strerror(e));
+	}
+	if (nusable > 1) {
+		gpgme_key_unref(usable);
+		return spif_err_set(err, SPIF_EX_UNAVAILABLE,
+				    "%s: more than one key matches; give the fingerprint", who);
+	}
+	if (nusable == 0)
+		return matched ? spif_err_set(err, SPIF_EX_UNAVAILABLE, "%s: %s", who, why)
+			       : spif_err_set(err, SPIF_EX_UNAVAILABLE, "no public key for %s", who);
+	if (!usable->subkeys || !usable->subkeys->fpr || strlen(usable->subkeys->fpr) > 40) {
+		gpgme_key_unref(usable);
+		return spif_err_set(err, SPIF_EX_UNAVAILABLE,
+				    "%s: fingerprint longer than 40 hex digits (not a v4 key)", who);
+	}
+	*key = usable;
+	return 0;
+}
+
+/* Encrypt in to out_sink as e says. */
+static int encrypt_data(gpgme_data_t in, struct sink *out_sink, struct spif_pgp_enc *e, int armor,
+                        struct spif_err *err)
+{
+	gpgme_ctx_t ctx = NULL;
+	gpgme_key_t *keys = NULL, signer = NULL;
+	gpgme_data_t out = NULL;
+	gpgme_error_t ge;
+	int rc = -1;
+
+	if (!e)
+		return spif_err_set(err, SPIF_EX_USAGE, "no encryption settings");
+	int symmetric = e->passphrase != NULL;
+	size_t nr = e->recipients ? e->nrecipients : 0;
+	if (e->fprs)
+		for (size_t i = 0; i < e->nrecipients; i++)
+			e->fprs[i][0] = '\0';
+	if (symmetric && nr > 0)
+		return spif_err_set(err, SPIF_EX_USAGE,
+				    "give recipients or a passphrase, not both");
+	if (!symmetric && nr == 0)
+		return spif_err_set(err, SPIF_EX_USAGE, "no recipients");
+	if (symmetric && !*e->passphrase)
+		return spif_err_set(err, SPIF_EX_USAGE, "empty passphrase");
+	if (symmetric && strpbrk(e->passphrase, "\r\n"))
+		return spif_err_set(err, SPIF_EX_USAGE, "the passphrase contains a line break");
+	if (e->sign_key && !*e->sign_key)
+		return spif_err_set(err, SPIF_EX_USAGE, "empty signing key id");
+	if (pgp_ctx(&ctx, err) < 0)
+		return -1;
+
+	if (nr) {
+		keys = calloc(nr + 1, sizeof *keys);
+		if (!keys) {
+			spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
+			goto out;
+		}
+		for (size_t i = 0; i < nr; i++) {
+			if (find_recipient(ctx, e->recipients[i], &keys[i], err) < 0)
+				goto out;
+			if (e->fprs)
+				put_fpr(e->fprs[i], keys[i]->subkeys->fpr);
+		}
+	}
+	if (e->sign_key) {
+		if (sign_key(ctx, e->sign_key, &signer, err) < 0)
+			goto out;
+		if ((ge = gpgme_signers_add(ctx, signer))) {
+			spif_err_set(err, SPIF_EX_UNAVAILABLE, "GPGME: %s", gpgme_strerror(ge));
+			goto out;
+		}
+	}
+
+	struct op_status st = {0};
+	gpgme_set_status_cb(ctx, op_status_cb, &st);
+	gpgme_set_ctx_flag(ctx, "full-status", "1");
+	struct pass pw = {e->passphrase, 0, 0};
+	if (symmetric)
+		gpgme_set_passphrase_cb(ctx, pass_cb, &pw);
+	gpgme_set_armor(ctx, armor ? 1 : 0);
+	if ((ge = gpgme_data_new_from_cbs(&out, &sink_cbs, out_sink))) {
+		spif_err_set(err, SPIF_EX_UNAVAILABLE, "GPGME: %s", gpgme_strerror(ge));
+		goto out;
+	}
+	data_tune(out, 0);
+
+	/* ALWAYS_TRUST: the operator named each key, and spif checked that it
+	 * is that one key, usable and not expired or revoked.  Whether it is
+	 * the right person's key is the operator's call, not gpg's web of
+	 * trust (which would refuse a key nobody certified, or ask).
+	 * NO_ENCRYPT_TO: exactly the named recipients can read the message,
+	 * not also an encrypt-to from gpg.conf.  NO_COMPRESS: compressed
+	 * length leaks something about the plaintext, and costs time. */
+	gpgme_encrypt_flags_t flags = GPGME_ENCRYPT_ALWAYS_TRUST | GPGME_ENCRYPT_NO_ENCRYPT_TO
+		| GPGME_ENCRYPT_NO_COMPRESS;
+	if (symmetric)
+		flags |= GPGME_ENCRYPT_SYMMETRIC;
+	gpgme_key_t *recp = symmetric ? NULL : keys;
+	if (signer)
+		ge = gpgme_op_encrypt_sign(ctx, recp, flags, in, out);
+	else
+		ge = gpgme_op_encrypt(ctx, recp, flags, in, out);
+
+	gpgme_encrypt_result_t er = gpgme_op_encrypt_result(ctx);
+	gpgme_sign_result_t sr = signer ? gpgme_op_sign_result(ctx) : NULL;
+	char diag[256];
+	if (out_sink->failed) {
+		spif_err_sys(err, spif_exit_for_errno(out_sink->errnum), out_sink->errnum,
+			     "cannot write the encrypted message");
+		goto out;
+	}
+	if (er && er->invalid_recipients) {
+		gpgme_invalid_key_t ik = er->invalid_recipients;
+		spif_err_set(err, SPIF_EX_UNAVAILABLE, "cannot encrypt to %s: %s",
+			     ik->fpr ? ik->fpr : "?", gpgme_strerror(ik->reason));
+		goto out;
+	}
+	if (signer && (st.need_passphrase || pw.asked_key)) {
+		spif_err_set(err, SPIF_EX_UNAVAILABLE,
+			     "%s: cannot sign: the secret key is passphrase-protected and "
+			     "spif never prompts (preset the passphrase in gpg-agent)",
+			     e->sign_key);
+		goto out;
+	}
+	if (!ge && sr && sr->invalid_signers)
+		ge = sr->invalid_signers->reason ? sr->invalid_signers->reason
+		                                 : gpg_error(GPG_ERR_UNUSABLE_SECKEY);
+	if (ge) {
+		gpg_err_code_t c = gpg_err_code(ge);
+		if (c & GPG_ERR_SYSTEM_ERROR) {
+			/* gpgme reading the input (gpg's own errors come as
+			 * status lines, not errno) */
+			int en = gpgme_err_code_to_errno(c);
+			spif_err_sys(err, spif_exit_for_errno(en), en, "cannot read the input");
+		} else {
+			spif_err_set(err, SPIF_EX_UNAVAILABLE, "cannot encrypt: %s",
+				     gpg_diag(ctx, diag, sizeof diag) ? diag : gpgme_strerror(ge));
+		}
+		goto out;
+	}
+	if (signer && (!sr || !sr->signatures)) {
+		spif_err_set(err, SPIF_EX_UNAVAILABLE, "%s: gpg made no signature", e->sign_key);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rc < 0 && e->fprs)
+		for (size_t i = 0; i < e->nrecipients; i++)
+			e->fprs[i][0] = '\0';
+	gpgme_data_release(out);
+	if (keys)
+		for (size_t i = 0; i < nr; i++)
+			gpgme_key_unref(keys[i]);
+	free(keys);
+	gpgme_key_unref(signer);
+	gpgme_release(ctx);
+	return rc;
+}
+
+int spif_pgp_encrypt_fd(int in_fd, spif_pgp_sink fn, void *ctx, struct spif_pgp_enc *e,
+                        struct spif_err *err)
+{
+	if (!fn)
+		return spif_err_set(err, SPIF_EX_USAGE, "no output");
+	if (in_fd < 0 || fcntl(in_fd, F_GETFL) == -1)
+		return spif_err_sys(err, SPIF_EX_IOERR, EBADF, "cannot read the input");
+	if (pgp_init(err) < 0)
+		return -1;
+	gpgme_data_t in = NULL;
+	gpgme_error_t ge = gpgme_data_new_from_fd(&in, in_fd);
+	if (ge)
+		return spif_err_set(err, SPIF_EX_UNAVAILABLE, "GPGME: %s", gpgme_strerror(ge));
+	data_tune(in, 1);
+	struct sink s = {fn, ctx, 0, 0};
+	int rc = encrypt_data(in, &s, e, e ? e->armor : 0, err);
+	gpgme_data_release(in);
+	return rc;
+}
+
+int spif_pgp_encrypt_buf(const void *data, size_t n, struct spif_pgp_enc *e, char **out,
+                         size_t *outn, struct spif_err *err)
+{
+	*out = NULL;
+	if (outn)
+		*outn = 0;
+	if (pgp_init(err) < 0)
+		return -1;
+	gpgme_data_t in = NULL;
+	gpgme_error_t ge = data_from(&in, data, n);
+	if (ge)
+		return spif_err_set(err, SPIF_EX_UNAVAILABLE, "GPGME: %s", gpgme_strerror(ge));
+	data_tune(in, 1);
+	struct membuf m = {0};
+	struct sink s = {membuf_put, &m, 0, 0};
+	int rc = encrypt_data(in, &s, e, 1, err);
+	gpgme_data_release(in);
+	if (rc == 0 && m.n == 0) {
+		rc = spif_err_set(err, SPIF_EX_UNAVAILABLE, "gpg made no message");
+	}
+	if (rc < 0) {
+		membuf_wipe(&m);
+		return -1;
+	}
+	*out = (char *)m.p; /* NUL-terminated by membuf_put */
+	if (outn)
+		*outn = m.n;
+	return 0;
+}
+
+/* Decrypt in to out_sink; see spif_pgp_decrypt_fd. */
+static int decrypt_data(gpgme_data_t in, struct sink *out_sink, const char *passphrase,
+                        char signer[41], int *sig_status, struct spif_err *err)
+{
+	gpgme_ctx_t ctx = NULL;
+	gpgme_data_t out = NULL;
+	gpgme_key_t key = NULL;
+	gpgme_error_t ge;
+	int rc = -1, keep_sig = 0;
+	char diag[256];
+
+	signer[0] = '\0';
+	*sig_status = 0;
+	if (passphrase && strpbrk(passphrase, "\r\n"))
+		return spif_err_set(err, SPIF_EX_USAGE, "the passphrase contains a line break");
+	if (pgp_ctx(&ctx, err) < 0)
+		return -1;
+	struct op_status st = {0};
+	gpgme_set_status_cb(ctx, op_status_cb, &st);
+	gpgme_set_ctx_flag(ctx, "full-status", "1");
+	/* Only with a passphrase: a passphrase callback takes gpg out of
+	 * --batch (GPGME talks to it over --command-fd instead). */
+	struct pass pw = {passphrase, 0, 0};
+	if (passphrase)
+		gpgme_set_passphrase_cb(ctx, pass_cb, &pw);
+	if ((ge = gpgme_data_new_from_cbs(&out, &sink_cbs, out_sink))) {
+		spif_err_set(err, SPIF_EX_UNAVAILABLE, "GPGME: %s", gpgme_strerror(ge));
+		goto out;
+	}
+	data_tune(out, 1);
+
+	ge = gpgme_op_decrypt_verify(ctx, in, out);
+	gpgme_decrypt_result_t dr = gpgme_op_decrypt_result(ctx);
+
+	/* The signature, if any: every one must be good; the first names the
+	 * signer, by its primary key's fingerprint as spif_pgp_verify does. */
+	char sig_msg[300] = "";
+	int badsig = 0;
+	gpgme_verify_result_t vr = gpgme_op_verify_result(ctx);
+	if (vr && vr->signatures) {
+		gpgme_signature_t first = vr->signatures;
+		const char *pfpr = first->fpr;
+		if (first->fpr && !gpgme_get_key(ctx, first->fpr, &key, 0) && key && key->subkeys
+		    && key->subkeys->fpr)
+			pfpr = key->subkeys->fpr;
+		put_fpr(signer, pfpr); /* cleared when not a v4 fingerprint */
+		*sig_status = 1;
+		char why[256];
+		for (gpgme_signature_t s = vr->signatures; s; s = s->next) {
+			const char *p = sig_problem(s, why, sizeof why);
+			if (!p)
+				continue;
+			*sig_status = -1;
+			badsig = strcmp(p, "bad signature") == 0;
+			if (badsig)
+				snprintf(sig_msg, sizeof sig_msg, "bad signature by %s",
+					 s == first && signer[0] ? signer : s->fpr ? s->fpr : "?");
+			else
+				snprintf(sig_msg, sizeof sig_msg, "%s", p);
+			break;
+		}
+	}
+
+	/* Failures, most specific first.  Plaintext may have reached the sink
+	 * before gpg found out (the integrity check comes at the end): the
+	 * caller must discard it when we return -1. */
+	if (out_sink->failed) {
+		spif_err_sys(err, spif_exit_for_errno(out_sink->errnum), out_sink->errnum,
+			     "cannot write the plaintext");
+		goto out;
+	}
+	if (st.badmdc) {
+		spif_err_set(err, SPIF_EX_DATAERR, "the message was altered (integrity check failed)");
+		goto out;
+	}
+	if (ge || st.decryption_failed || !st.decryption_okay) {
+		gpg_err_code_t c = gpg_err_code(ge);
+		if (badsig && st.decrypting) {
+			/* gpg stops at a bad signature, before the end of the
+			 * message and its integrity check */
+			keep_sig = 1;
+			spif_err_set(err, SPIF_FOUND, "%s", sig_msg);
+		} else if (!st.decrypting && (st.need_passphrase || pw.asked_key)) {
+			spif_err_set(err, SPIF_EX_UNAVAILABLE,
+				     "cannot decrypt: the secret key is passphrase-protected and "
+				     "spif never prompts (preset the passphrase in gpg-agent)");
+		} else if (!st.decrypting && st.no_seckey) {
+			spif_err_set(err, SPIF_EX_UNAVAILABLE, "no secret key to decrypt it (for %s)",
+				     st.keyids[0] ? st.keyids : "?");
+		} else if (st.need_passphrase_sym && !passphrase) {
+			spif_err_set(err, SPIF_EX_UNAVAILABLE,
+				     "the message is encrypted with a passphrase; none given");
+		} else if (st.need_passphrase_sym && st.bad_passphrase) {
+			/* gpg's "maybe": a wrong passphrase gives a wrong key,
+			 * which the check bytes catch (all but 1 in 65536; the
+			 * rest fail the integrity check) */
+			spif_err_set(err, SPIF_EX_UNAVAILABLE, "wrong passphrase");
+		} else if (dr && dr->unsupported_algorithm) {
+			spif_err_set(err, SPIF_EX_UNAVAILABLE, "unsupported algorithm %s",
+				     dr->unsupported_algorithm);
+		} else if (dr && dr->legacy_cipher_nomdc) {
+			spif_err_set(err, SPIF_EX_DATAERR,
+				     "the message has no integrity protection (no MDC)");
+		} else if (st.decrypting) {
+			/* decrypting, then an error that is not the MDC: the
+			 * message ends early or its packets are broken */
+			spif_err_set(err, SPIF_EX_DATAERR,
+				     "the message is truncated or damaged (%s)",
+				     gpg_diag(ctx, diag, sizeof diag) ? diag
+				     : gpgme_strerror(ge ? ge : gpg_error(GPG_ERR_DECRYPT_FAILED)));
+		} else if (c & GPG_ERR_SYSTEM_ERROR) {
+			int en = gpgme_err_code_to_errno(c);
+			spif_err_sys(err, spif_exit_for_errno(en), en, "cannot read the input");
+		} else if (st.nodata || c == GPG_ERR_NO_DATA || c == GPG_ERR_BAD_DATA
+			   || c == GPG_ERR_INV_PACKET || c == GPG_ERR_INV_ARMOR
+			   || c == GPG_ERR_UNKNOWN_PACKET || (!ge && !st.begin_decryption)) {
+			if (st.plaintext)
+				/* signed or literal only: OpenPGP, but nothing
+				 * was decrypted, so nothing is vouched for */
+				spif_err_set(err, SPIF_EX_DATAERR, "not an encrypted OpenPGP message");
+			else
+				spif_err_set(err, SPIF_EX_DATAERR, "not an OpenPGP message");
+		} else {
+			spif_err_set(err, SPIF_EX_UNAVAILABLE, "cannot decrypt: %s",
+				     gpg_diag(ctx, diag, sizeof diag) ? diag : gpgme_strerror(ge));
+		}
+		goto out;
+	}
+	/* gpg 2.2 refuses a message without an MDC by itself; make sure */
+	if (!st.goodmdc && !st.aead) {
+		spif_err_set(err, SPIF_EX_DATAERR, "the message has no integrity protection (no MDC)");
+		goto out;
+	}
+	/* decrypted and intact, the signature not good (an unknown, expired
+	 * or revoked signer): informational, rc is 0 and the caller decides */
+	if (*sig_status < 0)
+		spif_err_set(err, SPIF_FOUND, "%s", sig_msg);
+	rc = 0;
+out:
+	if (rc < 0 && !keep_sig) {
+		/* a signature checked before the failure vouches for nothing */
+		signer[0] = '\0';
+		*sig_status = 0;
+	}
+	gpgme_data_release(out);
+	gpgme_key_unref(key);
+	gpgme_release(ctx);
+	return rc;
+}
+
+int spif_pgp_decrypt_fd(int in_fd, spif_pgp_sink fn, void *ctx, const char *passphrase,
+                        char signer[41], int *sig_status, struct spif_err *err)
+{
+	signer[0] = '\0';
+	*sig_status = 0;
+	if (!fn)
+		return spif_err_set(err, SPIF_EX_USAGE, "no output");
+	if (in_fd < 0 || fcntl(in_fd, F_GETFL) == -1)
+		return spif_err_sys(err, SPIF_EX_IOERR, EBADF, "cannot read the input");
+	if (pgp_init(err) < 0)
+		return -1;
+	gpgme_data_t in = NULL;
+	gpgme_error_t ge = gpgme_data_new_from_fd(&in, in_fd);
+	if (ge)
+		return spif_err_set(err, SPIF_EX_UNAVAILABLE, "GPGME: %s", gpgme_strerror(ge));
+	data_tune(in, 0);
+	struct sink s = {fn, ctx, 0, 0};
+	int rc = decrypt_data(in, &s, passphrase, signer, sig_status, err);
+	gpgme_data_release(in);
+	return rc;
+}
+
+int spif_pgp_decrypt_buf(const void *data, size_t n, void **out, size_t *outn,
+                         struct spif_err *err)
+{
+	*out = NULL;
+	if (outn)
+		*outn = 0;
+	if (!data || n == 0)
+		return spif_err_set(err, SPIF_EX_DATAERR, "not an OpenPGP message");
+	if (pgp_init(err) < 0)
+		return -1;
+	gpgme_data_t in = NULL;
+	gpgme_error_t ge = data_from(&in, data, n);
+	if (ge)
+		return spif_err_set(err, SPIF_EX_UNAVAILABLE, "GPGME: %s", gpgme_strerror(ge));
+	struct membuf m = {0};
+	struct sink s = {membuf_put, &m, 0, 0};
+	char signer[41];
+	int sig_status = 0;
+	struct spif_err e2 = {0};
+	int rc = decrypt_data(in, &s, NULL, signer, &sig_status, &e2);
+	gpgme_data_release(in);
+	if (rc < 0) {
+		membuf_wipe(&m);
+		if (err)
+			*err = e2;
+		return -1;
+	}
+	if (!m.p && membuf_put(&m, "", 0) < 0) /* empty plaintext: still a buffer */
+		return spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
+	*out = m.p;
+	if (outn)
+		*outn = m.n;
+	return 0;
 }

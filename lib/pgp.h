@@ -8,6 +8,10 @@
 
 #include "err.h"
 
+/* Where decrypted or encrypted bytes go: write all n bytes, 0 or -1 with
+ * errno set (the same contract as spif_sink_fn in record.h). */
+typedef int (*spif_pgp_sink)(void *ctx, const void *buf, size_t n);
+
 /* Sign data with the secret key keyid (fingerprint, key id or e-mail):
  * an ASCII-armored detached signature in *sig (malloc'd, NUL-terminated)
  * and the signing key's fingerprint in fpr.  No such secret key, or an
@@ -22,5 +26,37 @@ int spif_pgp_sign(const char *keyid, const void *data, size_t n, char **sig, cha
  * OpenPGP signature, SPIF_EX_UNAVAILABLE when GnuPG is not usable. */
 int spif_pgp_verify(const void *data, size_t n, const char *sig, size_t siglen, char fpr[41],
                     char *uid, size_t uidlen, struct spif_err *err);
+
+/* Encryption, for spif encrypt and for wrapping keys to a custodian.
+ * Recipients are key ids, fingerprints or e-mails in the keyring; each must
+ * resolve to exactly one usable encryption key: missing is
+ * SPIF_EX_UNAVAILABLE "no public key for RECIPIENT"; expired, revoked or
+ * disabled is SPIF_EX_UNAVAILABLE "RECIPIENT: key is expired" (...).  Never
+ * a network lookup.  Compression off.  When passphrase is given (and no
+ * recipients) the encryption is symmetric. */
+struct spif_pgp_enc {
+	const char *const *recipients;
+	size_t nrecipients;
+	const char *sign_key;   /* NULL: unsigned */
+	int armor;
+	const char *passphrase; /* symmetric mode */
+	char (*fprs)[41];       /* out: the recipients' fingerprints (nrecipients of them) */
+};
+/* Read all of in_fd, write the OpenPGP message through fn. */
+int spif_pgp_encrypt_fd(int in_fd, spif_pgp_sink fn, void *ctx, struct spif_pgp_enc *e,
+                        struct spif_err *err);
+/* Read an OpenPGP message from in_fd, write the plaintext through fn.
+ * signer gets the signer's fingerprint ("" when unsigned); *sig_status is
+ * 0 unsigned, 1 good, -1 bad (the caller decides; a bad signature is also
+ * reported as SPIF_FOUND "bad signature by FPR" when require_good).  Not
+ * OpenPGP: SPIF_EX_DATAERR "not an OpenPGP message"; no secret key:
+ * SPIF_EX_UNAVAILABLE "no secret key to decrypt it (for KEYIDS)". */
+int spif_pgp_decrypt_fd(int in_fd, spif_pgp_sink fn, void *ctx, const char *passphrase,
+                        char signer[41], int *sig_status, struct spif_err *err);
+/* Buffers, for wrapping a data key to recipients (armored out). */
+int spif_pgp_encrypt_buf(const void *data, size_t n, struct spif_pgp_enc *e, char **out,
+                         size_t *outn, struct spif_err *err);
+int spif_pgp_decrypt_buf(const void *data, size_t n, void **out, size_t *outn,
+                         struct spif_err *err);
 
 #endif

@@ -64,6 +64,19 @@ int spif_vault_read(struct spif_catalog *c, long long file_id, const char *path,
  * certificate.  Then, after the commit, call spif_vault_purge. */
 int spif_vault_erase_key(struct spif_catalog *c, long long file_id, json_t **what,
                          struct spif_err *err);
+/* The same for one vault copy: only the data key that copy (path) was
+ * written under, read from its header; the file's other copies stay
+ * readable (spif redact --file replaces a copy this way). */
+int spif_vault_erase_copy_key(struct spif_catalog *c, long long file_id, const char *path,
+                              json_t **what, struct spif_err *err);
+/* The wrapped data keys (40 bytes each) of file_id, all of them or only
+ * key_id: read before an erase so that spif_vault_keys_gone can prove,
+ * after the purge, that no copy of them is left in catalog.db or its WAL. */
+size_t spif_vault_wrapped_keys(struct spif_catalog *c, long long file_id, long long key_id,
+                               unsigned char keys[][40], size_t max);
+int spif_vault_keys_gone(struct spif_catalog *c, unsigned char keys[][40], size_t n);
+/* The data key id a vault copy was written under (from its header), or -1. */
+long long spif_vault_copy_key_id(const char *path);
 /* After the commit: checkpoint and truncate the WAL, fsync the database,
  * the WAL and the directory, so the deleted key is gone from the files. */
 int spif_vault_purge(struct spif_catalog *c, struct spif_err *err);

@@ -1,15 +1,23 @@
-/* test_pgp.c - OpenPGP detached signatures through GPGME, in a throwaway
- * GNUPGHOME: sign and verify, a flipped byte, garbage, unknown, expired,
- * revoked, passphrase-protected and deleted keys, and interoperation with
- * plain `gpg --verify`. */
+/* test_pgp.c - OpenPGP through GPGME, in throwaway GNUPGHOMEs.
+ * Detached signatures: sign and verify, a flipped byte, garbage, unknown,
+ * expired, revoked, passphrase-protected and deleted keys, and
+ * interoperation with plain `gpg --verify`.  Encryption: streaming to and
+ * from file descriptors (200 MB in constant memory), both ways with plain
+ * gpg, signed messages (good, bad, unknown signer), recipients that are
+ * missing, ambiguous, expired, revoked or cannot encrypt, altered and
+ * truncated messages, no secret key, passphrases right and wrong, failing
+ * sinks, and the in-memory variants for wrapping keys. */
 #include "pgp.h"
 #include "tap.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -115,6 +123,597 @@ static double now(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* --- encryption ------------------------------------------------------- */
+
+/* Sinks for the tests. */
+struct mem {
+	char *p;
+	size_t n, cap;
+};
+
+static int mem_sink(void *ctx, const void *b, size_t n)
+{
+	struct mem *m = ctx;
+	if (m->n + n + 1 > m->cap) {
+		size_t cap = m->cap ? m->cap : 4096;
+		while (cap < m->n + n + 1)
+			cap *= 2;
+		char *q = realloc(m->p, cap);
+		if (!q)
+			return -1;
+		m->p = q;
+		m->cap = cap;
+	}
+	memcpy(m->p + m->n, b, n);
+	m->n += n;
+	m->p[m->n] = '\0';
+	return 0;
+}
+
+static void mem_free(struct mem *m)
+{
+	free(m->p);
+	m->p = NULL;
+	m->n = m->cap = 0;
+}
+
+static int fd_sink(void *ctx, const void *b, size_t n)
+{
+	int fd = *(int *)ctx;
+	const char *p = b;
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Takes `left` bytes, then fails with ENOSPC. */
+struct failing {
+	size_t left, got;
+};
+
+static int failing_sink(void *ctx, const void *b, size_t n)
+{
+	struct failing *f = ctx;
+	(void)b;
+	if (n > f->left) {
+		errno = ENOSPC;
+		return -1;
+	}
+	f->left -= n;
+	f->got += n;
+	return 0;
+}
+
+/* Resident set size now, in KiB. */
+static long rss_kb(void)
+{
+	long pages = 0, res = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+	if (!f)
+		return 0;
+	if (fscanf(f, "%ld %ld", &pages, &res) != 2)
+		res = 0;
+	fclose(f);
+	return res * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+/* Counts bytes, checks they are all zero, watches the RSS; or writes
+ * them to fd when fd >= 0. */
+struct counting {
+	int fd;
+	unsigned long long n, nonzero, calls;
+	long max_rss;
+};
+
+static int counting_sink(void *ctx, const void *b, size_t n)
+{
+	struct counting *c = ctx;
+	if (c->fd >= 0 && fd_sink(&c->fd, b, n) < 0)
+		return -1;
+	if (c->fd < 0) {
+		const unsigned char *p = b;
+		for (size_t i = 0; i < n; i++)
+			if (p[i])
+				c->nonzero++;
+	}
+	c->n += n;
+	if (c->calls++ % 256 == 0) {
+		long r = rss_kb();
+		if (r > c->max_rss)
+			c->max_rss = r;
+	}
+	return 0;
+}
+
+/* Make a key: an ed25519 primary for signing, and when encr a cv25519
+ * subkey for encryption (both valid one day from now, or from when
+ * extra's --faked-system-time says). */
+static int gen_enc_key(const char *uid, const char *extra, int encr, char fpr[41])
+{
+	const char *email = strchr(uid, '<');
+	char who[128];
+	snprintf(who, sizeof who, "%s", email ? email + 1 : uid);
+	who[strcspn(who, ">")] = '\0';
+	if (gen_key(uid, extra) != 0 || list_fpr(who, fpr) != 0)
+		return -1;
+	if (encr && run("gpg --batch %s --pinentry-mode loopback --quick-add-key %s cv25519 encr 1d",
+			extra, fpr) != 0)
+		return -1;
+	return 0;
+}
+
+/* Encrypt file in to file out. */
+static int enc_file(const char *in, const char *out, struct spif_pgp_enc *e, struct spif_err *err)
+{
+	int ifd = open(in, O_RDONLY);
+	int ofd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	memset(err, 0, sizeof *err);
+	int rc = ifd < 0 || ofd < 0 ? -1 : spif_pgp_encrypt_fd(ifd, fd_sink, &ofd, e, err);
+	if (ifd >= 0)
+		close(ifd);
+	if (ofd >= 0 && close(ofd) != 0)
+		rc = -1;
+	return rc;
+}
+
+/* Decrypt file in into m (emptied first). */
+static int dec_file(const char *in, struct mem *m, const char *pass, char signer[41], int *st,
+                    struct spif_err *err)
+{
+	mem_free(m);
+	memset(err, 0, sizeof *err);
+	strcpy(signer, "junk");
+	*st = 42;
+	int fd = open(in, O_RDONLY);
+	if (fd < 0)
+		return -2;
+	int rc = spif_pgp_decrypt_fd(fd, mem_sink, m, pass, signer, st, err);
+	close(fd);
+	return rc;
+}
+
+static int same_file(const char *path, const void *data, size_t n)
+{
+	size_t len = 0;
+	char *b = read_file(path, &len);
+	int same = b && len == n && memcmp(b, data, n) == 0;
+	free(b);
+	return same;
+}
+
+/* Flip one byte of a file at offset off (from the end when negative). */
+static int flip_byte(const char *path, long off)
+{
+	size_t len = 0;
+	char *b = read_file(path, &len);
+	if (!b || len == 0) {
+		free(b);
+		return -1;
+	}
+	size_t at = off < 0 ? len - (size_t)-off : (size_t)off;
+	if (at >= len) {
+		free(b);
+		return -1;
+	}
+	b[at] ^= 0x20;
+	int rc = write_file(path, b, len);
+	free(b);
+	return rc;
+}
+
+static void test_encrypt(const char *tmp)
+{
+	char h[256], fT[41] = "", fS[41] = "", fG[41] = "", fO[41] = "", fR[41] = "", fN[41] = "",
+		     fL[41] = "";
+	snprintf(h, sizeof h, "%s/spif-enc.XXXXXX", tmp);
+	if (!mkdtemp(h) || chmod(h, 0700) != 0) {
+		ok(0, "cannot make a GNUPGHOME for encryption");
+		return;
+	}
+	setenv("GNUPGHOME", h, 1);
+
+	const char *nopass = "--passphrase ''";
+	ok(gen_enc_key("Spif Test <t@example.invalid>", nopass, 1, fT) == 0,
+	   "gpg makes the test key with an encryption subkey (%s)", fT);
+	ok(gen_enc_key("Spif Second <s@example.invalid>", nopass, 1, fS) == 0,
+	   "and a second recipient (%s)", fS);
+	ok(gen_enc_key("Spif Gone <g@example.invalid>", nopass, 0, fG) == 0,
+	   "and a signer to be deleted");
+	ok(gen_enc_key("Spif Old <o@example.invalid>",
+		       "--faked-system-time 20200101T000000! --passphrase ''", 1, fO) == 0,
+	   "and a key that expired in 2020");
+	ok(gen_enc_key("Spif Revoked <r@example.invalid>", nopass, 1, fR) == 0
+	   && run("sed 's/^:-----BEGIN/-----BEGIN/' '%s/openpgp-revocs.d/%s.rev' | "
+		  "gpg --batch --import", h, fR) == 0,
+	   "and a revoked one");
+	ok(gen_enc_key("Spif Signonly <n@example.invalid>", nopass, 0, fN) == 0,
+	   "and one that cannot encrypt");
+	ok(gen_enc_key("Spif Locked <l@example.invalid>", "--passphrase 'sekrit'", 1, fL) == 0,
+	   "and a passphrase-protected one");
+	run("gpgconf --reload gpg-agent"); /* forget the cached passphrase */
+
+	/* 100 000 bytes of every value, CR, LF and NUL included */
+	enum { PN = 100000 };
+	unsigned char *plain = malloc(PN);
+	for (size_t i = 0; i < PN; i++)
+		plain[i] = (unsigned char)(i * 7 + i / 251);
+	char pin[512], pout[512], pgpo[512], pstat[512];
+	snprintf(pin, sizeof pin, "%s/plain", h);
+	snprintf(pout, sizeof pout, "%s/msg.gpg", h);
+	snprintf(pgpo, sizeof pgpo, "%s/gpg.out", h);
+	snprintf(pstat, sizeof pstat, "%s/gpg.status", h);
+	ok(write_file(pin, plain, PN) == 0, "wrote the plaintext");
+
+	struct spif_err err;
+	struct mem m = {0};
+	char signer[41];
+	int st, rc;
+
+	/* --- spif encrypts, gpg and spif decrypt -------------------------- */
+	const char *rT[] = {"t@example.invalid"};
+	char fprs[2][41];
+	struct spif_pgp_enc e = {.recipients = rT, .nrecipients = 1, .fprs = fprs};
+	rc = enc_file(pin, pout, &e, &err);
+	is_int(rc, 0, "encrypt_fd to one recipient (%s)", rc ? err.msg : "ok");
+	is_str(fprs[0], fT, "fprs names the recipient's primary key");
+	size_t clen = 0;
+	char *ct = read_file(pout, &clen);
+	ok(ct && clen > PN && !memmem(ct, clen, plain + 5000, 64)
+	   && strncmp(ct, "-----BEGIN", 10) != 0,
+	   "binary ciphertext, %zu bytes, plaintext not in it", clen);
+	free(ct);
+	is_int(run("gpg --batch --yes -o '%s' --decrypt '%s'", pgpo, pout), 0,
+	       "plain gpg --decrypt opens it");
+	ok(same_file(pgpo, plain, PN), "gpg gets the plaintext back");
+	is_int(run("gpg --batch --list-packets '%s' 2>/dev/null | grep -q 'compressed packet'", pout), 1,
+	       "no compressed packet inside");
+	rc = dec_file(pout, &m, NULL, signer, &st, &err);
+	is_int(rc, 0, "decrypt_fd opens it (%s)", rc ? err.msg : "ok");
+	ok(m.n == PN && memcmp(m.p, plain, PN) == 0, "decrypt_fd gives the plaintext back");
+	ok(signer[0] == '\0' && st == 0, "unsigned: no signer, status 0");
+
+	/* armored, two recipients, signed */
+	const char *rTS[] = {"t@example.invalid", fS};
+	e = (struct spif_pgp_enc){.recipients = rTS, .nrecipients = 2, .fprs = fprs,
+				  .sign_key = "t@example.invalid", .armor = 1};
+	rc = enc_file(pin, pout, &e, &err);
+	is_int(rc, 0, "encrypt_fd, armored, two recipients, signed (%s)", rc ? err.msg : "ok");
+	ok(strcmp(fprs[0], fT) == 0 && strcmp(fprs[1], fS) == 0, "both fingerprints reported");
+	ct = read_file(pout, &clen);
+	ok(ct && strncmp(ct, "-----BEGIN PGP MESSAGE-----", 27) == 0, "ASCII-armored");
+	free(ct);
+	is_int(run("gpg --batch --yes --status-file '%s' -o '%s' --decrypt '%s'", pstat, pgpo, pout),
+	       0, "gpg --decrypt opens it");
+	ok(same_file(pgpo, plain, PN), "gpg gets the plaintext back");
+	is_int(run("grep -q '^\\[GNUPG:\\] GOODSIG' '%s'", pstat), 0, "gpg: good signature");
+	is_int(run("grep -q '^\\[GNUPG:\\] ENC_TO' '%s' && test $(grep -c ENC_TO '%s') = 2", pstat,
+		   pstat), 0, "gpg: two recipients");
+	rc = dec_file(pout, &m, NULL, signer, &st, &err);
+	ok(rc == 0 && m.n == PN && memcmp(m.p, plain, PN) == 0, "decrypt_fd opens it (%s)",
+	   rc ? err.msg : "ok");
+	is_str(signer, fT, "decrypt_fd names the signer");
+	is_int(st, 1, "good signature: status 1");
+
+	/* --- gpg encrypts, spif decrypts ---------------------------------- */
+	is_int(run("gpg --batch --yes -o '%s' --encrypt -r t@example.invalid '%s'", pout, pin), 0,
+	       "gpg --encrypt (compressed, gpg's defaults)");
+	rc = dec_file(pout, &m, NULL, signer, &st, &err);
+	ok(rc == 0 && m.n == PN && memcmp(m.p, plain, PN) == 0 && st == 0 && !signer[0],
+	   "decrypt_fd opens gpg's message (%s)", rc ? err.msg : "ok");
+	is_int(run("gpg --batch --yes -o '%s' --encrypt --sign -r %s -u %s '%s'", pout, fT, fT, pin),
+	       0, "gpg --encrypt --sign");
+	rc = dec_file(pout, &m, NULL, signer, &st, &err);
+	ok(rc == 0 && m.n == PN && memcmp(m.p, plain, PN) == 0, "decrypt_fd opens it (%s)",
+	   rc ? err.msg : "ok");
+	ok(st == 1 && strcmp(signer, fT) == 0, "and reports the good signature by %s", signer);
+
+	/* a bad signature: sign (uncompressed), change the signed text, then
+	 * encrypt the signed message as it is (--no-literal), so that the
+	 * encryption is intact and only the signature fails */
+	char psig[512], ptxt[512];
+	snprintf(psig, sizeof psig, "%s/signed.gpg", h);
+	snprintf(ptxt, sizeof ptxt, "%s/text", h);
+	static const char text[] = "certificate of disposal: 3 records\n";
+	ok(write_file(ptxt, text, strlen(text)) == 0
+	   && run("gpg --batch --yes -z0 -u %s -o '%s' --sign '%s'", fT, psig, ptxt) == 0,
+	   "gpg --sign, uncompressed");
+	size_t slen = 0;
+	char *sb = read_file(psig, &slen);
+	char *at = sb ? memmem(sb, slen, "3 records", 9) : NULL;
+	if (at)
+		*at = '4';
+	ok(at && write_file(psig, sb, slen) == 0, "changed the signed text");
+	free(sb);
+	is_int(run("gpg --batch --yes --no-literal -o '%s' --encrypt -r %s '%s'", pout, fT, psig), 0,
+	       "gpg encrypts the altered signed message");
+	rc = dec_file(pout, &m, NULL, signer, &st, &err);
+	/* gpg stops at the bad signature, before the end of the message */
+	is_int(rc, -1, "decrypt_fd fails on the bad signature");
+	ok(m.n == strlen(text) && memcmp(m.p, "certificate of disposal: 4", 26) == 0,
+	   "(the altered text had reached the sink)");
+	is_int(st, -1, "bad signature: status -1");
+	is_str(signer, fT, "the signer is still named");
+	ok(err.code == SPIF_FOUND && strstr(err.msg, "bad signature by ") == err.msg
+	   && strstr(err.msg, fT), "SPIF_FOUND: %s", err.msg);
+
+	/* signed by a key that is then deleted */
+	is_int(run("gpg --batch --yes -o '%s' --encrypt --sign -r %s -u %s '%s'", pout, fT, fG, pin),
+	       0, "gpg --encrypt --sign with the doomed key");
+	is_int(run("gpg --batch --yes --delete-secret-and-public-key %s", fG), 0, "delete it");
+	rc = dec_file(pout, &m, NULL, signer, &st, &err);
+	ok(rc == 0 && m.n == PN && memcmp(m.p, plain, PN) == 0, "decrypt_fd still decrypts (%s)",
+	   rc ? err.msg : "ok");
+	is_int(st, -1, "unknown signer: status -1");
+	is_str(signer, fG, "signer: the signing key's fingerprint");
+	ok(err.code == SPIF_FOUND && strstr(err.msg, "signature by unknown key ") == err.msg,
+	   "described: %s", err.msg);
+
+	/* --- altered, truncated, not OpenPGP ------------------------------ */
+	e = (struct spif_pgp_enc){.recipients = rT, .nrecipients = 1};
+	ok(enc_file(pin, pout, &e, &err) == 0 && flip_byte(pout, PN / 2) == 0,
+	   "encrypt, then flip a byte in the middle");
+	rc = dec_file(pout, &m, NULL, signer, &st, &err);
+	is_int(rc, -1, "altered message fails");
+	is_int(err.code, SPIF_EX_DATAERR, "altered: DATAERR");
+	is_str(err.msg, "the message was altered (integrity check failed)", "altered: message");
+	ok(m.n > 0, "(plaintext had reached the sink, %zu bytes, before the check failed)", m.n);
+	ok(enc_file(pin, pout, &e, &err) == 0 && truncate(pout, (off_t)PN / 2) == 0,
+	   "encrypt, then cut the message in half");
+	rc = dec_file(pout, &m, NULL, signer, &st, &err);
+	ok(rc == -1 && err.code == SPIF_EX_DATAERR
+	   && (strstr(err.msg, "truncated") || strstr(err.msg, "altered")),
+	   "truncated message fails: %s", err.msg);
+	ok(enc_file(pin, pout, &e, &err) == 0 && truncate(pout, (off_t)PN - 2000) == 0,
+	   "encrypt, then cut the end off");
+	rc = dec_file(pout, &m, NULL, signer, &st, &err);
+	ok(rc == -1 && err.code == SPIF_EX_DATAERR
+	   && (strstr(err.msg, "truncated") || strstr(err.msg, "altered")),
+	   "truncated message fails: %s", err.msg);
+	char pjunk[512];
+	snprintf(pjunk, sizeof pjunk, "%s/junk", h);
+	static const char junk[] = "this is not an OpenPGP message\n";
+	write_file(pjunk, junk, strlen(junk));
+	rc = dec_file(pjunk, &m, NULL, signer, &st, &err);
+	ok(rc == -1 && err.code == SPIF_EX_DATAERR
+	   && strcmp(err.msg, "not an OpenPGP message") == 0, "junk: %s", err.msg);
+	write_file(pjunk, "", 0);
+	rc = dec_file(pjunk, &m, NULL, signer, &st, &err);
+	ok(rc == -1 && err.code == SPIF_EX_DATAERR
+	   && strcmp(err.msg, "not an OpenPGP message") == 0, "empty input: %s", err.msg);
+	rc = dec_file(psig, &m, NULL, signer, &st, &err);
+	ok(rc == -1 && err.code == SPIF_EX_DATAERR && strstr(err.msg, "not an encrypted"),
+	   "signed but not encrypted: %s", err.msg);
+
+	/* --- recipients that do not work ---------------------------------- */
+	struct { const char *who, *msg; } bad[] = {
+		{"nobody@example.invalid", "no public key for nobody@example.invalid"},
+		{"example.invalid", "example.invalid: more than one key matches; give the fingerprint"},
+		{"o@example.invalid", "o@example.invalid: key is expired"},
+		{fR, "key is revoked"},
+		{"n@example.invalid", "n@example.invalid: key cannot encrypt"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		const char *r2[] = {"t@example.invalid", bad[i].who};
+		strcpy(fprs[0], "x");
+		strcpy(fprs[1], "x");
+		e = (struct spif_pgp_enc){.recipients = r2, .nrecipients = 2, .fprs = fprs};
+		struct failing f = {0, 0};
+		memset(&err, 0, sizeof err);
+		int ifd = open(pin, O_RDONLY);
+		rc = spif_pgp_encrypt_fd(ifd, failing_sink, &f, &e, &err);
+		close(ifd);
+		ok(rc == -1 && err.code == SPIF_EX_UNAVAILABLE && strstr(err.msg, bad[i].msg)
+		   && f.got == 0 && !fprs[0][0] && !fprs[1][0],
+		   "recipient %s refused, nothing written: %d %s", bad[i].who, err.code, err.msg);
+	}
+	const char *r0[] = {""};
+	e = (struct spif_pgp_enc){.recipients = r0, .nrecipients = 1};
+	ok(enc_file(pin, pout, &e, &err) == -1 && err.code == SPIF_EX_USAGE,
+	   "empty recipient: USAGE (%s)", err.msg);
+	e = (struct spif_pgp_enc){0};
+	ok(enc_file(pin, pout, &e, &err) == -1 && err.code == SPIF_EX_USAGE,
+	   "no recipients: USAGE (%s)", err.msg);
+	e = (struct spif_pgp_enc){.recipients = rT, .nrecipients = 1, .passphrase = "pw"};
+	ok(enc_file(pin, pout, &e, &err) == -1 && err.code == SPIF_EX_USAGE,
+	   "recipients and passphrase: USAGE (%s)", err.msg);
+	e = (struct spif_pgp_enc){.recipients = rT, .nrecipients = 1, .sign_key = "nobody@x.invalid"};
+	ok(enc_file(pin, pout, &e, &err) == -1 && err.code == SPIF_EX_UNAVAILABLE
+	   && strcmp(err.msg, "no secret key for nobody@x.invalid") == 0,
+	   "unknown signing key: %s", err.msg);
+	e = (struct spif_pgp_enc){.recipients = rT, .nrecipients = 1, .sign_key = fO};
+	ok(enc_file(pin, pout, &e, &err) == -1 && err.code == SPIF_EX_UNAVAILABLE
+	   && strstr(err.msg, "key is expired"), "expired signing key: %s", err.msg);
+
+	/* encrypt-to in gpg.conf adds no recipient */
+	char conf[512];
+	snprintf(conf, sizeof conf, "%s/gpg.conf", h);
+	char line[128];
+	snprintf(line, sizeof line, "encrypt-to %s\n", fS);
+	write_file(conf, line, strlen(line));
+	e = (struct spif_pgp_enc){.recipients = rT, .nrecipients = 1};
+	rc = enc_file(pin, pout, &e, &err);
+	unlink(conf);
+	ok(rc == 0 && run("test $(gpg --batch --list-packets '%s' 2>&1 | grep -c "
+			  "':pubkey enc packet:') = 1", pout) == 0,
+	   "gpg.conf encrypt-to is not added: exactly the named recipients");
+
+	/* --- passphrases ---------------------------------------------------- */
+	const char *pw = "correct horse battery staple";
+	e = (struct spif_pgp_enc){.passphrase = pw};
+	rc = enc_file(pin, pout, &e, &err);
+	is_int(rc, 0, "symmetric encryption (%s)", rc ? err.msg : "ok");
+	is_int(run("gpg --batch --yes --pinentry-mode loopback --no-symkey-cache "
+		   "--passphrase '%s' -o '%s' --decrypt '%s'", pw, pgpo, pout), 0,
+	       "gpg --decrypt with the passphrase");
+	ok(same_file(pgpo, plain, PN), "gpg gets the plaintext back");
+	rc = dec_file(pout, &m, pw, signer, &st, &err);
+	ok(rc == 0 && m.n == PN && memcmp(m.p, plain, PN) == 0 && st == 0,
+	   "decrypt_fd with the passphrase (%s)", rc ? err.msg : "ok");
+	rc = dec_file(pout, &m, "Tr0ub4dor&3", signer, &st, &err);
+	ok(rc == -1 && err.code == SPIF_EX_UNAVAILABLE && strcmp(err.msg, "wrong passphrase") == 0,
+	   "wrong passphrase: %d %s (not cached from the last run)", err.code, err.msg);
+	rc = dec_file(pout, &m, NULL, signer, &st, &err);
+	ok(rc == -1 && err.code == SPIF_EX_UNAVAILABLE && strstr(err.msg, "passphrase"),
+	   "no passphrase: %s", err.msg);
+	is_int(run("gpg --batch --yes --pinentry-mode loopback --no-symkey-cache "
+		   "--passphrase '%s' -o '%s' --symmetric '%s'", pw, pout, pin), 0, "gpg --symmetric");
+	rc = dec_file(pout, &m, pw, signer, &st, &err);
+	ok(rc == 0 && m.n == PN && memcmp(m.p, plain, PN) == 0,
+	   "decrypt_fd opens gpg's symmetric message (%s)", rc ? err.msg : "ok");
+	e = (struct spif_pgp_enc){.passphrase = "two\nlines"};
+	ok(enc_file(pin, pout, &e, &err) == -1 && err.code == SPIF_EX_USAGE,
+	   "a passphrase with a line break: USAGE");
+
+	/* --- no secret key, locked secret key ------------------------------- */
+	const char *rS[] = {"s@example.invalid"};
+	e = (struct spif_pgp_enc){.recipients = rS, .nrecipients = 1};
+	ok(enc_file(pin, pout, &e, &err) == 0
+	   && run("gpg --batch --yes --delete-secret-keys %s", fS) == 0,
+	   "encrypt to the second key, then delete its secret key");
+	rc = dec_file(pout, &m, NULL, signer, &st, &err);
+	ok(rc == -1 && err.code == SPIF_EX_UNAVAILABLE
+	   && strncmp(err.msg, "no secret key to decrypt it (for ", 33) == 0
+	   && strlen(err.msg) == 33 + 16 + 1, "no secret key: %s", err.msg);
+	const char *rL[] = {"l@example.invalid"};
+	e = (struct spif_pgp_enc){.recipients = rL, .nrecipients = 1};
+	ok(enc_file(pin, pout, &e, &err) == 0, "encrypt to the passphrase-protected key");
+	run("gpgconf --reload gpg-agent");
+	double t0 = now();
+	rc = dec_file(pout, &m, NULL, signer, &st, &err);
+	ok(rc == -1 && err.code == SPIF_EX_UNAVAILABLE && strstr(err.msg, "passphrase-protected"),
+	   "its secret key is locked: %s", err.msg);
+	ok(now() - t0 < 30, "and that fails fast");
+
+	/* --- sinks that fail, input from a pipe ------------------------------ */
+	e = (struct spif_pgp_enc){.recipients = rT, .nrecipients = 1};
+	struct failing f = {1000, 0};
+	memset(&err, 0, sizeof err);
+	int ifd = open(pin, O_RDONLY);
+	rc = spif_pgp_encrypt_fd(ifd, failing_sink, &f, &e, &err);
+	close(ifd);
+	ok(rc == -1 && err.code == SPIF_EX_IOERR && strstr(err.msg, strerror(ENOSPC)),
+	   "encrypt: a failing sink fails the call: %s", err.msg);
+	ok(enc_file(pin, pout, &e, &err) == 0, "encrypt again");
+	f = (struct failing){1000, 0};
+	memset(&err, 0, sizeof err);
+	ifd = open(pout, O_RDONLY);
+	rc = spif_pgp_decrypt_fd(ifd, failing_sink, &f, NULL, signer, &st, &err);
+	close(ifd);
+	ok(rc == -1 && err.code == SPIF_EX_IOERR && strstr(err.msg, strerror(ENOSPC)),
+	   "decrypt: a failing sink fails the call: %s", err.msg);
+	memset(&err, 0, sizeof err);
+	rc = spif_pgp_decrypt_fd(-1, mem_sink, &m, NULL, signer, &st, &err);
+	ok(rc == -1 && err.code == SPIF_EX_IOERR, "bad input fd: %s", err.msg);
+
+	FILE *pipe = popen("head -c 3000000 /dev/zero", "r");
+	int ofd = open(pout, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	memset(&err, 0, sizeof err);
+	rc = pipe ? spif_pgp_encrypt_fd(fileno(pipe), fd_sink, &ofd, &e, &err) : -1;
+	if (pipe)
+		pclose(pipe);
+	close(ofd);
+	is_int(rc, 0, "encrypt from a pipe (%s)", rc ? err.msg : "ok");
+	struct counting c = {.fd = -1};
+	ifd = open(pout, O_RDONLY);
+	memset(&err, 0, sizeof err);
+	rc = spif_pgp_decrypt_fd(ifd, counting_sink, &c, NULL, signer, &st, &err);
+	close(ifd);
+	ok(rc == 0 && c.n == 3000000 && c.nonzero == 0, "and back: %llu zero bytes", c.n);
+
+	/* --- in memory: wrapping a data key ---------------------------------- */
+	unsigned char dk[32];
+	for (size_t i = 0; i < sizeof dk; i++)
+		dk[i] = (unsigned char)(i * 37 + 11);
+	char *wrapped = NULL;
+	size_t wn = 0;
+	e = (struct spif_pgp_enc){.recipients = rT, .nrecipients = 1, .fprs = fprs};
+	memset(&err, 0, sizeof err);
+	rc = spif_pgp_encrypt_buf(dk, sizeof dk, &e, &wrapped, &wn, &err);
+	is_int(rc, 0, "encrypt_buf (%s)", rc ? err.msg : "ok");
+	ok(wrapped && wn == strlen(wrapped)
+	   && strncmp(wrapped, "-----BEGIN PGP MESSAGE-----", 27) == 0
+	   && strstr(wrapped, "-----END PGP MESSAGE-----"), "armored, NUL-terminated, %zu bytes", wn);
+	is_str(fprs[0], fT, "with the recipient's fingerprint");
+	void *unwrapped = NULL;
+	size_t un = 0;
+	memset(&err, 0, sizeof err);
+	rc = spif_pgp_decrypt_buf(wrapped, wn, &unwrapped, &un, &err);
+	ok(rc == 0 && un == sizeof dk && memcmp(unwrapped, dk, sizeof dk) == 0,
+	   "decrypt_buf gives the 32 bytes back (%s)", rc ? err.msg : "ok");
+	free(unwrapped);
+	write_file(pout, wrapped, wn);
+	ok(run("gpg --batch --yes -o '%s' --decrypt '%s'", pgpo, pout) == 0
+	   && same_file(pgpo, dk, sizeof dk), "gpg unwraps it too");
+	free(wrapped);
+	unwrapped = (void *)"x";
+	memset(&err, 0, sizeof err);
+	rc = spif_pgp_decrypt_buf(junk, strlen(junk), &unwrapped, &un, &err);
+	ok(rc == -1 && err.code == SPIF_EX_DATAERR && unwrapped == NULL, "decrypt_buf junk: %s",
+	   err.msg);
+	e = (struct spif_pgp_enc){.recipients = rS, .nrecipients = 1};
+	rc = spif_pgp_encrypt_buf(dk, sizeof dk, &e, &wrapped, &wn, &err);
+	ok(rc == 0, "encrypt_buf to a key without its secret here");
+	memset(&err, 0, sizeof err);
+	rc = spif_pgp_decrypt_buf(wrapped, wn, &unwrapped, &un, &err);
+	ok(rc == -1 && err.code == SPIF_EX_UNAVAILABLE && strstr(err.msg, "no secret key"),
+	   "decrypt_buf: %s", err.msg);
+	free(wrapped);
+	e = (struct spif_pgp_enc){.passphrase = pw};
+	rc = spif_pgp_encrypt_buf("", 0, &e, &wrapped, &wn, &err);
+	ok(rc == 0 && wrapped && strstr(wrapped, "BEGIN PGP MESSAGE"),
+	   "encrypt_buf: empty data, symmetric");
+	free(wrapped);
+
+	/* --- 200 MB in constant memory --------------------------------------- */
+	char pbig[512], pbige[512];
+	snprintf(pbig, sizeof pbig, "%s/big", h);
+	snprintf(pbige, sizeof pbige, "%s/big.gpg", h);
+	const long long BIG = 200LL << 20;
+	int bfd = open(pbig, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ok(bfd >= 0 && ftruncate(bfd, BIG) == 0 && close(bfd) == 0, "a 200 MB input file");
+	long rss0 = rss_kb();
+	c = (struct counting){.fd = open(pbige, O_WRONLY | O_CREAT | O_TRUNC, 0600), .max_rss = rss0};
+	ifd = open(pbig, O_RDONLY);
+	e = (struct spif_pgp_enc){.recipients = rT, .nrecipients = 1};
+	memset(&err, 0, sizeof err);
+	t0 = now();
+	rc = spif_pgp_encrypt_fd(ifd, counting_sink, &c, &e, &err);
+	double dt = now() - t0;
+	close(ifd);
+	close(c.fd);
+	ok(rc == 0 && c.n > (unsigned long long)BIG, "encrypt 200 MB (%s)", rc ? err.msg : "ok");
+	printf("# encrypt_fd 200 MB: %.2f s, %llu bytes out in %llu writes, RSS %ld -> %ld KiB\n",
+	       dt, c.n, c.calls, rss0, c.max_rss);
+	ok(c.max_rss - rss0 < 32 * 1024, "RSS grew by %ld KiB (< 32 MiB)", c.max_rss - rss0);
+	rss0 = rss_kb();
+	c = (struct counting){.fd = -1, .max_rss = rss0};
+	ifd = open(pbige, O_RDONLY);
+	memset(&err, 0, sizeof err);
+	t0 = now();
+	rc = spif_pgp_decrypt_fd(ifd, counting_sink, &c, NULL, signer, &st, &err);
+	dt = now() - t0;
+	close(ifd);
+	ok(rc == 0 && c.n == (unsigned long long)BIG && c.nonzero == 0,
+	   "decrypt 200 MB: every byte back (%s)", rc ? err.msg : "ok");
+	printf("# decrypt_fd 200 MB: %.2f s, RSS %ld -> %ld KiB\n", dt, rss0, c.max_rss);
+	ok(c.max_rss - rss0 < 32 * 1024, "RSS grew by %ld KiB (< 32 MiB)", c.max_rss - rss0);
+	unlink(pbig);
+	unlink(pbige);
+
+	mem_free(&m);
+	free(plain);
+	run("gpgconf --kill all");
+	run("rm -rf '%s'", h);
 }
 
 int main(void)
@@ -368,5 +967,7 @@ int main(void)
 
 	run("gpgconf --kill all");
 	run("rm -rf '%s'", home);
+
+	test_encrypt(tmp);
 	return tap_done();
 }

@@ -1,0 +1,366 @@
+/* fieldcrypt.c - see fieldcrypt.h
+ *
+ * AES-256-GCM through libgcrypt, one cipher handle per key reused for
+ * every value (setiv / authenticate / encrypt / gettag), so a value costs
+ * a nonce, one GCM pass and a malloc.  A key is therefore not for two
+ * threads at once.
+ *
+ * The nonce is 12 random bytes from gcry_create_nonce, fresh per value:
+ * with 96-bit random nonces one key may seal about 2^32 values before a
+ * repeat becomes a concern (NIST SP 800-38D), far beyond one stream.
+ *
+ * The associated data is "spif-field-v1" NUL file NUL row NUL field.  The
+ * three are C strings and cannot hold a NUL, so the split is unambiguous:
+ * no other (file, row, field) gives the same bytes.
+ *
+ * Base64 is the standard alphabet with padding (RFC 4648), by table.
+ * Decoding is strict (no whitespace, canonical padding bits), so that any
+ * change to the text of an ENC[...] value either fails to parse or fails
+ * the tag: there is exactly one text for each sealed value. */
+#include "fieldcrypt.h"
+
+#include <gcrypt.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "digest.h"
+
+#define PREFIX "ENC[aes-256-gcm,v1,"
+#define PREFIX_LEN (sizeof PREFIX - 1)
+#define AAD_MAGIC "spif-field-v1"
+#define NONCE_LEN 12
+#define TAG_LEN 16
+#define NONCE_B64 16 /* 4 * ceil(12 / 3) */
+#define TAG_B64 24   /* 4 * ceil(16 / 3) */
+#define STACK_MAX 1024
+
+struct spif_fieldkey {
+	unsigned char raw[32];
+	gcry_cipher_hd_t h;
+};
+
+static const char b64_alpha[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* 0..63 for the alphabet, -1 otherwise. */
+static const signed char b64_val[256] = {
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 62, -1, -1, -1, 63,
+	52, 53, 54, 55, 56, 57, 58, 59, 60, 61, -1, -1, -1, -1, -1, -1,
+	-1, 0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14,
+	15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, -1, -1, -1, -1, -1,
+	-1, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+	41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+};
+
+/* Encode n bytes at in to out (4 * ceil(n / 3) chars, no NUL); returns
+ * the end. */
+static char *b64_encode(const unsigned char *in, size_t n, char *out)
+{
+	size_t i = 0;
+	for (; i + 3 <= n; i += 3) {
+		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+		*out++ = b64_alpha[v >> 18];
+		*out++ = b64_alpha[(v >> 12) & 63];
+		*out++ = b64_alpha[(v >> 6) & 63];
+		*out++ = b64_alpha[v & 63];
+	}
+	if (n - i == 1) {
+		uint32_t v = (uint32_t)in[i] << 16;
+		*out++ = b64_alpha[v >> 18];
+		*out++ = b64_alpha[(v >> 12) & 63];
+		*out++ = '=';
+		*out++ = '=';
+	} else if (n - i == 2) {
+		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
+		*out++ = b64_alpha[v >> 18];
+		*out++ = b64_alpha[(v >> 12) & 63];
+		*out++ = b64_alpha[(v >> 6) & 63];
+		*out++ = '=';
+	}
+	return out;
+}
+
+/* The decoded length of the len chars at s when they are strict base64,
+ * else (size_t)-1.  Checks every character, the padding and that the
+ * bits the padding leaves over are zero. */
+static size_t b64_check(const char *s, size_t len)
+{
+	if (len % 4)
+		return (size_t)-1;
+	if (len == 0)
+		return 0;
+	size_t pad = s[len - 1] == '=' ? s[len - 2] == '=' ? 2 : 1 : 0;
+	for (size_t i = 0; i < len - pad; i++)
+		if (b64_val[(unsigned char)s[i]] < 0)
+			return (size_t)-1;
+	if (pad == 2 && (b64_val[(unsigned char)s[len - 3]] & 15))
+		return (size_t)-1;
+	if (pad == 1 && (b64_val[(unsigned char)s[len - 2]] & 3))
+		return (size_t)-1;
+	return len / 4 * 3 - pad;
+}
+
+/* Decode len chars of checked base64 (b64_check passed) into out. */
+static void b64_decode(const char *s, size_t len, unsigned char *out)
+{
+	for (size_t i = 0; i < len; i += 4) {
+		uint32_t v = (uint32_t)b64_val[(unsigned char)s[i]] << 18
+			| (uint32_t)b64_val[(unsigned char)s[i + 1]] << 12;
+		*out++ = (unsigned char)(v >> 16);
+		if (s[i + 2] == '=')
+			break;
+		v |= (uint32_t)b64_val[(unsigned char)s[i + 2]] << 6;
+		*out++ = (unsigned char)(v >> 8);
+		if (s[i + 3] == '=')
+			break;
+		v |= (uint32_t)b64_val[(unsigned char)s[i + 3]];
+		*out++ = (unsigned char)v;
+	}
+}
+
+/* The three base64 parts of an ENC[...] string. */
+struct parsed {
+	const char *nonce, *ct, *tag;
+	size_t nonce_len, ct_len, tag_len; /* in base64 chars */
+	size_t ct_bytes;                   /* decoded */
+};
+
+/* 0 when enc[0, n) is a well-formed ENC[aes-256-gcm,v1,...] value. */
+static int parse(const char *enc, size_t n, struct parsed *p)
+{
+	if (!enc || n < PREFIX_LEN + NONCE_B64 + 2 + TAG_B64 + 1
+	    || memcmp(enc, PREFIX, PREFIX_LEN) != 0 || enc[n - 1] != ']')
+		return -1;
+	const char *s = enc + PREFIX_LEN, *end = enc + n - 1;
+	const char *c1 = memchr(s, ',', (size_t)(end - s));
+	if (!c1)
+		return -1;
+	const char *c2 = memchr(c1 + 1, ',', (size_t)(end - c1 - 1));
+	if (!c2 || memchr(c2 + 1, ',', (size_t)(end - c2 - 1)))
+		return -1;
+	p->nonce = s;
+	p->nonce_len = (size_t)(c1 - s);
+	p->ct = c1 + 1;
+	p->ct_len = (size_t)(c2 - c1 - 1);
+	p->tag = c2 + 1;
+	p->tag_len = (size_t)(end - c2 - 1);
+	if (b64_check(p->nonce, p->nonce_len) != NONCE_LEN
+	    || b64_check(p->tag, p->tag_len) != TAG_LEN)
+		return -1;
+	p->ct_bytes = b64_check(p->ct, p->ct_len);
+	return p->ct_bytes == (size_t)-1 ? -1 : 0;
+}
+
+/* The associated data in buf (stack) or a malloc'd buffer in *heap. */
+static const unsigned char *make_aad(const char *file, const char *row, const char *field,
+                                     unsigned char *buf, size_t bufsz, unsigned char **heap,
+                                     size_t *len)
+{
+	size_t lf = strlen(file), lr = strlen(row), ld = strlen(field);
+	size_t m = sizeof AAD_MAGIC - 1;
+	*heap = NULL;
+	if (lf > SIZE_MAX / 4 || lr > SIZE_MAX / 4 || ld > SIZE_MAX / 4)
+		return NULL;
+	*len = m + 1 + lf + 1 + lr + 1 + ld;
+	unsigned char *a = buf;
+	if (*len > bufsz) {
+		a = *heap = malloc(*len);
+		if (!a)
+			return NULL;
+	}
+	unsigned char *q = a;
+	memcpy(q, AAD_MAGIC, m);
+	q += m;
+	*q++ = '\0';
+	memcpy(q, file, lf);
+	q += lf;
+	*q++ = '\0';
+	memcpy(q, row, lr);
+	q += lr;
+	*q++ = '\0';
+	memcpy(q, field, ld);
+	return a;
+}
+
+struct spif_fieldkey *spif_fieldkey_from(const unsigned char raw[32])
+{
+	if (!raw || spif_crypto_init(NULL) < 0)
+		return NULL;
+	struct spif_fieldkey *k = calloc(1, sizeof *k);
+	if (!k)
+		return NULL;
+	memcpy(k->raw, raw, sizeof k->raw);
+	if (gcry_cipher_open(&k->h, GCRY_CIPHER_AES256, GCRY_CIPHER_MODE_GCM, 0)) {
+		k->h = NULL;
+		spif_fieldkey_free(k);
+		return NULL;
+	}
+	if (gcry_cipher_setkey(k->h, k->raw, sizeof k->raw)) {
+		spif_fieldkey_free(k);
+		return NULL;
+	}
+	return k;
+}
+
+struct spif_fieldkey *spif_fieldkey_new(void)
+{
+	if (spif_crypto_init(NULL) < 0)
+		return NULL;
+	unsigned char raw[32];
+	gcry_randomize(raw, sizeof raw, GCRY_STRONG_RANDOM);
+	struct spif_fieldkey *k = spif_fieldkey_from(raw);
+	explicit_bzero(raw, sizeof raw);
+	return k;
+}
+
+const unsigned char *spif_fieldkey_raw(const struct spif_fieldkey *k)
+{
+	return k ? k->raw : NULL;
+}
+
+void spif_fieldkey_free(struct spif_fieldkey *k)
+{
+	if (!k)
+		return;
+	if (k->h)
+		gcry_cipher_close(k->h); /* wipes the expanded key */
+	explicit_bzero(k, sizeof *k);
+	free(k);
+}
+
+int spif_field_seal(struct spif_fieldkey *k, const char *file, const char *row, const char *field,
+                    const char *value, size_t n, char **out, size_t *outn, struct spif_err *err)
+{
+	*out = NULL;
+	if (outn)
+		*outn = 0;
+	if (!k || !k->h)
+		return spif_err_set(err, SPIF_EX_SOFTWARE, "no field key");
+	if (!file || !row || !field)
+		return spif_err_set(err, SPIF_EX_SOFTWARE, "sealing needs a file, a row and a field");
+	if (!value && n)
+		return spif_err_set(err, SPIF_EX_SOFTWARE, "no value");
+	if (n > (SIZE_MAX - 128) / 4 * 3)
+		return spif_err_set(err, SPIF_EX_DATAERR, "value too large to seal");
+
+	size_t ct_b64 = (n + 2) / 3 * 4;
+	size_t total = PREFIX_LEN + NONCE_B64 + 1 + ct_b64 + 1 + TAG_B64 + 1;
+	char *s = malloc(total + 1);
+	unsigned char stack_ct[STACK_MAX], stack_aad[256];
+	unsigned char *ct = n <= sizeof stack_ct ? stack_ct : malloc(n);
+	unsigned char *aad_heap = NULL;
+	size_t aad_len = 0;
+	const unsigned char *aad = make_aad(file, row, field, stack_aad, sizeof stack_aad,
+					    &aad_heap, &aad_len);
+	int rc = -1;
+	if (!s || !ct || !aad) {
+		spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
+		goto out;
+	}
+
+	unsigned char nonce[NONCE_LEN], tag[TAG_LEN];
+	gcry_create_nonce(nonce, sizeof nonce);
+	if (gcry_cipher_setiv(k->h, nonce, sizeof nonce)
+	    || gcry_cipher_authenticate(k->h, aad, aad_len)
+	    || (n && gcry_cipher_encrypt(k->h, ct, n, value, n))
+	    || gcry_cipher_gettag(k->h, tag, sizeof tag)) {
+		spif_err_set(err, SPIF_EX_SOFTWARE, "libgcrypt: AES-256-GCM failed");
+		goto out;
+	}
+
+	char *q = s;
+	memcpy(q, PREFIX, PREFIX_LEN);
+	q += PREFIX_LEN;
+	q = b64_encode(nonce, sizeof nonce, q);
+	*q++ = ',';
+	q = b64_encode(ct, n, q);
+	*q++ = ',';
+	q = b64_encode(tag, sizeof tag, q);
+	*q++ = ']';
+	*q = '\0';
+	*out = s;
+	s = NULL;
+	if (outn)
+		*outn = total;
+	rc = 0;
+out:
+	free(s);
+	if (ct != stack_ct)
+		free(ct);
+	free(aad_heap);
+	return rc;
+}
+
+int spif_field_open(struct spif_fieldkey *k, const char *file, const char *row, const char *field,
+                    const char *enc, size_t n, char **out, size_t *outn, struct spif_err *err)
+{
+	*out = NULL;
+	if (outn)
+		*outn = 0;
+	if (!k || !k->h)
+		return spif_err_set(err, SPIF_EX_SOFTWARE, "no field key");
+	if (!file || !row || !field)
+		return spif_err_set(err, SPIF_EX_SOFTWARE, "opening needs a file, a row and a field");
+	struct parsed p;
+	if (parse(enc, n, &p) < 0)
+		return spif_err_set(err, SPIF_EX_DATAERR, "not an ENC[...] value");
+
+	unsigned char nonce[NONCE_LEN], tag[TAG_LEN], stack_ct[STACK_MAX], stack_aad[256];
+	b64_decode(p.nonce, p.nonce_len, nonce);
+	b64_decode(p.tag, p.tag_len, tag);
+	unsigned char *ct = p.ct_bytes <= sizeof stack_ct ? stack_ct : malloc(p.ct_bytes);
+	char *pt = malloc(p.ct_bytes + 1);
+	unsigned char *aad_heap = NULL;
+	size_t aad_len = 0;
+	const unsigned char *aad = make_aad(file, row, field, stack_aad, sizeof stack_aad,
+					    &aad_heap, &aad_len);
+	int rc = -1;
+	if (!ct || !pt || !aad) {
+		spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
+		goto out;
+	}
+	b64_decode(p.ct, p.ct_len, ct);
+	if (gcry_cipher_setiv(k->h, nonce, sizeof nonce)
+	    || gcry_cipher_authenticate(k->h, aad, aad_len)
+	    || (p.ct_bytes && gcry_cipher_decrypt(k->h, pt, p.ct_bytes, ct, p.ct_bytes))) {
+		spif_err_set(err, SPIF_EX_SOFTWARE, "libgcrypt: AES-256-GCM failed");
+		goto out;
+	}
+	/* the plaintext is not released unless the tag matches */
+	if (gcry_cipher_checktag(k->h, tag, sizeof tag)) {
+		spif_err_set(err, SPIF_EX_DATAERR,
+			     "does not open here (moved from another row or field, or altered)");
+		goto out;
+	}
+	pt[p.ct_bytes] = '\0';
+	*out = pt;
+	pt = NULL;
+	if (outn)
+		*outn = p.ct_bytes;
+	rc = 0;
+out:
+	if (pt) {
+		explicit_bzero(pt, p.ct_bytes + 1);
+		free(pt);
+	}
+	if (ct != stack_ct)
+		free(ct);
+	free(aad_heap);
+	return rc;
+}
+
+int spif_field_is_sealed(const char *v, size_t n)
+{
+	struct parsed p;
+	return parse(v, n, &p) == 0;
+}

@@ -1,0 +1,1438 @@
+/* vault.c - see vault.h
+ *
+ * File format (all integers big-endian):
+ *
+ *   header H (48 bytes):
+ *     0  magic "SPIFVLT1"           8
+ *     8  format version (1)         4
+ *    12  chunk size (plaintext)     4
+ *    16  file id (files.id)         8
+ *    24  data key id (data_keys.id) 8
+ *    32  salt (random)             16
+ *   then chunks i = 0, 1, ...:
+ *     ciphertext length L (<= chunk size)  4
+ *     ciphertext                           L
+ *     GCM tag                             16
+ *
+ * Chunk i is AES-256-GCM under the file's data key with nonce
+ * salt[0..4) || i (8 bytes) and associated data SHA-256(H) || i (8 bytes)
+ * || final (1 byte).  Every chunk but the last holds exactly chunk size
+ * bytes; the last has final = 1 and may be empty (it is empty when the data
+ * is empty or a multiple of the chunk size), so a file cut at a chunk
+ * boundary has no final chunk and is detected.
+ *
+ * Keys: the data key is 32 random bytes, stored only in data_keys.wrapped,
+ * AES key wrapped (RFC 3394, 40 bytes) under the KEK of its bucket.  A KEK
+ * is 32 random bytes in $SPIF_HOME/keys/kek-BUCKET.key; keks.check_value is
+ * HMAC-SHA256(KEK, "spif kek check") cut to 16 bytes, in hex, so that a
+ * replaced key file is told apart from a damaged wrapped key. */
+#include "vault.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gcrypt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "atomic.h"
+#include "digest.h"
+#include "pgp.h"
+
+#define VLT_MAGIC "SPIFVLT1"
+#define VLT_VERSION 1u
+#define VLT_HDR 48
+#define VLT_SALT 16
+#define VLT_TAG 16
+#define VLT_NONCE 12
+#define VLT_AAD (32 + 8 + 1)
+#define VLT_CHUNK_MAX (64u << 20) /* largest chunk size a reader accepts */
+#define KEY_LEN 32
+#define WRAP_LEN 40
+#define KEK_CHECK_MSG "spif kek check"
+#define KEK_CHECK_LEN 16
+
+static const char AUTH_FAILED[] = "authentication failed (altered, reordered or from another file)";
+
+/* ---- small helpers -------------------------------------------------------- */
+
+static void put_be32(unsigned char *p, uint32_t v)
+{
+	for (int i = 3; i >= 0; i--, v >>= 8)
+		p[i] = (unsigned char)v;
+}
+
+static void put_be64(unsigned char *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (unsigned char)v;
+}
+
+static uint32_t get_be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint64_t get_be64(const unsigned char *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static int write_all(int fd, const void *buf, size_t n)
+{
+	const unsigned char *p = buf;
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Read up to n bytes; fewer only at end of file.  -1 with errno. */
+static ssize_t read_full(int fd, void *buf, size_t n)
+{
+	unsigned char *p = buf;
+	size_t got = 0;
+	while (got < n) {
+		ssize_t r = read(fd, p + got, n - got);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	return (ssize_t)got;
+}
+
+static int in_tx(struct spif_catalog *c, const char *fn, struct spif_err *err)
+{
+	if (sqlite3_get_autocommit(spif_catalog_db(c)))
+		return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: must be called inside a transaction", fn);
+	return 0;
+}
+
+/* "indefinite" or "YYYY-MM". */
+static int valid_bucket(const char *b)
+{
+	if (!b)
+		return 0;
+	if (strcmp(b, "indefinite") == 0)
+		return 1;
+	if (strlen(b) != 7 || b[4] != '-')
+		return 0;
+	for (int i = 0; i < 7; i++)
+		if (i != 4 && (b[i] < '0' || b[i] > '9'))
+			return 0;
+	int month = (b[5] - '0') * 10 + (b[6] - '0');
+	return b[0] != '0' && month >= 1 && month <= 12;
+}
+
+static int bad_bucket(const char *b, struct spif_err *err)
+{
+	return spif_err_set(err, SPIF_EX_USAGE,
+	                    "bad key bucket \"%.64s\": expected a disposal month YYYY-MM or \"indefinite\"",
+	                    b ? b : "(null)");
+}
+
+static void join(char *out, size_t n, const char *a, const char *b)
+{
+	int k = snprintf(out, n, "%s/%s", a, b);
+	if (k < 0 || (size_t)k >= n)
+		out[0] = '\0';
+}
+
+/* A directory under home, created with the home's rules (mode, group). */
+static int make_dir(const char *path, const struct spif_conf *conf, struct spif_err *err)
+{
+	struct stat st;
+	if (stat(path, &st) == 0) {
+		if (!S_ISDIR(st.st_mode))
+			return spif_err_set(err, SPIF_EX_CANTCREAT, "%s: not a directory", path);
+		return spif_check_perms(path, conf, err);
+	}
+	if (errno != ENOENT)
+		return spif_err_sys(err, spif_exit_for_errno(errno), errno, "%s", path);
+	if (mkdir(path, 0700) < 0 && errno != EEXIST)
+		return spif_err_sys(err, SPIF_EX_CANTCREAT, errno, "%s", path);
+	if (conf->group[0] && chown(path, (uid_t)-1, conf->gid) < 0)
+		return spif_err_sys(err, SPIF_EX_NOPERM, errno, "%s: chgrp %s", path, conf->group);
+	if (chmod(path, spif_dir_mode(conf)) < 0)
+		return spif_err_sys(err, SPIF_EX_NOPERM, errno, "%s", path);
+	spif_fsync_dir_of(path);
+	return spif_check_perms(path, conf, err);
+}
+
+static int fsync_path(const char *path, int flags)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | flags);
+	if (fd < 0)
+		return -1;
+	int rc = fsync(fd);
+	int e = errno;
+	close(fd);
+	errno = e;
+	return rc;
+}
+
+/* ---- key-encryption keys ---------------------------------------------- */
+
+static void kek_check(const unsigned char kek[KEY_LEN], char hex[2 * KEK_CHECK_LEN + 1])
+{
+	unsigned char mac[32];
+	size_t maclen = sizeof mac;
+	gcry_mac_hd_t h;
+	memset(mac, 0, sizeof mac);
+	if (gcry_mac_open(&h, GCRY_MAC_HMAC_SHA256, 0, NULL) == 0) {
+		if (gcry_mac_setkey(h, kek, KEY_LEN) == 0 &&
+		    gcry_mac_write(h, KEK_CHECK_MSG, strlen(KEK_CHECK_MSG)) == 0)
+			gcry_mac_read(h, mac, &maclen);
+		gcry_mac_close(h);
+	}
+	spif_hex(mac, KEK_CHECK_LEN, hex);
+	explicit_bzero(mac, sizeof mac);
+}
+
+struct kek_row {
+	int found;
+	char key_file[PATH_MAX]; /* as stored: relative to home, or absolute */
+	char check[2 * KEK_CHECK_LEN + 1];
+	char created[32];
+	char destroyed[32];  /* "" while the KEK exists */
+	char custodian[256]; /* "" when none */
+};
+
+static void col_copy(sqlite3_stmt *st, int i, char *out, size_t n)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	snprintf(out, n, "%s", t ? (const char *)t : "");
+}
+
+static int kek_lookup(struct spif_catalog *c, const char *bucket, struct kek_row *r,
+                      struct spif_err *err)
+{
+	sqlite3_stmt *st;
+	memset(r, 0, sizeof *r);
+	if (spif_catalog_prepare(c, "SELECT key_file,check_value,created,destroyed,custodian"
+	                            " FROM keks WHERE bucket=?", &st, err) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, bucket, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		r->found = 1;
+		col_copy(st, 0, r->key_file, sizeof r->key_file);
+		col_copy(st, 1, r->check, sizeof r->check);
+		col_copy(st, 2, r->created, sizeof r->created);
+		col_copy(st, 3, r->destroyed, sizeof r->destroyed);
+		col_copy(st, 4, r->custodian, sizeof r->custodian);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return spif_catalog_sqlerr(c, rc, "keks", err);
+	return 0;
+}
+
+static void kek_rel(const char *bucket, char *out, size_t n)
+{
+	snprintf(out, n, "keys/kek-%s.key", bucket);
+}
+
+/* The key file's full path: the stored one (relative to home) or the default. */
+static void kek_path(struct spif_catalog *c, const char *bucket, const struct kek_row *r,
+                     char out[PATH_MAX])
+{
+	char rel[PATH_MAX];
+	if (r && r->found && r->key_file[0])
+		snprintf(rel, sizeof rel, "%s", r->key_file);
+	else
+		kek_rel(bucket, rel, sizeof rel);
+	if (rel[0] == '/')
+		snprintf(out, PATH_MAX, "%s", rel);
+	else
+		join(out, PATH_MAX, spif_catalog_home(c), rel);
+}
+
+/* Read a key file: 0, 1 when it does not exist (err untouched), -1 with err. */
+static int kek_read(const char *path, const char *bucket, unsigned char key[KEY_LEN],
+                    struct spif_err *err)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+		if (e == ENOENT)
+			return 1;
+		if (e == EACCES || e == EPERM)
+			return spif_err_sys(err, SPIF_EX_NOPERM, e, "key for %s is unreadable: %s", bucket, path);
+		return spif_err_sys(err, spif_exit_for_errno(e), e, "key for %s: %s", bucket, path);
+	}
+	unsigned char buf[KEY_LEN + 1];
+	ssize_t n = read_full(fd, buf, sizeof buf);
+	int e = errno;
+	close(fd);
+	if (n < 0) {
+		if (e == EACCES || e == EPERM)
+			return spif_err_sys(err, SPIF_EX_NOPERM, e, "key for %s is unreadable: %s", bucket, path);
+		return spif_err_sys(err, SPIF_EX_IOERR, e, "key for %s: %s", bucket, path);
+	}
+	if (n != KEY_LEN) {
+		explicit_bzero(buf, sizeof buf);
+		return spif_err_set(err, SPIF_EX_DATAERR,
+		                    "key for %s does not match the catalog: %s is not a spif key "
+		                    "(%zd bytes, expected %d)", bucket, path, n, KEY_LEN);
+	}
+	memcpy(key, buf, KEY_LEN);
+	explicit_bzero(buf, sizeof buf);
+	return 0;
+}
+
+/* Does any data key still use bucket?  1, 0, or -1 with err. */
+static int bucket_in_use(struct spif_catalog *c, const char *bucket, struct spif_err *err)
+{
+	sqlite3_stmt *st;
+	if (spif_catalog_prepare(c, "SELECT EXISTS(SELECT 1 FROM data_keys WHERE bucket=?)", &st,
+	                         err) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, bucket, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(st);
+	int used = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+	sqlite3_finalize(st);
+	if (used < 0)
+		return spif_catalog_sqlerr(c, rc, "data_keys", err);
+	return used;
+}
+
+/* Make a new KEK for bucket: the key file (atomically), the custodian's
+ * copy when configured, and the keks row (inserted, or replacing one whose
+ * KEK was destroyed or lost while no data key used it).  When adopt is set,
+ * key already holds the contents of an existing key file with no row. */
+static int kek_make(struct spif_catalog *c, const struct spif_conf *conf, const char *bucket,
+                    int adopt, unsigned char key[KEY_LEN], struct spif_err *err)
+{
+	char rel[PATH_MAX], path[PATH_MAX], dir[PATH_MAX];
+	kek_rel(bucket, rel, sizeof rel);
+	join(path, sizeof path, spif_catalog_home(c), rel);
+	join(dir, sizeof dir, spif_catalog_home(c), "keys");
+	if (!path[0] || !dir[0])
+		return spif_err_set(err, SPIF_EX_CANTCREAT, "%s: path too long", spif_catalog_home(c));
+	if (!adopt)
+		gcry_randomize(key, KEY_LEN, GCRY_VERY_STRONG_RANDOM);
+
+	/* the custodian's copy first: nothing is written when it fails */
+	char *wrapped = NULL;
+	size_t wrappedn = 0;
+	char custodian[256] = "";
+	if (conf && conf->custodian_key[0]) {
+		const char *rcpt = conf->custodian_key;
+		char fprs[1][41];
+		memset(fprs, 0, sizeof fprs);
+		struct spif_pgp_enc e = {.recipients = &rcpt, .nrecipients = 1, .armor = 1, .fprs = fprs};
+		if (spif_pgp_encrypt_buf(key, KEY_LEN, &e, &wrapped, &wrappedn, err) < 0) {
+			spif_err_prefix(err, "wrapping the key for %s to the custodian %s", bucket,
+			                conf->custodian_key);
+			return -1;
+		}
+		snprintf(custodian, sizeof custodian, "%s", fprs[0][0] ? fprs[0] : conf->custodian_key);
+	}
+
+	int made = 0;
+	if (!adopt) {
+		struct spif_atomic a;
+		if (make_dir(dir, conf, err) < 0 || spif_atomic_open(&a, path, spif_file_mode(conf), err) < 0)
+			goto fail;
+		if (write_all(a.fd, key, KEY_LEN) < 0) {
+			int e = errno;
+			spif_atomic_abort(&a);
+			spif_err_sys(err, spif_exit_for_errno(e) == SPIF_EX_NOPERM ? SPIF_EX_NOPERM
+			                                                           : SPIF_EX_IOERR,
+			             e, "%s", path);
+			goto fail;
+		}
+		if (spif_atomic_commit(&a, err) < 0)
+			goto fail;
+		made = 1;
+	}
+
+	char check[2 * KEK_CHECK_LEN + 1], now[32];
+	kek_check(key, check);
+	spif_now_utc(now);
+	sqlite3_stmt *st;
+	if (spif_catalog_prepare(c,
+	        "INSERT INTO keks(bucket,created,key_file,check_value,custodian,custodian_wrapped,destroyed)"
+	        " VALUES(?1,?2,?3,?4,?5,?6,NULL) ON CONFLICT(bucket) DO UPDATE SET"
+	        " created=?2, key_file=?3, check_value=?4, custodian=?5, custodian_wrapped=?6,"
+	        " destroyed=NULL", &st, err) < 0)
+		goto fail;
+	sqlite3_bind_text(st, 1, bucket, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, now, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, rel, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 4, check, -1, SQLITE_TRANSIENT);
+	if (custodian[0]) {
+		sqlite3_bind_text(st, 5, custodian, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 6, wrapped, (int)wrappedn, SQLITE_TRANSIENT);
+	} else {
+		sqlite3_bind_null(st, 5);
+		sqlite3_bind_null(st, 6);
+	}
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		spif_catalog_sqlerr(c, rc, "keks", err);
+		goto fail;
+	}
+	free(wrapped);
+	return 0;
+fail:
+	/* a key no data key was ever wrapped under: nothing to overwrite */
+	if (made) {
+		unlink(path);
+		spif_fsync_dir_of(path);
+	}
+	free(wrapped);
+	explicit_bzero(key, KEY_LEN);
+	return -1;
+}
+
+/* The KEK of bucket into key.  create: make it when missing (or when its
+ * file is gone and no data key uses it).  Errors name the key file. */
+static int kek_get(struct spif_catalog *c, const struct spif_conf *conf, const char *bucket,
+                   int create, unsigned char key[KEY_LEN], struct spif_err *err)
+{
+	struct kek_row r;
+	char path[PATH_MAX];
+	if (kek_lookup(c, bucket, &r, err) < 0)
+		return -1;
+	kek_path(c, bucket, &r, path);
+	if (r.found && r.destroyed[0]) {
+		if (create)
+			return kek_make(c, conf, bucket, 0, key, err);
+		return spif_err_set(err, SPIF_EX_DATAERR, "key for %s was destroyed on %s (crypto-erased)",
+		                    bucket, r.destroyed);
+	}
+	int rc = kek_read(path, bucket, key, err);
+	if (rc < 0)
+		return -1;
+	if (rc == 1) {
+		if (create) {
+			int used = r.found ? bucket_in_use(c, bucket, err) : 0;
+			if (used < 0)
+				return -1;
+			if (!used) /* lost while it protected nothing: make another */
+				return kek_make(c, conf, bucket, 0, key, err);
+		}
+		return spif_err_set(err, SPIF_EX_NOINPUT, "key for %s is missing: %s", bucket, path);
+	}
+	if (!r.found) {
+		if (!create) {
+			explicit_bzero(key, KEY_LEN);
+			return spif_err_set(err, SPIF_EX_DATAERR, "key for %s is not in the catalog: %s",
+			                    bucket, path);
+		}
+		/* a key file with no row (its transaction rolled back, or the
+		 * catalog was restored): keep using it rather than replace it */
+		return kek_make(c, conf, bucket, 1, key, err);
+	}
+	char check[2 * KEK_CHECK_LEN + 1];
+	kek_check(key, check);
+	if (strcmp(check, r.check) != 0) {
+		explicit_bzero(key, KEY_LEN);
+		return spif_err_set(err, SPIF_EX_DATAERR, "key for %s does not match the catalog: %s",
+		                    bucket, path);
+	}
+	return 0;
+}
+
+/* AES key wrap (RFC 3394). */
+static int key_wrap(const unsigned char kek[KEY_LEN], const unsigned char dk[KEY_LEN],
+                    unsigned char out[WRAP_LEN], struct spif_err *err)
+{
+	gcry_cipher_hd_t h;
+	gcry_error_t ge = gcry_cipher_open(&h, GCRY_CIPHER_AES256, GCRY_CIPHER_MODE_AESWRAP, 0);
+	if (!ge) {
+		ge = gcry_cipher_setkey(h, kek, KEY_LEN);
+		if (!ge)
+			ge = gcry_cipher_encrypt(h, out, WRAP_LEN, dk, KEY_LEN);
+		gcry_cipher_close(h);
+	}
+	if (ge)
+		return spif_err_set(err, SPIF_EX_SOFTWARE, "libgcrypt: AES key wrap: %s", gcry_strerror(ge));
+	return 0;
+}
+
+/* 0, 1 when the integrity check fails (wrong KEK), -1 with err. */
+static int key_unwrap(const unsigned char kek[KEY_LEN], const unsigned char *in, size_t inlen,
+                      unsigned char dk[KEY_LEN], struct spif_err *err)
+{
+	if (inlen != WRAP_LEN)
+		return 1;
+	gcry_cipher_hd_t h;
+	gcry_error_t ge = gcry_cipher_open(&h, GCRY_CIPHER_AES256, GCRY_CIPHER_MODE_AESWRAP, 0);
+	if (!ge) {
+		ge = gcry_cipher_setkey(h, kek, KEY_LEN);
+		if (!ge)
+			ge = gcry_cipher_decrypt(h, dk, KEY_LEN, in, WRAP_LEN);
+		gcry_cipher_close(h);
+	}
+	if (gcry_err_code(ge) == GPG_ERR_CHECKSUM) {
+		explicit_bzero(dk, KEY_LEN);
+		return 1;
+	}
+	if (ge)
+		return spif_err_set(err, SPIF_EX_SOFTWARE, "libgcrypt: AES key unwrap: %s", gcry_strerror(ge));
+	return 0;
+}
+
+static int gcm_open(gcry_cipher_hd_t *h, const unsigned char dk[KEY_LEN], struct spif_err *err)
+{
+	gcry_error_t ge = gcry_cipher_open(h, GCRY_CIPHER_AES256, GCRY_CIPHER_MODE_GCM, 0);
+	if (!ge) {
+		ge = gcry_cipher_setkey(*h, dk, KEY_LEN);
+		if (ge)
+			gcry_cipher_close(*h);
+	}
+	if (ge) {
+		*h = NULL;
+		return spif_err_set(err, SPIF_EX_SOFTWARE, "libgcrypt: AES-256-GCM: %s", gcry_strerror(ge));
+	}
+	return 0;
+}
+
+/* Nonce and associated data of chunk i. */
+static void chunk_params(const unsigned char salt[VLT_SALT], const unsigned char hh[32], uint64_t i,
+                         int final, unsigned char nonce[VLT_NONCE], unsigned char aad[VLT_AAD])
+{
+	memcpy(nonce, salt, 4);
+	put_be64(nonce + 4, i);
+	memcpy(aad, hh, 32);
+	put_be64(aad + 32, i);
+	aad[40] = final ? 1 : 0;
+}
+
+/* ---- writer --------------------------------------------------------------- */
+
+struct spif_vault_writer {
+	struct spif_atomic at;
+	gcry_cipher_hd_t gcm;
+	unsigned char salt[VLT_SALT];
+	unsigned char hh[32];     /* SHA-256 of the header */
+	unsigned char *buf;       /* [length 4][chunk][tag 16] */
+	size_t fill;              /* plaintext bytes waiting in buf + 4 */
+	uint64_t index;           /* next chunk */
+	struct spif_sha256 *sha;  /* of the ciphertext file */
+	long long size;
+	int werrno;               /* the first write error (sticky) */
+	char why[256];            /* and what failed */
+};
+
+static void writer_free(struct spif_vault_writer *w)
+{
+	if (w->gcm)
+		gcry_cipher_close(w->gcm);
+	if (w->buf) {
+		explicit_bzero(w->buf, 4 + SPIF_VAULT_CHUNK + VLT_TAG);
+		free(w->buf);
+	}
+	spif_sha256_free(w->sha);
+	explicit_bzero(w, sizeof *w);
+	free(w);
+}
+
+/* Encrypt len bytes of src (which may be buf + 4) as the next chunk and
+ * write it.  0 or -1 with w->werrno set. */
+static int seal(struct spif_vault_writer *w, const unsigned char *src, size_t len, int final)
+{
+	unsigned char nonce[VLT_NONCE], aad[VLT_AAD];
+	unsigned char *ct = w->buf + 4;
+	chunk_params(w->salt, w->hh, w->index, final, nonce, aad);
+	gcry_error_t ge = gcry_cipher_setiv(w->gcm, nonce, sizeof nonce);
+	if (!ge)
+		ge = gcry_cipher_authenticate(w->gcm, aad, sizeof aad);
+	if (!ge)
+		ge = gcry_cipher_final(w->gcm);
+	if (!ge)
+		ge = src == ct ? gcry_cipher_encrypt(w->gcm, ct, len, NULL, 0)
+		               : gcry_cipher_encrypt(w->gcm, ct, len, src, len);
+	if (!ge)
+		ge = gcry_cipher_gettag(w->gcm, ct + len, VLT_TAG);
+	if (ge) {
+		w->werrno = EIO;
+		snprintf(w->why, sizeof w->why, "libgcrypt: AES-256-GCM: %s", gcry_strerror(ge));
+		return -1;
+	}
+	put_be32(w->buf, (uint32_t)len);
+	size_t n = 4 + len + VLT_TAG;
+	if (write_all(w->at.fd, w->buf, n) < 0) {
+		w->werrno = errno ? errno : EIO;
+		snprintf(w->why, sizeof w->why, "write");
+		return -1;
+	}
+	spif_sha256_update(w->sha, w->buf, n);
+	w->size += (long long)n;
+	w->index++;
+	return 0;
+}
+
+int spif_vault_write(void *ctx, const void *buf, size_t n)
+{
+	struct spif_vault_writer *w = ctx;
+	const unsigned char *p = buf;
+	if (w->werrno) {
+		errno = w->werrno;
+		return -1;
+	}
+	while (n) {
+		if (w->fill == 0 && n >= SPIF_VAULT_CHUNK) {
+			/* a whole chunk straight from the caller's buffer */
+			if (seal(w, p, SPIF_VAULT_CHUNK, 0) < 0)
+				goto fail;
+			p += SPIF_VAULT_CHUNK;
+			n -= SPIF_VAULT_CHUNK;
+			continue;
+		}
+		size_t k = SPIF_VAULT_CHUNK - w->fill;
+		if (k > n)
+			k = n;
+		memcpy(w->buf + 4 + w->fill, p, k);
+		w->fill += k;
+		p += k;
+		n -= k;
+		if (w->fill == SPIF_VAULT_CHUNK) {
+			if (seal(w, w->buf + 4, SPIF_VAULT_CHUNK, 0) < 0)
+				goto fail;
+			w->fill = 0;
+		}
+	}
+	return 0;
+fail:
+	errno = w->werrno;
+	return -1;
+}
+
+int spif_vault_create(struct spif_catalog *c, const struct spif_conf *conf, long long file_id,
+                      const char *bucket, struct spif_vault_writer **wp, char path[PATH_MAX],
+                      struct spif_err *err)
+{
+	*wp = NULL;
+	path[0] = '\0';
+	if (!valid_bucket(bucket))
+		return bad_bucket(bucket, err);
+	if (in_tx(c, "spif_vault_create", err) < 0)
+		return -1;
+	char fid[24];
+	spif_file_id_format(file_id, fid);
+	sqlite3_stmt *st;
+	if (spif_catalog_prepare(c, "SELECT 1 FROM files WHERE id=?", &st, err) < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, file_id);
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc == SQLITE_DONE)
+		return spif_err_set(err, SPIF_EX_DATAERR, "no file %s in the catalog", fid);
+	if (rc != SQLITE_ROW)
+		return spif_catalog_sqlerr(c, rc, "files", err);
+
+	unsigned char kek[KEY_LEN], dk[KEY_LEN], wrapped[WRAP_LEN];
+	if (kek_get(c, conf, bucket, 1, kek, err) < 0)
+		return -1;
+	gcry_randomize(dk, sizeof dk, GCRY_VERY_STRONG_RANDOM);
+	rc = key_wrap(kek, dk, wrapped, err);
+	explicit_bzero(kek, sizeof kek);
+	if (rc < 0)
+		goto fail_key;
+
+	char now[32];
+	spif_now_utc(now);
+	if (spif_catalog_prepare(c, "INSERT INTO data_keys(file_id,bucket,wrapped,created)"
+	                            " VALUES(?,?,?,?)", &st, err) < 0)
+		goto fail_key;
+	sqlite3_bind_int64(st, 1, file_id);
+	sqlite3_bind_text(st, 2, bucket, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_blob(st, 3, wrapped, WRAP_LEN, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 4, now, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		spif_catalog_sqlerr(c, rc, "data_keys", err);
+		goto fail_key;
+	}
+	long long dkid = sqlite3_last_insert_rowid(spif_catalog_db(c));
+
+	char dir[PATH_MAX], name[64];
+	join(dir, sizeof dir, spif_catalog_home(c), "vault");
+	snprintf(name, sizeof name, "%s-%lld.spv", fid, dkid);
+	join(path, PATH_MAX, dir, name);
+	if (!dir[0] || !path[0]) {
+		spif_err_set(err, SPIF_EX_CANTCREAT, "%s: path too long", spif_catalog_home(c));
+		goto fail_key;
+	}
+	if (make_dir(dir, conf, err) < 0)
+		goto fail_key;
+
+	struct spif_vault_writer *w = calloc(1, sizeof *w);
+	if (!w || !(w->buf = malloc(4 + SPIF_VAULT_CHUNK + VLT_TAG)) || !(w->sha = spif_sha256_new())) {
+		if (w)
+			writer_free(w);
+		spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
+		goto fail_key;
+	}
+	w->at.fd = -1;
+	if (gcm_open(&w->gcm, dk, err) < 0) {
+		writer_free(w);
+		goto fail_key;
+	}
+	explicit_bzero(dk, sizeof dk);
+	explicit_bzero(wrapped, sizeof wrapped);
+
+	unsigned char h[VLT_HDR];
+	memcpy(h, VLT_MAGIC, 8);
+	put_be32(h + 8, VLT_VERSION);
+	put_be32(h + 12, SPIF_VAULT_CHUNK);
+	put_be64(h + 16, (uint64_t)file_id);
+	put_be64(h + 24, (uint64_t)dkid);
+	gcry_randomize(w->salt, VLT_SALT, GCRY_STRONG_RANDOM);
+	memcpy(h + 32, w->salt, VLT_SALT);
+	gcry_md_hash_buffer(GCRY_MD_SHA256, w->hh, h, sizeof h);
+
+	if (spif_atomic_open(&w->at, path, spif_file_mode(conf), err) < 0) {
+		writer_free(w);
+		path[0] = '\0';
+		return -1;
+	}
+	if (write_all(w->at.fd, h, sizeof h) < 0) {
+		int e = errno;
+		spif_err_sys(err, spif_exit_for_errno(e) == SPIF_EX_NOPERM ? SPIF_EX_NOPERM : SPIF_EX_IOERR,
+		             e, "%s", path);
+		spif_vault_abort(w);
+		path[0] = '\0';
+		return -1;
+	}
+	spif_sha256_update(w->sha, h, sizeof h);
+	w->size = sizeof h;
+	*wp = w;
+	return 0;
+fail_key:
+	explicit_bzero(dk, sizeof dk);
+	explicit_bzero(wrapped, sizeof wrapped);
+	path[0] = '\0';
+	return -1;
+}
+
+int spif_vault_finish(struct spif_vault_writer *w, char sha256[65], long long *size,
+                      struct spif_err *err)
+{
+	if (!w->werrno)
+		seal(w, w->buf + 4, w->fill, 1);
+	w->fill = 0;
+	if (w->werrno) {
+		if (strcmp(w->why, "write") == 0)
+			spif_err_sys(err, w->werrno == ENOSPC || w->werrno == EDQUOT ? SPIF_EX_IOERR
+			             : spif_exit_for_errno(w->werrno), w->werrno, "%s", w->at.path);
+		else
+			spif_err_set(err, SPIF_EX_SOFTWARE, "%s: %s", w->at.path, w->why);
+		spif_vault_abort(w);
+		return -1;
+	}
+	if (spif_atomic_commit(&w->at, err) < 0) {
+		spif_vault_abort(w);
+		return -1;
+	}
+	spif_sha256_hex(w->sha, sha256);
+	if (size)
+		*size = w->size;
+	writer_free(w);
+	return 0;
+}
+
+void spif_vault_abort(struct spif_vault_writer *w)
+{
+	if (!w)
+		return;
+	spif_atomic_abort(&w->at);
+	writer_free(w);
+}
+
+/* ---- reader --------------------------------------------------------------- */
+
+/* How many data keys file_id has: >= 0, or -1 with err. */
+static long long count_keys(struct spif_catalog *c, long long file_id, struct spif_err *err)
+{
+	sqlite3_stmt *st;
+	if (spif_catalog_prepare(c, "SELECT count(*) FROM data_keys WHERE file_id=?", &st, err) < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, file_id);
+	int rc = sqlite3_step(st);
+	long long n = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+	sqlite3_finalize(st);
+	if (n < 0)
+		return spif_catalog_sqlerr(c, rc, "data_keys", err);
+	return n;
+}
+
+static int erased(const char *fid, struct spif_err *err)
+{
+	return spif_err_set(err, SPIF_EX_DATAERR, "%s: its data key was destroyed (crypto-erased)", fid);
+}
+
+struct vault_rd {
+	int fd;
+	const char *path;
+	gcry_cipher_hd_t gcm;
+	unsigned char salt[VLT_SALT];
+	unsigned char hh[32];
+	uint32_t chunk;
+	unsigned char *ct; /* chunk + tag */
+	unsigned char *pt; /* chunk */
+};
+
+/* Decrypt chunk i (len bytes in r->ct) into r->pt and check its tag as
+ * final or not.  0 when authentic, 1 when not, -1 on a libgcrypt error. */
+static int open_chunk(struct vault_rd *r, uint64_t i, size_t len, int final)
+{
+	unsigned char nonce[VLT_NONCE], aad[VLT_AAD];
+	chunk_params(r->salt, r->hh, i, final, nonce, aad);
+	gcry_error_t ge = gcry_cipher_setiv(r->gcm, nonce, sizeof nonce);
+	if (!ge)
+		ge = gcry_cipher_authenticate(r->gcm, aad, sizeof aad);
+	if (!ge)
+		ge = gcry_cipher_final(r->gcm);
+	if (!ge)
+		ge = gcry_cipher_decrypt(r->gcm, r->pt, len, r->ct, len);
+	if (ge)
+		return -1;
+	ge = gcry_cipher_checktag(r->gcm, r->ct + len, VLT_TAG);
+	if (gcry_err_code(ge) == GPG_ERR_CHECKSUM) {
+		explicit_bzero(r->pt, len);
+		return 1;
+	}
+	return ge ? -1 : 0;
+}
+
+/* One pass over the chunks: authenticate each (and emit it when fn). */
+static int vault_pass(struct vault_rd *r, spif_sink_fn fn, void *ctx, struct spif_err *err)
+{
+	if (lseek(r->fd, VLT_HDR, SEEK_SET) < 0)
+		return spif_err_sys(err, SPIF_EX_IOERR, errno, "%s", r->path);
+	unsigned char len4[4];
+	ssize_t k = read_full(r->fd, len4, 4);
+	if (k < 0)
+		return spif_err_sys(err, SPIF_EX_IOERR, errno, "%s", r->path);
+	if (k == 0)
+		return spif_err_set(err, SPIF_EX_DATAERR, "%s: truncated: no final chunk", r->path);
+	for (uint64_t i = 0;; i++) {
+		if (k < 4)
+			return spif_err_set(err, SPIF_EX_DATAERR, "%s: chunk %llu: truncated", r->path,
+			                    (unsigned long long)i);
+		uint32_t len = get_be32(len4);
+		if (len > r->chunk)
+			return spif_err_set(err, SPIF_EX_DATAERR, "%s: chunk %llu: bad length %lu (altered)",
+			                    r->path, (unsigned long long)i, (unsigned long)len);
+		k = read_full(r->fd, r->ct, (size_t)len + VLT_TAG);
+		if (k < 0)
+			return spif_err_sys(err, SPIF_EX_IOERR, errno, "%s", r->path);
+		if ((size_t)k < (size_t)len + VLT_TAG)
+			return spif_err_set(err, SPIF_EX_DATAERR, "%s: chunk %llu: truncated", r->path,
+			                    (unsigned long long)i);
+		/* look ahead: the last chunk in the file must be the final one */
+		k = read_full(r->fd, len4, 4);
+		if (k < 0)
+			return spif_err_sys(err, SPIF_EX_IOERR, errno, "%s", r->path);
+		int last = k == 0;
+		int rc = open_chunk(r, i, len, last);
+		if (rc == 1 && open_chunk(r, i, len, !last) == 0) {
+			explicit_bzero(r->pt, len);
+			if (last)
+				return spif_err_set(err, SPIF_EX_DATAERR, "%s: truncated: no final chunk", r->path);
+			return spif_err_set(err, SPIF_EX_DATAERR, "%s: chunk %llu: data after the final chunk",
+			                    r->path, (unsigned long long)i);
+		}
+		if (rc == 1)
+			return spif_err_set(err, SPIF_EX_DATAERR, "%s: chunk %llu: %s", r->path,
+			                    (unsigned long long)i, AUTH_FAILED);
+		if (rc < 0)
+			return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: chunk %llu: libgcrypt error", r->path,
+			                    (unsigned long long)i);
+		if (!last && len != r->chunk) {
+			explicit_bzero(r->pt, len);
+			return spif_err_set(err, SPIF_EX_DATAERR, "%s: chunk %llu: short chunk before the end",
+			                    r->path, (unsigned long long)i);
+		}
+		if (fn && len && fn(ctx, r->pt, len) < 0) {
+			int e = errno;
+			explicit_bzero(r->pt, len);
+			return spif_err_sys(err, e == ENOSPC ? SPIF_EX_IOERR : spif_exit_for_errno(e), e,
+			                    "%s: writing its contents", r->path);
+		}
+		explicit_bzero(r->pt, len);
+		if (last)
+			return 0;
+	}
+}
+
+int spif_vault_read(struct spif_catalog *c, long long file_id, const char *path, spif_sink_fn fn,
+                    void *ctx, struct spif_err *err)
+{
+	char fid[24];
+	spif_file_id_format(file_id, fid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+		if (e == ENOENT) {
+			long long n = count_keys(c, file_id, err);
+			if (n < 0)
+				return -1;
+			if (n == 0)
+				return erased(fid, err);
+		}
+		return spif_err_sys(err, spif_exit_for_errno(e), e, "%s", path);
+	}
+	struct vault_rd r = {.fd = fd, .path = path};
+	unsigned char h[VLT_HDR], kek[KEY_LEN], dk[KEY_LEN];
+	int ret = -1;
+	sqlite3_stmt *st = NULL;
+	ssize_t k = read_full(fd, h, sizeof h);
+	if (k < 0) {
+		spif_err_sys(err, SPIF_EX_IOERR, errno, "%s", path);
+		goto out;
+	}
+	if (k < VLT_HDR || memcmp(h, VLT_MAGIC, 8) != 0) {
+		spif_err_set(err, SPIF_EX_DATAERR, "%s: not a spif vault file", path);
+		goto out;
+	}
+	if (get_be32(h + 8) != VLT_VERSION) {
+		spif_err_set(err, SPIF_EX_DATAERR, "%s: vault format version %lu is not one this spif reads",
+		             path, (unsigned long)get_be32(h + 8));
+		goto out;
+	}
+	r.chunk = get_be32(h + 12);
+	if (r.chunk == 0 || r.chunk > VLT_CHUNK_MAX) {
+		spif_err_set(err, SPIF_EX_DATAERR, "%s: damaged header (chunk size %lu)", path,
+		             (unsigned long)r.chunk);
+		goto out;
+	}
+	uint64_t hfile = get_be64(h + 16), dkid = get_be64(h + 24);
+	memcpy(r.salt, h + 32, VLT_SALT);
+	gcry_md_hash_buffer(GCRY_MD_SHA256, r.hh, h, sizeof h);
+	if (hfile != (uint64_t)file_id) {
+		char other[24];
+		spif_file_id_format((long long)(hfile & 0x7fffffffffffffffULL), other);
+		spif_err_set(err, SPIF_EX_DATAERR, "%s: this vault file belongs to %s, not %s", path, other,
+		             fid);
+		goto out;
+	}
+
+	if (spif_catalog_prepare(c, "SELECT file_id,bucket,wrapped FROM data_keys WHERE id=?", &st,
+	                         err) < 0)
+		goto out;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)dkid);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		long long n = count_keys(c, file_id, err);
+		if (n == 0)
+			erased(fid, err);
+		else if (n > 0)
+			spif_err_set(err, SPIF_EX_DATAERR,
+			             "%s: its data key (%llu) is not in the catalog: destroyed, or a vault "
+			             "file from another catalog", path, (unsigned long long)dkid);
+		goto out;
+	}
+	if (rc != SQLITE_ROW) {
+		spif_catalog_sqlerr(c, rc, "data_keys", err);
+		goto out;
+	}
+	if (sqlite3_column_int64(st, 0) != file_id) {
+		char other[24];
+		spif_file_id_format(sqlite3_column_int64(st, 0), other);
+		spif_err_set(err, SPIF_EX_DATAERR, "%s: its data key (%llu) belongs to %s, not %s", path,
+		             (unsigned long long)dkid, other, fid);
+		goto out;
+	}
+	char bucket[64];
+	col_copy(st, 1, bucket, sizeof bucket);
+	if (kek_get(c, NULL, bucket, 0, kek, err) < 0)
+		goto out;
+	rc = key_unwrap(kek, sqlite3_column_blob(st, 2), (size_t)sqlite3_column_bytes(st, 2), dk, err);
+	explicit_bzero(kek, sizeof kek);
+	if (rc < 0)
+		goto out;
+	if (rc == 1) {
+		char kp[PATH_MAX];
+		kek_path(c, bucket, NULL, kp);
+		spif_err_set(err, SPIF_EX_DATAERR,
+		             "key for %s does not match the catalog: data key %llu does not unwrap under %s",
+		             bucket, (unsigned long long)dkid, kp);
+		goto out;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	rc = gcm_open(&r.gcm, dk, err);
+	explicit_bzero(dk, sizeof dk);
+	if (rc < 0)
+		goto out;
+	r.ct = malloc((size_t)r.chunk + VLT_TAG);
+	r.pt = malloc(r.chunk);
+	if (!r.ct || !r.pt) {
+		spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
+		goto out;
+	}
+	/* pass 1 authenticates everything; pass 2 (which checks again, in case
+	 * the file changed meanwhile) emits */
+	if (vault_pass(&r, NULL, NULL, err) < 0 || vault_pass(&r, fn, ctx, err) < 0)
+		goto out;
+	ret = 0;
+out:
+	if (st)
+		sqlite3_finalize(st);
+	if (r.gcm)
+		gcry_cipher_close(r.gcm);
+	if (r.pt) {
+		explicit_bzero(r.pt, r.chunk);
+		free(r.pt);
+	}
+	free(r.ct);
+	explicit_bzero(kek, sizeof kek);
+	explicit_bzero(dk, sizeof dk);
+	close(fd);
+	return ret;
+}
+
+/* ---- erase, purge, retire, rebucket ------------------------------------- */
+
+static json_t *str_or_null(const char *s)
+{
+	return s && *s ? json_string(s) : json_null();
+}
+
+/* Erase file_id's data keys: all of them (key_id 0), or the one a single
+ * vault copy was written under. */
+static int erase_keys(struct spif_catalog *c, long long file_id, long long key_id, json_t **what,
+                      struct spif_err *err)
+{
+	*what = NULL;
+	if (in_tx(c, "spif_vault_erase_key", err) < 0)
+		return -1;
+	char fid[24];
+	spif_file_id_format(file_id, fid);
+	sqlite3_stmt *st;
+	if (spif_catalog_prepare(c,
+	        "SELECT d.id, d.bucket, k.key_file, k.destroyed, k.custodian FROM data_keys d"
+	        " LEFT JOIN keks k ON k.bucket=d.bucket WHERE d.file_id=? AND (?2 = 0 OR d.id = ?2)"
+	        " ORDER BY d.id", &st, err) < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, file_id);
+	sqlite3_bind_int64(st, 2, key_id);
+	json_t *keys = json_array(), *keks = json_array(), *seen = json_object();
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		char bucket[64];
+		col_copy(st, 1, bucket, sizeof bucket);
+		json_array_append_new(keys, json_pack("{s:I,s:s}", "id", (json_int_t)sqlite3_column_int64(st, 0),
+		                                      "bucket", bucket));
+		if (json_object_get(seen, bucket))
+			continue;
+		json_object_set_new(seen, bucket, json_true());
+		struct kek_row kr;
+		memset(&kr, 0, sizeof kr);
+		kr.found = sqlite3_column_type(st, 2) != SQLITE_NULL;
+		col_copy(st, 2, kr.key_file, sizeof kr.key_file);
+		col_copy(st, 3, kr.destroyed, sizeof kr.destroyed);
+		col_copy(st, 4, kr.custodian, sizeof kr.custodian);
+		char kp[PATH_MAX];
+		kek_path(c, bucket, &kr, kp);
+		struct stat sb;
+		int exists = kr.found && !kr.destroyed[0] && stat(kp, &sb) == 0;
+		json_t *k = json_pack("{s:s,s:s,s:b}", "bucket", bucket, "key_file", kp, "still_exists", exists);
+		if (kr.custodian[0])
+			json_object_set_new(k, "custodian", json_string(kr.custodian));
+		json_array_append_new(keks, k);
+	}
+	sqlite3_finalize(st);
+	json_decref(seen);
+	if (rc != SQLITE_DONE) {
+		json_decref(keys);
+		json_decref(keks);
+		return spif_catalog_sqlerr(c, rc, "data_keys", err);
+	}
+	size_t n = json_array_size(keys);
+	if (spif_catalog_prepare(c, "DELETE FROM data_keys WHERE file_id=? AND (?2 = 0 OR id = ?2)",
+	                         &st, err) < 0) {
+		json_decref(keys);
+		json_decref(keks);
+		return -1;
+	}
+	sqlite3_bind_int64(st, 1, file_id);
+	sqlite3_bind_int64(st, 2, key_id);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		json_decref(keys);
+		json_decref(keks);
+		return spif_catalog_sqlerr(c, rc, "erase data key", err);
+	}
+	json_t *w = json_pack("{s:s,s:s,s:o,s:s}", "method", "cryptographic erase", "file", fid,
+	                      "data_keys", keys, "where",
+	                      "catalog.db (row deleted with secure_delete, WAL checkpointed and "
+	                      "truncated, fsync'd)");
+	if (n == 0)
+		json_object_set_new(w, "already_erased", json_true());
+	/* one vault copy per file is the rule: "kek" is then one object */
+	if (json_array_size(keks) == 1)
+		json_object_set(w, "kek", json_array_get(keks, 0));
+	else
+		json_object_set(w, "kek", json_array_size(keks) ? keks : json_null());
+	json_decref(keks);
+	json_object_set_new(w, "cannot_vouch_for", json_pack("[s,s,s,s]",
+	        "copies of the data key made outside spif",
+	        "backups of the catalog taken before the erase (they hold the wrapped key: it "
+	        "becomes useless when the month's KEK is destroyed)",
+	        "the custodian's copy of the KEK (if configured)",
+	        "blocks the filesystem or the medium kept of the catalog's earlier pages "
+	        "(copy-on-write, SSD remapping: they too hold only the wrapped key)"));
+	*what = w;
+	return 0;
+}
+
+int spif_vault_erase_key(struct spif_catalog *c, long long file_id, json_t **what,
+                         struct spif_err *err)
+{
+	return erase_keys(c, file_id, 0, what, err);
+}
+
+int spif_vault_erase_copy_key(struct spif_catalog *c, long long file_id, const char *path,
+                              json_t **what, struct spif_err *err)
+{
+	*what = NULL;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return spif_err_sys(err, spif_exit_for_errno(errno), errno, "%s", path);
+	unsigned char h[VLT_HDR];
+	ssize_t k = read_full(fd, h, sizeof h);
+	close(fd);
+	if (k < VLT_HDR || memcmp(h, VLT_MAGIC, 8) != 0)
+		return spif_err_set(err, SPIF_EX_DATAERR, "%s: not a spif vault file", path);
+	if ((long long)get_be64(h + 16) != file_id)
+		return spif_err_set(err, SPIF_EX_DATAERR, "%s: a vault copy of another file", path);
+	long long key_id = (long long)get_be64(h + 24);
+	if (key_id <= 0)
+		return spif_err_set(err, SPIF_EX_DATAERR, "%s: damaged header", path);
+	return erase_keys(c, file_id, key_id, what, err);
+}
+
+int spif_vault_purge(struct spif_catalog *c, struct spif_err *err)
+{
+	sqlite3 *db = spif_catalog_db(c);
+	if (!sqlite3_get_autocommit(db))
+		return spif_err_set(err, SPIF_EX_SOFTWARE,
+		                    "spif_vault_purge: must be called after the commit, not inside a transaction");
+	sqlite3_stmt *st;
+	if (spif_catalog_prepare(c, "PRAGMA wal_checkpoint(TRUNCATE)", &st, err) < 0)
+		return -1;
+	int rc = sqlite3_step(st);
+	int busy = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return spif_catalog_sqlerr(c, rc, "checkpoint", err);
+	if (busy)
+		return spif_err_set(err, SPIF_EX_TEMPFAIL,
+		                    "%s/catalog.db: the WAL could not be checkpointed and truncated (another "
+		                    "spif is reading the catalog); try again", spif_catalog_home(c));
+	const char *home = spif_catalog_home(c);
+	char p[PATH_MAX];
+	static const char *const files[] = {"catalog.db", "catalog.db-wal"};
+	for (size_t i = 0; i < 2; i++) {
+		join(p, sizeof p, home, files[i]);
+		if (fsync_path(p, 0) < 0 && !(i == 1 && errno == ENOENT))
+			return spif_err_sys(err, SPIF_EX_IOERR, errno, "%s: fsync", p);
+	}
+	if (fsync_path(home, O_DIRECTORY) < 0)
+		return spif_err_sys(err, SPIF_EX_IOERR, errno, "%s: fsync", home);
+	return 0;
+}
+
+/* Overwrite a key file with random bytes, fsync, unlink, fsync the
+ * directory.  0 (gone), 1 (was already missing), -1 with err. */
+static int destroy_key_file(const char *path, struct spif_err *err)
+{
+	int fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 1;
+		return spif_err_sys(err, spif_exit_for_errno(errno), errno, "%s", path);
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return spif_err_set(err, SPIF_EX_DATAERR, "%s: not a regular file", path);
+	}
+	size_t n = st.st_size > 0 ? (size_t)st.st_size : KEY_LEN;
+	if (n < KEY_LEN)
+		n = KEY_LEN;
+	unsigned char rnd[256];
+	int e = 0;
+	for (size_t done = 0; done < n && !e;) {
+		size_t k = n - done < sizeof rnd ? n - done : sizeof rnd;
+		gcry_create_nonce(rnd, k);
+		if (write_all(fd, rnd, k) < 0)
+			e = errno;
+		done += k;
+	}
+	if (!e && fsync(fd) < 0)
+		e = errno;
+	close(fd);
+	if (e)
+		return spif_err_sys(err, SPIF_EX_IOERR, e, "%s: overwrite", path);
+	if (unlink(path) < 0)
+		return spif_err_sys(err, spif_exit_for_errno(errno), errno, "%s: unlink", path);
+	if (spif_fsync_dir_of(path) < 0)
+		return spif_err_sys(err, SPIF_EX_IOERR, errno, "%s: fsync of its directory", path);
+	return 0;
+}
+
+int spif_vault_retire_keks(struct spif_catalog *c, json_t **what, struct spif_err *err)
+{
+	*what = NULL;
+	if (in_tx(c, "spif_vault_retire_keks", err) < 0)
+		return -1;
+	sqlite3_stmt *st;
+	if (spif_catalog_prepare(c,
+	        "SELECT bucket,key_file,created,custodian FROM keks k WHERE destroyed IS NULL AND"
+	        " NOT EXISTS (SELECT 1 FROM data_keys d WHERE d.bucket=k.bucket) ORDER BY bucket",
+	        &st, err) < 0)
+		return -1;
+	json_t *list = json_array();
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct kek_row kr;
+		memset(&kr, 0, sizeof kr);
+		char bucket[64];
+		col_copy(st, 0, bucket, sizeof bucket);
+		kr.found = 1;
+		col_copy(st, 1, kr.key_file, sizeof kr.key_file);
+		col_copy(st, 2, kr.created, sizeof kr.created);
+		col_copy(st, 3, kr.custodian, sizeof kr.custodian);
+		char kp[PATH_MAX];
+		kek_path(c, bucket, &kr, kp);
+		json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:o}", "bucket", bucket, "key_file", kp,
+		                                      "created", kr.created, "custodian",
+		                                      str_or_null(kr.custodian)));
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		json_decref(list);
+		return spif_catalog_sqlerr(c, rc, "keks", err);
+	}
+	char now[32];
+	spif_now_utc(now);
+	size_t i;
+	json_t *k;
+	/* rows first (a failure leaves every key in place), then the files */
+	json_array_foreach(list, i, k) {
+		if (spif_catalog_prepare(c, "UPDATE keks SET destroyed=?, custodian_wrapped=NULL"
+		                            " WHERE bucket=?", &st, err) < 0)
+			goto fail;
+		sqlite3_bind_text(st, 1, now, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 2, json_string_value(json_object_get(k, "bucket")), -1,
+		                  SQLITE_TRANSIENT);
+		rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE) {
+			spif_catalog_sqlerr(c, rc, "keks", err);
+			goto fail;
+		}
+	}
+	json_array_foreach(list, i, k) {
+		int r = destroy_key_file(json_string_value(json_object_get(k, "key_file")), err);
+		if (r < 0)
+			goto fail;
+		json_object_set_new(k, "destroyed", json_string(now));
+		json_object_set_new(k, "key_file_was",
+		                    json_string(r == 1 ? "already missing"
+		                                       : "overwritten with random bytes, fsync'd, unlinked"));
+	}
+	*what = json_pack("{s:s,s:o,s:[s,s,s]}", "method", "key-encryption keys destroyed",
+	                  "keks", list, "cannot_vouch_for",
+	                  "copies of the key files made outside spif (backups of $SPIF_HOME/keys)",
+	                  "the custodian's copy of a KEK (if configured): the custodian must destroy it",
+	                  "blocks the filesystem or the medium kept of an overwritten key file "
+	                  "(copy-on-write, journaling, SSD remapping)");
+	return 0;
+fail:
+	json_decref(list);
+	return -1;
+}
+
+int spif_vault_rebucket(struct spif_catalog *c, const struct spif_conf *conf, long long file_id,
+                        const char *bucket, struct spif_err *err)
+{
+	if (!valid_bucket(bucket))
+		return bad_bucket(bucket, err);
+	if (in_tx(c, "spif_vault_rebucket", err) < 0)
+		return -1;
+	char fid[24];
+	spif_file_id_format(file_id, fid);
+	sqlite3_stmt *st;
+	if (spif_catalog_prepare(c, "SELECT id,bucket,wrapped FROM data_keys WHERE file_id=? ORDER BY id",
+	                         &st, err) < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, file_id);
+	struct row {
+		long long id;
+		char bucket[64];
+		unsigned char wrapped[WRAP_LEN];
+		int bad;
+	} *rows = NULL;
+	size_t n = 0, cap = 0;
+	int rc, ret = -1;
+	unsigned char kek[KEY_LEN], dk[KEY_LEN], nw[WRAP_LEN];
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 2;
+			struct row *v = realloc(rows, cap * sizeof *v);
+			if (!v) {
+				sqlite3_finalize(st);
+				free(rows);
+				return spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
+			}
+			rows = v;
+		}
+		struct row *r = &rows[n++];
+		memset(r, 0, sizeof *r);
+		r->id = sqlite3_column_int64(st, 0);
+		col_copy(st, 1, r->bucket, sizeof r->bucket);
+		r->bad = sqlite3_column_bytes(st, 2) != WRAP_LEN;
+		if (!r->bad)
+			memcpy(r->wrapped, sqlite3_column_blob(st, 2), WRAP_LEN);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		spif_catalog_sqlerr(c, rc, "data_keys", err);
+		goto out;
+	}
+	if (n == 0) {
+		spif_err_set(err, SPIF_EX_DATAERR,
+		             "%s: no data key (not in the vault, or crypto-erased)", fid);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct row *r = &rows[i];
+		if (strcmp(r->bucket, bucket) == 0)
+			continue;
+		if (kek_get(c, conf, r->bucket, 0, kek, err) < 0)
+			goto out;
+		rc = r->bad ? 1 : key_unwrap(kek, r->wrapped, WRAP_LEN, dk, err);
+		explicit_bzero(kek, sizeof kek);
+		if (rc < 0)
+			goto out;
+		if (rc == 1) {
+			spif_err_set(err, SPIF_EX_DATAERR,
+			             "key for %s does not match the catalog: data key %lld does not unwrap",
+			             r->bucket, r->id);
+			goto out;
+		}
+		if (kek_get(c, conf, bucket, 1, kek, err) < 0)
+			goto out;
+		rc = key_wrap(kek, dk, nw, err);
+		explicit_bzero(kek, sizeof kek);
+		explicit_bzero(dk, sizeof dk);
+		if (rc < 0)
+			goto out;
+		if (spif_catalog_prepare(c, "UPDATE data_keys SET bucket=?, wrapped=? WHERE id=?", &st,
+		                         err) < 0)
+			goto out;
+		sqlite3_bind_text(st, 1, bucket, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_blob(st, 2, nw, WRAP_LEN, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 3, r->id);
+		rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE) {
+			spif_catalog_sqlerr(c, rc, "data_keys", err);
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	explicit_bzero(kek, sizeof kek);
+	explicit_bzero(dk, sizeof dk);
+	if (rows) {
+		explicit_bzero(rows, n * sizeof *rows);
+		free(rows);
+	}
+	return ret;
+}
+
+size_t spif_vault_wrapped_keys(struct spif_catalog *c, long long file_id, long long key_id,
+                               unsigned char keys[][40], size_t max)
+{
+	sqlite3_stmt *st;
+	size_t n = 0;
+	if (spif_catalog_prepare(c, "SELECT wrapped FROM data_keys WHERE file_id = ? AND (?2 = 0 OR id = ?2)",
+	                         &st, NULL) < 0)
+		return 0;
+	sqlite3_bind_int64(st, 1, file_id);
+	sqlite3_bind_int64(st, 2, key_id);
+	while (n < max && sqlite3_step(st) == SQLITE_ROW)
+		if (sqlite3_column_bytes(st, 0) == 40)
+			memcpy(keys[n++], sqlite3_column_blob(st, 0), 40);
+	sqlite3_finalize(st);
+	return n;
+}
+
+/* Is any of keys[] still somewhere in this file's bytes?  Read in 1 MiB
+ * windows overlapping by a key's length. */
+static int file_holds(const char *path, unsigned char keys[][40], size_t nkeys)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	unsigned char *buf = malloc((1 << 20) + 40);
+	size_t have = 0;
+	ssize_t r;
+	int found = 0;
+	while (buf && !found && (r = read(fd, buf + have, (1 << 20))) > 0) {
+		have += (size_t)r;
+		for (size_t k = 0; k < nkeys && !found; k++)
+			found = memmem(buf, have, keys[k], 40) != NULL;
+		if (have > 40) {
+			memmove(buf, buf + have - 40, 40);
+			have = 40;
+		}
+	}
+	if (buf)
+		explicit_bzero(buf, (1 << 20) + 40);
+	free(buf);
+	close(fd);
+	return found;
+}
+
+int spif_vault_keys_gone(struct spif_catalog *c, unsigned char keys[][40], size_t n)
+{
+	char db[PATH_MAX + 16], wal[PATH_MAX + 16];
+	snprintf(db, sizeof db, "%s/catalog.db", spif_catalog_home(c));
+	snprintf(wal, sizeof wal, "%s/catalog.db-wal", spif_catalog_home(c));
+	return !(n && (file_holds(db, keys, n) || file_holds(wal, keys, n)));
+}
+
+long long spif_vault_copy_key_id(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -1;
+	unsigned char h[VLT_HDR];
+	ssize_t k = read_full(fd, h, sizeof h);
+	close(fd);
+	if (k < VLT_HDR || memcmp(h, VLT_MAGIC, 8) != 0)
+		return -1;
+	return (long long)get_be64(h + 24);
+}
