@@ -25,12 +25,13 @@
 #include "personset.h"
 #include "record.h"
 #include "spool.h"
+#include "vault.h"
 
 static const char usage_text[] =
 	"usage: spif ingest --purpose TEXT [--label TEXT] [--source TEXT] [--received YYYY-MM-DD]\n"
 	"           [--format csv|tsv|ndjson] [--encoding auto|utf-8|cp932|euc-jp]\n"
 	"           [--number-field NAME]... [--on-invalid reject|flag]\n"
-	"           [--to ndjson|csv|tsv] [--output-encoding ENC] [-o FILE] [--print-id]\n"
+	"           [--to ndjson|csv|tsv] [--output-encoding ENC] [-o FILE] [--print-id] [--store]\n"
 	"           [--home DIR] [FILE|-]\n"
 	"\n"
 	"Register FILE (a specific personal information file) in the catalog and emit\n"
@@ -52,6 +53,9 @@ static const char usage_text[] =
 	"  -o FILE              write the records to FILE (a new file) and register it\n"
 	"                       as a copy; a shell redirection is invisible to the catalog\n"
 	"  --print-id           print only the new file id\n"
+	"  --store              keep the records in the encrypted vault (a fresh data key\n"
+	"                       per file; spif vault cat ID gives them back; spif shred\n"
+	"                       destroys them by cryptographic erase)\n"
 	"\n"
 	"Exit: 0 ok, 64 usage, 65 bad input (nothing registered), 66 no input,\n"
 	"73 cannot create, 74 I/O error, 75 catalog busy, 77 permission.\n";
@@ -62,7 +66,7 @@ struct opts {
 	enum spif_enc enc, out_enc;
 	const char **fields;
 	size_t nfields;
-	int flag_invalid, print_id;
+	int flag_invalid, print_id, store;
 };
 
 /* Everything one run learns about the source. */
@@ -90,7 +94,7 @@ static enum spif_format format_from_name(const char *path)
 static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 {
 	enum { O_PURPOSE = 256, O_LABEL, O_SOURCE, O_RECEIVED, O_FORMAT, O_ENCODING, O_FIELD,
-	       O_INVALID, O_TO, O_OUTENC, O_PRINTID, O_HOME };
+	       O_INVALID, O_TO, O_OUTENC, O_PRINTID, O_HOME, O_STORE };
 	static const struct option longopts[] = {
 		{"purpose", required_argument, NULL, O_PURPOSE},
 		{"label", required_argument, NULL, O_LABEL},
@@ -104,6 +108,7 @@ static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 		{"output-encoding", required_argument, NULL, O_OUTENC},
 		{"output", required_argument, NULL, 'o'},
 		{"print-id", no_argument, NULL, O_PRINTID},
+		{"store", no_argument, NULL, O_STORE},
 		{"home", required_argument, NULL, O_HOME},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -158,6 +163,7 @@ static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 			break;
 		case 'o': o->out = optarg; break;
 		case O_PRINTID: o->print_id = 1; break;
+		case O_STORE: o->store = 1; break;
 		case O_HOME: c->home_opt = optarg; break;
 		case 'h': fputs(usage_text, stdout); exit(0);
 		default: cli_bad_option(c, argc, argv);
@@ -281,12 +287,15 @@ static void ndjson_number_fields(const struct cli *c, const struct opts *o,
 
 /* Read and check the whole source; records go to the spool when there is
  * one, through a writer opened once the header (and so the source's layout:
- * line ends, quoting) is known. */
+ * line ends, quoting) is known, and as NDJSON to the vault's spool when
+ * --store needs a second form. */
 static struct spif_writer *scan_source(const struct cli *c, const struct opts *o,
                                        struct spif_reader *rd, struct spif_spool *spool,
+                                       struct spif_spool *vspool, struct spif_writer **vw,
                                        struct scan *sc)
 {
 	struct spif_writer *w = NULL;
+	*vw = NULL;
 	struct spif_err e = {0};
 	const char *name = strcmp(o->input, "-") ? o->input : "(stdin)";
 	struct spif_record rec;
@@ -301,6 +310,13 @@ static struct spif_writer *scan_source(const struct cli *c, const struct opts *o
 			if (!w)
 				cli_die(c, &e);
 			spif_writer_set_rowmeta(w, o->to == SPIF_FMT_NDJSON);
+		}
+		if (first && vspool) {
+			*vw = spif_writer_open(spif_spool_write, vspool, "(vault)", SPIF_FMT_NDJSON, SPIF_ENC_UTF8,
+			                       NULL, &e);
+			if (!*vw)
+				cli_die(c, &e);
+			spif_writer_set_rowmeta(*vw, 1);
 		}
 		if (first && o->fmt != SPIF_FMT_NDJSON) {
 			find_number_fields(c, o, rd, &nf, sc);
@@ -333,6 +349,8 @@ static struct spif_writer *scan_source(const struct cli *c, const struct opts *o
 				check_value(c, o, sc, name, rec.row, &rec.f[nf.idx[k]], nf.corp[k]);
 		}
 		if (w && spif_writer_put(w, &rec, &e) < 0)
+			cli_die(c, &e);
+		if (*vw && spif_writer_put(*vw, &rec, &e) < 0)
 			cli_die(c, &e);
 	}
 	if (r < 0)
@@ -410,9 +428,42 @@ struct reg {
 	char *label, *purpose, *source;
 	struct spif_atomic *out; /* -o FILE, opened before the scan; NULL for stdout */
 	struct spif_spool *spool;
+	struct spif_spool *vspool; /* --store: the NDJSON records for the vault (may be spool) */
+	const struct spif_conf *conf;
 	char fid[24];
 	struct inject in;
 };
+
+/* --store: the records, NDJSON with @file and @row, into a new vault copy
+ * under a fresh data key; registered in the same transaction as the file. */
+static int store_in_vault(struct spif_catalog *cat, struct reg *g, long long file_id,
+                          const char *now, json_t *d, struct spif_err *err)
+{
+	struct spif_vault_writer *vw;
+	char path[PATH_MAX], sha[65];
+	long long size;
+	/* retention is not known at ingest: the "indefinite" bucket until a
+	 * schedule gives the file its disposal month */
+	if (spif_vault_create(cat, g->conf, file_id, "indefinite", &vw, path, err) < 0)
+		return -1;
+	struct inject in = {.fn = spif_vault_write, .ctx = vw, .at_line_start = 1};
+	in.plen = (size_t)snprintf(in.prefix, sizeof in.prefix, "{\"@file\":\"%s\",", g->fid);
+	if (spif_spool_drain(g->vspool, inject_sink, &in, err) < 0) {
+		spif_vault_abort(vw);
+		return -1;
+	}
+	if (spif_vault_finish(vw, sha, &size, err) < 0)
+		return -1;
+	struct spif_copy cp = {.file_id = file_id, .kind = "vault", .path = path, .sha256 = sha,
+	                       .size = size, .encrypted = 1, .created = (char *)now,
+	                       .details = "{\"scheme\":\"aes-256-gcm chunks\",\"bucket\":\"indefinite\"}"};
+	if (spif_catalog_add_copy(cat, &cp, err) < 0) {
+		unlink(path);
+		return -1;
+	}
+	json_object_set_new(d, "vault_copy", json_string(path));
+	return 0;
+}
 
 /* Register the file, its copies and the event in one transaction; with -o
  * the output is written (and put in place) inside it.  0, or -1 with err
@@ -465,6 +516,8 @@ static int register_file(struct spif_catalog *cat, const struct opts *o, struct 
 		if (r < 0)
 			goto out;
 	}
+	if (g->vspool && store_in_vault(cat, g, f.id, now, d, err) < 0)
+		goto out;
 	if (g->spool) {
 		if (o->to == SPIF_FMT_NDJSON)
 			g->in.plen = (size_t)snprintf(g->in.prefix, sizeof g->in.prefix, "{\"@file\":\"%s\",", g->fid);
@@ -558,14 +611,21 @@ int main(int argc, char **argv)
 	memset(&sc, 0, sizeof sc);
 	spif_personset_init(&sc.people);
 	struct spif_sha256 *h = spif_sha256_new();
-	struct spif_writer *w = NULL;
+	struct spif_writer *w = NULL, *vw = NULL;
+	g.conf = &c.conf;
 	if (rd && !h)
 		spif_err_set(&e, SPIF_EX_SOFTWARE, "out of memory");
 	if (!rd || !h || (emit && spif_spool_open(NULL, &g.spool, &e) < 0))
 		goto fail;
+	/* the vault takes NDJSON: the same spool when that is what goes out */
+	int own_vspool = o.store && !(emit && o.to == SPIF_FMT_NDJSON);
+	if (own_vspool && spif_spool_open(NULL, &g.vspool, &e) < 0)
+		goto fail;
+	if (o.store && !own_vspool)
+		g.vspool = g.spool;
 	spif_reader_set_tap(rd, spif_sha256_tap, h);
-	w = scan_source(&c, &o, rd, g.spool, &sc);
-	if (w && spif_writer_finish(w, &e) < 0)
+	w = scan_source(&c, &o, rd, g.spool, own_vspool ? g.vspool : NULL, &vw, &sc);
+	if ((w && spif_writer_finish(w, &e) < 0) || (vw && spif_writer_finish(vw, &e) < 0))
 		goto fail;
 	spif_sha256_hex(h, sc.sha256);
 	if (sc.enc != SPIF_ENC_UTF8 && o.enc == SPIF_ENC_AUTO)
@@ -627,6 +687,9 @@ fail:
 	if (e.code && g.out)
 		spif_atomic_abort(g.out);
 	spif_writer_close(w);
+	spif_writer_close(vw);
+	if (g.vspool != g.spool)
+		spif_spool_close(g.vspool);
 	spif_spool_close(g.spool);
 	spif_reader_close(rd);
 	spif_sha256_free(h);

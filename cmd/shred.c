@@ -20,9 +20,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "atomic.h"
 #include "cert.h"
 #include "cli.h"
 #include "pgp.h"
+#include "vault.h"
 #include "wipe.h"
 
 static const char usage_text[] =
@@ -78,6 +80,8 @@ struct target {
 	struct spif_wipe_result r;
 	int attested;       /* the medium's kind is unknown, but spif.conf vouches for its disk */
 	char refusal[400];  /* --dry-run: why a real run would refuse it */
+	int crypto;         /* by cryptographic erase (a vault copy) */
+	json_t *erased;     /* what key material was destroyed, for the certificate */
 	int done;           /* destroyed in this run */
 	int wiped;          /* its path was destroyed for another catalog row (a sibling) */
 	int absent;         /* resumed and already gone from its path */
@@ -387,6 +391,40 @@ static void progress(void *ctx, long long done, long long total)
 		fputc('\n', stderr);
 }
 
+/* Cryptographic erase: the data key goes (secure_delete, WAL checkpointed
+ * and truncated, fsync'd), then it is checked gone from the files, then the
+ * ciphertext is deleted. */
+static int crypto_erase(struct cli *c, struct batch *b, struct target *t)
+{
+	struct spif_err e = {0};
+	unsigned char keys[8][40];
+	size_t nkeys = spif_vault_wrapped_keys(b->cat, t->file_id, 0, keys, 8);
+	batch_open(c, b);
+	if (spif_vault_erase_key(b->cat, t->file_id, &t->erased, &e) < 0)
+		cli_die(c, &e);
+	batch_commit(c, b);
+	if (spif_vault_purge(b->cat, &e) < 0) {
+		fprintf(stderr, "spif-shred: %s\n", e.msg);
+		return e.code ? e.code : SPIF_EX_IOERR;
+	}
+	int left = !spif_vault_keys_gone(b->cat, keys, nkeys);
+	explicit_bzero(keys, sizeof keys);
+	if (left) {
+		fprintf(stderr, "spif-shred: %s: the wrapped data key is still in the catalog's files "
+		        "after the purge; not certified\n", t->path);
+		return SPIF_EX_IOERR;
+	}
+	t->r.verified = 1;
+	snprintf(t->r.pattern, sizeof t->r.pattern, "data key destroyed (%zu wrapped key%s)", nkeys,
+	         nkeys == 1 ? "" : "s");
+	if (!t->absent && (unlink(t->path) < 0 || spif_fsync_dir_of(t->path) < 0)) {
+		fprintf(stderr, "spif-shred: %s: the key is destroyed but the ciphertext could not be "
+		        "removed: %s\n", t->path, strerror(errno));
+		/* unreadable all the same: certified, and the leftover named */
+	}
+	return 0;
+}
+
 /* Destroy t's path (t and its siblings at the same path are already
  * "disposing"); on success the siblings share t's result.  A failure puts
  * them all back to "present" and returns its exit code (0 on success);
@@ -479,10 +517,12 @@ static void certify(struct cli *c, struct spif_catalog *cat, const struct opts *
 	}
 	/* What is claimed, and no more: overwrite is Clear, never Purge. */
 	char category[384], desc[256];
-	int attested = 0;
+	int attested = 0, crypto = group[0]->crypto;
 	for (size_t i = 0; i < ng; i++)
 		attested |= group[i]->attested;
-	if (forced_medium)
+	if (crypto)
+		snprintf(category, sizeof category, "Purge (cryptographic erase)");
+	else if (forced_medium)
 		snprintf(category, sizeof category, "Clear (overwrite) — not verified at the medium: %s",
 		         medium_reason);
 	else if (attested)
@@ -490,26 +530,45 @@ static void certify(struct cli *c, struct spif_catalog *cat, const struct opts *
 	else
 		snprintf(category, sizeof category, "Clear");
 	const struct spif_wipe_result *r = &group[0]->r;
-	snprintf(desc, sizeof desc, "上書き消去 / overwrite: %s", r->pattern[0] ? r->pattern : "see copies");
+	if (crypto)
+		snprintf(desc, sizeof desc, "暗号化消去 / cryptographic erase: %s", r->pattern);
+	else
+		snprintf(desc, sizeof desc, "上書き消去 / overwrite: %s", r->pattern[0] ? r->pattern : "see copies");
 	json_t *san = json_object();
 	json_object_set_new(san, "category", json_string(category));
 	json_object_set_new(san, "description", json_string(desc));
-	json_object_set_new(san, "method", json_string("overwrite, fdatasync per pass, read back, "
-	                                               "truncate, random renames, unlink"));
-	json_object_set_new(san, "passes", json_integer(o->passes));
-	json_object_set_new(san, "zero_pass", json_boolean(o->zero));
+	if (crypto) {
+		json_object_set_new(san, "method", json_string(
+			"the file's data key (AES-256, wrapped by AES key wrap) deleted from the catalog with "
+			"secure_delete, the WAL checkpointed and truncated, database, WAL and directory "
+			"fsync'd; then the ciphertext deleted"));
+		json_object_set_new(san, "key_material", json_deep_copy(group[0]->erased));
+	} else {
+		json_object_set_new(san, "method", json_string("overwrite, fdatasync per pass, read back, "
+		                                               "truncate, random renames, unlink"));
+		json_object_set_new(san, "passes", json_integer(o->passes));
+		json_object_set_new(san, "zero_pass", json_boolean(o->zero));
+	}
 	json_object_set_new(san, "pattern", json_string(r->pattern));
 	if (any_links)
 		json_object_set_new(san, "caveat", json_string("forced over other hard links: the data was "
 		                                               "overwritten in place, which every name shares"));
-	if (any_absent)
+	if (any_absent && !crypto)
 		json_object_set_new(san, "caveat",
 		                    json_string("finished after an interrupted run: the file was already "
 		                                "gone from its path; that run's verification was not recorded"));
 	json_t *ver = json_object();
-	json_object_set_new(ver, "method", json_string("read-back of the final pass after dropping the page "
-	                                               "cache, compared with the regenerated pattern; path "
-	                                               "checked absent after unlink"));
+	if (crypto)
+		json_object_set_new(ver, "method", json_string("after the purge, catalog.db and its WAL were "
+		                                               "read and searched for the wrapped data key"));
+	else
+		json_object_set_new(ver, "method", json_string("read-back of the final pass after dropping the page "
+		                                               "cache, compared with the regenerated pattern; path "
+		                                               "checked absent after unlink"));
+	if (crypto)
+		json_object_set_new(ver, "result", json_string(all_verified ? "passed: the wrapped data key is in "
+		                                                              "neither file" : "FAILED"));
+	else
 	json_object_set_new(ver, "result", json_string(any_absent ? "not recorded (interrupted run); file absent"
 	                                                          : all_verified ? "passed" : "FAILED"));
 	struct spif_cert_input in = {
@@ -625,11 +684,19 @@ static int check_targets(struct cli *c, const struct opts *o, struct target *v, 
 	struct spif_err e = {0};
 	for (size_t i = 0; i < n; i++) {
 		struct target *t = &v[i];
-		if (strcmp(t->kind, "vault") == 0 || strcmp(o->method, "crypto") == 0) {
-			if (strcmp(t->kind, "vault") != 0)
-				cli_usage(c, "%s: crypto-erase applies to vault copies; this is a plain file", t->path);
-			cli_fail(c, SPIF_EX_UNAVAILABLE, "%s: crypto-erase needs the encrypted vault, which "
-			         "this version of spif does not have yet", t->path);
+		if (strcmp(o->method, "crypto") == 0 && strcmp(t->kind, "vault") != 0)
+			cli_usage(c, "%s: crypto-erase applies to vault copies (ingest --store); this is a "
+			          "plain file", t->path);
+		if (strcmp(t->kind, "vault") == 0 && strcmp(o->method, "overwrite") != 0) {
+			/* the key is what is destroyed: where the ciphertext lives does
+			 * not matter, so no medium check */
+			t->crypto = 1;
+			struct stat st;
+			t->absent = lstat(t->path, &st) != 0;
+			t->m.size = t->absent ? 0 : st.st_size;
+			t->m.reaches_medium = 1;
+			snprintf(t->m.fstype, sizeof t->m.fstype, "n/a (cryptographic erase)");
+			continue;
 		}
 		if (spif_wipe_probe(t->path, &t->m, &e) < 0) {
 			if (t->resumed && e.code == SPIF_EX_NOINPUT) {
@@ -672,6 +739,11 @@ static void dry_run(const struct opts *o, const struct target *v, size_t n)
 		}
 		if (t->refusal[0]) {
 			printf("would refuse %s: %s\n", t->path, t->refusal);
+			continue;
+		}
+		if (t->crypto) {
+			printf("would crypto-erase %s (%s, vault): destroy its data key in the catalog, "
+			       "purge the WAL, delete the ciphertext; Purge (cryptographic erase)\n", t->path, fid);
 			continue;
 		}
 		printf("would overwrite %s (%s, %s, %lld bytes) with %d random pass%s%s + read-back "
@@ -744,7 +816,13 @@ int main(int argc, char **argv)
 			if (t->done || (k != i && (t->file_id == 0 || t->file_id != v[i].file_id)))
 				continue;
 			int code = 0;
-			if (!t->wiped) {
+			if (t->crypto) {
+				if (k != i && !v[i].crypto)
+					continue; /* certified with the other crypto-erased copies */
+				code = crypto_erase(&c, &b, t);
+			} else if (!t->wiped) {
+				if (v[i].crypto)
+					continue; /* overwritten copies get their own certificate */
 				batch_before_wipe(&c, &b, t->m.size);
 				code = destroy(&c, &b, &o, v, n, t);
 			}
@@ -782,6 +860,25 @@ int main(int argc, char **argv)
 		}
 	}
 	batch_commit(&c, &b);
+	/* a disposal month whose files are all gone loses its KEK: every copy
+	 * of those wrapped keys, backups included, becomes useless */
+	int any_crypto = 0;
+	for (size_t i = 0; i < n; i++)
+		any_crypto |= v[i].crypto && v[i].done;
+	if (any_crypto) {
+		json_t *what = NULL;
+		batch_open(&c, &b);
+		if (spif_vault_retire_keks(cat, &what, &e) < 0)
+			cli_die(&c, &e);
+		if (what && spif_audit_append(cat, "kek.retired", "keys", what, NULL, &e) < 0)
+			cli_die(&c, &e);
+		batch_commit(&c, &b);
+		json_decref(what);
+		if (spif_vault_purge(cat, &e) < 0)
+			cli_die(&c, &e);
+	}
+	for (size_t i = 0; i < n; i++)
+		json_decref(v[i].erased);
 	free(group);
 	free(v);
 	spif_catalog_close(cat);

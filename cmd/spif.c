@@ -22,6 +22,7 @@ static const struct {
 	{"ingest", "register a specific personal information file and emit its records"},
 	{"catalog", "list files, show one, read and verify the audit log; certificates"},
 	{"shred", "destroy copies and issue a disposal certificate (NIST SP 800-88)"},
+	{"vault", "read back records kept encrypted in the vault (ingest --store)"},
 };
 
 static void usage(FILE *f)

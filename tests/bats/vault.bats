@@ -1,0 +1,118 @@
+#!/usr/bin/env bats
+# The vault: ingest --store, spif vault cat/ls, damage detected before
+# anything is emitted, and crypto-erase by spif shred.
+load helper
+
+setup() {
+	setup_home
+	gen --rows 3000 --text-numbers -o "$D/a.csv" # about 1.7 MB: several 1 MiB chunks as NDJSON
+	spif ingest --purpose 個人住民税 --store "$D/a.csv" 2>/dev/null > "$D/records.ndjson"
+	VAULT=$(sqlite3 "$SPIF_HOME/catalog.db" "SELECT path FROM copies WHERE kind = 'vault'")
+	printf 'trusted_media = %s\n' "$(disk_of "$D")" > "$SPIF_CONF"
+}
+
+@test "ingest --store keeps the records encrypted; vault cat gives them back exactly" {
+	[ -f "$VAULT" ]
+	[ "$(stat -c %a "$VAULT")" = 600 ]
+	[ "$(stat -c %a "$SPIF_HOME/keys/kek-indefinite.key")" = 600 ]
+	run spif vault cat F000001
+	[ "$status" -eq 0 ]
+	printf '%s\n' "$output" | cmp - "$D/records.ndjson"
+	run spif vault ls
+	[[ "$output" == *F000001*present*indefinite* ]]
+	run spif catalog log --json
+	[[ "$output" == *'"action":"vault.read"'* ]]
+}
+
+@test "a vault copy holds no plaintext number, and the catalog no unwrapped key" {
+	valid_numbers_in "$VAULT" "$D/n"
+	[ ! -s "$D/n" ]
+	! grep -qa '個人' "$VAULT"
+	key=$(od -An -tx1 "$SPIF_HOME/keys/kek-indefinite.key" | tr -d ' \n')
+	sqlite3 "$SPIF_HOME/catalog.db" .dump | tr -d '\n' > "$D/dump"
+	! grep -qi "$key" "$D/dump"
+}
+
+@test "bad: one flipped byte: a clear error and nothing emitted" {
+	size=$(stat -c %s "$VAULT")
+	printf '\x55' | dd of="$VAULT" bs=1 seek=$((size / 2)) conv=notrunc status=none
+	run --separate-stderr spif vault cat F000001
+	[ "$status" -eq 65 ]
+	[[ "$stderr" =~ chunk\ [0-9]+:\ authentication\ failed ]] || { echo "$stderr"; false; }
+	[ -z "$output" ]
+	one_line_stderr
+}
+
+@test "bad: truncated at a chunk boundary, and two chunks swapped" {
+	cp "$VAULT" "$D/orig"
+	chunk=$((4 + 1048576 + 16))
+	truncate -s $((48 + chunk)) "$VAULT"
+	run --separate-stderr spif vault cat F000001
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *"truncated"* ]]
+	[ -z "$output" ]
+	# swap chunk 0 and chunk 1
+	{ head -c 48 "$D/orig"; tail -c +$((49 + chunk)) "$D/orig" | head -c $chunk
+	  tail -c +49 "$D/orig" | head -c $chunk; tail -c +$((49 + 2 * chunk)) "$D/orig"; } > "$VAULT"
+	[ "$(stat -c %s "$VAULT")" -eq "$(stat -c %s "$D/orig")" ]
+	run --separate-stderr spif vault cat F000001
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *"authentication failed"* ]]
+	[ -z "$output" ]
+}
+
+@test "bad: a missing or wrong key file" {
+	mv "$SPIF_HOME/keys/kek-indefinite.key" "$D/kek"
+	run --separate-stderr spif vault cat F000001
+	[ "$status" -eq 66 ]
+	[[ "$stderr" == *"key for indefinite is missing"* ]]
+	head -c 32 /dev/urandom > "$SPIF_HOME/keys/kek-indefinite.key"
+	chmod 600 "$SPIF_HOME/keys/kek-indefinite.key"
+	run --separate-stderr spif vault cat F000001
+	[ "$status" -ne 0 ]
+	[[ "$stderr" == *"does not match"* ]]
+	[ -z "$output" ]
+}
+
+@test "bad: vault cat of an unknown file, or one with no vault copy" {
+	run --separate-stderr spif vault cat F000009
+	[ "$status" -eq 65 ]
+	gen --rows 5 -o "$D/b.csv"
+	spif ingest --purpose x --print-id "$D/b.csv" >/dev/null 2>&1
+	run --separate-stderr spif vault cat F000002
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *"no vault copy"* ]]
+}
+
+@test "crypto-erase: Purge certificate, the key gone, the month's KEK retired" {
+	rm "$D/a.csv" # only the vault copy is left to dispose of
+	sqlite3 "$SPIF_HOME/catalog.db" "UPDATE copies SET state = 'disposed' WHERE kind = 'source'"
+	run --separate-stderr spif shred --reason 保存期間満了 --file F000001
+	[ "$status" -eq 0 ]
+	id=$output
+	[ ! -e "$VAULT" ]
+	[ ! -e "$SPIF_HOME/keys/kek-indefinite.key" ]
+	run spif catalog cert show "$id" --format json
+	[[ "$output" == *'"category":"Purge (cryptographic erase)"'* ]]
+	[[ "$output" == *'"cannot_vouch_for":['* ]]
+	[[ "$output" == *'"result":"passed: the wrapped data key is in neither file"'* ]]
+	run --separate-stderr spif vault cat F000001
+	[ "$status" -eq 65 ]
+	run spif catalog log --json
+	[[ "$output" == *'"action":"kek.retired"'* ]] || { echo "$output" | tail -3 | cut -c1-300; false; }
+	run spif catalog verify
+	[ "$status" -eq 0 ]
+}
+
+@test "crypto-erase takes about as long for a large vault file as for a tiny one" {
+	rm "$D/a.csv"
+	sqlite3 "$SPIF_HOME/catalog.db" "UPDATE copies SET state = 'disposed' WHERE kind = 'source'"
+	printf 'a,受給者の個人番号\n1,621498320257\n' > "$D/tiny.csv"
+	spif ingest --purpose x --store --print-id "$D/tiny.csv" >/dev/null 2>&1
+	rm "$D/tiny.csv"
+	sqlite3 "$SPIF_HOME/catalog.db" "UPDATE copies SET state = 'disposed' WHERE kind = 'source'"
+	s=$(date +%s%N); spif shred --file F000001 >/dev/null; big=$(( ($(date +%s%N) - s) / 1000000 ))
+	s=$(date +%s%N); spif shred --file F000002 >/dev/null; small=$(( ($(date +%s%N) - s) / 1000000 ))
+	echo "crypto-erase: ${big} ms for the 1.7 MB file's vault copy, ${small} ms for a 1-record one"
+	[ "$big" -lt $((small * 3 + 200)) ]
+}
