@@ -1,0 +1,633 @@
+/* detect.c - finding Individual Numbers (and Corporate Numbers) in text;
+ * see detect.h.
+ *
+ * How the text is read.  A "digit" is 0-9 or a full-width ０-９ (U+FF10..19);
+ * a "separator" is one of - ‐ − － ー . ． space U+3000.  A run is a maximal
+ * sequence of digit groups joined by exactly one separator each
+ * ("6214-9832 0257" is one run of three groups; "6214--9832" is two runs,
+ * two separators in a row break it).  Then:
+ *
+ *  - a group of exactly 12 digits is a candidate wherever it stands in its
+ *    run: the characters on both sides of it are not digits
+ *    (03-1234-5678 621498320257 holds one); 13 digits, with corporate on,
+ *    a 法人番号 candidate;
+ *  - the 4-4-4 shape is a candidate only when it is the whole run, that is
+ *    when it is neither preceded by a digit and a separator nor followed by
+ *    a separator and a digit: 1234-5678-9012-3456 (a card number) holds no
+ *    finding, nor do 12-6214-9832-0257 or 6214-9832-0257-1; likewise
+ *    1-4-4-4 for a 法人番号;
+ *  - a candidate is a finding when its check digit is valid (the checks
+ *    are mynumber.c's, not repeated here).
+ *  Anything else may touch a number: kanji, kana, letters, punctuation.
+ *
+ * Confidence is high for a number field, or when a keyword lies wholly
+ * within the 300 characters (code points, not bytes) before the number's
+ * first digit or within the 300 after its last one, in the text or in the
+ * pre/post context; the nearest keyword is the one reported.  The keyword
+ * search runs only for a checksum-valid candidate and only over that
+ * window, so the whole is O(n).
+ *
+ * With context (spif_detect_ctx), pre and post also decide the digit
+ * boundaries at the edges of text: a digit (or a separator and a digit)
+ * just across an edge continues the run there.
+ *
+ * Speed: texts shorter than 12 bytes cannot hold a number and return at
+ * once; otherwise a block scan (vectorised by the compiler) skips to the
+ * next byte that may start a digit.  Nothing is allocated. */
+#include "detect.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#include "mynumber.h"
+
+#define KW_WINDOW 300            /* characters */
+#define KW_WINDOW_BYTES (KW_WINDOW * 4)
+
+const char *spif_form_name(enum spif_form f)
+{
+	switch (f) {
+	case SPIF_FORM_PLAIN: return "plain";
+	case SPIF_FORM_GROUPED: return "grouped";
+	case SPIF_FORM_FULLWIDTH: return "fullwidth";
+	case SPIF_FORM_MIXED: return "mixed";
+	}
+	return "plain";
+}
+
+/* ---- characters --------------------------------------------------------- */
+
+/* A digit at s[i]: its byte length (1 ASCII, 3 full-width), else 0. */
+static inline size_t digit_at(const unsigned char *s, size_t n, size_t i, int *d)
+{
+	unsigned char c = s[i];
+	if ((unsigned char)(c - '0') < 10) {
+		*d = c - '0';
+		return 1;
+	}
+	if (c == 0xEF && n - i >= 3 && s[i + 1] == 0xBC && (unsigned char)(s[i + 2] - 0x90) < 10) {
+		*d = s[i + 2] - 0x90;
+		return 3;
+	}
+	return 0;
+}
+
+/* A separator at s[i]: its byte length, else 0. */
+static inline size_t sep_at(const unsigned char *s, size_t n, size_t i)
+{
+	unsigned char c = s[i];
+	if (c == '-' || c == '.' || c == ' ')
+		return 1;
+	if (n - i < 3)
+		return 0;
+	unsigned v = (unsigned)c << 16 | (unsigned)s[i + 1] << 8 | s[i + 2];
+	switch (v) {
+	case 0xE28090: /* ‐ U+2010 */
+	case 0xE28892: /* − U+2212 */
+	case 0xEFBC8D: /* － U+FF0D */
+	case 0xE383BC: /* ー U+30FC */
+	case 0xEFBC8E: /* ． U+FF0E */
+	case 0xE38080: /* U+3000 */
+		return 3;
+	}
+	return 0;
+}
+
+/* The same, for the character that ends at s[n] (looking backwards). */
+static size_t digit_before(const unsigned char *s, size_t n)
+{
+	int d;
+	if (n >= 1 && digit_at(s, n, n - 1, &d) == 1)
+		return 1;
+	if (n >= 3 && digit_at(s, n, n - 3, &d) == 3)
+		return 3;
+	return 0;
+}
+
+static size_t sep_before(const unsigned char *s, size_t n)
+{
+	if (n >= 1 && sep_at(s, n, n - 1) == 1)
+		return 1;
+	if (n >= 3 && sep_at(s, n, n - 3) == 3)
+		return 3;
+	return 0;
+}
+
+/* Index of the first digit at or after i, or n.  A few bytes are probed
+ * one by one (digits come in clusters); then blocks of BLOCK bytes are
+ * tested for "an ASCII digit, or the last byte of ０-９ (EF BC 90..99)"
+ * with no early exit inside a block, which the compiler vectorises; only a
+ * block that holds a digit is looked at byte by byte.  Other full-width
+ * forms (（ ： Ａ ﾏ, all EF ..) do not stop the block loop. */
+#define BLOCK 32
+#define PROBE 16
+static size_t next_digit(const unsigned char *s, size_t n, size_t i)
+{
+	int d;
+	size_t lim = n - i > PROBE ? i + PROBE : n;
+	for (; i < lim; i++)
+		if (digit_at(s, n, i, &d))
+			return i;
+	if (i == n)
+		return n;
+	/* s[i-2], s[i-1] are not the start of a digit; p runs over the last
+	 * byte of a character */
+	size_t p = i;
+	while (n - p >= BLOCK) {
+		unsigned acc = 0;
+		for (size_t j = 0; j < BLOCK; j++) {
+			unsigned char c = s[p + j];
+			acc |= ((unsigned char)(c - '0') < 10) |
+			       ((s[p + j - 2] == 0xEF) & (s[p + j - 1] == 0xBC) & ((unsigned char)(c - 0x90) < 10));
+		}
+		if (acc)
+			break;
+		p += BLOCK;
+	}
+	for (p -= 2; p < n; p++)
+		if (digit_at(s, n, p, &d))
+			return p;
+	return n;
+}
+
+/* Could s[0, n) hold 12 digits?  A filter that may say yes wrongly but
+ * never no wrongly: it counts ASCII digits plus 0xBC bytes (every ０-９ is
+ * EF BC 90..99, so holds one).  Blocks of BLOCK bytes are summed without
+ * branches (the compiler vectorises them), shorter rests 8 bytes at a time
+ * in a word (SWAR), the last few bytes one by one. */
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+static inline unsigned swar_count(uint64_t x)
+{
+	/* bytes 0x30..0x39: x ^ '0' is below 10 */
+	uint64_t t = x ^ (ONES * '0');
+	uint64_t dig = ~(((t & ~HIGHS) + ONES * (0x80 - 10)) | t) & HIGHS;
+	/* bytes 0xBC: x ^ 0xBC is zero */
+	uint64_t y = x ^ (ONES * 0xBC);
+	uint64_t bc = ~(((y & ~HIGHS) + ~HIGHS) | y) & HIGHS;
+	return (unsigned)__builtin_popcountll(dig) + (unsigned)__builtin_popcountll(bc);
+}
+
+static int twelve_digits(const unsigned char *s, size_t n)
+{
+	size_t cnt = 0, i = 0;
+	while (n - i >= BLOCK) {
+		unsigned char acc = 0;
+		for (size_t j = 0; j < BLOCK; j++) {
+			unsigned char c = s[i + j];
+			acc += ((unsigned char)(c - '0') < 10) + (c == 0xBC);
+		}
+		cnt += acc;
+		if (cnt >= 12)
+			return 1;
+		i += BLOCK;
+	}
+	for (; n - i >= 8; i += 8) {
+		uint64_t x;
+		memcpy(&x, s + i, 8);
+		cnt += swar_count(x);
+	}
+	for (; i < n; i++)
+		cnt += ((unsigned char)(s[i] - '0') < 10) + (s[i] == 0xBC);
+	return cnt >= 12;
+}
+
+int spif_has_digit(const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	if (n >= BLOCK)
+		return next_digit(s, n, 0) < n;
+	/* short: a word at a time; an ASCII digit answers, a 0xBC byte (the
+	 * middle of ０-９, but also of （ Ａ ...) sends it to the exact scan */
+	size_t i = 0;
+	for (; n - i >= 8; i += 8) {
+		uint64_t x;
+		memcpy(&x, s + i, 8);
+		uint64_t t = x ^ (ONES * '0');
+		if (~(((t & ~HIGHS) + ONES * (0x80 - 10)) | t) & HIGHS)
+			return 1;
+		uint64_t y = x ^ (ONES * 0xBC);
+		if (~(((y & ~HIGHS) + ~HIGHS) | y) & HIGHS)
+			return next_digit(s, n, 0) < n;
+	}
+	for (; i < n; i++) {
+		if ((unsigned char)(s[i] - '0') < 10)
+			return 1;
+		if (s[i] == 0xBC)
+			return next_digit(s, n, 0) < n;
+	}
+	return 0;
+}
+
+void spif_mask_span(char *str, size_t start, size_t end)
+{
+	unsigned char *s = (unsigned char *)str;
+	for (size_t k = start; k < end;) {
+		int d;
+		size_t l = digit_at(s, end, k, &d);
+		if (l == 1) {
+			s[k] = '*';
+		} else if (l == 3) { /* ０-９ -> ＊ U+FF0A, same length */
+			s[k + 1] = 0xBC;
+			s[k + 2] = 0x8A;
+		}
+		k += l ? l : 1;
+	}
+}
+
+/* ---- keywords ----------------------------------------------------------- */
+
+#define KW_PERS 1u  /* counts for an Individual Number */
+#define KW_CORP 2u  /* counts for a Corporate Number */
+#define KW_ASCII 4u /* ASCII, matched case-insensitively, not after a letter */
+
+struct keyword {
+	const char *s;
+	unsigned char len, chars, flags;
+};
+
+/* Grouped by first character, longer ones first where one is the start of
+ * another, so that the first match at a position is the longest.  The
+ * personal list is Purview's (Keywords_japanese_my_number_personal) plus
+ * common English and romanised forms and the half-width kana spelling; the
+ * corporate one is Purview's corporate list (which leaves out 個人番号 and
+ * 通知カード) plus "corporate number". */
+#define K(s, c, f) {s, sizeof s - 1, c, f}
+static const struct keyword KEYWORDS[] = {
+	/* 0 マ */
+	K("マイナンバーカード番号", 11, KW_PERS | KW_CORP),
+	K("マイナンバーカード", 9, KW_PERS | KW_CORP),
+	K("マイナンバー", 6, KW_PERS | KW_CORP),
+	/* 3 ﾏ */
+	K("ﾏｲﾅﾝﾊﾞｰ", 7, KW_PERS),
+	/* 4 個 */
+	K("個人番号カード", 7, KW_PERS | KW_CORP),
+	K("個人番号", 4, KW_PERS),
+	K("個人識別番号", 6, KW_PERS | KW_CORP),
+	K("個人識別ナンバー", 8, KW_PERS | KW_CORP),
+	/* 8 共 */
+	K("共通番号", 4, KW_PERS | KW_CORP),
+	/* 9 通 */
+	K("通知カード", 5, KW_PERS),
+	/* 10 法 */
+	K("法人番号", 4, KW_CORP),
+	/* 11 指 */
+	K("指定通知書", 5, KW_CORP),
+	/* 12 m */
+	K("my number", 9, KW_PERS | KW_ASCII),
+	K("mynumber", 8, KW_PERS | KW_ASCII),
+	K("my_number", 9, KW_PERS | KW_ASCII),
+	/* 15 i */
+	K("individual number", 17, KW_PERS | KW_ASCII),
+	/* 16 k */
+	K("kojin bango", 11, KW_PERS | KW_ASCII),
+	K("kojin_bango", 11, KW_PERS | KW_ASCII),
+	/* 18 c */
+	K("corporate number", 16, KW_CORP | KW_ASCII),
+};
+#undef K
+
+static inline unsigned char lower(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
+}
+
+static inline int is_lead(unsigned char c)
+{
+	return (c & 0xC0) != 0x80;
+}
+
+/* The longest keyword of the kind that starts at b[i] (the window is
+ * b[0, n)), or NULL. */
+static const struct keyword *kw_at(const unsigned char *b, size_t n, size_t i, unsigned kind)
+{
+	unsigned char c = b[i];
+	size_t first, count;
+	if (c < 0x80) {
+		switch (c | 0x20) {
+		case 'm': first = 12, count = 3; break;
+		case 'i': first = 15, count = 1; break;
+		case 'k': first = 16, count = 2; break;
+		case 'c': first = 18, count = 1; break;
+		default: return NULL;
+		}
+		if (i > 0 && (b[i - 1] | 0x20) >= 'a' && (b[i - 1] | 0x20) <= 'z')
+			return NULL; /* "dummy number" is no keyword */
+	} else {
+		if (c < 0xE3 || n - i < 12)
+			return NULL; /* every Japanese keyword is 12 bytes or more */
+		switch ((unsigned)c << 16 | (unsigned)b[i + 1] << 8 | b[i + 2]) {
+		case 0xE3839E: first = 0, count = 3; break;  /* マ */
+		case 0xEFBE8F: first = 3, count = 1; break;  /* ﾏ */
+		case 0xE5808B: first = 4, count = 4; break;  /* 個 */
+		case 0xE585B1: first = 8, count = 1; break;  /* 共 */
+		case 0xE9809A: first = 9, count = 1; break;  /* 通 */
+		case 0xE6B395: first = 10, count = 1; break; /* 法 */
+		case 0xE68C87: first = 11, count = 1; break; /* 指 */
+		default: return NULL;
+		}
+	}
+	for (size_t k = first; k < first + count; k++) {
+		const struct keyword *w = &KEYWORDS[k];
+		if (!(w->flags & kind) || n - i < w->len)
+			continue;
+		size_t j = 1;
+		if (w->flags & KW_ASCII)
+			while (j < w->len && lower(b[i + j]) == (unsigned char)w->s[j])
+				j++;
+		else
+			while (j < w->len && b[i + j] == (unsigned char)w->s[j])
+				j++;
+		if (j == w->len)
+			return w;
+	}
+	return NULL;
+}
+
+/* Start of the window of up to want characters that ends at s[end];
+ * *chars gets how many it holds. */
+static size_t back_chars(const unsigned char *s, size_t end, size_t want, size_t maxbytes,
+                         size_t *chars)
+{
+	size_t p = end, c = 0;
+	while (p > 0 && c < want && end - p < maxbytes) {
+		p--;
+		c += is_lead(s[p]);
+	}
+	*chars = c;
+	return p;
+}
+
+/* End of the window of up to want characters that starts at s[start]. */
+static size_t fwd_chars(const unsigned char *s, size_t n, size_t start, size_t want,
+                        size_t maxbytes, size_t *chars)
+{
+	size_t p = start, c = 0;
+	while (p < n && p - start < maxbytes) {
+		if (is_lead(s[p])) {
+			if (c == want)
+				break;
+			c++;
+		}
+		p++;
+	}
+	*chars = c;
+	return p;
+}
+
+struct scan {
+	const unsigned char *pre, *s, *post;
+	size_t npre, n, npost;
+	const struct spif_detect_opts *o;
+};
+
+/* The nearest keyword of the kind that lies wholly within the KW_WINDOW
+ * characters before start or after end; NULL if none.  Distance is the
+ * number of characters between keyword and number; a tie goes to the one
+ * before.  A window that reaches into pre or post is copied (a keyword may
+ * lie across the edge); one inside text is searched where it is. */
+static const char *find_keyword(const struct scan *sc, size_t start, size_t end, unsigned kind)
+{
+	unsigned char buf[KW_WINDOW_BYTES + 8];
+	const struct keyword *best = NULL;
+	size_t bestd = (size_t)-1;
+
+	/* before: scanned backwards from the number, the first match wins */
+	size_t cin, cpre = 0;
+	size_t p = back_chars(sc->s, start, KW_WINDOW, KW_WINDOW_BYTES, &cin);
+	const unsigned char *b = sc->s + p;
+	size_t len = start - p;
+	if (cin < KW_WINDOW && p == 0 && sc->npre) {
+		size_t pp = back_chars(sc->pre, sc->npre, KW_WINDOW - cin, KW_WINDOW_BYTES - start, &cpre);
+		memcpy(buf, sc->pre + pp, sc->npre - pp);
+		memcpy(buf + (sc->npre - pp), sc->s, start);
+		b = buf;
+		len = sc->npre - pp + start;
+	}
+	size_t at = 0; /* characters in b[i, len) */
+	for (size_t i = len; i-- > 0;) {
+		if (!is_lead(b[i]))
+			continue;
+		at++;
+		const struct keyword *w = kw_at(b, len, i, kind);
+		if (w) {
+			best = w;
+			bestd = at - w->chars;
+			break;
+		}
+	}
+	if (bestd == 0)
+		return best->s;
+
+	/* after: forwards from the number's end, up to the distance found */
+	size_t q = fwd_chars(sc->s, sc->n, end, KW_WINDOW, KW_WINDOW_BYTES, &cin);
+	b = sc->s + end;
+	len = q - end;
+	if (cin < KW_WINDOW && q == sc->n && sc->npost) {
+		size_t qq = fwd_chars(sc->post, sc->npost, 0, KW_WINDOW - cin, KW_WINDOW_BYTES - len, &cpre);
+		memcpy(buf, sc->s + end, len);
+		memcpy(buf + len, sc->post, qq);
+		b = buf;
+		len += qq;
+	}
+	at = 0; /* characters in b[0, i) */
+	for (size_t i = 0; i < len && at < bestd; i++) {
+		if (!is_lead(b[i]))
+			continue;
+		const struct keyword *w = kw_at(b, len, i, kind);
+		if (w)
+			return w->s;
+		at++;
+	}
+	return best ? best->s : NULL;
+}
+
+/* ---- the scan ----------------------------------------------------------- */
+
+struct group {
+	size_t start, end;
+	unsigned nd;       /* digits, saturating at 99 */
+	unsigned ascii, wide;
+};
+
+struct emit {
+	int (*fn)(void *ctx, const struct spif_finding *f);
+	void *ctx;
+	size_t cpos, chars; /* characters counted in s[0, cpos) */
+};
+
+/* Check a candidate [start, end) and report it when its check digit holds. */
+static int candidate(const struct scan *sc, struct emit *em, size_t start, size_t end, int corporate,
+                     enum spif_form form)
+{
+	char d[14];
+	size_t k = 0;
+	for (size_t i = start; i < end && k < 13;) {
+		int v;
+		size_t l = digit_at(sc->s, end, i, &v);
+		if (l) {
+			d[k++] = (char)('0' + v);
+			i += l;
+		} else {
+			i++;
+		}
+	}
+	if (corporate ? !spif_corpnum_valid(d, k) : !spif_mynumber_valid(d, k))
+		return 0;
+	struct spif_finding f;
+	memset(&f, 0, sizeof f);
+	f.start = start;
+	f.end = end;
+	for (size_t i = em->cpos; i < start; i++)
+		em->chars += is_lead(sc->s[i]);
+	em->cpos = start;
+	f.char_offset = em->chars;
+	f.form = form;
+	f.corporate = corporate;
+	if (sc->o->number_field) {
+		f.confidence = SPIF_CONF_HIGH;
+	} else {
+		f.keyword = find_keyword(sc, start, end, corporate ? KW_CORP : KW_PERS);
+		f.confidence = f.keyword ? SPIF_CONF_HIGH : SPIF_CONF_LOW;
+	}
+	return em->fn(em->ctx, &f);
+}
+
+static enum spif_form form_of(unsigned ascii, unsigned wide, int sep)
+{
+	if (ascii && wide)
+		return SPIF_FORM_MIXED;
+	if (!sep)
+		return wide ? SPIF_FORM_FULLWIDTH : SPIF_FORM_PLAIN;
+	return wide ? SPIF_FORM_MIXED : SPIF_FORM_GROUPED;
+}
+
+/* Read one digit group at s[i]; returns its end. */
+static inline size_t read_group(const unsigned char *s, size_t n, size_t i, struct group *g)
+{
+	int d;
+	size_t l;
+	g->start = i;
+	g->nd = 0;
+	g->ascii = g->wide = 0;
+	while (i < n && (l = digit_at(s, n, i, &d)) != 0) {
+		if (g->nd < 99)
+			g->nd++;
+		g->ascii |= l == 1;
+		g->wide |= l == 3;
+		i += l;
+	}
+	g->end = i;
+	return i;
+}
+
+/* Does a digit of pre touch a run that starts at text[0]? */
+static int touch_before(const struct scan *sc, size_t i)
+{
+	return i == 0 && digit_before(sc->pre, sc->npre);
+}
+
+/* Does a digit of post touch a run that ends at text[n]? */
+static int touch_after(const struct scan *sc, size_t j)
+{
+	int d;
+	return j == sc->n && sc->npost && digit_at(sc->post, sc->npost, 0, &d);
+}
+
+/* Is the run that starts at s[i] continued, across the start of text, by a
+ * digit or by a separator and a digit? */
+static int cont_before(const struct scan *sc, size_t i)
+{
+	if (i == 0) {
+		size_t l = sep_before(sc->pre, sc->npre);
+		return digit_before(sc->pre, sc->npre) || (l && digit_before(sc->pre, sc->npre - l));
+	}
+	return sep_before(sc->s, i) == i && digit_before(sc->pre, sc->npre);
+}
+
+/* Is the run that ends at s[j] continued, across the end of text? */
+static int cont_after(const struct scan *sc, size_t j)
+{
+	int d;
+	if (!sc->npost)
+		return 0;
+	if (j == sc->n) {
+		size_t l = sep_at(sc->post, sc->npost, 0);
+		return digit_at(sc->post, sc->npost, 0, &d) ||
+		       (l && l < sc->npost && digit_at(sc->post, sc->npost, l, &d));
+	}
+	size_t l = sep_at(sc->s, sc->n, j);
+	return l && j + l == sc->n && digit_at(sc->post, sc->npost, 0, &d);
+}
+
+static int scan(const struct scan *sc, struct emit *em)
+{
+	const unsigned char *s = sc->s;
+	size_t n = sc->n;
+	int corp = sc->o->corporate, d, r;
+	size_t i = next_digit(s, n, 0);
+	while (i < n) {
+		if (n - i < 12)
+			return 0; /* too short for a number (12 ASCII digits at the least) */
+		struct group g[4], cur;
+		unsigned ng = 0;
+		size_t j = i, l;
+		for (;;) {
+			j = read_group(s, n, j, &cur);
+			if ((cur.nd == 12 || (cur.nd == 13 && corp)) && !(ng == 0 && touch_before(sc, i)) &&
+			    !touch_after(sc, j) &&
+			    (r = candidate(sc, em, cur.start, cur.end, cur.nd == 13,
+			                   form_of(cur.ascii, cur.wide, 0))) != 0)
+				return r;
+			if (ng < 4)
+				g[ng] = cur;
+			if (ng < 5)
+				ng++;
+			/* one separator, then a digit: the run goes on */
+			if (j < n && (l = sep_at(s, n, j)) != 0 && j + l < n && digit_at(s, n, j + l, &d)) {
+				j += l;
+				continue;
+			}
+			break;
+		}
+		/* 4-4-4 (1-4-4-4) only as a whole run */
+		int shape = 0;
+		if (ng == 3 && g[0].nd == 4 && g[1].nd == 4 && g[2].nd == 4)
+			shape = 12;
+		else if (ng == 4 && corp && g[0].nd == 1 && g[1].nd == 4 && g[2].nd == 4 && g[3].nd == 4)
+			shape = 13;
+		if (shape && !cont_before(sc, i) && !cont_after(sc, j)) {
+			unsigned ascii = 0, wide = 0;
+			for (unsigned k = 0; k < ng; k++) {
+				ascii |= g[k].ascii;
+				wide |= g[k].wide;
+			}
+			if ((r = candidate(sc, em, g[0].start, g[ng - 1].end, shape == 13, form_of(ascii, wide, 1))) != 0)
+				return r;
+		}
+		i = next_digit(s, n, j);
+	}
+	return 0;
+}
+
+int spif_detect_ctx(const char *pre, size_t npre, const char *text, size_t n, const char *post,
+                    size_t npost, const struct spif_detect_opts *o,
+                    int (*fn)(void *ctx, const struct spif_finding *f), void *ctx)
+{
+	static const struct spif_detect_opts defaults;
+	if (n < 12 || !twelve_digits((const unsigned char *)text, n))
+		return 0; /* no number without 12 digits */
+	struct scan sc = {(const unsigned char *)(pre ? pre : ""), (const unsigned char *)text,
+	                  (const unsigned char *)(post ? post : ""), pre ? npre : 0, n,
+	                  post ? npost : 0, o ? o : &defaults};
+	struct emit em = {fn, ctx, 0, 0};
+	return scan(&sc, &em);
+}
+
+int spif_detect(const char *text, size_t n, const struct spif_detect_opts *o,
+                int (*fn)(void *ctx, const struct spif_finding *f), void *ctx)
+{
+	if (n < 12)
+		return 0;
+	return spif_detect_ctx(NULL, 0, text, n, NULL, 0, o, fn, ctx);
+}

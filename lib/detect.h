@@ -1,0 +1,66 @@
+/* detect.h - finding Individual Numbers (and, on request, Corporate
+ * Numbers) in text, with a confidence, for redaction.
+ *
+ * A finding is a run of digits in one of the forms people type: 12 digits,
+ * or 4-4-4 with separators (- ‐ − － ー . ． space U+3000), ASCII or
+ * full-width digits or a mix, whose check digit is valid; the character
+ * before and after must not be a digit (half- or full-width), but anything
+ * else, kanji included, may touch it (個人番号621498320257 is found).  With
+ * corporate on, 13-digit 法人番号 (plain or 1-4-4-4) too.
+ *
+ * Confidence is high when the text is a number field, or a keyword
+ * (マイナンバー, 個人番号, 共通番号, 個人番号カード, 通知カード, 個人識別番号,
+ * my number, ... see detect.c) stands within 300 characters before or after
+ * the number; low otherwise.  Offsets are in bytes of the UTF-8 text (and
+ * characters, for reports).  Nothing here keeps or returns the digits. */
+#ifndef SPIF_DETECT_H
+#define SPIF_DETECT_H
+
+#include <stddef.h>
+
+enum spif_form {
+	SPIF_FORM_PLAIN = 0,   /* 12 (13) ASCII digits in a row */
+	SPIF_FORM_GROUPED,     /* 4-4-4 (1-4-4-4) with separators */
+	SPIF_FORM_FULLWIDTH,   /* full-width digits, no separators */
+	SPIF_FORM_MIXED,       /* full-width with separators, or half and full mixed */
+};
+const char *spif_form_name(enum spif_form f); /* "plain", "grouped", "fullwidth", "mixed" */
+
+enum spif_conf_level { SPIF_CONF_LOW = 0, SPIF_CONF_HIGH = 1 };
+
+struct spif_finding {
+	size_t start, end;         /* byte offsets in the text: [start, end) covers the digits and
+	                              the separators between them, nothing around */
+	size_t char_offset;        /* start, counted in characters */
+	enum spif_form form;
+	int corporate;             /* a 13-digit 法人番号 */
+	enum spif_conf_level confidence;
+	const char *keyword;       /* the keyword that made it high (static string), or NULL */
+};
+
+struct spif_detect_opts {
+	int corporate;             /* also find 法人番号 */
+	int number_field;          /* the text is a number field: every finding is high */
+};
+
+/* Call fn for each finding in text[0, n), in order; stops early when fn
+ * returns non-zero (and returns that).  Returns 0 otherwise.  text is UTF-8
+ * and need not be NUL-terminated.  O(n) time, no allocation. */
+int spif_detect(const char *text, size_t n, const struct spif_detect_opts *o,
+                int (*fn)(void *ctx, const struct spif_finding *f), void *ctx);
+
+/* The same with context that lies outside text: up to 300 characters
+ * before (pre) and after (post) it are searched for keywords but never for
+ * numbers.  For streams cut into windows (spif redact --format text). */
+int spif_detect_ctx(const char *pre, size_t npre, const char *text, size_t n, const char *post,
+                    size_t npost, const struct spif_detect_opts *o,
+                    int (*fn)(void *ctx, const struct spif_finding *f), void *ctx);
+
+/* Mask [start, end) of s in place: ASCII digits become '*', full-width
+ * digits '＊' (same byte length); separators stay, so widths hold. */
+void spif_mask_span(char *s, size_t start, size_t end);
+
+/* Does s[0, n) hold a digit (ASCII or full-width)?  A fast pre-check. */
+int spif_has_digit(const char *s, size_t n);
+
+#endif

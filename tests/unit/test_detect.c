@@ -1,0 +1,445 @@
+/* test_detect.c - the number detector: forms, digit boundaries, grouped
+ * runs, check digits, keywords and their 300-character window, context,
+ * number fields, 法人番号, masking and offsets. */
+#include <stdlib.h>
+
+#include "detect.h"
+#include "tap.h"
+
+#define MAXF 16
+
+struct got {
+	int n;
+	struct spif_finding f[MAXF];
+	int stop_at; /* return non-zero from the callback at this finding (1-based) */
+};
+
+static int collect(void *ctx, const struct spif_finding *f)
+{
+	struct got *g = ctx;
+	if (g->n < MAXF)
+		g->f[g->n] = *f;
+	g->n++;
+	return g->stop_at && g->n == g->stop_at ? 7 : 0;
+}
+
+static struct got run(const char *s, const struct spif_detect_opts *o)
+{
+	struct got g;
+	memset(&g, 0, sizeof g);
+	spif_detect(s, strlen(s), o, collect, &g);
+	return g;
+}
+
+static struct got run_ctx(const char *pre, const char *s, const char *post)
+{
+	struct got g;
+	memset(&g, 0, sizeof g);
+	spif_detect_ctx(pre, pre ? strlen(pre) : 0, s, strlen(s), post, post ? strlen(post) : 0, NULL,
+	                collect, &g);
+	return g;
+}
+
+/* One finding, covering exactly the bytes of `num` inside s. */
+static void one(const char *s, const char *num, enum spif_form form, const char *what)
+{
+	struct got g = run(s, NULL);
+	is_int(g.n, 1, "%s: one finding", what);
+	if (g.n != 1)
+		return;
+	const char *at = strstr(s, num);
+	is_int(g.f[0].start, at - s, "%s: start", what);
+	is_int(g.f[0].end, at - s + (long)strlen(num), "%s: end", what);
+	is_str(spif_form_name(g.f[0].form), spif_form_name(form), "%s: form %s", what,
+	       spif_form_name(form));
+	is_int(g.f[0].corporate, 0, "%s: not corporate", what);
+}
+
+static void none(const char *s, const char *what)
+{
+	struct got g = run(s, NULL);
+	is_int(g.n, 0, "%s: no finding", what);
+}
+
+/* s = prefix + k copies of filler + suffix (malloc'd) */
+static char *build(const char *prefix, const char *filler, int k, const char *suffix)
+{
+	size_t n = strlen(prefix) + strlen(filler) * (size_t)k + strlen(suffix) + 1;
+	char *s = malloc(n), *p = s;
+	p = stpcpy(p, prefix);
+	for (int i = 0; i < k; i++)
+		p = stpcpy(p, filler);
+	stpcpy(p, suffix);
+	return s;
+}
+
+static int conf_of(const char *s)
+{
+	struct got g = run(s, NULL);
+	return g.n == 1 ? (int)g.f[0].confidence : -1;
+}
+
+int main(void)
+{
+	/* --- every form ---------------------------------------------------- */
+	one("621498320257", "621498320257", SPIF_FORM_PLAIN, "plain");
+	one("123456789018", "123456789018", SPIF_FORM_PLAIN, "plain, worked example");
+	static const char *const seps[][2] = {
+		{"-", "hyphen-minus"}, {"‐", "U+2010 hyphen"}, {"−", "U+2212 minus"},
+		{"－", "U+FF0D full-width hyphen-minus"}, {"ー", "U+30FC choonpu"}, {".", "dot"},
+		{"．", "U+FF0E full-width dot"}, {" ", "space"}, {"　", "U+3000 ideographic space"},
+	};
+	for (size_t i = 0; i < sizeof seps / sizeof seps[0]; i++) {
+		char num[64], what[96];
+		snprintf(num, sizeof num, "6214%s9832%s0257", seps[i][0], seps[i][0]);
+		snprintf(what, sizeof what, "4-4-4 with %s", seps[i][1]);
+		one(num, num, SPIF_FORM_GROUPED, what);
+		/* full-width digits with the same separator */
+		snprintf(num, sizeof num, "６２１４%s９８３２%s０２５７", seps[i][0], seps[i][0]);
+		snprintf(what, sizeof what, "full-width 4-4-4 with %s", seps[i][1]);
+		one(num, num, SPIF_FORM_MIXED, what);
+	}
+	one("６２１４９８３２０２５７", "６２１４９８３２０２５７", SPIF_FORM_FULLWIDTH, "full-width digits");
+	one("6214９８３２0257", "6214９８３２0257", SPIF_FORM_MIXED, "half- and full-width digits mixed");
+	one("６２１４-9832－０２５７", "６２１４-9832－０２５７", SPIF_FORM_MIXED, "mixed digits and separators");
+	one("6214-9832 0257", "6214-9832 0257", SPIF_FORM_GROUPED, "different separators between groups");
+	one("6214－9832－0257", "6214－9832－0257", SPIF_FORM_GROUPED,
+	    "ASCII digits with full-width separators are grouped");
+	one("6214ー9832ー0257", "6214ー9832ー0257", SPIF_FORM_GROUPED, "choonpu as a hyphen");
+	one("202610160001", "202610160001", SPIF_FORM_PLAIN, "a date-like order number that passes is found");
+	one("2026-1016-0001", "2026-1016-0001", SPIF_FORM_GROUPED, "the same grouped");
+	is_int(conf_of("202610160001"), SPIF_CONF_LOW, "... with low confidence (no keyword)");
+
+	/* --- boundaries ---------------------------------------------------- */
+	none("1621498320257", "a digit before (13 digits)");
+	none("6214983202571", "a digit after (13 digits)");
+	none("１621498320257", "a full-width digit before");
+	none("621498320257１", "a full-width digit after");
+	none("99621498320257", "inside a longer run");
+	none("62149832025", "11 digits");
+	one("個人番号621498320257", "621498320257", SPIF_FORM_PLAIN, "kanji before touches the number");
+	one("621498320257番", "621498320257", SPIF_FORM_PLAIN, "kanji after touches the number");
+	one("ID621498320257X", "621498320257", SPIF_FORM_PLAIN, "letters around");
+	one("（621498320257）", "621498320257", SPIF_FORM_PLAIN, "full-width parentheses around");
+	one("「6214-9832-0257」。", "6214-9832-0257", SPIF_FORM_GROUPED, "brackets and a full stop");
+	one("番号:621498320257,", "621498320257", SPIF_FORM_PLAIN, "ASCII punctuation");
+	one("マイナンバー621498320257", "621498320257", SPIF_FORM_PLAIN,
+	    "a choonpu ending a word is not part of the number");
+	one("6214-9832-0257.", "6214-9832-0257", SPIF_FORM_GROUPED, "a separator after, then no digit");
+	one("-6214-9832-0257", "6214-9832-0257", SPIF_FORM_GROUPED, "a separator before, no digit before it");
+	one("03-1234-5678 621498320257", "621498320257", SPIF_FORM_PLAIN,
+	    "a 12-digit group after a phone number and a space");
+	one("1234--6214-9832-0257", "6214-9832-0257", SPIF_FORM_GROUPED,
+	    "two separators break a run: the 4-4-4 after them stands alone");
+
+	/* --- check digits -------------------------------------------------- */
+	none("621498320258", "wrong check digit");
+	none("6214-9832-0258", "wrong check digit, grouped");
+	none("６２１４９８３２０２５８", "wrong check digit, full-width");
+
+	/* --- grouped runs longer than 4-4-4 -------------------------------- */
+	none("6214-9832-0257-1234", "16 digits 4-4-4-4 (card): a separator and digits after");
+	none("1234-6214-9832-0257", "16 digits 4-4-4-4: digits and a separator before");
+	none("1234 6214 9832 0257", "card number with spaces");
+	none("６２１４－９８３２－０２５７－１２３４", "full-width card-like run");
+	none("12-6214-9832-0257", "a group before the 4-4-4");
+	none("6214-9832-0257-1", "a group after the 4-4-4");
+	none("6214-98320257", "4-8 is not a shape");
+	none("621-4983-20257", "3-4-5 is not a shape");
+	none("6214--9832--0257", "two separators between groups");
+	none("5-8356-7825-6246", "1-4-4-4 without corporate: the 4-4-4 tail is not a number");
+	one("6214-9832-0257-", "6214-9832-0257", SPIF_FORM_GROUPED, "a trailing separator without a digit after");
+
+	/* --- several numbers ----------------------------------------------- */
+	{
+		const char *s = "本人621498320257、配偶者６２１４ ９８３２ ０２５７と123456789018";
+		struct got g = run(s, NULL);
+		is_int(g.n, 3, "three numbers in one text");
+		if (g.n == 3) {
+			is_int(g.f[0].char_offset, 2, "first at character 2");
+			is_int(g.f[0].start, 6, "first at byte 6");
+			is_int(g.f[1].char_offset, 18, "second at character 18");
+			is_int(g.f[1].form, SPIF_FORM_MIXED, "second is full-width grouped");
+			is_int(g.f[2].char_offset, 33, "third at character 33");
+			ok(g.f[0].end <= g.f[1].start && g.f[1].end <= g.f[2].start, "in order, not overlapping");
+		}
+	}
+	{
+		struct got g;
+		memset(&g, 0, sizeof g);
+		g.stop_at = 1;
+		const char *s = "621498320257 123456789018";
+		int rc = spif_detect(s, strlen(s), NULL, collect, &g);
+		is_int(rc, 7, "a non-zero return from the callback stops the scan and is returned");
+		is_int(g.n, 1, "... after one call");
+	}
+	{
+		/* text need not be NUL-terminated: n bounds it */
+		struct got g;
+		memset(&g, 0, sizeof g);
+		spif_detect("6214983202579999", 12, NULL, collect, &g);
+		is_int(g.n, 1, "n bounds the text (digits after n are not looked at)");
+	}
+
+	/* --- char_offset with multibyte text before ------------------------ */
+	{
+		const char *s = "ﾏｲﾅﾝﾊﾞｰ：（株）山﨑　太郎様の番号は ６２１４-９８３２-０２５７ です";
+		struct got g = run(s, NULL);
+		is_int(g.n, 1, "number after half-width kana, kanji, U+3000");
+		if (g.n == 1) {
+			is_int(g.f[0].char_offset, 22, "char_offset counts characters");
+			is_int(g.f[0].start, 64, "start counts bytes");
+			ok(g.f[0].confidence == SPIF_CONF_HIGH, "half-width kana ﾏｲﾅﾝﾊﾞｰ is a keyword");
+		}
+	}
+
+	/* --- keywords ------------------------------------------------------ */
+	{
+		struct got g = run("マイナンバー：621498320257", NULL);
+		is_int(g.n == 1 ? (int)g.f[0].confidence : -1, SPIF_CONF_HIGH, "keyword before: high");
+		is_str(g.n == 1 && g.f[0].keyword ? g.f[0].keyword : "", "マイナンバー", "keyword reported");
+		g = run("621498320257（個人番号カード）", NULL);
+		is_int(g.n == 1 ? (int)g.f[0].confidence : -1, SPIF_CONF_HIGH, "keyword after: high");
+		is_str(g.n == 1 && g.f[0].keyword ? g.f[0].keyword : "", "個人番号カード",
+		       "the longest keyword at a position");
+		g = run("621498320257", NULL);
+		ok(g.n == 1 && g.f[0].confidence == SPIF_CONF_LOW && g.f[0].keyword == NULL,
+		   "no keyword: low, keyword NULL");
+		g = run("個人番号は通知カードの 621498320257 です。マイナンバーカードも", NULL);
+		is_str(g.n == 1 && g.f[0].keyword ? g.f[0].keyword : "", "通知カード",
+		       "the nearest keyword (before: 2 characters away; after: 4)");
+		g = run("個人番号 621498320257(mynumber)", NULL);
+		is_str(g.n == 1 && g.f[0].keyword ? g.f[0].keyword : "", "個人番号",
+		       "a tie (1 character each side) goes to the keyword before");
+		g = run("個人番号:  621498320257(mynumber)", NULL);
+		is_str(g.n == 1 && g.f[0].keyword ? g.f[0].keyword : "", "mynumber",
+		       "the nearer keyword after");
+	}
+	{
+		static const char *const kws[] = {"マイナンバー", "個人番号", "共通番号", "個人番号カード",
+			"通知カード", "個人識別番号", "個人識別ナンバー", "マイナンバーカード", "My Number",
+			"MYNUMBER", "my_number", "Individual Number", "Kojin Bango", "ﾏｲﾅﾝﾊﾞｰ"};
+		for (size_t i = 0; i < sizeof kws / sizeof kws[0]; i++) {
+			char *s = build(kws[i], "", 0, " 6214-9832-0257");
+			is_int(conf_of(s), SPIF_CONF_HIGH, "keyword %s -> high", kws[i]);
+			free(s);
+		}
+		is_int(conf_of("dummy number 621498320257"), SPIF_CONF_LOW, "'dummy number' is not 'my number'");
+		is_int(conf_of("番号 621498320257"), SPIF_CONF_LOW, "番号 alone is no keyword");
+		is_int(conf_of("受付番号 621498320257"), SPIF_CONF_LOW, "受付番号 is no keyword");
+		is_int(conf_of("法人番号 621498320257"), SPIF_CONF_LOW, "法人番号 is no keyword for a 個人番号");
+		is_int(conf_of("ｍｙ ｎｕｍｂｅｒ 621498320257"), SPIF_CONF_LOW,
+		       "full-width letters are not matched (ASCII only)");
+	}
+	{
+		/* the window: 300 characters, counted in characters (あ is 3 bytes) */
+		char *s = build("マイナンバー", "あ", 294, "621498320257");
+		is_int(conf_of(s), SPIF_CONF_HIGH, "keyword starting 300 characters before: high");
+		free(s);
+		s = build("マイナンバー", "あ", 295, "621498320257");
+		is_int(conf_of(s), SPIF_CONF_LOW, "keyword starting 301 characters before: low");
+		free(s);
+		s = build("マイナンバー", "a", 295, "621498320257");
+		is_int(conf_of(s), SPIF_CONF_LOW, "... also with ASCII filler");
+		s = (free(s), build("621498320257", "あ", 296, "個人番号"));
+		is_int(conf_of(s), SPIF_CONF_HIGH, "keyword ending 300 characters after: high");
+		free(s);
+		s = build("621498320257", "あ", 297, "個人番号");
+		is_int(conf_of(s), SPIF_CONF_LOW, "keyword ending 301 characters after: low");
+		free(s);
+		s = build("my number", "x", 291, "６２１４－９８３２－０２５７");
+		is_int(conf_of(s), SPIF_CONF_HIGH, "ASCII keyword, 300 characters: high");
+		free(s);
+		s = build("my number", "漢", 292, "６２１４－９８３２－０２５７");
+		is_int(conf_of(s), SPIF_CONF_LOW, "ASCII keyword, 301 characters: low");
+		free(s);
+		/* a number far from one keyword but near another is high */
+		s = build("マイナンバー", "あ", 400, "621498320257 通知カード");
+		is_int(conf_of(s), SPIF_CONF_HIGH, "a far keyword before and a near one after");
+		free(s);
+	}
+
+	/* --- context (spif_detect_ctx) -------------------------------------- */
+	{
+		struct got g = run_ctx("マイナンバー", "：621498320257 を確認", NULL);
+		ok(g.n == 1 && g.f[0].confidence == SPIF_CONF_HIGH, "keyword only in pre: high");
+		is_int(g.n == 1 ? (long)g.f[0].char_offset : -1, 1, "offsets are in text, not pre");
+		g = run_ctx(NULL, "番号 621498320257 は", "通知カードで確認");
+		ok(g.n == 1 && g.f[0].confidence == SPIF_CONF_HIGH, "keyword only in post: high");
+		g = run_ctx("マイナン", "バー621498320257", NULL);
+		ok(g.n == 1 && g.f[0].confidence == SPIF_CONF_HIGH, "keyword across the edge of pre and text");
+		g = run_ctx(NULL, "621498320257 マイナ", "ンバー");
+		ok(g.n == 1 && g.f[0].confidence == SPIF_CONF_HIGH, "keyword across the edge of text and post");
+		char *pre = build("個人番号", "あ", 290, "");
+		g = run_ctx(pre, "あああああああ621498320257", NULL);
+		ok(g.n == 1 && g.f[0].confidence == SPIF_CONF_LOW, "keyword in pre but 301 characters away: low");
+		g = run_ctx(pre, "ああああああ621498320257", NULL);
+		ok(g.n == 1 && g.f[0].confidence == SPIF_CONF_HIGH, "... 300 characters: high");
+		free(pre);
+		g = run_ctx("621498320257 個人番号", "ありません", "");
+		is_int(g.n, 0, "numbers in pre are never reported");
+		g = run_ctx("1", "621498320257 は", NULL);
+		is_int(g.n, 0, "a digit at the end of pre continues the run");
+		g = run_ctx(NULL, "番号 621498320257", "9");
+		is_int(g.n, 0, "a digit at the start of post continues the run");
+		g = run_ctx(NULL, "番号 6214-9832-0257", "-1234");
+		is_int(g.n, 0, "a separator and digits in post continue a 4-4-4");
+		g = run_ctx("1234-", "6214-9832-0257 は", NULL);
+		is_int(g.n, 0, "digits and a separator in pre continue a 4-4-4");
+		g = run_ctx("ab", "6214-9832-0257", "。");
+		is_int(g.n, 1, "context without digits changes nothing");
+	}
+
+	/* --- number fields ------------------------------------------------- */
+	{
+		struct spif_detect_opts nf = {.number_field = 1};
+		struct got g = run("621498320257", &nf);
+		ok(g.n == 1 && g.f[0].confidence == SPIF_CONF_HIGH, "number field: high without keyword");
+		ok(g.n == 1 && g.f[0].keyword == NULL, "number field: no keyword needed");
+		g = run("６２１４－９８３２－０２５７", &nf);
+		ok(g.n == 1 && g.f[0].confidence == SPIF_CONF_HIGH, "number field, full-width grouped: high");
+		g = run("621498320258", &nf);
+		is_int(g.n, 0, "number field: an invalid number is no finding (the caller classifies it)");
+	}
+
+	/* --- corporate ----------------------------------------------------- */
+	{
+		struct spif_detect_opts co = {.corporate = 1};
+		none("5835678256246", "13-digit 法人番号 without corporate");
+		struct got g = run("5835678256246", &co);
+		ok(g.n == 1 && g.f[0].corporate && g.f[0].form == SPIF_FORM_PLAIN, "13-digit 法人番号 with corporate");
+		ok(g.n == 1 && g.f[0].confidence == SPIF_CONF_LOW, "... low without keyword");
+		g = run("法人番号：5-8356-7825-6246", &co);
+		ok(g.n == 1 && g.f[0].corporate && g.f[0].form == SPIF_FORM_GROUPED, "1-4-4-4 with corporate");
+		ok(g.n == 1 && g.f[0].end - g.f[0].start == 16, "... covering all 13 digits and 3 separators");
+		is_str(g.n == 1 && g.f[0].keyword ? g.f[0].keyword : "", "法人番号", "法人番号 is its keyword");
+		g = run("corporate number 7123456789012", &co);
+		ok(g.n == 1 && g.f[0].confidence == SPIF_CONF_HIGH, "corporate number (English) -> high");
+		g = run("個人番号 7123456789012", &co);
+		ok(g.n == 1 && g.f[0].confidence == SPIF_CONF_LOW, "個人番号 is not a 法人番号 keyword");
+		g = run("2835678256246", &co);
+		is_int(g.n, 0, "an invalid 法人番号");
+		g = run("0123456789012", &co);
+		is_int(g.n, 0, "a 法人番号 never starts with 0");
+		g = run("621498320257 と ５８３５６７８２５６２４６", &co);
+		ok(g.n == 2 && !g.f[0].corporate && g.f[1].corporate && g.f[1].form == SPIF_FORM_FULLWIDTH,
+		   "personal and corporate in one text");
+		g = run("58356782562461", &co);
+		is_int(g.n, 0, "14 digits: neither");
+	}
+
+	/* --- masking ------------------------------------------------------- */
+	{
+		char s[] = "番号：６２１４－9832－０２５７です";
+		size_t n0 = strlen(s);
+		struct got g = run(s, NULL);
+		ok(g.n == 1, "a mixed number to mask");
+		if (g.n == 1) {
+			spif_mask_span(s, g.f[0].start, g.f[0].end);
+			is_str(s, "番号：＊＊＊＊－****－＊＊＊＊です", "masked: digits starred, separators kept");
+			is_int(strlen(s), n0, "same byte length");
+			is_int(run(s, NULL).n, 0, "nothing left to find");
+		}
+		char t[] = "a 6214 9832 0257 b";
+		spif_mask_span(t, 2, 16);
+		is_str(t, "a **** **** **** b", "spaces kept");
+		char u[] = "621498320257";
+		spif_mask_span(u, 0, 6);
+		is_str(u, "******320257", "only [start, end) is touched");
+	}
+
+	/* --- has_digit ----------------------------------------------------- */
+	{
+		ok(!spif_has_digit("", 0), "has_digit: empty");
+		ok(!spif_has_digit("abcdef", 6), "has_digit: letters");
+		ok(!spif_has_digit("あいう（）：ＡＢＣ", strlen("あいう（）：ＡＢＣ")), "has_digit: full-width non-digits");
+		ok(spif_has_digit("abc7", 4), "has_digit: ASCII digit");
+		ok(spif_has_digit("ab０", 5), "has_digit: full-width digit");
+		ok(!spif_has_digit("ab\xEF\xBC", 4), "has_digit: a cut full-width lead at the end");
+		char *s = build("", "あ（ｘ", 40, "９");
+		ok(spif_has_digit(s, strlen(s)), "has_digit: a full-width digit after 40 blocks");
+		ok(!spif_has_digit(s, strlen(s) - 3), "has_digit: ... not when cut before it");
+		free(s);
+		s = build("", "x", 100, "");
+		for (int k = 0; k < 100; k++) {
+			s[k] = '5';
+			if (!spif_has_digit(s, 100) || spif_has_digit(s, (size_t)k))
+				break;
+			s[k] = 'x';
+			if (k == 99)
+				ok(1, "has_digit: a digit found at every position of 100, never before it");
+		}
+		free(s);
+	}
+
+	/* --- a number not found is not hidden by other text ----------------- */
+	{
+		char *s = build("", "前職分を含む、", 50, "個人番号621498320257を含む");
+		struct got g = run(s, NULL);
+		ok(g.n == 1 && g.f[0].confidence == SPIF_CONF_HIGH, "number after 350 characters of text");
+		free(s);
+	}
+
+	/* --- robustness: random bytes (run under ASan/UBSan) ---------------- */
+	{
+		static const char *const bits[] = {"1", "2", "0", "６", "９", "-", " ", "－", "ー", "．",
+			"　", "個人番号", "マイナンバー", "\xEF", "\xEF\xBC", "\x80", "a", "あ", "mY nUmBeR", "."};
+		unsigned seed = 12345;
+		int bad = 0;
+		long total = 0;
+		for (int t = 0; t < 3000; t++) {
+			char buf[512], pre[64], post[64];
+			size_t n = 0, np = 0, nq = 0;
+			while (n < 400) {
+				seed = seed * 1103515245u + 12345u;
+				const char *b = bits[(seed >> 16) % (sizeof bits / sizeof bits[0])];
+				size_t l = strlen(b);
+				memcpy(buf + n, b, l);
+				n += l;
+			}
+			for (np = 0; np < 40; np++) {
+				seed = seed * 1103515245u + 12345u;
+				pre[np] = "1-マ\xE3"[(seed >> 16) % 6];
+			}
+			for (nq = 0; nq < 40; nq++) {
+				seed = seed * 1103515245u + 12345u;
+				post[nq] = "2 ー\xEF"[(seed >> 16) % 6];
+			}
+			struct got g;
+			memset(&g, 0, sizeof g);
+			struct spif_detect_opts o = {.corporate = t & 1};
+			spif_detect_ctx(pre, np, buf, n, post, nq, &o, collect, &g);
+			total += g.n;
+			for (int k = 0; k < g.n && k < MAXF; k++) {
+				if (g.f[k].end > n || g.f[k].start >= g.f[k].end || (k && g.f[k].start < g.f[k - 1].end))
+					bad++;
+				/* 12 (13) digits, starting and ending with one, no digit
+				 * on either side; masked, none is left in the span */
+				char copy[512];
+				memcpy(copy, buf, n);
+				spif_mask_span(copy, g.f[k].start, g.f[k].end);
+				int digits = 0;
+				for (size_t b = g.f[k].start; b < g.f[k].end; b++) {
+					unsigned char c = (unsigned char)buf[b];
+					digits += (c >= '0' && c <= '9') ||
+					          (c == 0xEF && (unsigned char)buf[b + 1] == 0xBC &&
+					           (unsigned char)buf[b + 2] >= 0x90 && (unsigned char)buf[b + 2] <= 0x99);
+				}
+				if (digits != (g.f[k].corporate ? 13 : 12) || spif_has_digit(copy + g.f[k].start,
+				                                                            g.f[k].end - g.f[k].start))
+					bad++;
+				if (!spif_has_digit(buf + g.f[k].start, 1) && !spif_has_digit(buf + g.f[k].start, 3))
+					bad++;
+				if (g.f[k].start > 0 && spif_has_digit(buf + g.f[k].start - 1, 1))
+					bad++;
+				if (g.f[k].end < n && spif_has_digit(buf + g.f[k].end, n - g.f[k].end < 3 ? n - g.f[k].end : 3) &&
+				    !(buf[g.f[k].end] == '-' || buf[g.f[k].end] == ' ' || buf[g.f[k].end] == '.' ||
+				      (unsigned char)buf[g.f[k].end] >= 0x80))
+					bad++;
+			}
+		}
+		is_int(bad, 0, "random texts: findings in range, ordered, masking removes each (%ld found)", total);
+	}
+
+	return tap_done();
+}
