@@ -47,7 +47,7 @@ all: deps-build lib/libspif.a $(PROGS)
 BUILD_DEBS = gcc make pkg-config libsqlite3-dev libgpgme-dev libarchive-dev \
              libgcrypt20-dev libjansson-dev
 TEST_DEBS  = bats sqlite3 mandoc gnupg e2fsprogs util-linux mount coreutils bsdutils time
-BENCH_DEBS = miller bc time
+BENCH_DEBS = miller bc time sqlite3
 deps-build:
 	@tests/deps.sh $(BUILD_DEBS)
 deps-test:

@@ -34,6 +34,18 @@ fi
 echo "(refused: nothing registered, no number in the message)"
 run spif catalog ls
 
+# A contractor needs the data without numbers: from the vault, through redact.
+run spif ingest --purpose "個人住民税の賦課（給与支払報告書）" --store --print-id 給与支払報告書.csv
+step "spif vault cat F000003 | spif redact --to csv --output-encoding cp932 -o 委託先提供用.csv"
+spif vault cat F000003 | spif redact --to csv --output-encoding cp932 -o 委託先提供用.csv
+step "spif redact --check 委託先提供用.csv && echo 'gate: no number, may leave'"
+spif redact --check 委託先提供用.csv && echo "gate: no number, may leave"
+step "spif redact --check 給与支払報告書.csv || echo 'gate: numbers found, stays here'"
+spif redact --check 給与支払報告書.csv || echo "gate: numbers found, stays here"
+iconv -f CP932 -t UTF-8 委託先提供用.csv > 委託先提供用.utf8.csv
+step "head -2 委託先提供用.csv (shown in UTF-8) | cut -d, -f14,60-66"
+head -2 委託先提供用.utf8.csv | cut -d, -f14,60-66
+
 # Disposal: the retention period of F000001 is over.
 export GNUPGHOME="$work/gnupg"
 mkdir -m 700 "$GNUPGHOME"
@@ -63,6 +75,10 @@ mkdir "$work/certs"
 run spif catalog cert export "$id" -o "$work/certs"
 run gpg --verify "$work/certs/$id.json.asc" "$work/certs/$id.json"
 run spif catalog cert verify "$work/certs/$id.json"
+run spif catalog ls
+# the stored copy goes by cryptographic erase: its key is destroyed
+run spif shred --reason 保存期間満了 --file F000003
+run spif vault ls
 run spif catalog ls
 run spif catalog verify
 gpgconf --kill all 2>/dev/null || true
