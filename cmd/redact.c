@@ -1039,6 +1039,21 @@ static int redact_file(struct cli *c, struct opts *o, struct redactor *r)
 
 /* ---- main ---------------------------------------------------------------- */
 
+static void redactor_free(struct redactor *r, struct opts *o)
+{
+	if (r->psn)
+		gcry_md_close(r->psn);
+	free(r->buf);
+	for (size_t i = 0; i < r->nplans; i++)
+		free(r->plans[i].key);
+	free(r->plans);
+	for (size_t i = 0; i < r->ncatalog_fields; i++)
+		free(r->catalog_fields[i]);
+	free(r->catalog_fields);
+	free(o->fields);
+	free(o->numfields);
+}
+
 /* Register -o as a redacted copy of the file its records came from. */
 static void register_output(struct cli *c, struct redactor *r, const char *path, const char *sha,
                             long long size)
@@ -1100,17 +1115,7 @@ int main(int argc, char **argv)
 		if (o.key)
 			r.psn = load_key(&c, o.key);
 		int rc = redact_file(&c, &o, &r);
-		if (r.psn)
-			gcry_md_close(r.psn);
-		free(r.buf);
-		for (size_t i = 0; i < r.nplans; i++)
-			free(r.plans[i].key);
-		free(r.plans);
-		for (size_t i = 0; i < r.ncatalog_fields; i++)
-			free(r.catalog_fields[i]);
-		free(r.catalog_fields);
-		free(o.fields);
-		free(o.numfields);
+		redactor_free(&r, &o);
 		cli_done(&c);
 		return rc;
 	}
@@ -1202,17 +1207,7 @@ int main(int argc, char **argv)
 	if (r.left)
 		fprintf(stderr, ", %lld low-confidence left (--min-confidence high)", r.left);
 	fputc('\n', stderr);
-	if (r.psn)
-		gcry_md_close(r.psn);
-	free(r.buf);
-	for (size_t i = 0; i < r.nplans; i++)
-		free(r.plans[i].key);
-	free(r.plans);
-	for (size_t i = 0; i < r.ncatalog_fields; i++)
-		free(r.catalog_fields[i]);
-	free(r.catalog_fields);
-	free(o.fields);
-	free(o.numfields);
+	redactor_free(&r, &o);
 	spif_catalog_close(r.cat);
 	if (fd > 0)
 		close(fd);

@@ -65,19 +65,10 @@ int spif_spool_open(const char *dir, struct spif_spool **out, struct spif_err *e
 	return 0;
 }
 
-static int write_all(int fd, const unsigned char *p, size_t n)
+/* All n bytes or -1 with errno: the one write loop is spif_sink_fd. */
+static int write_all(int fd, const void *buf, size_t n)
 {
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
+	return spif_sink_fd(&fd, buf, n);
 }
 
 int spif_spool_write(void *ctx, const void *data, size_t n)

@@ -27,6 +27,7 @@
  * HMAC-SHA256(KEK, "spif kek check") cut to 16 bytes, in hex, so that a
  * replaced key file is told apart from a damaged wrapped key. */
 #include "vault.h"
+#include "record.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -84,20 +85,10 @@ static uint64_t get_be64(const unsigned char *p)
 	return v;
 }
 
+/* All n bytes or -1 with errno: the one write loop is spif_sink_fd. */
 static int write_all(int fd, const void *buf, size_t n)
 {
-	const unsigned char *p = buf;
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
+	return spif_sink_fd(&fd, buf, n);
 }
 
 /* Read up to n bytes; fewer only at end of file.  -1 with errno. */
