@@ -93,8 +93,12 @@ check: deps-test all asan lint-man
 demo: deps-test all
 	@tests/demo.sh bin
 
-bench: deps-bench all $(B)/bench/audit-fill
+bench: deps-bench all $(B)/bench/audit-fill $(B)/bench/detect-score
 	@bench/run.sh bin
+
+$(B)/bench/detect-score: bench/detect-score.c lib/libspif.a
+	@mkdir -p $(B)/bench
+	$(CC) $(WARN) $(CPPFLAGS_ALL) $(CFLAGS) -o $@ $< lib/libspif.a $(LDLIBS_ALL)
 
 $(B)/bench/audit-fill: bench/audit-fill.c lib/libspif.a
 	@mkdir -p $(B)/bench

@@ -22,6 +22,7 @@ static const struct {
 	{"ingest", "register a specific personal information file and emit its records"},
 	{"catalog", "list files, show one, read and verify the audit log; certificates"},
 	{"shred", "destroy copies and issue a disposal certificate (NIST SP 800-88)"},
+	{"redact", "find every Individual Number and remove it (records, CSV, text)"},
 	{"vault", "read back records kept encrypted in the vault (ingest --store)"},
 };
 

@@ -112,7 +112,7 @@ int main(int argc, char **argv)
 		case 'j': json = 1; break;
 		case 'r': reason = optarg; break;
 		case 'H': c.home_opt = optarg; break;
-		case 'h': fputs(usage_text, stdout); return 0;
+		case 'h': fputs(usage_text, stdout); cli_done(&c); return 0;
 		default: cli_bad_option(&c, argc, argv);
 		}
 	}
