@@ -213,9 +213,10 @@ static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 		return;
 	}
 	if (o->file_id) {
-		if (optind < argc || o->check || o->out || o->to || o->fmt || o->text || o->report)
+		if (optind < argc || o->check || o->out || o->to || o->fmt || o->text || o->report ||
+		    o->nfields || o->nnumfields)
 			cli_usage(c, "--file works on the vault copy alone: no input file, --check, -o, "
-			          "--to, --format or --report");
+			          "--to, --format, --report, --field or --number-field");
 		if (o->high_only)
 			cli_usage(c, "--file removes every number: --min-confidence high does not apply");
 		if (o->op == OP_DROP)
@@ -381,6 +382,8 @@ struct redactor {
 	FILE *report;
 	long long records, high, low, left;
 	long long row;          /* for the report: @row when the record has it */
+	long long char_base;    /* text mode: characters before this window */
+	long long in_fields, elsewhere; /* numbers removed in number fields / in other text */
 	const char *field;
 	enum op cur_op;
 	int cur_number_field;
@@ -421,12 +424,30 @@ static void report(struct redactor *r, size_t offset, const char *form, int high
 	if (!r->report)
 		return;
 	json_t *j = json_pack("{s:I,s:s,s:I,s:s,s:s,s:o,s:s}", "row", (json_int_t)r->row, "field",
-	                      r->field, "offset", (json_int_t)offset, "form", form, "confidence",
+	                      r->field, "offset", (json_int_t)(r->char_base + (long long)offset), "form", form, "confidence",
 	                      high ? "high" : "low", "keyword", kw ? json_string(kw) : json_null(), "op", op);
 	char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	fprintf(r->report, "%s\n", s);
 	free(s);
 	json_decref(j);
+}
+
+/* The digits of a number as written, whatever its separators: the input
+ * of its pseudonym, so every form of one number gives the same token. */
+static void span_digits(const char *s, size_t start, size_t end, char out[14])
+{
+	int n = 0;
+	for (size_t i = start; i < end && n < 13; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if (ch >= '0' && ch <= '9')
+			out[n++] = (char)ch;
+		else if (ch == 0xEF && i + 2 < end && (unsigned char)s[i + 1] == 0xBC &&
+		         (unsigned char)s[i + 2] >= 0x90 && (unsigned char)s[i + 2] <= 0x99) {
+			out[n++] = (char)('0' + (unsigned char)s[i + 2] - 0x90);
+			i += 2;
+		}
+	}
+	out[n] = '\0';
 }
 
 /* One finding in a free-text field. */
@@ -440,6 +461,7 @@ static int on_finding(void *ctx, const struct spif_finding *f)
 		return 0;
 	}
 	high ? r->high++ : r->low++;
+	r->elsewhere++;
 	enum op op = r->cur_op == OP_DROP ? OP_MASK : r->cur_op;
 	report(r, f->char_offset, spif_form_name(f->form), high, f->keyword, op_names[op]);
 	if (r->o->check)
@@ -451,7 +473,7 @@ static int on_finding(void *ctx, const struct spif_finding *f)
 		r->emptied = 1;
 	if (op == OP_PSEUDONYM) {
 		char d[14], token[32];
-		spif_number_view(r->src + f->start, f->end - f->start, d);
+		span_digits(r->src, f->start, f->end, d);
 		pseudonym(r->psn, d, token);
 		put(r, token, strlen(token));
 	} else {
@@ -495,6 +517,7 @@ static int redact_value(struct redactor *r, const struct plan *p, const char *v,
 	if (p->number_field) {
 		/* a mistyped number is still someone's number: every digit goes */
 		r->high++;
+		r->in_fields++;
 		enum op op = p->op == OP_DROP ? OP_EMPTY : p->op;
 		char d[14];
 		int valid = spif_number_classify(v, n, r->o->corporate, NULL) == SPIF_NUM_PERSONAL;
@@ -507,7 +530,7 @@ static int redact_value(struct redactor *r, const struct plan *p, const char *v,
 			return r->len = 0, 1;
 		if (op == OP_PSEUDONYM) {
 			char token[32];
-			spif_number_view(v, n, d);
+			span_digits(v, 0, n, d);
 			pseudonym(r->psn, d, token);
 			put(r, token, strlen(token));
 			return 1;
@@ -656,10 +679,31 @@ static void redact_record(struct redactor *r, struct spif_record *rec)
 #define TEXT_CHUNK (1u << 20)
 #define TEXT_CTX 1200 /* 300 characters of up to 4 bytes */
 
-static int is_run_byte(const char *b, size_t i)
+/* Is the character starting at b[i] one a number can be made of (a digit,
+ * half- or full-width, or a separator)?  A window must not end between two
+ * of them, or a number would be cut in half. */
+static int is_number_char(const char *b, size_t i, size_t n)
 {
-	unsigned char ch = (unsigned char)b[i];
-	return (ch >= '0' && ch <= '9') || ch >= 0x80 || ch == '-' || ch == '.' || ch == ' ';
+	const unsigned char *u = (const unsigned char *)b + i;
+	size_t left = n - i;
+	if (left == 0)
+		return 0;
+	if ((u[0] >= '0' && u[0] <= '9') || u[0] == '-' || u[0] == '.' || u[0] == ' ')
+		return 1;
+	if (left < 3)
+		return 0;
+	unsigned c = (unsigned)u[0] << 16 | (unsigned)u[1] << 8 | u[2];
+	return (c >= 0xEFBC90 && c <= 0xEFBC99) || c == 0xE38080 || c == 0xEFBC8D || c == 0xE383BC ||
+	       c == 0xE28090 || c == 0xE28892 || c == 0xEFBC8E;
+}
+
+/* The start of the character before position i. */
+static size_t prev_char(const char *b, size_t i)
+{
+	do
+		i--;
+	while (i > 0 && ((unsigned char)b[i] & 0xC0) == 0x80);
+	return i;
 }
 
 struct textout {
@@ -746,8 +790,13 @@ static void redact_text(struct cli *c, struct redactor *r, int fd, const char *n
 			cut = len > TEXT_CTX ? len - TEXT_CTX : 0;
 			while (cut > 0 && ((unsigned char)buf[cut] & 0xC0) == 0x80)
 				cut--;
-			while (cut > 0 && is_run_byte(buf, cut - 1) && is_run_byte(buf, cut))
-				cut--;
+			/* back out of a digit run (at most a number's length or so) */
+			for (int steps = 0; cut > 0 && steps < 64 && is_number_char(buf, cut, len); steps++) {
+				size_t back = prev_char(buf, cut);
+				if (!is_number_char(buf, back, len))
+					break;
+				cut = back;
+			}
 			if (cut == 0)
 				continue; /* need more text */
 		}
@@ -759,6 +808,9 @@ static void redact_text(struct cli *c, struct redactor *r, int fd, const char *n
 		r->src = buf;
 		r->cur_op = p.op;
 		spif_detect_ctx(pre, npre, buf, cut, buf + cut, len - cut, &d, on_finding, r);
+		r->records++; /* windows, for the summary */
+		for (size_t k = 0; k < cut; k++) /* characters, for the report's offsets */
+			r->char_base += ((unsigned char)buf[k] & 0xC0) != 0x80;
 		if (!o->check) {
 			if (r->changed) {
 				put(r, buf + r->copied, cut - r->copied);
@@ -964,8 +1016,8 @@ static int redact_file(struct cli *c, struct opts *o, struct redactor *r)
 	                        .details = "{\"redacted\":true,\"scheme\":\"aes-256-gcm chunks\"}"};
 	json_t *what = NULL;
 	json_t *d = json_pack("{s:s,s:s,s:I,s:I,s:s}", "old_copy", old->path, "new_copy", newpath,
-	                      "removed_in_number_fields", (json_int_t)r->high, "removed_elsewhere",
-	                      (json_int_t)(r->low), "op", op_names[o->op]);
+	                      "removed_in_number_fields", (json_int_t)r->in_fields, "removed_elsewhere",
+	                      (json_int_t)r->elsewhere, "op", op_names[o->op]);
 	if (spif_catalog_begin(cat, &e) < 0 || spif_catalog_add_copy(cat, &ncp, &e) < 0 ||
 	    spif_catalog_exec(cat, "SELECT 1", &e) < 0)
 		cli_die(c, &e);
@@ -997,7 +1049,8 @@ static int redact_file(struct cli *c, struct opts *o, struct redactor *r)
 	                           "encrypted vault copy (AES-256-GCM)", "media_source", "catalog vault copy");
 	char desc[256];
 	snprintf(desc, sizeof desc, "個人番号の削除 / removal of the numbers: %lld in number fields, %lld "
-	         "elsewhere (%s); the copy that held them crypto-erased", r->high, r->low, op_names[o->op]);
+	         "elsewhere (%s); the copy that held them crypto-erased", r->in_fields, r->elsewhere,
+	         op_names[o->op]);
 	json_t *san = json_pack("{s:s,s:s,s:s,s:O,s:s}", "category", "Purge (cryptographic erase)",
 	                        "description", desc, "method",
 	                        "every string field scanned; number fields lose every digit, checksum-valid "
@@ -1010,7 +1063,7 @@ static int redact_file(struct cli *c, struct opts *o, struct redactor *r)
 	                        "result", gone ? "passed: no number in the new copy; the old key is in neither file"
 	                                       : "FAILED: the old wrapped key is still in the catalog's files");
 	long long ids[1] = {old->id};
-	struct spif_cert_input in = {.kind = "redaction", .file = &f, .copies = copies, .sanitization = san,
+	struct spif_cert_input in = {.kind = "redaction", .command = "spif redact --file", .file = &f, .copies = copies, .sanitization = san,
 	                             .verification = ver, .destination = "remains in service", .reason = o->reason,
 	                             .sign_key = sign, .copy_ids = ids, .ncopy_ids = 1};
 	char cid[32];

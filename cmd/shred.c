@@ -253,6 +253,15 @@ static const char *media_type(const struct spif_medium *m)
 /* The certificate's description of one copy and its medium. */
 static json_t *copy_json(const struct target *t)
 {
+	if (t->crypto) {
+		/* the key is what was destroyed: no medium was examined or needed */
+		char fid[24] = "";
+		spif_file_id_format(t->file_id, fid);
+		return json_pack("{s:I,s:s,s:I,s:s,s:s}", "copy_id", (json_int_t)t->copy_id, "path", t->path,
+		                 "size", (json_int_t)t->m.size, "media_type",
+		                 "encrypted vault copy (AES-256-GCM chunks); its medium does not matter: "
+		                 "the key is destroyed", "media_source", fid);
+	}
 	const struct spif_medium *m = &t->m;
 	char dev[96], src[128], fid[24] = "";
 	snprintf(dev, sizeof dev, "%s (%u:%u)", m->device[0] ? m->device : "?", m->dev_major, m->dev_minor);
@@ -572,7 +581,7 @@ static void certify(struct cli *c, struct spif_catalog *cat, const struct opts *
 	json_object_set_new(ver, "result", json_string(any_absent ? "not recorded (interrupted run); file absent"
 	                                                          : all_verified ? "passed" : "FAILED"));
 	struct spif_cert_input in = {
-		.kind = "disposal", .file = fid ? &f : NULL, .copies = copies, .sanitization = san,
+		.kind = "disposal", .command = "spif shred", .file = fid ? &f : NULL, .copies = copies, .sanitization = san,
 		.verification = ver, .destination = o->destination, .reason = o->reason,
 		.sign_key = o->sign_key, .copy_ids = ids, .ncopy_ids = ng,
 	};
@@ -772,6 +781,11 @@ int main(int argc, char **argv)
 	parse_args(&c, &o, argc, argv);
 	/* no catalog is created just to refuse a symlink */
 	struct spif_catalog *cat = cli_catalog_if_exists(&c);
+	if (!cat && o.resume) {
+		cli_note(&c, "no catalog: nothing to resume");
+		cli_done(&c);
+		return 0;
+	}
 
 	/* a certificate that cannot be signed must stop us before anything
 	 * is destroyed, not after */
@@ -870,7 +884,8 @@ int main(int argc, char **argv)
 		batch_open(&c, &b);
 		if (spif_vault_retire_keks(cat, &what, &e) < 0)
 			cli_die(&c, &e);
-		if (what && spif_audit_append(cat, "kek.retired", "keys", what, NULL, &e) < 0)
+		if (what && json_array_size(json_object_get(what, "keks")) > 0 &&
+		    spif_audit_append(cat, "kek.retired", "keys", what, NULL, &e) < 0)
 			cli_die(&c, &e);
 		batch_commit(&c, &b);
 		json_decref(what);

@@ -1,18 +1,26 @@
-# bash completion for spif(7): spif, spif-ingest, spif-catalog, spif-shred
+# bash completion for spif(7): spif, spif-ingest, spif-catalog, spif-shred,
+# spif-redact, spif-vault
 #
 # Installed as share/bash-completion/completions/spif; works with or
 # without the bash-completion package.  File ids (F000001) are read with
-# "spif catalog ls --json" and certificate ids (DC-2026-000001) with
+# "spif catalog ls --json", the ids of files with a vault copy with
+# "spif vault ls --json", and certificate ids (DC-2026-000001) with
 # "spif catalog cert ls --json", from the home named by --home if given;
-# signing keys with "gpg --list-secret-keys --with-colons" when gpg exists.
+# pseudonym keys are the names of HOME/keys/psn-NAME.key; signing keys come
+# from "gpg --list-secret-keys --with-colons" when gpg exists.
 
 _spif_ingest_opts="--purpose --label --source --received --format --encoding
 	--number-field --on-invalid --to --output-encoding -o --output --print-id
-	--home --help"
+	--store --home --help"
 _spif_catalog_opts="--json --home --help"
 _spif_cert_opts="--home --help"
 _spif_shred_opts="--method --passes --zero --force --reason --destination
-	--sign --dry-run --file --home --help"
+	--sign --dry-run --file --resume --home --help"
+_spif_redact_opts="--field --op --key --new-key --min-confidence --corporate
+	--number-field --format --encoding --to --output-encoding --check --report
+	-o --output --file --home --help"
+_spif_redact_file_opts="--op --key --reason --sign --corporate --home --help"
+_spif_redact_ops="mask empty drop pseudonym"
 
 # _spif_reply WORDS CUR: COMPREPLY from a word list.
 _spif_reply()
@@ -52,6 +60,49 @@ _spif_ids()
 	_spif_reply "$ids" "$1"
 }
 
+# _spif_vault_ids CUR HOME: the files that have a vault copy present.
+_spif_vault_ids()
+{
+	local ids
+	ids=$(${_spif_front:-spif} ${2:+--home "$2"} vault ls --json 2>/dev/null |
+		sed -n 's/^{"file":"\([^"]*\)","state":"present".*/\1/p')
+	_spif_reply "$ids" "$1"
+}
+
+# _spif_homedir HOME: the home a command would use: HOME (from --home),
+# else $SPIF_HOME, else the home key of spif.conf, else
+# $XDG_DATA_HOME/spif (when absolute), else ~/.local/share/spif.
+_spif_homedir()
+{
+	local h=${1:-$SPIF_HOME} conf=${SPIF_CONF:-/etc/spif/spif.conf}
+	if [[ -z $h && -r $conf ]]; then
+		h=$(sed -n 's/#.*//; s/^[[:space:]]*home[[:space:]]*=[[:space:]]*//p' "$conf" |
+			sed 's/[[:space:]]*$//' | tail -n 1)
+	fi
+	if [[ -z $h ]]; then
+		if [[ $XDG_DATA_HOME == /* ]]; then
+			h=$XDG_DATA_HOME/spif
+		else
+			h=$HOME/.local/share/spif
+		fi
+	fi
+	[[ $h == "~"* ]] && h=$HOME${h#"~"}
+	printf '%s\n' "$h"
+}
+
+# _spif_psn_keys CUR HOME: the pseudonym keys (HOME/keys/psn-NAME.key).
+_spif_psn_keys()
+{
+	local dir f keys=""
+	dir=$(_spif_homedir "$2")/keys
+	for f in "$dir"/psn-*.key; do
+		[[ -f $f ]] || continue
+		f=${f##*/psn-}
+		keys+=" ${f%.key}"
+	done
+	_spif_reply "$keys" "$1"
+}
+
 # _spif_keys CUR: the secret keys GnuPG can sign with (key ids,
 # fingerprints, e-mail addresses); nothing without gpg.
 _spif_keys()
@@ -73,11 +124,11 @@ _spif_value()
 {
 	case $1 in
 	--format)
-		if [[ $_spif_cmd == catalog ]]; then
-			_spif_reply "text json" "$2"
-		else
-			_spif_reply "csv tsv ndjson" "$2"
-		fi
+		case $_spif_cmd in
+		catalog) _spif_reply "text json" "$2" ;;
+		redact) _spif_reply "ndjson csv tsv text" "$2" ;;
+		*) _spif_reply "csv tsv ndjson" "$2" ;;
+		esac
 		;;
 	--to) _spif_reply "ndjson csv tsv" "$2" ;;
 	--encoding) _spif_reply "auto utf-8 utf-8-bom cp932 euc-jp" "$2" ;;
@@ -93,11 +144,43 @@ _spif_value()
 			_spif_files "$2"
 		fi
 		;;
-	--file) _spif_ids "$2" "$3" ;;
+	--file)
+		if [[ $_spif_cmd == redact ]]; then
+			_spif_vault_ids "$2" "$3"
+		else
+			_spif_ids "$2" "$3"
+		fi
+		;;
 	--method) _spif_reply "auto overwrite crypto" "$2" ;;
 	--sign) _spif_keys "$2" ;;
+	--op)
+		if [[ $_spif_mode == file ]]; then
+			_spif_reply "mask empty pseudonym" "$2"
+		else
+			_spif_reply "$_spif_redact_ops" "$2"
+		fi
+		;;
+	--field)
+		# NAME=OP: the operators after the last '=' (the name is free)
+		if [[ $2 == *=* ]]; then
+			local name=${2%=*}
+			_spif_reply "$_spif_redact_ops" "${2##*=}"
+			# bash did not split the word at '=': it replaces all of it
+			if [[ ${COMP_WORDS[COMP_CWORD]} == ?*=* ]]; then
+				local r
+				for r in "${!COMPREPLY[@]}"; do
+					COMPREPLY[r]="$name=${COMPREPLY[r]}"
+				done
+			fi
+		else
+			COMPREPLY=()
+		fi
+		;;
+	--min-confidence) _spif_reply "low high" "$2" ;;
+	--key) _spif_psn_keys "$2" "$3" ;;
+	--report) _spif_files "$2" ;;
 	--purpose | --label | --source | --number-field | --limit | -n | --note | \
-	--passes | --reason | --destination)
+	--passes | --reason | --destination | --new-key)
 		COMPREPLY=() ;;
 	*) return 1 ;;
 	esac
@@ -112,11 +195,13 @@ _spif()
 	cword=$COMP_CWORD
 	cur=${words[cword]}
 
-	# Put "--opt=value" back together where bash split it at '='.
+	# Put "--opt=value" back together where bash split it at '=', and
+	# "--field NAME=OP" too.
 	local -a w=()
 	local i j=0 wc=0
 	for ((i = 0; i < ${#words[@]}; i++)); do
-		if [[ ${words[i]} == = && ${w[j - 1]} == --* && $i -gt 0 ]]; then
+		if [[ ${words[i]} == = && $i -gt 0 ]] &&
+			[[ ${w[j - 1]} == --* || (j -gt 1 && ${w[j - 2]} == --field) ]]; then
 			w[j - 1]+="="
 			((i == cword)) && wc=$((j - 1))
 			if ((i + 1 < ${#words[@]})) && [[ ${words[i + 1]} != = ]]; then
@@ -135,11 +220,13 @@ _spif()
 	prev=${w[wc - 1]}
 
 	# Which program: the front, or spif-CMD run directly.
-	local cmd="" home="" k=1 _spif_front=spif _spif_cmd=""
+	local cmd="" home="" k=1 _spif_front=spif _spif_cmd="" _spif_mode=""
 	case ${w[0]##*/} in
 	spif-ingest) cmd=ingest ;;
 	spif-catalog) cmd=catalog ;;
 	spif-shred) cmd=shred ;;
+	spif-redact) cmd=redact ;;
+	spif-vault) cmd=vault ;;
 	*)
 		_spif_front=${w[0]}
 		while ((k < wc)); do
@@ -154,12 +241,15 @@ _spif()
 	esac
 	_spif_cmd=$cmd
 
-	# --home after the command names the catalog too (for --file, ids)
+	# --home after the command names the catalog too (for --file, ids);
+	# redact has three forms: records, --file ID and --new-key NAME
 	local m
 	for ((m = k; m < wc; m++)); do
 		case ${w[m]} in
 		--home) home=${w[m + 1]}; ((m++)) ;;
 		--home=*) home=${w[m]#--home=} ;;
+		--file | --file=*) [[ $cmd == redact ]] && _spif_mode=file ;;
+		--new-key | --new-key=*) [[ $cmd == redact ]] && _spif_mode=newkey ;;
 		esac
 	done
 
@@ -187,11 +277,11 @@ _spif()
 		if [[ $cur == -* ]]; then
 			_spif_reply "--home --version --help" "$cur"
 		else
-			_spif_reply "ingest catalog shred help" "$cur"
+			_spif_reply "ingest catalog shred redact vault help" "$cur"
 		fi
 		;;
 	help)
-		((wc == k)) && _spif_reply "ingest catalog shred" "$cur"
+		((wc == k)) && _spif_reply "ingest catalog shred redact vault" "$cur"
 		;;
 	ingest)
 		if [[ $cur == -* ]]; then
@@ -201,11 +291,11 @@ _spif()
 		fi
 		;;
 	shred)
-		# FILE... or --file ID, not both
+		# FILE..., --file ID or --resume: one of them
 		local given=""
 		for ((m = k; m < wc; m++)); do
 			case ${w[m]} in
-			--file | --file=*) given=file ;;
+			--file | --file=* | --resume) given=yes ;;
 			esac
 		done
 		if [[ $cur == -* ]]; then
@@ -213,6 +303,63 @@ _spif()
 		elif [[ -z $given ]]; then
 			_spif_files "$cur"
 		fi
+		;;
+	redact)
+		# at most one input, and none with --file or --new-key
+		local n=0
+		for ((m = k; m < wc; m++)); do
+			case ${w[m]} in
+			--field | --op | --key | --new-key | --min-confidence | --number-field | \
+			--format | --encoding | --to | --output-encoding | --report | -o | --output | \
+			--home | --file | --reason | --sign) ((m++)) ;;
+			-?*) ;;
+			*) ((n++)) ;;
+			esac
+		done
+		if [[ $cur == -* ]]; then
+			case $_spif_mode in
+			file) _spif_reply "$_spif_redact_file_opts" "$cur" ;;
+			newkey) _spif_reply "--home --help" "$cur" ;;
+			*) _spif_reply "$_spif_redact_opts -" "$cur" ;;
+			esac
+		elif [[ -z $_spif_mode ]] && ((n == 0)); then
+			_spif_files "$cur"
+		fi
+		;;
+	vault)
+		# cat ID [--reason TEXT] | ls [--json]
+		local sub="" n=0
+		for ((m = k; m < wc; m++)); do
+			case ${w[m]} in
+			--reason | --home) ((m++)) ;;
+			-*) ;;
+			*)
+				if [[ -z $sub ]]; then
+					sub=${w[m]}
+				else
+					((n++))
+				fi
+				;;
+			esac
+		done
+		case $sub in
+		"")
+			if [[ $cur == -* ]]; then
+				_spif_reply "--home --help" "$cur"
+			else
+				_spif_reply "cat ls" "$cur"
+			fi
+			;;
+		cat)
+			if [[ $cur == -* ]]; then
+				_spif_reply "--reason --home --help" "$cur"
+			elif ((n == 0)); then
+				_spif_vault_ids "$cur" "$home"
+			fi
+			;;
+		ls)
+			[[ $cur == -* ]] && _spif_reply "--json --home --help" "$cur" ;;
+		esac
 		;;
 	catalog)
 		# find the subcommand (and cert's) and any --home after "catalog"
@@ -299,4 +446,4 @@ _spif()
 	return 0
 }
 
-complete -F _spif spif spif-ingest spif-catalog spif-shred
+complete -F _spif spif spif-ingest spif-catalog spif-shred spif-redact spif-vault

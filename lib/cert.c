@@ -124,7 +124,8 @@ int spif_cert_issue(struct spif_catalog *c, const struct spif_conf *conf,
 	json_object_set_new(b, "file", what);
 	json_object_set_new(b, "copies", json_deep_copy(in->copies));
 	json_t *san = json_deep_copy(in->sanitization);
-	json_object_set_new(san, "tool", json_sprintf("spif %s (spif shred)", SPIF_VERSION));
+	json_object_set_new(san, "tool", json_sprintf("spif %s (%s)", SPIF_VERSION,
+	                                              in->command ? in->command : "spif"));
 	json_object_set_new(san, "post_sanitization_destination",
 	                    json_string(in->destination && *in->destination ? in->destination
 	                                                                    : "remains in service"));

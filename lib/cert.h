@@ -21,6 +21,7 @@
  * audit head, sanitizer identity from the actor and spif.conf). */
 struct spif_cert_input {
 	const char *kind;          /* "disposal" or "redaction" */
+	const char *command;       /* the spif command that did it ("spif shred") */
 	const struct spif_file *file; /* NULL: not catalogued */
 	json_t *copies;            /* array, one object per destroyed copy (borrowed) */
 	json_t *sanitization;      /* object: category, method, ... (borrowed) */
