@@ -21,19 +21,25 @@
  *  Anything else may touch a number: kanji, kana, letters, punctuation.
  *
  * Confidence is high for a number field, or when a keyword lies wholly
- * within the 300 characters (code points, not bytes) before the number's
- * first digit or within the 300 after its last one, in the text or in the
- * pre/post context; the nearest keyword is the one reported.  The keyword
- * search runs only for a checksum-valid candidate and only over that
- * window, so the whole is O(n).
+ * within the 300 characters (code points, not bytes; at most 1,200 bytes)
+ * before the number's first digit or within the 300 after its last one, in
+ * the text or in the pre/post context; low otherwise.  The keyword reported
+ * is the nearest (fewest characters between it and the number; a tie goes
+ * to the one before).  Keywords: KEYWORDS[] below - Purview's lists, ASCII
+ * ones case-insensitively and not right after an ASCII letter ("dummy
+ * number" is none), Japanese ones byte for byte.  Keywords are looked for
+ * only around a checksum-valid candidate, with one forward cursor per text
+ * (findings come in order), so the whole stays O(n) even when numbers are
+ * dense.
  *
  * With context (spif_detect_ctx), pre and post also decide the digit
  * boundaries at the edges of text: a digit (or a separator and a digit)
  * just across an edge continues the run there.
  *
- * Speed: texts shorter than 12 bytes cannot hold a number and return at
- * once; otherwise a block scan (vectorised by the compiler) skips to the
- * next byte that may start a digit.  Nothing is allocated. */
+ * Speed: a text shorter than 12 bytes, or with fewer than 12 digits (a
+ * branch-free count the compiler vectorises), cannot hold a number and
+ * returns at once; otherwise a vectorised block scan skips to the next
+ * digit.  Nothing is allocated; the stack holds under 3 KB. */
 #include "detect.h"
 
 #include <stdint.h>
@@ -157,15 +163,13 @@ static size_t next_digit(const unsigned char *s, size_t n, size_t i)
  * in a word (SWAR), the last few bytes one by one. */
 #define ONES 0x0101010101010101ull
 #define HIGHS 0x8080808080808080ull
+static inline uint64_t swar_digits(uint64_t x);
+static inline uint64_t swar_bc(uint64_t x);
 static inline unsigned swar_count(uint64_t x)
 {
-	/* bytes 0x30..0x39: x ^ '0' is below 10 */
-	uint64_t t = x ^ (ONES * '0');
-	uint64_t dig = ~(((t & ~HIGHS) + ONES * (0x80 - 10)) | t) & HIGHS;
-	/* bytes 0xBC: x ^ 0xBC is zero */
-	uint64_t y = x ^ (ONES * 0xBC);
-	uint64_t bc = ~(((y & ~HIGHS) + ~HIGHS) | y) & HIGHS;
-	return (unsigned)__builtin_popcountll(dig) + (unsigned)__builtin_popcountll(bc);
+	/* each mask has at most the top bit of a byte set: sum them with one
+	 * multiply (no popcount instruction needed) */
+	return (unsigned)((((swar_digits(x) >> 7) + (swar_bc(x) >> 7)) * ONES) >> 56);
 }
 
 static int twelve_digits(const unsigned char *s, size_t n)
@@ -187,9 +191,49 @@ static int twelve_digits(const unsigned char *s, size_t n)
 		memcpy(&x, s + i, 8);
 		cnt += swar_count(x);
 	}
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (i < n && n >= 8) { /* the last 8 bytes, less those already counted */
+		uint64_t x;
+		memcpy(&x, s + n - 8, 8);
+		x >>= 8 * (8 - (n - i)); /* the new bytes, low; zero bytes (no digit) above */
+		cnt += swar_count(x);
+		i = n;
+	}
+#endif
 	for (; i < n; i++)
 		cnt += ((unsigned char)(s[i] - '0') < 10) + (s[i] == 0xBC);
 	return cnt >= 12;
+}
+
+/* The ASCII digits, and the 0xBC bytes, of a word: the top bit of each
+ * such byte. */
+static inline uint64_t swar_digits(uint64_t x)
+{
+	uint64_t t = x ^ (ONES * '0');
+	return ~(((t & ~HIGHS) + ONES * (0x80 - 10)) | t) & HIGHS;
+}
+
+static inline uint64_t swar_bc(uint64_t x)
+{
+	uint64_t y = x ^ (ONES * 0xBC);
+	return ~(((y & ~HIGHS) + ~HIGHS) | y) & HIGHS;
+}
+
+/* s[0, n) for n < 8 in a word, zero bytes above (a zero byte is neither). */
+static inline uint64_t load_short(const unsigned char *s, size_t n)
+{
+	uint64_t x = 0;
+	switch (n) {
+	case 7: x |= (uint64_t)s[6] << 48; /* fall through */
+	case 6: x |= (uint64_t)s[5] << 40; /* fall through */
+	case 5: x |= (uint64_t)s[4] << 32; /* fall through */
+	case 4: x |= (uint64_t)s[3] << 24; /* fall through */
+	case 3: x |= (uint64_t)s[2] << 16; /* fall through */
+	case 2: x |= (uint64_t)s[1] << 8;  /* fall through */
+	case 1: x |= (uint64_t)s[0];       /* fall through */
+	default: break;
+	}
+	return x;
 }
 
 int spif_has_digit(const char *str, size_t n)
@@ -197,25 +241,25 @@ int spif_has_digit(const char *str, size_t n)
 	const unsigned char *s = (const unsigned char *)str;
 	if (n >= BLOCK)
 		return next_digit(s, n, 0) < n;
-	/* short: a word at a time; an ASCII digit answers, a 0xBC byte (the
-	 * middle of ０-９, but also of （ Ａ ...) sends it to the exact scan */
-	size_t i = 0;
-	for (; n - i >= 8; i += 8) {
-		uint64_t x;
-		memcpy(&x, s + i, 8);
-		uint64_t t = x ^ (ONES * '0');
-		if (~(((t & ~HIGHS) + ONES * (0x80 - 10)) | t) & HIGHS)
-			return 1;
-		uint64_t y = x ^ (ONES * 0xBC);
-		if (~(((y & ~HIGHS) + ~HIGHS) | y) & HIGHS)
-			return next_digit(s, n, 0) < n;
+	/* short: up to four words that cover it (overlapping, which an "is
+	 * there any" does not mind), no loop; an ASCII digit answers, a 0xBC
+	 * byte (the middle of ０-９, but also of （ Ａ ...) sends it to the exact
+	 * scan */
+	uint64_t a, b = 0, c = 0, d = 0;
+	if (n >= 8) {
+		memcpy(&a, s, 8);
+		memcpy(&b, s + n - 8, 8);
+		if (n > 16) {
+			memcpy(&c, s + 8, 8);
+			memcpy(&d, s + n - 16, 8);
+		}
+	} else {
+		a = load_short(s, n);
 	}
-	for (; i < n; i++) {
-		if ((unsigned char)(s[i] - '0') < 10)
-			return 1;
-		if (s[i] == 0xBC)
-			return next_digit(s, n, 0) < n;
-	}
+	if (swar_digits(a) | swar_digits(b) | swar_digits(c) | swar_digits(d))
+		return 1;
+	if (swar_bc(a) | swar_bc(b) | swar_bc(c) | swar_bc(d))
+		return next_digit(s, n, 0) < n;
 	return 0;
 }
 
@@ -297,6 +341,21 @@ static inline int is_lead(unsigned char c)
 	return (c & 0xC0) != 0x80;
 }
 
+/* Characters in s[a, b): the bytes that do not continue one. */
+static size_t count_chars(const unsigned char *s, size_t a, size_t b)
+{
+	size_t c = 0, i = a;
+	for (; b - i >= BLOCK; i += BLOCK) { /* fixed trip count: vectorised */
+		unsigned char k = 0;
+		for (size_t j = 0; j < BLOCK; j++)
+			k += (s[i + j] & 0xC0) != 0x80;
+		c += k;
+	}
+	for (; i < b; i++)
+		c += (s[i] & 0xC0) != 0x80;
+	return c;
+}
+
 /* The longest keyword of the kind that starts at b[i] (the window is
  * b[0, n)), or NULL. */
 static const struct keyword *kw_at(const unsigned char *b, size_t n, size_t i, unsigned kind)
@@ -375,69 +434,212 @@ static size_t fwd_chars(const unsigned char *s, size_t n, size_t start, size_t w
 	return p;
 }
 
+/* Where the keyword search stands, per kind (personal, corporate).
+ * Findings come in order, so one cursor moves forward through text and the
+ * whole costs O(n) however dense the numbers are: text before cur has been
+ * searched from where the cursor last started afresh (curchars characters
+ * lie before cur), and the last keywords found are kept in order.  The
+ * cursor stops at the first keyword after a number, so at most one kept
+ * keyword lies after the next number's start and the one before it is the
+ * nearest before: a ring of four is plenty.  A cursor more than a window
+ * behind the next number jumps to that number's window instead of
+ * searching what lies between. */
+#define KW_RING 4
+struct kwocc {
+	size_t pos, chars; /* where it starts: byte, character */
+	const struct keyword *w;
+};
+struct kwstate {
+	size_t cur, curchars;
+	unsigned first, count; /* ring[first], ... count of them */
+	struct kwocc ring[KW_RING];
+};
+
 struct scan {
 	const unsigned char *pre, *s, *post;
 	size_t npre, n, npost;
 	const struct spif_detect_opts *o;
+	struct kwstate kw[2]; /* set up on first use (kwinit) */
+	unsigned kwinit;
 };
 
-/* The nearest keyword of the kind that lies wholly within the KW_WINDOW
- * characters before start or after end; NULL if none.  Distance is the
- * number of characters between keyword and number; a tie goes to the one
- * before.  A window that reaches into pre or post is copied (a keyword may
- * lie across the edge); one inside text is searched where it is. */
-static const char *find_keyword(const struct scan *sc, size_t start, size_t end, unsigned kind)
+/* Near the edges of text, where the window reaches into pre or post: the
+ * window is copied (a keyword may lie across the edge) and searched.  The
+ * nearest keyword before start: *dist gets the characters between them. */
+static const struct keyword *edge_before(const struct scan *sc, size_t start, unsigned kind,
+                                         size_t *dist)
 {
 	unsigned char buf[KW_WINDOW_BYTES + 8];
+	size_t cin, cpre;
+	size_t p = back_chars(sc->s, start, KW_WINDOW, KW_WINDOW_BYTES, &cin);
+	size_t pp = back_chars(sc->pre, sc->npre, KW_WINDOW - cin, KW_WINDOW_BYTES - (start - p), &cpre);
+	memcpy(buf, sc->pre + pp, sc->npre - pp);
+	memcpy(buf + (sc->npre - pp), sc->s + p, start - p);
+	size_t len = sc->npre - pp + start - p, at = 0;
+	for (size_t i = len; i-- > 0;) {
+		if (!is_lead(buf[i]))
+			continue;
+		at++;
+		const struct keyword *w = kw_at(buf, len, i, kind);
+		if (w) {
+			*dist = at - w->chars;
+			return w;
+		}
+	}
+	return NULL;
+}
+
+/* The first keyword after end, at most maxd characters away. */
+static const struct keyword *edge_after(const struct scan *sc, size_t end, unsigned kind, size_t maxd)
+{
+	unsigned char buf[KW_WINDOW_BYTES + 8];
+	size_t cin, cpost;
+	size_t q = fwd_chars(sc->s, sc->n, end, KW_WINDOW, KW_WINDOW_BYTES, &cin);
+	size_t len = q - end;
+	size_t qq = fwd_chars(sc->post, sc->npost, 0, KW_WINDOW - cin, KW_WINDOW_BYTES - len, &cpost);
+	memcpy(buf, sc->s + end, len);
+	memcpy(buf + len, sc->post, qq);
+	len += qq;
+	size_t at = 0;
+	for (size_t i = 0; i < len && at <= maxd; i++) {
+		if (!is_lead(buf[i]))
+			continue;
+		const struct keyword *w = kw_at(buf, len, i, kind);
+		if (w)
+			return at + w->chars <= KW_WINDOW && at <= maxd ? w : NULL;
+		at++;
+	}
+	return NULL;
+}
+
+/* Is a keyword (of any kind) possibly starting at s[i]?  The first byte,
+ * and for a Japanese one the third byte too: マ ﾏ 個 共 通 法 指 m i k c. */
+static inline int kw_maybe(const unsigned char *s, size_t n, size_t i)
+{
+	unsigned char c = s[i];
+	if (c < 0x80)
+		return (c | 0x20) == 'm' || (c | 0x20) == 'i' || (c | 0x20) == 'k' || (c | 0x20) == 'c';
+	if (n - i < 12 || !(c == 0xE3 || c == 0xE5 || c == 0xE6 || c == 0xE9 || c == 0xEF))
+		return 0;
+	switch (s[i + 2]) {
+	case 0x9E: case 0x8F: case 0x8B: case 0xB1: case 0x9A: case 0x95: case 0x87:
+		return 1;
+	}
+	return 0;
+}
+
+/* Per byte: 1 continues a character; 2 starts one that a keyword may
+ * start with (m i k c, and the lead bytes of マ ﾏ 個 共 通 法 指); 0 starts
+ * any other. */
+static const unsigned char KW_BYTE[256] = {
+	[0x80] = 1, [0x81] = 1, [0x82] = 1, [0x83] = 1, [0x84] = 1, [0x85] = 1, [0x86] = 1, [0x87] = 1,
+	[0x88] = 1, [0x89] = 1, [0x8A] = 1, [0x8B] = 1, [0x8C] = 1, [0x8D] = 1, [0x8E] = 1, [0x8F] = 1,
+	[0x90] = 1, [0x91] = 1, [0x92] = 1, [0x93] = 1, [0x94] = 1, [0x95] = 1, [0x96] = 1, [0x97] = 1,
+	[0x98] = 1, [0x99] = 1, [0x9A] = 1, [0x9B] = 1, [0x9C] = 1, [0x9D] = 1, [0x9E] = 1, [0x9F] = 1,
+	[0xA0] = 1, [0xA1] = 1, [0xA2] = 1, [0xA3] = 1, [0xA4] = 1, [0xA5] = 1, [0xA6] = 1, [0xA7] = 1,
+	[0xA8] = 1, [0xA9] = 1, [0xAA] = 1, [0xAB] = 1, [0xAC] = 1, [0xAD] = 1, [0xAE] = 1, [0xAF] = 1,
+	[0xB0] = 1, [0xB1] = 1, [0xB2] = 1, [0xB3] = 1, [0xB4] = 1, [0xB5] = 1, [0xB6] = 1, [0xB7] = 1,
+	[0xB8] = 1, [0xB9] = 1, [0xBA] = 1, [0xBB] = 1, [0xBC] = 1, [0xBD] = 1, [0xBE] = 1, [0xBF] = 1,
+	['m'] = 2, ['M'] = 2, ['i'] = 2, ['I'] = 2, ['k'] = 2, ['K'] = 2, ['c'] = 2, ['C'] = 2,
+	[0xE3] = 2, [0xE5] = 2, [0xE6] = 2, [0xE9] = 2, [0xEF] = 2,
+};
+
+/* Search text[k->cur, ...) on until a keyword is found at or after stop
+ * (byte), or the cursor passes maxchars characters, or text ends. */
+static void kw_advance(const struct scan *sc, struct kwstate *k, unsigned kind, size_t stop,
+                       size_t maxchars)
+{
+	const unsigned char *s = sc->s;
+	size_t n = sc->n, i = k->cur, c = k->curchars;
+	for (; i < n && c < maxchars; i++) {
+		unsigned t = KW_BYTE[s[i]];
+		if (t == 2 && kw_maybe(s, n, i)) {
+			const struct keyword *w = kw_at(s, n, i, kind);
+			if (w) {
+				unsigned slot = (k->first + k->count) % KW_RING;
+				if (k->count == KW_RING)
+					k->first = (k->first + 1) % KW_RING;
+				else
+					k->count++;
+				k->ring[slot].pos = i;
+				k->ring[slot].chars = c;
+				k->ring[slot].w = w;
+				if (i >= stop) {
+					k->cur = i + 1; /* past its first byte */
+					k->curchars = c + 1;
+					return;
+				}
+			}
+		}
+		c += t != 1;
+	}
+	k->cur = i;
+	k->curchars = c;
+}
+
+/* The nearest keyword of the kind that lies wholly within the KW_WINDOW
+ * characters before the number [start, end) or after it; NULL if none.
+ * cs and ce are the characters before start and before end.  Distance is
+ * counted in characters between keyword and number; a tie goes to the one
+ * before. */
+static const char *find_keyword(struct scan *sc, size_t start, size_t end, size_t cs, size_t ce,
+                                int corporate)
+{
+	unsigned kind = corporate ? KW_CORP : KW_PERS;
+	struct kwstate *k = &sc->kw[corporate];
+	if (!(sc->kwinit & (1u << corporate))) {
+		sc->kwinit |= 1u << corporate;
+		k->first = k->count = 0;
+		k->cur = k->curchars = (size_t)-1;
+	}
 	const struct keyword *best = NULL;
 	size_t bestd = (size_t)-1;
 
-	/* before: scanned backwards from the number, the first match wins */
-	size_t cin, cpre = 0;
-	size_t p = back_chars(sc->s, start, KW_WINDOW, KW_WINDOW_BYTES, &cin);
-	const unsigned char *b = sc->s + p;
-	size_t len = start - p;
-	if (cin < KW_WINDOW && p == 0 && sc->npre) {
-		size_t pp = back_chars(sc->pre, sc->npre, KW_WINDOW - cin, KW_WINDOW_BYTES - start, &cpre);
-		memcpy(buf, sc->pre + pp, sc->npre - pp);
-		memcpy(buf + (sc->npre - pp), sc->s, start);
-		b = buf;
-		len = sc->npre - pp + start;
+	/* a cursor far behind (or none yet) starts afresh at the window */
+	if (k->cur == (size_t)-1 || (k->cur < start && start - k->cur > KW_WINDOW_BYTES)) {
+		size_t c;
+		k->cur = back_chars(sc->s, start, KW_WINDOW, KW_WINDOW_BYTES, &c);
+		k->curchars = cs - c;
+		k->count = 0;
 	}
-	size_t at = 0; /* characters in b[i, len) */
-	for (size_t i = len; i-- > 0;) {
-		if (!is_lead(b[i]))
-			continue;
-		at++;
-		const struct keyword *w = kw_at(b, len, i, kind);
-		if (w) {
-			best = w;
-			bestd = at - w->chars;
+	/* search on to the first keyword after the number (or the window's end) */
+	if (k->count == 0 || k->ring[(k->first + k->count - 1) % KW_RING].pos < end)
+		kw_advance(sc, k, kind, end, ce + KW_WINDOW);
+
+	/* before: the last keyword that starts before start */
+	if (cs < KW_WINDOW && sc->npre) {
+		best = edge_before(sc, start, kind, &bestd);
+	} else {
+		for (unsigned j = k->count; j-- > 0;) {
+			const struct kwocc *o = &k->ring[(k->first + j) % KW_RING];
+			if (o->pos >= start)
+				continue;
+			if (cs - o->chars <= KW_WINDOW) {
+				best = o->w;
+				bestd = cs - o->chars - o->w->chars;
+			}
 			break;
 		}
 	}
-	if (bestd == 0)
+	if (best && bestd == 0)
 		return best->s;
 
-	/* after: forwards from the number's end, up to the distance found */
-	size_t q = fwd_chars(sc->s, sc->n, end, KW_WINDOW, KW_WINDOW_BYTES, &cin);
-	b = sc->s + end;
-	len = q - end;
-	if (cin < KW_WINDOW && q == sc->n && sc->npost) {
-		size_t qq = fwd_chars(sc->post, sc->npost, 0, KW_WINDOW - cin, KW_WINDOW_BYTES - len, &cpre);
-		memcpy(buf, sc->s + end, len);
-		memcpy(buf + len, sc->post, qq);
-		b = buf;
-		len += qq;
+	/* after: the first keyword that starts at or after end */
+	const struct kwocc *after = NULL;
+	for (unsigned j = k->count; j-- > 0;) {
+		const struct kwocc *o = &k->ring[(k->first + j) % KW_RING];
+		if (o->pos < end)
+			break;
+		after = o;
 	}
-	at = 0; /* characters in b[0, i) */
-	for (size_t i = 0; i < len && at < bestd; i++) {
-		if (!is_lead(b[i]))
-			continue;
-		const struct keyword *w = kw_at(b, len, i, kind);
+	if (after) {
+		size_t d = after->chars - ce;
+		if (d + after->w->chars <= KW_WINDOW && d < bestd)
+			return after->w->s;
+	} else if (k->cur == sc->n && sc->npost && k->curchars - ce < KW_WINDOW) {
+		const struct keyword *w = edge_after(sc, end, kind, bestd == (size_t)-1 ? bestd : bestd - 1);
 		if (w)
 			return w->s;
-		at++;
 	}
 	return best ? best->s : NULL;
 }
@@ -457,7 +659,7 @@ struct emit {
 };
 
 /* Check a candidate [start, end) and report it when its check digit holds. */
-static int candidate(const struct scan *sc, struct emit *em, size_t start, size_t end, int corporate,
+static int candidate(struct scan *sc, struct emit *em, size_t start, size_t end, int corporate,
                      enum spif_form form)
 {
 	char d[14];
@@ -478,8 +680,7 @@ static int candidate(const struct scan *sc, struct emit *em, size_t start, size_
 	memset(&f, 0, sizeof f);
 	f.start = start;
 	f.end = end;
-	for (size_t i = em->cpos; i < start; i++)
-		em->chars += is_lead(sc->s[i]);
+	em->chars += count_chars(sc->s, em->cpos, start);
 	em->cpos = start;
 	f.char_offset = em->chars;
 	f.form = form;
@@ -487,7 +688,8 @@ static int candidate(const struct scan *sc, struct emit *em, size_t start, size_
 	if (sc->o->number_field) {
 		f.confidence = SPIF_CONF_HIGH;
 	} else {
-		f.keyword = find_keyword(sc, start, end, corporate ? KW_CORP : KW_PERS);
+		size_t ce = em->chars + count_chars(sc->s, start, end);
+		f.keyword = find_keyword(sc, start, end, em->chars, ce, corporate);
 		f.confidence = f.keyword ? SPIF_CONF_HIGH : SPIF_CONF_LOW;
 	}
 	return em->fn(em->ctx, &f);
@@ -560,7 +762,7 @@ static int cont_after(const struct scan *sc, size_t j)
 	return l && j + l == sc->n && digit_at(sc->post, sc->npost, 0, &d);
 }
 
-static int scan(const struct scan *sc, struct emit *em)
+static int scan(struct scan *sc, struct emit *em)
 {
 	const unsigned char *s = sc->s;
 	size_t n = sc->n;
@@ -617,10 +819,16 @@ int spif_detect_ctx(const char *pre, size_t npre, const char *text, size_t n, co
 	static const struct spif_detect_opts defaults;
 	if (n < 12 || !twelve_digits((const unsigned char *)text, n))
 		return 0; /* no number without 12 digits */
-	struct scan sc = {(const unsigned char *)(pre ? pre : ""), (const unsigned char *)text,
-	                  (const unsigned char *)(post ? post : ""), pre ? npre : 0, n,
-	                  post ? npost : 0, o ? o : &defaults};
-	struct emit em = {fn, ctx, 0, 0};
+	struct scan sc; /* not zeroed as a whole: the keyword state is big and set up on use */
+	sc.pre = (const unsigned char *)(pre ? pre : "");
+	sc.s = (const unsigned char *)text;
+	sc.post = (const unsigned char *)(post ? post : "");
+	sc.npre = pre ? npre : 0;
+	sc.n = n;
+	sc.npost = post ? npost : 0;
+	sc.o = o ? o : &defaults;
+	sc.kwinit = 0;
+	struct emit em = {.fn = fn, .ctx = ctx};
 	return scan(&sc, &em);
 }
 

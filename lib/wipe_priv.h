@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 
+#include "wipe.h"
+
 /* Whether an overwrite through filesystem fstype lands on the blocks that
  * held the data.  data_journal: mounted data=journal; journal_flag: the
  * file has data journalling on (chattr +j); shared_extents: FIEMAP showed
@@ -17,5 +19,19 @@ int spif_wipe_fs_verdict(const char *fstype, int data_journal, int journal_flag,
  * (virtual disk, memory, network, device-mapper snapshot...).  1, or 0
  * with one phrase in reason. */
 int spif_wipe_medium_verdict(int rotational, const char *why, char *reason, size_t n);
+
+/* For the unit test: spif_wipe_file with hooks into the overwrite (NULL:
+ * none, which is what spif_wipe_file passes). */
+struct spif_wipe_hooks {
+	/* Called before bytes [off, off+n) of the last pass are read back
+	 * (from a worker thread on large files), with the file's descriptor
+	 * (open read-write): a test may change the file there to see the
+	 * verification catch it. */
+	void (*before_readback)(void *ctx, int fd, long long off, long long n);
+	void *ctx;
+};
+
+int spif_wipe_file_hooked(const char *path, const struct spif_wipe_opts *o, struct spif_wipe_result *r,
+                          struct spif_err *err, const struct spif_wipe_hooks *hooks);
 
 #endif

@@ -250,6 +250,7 @@ enum col {
 	C_BIRTH_CODE, C_BIRTH_JIS, C_NUM, C_PAYER_NUM, C_JUKYU_NO, C_ATENA, C_TEKIYO,
 	C_KIFU_TOKUREI, C_KIFU_OTHER, C_GEN_IN, C_GENFUSOKU_IN, C_GEN_CALC, C_GENFUSOKU_CALC,
 	C_GEN_NINZU, C_SHINRIN, C_SASHIHIKI, C_SHI_GEN, C_KEN_GEN, C_MARKER,
+	C_BIKO, /* --corpus only */
 };
 
 /* Column flags: TEXT values may hold characters that need quoting/escaping
@@ -406,6 +407,9 @@ struct opts {
 	enum inv invalid_kind;
 	int invalid_kind_set;
 	const char *out;
+	int corpus;          /* --corpus: the labelled corpus layout */
+	const char *labels;  /* --labels FILE */
+	const char *layout_opt; /* the first option that is about the wide/narrow layout */
 };
 
 /* ------------------------------------------------------------------ */
@@ -591,6 +595,7 @@ struct gen {
 	char *buf;
 	size_t len, cap;
 	char *scratch; /* one field, for quoting/escaping */
+	FILE *labels;  /* --corpus --labels */
 };
 
 static void die(struct gen *g, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4), noreturn));
@@ -1872,6 +1877,7 @@ static void write_field(struct gen *g, struct rowctx *x, struct rng *r, enum col
 	case C_SASHIHIKI: put_u(g, a->sashihiki); break;
 	case C_SHI_GEN: put_u(g, a->shi_gen); break;
 	case C_KEN_GEN: put_u(g, a->ken_gen); break;
+	case C_BIKO: break; /* --corpus writes its own rows */
 	case C_MARKER: {
 		/* MARKER-<seed>-<row>-<16 hex>; every 4th hex digit is a letter, so
 		 * a marker never holds a run of 12 digits. */
@@ -1959,6 +1965,558 @@ static int numbers_shown(const struct gen *g, const struct person *ps)
 }
 
 /* ------------------------------------------------------------------ */
+/* --corpus: a labelled corpus for scoring the number detector.
+ *
+ * Five columns: 受給者番号 氏名 受給者の個人番号 摘要欄 備考.  The number
+ * field always holds the row's valid number in some written form; the two
+ * free-text fields hold filler sentences with planted Individual Numbers
+ * and decoys.  Each free-text field is either a keyword field (every
+ * number planted in it has a keyword - マイナンバー, 個人番号, my number ...
+ * - within 300 characters; none of its decoys passes the checksum) or a
+ * plain one (no keyword anywhere in it; its numbers, and its checksum-valid
+ * order numbers and dates, can be told apart only by context).  --labels
+ * FILE gets one line per planted item:
+ *   ROW TAB FIELD TAB CHAR_OFFSET TAB KIND TAB FORM TAB CONTEXT
+ * ROW as spif reads it (the header is row 1); CHAR_OFFSET the characters
+ * before the item's first digit in the field's value; KIND number, decoy
+ * or decoy-valid; FORM how it is written; CONTEXT keyword, none or field. */
+
+#define TAG_CORPUS 10
+#define KW_REACH 300 /* characters: a keyword this close counts */
+
+static const struct coldef CORPUS_COLS[] = {
+	{C_JUKYU_NO, "受給者番号", 0},
+	{C_NAME, "氏名", 0},
+	{C_NUM, "受給者の個人番号", 0},
+	{C_TEKIYO, "摘要欄", F_TEXT},
+	{C_BIKO, "備考", F_TEXT},
+};
+#define NCORPUS (sizeof CORPUS_COLS / sizeof CORPUS_COLS[0])
+
+/* Separators between 4-4-4 groups, and their names in FORM. */
+static const char *const CSEP[][2] = {
+	{"-", "hyphen"}, {"‐", "hyphen2010"}, {"−", "minus2212"}, {"－", "fwhyphen"},
+	{"ー", "choon"}, {".", "dot"}, {"．", "fwdot"}, {" ", "space"}, {"　", "ideospace"},
+};
+#define NCSEP COUNT(CSEP)
+#define CSEP_MINUS 2 /* U+2212 is not in CP932 (it would come back as U+FF0D) */
+
+/* Filler: no digit, no keyword, no separator at either end. */
+static const char *const CFILL[] = {
+	"前職分を含む", "年末調整済み", "扶養控除等申告書の提出あり", "本人確認は運転免許証で実施",
+	"住所変更の届出あり", "詳細は総務課まで", "給与支払報告書（個人別明細書）を提出",
+	"退職に伴い普通徴収へ切替", "特別徴収税額の通知先を変更", "源泉徴収票を再発行", "書類は別送",
+	"窓口で受付", "電話にて照会済み", "本人より申出あり", "扶養親族の異動あり", "住民税の減額申請",
+	"確認済み", "要再確認", "担当者に引継ぎ", "see attached", "checked by staff",
+	"番号の記載漏れなし", "通知書の送付先は本社", "カード再発行の手続き中", "控えを保管",
+	"原本は返却済み", "令和六年分として処理", "記載内容に誤りなし", "押印漏れのため再提出",
+	"ふりがなを訂正", "法定調書合計表と照合", "本人確認書類の写しを添付", "勤務先：山田商事",
+	/* near misses: no keyword for an Individual Number */
+	"個人情報の取扱いに注意", "提出義務者の法人番号を確認", "番号通知の控えあり", "account number on file",
+	"マイナポータルで確認", "個人別に集計",
+};
+#define CONN_TOUTEN 1 /* 、 */
+static const char *const CCONN[] = {"。", "、", "；", "／"};
+/* Around a number, without a keyword */
+static const char *const CLEFT[] = {
+	"番号", "受付番号", "ID", "（", "「", "：", "No.", "整理番号：", "", "第", "控え", "A", "＃",
+};
+#define LEFT_NONE 8   /* "" */
+#define RIGHT_NONE 10 /* "" */
+static const char *const CRIGHT[] = {
+	"）", "」", "。", "、", "を確認", "です", "番", "号", "で照会済", " を登録", "", "など", "X",
+};
+/* Keyword phrases, before the number and after it */
+static const char *const CKW_BEFORE[] = {
+	"個人番号", "個人番号：", "マイナンバー", "マイナンバー：", "マイナンバー（個人番号）",
+	"個人番号カードの番号", "通知カード記載の番号", "共通番号", "個人識別番号", "My Number: ",
+	"mynumber=", "my_number ", "Individual Number ", "kojin bango ", "マイナンバーカード番号",
+	"個人識別ナンバー", "MY NUMBER ",
+};
+/* Just a keyword, for a number whose keyword is just out of reach (a
+ * phrase could hold one nearer than its edge) */
+static const char *const CKW_PURE[] = {
+	"個人番号", "マイナンバー", "共通番号", "個人識別番号", "通知カード", "個人番号カード", "my number",
+};
+static const char *const CKW_AFTER[] = {
+	"（マイナンバー）", "は本人の個人番号", "を個人番号として登録", " (my number)",
+	"：通知カードにて確認", "＝個人番号", "（個人番号カード）",
+};
+/* Words before (and after) a decoy's digits */
+static const char *const CDECOY[] = {
+	"受注番号：", "伝票No.", "問合せ番号 ", "TEL ", "携帯 ", "〒", "支払金額 ", "円",
+	"整理番号", "カード番号 ", "届出日 ", "年", "月", "日", "受付日時 ", "まで",
+};
+enum { D_JUCHU, D_DENPYO, D_TOIAWASE, D_TEL, D_KEITAI, D_POST, D_SHIHARAI, D_YEN, D_SEIRI,
+       D_CARD, D_TODOKE, D_NEN, D_TSUKI, D_HI, D_UKETSUKE, D_MADE };
+
+struct cstr {
+	struct bs b;
+	unsigned chars; /* characters (the same in every encoding) */
+};
+
+struct corpus {
+	struct cstr sep[NCSEP], fill[COUNT(CFILL)], conn[COUNT(CCONN)], left[COUNT(CLEFT)],
+		right[COUNT(CRIGHT)], kwb[COUNT(CKW_BEFORE)], kwa[COUNT(CKW_AFTER)], decoy[COUNT(CDECOY)],
+		kwpure[COUNT(CKW_PURE)];
+	int sep_ok[NCSEP];
+	uint64_t row;      /* 0-based data row being written */
+	const char *field; /* its field being written */
+	size_t fstart;     /* where the field's value starts in g->buf */
+	unsigned slot;     /* next number slot of the row */
+	/* for the summary line */
+	uint64_t numbers, in_field, with_kw, without_kw, decoys, decoys_valid;
+};
+
+static unsigned utf8_chars(const char *s)
+{
+	unsigned c = 0;
+	for (; *s; s++)
+		c += ((unsigned char)*s & 0xC0) != 0x80;
+	return c;
+}
+
+static void cencode(struct gen *g, struct cstr *out, const char *const *src, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		out[i].b = encode(g, src[i]);
+		out[i].chars = utf8_chars(src[i]);
+	}
+}
+
+static void init_corpus(struct gen *g, struct corpus *cp)
+{
+	memset(cp, 0, sizeof *cp);
+	for (size_t i = 0; i < NCSEP; i++) {
+		cp->sep_ok[i] = !(i == CSEP_MINUS && g->o.enc == E_CP932);
+		if (cp->sep_ok[i])
+			cencode(g, &cp->sep[i], &CSEP[i][0], 1);
+	}
+	cencode(g, cp->fill, CFILL, COUNT(CFILL));
+	cencode(g, cp->conn, CCONN, COUNT(CCONN));
+	cencode(g, cp->left, CLEFT, COUNT(CLEFT));
+	cencode(g, cp->right, CRIGHT, COUNT(CRIGHT));
+	cencode(g, cp->kwb, CKW_BEFORE, COUNT(CKW_BEFORE));
+	cencode(g, cp->kwa, CKW_AFTER, COUNT(CKW_AFTER));
+	cencode(g, cp->kwpure, CKW_PURE, COUNT(CKW_PURE));
+	cencode(g, cp->decoy, CDECOY, COUNT(CDECOY));
+}
+
+/* Characters in the output bytes g->buf[from, to) (UTF-8 or CP932). */
+static size_t out_chars(const struct gen *g, size_t from, size_t to)
+{
+	size_t c = 0;
+	const unsigned char *b = (const unsigned char *)g->buf;
+	if (g->o.enc == E_CP932) {
+		for (size_t i = from; i < to; c++)
+			i += ((b[i] >= 0x81 && b[i] <= 0x9F) || (b[i] >= 0xE0 && b[i] <= 0xFC)) ? 2 : 1;
+		return c;
+	}
+	for (size_t i = from; i < to; i++)
+		c += (b[i] & 0xC0) != 0x80;
+	return c;
+}
+
+/* A label for the item whose first digit is at g->buf[at]. */
+static void label(struct gen *g, struct corpus *cp, size_t at, const char *kind, const char *form,
+                  const char *ctx)
+{
+	if (g->labels)
+		fprintf(g->labels, "%" PRIu64 "\t%s\t%zu\t%s\t%s\t%s\n", cp->row + 2, cp->field,
+		        out_chars(g, cp->fstart, at), kind, form, ctx);
+}
+
+static int pick_sep(struct rng *r, const struct corpus *cp)
+{
+	int s;
+	do
+		s = (int)below(r, NCSEP);
+	while (!cp->sep_ok[s]);
+	return s;
+}
+
+static const struct cstr *pick(struct rng *r, const struct cstr *t, size_t n)
+{
+	return &t[below(r, (uint32_t)n)];
+}
+#define PICK(r, t) pick(r, t, COUNT(t))
+
+/* Digits d[0, n): width 0 ASCII, 1 full-width, 2 each either way (some
+ * of both when n > 1). */
+static void put_digits_w(struct gen *g, struct rng *r, const char *d, size_t n, int width)
+{
+	if (width == 2) {
+		unsigned mask = n > 1 ? (unsigned)below(r, (1u << n) - 2) + 1 : 1; /* not all, not none */
+		for (size_t i = 0; i < n; i++) {
+			if (mask >> i & 1)
+				put(g, g->piece[P_FW_DIGIT0 + (d[i] - '0')]);
+			else
+				putc_(g, d[i]);
+		}
+	} else if (width == 1) {
+		put_fw(g, d, n);
+	} else {
+		putmem(g, d, n);
+	}
+}
+
+/* A 12-digit number in one of the forms people type; its FORM in form. */
+static void put_corpus_number(struct gen *g, struct rng *r, const struct corpus *cp, const char *num,
+                              char form[48])
+{
+	unsigned f = below(r, 100);
+	if (f < 30) {
+		putmem(g, num, 12);
+		strcpy(form, "plain");
+	} else if (f < 42) {
+		put_fw(g, num, 12);
+		strcpy(form, "fullwidth");
+	} else if (f < 77) { /* ASCII 4-4-4 with one kind of separator, sometimes two */
+		int s1 = pick_sep(r, cp), s2 = chance(r, 150) ? pick_sep(r, cp) : s1;
+		putmem(g, num, 4);
+		put(g, cp->sep[s1].b);
+		putmem(g, num + 4, 4);
+		put(g, cp->sep[s2].b);
+		putmem(g, num + 8, 4);
+		if (s1 == s2)
+			snprintf(form, 48, "grouped-%s", CSEP[s1][1]);
+		else
+			strcpy(form, "grouped-twoseps");
+	} else if (f < 89) { /* full-width 4-4-4 */
+		int s = pick_sep(r, cp);
+		for (int k = 0; k < 3; k++) {
+			if (k)
+				put(g, cp->sep[s].b);
+			put_fw(g, num + 4 * k, 4);
+		}
+		snprintf(form, 48, "mixed-fw-%s", CSEP[s][1]);
+	} else if (f < 95) { /* half- and full-width digits mixed */
+		put_digits_w(g, r, num, 12, 2);
+		strcpy(form, "mixed-digits");
+	} else { /* groups of either width, 4-4-4 */
+		int s = pick_sep(r, cp);
+		char w[3] = {0, 1, (char)below(r, 2)};
+		if (chance(r, 500))
+			w[0] = 1, w[1] = 0;
+		for (int k = 0; k < 3; k++) {
+			if (k)
+				put(g, cp->sep[s].b);
+			put_digits_w(g, r, num + 4 * k, 4, w[k]);
+		}
+		snprintf(form, 48, "mixed-groups-%s", CSEP[s][1]);
+	}
+}
+
+/* Filler of at most max characters: whole sentences each with its
+ * punctuation, then (exact) 、 to make it max.  Returns the characters. */
+static unsigned put_filler(struct gen *g, struct rng *r, const struct corpus *cp, unsigned max, int exact)
+{
+	unsigned used = 0;
+	for (int tries = 0; tries < 12 && used < max; tries++) {
+		const struct cstr *p = PICK(r, cp->fill), *c = PICK(r, cp->conn);
+		if (used + p->chars + c->chars > max)
+			continue;
+		put(g, p->b);
+		put(g, c->b);
+		used += p->chars + c->chars;
+		if (!exact && chance(r, 400))
+			break;
+	}
+	while (exact && used < max) {
+		put(g, cp->conn[CONN_TOUTEN].b);
+		used++;
+	}
+	return used;
+}
+
+/* 12 random digits that pass (valid) or fail the checksum. */
+static void random_number(struct rng *r, char out[13], int valid)
+{
+	for (int i = 0; i < 11; i++)
+		out[i] = (char)('0' + below(r, 10));
+	int cd = spif_mynumber_check_digit(out);
+	out[11] = (char)('0' + (valid ? cd : (cd + 1 + (int)below(r, 9)) % 10));
+	out[12] = 0;
+}
+
+static void put_str(struct gen *g, const char *s)
+{
+	putmem(g, s, strlen(s));
+}
+
+/* One decoy.  valid_ok: checksum-valid ones (order numbers, some dates)
+ * may be written; a keyword field never gets one. */
+static void put_decoy(struct gen *g, struct rng *r, struct corpus *cp, int valid_ok)
+{
+	char d[40], form[64];
+	const char *kind = "decoy";
+	size_t at;
+	switch (below(r, valid_ok ? 14 : 11)) {
+	case 0:
+	case 1: { /* 12 digits with a wrong check digit, in a number's forms */
+		char num[13], f2[48];
+		random_number(r, num, 0);
+		put(g, PICK(r, cp->left)->b);
+		at = g->len;
+		put_corpus_number(g, r, cp, num, f2);
+		snprintf(form, sizeof form, "invalid-%s", f2);
+		put(g, PICK(r, cp->right)->b);
+		break;
+	}
+	case 2: /* phone 03-1234-5678 */
+		put(g, cp->decoy[D_TEL].b);
+		at = g->len;
+		snprintf(d, sizeof d, "0%u-%04u-%04u", (unsigned)range(r, 3, 9), (unsigned)below(r, 10000),
+		         (unsigned)below(r, 10000));
+		put_str(g, d);
+		strcpy(form, "phone");
+		break;
+	case 3: /* mobile 090-1234-5678 */
+		put(g, cp->decoy[D_KEITAI].b);
+		at = g->len;
+		snprintf(d, sizeof d, "0%u0-%04u-%04u", (unsigned)range(r, 7, 9), (unsigned)below(r, 10000),
+		         (unsigned)below(r, 10000));
+		put_str(g, d);
+		strcpy(form, "mobile");
+		break;
+	case 4: /* postal code 〒123-4567 */
+		put(g, cp->decoy[D_POST].b);
+		at = g->len;
+		snprintf(d, sizeof d, "%03u-%04u", (unsigned)range(r, 100, 999), (unsigned)below(r, 10000));
+		put_str(g, d);
+		put(g, cp->decoy[D_MADE].b);
+		strcpy(form, "postal");
+		break;
+	case 5: { /* 2026年10月16日 */
+		put(g, cp->decoy[D_TODOKE].b);
+		at = g->len;
+		put_u(g, (uint64_t)range(r, 1990, 2030));
+		put(g, cp->decoy[D_NEN].b);
+		put_u(g, (uint64_t)range(r, 1, 12));
+		put(g, cp->decoy[D_TSUKI].b);
+		put_u(g, (uint64_t)range(r, 1, 28));
+		put(g, cp->decoy[D_HI].b);
+		strcpy(form, "date-kanji");
+		break;
+	}
+	case 6: /* 支払金額 1,234,567円 */
+		put(g, cp->decoy[D_SHIHARAI].b);
+		at = g->len;
+		put_comma(g, (uint64_t)range(r, 1000, 99999999));
+		put(g, cp->decoy[D_YEN].b);
+		strcpy(form, "amount");
+		break;
+	case 7: { /* 13 digits, 12 of them (first or last) a checksum-valid number */
+		char num[13];
+		random_number(r, num, 1);
+		put(g, cp->decoy[D_SEIRI].b);
+		at = g->len;
+		int lead = chance(r, 500);
+		if (lead)
+			putc_(g, (char)('1' + below(r, 9)));
+		putmem(g, num, 12);
+		if (!lead)
+			putc_(g, (char)('0' + below(r, 10)));
+		strcpy(form, "digits13");
+		break;
+	}
+	case 8:
+	case 9: { /* a card number 4-4-4-4, with separators or none, whose first
+	           * or last 12 digits pass the checksum */
+		char num[13], d16[17];
+		int s = pick_sep(r, cp), plain = chance(r, 300);
+		random_number(r, num, 1);
+		if (chance(r, 500))
+			snprintf(d16, sizeof d16, "%s%04u", num, (unsigned)below(r, 10000));
+		else
+			snprintf(d16, sizeof d16, "%04u%s", (unsigned)range(r, 3000, 5999), num);
+		put(g, cp->decoy[D_CARD].b);
+		at = g->len;
+		for (int k = 0; k < 4; k++) {
+			if (k && !plain)
+				put(g, cp->sep[s].b);
+			putmem(g, d16 + 4 * k, 4);
+		}
+		if (plain)
+			strcpy(form, "card16-plain");
+		else
+			snprintf(form, sizeof form, "card16-%s", CSEP[s][1]);
+		break;
+	}
+	case 10: { /* a date and a serial: 202610160001 or 2026-1016-0001 */
+		char num[13];
+		int grouped = chance(r, 300);
+		for (int tries = 0;; tries++) {
+			snprintf(num, sizeof num, "%04u%02u%02u%04u", (unsigned)range(r, 2019, 2030),
+			         (unsigned)range(r, 1, 12), (unsigned)range(r, 1, 28), (unsigned)below(r, 10000));
+			if (valid_ok || !spif_mynumber_valid(num, 12))
+				break;
+		}
+		put(g, cp->decoy[D_UKETSUKE].b);
+		at = g->len;
+		if (grouped) {
+			putmem(g, num, 4);
+			putc_(g, '-');
+			putmem(g, num + 4, 4);
+			putc_(g, '-');
+			putmem(g, num + 8, 4);
+		} else {
+			putmem(g, num, 12);
+		}
+		strcpy(form, grouped ? "date-serial-grouped" : "date-serial");
+		if (spif_mynumber_valid(num, 12))
+			kind = "decoy-valid";
+		break;
+	}
+	default: { /* a checksum-valid order number, no keyword near: 11, 12, 13 */
+		char num[13];
+		random_number(r, num, 1);
+		unsigned w = below(r, 3);
+		put(g, cp->decoy[w == 0 ? D_JUCHU : w == 1 ? D_DENPYO : D_TOIAWASE].b);
+		at = g->len;
+		if (w == 2) {
+			putmem(g, num, 4);
+			putc_(g, '-');
+			putmem(g, num + 4, 4);
+			putc_(g, '-');
+			putmem(g, num + 8, 4);
+			strcpy(form, "order-number-grouped");
+		} else {
+			putmem(g, num, 12);
+			strcpy(form, "order-number");
+		}
+		kind = "decoy-valid";
+		break;
+	}
+	}
+	label(g, cp, at, kind, form, "none");
+	cp->decoys++;
+	cp->decoys_valid += strcmp(kind, "decoy-valid") == 0;
+}
+
+/* One planted number; kw: with a keyword phrase within KW_REACH
+ * characters; far: the keyword phrase just out of reach (KW_REACH + 1
+ * characters from the number), so it counts as without. */
+static void put_planted(struct gen *g, struct rng *r, struct corpus *cp, int kw, int far)
+{
+	char num[13], form[48];
+	make_mynumber(g->perm_key, cp->row * SLOTS + 1 + cp->slot++ % (SLOTS - 1), num);
+	cp->numbers++;
+	if (!kw) {
+		put(g, PICK(r, cp->left)->b);
+		size_t at = g->len;
+		put_corpus_number(g, r, cp, num, form);
+		put(g, PICK(r, cp->right)->b);
+		label(g, cp, at, "number", form, "none");
+		cp->without_kw++;
+		return;
+	}
+	if (far)
+		cp->without_kw++;
+	else
+		cp->with_kw++;
+	/* how far: mostly touching, sometimes far, now and then exactly at the
+	 * edge of the window (or, far, just past it) */
+	unsigned how = far ? 99 : below(r, 100);
+	if (chance(r, 650)) { /* keyword phrase first */
+		const struct cstr *k = far ? PICK(r, cp->kwpure) : PICK(r, cp->kwb);
+		const struct cstr *l = how < 60 ? &cp->left[LEFT_NONE] : PICK(r, cp->left);
+		unsigned budget = KW_REACH + (unsigned)far - k->chars - l->chars;
+		size_t kstart = g->len;
+		put(g, k->b);
+		if (how >= 50)
+			put_filler(g, r, cp, how < 80 ? (budget < 60 ? budget : 60) : how < 95 ? below(r, budget + 1) : budget,
+			           how >= 95);
+		put(g, l->b);
+		size_t at = g->len;
+		if (out_chars(g, kstart, at) != (far ? KW_REACH + 1 : out_chars(g, kstart, at)) ||
+		    out_chars(g, kstart, at) > KW_REACH + (unsigned)far)
+			die(g, SPIF_EX_SOFTWARE, "internal: keyword planted at the wrong distance");
+		put_corpus_number(g, r, cp, num, form);
+		put(g, PICK(r, cp->right)->b);
+		label(g, cp, at, "number", form, far ? "none" : "keyword");
+	} else { /* keyword phrase after */
+		const struct cstr *k = far ? PICK(r, cp->kwpure) : PICK(r, cp->kwa);
+		const struct cstr *rt = how < 60 ? &cp->right[RIGHT_NONE] : PICK(r, cp->right);
+		unsigned budget = KW_REACH + (unsigned)far - k->chars - rt->chars;
+		put(g, PICK(r, cp->left)->b);
+		size_t at = g->len;
+		put_corpus_number(g, r, cp, num, form);
+		size_t end = g->len;
+		put(g, rt->b);
+		if (how >= 50)
+			put_filler(g, r, cp, how < 80 ? (budget < 60 ? budget : 60) : how < 95 ? below(r, budget + 1) : budget,
+			           how >= 95);
+		put(g, k->b);
+		if (out_chars(g, end, g->len) != (far ? KW_REACH + 1 : out_chars(g, end, g->len)) ||
+		    out_chars(g, end, g->len) > KW_REACH + (unsigned)far)
+			die(g, SPIF_EX_SOFTWARE, "internal: keyword planted at the wrong distance");
+		label(g, cp, at, "number", form, far ? "none" : "keyword");
+	}
+}
+
+/* A free-text field: filler, and up to three items, numbers or decoys.
+ * A keyword field with one item makes it, now and then, a number whose
+ * keyword is just out of reach. */
+static void put_corpus_text(struct gen *g, struct rng *r, struct corpus *cp)
+{
+	int kw = chance(r, 500);
+	unsigned k = below(r, 100), items = k < 25 ? 0 : k < 60 ? 1 : k < 88 ? 2 : 3;
+	if (chance(r, 350))
+		put_filler(g, r, cp, 40, 0);
+	if (kw && items == 1 && chance(r, 100)) {
+		put_planted(g, r, cp, 1, 1);
+		return;
+	}
+	for (unsigned i = 0; i < items; i++) {
+		if (i)
+			put(g, PICK(r, cp->conn)->b);
+		if (chance(r, 450))
+			put_planted(g, r, cp, kw, 0);
+		else
+			put_decoy(g, r, cp, !kw);
+	}
+	if (items == 0 || chance(r, 300)) {
+		if (items)
+			put(g, PICK(r, cp->conn)->b);
+		put_filler(g, r, cp, 60, 0);
+	}
+}
+
+static void write_corpus_row(struct gen *g, struct corpus *cp, uint64_t row)
+{
+	struct rng r = rng_for(g->o.seed, TAG_CORPUS, row);
+	struct person ps;
+	make_person(g, row, &ps);
+	cp->row = row;
+	cp->slot = 0;
+	for (size_t i = 0; i < g->ncols; i++) {
+		const struct coldef *cd = g->cols[i];
+		if (i)
+			putc_(g, ',');
+		cp->field = cd->name;
+		cp->fstart = g->len;
+		switch (cd->id) {
+		case C_JUKYU_NO: put_pad(g, row + 1, 7); break;
+		case C_NAME: put_name(g, &ps.nm); break;
+		case C_NUM: {
+			char form[48];
+			put_corpus_number(g, &r, cp, ps.num, form);
+			label(g, cp, cp->fstart, "number", form, "field");
+			cp->numbers++;
+			cp->in_field++;
+			break;
+		}
+		default:
+			put_corpus_text(g, &r, cp);
+			csv_fix(g, cp->fstart);
+			break;
+		}
+	}
+	put(g, g->eol);
+}
+
+/* ------------------------------------------------------------------ */
 /* Command line */
 
 static const char USAGE[] =
@@ -2002,6 +2560,14 @@ static const char USAGE[] =
 	"  --text-numbers      摘要欄 of about 25% of rows embeds, in free text, a number\n"
 	"                      from the same row (the 受給者's, or 扶養親族1's), e.g.\n"
 	"                      前職分個人番号NNNNNNNNNNNNを含む, マイナンバー：ＮＮＮＮ－ＮＮＮＮ－ＮＮＮＮ\n"
+	"  --corpus            a labelled corpus for scoring the number detector instead:\n"
+	"                      受給者番号 氏名 受給者の個人番号 摘要欄 備考, CSV (utf-8,\n"
+	"                      utf-8-bom or cp932); numbers in every written form and\n"
+	"                      decoys (invalid check digits, checksum-valid order numbers\n"
+	"                      and dates, phones, postal codes, amounts, 13 and 16 digits)\n"
+	"                      in the free text; see tests/gen/README\n"
+	"  --labels FILE       with --corpus: one line per planted item, tab-separated:\n"
+	"                      ROW FIELD CHAR_OFFSET KIND FORM CONTEXT (mode 0600)\n"
 	"  -o FILE             write to FILE (mode 0600) instead of standard output\n"
 	"  -h, --help          show this help\n"
 	"\n"
@@ -2043,7 +2609,7 @@ static uint64_t parse_u64(const char *opt, const char *s, uint64_t lo, uint64_t 
 
 enum {
 	O_ROWS = 256, O_SEED, O_ENCODING, O_EOL, O_FORMAT, O_COLUMNS, O_PERSONS, O_FORMS, O_MARKERS,
-	O_INVROW, O_INVKIND, O_GAIJI, O_TEXTNUM,
+	O_INVROW, O_INVKIND, O_GAIJI, O_TEXTNUM, O_CORPUS, O_LABELS,
 };
 
 static void parse_args(int argc, char **argv, struct opts *o)
@@ -2062,6 +2628,8 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		{"invalid-kind", required_argument, NULL, O_INVKIND},
 		{"gaiji", no_argument, NULL, O_GAIJI},
 		{"text-numbers", no_argument, NULL, O_TEXTNUM},
+		{"corpus", no_argument, NULL, O_CORPUS},
+		{"labels", required_argument, NULL, O_LABELS},
 		{"output", required_argument, NULL, 'o'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -2076,6 +2644,17 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	opterr = 0;
 	int ch;
 	while ((ch = getopt_long(argc, argv, ":ho:", longopts, NULL)) != -1) {
+		if (!o->layout_opt) {
+			switch (ch) {
+			case O_COLUMNS: o->layout_opt = "--columns"; break;
+			case O_PERSONS: o->layout_opt = "--persons"; break;
+			case O_FORMS: o->layout_opt = "--forms"; break;
+			case O_MARKERS: o->layout_opt = "--markers"; break;
+			case O_INVROW: o->layout_opt = "--invalid-row"; break;
+			case O_GAIJI: o->layout_opt = "--gaiji"; break;
+			case O_TEXTNUM: o->layout_opt = "--text-numbers"; break;
+			}
+		}
 		switch (ch) {
 		case O_ROWS: o->rows = parse_u64("--rows", optarg, 0, 1000000000000ull); break;
 		case O_SEED: o->seed = parse_u64("--seed", optarg, 0, UINT64_MAX); break;
@@ -2145,6 +2724,8 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case O_GAIJI: o->gaiji = 1; break;
 		case O_TEXTNUM: o->text_numbers = 1; break;
+		case O_CORPUS: o->corpus = 1; break;
+		case O_LABELS: o->labels = optarg; break;
 		case 'o': o->out = optarg; break;
 		case 'h': fputs(USAGE, stdout); exit(0);
 		case ':': die(NULL, SPIF_EX_USAGE, "%s: needs a value", argv[optind - 1]);
@@ -2173,6 +2754,17 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		    o->enc == E_UTF8_BOM ? "utf-8-bom" : o->enc == E_CP932 ? "cp932" : "euc-jp");
 	if (o->fmt == FMT_NDJSON && !o->eol_set)
 		o->eol_crlf = 0;
+	if (o->labels && !o->corpus)
+		die(NULL, SPIF_EX_USAGE, "--labels needs --corpus");
+	if (o->corpus) {
+		if (o->layout_opt)
+			die(NULL, SPIF_EX_USAGE, "--corpus has its own layout (no %s)", o->layout_opt);
+		if (o->fmt != FMT_CSV)
+			die(NULL, SPIF_EX_USAGE, "--corpus writes CSV only (no --format %s)",
+			    o->fmt == FMT_TSV ? "tsv" : "ndjson");
+		if (o->enc == E_EUCJP)
+			die(NULL, SPIF_EX_USAGE, "--corpus: utf-8, utf-8-bom or cp932 (no --encoding euc-jp)");
+	}
 }
 
 static void cleanup(struct gen *g)
@@ -2194,6 +2786,9 @@ static void cleanup(struct gen *g)
 	if (g->fd > 2)
 		close(g->fd);
 	g->fd = -1;
+	if (g->labels)
+		fclose(g->labels);
+	g->labels = NULL;
 }
 
 int main(int argc, char **argv)
@@ -2205,8 +2800,8 @@ int main(int argc, char **argv)
 	g->fd = -1;
 	parse_args(argc, argv, &g->o);
 
-	const struct coldef *set = g->o.narrow ? NARROW : WIDE;
-	size_t nset = g->o.narrow ? NNARROW : NWIDE;
+	const struct coldef *set = g->o.corpus ? CORPUS_COLS : g->o.narrow ? NARROW : WIDE;
+	size_t nset = g->o.corpus ? NCORPUS : g->o.narrow ? NNARROW : NWIDE;
 	for (size_t i = 0; i < nset; i++)
 		g->cols[g->ncols++] = &set[i];
 	if (g->o.markers)
@@ -2238,6 +2833,48 @@ int main(int argc, char **argv)
 	if (g->o.enc == E_UTF8_BOM)
 		putmem(g, "\xEF\xBB\xBF", 3);
 	write_header(g);
+
+	if (g->o.corpus) {
+		struct corpus cp;
+		init_corpus(g, &cp);
+		if (g->o.labels) {
+			int lfd = open(g->o.labels, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+			if (lfd < 0 || !(g->labels = fdopen(lfd, "w"))) {
+				int e = errno;
+				if (lfd >= 0)
+					close(lfd);
+				die(g, SPIF_EX_CANTCREAT, "%s: cannot create: %s", g->o.labels, strerror(e));
+			}
+			fprintf(g->labels, "# spif-gen --corpus --seed %" PRIu64 " --rows %" PRIu64
+			        ": ROW FIELD CHAR_OFFSET KIND FORM CONTEXT (ROW: the header is row 1)\n",
+			        g->o.seed, g->o.rows);
+		}
+		for (uint64_t row = 0; row < g->o.rows; row++) {
+			write_corpus_row(g, &cp, row);
+			if (g->len > g->cap - ROW_MAX)
+				flush_out(g);
+		}
+		flush_out(g);
+		if (g->fd > 2 && close(g->fd) < 0) {
+			int e = errno;
+			g->fd = -1;
+			die(g, SPIF_EX_IOERR, "%s: close: %s", g->outname, strerror(e));
+		}
+		g->fd = -1;
+		if (g->labels) {
+			int bad = ferror(g->labels);
+			bad |= fclose(g->labels) != 0;
+			g->labels = NULL;
+			if (bad)
+				die(g, SPIF_EX_IOERR, "%s: write error", g->o.labels);
+		}
+		cleanup(g);
+		fprintf(stderr, PROG ": %" PRIu64 " rows, %" PRIu64 " planted individual numbers (%" PRIu64
+		        " in the number field, %" PRIu64 " with a keyword, %" PRIu64 " without), %" PRIu64
+		        " decoys (%" PRIu64 " checksum-valid)\n",
+		        g->o.rows, cp.numbers, cp.in_field, cp.with_kw, cp.without_kw, cp.decoys, cp.decoys_valid);
+		return 0;
+	}
 
 	uint64_t inv_person = g->o.invalid_row ? person_of_row(g, g->o.invalid_row - 1) : 0;
 	int inv_elsewhere = 0;

@@ -73,6 +73,26 @@ static char *build(const char *prefix, const char *filler, int k, const char *su
 	return s;
 }
 
+/* Does a digit (ASCII or full-width) start at s[i]? */
+static int digit_here(const char *s, size_t n, size_t i)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	if (i >= n)
+		return 0;
+	if (u[i] >= '0' && u[i] <= '9')
+		return 1;
+	return u[i] == 0xEF && n - i >= 3 && u[i + 1] == 0xBC && u[i + 2] >= 0x90 && u[i + 2] <= 0x99;
+}
+
+/* Does a digit end at s[i] (the character before s[i])? */
+static int digit_ends(const char *s, size_t i)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	if (i >= 1 && u[i - 1] >= '0' && u[i - 1] <= '9')
+		return 1;
+	return i >= 3 && u[i - 3] == 0xEF && u[i - 2] == 0xBC && u[i - 1] >= 0x90 && u[i - 1] <= 0x99;
+}
+
 static int conf_of(const char *s)
 {
 	struct got g = run(s, NULL);
@@ -372,6 +392,22 @@ int main(void)
 		free(s);
 	}
 
+	/* --- every length and position (the quick filters' edges) ----------- */
+	{
+		int bad = 0;
+		for (int pad = 0; pad <= 80; pad++) {
+			char *s = build("", "x", pad, "621498320257");
+			char *t = build("621498320257", "x", pad, "");
+			char *u = build("", "あ", pad, "６２１４９８３２０２５７");
+			char *v = build("６２１４－９８３２－０２５７", "（", pad, "");
+			bad += run(s, NULL).n != 1 || run(t, NULL).n != 1 || run(u, NULL).n != 1 || run(v, NULL).n != 1;
+			s[strlen(s) - 1] = 'x'; /* 11 digits: none */
+			bad += run(s, NULL).n != 0;
+			free(s), free(t), free(u), free(v);
+		}
+		is_int(bad, 0, "a number is found at the start and end of texts of every length up to 116 bytes");
+	}
+
 	/* --- a number not found is not hidden by other text ----------------- */
 	{
 		char *s = build("", "前職分を含む、", 50, "個人番号621498320257を含む");
@@ -383,7 +419,9 @@ int main(void)
 	/* --- robustness: random bytes (run under ASan/UBSan) ---------------- */
 	{
 		static const char *const bits[] = {"1", "2", "0", "６", "９", "-", " ", "－", "ー", "．",
-			"　", "個人番号", "マイナンバー", "\xEF", "\xEF\xBC", "\x80", "a", "あ", "mY nUmBeR", "."};
+			"　", "個人番号", "マイナンバー", "\xEF", "\xEF\xBC", "\x80", "a", "あ", "mY nUmBeR", ".",
+			"621498320257", "6214-9832-0257", "６２１４９８３２０２５７", "123456789018", "6214 9832",
+			"5835678256246", "5-8356-7825-6246", "、", "法人番号"};
 		unsigned seed = 12345;
 		int bad = 0;
 		long total = 0;
@@ -419,26 +457,21 @@ int main(void)
 				memcpy(copy, buf, n);
 				spif_mask_span(copy, g.f[k].start, g.f[k].end);
 				int digits = 0;
-				for (size_t b = g.f[k].start; b < g.f[k].end; b++) {
-					unsigned char c = (unsigned char)buf[b];
-					digits += (c >= '0' && c <= '9') ||
-					          (c == 0xEF && (unsigned char)buf[b + 1] == 0xBC &&
-					           (unsigned char)buf[b + 2] >= 0x90 && (unsigned char)buf[b + 2] <= 0x99);
-				}
+				for (size_t b = g.f[k].start; b < g.f[k].end; b++)
+					digits += digit_here(buf, g.f[k].end, b);
 				if (digits != (g.f[k].corporate ? 13 : 12) || spif_has_digit(copy + g.f[k].start,
 				                                                            g.f[k].end - g.f[k].start))
 					bad++;
-				if (!spif_has_digit(buf + g.f[k].start, 1) && !spif_has_digit(buf + g.f[k].start, 3))
-					bad++;
-				if (g.f[k].start > 0 && spif_has_digit(buf + g.f[k].start - 1, 1))
-					bad++;
-				if (g.f[k].end < n && spif_has_digit(buf + g.f[k].end, n - g.f[k].end < 3 ? n - g.f[k].end : 3) &&
-				    !(buf[g.f[k].end] == '-' || buf[g.f[k].end] == ' ' || buf[g.f[k].end] == '.' ||
-				      (unsigned char)buf[g.f[k].end] >= 0x80))
-					bad++;
+				if (!digit_here(buf, n, g.f[k].start) || !digit_ends(buf, g.f[k].end))
+					bad++; /* starts and ends with a digit */
+				if (digit_ends(buf, g.f[k].start) || digit_here(buf, n, g.f[k].end))
+					bad++; /* no digit touches it */
+				if (g.f[k].keyword && strpbrk(g.f[k].keyword, "0123456789"))
+					bad++; /* a finding carries offsets and a static keyword, never digits */
 			}
 		}
 		is_int(bad, 0, "random texts: findings in range, ordered, masking removes each (%ld found)", total);
+		ok(total > 1000, "... and the random texts did hold numbers (%ld)", total);
 	}
 
 	return tap_done();

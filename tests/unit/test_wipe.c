@@ -1,7 +1,9 @@
 /* test_wipe.c - the probe (kinds of file, filesystems, media, loop
  * devices), the verdict rules, and the overwrite: passes, verification,
- * renames, unlink, hard links, interruption; on a loop-mounted ext4 image
- * (root only) that the bytes are really gone from the image. */
+ * renames, unlink, hard links, interruption; large files (the pipelined
+ * overwrite), and a byte changed on the medium caught by the read-back; on
+ * a loop-mounted ext4 image (root only) that the bytes are really gone
+ * from the image. */
 #include "digest.h"
 #include "tap.h"
 #include "wipe.h"
@@ -451,6 +453,155 @@ static void test_wipe(const char *top)
 	free(data);
 }
 
+/* ---- large files: the pipelined overwrite ------------------------------- */
+
+/* A test-only hook: flip the byte at `at` of the file just before the
+ * range holding it is read back, as a medium that lost the write would. */
+struct corrupt {
+	long long at;
+	int calls, flipped;
+};
+
+static void corrupt_hook(void *ctx, int fd, long long off, long long n)
+{
+	struct corrupt *k = ctx;
+	k->calls++;
+	if (k->at < off || k->at >= off + n)
+		return;
+	unsigned char b;
+	if (pread(fd, &b, 1, (off_t)k->at) == 1) {
+		b ^= 0xFF;
+		if (pwrite(fd, &b, 1, (off_t)k->at) == 1)
+			k->flipped = 1;
+	}
+}
+
+static unsigned char *pattern(size_t size)
+{
+	unsigned char *data = malloc(size);
+	if (!data) {
+		printf("Bail out! out of memory\n");
+		exit(1);
+	}
+	for (size_t i = 0; i < size; i++)
+		data[i] = (unsigned char)("0123456789,name\n"[i % 16] ^ (i >> 20) ^ (i >> 13));
+	return data;
+}
+
+/* A file of size bytes with a mismatch injected at byte `at` of the last
+ * pass: the wipe fails with the byte's offset and leaves the file. */
+static void check_mismatch(const char *dir, size_t size, int zero, long long at, const char *what)
+{
+	char path[PATH_MAX];
+	pjoin(path, sizeof path, dir, "mismatch.csv");
+	unsigned char *data = pattern(size);
+	ok(write_file(path, data, size) == 0, "%s: wrote %zu bytes", what, size);
+	struct corrupt k = {.at = at};
+	struct spif_wipe_hooks h = {.before_readback = corrupt_hook, .ctx = &k};
+	struct spif_wipe_opts o = {.passes = 1, .zero = zero};
+	struct spif_wipe_result r;
+	struct spif_err err = {0};
+	is_int(spif_wipe_file_hooked(path, &o, &r, &err, &h), -1, "%s: a byte changed on the medium fails the wipe",
+	       what);
+	is_int(k.flipped, 1, "%s: the hook changed byte %lld before it was read back", what, at);
+	is_int(err.code, SPIF_EX_IOERR, "%s: IOERR", what);
+	char want[PATH_MAX + 64];
+	snprintf(want, sizeof want, "%s: verification failed at byte %lld", path, at);
+	is_str(err.msg, want, "%s: message: %s", what, err.msg);
+	ok(!r.verified && !r.interrupted && !has(r.pattern, "verified"), "%s: not verified, not interrupted", what);
+	ok(exists(path), "%s: the file is left in place under its name", what);
+	is_int(count_entries(dir), 1, "%s: no renamed leftover", what);
+	unlink(path);
+	free(data);
+}
+
+static void test_wipe_big(const char *top)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	pjoin(dir, sizeof dir, top, "big");
+	mkdir(dir, 0700);
+	pjoin(path, sizeof path, dir, "kojin-bango.csv");
+
+	/* 37 MiB + 123 bytes: no multiple of a chunk, a block or a page */
+	size_t size = 37u * 1024 * 1024 + 123;
+	unsigned char *data = pattern(size);
+	char want_hash[65];
+	spif_sha256_buf(data, size, want_hash);
+	ok(write_file(path, data, size) == 0, "wrote 37 MiB + 123 bytes");
+	struct stat st;
+	stat(path, &st);
+	struct prog pr = {.monotonic = 1};
+	struct spif_wipe_opts o1 = {.passes = 1, .progress = on_progress, .progress_ctx = &pr};
+	struct spif_wipe_result r;
+	struct spif_err err = {0};
+	ok(spif_wipe_file(path, &o1, &r, &err) == 0, "wipe 37 MiB + 123 bytes, 1 pass: %s", err.msg);
+	is_int(r.verified, 1, "verified");
+	is_int(r.passes_done, 1, "1 pass done");
+	is_int(r.interrupted, 0, "not interrupted");
+	is_str(r.sha256_before, want_hash, "sha256_before is the SHA-256 of the original contents (hashed while "
+	       "overwriting)");
+	ok(r.bytes >= (long long)size && r.bytes % st.st_blksize == 0, "the slack of the last block is covered (%lld "
+	   "bytes)", r.bytes);
+	ok(has(r.pattern, "1 pass random (AES-256-CTR keystream), verified"), "pattern: %s", r.pattern);
+	ok(!exists(path), "the file is gone");
+	is_int(count_entries(dir), 0, "the directory holds no old name and no renamed leftover");
+	ok(pr.calls >= 5 && pr.monotonic && pr.last_done == pr.total && pr.total == r.bytes,
+	   "progress: %d calls, monotonic, reaches the total %lld", pr.calls, pr.total);
+
+	/* several passes and zeros: 9 MiB + 5 bytes */
+	size_t size2 = 9u * 1024 * 1024 + 5;
+	char want2[65];
+	spif_sha256_buf(data, size2, want2);
+	ok(write_file(path, data, size2) == 0, "wrote 9 MiB + 5 bytes");
+	struct prog p2 = {.monotonic = 1};
+	struct spif_wipe_opts o3 = {.passes = 2, .zero = 1, .progress = on_progress, .progress_ctx = &p2};
+	memset(&err, 0, sizeof err);
+	ok(spif_wipe_file(path, &o3, &r, &err) == 0, "wipe 9 MiB + 5 bytes, 2 passes + zeros: %s", err.msg);
+	ok(r.verified && r.passes_done == 2 && has(r.pattern, "zeros") && has(r.pattern, "verified"),
+	   "verified, 2 passes: %s", r.pattern);
+	is_str(r.sha256_before, want2, "sha256_before with several passes");
+	ok(p2.monotonic && p2.last_done == p2.total && p2.total == 3 * r.bytes, "progress reaches 3 passes' worth");
+	ok(!exists(path) && count_entries(dir) == 0, "gone");
+
+	/* the verification still catches a byte that did not stick */
+	check_mismatch(dir, size, 0, 20LL * 1024 * 1024 + 5, "large file, random pass");
+	check_mismatch(dir, size2, 1, (long long)size2 - 1, "large file, zeros last");
+	check_mismatch(dir, 64 * 1024 + 17, 0, 40000, "small file");
+
+	/* stop preset: nothing happens */
+	ok(write_file(path, data, size) == 0, "37 MiB + 123 bytes again");
+	volatile sig_atomic_t stop = 1;
+	struct spif_wipe_opts os = {.passes = 1, .stop = &stop};
+	memset(&err, 0, sizeof err);
+	is_int(spif_wipe_file(path, &os, &r, &err), -1, "large file, stop set: fails");
+	ok(err.code == SPIF_EX_TEMPFAIL && r.interrupted && has(err.msg, "interrupted before overwriting"),
+	   "TEMPFAIL, interrupted before overwriting: %s", err.msg);
+	size_t n = 0;
+	unsigned char *c = slurp(path, &n);
+	ok(c && n == size && memcmp(c, data, size) == 0, "the file is still there, unchanged");
+	free(c);
+
+	/* stop after the first chunk: left in place, partly overwritten */
+	stop = 0;
+	struct prog ps = {.monotonic = 1, .stop_after_first = &stop};
+	os.progress = on_progress;
+	os.progress_ctx = &ps;
+	memset(&err, 0, sizeof err);
+	is_int(spif_wipe_file(path, &os, &r, &err), -1, "large file, stop mid-pass: fails");
+	ok(err.code == SPIF_EX_TEMPFAIL && r.interrupted && r.passes_done == 0 && !r.verified &&
+	   has(err.msg, "part way through overwriting"), "TEMPFAIL, interrupted, no pass done: %s", err.msg);
+	is_int(ps.calls, 1, "stopped after the current write");
+	c = slurp(path, &n);
+	size_t mib = 1024 * 1024;
+	ok(c && n >= size && memcmp(c, data, mib) != 0 && memcmp(c + size - mib, data + size - mib, mib) == 0,
+	   "the file is in place under its name: the start overwritten, the end not yet");
+	free(c);
+	is_int(count_entries(dir), 1, "only the original name in the directory");
+	unlink(path);
+	rmdir(dir);
+	free(data);
+}
+
 /* ---- root: a loop-mounted ext4 image ----------------------------------- */
 
 static const char marker[] = "SPIF-WIPE-MARKER-621498320257-";
@@ -674,6 +825,7 @@ int main(void)
 	test_probe(top);
 	test_links(top);
 	test_wipe(top);
+	test_wipe_big(top);
 	test_loop(top);
 	test_cow(top);
 	ok(count_entries(top) == 0 && rmdir(top) == 0, "the temporary directory is left empty and removed");
