@@ -399,6 +399,7 @@ struct redactor {
 	char cur_file[24];
 	struct spif_catalog *cat;
 	int cat_tried;
+	size_t row_hint, file_hint;
 };
 
 static void put(struct redactor *r, const char *s, size_t n)
@@ -506,7 +507,9 @@ static const char *value_form(const char *s, size_t n)
  * r->len), 0 when it stays as it is. */
 static int redact_value(struct redactor *r, const struct plan *p, const char *v, size_t n)
 {
-	if (!spif_has_digit(v, n))
+	/* outside number fields a number needs at least 12 bytes (12 ASCII
+	 * digits): most fields of a tax file are shorter and need no look */
+	if ((!p->number_field && n < 12) || !spif_has_digit(v, n))
 		return 0;
 	r->len = 0;
 	r->copied = 0;
@@ -566,9 +569,11 @@ static struct spif_catalog *catalog(struct redactor *r)
 	return r->cat;
 }
 
+static const struct spif_field *meta(const struct spif_record *rec, const char *key, size_t *hint);
+
 static void catalog_fields(struct redactor *r, const struct spif_record *rec)
 {
-	const struct spif_field *f = spif_record_get(rec, "@file");
+	const struct spif_field *f = meta(rec, "@file", &r->file_hint);
 	if (!f || strcmp(f->val, r->cur_file) == 0 || !catalog(r))
 		return;
 	snprintf(r->cur_file, sizeof r->cur_file, "%s", f->val);
@@ -632,11 +637,29 @@ static void check_fields(struct redactor *r, const struct spif_record *rec)
 			          strcmp(r->o->input, "-") ? r->o->input : "(stdin)");
 }
 
+/* A metadata field, looked for where it stood in the last record first:
+ * spif's streams put @file and @row in front, and a whole-record search
+ * for every record would cost more than the redaction. */
+static const struct spif_field *meta(const struct spif_record *rec, const char *key, size_t *hint)
+{
+	if (*hint < rec->n && strcmp(rec->f[*hint].key, key) == 0)
+		return &rec->f[*hint];
+	for (size_t i = 0; i < rec->n; i++)
+		if (rec->f[i].key[0] == '@' && strcmp(rec->f[i].key, key) == 0) {
+			*hint = i;
+			return &rec->f[i];
+		}
+	return NULL;
+}
+
 static void redact_record(struct redactor *r, struct spif_record *rec)
 {
 	struct spif_err e = {0};
-	catalog_fields(r, rec);
-	const struct spif_field *rowf = spif_record_get(rec, "@row");
+	const struct spif_field *rowf = NULL;
+	if (r->o->fmt == SPIF_FMT_NDJSON) { /* CSV and TSV carry no metadata */
+		catalog_fields(r, rec);
+		rowf = meta(rec, "@row", &r->row_hint);
+	}
 	r->row = rowf ? atoll(rowf->val) : rec->row;
 	if (r->nplans < rec->n) {
 		struct plan *p = realloc(r->plans, rec->n * sizeof *p);
@@ -647,8 +670,9 @@ static void redact_record(struct redactor *r, struct spif_record *rec)
 	size_t keep = 0;
 	for (size_t i = 0; i < rec->n; i++) {
 		const char *key = rec->f[i].key;
-		/* plans are made once per column and reused while the keys stay */
-		if (i >= r->nplans || strcmp(r->plans[i].key, key) != 0) {
+		/* plans are made once per column and reused while the keys stay
+		 * (CSV and TSV: the header fixes them, no need to look) */
+		if (i >= r->nplans || (r->o->fmt == SPIF_FMT_NDJSON && strcmp(r->plans[i].key, key) != 0)) {
 			if (i < r->nplans)
 				free(r->plans[i].key);
 			r->plans[i] = make_plan(r, key);
@@ -656,16 +680,17 @@ static void redact_record(struct redactor *r, struct spif_record *rec)
 				r->nplans = i + 1;
 		}
 		const struct plan *p = &r->plans[i];
-		if (key[0] == '@') {
-			rec->f[keep++] = rec->f[i];
-			continue;
+		int keep_it = key[0] == '@' || !p->drop || r->o->check;
+		if (key[0] != '@') {
+			r->field = key;
+			if (redact_value(r, p, rec->f[i].val, rec->f[i].vlen) &&
+			    spif_record_set(rec, i, r->buf ? r->buf : "", r->len) < 0)
+				cli_fail(r->c, SPIF_EX_SOFTWARE, "out of memory");
 		}
-		r->field = key;
-		if (redact_value(r, p, rec->f[i].val, rec->f[i].vlen) &&
-		    spif_record_set(rec, i, r->buf ? r->buf : "", r->len) < 0)
-			cli_fail(r->c, SPIF_EX_SOFTWARE, "out of memory");
-		if (!p->drop || r->o->check)
-			rec->f[keep++] = rec->f[i];
+		/* compact only once a field has been dropped */
+		if (keep_it && keep != i)
+			rec->f[keep] = rec->f[i];
+		keep += (size_t)keep_it;
 	}
 	rec->n = keep;
 	(void)e;
@@ -939,6 +964,7 @@ static int redact_file(struct cli *c, struct opts *o, struct redactor *r)
 	struct spif_catalog *cat = cli_catalog(c, 0);
 	r->cat = cat;
 	r->cat_tried = 1;
+	o->fmt = SPIF_FMT_NDJSON; /* a vault copy holds NDJSON records */
 	const char *sign = o->sign_key ? o->sign_key : c->conf.sign_key;
 	if (sign && *sign) { /* stop before anything changes, not after */
 		char *sig = NULL, fpr[41];
