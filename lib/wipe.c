@@ -660,6 +660,7 @@ struct wipe_ctx {
 	int rfd;               /* the file again, O_DIRECT for the read-back, or -1 */
 	int wfd;               /* the file again, O_DIRECT for the writes, or -1 */
 	unsigned char *buf, *chk;
+	size_t bufsz;          /* of buf and chk: CHUNK, or less for a file shorter than that */
 	unsigned char *ring[RING], *back; /* pipelined: keystream kept for the compare, read-back */
 	gcry_cipher_hd_t h;
 	unsigned char ctr[16]; /* the last random pass's initial counter */
@@ -767,7 +768,7 @@ static int new_key(struct wipe_ctx *c, struct spif_err *err)
 	return 0;
 }
 
-/* Hash the contents [0, size) into c->sha through buf (CHUNK bytes). */
+/* Hash the contents [0, size) into c->sha through buf (c->bufsz bytes). */
 static int hash_all(struct wipe_ctx *c, unsigned char *buf, struct spif_wipe_result *r, struct spif_err *err)
 {
 	for (long long off = 0; off < c->size;) {
@@ -817,22 +818,26 @@ static int write_pass(struct wipe_ctx *c, int random, int passno, struct spif_wi
 }
 
 /* Read [off, off+n) back into back and compare it with want.  The range
- * has been written; its writeback is waited for (sync_file_range) and its
- * pages dropped from the cache, so that the read-back comes from the
- * device, not from memory (on tmpfs the pages are the storage and stay);
- * where the filesystem allows, the read goes through c->rfd, O_DIRECT,
- * bypassing the cache altogether. */
+ * has been written; unless synced (fdatasync'd and dropped already) its
+ * writeback is waited for (sync_file_range) and its pages dropped from
+ * the cache, so that the read-back comes from the device, not from memory
+ * (on tmpfs the pages are the storage and stay); where the filesystem
+ * allows, the read goes through c->rfd, O_DIRECT, bypassing the cache
+ * altogether. */
 static int read_back(struct wipe_ctx *c, const unsigned char *want, unsigned char *back, long long off, size_t n,
-                     struct spif_err *err)
+                     int synced, struct spif_err *err)
 {
-	if (c->hooks && c->hooks->before_readback)
+	int hooked = c->hooks && c->hooks->before_readback;
+	if (hooked)
 		c->hooks->before_readback(c->hooks->ctx, c->fd, off, (long long)n);
-	if (sync_file_range(c->fd, (off_t)off, (off_t)n, SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
-	                    SYNC_FILE_RANGE_WAIT_AFTER) < 0) {
-		int e = errno;
-		return spif_err_sys(err, SPIF_EX_IOERR, e, "%s: writing back at byte %lld", c->path, off);
+	if (!synced || hooked) {
+		if (sync_file_range(c->fd, (off_t)off, (off_t)n, SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+		                    SYNC_FILE_RANGE_WAIT_AFTER) < 0) {
+			int e = errno;
+			return spif_err_sys(err, SPIF_EX_IOERR, e, "%s: writing back at byte %lld", c->path, off);
+		}
+		posix_fadvise(c->fd, (off_t)off, (off_t)n, POSIX_FADV_DONTNEED);
 	}
-	posix_fadvise(c->fd, (off_t)off, (off_t)n, POSIX_FADV_DONTNEED);
 	ssize_t got = -1;
 	if (c->rfd >= 0) {
 		got = pread_full(c->rfd, back, n, (off_t)off);
@@ -873,7 +878,7 @@ static int verify(struct wipe_ctx *c, int random, struct spif_wipe_result *r, st
 		size_t n = (size_t)(c->len - off < CHUNK ? c->len - off : CHUNK);
 		if (fill(c, c->buf, n, random) < 0)
 			return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: AES-256-CTR failed", c->path);
-		if (read_back(c, c->buf, c->chk, off, n, err) < 0)
+		if (read_back(c, c->buf, c->chk, off, n, 1, err) < 0)
 			return -1;
 		off += (long long)n;
 	}
@@ -997,7 +1002,7 @@ static void *verifier(void *arg)
 			return NULL;
 		}
 		struct spif_err e = {0};
-		if (read_back(c, c->ring[k % RING], c->back, k * BIG, chunk_len(c, k), &e) < 0) {
+		if (read_back(c, c->ring[k % RING], c->back, k * BIG, chunk_len(c, k), 0, &e) < 0) {
 			pipe_fail(p, &e, NULL);
 			return NULL;
 		}
@@ -1285,7 +1290,12 @@ int spif_wipe_file_hooked(const char *path, const struct spif_wipe_opts *o, stru
 	c.len = a > b ? a : b;
 	int big = c.len >= PIPE_MIN;
 
-	if (posix_memalign((void **)&c.buf, 4096, CHUNK) != 0 || posix_memalign((void **)&c.chk, 4096, CHUNK) != 0 ||
+	/* A small file gets small buffers: no fresh pages to fault in and
+	 * clear for every file of a batch. */
+	c.bufsz = c.len < CHUNK ? (size_t)(c.len + 4095) / 4096 * 4096 : CHUNK;
+	if (c.bufsz == 0)
+		c.bufsz = 4096;
+	if (posix_memalign((void **)&c.buf, 4096, c.bufsz) != 0 || posix_memalign((void **)&c.chk, 4096, c.bufsz) != 0 ||
 	    !(c.sha = spif_sha256_new())) {
 		spif_err_set(err, SPIF_EX_SOFTWARE, "%s: out of memory", path);
 		goto out;
@@ -1332,7 +1342,7 @@ int spif_wipe_file_hooked(const char *path, const struct spif_wipe_opts *o, stru
 		if (hash_all(&c, c.buf, r, err) < 0)
 			goto out;
 		spif_sha256_hex(c.sha, r->sha256_before);
-		explicit_bzero(c.buf, CHUNK);
+		explicit_bzero(c.buf, c.bufsz);
 		for (int p = 1; p <= o->passes; p++) {
 			if (write_pass(&c, 1, p, r, err) < 0)
 				goto out;
@@ -1403,11 +1413,11 @@ out:
 		gcry_cipher_close(c.h);
 	explicit_bzero(c.ctr, sizeof c.ctr);
 	if (c.buf) {
-		explicit_bzero(c.buf, CHUNK);
+		explicit_bzero(c.buf, c.bufsz);
 		free(c.buf);
 	}
 	if (c.chk) {
-		explicit_bzero(c.chk, CHUNK); /* the hash's reads held the original contents */
+		explicit_bzero(c.chk, c.bufsz); /* the hash's reads (large files) held the original contents */
 		free(c.chk);
 	}
 	for (int i = 0; i < RING; i++)
