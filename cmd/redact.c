@@ -1047,11 +1047,8 @@ static int redact_file(struct cli *c, struct opts *o, struct redactor *r)
 	if (spif_catalog_begin(cat, &e) < 0 || spif_catalog_add_copy(cat, &ncp, &e) < 0 ||
 	    spif_catalog_exec(cat, "SELECT 1", &e) < 0)
 		cli_die(c, &e);
-	if (spif_catalog_prepare(cat, "UPDATE copies SET state = 'disposing' WHERE id = ?", &st, &e) < 0)
+	if (spif_catalog_set_copy_state(cat, old->id, "disposing", &e) < 0)
 		cli_die(c, &e);
-	sqlite3_bind_int64(st, 1, old->id);
-	sqlite3_step(st);
-	sqlite3_finalize(st);
 	if (spif_catalog_prepare(cat, "UPDATE files SET state = 'redacted', number_fields = '[]' WHERE id = ?",
 	                         &st, &e) < 0)
 		cli_die(c, &e);
@@ -1095,11 +1092,8 @@ static int redact_file(struct cli *c, struct opts *o, struct redactor *r)
 	char cid[32];
 	if (spif_catalog_begin(cat, &e) < 0)
 		cli_die(c, &e);
-	if (spif_catalog_prepare(cat, "UPDATE copies SET state = 'disposed' WHERE id = ?", &st, &e) < 0)
+	if (spif_catalog_set_copy_state(cat, old->id, "disposed", &e) < 0)
 		cli_die(c, &e);
-	sqlite3_bind_int64(st, 1, old->id);
-	sqlite3_step(st);
-	sqlite3_finalize(st);
 	if (spif_cert_issue(cat, &c->conf, &in, cid, &e) < 0 || spif_catalog_commit(cat, &e) < 0)
 		cli_die(c, &e);
 	printf("%s\n", cid);

@@ -310,12 +310,8 @@ static void mark_disposing(struct cli *c, struct spif_catalog *cat, struct targe
 			cli_die(c, &e);
 		t->copy_id = cp.id;
 	} else {
-		sqlite3_stmt *st;
-		if (spif_catalog_prepare(cat, "UPDATE copies SET state = 'disposing' WHERE id = ?", &st, &e) < 0)
+		if (spif_catalog_set_copy_state(cat, t->copy_id, "disposing", &e) < 0)
 			cli_die(c, &e);
-		sqlite3_bind_int64(st, 1, t->copy_id);
-		sqlite3_step(st);
-		sqlite3_finalize(st);
 	}
 	snprintf(obj, sizeof obj, "copy:%lld", t->copy_id);
 	json_t *d = json_pack("{s:s,s:s,s:b}", "path", t->path, "kind", t->kind, "catalogued", t->file_id != 0);
@@ -329,13 +325,9 @@ static void mark_present(struct cli *c, struct spif_catalog *cat, struct target 
 {
 	struct spif_err e = {0};
 	char obj[48];
-	sqlite3_stmt *st;
 	snprintf(obj, sizeof obj, "copy:%lld", t->copy_id);
-	if (spif_catalog_prepare(cat, "UPDATE copies SET state = 'present' WHERE id = ?", &st, &e) < 0)
+	if (spif_catalog_set_copy_state(cat, t->copy_id, "present", &e) < 0)
 		cli_die(c, &e);
-	sqlite3_bind_int64(st, 1, t->copy_id);
-	sqlite3_step(st);
-	sqlite3_finalize(st);
 	json_t *d = json_pack("{s:s,s:s}", "path", t->path, "why", why);
 	if (spif_audit_append(cat, "shred.failed", obj, d, NULL, &e) < 0)
 		cli_die(c, &e);
@@ -494,12 +486,8 @@ static void certify(struct cli *c, struct spif_catalog *cat, const struct opts *
 	long long *ids = calloc(ng, sizeof *ids);
 	int all_verified = 1, any_links = 0, any_absent = 0;
 	for (size_t i = 0; i < ng; i++) {
-		sqlite3_stmt *st;
-		if (spif_catalog_prepare(cat, "UPDATE copies SET state = 'disposed' WHERE id = ?", &st, &e) < 0)
+		if (spif_catalog_set_copy_state(cat, group[i]->copy_id, "disposed", &e) < 0)
 			cli_die(c, &e);
-		sqlite3_bind_int64(st, 1, group[i]->copy_id);
-		sqlite3_step(st);
-		sqlite3_finalize(st);
 		json_array_append_new(copies, copy_json(group[i]));
 		ids[i] = group[i]->copy_id;
 		all_verified &= group[i]->r.verified;

@@ -465,6 +465,21 @@ int spif_catalog_add_copy(struct spif_catalog *c, struct spif_copy *cp, struct s
 	return 0;
 }
 
+int spif_catalog_set_copy_state(struct spif_catalog *c, long long copy_id, const char *state,
+                                struct spif_err *err)
+{
+	sqlite3_stmt *st;
+	if (spif_catalog_prepare(c, "UPDATE copies SET state = ? WHERE id = ?", &st, err) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, copy_id);
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return spif_catalog_sqlerr(c, rc, "set copy state", err);
+	return 0;
+}
+
 int spif_catalog_get_file(struct spif_catalog *c, long long id, struct spif_file *f,
                           struct spif_err *err)
 {

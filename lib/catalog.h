@@ -87,6 +87,9 @@ void spif_file_id_format(long long id, char out[24]);
 /* Insert (inside a transaction); sets f->id / cp->id. */
 int spif_catalog_add_file(struct spif_catalog *c, struct spif_file *f, struct spif_err *err);
 int spif_catalog_add_copy(struct spif_catalog *c, struct spif_copy *cp, struct spif_err *err);
+/* Set one copy's state (present, disposing, disposed) inside a transaction. */
+int spif_catalog_set_copy_state(struct spif_catalog *c, long long copy_id, const char *state,
+                                struct spif_err *err);
 /* Read; SPIF_EX_DATAERR "no file F000009" when missing. */
 int spif_catalog_get_file(struct spif_catalog *c, long long id, struct spif_file *f,
                           struct spif_err *err);

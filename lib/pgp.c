@@ -824,20 +824,31 @@ out:
 	return rc;
 }
 
-int spif_pgp_encrypt_fd(int in_fd, spif_pgp_sink fn, void *ctx, struct spif_pgp_enc *e,
-                        struct spif_err *err)
+/* The input of a stream operation: a GPGME data object on in_fd, tuned for
+ * encryption or decryption. */
+static int open_fd_input(spif_pgp_sink fn, int in_fd, int encrypting, gpgme_data_t *in,
+                         struct spif_err *err)
 {
+	*in = NULL;
 	if (!fn)
 		return spif_err_set(err, SPIF_EX_USAGE, "no output");
 	if (in_fd < 0 || fcntl(in_fd, F_GETFL) == -1)
 		return spif_err_sys(err, SPIF_EX_IOERR, EBADF, "cannot read the input");
 	if (pgp_init(err) < 0)
 		return -1;
-	gpgme_data_t in = NULL;
-	gpgme_error_t ge = gpgme_data_new_from_fd(&in, in_fd);
+	gpgme_error_t ge = gpgme_data_new_from_fd(in, in_fd);
 	if (ge)
 		return spif_err_set(err, SPIF_EX_UNAVAILABLE, "GPGME: %s", gpgme_strerror(ge));
-	data_tune(in, 1);
+	data_tune(*in, encrypting);
+	return 0;
+}
+
+int spif_pgp_encrypt_fd(int in_fd, spif_pgp_sink fn, void *ctx, struct spif_pgp_enc *e,
+                        struct spif_err *err)
+{
+	gpgme_data_t in;
+	if (open_fd_input(fn, in_fd, 1, &in, err) < 0)
+		return -1;
 	struct sink s = {fn, ctx, 0, 0};
 	int rc = encrypt_data(in, &s, e, e ? e->armor : 0, err);
 	gpgme_data_release(in);
@@ -1029,17 +1040,9 @@ int spif_pgp_decrypt_fd(int in_fd, spif_pgp_sink fn, void *ctx, const char *pass
 {
 	signer[0] = '\0';
 	*sig_status = 0;
-	if (!fn)
-		return spif_err_set(err, SPIF_EX_USAGE, "no output");
-	if (in_fd < 0 || fcntl(in_fd, F_GETFL) == -1)
-		return spif_err_sys(err, SPIF_EX_IOERR, EBADF, "cannot read the input");
-	if (pgp_init(err) < 0)
+	gpgme_data_t in;
+	if (open_fd_input(fn, in_fd, 0, &in, err) < 0)
 		return -1;
-	gpgme_data_t in = NULL;
-	gpgme_error_t ge = gpgme_data_new_from_fd(&in, in_fd);
-	if (ge)
-		return spif_err_set(err, SPIF_EX_UNAVAILABLE, "GPGME: %s", gpgme_strerror(ge));
-	data_tune(in, 0);
 	struct sink s = {fn, ctx, 0, 0};
 	int rc = decrypt_data(in, &s, passphrase, signer, sig_status, err);
 	gpgme_data_release(in);

@@ -2317,6 +2317,25 @@ static unsigned char *csv_quote(unsigned char *o, const char *s, size_t n)
 	return o;
 }
 
+/* A record field by field (line end first), through csv_field: for output
+ * that needs converting, or a record too big for the buffer. */
+static int csv_put_fields(struct spif_writer *w, const struct spif_record *rec, struct spif_err *err)
+{
+	if (w_put(w, w->d.eol, strlen(w->d.eol)) < 0)
+		return w_ioerr(w, err);
+	size_t j = 0;
+	for (size_t i = 0; i < rec->n; i++) {
+		const struct spif_field *f = &rec->f[i];
+		if (f->key[0] == '@')
+			continue;
+		if (j++ && w_put(w, &(char){(char)w->sep}, 1) < 0)
+			return w_ioerr(w, err);
+		if (csv_field(w, f->val, f->vlen, f->flags, rec->row, f->key, f->klen, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* A record in UTF-8 (keys already checked): straight into the buffer when
  * it fits, else field by field. */
 static int csv_put_fast(struct spif_writer *w, const struct spif_record *rec,
@@ -2325,21 +2344,8 @@ static int csv_put_fast(struct spif_writer *w, const struct spif_record *rec,
 	size_t eol = strlen(w->d.eol), bound = eol + 16;
 	for (size_t i = 0; i < rec->n; i++)
 		bound += 2 * rec->f[i].vlen + 3;
-	if (bound > w->cap) {
-		if (w_put(w, w->d.eol, eol) < 0)
-			return w_ioerr(w, err);
-		size_t j = 0;
-		for (size_t i = 0; i < rec->n; i++) {
-			const struct spif_field *f = &rec->f[i];
-			if (f->key[0] == '@')
-				continue;
-			if (j++ && w_put(w, &(char){(char)w->sep}, 1) < 0)
-				return w_ioerr(w, err);
-			if (csv_field(w, f->val, f->vlen, f->flags, rec->row, f->key, f->klen, err) < 0)
-				return -1;
-		}
-		return 0;
-	}
+	if (bound > w->cap)
+		return csv_put_fields(w, rec, err);
 	if (w_room(w, bound) < 0)
 		return w_ioerr(w, err);
 	unsigned char *o0 = w->buf + w->len, *o = o0;
@@ -2420,19 +2426,7 @@ static int csv_put(struct spif_writer *w, const struct spif_record *rec, struct 
 	}
 	if (w->cd == (iconv_t)-1)
 		return csv_put_fast(w, rec, err);
-	if (w_put(w, w->d.eol, strlen(w->d.eol)) < 0)
-		return w_ioerr(w, err);
-	size_t j = 0;
-	for (size_t i = 0; i < rec->n; i++) {
-		const struct spif_field *f = &rec->f[i];
-		if (f->key[0] == '@')
-			continue;
-		if (j++ && w_put(w, &(char){(char)w->sep}, 1) < 0)
-			return w_ioerr(w, err);
-		if (csv_field(w, f->val, f->vlen, f->flags, rec->row, f->key, f->klen, err) < 0)
-			return -1;
-	}
-	return 0;
+	return csv_put_fields(w, rec, err);
 }
 
 int spif_writer_put(struct spif_writer *w, const struct spif_record *rec, struct spif_err *err)
