@@ -625,6 +625,9 @@ int main(int argc, char **argv)
 		g.vspool = g.spool;
 	spif_reader_set_tap(rd, spif_sha256_tap, h);
 	w = scan_source(&c, &o, rd, g.spool, own_vspool ? g.vspool : NULL, &vw, &sc);
+	/* a source that ends without a line break is known only at its end */
+	if (w && o.fmt != SPIF_FMT_NDJSON && o.to != SPIF_FMT_NDJSON)
+		spif_writer_set_final_eol(w, spif_reader_dialect(rd)->final_eol);
 	if ((w && spif_writer_finish(w, &e) < 0) || (vw && spif_writer_finish(vw, &e) < 0))
 		goto fail;
 	spif_sha256_hex(h, sc.sha256);

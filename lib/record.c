@@ -2455,6 +2455,11 @@ int spif_writer_finish(struct spif_writer *w, struct spif_err *err)
 	return 0;
 }
 
+void spif_writer_set_final_eol(struct spif_writer *w, int on)
+{
+	w->d.final_eol = on;
+}
+
 long long spif_writer_bytes(const struct spif_writer *w)
 {
 	return w->total;

@@ -148,6 +148,10 @@ int spif_writer_put(struct spif_writer *w, const struct spif_record *rec, struct
 /* NDJSON: write "@row": rec->row as each record's first field (ingest's
  * metadata; the record's own '@' fields follow in their order). */
 void spif_writer_set_rowmeta(struct spif_writer *w, int on);
+/* CSV/TSV: whether the output ends with a line break, as the source did;
+ * the dialect given at open is the one seen at the first record, and only
+ * the end of the source tells (call before spif_writer_finish). */
+void spif_writer_set_final_eol(struct spif_writer *w, int on);
 /* CSV/TSV: write the header now from these names (so that a source with no
  * records still writes back its header); a no-op for NDJSON.  Later records
  * must match it. */

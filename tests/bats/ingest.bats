@@ -120,6 +120,13 @@ refused() { # refused EXIT-CODE PATTERN ingest-args...
 	cmp "$D/t.tsv" "$D/t2.tsv"
 }
 
+@test "ingest: a CSV that ends without a line break comes back without one" {
+	gen --rows 40 -o "$D/s.csv"
+	head -c -2 "$D/s.csv" > "$D/n.csv" # drop the final CRLF
+	spif ingest --purpose x --to csv "$D/n.csv" 2>/dev/null > "$D/n2.csv"
+	cmp "$D/n.csv" "$D/n2.csv"
+}
+
 @test "ingest: NDJSON from another spif command is re-ingested with new metadata" {
 	gen --rows 30 -o "$D/a.csv"
 	spif ingest --purpose x "$D/a.csv" 2>/dev/null > "$D/a.ndjson"

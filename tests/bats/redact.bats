@@ -40,6 +40,15 @@ no_valid_number() {
 	grep -q '髙' "$D/r8.csv" || grep -q '﨑' "$D/r8.csv"
 }
 
+@test "redact: a CSV that ends without a line break ends without one (thousands of rows)" {
+	gen --rows 3000 -o "$D/s.csv"
+	head -c -2 "$D/s.csv" > "$D/n.csv" # drop the final CRLF
+	[ "$(tail -c 1 "$D/n.csv" | od -An -c | tr -d ' ')" != '\n' ]
+	spif redact --format csv -o "$D/r.csv" "$D/n.csv" 2>/dev/null
+	[ "$(stat -c %s "$D/n.csv")" -eq "$(stat -c %s "$D/r.csv")" ]
+	cmp -l "$D/n.csv" "$D/r.csv" | awk '$3 != 52 { bad++ } END { exit bad > 0 }'
+}
+
 @test "redact --check: exit 1 when a number is found, 0 when none, and writes nothing" {
 	gen --rows 50 -o "$D/a.csv"
 	run --separate-stderr spif redact --check "$D/a.csv"
