@@ -542,7 +542,7 @@ static void certify(struct cli *c, struct spif_catalog *cat, const struct opts *
 		json_object_set_new(san, "key_material", json_deep_copy(group[0]->erased));
 	} else {
 		json_object_set_new(san, "method", json_string("overwrite, fdatasync per pass, read back, "
-		                                               "truncate, random renames, unlink"));
+		                                               "truncate, a random rename, unlink"));
 		json_object_set_new(san, "passes", json_integer(o->passes));
 		json_object_set_new(san, "zero_pass", json_boolean(o->zero));
 	}

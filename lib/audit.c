@@ -11,6 +11,9 @@
 #include "digest.h"
 #include "mynumber.h"
 
+/* An event carries its command line up to this many bytes of JSON. */
+#define ARGV_MAX 4096
+
 static const char zero_hash[65] =
 	"0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -32,15 +35,39 @@ int spif_actor_init(struct spif_actor *a, int argc, char **argv, struct spif_err
 	a->pid = (long)getpid();
 	json_t *arr = json_array();
 	for (int i = 0; i < argc; i++) {
-		char *s = strdup(argv[i]);
-		if (!s)
+		char *str = strdup(argv[i]);
+		if (!str)
 			break;
-		spif_mask_numbers(s);
-		json_t *js = json_string(s); /* NULL for bytes that are not UTF-8 */
+		spif_mask_numbers(str);
+		json_t *js = json_string(str); /* NULL for bytes that are not UTF-8 */
 		json_array_append_new(arr, js ? js : json_string("(not UTF-8)"));
-		free(s);
+		free(str);
 	}
 	a->argv_json = json_dumps(arr, JSON_COMPACT);
+	if (a->argv_json && strlen(a->argv_json) > ARGV_MAX) {
+		/* "spif shred DIR/..." with thousands of files: every event of the run
+		 * carried them all, and the log grew with the square of the count.
+		 * Keep the head and a digest of the whole; each event's object
+		 * names its own file anyway. */
+		char hex[65], tail[160];
+		spif_sha256_buf(a->argv_json, strlen(a->argv_json), hex);
+		size_t keep = 0, len = 2;
+		while (keep < json_array_size(arr)) {
+			size_t l = strlen(json_string_value(json_array_get(arr, keep))) + 4;
+			if (len + l > ARGV_MAX / 2)
+				break;
+			len += l;
+			keep++;
+		}
+		size_t more = json_array_size(arr) - keep;
+		while (json_array_size(arr) > keep)
+			json_array_remove(arr, keep);
+		snprintf(tail, sizeof tail, "... %zu more argument%s (sha256 of the whole list: %s)", more,
+		         more == 1 ? "" : "s", hex);
+		json_array_append_new(arr, json_string(tail));
+		free(a->argv_json);
+		a->argv_json = json_dumps(arr, JSON_COMPACT);
+	}
 	json_decref(arr);
 	if (!a->argv_json)
 		return spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
@@ -138,7 +165,7 @@ void spif_audit_hash(const char *prev, long long seq, const char *time, const ch
 int spif_audit_head(struct spif_catalog *c, long long *seq, char hash[65], struct spif_err *err)
 {
 	sqlite3_stmt *st;
-	if (spif_catalog_prepare(c, "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", &st, err) < 0)
+	if (spif_catalog_cached(c, "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", &st, err) < 0)
 		return -1;
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
@@ -148,7 +175,7 @@ int spif_audit_head(struct spif_catalog *c, long long *seq, char hash[65], struc
 		*seq = 0;
 		memcpy(hash, zero_hash, 65);
 	}
-	sqlite3_finalize(st);
+	spif_catalog_release(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return spif_catalog_sqlerr(c, rc, "read audit head", err);
 	return 0;
@@ -161,14 +188,14 @@ int spif_audit_head(struct spif_catalog *c, long long *seq, char hash[65], struc
 static int set_head(struct spif_catalog *c, long long seq, const char *hash, struct spif_err *err)
 {
 	sqlite3_stmt *st;
-	if (spif_catalog_prepare(c, "INSERT OR REPLACE INTO meta(key,value) VALUES('audit_head',?)",
+	if (spif_catalog_cached(c, "INSERT OR REPLACE INTO meta(key,value) VALUES('audit_head',?)",
 	                         &st, err) < 0)
 		return -1;
 	char v[96];
 	snprintf(v, sizeof v, "%lld:%s", seq, hash);
 	sqlite3_bind_text(st, 1, v, -1, SQLITE_TRANSIENT);
 	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	spif_catalog_release(st);
 	if (rc != SQLITE_DONE)
 		return spif_catalog_sqlerr(c, rc, "record audit head", err);
 	return 0;
@@ -206,7 +233,7 @@ int spif_audit_append(struct spif_catalog *c, const char *action, const char *ob
 	                obj, dj, hash);
 	sqlite3_stmt *st;
 	int rc = -1;
-	if (spif_catalog_prepare(c,
+	if (spif_catalog_cached(c,
 	        "INSERT INTO events(seq,time,operator,sudo_user,host,pid,argv,action,object,details,"
 	        "prev_hash,hash) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)", &st, err) == 0) {
 		sqlite3_bind_int64(st, 1, seq);
@@ -228,7 +255,7 @@ int spif_audit_append(struct spif_catalog *c, const char *action, const char *ob
 		sqlite3_bind_text(st, 11, prev, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 12, hash, -1, SQLITE_STATIC);
 		int s = sqlite3_step(st);
-		sqlite3_finalize(st);
+		spif_catalog_release(st);
 		if (s == SQLITE_DONE)
 			rc = set_head(c, seq, hash, err);
 		else

@@ -53,6 +53,15 @@ int spif_catalog_exec(struct spif_catalog *c, const char *sql, struct spif_err *
 /* Prepare; -1 with err. */
 int spif_catalog_prepare(struct spif_catalog *c, const char *sql, sqlite3_stmt **st,
                          struct spif_err *err);
+/* A prepared statement kept by the catalog for its lifetime, for the
+ * statements run once per file or event.  sql must be a string literal (its
+ * address is the key).  The caller never finalizes it: it calls
+ * spif_catalog_release when done, on every path, before asking for the
+ * same statement again. */
+int spif_catalog_cached(struct spif_catalog *c, const char *sql, sqlite3_stmt **st,
+                        struct spif_err *err);
+/* Reset a cached statement and clear its bindings (NULL is fine). */
+void spif_catalog_release(sqlite3_stmt *st);
 /* Turn an SQLite failure into err (SPIF_EX_TEMPFAIL for BUSY/LOCKED,
  * SPIF_EX_IOERR for FULL/IOERR, SPIF_EX_SOFTWARE otherwise). */
 int spif_catalog_sqlerr(struct spif_catalog *c, int rc, const char *what, struct spif_err *err);

@@ -57,13 +57,13 @@ static json_t *person(const struct spif_actor *a, const struct spif_conf *conf, 
 static int next_number(struct spif_catalog *c, int year, long long *n, struct spif_err *err)
 {
 	sqlite3_stmt *st;
-	if (spif_catalog_prepare(c, "SELECT COALESCE(MAX(n), 0) + 1 FROM certificates WHERE year = ?",
+	if (spif_catalog_cached(c, "SELECT COALESCE(MAX(n), 0) + 1 FROM certificates WHERE year = ?",
 	                         &st, err) < 0)
 		return -1;
 	sqlite3_bind_int(st, 1, year);
 	int rc = sqlite3_step(st);
 	*n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	spif_catalog_release(st);
 	if (rc != SQLITE_ROW)
 		return spif_catalog_sqlerr(c, rc, "number certificate", err);
 	return 0;
@@ -169,7 +169,7 @@ int spif_cert_issue(struct spif_catalog *c, const struct spif_conf *conf,
 	json_decref(d);
 	sqlite3_stmt *st = NULL;
 	if (rc == 0)
-		rc = spif_catalog_prepare(c,
+		rc = spif_catalog_cached(c,
 		        "INSERT INTO certificates(id,year,n,kind,file_id,issued,operator,body,sha256,"
 		        "signature,signer,event_seq) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)", &st, err);
 	if (rc == 0) {
@@ -191,18 +191,18 @@ int spif_cert_issue(struct spif_catalog *c, const struct spif_conf *conf,
 		}
 		sqlite3_bind_int64(st, 12, seq);
 		int s = sqlite3_step(st);
-		sqlite3_finalize(st);
+		spif_catalog_release(st);
 		if (s != SQLITE_DONE)
 			rc = spif_catalog_sqlerr(c, s, "store certificate", err);
 	}
 	for (size_t i = 0; rc == 0 && i < in->ncopy_ids; i++) {
-		if ((rc = spif_catalog_prepare(c, "INSERT INTO certificate_copies(cert_id,copy_id) VALUES(?,?)",
+		if ((rc = spif_catalog_cached(c, "INSERT INTO certificate_copies(cert_id,copy_id) VALUES(?,?)",
 		                               &st, err)) < 0)
 			break;
 		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, in->copy_ids[i]);
 		int s = sqlite3_step(st);
-		sqlite3_finalize(st);
+		spif_catalog_release(st);
 		if (s != SQLITE_DONE)
 			rc = spif_catalog_sqlerr(c, s, "link certificate", err);
 	}

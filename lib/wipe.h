@@ -52,7 +52,7 @@ struct spif_wipe_opts {
 	volatile sig_atomic_t *stop; /* set by a signal handler: stop after the current write */
 	void (*progress)(void *ctx, long long done, long long total); /* may be NULL */
 	void *progress_ctx;
-	int renames;              /* how many random renames before unlink (default 3 when 0) */
+	int renames;              /* how many random renames before unlink (default 1 when 0) */
 };
 
 struct spif_wipe_result {
@@ -69,8 +69,8 @@ struct spif_wipe_result {
  * contents, overwrite the whole allocated size with random data (`passes`
  * times, fdatasync after each) and zeros when asked, read the last pass
  * back and compare (verification; a mismatch is SPIF_EX_IOERR and nothing
- * is removed), truncate to 0, rename to random names of the same length
- * `renames` times fsyncing the directory each time, unlink, fsync the
+ * is removed), truncate to 0, rename to a random name of the same length
+ * (`renames` times) fsyncing the directory each time, unlink, fsync the
  * directory.  Interrupted by *stop: returns -1 with SPIF_EX_TEMPFAIL and
  * r->interrupted = 1, the file left in place (under its original name).
  * Read-only filesystem: SPIF_EX_NOPERM. */

@@ -348,3 +348,18 @@ loop_ext4() { # loop_ext4 NAME SIZE [mount options]: an ext4 image mounted at $D
 	[ "$status" -eq 64 ]
 	one_line_stderr
 }
+
+@test "shred of hundreds of files: each event's command line stays bounded, with a digest of the rest" {
+	mkdir -p "$D/many"
+	for i in $(seq 300); do printf 'x%d\n' "$i" > "$D/many/stray-copy-number-$i.csv"; done
+	run --separate-stderr spif shred "$D"/many/*
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 300 ]
+	[ -z "$(ls -A "$D/many")" ]
+	# 600 events (disposing + certificate per file), none carrying all 300 paths
+	max=$(sqlite3 "$SPIF_HOME/catalog.db" "SELECT max(length(argv)) FROM events")
+	[ "$max" -le 4096 ]
+	argv=$(sqlite3 "$SPIF_HOME/catalog.db" "SELECT argv FROM events ORDER BY seq DESC LIMIT 1")
+	[[ "$argv" =~ \.\.\.\ [0-9]+\ more\ arguments\ \(sha256\ of\ the\ whole\ list:\ [0-9a-f]{64}\) ]]
+	spif catalog verify
+}
