@@ -2220,7 +2220,7 @@ static int csv_field(struct spif_writer *w, const char *s, size_t n, unsigned fl
 {
 	int high;
 	int quote = csv_needs_quotes(w, (const unsigned char *)s, n, &high) ||
-	            (flags & SPIF_FIELD_QUOTED) || w->d.quote_all;
+	            (flags & SPIF_FIELD_QUOTED);
 	if (high && w->cd != (iconv_t)-1 && csv_convert(w, s, n, &s, &n, row, key, klen, err) < 0)
 		return -1;
 	if (!quote)
@@ -2271,7 +2271,10 @@ static int csv_header(struct spif_writer *w, const char *const *names, const siz
 		const char *nm = w->hblock + w->hoff[i];
 		if (i && w_put(w, &(char){(char)w->sep}, 1) < 0)
 			return w_ioerr(w, err);
-		if (csv_field(w, nm, w->hlen[i], 0, 1, nm, w->hlen[i], err) < 0)
+		/* a quoted header is written quoted; records keep their own
+		 * fields' quoting (SPIF_FIELD_QUOTED) */
+		if (csv_field(w, nm, w->hlen[i], w->d.quote_all ? SPIF_FIELD_QUOTED : 0, 1, nm, w->hlen[i],
+		              err) < 0)
 			return -1;
 	}
 	return 0;
@@ -2351,7 +2354,7 @@ static int csv_put_fast(struct spif_writer *w, const struct spif_record *rec,
 	unsigned char *o0 = w->buf + w->len, *o = o0;
 	memcpy(o, w->d.eol, eol);
 	o += eol;
-	int j = 0, sep = w->sep, all = w->d.quote_all;
+	int j = 0, sep = w->sep;
 	const struct kcache *kc = w->kc;
 	for (size_t i = 0; i < rec->n; i++) {
 		const struct spif_field *f = &rec->f[i];
@@ -2362,7 +2365,7 @@ static int csv_put_fast(struct spif_writer *w, const struct spif_record *rec,
 		const unsigned char *v = (const unsigned char *)f->val;
 		size_t n = f->vlen;
 		int high;
-		if (all || (f->flags & SPIF_FIELD_QUOTED)) {
+		if (f->flags & SPIF_FIELD_QUOTED) {
 			o = csv_quote(o, f->val, n);
 		} else if (n < 16) {
 			/* short: copy while looking, quote afterwards if need be */

@@ -61,3 +61,16 @@ disk_of() {
 	pk=$(lsblk -no PKNAME "$src" 2>/dev/null | head -1)
 	echo "${pk:-${src##*/}}"
 }
+
+# A checksum-valid 12-digit Individual Number made from 11 digits (the
+# public check-digit rule: weights 2..7,2..6 from the right, mod 11).
+valid_number() {
+	local b=$1 s=0 n p q r
+	for n in $(seq 1 11); do
+		p=${b:$((11 - n)):1}
+		if [ "$n" -le 6 ]; then q=$((n + 1)); else q=$((n - 5)); fi
+		s=$((s + p * q))
+	done
+	r=$((s % 11))
+	if [ "$r" -le 1 ]; then echo "${b}0"; else echo "${b}$((11 - r))"; fi
+}

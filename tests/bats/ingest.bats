@@ -127,6 +127,13 @@ refused() { # refused EXIT-CODE PATTERN ingest-args...
 	cmp "$D/n.csv" "$D/n2.csv"
 }
 
+@test "ingest: a quoted header over partly quoted records comes back byte for byte" {
+	printf '"氏名","個人番号","摘要欄"\r\n髙橋,"%s",なし\r\n"山﨑",%s,"a,b"\r\n' \
+		"$(valid_number 12345678901)" "$(valid_number 98765432109)" > "$D/q.csv"
+	spif ingest --purpose x --to csv "$D/q.csv" 2>/dev/null > "$D/q2.csv"
+	cmp "$D/q.csv" "$D/q2.csv"
+}
+
 @test "ingest: NDJSON from another spif command is re-ingested with new metadata" {
 	gen --rows 30 -o "$D/a.csv"
 	spif ingest --purpose x "$D/a.csv" 2>/dev/null > "$D/a.ndjson"

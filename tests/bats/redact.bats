@@ -49,6 +49,15 @@ no_valid_number() {
 	cmp -l "$D/n.csv" "$D/r.csv" | awk '$3 != 52 { bad++ } END { exit bad > 0 }'
 }
 
+@test "redact: a quoted header over partly quoted records keeps each field's quoting" {
+	printf '"氏名","個人番号","摘要欄"\r\n髙橋,"%s",なし\r\n"山﨑",%s,"a,b"\r\n' \
+		"$(valid_number 12345678901)" "$(valid_number 98765432109)" > "$D/q.csv"
+	spif redact --format csv -o "$D/r.csv" "$D/q.csv" 2>/dev/null
+	[ "$(stat -c %s "$D/q.csv")" -eq "$(stat -c %s "$D/r.csv")" ]
+	[ "$(cmp -l "$D/q.csv" "$D/r.csv" | awk '$3 == 52' | wc -l)" -eq 24 ]
+	cmp -l "$D/q.csv" "$D/r.csv" | awk '$3 != 52 { bad++ } END { exit bad > 0 }'
+}
+
 @test "redact --check: exit 1 when a number is found, 0 when none, and writes nothing" {
 	gen --rows 50 -o "$D/a.csv"
 	run --separate-stderr spif redact --check "$D/a.csv"
