@@ -253,6 +253,12 @@ static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 		cli_usage(c, "--format text has no fields: no --to, --field or --number-field");
 	if (!o->to)
 		o->to = o->fmt;
+	if (!o->text && o->to == SPIF_FMT_NDJSON && o->out_enc_set && o->out_enc != SPIF_ENC_UTF8)
+		cli_usage(c, "--output-encoding applies to CSV, TSV and text output: NDJSON is UTF-8");
+	/* standard output carries the records; the report can have it only
+	 * when they go elsewhere */
+	if (o->report && strcmp(o->report, "-") == 0 && !o->check && !o->out)
+		cli_usage(c, "--report -: standard output carries the records (use --check or -o FILE)");
 }
 
 /* ---- pseudonym keys --------------------------------------------------- */
@@ -1198,7 +1204,10 @@ int main(int argc, char **argv)
 	cli_check_home(&c); /* the catalog itself is opened when a record needs it */
 	if (o.key)
 		r.psn = load_key(&c, o.key);
-	if (o.report) {
+	if (o.report && strcmp(o.report, "-") == 0) {
+		if (!(r.report = fdopen(dup(1), "w")))
+			cli_fail(&c, SPIF_EX_CANTCREAT, "(stdout): %s", strerror(errno));
+	} else if (o.report) {
 		int rfd = open(o.report, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, spif_file_mode(&c.conf));
 		if (rfd < 0 || !(r.report = fdopen(rfd, "w")))
 			cli_fail(&c, SPIF_EX_CANTCREAT, "%s: %s", o.report, strerror(errno));

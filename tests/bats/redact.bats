@@ -266,3 +266,27 @@ no_valid_number() {
 	run --separate-stderr spif redact --file F000001 --min-confidence high
 	[ "$status" -eq 64 ]
 }
+
+@test "redact --check --report -: the findings on standard output, no file named -" {
+	gen --rows 20 -o "$D/a.csv"
+	cd "$D"
+	run --separate-stderr spif redact --check --report - a.csv
+	[ "$status" -eq 1 ]
+	[ ! -e "$D/-" ]
+	[ "${#lines[@]}" -gt 20 ]
+	[[ "${lines[0]}" == '{'*'"confidence"'* ]]
+}
+
+@test "bad: --report - while the records go to standard output; --output-encoding with NDJSON" {
+	gen --rows 5 -o "$D/a.csv"
+	cd "$D"
+	run --separate-stderr spif redact --report - a.csv
+	[ "$status" -eq 64 ]
+	one_line_stderr
+	[[ "$stderr" == *"standard output carries the records"* ]]
+	[ ! -e "$D/-" ]
+	run --separate-stderr spif redact --to ndjson --output-encoding cp932 a.csv
+	[ "$status" -eq 64 ]
+	one_line_stderr
+	[[ "$stderr" == *"NDJSON is UTF-8"* ]]
+}
