@@ -89,7 +89,7 @@ static json_t *file_json(const struct spif_file *f)
 
 static int cmd_ls(struct cli *c, const struct opts *o)
 {
-	struct spif_catalog *cat = cli_catalog(c, 0);
+	struct spif_catalog *cat = cli_catalog(c, SPIF_CAT_READONLY);
 	struct spif_err e = {0};
 	sqlite3_stmt *st;
 	if (spif_catalog_prepare(cat,
@@ -130,7 +130,7 @@ static int cmd_show(struct cli *c, const struct opts *o, const char *idarg)
 	long long id = spif_file_id_parse(idarg);
 	if (id < 0)
 		cli_usage(c, "%s: not a file id (F000001)", idarg);
-	struct spif_catalog *cat = cli_catalog(c, 0);
+	struct spif_catalog *cat = cli_catalog(c, SPIF_CAT_READONLY);
 	struct spif_err e = {0};
 	struct spif_file f;
 	struct spif_copy *cp;
@@ -179,7 +179,7 @@ static int cmd_show(struct cli *c, const struct opts *o, const char *idarg)
 
 static int cmd_log(struct cli *c, const struct opts *o)
 {
-	struct spif_catalog *cat = cli_catalog(c, 0);
+	struct spif_catalog *cat = cli_catalog(c, SPIF_CAT_READONLY);
 	struct spif_err e = {0};
 	sqlite3_stmt *st;
 	char obj[24] = "";
@@ -236,7 +236,7 @@ static int cmd_log(struct cli *c, const struct opts *o)
 
 static int cmd_verify(struct cli *c, const struct opts *o)
 {
-	struct spif_catalog *cat = cli_catalog(c, 0);
+	struct spif_catalog *cat = cli_catalog(c, SPIF_CAT_READONLY);
 	struct spif_err e = {0};
 	struct spif_verify v;
 	if (spif_audit_verify(cat, &v, &e) < 0)
@@ -301,7 +301,7 @@ static void read_whole(const struct cli *c, const char *path, char **data, size_
 
 static int cert_ls(struct cli *c, const struct opts *o)
 {
-	struct spif_catalog *cat = cli_catalog(c, 0);
+	struct spif_catalog *cat = cli_catalog(c, SPIF_CAT_READONLY);
 	struct spif_err e = {0};
 	sqlite3_stmt *st;
 	if (spif_catalog_prepare(cat,
@@ -359,7 +359,7 @@ static int cert_cmd(struct cli *c, const struct opts *o, const char *sub, int na
 			json_decref(j);
 		} else
 			snprintf(cid, sizeof cid, "%s", id);
-		struct spif_catalog *cat = cli_catalog(c, 0);
+		struct spif_catalog *cat = cli_catalog(c, SPIF_CAT_READONLY);
 		char summary[512];
 		int rc = spif_cert_verify(cat, cid, data, n, sig, sl, summary, sizeof summary, &e);
 		spif_catalog_close(cat);
@@ -370,7 +370,7 @@ static int cert_cmd(struct cli *c, const struct opts *o, const char *sub, int na
 		printf("%s\n", summary);
 		return 0;
 	}
-	struct spif_catalog *cat = cli_catalog(c, 0);
+	struct spif_catalog *cat = cli_catalog(c, strcmp(sub, "confirm") == 0 ? 0 : SPIF_CAT_READONLY);
 	int rc = 0;
 	if (strcmp(sub, "confirm") == 0) {
 		const char *key = o->sign ? o->sign : c->conf.sign_key;

@@ -64,7 +64,7 @@ static int cmd_cat(struct cli *c, const char *idarg, const char *reason)
 static int cmd_ls(struct cli *c, int json)
 {
 	struct spif_err e = {0};
-	struct spif_catalog *cat = cli_catalog(c, 0);
+	struct spif_catalog *cat = cli_catalog(c, SPIF_CAT_READONLY);
 	sqlite3_stmt *st;
 	if (spif_catalog_prepare(cat,
 	        "SELECT c.file_id, c.state, COALESCE((SELECT bucket FROM data_keys k WHERE k.file_id ="

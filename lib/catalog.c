@@ -278,6 +278,59 @@ static int check_catalog_perms(const char *path, const struct spif_conf *conf, s
 	return 0;
 }
 
+/* "file:" URI for path, every byte but [A-Za-z0-9/._~-] percent-encoded. */
+static void file_uri(const char *path, const char *query, char *out, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+	o += (size_t)snprintf(out, n, "file:");
+	for (const unsigned char *p = (const unsigned char *)path; *p && o + 4 < n; p++) {
+		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+		    strchr("/._~-", *p))
+			out[o++] = (char)*p;
+		else {
+			out[o++] = '%';
+			out[o++] = hex[*p >> 4];
+			out[o++] = hex[*p & 15];
+		}
+	}
+	snprintf(out + o, n - o, "?%s", query);
+}
+
+/* A catalog that cannot be written here -- a copy on read-only media kept
+ * as evidence, or one this user may only read -- is opened read-only:
+ * with its WAL when SQLite can share it, else as an immutable file (then a
+ * WAL left beside it is not read, and *note says so). */
+static int open_readonly(struct spif_catalog *c, const char **note, struct spif_err *err)
+{
+	char uri[3 * PATH_MAX + 64];
+	file_uri(c->path, "mode=ro", uri, sizeof uri);
+	int rc = sqlite3_open_v2(uri, &c->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOFOLLOW, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(c->db, "SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		sqlite3_close(c->db);
+		c->db = NULL;
+		file_uri(c->path, "mode=ro&immutable=1", uri, sizeof uri);
+		rc = sqlite3_open_v2(uri, &c->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOFOLLOW,
+		                     NULL);
+		char wal[PATH_MAX + 8];
+		struct stat st;
+		snprintf(wal, sizeof wal, "%s-wal", c->path);
+		if (rc == SQLITE_OK && stat(wal, &st) == 0 && st.st_size > 0)
+			*note = "catalog.db-wal is not empty but cannot be read here (read-only); what is shown "
+			        "ends at the catalog's last checkpoint";
+	}
+	if (rc != SQLITE_OK)
+		return spif_catalog_sqlerr(c, rc, "open read-only", err);
+	int v = user_version(c);
+	if (v != NMIGRATIONS)
+		return spif_err_set(err, SPIF_EX_DATAERR,
+		                    "%s: schema version %d, this spif reads %d; open it once where it can be "
+		                    "written", c->path, v, NMIGRATIONS);
+	return load_id(c, err);
+}
+
 int spif_catalog_open(const char *home, const struct spif_conf *conf, int flags,
                       const struct spif_actor *actor, struct spif_catalog **out,
                       struct spif_err *err)
@@ -307,6 +360,16 @@ int spif_catalog_open(const char *home, const struct spif_conf *conf, int flags,
 		goto fail;
 	if (check_catalog_perms(c->path, conf, err) < 0)
 		goto fail;
+	if ((flags & SPIF_CAT_READONLY) && exists &&
+	    (access(home, W_OK) != 0 || access(c->path, W_OK) != 0)) {
+		const char *note = NULL;
+		if (open_readonly(c, &note, err) < 0)
+			goto fail;
+		if (note)
+			fprintf(stderr, "%s: note: %s\n", program_invocation_short_name, note);
+		*out = c;
+		return 0;
+	}
 	/* new files 0600 (0660 for a group install): sqlite uses the umask */
 	mode_t old = umask(conf->group[0] ? 007 : 077);
 	int rc = sqlite3_open_v2(c->path, &c->db,

@@ -26,6 +26,9 @@ struct spif_actor {
 };
 
 #define SPIF_CAT_CREATE 1 /* create home and catalog when missing */
+#define SPIF_CAT_READONLY 2 /* the caller only reads: where the catalog cannot be
+                               written (read-only media, a reader without write
+                               permission) it is opened read-only, not refused */
 
 /* Open (and migrate) the catalog in home.  Without SPIF_CAT_CREATE a
  * missing catalog is SPIF_EX_NOINPUT.  Permissions are checked (home.h):

@@ -165,3 +165,40 @@ setup() {
 	[ "$status" -eq 77 ]
 	[[ "$stderr" == *"not by the configured group"* ]]
 }
+
+# A copy of the home on read-only media, as kept for evidence.
+ro_copy() {
+	mkdir -p "$D/ro"
+	mount -t tmpfs -o size=16m,mode=0700 tmpfs "$D/ro"
+	cp -a "$SPIF_HOME/." "$D/ro/"
+	mount -o remount,ro "$D/ro"
+}
+
+@test "catalog on read-only media: ls, show, log, verify and cert ls read it, and nothing is written" {
+	ro_copy
+	run --separate-stderr spif --home "$D/ro" catalog verify
+	umount_ro() { umount "$D/ro"; }
+	[ "$status" -eq 0 ] || { umount_ro; false; }
+	[[ "$output" == "audit log intact: 2 events"* ]] || { umount_ro; false; }
+	run --separate-stderr spif --home "$D/ro" catalog ls --json
+	[ "$status" -eq 0 ] && [ "${#lines[@]}" -eq 2 ] || { umount_ro; false; }
+	spif --home "$D/ro" catalog show F000002 > /dev/null || { umount_ro; false; }
+	spif --home "$D/ro" catalog log > /dev/null || { umount_ro; false; }
+	spif --home "$D/ro" catalog cert ls > /dev/null || { umount_ro; false; }
+	[ "$(ls -A "$D/ro")" = "catalog.db" ] || { umount_ro; false; }
+	umount_ro
+}
+
+@test "catalog on read-only media: a tampered copy fails verify; a change is refused" {
+	sqlite3 "$SPIF_HOME/catalog.db" "DROP TRIGGER events_no_update;
+		UPDATE events SET details = replace(details, '50', '51') WHERE seq = 1;"
+	ro_copy
+	run --separate-stderr spif --home "$D/ro" catalog verify
+	st=$status err=$stderr
+	run --separate-stderr spif --home "$D/ro" catalog cert confirm DC-2026-000001
+	st2=$status
+	umount "$D/ro"
+	[ "$st" -eq 1 ]
+	[[ "$err" == *"event 1 does not match its hash"* ]]
+	[ "$st2" -ne 0 ]
+}
