@@ -823,6 +823,8 @@ static int encrypt_columns(struct cli *c, struct opts *o, int fd)
 		oe = SPIF_ENC_UTF8;
 
 	struct spif_catalog *cat = o->out ? cli_catalog_if_exists(c) : NULL;
+	if (!cs.file[0])
+		input_file(c, cat, o->input, cs.file); /* a CSV the catalog knows */
 	/* one data key for the stream, wrapped by one gpg run */
 	struct spif_fieldkey *key = spif_fieldkey_new();
 	if (!key)
