@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -267,6 +268,48 @@ struct output {
 	size_t headn;
 };
 
+/* The temporary file of -o, removed by a signal that ends the run: an
+ * interrupted decryption must not leave plaintext behind under a hidden
+ * name.  (Only this program's signal handler touches it.) */
+static char pending_tmp[PATH_MAX];
+
+static void on_signal(int sig)
+{
+	if (pending_tmp[0])
+		unlink(pending_tmp);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void watch_signals(void)
+{
+	struct sigaction sa = {0};
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+/* The temporary file is gone or in place: nothing for a signal to remove. */
+static void settled(void)
+{
+	sigset_t all, old;
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	pending_tmp[0] = '\0';
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+static void output_abort(struct output *w)
+{
+	if (w->atomic)
+		spif_atomic_abort(&w->a);
+	settled();
+	spif_sha256_free(w->h);
+	w->h = NULL;
+}
+
 static void output_open(struct cli *c, struct output *w, const char *path)
 {
 	struct spif_err e = {0};
@@ -280,13 +323,17 @@ static void output_open(struct cli *c, struct output *w, const char *path)
 	if (spif_text_has_number(path))
 		cli_fail(c, SPIF_EX_DATAERR, "-o: the file name holds what may be an Individual "
 		         "Number; the catalog never records one: choose another name");
+	watch_signals();
 	if (spif_atomic_open(&w->a, path, spif_file_mode(&c->conf), &e) < 0)
 		cli_die(c, &e);
+	memcpy(pending_tmp, w->a.tmp, sizeof pending_tmp);
 	w->atomic = 1;
 	w->fd = w->a.fd;
 	w->name = path;
-	if (!(w->h = spif_sha256_new()))
+	if (!(w->h = spif_sha256_new())) {
+		output_abort(w);
 		cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
+	}
 }
 
 /* What a byte of output also does: hash, count, and keep the first ones. */
@@ -309,14 +356,6 @@ static int output_sink(void *ctx, const void *buf, size_t n)
 	struct output *w = ctx;
 	output_tap(w, buf, n);
 	return spif_sink_fd(&w->fd, buf, n);
-}
-
-static void output_abort(struct output *w)
-{
-	if (w->atomic)
-		spif_atomic_abort(&w->a);
-	spif_sha256_free(w->h);
-	w->h = NULL;
 }
 
 /* Die with e, leaving nothing at -o. */
@@ -394,6 +433,7 @@ static int output_commit(struct cli *c, struct output *w, struct spif_catalog *c
 	if (id <= 0) {
 		if (spif_atomic_commit(&w->a, &e) < 0)
 			fail_out(c, w, &e);
+		settled();
 		return 0;
 	}
 	char now[32];
@@ -405,8 +445,10 @@ static int output_commit(struct cli *c, struct output *w, struct spif_catalog *c
 		fail_out(c, w, &e);
 	if (spif_atomic_commit(&w->a, &e) < 0) {
 		spif_catalog_rollback(cat);
+		settled();
 		cli_die(c, &e);
 	}
+	settled();
 	char *real = realpath(w->name, NULL);
 	struct spif_copy cp = {.file_id = id, .kind = (char *)kind, .path = real ? real : (char *)w->name,
 	                       .sha256 = sha, .size = w->size, .encrypted = encrypted, .created = now,
@@ -424,6 +466,15 @@ static int output_commit(struct cli *c, struct output *w, struct spif_catalog *c
 	free(real);
 	free(ds);
 	return 1;
+}
+
+/* The input as the catalog may record it: its path, unless the name holds
+ * what may be an Individual Number (the catalog never holds one). */
+static const char *shown_input(const struct opts *o)
+{
+	if (strcmp(o->input, "-") == 0)
+		return "(stdin)";
+	return spif_text_has_number(o->input) ? "(a file name holding digits)" : o->input;
 }
 
 /* ---- whole streams ------------------------------------------------------- */
@@ -776,10 +827,13 @@ static long long run_columns(struct cli *c, const struct colspec *s, const unsig
                              struct spif_writer *wr, spif_recpipe_fn op, long long *values,
                              struct spif_err *err)
 {
-	struct columns km, kw;
+	struct columns km = {0}, kw = {0};
+	long long n = -1;
+	(void)c;
 	if (columns_init(&km, s, raw) < 0 || columns_init(&kw, s, raw) < 0)
-		cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
-	long long n = spif_recpipe_run(rd, first, wr, op, &km, &kw, err);
+		spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
+	else
+		n = spif_recpipe_run(rd, first, wr, op, &km, &kw, err);
 	*values = km.done + kw.done;
 	columns_free(&km);
 	columns_free(&kw);
@@ -938,8 +992,7 @@ static int decrypt_stream(struct cli *c, struct opts *o, int fd)
 	check_signature(c, o, &w, signer, sig_status, &e);
 	char fid[24];
 	records_file(w.head, w.headn, fid);
-	json_t *cd = json_pack("{s:s,s:s}", "decrypted_from", strcmp(o->input, "-") ? o->input : "(stdin)",
-	                       "scheme", "openpgp");
+	json_t *cd = json_pack("{s:s,s:s}", "decrypted_from", shown_input(o), "scheme", "openpgp");
 	json_object_set_new(cd, "signer", signer[0] ? json_string(signer) : json_null());
 	json_t *ev = json_deep_copy(cd);
 	int reg = output_commit(c, &w, cat, fid, "output", 0, cd, "decrypt", ev);
@@ -1091,7 +1144,7 @@ static int decrypt_columns(struct cli *c, struct opts *o, int fd)
 	records_file(w.head, w.headn, fid);
 	if (!fid[0] && spif_file_id_parse(h.file) > 0)
 		snprintf(fid, sizeof fid, "%s", h.file);
-	json_t *cd = json_pack("{s:s,s:s}", "decrypted_from", name, "scheme", "fields aes-256-gcm");
+	json_t *cd = json_pack("{s:s,s:s}", "decrypted_from", shown_input(o), "scheme", "fields aes-256-gcm");
 	json_object_set_new(cd, "signer", signer[0] ? json_string(signer) : json_null());
 	json_t *ev = json_deep_copy(cd);
 	json_object_set_new(ev, "records", json_integer(records));

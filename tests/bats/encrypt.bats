@@ -102,6 +102,28 @@ sha() { sha256sum "$1" | cut -d' ' -f1; }
 	[ -z "$(ls -A "$D" | grep spif-)" ] # no temporary file left either
 }
 
+@test "encrypt -d -o: a run killed half-way leaves no plaintext behind" {
+	gen --rows 3000 -o "$D/a.csv"
+	spif encrypt -r "$T" -o "$D/a.gpg" "$D/a.csv" 2>/dev/null
+	mkfifo "$D/fifo"
+	{ head -c 200000 "$D/a.gpg"; sleep 5; } > "$D/fifo" &
+	writer=$!
+	spif-encrypt -d -o "$D/out.csv" "$D/fifo" 2>/dev/null &
+	pid=$!
+	# wait until the temporary file holds plaintext, then stop the run
+	for _ in $(seq 50); do
+		[ -n "$(find "$D" -maxdepth 1 -name '.out.csv.spif-*' -size +0)" ] && break
+		sleep 0.1
+	done
+	[ -n "$(find "$D" -maxdepth 1 -name '.out.csv.spif-*' -size +0)" ]
+	kill -TERM "$pid"
+	wait "$pid" || true
+	kill "$writer" 2>/dev/null || true
+	wait "$writer" 2>/dev/null || true
+	[ -z "$(find "$D" -maxdepth 1 -name '.out.csv.spif-*')" ]
+	[ ! -e "$D/out.csv" ]
+}
+
 @test "encrypt -d --require-signature: an unsigned message is exit 1" {
 	printf 'x\n' | spif encrypt -r "$T" -o "$D/u.gpg" 2>/dev/null
 	run --separate-stderr spif encrypt -d --require-signature -o "$D/u.txt" "$D/u.gpg"
