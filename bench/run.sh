@@ -107,8 +107,10 @@ small; s=$(date +%s.%N); spif shred "$work"/small/* > /dev/null 2>&1; e=$(date +
 report "shred 2000 x 4 KiB, each certified" "$t_ss" "shred -u" "$t_gs" 1.0
 
 # 6. encrypt: a 100 MB record stream whole, against gpg -z0 (no
-#    compression, as spif) on the same bytes: to standard output, and to a
-#    file (spif's is synced, registered and hashed, so gpg's is synced too).
+#    compression, as spif) on the same bytes, to standard output: the goal.
+#    Then to a file, for what -o costs on top: spif's is hashed (SHA-256 of
+#    the ciphertext, read back behind gpg), synced and registered; gpg's is
+#    synced too, but not hashed, so this line has no goal.
 #    Then column level: two number fields of 1,000,000 records sealed,
 #    against the same gpg over the whole stream, and against gpg run once
 #    per value (timed on 50 values, multiplied out).
@@ -128,7 +130,8 @@ gpg_o() { rm -f "$work/g.gpg"; gpg --batch -z0 --encrypt -r "$fpr" -o "$work/g.g
 spif_o() { rm -f "$work/s.gpg"; spif encrypt -r "$fpr" -o "$work/s.gpg" "$work/w.ndjson"; }
 t_gpg=$(seconds gpg_o)
 t_enc=$(seconds spif_o)
-report "encrypt 100 MB -o FILE (synced, registered)" "$t_enc" "gpg -z0 -e -o; sync" "$t_gpg" 1.1
+printf '%-44s spif %8.3fs  %-22s %8.3fs  ratio %5.2f  (hashed, synced, registered; no goal)\n' \
+	"encrypt 100 MB -o FILE" "$t_enc" "gpg -z0 -e -o; sync" "$t_gpg" "$(echo "$t_enc / $t_gpg" | bc -l)"
 spif-gen --rows "$ROWS" --columns narrow -o "$work/n.csv" 2>/dev/null
 spif ingest --purpose bench -o "$work/n.ndjson" "$work/n.csv" 2>/dev/null
 rm -f "$work/n.csv"

@@ -386,9 +386,8 @@ static void records_file(const char *text, size_t n, char fid[24])
 
 /* The catalogued file the input file is a copy of ("" when none): a path
  * the catalog knows, for a whole stream that is not records. */
-static void input_file(struct cli *c, struct spif_catalog *cat, const char *input, char fid[24])
+static void input_file(struct spif_catalog *cat, const char *input, char fid[24])
 {
-	(void)c;
 	fid[0] = '\0';
 	if (!cat || strcmp(input, "-") == 0)
 		return;
@@ -521,7 +520,7 @@ static int encrypt_stream(struct cli *c, struct opts *o, int fd)
 	if (o->out) {
 		cat = cli_catalog_if_exists(c);
 		if (!fid[0])
-			input_file(c, cat, o->input, fid);
+			input_file(cat, o->input, fid);
 	} else if (!o->armor && isatty(1)) {
 		cli_usage(c, "binary OpenPGP to a terminal: use -o FILE or --armor");
 	}
@@ -878,7 +877,7 @@ static int encrypt_columns(struct cli *c, struct opts *o, int fd)
 
 	struct spif_catalog *cat = o->out ? cli_catalog_if_exists(c) : NULL;
 	if (!cs.file[0])
-		input_file(c, cat, o->input, cs.file); /* a CSV the catalog knows */
+		input_file(cat, o->input, cs.file); /* a CSV the catalog knows */
 	/* one data key for the stream, wrapped by one gpg run */
 	struct spif_fieldkey *key = spif_fieldkey_new();
 	if (!key)
