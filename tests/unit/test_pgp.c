@@ -533,6 +533,12 @@ static void test_encrypt(const char *tmp)
 	e = (struct spif_pgp_enc){.recipients = rT, .nrecipients = 1, .sign_key = fO};
 	ok(enc_file(pin, pout, &e, &err) == -1 && err.code == SPIF_EX_UNAVAILABLE
 	   && strstr(err.msg, "key is expired"), "expired signing key: %s", err.msg);
+	run("gpgconf --reload gpg-agent"); /* forget the locked key's passphrase */
+	e = (struct spif_pgp_enc){.recipients = rT, .nrecipients = 1, .sign_key = fL};
+	double t1 = now();
+	ok(enc_file(pin, pout, &e, &err) == -1 && err.code == SPIF_EX_UNAVAILABLE
+	   && strstr(err.msg, "passphrase-protected") && now() - t1 < 30,
+	   "a passphrase-protected signing key fails at once: %s", err.msg);
 
 	/* encrypt-to in gpg.conf adds no recipient */
 	char conf[512];
