@@ -116,7 +116,7 @@ report "shred 2000 x 4 KiB, each certified" "$t_ss" "shred -u" "$t_gs" 1.0
 #    per value (timed on 50 values, multiplied out).
 gpg --batch --quiet --pinentry-mode loopback --passphrase '' \
 	--quick-gen-key 'Bench <bench@example.invalid>' ed25519 sign 1d 2>/dev/null
-fpr=$(gpg --batch --with-colons --list-keys bench@example.invalid | awk -F: '/^fpr/ { print $10; exit }')
+fpr=$(gpg --batch --with-colons --list-keys bench@example.invalid 2>/dev/null | awk -F: '/^fpr/ { print $10; exit }')
 gpg --batch --quiet --pinentry-mode loopback --passphrase '' --quick-add-key "$fpr" cv25519 encr 1d 2>/dev/null
 rm -rf "$SPIF_HOME"
 spif-gen --rows 26000 -o "$work/w.csv" 2>/dev/null

@@ -54,7 +54,7 @@ gpg --batch --quiet --pinentry-mode loopback --passphrase '' --quick-gen-key \
 	'税務課 記録管理 <records@example.invalid>' ed25519 sign 1d 2>/dev/null
 gpg --batch --quiet --pinentry-mode loopback --passphrase '' --quick-gen-key \
 	'印刷委託先 <insatsu@example.invalid>' ed25519 sign 1d 2>/dev/null
-insatsu=$(gpg --batch --with-colons --list-keys insatsu@example.invalid | awk -F: '/^fpr/ { print $10; exit }')
+insatsu=$(gpg --batch --with-colons --list-keys insatsu@example.invalid 2>/dev/null | awk -F: '/^fpr/ { print $10; exit }')
 gpg --batch --quiet --pinentry-mode loopback --passphrase '' --quick-add-key "$insatsu" cv25519 encr 1d 2>/dev/null
 
 # When the contractor must have the numbers: encrypted for its key alone,
