@@ -1,5 +1,5 @@
 # bash completion for spif(7): spif, spif-ingest, spif-catalog, spif-shred,
-# spif-redact, spif-vault
+# spif-redact, spif-vault, spif-encrypt
 #
 # Installed as share/bash-completion/completions/spif; works with or
 # without the bash-completion package.  File ids (F000001) are read with
@@ -7,7 +7,8 @@
 # "spif vault ls --json", and certificate ids (DC-2026-000001) with
 # "spif catalog cert ls --json", from the home named by --home if given;
 # pseudonym keys are the names of HOME/keys/psn-NAME.key; signing keys come
-# from "gpg --list-secret-keys --with-colons" when gpg exists.
+# from "gpg --list-secret-keys --with-colons" and recipients from "gpg
+# --list-keys --with-colons" when gpg exists.
 
 _spif_ingest_opts="--purpose --label --source --received --format --encoding
 	--number-field --on-invalid --to --output-encoding -o --output --print-id
@@ -21,6 +22,11 @@ _spif_redact_opts="--field --op --key --new-key --min-confidence --corporate
 	-o --output --file --home --help"
 _spif_redact_file_opts="--op --key --reason --sign --corporate --home --help"
 _spif_redact_ops="mask empty drop pseudonym"
+_spif_encrypt_opts="-r --recipient --sign --armor --passphrase-file --fields
+	--format --encoding --to --output-encoding -d --decrypt -o --output --home
+	--help"
+_spif_decrypt_opts="--require-signature --passphrase-file -o --output --home
+	--help"
 
 # _spif_reply WORDS CUR: COMPREPLY from a word list.
 _spif_reply()
@@ -103,17 +109,19 @@ _spif_psn_keys()
 	_spif_reply "$keys" "$1"
 }
 
-# _spif_keys CUR: the secret keys GnuPG can sign with (key ids,
-# fingerprints, e-mail addresses); nothing without gpg.
+# _spif_keys CUR [public]: the secret keys GnuPG can sign with (key ids,
+# fingerprints, e-mail addresses), or the public keys it can encrypt to;
+# nothing without gpg.
 _spif_keys()
 {
 	COMPREPLY=()
 	type -P gpg >/dev/null || return 0
-	local keys
-	keys=$(gpg --list-secret-keys --with-colons 2>/dev/null | awk -F: '
-		$1 == "sec" { print $5; primary = 1; next }
+	local keys list=--list-secret-keys
+	[[ $2 == public ]] && list=--list-keys
+	keys=$(gpg $list --with-colons 2>/dev/null | awk -F: '
+		($1 == "sec" || $1 == "pub") { print $5; primary = 1; next }
 		$1 == "fpr" && primary { print $10; primary = 0; next }
-		$1 == "ssb" { primary = 0; next }
+		($1 == "ssb" || $1 == "sub") { primary = 0; next }
 		$1 == "uid" && match($10, /<[^<>]+>/) { print substr($10, RSTART + 1, RLENGTH - 2) }')
 	_spif_reply "$keys" "$1"
 }
@@ -153,6 +161,8 @@ _spif_value()
 		;;
 	--method) _spif_reply "auto overwrite crypto" "$2" ;;
 	--sign) _spif_keys "$2" ;;
+	-r | --recipient) _spif_keys "$2" public ;;
+	--passphrase-file) _spif_files "$2" ;;
 	--op)
 		if [[ $_spif_mode == file ]]; then
 			_spif_reply "mask empty pseudonym" "$2"
@@ -180,7 +190,7 @@ _spif_value()
 	--key) _spif_psn_keys "$2" "$3" ;;
 	--report) _spif_files "$2" ;;
 	--purpose | --label | --source | --number-field | --limit | -n | --note | \
-	--passes | --reason | --destination | --new-key)
+	--passes | --reason | --destination | --new-key | --fields)
 		COMPREPLY=() ;;
 	*) return 1 ;;
 	esac
@@ -227,6 +237,7 @@ _spif()
 	spif-shred) cmd=shred ;;
 	spif-redact) cmd=redact ;;
 	spif-vault) cmd=vault ;;
+	spif-encrypt) cmd=encrypt ;;
 	*)
 		_spif_front=${w[0]}
 		while ((k < wc)); do
@@ -250,6 +261,7 @@ _spif()
 		--home=*) home=${w[m]#--home=} ;;
 		--file | --file=*) [[ $cmd == redact ]] && _spif_mode=file ;;
 		--new-key | --new-key=*) [[ $cmd == redact ]] && _spif_mode=newkey ;;
+		-d | --decrypt) [[ $cmd == encrypt ]] && _spif_mode=decrypt ;;
 		esac
 	done
 
@@ -277,11 +289,11 @@ _spif()
 		if [[ $cur == -* ]]; then
 			_spif_reply "--home --version --help" "$cur"
 		else
-			_spif_reply "ingest catalog shred redact vault help" "$cur"
+			_spif_reply "ingest catalog shred redact vault encrypt help" "$cur"
 		fi
 		;;
 	help)
-		((wc == k)) && _spif_reply "ingest catalog shred redact vault" "$cur"
+		((wc == k)) && _spif_reply "ingest catalog shred redact vault encrypt" "$cur"
 		;;
 	ingest)
 		if [[ $cur == -* ]]; then
@@ -323,6 +335,27 @@ _spif()
 			*) _spif_reply "$_spif_redact_opts -" "$cur" ;;
 			esac
 		elif [[ -z $_spif_mode ]] && ((n == 0)); then
+			_spif_files "$cur"
+		fi
+		;;
+	encrypt)
+		# one input; -d takes fewer options
+		local n=0
+		for ((m = k; m < wc; m++)); do
+			case ${w[m]} in
+			-r | --recipient | --sign | --passphrase-file | --fields | --format | --encoding | \
+			--to | --output-encoding | -o | --output | --home) ((m++)) ;;
+			-?*) ;;
+			*) ((n++)) ;;
+			esac
+		done
+		if [[ $cur == -* ]]; then
+			if [[ $_spif_mode == decrypt ]]; then
+				_spif_reply "$_spif_decrypt_opts" "$cur"
+			else
+				_spif_reply "$_spif_encrypt_opts -" "$cur"
+			fi
+		elif ((n == 0)); then
 			_spif_files "$cur"
 		fi
 		;;
@@ -446,4 +479,4 @@ _spif()
 	return 0
 }
 
-complete -F _spif spif spif-ingest spif-catalog spif-shred spif-redact spif-vault
+complete -F _spif spif spif-ingest spif-catalog spif-shred spif-redact spif-vault spif-encrypt

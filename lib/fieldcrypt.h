@@ -1,8 +1,10 @@
 /* fieldcrypt.h - column-level encryption of records.
  *
  * One random 256-bit data key per stream, wrapped to the recipients by a
- * single OpenPGP operation and carried in the stream's first record:
- *   {"@spif-encrypted":{"v":1,"scheme":"aes-256-gcm","fields":[...],
+ * single OpenPGP operation and carried in the stream's first line, the key
+ * line (spif encrypt writes it; spif-records(5) has every member):
+ *   {"@spif-encrypted":{"v":1,"scheme":"aes-256-gcm","format":"ndjson",
+ *    "fields":[...],"file":"F000001","mode":"public-key","recipients":[...],
  *    "key":"-----BEGIN PGP MESSAGE-----..."}}
  * Each listed field's value becomes
  *   ENC[aes-256-gcm,v1,<nonce base64>,<ciphertext base64>,<tag base64>]

@@ -4,23 +4,35 @@
  * besides GPGME's own initialisation (gpgme_check_version is idempotent).
  * Nothing goes to the network: keys are listed from the local keyring only
  * (GPGME_KEYLIST_MODE_LOCAL), gpg runs with --disable-dirmngr
- * (gpgme_set_offline) and auto-key-retrieve is never enabled.  Secret keys
- * protected by a passphrase are not supported: pinentry runs in loopback
- * mode without a passphrase callback, so gpg fails at once instead of
- * waiting for a prompt nobody will answer.  The one passphrase spif does
- * hand over is that of a passphrase-encrypted (symmetric) message, through
- * a callback on GPGME's command channel, never argv or the environment, and
- * gpg-agent is told not to cache it (--no-symkey-cache). */
+ * (gpgme_set_offline), so that no keyserver or WKD can be reached whatever
+ * gpg.conf says, and auto-key-retrieve is never enabled (GPGME passes it
+ * only when asked; the gpg that encryption runs directly is also told
+ * --no-auto-key-locate --no-auto-key-retrieve).  Secret keys protected by
+ * a passphrase are not supported: pinentry runs in loopback mode without a
+ * passphrase callback, so gpg fails at once instead of waiting for a
+ * prompt nobody will answer.  The one passphrase spif does hand over is
+ * that of a passphrase-encrypted (symmetric) message, through a callback
+ * on GPGME's command channel or a pipe to gpg, never argv or the
+ * environment, and gpg-agent is told not to cache it (--no-symkey-cache).
+ *
+ * Encryption runs gpg itself for the bytes, after GPGME has chosen and
+ * checked the keys: see "encryption" below for why. */
 #include "pgp.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <gpgme.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 /* GPGME's initialisation, needed before any other GPGME call (data
  * objects too); idempotent. */
@@ -101,8 +113,31 @@ static void put_uid(char *uid, size_t uidlen, const char *s)
 	uid[len] = '\0';
 }
 
-/* The last line gpg wrote to its log (stderr), without "gpg: ", in buf;
- * NULL when there is none. */
+/* The last non-empty line of gpg's log mem[0, len), without "gpg: " and
+ * with control characters blanked, in buf; NULL when there is none. */
+static const char *last_log_line(const char *mem, size_t len, char *buf, size_t bufsz)
+{
+	size_t end = len;
+	while (end > 0 && (mem[end - 1] == '\n' || mem[end - 1] == '\r'))
+		end--;
+	size_t beg = end;
+	while (beg > 0 && mem[beg - 1] != '\n')
+		beg--;
+	if (end - beg > 5 && memcmp(mem + beg, "gpg: ", 5) == 0)
+		beg += 5;
+	if (end <= beg || bufsz == 0)
+		return NULL;
+	size_t k = end - beg < bufsz - 1 ? end - beg : bufsz - 1;
+	for (size_t i = 0; i < k; i++) {
+		unsigned char c = (unsigned char)mem[beg + i];
+		buf[i] = c < 0x20 || c == 0x7f ? ' ' : (char)c;
+	}
+	buf[k] = '\0';
+	return buf;
+}
+
+/* The last line gpg wrote to its log (stderr) in a GPGME operation, as
+ * last_log_line gives it. */
 static const char *gpg_diag(gpgme_ctx_t ctx, char *buf, size_t bufsz)
 {
 	gpgme_data_t dh = NULL;
@@ -112,26 +147,8 @@ static const char *gpg_diag(gpgme_ctx_t ctx, char *buf, size_t bufsz)
 	gpgme_error_t e = gpgme_op_getauditlog(ctx, dh, GPGME_AUDITLOG_DIAG);
 	size_t len = 0;
 	char *mem = gpgme_data_release_and_get_mem(dh, &len);
-	if (!e && mem) {
-		/* the last non-empty line */
-		size_t end = len;
-		while (end > 0 && (mem[end - 1] == '\n' || mem[end - 1] == '\r'))
-			end--;
-		size_t beg = end;
-		while (beg > 0 && mem[beg - 1] != '\n')
-			beg--;
-		if (end - beg > 5 && memcmp(mem + beg, "gpg: ", 5) == 0)
-			beg += 5;
-		if (end > beg && bufsz > 0) {
-			size_t k = end - beg < bufsz - 1 ? end - beg : bufsz - 1;
-			for (size_t i = 0; i < k; i++) {
-				unsigned char c = (unsigned char)mem[beg + i];
-				buf[i] = c < 0x20 || c == 0x7f ? ' ' : (char)c;
-			}
-			buf[k] = '\0';
-			ret = buf;
-		}
-	}
+	if (!e && mem)
+		ret = last_log_line(mem, len, buf, bufsz);
 	gpgme_free(mem);
 	return ret;
 }
@@ -685,15 +702,349 @@ static int find_recipient(gpgme_ctx_t ctx, const char *who, gpgme_key_t *key, st
 	return 0;
 }
 
-/* Encrypt in to out_sink as e says. */
-static int encrypt_data(gpgme_data_t in, struct sink *out_sink, struct spif_pgp_enc *e, int armor,
-                        struct spif_err *err)
+/* ---- encryption: GPGME chooses the keys, gpg moves the bytes ------------
+ *
+ * Every key is resolved and checked through GPGME (find_recipient,
+ * sign_key) before anything runs, so that a missing, ambiguous, expired,
+ * revoked or unusable key is refused with its reason and nothing is
+ * written.  The bytes, though, do not go through GPGME: GPGME 1.18 pumps
+ * every byte of a stream through its own single-threaded poll loop and
+ * formats each buffer it moves for its debug trace even when tracing is
+ * off (_gpgme_debug_buffer), which made a 100 MB stream take twice as long
+ * as gpg -z0 on its own, whatever the buffer sizes.  So gpg is run here
+ * with the fingerprints GPGME returned and the same program and home
+ * GPGME uses: the caller's input descriptor becomes gpg's standard input
+ * (gpg reads the file or pipe itself, no copy through this process), its
+ * standard output is a pipe read here into the caller's sink while gpg
+ * works on the next block, and its status and log lines go to memory
+ * files read once it has exited, so that neither can fill up and stall it.
+ * A passphrase reaches gpg through a pipe (--passphrase-fd), never argv or
+ * the environment. */
+
+#define GPG_MAX_ARGS 64
+#define PASS_MAX 1024 /* fits a pipe's smallest buffer: written before gpg starts */
+
+/* gpg's program and home directory as GPGME uses them (home is NULL for
+ * gpg's own default, $GNUPGHOME or ~/.gnupg). */
+static int gpg_engine(const char **path, const char **home, struct spif_err *err)
+{
+	gpgme_engine_info_t info = NULL;
+	gpgme_error_t ge = gpgme_get_engine_info(&info);
+	if (ge)
+		return spif_err_set(err, SPIF_EX_UNAVAILABLE, "GPGME: %s", gpgme_strerror(ge));
+	for (; info; info = info->next)
+		if (info->protocol == GPGME_PROTOCOL_OpenPGP && info->file_name) {
+			*path = info->file_name;
+			*home = info->home_dir;
+			return 0;
+		}
+	return spif_err_set(err, SPIF_EX_UNAVAILABLE, "GnuPG is not usable: no gpg program");
+}
+
+/* A running gpg. */
+struct gpg_proc {
+	pid_t pid;
+	int out;    /* read end of its standard output */
+	int status; /* memory file holding its status lines (--status-fd 3) */
+	int log;    /* memory file holding its standard error */
+};
+
+/* fd moved out of the way of 0..4 (which the child's are made of). */
+static int high_dup(int fd)
+{
+	return fcntl(fd, F_DUPFD_CLOEXEC, 10);
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* Start gpg with argv: in_fd as its standard input, out_fd as its
+ * standard output (or, when out_fd is -1, a pipe whose read end is p->out),
+ * pass_fd (or -1) as fd 4.  0, or -1 with err set. */
+static int gpg_spawn(const char *prog, char *const *argv, int in_fd, int out_fd, int pass_fd,
+                     struct gpg_proc *p, struct spif_err *err)
+{
+	int pfd[2] = {-1, -1}, in = -1, outw = -1, st = -1, lg = -1, pw = -1, rc = -1;
+	p->pid = -1;
+	p->out = p->status = p->log = -1;
+	posix_spawn_file_actions_t fa;
+	if (posix_spawn_file_actions_init(&fa) != 0)
+		return spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
+	if (out_fd < 0) {
+		if (pipe2(pfd, O_CLOEXEC) < 0) {
+			spif_err_sys(err, SPIF_EX_SOFTWARE, errno, "pipe");
+			goto out;
+		}
+		/* a bigger pipe: fewer trips between gpg and this process
+		 * (the default 64 KiB is kept when the system allows no more) */
+		(void)fcntl(pfd[0], F_SETPIPE_SZ, 1 << 20);
+	}
+	p->status = memfd_create("spif-gpg-status", MFD_CLOEXEC);
+	p->log = memfd_create("spif-gpg-log", MFD_CLOEXEC);
+	if (p->status < 0 || p->log < 0) {
+		spif_err_sys(err, SPIF_EX_SOFTWARE, errno, "memfd_create");
+		goto out;
+	}
+	in = high_dup(in_fd);
+	outw = high_dup(out_fd >= 0 ? out_fd : pfd[1]);
+	st = high_dup(p->status);
+	lg = high_dup(p->log);
+	if (pass_fd >= 0)
+		pw = high_dup(pass_fd);
+	if (in < 0 || outw < 0 || st < 0 || lg < 0 || (pass_fd >= 0 && pw < 0)) {
+		spif_err_sys(err, SPIF_EX_SOFTWARE, errno, "dup");
+		goto out;
+	}
+	if (posix_spawn_file_actions_adddup2(&fa, in, 0) || posix_spawn_file_actions_adddup2(&fa, outw, 1)
+	    || posix_spawn_file_actions_adddup2(&fa, lg, 2) || posix_spawn_file_actions_adddup2(&fa, st, 3)
+	    || (pw >= 0 && posix_spawn_file_actions_adddup2(&fa, pw, 4))) {
+		spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
+		goto out;
+	}
+	int e = posix_spawn(&p->pid, prog, &fa, NULL, argv, environ);
+	if (e != 0) {
+		p->pid = -1;
+		spif_err_sys(err, SPIF_EX_UNAVAILABLE, e, "GnuPG is not usable: %s", prog);
+		goto out;
+	}
+	p->out = pfd[0];
+	pfd[0] = -1;
+	rc = 0;
+out:
+	posix_spawn_file_actions_destroy(&fa);
+	close_fd(&pfd[0]);
+	close_fd(&pfd[1]);
+	close_fd(&in);
+	close_fd(&outw);
+	close_fd(&st);
+	close_fd(&lg);
+	close_fd(&pw);
+	if (rc < 0) {
+		close_fd(&p->status);
+		close_fd(&p->log);
+	}
+	return rc;
+}
+
+/* Wait for gpg; its exit status (128 + signal when killed), -1 on error. */
+static int gpg_wait(struct gpg_proc *p)
+{
+	int ws;
+	pid_t r;
+	do
+		r = waitpid(p->pid, &ws, 0);
+	while (r < 0 && errno == EINTR);
+	p->pid = -1;
+	if (r < 0)
+		return -1;
+	return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + (WIFSIGNALED(ws) ? WTERMSIG(ws) : 0);
+}
+
+/* The contents of a memory file, NUL-terminated, at most max bytes (the
+ * last ones: what gpg said at the end matters most).  NULL on failure. */
+static char *memfd_text(int fd, size_t max, size_t *len)
+{
+	struct stat sb;
+	*len = 0;
+	if (fd < 0 || fstat(fd, &sb) < 0)
+		return NULL;
+	size_t size = (size_t)sb.st_size, n = size > max ? max : size;
+	char *buf = malloc(n + 1);
+	if (!buf)
+		return NULL;
+	ssize_t got = n ? pread(fd, buf, n, (off_t)(size - n)) : 0;
+	if (got < 0) {
+		free(buf);
+		return NULL;
+	}
+	buf[got] = '\0';
+	*len = (size_t)got;
+	return buf;
+}
+
+/* What gpg's status lines said about an encryption. */
+struct enc_status {
+	int end_encryption;
+	int sig_created;
+	int need_passphrase; /* a secret key (the signer's) wanted its passphrase */
+	int inv_recp, inv_sgnr; /* reason codes, -1 when none */
+	char inv_recp_who[64], inv_sgnr_who[64];
+	int sys_errno;          /* a FAILURE that was a system error (ENOSPC...) */
+};
+
+static void enc_status_line(struct enc_status *s, const char *kw, const char *args)
+{
+	if (strcmp(kw, "END_ENCRYPTION") == 0)
+		s->end_encryption = 1;
+	else if (strcmp(kw, "SIG_CREATED") == 0)
+		s->sig_created = 1;
+	else if (strcmp(kw, "NEED_PASSPHRASE") == 0 || strcmp(kw, "USERID_HINT") == 0)
+		s->need_passphrase = 1;
+	else if (strcmp(kw, "FAILURE") == 0 && !s->sys_errno) {
+		/* FAILURE LOCATION CODE: a gpg-error value */
+		const char *sp = strchr(args, ' ');
+		gpg_err_code_t c = gpg_err_code((gpgme_error_t)strtoul(sp ? sp + 1 : "0", NULL, 10));
+		if (c & GPG_ERR_SYSTEM_ERROR)
+			s->sys_errno = gpgme_err_code_to_errno(c);
+	}
+	else if ((strcmp(kw, "INV_RECP") == 0 && s->inv_recp < 0)
+		 || (strcmp(kw, "INV_SGNR") == 0 && s->inv_sgnr < 0)) {
+		int recp = kw[4] == 'R';
+		char *who = recp ? s->inv_recp_who : s->inv_sgnr_who;
+		int code = atoi(args);
+		const char *sp = strchr(args, ' ');
+		snprintf(who, sizeof s->inv_recp_who, "%.*s", sp ? (int)strcspn(sp + 1, " ") : 1,
+			 sp ? sp + 1 : "?");
+		*(recp ? &s->inv_recp : &s->inv_sgnr) = code;
+	}
+}
+
+/* Parse the "[GNUPG:] KEYWORD ARGS" lines of text. */
+static void enc_status_parse(struct enc_status *s, char *text)
+{
+	for (char *line = text; line && *line;) {
+		char *nl = strchr(line, '\n');
+		if (nl)
+			*nl = '\0';
+		if (strncmp(line, "[GNUPG:] ", 9) == 0) {
+			char *kw = line + 9, *args = strchr(kw, ' ');
+			if (args)
+				*args++ = '\0';
+			enc_status_line(s, kw, args ? args : "");
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+}
+
+/* gpg's reason codes of INV_RECP and INV_SGNR (doc/DETAILS). */
+static const char *inv_reason(int code)
+{
+	static const char *const why[] = {
+		"no specific reason given", "not found", "ambiguous specification", "wrong key usage",
+		"key revoked", "key expired", "no CRL known", "CRL too old", "policy mismatch",
+		"not a secret key", "key not trusted", "missing certificate",
+		"missing issuer certificate", "key disabled", "syntax error in specification",
+	};
+	return code >= 0 && code < (int)(sizeof why / sizeof *why) ? why[code] : "unusable key";
+}
+
+/* A pipe holding the passphrase and a line feed, read end in *fd. */
+static int pass_pipe(const char *pass, int *fd, struct spif_err *err)
+{
+	int pp[2];
+	size_t n = strlen(pass);
+	*fd = -1;
+	if (pipe2(pp, O_CLOEXEC) < 0)
+		return spif_err_sys(err, SPIF_EX_SOFTWARE, errno, "pipe");
+	/* at most PASS_MAX + 1 bytes: within the pipe's buffer, no reader needed */
+	int ok = write(pp[1], pass, n) == (ssize_t)n && write(pp[1], "\n", 1) == 1;
+	close(pp[1]);
+	if (!ok) {
+		close(pp[0]);
+		return spif_err_sys(err, SPIF_EX_SOFTWARE, errno, "cannot hand over the passphrase");
+	}
+	*fd = pp[0];
+	return 0;
+}
+
+/* Where an encryption's output goes: through this process into sink (gpg
+ * writes to a pipe), or straight from gpg into fd, with tap (or NULL)
+ * reading fd back behind it. */
+struct enc_out {
+	struct sink *sink;
+	int fd;
+	struct sink *tap;
+};
+
+/* Read gpg's output pipe into out until it ends; on a failing sink, stop
+ * gpg.  Its exit status. */
+static int gpg_drain_pipe(struct gpg_proc *p, struct sink *out)
+{
+	enum { BUF = 256 * 1024 };
+	char *buf = malloc(BUF);
+	if (!buf) {
+		out->failed = 1;
+		out->errnum = ENOMEM;
+	}
+	while (buf && !out->failed) {
+		ssize_t r = read(p->out, buf, BUF);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		if (sink_write(out, buf, (size_t)r) < 0)
+			break;
+	}
+	free(buf);
+	if (out->failed)
+		kill(p->pid, SIGTERM); /* it would block on a full pipe nobody reads */
+	close_fd(&p->out);
+	return gpg_wait(p);
+}
+
+/* gpg writes the regular file fd itself, from offset off; hand every byte
+ * it has written so far to tap, read back from the page cache, until gpg
+ * has exited and the rest is read too.  One copy, in parallel with gpg,
+ * instead of a pipe read and a write.  Its exit status. */
+static int gpg_follow_file(struct gpg_proc *p, int fd, off_t off, struct sink *tap)
+{
+	enum { BUF = 256 * 1024 };
+	char *buf = malloc(BUF);
+	int status = -1, done = 0;
+	if (!buf) {
+		tap->failed = 1;
+		tap->errnum = ENOMEM;
+		kill(p->pid, SIGTERM);
+		return gpg_wait(p);
+	}
+	for (;;) {
+		ssize_t r = pread(fd, buf, BUF, off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			tap->failed = 1;
+			tap->errnum = errno;
+		} else if (r > 0) {
+			off += r;
+			if (sink_write(tap, buf, (size_t)r) == 0)
+				continue;
+		}
+		if (tap->failed || done)
+			break;
+		/* caught up: gpg still writing, or gone (then one last read) */
+		int ws;
+		pid_t w = waitpid(p->pid, &ws, WNOHANG);
+		if (w == p->pid) {
+			p->pid = -1;
+			status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + (WIFSIGNALED(ws) ? WTERMSIG(ws) : 0);
+			done = 1;
+		} else if (w < 0 && errno != EINTR) {
+			done = 1;
+		} else {
+			nanosleep(&(struct timespec){0, 1000000}, NULL);
+		}
+	}
+	free(buf);
+	if (p->pid > 0) {
+		if (tap->failed)
+			kill(p->pid, SIGTERM);
+		status = gpg_wait(p);
+	}
+	return status;
+}
+
+/* Encrypt in_fd to out as e says. */
+static int encrypt_run(int in_fd, struct enc_out *out, struct spif_pgp_enc *e, int armor,
+                       struct spif_err *err)
 {
 	gpgme_ctx_t ctx = NULL;
 	gpgme_key_t *keys = NULL, signer = NULL;
-	gpgme_data_t out = NULL;
-	gpgme_error_t ge;
-	int rc = -1;
+	int rc = -1, pass_fd = -1;
+	struct gpg_proc p = {.pid = -1, .out = -1, .status = -1, .log = -1};
 
 	if (!e)
 		return spif_err_set(err, SPIF_EX_USAGE, "no encryption settings");
@@ -707,12 +1058,29 @@ static int encrypt_data(gpgme_data_t in, struct sink *out_sink, struct spif_pgp_
 				    "give recipients or a passphrase, not both");
 	if (!symmetric && nr == 0)
 		return spif_err_set(err, SPIF_EX_USAGE, "no recipients");
+	if (nr > 16)
+		return spif_err_set(err, SPIF_EX_USAGE, "more than 16 recipients");
 	if (symmetric && !*e->passphrase)
 		return spif_err_set(err, SPIF_EX_USAGE, "empty passphrase");
 	if (symmetric && strpbrk(e->passphrase, "\r\n"))
 		return spif_err_set(err, SPIF_EX_USAGE, "the passphrase contains a line break");
+	if (symmetric && strlen(e->passphrase) > PASS_MAX)
+		return spif_err_set(err, SPIF_EX_USAGE, "the passphrase is longer than %d bytes",
+				    PASS_MAX);
 	if (e->sign_key && !*e->sign_key)
 		return spif_err_set(err, SPIF_EX_USAGE, "empty signing key id");
+	if (in_fd < 0 || fcntl(in_fd, F_GETFL) == -1)
+		return spif_err_sys(err, SPIF_EX_IOERR, EBADF, "cannot read the input");
+	off_t out_off = 0;
+	if (!out->sink) {
+		struct stat sb;
+		if (out->fd < 0 || fcntl(out->fd, F_GETFL) == -1)
+			return spif_err_sys(err, SPIF_EX_IOERR, EBADF, "cannot write the output");
+		if (out->tap && (fstat(out->fd, &sb) < 0 || !S_ISREG(sb.st_mode)
+				 || (out_off = lseek(out->fd, 0, SEEK_CUR)) < 0))
+			return spif_err_set(err, SPIF_EX_SOFTWARE,
+					    "reading the output back needs a regular file");
+	}
 	if (pgp_ctx(&ctx, err) < 0)
 		return -1;
 
@@ -722,99 +1090,124 @@ static int encrypt_data(gpgme_data_t in, struct sink *out_sink, struct spif_pgp_
 			spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
 			goto out;
 		}
-		for (size_t i = 0; i < nr; i++) {
+		for (size_t i = 0; i < nr; i++)
 			if (find_recipient(ctx, e->recipients[i], &keys[i], err) < 0)
 				goto out;
-			if (e->fprs)
-				put_fpr(e->fprs[i], keys[i]->subkeys->fpr);
-		}
 	}
-	if (e->sign_key) {
-		if (sign_key(ctx, e->sign_key, &signer, err) < 0)
-			goto out;
-		if ((ge = gpgme_signers_add(ctx, signer))) {
-			spif_err_set(err, SPIF_EX_UNAVAILABLE, "GPGME: %s", gpgme_strerror(ge));
-			goto out;
-		}
-	}
-
-	struct op_status st = {0};
-	gpgme_set_status_cb(ctx, op_status_cb, &st);
-	gpgme_set_ctx_flag(ctx, "full-status", "1");
-	struct pass pw = {e->passphrase, 0, 0};
-	if (symmetric)
-		gpgme_set_passphrase_cb(ctx, pass_cb, &pw);
-	gpgme_set_armor(ctx, armor ? 1 : 0);
-	if ((ge = gpgme_data_new_from_cbs(&out, &sink_cbs, out_sink))) {
-		spif_err_set(err, SPIF_EX_UNAVAILABLE, "GPGME: %s", gpgme_strerror(ge));
+	if (e->sign_key && sign_key(ctx, e->sign_key, &signer, err) < 0)
 		goto out;
-	}
-	data_tune(out, 0);
+	const char *prog = NULL, *home = NULL;
+	if (gpg_engine(&prog, &home, err) < 0)
+		goto out;
 
 	/* ALWAYS_TRUST: the operator named each key, and spif checked that it
 	 * is that one key, usable and not expired or revoked.  Whether it is
 	 * the right person's key is the operator's call, not gpg's web of
 	 * trust (which would refuse a key nobody certified, or ask).
-	 * NO_ENCRYPT_TO: exactly the named recipients can read the message,
-	 * not also an encrypt-to from gpg.conf.  NO_COMPRESS: compressed
-	 * length leaks something about the plaintext, and costs time. */
-	gpgme_encrypt_flags_t flags = GPGME_ENCRYPT_ALWAYS_TRUST | GPGME_ENCRYPT_NO_ENCRYPT_TO
-		| GPGME_ENCRYPT_NO_COMPRESS;
-	if (symmetric)
-		flags |= GPGME_ENCRYPT_SYMMETRIC;
-	gpgme_key_t *recp = symmetric ? NULL : keys;
-	if (signer)
-		ge = gpgme_op_encrypt_sign(ctx, recp, flags, in, out);
-	else
-		ge = gpgme_op_encrypt(ctx, recp, flags, in, out);
+	 * --no-encrypt-to: exactly the named recipients can read the message,
+	 * not also an encrypt-to from gpg.conf.  No compression: compressed
+	 * length leaks something about the plaintext, and costs time.  No
+	 * network, whatever gpg.conf says: no dirmngr (so no keyserver and no
+	 * WKD), no key lookup by mail address, no key fetched for a
+	 * signature. */
+	const char *argv[GPG_MAX_ARGS];
+	size_t a = 0;
+	argv[a++] = prog;
+	if (home) {
+		argv[a++] = "--homedir";
+		argv[a++] = home;
+	}
+	static const char *const fixed[] = {
+		"--batch", "--no-tty", "--status-fd", "3", "--disable-dirmngr",
+		"--no-auto-key-locate", "--no-auto-key-retrieve", "--pinentry-mode", "loopback",
+		"--always-trust", "--no-encrypt-to", "--compress-algo", "none", "--output", "-",
+	};
+	for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
+		argv[a++] = fixed[i];
+	argv[a++] = armor ? "--armor" : "--no-armor";
+	if (symmetric) {
+		argv[a++] = "--symmetric";
+		argv[a++] = "--passphrase-fd";
+		argv[a++] = "4";
+		/* the message passphrase is not left in gpg-agent's cache,
+		 * where it would open the next message without being asked */
+		argv[a++] = "--no-symkey-cache";
+	} else {
+		argv[a++] = "--encrypt";
+		for (size_t i = 0; i < nr; i++) {
+			argv[a++] = "--recipient";
+			argv[a++] = keys[i]->subkeys->fpr;
+		}
+	}
+	if (signer) {
+		argv[a++] = "--sign";
+		argv[a++] = "--local-user";
+		argv[a++] = signer->subkeys->fpr;
+	}
+	argv[a++] = "--";
+	argv[a] = NULL;
 
-	gpgme_encrypt_result_t er = gpgme_op_encrypt_result(ctx);
-	gpgme_sign_result_t sr = signer ? gpgme_op_sign_result(ctx) : NULL;
+	if (symmetric && pass_pipe(e->passphrase, &pass_fd, err) < 0)
+		goto out;
+	if (gpg_spawn(prog, (char *const *)argv, in_fd, out->sink ? -1 : out->fd, pass_fd, &p,
+		      err) < 0)
+		goto out;
+	close_fd(&pass_fd);
+	struct sink none = {NULL, NULL, 0, 0};
+	struct sink *fail = out->sink ? out->sink : out->tap ? out->tap : &none;
+	int status = out->sink ? gpg_drain_pipe(&p, out->sink)
+		   : out->tap ? gpg_follow_file(&p, out->fd, out_off, out->tap) : gpg_wait(&p);
+
+	size_t slen = 0, llen = 0;
+	char *stext = memfd_text(p.status, 1 << 20, &slen);
+	char *ltext = memfd_text(p.log, 64 << 10, &llen);
+	struct enc_status st = {.inv_recp = -1, .inv_sgnr = -1};
+	if (stext)
+		enc_status_parse(&st, stext);
 	char diag[256];
-	if (out_sink->failed) {
-		spif_err_sys(err, spif_exit_for_errno(out_sink->errnum), out_sink->errnum,
-			     "cannot write the encrypted message");
-		goto out;
-	}
-	if (er && er->invalid_recipients) {
-		gpgme_invalid_key_t ik = er->invalid_recipients;
-		spif_err_set(err, SPIF_EX_UNAVAILABLE, "cannot encrypt to %s: %s",
-			     ik->fpr ? ik->fpr : "?", gpgme_strerror(ik->reason));
-		goto out;
-	}
-	if (signer && (st.need_passphrase || pw.asked_key)) {
+	const char *why = ltext ? last_log_line(ltext, llen, diag, sizeof diag) : NULL;
+	if (fail->failed)
+		spif_err_sys(err, spif_exit_for_errno(fail->errnum), fail->errnum,
+			     out->sink ? "cannot write the encrypted message"
+				       : "cannot read the encrypted message back");
+	else if (st.inv_recp >= 0)
+		spif_err_set(err, SPIF_EX_UNAVAILABLE, "cannot encrypt to %s: %s", st.inv_recp_who,
+			     inv_reason(st.inv_recp));
+	else if (signer && (st.inv_sgnr >= 0 || status != 0) && st.need_passphrase)
 		spif_err_set(err, SPIF_EX_UNAVAILABLE,
 			     "%s: cannot sign: the secret key is passphrase-protected and "
 			     "spif never prompts (preset the passphrase in gpg-agent)",
 			     e->sign_key);
-		goto out;
-	}
-	if (!ge && sr && sr->invalid_signers)
-		ge = sr->invalid_signers->reason ? sr->invalid_signers->reason
-		                                 : gpg_error(GPG_ERR_UNUSABLE_SECKEY);
-	if (ge) {
-		gpg_err_code_t c = gpg_err_code(ge);
-		if (c & GPG_ERR_SYSTEM_ERROR) {
-			/* gpgme reading the input (gpg's own errors come as
-			 * status lines, not errno) */
-			int en = gpgme_err_code_to_errno(c);
-			spif_err_sys(err, spif_exit_for_errno(en), en, "cannot read the input");
-		} else {
-			spif_err_set(err, SPIF_EX_UNAVAILABLE, "cannot encrypt: %s",
-				     gpg_diag(ctx, diag, sizeof diag) ? diag : gpgme_strerror(ge));
-		}
-		goto out;
-	}
-	if (signer && (!sr || !sr->signatures)) {
+	else if (signer && st.inv_sgnr >= 0)
+		spif_err_set(err, SPIF_EX_UNAVAILABLE, "%s: cannot sign: %s", e->sign_key,
+			     inv_reason(st.inv_sgnr));
+	else if (status != 0 && st.sys_errno)
+		spif_err_set(err, spif_exit_for_errno(st.sys_errno), "cannot encrypt: %s",
+			     why ? why : strerror(st.sys_errno));
+	else if (status != 0 && ltext && strstr(ltext, "read error"))
+		/* gpg ends the message and exits 2, without a FAILURE line */
+		spif_err_set(err, SPIF_EX_IOERR, "cannot read the input: %s", why ? why : "?");
+	else if (status != 0 || !st.end_encryption)
+		spif_err_set(err, SPIF_EX_UNAVAILABLE, "cannot encrypt: %s",
+			     why ? why : status < 0 ? "gpg vanished" : "gpg failed");
+	else if (signer && !st.sig_created)
 		spif_err_set(err, SPIF_EX_UNAVAILABLE, "%s: gpg made no signature", e->sign_key);
-		goto out;
-	}
-	rc = 0;
+	else
+		rc = 0;
+	free(stext);
+	free(ltext);
+	if (rc == 0 && e->fprs)
+		for (size_t i = 0; i < nr; i++)
+			put_fpr(e->fprs[i], keys[i]->subkeys->fpr);
 out:
-	if (rc < 0 && e->fprs)
-		for (size_t i = 0; i < e->nrecipients; i++)
-			e->fprs[i][0] = '\0';
-	gpgme_data_release(out);
+	if (p.pid > 0) {
+		kill(p.pid, SIGTERM);
+		gpg_wait(&p);
+	}
+	close_fd(&p.out);
+	close_fd(&p.status);
+	close_fd(&p.log);
+	close_fd(&pass_fd);
 	if (keys)
 		for (size_t i = 0; i < nr; i++)
 			gpgme_key_unref(keys[i]);
@@ -824,10 +1217,66 @@ out:
 	return rc;
 }
 
-/* The input of a stream operation: a GPGME data object on in_fd, tuned for
- * encryption or decryption. */
-static int open_fd_input(spif_pgp_sink fn, int in_fd, int encrypting, gpgme_data_t *in,
-                         struct spif_err *err)
+int spif_pgp_encrypt_fd(int in_fd, spif_pgp_sink fn, void *ctx, struct spif_pgp_enc *e,
+                        struct spif_err *err)
+{
+	if (!fn)
+		return spif_err_set(err, SPIF_EX_USAGE, "no output");
+	struct sink s = {fn, ctx, 0, 0};
+	struct enc_out o = {.sink = &s, .fd = -1};
+	return encrypt_run(in_fd, &o, e, e ? e->armor : 0, err);
+}
+
+int spif_pgp_encrypt_to_fd(int in_fd, int out_fd, spif_pgp_sink tap, void *tapctx,
+                           struct spif_pgp_enc *e, struct spif_err *err)
+{
+	struct sink t = {tap, tapctx, 0, 0};
+	struct enc_out o = {.fd = out_fd, .tap = tap ? &t : NULL};
+	return encrypt_run(in_fd, &o, e, e ? e->armor : 0, err);
+}
+
+int spif_pgp_encrypt_buf(const void *data, size_t n, struct spif_pgp_enc *e, char **out,
+                         size_t *outn, struct spif_err *err)
+{
+	*out = NULL;
+	if (outn)
+		*outn = 0;
+	if (pgp_init(err) < 0)
+		return -1;
+	/* gpg reads the data from a memory file, wiped afterwards (it may be
+	 * a data key) */
+	int fd = memfd_create("spif-pgp-in", MFD_CLOEXEC);
+	if (fd < 0)
+		return spif_err_sys(err, SPIF_EX_SOFTWARE, errno, "memfd_create");
+	if ((n && write(fd, data, n) != (ssize_t)n) || lseek(fd, 0, SEEK_SET) != 0) {
+		close(fd);
+		return spif_err_sys(err, SPIF_EX_SOFTWARE, errno, "memfd");
+	}
+	struct membuf m = {0};
+	struct sink s = {membuf_put, &m, 0, 0};
+	struct enc_out o = {.sink = &s, .fd = -1};
+	int rc = encrypt_run(fd, &o, e, 1, err);
+	if (n) {
+		static const char zero[4096];
+		for (size_t off = 0; off < n; off += sizeof zero)
+			if (pwrite(fd, zero, n - off < sizeof zero ? n - off : sizeof zero, (off_t)off) < 0)
+				break;
+	}
+	close(fd);
+	if (rc == 0 && m.n == 0)
+		rc = spif_err_set(err, SPIF_EX_UNAVAILABLE, "gpg made no message");
+	if (rc < 0) {
+		membuf_wipe(&m);
+		return -1;
+	}
+	*out = (char *)m.p; /* NUL-terminated by membuf_put */
+	if (outn)
+		*outn = m.n;
+	return 0;
+}
+
+/* The input of a decryption: a GPGME data object on in_fd. */
+static int open_fd_input(spif_pgp_sink fn, int in_fd, gpgme_data_t *in, struct spif_err *err)
 {
 	*in = NULL;
 	if (!fn)
@@ -839,49 +1288,7 @@ static int open_fd_input(spif_pgp_sink fn, int in_fd, int encrypting, gpgme_data
 	gpgme_error_t ge = gpgme_data_new_from_fd(in, in_fd);
 	if (ge)
 		return spif_err_set(err, SPIF_EX_UNAVAILABLE, "GPGME: %s", gpgme_strerror(ge));
-	data_tune(*in, encrypting);
-	return 0;
-}
-
-int spif_pgp_encrypt_fd(int in_fd, spif_pgp_sink fn, void *ctx, struct spif_pgp_enc *e,
-                        struct spif_err *err)
-{
-	gpgme_data_t in;
-	if (open_fd_input(fn, in_fd, 1, &in, err) < 0)
-		return -1;
-	struct sink s = {fn, ctx, 0, 0};
-	int rc = encrypt_data(in, &s, e, e ? e->armor : 0, err);
-	gpgme_data_release(in);
-	return rc;
-}
-
-int spif_pgp_encrypt_buf(const void *data, size_t n, struct spif_pgp_enc *e, char **out,
-                         size_t *outn, struct spif_err *err)
-{
-	*out = NULL;
-	if (outn)
-		*outn = 0;
-	if (pgp_init(err) < 0)
-		return -1;
-	gpgme_data_t in = NULL;
-	gpgme_error_t ge = data_from(&in, data, n);
-	if (ge)
-		return spif_err_set(err, SPIF_EX_UNAVAILABLE, "GPGME: %s", gpgme_strerror(ge));
-	data_tune(in, 1);
-	struct membuf m = {0};
-	struct sink s = {membuf_put, &m, 0, 0};
-	int rc = encrypt_data(in, &s, e, 1, err);
-	gpgme_data_release(in);
-	if (rc == 0 && m.n == 0) {
-		rc = spif_err_set(err, SPIF_EX_UNAVAILABLE, "gpg made no message");
-	}
-	if (rc < 0) {
-		membuf_wipe(&m);
-		return -1;
-	}
-	*out = (char *)m.p; /* NUL-terminated by membuf_put */
-	if (outn)
-		*outn = m.n;
+	data_tune(*in, 0);
 	return 0;
 }
 
@@ -1041,7 +1448,7 @@ int spif_pgp_decrypt_fd(int in_fd, spif_pgp_sink fn, void *ctx, const char *pass
 	signer[0] = '\0';
 	*sig_status = 0;
 	gpgme_data_t in;
-	if (open_fd_input(fn, in_fd, 0, &in, err) < 0)
+	if (open_fd_input(fn, in_fd, &in, err) < 0)
 		return -1;
 	struct sink s = {fn, ctx, 0, 0};
 	int rc = decrypt_data(in, &s, passphrase, signer, sig_status, err);
@@ -1049,12 +1456,14 @@ int spif_pgp_decrypt_fd(int in_fd, spif_pgp_sink fn, void *ctx, const char *pass
 	return rc;
 }
 
-int spif_pgp_decrypt_buf(const void *data, size_t n, void **out, size_t *outn,
-                         struct spif_err *err)
+int spif_pgp_decrypt_buf(const void *data, size_t n, const char *passphrase, void **out,
+                         size_t *outn, char signer[41], int *sig_status, struct spif_err *err)
 {
 	*out = NULL;
 	if (outn)
 		*outn = 0;
+	signer[0] = '\0';
+	*sig_status = 0;
 	if (!data || n == 0)
 		return spif_err_set(err, SPIF_EX_DATAERR, "not an OpenPGP message");
 	if (pgp_init(err) < 0)
@@ -1065,15 +1474,10 @@ int spif_pgp_decrypt_buf(const void *data, size_t n, void **out, size_t *outn,
 		return spif_err_set(err, SPIF_EX_UNAVAILABLE, "GPGME: %s", gpgme_strerror(ge));
 	struct membuf m = {0};
 	struct sink s = {membuf_put, &m, 0, 0};
-	char signer[41];
-	int sig_status = 0;
-	struct spif_err e2 = {0};
-	int rc = decrypt_data(in, &s, NULL, signer, &sig_status, &e2);
+	int rc = decrypt_data(in, &s, passphrase, signer, sig_status, err);
 	gpgme_data_release(in);
 	if (rc < 0) {
 		membuf_wipe(&m);
-		if (err)
-			*err = e2;
 		return -1;
 	}
 	if (!m.p && membuf_put(&m, "", 0) < 0) /* empty plaintext: still a buffer */

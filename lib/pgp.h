@@ -1,6 +1,7 @@
 /* pgp.h - OpenPGP through GPGME, offline: no keyserver, no WKD, the keyring
- * of $GNUPGHOME only.  Detached signatures for certificates and checkpoints
- * (encryption comes with spif encrypt). */
+ * of $GNUPGHOME only.  Detached signatures for certificates and checkpoints;
+ * whole-stream encryption and decryption for spif encrypt; wrapping small
+ * secrets (data keys) to recipients. */
 #ifndef SPIF_PGP_H
 #define SPIF_PGP_H
 
@@ -33,7 +34,8 @@ int spif_pgp_verify(const void *data, size_t n, const char *sig, size_t siglen, 
  * SPIF_EX_UNAVAILABLE "no public key for RECIPIENT"; expired, revoked or
  * disabled is SPIF_EX_UNAVAILABLE "RECIPIENT: key is expired" (...).  Never
  * a network lookup.  Compression off.  When passphrase is given (and no
- * recipients) the encryption is symmetric. */
+ * recipients) the encryption is symmetric (at most 1024 bytes, one line).
+ * At most 16 recipients. */
 struct spif_pgp_enc {
 	const char *const *recipients;
 	size_t nrecipients;
@@ -42,9 +44,18 @@ struct spif_pgp_enc {
 	const char *passphrase; /* symmetric mode */
 	char (*fprs)[41];       /* out: the recipients' fingerprints (nrecipients of them) */
 };
-/* Read all of in_fd, write the OpenPGP message through fn. */
+/* Read all of in_fd, write the OpenPGP message through fn.  gpg reads
+ * in_fd itself (it becomes gpg's standard input), so the caller must not
+ * read it concurrently.  A failing fn stops gpg: the error is fn's errno. */
 int spif_pgp_encrypt_fd(int in_fd, spif_pgp_sink fn, void *ctx, struct spif_pgp_enc *e,
                         struct spif_err *err);
+/* The same, with gpg writing the message straight to out_fd, no copy
+ * through this process (the fast way for a command's output).  When tap
+ * is not NULL, out_fd must be a regular file open for reading and
+ * writing: tap sees every byte gpg writes, read back behind it while it
+ * works (for the hash of the output).  A failing write is SPIF_EX_IOERR. */
+int spif_pgp_encrypt_to_fd(int in_fd, int out_fd, spif_pgp_sink tap, void *tapctx,
+                           struct spif_pgp_enc *e, struct spif_err *err);
 /* Read an OpenPGP message from in_fd, write the plaintext through fn.
  * signer gets the signer's fingerprint ("" when unsigned); *sig_status is
  * 0 unsigned, 1 good, -1 bad (the caller decides; a bad signature is also
@@ -53,10 +64,12 @@ int spif_pgp_encrypt_fd(int in_fd, spif_pgp_sink fn, void *ctx, struct spif_pgp_
  * SPIF_EX_UNAVAILABLE "no secret key to decrypt it (for KEYIDS)". */
 int spif_pgp_decrypt_fd(int in_fd, spif_pgp_sink fn, void *ctx, const char *passphrase,
                         char signer[41], int *sig_status, struct spif_err *err);
-/* Buffers, for wrapping a data key to recipients (armored out). */
+/* Buffers, for wrapping a data key to recipients (armored out, malloc'd,
+ * NUL-terminated).  decrypt_buf reports the signature and takes a
+ * passphrase as decrypt_fd does; *out is malloc'd (the caller wipes it). */
 int spif_pgp_encrypt_buf(const void *data, size_t n, struct spif_pgp_enc *e, char **out,
                          size_t *outn, struct spif_err *err);
-int spif_pgp_decrypt_buf(const void *data, size_t n, void **out, size_t *outn,
-                         struct spif_err *err);
+int spif_pgp_decrypt_buf(const void *data, size_t n, const char *passphrase, void **out,
+                         size_t *outn, char signer[41], int *sig_status, struct spif_err *err);
 
 #endif

@@ -46,11 +46,37 @@ iconv -f CP932 -t UTF-8 委託先提供用.csv > 委託先提供用.utf8.csv
 step "head -2 委託先提供用.csv (shown in UTF-8) | cut -d, -f14,60-66"
 head -2 委託先提供用.utf8.csv | cut -d, -f14,60-66
 
-# Disposal: the retention period of F000001 is over.
+# Keys for what follows, in a throwaway GnuPG home: the records office's,
+# which signs, and the contractor's, which receives.
 export GNUPGHOME="$work/gnupg"
 mkdir -m 700 "$GNUPGHOME"
 gpg --batch --quiet --pinentry-mode loopback --passphrase '' --quick-gen-key \
 	'税務課 記録管理 <records@example.invalid>' ed25519 sign 1d 2>/dev/null
+gpg --batch --quiet --pinentry-mode loopback --passphrase '' --quick-gen-key \
+	'印刷委託先 <insatsu@example.invalid>' ed25519 sign 1d 2>/dev/null
+insatsu=$(gpg --batch --with-colons --list-keys insatsu@example.invalid 2>/dev/null | awk -F: '/^fpr/ { print $10; exit }')
+gpg --batch --quiet --pinentry-mode loopback --passphrase '' --quick-add-key "$insatsu" cv25519 encr 1d 2>/dev/null
+
+# When the contractor must have the numbers: encrypted for its key alone,
+# signed by the office, registered as a copy of the file.
+step "spif vault cat F000003 --reason 委託先（印刷）への提供 | spif encrypt -r insatsu@example.invalid --sign records@example.invalid -o 委託先.ndjson.gpg"
+spif vault cat F000003 --reason '委託先（印刷）への提供' |
+	spif encrypt -r insatsu@example.invalid --sign records@example.invalid -o 委託先.ndjson.gpg
+step "gpg --decrypt 委託先.ndjson.gpg | head -1 | cut -d, -f1-4   # the contractor, with plain GnuPG"
+{ gpg --batch --decrypt 委託先.ndjson.gpg 2>/dev/null || true; } | head -1 | cut -d, -f1-4
+run spif encrypt -d --require-signature -o 受領確認.ndjson 委託先.ndjson.gpg
+step "spif vault cat F000003 | cmp - 受領確認.ndjson && echo 'the same records'"
+spif vault cat F000003 | cmp - 受領確認.ndjson && echo "the same records"
+# Only the numbers sealed, the rest readable; CP932 CSV, back byte for byte.
+run spif encrypt --fields 受給者の個人番号,扶養親族1_個人番号 -r insatsu@example.invalid \
+	-o 番号のみ暗号化.csv 給与支払報告書.csv
+step "sed -n 3p 番号のみ暗号化.csv | iconv -f CP932 -t UTF-8 | grep -o 'ENC\\[[^]]*\\]' | sed -n 1p"
+sed -n 3p 番号のみ暗号化.csv | iconv -f CP932 -t UTF-8 | grep -o 'ENC\[[^]]*\]' | sed -n 1p
+run spif encrypt -d -o 復号.csv 番号のみ暗号化.csv
+run cmp 給与支払報告書.csv 復号.csv
+run spif catalog show F000003
+
+# Disposal: the retention period of F000001 is over.
 step "spif shred --dry-run --file F000001"
 spif shred --dry-run --file F000001 || true
 echo "(F000002 was ingested from the same source file: destroying that path disposes of its copy too)"
@@ -76,7 +102,9 @@ run spif catalog cert export "$id" -o "$work/certs"
 run gpg --verify "$work/certs/$id.json.asc" "$work/certs/$id.json"
 run spif catalog cert verify "$work/certs/$id.json"
 run spif catalog ls
-# the stored copy goes by cryptographic erase: its key is destroyed
+# the stored copy goes by cryptographic erase (its key is destroyed), the
+# copies made from it (the contractor's, encrypted, decrypted) by
+# overwriting: one certificate each way
 run spif shred --reason 保存期間満了 --file F000003
 run spif vault ls
 run spif catalog ls

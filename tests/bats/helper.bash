@@ -74,3 +74,40 @@ valid_number() {
 	r=$((s % 11))
 	if [ "$r" -le 1 ]; then echo "${b}0"; else echo "${b}$((11 - r))"; fi
 }
+
+# A throwaway GNUPGHOME with keys made in the test run, so that the suites
+# need no keyring of their own.  Its path is short on purpose: gpg-agent's
+# socket lives in it and a socket path must fit in 108 bytes, which a
+# BATS_TMPDIR may not.  Call from setup_file; gnupg_teardown from
+# teardown_file.
+gnupg_setup() {
+	GNUPGHOME=$(mktemp -d /tmp/spif-gpg.XXXXXX)
+	export GNUPGHOME
+	chmod 700 "$GNUPGHOME"
+}
+
+# gpg_key NAME [GPG OPTIONS...]: "NAME <NAME@example.invalid>", an ed25519
+# key that signs with a cv25519 subkey that encrypts, no passphrase, valid
+# a year (from the --faked-system-time given, if any).  Prints its
+# fingerprint.
+gpg_key() {
+	local name=$1 fpr
+	shift
+	gpg --batch --quiet --pinentry-mode loopback --passphrase '' "$@" \
+		--quick-gen-key "$name <$name@example.invalid>" ed25519 sign 1y 2>/dev/null || return 1
+	fpr=$(gpg_fpr "$name@example.invalid")
+	gpg --batch --quiet --pinentry-mode loopback --passphrase '' "$@" \
+		--quick-add-key "$fpr" cv25519 encr 1y 2>/dev/null || return 1
+	echo "$fpr"
+}
+
+# The primary fingerprint of the key matching WHO.
+gpg_fpr() {
+	gpg --batch --with-colons --list-keys "$1" 2>/dev/null | awk -F: '/^fpr/ { print $10; exit }'
+}
+
+gnupg_teardown() {
+	[ -n "${GNUPGHOME:-}" ] && [ -d "$GNUPGHOME" ] || return 0
+	gpgconf --kill all 2>/dev/null # the agent of this GNUPGHOME only
+	rm -rf "$GNUPGHOME"
+}

@@ -150,6 +150,29 @@ int main(void)
 	   "sealing twice gives different nonces and ciphertexts");
 	free(enc2);
 
+	/* nonces never repeat: not within a handle, not across two handles on
+	 * the same key (spif encrypt seals on two threads, one handle each) */
+	{
+		enum { N = 2000 };
+		struct spif_fieldkey *kk = spif_fieldkey_from(spif_fieldkey_raw(k));
+		static char seen[2 * N][17];
+		int distinct = kk != NULL;
+		for (int i = 0; distinct && i < 2 * N; i++) {
+			char *x = NULL;
+			size_t xn = 0;
+			distinct = spif_field_seal(i % 2 ? kk : k, "f", "2", "n", num, strlen(num), &x, &xn,
+			                           &err) == 0;
+			if (distinct)
+				memcpy(seen[i], x + strlen(pre), 16), seen[i][16] = '\0';
+			free(x);
+		}
+		for (int i = 0; distinct && i < 2 * N; i++)
+			for (int j = i + 1; distinct && j < 2 * N; j++)
+				distinct = strcmp(seen[i], seen[j]) != 0;
+		ok(distinct, "%d nonces from two handles on one key, all different", 2 * N);
+		spif_fieldkey_free(kk);
+	}
+
 	/* --- wrong place, wrong key, altered -------------------------------- */
 	static const char nothere[] = "does not open here (moved from another row or field, or altered)";
 	char msg[1024] = "";

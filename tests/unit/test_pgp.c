@@ -533,6 +533,12 @@ static void test_encrypt(const char *tmp)
 	e = (struct spif_pgp_enc){.recipients = rT, .nrecipients = 1, .sign_key = fO};
 	ok(enc_file(pin, pout, &e, &err) == -1 && err.code == SPIF_EX_UNAVAILABLE
 	   && strstr(err.msg, "key is expired"), "expired signing key: %s", err.msg);
+	run("gpgconf --reload gpg-agent"); /* forget the locked key's passphrase */
+	e = (struct spif_pgp_enc){.recipients = rT, .nrecipients = 1, .sign_key = fL};
+	double t1 = now();
+	ok(enc_file(pin, pout, &e, &err) == -1 && err.code == SPIF_EX_UNAVAILABLE
+	   && strstr(err.msg, "passphrase-protected") && now() - t1 < 30,
+	   "a passphrase-protected signing key fails at once: %s", err.msg);
 
 	/* encrypt-to in gpg.conf adds no recipient */
 	char conf[512];
@@ -630,6 +636,54 @@ static void test_encrypt(const char *tmp)
 	close(ifd);
 	ok(rc == 0 && c.n == 3000000 && c.nonzero == 0, "and back: %llu zero bytes", c.n);
 
+	/* --- gpg writing the output itself, read back behind it ------------- */
+	e = (struct spif_pgp_enc){.recipients = rT, .nrecipients = 1, .fprs = fprs};
+	struct mem tapped = {0};
+	unlink(pout);
+	ofd = open(pout, O_RDWR | O_CREAT | O_EXCL, 0600);
+	ifd = open(pin, O_RDONLY);
+	memset(&err, 0, sizeof err);
+	rc = spif_pgp_encrypt_to_fd(ifd, ofd, mem_sink, &tapped, &e, &err);
+	close(ifd);
+	close(ofd);
+	is_int(rc, 0, "encrypt_to_fd into a file (%s)", rc ? err.msg : "ok");
+	is_str(fprs[0], fT, "with the recipient's fingerprint");
+	ct = read_file(pout, &clen);
+	ok(ct && clen > PN && tapped.n == clen && memcmp(ct, tapped.p, clen) == 0,
+	   "the tap saw every byte gpg wrote (%zu of %zu)", tapped.n, clen);
+	free(ct);
+	rc = dec_file(pout, &m, NULL, signer, &st, &err);
+	ok(rc == 0 && m.n == PN && memcmp(m.p, plain, PN) == 0, "and it decrypts (%s)",
+	   rc ? err.msg : "ok");
+	mem_free(&tapped);
+	int pp[2];
+	ok(pipe2(pp, 0) == 0, "a pipe for output");
+	ifd = open(pin, O_RDONLY);
+	memset(&err, 0, sizeof err);
+	rc = spif_pgp_encrypt_to_fd(ifd, pp[1], mem_sink, &tapped, &e, &err);
+	close(ifd);
+	close(pp[0]);
+	close(pp[1]);
+	ok(rc == -1 && err.code == SPIF_EX_SOFTWARE && tapped.n == 0,
+	   "a tap needs a regular file: %s", err.msg);
+	ofd = open("/dev/full", O_WRONLY);
+	ifd = open(pin, O_RDONLY);
+	memset(&err, 0, sizeof err);
+	rc = ofd >= 0 ? spif_pgp_encrypt_to_fd(ifd, ofd, NULL, NULL, &e, &err) : -1;
+	close(ifd);
+	if (ofd >= 0)
+		close(ofd);
+	ok(rc == -1 && err.code == SPIF_EX_IOERR && strstr(err.msg, strerror(ENOSPC)),
+	   "no room on the output: %d %s", err.code, err.msg);
+
+	ifd = open(h, O_RDONLY | O_DIRECTORY);
+	f = (struct failing){1 << 30, 0};
+	memset(&err, 0, sizeof err);
+	rc = spif_pgp_encrypt_fd(ifd, failing_sink, &f, &e, &err);
+	close(ifd);
+	ok(rc == -1 && err.code == SPIF_EX_IOERR, "an input that cannot be read: %d %s", err.code,
+	   err.msg);
+
 	/* --- in memory: wrapping a data key ---------------------------------- */
 	unsigned char dk[32];
 	for (size_t i = 0; i < sizeof dk; i++)
@@ -647,7 +701,7 @@ static void test_encrypt(const char *tmp)
 	void *unwrapped = NULL;
 	size_t un = 0;
 	memset(&err, 0, sizeof err);
-	rc = spif_pgp_decrypt_buf(wrapped, wn, &unwrapped, &un, &err);
+	rc = spif_pgp_decrypt_buf(wrapped, wn, NULL, &unwrapped, &un, signer, &st, &err);
 	ok(rc == 0 && un == sizeof dk && memcmp(unwrapped, dk, sizeof dk) == 0,
 	   "decrypt_buf gives the 32 bytes back (%s)", rc ? err.msg : "ok");
 	free(unwrapped);
@@ -657,14 +711,14 @@ static void test_encrypt(const char *tmp)
 	free(wrapped);
 	unwrapped = (void *)"x";
 	memset(&err, 0, sizeof err);
-	rc = spif_pgp_decrypt_buf(junk, strlen(junk), &unwrapped, &un, &err);
+	rc = spif_pgp_decrypt_buf(junk, strlen(junk), NULL, &unwrapped, &un, signer, &st, &err);
 	ok(rc == -1 && err.code == SPIF_EX_DATAERR && unwrapped == NULL, "decrypt_buf junk: %s",
 	   err.msg);
 	e = (struct spif_pgp_enc){.recipients = rS, .nrecipients = 1};
 	rc = spif_pgp_encrypt_buf(dk, sizeof dk, &e, &wrapped, &wn, &err);
 	ok(rc == 0, "encrypt_buf to a key without its secret here");
 	memset(&err, 0, sizeof err);
-	rc = spif_pgp_decrypt_buf(wrapped, wn, &unwrapped, &un, &err);
+	rc = spif_pgp_decrypt_buf(wrapped, wn, NULL, &unwrapped, &un, signer, &st, &err);
 	ok(rc == -1 && err.code == SPIF_EX_UNAVAILABLE && strstr(err.msg, "no secret key"),
 	   "decrypt_buf: %s", err.msg);
 	free(wrapped);

@@ -882,7 +882,9 @@ static void test_custodian(void)
 	ok(has(arm, "-----BEGIN PGP MESSAGE-----"), "custodian copy is armored OpenPGP");
 	void *plain = NULL;
 	size_t pn = 0;
-	rc = spif_pgp_decrypt_buf(arm, strlen(arm), &plain, &pn, &err);
+	char signer[41];
+	int sig_status;
+	rc = spif_pgp_decrypt_buf(arm, strlen(arm), NULL, &plain, &pn, signer, &sig_status, &err);
 	char kp[PATH_MAX + 64];
 	snprintf(kp, sizeof kp, "%s/keys/kek-2038-08.key", home);
 	size_t kn;
