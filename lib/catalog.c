@@ -87,6 +87,45 @@ static const char *const migrations[] = {
 	" wrapped BLOB NOT NULL, created TEXT NOT NULL);"
 	"CREATE INDEX data_keys_file ON data_keys(file_id);"
 	"CREATE INDEX data_keys_bucket ON data_keys(bucket);",
+	/* 4: retention: schedules, the dates a file's events give it, holds,
+	 * each file's disposal date (indexed so that "what is due" visits only
+	 * what is due), plans approved for a purge, and purges with their items
+	 * (what a killed purge was doing, for the next one to finish) */
+	"CREATE TABLE schedules("
+	" name TEXT PRIMARY KEY, period TEXT NOT NULL, start TEXT NOT NULL,"
+	" cutoff TEXT NOT NULL DEFAULT 'none', grace TEXT NOT NULL DEFAULT '0d',"
+	" action TEXT NOT NULL CHECK (action IN ('shred','redact')),"
+	" mode TEXT NOT NULL CHECK (mode IN ('governance','compliance')),"
+	" basis TEXT, created TEXT NOT NULL,"
+	" origin TEXT NOT NULL DEFAULT 'admin' CHECK (origin IN ('default','admin')));"
+	"CREATE TABLE file_events("
+	" file_id INTEGER NOT NULL REFERENCES files(id), name TEXT NOT NULL, date TEXT NOT NULL,"
+	" recorded TEXT NOT NULL, PRIMARY KEY (file_id, name));"
+	"CREATE TABLE holds("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" file_id INTEGER REFERENCES files(id), purpose TEXT,"
+	" reason TEXT NOT NULL, placed_by TEXT NOT NULL, placed TEXT NOT NULL,"
+	" released TEXT, released_by TEXT, release_reason TEXT,"
+	" CHECK ((file_id IS NULL) <> (purpose IS NULL)));"
+	"CREATE INDEX holds_file ON holds(file_id) WHERE released IS NULL AND file_id IS NOT NULL;"
+	"CREATE INDEX holds_purpose ON holds(purpose) WHERE released IS NULL AND purpose IS NOT NULL;"
+	"ALTER TABLE files ADD COLUMN dispose_on TEXT;"
+	"CREATE INDEX files_due ON files(state, schedule, dispose_on) WHERE dispose_on IS NOT NULL;"
+	"CREATE INDEX certificates_issued ON certificates(issued);"
+	"CREATE TABLE plans("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT, sha256 TEXT NOT NULL UNIQUE, made TEXT NOT NULL,"
+	" operator TEXT NOT NULL, as_of TEXT NOT NULL, entries INTEGER NOT NULL);"
+	"CREATE TABLE purges("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT, started TEXT NOT NULL, finished TEXT,"
+	" operator TEXT NOT NULL, plan_id INTEGER REFERENCES plans(id), today TEXT NOT NULL,"
+	" disposed INTEGER NOT NULL DEFAULT 0, failed INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE purge_items("
+	" purge_id INTEGER NOT NULL REFERENCES purges(id), file_id INTEGER NOT NULL REFERENCES files(id),"
+	" action TEXT NOT NULL CHECK (action IN ('shred','redact')),"
+	" state TEXT NOT NULL CHECK (state IN ('started','done','failed')),"
+	" started TEXT NOT NULL, finished TEXT, certificates TEXT, error TEXT,"
+	" PRIMARY KEY (purge_id, file_id));"
+	"CREATE INDEX purge_items_open ON purge_items(file_id) WHERE state = 'started';",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof *migrations))
 
