@@ -20,6 +20,7 @@
 #include <jansson.h>
 
 #include "catalog.h"
+#include "home.h"
 
 /* ---- calendar days --------------------------------------------------- */
 
@@ -248,11 +249,5 @@ json_t *spif_file_certificates_since(struct spif_catalog *c, long long file_id, 
 int spif_plan_register(struct spif_catalog *c, const char *sha256, long as_of, long long entries,
                        long long *plan_id, struct spif_err *err);
 long long spif_plan_lookup(struct spif_catalog *c, const char *sha256);
-
-/* The lock every disposer takes ($SPIF_HOME/purge.lock, flock): a purge,
- * spif shred, spif redact --file.  SPIF_EX_TEMPFAIL when another holds it.
- * A child a purge runs inherits the purge's lock: SPIF_LOCK_FD names the
- * inherited descriptor, which is used when it is that same lock file. */
-int spif_purge_lock(const char *home, const struct spif_conf *conf, int *fd, struct spif_err *err);
 
 #endif
