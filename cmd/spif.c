@@ -24,6 +24,7 @@ static const struct {
 	{"shred", "destroy copies and issue a disposal certificate (NIST SP 800-88)"},
 	{"redact", "find every Individual Number and remove it (records, CSV, text)"},
 	{"vault", "read back records kept encrypted in the vault (ingest --store)"},
+	{"retain", "retention schedules, holds, what is due, and the purge that disposes of it"},
 };
 
 static void usage(FILE *f)

@@ -123,7 +123,7 @@ static const char *const migrations[] = {
 	" purge_id INTEGER NOT NULL REFERENCES purges(id), file_id INTEGER NOT NULL REFERENCES files(id),"
 	" action TEXT NOT NULL CHECK (action IN ('shred','redact')),"
 	" state TEXT NOT NULL CHECK (state IN ('started','done','failed')),"
-	" started TEXT NOT NULL, finished TEXT, certificates TEXT, error TEXT,"
+	" started TEXT NOT NULL, claim_seq INTEGER, finished TEXT, certificates TEXT, error TEXT,"
 	" PRIMARY KEY (purge_id, file_id));"
 	"CREATE INDEX purge_items_open ON purge_items(file_id) WHERE state = 'started';",
 };

@@ -1237,7 +1237,8 @@ int spif_purge_begin(struct spif_catalog *c, long day, long long plan_id, long l
 }
 
 int spif_purge_claim(struct spif_catalog *c, long long purge_id, long long file_id,
-                     enum spif_action action, const char *schedule, struct spif_err *err)
+                     enum spif_action action, const char *schedule, long long *claim_seq,
+                     struct spif_err *err)
 {
 	if (need_tx(c, "spif_purge_claim", err) < 0)
 		return -1;
@@ -1258,9 +1259,24 @@ int spif_purge_claim(struct spif_catalog *c, long long purge_id, long long file_
 		return spif_catalog_sqlerr(c, rc, "claim file", err);
 	json_t *d = json_pack("{s:I,s:s,s:s}", "purge", (json_int_t)purge_id, "action", spif_action_name(action),
 	                      "schedule", schedule ? schedule : "");
-	rc = spif_audit_append(c, "purge.claim", fid, d, NULL, err);
+	long long seq = 0;
+	rc = spif_audit_append(c, "purge.claim", fid, d, &seq, err);
 	json_decref(d);
-	return rc;
+	if (rc < 0)
+		return -1;
+	if (claim_seq)
+		*claim_seq = seq;
+	if (spif_catalog_prepare(c, "UPDATE purge_items SET claim_seq = ? WHERE purge_id = ? AND file_id = ?", &st,
+	                         err) < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, seq);
+	sqlite3_bind_int64(st, 2, purge_id);
+	sqlite3_bind_int64(st, 3, file_id);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return spif_catalog_sqlerr(c, rc, "claim file", err);
+	return 0;
 }
 
 static int item_end(struct spif_catalog *c, long long purge_id, long long file_id, const char *state,
@@ -1344,17 +1360,17 @@ int spif_purge_end(struct spif_catalog *c, long long purge_id, long long dispose
 
 int spif_purge_leftovers(struct spif_catalog *c,
                          int (*fn)(void *ctx, long long purge_id, long long file_id,
-                                   enum spif_action action),
+                                   enum spif_action action, long long claim_seq),
                          void *ctx, struct spif_err *err)
 {
 	sqlite3_stmt *st;
-	if (spif_catalog_prepare(c, "SELECT purge_id, file_id, action FROM purge_items WHERE state = 'started'"
-	                            " ORDER BY purge_id, file_id", &st, err) < 0)
+	if (spif_catalog_prepare(c, "SELECT purge_id, file_id, action, claim_seq FROM purge_items"
+	                            " WHERE state = 'started' ORDER BY purge_id, file_id", &st, err) < 0)
 		return -1;
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		enum spif_action a = strcmp(coltext(st, 2), "redact") == 0 ? SPIF_ACTION_REDACT : SPIF_ACTION_SHRED;
-		if (fn(ctx, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), a))
+		if (fn(ctx, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), a, sqlite3_column_int64(st, 3)))
 			break;
 	}
 	sqlite3_finalize(st);
@@ -1363,15 +1379,15 @@ int spif_purge_leftovers(struct spif_catalog *c,
 	return 0;
 }
 
-json_t *spif_file_certificates_since(struct spif_catalog *c, long long file_id, const char *since)
+json_t *spif_file_certificates_since(struct spif_catalog *c, long long file_id, long long after_seq)
 {
 	json_t *a = json_array();
 	sqlite3_stmt *st;
-	if (spif_catalog_prepare(c, "SELECT id FROM certificates WHERE file_id = ? AND issued >= ?"
-	                            " ORDER BY issued, id", &st, NULL) < 0)
+	if (spif_catalog_prepare(c, "SELECT id FROM certificates WHERE file_id = ? AND event_seq > ?"
+	                            " ORDER BY event_seq", &st, NULL) < 0)
 		return a;
 	sqlite3_bind_int64(st, 1, file_id);
-	sqlite3_bind_text(st, 2, since, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, after_seq);
 	while (sqlite3_step(st) == SQLITE_ROW)
 		json_array_append_new(a, json_string(coltext(st, 0)));
 	sqlite3_finalize(st);

@@ -560,7 +560,7 @@ static void property_tests(long ops)
 					v_early++;
 				if (g->disposed)
 					v_model++;
-				if (spif_purge_claim(c, pid, g->id, d.action, d.schedule, &e) < 0)
+				if (spif_purge_claim(c, pid, g->id, d.action, d.schedule, NULL, &e) < 0)
 					v_model++;
 				/* while claimed, a hold on it is refused: the purge cannot be stopped */
 				long long hid;
