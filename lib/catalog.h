@@ -57,6 +57,17 @@ int spif_catalog_prepare(struct spif_catalog *c, const char *sql, sqlite3_stmt *
  * SPIF_EX_IOERR for FULL/IOERR, SPIF_EX_SOFTWARE otherwise). */
 int spif_catalog_sqlerr(struct spif_catalog *c, int rc, const char *what, struct spif_err *err);
 
+/* fsync catalog.db and its WAL through SQLite's own file handles.  Never
+ * open and close another descriptor on them in a process that has the
+ * catalog open: closing any descriptor of a file drops every POSIX lock
+ * the process holds on it, and another process could then take this one
+ * for gone and reset the WAL under it (corruption). */
+int spif_catalog_sync(struct spif_catalog *c, struct spif_err *err);
+/* Does any of the n 40-byte needles (random key material) occur in the
+ * raw bytes of catalog.db or its WAL?  Read through SQLite's handles, one
+ * pass whatever n is.  1 yes (or unreadable: not proved absent), 0 no. */
+int spif_catalog_files_contain(struct spif_catalog *c, const unsigned char (*needles)[40], size_t n);
+
 /* A file as the catalog knows it.  Strings are owned by the struct. */
 struct spif_file {
 	long long id;

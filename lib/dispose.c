@@ -118,87 +118,11 @@ void spif_dispose_crypto_target(struct spif_dispose_copy *t)
 	snprintf(t->m.fstype, sizeof t->m.fstype, "n/a (cryptographic erase)");
 }
 
-/* ---- finding erased keys in the catalog's files ------------------------
- * The proof that a data key is gone reads catalog.db and its WAL whole.
- * A purge erases hundreds of keys at once, so the search is one pass for
- * all of them: a bitmap of the keys' first four bytes says where a key
- * might start, and only there are the 40 bytes compared. */
-
-#define FILTER_BITS 20
-
-static uint32_t load32(const unsigned char *p)
-{
-	uint32_t v;
-	memcpy(&v, p, 4);
-	return v;
-}
-
-static uint32_t filter_slot(uint32_t v)
-{
-	return (v * 2654435761u) >> (32 - FILTER_BITS);
-}
-
-struct keyset {
-	unsigned char (*keys)[40];
-	size_t n;
-	unsigned char *bits;
-};
-
-static int maybe_key(const struct keyset *ks, const unsigned char *p)
-{
-	uint32_t s = filter_slot(load32(p));
-	if (!(ks->bits[s >> 3] & (1u << (s & 7))))
-		return 0;
-	for (size_t k = 0; k < ks->n; k++)
-		if (memcmp(p, ks->keys[k], 40) == 0)
-			return 1;
-	return 0;
-}
-
-static int file_holds_any(const char *path, const struct keyset *ks)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	size_t win = 1 << 20;
-	unsigned char *buf = malloc(win + 40);
-	size_t have = 0;
-	ssize_t r;
-	int found = 0;
-	while (buf && !found && (r = read(fd, buf + have, win)) > 0) {
-		have += (size_t)r;
-		for (size_t i = 0; i + 40 <= have && !found; i++)
-			found = maybe_key(ks, buf + i);
-		/* keep the tail: a key may straddle two reads */
-		if (have > 39) {
-			memmove(buf, buf + have - 39, 39);
-			have = 39;
-		}
-	}
-	if (buf)
-		explicit_bzero(buf, win + 40);
-	free(buf);
-	close(fd);
-	return found;
-}
-
 int spif_dispose_keys_left(struct spif_catalog *c, unsigned char (*keys)[40], size_t n)
 {
-	if (!n)
-		return 0;
-	struct keyset ks = {.keys = keys, .n = n, .bits = calloc(1, (1u << FILTER_BITS) / 8)};
-	if (!ks.bits)
-		return 1; /* cannot prove it: say it is there */
-	for (size_t k = 0; k < n; k++) {
-		uint32_t s = filter_slot(load32(keys[k]));
-		ks.bits[s >> 3] |= (unsigned char)(1u << (s & 7));
-	}
-	char db[PATH_MAX + 16], wal[PATH_MAX + 16];
-	snprintf(db, sizeof db, "%s/catalog.db", spif_catalog_home(c));
-	snprintf(wal, sizeof wal, "%s/catalog.db-wal", spif_catalog_home(c));
-	int left = file_holds_any(db, &ks) || file_holds_any(wal, &ks);
-	free(ks.bits);
-	return left;
+	/* one pass over catalog.db and its WAL for all of them, through
+	 * SQLite's own handles (see spif_catalog_files_contain) */
+	return spif_catalog_files_contain(c, (const unsigned char (*)[40])keys, n);
 }
 
 /* ---- cryptographic erase, many at once ----------------------------------- */
