@@ -481,7 +481,7 @@ static void property_tests(long ops)
 			if (follows)
 				model_dates(&m, fi, f->sched, &ru, &dd);
 			f->ev[k] = save;
-			int shorter = follows && (later(ru, f->ru) || later(dd, f->dd));
+			int shorter = follows && save != SPIF_DAY_NONE && (later(ru, f->ru) || later(dd, f->dd));
 			int comp = f->sched >= 0 && m.s[f->sched].mode == SPIF_MODE_COMPLIANCE;
 			int expect_ok = !f->disposed && day >= f->received && !(shorter && (comp || !reason));
 			e.code = 0;
@@ -627,7 +627,8 @@ static void property_tests(long ops)
 	is_int(v_missing, 0, "everything due by the model is listed as due");
 	ok(ndisposed > 100 && nholds > 100, "the run disposed of files and held others (%ld, %ld)", ndisposed, nholds);
 	struct spif_verify v;
-	ok(spif_audit_verify(c, &v, &e) == 0 && v.bad_seq == 0, "the audit log of it all verifies (%lld events)", v.events);
+	int vr = spif_audit_verify(c, &v, &e);
+	ok(vr == 0 && v.bad_seq == 0 && v.events > ops / 2, "the audit log of it all verifies (%lld events)", v.events);
 	spif_catalog_close(c);
 	spif_actor_free(&a);
 	char cmd[4200];
