@@ -1572,8 +1572,8 @@ static int cmd_report(struct cli *c, const struct opts *o, int argc)
 	json_t *ov = report_rows(c, cat,
 	        "SELECT f.id, f.dispose_on, f.schedule, s.action, f.state, f.purpose, f.label"
 	        " FROM schedules s CROSS JOIN files f"
-	        " WHERE f.state IN ('active','redacted') AND f.schedule = s.name AND f.dispose_on <= ?1"
-	        " AND (f.state = 'active' OR s.action = 'shred') ORDER BY f.dispose_on, f.id", k3, ab, NULL);
+	        " WHERE f.state IN ('active', CASE WHEN s.action = 'shred' THEN 'redacted' END)"
+	        " AND f.schedule = s.name AND f.dispose_on <= ?1 ORDER BY f.dispose_on, f.id", k3, ab, NULL);
 	size_t i;
 	json_t *x;
 	json_array_foreach(ov, i, x) {

@@ -111,6 +111,7 @@ static const char *const migrations[] = {
 	"CREATE INDEX holds_file ON holds(file_id) WHERE released IS NULL AND file_id IS NOT NULL;"
 	"CREATE INDEX holds_purpose ON holds(purpose) WHERE released IS NULL AND purpose IS NOT NULL;"
 	"ALTER TABLE files ADD COLUMN dispose_on TEXT;"
+	"ALTER TABLE files ADD COLUMN retain_floor TEXT;"
 	"CREATE INDEX files_due ON files(state, schedule, dispose_on) WHERE dispose_on IS NOT NULL;"
 	"CREATE INDEX certificates_issued ON certificates(issued);"
 	"CREATE TABLE plans("

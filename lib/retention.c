@@ -645,8 +645,8 @@ int spif_retention_load(struct spif_catalog *c, long long file_id, struct spif_r
 	memset(r, 0, sizeof *r);
 	sqlite3_stmt *st;
 	if (spif_catalog_prepare(c,
-	        "SELECT f.state, f.schedule, f.received, f.created, f.retain_until, f.dispose_on, s.mode"
-	        " FROM files f LEFT JOIN schedules s ON s.name = f.schedule WHERE f.id = ?", &st, err) < 0)
+	        "SELECT f.state, f.schedule, f.received, f.created, f.retain_until, f.dispose_on, s.mode,"
+	        " f.retain_floor FROM files f LEFT JOIN schedules s ON s.name = f.schedule WHERE f.id = ?", &st, err) < 0)
 		return -1;
 	sqlite3_bind_int64(st, 1, file_id);
 	int rc = sqlite3_step(st);
@@ -661,6 +661,7 @@ int spif_retention_load(struct spif_catalog *c, long long file_id, struct spif_r
 		r->retain_until = day_col(st, 4);
 		r->dispose_on = day_col(st, 5);
 		r->mode = strcmp(coltext(st, 6), "compliance") == 0 ? SPIF_MODE_COMPLIANCE : SPIF_MODE_GOVERNANCE;
+		r->floor = day_col(st, 7);
 	}
 	sqlite3_finalize(st);
 	if (rc == SQLITE_ROW)
@@ -720,30 +721,44 @@ static void bind_day(sqlite3_stmt *st, int i, long d)
 
 /* May a file go from its present dates (r) to new ones under schedule s?
  * The Object Lock rules: compliance never shortens and never leaves
- * compliance; governance shortens only with a reason. */
+ * compliance; governance shortens only with a reason.  first_event: the
+ * schedule's own event gets its first date, which is how the schedule
+ * works, not a change of it; only the compliance floor applies then (a
+ * file moved to an event schedule cannot come back earlier through it). */
 static int check_change(const struct spif_retention *r, const struct spif_schedule *s, long ru, long dd,
-                        const char *reason, int *shortened, struct spif_err *err)
+                        const char *reason, int first_event, int *shortened, struct spif_err *err)
 {
 	char fid[24], a[11], b[11];
 	spif_file_id_format(r->file_id, fid);
-	*shortened = r->has_schedule && (before(ru, r->retain_until) || before(dd, r->dispose_on));
+	*shortened = r->has_schedule && !first_event && (before(ru, r->retain_until) || before(dd, r->dispose_on));
 	if (r->has_schedule && r->mode == SPIF_MODE_COMPLIANCE && s->mode != SPIF_MODE_COMPLIANCE)
 		return spif_err_set(err, SPIF_EX_NOPERM,
 		                    "%s is under the compliance schedule %s: it cannot move to the governance "
 		                    "schedule %s", fid, r->schedule, s->name);
+	if (s->mode == SPIF_MODE_COMPLIANCE && r->floor != SPIF_DAY_NONE && before(ru, r->floor)) {
+		spif_day_format(r->floor, a);
+		spif_day_format(ru, b);
+		return spif_err_set(err, SPIF_EX_NOPERM,
+		                    "%s was kept until %s under a compliance schedule: its retention can only be "
+		                    "extended, not shortened (retain until %s -> %s)", fid, a, a, b);
+	}
 	if (!*shortened)
 		return 0;
-	spif_day_format(before(dd, r->dispose_on) ? r->dispose_on : r->retain_until, a);
-	spif_day_format(before(dd, r->dispose_on) ? dd : ru, b);
-	if (r->mode == SPIF_MODE_COMPLIANCE)
+	if (r->mode == SPIF_MODE_COMPLIANCE) {
+		int by_ru = before(ru, r->retain_until);
+		spif_day_format(by_ru ? r->retain_until : r->dispose_on, a);
+		spif_day_format(by_ru ? ru : dd, b);
 		return spif_err_set(err, SPIF_EX_NOPERM,
 		                    "%s is under the compliance schedule %s: its retention can only be "
-		                    "extended, not shortened (%s -> %s)", fid, r->schedule,
-		                    strcmp(a, "-") ? a : "until its event", b);
+		                    "extended, not shortened (%s %s -> %s)", fid, r->schedule,
+		                    by_ru ? "retain until" : "due", strcmp(a, "-") ? a : "its event", b);
+	}
+	spif_day_format(r->dispose_on, a);
+	spif_day_format(dd, b);
 	if (!reason || !*reason)
 		return spif_err_set(err, SPIF_EX_USAGE,
 		                    "%s would be due earlier (%s -> %s): in governance mode that needs --reason",
-		                    fid, strcmp(a, "-") ? a : "until its event", b);
+		                    fid, strcmp(a, "-") ? a : "when its event is recorded", b);
 	return 0;
 }
 
@@ -784,17 +799,23 @@ static int rebucket(struct spif_catalog *c, const struct spif_conf *conf, long l
 	return 0;
 }
 
-static int set_dates(struct spif_catalog *c, long long file_id, const char *schedule, long ru, long dd,
-                     struct spif_err *err)
+/* The dates, and under compliance the floor: the latest retain-until the
+ * file has ever had, below which it may never go. */
+static int set_dates(struct spif_catalog *c, const struct spif_retention *r, const char *schedule,
+                     enum spif_mode mode, long ru, long dd, struct spif_err *err)
 {
+	long floor = r->floor;
+	if (mode == SPIF_MODE_COMPLIANCE && ru != SPIF_DAY_NONE && (floor == SPIF_DAY_NONE || ru > floor))
+		floor = ru;
 	sqlite3_stmt *st;
-	if (spif_catalog_prepare(c, "UPDATE files SET schedule = ?, retain_until = ?, dispose_on = ? WHERE id = ?",
-	                         &st, err) < 0)
+	if (spif_catalog_prepare(c, "UPDATE files SET schedule = ?, retain_until = ?, dispose_on = ?, retain_floor = ?"
+	                            " WHERE id = ?", &st, err) < 0)
 		return -1;
 	sqlite3_bind_text(st, 1, schedule, -1, SQLITE_TRANSIENT);
 	bind_day(st, 2, ru);
 	bind_day(st, 3, dd);
-	sqlite3_bind_int64(st, 4, file_id);
+	bind_day(st, 4, floor);
+	sqlite3_bind_int64(st, 5, r->file_id);
 	int rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
@@ -828,10 +849,10 @@ int spif_retention_assign(struct spif_catalog *c, const struct spif_conf *conf, 
 		return -1;
 	spif_schedule_dates(&s, spif_schedule_start(&s, r.received, r.created, ev), &ru, &dd);
 	int shortened;
-	if (check_change(&r, &s, ru, dd, reason, &shortened, err) < 0)
+	if (check_change(&r, &s, ru, dd, reason, 0, &shortened, err) < 0)
 		return -1;
 	json_t *moved = NULL;
-	if (set_dates(c, file_id, s.name, ru, dd, err) < 0 || rebucket(c, conf, file_id, dd, &moved, err) < 0)
+	if (set_dates(c, &r, s.name, s.mode, ru, dd, err) < 0 || rebucket(c, conf, file_id, dd, &moved, err) < 0)
 		return -1;
 	int rc = 0;
 	if (!quiet_event) {
@@ -892,7 +913,9 @@ int spif_retention_event(struct spif_catalog *c, const struct spif_conf *conf, l
 	    strcmp(s.from.event, name) == 0) {
 		follows = 1;
 		spif_schedule_dates(&s, spif_schedule_start(&s, r.received, r.created, day), &ru, &dd);
-		if (check_change(&r, &s, ru, dd, reason, &shortened, err) < 0)
+		/* the first date of the event the schedule waits for is how the
+		 * schedule works, not a change of it; correcting it is one */
+		if (check_change(&r, &s, ru, dd, reason, old == SPIF_DAY_NONE, &shortened, err) < 0)
 			return -1;
 	}
 	sqlite3_stmt *st;
@@ -910,7 +933,7 @@ int spif_retention_event(struct spif_catalog *c, const struct spif_conf *conf, l
 	if (rc != SQLITE_DONE)
 		return spif_catalog_sqlerr(c, rc, "record event", err);
 	json_t *moved = NULL;
-	if (follows && (set_dates(c, file_id, r.schedule, ru, dd, err) < 0 ||
+	if (follows && (set_dates(c, &r, r.schedule, s.mode, ru, dd, err) < 0 ||
 	                rebucket(c, conf, file_id, dd, &moved, err) < 0))
 		return -1;
 	json_t *d = json_object();
@@ -1109,12 +1132,13 @@ long long spif_file_held(struct spif_catalog *c, long long file_id, struct spif_
 /* Schedules in the outer loop (there are few), then per schedule an index
  * range over files_due (state, schedule, dispose_on): only the files that
  * are due are visited, however many the catalog holds.  A file redacted
- * under a redact schedule is done; one redacted otherwise still goes. */
+ * under a redact schedule is done (its state is not even looked up: years
+ * of them are never visited); one redacted otherwise still goes. */
 #define DUE_SELECT \
 	"SELECT f.id, f.schedule, s.action, f.retain_until, f.dispose_on, f.state, f.label, f.purpose" \
 	" FROM schedules s CROSS JOIN files f" \
-	" WHERE f.state IN ('active','redacted') AND f.schedule = s.name AND f.dispose_on <= ?1" \
-	" AND (f.state = 'active' OR s.action = 'shred')" \
+	" WHERE f.state IN ('active', CASE WHEN s.action = 'shred' THEN 'redacted' END)" \
+	" AND f.schedule = s.name AND f.dispose_on <= ?1" \
 	" AND NOT EXISTS (SELECT 1 FROM holds h WHERE h.file_id = f.id AND h.released IS NULL)" \
 	" AND NOT EXISTS (SELECT 1 FROM holds h WHERE h.purpose = f.purpose AND h.released IS NULL)"
 

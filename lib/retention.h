@@ -147,6 +147,8 @@ struct spif_retention {
 	char schedule[65];   /* "" when none */
 	long received, created;
 	long retain_until, dispose_on; /* SPIF_DAY_NONE when unknown */
+	long floor;                    /* the latest retain-until it ever had under a compliance
+	                                  schedule: it may never end before (SPIF_DAY_NONE: none) */
 	enum spif_mode mode;           /* of its schedule */
 	int has_schedule;
 };

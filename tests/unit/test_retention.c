@@ -298,6 +298,7 @@ struct mfile {
 	int sched;       /* -1 none */
 	long ev[NEV];
 	long ru, dd;     /* what the model says the catalog holds */
+	long floor;      /* the latest retain-until under compliance */
 	int disposed, redacted;
 	int compliance_seen;
 	long max_ru;     /* the latest retain-until while under compliance */
@@ -366,7 +367,7 @@ static int new_file(struct spif_catalog *c, struct mfile *f, long received)
 	f->purpose = pick(NPURPOSE);
 	f->sched = -1;
 	f->ev[0] = f->ev[1] = SPIF_DAY_NONE;
-	f->ru = f->dd = SPIF_DAY_NONE;
+	f->ru = f->dd = f->floor = SPIF_DAY_NONE;
 	char rec[11];
 	spif_day_format(f->received, rec);
 	struct spif_file sf = {.label = "t.csv", .purpose = (char *)purposes[f->purpose], .received = rec,
@@ -454,8 +455,9 @@ static void property_tests(long ops)
 			model_dates(&m, fi, si, &ru, &dd);
 			int shorter = f->sched >= 0 && (later(ru, f->ru) || later(dd, f->dd));
 			int comp = f->sched >= 0 && m.s[f->sched].mode == SPIF_MODE_COMPLIANCE;
+			int below_floor = m.s[si].mode == SPIF_MODE_COMPLIANCE && f->floor != SPIF_DAY_NONE && later(ru, f->floor);
 			int expect_ok = !f->disposed && !(comp && (m.s[si].mode != SPIF_MODE_COMPLIANCE || shorter)) &&
-			                !(shorter && !comp && !reason);
+			                !(shorter && !comp && !reason) && !below_floor;
 			e.code = 0;
 			int rc = spif_retention_assign(c, &conf, f->id, m.s[si].name, reason, 0, NULL, &e);
 			if ((rc == 0) != expect_ok) {
@@ -467,6 +469,8 @@ static void property_tests(long ops)
 				f->sched = si;
 				f->ru = ru;
 				f->dd = dd;
+				if (m.s[si].mode == SPIF_MODE_COMPLIANCE && ru != SPIF_DAY_NONE && (f->floor == SPIF_DAY_NONE || ru > f->floor))
+					f->floor = ru;
 			}
 			nsched++;
 		} else if (kind < 45) { /* event, sometimes before received */
@@ -483,7 +487,8 @@ static void property_tests(long ops)
 			f->ev[k] = save;
 			int shorter = follows && save != SPIF_DAY_NONE && (later(ru, f->ru) || later(dd, f->dd));
 			int comp = f->sched >= 0 && m.s[f->sched].mode == SPIF_MODE_COMPLIANCE;
-			int expect_ok = !f->disposed && day >= f->received && !(shorter && (comp || !reason));
+			int below_floor = comp && f->floor != SPIF_DAY_NONE && later(ru, f->floor);
+			int expect_ok = !f->disposed && day >= f->received && !(shorter && (comp || !reason)) && !below_floor;
 			e.code = 0;
 			int rc = spif_retention_event(c, &conf, f->id, events[k], day, reason, NULL, &e);
 			if ((rc == 0) != expect_ok) {
@@ -495,6 +500,8 @@ static void property_tests(long ops)
 				f->ev[k] = day;
 				f->ru = ru;
 				f->dd = dd;
+				if (comp && follows && ru != SPIF_DAY_NONE && (f->floor == SPIF_DAY_NONE || ru > f->floor))
+					f->floor = ru;
 			}
 			nevents++;
 		} else if (kind < 55 && m.nholds < 4096) { /* hold a file or a purpose */
@@ -600,13 +607,17 @@ static void property_tests(long ops)
 				}
 		}
 		spif_catalog_commit(c, &e);
-		/* compliance: the catalog's retain-until never moves earlier */
+		/* compliance: a known retain-until never moves earlier (a file
+		 * waiting for its event gets its first date when the event is
+		 * recorded: that is the schedule working, not a change) */
 		if (f->sched >= 0 && m.s[f->sched].mode == SPIF_MODE_COMPLIANCE) {
 			struct spif_retention r;
 			spif_retention_load(c, f->id, &r, &e);
-			if (f->compliance_seen && later(r.retain_until, f->max_ru))
+			if (f->compliance_seen && f->max_ru != SPIF_DAY_NONE && later(r.retain_until, f->max_ru))
 				v_shorten++;
-			if (!f->compliance_seen || later(f->max_ru, r.retain_until))
+			/* the latest known date it ever had: unknown (waiting for an
+			 * event again) does not reset it */
+			if (r.retain_until != SPIF_DAY_NONE && (f->max_ru == SPIF_DAY_NONE || r.retain_until > f->max_ru))
 				f->max_ru = r.retain_until;
 			f->compliance_seen = 1;
 			if (r.retain_until != f->ru || r.dispose_on != f->dd) {
