@@ -735,7 +735,10 @@ static int check_change(const struct spif_retention *r, const struct spif_schedu
 		return spif_err_set(err, SPIF_EX_NOPERM,
 		                    "%s is under the compliance schedule %s: it cannot move to the governance "
 		                    "schedule %s", fid, r->schedule, s->name);
-	if (s->mode == SPIF_MODE_COMPLIANCE && r->floor != SPIF_DAY_NONE && before(ru, r->floor)) {
+	/* below the floor, when the present dates do not show it (waiting
+	 * for an event, or the event's first date) */
+	if (s->mode == SPIF_MODE_COMPLIANCE && r->floor != SPIF_DAY_NONE && before(ru, r->floor) &&
+	    !(*shortened && r->mode == SPIF_MODE_COMPLIANCE)) {
 		spif_day_format(r->floor, a);
 		spif_day_format(ru, b);
 		return spif_err_set(err, SPIF_EX_NOPERM,
