@@ -138,7 +138,7 @@ void spif_audit_hash(const char *prev, long long seq, const char *time, const ch
 int spif_audit_head(struct spif_catalog *c, long long *seq, char hash[65], struct spif_err *err)
 {
 	sqlite3_stmt *st;
-	if (spif_catalog_prepare(c, "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", &st, err) < 0)
+	if (spif_catalog_cached(c, "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", &st, err) < 0)
 		return -1;
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
@@ -148,7 +148,7 @@ int spif_audit_head(struct spif_catalog *c, long long *seq, char hash[65], struc
 		*seq = 0;
 		memcpy(hash, zero_hash, 65);
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return spif_catalog_sqlerr(c, rc, "read audit head", err);
 	return 0;
@@ -161,14 +161,14 @@ int spif_audit_head(struct spif_catalog *c, long long *seq, char hash[65], struc
 static int set_head(struct spif_catalog *c, long long seq, const char *hash, struct spif_err *err)
 {
 	sqlite3_stmt *st;
-	if (spif_catalog_prepare(c, "INSERT OR REPLACE INTO meta(key,value) VALUES('audit_head',?)",
-	                         &st, err) < 0)
+	if (spif_catalog_cached(c, "INSERT OR REPLACE INTO meta(key,value) VALUES('audit_head',?)",
+	                        &st, err) < 0)
 		return -1;
 	char v[96];
 	snprintf(v, sizeof v, "%lld:%s", seq, hash);
 	sqlite3_bind_text(st, 1, v, -1, SQLITE_TRANSIENT);
 	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
 		return spif_catalog_sqlerr(c, rc, "record audit head", err);
 	return 0;
@@ -206,7 +206,7 @@ int spif_audit_append(struct spif_catalog *c, const char *action, const char *ob
 	                obj, dj, hash);
 	sqlite3_stmt *st;
 	int rc = -1;
-	if (spif_catalog_prepare(c,
+	if (spif_catalog_cached(c,
 	        "INSERT INTO events(seq,time,operator,sudo_user,host,pid,argv,action,object,details,"
 	        "prev_hash,hash) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)", &st, err) == 0) {
 		sqlite3_bind_int64(st, 1, seq);
@@ -228,7 +228,7 @@ int spif_audit_append(struct spif_catalog *c, const char *action, const char *ob
 		sqlite3_bind_text(st, 11, prev, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 12, hash, -1, SQLITE_STATIC);
 		int s = sqlite3_step(st);
-		sqlite3_finalize(st);
+		sqlite3_reset(st);
 		if (s == SQLITE_DONE)
 			rc = set_head(c, seq, hash, err);
 		else

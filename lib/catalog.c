@@ -13,8 +13,14 @@
 
 #include "digest.h"
 
+#define STMT_CACHE 48
+
 struct spif_catalog {
 	sqlite3 *db;
+	struct {
+		const char *sql; /* a literal: compared by address */
+		sqlite3_stmt *st;
+	} cache[STMT_CACHE];
 	char home[PATH_MAX];
 	char path[PATH_MAX];
 	char id[33];
@@ -163,6 +169,32 @@ int spif_catalog_prepare(struct spif_catalog *c, const char *sql, sqlite3_stmt *
 	int rc = sqlite3_prepare_v2(c->db, sql, -1, st, NULL);
 	if (rc != SQLITE_OK)
 		return spif_catalog_sqlerr(c, rc, "prepare", err);
+	return 0;
+}
+
+int spif_catalog_cached(struct spif_catalog *c, const char *sql, sqlite3_stmt **st, struct spif_err *err)
+{
+	size_t i;
+	for (i = 0; i < STMT_CACHE && c->cache[i].sql; i++)
+		if (c->cache[i].sql == sql) {
+			*st = c->cache[i].st;
+			sqlite3_reset(*st);
+			sqlite3_clear_bindings(*st);
+			return 0;
+		}
+	int rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
+	if (rc != SQLITE_OK)
+		return spif_catalog_sqlerr(c, rc, "prepare", err);
+	if (i < STMT_CACHE) {
+		c->cache[i].sql = sql;
+		c->cache[i].st = *st;
+	} else {
+		/* full: the oldest goes (cached statements are always reset) */
+		sqlite3_finalize(c->cache[0].st);
+		memmove(&c->cache[0], &c->cache[1], (STMT_CACHE - 1) * sizeof c->cache[0]);
+		c->cache[STMT_CACHE - 1].sql = sql;
+		c->cache[STMT_CACHE - 1].st = *st;
+	}
 	return 0;
 }
 
@@ -361,6 +393,8 @@ void spif_catalog_close(struct spif_catalog *c)
 		return;
 	if (c->db) {
 		spif_catalog_rollback(c);
+		for (size_t i = 0; i < STMT_CACHE && c->cache[i].sql; i++)
+			sqlite3_finalize(c->cache[i].st);
 		sqlite3_close(c->db);
 	}
 	free(c->actor.argv_json);
@@ -510,12 +544,12 @@ int spif_catalog_set_copy_state(struct spif_catalog *c, long long copy_id, const
                                 struct spif_err *err)
 {
 	sqlite3_stmt *st;
-	if (spif_catalog_prepare(c, "UPDATE copies SET state = ? WHERE id = ?", &st, err) < 0)
+	if (spif_catalog_cached(c, "UPDATE copies SET state = ? WHERE id = ?", &st, err) < 0)
 		return -1;
 	sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, copy_id);
 	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
 		return spif_catalog_sqlerr(c, rc, "set copy state", err);
 	return 0;
@@ -526,13 +560,13 @@ int spif_catalog_get_file(struct spif_catalog *c, long long id, struct spif_file
 {
 	sqlite3_stmt *st;
 	memset(f, 0, sizeof *f);
-	if (spif_catalog_prepare(c, "SELECT " SPIF_FILE_COLUMNS " FROM files WHERE id=?", &st, err) < 0)
+	if (spif_catalog_cached(c, "SELECT " SPIF_FILE_COLUMNS " FROM files WHERE id=?", &st, err) < 0)
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		spif_file_from_row(st, f);
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	if (rc == SQLITE_ROW)
 		return 0;
 	char fid[24];
@@ -548,7 +582,7 @@ int spif_catalog_get_copies(struct spif_catalog *c, long long file_id, struct sp
 	sqlite3_stmt *st;
 	*out = NULL;
 	*n = 0;
-	if (spif_catalog_prepare(c,
+	if (spif_catalog_cached(c,
 	        "SELECT id,file_id,kind,path,sha256,size,encrypted,created,state,details"
 	        " FROM copies WHERE file_id=? ORDER BY id", &st, err) < 0)
 		return -1;
@@ -560,7 +594,7 @@ int spif_catalog_get_copies(struct spif_catalog *c, long long file_id, struct sp
 			cap = cap ? cap * 2 : 4;
 			struct spif_copy *v = realloc(*out, cap * sizeof *v);
 			if (!v) {
-				sqlite3_finalize(st);
+				sqlite3_reset(st);
 				spif_copies_free(*out, *n);
 				*out = NULL;
 				*n = 0;
@@ -581,7 +615,7 @@ int spif_catalog_get_copies(struct spif_catalog *c, long long file_id, struct sp
 		cp->state = col_dup(st, 8);
 		cp->details = col_dup(st, 9);
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	if (rc != SQLITE_DONE) {
 		spif_copies_free(*out, *n);
 		*out = NULL;

@@ -142,13 +142,13 @@ static void fail_all(struct spif_dispose_copy **v, size_t n, const struct spif_e
 static int other_vault_copy(struct spif_catalog *c, long long file_id, struct spif_err *err)
 {
 	sqlite3_stmt *st;
-	if (spif_catalog_prepare(c, "SELECT EXISTS(SELECT 1 FROM copies WHERE file_id = ? AND kind = 'vault'"
+	if (spif_catalog_cached(c, "SELECT EXISTS(SELECT 1 FROM copies WHERE file_id = ? AND kind = 'vault'"
 	                            " AND state = 'present')", &st, err) < 0)
 		return -1;
 	sqlite3_bind_int64(st, 1, file_id);
 	int rc = sqlite3_step(st);
 	int other = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	if (other < 0)
 		return spif_catalog_sqlerr(c, rc, "copies", err);
 	return other;
@@ -309,19 +309,19 @@ int spif_dispose_certify(struct spif_catalog *c, const struct spif_conf *conf,
 	}
 	if (fid) {
 		sqlite3_stmt *st;
-		if (spif_catalog_prepare(c, "SELECT COUNT(*) FROM copies WHERE file_id = ? AND state != 'disposed'",
+		if (spif_catalog_cached(c, "SELECT COUNT(*) FROM copies WHERE file_id = ? AND state != 'disposed'",
 		                         &st, err) < 0)
 			goto out;
 		sqlite3_bind_int64(st, 1, fid);
 		sqlite3_step(st);
 		*file_disposed = sqlite3_column_int64(st, 0) == 0;
-		sqlite3_finalize(st);
+		sqlite3_reset(st);
 		if (*file_disposed) {
-			if (spif_catalog_prepare(c, "UPDATE files SET state = 'disposed' WHERE id = ?", &st, err) < 0)
+			if (spif_catalog_cached(c, "UPDATE files SET state = 'disposed' WHERE id = ?", &st, err) < 0)
 				goto out;
 			sqlite3_bind_int64(st, 1, fid);
 			int s = sqlite3_step(st);
-			sqlite3_finalize(st);
+			sqlite3_reset(st);
 			if (s != SQLITE_DONE) {
 				spif_catalog_sqlerr(c, s, "dispose file", err);
 				goto out;

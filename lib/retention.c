@@ -644,7 +644,7 @@ int spif_retention_load(struct spif_catalog *c, long long file_id, struct spif_r
 {
 	memset(r, 0, sizeof *r);
 	sqlite3_stmt *st;
-	if (spif_catalog_prepare(c,
+	if (spif_catalog_cached(c,
 	        "SELECT f.state, f.schedule, f.received, f.created, f.retain_until, f.dispose_on, s.mode,"
 	        " f.retain_floor FROM files f LEFT JOIN schedules s ON s.name = f.schedule WHERE f.id = ?", &st, err) < 0)
 		return -1;
@@ -663,7 +663,7 @@ int spif_retention_load(struct spif_catalog *c, long long file_id, struct spif_r
 		r->mode = strcmp(coltext(st, 6), "compliance") == 0 ? SPIF_MODE_COMPLIANCE : SPIF_MODE_GOVERNANCE;
 		r->floor = day_col(st, 7);
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	if (rc == SQLITE_ROW)
 		return 0;
 	char fid[24];
@@ -678,14 +678,14 @@ int spif_file_event(struct spif_catalog *c, long long file_id, const char *name,
 {
 	*day = SPIF_DAY_NONE;
 	sqlite3_stmt *st;
-	if (spif_catalog_prepare(c, "SELECT date FROM file_events WHERE file_id = ? AND name = ?", &st, err) < 0)
+	if (spif_catalog_cached(c, "SELECT date FROM file_events WHERE file_id = ? AND name = ?", &st, err) < 0)
 		return -1;
 	sqlite3_bind_int64(st, 1, file_id);
 	sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		*day = day_col(st, 0);
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return spif_catalog_sqlerr(c, rc, "read event", err);
 	return 0;
@@ -811,7 +811,7 @@ static int set_dates(struct spif_catalog *c, const struct spif_retention *r, con
 	if (mode == SPIF_MODE_COMPLIANCE && ru != SPIF_DAY_NONE && (floor == SPIF_DAY_NONE || ru > floor))
 		floor = ru;
 	sqlite3_stmt *st;
-	if (spif_catalog_prepare(c, "UPDATE files SET schedule = ?, retain_until = ?, dispose_on = ?, retain_floor = ?"
+	if (spif_catalog_cached(c, "UPDATE files SET schedule = ?, retain_until = ?, dispose_on = ?, retain_floor = ?"
 	                            " WHERE id = ?", &st, err) < 0)
 		return -1;
 	sqlite3_bind_text(st, 1, schedule, -1, SQLITE_TRANSIENT);
@@ -820,7 +820,7 @@ static int set_dates(struct spif_catalog *c, const struct spif_retention *r, con
 	bind_day(st, 4, floor);
 	sqlite3_bind_int64(st, 5, r->file_id);
 	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
 		return spif_catalog_sqlerr(c, rc, "set retention", err);
 	return 0;
@@ -1116,7 +1116,7 @@ int spif_hold_release(struct spif_catalog *c, long long hold_id, const char *rea
 long long spif_file_held(struct spif_catalog *c, long long file_id, struct spif_err *err)
 {
 	sqlite3_stmt *st;
-	if (spif_catalog_prepare(c,
+	if (spif_catalog_cached(c,
 	        "SELECT MIN(id) FROM (SELECT h.id FROM holds h WHERE h.file_id = ?1 AND h.released IS NULL"
 	        " UNION ALL SELECT h.id FROM holds h JOIN files f ON f.id = ?1"
 	        " WHERE h.purpose = f.purpose AND h.released IS NULL)", &st, err) < 0)
@@ -1124,7 +1124,7 @@ long long spif_file_held(struct spif_catalog *c, long long file_id, struct spif_
 	sqlite3_bind_int64(st, 1, file_id);
 	int rc = sqlite3_step(st);
 	long long id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	if (rc != SQLITE_ROW)
 		return spif_catalog_sqlerr(c, rc, "read holds", err);
 	return id;
@@ -1190,7 +1190,7 @@ int spif_retention_check(struct spif_catalog *c, long long file_id, long day, st
 	if (spif_retention_load(c, file_id, &r, err) < 0)
 		return -1;
 	sqlite3_stmt *st;
-	if (spif_catalog_prepare(c, DUE_SELECT " AND f.id = ?2", &st, err) < 0)
+	if (spif_catalog_cached(c, DUE_SELECT " AND f.id = ?2", &st, err) < 0)
 		return -1;
 	spif_day_format(day, b);
 	sqlite3_bind_text(st, 1, b, -1, SQLITE_TRANSIENT);
@@ -1200,7 +1200,7 @@ int spif_retention_check(struct spif_catalog *c, long long file_id, long day, st
 		due_from_row(st, d);
 		d->label = d->purpose = NULL; /* the row goes with the statement */
 	}
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	if (rc == SQLITE_ROW)
 		return 1;
 	if (rc != SQLITE_DONE)
@@ -1273,7 +1273,7 @@ int spif_purge_claim(struct spif_catalog *c, long long purge_id, long long file_
 	spif_now_utc(now);
 	spif_file_id_format(file_id, fid);
 	sqlite3_stmt *st;
-	if (spif_catalog_prepare(c, "INSERT INTO purge_items(purge_id,file_id,action,state,started)"
+	if (spif_catalog_cached(c, "INSERT INTO purge_items(purge_id,file_id,action,state,started)"
 	                            " VALUES(?,?,?,'started',?)", &st, err) < 0)
 		return -1;
 	sqlite3_bind_int64(st, 1, purge_id);
@@ -1281,7 +1281,7 @@ int spif_purge_claim(struct spif_catalog *c, long long purge_id, long long file_
 	sqlite3_bind_text(st, 3, spif_action_name(action), -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, now, -1, SQLITE_TRANSIENT);
 	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
 		return spif_catalog_sqlerr(c, rc, "claim file", err);
 	json_t *d = json_pack("{s:I,s:s,s:s}", "purge", (json_int_t)purge_id, "action", spif_action_name(action),
@@ -1293,14 +1293,14 @@ int spif_purge_claim(struct spif_catalog *c, long long purge_id, long long file_
 		return -1;
 	if (claim_seq)
 		*claim_seq = seq;
-	if (spif_catalog_prepare(c, "UPDATE purge_items SET claim_seq = ? WHERE purge_id = ? AND file_id = ?", &st,
+	if (spif_catalog_cached(c, "UPDATE purge_items SET claim_seq = ? WHERE purge_id = ? AND file_id = ?", &st,
 	                         err) < 0)
 		return -1;
 	sqlite3_bind_int64(st, 1, seq);
 	sqlite3_bind_int64(st, 2, purge_id);
 	sqlite3_bind_int64(st, 3, file_id);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
 		return spif_catalog_sqlerr(c, rc, "claim file", err);
 	return 0;
@@ -1316,7 +1316,7 @@ static int item_end(struct spif_catalog *c, long long purge_id, long long file_i
 	spif_file_id_format(file_id, fid);
 	char *cj = certs ? json_dumps(certs, JSON_COMPACT) : NULL;
 	sqlite3_stmt *st;
-	if (spif_catalog_prepare(c, "UPDATE purge_items SET state = ?, finished = ?, certificates = ?, error = ?"
+	if (spif_catalog_cached(c, "UPDATE purge_items SET state = ?, finished = ?, certificates = ?, error = ?"
 	                            " WHERE purge_id = ? AND file_id = ?", &st, err) < 0) {
 		free(cj);
 		return -1;
@@ -1334,7 +1334,7 @@ static int item_end(struct spif_catalog *c, long long purge_id, long long file_i
 	sqlite3_bind_int64(st, 5, purge_id);
 	sqlite3_bind_int64(st, 6, file_id);
 	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	free(cj);
 	if (rc != SQLITE_DONE)
 		return spif_catalog_sqlerr(c, rc, "end purge item", err);
@@ -1410,14 +1410,14 @@ json_t *spif_file_certificates_since(struct spif_catalog *c, long long file_id, 
 {
 	json_t *a = json_array();
 	sqlite3_stmt *st;
-	if (spif_catalog_prepare(c, "SELECT id FROM certificates WHERE file_id = ? AND event_seq > ?"
+	if (spif_catalog_cached(c, "SELECT id FROM certificates WHERE file_id = ? AND event_seq > ?"
 	                            " ORDER BY event_seq", &st, NULL) < 0)
 		return a;
 	sqlite3_bind_int64(st, 1, file_id);
 	sqlite3_bind_int64(st, 2, after_seq);
 	while (sqlite3_step(st) == SQLITE_ROW)
 		json_array_append_new(a, json_string(coltext(st, 0)));
-	sqlite3_finalize(st);
+	sqlite3_reset(st);
 	return a;
 }
 
