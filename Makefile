@@ -130,6 +130,9 @@ install: all
 	install -m 0644 completions/spif.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/spif
 	install -m 0644 completions/_spif $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_spif
 	install -m 0644 README.md INSTALL $(DESTDIR)$(DOCDIR)/
+	install -d $(DESTDIR)$(DOCDIR)/contrib
+	install -m 0644 contrib/spif-purge.service contrib/spif-purge.timer contrib/spif-purge.cron \
+	    $(DESTDIR)$(DOCDIR)/contrib/
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/spif
