@@ -439,15 +439,20 @@ sql() { sqlite3 "$SPIF_HOME/catalog.db" "$1"; }
 	# a purge that was killed right after claiming it
 	sql "INSERT INTO purges(started, operator, today) VALUES ('2026-01-01T00:00:00.000Z', 'x', '2026-01-01');
 	     INSERT INTO purge_items(purge_id, file_id, action, state, started, claim_seq) VALUES (1, 1, 'shred', 'started', '2026-01-01T00:00:00.000Z', 0);"
-	before=$(catalog_state)
+	run --separate-stderr spif catalog verify
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"F000001 was claimed by purge 1, which was interrupted before it finished; run spif retain purge"* ]]
+	before=$(spif catalog ls --json; spif catalog log --json | wc -l)
 	run --separate-stderr spif retain hold F000001 --reason 遅すぎ
 	[ "$status" -eq 75 ]
 	[[ "$stderr" == *"F000001 is being disposed of by a purge"* ]]
-	[ "$(catalog_state)" = "$before" ]
+	[ "$(spif catalog ls --json; spif catalog log --json | wc -l)" = "$before" ]
 	run --separate-stderr spif retain purge
 	[ "$status" -eq 0 ]
 	[[ "$stderr" == *"finishing 1 file an interrupted purge had claimed"* ]]
 	[[ "$output" == "F000001 disposed DC-"* ]]
+	run spif catalog verify
+	[ "$status" -eq 0 ]
 }
 
 @test "retain --help, spif help retain, and the command list" {
