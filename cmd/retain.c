@@ -247,6 +247,58 @@ static void schedule_text(const struct spif_schedule *s, long long live, long lo
 	       s->created, live, all);
 }
 
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(((const struct spif_schedule *)a)->name, ((const struct spif_schedule *)b)->name);
+}
+
+static void push_schedule(struct cli *c, struct spif_schedule **v, size_t *n, size_t *cap,
+                          const struct spif_schedule *s)
+{
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 16;
+		struct spif_schedule *nv = realloc(*v, *cap * sizeof *nv);
+		if (!nv)
+			cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
+		*v = nv;
+	}
+	(*v)[(*n)++] = *s;
+}
+
+/* The catalog's schedules, and the defaults not installed yet, by name. */
+static void collect_schedules(struct cli *c, struct spif_catalog *cat, struct spif_schedule **v, size_t *n)
+{
+	struct spif_err e = {0};
+	size_t cap = 0;
+	*v = NULL;
+	*n = 0;
+	if (cat) {
+		sqlite3_stmt *st;
+		if (spif_catalog_prepare(cat, "SELECT name FROM schedules ORDER BY name", &st, &e) < 0)
+			cli_die(c, &e);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			struct spif_schedule s;
+			if (spif_schedule_get(cat, (const char *)sqlite3_column_text(st, 0), &s, &e) < 0)
+				cli_die(c, &e);
+			push_schedule(c, v, n, &cap, &s);
+		}
+		sqlite3_finalize(st);
+	}
+	if (!cat || !spif_retention_defaults_done(cat)) {
+		size_t nd, have = *n;
+		const struct spif_schedule *def = spif_schedule_defaults(&nd);
+		for (size_t i = 0; i < nd; i++) {
+			int dup = 0;
+			for (size_t k = 0; k < have && !dup; k++)
+				dup = strcmp((*v)[k].name, def[i].name) == 0;
+			if (!dup)
+				push_schedule(c, v, n, &cap, &def[i]);
+		}
+	}
+	if (*n)
+		qsort(*v, *n, sizeof **v, by_name);
+}
+
 static int cmd_schedule(struct cli *c, const struct opts *o, int argc, char **argv)
 {
 	struct spif_err e = {0};
@@ -303,28 +355,23 @@ static int cmd_schedule(struct cli *c, const struct opts *o, int argc, char **ar
 		int show = sub[0] == 's';
 		allow(c, o, show ? "schedule show" : "schedule ls", O_JSON);
 		nargs(c, show ? "schedule show" : "schedule ls", argc - 1, show, "give the schedule's NAME");
-		struct spif_catalog *cat = cli_catalog(c, SPIF_CAT_CREATE);
-		if (!spif_retention_defaults_done(cat)) {
-			if (spif_catalog_begin(cat, &e) < 0 || spif_retention_defaults(cat, NULL, &e) < 0)
-				cli_die(c, &e);
-		}
-		sqlite3_stmt *st;
-		if (spif_catalog_prepare(cat, "SELECT name FROM schedules WHERE ?1 IS NULL OR name = ?1 ORDER BY name",
-		                         &st, &e) < 0)
-			cli_die(c, &e);
-		if (show)
-			sqlite3_bind_text(st, 1, argv[1], -1, SQLITE_STATIC);
+		/* a read changes nothing (completion runs it on every TAB): until
+		 * a write installs them, the defaults are listed as they will be */
+		struct spif_catalog *cat = cli_catalog_if_exists(c);
+		struct spif_schedule *list = NULL;
+		size_t n = 0;
+		collect_schedules(c, cat, &list, &n);
 		if (!show && !(o->seen & O_JSON))
 			printf("%-18s %-7s %-24s %-15s %-6s %-7s %s\n", "NAME", "PERIOD", "FROM", "CUTOFF", "GRACE",
 			       "ACTION", "MODE");
 		int found = 0;
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			struct spif_schedule s;
-			if (spif_schedule_get(cat, (const char *)sqlite3_column_text(st, 0), &s, &e) < 0)
-				cli_die(c, &e);
+		for (size_t k = 0; k < n; k++) {
+			struct spif_schedule s = list[k];
+			if (show && strcmp(s.name, argv[1]) != 0)
+				continue;
 			found++;
 			long long live = 0, all = 0;
-			if (show && spif_schedule_usage(cat, s.name, &live, &all, &e) < 0)
+			if (show && cat && spif_schedule_usage(cat, s.name, &live, &all, &e) < 0)
 				cli_die(c, &e);
 			if (o->seen & O_JSON) {
 				json_t *j = spif_schedule_json(&s);
@@ -347,11 +394,9 @@ static int cmd_schedule(struct cli *c, const struct opts *o, int argc, char **ar
 				       spif_mode_name(s.mode));
 			}
 		}
-		sqlite3_finalize(st);
+		free(list);
 		if (show && !found)
 			cli_fail(c, SPIF_EX_DATAERR, "no schedule %s (see spif retain schedule ls)", argv[1]);
-		if (spif_catalog_in_tx(cat))
-			commit(c, cat);
 		spif_catalog_close(cat);
 		return 0;
 	}

@@ -24,6 +24,13 @@ vault_files() {
 sql() { sqlite3 "$SPIF_HOME/catalog.db" "$1"; }
 
 @test "schedule: the policy defaults are installed on first use, with their legal basis" {
+	# listing them changes nothing, not even creates a catalog
+	run --separate-stderr spif retain schedule ls
+	[ "$status" -eq 0 ]
+	[ ! -e "$SPIF_HOME/catalog.db" ]
+	[[ "$output" == *"kazei-shiryo-7y "* ]]
+	# the first write installs them
+	spif retain schedule add mine --period 1y
 	run --separate-stderr spif retain schedule ls
 	[ "$status" -eq 0 ]
 	for s in kazei-shiryo-7y fuka-3y kosei-5y fusei-7y choshu-5y fuyo-koujo-7y; do
@@ -181,7 +188,7 @@ sql() { sqlite3 "$SPIF_HOME/catalog.db" "$1"; }
 @test "bad input: each a clear line, its exit code, and the catalog unchanged" {
 	gen --rows 3 -o "$D/data/a.csv"
 	spif ingest --purpose x --received 2026-06-15 --print-id "$D/data/a.csv" > /dev/null 2>&1
-	spif retain schedule ls > /dev/null
+	spif retain schedule add mine --period 1y
 	before=$(catalog_state)
 	run --separate-stderr spif retain schedule add bad --period 7x
 	[ "$status" -eq 64 ] && [[ "$stderr" == *"--period: 7x: not a period"* ]]
