@@ -244,7 +244,7 @@ static void schedule_text(const struct spif_schedule *s, long long live, long lo
 	       "action:    %s\nmode:      %s\nbasis:     %s\ncreated:   %s\nfiles:     %lld not disposed, "
 	       "%lld in all\n", s->name, s->is_default ? " (policy default)" : "", period, from, cutoff, grace,
 	       spif_action_name(s->action), spif_mode_name(s->mode), s->basis[0] ? s->basis : "-",
-	       s->created, live, all);
+	       s->created[0] ? s->created : "(not yet: a default, installed by the first change)", live, all);
 }
 
 static int by_name(const void *a, const void *b)
@@ -1549,7 +1549,8 @@ static void report_text(json_t *r)
 		       ji(x, "without_schedule"));
 	}
 	json_t *d = json_object_get(r, "disposals");
-	printf("\n廃棄・削除の記録 / Disposals in the fiscal year (%zu certificates)\n", json_array_size(d));
+	printf("\n廃棄・削除の記録 / Disposals in the fiscal year (%zu certificate%s)\n", json_array_size(d),
+	       json_array_size(d) == 1 ? "" : "s");
 	json_array_foreach(d, i, x)
 		printf("  %.10s %-16s %-9s %-8s %-9s %s  %s\n", js(x, "issued"), js(x, "certificate"), js(x, "kind"),
 		       js(x, "file"), json_is_string(json_object_get(x, "confirmed")) ? "confirmed" : "unconfirmed",
