@@ -492,6 +492,21 @@ static int cmd_hold(struct cli *c, const struct opts *o, int argc, char **argv)
 	char hb[24];
 	spif_hold_id_format(hid, hb);
 	printf("%s\n", hb);
+	if (purpose) {
+		/* matched exactly: a typo would hold nothing, so say when it does */
+		sqlite3_stmt *st;
+		long long nf = 0;
+		if (spif_catalog_prepare(cat, "SELECT COUNT(*) FROM files WHERE purpose = ? AND state != 'disposed'",
+		                         &st, &e) == 0) {
+			sqlite3_bind_text(st, 1, purpose, -1, SQLITE_STATIC);
+			if (sqlite3_step(st) == SQLITE_ROW)
+				nf = sqlite3_column_int64(st, 0);
+			sqlite3_finalize(st);
+		}
+		if (!nf)
+			cli_note(c, "%s: no file that is not disposed has the purpose \"%s\" now; the hold will apply "
+			         "to files registered with it later", hb, purpose);
+	}
 	free(reason);
 	free(purpose);
 	spif_catalog_close(cat);

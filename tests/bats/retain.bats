@@ -162,8 +162,13 @@ sql() { sqlite3 "$SPIF_HOME/catalog.db" "$1"; }
 	run --separate-stderr spif retain hold F000001 --reason "訴訟 令和8年(ワ)第1号"
 	[ "$status" -eq 0 ]
 	[ "$output" = H000001 ]
-	run spif retain hold --purpose 個人住民税の賦課 --reason 調査
-	[ "$output" = H000002 ]
+	run --separate-stderr spif retain hold --purpose 個人住民税の賦課 --reason 調査
+	[ "$output" = H000002 ] && [ -z "$stderr" ]
+	# matched exactly: a purpose no file has is said
+	run --separate-stderr spif retain hold --purpose 個人住民税の賦 --reason 調査
+	[ "$output" = H000003 ]
+	[[ "$stderr" == *"no file that is not disposed has the purpose"* ]]
+	spif retain release H000003 --reason 誤り
 	run spif retain due
 	[ -z "$output" ]
 	run --separate-stderr spif retain purge
@@ -276,7 +281,7 @@ sql() { sqlite3 "$SPIF_HOME/catalog.db" "$1"; }
 	spif retain schedule add keep --period 1y --action redact
 	spif ingest --purpose x --received 2018-05-01 --schedule kazei-shiryo-7y --store -o "$D/data/a.ndjson" "$D/data/a.csv" 2>/dev/null
 	spif ingest --purpose y --received 2020-01-01 --schedule keep --store --print-id "$D/data/b.csv" > /dev/null 2>&1
-	run --separate-stderr spif retain purge
+	run --separate-stderr spif retain purge --syslog
 	[ "$status" -eq 0 ]
 	# by disposal date: F000002 (2021) first
 	[[ "${lines[0]}" =~ ^F000002\ redacted\ DC-[0-9-]+,DC-[0-9-]+\ \(keep,\ due\ 2021-01-01,\ spif\ redact\)$ ]]
@@ -371,6 +376,32 @@ sql() { sqlite3 "$SPIF_HOME/catalog.db" "$1"; }
 	[ "$status" -eq 75 ]
 	[ -e "$D/data/c.csv" ]
 	wait
+}
+
+@test "SIGTERM: the purge stops, says so, exits 75; the next one finishes" {
+	printf 'a,個人番号\n1,621498320257\n' | spif ingest --purpose x --received 2018-05-01 --schedule kazei-shiryo-7y -o "$D/data/big.ndjson" - 2>/dev/null
+	head -c 600M /dev/zero > "$D/data/big.csv"
+	sql "INSERT INTO copies(file_id, kind, path, size, created) VALUES (1, 'output', '$D/data/big.csv', 629145600, '2018-05-01T00:00:00.000Z')"
+	setsid spif retain purge > "$D/out" 2> "$D/err" &
+	pid=$!
+	for _ in $(seq 100); do
+		[ "$(sql "SELECT COUNT(*) FROM copies WHERE state = 'disposing'")" -gt 0 ] && break
+		sleep 0.1
+	done
+	sleep 0.3
+	kill -TERM -- "-$pid"
+	wait "$pid" && status=0 || status=$?
+	[ "$status" -eq 75 ]
+	[ ! -s "$D/out" ]
+	grep -q "F000001: not disposed: .*interrupted" "$D/err"
+	grep -q "interrupted: the rest is left for the next purge" "$D/err"
+	[ "$(sql "SELECT COUNT(*) FROM copies WHERE state = 'disposing'")" -eq 0 ]
+	run spif catalog verify
+	[ "$status" -eq 0 ]
+	run --separate-stderr spif retain purge
+	[ "$status" -eq 0 ]
+	[[ "$output" == "F000001 disposed DC-"* ]]
+	[ ! -e "$D/data/big.csv" ]
 }
 
 @test "crash: SIGKILL a purge at random moments; the rerun finishes, nothing disposed or certified twice" {

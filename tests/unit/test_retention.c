@@ -386,6 +386,48 @@ static int collect(void *ctx, const struct spif_due *d)
 	return 0;
 }
 
+/* The date math alone, over many random schedules and start dates,
+ * against the reference (cutoffs and grace included). */
+static void random_schedule_dates(long n)
+{
+	long bad = 0, badorder = 0;
+	for (long i = 0; i < n; i++) {
+		struct spif_schedule s = {0};
+		static const char units[] = "ymd";
+		s.period.unit = units[pick(3)];
+		s.period.n = 1 + pick(s.period.unit == 'y' ? 30 : s.period.unit == 'm' ? 120 : 4000);
+		s.grace.unit = units[pick(3)];
+		s.grace.n = pick(2) ? 0 : pick(s.grace.unit == 'd' ? 400 : 13);
+		int ck = pick(3);
+		s.cutoff.kind = ck == 0 ? SPIF_CUTOFF_NONE : ck == 1 ? SPIF_CUTOFF_FISCAL_YEAR : SPIF_CUTOFF_NEXT_YEAR;
+		s.cutoff.month = ck == 2 ? 1 + pick(12) : ck == 1 ? 4 : 1;
+		s.cutoff.day = ck == 2 ? 1 + pick(spif_days_in_month(2001, s.cutoff.month)) : 1;
+		s.from.offset_days = pick(3) ? 0 : pick(367);
+		long base = ref_day(1950 + pick(120), 1 + pick(12), 1 + pick(28)) + pick(4);
+		long ru, dd;
+		spif_schedule_dates(&s, spif_schedule_start(&s, base, base, SPIF_DAY_NONE), &ru, &dd);
+		/* the reference, step by step */
+		long start = base + s.from.offset_days;
+		int y, mo, d;
+		ref_ymd(start, &y, &mo, &d);
+		if (ck == 1)
+			start = ref_day(mo >= 4 ? y + 1 : y, 4, 1);
+		else if (ck == 2)
+			start = ref_day(y + 1, s.cutoff.month, s.cutoff.day);
+		long rru = ref_last_day(start, s.period);
+		long rdd = (s.grace.n ? ref_last_day(rru + 1, s.grace) : rru) + 1;
+		if (ru != rru || dd != rdd) {
+			if (bad++ < 5)
+				printf("# %s: %d%c cutoff %d grace %d%c -> %s/%s, reference %s/%s\n", S(base), s.period.n,
+				       s.period.unit, ck, s.grace.n, s.grace.unit, S(ru), S(dd), S(rru), S(rdd));
+		}
+		if (!(dd > ru && ru >= base - 1))
+			badorder++;
+	}
+	is_int(bad, 0, "%ld random schedules and start dates: retain-until and due agree with the reference", n);
+	is_int(badorder, 0, "due is always after retain-until, which never precedes the start");
+}
+
 static void property_tests(long ops)
 {
 	const char *tmp = getenv("TMPDIR");
@@ -677,6 +719,7 @@ int main(int argc, char **argv)
 	test_periods();
 	test_cutoffs();
 	test_schedules();
+	random_schedule_dates(ops * 2);
 	property_tests(ops);
 	return tap_done();
 }
