@@ -826,6 +826,34 @@ static int set_dates(struct spif_catalog *c, const struct spif_retention *r, con
 	return 0;
 }
 
+/* Is a purge disposing of this file, or of a file of this purpose, now? */
+static int in_purge(struct spif_catalog *c, long long file_id, const char *purpose, struct spif_err *err)
+{
+	sqlite3_stmt *st;
+	const char *sql = purpose ? "SELECT i.file_id FROM purge_items i JOIN files f ON f.id = i.file_id"
+	                            " WHERE i.state = 'started' AND f.purpose = ? LIMIT 1"
+	                          : "SELECT file_id FROM purge_items WHERE state = 'started' AND file_id = ? LIMIT 1";
+	if (spif_catalog_prepare(c, sql, &st, err) < 0)
+		return -1;
+	if (purpose)
+		sqlite3_bind_text(st, 1, purpose, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_int64(st, 1, file_id);
+	int rc = sqlite3_step(st);
+	long long busy = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return spif_catalog_sqlerr(c, rc, "purge items", err);
+	if (busy) {
+		char fid[24];
+		spif_file_id_format(busy, fid);
+		return spif_err_set(err, SPIF_EX_TEMPFAIL,
+		                    "%s is being disposed of by a purge that is running (or was interrupted: "
+		                    "spif retain purge finishes it); it cannot be held or changed now", fid);
+	}
+	return 0;
+}
+
 static json_t *old_new(json_t *o, json_t *n)
 {
 	return json_pack("{s:o,s:o}", "old", o, "new", n);
@@ -845,6 +873,8 @@ int spif_retention_assign(struct spif_catalog *c, const struct spif_conf *conf, 
 		return -1;
 	if (strcmp(r.state, "disposed") == 0)
 		return spif_err_set(err, SPIF_EX_DATAERR, "%s is disposed: its retention is over", fid);
+	if (in_purge(c, file_id, NULL, err) < 0)
+		return -1;
 	if (spif_schedule_get(c, schedule, &s, err) < 0)
 		return -1;
 	long ev = SPIF_DAY_NONE, ru, dd;
@@ -901,6 +931,8 @@ int spif_retention_event(struct spif_catalog *c, const struct spif_conf *conf, l
 		return -1;
 	if (strcmp(r.state, "disposed") == 0)
 		return spif_err_set(err, SPIF_EX_DATAERR, "%s is disposed: its retention is over", fid);
+	if (in_purge(c, file_id, NULL, err) < 0)
+		return -1;
 	spif_day_format(day, dbuf);
 	spif_day_format(r.received, rbuf);
 	if (day < r.received)
@@ -982,34 +1014,6 @@ long long spif_hold_id_parse(const char *s)
 void spif_hold_id_format(long long id, char out[24])
 {
 	snprintf(out, 24, "H%06lld", id);
-}
-
-/* Is a purge disposing of this file, or of a file of this purpose, now? */
-static int in_purge(struct spif_catalog *c, long long file_id, const char *purpose, struct spif_err *err)
-{
-	sqlite3_stmt *st;
-	const char *sql = purpose ? "SELECT i.file_id FROM purge_items i JOIN files f ON f.id = i.file_id"
-	                            " WHERE i.state = 'started' AND f.purpose = ? LIMIT 1"
-	                          : "SELECT file_id FROM purge_items WHERE state = 'started' AND file_id = ? LIMIT 1";
-	if (spif_catalog_prepare(c, sql, &st, err) < 0)
-		return -1;
-	if (purpose)
-		sqlite3_bind_text(st, 1, purpose, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_int64(st, 1, file_id);
-	int rc = sqlite3_step(st);
-	long long busy = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	sqlite3_finalize(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return spif_catalog_sqlerr(c, rc, "purge items", err);
-	if (busy) {
-		char fid[24];
-		spif_file_id_format(busy, fid);
-		return spif_err_set(err, SPIF_EX_TEMPFAIL,
-		                    "%s is being disposed of by a purge that is running (or was interrupted: "
-		                    "spif retain purge finishes it); a hold cannot stop it now", fid);
-	}
-	return 0;
 }
 
 int spif_hold_place(struct spif_catalog *c, long long file_id, const char *purpose,

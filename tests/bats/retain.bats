@@ -471,7 +471,7 @@ sql() { sqlite3 "$SPIF_HOME/catalog.db" "$1"; }
 	[[ "$output" == *'"from":"2019-04-01","to":"2020-03-31"'*'"disposals":[]'* ]]
 }
 
-@test "a hold on a file a purge has claimed is refused, and the purge finishes it" {
+@test "a hold or a new schedule for a file a purge has claimed is refused, and the purge finishes it" {
 	spif retain schedule add short --period 1y
 	vault_files 1 --received 2020-01-01 --schedule short
 	# a purge that was killed right after claiming it
@@ -484,6 +484,8 @@ sql() { sqlite3 "$SPIF_HOME/catalog.db" "$1"; }
 	run --separate-stderr spif retain hold F000001 --reason 遅すぎ
 	[ "$status" -eq 75 ]
 	[[ "$stderr" == *"F000001 is being disposed of by a purge"* ]]
+	run --separate-stderr spif retain assign F000001 --schedule fusei-7y
+	[ "$status" -eq 75 ]
 	[ "$(spif catalog ls --json; spif catalog log --json | wc -l)" = "$before" ]
 	run --separate-stderr spif retain purge
 	[ "$status" -eq 0 ]
