@@ -148,7 +148,7 @@ int spif_audit_head(struct spif_catalog *c, long long *seq, char hash[65], struc
 		*seq = 0;
 		memcpy(hash, zero_hash, 65);
 	}
-	sqlite3_reset(st);
+	spif_catalog_release(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return spif_catalog_sqlerr(c, rc, "read audit head", err);
 	return 0;
@@ -168,7 +168,7 @@ static int set_head(struct spif_catalog *c, long long seq, const char *hash, str
 	snprintf(v, sizeof v, "%lld:%s", seq, hash);
 	sqlite3_bind_text(st, 1, v, -1, SQLITE_TRANSIENT);
 	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
+	spif_catalog_release(st);
 	if (rc != SQLITE_DONE)
 		return spif_catalog_sqlerr(c, rc, "record audit head", err);
 	return 0;
@@ -228,7 +228,7 @@ int spif_audit_append(struct spif_catalog *c, const char *action, const char *ob
 		sqlite3_bind_text(st, 11, prev, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 12, hash, -1, SQLITE_STATIC);
 		int s = sqlite3_step(st);
-		sqlite3_reset(st);
+		spif_catalog_release(st);
 		if (s == SQLITE_DONE)
 			rc = set_head(c, seq, hash, err);
 		else

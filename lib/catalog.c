@@ -176,7 +176,7 @@ int spif_catalog_cached(struct spif_catalog *c, const char *sql, sqlite3_stmt **
 {
 	size_t i;
 	for (i = 0; i < STMT_CACHE && c->cache[i].sql; i++)
-		if (c->cache[i].sql == sql) {
+		if (c->cache[i].sql == sql || strcmp(c->cache[i].sql, sql) == 0) {
 			*st = c->cache[i].st;
 			sqlite3_reset(*st);
 			sqlite3_clear_bindings(*st);
@@ -196,6 +196,14 @@ int spif_catalog_cached(struct spif_catalog *c, const char *sql, sqlite3_stmt **
 		c->cache[STMT_CACHE - 1].st = *st;
 	}
 	return 0;
+}
+
+void spif_catalog_release(sqlite3_stmt *st)
+{
+	if (st) {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+	}
 }
 
 int spif_catalog_begin(struct spif_catalog *c, struct spif_err *err)
@@ -549,7 +557,7 @@ int spif_catalog_set_copy_state(struct spif_catalog *c, long long copy_id, const
 	sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, copy_id);
 	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
+	spif_catalog_release(st);
 	if (rc != SQLITE_DONE)
 		return spif_catalog_sqlerr(c, rc, "set copy state", err);
 	return 0;
@@ -566,7 +574,7 @@ int spif_catalog_get_file(struct spif_catalog *c, long long id, struct spif_file
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		spif_file_from_row(st, f);
-	sqlite3_reset(st);
+	spif_catalog_release(st);
 	if (rc == SQLITE_ROW)
 		return 0;
 	char fid[24];
@@ -594,7 +602,7 @@ int spif_catalog_get_copies(struct spif_catalog *c, long long file_id, struct sp
 			cap = cap ? cap * 2 : 4;
 			struct spif_copy *v = realloc(*out, cap * sizeof *v);
 			if (!v) {
-				sqlite3_reset(st);
+				spif_catalog_release(st);
 				spif_copies_free(*out, *n);
 				*out = NULL;
 				*n = 0;
@@ -615,7 +623,7 @@ int spif_catalog_get_copies(struct spif_catalog *c, long long file_id, struct sp
 		cp->state = col_dup(st, 8);
 		cp->details = col_dup(st, 9);
 	}
-	sqlite3_reset(st);
+	spif_catalog_release(st);
 	if (rc != SQLITE_DONE) {
 		spif_copies_free(*out, *n);
 		*out = NULL;

@@ -55,10 +55,12 @@ int spif_catalog_prepare(struct spif_catalog *c, const char *sql, sqlite3_stmt *
                          struct spif_err *err);
 /* A prepared statement kept for the life of the connection, for the
  * statements a purge runs thousands of times (preparing them again each
- * time was half its work).  sql must be a string literal (it is the key,
- * by address).  The caller must sqlite3_reset it when done, never
+ * time was half its work).  sql is the key (a string literal: by address,
+ * else by text).  Give it back with spif_catalog_release when done, never
  * finalize it: an un-reset statement would keep a read open. */
 int spif_catalog_cached(struct spif_catalog *c, const char *sql, sqlite3_stmt **st, struct spif_err *err);
+/* Reset a cached statement and clear its bindings (NULL is fine). */
+void spif_catalog_release(sqlite3_stmt *st);
 
 /* Turn an SQLite failure into err (SPIF_EX_TEMPFAIL for BUSY/LOCKED,
  * SPIF_EX_IOERR for FULL/IOERR, SPIF_EX_SOFTWARE otherwise). */

@@ -148,7 +148,7 @@ static int other_vault_copy(struct spif_catalog *c, long long file_id, struct sp
 	sqlite3_bind_int64(st, 1, file_id);
 	int rc = sqlite3_step(st);
 	int other = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
-	sqlite3_reset(st);
+	spif_catalog_release(st);
 	if (other < 0)
 		return spif_catalog_sqlerr(c, rc, "copies", err);
 	return other;
@@ -315,13 +315,13 @@ int spif_dispose_certify(struct spif_catalog *c, const struct spif_conf *conf,
 		sqlite3_bind_int64(st, 1, fid);
 		sqlite3_step(st);
 		*file_disposed = sqlite3_column_int64(st, 0) == 0;
-		sqlite3_reset(st);
+		spif_catalog_release(st);
 		if (*file_disposed) {
 			if (spif_catalog_cached(c, "UPDATE files SET state = 'disposed' WHERE id = ?", &st, err) < 0)
 				goto out;
 			sqlite3_bind_int64(st, 1, fid);
 			int s = sqlite3_step(st);
-			sqlite3_reset(st);
+			spif_catalog_release(st);
 			if (s != SQLITE_DONE) {
 				spif_catalog_sqlerr(c, s, "dispose file", err);
 				goto out;

@@ -663,7 +663,7 @@ int spif_retention_load(struct spif_catalog *c, long long file_id, struct spif_r
 		r->mode = strcmp(coltext(st, 6), "compliance") == 0 ? SPIF_MODE_COMPLIANCE : SPIF_MODE_GOVERNANCE;
 		r->floor = day_col(st, 7);
 	}
-	sqlite3_reset(st);
+	spif_catalog_release(st);
 	if (rc == SQLITE_ROW)
 		return 0;
 	char fid[24];
@@ -685,7 +685,7 @@ int spif_file_event(struct spif_catalog *c, long long file_id, const char *name,
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		*day = day_col(st, 0);
-	sqlite3_reset(st);
+	spif_catalog_release(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return spif_catalog_sqlerr(c, rc, "read event", err);
 	return 0;
@@ -820,7 +820,7 @@ static int set_dates(struct spif_catalog *c, const struct spif_retention *r, con
 	bind_day(st, 4, floor);
 	sqlite3_bind_int64(st, 5, r->file_id);
 	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
+	spif_catalog_release(st);
 	if (rc != SQLITE_DONE)
 		return spif_catalog_sqlerr(c, rc, "set retention", err);
 	return 0;
@@ -1128,7 +1128,7 @@ long long spif_file_held(struct spif_catalog *c, long long file_id, struct spif_
 	sqlite3_bind_int64(st, 1, file_id);
 	int rc = sqlite3_step(st);
 	long long id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	sqlite3_reset(st);
+	spif_catalog_release(st);
 	if (rc != SQLITE_ROW)
 		return spif_catalog_sqlerr(c, rc, "read holds", err);
 	return id;
@@ -1204,7 +1204,7 @@ int spif_retention_check(struct spif_catalog *c, long long file_id, long day, st
 		due_from_row(st, d);
 		d->label = d->purpose = NULL; /* the row goes with the statement */
 	}
-	sqlite3_reset(st);
+	spif_catalog_release(st);
 	if (rc == SQLITE_ROW)
 		return 1;
 	if (rc != SQLITE_DONE)
@@ -1285,7 +1285,7 @@ int spif_purge_claim(struct spif_catalog *c, long long purge_id, long long file_
 	sqlite3_bind_text(st, 3, spif_action_name(action), -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, now, -1, SQLITE_TRANSIENT);
 	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
+	spif_catalog_release(st);
 	if (rc != SQLITE_DONE)
 		return spif_catalog_sqlerr(c, rc, "claim file", err);
 	json_t *d = json_pack("{s:I,s:s,s:s}", "purge", (json_int_t)purge_id, "action", spif_action_name(action),
@@ -1304,7 +1304,7 @@ int spif_purge_claim(struct spif_catalog *c, long long purge_id, long long file_
 	sqlite3_bind_int64(st, 2, purge_id);
 	sqlite3_bind_int64(st, 3, file_id);
 	rc = sqlite3_step(st);
-	sqlite3_reset(st);
+	spif_catalog_release(st);
 	if (rc != SQLITE_DONE)
 		return spif_catalog_sqlerr(c, rc, "claim file", err);
 	return 0;
@@ -1338,7 +1338,7 @@ static int item_end(struct spif_catalog *c, long long purge_id, long long file_i
 	sqlite3_bind_int64(st, 5, purge_id);
 	sqlite3_bind_int64(st, 6, file_id);
 	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
+	spif_catalog_release(st);
 	free(cj);
 	if (rc != SQLITE_DONE)
 		return spif_catalog_sqlerr(c, rc, "end purge item", err);
@@ -1421,7 +1421,7 @@ json_t *spif_file_certificates_since(struct spif_catalog *c, long long file_id, 
 	sqlite3_bind_int64(st, 2, after_seq);
 	while (sqlite3_step(st) == SQLITE_ROW)
 		json_array_append_new(a, json_string(coltext(st, 0)));
-	sqlite3_reset(st);
+	spif_catalog_release(st);
 	return a;
 }
 
