@@ -93,7 +93,7 @@ check: deps-test all asan lint-man
 demo: deps-test all
 	@tests/demo.sh bin
 
-bench: deps-bench all $(B)/bench/audit-fill $(B)/bench/detect-score
+bench: deps-bench all $(B)/bench/audit-fill $(B)/bench/detect-score $(B)/bench/retain-fill $(B)/bench/test_retention
 	@bench/run.sh bin
 
 $(B)/bench/detect-score: bench/detect-score.c lib/libspif.a
@@ -103,6 +103,15 @@ $(B)/bench/detect-score: bench/detect-score.c lib/libspif.a
 $(B)/bench/audit-fill: bench/audit-fill.c lib/libspif.a
 	@mkdir -p $(B)/bench
 	$(CC) $(WARN) $(CPPFLAGS_ALL) $(CFLAGS) -o $@ $< lib/libspif.a $(LDLIBS_ALL)
+
+$(B)/bench/retain-fill: bench/retain-fill.c lib/libspif.a
+	@mkdir -p $(B)/bench
+	$(CC) $(WARN) $(CPPFLAGS_ALL) $(CFLAGS) -o $@ $< lib/libspif.a $(LDLIBS_ALL)
+
+# the retention property test, optimised, for the long run in make bench
+$(B)/bench/test_retention: tests/unit/test_retention.c tests/unit/tap.h lib/libspif.a
+	@mkdir -p $(B)/bench
+	$(CC) $(WARN) $(CPPFLAGS_ALL) -Itests/unit $(CFLAGS) -o $@ $< lib/libspif.a $(LDLIBS_ALL)
 
 lint-man:
 	@for m in man/*.[0-9]; do mandoc -Tlint -W warning "$$m" || exit 1; done
@@ -121,6 +130,9 @@ install: all
 	install -m 0644 completions/spif.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/spif
 	install -m 0644 completions/_spif $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_spif
 	install -m 0644 README.md INSTALL $(DESTDIR)$(DOCDIR)/
+	install -d $(DESTDIR)$(DOCDIR)/contrib
+	install -m 0644 contrib/spif-purge.service contrib/spif-purge.timer contrib/spif-purge.cron \
+	    $(DESTDIR)$(DOCDIR)/contrib/
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/spif

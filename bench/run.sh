@@ -153,6 +153,41 @@ printf '%-44s spif %8.3fs  %-22s %8.0fs  speed-up %6.0fx  goal >= 100  %s\n' \
 	"encrypt --fields vs gpg once per value" "$t_fld" "gpg x $((2 * ROWS)) (est.)" "$t_all" "$ratio" \
 	"$([ "$(echo "$ratio >= 100" | bc -l)" = 1 ] && echo ok || echo MISSED)"
 rm -f "$work/n.ndjson" "$work/w.ndjson" "$work/w.csv" "$work"/*.gpg
+# 7. retention: "retain due" over a catalog of 1,000,000 files against one
+#    of 1,000 (the same 100 due in each; the rest disposed years ago or due
+#    in years to come), which an index range makes about equal; then a purge
+#    of 2,000 vault-only files, each crypto-erased and certified; then the
+#    retention property test, longer than make check runs it.
+if [ -x "$top/build/bench/retain-fill" ]; then
+	FILES=${BENCH_FILES:-1000000}
+	"$top/build/bench/retain-fill" files "$work/r1k" 1000 100
+	"$top/build/bench/retain-fill" files "$work/r1m" "$FILES" 100
+	printf 'retention catalogs: 1,000 files %d MB, %d files %d MB\n' $(( $(stat -c %s "$work/r1k/catalog.db") / 1000000 )) \
+		"$FILES" $(( $(stat -c %s "$work/r1m/catalog.db") / 1000000 ))
+	t_1k=$(SPIF_HOME="$work/r1k" REPEAT=3 seconds spif retain due)
+	t_1m=$(SPIF_HOME="$work/r1m" REPEAT=3 seconds spif retain due)
+	report "retain due, $FILES files (100 due)" "$t_1m" "same, 1,000 files" "$t_1k" 10
+	rm -rf "$work/r1k" "$work/r1m"
+	"$top/build/bench/retain-fill" vault "$work/rv" 2000
+	sync
+	s=$(date +%s.%N)
+	SPIF_HOME="$work/rv" spif retain purge > "$work/purge.out" 2> /dev/null
+	e=$(date +%s.%N)
+	n=$(grep -c ' disposed DC-' "$work/purge.out" || true)
+	t=$(echo "$e - $s" | bc -l)
+	rate=$(echo "$n / $t" | bc -l)
+	printf '%-44s spif %8.3fs  %6.0f certified disposals/s              goal >= 1000/s %s\n' \
+		"retain purge, $n vault files (crypto-erase)" "$t" "$rate" \
+		"$([ "$(echo "$rate >= 1000" | bc -l)" = 1 ] && echo ok || echo MISSED)"
+	SPIF_HOME="$work/rv" spif catalog verify > /dev/null || echo "bench: catalog verify failed after the purge" >&2
+	rm -rf "$work/rv"
+	ops=${BENCH_PROPERTY_OPS:-200000}
+	"$top/build/bench/test_retention" "$ops" > "$work/prop.tap" 2>&1 || true
+	bad=$(grep -c '^not ok' "$work/prop.tap" || true)
+	printf 'retention property test: %s\n' "$(sed -n 's/^# \([0-9]* operations.*\)/\1/p' "$work/prop.tap")"
+	printf '%-44s %d checks failed  (zero held, early or compliance-shortened disposals)  %s\n' \
+		"retention property test, $ops operations" "$bad" "$([ "$bad" = 0 ] && echo ok || echo MISSED)"
+fi
 
 # 7. memory: ingest's peak RSS at 100k and 1M rows with the same persons.
 if [ -x /usr/bin/time ]; then

@@ -254,6 +254,19 @@ static int cmd_verify(struct cli *c, const struct opts *o)
 		        (long long)sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1));
 	}
 	sqlite3_finalize(st);
+	/* files a killed purge had claimed and not finished */
+	long long claimed = 0;
+	if (spif_catalog_prepare(cat, "SELECT purge_id, file_id FROM purge_items WHERE state = 'started'"
+	                              " ORDER BY purge_id, file_id", &st, &e) < 0)
+		cli_die(c, &e);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		char fid[24];
+		claimed++;
+		spif_file_id_format(sqlite3_column_int64(st, 1), fid);
+		fprintf(stderr, "%s: verify: %s was claimed by purge %lld, which was interrupted before it "
+		        "finished; run spif retain purge\n", c->prog, fid, (long long)sqlite3_column_int64(st, 0));
+	}
+	sqlite3_finalize(st);
 	spif_catalog_close(cat);
 	if (o->json) {
 		json_t *j = json_object();
@@ -265,13 +278,14 @@ static int cmd_verify(struct cli *c, const struct opts *o)
 			json_object_set_new(j, "why", json_string(v.why));
 		}
 		json_object_set_new(j, "half_destroyed_copies", json_integer(half));
+		json_object_set_new(j, "interrupted_purge_items", json_integer(claimed));
 		print_json(j);
 	}
 	if (v.bad_seq) {
 		fprintf(stderr, "%s: verify: %s\n", c->prog, v.why);
 		return SPIF_FOUND;
 	}
-	if (half)
+	if (half || claimed)
 		return SPIF_FOUND;
 	if (!o->json)
 		printf("audit log intact: %lld events, head %s\n", v.events, v.head);

@@ -24,6 +24,7 @@
 #include "mynumber.h"
 #include "personset.h"
 #include "record.h"
+#include "retention.h"
 #include "spool.h"
 #include "vault.h"
 
@@ -32,7 +33,7 @@ static const char usage_text[] =
 	"           [--format csv|tsv|ndjson] [--encoding auto|utf-8|cp932|euc-jp]\n"
 	"           [--number-field NAME]... [--on-invalid reject|flag]\n"
 	"           [--to ndjson|csv|tsv] [--output-encoding ENC] [-o FILE] [--print-id] [--store]\n"
-	"           [--home DIR] [FILE|-]\n"
+	"           [--schedule NAME] [--home DIR] [FILE|-]\n"
 	"\n"
 	"Register FILE (a specific personal information file) in the catalog and emit\n"
 	"its records: NDJSON with @file and @row, or --to csv|tsv in --output-encoding.\n"
@@ -56,12 +57,15 @@ static const char usage_text[] =
 	"  --store              keep the records in the encrypted vault (a fresh data key\n"
 	"                       per file; spif vault cat ID gives them back; spif shred\n"
 	"                       destroys them by cryptographic erase)\n"
+	"  --schedule NAME      its retention schedule (spif retain schedule ls): the\n"
+	"                       disposal date is set now, counted from --received\n"
 	"\n"
-	"Exit: 0 ok, 64 usage, 65 bad input (nothing registered), 66 no input,\n"
-	"73 cannot create, 74 I/O error, 75 catalog busy, 77 permission.\n";
+	"Exit: 0 ok, 64 usage, 65 bad input or an unknown schedule (nothing registered),\n"
+	"66 no input,"
+	" 73 cannot create, 74 I/O error, 75 catalog busy, 77 permission.\n";
 
 struct opts {
-	const char *purpose, *label, *source, *received, *out, *input;
+	const char *purpose, *label, *source, *received, *out, *input, *schedule;
 	enum spif_format fmt, to;
 	enum spif_enc enc, out_enc;
 	const char **fields;
@@ -94,7 +98,7 @@ static enum spif_format format_from_name(const char *path)
 static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 {
 	enum { O_PURPOSE = 256, O_LABEL, O_SOURCE, O_RECEIVED, O_FORMAT, O_ENCODING, O_FIELD,
-	       O_INVALID, O_TO, O_OUTENC, O_PRINTID, O_HOME, O_STORE };
+	       O_INVALID, O_TO, O_OUTENC, O_PRINTID, O_HOME, O_STORE, O_SCHEDULE };
 	static const struct option longopts[] = {
 		{"purpose", required_argument, NULL, O_PURPOSE},
 		{"label", required_argument, NULL, O_LABEL},
@@ -109,6 +113,7 @@ static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 		{"output", required_argument, NULL, 'o'},
 		{"print-id", no_argument, NULL, O_PRINTID},
 		{"store", no_argument, NULL, O_STORE},
+		{"schedule", required_argument, NULL, O_SCHEDULE},
 		{"home", required_argument, NULL, O_HOME},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -164,6 +169,11 @@ static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 		case 'o': o->out = optarg; break;
 		case O_PRINTID: o->print_id = 1; break;
 		case O_STORE: o->store = 1; break;
+		case O_SCHEDULE:
+			if (!spif_schedule_name_valid(optarg))
+				cli_usage(c, "--schedule %s: not a schedule name", optarg);
+			o->schedule = optarg;
+			break;
 		case O_HOME: c->home_opt = optarg; break;
 		case 'h': fputs(usage_text, stdout); exit(0);
 		default: cli_bad_option(c, argc, argv);
@@ -431,6 +441,7 @@ struct reg {
 	struct spif_spool *vspool; /* --store: the NDJSON records for the vault (may be spool) */
 	const struct spif_conf *conf;
 	char fid[24];
+	char bucket[16];         /* the vault KEK: the disposal month, or "indefinite" */
 	struct inject in;
 };
 
@@ -442,9 +453,9 @@ static int store_in_vault(struct spif_catalog *cat, struct reg *g, long long fil
 	struct spif_vault_writer *vw;
 	char path[PATH_MAX], sha[65];
 	long long size;
-	/* retention is not known at ingest: the "indefinite" bucket until a
-	 * schedule gives the file its disposal month */
-	if (spif_vault_create(cat, g->conf, file_id, "indefinite", &vw, path, err) < 0)
+	/* the KEK of the file's disposal month, so that the month's key can be
+	 * destroyed with its files; "indefinite" until a schedule gives one */
+	if (spif_vault_create(cat, g->conf, file_id, g->bucket, &vw, path, err) < 0)
 		return -1;
 	struct inject in = {.fn = spif_vault_write, .ctx = vw, .at_line_start = 1};
 	in.plen = (size_t)snprintf(in.prefix, sizeof in.prefix, "{\"@file\":\"%s\",", g->fid);
@@ -454,9 +465,10 @@ static int store_in_vault(struct spif_catalog *cat, struct reg *g, long long fil
 	}
 	if (spif_vault_finish(vw, sha, &size, err) < 0)
 		return -1;
+	char details[96];
+	snprintf(details, sizeof details, "{\"scheme\":\"aes-256-gcm chunks\",\"bucket\":\"%s\"}", g->bucket);
 	struct spif_copy cp = {.file_id = file_id, .kind = "vault", .path = path, .sha256 = sha,
-	                       .size = size, .encrypted = 1, .created = (char *)now,
-	                       .details = "{\"scheme\":\"aes-256-gcm chunks\",\"bucket\":\"indefinite\"}"};
+	                       .size = size, .encrypted = 1, .created = (char *)now, .details = details};
 	if (spif_catalog_add_copy(cat, &cp, err) < 0) {
 		unlink(path);
 		return -1;
@@ -515,6 +527,23 @@ static int register_file(struct spif_catalog *cat, const struct opts *o, struct 
 		free(real);
 		if (r < 0)
 			goto out;
+	}
+	strcpy(g->bucket, "indefinite");
+	if (o->schedule) {
+		/* the retention is set in the same transaction: a file never
+		 * exists without the schedule it was ingested under */
+		struct spif_retention r;
+		char ru[11], dd[11];
+		if (spif_retention_defaults(cat, NULL, err) < 0 ||
+		    spif_retention_assign(cat, g->conf, f.id, o->schedule, NULL, 1, &r, err) < 0)
+			goto out;
+		spif_day_format(r.retain_until, ru);
+		spif_day_format(r.dispose_on, dd);
+		json_object_set_new(d, "schedule", json_string(o->schedule));
+		json_object_set_new(d, "retain_until", r.retain_until == SPIF_DAY_NONE ? json_null() : json_string(ru));
+		json_object_set_new(d, "dispose_on", r.dispose_on == SPIF_DAY_NONE ? json_null() : json_string(dd));
+		if (r.dispose_on != SPIF_DAY_NONE)
+			snprintf(g->bucket, sizeof g->bucket, "%.7s", dd);
 	}
 	if (g->vspool && store_in_vault(cat, g, f.id, now, d, err) < 0)
 		goto out;
@@ -598,6 +627,15 @@ int main(int argc, char **argv)
 	 * refused whatever the input), but create nothing until the source has
 	 * proved good: a refused file leaves no trace, not even a new catalog. */
 	cli_check_home(&c);
+	/* an unknown schedule is refused before a byte is read */
+	if (o.schedule) {
+		struct spif_catalog *cat = cli_catalog_if_exists(&c);
+		struct spif_schedule s;
+		int known = spif_schedule_lookup(cat, o.schedule, &s);
+		spif_catalog_close(cat);
+		if (!known)
+			cli_fail(&c, SPIF_EX_DATAERR, "no schedule %s (see spif retain schedule ls)", o.schedule);
+	}
 	/* -o must be a new file: find out now, not after reading a gigabyte */
 	struct spif_atomic out = {.fd = -1};
 	if (o.out) {

@@ -23,6 +23,7 @@
 #include "cert.h"
 #include "cli.h"
 #include "detect.h"
+#include "dispose.h"
 #include "digest.h"
 #include "mynumber.h"
 #include "prefetch.h"
@@ -962,6 +963,79 @@ static void rescan_one(void *ctx, struct spif_record *rec)
 			spif_detect(rec->f[i].val, rec->f[i].vlen, &d, rescan_finding, ctx);
 }
 
+/* Finish a redaction that a killed run left between its two commits: the
+ * file is redacted and the old copy's key destroyed (one transaction, with
+ * the redact.file event), but the old copy is still "disposing" and has no
+ * certificate.  The event says what was removed; the key is gone, so the
+ * purge is repeated and the certificate says the search could not be. */
+static int finish_interrupted(struct cli *c, struct opts *o, struct spif_catalog *cat, struct spif_file *f,
+                              const struct spif_copy *old, const char *sign)
+{
+	struct spif_err e = {0};
+	char fid[24];
+	spif_file_id_format(f->id, fid);
+	sqlite3_stmt *st;
+	json_t *ev = NULL;
+	long long seq = 0;
+	if (spif_catalog_prepare(cat, "SELECT seq, details FROM events WHERE action = 'redact.file' AND object = ?"
+	                              " ORDER BY seq DESC LIMIT 1", &st, &e) < 0)
+		cli_die(c, &e);
+	sqlite3_bind_text(st, 1, fid, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		seq = sqlite3_column_int64(st, 0);
+		ev = json_loads((const char *)sqlite3_column_text(st, 1), 0, NULL);
+	}
+	sqlite3_finalize(st);
+	const char *evold = json_string_value(json_object_get(ev, "old_copy"));
+	if (!ev || !evold || strcmp(evold, old->path) != 0)
+		cli_fail(c, SPIF_EX_DATAERR, "%s: copy %lld is left disposing, but no redaction event names it; "
+		         "run spif shred --resume", fid, old->id);
+	cli_note(c, "%s: finishing the redaction an interrupted run left (event %lld)", fid, seq);
+	if (spif_vault_purge(cat, &e) < 0)
+		cli_die(c, &e);
+	if (unlink(old->path) == 0 || errno == ENOENT)
+		spif_fsync_dir_of(old->path);
+	long long in_fields = json_integer_value(json_object_get(ev, "removed_in_number_fields"));
+	long long elsewhere = json_integer_value(json_object_get(ev, "removed_elsewhere"));
+	const char *op = json_string_value(json_object_get(ev, "op"));
+	const char *newpath = json_string_value(json_object_get(ev, "new_copy"));
+	json_t *copies = json_pack("[{s:I,s:s,s:I,s:s,s:s,s:s}]", "copy_id", (json_int_t)old->id, "path",
+	                           old->path, "size", (json_int_t)old->size, "sha256_before",
+	                           old->sha256 ? old->sha256 : "", "media_type",
+	                           "encrypted vault copy (AES-256-GCM)", "media_source", "catalog vault copy");
+	char desc[256];
+	snprintf(desc, sizeof desc, "個人番号の削除 / removal of the numbers: %lld in number fields, %lld "
+	         "elsewhere (%s); the copy that held them crypto-erased", in_fields, elsewhere, op ? op : "mask");
+	json_t *what = json_pack("{s:s,s:b,s:I}", "method", "cryptographic erase", "already_erased", 1,
+	                         "erased_with_event", (json_int_t)seq);
+	json_t *san = json_pack("{s:s,s:s,s:s,s:o,s:s}", "category", "Purge (cryptographic erase)",
+	                        "description", desc, "method",
+	                        "every string field scanned; number fields lose every digit, checksum-valid "
+	                        "numbers elsewhere removed; the old copy's data key deleted with "
+	                        "secure_delete, WAL checkpointed and truncated, ciphertext deleted",
+	                        "key_material", what, "kept", newpath ? newpath : "");
+	json_t *ver = json_pack("{s:s,s:s}", "method",
+	                        "the new copy was read back and scanned for numbers before the key of the old "
+	                        "one was deleted (event recorded); after an interruption the WAL was purged again",
+	                        "result", "passed: the old copy's key was deleted in the transaction of the "
+	                        "redaction's event; its bytes could not be searched for again after the interruption");
+	long long ids[1] = {old->id};
+	struct spif_cert_input in = {.kind = "redaction", .command = "spif redact --file", .file = f, .copies = copies,
+	                             .sanitization = san, .verification = ver, .destination = "remains in service",
+	                             .reason = o->reason, .sign_key = sign, .copy_ids = ids, .ncopy_ids = 1};
+	char cid[32];
+	if (spif_catalog_begin(cat, &e) < 0 || spif_catalog_set_copy_state(cat, old->id, "disposed", &e) < 0 ||
+	    spif_cert_issue(cat, &c->conf, &in, cid, &e) < 0 || spif_catalog_commit(cat, &e) < 0)
+		cli_die(c, &e);
+	printf("%s\n", cid);
+	fprintf(stderr, "spif-redact: %s redacted (finished after an interruption); certificate %s\n", fid, cid);
+	json_decref(copies);
+	json_decref(san);
+	json_decref(ver);
+	json_decref(ev);
+	return 0;
+}
+
 static int redact_file(struct cli *c, struct opts *o, struct redactor *r)
 {
 	struct spif_err e = {0};
@@ -972,6 +1046,10 @@ static int redact_file(struct cli *c, struct opts *o, struct redactor *r)
 	r->cat = cat;
 	r->cat_tried = 1;
 	o->fmt = SPIF_FMT_NDJSON; /* a vault copy holds NDJSON records */
+	/* one disposer at a time (a purge runs this under its own lock) */
+	int lock;
+	if (spif_dispose_lock(c->home, &c->conf, &lock, &e) < 0)
+		cli_die(c, &e);
 	const char *sign = o->sign_key ? o->sign_key : c->conf.sign_key;
 	if (sign && *sign) { /* stop before anything changes, not after */
 		char *sig = NULL, fpr[41];
@@ -986,6 +1064,17 @@ static int redact_file(struct cli *c, struct opts *o, struct redactor *r)
 		cli_die(c, &e);
 	char fid[24];
 	spif_file_id_format(id, fid);
+	/* a run killed between the redaction and its certificate left the old
+	 * copy "disposing": finish that, once, rather than refuse */
+	for (size_t i = 0; i < n && strcmp(f.state, "redacted") == 0; i++)
+		if (strcmp(cp[i].kind, "vault") == 0 && strcmp(cp[i].state, "disposing") == 0) {
+			int rc = finish_interrupted(c, o, cat, &f, &cp[i], sign);
+			spif_copies_free(cp, n);
+			spif_file_free(&f);
+			spif_catalog_close(cat);
+			r->cat = NULL;
+			return rc;
+		}
 	if (strcmp(f.state, "active") != 0)
 		cli_fail(c, SPIF_EX_DATAERR, "%s is %s: nothing to redact", fid, f.state);
 	const struct spif_copy *old = NULL;

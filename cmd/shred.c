@@ -23,6 +23,7 @@
 #include "atomic.h"
 #include "cert.h"
 #include "cli.h"
+#include "dispose.h"
 #include "pgp.h"
 #include "vault.h"
 #include "wipe.h"
@@ -69,23 +70,6 @@ struct opts {
 	int passes, zero, force, dry_run, resume;
 };
 
-/* One copy to destroy. */
-struct target {
-	char path[PATH_MAX];
-	long long copy_id;  /* 0 until registered (a found copy) */
-	long long file_id;  /* 0: not catalogued */
-	char kind[16];
-	int resumed;        /* left "disposing" by an interrupted run */
-	struct spif_medium m;
-	struct spif_wipe_result r;
-	int attested;       /* the medium's kind is unknown, but spif.conf vouches for its disk */
-	char refusal[400];  /* --dry-run: why a real run would refuse it */
-	int crypto;         /* by cryptographic erase (a vault copy) */
-	json_t *erased;     /* what key material was destroyed, for the certificate */
-	int done;           /* destroyed in this run */
-	int wiped;          /* its path was destroyed for another catalog row (a sibling) */
-	int absent;         /* resumed and already gone from its path */
-};
 
 static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 {
@@ -141,9 +125,9 @@ static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 		o->sign_key = c->conf.sign_key;
 }
 
-static struct target *add_target(const struct cli *c, struct target **v, size_t *n)
+static struct spif_dispose_copy *add_target(const struct cli *c, struct spif_dispose_copy **v, size_t *n)
 {
-	struct target *t = realloc(*v, (*n + 1) * sizeof **v);
+	struct spif_dispose_copy *t = realloc(*v, (*n + 1) * sizeof **v);
 	if (!t)
 		cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
 	*v = t;
@@ -152,7 +136,7 @@ static struct target *add_target(const struct cli *c, struct target **v, size_t 
 }
 
 /* The catalog's copy at this path, if any (not yet disposed). */
-static void lookup_copy(struct cli *c, struct spif_catalog *cat, struct target *t)
+static void lookup_copy(struct cli *c, struct spif_catalog *cat, struct spif_dispose_copy *t)
 {
 	struct spif_err e = {0};
 	sqlite3_stmt *st;
@@ -176,7 +160,7 @@ static void lookup_copy(struct cli *c, struct spif_catalog *cat, struct target *
 /* Copies an earlier run left "disposing" (killed mid-way): this run
  * finishes them first, whatever it was asked to do. */
 static void add_leftovers(struct cli *c, const struct opts *o, struct spif_catalog *cat,
-                          struct target **v, size_t *n)
+                          struct spif_dispose_copy **v, size_t *n)
 {
 	struct spif_err e = {0};
 	sqlite3_stmt *st;
@@ -184,7 +168,7 @@ static void add_leftovers(struct cli *c, const struct opts *o, struct spif_catal
 	                              " WHERE state = 'disposing' ORDER BY id", &st, &e) < 0)
 		cli_die(c, &e);
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		struct target *t = add_target(c, v, n);
+		struct spif_dispose_copy *t = add_target(c, v, n);
 		t->copy_id = sqlite3_column_int64(st, 0);
 		t->file_id = sqlite3_column_int64(st, 1);
 		snprintf(t->kind, sizeof t->kind, "%s", (const char *)sqlite3_column_text(st, 2));
@@ -199,7 +183,7 @@ static void add_leftovers(struct cli *c, const struct opts *o, struct spif_catal
 /* Other catalog rows at the same paths (the same file ingested twice, say):
  * destroying the path disposes of them too, or the catalog would call a
  * destroyed copy present.  Each is certified with its own file. */
-static void add_siblings(struct cli *c, struct spif_catalog *cat, struct target **v, size_t *n)
+static void add_siblings(struct cli *c, struct spif_catalog *cat, struct spif_dispose_copy **v, size_t *n)
 {
 	struct spif_err e = {0};
 	size_t first = *n;
@@ -219,7 +203,7 @@ static void add_siblings(struct cli *c, struct spif_catalog *cat, struct target 
 				continue;
 			char path[PATH_MAX];
 			snprintf(path, sizeof path, "%s", (*v)[i].path);
-			struct target *t = add_target(c, v, n);
+			struct spif_dispose_copy *t = add_target(c, v, n);
 			snprintf(t->path, sizeof t->path, "%s", path);
 			t->copy_id = id;
 			t->file_id = sqlite3_column_int64(st, 1);
@@ -230,7 +214,7 @@ static void add_siblings(struct cli *c, struct spif_catalog *cat, struct target 
 	}
 }
 
-static int already_listed(const struct target *v, size_t n, const char *path)
+static int already_listed(const struct spif_dispose_copy *v, size_t n, const char *path)
 {
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(v[i].path, path) == 0)
@@ -238,100 +222,20 @@ static int already_listed(const struct target *v, size_t n, const char *path)
 	return 0;
 }
 
-static const char *media_type(const struct spif_medium *m)
-{
-	int rot = m->backing[0] ? m->backing_rotational : m->rotational;
-	if (strcmp(m->fstype, "tmpfs") == 0 || strcmp(m->fstype, "ramfs") == 0)
-		return "memory (tmpfs/ramfs), possibly swap";
-	if (rot == 1)
-		return "magnetic disk (rotational)";
-	if (rot == 0)
-		return "flash memory (SSD or flash device)";
-	return "unknown";
-}
-
-/* The certificate's description of one copy and its medium. */
-static json_t *copy_json(const struct target *t)
-{
-	if (t->crypto) {
-		/* the key is what was destroyed: no medium was examined or needed */
-		char fid[24] = "";
-		spif_file_id_format(t->file_id, fid);
-		return json_pack("{s:I,s:s,s:I,s:s,s:s}", "copy_id", (json_int_t)t->copy_id, "path", t->path,
-		                 "size", (json_int_t)t->m.size, "media_type",
-		                 "encrypted vault copy (AES-256-GCM chunks); its medium does not matter: "
-		                 "the key is destroyed", "media_source", fid);
-	}
-	const struct spif_medium *m = &t->m;
-	char dev[96], src[128], fid[24] = "";
-	snprintf(dev, sizeof dev, "%s (%u:%u)", m->device[0] ? m->device : "?", m->dev_major, m->dev_minor);
-	if (t->file_id) {
-		spif_file_id_format(t->file_id, fid);
-		snprintf(src, sizeof src, "catalog copy %lld of %s (%s)", t->copy_id, fid, t->kind);
-	} else
-		snprintf(src, sizeof src, "found outside the catalog (registered as copy %lld)", t->copy_id);
-	json_t *j = json_object();
-	json_object_set_new(j, "copy_id", json_integer(t->copy_id));
-	json_object_set_new(j, "path", json_string(t->path));
-	json_object_set_new(j, "size", json_integer(t->absent ? 0 : m->size));
-	json_object_set_new(j, "sha256_before", t->absent ? json_null() : json_string(t->r.sha256_before));
-	json_object_set_new(j, "fstype", json_string(m->fstype[0] ? m->fstype : "unknown"));
-	json_object_set_new(j, "device", json_string(dev));
-	json_object_set_new(j, "model", m->model[0] ? json_string(m->model) : json_null());
-	json_object_set_new(j, "serial", m->serial[0] ? json_string(m->serial) : json_null());
-	json_object_set_new(j, "rotational", m->rotational < 0 ? json_null() : json_boolean(m->rotational));
-	if (m->backing[0])
-		json_object_set_new(j, "loop_backing_file",
-		                    json_pack("{s:s,s:s,s:o}", "path", m->backing, "fstype", m->backing_fstype,
-		                              "rotational", m->backing_rotational < 0 ? json_null()
-		                                                                      : json_boolean(m->backing_rotational)));
-	json_object_set_new(j, "hard_links", json_integer(m->nlink));
-	json_object_set_new(j, "media_type", json_string(media_type(m)));
-	json_object_set_new(j, "media_source", json_string(src));
-	if (t->attested)
-		json_object_set_new(j, "medium_attestation",
-		                    json_sprintf("spif could not see the medium (%s); the administrator vouches "
-		                                 "in spif.conf (trusted_media) that disk %s writes in place",
-		                                 m->reason, m->medium_disk));
-	return j;
-}
-
-/* Register a found copy, or mark a catalogued one: "disposing", committed
- * before a byte is overwritten. */
-static void mark_disposing(struct cli *c, struct spif_catalog *cat, struct target *t)
+/* "disposing", committed before a byte is overwritten (see dispose.h). */
+static void mark_disposing(struct cli *c, struct spif_catalog *cat, struct spif_dispose_copy *t)
 {
 	struct spif_err e = {0};
-	char now[32], obj[48];
-	spif_now_utc(now);
-	if (!t->copy_id) {
-		struct spif_copy cp = {.kind = "found", .path = t->path, .size = t->m.size, .created = now,
-		                       .state = "disposing"};
-		if (spif_catalog_add_copy(cat, &cp, &e) < 0)
-			cli_die(c, &e);
-		t->copy_id = cp.id;
-	} else {
-		if (spif_catalog_set_copy_state(cat, t->copy_id, "disposing", &e) < 0)
-			cli_die(c, &e);
-	}
-	snprintf(obj, sizeof obj, "copy:%lld", t->copy_id);
-	json_t *d = json_pack("{s:s,s:s,s:b}", "path", t->path, "kind", t->kind, "catalogued", t->file_id != 0);
-	if (spif_audit_append(cat, "shred.start", obj, d, NULL, &e) < 0)
+	if (spif_dispose_mark(cat, t, &e) < 0)
 		cli_die(c, &e);
-	json_decref(d);
 }
 
 /* After a failure or an interruption the copy is not disposed: say so. */
-static void mark_present(struct cli *c, struct spif_catalog *cat, struct target *t, const char *why)
+static void mark_present(struct cli *c, struct spif_catalog *cat, struct spif_dispose_copy *t, const char *why)
 {
 	struct spif_err e = {0};
-	char obj[48];
-	snprintf(obj, sizeof obj, "copy:%lld", t->copy_id);
-	if (spif_catalog_set_copy_state(cat, t->copy_id, "present", &e) < 0)
+	if (spif_dispose_unmark(cat, t, why, &e) < 0)
 		cli_die(c, &e);
-	json_t *d = json_pack("{s:s,s:s}", "path", t->path, "why", why);
-	if (spif_audit_append(cat, "shred.failed", obj, d, NULL, &e) < 0)
-		cli_die(c, &e);
-	json_decref(d);
 }
 
 /* Catalog writes are batched, inside one transaction at a time: every
@@ -392,46 +296,38 @@ static void progress(void *ctx, long long done, long long total)
 		fputc('\n', stderr);
 }
 
-/* Cryptographic erase: the data key goes (secure_delete, WAL checkpointed
- * and truncated, fsync'd), then it is checked gone from the files, then the
- * ciphertext is deleted. */
-static int crypto_erase(struct cli *c, struct batch *b, struct target *t)
+/* Cryptographic erase of every vault copy of the run, in batches: one
+ * transaction erasing their keys, one purge of the WAL and one search of
+ * the catalog's files per batch (see dispose.h), not one each.  A copy that
+ * fails stays "disposing" for the next run. */
+#define CRYPTO_BATCH 512
+static void crypto_erase_all(struct cli *c, struct batch *b, struct spif_dispose_copy *v, size_t n)
 {
 	struct spif_err e = {0};
-	unsigned char keys[8][40];
-	size_t nkeys = spif_vault_wrapped_keys(b->cat, t->file_id, 0, keys, 8);
-	batch_open(c, b);
-	if (spif_vault_erase_key(b->cat, t->file_id, &t->erased, &e) < 0)
-		cli_die(c, &e);
+	struct spif_dispose_copy **set = calloc(CRYPTO_BATCH, sizeof *set);
+	if (!set)
+		cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
 	batch_commit(c, b);
-	if (spif_vault_purge(b->cat, &e) < 0) {
-		fprintf(stderr, "spif-shred: %s\n", e.msg);
-		return e.code ? e.code : SPIF_EX_IOERR;
+	for (size_t i = 0; i < n;) {
+		size_t k = 0;
+		for (; i < n && k < CRYPTO_BATCH; i++)
+			if (v[i].crypto)
+				set[k++] = &v[i];
+		if (k && spif_dispose_crypto(b->cat, set, k, &e) < 0 && e.code == SPIF_EX_SOFTWARE)
+			cli_die(c, &e);
+		for (size_t j = 0; j < k; j++)
+			if (set[j]->error[0])
+				fprintf(stderr, "spif-shred: %s\n", set[j]->error);
 	}
-	int left = !spif_vault_keys_gone(b->cat, keys, nkeys);
-	explicit_bzero(keys, sizeof keys);
-	if (left) {
-		fprintf(stderr, "spif-shred: %s: the wrapped data key is still in the catalog's files "
-		        "after the purge; not certified\n", t->path);
-		return SPIF_EX_IOERR;
-	}
-	t->r.verified = 1;
-	snprintf(t->r.pattern, sizeof t->r.pattern, "data key destroyed (%zu wrapped key%s)", nkeys,
-	         nkeys == 1 ? "" : "s");
-	if (!t->absent && (unlink(t->path) < 0 || spif_fsync_dir_of(t->path) < 0)) {
-		fprintf(stderr, "spif-shred: %s: the key is destroyed but the ciphertext could not be "
-		        "removed: %s\n", t->path, strerror(errno));
-		/* unreadable all the same: certified, and the leftover named */
-	}
-	return 0;
+	free(set);
 }
 
 /* Destroy t's path (t and its siblings at the same path are already
  * "disposing"); on success the siblings share t's result.  A failure puts
  * them all back to "present" and returns its exit code (0 on success);
  * an interruption returns SPIF_EX_TEMPFAIL with t->r.interrupted. */
-static int destroy(struct cli *c, struct batch *b, const struct opts *o, struct target *v, size_t n,
-                   struct target *t)
+static int destroy(struct cli *c, struct batch *b, const struct opts *o, struct spif_dispose_copy *v, size_t n,
+                   struct spif_dispose_copy *t)
 {
 	struct spif_err e = {0};
 	if (!t->absent) {
@@ -475,121 +371,17 @@ static int destroy(struct cli *c, struct batch *b, const struct opts *o, struct 
 /* In the batch's transaction: the copies disposed, the file disposed when
  * none is left, the certificate and its event.  Prints the certificate id. */
 static void certify(struct cli *c, struct spif_catalog *cat, const struct opts *o,
-                    struct target **group, size_t ng, int forced_medium, const char *medium_reason)
+                    struct spif_dispose_copy **group, size_t ng, int forced_medium, const char *medium_reason)
 {
 	struct spif_err e = {0};
-	struct spif_file f = {0};
-	long long fid = group[0]->file_id;
-	if (fid && spif_catalog_get_file(cat, fid, &f, &e) < 0)
-		cli_die(c, &e);
-	json_t *copies = json_array();
-	long long *ids = calloc(ng, sizeof *ids);
-	int all_verified = 1, any_links = 0, any_absent = 0;
-	for (size_t i = 0; i < ng; i++) {
-		if (spif_catalog_set_copy_state(cat, group[i]->copy_id, "disposed", &e) < 0)
-			cli_die(c, &e);
-		json_array_append_new(copies, copy_json(group[i]));
-		ids[i] = group[i]->copy_id;
-		all_verified &= group[i]->r.verified;
-		any_links |= group[i]->m.nlink > 1;
-		any_absent |= group[i]->absent;
-	}
-	int file_disposed = 0;
-	if (fid) {
-		sqlite3_stmt *st;
-		if (spif_catalog_prepare(cat, "SELECT COUNT(*) FROM copies WHERE file_id = ? AND state != 'disposed'",
-		                         &st, &e) < 0)
-			cli_die(c, &e);
-		sqlite3_bind_int64(st, 1, fid);
-		sqlite3_step(st);
-		file_disposed = sqlite3_column_int64(st, 0) == 0;
-		sqlite3_finalize(st);
-		if (file_disposed) {
-			if (spif_catalog_prepare(cat, "UPDATE files SET state = 'disposed' WHERE id = ?", &st, &e) < 0)
-				cli_die(c, &e);
-			sqlite3_bind_int64(st, 1, fid);
-			sqlite3_step(st);
-			sqlite3_finalize(st);
-		}
-	}
-	/* What is claimed, and no more: overwrite is Clear, never Purge. */
-	char category[384], desc[256];
-	int attested = 0, crypto = group[0]->crypto;
-	for (size_t i = 0; i < ng; i++)
-		attested |= group[i]->attested;
-	if (crypto)
-		snprintf(category, sizeof category, "Purge (cryptographic erase)");
-	else if (forced_medium)
-		snprintf(category, sizeof category, "Clear (overwrite) — not verified at the medium: %s",
-		         medium_reason);
-	else if (attested)
-		snprintf(category, sizeof category, "Clear (medium attested by the administrator)");
-	else
-		snprintf(category, sizeof category, "Clear");
-	const struct spif_wipe_result *r = &group[0]->r;
-	if (crypto)
-		snprintf(desc, sizeof desc, "暗号化消去 / cryptographic erase: %s", r->pattern);
-	else
-		snprintf(desc, sizeof desc, "上書き消去 / overwrite: %s", r->pattern[0] ? r->pattern : "see copies");
-	json_t *san = json_object();
-	json_object_set_new(san, "category", json_string(category));
-	json_object_set_new(san, "description", json_string(desc));
-	if (crypto) {
-		json_object_set_new(san, "method", json_string(
-			"the file's data key (AES-256, wrapped by AES key wrap) deleted from the catalog with "
-			"secure_delete, the WAL checkpointed and truncated, database, WAL and directory "
-			"fsync'd; then the ciphertext deleted"));
-		json_object_set_new(san, "key_material", json_deep_copy(group[0]->erased));
-	} else {
-		json_object_set_new(san, "method", json_string("overwrite, fdatasync per pass, read back, "
-		                                               "truncate, a random rename, unlink"));
-		json_object_set_new(san, "passes", json_integer(o->passes));
-		json_object_set_new(san, "zero_pass", json_boolean(o->zero));
-	}
-	json_object_set_new(san, "pattern", json_string(r->pattern));
-	if (any_links)
-		json_object_set_new(san, "caveat", json_string("forced over other hard links: the data was "
-		                                               "overwritten in place, which every name shares"));
-	if (any_absent && !crypto)
-		json_object_set_new(san, "caveat",
-		                    json_string("finished after an interrupted run: the file was already "
-		                                "gone from its path; that run's verification was not recorded"));
-	json_t *ver = json_object();
-	if (crypto)
-		json_object_set_new(ver, "method", json_string("after the purge, catalog.db and its WAL were "
-		                                               "read and searched for the wrapped data key"));
-	else
-		json_object_set_new(ver, "method", json_string("read-back of the final pass after dropping the page "
-		                                               "cache, compared with the regenerated pattern; path "
-		                                               "checked absent after unlink"));
-	if (crypto)
-		json_object_set_new(ver, "result", json_string(all_verified ? "passed: the wrapped data key is in "
-		                                                              "neither file" : "FAILED"));
-	else
-	json_object_set_new(ver, "result", json_string(any_absent ? "not recorded (interrupted run); file absent"
-	                                                          : all_verified ? "passed" : "FAILED"));
-	struct spif_cert_input in = {
-		.kind = "disposal", .command = "spif shred", .file = fid ? &f : NULL, .copies = copies, .sanitization = san,
-		.verification = ver, .destination = o->destination, .reason = o->reason,
-		.sign_key = o->sign_key, .copy_ids = ids, .ncopy_ids = ng,
-	};
+	struct spif_dispose_opts d = {.command = "spif shred", .passes = o->passes, .zero = o->zero,
+	                              .reason = o->reason, .destination = o->destination, .sign_key = o->sign_key};
 	char id[32];
-	if (spif_cert_issue(cat, &c->conf, &in, id, &e) < 0)
+	int file_disposed;
+	if (spif_dispose_certify(cat, &c->conf, &d, group, ng, forced_medium, medium_reason, id, &file_disposed,
+	                         &e) < 0)
 		cli_die(c, &e);
-	if (file_disposed) {
-		char obj[24];
-		spif_file_id_format(fid, obj);
-		json_t *d = json_pack("{s:s}", "certificate", id);
-		if (spif_audit_append(cat, "file.disposed", obj, d, NULL, &e) < 0)
-			cli_die(c, &e);
-		json_decref(d);
-	}
 	printf("%s\n", id); /* flushed when the batch commits */
-	json_decref(copies);
-	json_decref(san);
-	json_decref(ver);
-	free(ids);
-	spif_file_free(&f);
 }
 
 /* An absolute path that names the file itself, not what a symlink points
@@ -610,7 +402,7 @@ static void absolute_path(const struct cli *c, const char *in, char out[PATH_MAX
 }
 
 static void collect(struct cli *c, struct spif_catalog *cat, const struct opts *o, int argc,
-                    char **argv, struct target **v, size_t *n)
+                    char **argv, struct spif_dispose_copy **v, size_t *n)
 {
 	struct spif_err e = {0};
 	if (cat)
@@ -631,7 +423,7 @@ static void collect(struct cli *c, struct spif_catalog *cat, const struct opts *
 		for (size_t i = 0; i < ncp; i++) {
 			if (strcmp(cp[i].state, "disposed") == 0 || already_listed(*v, *n, cp[i].path))
 				continue;
-			struct target *t = add_target(c, v, n);
+			struct spif_dispose_copy *t = add_target(c, v, n);
 			snprintf(t->path, sizeof t->path, "%s", cp[i].path);
 			t->copy_id = cp[i].id;
 			t->file_id = id;
@@ -649,7 +441,7 @@ static void collect(struct cli *c, struct spif_catalog *cat, const struct opts *
 		absolute_path(c, argv[i], path);
 		if (already_listed(*v, *n, path))
 			continue;
-		struct target *t = add_target(c, v, n);
+		struct spif_dispose_copy *t = add_target(c, v, n);
 		snprintf(t->path, sizeof t->path, "%s", path);
 		lookup_copy(c, cat, t);
 	}
@@ -675,24 +467,17 @@ static int trusted(const struct spif_conf *conf, const char *disk)
 
 /* Everything is checked before anything is destroyed: one refused target
  * refuses the run.  Returns the exit code to refuse with, or 0. */
-static int check_targets(struct cli *c, const struct opts *o, struct target *v, size_t n)
+static int check_targets(struct cli *c, const struct opts *o, struct spif_dispose_copy *v, size_t n)
 {
 	int refused = 0;
 	struct spif_err e = {0};
 	for (size_t i = 0; i < n; i++) {
-		struct target *t = &v[i];
+		struct spif_dispose_copy *t = &v[i];
 		if (strcmp(o->method, "crypto") == 0 && strcmp(t->kind, "vault") != 0)
 			cli_usage(c, "%s: crypto-erase applies to vault copies (ingest --store); this is a "
 			          "plain file", t->path);
 		if (strcmp(t->kind, "vault") == 0 && strcmp(o->method, "overwrite") != 0) {
-			/* the key is what is destroyed: where the ciphertext lives does
-			 * not matter, so no medium check */
-			t->crypto = 1;
-			struct stat st;
-			t->absent = lstat(t->path, &st) != 0;
-			t->m.size = t->absent ? 0 : st.st_size;
-			t->m.reaches_medium = 1;
-			snprintf(t->m.fstype, sizeof t->m.fstype, "n/a (cryptographic erase)");
+			spif_dispose_crypto_target(t);
 			continue;
 		}
 		if (spif_wipe_probe(t->path, &t->m, &e) < 0) {
@@ -723,10 +508,10 @@ static int check_targets(struct cli *c, const struct opts *o, struct target *v, 
 	return refused;
 }
 
-static void dry_run(const struct opts *o, const struct target *v, size_t n)
+static void dry_run(const struct opts *o, const struct spif_dispose_copy *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		const struct target *t = &v[i];
+		const struct spif_dispose_copy *t = &v[i];
 		char fid[24] = "not catalogued";
 		if (t->file_id)
 			spif_file_id_format(t->file_id, fid);
@@ -747,7 +532,7 @@ static void dry_run(const struct opts *o, const struct target *v, size_t n)
 		       "verify, rename and unlink; %s on %s, medium %s: %s%s%s\n",
 		       t->path, fid, t->kind, t->m.size, o->passes, o->passes == 1 ? "" : "es",
 		       o->zero ? " + zeros" : "", t->m.fstype, t->m.device[0] ? t->m.device : "?",
-		       media_type(&t->m), t->m.reaches_medium ? "Clear" : "Clear (overwrite) — not "
+		       spif_dispose_media_type(&t->m), t->m.reaches_medium ? "Clear" : "Clear (overwrite) — not "
 		       "verified at the medium: ", t->m.reaches_medium ? "" : t->m.reason,
 		       t->m.reaches_medium ? "" : (o->force ? " (forced)" : " (refused without --force)"));
 		if (t->attested)
@@ -774,6 +559,11 @@ int main(int argc, char **argv)
 		cli_done(&c);
 		return 0;
 	}
+	/* one disposer at a time: what another left "disposing" is collected
+	 * only under the lock, so two never finish the same copy */
+	int lock = -1;
+	if (cat && !o.dry_run && spif_dispose_lock(c.home, &c.conf, &lock, &e) < 0)
+		cli_die(&c, &e);
 
 	/* a certificate that cannot be signed must stop us before anything
 	 * is destroyed, not after */
@@ -783,7 +573,7 @@ int main(int argc, char **argv)
 			cli_die(&c, &e);
 		free(sig);
 	}
-	struct target *v = NULL;
+	struct spif_dispose_copy *v = NULL;
 	size_t n = 0;
 	collect(&c, cat, &o, argc, argv, &v, &n);
 	int refused = check_targets(&c, &o, v, n);
@@ -794,8 +584,11 @@ int main(int argc, char **argv)
 		cli_done(&c);
 		return refused ? SPIF_FOUND : 0;
 	}
-	if (!cat)
+	if (!cat) {
 		cat = cli_catalog(&c, SPIF_CAT_CREATE);
+		if (spif_dispose_lock(c.home, &c.conf, &lock, &e) < 0)
+			cli_die(&c, &e);
+	}
 
 	if (stop_flag)
 		cli_fail(&c, SPIF_EX_TEMPFAIL, "interrupted before anything was destroyed");
@@ -805,7 +598,8 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < n; i++)
 		mark_disposing(&c, cat, &v[i]);
 	batch_commit(&c, &b);
-	struct target **group = calloc(n + 1, sizeof *group);
+	crypto_erase_all(&c, &b, v, n);
+	struct spif_dispose_copy **group = calloc(n + 1, sizeof *group);
 	for (size_t i = 0; i < n; i++) {
 		if (v[i].done)
 			continue;
@@ -814,14 +608,14 @@ int main(int argc, char **argv)
 		int forced = 0;
 		const char *medium_reason = NULL;
 		for (size_t k = i; k < n; k++) {
-			struct target *t = &v[k];
+			struct spif_dispose_copy *t = &v[k];
 			if (t->done || (k != i && (t->file_id == 0 || t->file_id != v[i].file_id)))
 				continue;
 			int code = 0;
 			if (t->crypto) {
 				if (k != i && !v[i].crypto)
 					continue; /* certified with the other crypto-erased copies */
-				code = crypto_erase(&c, &b, t);
+				code = t->failed ? t->code : 0;
 			} else if (!t->wiped) {
 				if (v[i].crypto)
 					continue; /* overwritten copies get their own certificate */
@@ -867,19 +661,8 @@ int main(int argc, char **argv)
 	int any_crypto = 0;
 	for (size_t i = 0; i < n; i++)
 		any_crypto |= v[i].crypto && v[i].done;
-	if (any_crypto) {
-		json_t *what = NULL;
-		batch_open(&c, &b);
-		if (spif_vault_retire_keks(cat, &what, &e) < 0)
-			cli_die(&c, &e);
-		if (what && json_array_size(json_object_get(what, "keks")) > 0 &&
-		    spif_audit_append(cat, "kek.retired", "keys", what, NULL, &e) < 0)
-			cli_die(&c, &e);
-		batch_commit(&c, &b);
-		json_decref(what);
-		if (spif_vault_purge(cat, &e) < 0)
-			cli_die(&c, &e);
-	}
+	if (any_crypto && spif_dispose_retire_keks(cat, &e) < 0)
+		cli_die(&c, &e);
 	for (size_t i = 0; i < n; i++)
 		json_decref(v[i].erased);
 	free(group);

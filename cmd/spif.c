@@ -25,6 +25,7 @@ static const struct {
 	{"redact", "find every Individual Number and remove it (records, CSV, text)"},
 	{"vault", "read back records kept encrypted in the vault (ingest --store)"},
 	{"encrypt", "encrypt for OpenPGP recipients, whole streams or chosen fields; -d decrypts"},
+	{"retain", "retention schedules, holds, what is due, and the purge that disposes of it"},
 };
 
 static void usage(FILE *f)

@@ -1,18 +1,20 @@
 # bash completion for spif(7): spif, spif-ingest, spif-catalog, spif-shred,
-# spif-redact, spif-vault, spif-encrypt
+# spif-redact, spif-vault, spif-encrypt, spif-retain
 #
 # Installed as share/bash-completion/completions/spif; works with or
 # without the bash-completion package.  File ids (F000001) are read with
 # "spif catalog ls --json", the ids of files with a vault copy with
 # "spif vault ls --json", and certificate ids (DC-2026-000001) with
-# "spif catalog cert ls --json", from the home named by --home if given;
+# "spif catalog cert ls --json", schedules with "spif retain schedule ls
+# --json" and holds with "spif retain holds --json" (reads that change
+# nothing), from the home named by --home if given;
 # pseudonym keys are the names of HOME/keys/psn-NAME.key; signing keys come
 # from "gpg --list-secret-keys --with-colons" and recipients from "gpg
 # --list-keys --with-colons" when gpg exists.
 
 _spif_ingest_opts="--purpose --label --source --received --format --encoding
 	--number-field --on-invalid --to --output-encoding -o --output --print-id
-	--store --home --help"
+	--store --schedule --home --help"
 _spif_catalog_opts="--json --home --help"
 _spif_cert_opts="--home --help"
 _spif_shred_opts="--method --passes --zero --force --reason --destination
@@ -27,6 +29,7 @@ _spif_encrypt_opts="-r --recipient --sign --armor --passphrase-file --fields
 	--help"
 _spif_decrypt_opts="--require-signature --passphrase-file -o --output --home
 	--help"
+_spif_retain_subs="schedule assign event hold release holds due plan purge report"
 
 # _spif_reply WORDS CUR: COMPREPLY from a word list.
 _spif_reply()
@@ -72,6 +75,34 @@ _spif_vault_ids()
 	local ids
 	ids=$(${_spif_front:-spif} ${2:+--home "$2"} vault ls --json 2>/dev/null |
 		sed -n 's/^{"file":"\([^"]*\)","state":"present".*/\1/p')
+	_spif_reply "$ids" "$1"
+}
+
+# _spif_schedules CUR HOME: the schedules' names.
+_spif_schedules()
+{
+	local names
+	names=$(${_spif_front:-spif} ${2:+--home "$2"} retain schedule ls --json 2>/dev/null |
+		sed -n 's/^{"name":"\([^"]*\)".*/\1/p')
+	_spif_reply "$names" "$1"
+}
+
+# _spif_events CUR HOME: NAME= for the events schedules count from.
+_spif_events()
+{
+	local names
+	names=$(${_spif_front:-spif} ${2:+--home "$2"} retain schedule ls --json 2>/dev/null |
+		sed -n 's/.*"from":"event:\([^"+]*\).*/\1=/p' | sort -u)
+	_spif_reply "$names" "$1"
+	compopt -o nospace 2>/dev/null
+}
+
+# _spif_holds CUR HOME: the holds in force.
+_spif_holds()
+{
+	local ids
+	ids=$(${_spif_front:-spif} ${2:+--home "$2"} retain holds --json 2>/dev/null |
+		sed -n 's/^{"hold":"\([^"]*\)".*/\1/p')
 	_spif_reply "$ids" "$1"
 }
 
@@ -143,7 +174,14 @@ _spif_value()
 	--output-encoding) _spif_reply "utf-8 utf-8-bom cp932 euc-jp" "$2" ;;
 	--on-invalid) _spif_reply "reject flag" "$2" ;;
 	--state) _spif_reply "active redacted disposed" "$2" ;;
-	--received) _spif_reply "$(date +%Y-%m-%d)" "$2" ;;
+	--received | --as-of) _spif_reply "$(date +%Y-%m-%d)" "$2" ;;
+	--schedule) _spif_schedules "$2" "$3" ;;
+	--from) _spif_reply "received created event:" "$2"; compopt -o nospace 2>/dev/null ;;
+	--cutoff) _spif_reply "none fiscal-year calendar-year next-year:" "$2" ;;
+	--action) _spif_reply "shred redact" "$2" ;;
+	--mode) _spif_reply "governance compliance" "$2" ;;
+	--fiscal-year) _spif_reply "$(date +%Y)" "$2" ;;
+	--plan) _spif_files "$2" ;;
 	--home) _spif_files "$2" dirs ;;
 	-o | --output)
 		if [[ $_spif_cmd == catalog ]]; then
@@ -190,7 +228,7 @@ _spif_value()
 	--key) _spif_psn_keys "$2" "$3" ;;
 	--report) _spif_files "$2" ;;
 	--purpose | --label | --source | --number-field | --limit | -n | --note | \
-	--passes | --reason | --destination | --new-key | --fields)
+	--passes | --reason | --destination | --new-key | --fields | --period | --grace | --basis)
 		COMPREPLY=() ;;
 	*) return 1 ;;
 	esac
@@ -238,6 +276,7 @@ _spif()
 	spif-redact) cmd=redact ;;
 	spif-vault) cmd=vault ;;
 	spif-encrypt) cmd=encrypt ;;
+	spif-retain) cmd=retain ;;
 	*)
 		_spif_front=${w[0]}
 		while ((k < wc)); do
@@ -289,11 +328,73 @@ _spif()
 		if [[ $cur == -* ]]; then
 			_spif_reply "--home --version --help" "$cur"
 		else
-			_spif_reply "ingest catalog shred redact vault encrypt help" "$cur"
+			_spif_reply "ingest catalog shred redact vault encrypt retain help" "$cur"
 		fi
 		;;
 	help)
-		((wc == k)) && _spif_reply "ingest catalog shred redact vault encrypt" "$cur"
+		((wc == k)) && _spif_reply "ingest catalog shred redact vault encrypt retain" "$cur"
+		;;
+	retain)
+		# SUB [SUBSUB] ARGS: find them, skipping the options' values
+		local sub="" ssub="" n=0
+		for ((m = k; m < wc; m++)); do
+			case ${w[m]} in
+			--home) home=${w[m + 1]}; ((m++)) ;;
+			--period | --from | --cutoff | --grace | --action | --mode | --basis | --schedule | \
+			--reason | --purpose | --as-of | --plan | --fiscal-year | --sign) ((m++)) ;;
+			-*) ;;
+			*)
+				if [[ -z $sub ]]; then
+					sub=${w[m]}
+				elif [[ $sub == schedule && -z $ssub ]]; then
+					ssub=${w[m]}
+				else
+					((n++))
+				fi
+				;;
+			esac
+		done
+		local common="--home --help"
+		if [[ $cur == -* ]]; then
+			case $sub in
+			schedule)
+				case $ssub in
+				add) _spif_reply "--period --from --cutoff --grace --action --mode --basis $common" "$cur" ;;
+				ls | show) _spif_reply "--json $common" "$cur" ;;
+				*) _spif_reply "$common" "$cur" ;;
+				esac
+				;;
+			assign) _spif_reply "--schedule --reason $common" "$cur" ;;
+			event | release) _spif_reply "--reason $common" "$cur" ;;
+			hold) _spif_reply "--purpose --reason $common" "$cur" ;;
+			holds) _spif_reply "--all --json $common" "$cur" ;;
+			due) _spif_reply "--as-of --json $common" "$cur" ;;
+			plan) _spif_reply "--as-of $common" "$cur" ;;
+			purge) _spif_reply "--dry-run --plan --syslog --sign $common" "$cur" ;;
+			report) _spif_reply "--fiscal-year --json $common" "$cur" ;;
+			*) _spif_reply "$common" "$cur" ;;
+			esac
+			return 0
+		fi
+		case $sub in
+		"") _spif_reply "$_spif_retain_subs" "$cur" ;;
+		schedule)
+			if [[ -z $ssub ]]; then
+				_spif_reply "add ls show rm" "$cur"
+			elif [[ ($ssub == show || $ssub == rm) ]] && ((n == 0)); then
+				_spif_schedules "$cur" "$home"
+			fi
+			;;
+		assign | hold) ((n == 0)) && _spif_ids "$cur" "$home" ;;
+		event)
+			if ((n == 0)); then
+				_spif_ids "$cur" "$home"
+			elif ((n == 1)); then
+				_spif_events "$cur" "$home"
+			fi
+			;;
+		release) ((n == 0)) && _spif_holds "$cur" "$home" ;;
+		esac
 		;;
 	ingest)
 		if [[ $cur == -* ]]; then
@@ -479,4 +580,4 @@ _spif()
 	return 0
 }
 
-complete -F _spif spif spif-ingest spif-catalog spif-shred spif-redact spif-vault spif-encrypt
+complete -F _spif spif spif-ingest spif-catalog spif-shred spif-redact spif-vault spif-encrypt spif-retain

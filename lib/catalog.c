@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <gcrypt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,6 +97,46 @@ static const char *const migrations[] = {
 	" wrapped BLOB NOT NULL, created TEXT NOT NULL);"
 	"CREATE INDEX data_keys_file ON data_keys(file_id);"
 	"CREATE INDEX data_keys_bucket ON data_keys(bucket);",
+	/* 4: retention: schedules, the dates a file's events give it, holds,
+	 * each file's disposal date (indexed so that "what is due" visits only
+	 * what is due), plans approved for a purge, and purges with their items
+	 * (what a killed purge was doing, for the next one to finish) */
+	"CREATE TABLE schedules("
+	" name TEXT PRIMARY KEY, period TEXT NOT NULL, start TEXT NOT NULL,"
+	" cutoff TEXT NOT NULL DEFAULT 'none', grace TEXT NOT NULL DEFAULT '0d',"
+	" action TEXT NOT NULL CHECK (action IN ('shred','redact')),"
+	" mode TEXT NOT NULL CHECK (mode IN ('governance','compliance')),"
+	" basis TEXT, created TEXT NOT NULL,"
+	" origin TEXT NOT NULL DEFAULT 'admin' CHECK (origin IN ('default','admin')));"
+	"CREATE TABLE file_events("
+	" file_id INTEGER NOT NULL REFERENCES files(id), name TEXT NOT NULL, date TEXT NOT NULL,"
+	" recorded TEXT NOT NULL, PRIMARY KEY (file_id, name));"
+	"CREATE TABLE holds("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" file_id INTEGER REFERENCES files(id), purpose TEXT,"
+	" reason TEXT NOT NULL, placed_by TEXT NOT NULL, placed TEXT NOT NULL,"
+	" released TEXT, released_by TEXT, release_reason TEXT,"
+	" CHECK ((file_id IS NULL) <> (purpose IS NULL)));"
+	"CREATE INDEX holds_file ON holds(file_id) WHERE released IS NULL AND file_id IS NOT NULL;"
+	"CREATE INDEX holds_purpose ON holds(purpose) WHERE released IS NULL AND purpose IS NOT NULL;"
+	"ALTER TABLE files ADD COLUMN dispose_on TEXT;"
+	"ALTER TABLE files ADD COLUMN retain_floor TEXT;"
+	"CREATE INDEX files_due ON files(state, schedule, dispose_on) WHERE dispose_on IS NOT NULL;"
+	"CREATE INDEX certificates_issued ON certificates(issued);"
+	"CREATE TABLE plans("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT, sha256 TEXT NOT NULL UNIQUE, made TEXT NOT NULL,"
+	" operator TEXT NOT NULL, as_of TEXT NOT NULL, entries INTEGER NOT NULL);"
+	"CREATE TABLE purges("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT, started TEXT NOT NULL, finished TEXT,"
+	" operator TEXT NOT NULL, plan_id INTEGER REFERENCES plans(id), today TEXT NOT NULL,"
+	" disposed INTEGER NOT NULL DEFAULT 0, failed INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE purge_items("
+	" purge_id INTEGER NOT NULL REFERENCES purges(id), file_id INTEGER NOT NULL REFERENCES files(id),"
+	" action TEXT NOT NULL CHECK (action IN ('shred','redact')),"
+	" state TEXT NOT NULL CHECK (state IN ('started','done','failed')),"
+	" started TEXT NOT NULL, claim_seq INTEGER, finished TEXT, certificates TEXT, error TEXT,"
+	" PRIMARY KEY (purge_id, file_id));"
+	"CREATE INDEX purge_items_open ON purge_items(file_id) WHERE state = 'started';",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof *migrations))
 
@@ -144,6 +185,10 @@ int spif_catalog_cached(struct spif_catalog *c, const char *sql, sqlite3_stmt **
 	for (int i = 0; i < c->ncache; i++)
 		if (c->cache[i].sql == sql || strcmp(c->cache[i].sql, sql) == 0) {
 			*st = c->cache[i].st;
+			/* a caller that forgot to release must not leak its
+			 * bindings or its open read into this use */
+			sqlite3_reset(*st);
+			sqlite3_clear_bindings(*st);
 			return 0;
 		}
 	if (c->ncache == STMT_CACHE)
@@ -689,4 +734,100 @@ void spif_today(char out[11])
 	struct tm tm;
 	localtime_r(&t, &tm);
 	strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+/* ---- the catalog's own files, through SQLite's handles ------------------ */
+
+static sqlite3_file *sqlite_file(struct spif_catalog *c, int op)
+{
+	sqlite3_file *f = NULL;
+	if (sqlite3_file_control(c->db, "main", op, &f) != SQLITE_OK || !f || !f->pMethods)
+		return NULL;
+	return f;
+}
+
+int spif_catalog_sync(struct spif_catalog *c, struct spif_err *err)
+{
+	static const int ops[] = {SQLITE_FCNTL_FILE_POINTER, SQLITE_FCNTL_JOURNAL_POINTER};
+	for (size_t i = 0; i < 2; i++) {
+		sqlite3_file *f = sqlite_file(c, ops[i]);
+		if (!f) /* no WAL open: nothing of it to sync */
+			continue;
+		int rc = f->pMethods->xSync(f, SQLITE_SYNC_FULL);
+		if (rc != SQLITE_OK)
+			return spif_err_set(err, SPIF_EX_IOERR, "%s%s: fsync: %s", c->path, i ? "-wal" : "",
+			                    sqlite3_errstr(rc));
+	}
+	return 0;
+}
+
+/* Where a needle may start: a bitmap of the needles' first four bytes, so
+ * that a search for hundreds of keys is still one pass. */
+#define NEEDLE_BITS 20
+
+static uint32_t needle_slot(const unsigned char *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return (v * 2654435761u) >> (32 - NEEDLE_BITS);
+}
+
+static int scan_file(sqlite3_file *f, const unsigned char (*needles)[40], size_t n, const unsigned char *bits)
+{
+	sqlite3_int64 size = 0;
+	if (f->pMethods->xFileSize(f, &size) != SQLITE_OK)
+		return 1;
+	const size_t win = 1 << 20;
+	unsigned char *buf = malloc(win + 40);
+	if (!buf)
+		return 1;
+	int found = 0;
+	size_t have = 0;
+	for (sqlite3_int64 off = 0; off < size && !found;) {
+		size_t want = size - off < (sqlite3_int64)win ? (size_t)(size - off) : win;
+		int rc = f->pMethods->xRead(f, buf + have, (int)want, off);
+		if (rc != SQLITE_OK && rc != SQLITE_IOERR_SHORT_READ) {
+			found = 1; /* unreadable: not proved absent */
+			break;
+		}
+		off += (sqlite3_int64)want;
+		have += want;
+		for (size_t i = 0; i + 40 <= have && !found; i++) {
+			uint32_t s = needle_slot(buf + i);
+			if (!(bits[s >> 3] & (1u << (s & 7))))
+				continue;
+			for (size_t k = 0; k < n && !found; k++)
+				found = memcmp(buf + i, needles[k], 40) == 0;
+		}
+		/* keep the tail: a needle may straddle two reads */
+		if (have > 39) {
+			memmove(buf, buf + have - 39, 39);
+			have = 39;
+		}
+	}
+	explicit_bzero(buf, win + 40);
+	free(buf);
+	return found;
+}
+
+int spif_catalog_files_contain(struct spif_catalog *c, const unsigned char (*needles)[40], size_t n)
+{
+	if (!n)
+		return 0;
+	unsigned char *bits = calloc(1, (1u << NEEDLE_BITS) / 8);
+	if (!bits)
+		return 1;
+	for (size_t k = 0; k < n; k++) {
+		uint32_t s = needle_slot(needles[k]);
+		bits[s >> 3] |= (unsigned char)(1u << (s & 7));
+	}
+	int found = 0;
+	sqlite3_file *db = sqlite_file(c, SQLITE_FCNTL_FILE_POINTER);
+	sqlite3_file *wal = sqlite_file(c, SQLITE_FCNTL_JOURNAL_POINTER);
+	if (!db)
+		found = 1;
+	else
+		found = scan_file(db, needles, n, bits) || (wal && scan_file(wal, needles, n, bits));
+	free(bits);
+	return found;
 }

@@ -56,18 +56,29 @@ int spif_catalog_exec(struct spif_catalog *c, const char *sql, struct spif_err *
 /* Prepare; -1 with err. */
 int spif_catalog_prepare(struct spif_catalog *c, const char *sql, sqlite3_stmt **st,
                          struct spif_err *err);
-/* A prepared statement kept by the catalog for its lifetime, for the
- * statements run once per file or event.  sql must be a string literal (its
- * address is the key).  The caller never finalizes it: it calls
- * spif_catalog_release when done, on every path, before asking for the
- * same statement again. */
-int spif_catalog_cached(struct spif_catalog *c, const char *sql, sqlite3_stmt **st,
-                        struct spif_err *err);
+/* A prepared statement kept for the life of the connection, for the
+ * statements a purge runs thousands of times (preparing them again each
+ * time was half its work).  sql is the key (a string literal: by address,
+ * else by text).  Give it back with spif_catalog_release when done, never
+ * finalize it: an un-reset statement would keep a read open. */
+int spif_catalog_cached(struct spif_catalog *c, const char *sql, sqlite3_stmt **st, struct spif_err *err);
 /* Reset a cached statement and clear its bindings (NULL is fine). */
 void spif_catalog_release(sqlite3_stmt *st);
+
 /* Turn an SQLite failure into err (SPIF_EX_TEMPFAIL for BUSY/LOCKED,
  * SPIF_EX_IOERR for FULL/IOERR, SPIF_EX_SOFTWARE otherwise). */
 int spif_catalog_sqlerr(struct spif_catalog *c, int rc, const char *what, struct spif_err *err);
+
+/* fsync catalog.db and its WAL through SQLite's own file handles.  Never
+ * open and close another descriptor on them in a process that has the
+ * catalog open: closing any descriptor of a file drops every POSIX lock
+ * the process holds on it, and another process could then take this one
+ * for gone and reset the WAL under it (corruption). */
+int spif_catalog_sync(struct spif_catalog *c, struct spif_err *err);
+/* Does any of the n 40-byte needles (random key material) occur in the
+ * raw bytes of catalog.db or its WAL?  Read through SQLite's handles, one
+ * pass whatever n is.  1 yes (or unreadable: not proved absent), 0 no. */
+int spif_catalog_files_contain(struct spif_catalog *c, const unsigned char (*needles)[40], size_t n);
 
 /* A file as the catalog knows it.  Strings are owned by the struct. */
 struct spif_file {

@@ -1139,14 +1139,11 @@ int spif_vault_purge(struct spif_catalog *c, struct spif_err *err)
 		return spif_err_set(err, SPIF_EX_TEMPFAIL,
 		                    "%s/catalog.db: the WAL could not be checkpointed and truncated (another "
 		                    "spif is reading the catalog); try again", spif_catalog_home(c));
+	/* through SQLite's own descriptors: closing one of ours would drop this
+	 * process's locks on the catalog (see spif_catalog_sync) */
 	const char *home = spif_catalog_home(c);
-	char p[PATH_MAX];
-	static const char *const files[] = {"catalog.db", "catalog.db-wal"};
-	for (size_t i = 0; i < 2; i++) {
-		join(p, sizeof p, home, files[i]);
-		if (fsync_path(p, 0) < 0 && !(i == 1 && errno == ENOENT))
-			return spif_err_sys(err, SPIF_EX_IOERR, errno, "%s: fsync", p);
-	}
+	if (spif_catalog_sync(c, err) < 0)
+		return -1;
 	if (fsync_path(home, O_DIRECTORY) < 0)
 		return spif_err_sys(err, SPIF_EX_IOERR, errno, "%s: fsync", home);
 	return 0;
@@ -1380,39 +1377,9 @@ size_t spif_vault_wrapped_keys(struct spif_catalog *c, long long file_id, long l
 	return n;
 }
 
-/* Is any of keys[] still somewhere in this file's bytes?  Read in 1 MiB
- * windows overlapping by a key's length. */
-static int file_holds(const char *path, unsigned char keys[][40], size_t nkeys)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	unsigned char *buf = malloc((1 << 20) + 40);
-	size_t have = 0;
-	ssize_t r;
-	int found = 0;
-	while (buf && !found && (r = read(fd, buf + have, (1 << 20))) > 0) {
-		have += (size_t)r;
-		for (size_t k = 0; k < nkeys && !found; k++)
-			found = memmem(buf, have, keys[k], 40) != NULL;
-		if (have > 40) {
-			memmove(buf, buf + have - 40, 40);
-			have = 40;
-		}
-	}
-	if (buf)
-		explicit_bzero(buf, (1 << 20) + 40);
-	free(buf);
-	close(fd);
-	return found;
-}
-
 int spif_vault_keys_gone(struct spif_catalog *c, unsigned char keys[][40], size_t n)
 {
-	char db[PATH_MAX + 16], wal[PATH_MAX + 16];
-	snprintf(db, sizeof db, "%s/catalog.db", spif_catalog_home(c));
-	snprintf(wal, sizeof wal, "%s/catalog.db-wal", spif_catalog_home(c));
-	return !(n && (file_holds(db, keys, n) || file_holds(wal, keys, n)));
+	return !spif_catalog_files_contain(c, (const unsigned char (*)[40])keys, n);
 }
 
 long long spif_vault_copy_key_id(const char *path)

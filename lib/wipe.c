@@ -11,7 +11,7 @@
  *
  * The overwrite: AES-256-CTR keystream under a fresh random key per pass,
  * optional zeros, fdatasync per pass, the page cache dropped before the
- * read-back (or O_DIRECT), then truncate, random renames, unlink,
+ * read-back (or O_DIRECT), then truncate, a random rename, unlink,
  * directory fsyncs.  Small files are done one stage after the other, the
  * last pass regenerated for the read-back; large ones in a pipeline where
  * hashing, writing and reading back overlap (see pipe_pass). */

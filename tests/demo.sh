@@ -108,6 +108,34 @@ run spif catalog ls
 run spif shred --reason 保存期間満了 --file F000003
 run spif vault ls
 run spif catalog ls
+
+# Retention: files received years ago are due; the nightly purge disposes of
+# them by their schedule, with a certificate each.
+run spif retain schedule show kazei-shiryo-7y
+step "for y in 2017 2018 2025: spif ingest --received \$y-06-15 --schedule kazei-shiryo-7y --store ..."
+ids=()
+for y in 2017 2018 2025; do
+	spif-gen --rows 200 --persons 190 -o "kyuyo$y.csv" 2>/dev/null
+	ids+=("$(spif ingest --purpose "個人住民税の賦課（給与支払報告書）" --label "給与支払報告書_$y.csv" \
+		--received "$y-06-15" --schedule kazei-shiryo-7y --store --print-id - < "kyuyo$y.csv" 2>/dev/null)")
+	rm -f "kyuyo$y.csv"
+done
+echo "${ids[*]}"
+echo "(kept 7 years from the 1 April after receipt: 2017-06-15 is counted from 2018-04-01)"
+run spif retain due
+run spif retain hold "${ids[1]}" --reason "審査請求 令和8年第12号"
+echo "(held: whatever its dates, it stays until the hold is released)"
+run spif retain plan
+step "spif retain purge --sign records@example.invalid   # what cron runs every night"
+out=$(spif retain purge --sign records@example.invalid)
+echo "$out"
+cert=$(printf '%s\n' "$out" | sed -n '1s/^[^ ]* disposed \([^ ,]*\).*/\1/p')
+run spif catalog cert show "$cert"
+run spif catalog cert verify "$cert"
+step "spif retain purge; echo \$?   # the next night: nothing is due, nothing is printed"
+spif retain purge
+echo $?
+run spif retain report
 run spif catalog verify
 gpgconf --kill all 2>/dev/null || true
 echo

@@ -1,0 +1,471 @@
+/* dispose.c - see dispose.h */
+#include "dispose.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "atomic.h"
+#include "audit.h"
+#include "cert.h"
+#include "vault.h"
+
+const char *spif_dispose_media_type(const struct spif_medium *m)
+{
+	int rot = m->backing[0] ? m->backing_rotational : m->rotational;
+	if (strcmp(m->fstype, "tmpfs") == 0 || strcmp(m->fstype, "ramfs") == 0)
+		return "memory (tmpfs/ramfs), possibly swap";
+	if (rot == 1)
+		return "magnetic disk (rotational)";
+	if (rot == 0)
+		return "flash memory (SSD or flash device)";
+	return "unknown";
+}
+
+/* The certificate's description of one copy and its medium. */
+static json_t *copy_json(const struct spif_dispose_copy *t)
+{
+	if (t->crypto) {
+		/* the key is what was destroyed: no medium was examined or needed */
+		char fid[24] = "";
+		spif_file_id_format(t->file_id, fid);
+		return json_pack("{s:I,s:s,s:I,s:s,s:s}", "copy_id", (json_int_t)t->copy_id, "path", t->path,
+		                 "size", (json_int_t)t->m.size, "media_type",
+		                 "encrypted vault copy (AES-256-GCM chunks); its medium does not matter: "
+		                 "the key is destroyed", "media_source", fid);
+	}
+	const struct spif_medium *m = &t->m;
+	char dev[96], src[128], fid[24] = "";
+	snprintf(dev, sizeof dev, "%s (%u:%u)", m->device[0] ? m->device : "?", m->dev_major, m->dev_minor);
+	if (t->file_id) {
+		spif_file_id_format(t->file_id, fid);
+		snprintf(src, sizeof src, "catalog copy %lld of %s (%s)", t->copy_id, fid, t->kind);
+	} else
+		snprintf(src, sizeof src, "found outside the catalog (registered as copy %lld)", t->copy_id);
+	json_t *j = json_object();
+	json_object_set_new(j, "copy_id", json_integer(t->copy_id));
+	json_object_set_new(j, "path", json_string(t->path));
+	json_object_set_new(j, "size", json_integer(t->absent ? 0 : m->size));
+	json_object_set_new(j, "sha256_before", t->absent ? json_null() : json_string(t->r.sha256_before));
+	json_object_set_new(j, "fstype", json_string(m->fstype[0] ? m->fstype : "unknown"));
+	json_object_set_new(j, "device", json_string(dev));
+	json_object_set_new(j, "model", m->model[0] ? json_string(m->model) : json_null());
+	json_object_set_new(j, "serial", m->serial[0] ? json_string(m->serial) : json_null());
+	json_object_set_new(j, "rotational", m->rotational < 0 ? json_null() : json_boolean(m->rotational));
+	if (m->backing[0])
+		json_object_set_new(j, "loop_backing_file",
+		                    json_pack("{s:s,s:s,s:o}", "path", m->backing, "fstype", m->backing_fstype,
+		                              "rotational", m->backing_rotational < 0 ? json_null()
+		                                                                      : json_boolean(m->backing_rotational)));
+	json_object_set_new(j, "hard_links", json_integer(m->nlink));
+	json_object_set_new(j, "media_type", json_string(spif_dispose_media_type(m)));
+	json_object_set_new(j, "media_source", json_string(src));
+	if (t->attested)
+		json_object_set_new(j, "medium_attestation",
+		                    json_sprintf("spif could not see the medium (%s); the administrator vouches "
+		                                 "in spif.conf (trusted_media) that disk %s writes in place",
+		                                 m->reason, m->medium_disk));
+	return j;
+}
+
+int spif_dispose_mark(struct spif_catalog *c, struct spif_dispose_copy *t, struct spif_err *err)
+{
+	char now[32], obj[48];
+	spif_now_utc(now);
+	if (!t->copy_id) {
+		struct spif_copy cp = {.kind = "found", .path = t->path, .size = t->m.size, .created = now,
+		                       .state = "disposing"};
+		if (spif_catalog_add_copy(c, &cp, err) < 0)
+			return -1;
+		t->copy_id = cp.id;
+	} else if (spif_catalog_set_copy_state(c, t->copy_id, "disposing", err) < 0)
+		return -1;
+	snprintf(obj, sizeof obj, "copy:%lld", t->copy_id);
+	json_t *d = json_pack("{s:s,s:s,s:b}", "path", t->path, "kind", t->kind, "catalogued", t->file_id != 0);
+	int rc = spif_audit_append(c, "shred.start", obj, d, NULL, err);
+	json_decref(d);
+	return rc;
+}
+
+int spif_dispose_unmark(struct spif_catalog *c, struct spif_dispose_copy *t, const char *why,
+                        struct spif_err *err)
+{
+	char obj[48];
+	snprintf(obj, sizeof obj, "copy:%lld", t->copy_id);
+	if (spif_catalog_set_copy_state(c, t->copy_id, "present", err) < 0)
+		return -1;
+	json_t *d = json_pack("{s:s,s:s}", "path", t->path, "why", why);
+	int rc = spif_audit_append(c, "shred.failed", obj, d, NULL, err);
+	json_decref(d);
+	return rc;
+}
+
+void spif_dispose_crypto_target(struct spif_dispose_copy *t)
+{
+	/* the key is what is destroyed: where the ciphertext lives does not
+	 * matter, so no medium check */
+	struct stat st;
+	t->crypto = 1;
+	t->absent = lstat(t->path, &st) != 0;
+	t->m.size = t->absent ? 0 : st.st_size;
+	t->m.reaches_medium = 1;
+	snprintf(t->m.fstype, sizeof t->m.fstype, "n/a (cryptographic erase)");
+}
+
+int spif_dispose_keys_left(struct spif_catalog *c, unsigned char (*keys)[40], size_t n)
+{
+	/* one pass over catalog.db and its WAL for all of them, through
+	 * SQLite's own handles (see spif_catalog_files_contain) */
+	return spif_catalog_files_contain(c, (const unsigned char (*)[40])keys, n);
+}
+
+/* ---- cryptographic erase, many at once ----------------------------------- */
+
+static void fail_all(struct spif_dispose_copy **v, size_t n, const struct spif_err *e)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!v[i]->failed) {
+			v[i]->failed = 1;
+			v[i]->code = e->code ? e->code : SPIF_EX_SOFTWARE;
+			snprintf(v[i]->error, sizeof v[i]->error, "%.1200s", e->msg);
+		}
+}
+
+/* Does the file keep a vault copy besides the ones being erased?  Then
+ * only this copy's key may go (spif redact --file keeps the new copy). */
+static int other_vault_copy(struct spif_catalog *c, long long file_id, struct spif_err *err)
+{
+	sqlite3_stmt *st;
+	if (spif_catalog_cached(c, "SELECT EXISTS(SELECT 1 FROM copies WHERE file_id = ? AND kind = 'vault'"
+	                            " AND state = 'present')", &st, err) < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, file_id);
+	int rc = sqlite3_step(st);
+	int other = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+	spif_catalog_release(st);
+	if (other < 0)
+		return spif_catalog_sqlerr(c, rc, "copies", err);
+	return other;
+}
+
+int spif_dispose_crypto(struct spif_catalog *c, struct spif_dispose_copy **v, size_t n,
+                        struct spif_err *err)
+{
+	if (!n)
+		return 0;
+	/* the keys, read before they go, so that their absence can be proved */
+	unsigned char (*keys)[40] = calloc(8 * n, 40);
+	size_t *first = calloc(n + 1, sizeof *first);
+	int *whole = calloc(n, sizeof *whole);
+	if (!keys || !first || !whole) {
+		free(keys);
+		free(first);
+		free(whole);
+		return spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
+	}
+	size_t nk = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct spif_dispose_copy *t = v[i];
+		first[i] = nk;
+		int other = t->file_id ? other_vault_copy(c, t->file_id, err) : 0;
+		if (other < 0)
+			goto fail;
+		whole[i] = !other;
+		/* a copy whose ciphertext is gone was unlinked after its key was
+		 * erased: there is nothing of it to find */
+		long long key_id = whole[i] ? 0 : t->absent ? -1 : spif_vault_copy_key_id(t->path);
+		if (key_id >= 0) {
+			int dup = 0; /* two copies of one file: its keys once */
+			for (size_t k = 0; k < i && whole[i]; k++)
+				dup |= whole[k] && v[k]->file_id == t->file_id;
+			if (!dup)
+				nk += spif_vault_wrapped_keys(c, t->file_id, key_id, keys + nk, 8);
+		}
+	}
+	first[n] = nk;
+	if (spif_catalog_begin(c, err) < 0)
+		goto fail;
+	for (size_t i = 0; i < n; i++) {
+		struct spif_dispose_copy *t = v[i];
+		json_t *what = NULL;
+		struct spif_err e = {0};
+		int rc;
+		json_t *shared = NULL;
+		for (size_t k = 0; k < i && whole[i]; k++)
+			if (whole[k] && v[k]->file_id == t->file_id && v[k]->erased)
+				shared = v[k]->erased;
+		if (shared)
+			rc = (what = json_incref(shared)) ? 0 : -1;
+		else if (whole[i])
+			rc = spif_vault_erase_key(c, t->file_id, &what, &e);
+		else if (t->absent)
+			rc = (what = json_pack("{s:s,s:b}", "method", "cryptographic erase", "already_erased", 1)) ? 0 : -1;
+		else
+			rc = spif_vault_erase_copy_key(c, t->file_id, t->path, &what, &e);
+		if (rc < 0) {
+			t->failed = 1;
+			t->code = e.code ? e.code : SPIF_EX_SOFTWARE;
+			snprintf(t->error, sizeof t->error, "%.400s: %.1000s", t->path, e.msg);
+			continue;
+		}
+		json_decref(t->erased);
+		t->erased = what;
+	}
+	if (spif_catalog_commit(c, err) < 0)
+		goto fail;
+	/* one purge and one search for the whole batch */
+	if (spif_vault_purge(c, err) < 0)
+		goto fail;
+	int left = spif_dispose_keys_left(c, keys, nk);
+	for (size_t i = 0; i < n; i++) {
+		struct spif_dispose_copy *t = v[i];
+		if (t->failed)
+			continue;
+		size_t mine = first[i + 1] - first[i];
+		if (left && spif_dispose_keys_left(c, keys + first[i], mine)) {
+			t->failed = 1;
+			t->code = SPIF_EX_IOERR;
+			snprintf(t->error, sizeof t->error, "%.1200s: the wrapped data key is still in the catalog's files "
+			         "after the purge; not certified", t->path);
+			continue;
+		}
+		t->r.verified = 1;
+		size_t nkeys = mine;
+		for (size_t k = 0; k < i && whole[i] && !mine; k++)
+			if (whole[k] && v[k]->file_id == t->file_id)
+				nkeys = first[k + 1] - first[k];
+		snprintf(t->r.pattern, sizeof t->r.pattern, "data key destroyed (%zu wrapped key%s)", nkeys,
+		         nkeys == 1 ? "" : "s");
+		if (!t->absent && unlink(t->path) < 0 && errno != ENOENT)
+			/* unreadable all the same: certified, and the leftover named */
+			snprintf(t->error, sizeof t->error, "%.1200s: the key is destroyed but the ciphertext could not be "
+			         "removed: %s", t->path, strerror(errno));
+	}
+	/* one directory sync per directory (the vault is usually one) */
+	for (size_t i = 0; i < n; i++) {
+		if (v[i]->failed || v[i]->absent)
+			continue;
+		const char *slash = strrchr(v[i]->path, '/');
+		size_t dl = slash ? (size_t)(slash - v[i]->path) : 0;
+		int seen = 0;
+		for (size_t k = 0; k < i && !seen; k++) {
+			const char *s2 = strrchr(v[k]->path, '/');
+			seen = !v[k]->failed && !v[k]->absent && s2 && (size_t)(s2 - v[k]->path) == dl &&
+			       strncmp(v[k]->path, v[i]->path, dl) == 0;
+		}
+		if (!seen)
+			spif_fsync_dir_of(v[i]->path);
+	}
+	explicit_bzero(keys, 8 * n * 40);
+	free(keys);
+	free(first);
+	free(whole);
+	return 0;
+fail:
+	spif_catalog_rollback(c);
+	fail_all(v, n, err);
+	explicit_bzero(keys, 8 * n * 40);
+	free(keys);
+	free(first);
+	free(whole);
+	return -1;
+}
+
+/* ---- the certificate ------------------------------------------------------ */
+
+int spif_dispose_certify(struct spif_catalog *c, const struct spif_conf *conf,
+                         const struct spif_dispose_opts *o, struct spif_dispose_copy **group, size_t ng,
+                         int forced_medium, const char *medium_reason, char id[32], int *file_disposed,
+                         struct spif_err *err)
+{
+	struct spif_file f = {0};
+	long long fid = group[0]->file_id;
+	*file_disposed = 0;
+	if (fid && spif_catalog_get_file(c, fid, &f, err) < 0)
+		return -1;
+	json_t *copies = json_array();
+	long long *ids = calloc(ng, sizeof *ids);
+	json_t *san = NULL, *ver = NULL;
+	int rc = -1;
+	int all_verified = 1, any_links = 0, any_absent = 0;
+	if (!ids) {
+		spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < ng; i++) {
+		if (spif_catalog_set_copy_state(c, group[i]->copy_id, "disposed", err) < 0)
+			goto out;
+		json_array_append_new(copies, copy_json(group[i]));
+		ids[i] = group[i]->copy_id;
+		all_verified &= group[i]->r.verified;
+		any_links |= group[i]->m.nlink > 1;
+		any_absent |= group[i]->absent;
+	}
+	if (fid) {
+		sqlite3_stmt *st;
+		if (spif_catalog_cached(c, "SELECT COUNT(*) FROM copies WHERE file_id = ? AND state != 'disposed'",
+		                         &st, err) < 0)
+			goto out;
+		sqlite3_bind_int64(st, 1, fid);
+		sqlite3_step(st);
+		*file_disposed = sqlite3_column_int64(st, 0) == 0;
+		spif_catalog_release(st);
+		if (*file_disposed) {
+			if (spif_catalog_cached(c, "UPDATE files SET state = 'disposed' WHERE id = ?", &st, err) < 0)
+				goto out;
+			sqlite3_bind_int64(st, 1, fid);
+			int s = sqlite3_step(st);
+			spif_catalog_release(st);
+			if (s != SQLITE_DONE) {
+				spif_catalog_sqlerr(c, s, "dispose file", err);
+				goto out;
+			}
+		}
+	}
+	/* What is claimed, and no more: overwrite is Clear, never Purge. */
+	char category[384], desc[256];
+	int attested = 0, crypto = group[0]->crypto;
+	for (size_t i = 0; i < ng; i++)
+		attested |= group[i]->attested;
+	if (crypto)
+		snprintf(category, sizeof category, "Purge (cryptographic erase)");
+	else if (forced_medium)
+		snprintf(category, sizeof category, "Clear (overwrite) — not verified at the medium: %s", medium_reason);
+	else if (attested)
+		snprintf(category, sizeof category, "Clear (medium attested by the administrator)");
+	else
+		snprintf(category, sizeof category, "Clear");
+	const struct spif_wipe_result *r = &group[0]->r;
+	if (crypto)
+		snprintf(desc, sizeof desc, "暗号化消去 / cryptographic erase: %s", r->pattern);
+	else
+		snprintf(desc, sizeof desc, "上書き消去 / overwrite: %s", r->pattern[0] ? r->pattern : "see copies");
+	san = json_object();
+	json_object_set_new(san, "category", json_string(category));
+	json_object_set_new(san, "description", json_string(desc));
+	if (crypto) {
+		json_object_set_new(san, "method", json_string(
+			"the file's data key (AES-256, wrapped by AES key wrap) deleted from the catalog with "
+			"secure_delete, the WAL checkpointed and truncated, database, WAL and directory "
+			"fsync'd; then the ciphertext deleted"));
+		json_object_set_new(san, "key_material", json_deep_copy(group[0]->erased));
+	} else {
+		json_object_set_new(san, "method", json_string("overwrite, fdatasync per pass, read back, "
+		                                               "truncate, a random rename, unlink"));
+		json_object_set_new(san, "passes", json_integer(o->passes));
+		json_object_set_new(san, "zero_pass", json_boolean(o->zero));
+	}
+	json_object_set_new(san, "pattern", json_string(r->pattern));
+	if (any_links)
+		json_object_set_new(san, "caveat", json_string("forced over other hard links: the data was "
+		                                               "overwritten in place, which every name shares"));
+	if (any_absent && !crypto)
+		json_object_set_new(san, "caveat",
+		                    json_string("finished after an interrupted run: the file was already "
+		                                "gone from its path; that run's verification was not recorded"));
+	ver = json_object();
+	if (crypto) {
+		json_object_set_new(ver, "method", json_string("after the purge, catalog.db and its WAL were "
+		                                               "read and searched for the wrapped data key"));
+		int already = json_is_true(json_object_get(group[0]->erased, "already_erased"));
+		json_object_set_new(ver, "result",
+		                    json_string(!all_verified ? "FAILED"
+		                                : already ? "passed: no data key of the file is left in the catalog "
+		                                            "(an interrupted run had erased it; its bytes could not "
+		                                            "be searched for again)"
+		                                          : "passed: the wrapped data key is in neither file"));
+	} else {
+		json_object_set_new(ver, "method", json_string("read-back of the final pass after dropping the page "
+		                                               "cache, compared with the regenerated pattern; path "
+		                                               "checked absent after unlink"));
+		json_object_set_new(ver, "result", json_string(any_absent ? "not recorded (interrupted run); file absent"
+		                                               : all_verified ? "passed" : "FAILED"));
+	}
+	struct spif_cert_input in = {
+		.kind = "disposal", .command = o->command ? o->command : "spif shred", .file = fid ? &f : NULL,
+		.copies = copies, .sanitization = san, .verification = ver, .destination = o->destination,
+		.reason = o->reason, .sign_key = o->sign_key, .copy_ids = ids, .ncopy_ids = ng,
+	};
+	if (spif_cert_issue(c, conf, &in, id, err) < 0)
+		goto out;
+	if (*file_disposed) {
+		char obj[24];
+		spif_file_id_format(fid, obj);
+		json_t *d = json_pack("{s:s}", "certificate", id);
+		int a = spif_audit_append(c, "file.disposed", obj, d, NULL, err);
+		json_decref(d);
+		if (a < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	json_decref(copies);
+	json_decref(san);
+	json_decref(ver);
+	free(ids);
+	spif_file_free(&f);
+	return rc;
+}
+
+int spif_dispose_retire_keks(struct spif_catalog *c, struct spif_err *err)
+{
+	json_t *what = NULL;
+	if (spif_catalog_begin(c, err) < 0)
+		return -1;
+	if (spif_vault_retire_keks(c, &what, err) < 0 ||
+	    (what && json_array_size(json_object_get(what, "keks")) > 0 &&
+	     spif_audit_append(c, "kek.retired", "keys", what, NULL, err) < 0) ||
+	    spif_catalog_commit(c, err) < 0) {
+		json_decref(what);
+		spif_catalog_rollback(c);
+		return -1;
+	}
+	json_decref(what);
+	return spif_vault_purge(c, err);
+}
+
+/* ---- the disposal lock ------------------------------------------------- */
+
+int spif_dispose_lock(const char *home, const struct spif_conf *conf, int *fd, struct spif_err *err)
+{
+	char path[PATH_MAX];
+	*fd = -1;
+	if (snprintf(path, sizeof path, "%s/purge.lock", home) >= (int)sizeof path)
+		return spif_err_set(err, SPIF_EX_CANTCREAT, "%s: path too long", home);
+	/* a purge's child works under its parent's lock: the same open file */
+	const char *inh = getenv("SPIF_LOCK_FD");
+	if (inh && *inh) {
+		char *end;
+		long v = strtol(inh, &end, 10);
+		struct stat a, b;
+		if (!*end && v > 2 && v < 1024 && fstat((int)v, &a) == 0 && stat(path, &b) == 0 &&
+		    a.st_dev == b.st_dev && a.st_ino == b.st_ino && flock((int)v, LOCK_EX | LOCK_NB) == 0) {
+			*fd = (int)v;
+			return 0;
+		}
+	}
+	int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, spif_file_mode(conf));
+	if (f < 0)
+		return spif_err_sys(err, spif_exit_for_errno(errno), errno, "%s", path);
+	if (spif_check_perms(path, conf, err) < 0) {
+		close(f);
+		return -1;
+	}
+	if (flock(f, LOCK_EX | LOCK_NB) < 0) {
+		int e = errno;
+		close(f);
+		if (e == EWOULDBLOCK)
+			return spif_err_set(err, SPIF_EX_TEMPFAIL,
+			                    "another purge or shred is disposing of files in %s (%s is locked); "
+			                    "try again later", home, path);
+		return spif_err_sys(err, SPIF_EX_IOERR, e, "%s: lock", path);
+	}
+	*fd = f;
+	return 0;
+}

@@ -1,0 +1,103 @@
+/* dispose.h - what spif shred and a retention purge share: a copy being
+ * destroyed, its "disposing" mark, cryptographic erase of many vault
+ * copies at once, and the disposal certificate of a file's copies.
+ *
+ * The protocol that makes a disposal happen once, whatever kills it:
+ *   1. mark each copy "disposing" (with a shred.start event), committed
+ *      before anything is destroyed;
+ *   2. destroy (overwrite, or erase the data keys: committed, purged,
+ *      checked gone, ciphertext unlinked);
+ *   3. in one transaction: the copies "disposed", the file "disposed" when
+ *      none is left, the certificate and its event.
+ * A crash before 3 leaves copies "disposing", which the next disposer
+ * finishes; after 3 there is nothing left to do.  A certificate is only
+ * issued in the transaction that moves its copies out of "disposing", so
+ * none is issued twice. */
+#ifndef SPIF_DISPOSE_H
+#define SPIF_DISPOSE_H
+
+#include <jansson.h>
+#include <limits.h>
+
+#include "catalog.h"
+#include "home.h"
+#include "wipe.h"
+
+/* One copy to destroy. */
+struct spif_dispose_copy {
+	char path[PATH_MAX];
+	long long copy_id;  /* 0 until registered (a found copy) */
+	long long file_id;  /* 0: not catalogued */
+	char kind[16];
+	int resumed;        /* left "disposing" by an interrupted run */
+	struct spif_medium m;
+	struct spif_wipe_result r;
+	int attested;       /* the medium's kind is unknown, but spif.conf vouches for its disk */
+	char refusal[400];  /* why it would be refused (--dry-run) */
+	int crypto;         /* by cryptographic erase (a vault copy) */
+	json_t *erased;     /* what key material was destroyed, for the certificate */
+	int done;           /* destroyed in this run */
+	int wiped;          /* its path was destroyed for another catalog row (a sibling) */
+	int absent;         /* resumed and already gone from its path */
+	int failed;         /* spif_dispose_crypto: not destroyed (code, error say why) */
+	int code;
+	char error[1536];
+};
+
+struct spif_dispose_opts {
+	const char *command;     /* "spif shred", "spif retain purge" */
+	int passes, zero;        /* of the overwrite, for the certificate */
+	const char *reason, *destination, *sign_key;
+};
+
+/* "disposing", registering a found copy first; with its shred.start
+ * event.  Inside the caller's transaction. */
+int spif_dispose_mark(struct spif_catalog *c, struct spif_dispose_copy *t, struct spif_err *err);
+/* Back to "present" after a failure or an interruption, with shred.failed. */
+int spif_dispose_unmark(struct spif_catalog *c, struct spif_dispose_copy *t, const char *why,
+                        struct spif_err *err);
+
+/* A vault copy, as a target for crypto-erase (size and absence filled). */
+void spif_dispose_crypto_target(struct spif_dispose_copy *t);
+
+/* Cryptographic erase of n vault copies (already "disposing", outside any
+ * transaction): their data keys deleted in one transaction (every key of
+ * the file when no other vault copy of it stays, else only the key the
+ * copy was written under), the WAL checkpointed and truncated once, the
+ * database and its WAL searched once for every erased key, the
+ * ciphertexts unlinked and their directories synced.  Each target gets
+ * erased, r.verified and r.pattern, or failed with its code and error
+ * (then it stays "disposing" for the next run).  -1 only when nothing
+ * could be done at all. */
+int spif_dispose_crypto(struct spif_catalog *c, struct spif_dispose_copy **v, size_t n,
+                        struct spif_err *err);
+
+/* Inside the caller's transaction: the group's copies disposed, their file
+ * disposed when none is left (with a file.disposed event), and one
+ * certificate for them (crypto-erased copies and overwritten ones are never
+ * mixed in one group).  id gets the certificate's number. */
+int spif_dispose_certify(struct spif_catalog *c, const struct spif_conf *conf,
+                         const struct spif_dispose_opts *o, struct spif_dispose_copy **group, size_t ng,
+                         int forced_medium, const char *medium_reason, char id[32], int *file_disposed,
+                         struct spif_err *err);
+
+/* After disposals: destroy the KEKs no data key uses any more (one
+ * transaction, a kek.retired event), then purge the WAL.  Outside any
+ * transaction. */
+int spif_dispose_retire_keks(struct spif_catalog *c, struct spif_err *err);
+
+/* The lock every disposer takes ($SPIF_HOME/purge.lock, flock): a purge,
+ * spif shred, spif redact --file.  SPIF_EX_TEMPFAIL when another holds it.
+ * A child a purge runs inherits the purge's lock: SPIF_LOCK_FD names the
+ * inherited descriptor, which is used when it is that same lock file.  The
+ * lock is released when the process (and any child holding it) exits. */
+int spif_dispose_lock(const char *home, const struct spif_conf *conf, int *fd, struct spif_err *err);
+
+/* How a medium is described in a certificate. */
+const char *spif_dispose_media_type(const struct spif_medium *m);
+
+/* Is any of the n 40-byte keys anywhere in catalog.db or its WAL?  One pass
+ * over each file whatever n is.  1 yes, 0 no. */
+int spif_dispose_keys_left(struct spif_catalog *c, unsigned char (*keys)[40], size_t n);
+
+#endif

@@ -1,0 +1,257 @@
+/* retention.h - how long a specific personal information file is kept, and
+ * what stops it going: schedules, per-file event dates, holds, the due
+ * list, and the bookkeeping of purges.  See spif-retain(1) and
+ * spif-catalog(5).
+ *
+ * Dates are calendar days (no time of day, no zone): "YYYY-MM-DD", held as
+ * a day number (days since 1970-01-01).  Periods follow the Japanese Civil
+ * Code (民法): the start date is the first day counted (the caller passes
+ * the day after an event when the law says 翌日から起算), and a period of
+ * years or months ends on the day before the day that corresponds to the
+ * start in the last month, or on that month's last day when it has no
+ * corresponding day (art. 143).  So 2024-02-29 + 1y ends on 2025-02-28,
+ * 2026-03-31 + 1m on 2026-04-30, 2027-04-01 + 7y on 2034-03-31.
+ *
+ * Every change goes through the catalog in the caller's transaction with
+ * its audit event; nothing here prints or exits. */
+#ifndef SPIF_RETENTION_H
+#define SPIF_RETENTION_H
+
+#include <jansson.h>
+
+#include "catalog.h"
+#include "home.h"
+
+/* ---- calendar days --------------------------------------------------- */
+
+#define SPIF_DAY_NONE (-2147483647L) /* unknown / never */
+
+/* Strict "YYYY-MM-DD", a real date in 1900..9999.  0, or -1. */
+int spif_day_parse(const char *s, long *day);
+/* "YYYY-MM-DD"; out must hold 11 bytes. */
+void spif_day_format(long day, char out[11]);
+long spif_day_from_ymd(int y, int m, int d);
+void spif_day_to_ymd(long day, int *y, int *m, int *d);
+int spif_days_in_month(int y, int m);
+/* Today's date by the clock spif uses (SPIF_NOW overrides it; local time). */
+long spif_day_today(void);
+/* The local date of a catalog UTC time ("2026-06-15T00:12:00.000Z"). */
+int spif_day_of_utc(const char *utc, long *day);
+
+/* ---- periods, cutoffs, starts ------------------------------------------ */
+
+struct spif_period {
+	int n;     /* >= 0 */
+	char unit; /* 'y', 'm' or 'd' */
+};
+/* "7y", "18m", "30d".  allow_zero: "0d" (a grace of nothing).  64 on error. */
+int spif_period_parse(const char *s, int allow_zero, struct spif_period *p, struct spif_err *err);
+void spif_period_format(const struct spif_period *p, char out[16]);
+/* The last day of a period that starts on (and counts) start (art. 143).
+ * A zero period ends the day before it starts. */
+long spif_period_last_day(long start, const struct spif_period *p);
+
+enum spif_cutoff_kind { SPIF_CUTOFF_NONE, SPIF_CUTOFF_FISCAL_YEAR, SPIF_CUTOFF_NEXT_YEAR };
+struct spif_cutoff {
+	enum spif_cutoff_kind kind;
+	int month, day; /* SPIF_CUTOFF_NEXT_YEAR: that day of the year after the start's */
+};
+/* "none", "fiscal-year" (from 1 April of the fiscal year after the start's),
+ * "calendar-year" (1 January of the next year), "next-year:MM-DD" (that
+ * day of the next year; 29 February is refused).  64 on error. */
+int spif_cutoff_parse(const char *s, struct spif_cutoff *c, struct spif_err *err);
+void spif_cutoff_format(const struct spif_cutoff *c, char out[24]);
+/* The day counting starts from, given the start date. */
+long spif_cutoff_apply(const struct spif_cutoff *c, long start);
+
+enum spif_from_kind { SPIF_FROM_RECEIVED, SPIF_FROM_CREATED, SPIF_FROM_EVENT };
+struct spif_from {
+	enum spif_from_kind kind;
+	char event[65];  /* SPIF_FROM_EVENT: the event's name */
+	int offset_days; /* "+1d": counted from the day after (翌日起算) */
+};
+/* "received", "created", "event:NAME", each optionally followed by "+Nd"
+ * (N from 0 to 366).  An event name is 1 to 64 bytes of UTF-8 without
+ * spaces, '=', '+', '/' or control characters.  64 on error. */
+int spif_from_parse(const char *s, struct spif_from *f, struct spif_err *err);
+void spif_from_format(const struct spif_from *f, char out[96]);
+int spif_event_name_valid(const char *s);
+
+/* ---- schedules ------------------------------------------------------- */
+
+enum spif_action { SPIF_ACTION_SHRED, SPIF_ACTION_REDACT };
+enum spif_mode { SPIF_MODE_GOVERNANCE, SPIF_MODE_COMPLIANCE };
+
+struct spif_schedule {
+	char name[65];
+	struct spif_period period, grace;
+	struct spif_from from;
+	struct spif_cutoff cutoff;
+	enum spif_action action;
+	enum spif_mode mode;
+	char basis[1024]; /* the legal basis or policy, free text ("" when none) */
+	char created[32];
+	int is_default;   /* installed as a policy default */
+};
+/* A name: 1 to 64 of [A-Za-z0-9._-], starting with a letter or digit. */
+int spif_schedule_name_valid(const char *s);
+const char *spif_action_name(enum spif_action a);
+const char *spif_mode_name(enum spif_mode m);
+int spif_action_parse(const char *s, enum spif_action *a);
+int spif_mode_parse(const char *s, enum spif_mode *m);
+
+/* What a schedule gives a file whose start date is start (SPIF_DAY_NONE
+ * while its event is unknown: then both are SPIF_DAY_NONE).  retain_until =
+ * the last day of the period counted from the cutoff of start + offset;
+ * dispose_on = the day after retain_until, or the day after a grace
+ * period that starts the day after retain_until. */
+void spif_schedule_dates(const struct spif_schedule *s, long start, long *retain_until,
+                         long *dispose_on);
+/* The start date for a file: received, created (local date of its UTC
+ * time) or event date (SPIF_DAY_NONE when unknown), plus the offset. */
+long spif_schedule_start(const struct spif_schedule *s, long received, long created, long event);
+
+/* The default schedules (policy defaults, not law: administrators edit or
+ * replace them).  n gets their number. */
+const struct spif_schedule *spif_schedule_defaults(size_t *n);
+/* Install them unless this catalog already had them once (meta
+ * "retention_defaults"), with one "schedule.defaults" event.  Inside the
+ * caller's transaction.  *installed (may be NULL) says whether it did. */
+int spif_retention_defaults(struct spif_catalog *c, int *installed, struct spif_err *err);
+/* Have the defaults been installed?  (No transaction needed.) */
+int spif_retention_defaults_done(struct spif_catalog *c);
+
+/* A schedule by name.  SPIF_EX_DATAERR "no schedule NAME" when missing. */
+int spif_schedule_get(struct spif_catalog *c, const char *name, struct spif_schedule *s,
+                      struct spif_err *err);
+/* Is name a schedule of this catalog, or (when c is NULL, or the defaults
+ * are not installed yet) a default one?  Fills s when found. */
+int spif_schedule_lookup(struct spif_catalog *c, const char *name, struct spif_schedule *s);
+/* Add (in a transaction, with its event).  SPIF_EX_DATAERR when the name
+ * exists. */
+int spif_schedule_add(struct spif_catalog *c, const struct spif_schedule *s, struct spif_err *err);
+/* Remove (in a transaction, with its event); refused with SPIF_EX_DATAERR
+ * while a file that is not disposed uses it. */
+int spif_schedule_rm(struct spif_catalog *c, const char *name, struct spif_err *err);
+/* How many files use it: not disposed, and in all. */
+int spif_schedule_usage(struct spif_catalog *c, const char *name, long long *live, long long *all,
+                        struct spif_err *err);
+json_t *spif_schedule_json(const struct spif_schedule *s);
+
+/* ---- files: assigning, events --------------------------------------- */
+
+/* A file's retention as the catalog holds it. */
+struct spif_retention {
+	long long file_id;
+	char state[16];
+	char schedule[65];   /* "" when none */
+	long received, created;
+	long retain_until, dispose_on; /* SPIF_DAY_NONE when unknown */
+	long floor;                    /* the latest retain-until it ever had under a compliance
+	                                  schedule: it may never end before (SPIF_DAY_NONE: none) */
+	enum spif_mode mode;           /* of its schedule */
+	int has_schedule;
+};
+int spif_retention_load(struct spif_catalog *c, long long file_id, struct spif_retention *r,
+                        struct spif_err *err);
+/* An event date of a file, SPIF_DAY_NONE when not recorded. */
+int spif_file_event(struct spif_catalog *c, long long file_id, const char *name, long *day,
+                    struct spif_err *err);
+
+/* Give a file a schedule (ingest --schedule, retain assign), inside the
+ * caller's transaction, with a "retain.assign" event recording the old and
+ * new schedule and dates.  The rules (S3 Object Lock's): a file under a
+ * compliance schedule may only be moved to a compliance schedule that
+ * keeps it at least as long (SPIF_EX_NOPERM otherwise); under a
+ * governance schedule, a move that makes it due earlier needs a reason
+ * (SPIF_EX_USAGE without one).  A vault copy's data key moves to the KEK
+ * of its disposal month (conf may be NULL when the file has no vault
+ * copy).  quiet_event: no event of its own (ingest records the schedule
+ * in its "ingest" event).  *out (may be NULL) gets the new state. */
+int spif_retention_assign(struct spif_catalog *c, const struct spif_conf *conf, long long file_id,
+                          const char *schedule, const char *reason, int quiet_event,
+                          struct spif_retention *out, struct spif_err *err);
+/* Record an event date (retain event ID NAME=DATE): SPIF_EX_DATAERR when
+ * before the file was received; the file's dates follow when its schedule
+ * counts from that event, under the same rules as assign.  In a
+ * transaction, with a "retain.event" event. */
+int spif_retention_event(struct spif_catalog *c, const struct spif_conf *conf, long long file_id,
+                         const char *name, long day, const char *reason,
+                         struct spif_retention *out, struct spif_err *err);
+
+/* ---- holds ------------------------------------------------------------ */
+
+/* Place a hold on a file (file_id > 0) or on every file of a purpose
+ * (purpose != NULL), inside a transaction with its "hold.place" event.
+ * SPIF_EX_DATAERR for an unknown or disposed file; SPIF_EX_TEMPFAIL when
+ * a running purge is disposing of it (or of a file of that purpose). */
+int spif_hold_place(struct spif_catalog *c, long long file_id, const char *purpose,
+                    const char *reason, long long *hold_id, struct spif_err *err);
+/* Release one (in a transaction, with "hold.release").  SPIF_EX_DATAERR
+ * when unknown or already released. */
+int spif_hold_release(struct spif_catalog *c, long long hold_id, const char *reason,
+                      struct spif_err *err);
+/* "H000001" <-> 1; parse accepts H000001, H1, 1; -1 when malformed. */
+long long spif_hold_id_parse(const char *s);
+void spif_hold_id_format(long long id, char out[24]);
+/* The first active hold on a file (its own or its purpose's), 0 when none. */
+long long spif_file_held(struct spif_catalog *c, long long file_id, struct spif_err *err);
+
+/* ---- due ------------------------------------------------------------ */
+
+struct spif_due {
+	long long file_id;
+	char schedule[65];
+	enum spif_action action;
+	long retain_until, dispose_on;
+	char state[16];
+	const char *label, *purpose; /* valid during the callback */
+};
+/* Every file due on day (dispose_on <= day, not disposed, not already
+ * redacted under a redact schedule, no active hold), by disposal date and
+ * id, through fn (return nonzero to stop).  An index range per schedule:
+ * the cost follows the number due, not the size of the catalog. */
+int spif_retention_due(struct spif_catalog *c, long day,
+                       int (*fn)(void *ctx, const struct spif_due *d), void *ctx,
+                       struct spif_err *err);
+/* One file, checked the same way (inside the purge's transaction, just
+ * before it is claimed).  1 due (d filled), 0 not (why says why), -1 err. */
+int spif_retention_check(struct spif_catalog *c, long long file_id, long day, struct spif_due *d,
+                         char why[256], struct spif_err *err);
+
+/* ---- purges ---------------------------------------------------------- */
+
+/* A purge run: started (in a transaction, "purge.start"), its files
+ * claimed one by one ("purge.claim": the file is committed to disposal,
+ * holds on it are refused until the item ends), each ended done with its
+ * certificates or failed with the reason ("purge.done" / "purge.failed"),
+ * the run finished with its counts ("purge.end").  claim_seq gets the seq
+ * of the claim's event: the certificates issued after it are the item's. */
+int spif_purge_begin(struct spif_catalog *c, long day, long long plan_id, long long *purge_id,
+                     struct spif_err *err);
+int spif_purge_claim(struct spif_catalog *c, long long purge_id, long long file_id,
+                     enum spif_action action, const char *schedule, long long *claim_seq,
+                     struct spif_err *err);
+int spif_purge_item_done(struct spif_catalog *c, long long purge_id, long long file_id,
+                         json_t *certificates, struct spif_err *err);
+int spif_purge_item_failed(struct spif_catalog *c, long long purge_id, long long file_id,
+                           const char *why, struct spif_err *err);
+int spif_purge_end(struct spif_catalog *c, long long purge_id, long long disposed,
+                   long long failed, struct spif_err *err);
+/* Items an interrupted purge left "started": their purge id, file, action
+ * and the seq of their claim event, through fn. */
+int spif_purge_leftovers(struct spif_catalog *c,
+                         int (*fn)(void *ctx, long long purge_id, long long file_id,
+                                   enum spif_action action, long long claim_seq),
+                         void *ctx, struct spif_err *err);
+/* The certificates issued for a file after the audit event after_seq (its
+ * claim), as a JSON array of ids: the audit log orders them, not a clock. */
+json_t *spif_file_certificates_since(struct spif_catalog *c, long long file_id, long long after_seq);
+
+/* Register a plan (its SHA-256 over the plan text) with a "retain.plan"
+ * event; *plan_id gets its number.  Look one up by hash (0 when unknown). */
+int spif_plan_register(struct spif_catalog *c, const char *sha256, long as_of, long long entries,
+                       long long *plan_id, struct spif_err *err);
+long long spif_plan_lookup(struct spif_catalog *c, const char *sha256);
+
+#endif
