@@ -23,6 +23,7 @@ struct spif_catalog {
 	char id[33];
 	struct spif_actor actor;
 	int in_tx;
+	const char *note; /* for the user, about how it was opened; or NULL */
 	/* statements run once per file or event (see spif_catalog_cached) */
 	struct {
 		const char *sql;
@@ -407,11 +408,8 @@ int spif_catalog_open(const char *home, const struct spif_conf *conf, int flags,
 		goto fail;
 	if ((flags & SPIF_CAT_READONLY) && exists &&
 	    (access(home, W_OK) != 0 || access(c->path, W_OK) != 0)) {
-		const char *note = NULL;
-		if (open_readonly(c, &note, err) < 0)
+		if (open_readonly(c, &c->note, err) < 0)
 			goto fail;
-		if (note)
-			fprintf(stderr, "%s: note: %s\n", program_invocation_short_name, note);
 		*out = c;
 		return 0;
 	}
@@ -476,6 +474,7 @@ void spif_catalog_close(struct spif_catalog *c)
 }
 
 sqlite3 *spif_catalog_db(struct spif_catalog *c) { return c->db; }
+const char *spif_catalog_note(const struct spif_catalog *c) { return c->note; }
 const char *spif_catalog_id(const struct spif_catalog *c) { return c->id; }
 const char *spif_catalog_home(const struct spif_catalog *c) { return c->home; }
 const struct spif_actor *spif_catalog_actor(const struct spif_catalog *c) { return &c->actor; }

@@ -39,6 +39,9 @@ int spif_catalog_open(const char *home, const struct spif_conf *conf, int flags,
                       struct spif_err *err);
 void spif_catalog_close(struct spif_catalog *c);
 sqlite3 *spif_catalog_db(struct spif_catalog *c);
+/* What the user should know about how the catalog was opened (a read-only
+ * copy whose WAL could not be read), or NULL. */
+const char *spif_catalog_note(const struct spif_catalog *c);
 const char *spif_catalog_id(const struct spif_catalog *c);   /* random, fixed at creation */
 const char *spif_catalog_home(const struct spif_catalog *c);
 const struct spif_actor *spif_catalog_actor(const struct spif_catalog *c);

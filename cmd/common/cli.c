@@ -79,6 +79,8 @@ struct spif_catalog *cli_catalog(struct cli *c, int flags)
 	if (spif_home_resolve(c->home_opt, &c->conf, c->home, sizeof c->home, &e) < 0 ||
 	    spif_catalog_open(c->home, &c->conf, flags, &c->actor, &cat, &e) < 0)
 		cli_die(c, &e);
+	if (spif_catalog_note(cat))
+		cli_note(c, "note: %s", spif_catalog_note(cat));
 	return cat;
 }
 
