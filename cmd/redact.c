@@ -28,6 +28,7 @@
 #include "mynumber.h"
 #include "prefetch.h"
 #include "record.h"
+#include "retention.h"
 #include "vault.h"
 
 #include <pthread.h>
@@ -41,7 +42,7 @@ static const char usage_text[] =
 	"           [--output-encoding ENC] [--check] [--report FILE] [-o FILE] [--home DIR]\n"
 	"           [FILE|-]\n"
 	"       spif redact --file ID [--op mask|empty|pseudonym] [--key NAME] [--reason TEXT]\n"
-	"           [--sign KEYID]\n"
+	"           [--sign KEYID] [--bypass-governance]\n"
 	"       spif redact --new-key NAME\n"
 	"\n"
 	"Find every Individual Number (個人番号) and remove it: in number fields every\n"
@@ -72,13 +73,16 @@ static const char usage_text[] =
 	"  --file ID            the retention action \"keep the record, lose the number\":\n"
 	"                       rewrite ID's vault copy without numbers under a new key,\n"
 	"                       crypto-erase the old copy, mark ID redacted, and issue a\n"
-	"                       certificate of the removal (prints its id)\n"
+	"                       certificate of the removal (prints its id); refused while\n"
+	"                       ID is held or kept by its schedule (--bypass-governance\n"
+	"                       with --reason goes early under a governance schedule)\n"
 	"\n"
 	"Pseudonyms are still specific personal information (a keyed hash of a number\n"
 	"can identify the person): keep the output under the same controls.\n"
 	"\n"
 	"Exit: 0 ok (or --check found nothing), 1 --check found numbers, 64 usage or an\n"
-	"unknown field, 65 bad input, 66 no input, 69 pseudonym key missing, 73, 74.\n";
+	"unknown field, 65 bad input, 66 no input, 69 pseudonym key missing, 73, 74,\n"
+	"77 (--file) held or kept by its retention schedule.\n";
 
 enum op { OP_MASK = 0, OP_EMPTY, OP_DROP, OP_PSEUDONYM };
 static const char *const op_names[] = {"mask", "empty", "drop", "pseudonym"};
@@ -97,7 +101,7 @@ struct opts {
 	const char **numfields;
 	size_t nnumfields;
 	const char *key, *new_key, *report, *out, *input, *file_id, *reason, *sign_key;
-	int high_only, corporate, check;
+	int high_only, corporate, check, bypass;
 	enum spif_format fmt, to;
 	int text;
 	enum spif_enc enc, out_enc;
@@ -115,7 +119,7 @@ static int parse_op(const char *s)
 static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 {
 	enum { O_FIELD = 256, O_OP, O_KEY, O_NEWKEY, O_MINCONF, O_CORP, O_NUMF, O_FORMAT, O_ENC, O_TO,
-	       O_OUTENC, O_CHECK, O_REPORT, O_HOME, O_FILE, O_REASON, O_SIGN };
+	       O_OUTENC, O_CHECK, O_REPORT, O_HOME, O_FILE, O_REASON, O_SIGN, O_BYPASS };
 	static const struct option longopts[] = {
 		{"field", required_argument, NULL, O_FIELD},   {"op", required_argument, NULL, O_OP},
 		{"key", required_argument, NULL, O_KEY},       {"new-key", required_argument, NULL, O_NEWKEY},
@@ -126,7 +130,7 @@ static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 		{"check", no_argument, NULL, O_CHECK},         {"report", required_argument, NULL, O_REPORT},
 		{"output", required_argument, NULL, 'o'},      {"home", required_argument, NULL, O_HOME},
 		{"file", required_argument, NULL, O_FILE},     {"reason", required_argument, NULL, O_REASON},
-		{"sign", required_argument, NULL, O_SIGN},
+		{"sign", required_argument, NULL, O_SIGN},     {"bypass-governance", no_argument, NULL, O_BYPASS},
 		{"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0},
 	};
 	memset(o, 0, sizeof *o);
@@ -203,6 +207,7 @@ static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 		case O_FILE: o->file_id = optarg; break;
 		case O_REASON: o->reason = optarg; break;
 		case O_SIGN: o->sign_key = optarg; break;
+		case O_BYPASS: o->bypass = 1; break;
 		case 'o': o->out = optarg; break;
 		case O_HOME: c->home_opt = optarg; break;
 		case 'h': fputs(usage_text, stdout); exit(0);
@@ -225,8 +230,12 @@ static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 			cli_usage(c, "--file keeps the record: use mask, empty or pseudonym");
 		if (o->op == OP_PSEUDONYM && !o->key)
 			cli_usage(c, "pseudonym needs --key NAME (create one with --new-key NAME)");
+		if (o->bypass && (!o->reason || !*o->reason))
+			cli_usage(c, "--bypass-governance needs --reason TEXT: why the numbers go before the date");
 		return;
 	}
+	if (o->bypass)
+		cli_usage(c, "--bypass-governance goes with --file");
 	if (optind < argc - 1)
 		cli_usage(c, "one input at a time");
 	o->input = optind < argc ? argv[optind] : "-";
@@ -1077,6 +1086,11 @@ static int redact_file(struct cli *c, struct opts *o, struct redactor *r)
 		}
 	if (strcmp(f.state, "active") != 0)
 		cli_fail(c, SPIF_EX_DATAERR, "%s is %s: nothing to redact", fid, f.state);
+	/* the numbers are the retained data: holds and the schedule bind as
+	 * for spif shred (a purge's child finds the file due) */
+	int early;
+	if (spif_retention_may_dispose(cat, id, 1, o->bypass, &early, &e) < 0)
+		cli_die(c, &e);
 	const struct spif_copy *old = NULL;
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(cp[i].state, "present") != 0)
@@ -1090,6 +1104,8 @@ static int redact_file(struct cli *c, struct opts *o, struct redactor *r)
 	}
 	if (!old)
 		cli_fail(c, SPIF_EX_DATAERR, "%s has no vault copy to redact (ingest --store keeps one)", fid);
+	if (early && spif_retention_bypassed(cat, id, "spif redact --file", o->reason, &e) < 0)
+		cli_die(c, &e);
 
 	/* 1. a new vault copy, under a new data key, written from the old one
 	 *    with every number removed */

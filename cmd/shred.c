@@ -25,13 +25,14 @@
 #include "cli.h"
 #include "dispose.h"
 #include "pgp.h"
+#include "retention.h"
 #include "vault.h"
 #include "wipe.h"
 
 static const char usage_text[] =
 	"usage: spif shred [--method auto|overwrite|crypto] [--passes N] [--zero] [--force]\n"
 	"           [--reason TEXT] [--destination TEXT] [--sign KEYID] [--dry-run]\n"
-	"           [--home DIR] (FILE... | --file ID | --resume)\n"
+	"           [--bypass-governance] [--home DIR] (FILE... | --file ID | --resume)\n"
 	"\n"
 	"Destroy copies of a specific personal information file and issue a disposal\n"
 	"certificate (NIST SP 800-88) for each file; prints the certificate ids.\n"
@@ -50,12 +51,15 @@ static const char usage_text[] =
 	"  --reason TEXT      why (理由), e.g. 保存期間満了\n"
 	"  --destination TEXT what happens to the medium (default: remains in service)\n"
 	"  --sign KEYID       sign the certificate (default: sign_key in spif.conf)\n"
+	"  --bypass-governance  dispose of a file before its governance schedule's date\n"
+	"                     (needs --reason; recorded).  Holds and compliance bind always\n"
 	"  --dry-run          say what would be done and how it would be classified\n"
 	"                     (exit 1 when a real run would refuse something)\n"
 	"\n"
 	"Exit: 0 all destroyed and certified, 1 refused (medium) or some copy failed,\n"
 	"64 usage, 65 not a regular file or unknown id, 66 missing, 69 signing key\n"
-	"unavailable, 74 I/O or verification error, 75 interrupted or busy, 77 permission.\n";
+	"unavailable, 74 I/O or verification error, 75 interrupted or busy, 77 permission,\n"
+	"or held, or kept by its retention schedule.\n";
 
 static volatile sig_atomic_t stop_flag;
 
@@ -67,21 +71,21 @@ static void on_signal(int sig)
 
 struct opts {
 	const char *method, *reason, *destination, *sign_key, *file_id;
-	int passes, zero, force, dry_run, resume;
+	int passes, zero, force, dry_run, resume, bypass;
 };
 
 
 static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 {
 	enum { O_METHOD = 256, O_PASSES, O_ZERO, O_FORCE, O_REASON, O_DEST, O_SIGN, O_DRY, O_FILE, O_HOME,
-	       O_RESUME };
+	       O_RESUME, O_BYPASS };
 	static const struct option longopts[] = {
 		{"method", required_argument, NULL, O_METHOD}, {"passes", required_argument, NULL, O_PASSES},
 		{"zero", no_argument, NULL, O_ZERO},           {"force", no_argument, NULL, O_FORCE},
 		{"reason", required_argument, NULL, O_REASON}, {"destination", required_argument, NULL, O_DEST},
 		{"sign", required_argument, NULL, O_SIGN},     {"dry-run", no_argument, NULL, O_DRY},
 		{"file", required_argument, NULL, O_FILE},     {"home", required_argument, NULL, O_HOME},
-		{"resume", no_argument, NULL, O_RESUME},
+		{"resume", no_argument, NULL, O_RESUME},       {"bypass-governance", no_argument, NULL, O_BYPASS},
 		{"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0},
 	};
 	memset(o, 0, sizeof *o);
@@ -112,6 +116,7 @@ static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 		case O_DRY: o->dry_run = 1; break;
 		case O_FILE: o->file_id = optarg; break;
 		case O_RESUME: o->resume = 1; break;
+		case O_BYPASS: o->bypass = 1; break;
 		case O_HOME: c->home_opt = optarg; break;
 		case 'h': fputs(usage_text, stdout); exit(0);
 		default: cli_bad_option(c, argc, argv);
@@ -121,6 +126,8 @@ static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 		cli_usage(c, "nothing to shred: give FILE..., --file ID or --resume");
 	if ((o->file_id != NULL) + (optind < argc) + o->resume > 1)
 		cli_usage(c, "give one of FILE..., --file ID or --resume");
+	if (o->bypass && (!o->reason || !*o->reason))
+		cli_usage(c, "--bypass-governance needs --reason TEXT: why the file goes before its date");
 	if (!o->sign_key && c->conf.sign_key[0])
 		o->sign_key = c->conf.sign_key;
 }
@@ -449,6 +456,44 @@ static void collect(struct cli *c, struct spif_catalog *cat, const struct opts *
 		add_siblings(c, cat, v, n);
 }
 
+/* Holds and retention periods bind here as they bind a purge: no copy of
+ * a held file is destroyed, and no file is left without a copy before its
+ * disposal date (compliance: never; governance: with --bypass-governance
+ * and --reason, recorded before anything is destroyed).  Copies an
+ * interrupted run began destroying are finished whatever is set now. */
+static void check_retention(struct cli *c, struct spif_catalog *cat, const struct opts *o,
+                            const struct spif_dispose_copy *v, size_t n)
+{
+	struct spif_err e = {0};
+	for (size_t i = 0; i < n; i++) {
+		long long id = v[i].file_id;
+		int seen = 0;
+		for (size_t k = 0; k < i; k++)
+			seen |= v[k].file_id == id && !v[k].resumed;
+		if (!id || v[i].resumed || seen)
+			continue;
+		/* whole: no copy of the file outlives this run */
+		struct spif_copy *cp;
+		size_t ncp;
+		if (spif_catalog_get_copies(cat, id, &cp, &ncp, &e) < 0)
+			cli_die(c, &e);
+		int whole = 1;
+		for (size_t j = 0; j < ncp; j++) {
+			int target = 0;
+			for (size_t k = 0; k < n; k++)
+				target |= v[k].copy_id == cp[j].id;
+			if (!target && strcmp(cp[j].state, "disposed") != 0)
+				whole = 0;
+		}
+		spif_copies_free(cp, ncp);
+		int early;
+		if (spif_retention_may_dispose(cat, id, whole, o->bypass, &early, &e) < 0)
+			cli_die(c, &e);
+		if (early && !o->dry_run && spif_retention_bypassed(cat, id, "spif shred", o->reason, &e) < 0)
+			cli_die(c, &e);
+	}
+}
+
 /* Is disk named in spif.conf's trusted_media (space-separated)? */
 static int trusted(const struct spif_conf *conf, const char *disk)
 {
@@ -576,6 +621,8 @@ int main(int argc, char **argv)
 	struct spif_dispose_copy *v = NULL;
 	size_t n = 0;
 	collect(&c, cat, &o, argc, argv, &v, &n);
+	if (cat)
+		check_retention(&c, cat, &o, v, n);
 	int refused = check_targets(&c, &o, v, n);
 	if (o.dry_run) {
 		dry_run(&o, v, n);

@@ -1233,6 +1233,80 @@ int spif_retention_check(struct spif_catalog *c, long long file_id, long day, st
 	return 0;
 }
 
+/* ---- disposal outside a purge ------------------------------------------ */
+
+int spif_retention_may_dispose(struct spif_catalog *c, long long file_id, int whole, int bypass,
+                               int *early, struct spif_err *err)
+{
+	struct spif_retention r;
+	char fid[24], hid[24], b[11];
+	*early = 0;
+	spif_file_id_format(file_id, fid);
+	if (spif_retention_load(c, file_id, &r, err) < 0)
+		return -1;
+	if (strcmp(r.state, "disposed") == 0)
+		return 0;
+	long long hold = spif_file_held(c, file_id, err);
+	if (hold < 0)
+		return -1;
+	if (hold) {
+		spif_hold_id_format(hold, hid);
+		return spif_err_set(err, SPIF_EX_NOPERM,
+		                    "%s is held (%s): no copy of it is destroyed until every hold is released "
+		                    "(spif retain release)", fid, hid);
+	}
+	if (!whole)
+		return 0;
+	long today = spif_day_today();
+	/* a compliance floor outlives a move to another schedule */
+	if (r.floor != SPIF_DAY_NONE && today <= r.floor) {
+		spif_day_format(r.floor, b);
+		return spif_err_set(err, SPIF_EX_NOPERM,
+		                    "%s must be kept until %s under compliance: it cannot be disposed of before "
+		                    "then, and compliance cannot be bypassed", fid, b);
+	}
+	if (!r.has_schedule || (r.dispose_on != SPIF_DAY_NONE && r.dispose_on <= today))
+		return 0;
+	if (r.dispose_on == SPIF_DAY_NONE)
+		snprintf(b, sizeof b, "%s", "its event");
+	else
+		spif_day_format(r.dispose_on, b);
+	if (r.mode == SPIF_MODE_COMPLIANCE)
+		return spif_err_set(err, SPIF_EX_NOPERM,
+		                    "%s is kept under compliance schedule %s: not due until %s, and compliance "
+		                    "cannot be bypassed", fid, r.schedule, b);
+	if (!bypass)
+		return spif_err_set(err, SPIF_EX_NOPERM,
+		                    "%s is kept under schedule %s: not due until %s (--bypass-governance "
+		                    "--reason TEXT disposes of it earlier, and records why)", fid, r.schedule, b);
+	*early = 1;
+	return 0;
+}
+
+int spif_retention_bypassed(struct spif_catalog *c, long long file_id, const char *command,
+                            const char *reason, struct spif_err *err)
+{
+	struct spif_retention r;
+	char fid[24];
+	spif_file_id_format(file_id, fid);
+	if (spif_catalog_begin(c, err) < 0)
+		return -1;
+	if (spif_retention_load(c, file_id, &r, err) < 0) {
+		spif_catalog_rollback(c);
+		return -1;
+	}
+	json_t *d = json_pack("{s:s,s:s,s:o,s:o,s:s,s:s}", "command", command, "schedule", r.schedule,
+	                      "retain_until", day_json(r.retain_until), "dispose_on", day_json(r.dispose_on),
+	                      "mode", spif_mode_name(r.mode), "reason", reason ? reason : "");
+	int rc = spif_audit_append(c, "retain.bypass", fid, d, NULL, err);
+	json_decref(d);
+	if (rc < 0 || spif_catalog_commit(c, err) < 0) {
+		spif_catalog_rollback(c);
+		return -1;
+	}
+	return 0;
+}
+
 /* ---- purges ------------------------------------------------------------- */
 
 int spif_purge_begin(struct spif_catalog *c, long day, long long plan_id, long long *purge_id,

@@ -33,7 +33,7 @@ void spif_day_format(long day, char out[11]);
 long spif_day_from_ymd(int y, int m, int d);
 void spif_day_to_ymd(long day, int *y, int *m, int *d);
 int spif_days_in_month(int y, int m);
-/* Today's date by the clock spif uses (SPIF_NOW overrides it; local time). */
+/* Today's date by the real clock, in local time. */
 long spif_day_today(void);
 /* The local date of a catalog UTC time ("2026-06-15T00:12:00.000Z"). */
 int spif_day_of_utc(const char *utc, long *day);
@@ -218,6 +218,23 @@ int spif_retention_due(struct spif_catalog *c, long day,
  * before it is claimed).  1 due (d filled), 0 not (why says why), -1 err. */
 int spif_retention_check(struct spif_catalog *c, long long file_id, long day, struct spif_due *d,
                          char why[256], struct spif_err *err);
+
+/* May a command other than a purge (spif shred, spif redact --file) dispose
+ * of file_id today?  A hold refuses any copy (an incident keeps every
+ * copy).  The retention period binds only when the operation would leave
+ * the file with no copy, or rewrite it (whole): before its disposal date a
+ * compliance schedule (or a compliance floor it ever had) refuses, and a
+ * governance schedule refuses unless bypass is set (the caller records
+ * why, see spif_retention_bypassed).  A file whose disposal date is not
+ * known yet counts as before it.  0 allowed (*early set when the bypass
+ * was used), or -1 with err: SPIF_EX_NOPERM and what stops it. */
+int spif_retention_may_dispose(struct spif_catalog *c, long long file_id, int whole, int bypass,
+                               int *early, struct spif_err *err);
+/* Record, before anything is destroyed, that file_id is being disposed of
+ * before its disposal date under a governance bypass ("retain.bypass"
+ * event with the schedule, the dates and the reason), in a transaction. */
+int spif_retention_bypassed(struct spif_catalog *c, long long file_id, const char *command,
+                            const char *reason, struct spif_err *err);
 
 /* ---- purges ---------------------------------------------------------- */
 
