@@ -698,17 +698,12 @@ int spif_catalog_get_copies(struct spif_catalog *c, long long file_id, struct sp
 	return 0;
 }
 
-/* SPIF_NOW lets tests and demos pin the clock ("2026-06-15T09:00:00Z"). */
+/* The real clock, always: the audit log, certificates and what a purge
+ * finds due must not be steerable from the environment (a variable that
+ * set the date would let anyone dispose of files early and stamp the log
+ * with a false time). */
 static time_t now_time(long *ms)
 {
-	const char *fake = getenv("SPIF_NOW");
-	if (fake && *fake) {
-		struct tm tm = {0};
-		if (strptime(fake, "%Y-%m-%dT%H:%M:%S", &tm) || strptime(fake, "%Y-%m-%d", &tm)) {
-			*ms = 0;
-			return timegm(&tm);
-		}
-	}
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	*ms = ts.tv_nsec / 1000000;
@@ -723,7 +718,7 @@ void spif_now_utc(char out[32])
 	gmtime_r(&t, &tm);
 	char buf[24];
 	strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out, 32, "%s.%03ldZ", buf, ms);
+	snprintf(out, 32, "%s.%03dZ", buf, (int)(ms % 1000));
 }
 
 void spif_today(char out[11])

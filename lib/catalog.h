@@ -130,7 +130,7 @@ void spif_copies_free(struct spif_copy *v, size_t n);
 void spif_file_from_row(sqlite3_stmt *st, struct spif_file *f);
 
 /* The current UTC time as "YYYY-MM-DDTHH:MM:SS.mmmZ" and today's local date
- * "YYYY-MM-DD".  SPIF_NOW (an ISO time) overrides the clock, for tests. */
+ * "YYYY-MM-DD", by the real clock. */
 void spif_now_utc(char out[32]);
 void spif_today(char out[11]);
 

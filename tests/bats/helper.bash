@@ -10,7 +10,6 @@ setup_home() {
 	export SPIF_HOME="$BATS_TEST_TMPDIR/home"
 	export SPIF_CONF="$BATS_TEST_TMPDIR/spif.conf" # absent unless a test writes it
 	export TMPDIR="$BATS_TEST_TMPDIR"
-	unset SPIF_NOW
 	D="$BATS_TEST_TMPDIR"
 }
 
