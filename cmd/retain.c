@@ -841,6 +841,7 @@ struct item {
 	char schedule[65];
 	long dispose_on, retain_until;
 	int leftover;     /* claimed by an interrupted purge */
+	int done_before;  /* a plan entry already finished: not a failure */
 	enum kind kind;
 	size_t first, ncopies; /* its crypto targets */
 	char why[1024];
@@ -857,6 +858,7 @@ struct purge {
 	const char *sign;
 	int use_syslog, any_crypto;
 	long long disposed, failed, redacted;
+	long long done_before; /* plan entries an earlier run of the plan (or anyone) already finished */
 };
 
 /* One line per disposal on stdout (data: the certificates), flushed at
@@ -1226,6 +1228,10 @@ static void purge_batch(struct purge *p, struct item *items, size_t n, int plan)
 				cli_die(p->c, &e);
 			if (!due) {
 				it->kind = K_SKIP;
+				/* a plan run again (after a kill, say) finds its finished
+				 * entries finished: that is success, not a failure */
+				it->done_before = strcmp(r.state, "disposed") == 0 ||
+				                  (strcmp(r.state, "redacted") == 0 && strncmp(it->why, "already redacted", 16) == 0);
 				continue;
 			}
 			it->action = d.action;
@@ -1238,7 +1244,9 @@ static void purge_batch(struct purge *p, struct item *items, size_t n, int plan)
 	if (spif_catalog_commit(p->cat, &e) < 0)
 		cli_die(p->c, &e);
 	for (size_t i = 0; i < n; i++)
-		if (items[i].kind == K_SKIP && plan)
+		if (items[i].kind == K_SKIP && plan && items[i].done_before)
+			p->done_before++;
+		else if (items[i].kind == K_SKIP && plan)
 			said_failed(p, &items[i], items[i].why);
 
 	/* every vault-only file of the batch at once */
@@ -1453,9 +1461,11 @@ static int cmd_purge(struct cli *c, const struct opts *o, int argc)
 	commit(c, p.cat);
 	char today[11];
 	spif_day_format(p.today, today);
-	char summary[256];
-	snprintf(summary, sizeof summary, "purge %lld (%s): %lld disposed, %lld redacted, %lld failed%s", p.purge_id,
-	         today, p.disposed, p.redacted, p.failed,
+	char summary[320], before[64] = "";
+	if (p.done_before)
+		snprintf(before, sizeof before, ", %lld already done", p.done_before);
+	snprintf(summary, sizeof summary, "purge %lld (%s): %lld disposed, %lld redacted, %lld failed%s%s", p.purge_id,
+	         today, p.disposed, p.redacted, p.failed, before,
 	         stop_flag ? "; interrupted: the rest is left for the next purge" : "");
 	fprintf(stderr, "spif-retain: %s\n", summary);
 	if (p.use_syslog) {
