@@ -46,7 +46,7 @@ all: deps-build lib/libspif.a $(PROGS)
 # --- dependencies: installed when root, else the exact apt-get line --------
 BUILD_DEBS = gcc make pkg-config libsqlite3-dev libgpgme-dev libarchive-dev \
              libgcrypt20-dev libjansson-dev
-TEST_DEBS  = bats sqlite3 mandoc gnupg e2fsprogs util-linux mount coreutils bsdutils time
+TEST_DEBS  = bats sqlite3 mandoc gnupg e2fsprogs xfsprogs btrfs-progs util-linux mount coreutils bsdutils time
 BENCH_DEBS = miller bc time sqlite3
 deps-build:
 	@tests/deps.sh $(BUILD_DEBS)
@@ -131,8 +131,11 @@ install: all
 	install -m 0644 completions/_spif $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_spif
 	install -m 0644 README.md INSTALL $(DESTDIR)$(DOCDIR)/
 	install -d $(DESTDIR)$(DOCDIR)/contrib
-	install -m 0644 contrib/spif-purge.service contrib/spif-purge.timer contrib/spif-purge.cron \
-	    $(DESTDIR)$(DOCDIR)/contrib/
+	# the examples name the spif this install put in place
+	for f in spif-purge.service spif-purge.timer spif-purge.cron; do \
+	    sed 's|/usr/local/bin/spif|$(BINDIR)/spif|g; s|/etc/spif/spif.conf|$(SYSCONFDIR)/spif/spif.conf|g' \
+	        contrib/$$f > $(DESTDIR)$(DOCDIR)/contrib/$$f && chmod 0644 $(DESTDIR)$(DOCDIR)/contrib/$$f || exit 1; \
+	done
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/spif

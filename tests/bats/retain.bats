@@ -345,6 +345,21 @@ sql() { sqlite3 "$SPIF_HOME/catalog.db" "$1"; }
 	[[ "$(grep F000002 <<< "$output")" == *'"state":"active"'* ]]
 	run spif catalog log --json
 	[[ "$output" == *'"action":"retain.plan"'* ]]
+	# run again once the hold is gone: the entry left goes, the ones already
+	# disposed are not failures (a plan re-run after a kill must exit 0)
+	spif retain release H000001 --reason 監査終了 > /dev/null
+	run --separate-stderr spif retain purge --plan "$D/plan.txt"
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "${lines[0]}" == "F000002 disposed DC-"* ]]
+	[[ "$stderr" == *"1 disposed, 0 redacted, 0 failed, 2 already done"* ]]
+	one_line_stderr
+	run --separate-stderr spif retain purge --plan "$D/plan.txt"
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	[[ "$stderr" == *"0 disposed, 0 redacted, 0 failed, 3 already done"* ]]
+	run spif catalog ls --json
+	[[ "$(grep F000004 <<< "$output")" == *'"state":"active"'* ]]
 }
 
 @test "two purges started together: one works, the other exits 75" {
@@ -503,4 +518,69 @@ sql() { sqlite3 "$SPIF_HOME/catalog.db" "$1"; }
 	run --separate-stderr spif retain
 	[ "$status" -eq 64 ]
 	one_line_stderr
+}
+
+@test "holds and schedules bind spif shred and spif redact --file too, not only a purge" {
+	spif retain schedule add short --period 1y
+	spif retain schedule add gov --period 90y
+	spif retain schedule add locked --period 90y --mode compliance
+	gen --rows 3 -o "$D/data/a.csv"
+	gen --rows 3 -o "$D/data/b.csv"
+	gen --rows 3 -o "$D/data/c.csv"
+	# F000001 is past its date but held; F000002 is kept by governance
+	# until 2110; F000003 by compliance
+	spif ingest --purpose x --received 2020-01-01 --schedule short --store --print-id "$D/data/a.csv" > /dev/null 2>&1
+	spif ingest --purpose x --received 2020-01-01 --schedule gov --store --print-id "$D/data/b.csv" > /dev/null 2>&1
+	spif ingest --purpose x --received 2020-01-01 --schedule locked --store --print-id "$D/data/c.csv" > /dev/null 2>&1
+	spif retain hold F000001 --reason "情報漏えい事案 調査中" > /dev/null
+	before=$(catalog_state)
+	# a hold stops every copy, one path as much as the whole file
+	run --separate-stderr spif shred --file F000001
+	[ "$status" -eq 77 ]
+	[ "$stderr" = "spif-shred: F000001 is held (H000001): no copy of it is destroyed until every hold is released (spif retain release)" ]
+	run --separate-stderr spif shred "$D/data/a.csv"
+	[ "$status" -eq 77 ]
+	one_line_stderr
+	[ -e "$D/data/a.csv" ]
+	run --separate-stderr spif redact --file F000001
+	[ "$status" -eq 77 ]
+	[[ "$stderr" == *"F000001 is held (H000001)"* ]]
+	# governance: refused without the bypass, and the bypass needs a reason
+	run --separate-stderr spif shred --file F000002
+	[ "$status" -eq 77 ]
+	[[ "$stderr" == *"F000002 is kept under schedule gov: not due until 2110-01-01 (--bypass-governance"* ]]
+	run --separate-stderr spif shred --bypass-governance --file F000002
+	[ "$status" -eq 64 ]
+	[[ "$stderr" == *"--bypass-governance needs --reason"* ]]
+	# compliance: no bypass at all
+	run --separate-stderr spif shred --bypass-governance --reason 誤登録 --file F000003
+	[ "$status" -eq 77 ]
+	[ "$stderr" = "spif-shred: F000003 must be kept until 2109-12-31 under compliance: it cannot be disposed of before then, and compliance cannot be bypassed" ]
+	run --separate-stderr spif redact --bypass-governance --reason 誤登録 --file F000003
+	[ "$status" -eq 77 ]
+	# a dry run is refused the same way
+	run --separate-stderr spif shred --dry-run --file F000003
+	[ "$status" -eq 77 ]
+	[ -e "$D/data/b.csv" ] && [ -e "$D/data/c.csv" ]
+	[ "$(catalog_state)" = "$before" ]
+	# one stray copy of a kept file may go while the vault copy stays
+	run --separate-stderr spif shred "$D/data/b.csv"
+	[ "$status" -eq 0 ]
+	[ ! -e "$D/data/b.csv" ]
+	# the bypass goes, and the audit log says who, why and the dates, first
+	run --separate-stderr spif shred --bypass-governance --reason 本人からの削除請求 --file F000002
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ ^DC-[0-9]{4}-[0-9]{6}$ ]]
+	run spif catalog log --json
+	[[ "$output" == *'"action":"retain.bypass","object":"F000002"'* ]]
+	[[ "$output" == *'"dispose_on":"2110-01-01"'* ]]
+	[[ "$output" == *'"reason":"本人からの削除請求"'* ]]
+	run spif catalog show F000002 --json
+	[[ "$output" == *'"state":"disposed"'* ]]
+	# released, the held file goes
+	spif retain release H000001 --reason 調査終了 > /dev/null
+	run --separate-stderr spif shred --file F000001
+	[ "$status" -eq 0 ]
+	run spif catalog verify
+	[ "$status" -eq 0 ]
 }

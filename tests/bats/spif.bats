@@ -12,7 +12,7 @@ setup() {
 	[[ "$output" =~ ^spif\ [0-9]+\.[0-9]+\.[0-9]+$ ]]
 	run spif --help
 	[ "$status" -eq 0 ]
-	for c in ingest catalog shred redact vault; do [[ "$output" == *"  $c "* ]]; done
+	for c in ingest catalog shred redact vault encrypt retain; do [[ "$output" == *"  $c "* ]]; done
 }
 
 @test "spif help COMMAND shows the command's usage" {
@@ -53,4 +53,23 @@ setup() {
 	[ "$status" -eq 65 ]
 	[[ "$stderr" == *"spif.conf:2: unknown key \"bogus\""* ]]
 	one_line_stderr
+}
+
+@test "make install: programs, manuals, completions, and the cron and systemd examples naming the installed spif" {
+	top=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+	run make -s -C "$top" install PREFIX=/opt/spif DESTDIR="$D/root"
+	[ "$status" -eq 0 ]
+	r="$D/root/opt/spif"
+	[ -x "$r/bin/spif" ]
+	for c in ingest catalog shred redact vault encrypt retain; do
+		[ -x "$r/libexec/spif/spif-$c" ]
+		[ -f "$r/share/man/man1/spif-$c.1" ]
+	done
+	[ -f "$r/share/bash-completion/completions/spif" ]
+	[ -f "$r/share/zsh/site-functions/_spif" ]
+	grep -q '^ExecStart=/opt/spif/bin/spif retain purge --syslog$' "$r/share/doc/spif/contrib/spif-purge.service"
+	grep -q '^Environment=SPIF_CONF=/etc/spif/spif.conf$' "$r/share/doc/spif/contrib/spif-purge.service"
+	grep -q ' spif /opt/spif/bin/spif retain purge --syslog$' "$r/share/doc/spif/contrib/spif-purge.cron"
+	[ "$(stat -c %a "$r/share/doc/spif/contrib/spif-purge.timer")" = 644 ]
+	! grep -rq /usr/local "$r/share/doc/spif/contrib"
 }
