@@ -73,3 +73,18 @@ setup() {
 	[ "$(stat -c %a "$r/share/doc/spif/contrib/spif-purge.timer")" = 644 ]
 	! grep -rq /usr/local "$r/share/doc/spif/contrib"
 }
+
+@test "completions: every option a command's --help names is in the bash and zsh completions" {
+	top=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+	missing=""
+	for c in ingest catalog shred redact vault encrypt retain; do
+		opts=$(spif "$c" --help | grep -oE -- '--[a-z][a-z-]+' | sort -u)
+		[ -n "$opts" ]
+		for o in $opts; do
+			grep -qe "$o\\b" "$top/completions/spif.bash" || missing="$missing bash:$c:$o"
+			grep -qe "$o\\b" "$top/completions/_spif" || missing="$missing zsh:$c:$o"
+		done
+	done
+	[ -z "$missing" ] || { echo "not completed:$missing"; return 1; }
+	bash -n "$top/completions/spif.bash"
+}
