@@ -94,7 +94,7 @@ demo: deps-test all
 	@tests/demo.sh bin
 
 bench: deps-bench all $(B)/bench/audit-fill $(B)/bench/detect-score $(B)/bench/retain-fill $(B)/bench/test_retention
-	@bench/run.sh bin
+	@BENCH_BUILD=$(abspath $(B)) bench/run.sh bin
 
 $(B)/bench/detect-score: bench/detect-score.c lib/libspif.a
 	@mkdir -p $(B)/bench

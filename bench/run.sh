@@ -5,6 +5,11 @@
 set -euo pipefail
 bin=$(cd "${1:-bin}" && pwd)
 top=$(cd "$(dirname "$0")/.." && pwd)
+# the bench helpers make bench builds (audit-fill, retain-fill, ...)
+bb=${BENCH_BUILD:-$top/build}/bench
+for h in audit-fill detect-score retain-fill test_retention; do
+	[ -x "$bb/$h" ] || { echo "bench: $bb/$h is missing (run make bench)" >&2; exit 1; }
+done
 export PATH="$bin:$PATH"
 ROWS=${BENCH_ROWS:-1000000}
 EVENTS=${BENCH_EVENTS:-1000000}
@@ -52,7 +57,7 @@ report "ingest 1M rows, register only (--print-id)" "$t_id" "mlr --icsv --ojsonl
 
 # 2. catalog verify over 1,000,000 events against sha256sum of the database.
 rm -rf "$SPIF_HOME"
-"$top/build/bench/audit-fill" "$SPIF_HOME" "$EVENTS"
+"$bb/audit-fill" "$SPIF_HOME" "$EVENTS"
 t_sum=$(seconds sha256sum "$SPIF_HOME/catalog.db")
 t_ver=$(seconds spif catalog verify)
 printf 'catalog: %d MB\n' $(( $(stat -c %s "$SPIF_HOME/catalog.db") / 1000000 ))
@@ -78,17 +83,22 @@ fi
 
 # 4. crypto-erase: a tiny vault copy and a large one take about as long.
 rm -rf "$SPIF_HOME"
-printf 'a,受給者の個人番号\n1,621498320257\n' > "$work/tiny.csv"
+# about 1 KiB and 1 GiB of vault (one generated row; 273,000 rows)
+spif-gen --rows 1 -o "$work/tiny.csv" 2>/dev/null
 spif ingest --purpose bench --store --print-id "$work/tiny.csv" > /dev/null 2>&1
-spif-gen --rows 250000 -o "$work/quarter.csv" 2>/dev/null
+spif-gen --rows 273000 -o "$work/quarter.csv" 2>/dev/null
 spif ingest --purpose bench --store --print-id "$work/quarter.csv" > /dev/null 2>&1
 rm -f "$work/tiny.csv" "$work/quarter.csv"
 sqlite3 "$SPIF_HOME/catalog.db" "UPDATE copies SET state = 'disposed' WHERE kind = 'source'"
+ssize=$(sqlite3 "$SPIF_HOME/catalog.db" "SELECT size FROM copies WHERE kind = 'vault' AND file_id = 1")
 vsize=$(sqlite3 "$SPIF_HOME/catalog.db" "SELECT size FROM copies WHERE kind = 'vault' AND file_id = 2")
 s=$(date +%s.%N); spif shred --file F000001 > /dev/null; e=$(date +%s.%N); t_small=$(echo "$e - $s" | bc -l)
 s=$(date +%s.%N); spif shred --file F000002 > /dev/null; e=$(date +%s.%N); t_large=$(echo "$e - $s" | bc -l)
+for f in F000001 F000002; do
+	spif catalog show "$f" --json | grep -q '"state":"disposed"' || { echo "bench: crypto-erase left $f" >&2; exit 1; }
+done
 printf 'crypto-erase + certificate: %.3fs for a %d-byte vault copy, %.3fs for a %d MB one\n' \
-	"$t_small" "$(( $(stat -c %s /dev/null) + 120 ))" "$t_large" "$((vsize / 1000000))"
+	"$t_small" "$ssize" "$t_large" "$((vsize / 1000000))"
 
 # 5. shred: 1 GiB (1 pass + read-back verify + certificate) against GNU
 #    shred -n1 -u (1 pass, no verify, no record), and 2,000 files of 4 KiB
@@ -158,38 +168,37 @@ rm -f "$work/n.ndjson" "$work/w.ndjson" "$work/w.csv" "$work"/*.gpg
 #    in years to come), which an index range makes about equal; then a purge
 #    of 2,000 vault-only files, each crypto-erased and certified; then the
 #    retention property test, longer than make check runs it.
-if [ -x "$top/build/bench/retain-fill" ]; then
-	FILES=${BENCH_FILES:-1000000}
-	"$top/build/bench/retain-fill" files "$work/r1k" 1000 100
-	"$top/build/bench/retain-fill" files "$work/r1m" "$FILES" 100
-	printf 'retention catalogs: 1,000 files %d MB, %d files %d MB\n' $(( $(stat -c %s "$work/r1k/catalog.db") / 1000000 )) \
-		"$FILES" $(( $(stat -c %s "$work/r1m/catalog.db") / 1000000 ))
-	t_1k=$(SPIF_HOME="$work/r1k" REPEAT=3 seconds spif retain due)
-	t_1m=$(SPIF_HOME="$work/r1m" REPEAT=3 seconds spif retain due)
-	report "retain due, $FILES files (100 due)" "$t_1m" "same, 1,000 files" "$t_1k" 10
-	rm -rf "$work/r1k" "$work/r1m"
-	"$top/build/bench/retain-fill" vault "$work/rv" 2000
-	sync
-	s=$(date +%s.%N)
-	SPIF_HOME="$work/rv" spif retain purge > "$work/purge.out" 2> /dev/null
-	e=$(date +%s.%N)
-	n=$(grep -c ' disposed DC-' "$work/purge.out" || true)
-	t=$(echo "$e - $s" | bc -l)
-	rate=$(echo "$n / $t" | bc -l)
-	printf '%-44s spif %8.3fs  %6.0f certified disposals/s              goal >= 1000/s %s\n' \
-		"retain purge, $n vault files (crypto-erase)" "$t" "$rate" \
-		"$([ "$(echo "$rate >= 1000" | bc -l)" = 1 ] && echo ok || echo MISSED)"
-	SPIF_HOME="$work/rv" spif catalog verify > /dev/null || echo "bench: catalog verify failed after the purge" >&2
-	rm -rf "$work/rv"
-	ops=${BENCH_PROPERTY_OPS:-200000}
-	"$top/build/bench/test_retention" "$ops" > "$work/prop.tap" 2>&1 || true
-	bad=$(grep -c '^not ok' "$work/prop.tap" || true)
-	printf 'retention property test: %s\n' "$(sed -n 's/^# \([0-9]* operations.*\)/\1/p' "$work/prop.tap")"
-	printf '%-44s %d checks failed  (zero held, early or compliance-shortened disposals)  %s\n' \
-		"retention property test, $ops operations" "$bad" "$([ "$bad" = 0 ] && echo ok || echo MISSED)"
-fi
+FILES=${BENCH_FILES:-1000000}
+"$bb/retain-fill" files "$work/r1k" 1000 100
+"$bb/retain-fill" files "$work/r1m" "$FILES" 100
+printf 'retention catalogs: 1,000 files %d MB, %d files %d MB\n' $(( $(stat -c %s "$work/r1k/catalog.db") / 1000000 )) \
+	"$FILES" $(( $(stat -c %s "$work/r1m/catalog.db") / 1000000 ))
+t_1k=$(SPIF_HOME="$work/r1k" REPEAT=3 seconds spif retain due)
+t_1m=$(SPIF_HOME="$work/r1m" REPEAT=3 seconds spif retain due)
+report "retain due, $FILES files (100 due)" "$t_1m" "same, 1,000 files" "$t_1k" 10
+rm -rf "$work/r1k" "$work/r1m"
+"$bb/retain-fill" vault "$work/rv" 2000
+sync
+s=$(date +%s.%N)
+SPIF_HOME="$work/rv" spif retain purge > "$work/purge.out" 2> "$work/purge.err" ||
+	echo "bench: retain purge failed: $(tail -1 "$work/purge.err")" >&2
+e=$(date +%s.%N)
+n=$(grep -c ' disposed DC-' "$work/purge.out" || true)
+t=$(echo "$e - $s" | bc -l)
+rate=$(echo "$n / $t" | bc -l)
+printf '%-44s spif %8.3fs  %6.0f certified disposals/s              goal >= 1000/s %s\n' \
+	"retain purge, $n vault files (crypto-erase)" "$t" "$rate" \
+	"$([ "$(echo "$rate >= 1000" | bc -l)" = 1 ] && echo ok || echo MISSED)"
+SPIF_HOME="$work/rv" spif catalog verify > /dev/null || echo "bench: catalog verify failed after the purge" >&2
+rm -rf "$work/rv"
+ops=${BENCH_PROPERTY_OPS:-200000}
+"$bb/test_retention" "$ops" > "$work/prop.tap" 2>&1 || echo "bench: the property test exited non-zero" >&2
+bad=$(grep -c '^not ok' "$work/prop.tap" || true)
+printf 'retention property test: %s\n' "$(sed -n 's/^# \([0-9]* operations.*\)/\1/p' "$work/prop.tap")"
+printf '%-44s %d checks failed  (zero held, early or compliance-shortened disposals)  %s\n' \
+	"retention property test, $ops operations" "$bad" "$([ "$bad" = 0 ] && echo ok || echo MISSED)"
 
-# 7. memory: ingest's peak RSS at 100k and 1M rows with the same persons.
+# 8. memory: ingest's peak RSS at 100k and 1M rows with the same persons.
 if [ -x /usr/bin/time ]; then
 	spif-gen --rows 100000 --persons 1000 -o "$work/s.csv" 2>/dev/null
 	spif-gen --rows $ROWS --persons 1000 -o "$work/l.csv" 2>/dev/null
