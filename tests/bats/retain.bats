@@ -163,7 +163,8 @@ sql() { sqlite3 "$SPIF_HOME/catalog.db" "$1"; }
 	[ "$status" -eq 0 ]
 	[ "$output" = H000001 ]
 	run --separate-stderr spif retain hold --purpose 個人住民税の賦課 --reason 調査
-	[ "$output" = H000002 ] && [ -z "$stderr" ]
+	[ "$output" = H000002 ]
+	[ -z "$stderr" ]
 	# matched exactly: a purpose no file has is said
 	run --separate-stderr spif retain hold --purpose 個人住民税の賦 --reason 調査
 	[ "$output" = H000003 ]
@@ -172,7 +173,9 @@ sql() { sqlite3 "$SPIF_HOME/catalog.db" "$1"; }
 	run spif retain due
 	[ -z "$output" ]
 	run --separate-stderr spif retain purge
-	[ "$status" -eq 0 ] && [ -z "$output" ] && [ -z "$stderr" ]
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	[ -z "$stderr" ]
 	spif retain release H000002 --reason 調査終了
 	run spif retain due --json
 	[ "${#lines[@]}" -eq 2 ]
@@ -196,38 +199,48 @@ sql() { sqlite3 "$SPIF_HOME/catalog.db" "$1"; }
 	spif retain schedule add mine --period 1y
 	before=$(catalog_state)
 	run --separate-stderr spif retain schedule add bad --period 7x
-	[ "$status" -eq 64 ] && [[ "$stderr" == *"--period: 7x: not a period"* ]]
+	[ "$status" -eq 64 ]
+	[[ "$stderr" == *"--period: 7x: not a period"* ]]
 	one_line_stderr
 	run --separate-stderr spif retain schedule add bad --period 7y --cutoff fiscal
-	[ "$status" -eq 64 ] && [[ "$stderr" == *"--cutoff: fiscal: not a cutoff"* ]]
+	[ "$status" -eq 64 ]
+	[[ "$stderr" == *"--cutoff: fiscal: not a cutoff"* ]]
 	run --separate-stderr spif retain assign F000001 --schedule no-such
-	[ "$status" -eq 65 ] && [[ "$stderr" == "spif-retain: no schedule no-such (see spif retain schedule ls)" ]]
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == "spif-retain: no schedule no-such (see spif retain schedule ls)" ]]
 	run --separate-stderr spif retain event F000001 退職日=2026-06-14
-	[ "$status" -eq 65 ] && [[ "$stderr" == *"before the file was received (2026-06-15)"* ]]
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *"before the file was received (2026-06-15)"* ]]
 	one_line_stderr
 	run --separate-stderr spif retain event F000001 退職日=2026-02-30
 	[ "$status" -eq 64 ]
 	run --separate-stderr spif retain hold F000042 --reason x
-	[ "$status" -eq 65 ] && [[ "$stderr" == "spif-retain: no file F000042 in the catalog" ]]
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == "spif-retain: no file F000042 in the catalog" ]]
 	run --separate-stderr spif retain hold F000001
-	[ "$status" -eq 64 ] && [[ "$stderr" == *"--reason is required"* ]]
+	[ "$status" -eq 64 ]
+	[[ "$stderr" == *"--reason is required"* ]]
 	run --separate-stderr spif retain release H000009 --reason x
 	[ "$status" -eq 65 ]
 	run --separate-stderr spif retain due --as-of tomorrow
 	[ "$status" -eq 64 ]
 	run --separate-stderr spif retain assign F000001 --schedule kazei-shiryo-7y --period 1y
-	[ "$status" -eq 64 ] && [[ "$stderr" == *"--period does not apply to assign"* ]]
+	[ "$status" -eq 64 ]
+	[[ "$stderr" == *"--period does not apply to assign"* ]]
 	run --separate-stderr spif retain frob
 	[ "$status" -eq 64 ]
 	one_line_stderr
 	run --separate-stderr spif ingest --purpose x --schedule no-such "$D/data/a.csv"
-	[ "$status" -eq 65 ] && [[ "$stderr" == "spif-ingest: no schedule no-such (see spif retain schedule ls)" ]]
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == "spif-ingest: no schedule no-such (see spif retain schedule ls)" ]]
 	[ "$(catalog_state)" = "$before" ]
 }
 
 @test "purge: silent when nothing is due; one line per disposal, a summary; certificates verify" {
 	run --separate-stderr spif retain purge
-	[ "$status" -eq 0 ] && [ -z "$output" ] && [ -z "$stderr" ]
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	[ -z "$stderr" ]
 	vault_files 4 --received 2018-05-01 --schedule kazei-shiryo-7y
 	vault_files 2 --schedule kazei-shiryo-7y
 	run --separate-stderr spif retain purge
@@ -248,7 +261,9 @@ sql() { sqlite3 "$SPIF_HOME/catalog.db" "$1"; }
 	# the month's key went with its files; and nothing is due the next night
 	[ "$(sql "SELECT COUNT(*) FROM keks WHERE bucket = '2026-04' AND destroyed IS NOT NULL")" -eq 1 ]
 	run --separate-stderr spif retain purge
-	[ "$status" -eq 0 ] && [ -z "$output" ] && [ -z "$stderr" ]
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	[ -z "$stderr" ]
 }
 
 @test "purge: a failure is one line and exit 1; the rest is still disposed" {
@@ -286,7 +301,9 @@ sql() { sqlite3 "$SPIF_HOME/catalog.db" "$1"; }
 	# by disposal date: F000002 (2021) first
 	[[ "${lines[0]}" =~ ^F000002\ redacted\ DC-[0-9-]+,DC-[0-9-]+\ \(keep,\ due\ 2021-01-01,\ spif\ redact\)$ ]]
 	[[ "${lines[1]}" =~ ^F000001\ disposed\ DC-[0-9-]+,DC-[0-9-]+\ .*spif\ shred\)$ ]]
-	[ ! -e "$D/data/a.csv" ] && [ ! -e "$D/data/a.ndjson" ] && [ ! -e "$D/data/b.csv" ]
+	[ ! -e "$D/data/a.csv" ]
+	[ ! -e "$D/data/a.ndjson" ]
+	[ ! -e "$D/data/b.csv" ]
 	run spif catalog show F000002 --json
 	[[ "$output" == *'"state":"redacted"'* ]]
 	run spif vault cat F000002
@@ -370,11 +387,16 @@ sql() { sqlite3 "$SPIF_HOME/catalog.db" "$1"; }
 	sql "INSERT INTO copies(file_id, kind, path, size, created) VALUES (3, 'output', '$D/data/big.csv', 314572800, '2018-05-01T00:00:00.000Z')"
 	spif retain purge > "$D/first.out" 2>&1 &
 	first=$!
-	for _ in $(seq 100); do
-		flock -n "$SPIF_HOME/purge.lock" true 2>/dev/null || break
-		sleep 0.05
+	held=""
+	for _ in $(seq 1000); do
+		flock -n "$SPIF_HOME/purge.lock" true 2>/dev/null || { held=yes; break; }
+		sleep 0.005
 	done
+	# stopped while it holds the lock, so that the second surely meets it
+	kill -STOP "$first"
+	[ -n "$held" ]
 	run --separate-stderr spif retain purge
+	kill -CONT "$first"
 	[ "$status" -eq 75 ]
 	[[ "$stderr" == *"another purge or shred is disposing of files"* ]]
 	one_line_stderr
@@ -464,7 +486,9 @@ sql() { sqlite3 "$SPIF_HOME/catalog.db" "$1"; }
 	run spif catalog verify
 	[ "$status" -eq 0 ]
 	run --separate-stderr spif retain purge
-	[ "$status" -eq 0 ] && [ -z "$output" ] && [ -z "$stderr" ]
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	[ -z "$stderr" ]
 }
 
 @test "report: files by purpose and state, disposals with certificates, overdue, holds" {
@@ -512,7 +536,8 @@ sql() { sqlite3 "$SPIF_HOME/catalog.db" "$1"; }
 
 @test "retain --help, spif help retain, and the command list" {
 	run spif retain --help
-	[ "$status" -eq 0 ] && [[ "$output" == "usage: spif retain schedule add"* ]]
+	[ "$status" -eq 0 ]
+	[[ "$output" == "usage: spif retain schedule add"* ]]
 	run spif --help
 	[[ "$output" == *"  retain "* ]]
 	run --separate-stderr spif retain
@@ -561,7 +586,8 @@ sql() { sqlite3 "$SPIF_HOME/catalog.db" "$1"; }
 	# a dry run is refused the same way
 	run --separate-stderr spif shred --dry-run --file F000003
 	[ "$status" -eq 77 ]
-	[ -e "$D/data/b.csv" ] && [ -e "$D/data/c.csv" ]
+	[ -e "$D/data/b.csv" ]
+	[ -e "$D/data/c.csv" ]
 	[ "$(catalog_state)" = "$before" ]
 	# one stray copy of a kept file may go while the vault copy stays
 	run --separate-stderr spif shred "$D/data/b.csv"
