@@ -105,7 +105,10 @@ run spif catalog ls
 # the stored copy goes by cryptographic erase (its key is destroyed), the
 # copies made from it (the contractor's, encrypted, decrypted) by
 # overwriting: one certificate each way
-run spif shred --reason 保存期間満了 --file F000003
+step "spif shred --reason 保存期間満了 --file F000003"
+ids=$(spif shred --reason 保存期間満了 --file F000003)
+echo "$ids"
+run spif catalog cert show "${ids%%$'\n'*}"
 run spif vault ls
 run spif catalog ls
 
