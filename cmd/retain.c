@@ -855,7 +855,7 @@ struct purge {
 	long today;
 	long long purge_id, plan_id;
 	const char *sign;
-	int use_syslog, any_crypto;
+	int use_syslog;
 	long long disposed, failed, redacted;
 };
 
@@ -1247,7 +1247,10 @@ static void purge_batch(struct purge *p, struct item *items, size_t n, int plan)
 		set[i] = &tv[i];
 	if (tn && spif_dispose_crypto(p->cat, set, tn, &e) < 0 && e.code == SPIF_EX_SOFTWARE)
 		cli_die(p->c, &e);
-	p->any_crypto |= tn > 0;
+	/* a disposal month whose files are all gone loses its KEK now, before
+	 * the certificates, so that they say so */
+	if (tn && spif_dispose_retire_keks(p->cat, set, tn, &e) < 0)
+		cli_note(p->c, "the keys of disposed months were not all retired: %s", e.msg);
 	if (spif_catalog_begin(p->cat, &e) < 0)
 		cli_die(p->c, &e);
 	json_t **certs = calloc(n + 1, sizeof *certs);
@@ -1444,9 +1447,6 @@ static int cmd_purge(struct cli *c, const struct opts *o, int argc)
 		cli_note(c, "finishing %zu file%s an interrupted purge had claimed", nleft, nleft == 1 ? "" : "s");
 	for (size_t i = 0; i < l.n && !stop_flag; i += PURGE_BATCH)
 		purge_batch(&p, l.v + i, l.n - i < PURGE_BATCH ? l.n - i : PURGE_BATCH, o->plan != NULL);
-	/* a disposal month whose files are all gone loses its KEK */
-	if (p.any_crypto && spif_dispose_retire_keks(p.cat, &e) < 0)
-		cli_note(c, "the keys of disposed months were not all retired: %s", e.msg);
 	if (spif_catalog_begin(p.cat, &e) < 0 ||
 	    spif_purge_end(p.cat, p.purge_id, p.disposed + p.redacted, p.failed, &e) < 0)
 		cli_die(c, &e);
