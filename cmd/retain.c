@@ -418,6 +418,17 @@ static void print_dates(const struct spif_retention *r, const struct spif_schedu
 		printf("%s: %s, retain until %s, due %s (%s)\n", fid, r->schedule, ru, dd, spif_action_name(s->action));
 }
 
+/* After the commit: a vault copy re-encrypted for its new month loses
+ * its old ciphertext, the old key leaves the WAL, and a month left empty
+ * its KEK.  The change is committed either way: a failure is a note. */
+static void finish_move(struct cli *c, struct spif_catalog *cat, long long id)
+{
+	struct spif_err e = {0};
+	if (spif_retention_finish(cat, id, &e) < 0)
+		cli_note(c, "%s (the change itself is committed; the next crypto-erase purges and "
+		         "retires what is left)", e.msg);
+}
+
 static int cmd_assign(struct cli *c, const struct opts *o, int argc, char **argv)
 {
 	struct spif_err e = {0};
@@ -435,6 +446,7 @@ static int cmd_assign(struct cli *c, const struct opts *o, int argc, char **argv
 		cli_die(c, &e);
 	commit(c, cat);
 	print_dates(&r, &s);
+	finish_move(c, cat, id);
 	free(reason);
 	spif_catalog_close(cat);
 	return 0;
@@ -463,6 +475,7 @@ static int cmd_event(struct cli *c, const struct opts *o, int argc, char **argv)
 	struct spif_schedule s;
 	if (r.has_schedule && spif_schedule_get(cat, r.schedule, &s, NULL) == 0)
 		print_dates(&r, &s);
+	finish_move(c, cat, id);
 	free(reason);
 	spif_catalog_close(cat);
 	return 0;

@@ -170,3 +170,45 @@ small() {
 		[[ "$output" == *'"kek":{"bucket":"2026-04","destroyed":"'*'"still_exists":false}'* ]] || { echo "$id: $output" | cut -c1-2000; false; }
 	done
 }
+
+@test "retain assign re-encrypts the vault copy: a catalog backup's key opens nothing there; vault cat unchanged" {
+	small 1 # F000002, also in indefinite
+	mkdir -m 700 "$D/bk"
+	sqlite3 "$SPIF_HOME/catalog.db" ".backup '$D/bk/catalog.db'"
+	cp -a "$SPIF_HOME/keys" "$D/bk/"
+	spif retain schedule add g-1y --period 1y
+	run --separate-stderr spif retain assign F000001 --schedule g-1y
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	new=$(sqlite3 "$SPIF_HOME/catalog.db" "SELECT path FROM copies WHERE kind = 'vault' AND file_id = 1")
+	[ "$new" != "$VAULT" ]
+	[ ! -e "$VAULT" ]
+	[ "$(stat -c %a "$new")" = 600 ]
+	run spif vault cat F000001
+	[ "$status" -eq 0 ]
+	printf '%s\n' "$output" | cmp - "$D/records.ndjson"
+	run spif vault ls
+	[[ "$output" =~ F000001\ +present\ +20[0-9][0-9]-[01][0-9]\  ]]
+	# the backup's data key is not the one the copy is under now
+	key=$(sqlite3 "$SPIF_HOME/catalog.db" "SELECT id FROM data_keys WHERE file_id = 1")
+	[ "$(sqlite3 "$D/bk/catalog.db" "SELECT count(*) FROM data_keys WHERE id = $key")" -eq 0 ]
+	cp "$new" "$VAULT" # where the backup catalog looks for it
+	run --separate-stderr spif vault --home "$D/bk" cat F000001
+	rm "$VAULT"
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *"its data key ("*") is not in the catalog"* ]]
+	[ -z "$output" ]
+	run spif catalog log --file F000001 --json
+	[[ "$output" == *'"action":"retain.assign"'*'"vault_rekey":{"bucket":"20'*'"reencrypted":[{"copy":'* ]]
+	# indefinite keeps its KEK while F000002 uses it; then it is retired
+	[ -e "$SPIF_HOME/keys/kek-indefinite.key" ]
+	run spif retain assign F000002 --schedule g-1y
+	[ "$status" -eq 0 ]
+	[ ! -e "$SPIF_HOME/keys/kek-indefinite.key" ]
+	run spif catalog log --json
+	[[ "$output" == *'"action":"kek.retired"'*'"bucket":"indefinite"'* ]]
+	run spif vault cat F000001
+	printf '%s\n' "$output" | cmp - "$D/records.ndjson"
+	run spif catalog verify
+	[ "$status" -eq 0 ]
+}
