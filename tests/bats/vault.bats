@@ -69,8 +69,8 @@ setup() {
 	head -c 32 /dev/urandom > "$SPIF_HOME/keys/kek-indefinite.key"
 	chmod 600 "$SPIF_HOME/keys/kek-indefinite.key"
 	run --separate-stderr spif vault cat F000001
-	[ "$status" -ne 0 ]
-	[[ "$stderr" == *"does not match"* ]]
+	[ "$status" -eq 65 ]
+	[ "$stderr" = "spif-vault: key for indefinite does not match the catalog: $SPIF_HOME/keys/kek-indefinite.key" ]
 	[ -z "$output" ]
 }
 
