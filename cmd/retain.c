@@ -418,6 +418,17 @@ static void print_dates(const struct spif_retention *r, const struct spif_schedu
 		printf("%s: %s, retain until %s, due %s (%s)\n", fid, r->schedule, ru, dd, spif_action_name(s->action));
 }
 
+/* After the commit: a vault copy re-encrypted for its new month loses
+ * its old ciphertext, the old key leaves the WAL, and a month left empty
+ * its KEK.  The change is committed either way: a failure is a note. */
+static void finish_move(struct cli *c, struct spif_catalog *cat, long long id)
+{
+	struct spif_err e = {0};
+	if (spif_retention_finish(cat, id, &e) < 0)
+		cli_note(c, "%s (the change itself is committed; the next crypto-erase purges and "
+		         "retires what is left)", e.msg);
+}
+
 static int cmd_assign(struct cli *c, const struct opts *o, int argc, char **argv)
 {
 	struct spif_err e = {0};
@@ -435,6 +446,7 @@ static int cmd_assign(struct cli *c, const struct opts *o, int argc, char **argv
 		cli_die(c, &e);
 	commit(c, cat);
 	print_dates(&r, &s);
+	finish_move(c, cat, id);
 	free(reason);
 	spif_catalog_close(cat);
 	return 0;
@@ -463,6 +475,7 @@ static int cmd_event(struct cli *c, const struct opts *o, int argc, char **argv)
 	struct spif_schedule s;
 	if (r.has_schedule && spif_schedule_get(cat, r.schedule, &s, NULL) == 0)
 		print_dates(&r, &s);
+	finish_move(c, cat, id);
 	free(reason);
 	spif_catalog_close(cat);
 	return 0;
@@ -856,7 +869,7 @@ struct purge {
 	long today;
 	long long purge_id, plan_id;
 	const char *sign;
-	int use_syslog, any_crypto;
+	int use_syslog;
 	long long disposed, failed, redacted;
 	long long done_before; /* plan entries an earlier run of the plan (or anyone) already finished */
 };
@@ -1255,7 +1268,10 @@ static void purge_batch(struct purge *p, struct item *items, size_t n, int plan)
 		set[i] = &tv[i];
 	if (tn && spif_dispose_crypto(p->cat, set, tn, &e) < 0 && e.code == SPIF_EX_SOFTWARE)
 		cli_die(p->c, &e);
-	p->any_crypto |= tn > 0;
+	/* a disposal month whose files are all gone loses its KEK now, before
+	 * the certificates, so that they say so */
+	if (tn && spif_dispose_retire_keks(p->cat, set, tn, &e) < 0)
+		cli_note(p->c, "the keys of disposed months were not all retired: %s", e.msg);
 	if (spif_catalog_begin(p->cat, &e) < 0)
 		cli_die(p->c, &e);
 	json_t **certs = calloc(n + 1, sizeof *certs);
@@ -1452,9 +1468,6 @@ static int cmd_purge(struct cli *c, const struct opts *o, int argc)
 		cli_note(c, "finishing %zu file%s an interrupted purge had claimed", nleft, nleft == 1 ? "" : "s");
 	for (size_t i = 0; i < l.n && !stop_flag; i += PURGE_BATCH)
 		purge_batch(&p, l.v + i, l.n - i < PURGE_BATCH ? l.n - i : PURGE_BATCH, o->plan != NULL);
-	/* a disposal month whose files are all gone loses its KEK */
-	if (p.any_crypto && spif_dispose_retire_keks(p.cat, &e) < 0)
-		cli_note(c, "the keys of disposed months were not all retired: %s", e.msg);
 	if (spif_catalog_begin(p.cat, &e) < 0 ||
 	    spif_purge_end(p.cat, p.purge_id, p.disposed + p.redacted, p.failed, &e) < 0)
 		cli_die(c, &e);

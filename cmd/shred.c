@@ -306,9 +306,12 @@ static void progress(void *ctx, long long done, long long total)
 /* Cryptographic erase of every vault copy of the run, in batches: one
  * transaction erasing their keys, one purge of the WAL and one search of
  * the catalog's files per batch (see dispose.h), not one each.  A copy that
- * fails stays "disposing" for the next run. */
+ * fails stays "disposing" for the next run.  Then a disposal month whose
+ * files are all gone loses its KEK, before the certificates are issued, so
+ * that they say so; a failure there is kept in *retire for the end. */
 #define CRYPTO_BATCH 512
-static void crypto_erase_all(struct cli *c, struct batch *b, struct spif_dispose_copy *v, size_t n)
+static void crypto_erase_all(struct cli *c, struct batch *b, struct spif_dispose_copy *v, size_t n,
+                             struct spif_err *retire)
 {
 	struct spif_err e = {0};
 	struct spif_dispose_copy **set = calloc(CRYPTO_BATCH, sizeof *set);
@@ -325,6 +328,8 @@ static void crypto_erase_all(struct cli *c, struct batch *b, struct spif_dispose
 		for (size_t j = 0; j < k; j++)
 			if (set[j]->error[0])
 				fprintf(stderr, "spif-shred: %s\n", set[j]->error);
+		if (k && !retire->code && spif_dispose_retire_keks(b->cat, set, k, &e) < 0)
+			*retire = e;
 	}
 	free(set);
 }
@@ -645,7 +650,8 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < n; i++)
 		mark_disposing(&c, cat, &v[i]);
 	batch_commit(&c, &b);
-	crypto_erase_all(&c, &b, v, n);
+	struct spif_err retire = {0};
+	crypto_erase_all(&c, &b, v, n, &retire);
 	struct spif_dispose_copy **group = calloc(n + 1, sizeof *group);
 	for (size_t i = 0; i < n; i++) {
 		if (v[i].done)
@@ -703,13 +709,10 @@ int main(int argc, char **argv)
 		}
 	}
 	batch_commit(&c, &b);
-	/* a disposal month whose files are all gone loses its KEK: every copy
-	 * of those wrapped keys, backups included, becomes useless */
-	int any_crypto = 0;
-	for (size_t i = 0; i < n; i++)
-		any_crypto |= v[i].crypto && v[i].done;
-	if (any_crypto && spif_dispose_retire_keks(cat, &e) < 0)
-		cli_die(&c, &e);
+	/* the KEKs were retired before the certificates (crypto_erase_all);
+	 * a failure there is reported once they are committed */
+	if (retire.code)
+		cli_die(&c, &retire);
 	for (size_t i = 0; i < n; i++)
 		json_decref(v[i].erased);
 	free(group);

@@ -413,7 +413,23 @@ out:
 	return rc;
 }
 
-int spif_dispose_retire_keks(struct spif_catalog *c, struct spif_err *err)
+/* A KEK object of a target's key material, when its bucket was retired. */
+static void mark_retired(json_t *kek, json_t *retired)
+{
+	const char *b = json_string_value(json_object_get(kek, "bucket"));
+	size_t i;
+	json_t *r;
+	json_array_foreach(retired, i, r) {
+		if (!b || strcmp(b, json_string_value(json_object_get(r, "bucket"))) != 0)
+			continue;
+		json_object_set_new(kek, "still_exists", json_false());
+		json_object_set(kek, "destroyed", json_object_get(r, "destroyed"));
+		json_object_set(kek, "key_file_was", json_object_get(r, "key_file_was"));
+	}
+}
+
+int spif_dispose_retire_keks(struct spif_catalog *c, struct spif_dispose_copy **v, size_t n,
+                             struct spif_err *err)
 {
 	json_t *what = NULL;
 	if (spif_catalog_begin(c, err) < 0)
@@ -425,6 +441,18 @@ int spif_dispose_retire_keks(struct spif_catalog *c, struct spif_err *err)
 		json_decref(what);
 		spif_catalog_rollback(c);
 		return -1;
+	}
+	/* committed: the certificates still to come say what is now true */
+	json_t *retired = json_object_get(what, "keks");
+	for (size_t i = 0; i < n && json_array_size(retired); i++) {
+		json_t *kek = v[i]->erased ? json_object_get(v[i]->erased, "kek") : NULL;
+		size_t k;
+		json_t *one;
+		if (json_is_array(kek))
+			json_array_foreach(kek, k, one)
+				mark_retired(one, retired);
+		else if (json_is_object(kek))
+			mark_retired(kek, retired);
 	}
 	json_decref(what);
 	return spif_vault_purge(c, err);

@@ -81,10 +81,17 @@ int spif_dispose_certify(struct spif_catalog *c, const struct spif_conf *conf,
                          int forced_medium, const char *medium_reason, char id[32], int *file_disposed,
                          struct spif_err *err);
 
-/* After disposals: destroy the KEKs no data key uses any more (one
- * transaction, a kek.retired event), then purge the WAL.  Outside any
- * transaction. */
-int spif_dispose_retire_keks(struct spif_catalog *c, struct spif_err *err);
+/* After the data keys are erased and before the certificates are issued:
+ * destroy the KEKs no data key uses any more (one transaction, a
+ * kek.retired event), then purge the WAL.  The key material of the n
+ * targets v (their "erased", which their certificates will carry) then
+ * says which of their KEKs were destroyed, so that a certificate for the
+ * last file of a month tells that its KEK is gone.  v may be NULL.
+ * Outside any transaction.  A KEK still in use, "indefinite" included, is
+ * never touched; a crash before the certificates leaves the copies
+ * "disposing" for the next run, as after the erase. */
+int spif_dispose_retire_keks(struct spif_catalog *c, struct spif_dispose_copy **v, size_t n,
+                             struct spif_err *err);
 
 /* The lock every disposer takes ($SPIF_HOME/purge.lock, flock): a purge,
  * spif shred, spif redact --file.  SPIF_EX_TEMPFAIL when another holds it.

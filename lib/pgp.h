@@ -58,9 +58,13 @@ int spif_pgp_encrypt_to_fd(int in_fd, int out_fd, spif_pgp_sink tap, void *tapct
                            struct spif_pgp_enc *e, struct spif_err *err);
 /* Read an OpenPGP message from in_fd, write the plaintext through fn.
  * signer gets the signer's fingerprint ("" when unsigned); *sig_status is
- * 0 unsigned, 1 good, -1 bad (the caller decides; a bad signature is also
- * reported as SPIF_FOUND "bad signature by FPR" when require_good).  Not
- * OpenPGP: SPIF_EX_DATAERR "not an OpenPGP message"; no secret key:
+ * 0 unsigned, 1 good, -1 not good.  A signature that is not good (bad, or
+ * by an unknown, expired or revoked key) over a message that decrypted
+ * whole returns 0 with err set to SPIF_FOUND and the reason ("bad
+ * signature by FPR"): the caller decides.  When gpg stops at a bad
+ * signature before the end of the message, it returns -1 with that
+ * SPIF_FOUND error, and what fn got must be discarded.  Not OpenPGP:
+ * SPIF_EX_DATAERR "not an OpenPGP message"; no secret key:
  * SPIF_EX_UNAVAILABLE "no secret key to decrypt it (for KEYIDS)". */
 int spif_pgp_decrypt_fd(int in_fd, spif_pgp_sink fn, void *ctx, const char *passphrase,
                         char signer[41], int *sig_status, struct spif_err *err);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "dispose.h"
 #include "vault.h"
 
 /* ---- calendar days ------------------------------------------------------
@@ -779,7 +780,7 @@ static void bucket_of(long dispose_on, char out[16])
 
 /* Move the file's data keys (if it has any) to its disposal month's KEK,
  * so that the month's key can be destroyed once its files are gone.  *moved
- * gets the bucket when anything moved. */
+ * gets what moved (spif_vault_rebucket's description) when anything did. */
 static int rebucket(struct spif_catalog *c, const struct spif_conf *conf, long long file_id,
                     long dispose_on, json_t **moved, struct spif_err *err)
 {
@@ -796,10 +797,15 @@ static int rebucket(struct spif_catalog *c, const struct spif_conf *conf, long l
 	if (!other)
 		return 0;
 	struct spif_conf none = {0};
-	if (spif_vault_rebucket(c, conf ? conf : &none, file_id, bucket, err) < 0)
-		return -1;
-	*moved = json_string(bucket);
-	return 0;
+	return spif_vault_rebucket(c, conf ? conf : &none, file_id, bucket, moved, err);
+}
+
+int spif_retention_finish(struct spif_catalog *c, long long file_id, struct spif_err *err)
+{
+	int removed = spif_vault_sweep(c, file_id, err);
+	if (removed <= 0)
+		return removed; /* nothing was re-encrypted */
+	return spif_dispose_retire_keks(c, NULL, 0, err);
 }
 
 /* The dates, and under compliance the floor: the latest retain-until the
@@ -897,8 +903,10 @@ int spif_retention_assign(struct spif_catalog *c, const struct spif_conf *conf, 
 		json_object_set_new(d, "mode", json_string(spif_mode_name(s.mode)));
 		json_object_set_new(d, "shortened", json_boolean(shortened));
 		json_object_set_new(d, "reason", reason && *reason ? json_string(reason) : json_null());
-		if (moved)
-			json_object_set(d, "key_bucket", moved);
+		if (moved) {
+			json_object_set(d, "key_bucket", json_object_get(moved, "bucket"));
+			json_object_set(d, "vault_rekey", moved);
+		}
 		if (s.from.kind == SPIF_FROM_EVENT && ev == SPIF_DAY_NONE)
 			json_object_set_new(d, "waiting_for_event", json_string(s.from.event));
 		rc = spif_audit_append(c, "retain.assign", fid, d, NULL, err);
@@ -981,8 +989,10 @@ int spif_retention_event(struct spif_catalog *c, const struct spif_conf *conf, l
 		json_object_set_new(d, "shortened", json_boolean(shortened));
 	}
 	json_object_set_new(d, "reason", reason && *reason ? json_string(reason) : json_null());
-	if (moved)
-		json_object_set(d, "key_bucket", moved);
+	if (moved) {
+		json_object_set(d, "key_bucket", json_object_get(moved, "bucket"));
+		json_object_set(d, "vault_rekey", moved);
+	}
 	json_decref(moved);
 	rc = spif_audit_append(c, "retain.event", fid, d, NULL, err);
 	json_decref(d);

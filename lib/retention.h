@@ -164,10 +164,12 @@ int spif_file_event(struct spif_catalog *c, long long file_id, const char *name,
  * compliance schedule may only be moved to a compliance schedule that
  * keeps it at least as long (SPIF_EX_NOPERM otherwise); under a
  * governance schedule, a move that makes it due earlier needs a reason
- * (SPIF_EX_USAGE without one).  A vault copy's data key moves to the KEK
- * of its disposal month (conf may be NULL when the file has no vault
- * copy).  quiet_event: no event of its own (ingest records the schedule
- * in its "ingest" event).  *out (may be NULL) gets the new state. */
+ * (SPIF_EX_USAGE without one).  A vault copy moves to the KEK of its
+ * disposal month, re-encrypted under a fresh data key (see
+ * spif_vault_rebucket; conf may be NULL when the file has no vault copy),
+ * so call spif_retention_finish after the commit.  quiet_event: no event
+ * of its own (ingest records the schedule in its "ingest" event).  *out
+ * (may be NULL) gets the new state. */
 int spif_retention_assign(struct spif_catalog *c, const struct spif_conf *conf, long long file_id,
                           const char *schedule, const char *reason, int quiet_event,
                           struct spif_retention *out, struct spif_err *err);
@@ -178,6 +180,13 @@ int spif_retention_assign(struct spif_catalog *c, const struct spif_conf *conf, 
 int spif_retention_event(struct spif_catalog *c, const struct spif_conf *conf, long long file_id,
                          const char *name, long day, const char *reason,
                          struct spif_retention *out, struct spif_err *err);
+/* After the commit of an assign or an event: when the file's vault copy
+ * was re-encrypted, delete the old ciphertext (spif_vault_sweep), purge the
+ * old data key from the WAL and destroy the KEK of any month the move left
+ * empty, with a "kek.retired" event (spif_dispose_retire_keks).  The same
+ * finishes a move a crash interrupted after its commit.  0, or -1 with err
+ * (the change itself stays committed). */
+int spif_retention_finish(struct spif_catalog *c, long long file_id, struct spif_err *err);
 
 /* ---- holds ------------------------------------------------------------ */
 

@@ -29,6 +29,7 @@
 #include "vault.h"
 #include "record.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gcrypt.h>
@@ -1006,6 +1007,30 @@ static json_t *str_or_null(const char *s)
 	return s && *s ? json_string(s) : json_null();
 }
 
+/* Was the file's data key ever moved to another disposal month?  A vault
+ * copy re-encrypted by spif_vault_rebucket says "rekeyed"; one whose key
+ * was only rewrapped (before re-encryption) still names the bucket it was
+ * written in, which is not one its keys are in now (buckets). */
+static int ever_moved(struct spif_catalog *c, long long file_id, json_t *buckets)
+{
+	sqlite3_stmt *st;
+	int moved = 0;
+	if (spif_catalog_prepare(c, "SELECT details FROM copies WHERE file_id=? AND kind='vault'", &st, NULL) < 0)
+		return 0;
+	sqlite3_bind_int64(st, 1, file_id);
+	while (!moved && sqlite3_step(st) == SQLITE_ROW) {
+		if (sqlite3_column_type(st, 0) == SQLITE_NULL)
+			continue;
+		json_t *d = json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL);
+		const char *b = json_string_value(json_object_get(d, "bucket"));
+		moved = json_object_get(d, "rekeyed") != NULL ||
+		        (b && json_object_size(buckets) && !json_object_get(buckets, b));
+		json_decref(d);
+	}
+	sqlite3_finalize(st);
+	return moved;
+}
+
 /* Erase file_id's data keys: all of them (key_id 0), or the one a single
  * vault copy was written under. */
 static int erase_keys(struct spif_catalog *c, long long file_id, long long key_id, json_t **what,
@@ -1050,12 +1075,14 @@ static int erase_keys(struct spif_catalog *c, long long file_id, long long key_i
 		json_array_append_new(keks, k);
 	}
 	sqlite3_finalize(st);
-	json_decref(seen);
 	if (rc != SQLITE_DONE) {
+		json_decref(seen);
 		json_decref(keys);
 		json_decref(keks);
 		return spif_catalog_sqlerr(c, rc, "data_keys", err);
 	}
+	int moved = ever_moved(c, file_id, seen);
+	json_decref(seen);
 	size_t n = json_array_size(keys);
 	if (spif_catalog_prepare(c, "DELETE FROM data_keys WHERE file_id=? AND (?2 = 0 OR id = ?2)",
 	                         &st, err) < 0) {
@@ -1084,13 +1111,19 @@ static int erase_keys(struct spif_catalog *c, long long file_id, long long key_i
 	else
 		json_object_set(w, "kek", json_array_size(keks) ? keks : json_null());
 	json_decref(keks);
-	json_object_set_new(w, "cannot_vouch_for", json_pack("[s,s,s,s]",
+	json_t *cv = json_pack("[s,s,s,s]",
 	        "copies of the data key made outside spif",
 	        "backups of the catalog taken before the erase (they hold the wrapped key: it "
 	        "becomes useless when the month's KEK is destroyed)",
 	        "the custodian's copy of the KEK (if configured)",
 	        "blocks the filesystem or the medium kept of the catalog's earlier pages "
-	        "(copy-on-write, SSD remapping: they too hold only the wrapped key)"));
+	        "(copy-on-write, SSD remapping: they too hold only the wrapped key)");
+	if (moved)
+		json_array_append_new(cv, json_string(
+		        "backups of the vault copy taken before a retention change moved the file's data key "
+		        "to another disposal month: with a backup of the catalog from before that move they "
+		        "stay readable while the earlier month's KEK (often \"indefinite\") exists"));
+	json_object_set_new(w, "cannot_vouch_for", cv);
 	*what = w;
 	return 0;
 }
@@ -1261,9 +1294,134 @@ fail:
 	return -1;
 }
 
-int spif_vault_rebucket(struct spif_catalog *c, const struct spif_conf *conf, long long file_id,
-                        const char *bucket, struct spif_err *err)
+/* Rewrap data key id, wrapped under from's KEK, under bucket's KEK: only
+ * for a key no vault copy in place was written under (its copy is being
+ * disposed of, or missing), which there is nothing to re-encrypt for. */
+static int rewrap(struct spif_catalog *c, const struct spif_conf *conf, long long id, const char *from,
+                  const unsigned char *wrapped, int bad, const char *bucket, struct spif_err *err)
 {
+	unsigned char kek[KEY_LEN], dk[KEY_LEN], nw[WRAP_LEN];
+	if (kek_get(c, conf, from, 0, kek, err) < 0)
+		return -1;
+	int rc = bad ? 1 : key_unwrap(kek, wrapped, WRAP_LEN, dk, err);
+	explicit_bzero(kek, sizeof kek);
+	if (rc < 0)
+		return -1;
+	if (rc == 1)
+		return spif_err_set(err, SPIF_EX_DATAERR,
+		                    "key for %s does not match the catalog: data key %lld does not unwrap", from, id);
+	rc = kek_get(c, conf, bucket, 1, kek, err);
+	if (rc == 0)
+		rc = key_wrap(kek, dk, nw, err);
+	explicit_bzero(kek, sizeof kek);
+	explicit_bzero(dk, sizeof dk);
+	if (rc < 0)
+		return -1;
+	sqlite3_stmt *st;
+	if (spif_catalog_prepare(c, "UPDATE data_keys SET bucket=?, wrapped=? WHERE id=?", &st, err) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, bucket, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_blob(st, 2, nw, WRAP_LEN, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 3, id);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	explicit_bzero(nw, sizeof nw);
+	if (rc != SQLITE_DONE)
+		return spif_catalog_sqlerr(c, rc, "data_keys", err);
+	return 0;
+}
+
+/* The copy row's details with the bucket it is now in and when it was
+ * re-encrypted (the certificate's caveats read "rekeyed"); malloc'd. */
+static char *rekeyed_details(struct spif_catalog *c, long long copy_id, const char *bucket)
+{
+	sqlite3_stmt *st;
+	json_t *d = NULL;
+	if (spif_catalog_prepare(c, "SELECT details FROM copies WHERE id=?", &st, NULL) == 0) {
+		sqlite3_bind_int64(st, 1, copy_id);
+		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+			d = json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL);
+		sqlite3_finalize(st);
+	}
+	if (!json_is_object(d)) {
+		json_decref(d);
+		d = json_pack("{s:s}", "scheme", "aes-256-gcm chunks");
+	}
+	char now[32];
+	spif_now_utc(now);
+	json_object_set_new(d, "bucket", json_string(bucket));
+	json_object_set_new(d, "rekeyed", json_string(now));
+	char *s = json_dumps(d, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(d);
+	return s;
+}
+
+/* Re-encrypt the vault copy copy_id (path, written under data key old_id)
+ * under a fresh data key in bucket: a new file (its own name, for its own
+ * key id), the copy row pointed at it, the old data key erased as
+ * crypto-erase does.  Inside the transaction: until it commits, the
+ * catalog still names the old file and holds its key; once it has, the new
+ * file and its key.  The old file is left for spif_vault_sweep. */
+static int reencrypt(struct spif_catalog *c, const struct spif_conf *conf, long long file_id,
+                     long long copy_id, const char *path, long long old_id, const char *old_bucket,
+                     const char *bucket, json_t *log, struct spif_err *err)
+{
+	struct spif_vault_writer *w;
+	char np[PATH_MAX], sha[65];
+	long long size;
+	if (spif_vault_create(c, conf, file_id, bucket, &w, np, err) < 0)
+		return -1;
+	/* the old copy is authenticated whole before a byte goes to the new */
+	if (spif_vault_read(c, file_id, path, spif_vault_write, w, err) < 0) {
+		spif_vault_abort(w);
+		return -1;
+	}
+	if (spif_vault_finish(w, sha, &size, err) < 0)
+		return -1;
+	long long new_id = spif_vault_copy_key_id(np);
+	char *details = rekeyed_details(c, copy_id, bucket);
+	sqlite3_stmt *st;
+	int rc = -1;
+	json_t *what = NULL;
+	if (!details) {
+		spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
+		goto out;
+	}
+	if (spif_catalog_prepare(c, "UPDATE copies SET path=?, sha256=?, size=?, details=? WHERE id=?", &st,
+	                         err) < 0)
+		goto out;
+	sqlite3_bind_text(st, 1, np, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, sha, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 3, size);
+	sqlite3_bind_text(st, 4, details, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 5, copy_id);
+	int s = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (s != SQLITE_DONE) {
+		spif_catalog_sqlerr(c, s, "copies", err);
+		goto out;
+	}
+	if (erase_keys(c, file_id, old_id, &what, err) < 0)
+		goto out;
+	json_array_append_new(log, json_pack("{s:I,s:{s:s,s:I,s:s},s:{s:s,s:I,s:I}}", "copy", (json_int_t)copy_id,
+	                                     "old", "path", path, "key", (json_int_t)old_id, "bucket", old_bucket,
+	                                     "new", "path", np, "key", (json_int_t)new_id, "size", (json_int_t)size));
+	rc = 0;
+out:
+	json_decref(what);
+	free(details);
+	if (rc < 0) { /* its key goes with the rollback: nothing could read it */
+		unlink(np);
+		spif_fsync_dir_of(np);
+	}
+	return rc;
+}
+
+int spif_vault_rebucket(struct spif_catalog *c, const struct spif_conf *conf, long long file_id,
+                        const char *bucket, json_t **what, struct spif_err *err)
+{
+	if (what)
+		*what = NULL;
 	if (!valid_bucket(bucket))
 		return bad_bucket(bucket, err);
 	if (in_tx(c, "spif_vault_rebucket", err) < 0)
@@ -1281,17 +1439,21 @@ int spif_vault_rebucket(struct spif_catalog *c, const struct spif_conf *conf, lo
 		unsigned char wrapped[WRAP_LEN];
 		int bad;
 	} *rows = NULL;
-	size_t n = 0, cap = 0;
+	struct vcopy {
+		long long id, key_id;
+		char path[PATH_MAX];
+	} *cps = NULL;
+	size_t n = 0, cap = 0, ncp = 0;
 	int rc, ret = -1;
-	unsigned char kek[KEY_LEN], dk[KEY_LEN], nw[WRAP_LEN];
+	json_t *reenc = json_array(), *rewrapped = json_array();
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (n == cap) {
 			cap = cap ? cap * 2 : 2;
 			struct row *v = realloc(rows, cap * sizeof *v);
 			if (!v) {
 				sqlite3_finalize(st);
-				free(rows);
-				return spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
+				spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
+				goto out;
 			}
 			rows = v;
 		}
@@ -1313,51 +1475,140 @@ int spif_vault_rebucket(struct spif_catalog *c, const struct spif_conf *conf, lo
 		             "%s: no data key (not in the vault, or crypto-erased)", fid);
 		goto out;
 	}
+	/* the vault copies in place, each with the key it was written under */
+	if (spif_catalog_prepare(c, "SELECT id,path FROM copies WHERE file_id=? AND kind='vault'"
+	                            " AND state='present' ORDER BY id", &st, err) < 0)
+		goto out;
+	sqlite3_bind_int64(st, 1, file_id);
+	size_t ccap = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (ncp == ccap) {
+			ccap = ccap ? ccap * 2 : 2;
+			struct vcopy *v = realloc(cps, ccap * sizeof *v);
+			if (!v) {
+				sqlite3_finalize(st);
+				spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
+				goto out;
+			}
+			cps = v;
+		}
+		struct vcopy *v = &cps[ncp++];
+		v->id = sqlite3_column_int64(st, 0);
+		col_copy(st, 1, v->path, sizeof v->path);
+		v->key_id = spif_vault_copy_key_id(v->path);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		spif_catalog_sqlerr(c, rc, "copies", err);
+		goto out;
+	}
+	int swept = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct row *r = &rows[i];
 		if (strcmp(r->bucket, bucket) == 0)
 			continue;
-		if (kek_get(c, conf, r->bucket, 0, kek, err) < 0)
-			goto out;
-		rc = r->bad ? 1 : key_unwrap(kek, r->wrapped, WRAP_LEN, dk, err);
-		explicit_bzero(kek, sizeof kek);
-		if (rc < 0)
-			goto out;
-		if (rc == 1) {
-			spif_err_set(err, SPIF_EX_DATAERR,
-			             "key for %s does not match the catalog: data key %lld does not unwrap",
-			             r->bucket, r->id);
-			goto out;
+		struct vcopy *v = NULL;
+		for (size_t k = 0; k < ncp && !v; k++)
+			if (cps[k].key_id == r->id)
+				v = &cps[k];
+		if (!v) {
+			if (rewrap(c, conf, r->id, r->bucket, r->wrapped, r->bad, bucket, err) < 0)
+				goto out;
+			json_array_append_new(rewrapped, json_integer(r->id));
+			continue;
 		}
-		if (kek_get(c, conf, bucket, 1, kek, err) < 0)
+		/* A fresh data key, not the same one rewrapped: backups of the
+		 * catalog taken before the move hold this key wrapped under the
+		 * old month's KEK, and must open nothing the vault holds now.
+		 * First the leftovers of an earlier attempt that rolled back (no
+		 * key opens them), whose names the new file may need. */
+		if (!swept++ && spif_vault_sweep(c, file_id, err) < 0)
 			goto out;
-		rc = key_wrap(kek, dk, nw, err);
-		explicit_bzero(kek, sizeof kek);
-		explicit_bzero(dk, sizeof dk);
-		if (rc < 0)
-			goto out;
-		if (spif_catalog_prepare(c, "UPDATE data_keys SET bucket=?, wrapped=? WHERE id=?", &st,
-		                         err) < 0)
-			goto out;
-		sqlite3_bind_text(st, 1, bucket, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_blob(st, 2, nw, WRAP_LEN, SQLITE_TRANSIENT);
-		sqlite3_bind_int64(st, 3, r->id);
-		rc = sqlite3_step(st);
-		sqlite3_finalize(st);
-		if (rc != SQLITE_DONE) {
-			spif_catalog_sqlerr(c, rc, "data_keys", err);
+		if (reencrypt(c, conf, file_id, v->id, v->path, r->id, r->bucket, bucket, reenc, err) < 0) {
+			spif_err_prefix(err, "%s: re-encrypting its vault copy for the key of %s", fid, bucket);
 			goto out;
 		}
 	}
+	if (what)
+		*what = json_pack("{s:s,s:O,s:O}", "bucket", bucket, "reencrypted", reenc, "rewrapped", rewrapped);
 	ret = 0;
 out:
-	explicit_bzero(kek, sizeof kek);
-	explicit_bzero(dk, sizeof dk);
+	json_decref(reenc);
+	json_decref(rewrapped);
 	if (rows) {
 		explicit_bzero(rows, n * sizeof *rows);
 		free(rows);
 	}
+	free(cps);
 	return ret;
+}
+
+/* Read a vault file's header: 0 with its file id and data key id, or -1. */
+static int read_header(const char *path, long long *file_id, long long *key_id)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -1;
+	unsigned char h[VLT_HDR];
+	ssize_t k = read_full(fd, h, sizeof h);
+	close(fd);
+	if (k < VLT_HDR || memcmp(h, VLT_MAGIC, 8) != 0)
+		return -1;
+	*file_id = (long long)get_be64(h + 16);
+	*key_id = (long long)get_be64(h + 24);
+	return 0;
+}
+
+int spif_vault_sweep(struct spif_catalog *c, long long file_id, struct spif_err *err)
+{
+	char dir[PATH_MAX], fid[24], prefix[32];
+	join(dir, sizeof dir, spif_catalog_home(c), "vault");
+	spif_file_id_format(file_id, fid);
+	int plen = snprintf(prefix, sizeof prefix, "%s-", fid);
+	DIR *d = opendir(dir);
+	if (!d) {
+		if (errno == ENOENT)
+			return 0;
+		return spif_err_sys(err, spif_exit_for_errno(errno), errno, "%s", dir);
+	}
+	int removed = 0, ret = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+		/* final names only: a hidden temporary may be another run's,
+		 * still being written */
+		if (strncmp(de->d_name, prefix, (size_t)plen) != 0 || l < 5 || strcmp(de->d_name + l - 4, ".spv") != 0)
+			continue;
+		char p[PATH_MAX];
+		long long hf, hk;
+		join(p, sizeof p, dir, de->d_name);
+		if (!p[0] || read_header(p, &hf, &hk) < 0 || hf != file_id)
+			continue; /* not one of its vault files: not ours to judge */
+		sqlite3_stmt *st;
+		if (spif_catalog_prepare(c, "SELECT EXISTS(SELECT 1 FROM data_keys WHERE id=?)", &st, err) < 0) {
+			ret = -1;
+			break;
+		}
+		sqlite3_bind_int64(st, 1, hk);
+		int rc = sqlite3_step(st);
+		int has_key = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+		sqlite3_finalize(st);
+		if (has_key < 0) {
+			ret = spif_catalog_sqlerr(c, rc, "data_keys", err);
+			break;
+		}
+		if (has_key)
+			continue;
+		if (unlink(p) < 0 && errno != ENOENT) {
+			ret = spif_err_sys(err, spif_exit_for_errno(errno), errno, "%s: unlink", p);
+			break;
+		}
+		removed++;
+	}
+	closedir(d);
+	if (removed && fsync_path(dir, O_DIRECTORY) < 0 && ret == 0)
+		ret = spif_err_sys(err, SPIF_EX_IOERR, errno, "%s: fsync", dir);
+	return ret < 0 ? -1 : removed;
 }
 
 size_t spif_vault_wrapped_keys(struct spif_catalog *c, long long file_id, long long key_id,

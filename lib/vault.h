@@ -86,9 +86,26 @@ int spif_vault_purge(struct spif_catalog *c, struct spif_err *err);
  * retired KEK must not linger in the WAL. */
 int spif_vault_retire_keks(struct spif_catalog *c, json_t **what, struct spif_err *err);
 
-/* Move a file's data key to another bucket (rewrap), when its retention
- * becomes known.  Inside a transaction. */
+/* Move a file to another bucket when its retention becomes known or
+ * changes.  Inside a transaction.  Each vault copy in place is
+ * re-encrypted under a fresh data key wrapped by bucket's KEK (a new file,
+ * F000001-N.spv for the new key N, written whole and fsync'd; the copy row
+ * then names it), and the old data key is erased as crypto-erase does: a
+ * backup of the catalog taken before the move holds a key that opens
+ * nothing the vault holds now.  Re-encryption reads and writes the whole
+ * copy (its time grows with the file's size) while the transaction holds
+ * the catalog.  Until the commit the catalog names the old file and holds
+ * its key, after it the new file and its key, so a crash at any point
+ * leaves a copy that decrypts.  A key no copy in place was written under is
+ * only rewrapped.  *what (may be NULL) describes what moved, for the
+ * event.  After the commit: spif_vault_sweep, then spif_vault_purge (and
+ * retire the KEKs of months left empty). */
 int spif_vault_rebucket(struct spif_catalog *c, const struct spif_conf *conf, long long file_id,
-                        const char *bucket, struct spif_err *err);
+                        const char *bucket, json_t **what, struct spif_err *err);
+/* Delete file_id's vault files ($SPIF_HOME/vault/F000001-*.spv) that no
+ * data key in the catalog opens: the ones a rebucket replaced, and the
+ * leftovers of one that rolled back or was killed.  Returns how many
+ * were removed (the directory is then fsync'd), or -1 with err. */
+int spif_vault_sweep(struct spif_catalog *c, long long file_id, struct spif_err *err);
 
 #endif

@@ -69,8 +69,8 @@ setup() {
 	head -c 32 /dev/urandom > "$SPIF_HOME/keys/kek-indefinite.key"
 	chmod 600 "$SPIF_HOME/keys/kek-indefinite.key"
 	run --separate-stderr spif vault cat F000001
-	[ "$status" -ne 0 ]
-	[[ "$stderr" == *"does not match"* ]]
+	[ "$status" -eq 65 ]
+	[ "$stderr" = "spif-vault: key for indefinite does not match the catalog: $SPIF_HOME/keys/kek-indefinite.key" ]
 	[ -z "$output" ]
 }
 
@@ -115,4 +115,100 @@ setup() {
 	s=$(date +%s%N); spif shred --file F000002 >/dev/null; small=$(( ($(date +%s%N) - s) / 1000000 ))
 	echo "crypto-erase: ${big} ms for the 1.7 MB file's vault copy, ${small} ms for a 1-record one"
 	[ "$big" -lt $((small * 3 + 200)) ]
+}
+
+# small N ARGS...: N one-file ingests --store from stdin (no source copy),
+# with the given ingest arguments.
+small() {
+	local n=$1
+	shift
+	gen --rows 3 -o "$D/small.csv"
+	for _ in $(seq "$n"); do
+		spif ingest --purpose 個人住民税の賦課 --store --print-id "$@" - < "$D/small.csv" > /dev/null 2>&1
+	done
+}
+
+@test "shred --method crypto --file: Purge certificate; the last file of a month says its KEK was destroyed" {
+	spif retain schedule add g-1y --period 1y
+	small 2 --received 2026-01-15 --schedule g-1y # F000002, F000003, due 2027-01-15
+	v2=$(sqlite3 "$SPIF_HOME/catalog.db" "SELECT path FROM copies WHERE file_id = 2")
+	run --separate-stderr spif shred --method crypto --reason 保存期間満了 --file F000002
+	[ "$status" -eq 0 ]
+	id=$output
+	[ ! -e "$v2" ]
+	run spif catalog show F000002 --json
+	[[ "$output" == *'"state":"disposed"'* ]]
+	run spif catalog cert show "$id" --format json
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"category":"Purge (cryptographic erase)"'* ]]
+	[[ "$output" == *'"kek":{"bucket":"2027-01","key_file":"'"$SPIF_HOME"'/keys/kek-2027-01.key","still_exists":true}'* ]]
+	[[ "$output" == *'"result":"passed: the wrapped data key is in neither file"'* ]]
+	[ -e "$SPIF_HOME/keys/kek-2027-01.key" ] # F000003 still uses it
+	# the month's last file: its KEK goes in the same run, before the certificate
+	run --separate-stderr spif shred --method crypto --reason 保存期間満了 --file F000003
+	[ "$status" -eq 0 ]
+	id=$output
+	[ ! -e "$SPIF_HOME/keys/kek-2027-01.key" ]
+	run spif catalog cert show "$id" --format json
+	[[ "$output" == *'"kek":{"bucket":"2027-01","destroyed":"'*'","key_file":"'"$SPIF_HOME"'/keys/kek-2027-01.key","key_file_was":"overwritten with random bytes, fsync'"'"'d, unlinked","still_exists":false}'* ]]
+	run spif catalog log --json
+	[[ "$output" == *'"action":"kek.retired"'*'"bucket":"2027-01"'*'"action":"certificate"'* ]] || { echo "$output" | tail -4 | cut -c1-300; false; }
+	# indefinite is kept: F000001 still uses it
+	[ -e "$SPIF_HOME/keys/kek-indefinite.key" ]
+	run spif catalog verify
+	[ "$status" -eq 0 ]
+}
+
+@test "retain purge: the certificates of a month's files say its KEK was destroyed" {
+	small 2 --received 2018-05-01 --schedule kazei-shiryo-7y # due 2026-04-01
+	run --separate-stderr spif retain purge
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 2 ]
+	[ ! -e "$SPIF_HOME/keys/kek-2026-04.key" ]
+	for id in $(printf '%s\n' "${lines[@]}" | grep -o 'DC-[0-9-]*'); do
+		run spif catalog cert show "$id" --format json
+		[[ "$output" == *'"kek":{"bucket":"2026-04","destroyed":"'*'"still_exists":false}'* ]] || { echo "$id: $output" | cut -c1-2000; false; }
+	done
+}
+
+@test "retain assign re-encrypts the vault copy: a catalog backup's key opens nothing there; vault cat unchanged" {
+	small 1 # F000002, also in indefinite
+	mkdir -m 700 "$D/bk"
+	sqlite3 "$SPIF_HOME/catalog.db" ".backup '$D/bk/catalog.db'"
+	cp -a "$SPIF_HOME/keys" "$D/bk/"
+	spif retain schedule add g-1y --period 1y
+	run --separate-stderr spif retain assign F000001 --schedule g-1y
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	new=$(sqlite3 "$SPIF_HOME/catalog.db" "SELECT path FROM copies WHERE kind = 'vault' AND file_id = 1")
+	[ "$new" != "$VAULT" ]
+	[ ! -e "$VAULT" ]
+	[ "$(stat -c %a "$new")" = 600 ]
+	run spif vault cat F000001
+	[ "$status" -eq 0 ]
+	printf '%s\n' "$output" | cmp - "$D/records.ndjson"
+	run spif vault ls
+	[[ "$output" =~ F000001\ +present\ +20[0-9][0-9]-[01][0-9]\  ]]
+	# the backup's data key is not the one the copy is under now
+	key=$(sqlite3 "$SPIF_HOME/catalog.db" "SELECT id FROM data_keys WHERE file_id = 1")
+	[ "$(sqlite3 "$D/bk/catalog.db" "SELECT count(*) FROM data_keys WHERE id = $key")" -eq 0 ]
+	cp "$new" "$VAULT" # where the backup catalog looks for it
+	run --separate-stderr spif vault --home "$D/bk" cat F000001
+	rm "$VAULT"
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *"its data key ("*") is not in the catalog"* ]]
+	[ -z "$output" ]
+	run spif catalog log --file F000001 --json
+	[[ "$output" == *'"action":"retain.assign"'*'"vault_rekey":{"bucket":"20'*'"reencrypted":[{"copy":'* ]]
+	# indefinite keeps its KEK while F000002 uses it; then it is retired
+	[ -e "$SPIF_HOME/keys/kek-indefinite.key" ]
+	run spif retain assign F000002 --schedule g-1y
+	[ "$status" -eq 0 ]
+	[ ! -e "$SPIF_HOME/keys/kek-indefinite.key" ]
+	run spif catalog log --json
+	[[ "$output" == *'"action":"kek.retired"'*'"bucket":"indefinite"'* ]]
+	run spif vault cat F000001
+	printf '%s\n' "$output" | cmp - "$D/records.ndjson"
+	run spif catalog verify
+	[ "$status" -eq 0 ]
 }

@@ -12,6 +12,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <gcrypt.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -663,44 +665,276 @@ static void test_keys(void)
 	got_reset(&g);
 }
 
+/* Register path as file_id's vault copy, as ingest --store does. */
+static long long add_vault_copy(long long file_id, const char *path, const char *sha, long long size,
+                                const char *bucket)
+{
+	struct spif_err err = {0};
+	char now[32], details[96];
+	spif_now_utc(now);
+	snprintf(details, sizeof details, "{\"scheme\":\"aes-256-gcm chunks\",\"bucket\":\"%s\"}", bucket);
+	struct spif_copy cp = {.file_id = file_id, .kind = "vault", .path = (char *)path, .sha256 = (char *)sha,
+	                       .size = size, .encrypted = 1, .created = now, .details = details};
+	if (spif_catalog_begin(cat, &err) < 0 || spif_catalog_add_copy(cat, &cp, &err) < 0 ||
+	    spif_catalog_commit(cat, &err) < 0) {
+		printf("# %s\n", err.msg);
+		bail("cannot register a vault copy");
+	}
+	return cp.id;
+}
+
+static void copy_path(long long copy_id, char out[PATH_MAX])
+{
+	char sql[96];
+	snprintf(sql, sizeof sql, "SELECT path FROM copies WHERE id=%lld", copy_id);
+	q_text(sql, out, PATH_MAX);
+}
+
+/* Unwrap a 40-byte wrapped data key with a raw KEK, as anyone holding a
+ * catalog backup and the key file could.  0 or -1. */
+static int raw_unwrap(const unsigned char *kek, const unsigned char wrapped[40], unsigned char dk[32])
+{
+	gcry_cipher_hd_t h;
+	if (gcry_cipher_open(&h, GCRY_CIPHER_AES256, GCRY_CIPHER_MODE_AESWRAP, 0))
+		return -1;
+	int rc = gcry_cipher_setkey(h, kek, 32) || gcry_cipher_decrypt(h, dk, 32, wrapped, 40) ? -1 : 0;
+	gcry_cipher_close(h);
+	return rc;
+}
+
+/* Does the raw data key dk authenticate chunk 0 of the vault file at path?
+ * The format by hand (spif-vault(1)), without the catalog: 1 yes, 0 no. */
+static int raw_opens(const char *path, const unsigned char dk[32])
+{
+	size_t n;
+	unsigned char *b = slurp(path, &n);
+	if (!b || n < HDR + 4 + 16) {
+		free(b);
+		return 0;
+	}
+	uint32_t len = (uint32_t)b[HDR] << 24 | (uint32_t)b[HDR + 1] << 16 | (uint32_t)b[HDR + 2] << 8 | b[HDR + 3];
+	if ((size_t)HDR + 4 + len + 16 > n) {
+		free(b);
+		return 0;
+	}
+	unsigned char nonce[12] = {0}, aad[41] = {0};
+	memcpy(nonce, b + 32, 4); /* salt[0..4) || chunk index 0 */
+	gcry_md_hash_buffer(GCRY_MD_SHA256, aad, b, HDR);
+	aad[40] = HDR + 4 + len + 16 == n; /* final */
+	gcry_cipher_hd_t h;
+	int good = 0;
+	if (gcry_cipher_open(&h, GCRY_CIPHER_AES256, GCRY_CIPHER_MODE_GCM, 0) == 0) {
+		unsigned char *ct = b + HDR + 4;
+		good = !gcry_cipher_setkey(h, dk, 32) && !gcry_cipher_setiv(h, nonce, sizeof nonce) &&
+		       !gcry_cipher_authenticate(h, aad, sizeof aad) && !gcry_cipher_final(h) &&
+		       !gcry_cipher_decrypt(h, ct, len, NULL, 0) && !gcry_cipher_checktag(h, ct + len, 16);
+		gcry_cipher_close(h);
+	}
+	explicit_bzero(b, n);
+	free(b);
+	return good;
+}
+
+/* A rebucket in a child process killed (SIGKILL) before or after its
+ * commit.  Returns 1 when the child died by the signal. */
+static int killed_rebucket(long long id, const char *bucket, int commit)
+{
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct spif_err e = {0};
+		struct spif_actor a;
+		struct spif_catalog *c2;
+		char *av[] = {"test_vault", NULL};
+		if (spif_actor_init(&a, 1, av, &e) < 0 || spif_catalog_open(home, &conf, 0, &a, &c2, &e) < 0 ||
+		    spif_catalog_begin(c2, &e) < 0 || spif_vault_rebucket(c2, &conf, id, bucket, NULL, &e) < 0 ||
+		    (commit && spif_catalog_commit(c2, &e) < 0))
+			_exit(3);
+		kill(getpid(), SIGKILL);
+		_exit(4);
+	}
+	int st;
+	return pid > 0 && waitpid(pid, &st, 0) == pid && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL;
+}
+
 static void test_rebucket(void)
 {
 	long long id = new_file("rebucket");
-	char path[PATH_MAX], sha[65];
+	char path[PATH_MAX], sha[65], sql[PATH_MAX + 64], b[64];
 	long long size;
 	struct spif_err err = {0};
 	struct got g = {0};
 	if (put(id, "indefinite", 3 * CH, 11, CH, path, sha, &size) < 0)
 		bail("cannot write the rebucket file");
-	unsigned char w0[1][40], w1[1][40];
+	long long copy = add_vault_copy(id, path, sha, size, "indefinite");
+	long long old_key = spif_vault_copy_key_id(path);
+
+	/* the "backups": catalog.db with its keys/, and the vault file */
+	char bhome[PATH_MAX + 16], vbak[PATH_MAX + 32], kp[PATH_MAX + 64];
+	snprintf(bhome, sizeof bhome, "%s/backup", home);
+	snprintf(vbak, sizeof vbak, "%s/vault-backup.spv", home);
+	snprintf(sql, sizeof sql, "VACUUM INTO '%s/catalog.db'", bhome);
+	if (mkdir(bhome, 0700) < 0 || sqlite3_exec(spif_catalog_db(cat), sql, NULL, NULL, NULL) != SQLITE_OK ||
+	    chmod(strcat(strcpy(kp, bhome), "/catalog.db"), 0600) < 0 || run("cp -a '%s/keys' '%s/'", home, bhome) != 0 ||
+	    run("cp -p '%s' '%s'", path, vbak) != 0)
+		bail("cannot take the backups");
+	unsigned char w0[1][40], w1[1][40], kek0[32], dk0[32];
 	wrapped_of(id, w0, 1);
+	snprintf(kp, sizeof kp, "%s/keys/kek-indefinite.key", home);
+	size_t kn;
+	unsigned char *kb = slurp(kp, &kn);
+	if (!kb || kn != 32)
+		bail("cannot read the indefinite KEK");
+	memcpy(kek0, kb, 32);
+	free(kb);
+
+	/* killed before its commit: the catalog still names the old file and
+	 * holds its key; what the child wrote is opened by no key */
+	ok(killed_rebucket(id, "2035-01", 0), "a rebucket killed before its commit");
+	char left[PATH_MAX + 64], fid[24];
+	spif_file_id_format(id, fid);
+	snprintf(left, sizeof left, "%s/vault/%s-%lld.spv", home, fid, old_key + 1);
+	ok(exists(left), "it left its new file, under a key id never committed");
+	char now_path[PATH_MAX];
+	copy_path(copy, now_path);
+	int rc = rd(id, now_path, &g, &err);
+	ok(strcmp(now_path, path) == 0 && rc == 0 && same(&g, 3 * CH, 11),
+	   "after a kill before the commit: the old copy, and it decrypts%s%s", rc ? ": " : "", rc ? err.msg : "");
+
+	/* the move (its name for the new file may be the killed one's:
+	 * the leftover goes first) */
+	json_t *what = NULL;
 	spif_catalog_begin(cat, &err);
-	int rc = spif_vault_rebucket(cat, &conf, id, "2035-01", &err);
+	rc = spif_vault_rebucket(cat, &conf, id, "2035-01", &what, &err);
 	if (rc == 0)
 		rc = spif_catalog_commit(cat, &err);
 	else
 		spif_catalog_rollback(cat);
-	ok(rc == 0, "rebucket indefinite -> 2035-01%s%s", rc ? ": " : "", rc ? err.msg : "");
-	char b[64], sql[128];
+	ok(rc == 0, "rebucket indefinite -> 2035-01, over the killed run's leftover%s%s", rc ? ": " : "",
+	   rc ? err.msg : "");
 	snprintf(sql, sizeof sql, "SELECT bucket FROM data_keys WHERE file_id=%lld", id);
 	q_text(sql, b, sizeof b);
 	is_str(b, "2035-01", "data key now in 2035-01");
-	wrapped_of(id, w1, 1);
-	ok(memcmp(w0[0], w1[0], 40) != 0, "rewrapped under the new KEK");
-	char kp[PATH_MAX + 64];
 	snprintf(kp, sizeof kp, "%s/keys/kek-2035-01.key", home);
 	ok(exists(kp), "the new bucket's KEK was created");
-	rc = rd(id, path, &g, &err);
-	ok(rc == 0 && same(&g, 3 * CH, 11), "reads back after rebucket%s%s", rc ? ": " : "",
+	char npath[PATH_MAX];
+	copy_path(copy, npath);
+	long long new_key = spif_vault_copy_key_id(npath);
+	json_t *re = json_array_get(json_object_get(what, "reencrypted"), 0);
+	ok(strcmp(npath, path) != 0 && new_key > old_key && mode_of(npath) == 0600 &&
+	   json_integer_value(json_object_get(json_object_get(re, "old"), "key")) == old_key &&
+	   json_integer_value(json_object_get(json_object_get(re, "new"), "key")) == new_key,
+	   "re-encrypted: a new file (%s) under a new data key (%lld -> %lld), 0600", npath, old_key, new_key);
+	json_decref(what);
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM data_keys WHERE id=%lld", old_key);
+	is_int(q_int(sql), 0, "the old data key's row is gone");
+	wrapped_of(id, w1, 1);
+	ok(memcmp(w0[0], w1[0], 40) != 0, "a different wrapped key");
+	snprintf(sql, sizeof sql, "SELECT details FROM copies WHERE id=%lld", copy);
+	char details[256];
+	q_text(sql, details, sizeof details);
+	ok(has(details, "\"bucket\":\"2035-01\"") && has(details, "\"rekeyed\""), "the copy's details: %s", details);
+	ok(exists(path), "until the sweep, the old file is still there");
+	rc = rd(id, npath, &g, &err);
+	ok(rc == 0 && same(&g, 3 * CH, 11), "the new copy reads back the same bytes%s%s", rc ? ": " : "",
 	   rc ? err.msg : "");
+
+	/* after the commit: the old ciphertext goes, the old key leaves the WAL */
+	rc = spif_vault_sweep(cat, id, &err);
+	ok(rc == 1 && !exists(path) && exists(npath), "the sweep removes the old file only (%d)", rc);
+	ok(spif_vault_sweep(cat, id, &err) == 0, "a second sweep finds nothing");
+	ok(spif_vault_purge(cat, &err) == 0 && !in_catalog_files(w0[0], 40),
+	   "after the purge the old wrapped key is in neither catalog.db nor its WAL");
+
+	/* the promise: the backup's data key opens nothing the vault holds */
+	ok(raw_unwrap(kek0, w0[0], dk0) == 0, "the backup's wrapped key unwraps under the old KEK");
+	ok(raw_opens(vbak, dk0), "control: it opens the vault backup taken before the move");
+	ok(!raw_opens(npath, dk0), "the backup's data key does not open the vault copy now");
+	explicit_bzero(dk0, sizeof dk0);
+	explicit_bzero(kek0, sizeof kek0);
+	struct spif_actor a;
+	struct spif_catalog *bcat = NULL;
+	char *av[] = {"test_vault", NULL};
+	memset(&err, 0, sizeof err);
+	if (spif_actor_init(&a, 1, av, &err) == 0 && spif_catalog_open(bhome, &conf, 0, &a, &bcat, &err) == 0) {
+		got_reset(&g);
+		memset(&err, 0, sizeof err);
+		rc = spif_vault_read(bcat, id, npath, got_fn, &g, &err);
+		ok(rc < 0 && err.code == SPIF_EX_DATAERR && g.n == 0,
+		   "the backup catalog cannot read the vault copy now (%s)", err.msg);
+		got_reset(&g);
+		memset(&err, 0, sizeof err);
+		rc = spif_vault_read(bcat, id, vbak, got_fn, &g, &err);
+		ok(rc == 0 && same(&g, 3 * CH, 11),
+		   "what remains: the backup catalog still reads a vault backup from before the move");
+		spif_catalog_close(bcat);
+	} else
+		ok(0, "open the backup catalog: %s", err.msg);
+	spif_actor_free(&a);
+
+	/* killed after its commit, before the sweep: the new copy decrypts,
+	 * and the next sweep removes the old one */
+	char before[PATH_MAX];
+	copy_path(copy, before);
+	ok(killed_rebucket(id, "2035-02", 1), "a rebucket killed after its commit");
+	copy_path(copy, now_path);
+	rc = rd(id, now_path, &g, &err);
+	ok(strcmp(now_path, before) != 0 && rc == 0 && same(&g, 3 * CH, 11),
+	   "after a kill after the commit: the new copy decrypts%s%s", rc ? ": " : "", rc ? err.msg : "");
+	ok(exists(before) && spif_vault_sweep(cat, id, &err) == 1 && !exists(before) && exists(now_path),
+	   "the leftover of the killed run is swept");
+
 	spif_catalog_begin(cat, &err);
-	rc = spif_vault_rebucket(cat, &conf, id, "2035-01", &err);
+	rc = spif_vault_rebucket(cat, &conf, id, "2035-02", &what, &err);
 	spif_catalog_commit(cat, &err);
-	ok(rc == 0, "rebucket to the same bucket: no-op");
+	ok(rc == 0 && json_array_size(json_object_get(what, "reencrypted")) == 0, "rebucket to the same bucket: no-op");
+	json_decref(what);
 	spif_catalog_begin(cat, &err);
-	rc = spif_vault_rebucket(cat, &conf, 999999, "2035-01", &err);
+	rc = spif_vault_rebucket(cat, &conf, 999999, "2035-01", NULL, &err);
 	spif_catalog_rollback(cat);
 	ok(rc < 0 && err.code == SPIF_EX_DATAERR, "rebucket of a file with no data key (%s)", err.msg);
+
+	/* a damaged copy is not re-encrypted: nothing moves */
+	char dpath[PATH_MAX];
+	long long d = new_file("rebucket damaged");
+	if (put(d, "indefinite", 1000, 12, 1000, dpath, sha, &size) < 0)
+		bail("cannot write the damaged file");
+	add_vault_copy(d, dpath, sha, size, "indefinite");
+	int fd = open(dpath, O_WRONLY);
+	if (fd < 0 || pwrite(fd, "\x55", 1, 200) != 1 || close(fd) < 0)
+		bail("cannot damage the file");
+	spif_catalog_begin(cat, &err);
+	rc = spif_vault_rebucket(cat, &conf, d, "2035-01", NULL, &err);
+	spif_catalog_rollback(cat);
+	ok(rc < 0 && err.code == SPIF_EX_DATAERR && has(err.msg, "re-encrypting its vault copy") &&
+	   has(err.msg, "authentication failed"), "a damaged copy: refused (%s)", err.msg);
+	ok(spif_vault_sweep(cat, d, &err) == 0 && exists(dpath), "and nothing of it left behind");
+
+	/* a key no copy in place was written under is only rewrapped */
+	long long r = new_file("rebucket rewrap");
+	char rpath[PATH_MAX];
+	if (put(r, "indefinite", 100, 13, 100, rpath, sha, &size) < 0)
+		bail("cannot write the rewrap file");
+	spif_catalog_begin(cat, &err);
+	rc = spif_vault_rebucket(cat, &conf, r, "2035-01", &what, &err);
+	spif_catalog_commit(cat, &err);
+	ok(rc == 0 && json_array_size(json_object_get(what, "rewrapped")) == 1 &&
+	   json_array_size(json_object_get(what, "reencrypted")) == 0, "no copy in place: rewrapped");
+	json_decref(what);
+	rc = rd(r, rpath, &g, &err);
+	ok(rc == 0 && same(&g, 100, 13), "and it reads back%s%s", rc ? ": " : "", rc ? err.msg : "");
+
+	/* the certificate's caveat, only for a file that moved */
+	rc = erase(id, &what, &err);
+	json_t *cv = json_object_get(what, "cannot_vouch_for");
+	ok(rc == 0 && has(json_string_value(json_array_get(cv, json_array_size(cv) - 1)),
+	                  "backups of the vault copy taken before a retention change"),
+	   "the erase of a moved file names vault backups from before the move");
+	json_decref(what);
+	rc = erase(d, &what, &err);
+	cv = json_object_get(what, "cannot_vouch_for");
+	ok(rc == 0 && json_array_size(cv) == 4, "not for a file that never moved");
+	json_decref(what);
 	got_reset(&g);
 }
 
