@@ -664,8 +664,17 @@ int spif_vault_create(struct spif_catalog *c, const struct spif_conf *conf, long
 
 	char dir[PATH_MAX], name[64];
 	join(dir, sizeof dir, spif_catalog_home(c), "vault");
+	/* F000001-N.spv, or F000001-N~K.spv when a run killed before its
+	 * commit left a file under the ids this one reuses: that file opens
+	 * with no key of this catalog, but it is not ours to delete (a
+	 * catalog restored from a backup reuses ids too) */
+	struct stat ex;
 	snprintf(name, sizeof name, "%s-%lld.spv", fid, dkid);
 	join(path, PATH_MAX, dir, name);
+	for (int k = 2; path[0] && lstat(path, &ex) == 0 && k < 1000; k++) {
+		snprintf(name, sizeof name, "%s-%lld~%d.spv", fid, dkid, k);
+		join(path, PATH_MAX, dir, name);
+	}
 	if (!dir[0] || !path[0]) {
 		spif_err_set(err, SPIF_EX_CANTCREAT, "%s: path too long", spif_catalog_home(c));
 		goto fail_key;

@@ -212,3 +212,22 @@ small() {
 	run spif catalog verify
 	[ "$status" -eq 0 ]
 }
+
+@test "a vault file a killed ingest left under the ids the next one reuses does not block it" {
+	# what ingest --store leaves when killed after its vault file is in
+	# place and before its commit: a file named for the file and key ids
+	# the next run is given again
+	head -c 4096 /dev/urandom > "$SPIF_HOME/vault/F000002-2.spv"
+	chmod 600 "$SPIF_HOME/vault/F000002-2.spv"
+	gen --rows 5 -o "$D/b.csv"
+	run --separate-stderr spif ingest --purpose 個人住民税 --store --print-id "$D/b.csv"
+	[ "$status" -eq 0 ]
+	[ "$output" = F000002 ]
+	path=$(sqlite3 "$SPIF_HOME/catalog.db" "SELECT path FROM copies WHERE kind = 'vault' AND file_id = 2")
+	[ "$path" = "$SPIF_HOME/vault/F000002-2~2.spv" ]
+	run spif vault cat F000002
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 5 ]
+	# the leftover is left alone: spif did not make it in this catalog
+	[ -f "$SPIF_HOME/vault/F000002-2.spv" ]
+}
