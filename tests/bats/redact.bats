@@ -361,6 +361,40 @@ no_valid_number_in() {
 	[ "$output" = "マイナンバー：$tok を確認" ]
 }
 
+@test "the labelled corpus (UTF-8, CP932): every planted number found where its label says, none elsewhere" {
+	for enc in utf-8 cp932; do
+		gen --corpus --rows 3000 --encoding $enc --labels "$D/labels.tsv" -o "$D/c.csv"
+		spif redact --report "$D/rep" "$D/c.csv" > /dev/null 2>&1
+		# numbers one separator away from other digits are in it
+		[ "$(grep -c $'\tnumber\tnear-' "$D/labels.tsv")" -gt 100 ]
+		perl -CSD -e '
+			my (%lab, %got, $bad);
+			open(my $l, "<", $ARGV[0]) or die;
+			while (<$l>) {
+				next if /^#/;
+				chomp;
+				my @c = split /\t/;
+				$lab{"$c[0]\t$c[1]\t$c[2]"} = $c[3];
+			}
+			open(my $r, "<", $ARGV[1]) or die;
+			while (<$r>) {
+				/"row":(\d+),"field":"([^"]*)","offset":(\d+)/ or die "a report line without row, field, offset";
+				my $k = "$1\t$2\t$3";
+				$got{$k} = 1;
+				my $kind = $lab{$k} // "unlabelled place";
+				next if $kind eq "number" || $kind eq "decoy-valid";
+				print STDERR "a finding on a $kind\n";
+				$bad++;
+			}
+			for my $k (keys %lab) {
+				next unless $lab{$k} eq "number" && !$got{$k};
+				print STDERR "a number missed (row, field, offset: $k)\n";
+				$bad++;
+			}
+			exit($bad > 0);' "$D/labels.tsv" "$D/rep"
+	done
+}
+
 # ---- bad input ----------------------------------------------------------
 
 @test "bad: invalid JSON on line N (exit 65 naming the line), no number in the message" {
