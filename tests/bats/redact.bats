@@ -178,6 +178,12 @@ no_valid_number_in() {
 	grep -q '末尾 \*\*\*\*\*\*\*\*\*\*\*\*' "$D/out.txt"
 	run spif redact --format text --check "$D/out.txt"
 	[ "$status" -eq 0 ]
+	# offsets count from the start of the text, past the first window too
+	run --separate-stderr spif redact --format text --check --report "$D/rep" "$D/mail.txt"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == "spif-redact: 2 windows, 3 numbers found"* ]]
+	at=$(perl -CSD -Mutf8 -0777 -ne 'print index($_, "末尾 6") + 3' "$D/mail.txt")
+	[[ "$(sed -n 3p "$D/rep")" == '{"row":1,"field":"text","offset":'"$at"',"form":"plain",'* ]]
 }
 
 @test "redact -o registers the redacted copy of the file its records came from" {
