@@ -403,6 +403,7 @@ struct redactor {
 	long long in_fields, elsewhere; /* numbers removed in number fields / in other text */
 	const char *field;
 	enum op cur_op;
+	int cur_drop;           /* the field is dropped: its findings go with it */
 	int cur_number_field;
 	char *buf;              /* the field's new value being built */
 	size_t len, cap;
@@ -414,6 +415,8 @@ struct redactor {
 	char **catalog_fields;  /* number fields the catalog knows for @file */
 	size_t ncatalog_fields;
 	char cur_file[24];
+	char *text_buf, *text_raw; /* --format text's windows, kept here so that they are freed
+	                              (and seen as still in use) even when a run dies */
 	struct spif_catalog *cat;
 	int cat_tried;
 	size_t row_hint, file_hint;
@@ -480,8 +483,11 @@ static int on_finding(void *ctx, const struct spif_finding *f)
 	}
 	high ? r->high++ : r->low++;
 	r->elsewhere++;
+	/* --op drop drops number fields only: elsewhere its findings are
+	 * masked; a field named with =drop goes, findings and all */
 	enum op op = r->cur_op == OP_DROP ? OP_MASK : r->cur_op;
-	report(r, f->char_offset, spif_form_name(f->form), high, f->keyword, op_names[op]);
+	report(r, f->char_offset, spif_form_name(f->form), high, f->keyword,
+	       r->cur_drop ? op_names[OP_DROP] : op_names[op]);
 	if (r->o->check)
 		return 0;
 	r->changed = 1;
@@ -534,6 +540,7 @@ static int redact_value(struct redactor *r, const struct plan *p, const char *v,
 	r->changed = 0;
 	r->src = v;
 	r->cur_op = p->op;
+	r->cur_drop = p->drop;
 	if (p->number_field) {
 		/* a mistyped number is still someone's number: every digit goes */
 		r->high++;
@@ -543,7 +550,7 @@ static int redact_value(struct redactor *r, const struct plan *p, const char *v,
 		int valid = spif_number_classify(v, n, r->o->corporate, NULL) == SPIF_NUM_PERSONAL;
 		if (op == OP_PSEUDONYM && !valid)
 			op = OP_MASK; /* only a real number has a stable pseudonym */
-		report(r, 0, value_form(v, n), 1, NULL, op_names[op]);
+		report(r, 0, value_form(v, n), 1, NULL, p->drop ? op_names[OP_DROP] : op_names[op]);
 		if (r->o->check)
 			return 0;
 		if (op == OP_EMPTY)
@@ -559,7 +566,8 @@ static int redact_value(struct redactor *r, const struct plan *p, const char *v,
 		spif_mask_span(r->buf, 0, n);
 		return 1;
 	}
-	struct spif_detect_opts d = {.corporate = r->o->corporate};
+	/* a keyword in the field's name (マイナンバーカード番号) is context too */
+	struct spif_detect_opts d = {.corporate = r->o->corporate, .field_name = p->key};
 	spif_detect(v, n, &d, on_finding, r);
 	if (!r->changed)
 		return 0;
@@ -573,7 +581,27 @@ static int redact_value(struct redactor *r, const struct plan *p, const char *v,
 	return 1;
 }
 
-/* The number fields the catalog knows for this record's @file. */
+/* spif's own metadata: "@file" holding a file id and "@row" a row number,
+ * as spif's commands write them, passed on unscanned.  Every other field,
+ * '@' or not, is scanned, and so are these when they hold anything else
+ * (12 digits or more, letters): an '@' in a name must not be a way past the
+ * gate. */
+static int own_meta(const struct spif_field *f)
+{
+	const char *v = f->val;
+	size_t n = f->vlen;
+	if (strcmp(f->key, "@file") == 0 && n && v[0] == 'F')
+		v++, n--;
+	else if (strcmp(f->key, "@row") != 0)
+		return 0;
+	if (n == 0 || n >= 12)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (v[i] < '0' || v[i] > '9')
+			return 0;
+	return 1;
+}
+
 /* The catalog, opened when first needed: a record stream from spif ingest
  * starts only after ingest has committed, so by the first record the
  * catalog (and the file) exist even on a first ingest. */
@@ -591,7 +619,7 @@ static const struct spif_field *meta(const struct spif_record *rec, const char *
 static void catalog_fields(struct redactor *r, const struct spif_record *rec)
 {
 	const struct spif_field *f = meta(rec, "@file", &r->file_hint);
-	if (!f || strcmp(f->val, r->cur_file) == 0 || !catalog(r))
+	if (!f || !own_meta(f) || strcmp(f->val, r->cur_file) == 0 || !catalog(r))
 		return;
 	snprintf(r->cur_file, sizeof r->cur_file, "%s", f->val);
 	for (size_t i = 0; i < r->ncatalog_fields; i++)
@@ -639,19 +667,37 @@ static struct plan make_plan(struct redactor *r, const char *key)
 	return p;
 }
 
-/* Fail closed: a --field the input does not have is an error, never a
- * silent no-op. */
-static void check_fields(struct redactor *r, const struct spif_record *rec)
+static int has_name(const char *const *names, size_t n, const char *name)
 {
-	for (size_t i = 0; i < r->o->nfields; i++) {
-		if (!spif_record_get(rec, r->o->fields[i].name))
-			cli_usage(r->c, "--field %s: no such field in %s", r->o->fields[i].name,
-			          strcmp(r->o->input, "-") ? r->o->input : "(stdin)");
-	}
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(names[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+/* Fail closed: a --field the input does not have is an error, never a
+ * silent no-op.  names: the first record's keys, or the header of a CSV
+ * or TSV that has no records. */
+static void check_fields(struct redactor *r, const char *const *names, size_t n)
+{
+	const char *in = strcmp(r->o->input, "-") ? r->o->input : "(stdin)";
+	for (size_t i = 0; i < r->o->nfields; i++)
+		if (!has_name(names, n, r->o->fields[i].name))
+			cli_usage(r->c, "--field %s: no such field in %s", r->o->fields[i].name, in);
 	for (size_t i = 0; i < r->o->nnumfields; i++)
-		if (!spif_record_get(rec, r->o->numfields[i]))
-			cli_usage(r->c, "--number-field %s: no such field in %s", r->o->numfields[i],
-			          strcmp(r->o->input, "-") ? r->o->input : "(stdin)");
+		if (!has_name(names, n, r->o->numfields[i]))
+			cli_usage(r->c, "--number-field %s: no such field in %s", r->o->numfields[i], in);
+}
+
+static void check_record_fields(struct redactor *r, const struct spif_record *rec)
+{
+	const char **names = malloc((rec->n + 1) * sizeof *names);
+	if (!names)
+		cli_fail(r->c, SPIF_EX_SOFTWARE, "out of memory");
+	for (size_t i = 0; i < rec->n; i++)
+		names[i] = rec->f[i].key;
+	check_fields(r, names, rec->n);
+	free(names);
 }
 
 /* A metadata field, looked for where it stood in the last record first:
@@ -677,7 +723,7 @@ static void redact_record(struct redactor *r, struct spif_record *rec)
 		catalog_fields(r, rec);
 		rowf = meta(rec, "@row", &r->row_hint);
 	}
-	r->row = rowf ? atoll(rowf->val) : rec->row;
+	r->row = rowf && own_meta(rowf) ? atoll(rowf->val) : rec->row;
 	if (r->nplans < rec->n) {
 		struct plan *p = realloc(r->plans, rec->n * sizeof *p);
 		if (!p)
@@ -697,8 +743,9 @@ static void redact_record(struct redactor *r, struct spif_record *rec)
 				r->nplans = i + 1;
 		}
 		const struct plan *p = &r->plans[i];
-		int keep_it = key[0] == '@' || !p->drop || r->o->check;
-		if (key[0] != '@') {
+		int meta_field = key[0] == '@' && own_meta(&rec->f[i]);
+		int keep_it = meta_field || !p->drop || r->o->check;
+		if (!meta_field) {
 			r->field = key;
 			if (redact_value(r, p, rec->f[i].val, rec->f[i].vlen) &&
 			    spif_record_set(rec, i, r->buf ? r->buf : "", r->len) < 0)
@@ -782,7 +829,10 @@ static void redact_text(struct cli *c, struct redactor *r, int fd, const char *n
 	iconv_t in_cd = (iconv_t)-1;
 	if (o->enc == SPIF_ENC_CP932 || o->enc == SPIF_ENC_EUCJP)
 		in_cd = iconv_open("UTF-8", o->enc == SPIF_ENC_CP932 ? "CP932" : "EUC-JP");
-	char *buf = malloc(TEXT_CHUNK + TEXT_CTX * 2 + 16), *raw = malloc(TEXT_CHUNK);
+	char *buf = r->text_buf = malloc(TEXT_CHUNK + TEXT_CTX * 2 + 16);
+	char *raw = r->text_raw = malloc(TEXT_CHUNK);
+	if (!buf || !raw)
+		cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
 	char pre[TEXT_CTX];
 	size_t npre = 0, len = 0, rawlen = 0;
 	long long consumed = 0;
@@ -882,8 +932,6 @@ static void redact_text(struct cli *c, struct redactor *r, int fd, const char *n
 	}
 	if (in_cd != (iconv_t)-1)
 		iconv_close(in_cd);
-	free(buf);
-	free(raw);
 }
 
 /* ---- --file: the retention action ------------------------------------- */
@@ -1229,6 +1277,8 @@ static void redactor_free(struct redactor *r, struct opts *o)
 	if (r->psn)
 		gcry_md_close(r->psn);
 	free(r->buf);
+	free(r->text_buf);
+	free(r->text_raw);
 	for (size_t i = 0; i < r->nplans; i++)
 		free(r->plans[i].key);
 	free(r->plans);
@@ -1279,6 +1329,23 @@ static void register_output(struct cli *c, struct redactor *r, const char *path,
 	json_decref(det);
 	free(ds);
 	free(real);
+}
+
+/* The writer, opened on the first record (or the header of a CSV with
+ * none): the input's encoding and, for CSV and TSV back to the same
+ * format, its dialect, so that the bytes come back the same. */
+static struct spif_writer *open_writer(struct cli *c, const struct opts *o, int *out_fd, enum spif_enc in_enc,
+                                       const struct spif_dialect *dialect)
+{
+	struct spif_err e = {0};
+	enum spif_enc oe = o->out_enc_set ? o->out_enc : o->to == SPIF_FMT_NDJSON ? SPIF_ENC_UTF8 : in_enc;
+	if (oe == SPIF_ENC_AUTO)
+		oe = SPIF_ENC_UTF8;
+	struct spif_writer *w = spif_writer_open(spif_sink_fd, out_fd, o->out ? o->out : "(stdout)", o->to, oe,
+	                                         o->fmt == o->to && o->fmt != SPIF_FMT_NDJSON ? dialect : NULL, &e);
+	if (!w)
+		cli_die(c, &e);
+	return w;
 }
 
 int main(int argc, char **argv)
@@ -1347,19 +1414,9 @@ int main(int argc, char **argv)
 			r.records++;
 			if (first) {
 				first = 0;
-				check_fields(&r, rec);
-				if (!o.check) {
-					enum spif_enc oe = o.out_enc_set ? o.out_enc
-					                 : o.to == SPIF_FMT_NDJSON ? SPIF_ENC_UTF8
-					                                           : spif_prefetch_encoding(pf);
-					if (oe == SPIF_ENC_AUTO)
-						oe = SPIF_ENC_UTF8;
-					w = spif_writer_open(spif_sink_fd, &out_fd, o.out ? o.out : "(stdout)", o.to, oe,
-					                     o.fmt == o.to && o.fmt != SPIF_FMT_NDJSON ? spif_prefetch_dialect(pf)
-					                                                           : NULL, &e);
-					if (!w)
-						cli_die(&c, &e);
-				}
+				check_record_fields(&r, rec);
+				if (!o.check)
+					w = open_writer(&c, &o, &out_fd, spif_prefetch_encoding(pf), spif_prefetch_dialect(pf));
 			}
 			redact_record(&r, rec);
 			if (w && spif_writer_put(w, rec, &e) < 0) {
@@ -1372,14 +1429,38 @@ int main(int argc, char **argv)
 			spif_atomic_abort(&out);
 			cli_die(&c, &e);
 		}
+		const struct spif_dialect *dialect = spif_prefetch_dialect(pf);
+		if (first && rc == 0 && o.fmt != SPIF_FMT_NDJSON) {
+			/* a header and no records: the fields named are checked against
+			 * the header, and the header is the output, as it came in */
+			spif_prefetch_end(pf);
+			pf = NULL;
+			dialect = spif_reader_dialect(rd);
+			size_t nc = spif_reader_ncols(rd);
+			const char **names = malloc((nc + 1) * sizeof *names);
+			if (!names)
+				cli_fail(&c, SPIF_EX_SOFTWARE, "out of memory");
+			for (size_t i = 0; i < nc; i++)
+				names[i] = spif_reader_colname(rd, i);
+			check_fields(&r, names, nc);
+			if (!o.check) {
+				w = open_writer(&c, &o, &out_fd, spif_reader_encoding(rd), dialect);
+				if (spif_writer_put_header(w, names, nc, &e) < 0) {
+					spif_atomic_abort(&out);
+					cli_die(&c, &e);
+				}
+			}
+			free(names);
+		}
 		/* a source that ends without a line break is known only at its end */
 		if (w && o.fmt == o.to && o.fmt != SPIF_FMT_NDJSON)
-			spif_writer_set_final_eol(w, spif_prefetch_dialect(pf)->final_eol);
+			spif_writer_set_final_eol(w, dialect->final_eol);
 		if (w && spif_writer_finish(w, &e) < 0) {
 			spif_atomic_abort(&out);
 			cli_die(&c, &e);
 		}
-		spif_prefetch_end(pf);
+		if (pf)
+			spif_prefetch_end(pf);
 		spif_writer_close(w);
 		spif_reader_close(rd);
 	}

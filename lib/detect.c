@@ -11,11 +11,15 @@
  *    run: the characters on both sides of it are not digits
  *    (03-1234-5678 621498320257 holds one); 13 digits, with corporate on,
  *    a 法人番号 candidate;
- *  - the 4-4-4 shape is a candidate only when it is the whole run, that is
- *    when it is neither preceded by a digit and a separator nor followed by
- *    a separator and a digit: 1234-5678-9012-3456 (a card number) holds no
- *    finding, nor do 12-6214-9832-0257 or 6214-9832-0257-1; likewise
- *    1-4-4-4 for a 法人番号;
+ *  - three groups of 4 digits in a row (4-4-4) are a candidate, the whole
+ *    run or a window of a longer one, unless a group next to them is 4
+ *    digits long and joined by one of the separators inside them: then
+ *    they are part of a longer regular run, and 1234-5678-9012-3456 (a
+ *    card number) holds no finding whichever three groups are taken, while
+ *    2026-10-16 6214-9832-0257, 〒100-0001 6214-9832-0257, No.3 6214 9832
+ *    0257 and 6214 9832 0257 1件 each hold one; likewise 1-4-4-4 for a
+ *    法人番号 (tried first, as it starts earlier).  Windows never overlap:
+ *    one that shares a group with an earlier finding is not tried;
  *  - a candidate is a finding when its check digit is valid (the checks
  *    are mynumber.c's, not repeated here).
  *  Anything else may touch a number: kanji, kana, letters, punctuation.
@@ -33,8 +37,10 @@
  * dense.
  *
  * With context (spif_detect_ctx), pre and post also decide the digit
- * boundaries at the edges of text: a digit (or a separator and a digit)
- * just across an edge continues the run there.
+ * boundaries at the edges of text: a digit just across an edge touches
+ * the group there, and a separator and digits continue the run, their
+ * group a neighbour as above.  A keyword in the field's name
+ * (spif_detect_opts.field_name) counts as context for every number.
  *
  * Speed: a text shorter than 12 bytes, or with fewer than 12 digits (a
  * branch-free count the compiler vectorises), cannot hold a number and
@@ -403,6 +409,18 @@ static const struct keyword *kw_at(const unsigned char *b, size_t n, size_t i, u
 	return NULL;
 }
 
+const char *spif_keyword_in(const char *str, size_t n, int corporate)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	unsigned kind = corporate ? KW_CORP : KW_PERS;
+	for (size_t i = 0; i < n; i++) {
+		const struct keyword *w = is_lead(s[i]) ? kw_at(s, n, i, kind) : NULL;
+		if (w)
+			return w->s;
+	}
+	return NULL;
+}
+
 /* Start of the window of up to want characters that ends at s[end];
  * *chars gets how many it holds. */
 static size_t back_chars(const unsigned char *s, size_t end, size_t want, size_t maxbytes,
@@ -648,8 +666,13 @@ static const char *find_keyword(struct scan *sc, size_t start, size_t end, size_
 
 struct group {
 	size_t start, end;
-	unsigned nd;       /* digits, saturating at 99 */
+	unsigned nd;       /* digits, saturating at 99; 99 also for a group that a
+	                      digit touches across an edge of text */
 	unsigned ascii, wide;
+	unsigned sep;      /* the separator joining it to the group before
+	                      (sep_code), 0 for the first of a run */
+	int edge;          /* a group of pre or post: a neighbour only, never part
+	                      of a finding */
 };
 
 struct emit {
@@ -658,12 +681,20 @@ struct emit {
 	size_t cpos, chars; /* characters counted in s[0, cpos) */
 };
 
-/* Check a candidate [start, end) and report it when its check digit holds. */
+/* A separator's bytes as one number, to tell kinds of separator apart. */
+static inline unsigned sep_code(const unsigned char *s, size_t l)
+{
+	return l == 1 ? s[0] : (unsigned)s[0] << 16 | (unsigned)s[1] << 8 | s[2];
+}
+
+/* Check a candidate [start, end) and report it when its check digit holds
+ * (*hit = 1).  Returns what the callback returned, 0 if not called. */
 static int candidate(struct scan *sc, struct emit *em, size_t start, size_t end, int corporate,
-                     enum spif_form form)
+                     enum spif_form form, int *hit)
 {
 	char d[14];
 	size_t k = 0;
+	*hit = 0;
 	for (size_t i = start; i < end && k < 13;) {
 		int v;
 		size_t l = digit_at(sc->s, end, i, &v);
@@ -676,6 +707,7 @@ static int candidate(struct scan *sc, struct emit *em, size_t start, size_t end,
 	}
 	if (corporate ? !spif_corpnum_valid(d, k) : !spif_mynumber_valid(d, k))
 		return 0;
+	*hit = 1;
 	struct spif_finding f;
 	memset(&f, 0, sizeof f);
 	f.start = start;
@@ -690,6 +722,8 @@ static int candidate(struct scan *sc, struct emit *em, size_t start, size_t end,
 	} else {
 		size_t ce = em->chars + count_chars(sc->s, start, end);
 		f.keyword = find_keyword(sc, start, end, em->chars, ce, corporate);
+		if (!f.keyword && sc->o->field_name) /* the field's name is context too */
+			f.keyword = spif_keyword_in(sc->o->field_name, strlen(sc->o->field_name), corporate);
 		f.confidence = f.keyword ? SPIF_CONF_HIGH : SPIF_CONF_LOW;
 	}
 	return em->fn(em->ctx, &f);
@@ -723,89 +757,202 @@ static inline size_t read_group(const unsigned char *s, size_t n, size_t i, stru
 	return i;
 }
 
-/* Does a digit of pre touch a run that starts at text[0]? */
-static int touch_before(const struct scan *sc, size_t i)
+/* Digits (at most 5: only "4 or not" matters) of the group that ends at
+ * s[n], and of the one that starts at s[i]. */
+static unsigned digits_back(const unsigned char *s, size_t n)
 {
-	return i == 0 && digit_before(sc->pre, sc->npre);
-}
-
-/* Does a digit of post touch a run that ends at text[n]? */
-static int touch_after(const struct scan *sc, size_t j)
-{
-	int d;
-	return j == sc->n && sc->npost && digit_at(sc->post, sc->npost, 0, &d);
-}
-
-/* Is the run that starts at s[i] continued, across the start of text, by a
- * digit or by a separator and a digit? */
-static int cont_before(const struct scan *sc, size_t i)
-{
-	if (i == 0) {
-		size_t l = sep_before(sc->pre, sc->npre);
-		return digit_before(sc->pre, sc->npre) || (l && digit_before(sc->pre, sc->npre - l));
+	unsigned c = 0;
+	size_t l;
+	while (c < 5 && (l = digit_before(s, n)) != 0) {
+		n -= l;
+		c++;
 	}
-	return sep_before(sc->s, i) == i && digit_before(sc->pre, sc->npre);
+	return c;
 }
 
-/* Is the run that ends at s[j] continued, across the end of text? */
-static int cont_after(const struct scan *sc, size_t j)
+static unsigned digits_fwd(const unsigned char *s, size_t n, size_t i)
 {
+	unsigned c = 0;
+	size_t l;
 	int d;
-	if (!sc->npost)
+	while (c < 5 && i < n && (l = digit_at(s, n, i, &d)) != 0) {
+		i += l;
+		c++;
+	}
+	return c;
+}
+
+/* The run that starts at text[i], across the start of text: 1 when a digit
+ * of pre touches it; 2 when a group of pre continues it through one
+ * separator (its digits in *nd, the separator in *sep); 0 when it starts
+ * here. */
+static int left_edge(const struct scan *sc, size_t i, unsigned *nd, unsigned *sep)
+{
+	const unsigned char *p = sc->pre;
+	size_t np = sc->npre, l;
+	if (i == 0) {
+		if (digit_before(p, np))
+			return 1;
+		if ((l = sep_before(p, np)) == 0 || !digit_before(p, np - l))
+			return 0;
+		*sep = sep_code(p + np - l, l);
+		*nd = digits_back(p, np - l);
+		return 2;
+	}
+	if (sep_before(sc->s, i) != i || !digit_before(p, np))
+		return 0;
+	*sep = sep_code(sc->s, i);
+	*nd = digits_back(p, np);
+	return 2;
+}
+
+/* The same at the end of text, for the run whose last group in text ends
+ * at j. */
+static int right_edge(const struct scan *sc, size_t j, unsigned *nd, unsigned *sep)
+{
+	const unsigned char *q = sc->post;
+	size_t nq = sc->npost, l;
+	int d;
+	if (!nq)
 		return 0;
 	if (j == sc->n) {
-		size_t l = sep_at(sc->post, sc->npost, 0);
-		return digit_at(sc->post, sc->npost, 0, &d) ||
-		       (l && l < sc->npost && digit_at(sc->post, sc->npost, l, &d));
+		if (digit_at(q, nq, 0, &d))
+			return 1;
+		if ((l = sep_at(q, nq, 0)) == 0 || l >= nq || !digit_at(q, nq, l, &d))
+			return 0;
+		*sep = sep_code(q, l);
+		*nd = digits_fwd(q, nq, l);
+		return 2;
 	}
-	size_t l = sep_at(sc->s, sc->n, j);
-	return l && j + l == sc->n && digit_at(sc->post, sc->npost, 0, &d);
+	if ((l = sep_at(sc->s, sc->n, j)) == 0 || j + l != sc->n || !digit_at(q, nq, 0, &d))
+		return 0;
+	*sep = sep_code(sc->s + j, l);
+	*nd = digits_fwd(q, nq, 0);
+	return 2;
+}
+
+/* The last groups of a run, oldest first: a 1-4-4-4 window and a neighbour
+ * on each side. */
+#define RING 6
+struct run {
+	struct group g[RING];
+	unsigned n;
+	size_t done; /* end of the run's last finding: a window may not overlap it */
+};
+
+static void push(struct run *ru, const struct group *g)
+{
+	if (ru->n == RING) {
+		memmove(ru->g, ru->g + 1, (RING - 1) * sizeof *ru->g);
+		ru->n--;
+	}
+	ru->g[ru->n++] = *g;
+}
+
+/* Does the neighbour nb, joined to the window w[0, k) by the separator sep,
+ * leave the window a number?  Not when it is 4 digits long and joined by one
+ * of the window's own separators: then the window is three groups of a
+ * longer regular run such as a card number (1234-5678-9012-3456).  A
+ * neighbour of another length (2026-10-16 6214-9832-0257, No.3 6214 9832
+ * 0257), or one joined another way (〒100-0001 6214-9832-0257), does. */
+static int free_side(const struct group *nb, unsigned sep, const struct group *w, unsigned k)
+{
+	if (!nb || nb->nd != 4)
+		return 1;
+	for (unsigned m = 1; m < k; m++)
+		if (w[m].sep == sep)
+			return 0;
+	return 1;
+}
+
+/* The windows of the run that end at its group e (whose right neighbour,
+ * if any, is e + 1): 1-4-4-4 for a 法人番号 first, as it starts earlier,
+ * then 4-4-4. */
+static int windows(struct scan *sc, struct emit *em, struct run *ru, unsigned e, int corp)
+{
+	static const unsigned char shapes[2][4] = {{1, 4, 4, 4}, {4, 4, 4, 0}};
+	for (int s = corp ? 0 : 1; s < 2; s++) {
+		unsigned k = s ? 3 : 4;
+		if (e + 1 < k)
+			continue;
+		unsigned b = e + 1 - k;
+		const struct group *w = &ru->g[b];
+		if (w[0].edge || w[0].start < ru->done)
+			continue;
+		unsigned ascii = 0, wide = 0, m;
+		for (m = 0; m < k && !w[m].edge && w[m].nd == shapes[s][m]; m++) {
+			ascii |= w[m].ascii;
+			wide |= w[m].wide;
+		}
+		if (m < k)
+			continue;
+		const struct group *right = e + 1 < ru->n ? &ru->g[e + 1] : NULL;
+		if (!free_side(b ? &ru->g[b - 1] : NULL, w[0].sep, w, k) ||
+		    !free_side(right, right ? right->sep : 0, w, k))
+			continue;
+		int hit, r = candidate(sc, em, w[0].start, w[k - 1].end, k == 4, form_of(ascii, wide, 1), &hit);
+		if (r)
+			return r;
+		if (hit) {
+			ru->done = w[k - 1].end;
+			return 0;
+		}
+	}
+	return 0;
 }
 
 static int scan(struct scan *sc, struct emit *em)
 {
 	const unsigned char *s = sc->s;
 	size_t n = sc->n;
-	int corp = sc->o->corporate, d, r;
+	int corp = sc->o->corporate, d, r, hit;
 	size_t i = next_digit(s, n, 0);
 	while (i < n) {
 		if (n - i < 12)
 			return 0; /* too short for a number (12 ASCII digits at the least) */
-		struct group g[4], cur;
-		unsigned ng = 0;
-		size_t j = i, l;
-		for (;;) {
-			j = read_group(s, n, j, &cur);
-			if ((cur.nd == 12 || (cur.nd == 13 && corp)) && !(ng == 0 && touch_before(sc, i)) &&
-			    !touch_after(sc, j) &&
-			    (r = candidate(sc, em, cur.start, cur.end, cur.nd == 13,
-			                   form_of(cur.ascii, cur.wide, 0))) != 0)
-				return r;
-			if (ng < 4)
-				g[ng] = cur;
-			if (ng < 5)
-				ng++;
-			/* one separator, then a digit: the run goes on */
-			if (j < n && (l = sep_at(s, n, j)) != 0 && j + l < n && digit_at(s, n, j + l, &d)) {
-				j += l;
-				continue;
-			}
-			break;
+		struct run ru;
+		ru.n = 0;
+		ru.done = 0;
+		unsigned nb_nd = 0, sep = 0;
+		int left = left_edge(sc, i, &nb_nd, &sep);
+		if (left == 2) {
+			struct group nb = {.nd = nb_nd, .edge = 1};
+			push(&ru, &nb);
 		}
-		/* 4-4-4 (1-4-4-4) only as a whole run */
-		int shape = 0;
-		if (ng == 3 && g[0].nd == 4 && g[1].nd == 4 && g[2].nd == 4)
-			shape = 12;
-		else if (ng == 4 && corp && g[0].nd == 1 && g[1].nd == 4 && g[2].nd == 4 && g[3].nd == 4)
-			shape = 13;
-		if (shape && !cont_before(sc, i) && !cont_after(sc, j)) {
-			unsigned ascii = 0, wide = 0;
-			for (unsigned k = 0; k < ng; k++) {
-				ascii |= g[k].ascii;
-				wide |= g[k].wide;
-			}
-			if ((r = candidate(sc, em, g[0].start, g[ng - 1].end, shape == 13, form_of(ascii, wide, 1))) != 0)
+		size_t j = i, l = 0;
+		for (int first = 1;; first = 0) {
+			struct group cur;
+			j = read_group(s, n, j, &cur);
+			cur.sep = sep;
+			cur.edge = 0;
+			/* one separator, then a digit: the run goes on */
+			int more = j < n && (l = sep_at(s, n, j)) != 0 && j + l < n && digit_at(s, n, j + l, &d);
+			unsigned rnd = 0, rsep = 0;
+			int right = more ? 0 : right_edge(sc, j, &rnd, &rsep);
+			if ((first && left == 1) || right == 1)
+				cur.nd = 99; /* touched by a digit across the edge */
+			push(&ru, &cur);
+			/* the windows that end just before it: it is their neighbour */
+			if (ru.n >= 2 && (r = windows(sc, em, &ru, ru.n - 2, corp)) != 0)
 				return r;
+			if (cur.nd == 12 || (cur.nd == 13 && corp)) {
+				if ((r = candidate(sc, em, cur.start, cur.end, cur.nd == 13,
+				                   form_of(cur.ascii, cur.wide, 0), &hit)) != 0)
+					return r;
+				if (hit)
+					ru.done = cur.end;
+			}
+			if (!more) {
+				if (right == 2) {
+					struct group nb = {.nd = rnd, .sep = rsep, .edge = 1};
+					push(&ru, &nb);
+				}
+				if ((r = windows(sc, em, &ru, ru.n - 1 - (right == 2), corp)) != 0)
+					return r;
+				break;
+			}
+			sep = sep_code(s + j, l);
+			j += l;
 		}
 		i = next_digit(s, n, j);
 	}

@@ -41,6 +41,9 @@ struct spif_finding {
 struct spif_detect_opts {
 	int corporate;             /* also find 法人番号 */
 	int number_field;          /* the text is a number field: every finding is high */
+	const char *field_name;    /* NULL, or the name of the field the text is (NUL-terminated):
+	                              a keyword in it (a column named マイナンバーカード番号) is
+	                              context for every number in the text, as one nearby is */
 };
 
 /* Call fn for each finding in text[0, n), in order; stops early when fn
@@ -55,6 +58,10 @@ int spif_detect(const char *text, size_t n, const struct spif_detect_opts *o,
 int spif_detect_ctx(const char *pre, size_t npre, const char *text, size_t n, const char *post,
                     size_t npost, const struct spif_detect_opts *o,
                     int (*fn)(void *ctx, const struct spif_finding *f), void *ctx);
+
+/* The first keyword for an Individual Number (for a Corporate Number when
+ * corporate) that s[0, n) holds, as a static string, or NULL. */
+const char *spif_keyword_in(const char *s, size_t n, int corporate);
 
 /* Mask [start, end) of s in place: ASCII digits become '*', full-width
  * digits '＊' (same byte length); separators stay, so widths hold. */

@@ -1,6 +1,7 @@
 /* mynumber.c - check digits and the normalising view; see mynumber.h. */
 #include "mynumber.h"
 
+#include <ctype.h>
 #include <string.h>
 #include <strings.h>
 
@@ -53,7 +54,7 @@ static size_t view_char(const unsigned char *s, size_t n, int *digit)
 		*digit = s[0] - '0';
 		return 1;
 	}
-	if (s[0] == '-' || s[0] == ' ') {
+	if (s[0] == '-' || s[0] == ' ' || s[0] == '.') {
 		*digit = -1;
 		return 1;
 	}
@@ -68,6 +69,7 @@ static size_t view_char(const unsigned char *s, size_t n, int *digit)
 		case 0xE28892: /* − U+2212 */
 		case 0xEFBC8D: /* － U+FF0D */
 		case 0xE383BC: /* ー U+30FC */
+		case 0xEFBC8E: /* ． U+FF0E */
 		case 0xE38080: /* U+3000 */
 			*digit = -1;
 			return 3;
@@ -292,15 +294,68 @@ int spif_text_has_number(const char *str)
 	return 0;
 }
 
-/* strcasestr is enough: the ASCII names are matched case-insensitively and
- * the Japanese ones are compared byte for byte (no case in kanji/kana). */
+/* Does t, what follows a mark in a column name, leave the mark the head of
+ * the name?  It does when it is empty, or only digits, spaces, _ - . : # and
+ * their full-width forms (扶養親族_個人番号_1), the words 番号 (マイナンバー
+ * 番号), 欄 or 又は法人番号, and bracketed notes (個人番号（本人）, my_number
+ * (spouse)).  Anything else makes the mark a modifier of another thing:
+ * 個人番号カード交付日 is a date, 個人番号確認済 a flag, マイナンバーカード番号
+ * the card's. */
+static int trailer_ok(const char *t)
+{
+	static const char *const words[] = {"番号", "又は法人番号", "または法人番号", "欄",
+		"０", "１", "２", "３", "４", "５", "６", "７", "８", "９", "　", "＿", "－", "：", "＃"};
+	static const char *const open[] = {"(", "（", "[", "［", "【", "<", "＜"};
+	static const char *const close[] = {")", "）", "]", "］", "】", ">", "＞"};
+	while (*t) {
+		if (strchr("0123456789 _-.:#", *t)) {
+			t++;
+			continue;
+		}
+		size_t i, l = 0;
+		for (i = 0; i < sizeof words / sizeof *words && !l; i++)
+			if (strncmp(t, words[i], strlen(words[i])) == 0)
+				l = strlen(words[i]);
+		if (l) {
+			t += l;
+			continue;
+		}
+		for (i = 0; i < sizeof open / sizeof *open; i++)
+			if (strncmp(t, open[i], strlen(open[i])) == 0)
+				break;
+		if (i == sizeof open / sizeof *open)
+			return 0;
+		const char *c = strstr(t + strlen(open[i]), close[i]);
+		if (!c)
+			return 0;
+		t = c + strlen(close[i]);
+	}
+	return 1;
+}
+
+/* A mark ends a name (spif_is_number_field_name) when what follows it is a
+ * trailer.  ASCII marks are matched case-insensitively and not right after a
+ * letter ("dummy_number" holds no my_number), except at a camelCase step
+ * (employeeMyNumber); Japanese ones byte for byte.  Each occurrence is
+ * tried: 個人番号カードの個人番号 is a number field. */
 int spif_is_number_field_name(const char *name)
 {
-	static const char *const marks[] = {"個人番号", "マイナンバー", "my_number", "mynumber",
-	                                    "kojin_bango"};
-	for (size_t i = 0; i < sizeof marks / sizeof *marks; i++)
-		if (strcasestr(name, marks[i]))
-			return 1;
+	static const char *const marks[] = {
+		"個人番号", "個人識別番号", "共通番号", "マイナンバー", "ﾏｲﾅﾝﾊﾞｰ",
+		"my number", "my_number", "my-number", "mynumber",
+		"kojin bango", "kojin_bango", "kojin-bango", "kojinbango",
+		"individual number", "individual_number", "individual-number", "individualnumber",
+	};
+	for (size_t i = 0; i < sizeof marks / sizeof *marks; i++) {
+		int ascii = (unsigned char)marks[i][0] < 0x80;
+		for (const char *p = name; (p = ascii ? strcasestr(p, marks[i]) : strstr(p, marks[i])) != NULL; p++) {
+			if (ascii && p > name && isalpha((unsigned char)p[-1]) &&
+			    !(islower((unsigned char)p[-1]) && isupper((unsigned char)p[0])))
+				continue;
+			if (trailer_ok(p + strlen(marks[i])))
+				return 1;
+		}
+	}
 	return 0;
 }
 

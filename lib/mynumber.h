@@ -24,7 +24,7 @@ int spif_corpnum_valid(const char *s, size_t n);
 
 /* The normalising view of one whole value (UTF-8): ASCII digits and
  * full-width digits ０-９ count as digits; between digit groups the
- * separators - ‐ − － ー, space and U+3000 are skipped, but only where they
+ * separators - ‐ − － ー . ．, space and U+3000 are skipped, but only where they
  * split a 12-digit number 4-4-4 or a 13-digit one 1-4-4-4; leading and
  * trailing spaces are ignored.  On success the digits are written to
  * out (NUL-terminated, at most 13 + 1 bytes) and their count returned; if
@@ -63,8 +63,14 @@ int spif_mask_numbers(char *s);
 int spif_text_has_number(const char *s);
 
 /* Does a column name say it holds Individual Numbers?  It does when it
- * contains 個人番号, マイナンバー, my_number, mynumber or kojin_bango (ASCII
- * case-insensitively), so 扶養親族1_個人番号 counts. */
+ * ends in 個人番号, 個人識別番号, 共通番号, マイナンバー, ﾏｲﾅﾝﾊﾞｰ, my number,
+ * kojin bango or individual number (the ASCII ones in any case, written
+ * with a space, _, - or nothing between the words), so that 扶養親族1_個人番号
+ * and EmployeeMyNumber count; digits, spaces, _ - . :, a bracketed note,
+ * 番号, 欄 or 又は法人番号 may follow (個人番号（本人）, マイナンバー番号,
+ * 提出義務者の個人番号又は法人番号).  A name where anything else follows is
+ * about something else: 個人番号カード交付日 (a date), 個人番号確認済 (a flag),
+ * 通知カード番号 and マイナンバーカード番号 are not number fields. */
 int spif_is_number_field_name(const char *name);
 /* Does it also allow a 13-digit 法人番号 (the name contains 法人番号)? */
 int spif_number_field_allows_corporate(const char *name);

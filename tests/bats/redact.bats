@@ -7,16 +7,43 @@ setup() {
 	setup_home
 }
 
-# No 12-digit run that passes the check digit, anywhere in FILE.
+# No Individual Number left in FILE (UTF-8), by a check that shares no code
+# with spif: full-width digits become ASCII and every separator of the
+# forms people type (- ‐ − － ー . ． space U+3000) one '-'; then every 12
+# digits in a row, and every 4-4-4 with one separator or none between the
+# groups, not touched by another digit (whatever stands beyond: a superset
+# of what spif looks for), is tested for a valid check digit.  Says on which
+# line, never the number.
 no_valid_number() {
-	valid_numbers_in "$1" "$D/left"
-	[ ! -s "$D/left" ] || { echo "numbers left: $(wc -l < "$D/left")"; return 1; }
-	! grep -qP '[０-９]{4}[－ー\x{3000} -]?[０-９]{4}[－ー\x{3000} -]?[０-９]{4}' "$1"
+	perl -CSD -Mutf8 -e '
+		my $bad = 0;
+		while (my $l = <>) {
+			$l =~ tr/０-９/0-9/;
+			$l =~ s/[ .\x{2010}\x{2212}\x{FF0D}\x{30FC}\x{FF0E}\x{3000}-]/-/g;
+			while ($l =~ /(?<![0-9])(?=([0-9]{4})-?([0-9]{4})-?([0-9]{4})(?![0-9]))/g) {
+				my @d = split //, "$1$2$3";
+				my @w = (6, 5, 4, 3, 2, 7, 6, 5, 4, 3, 2);
+				my $s = 0;
+				$s += $d[$_] * $w[$_] for 0 .. 10;
+				my $r = $s % 11;
+				next unless ($r <= 1 ? 0 : 11 - $r) == $d[11];
+				print STDERR "line $.: a valid Individual Number is left\n";
+				$bad++;
+			}
+		}
+		exit($bad > 0);' "$1"
+}
+
+# The same check, on a string.
+no_valid_number_in() {
+	printf '%s\n' "$1" > "$D/str.txt"
+	no_valid_number "$D/str.txt"
 }
 
 @test "redact: records from ingest lose every number, in fields and in free text" {
 	gen --rows 500 --text-numbers --forms mixed -o "$D/a.csv"
 	spif ingest --purpose x "$D/a.csv" 2>/dev/null > "$D/a.ndjson"
+	run -1 no_valid_number "$D/a.ndjson" # the check does see the numbers
 	run --separate-stderr spif redact "$D/a.ndjson"
 	[ "$status" -eq 0 ]
 	[ "${#lines[@]}" -eq 500 ]
@@ -30,6 +57,8 @@ no_valid_number() {
 
 @test "redact: CP932 CSV comes back with the same bytes except the removed digits" {
 	gen --rows 400 --encoding cp932 --text-numbers --forms mixed -o "$D/s.csv"
+	iconv -f CP932 -t UTF-8 "$D/s.csv" > "$D/s8.csv"
+	run -1 no_valid_number "$D/s8.csv"
 	run --separate-stderr spif redact --format csv -o "$D/r.csv" "$D/s.csv"
 	[ "$status" -eq 0 ]
 	[ "$(stat -c %s "$D/s.csv")" -eq "$(stat -c %s "$D/r.csv")" ]
@@ -105,6 +134,15 @@ no_valid_number() {
 	[ "$status" -eq 0 ]
 	[[ "${lines[0]}" != *受給者の個人番号* ]]
 	[[ "${lines[0]}" == *扶養親族1_個人番号* ]]
+	# 摘要欄 (the last column) is emptied where it held a number, and kept
+	# where it did not
+	printf 'id,受給者の個人番号,摘要欄\n1,621498320257,前職分個人番号６２１４－９８３２－０２５７を含む\n2,123456789018,年末調整済み\n3,,"注文番号 6214 9832 0257, 別送"\n' > "$D/e.csv"
+	run --separate-stderr spif redact --field 摘要欄=empty --report "$D/rep" "$D/e.csv"
+	[ "$status" -eq 0 ]
+	[ "${lines[1]}" = '1,************,' ]
+	[ "${lines[2]}" = '2,************,年末調整済み' ]
+	[ "${lines[3]}" = '3,,""' ] # it was quoted, and stays so
+	[ "$(grep -c '"field":"摘要欄".*"op":"empty"' "$D/rep")" -eq 2 ]
 	run --separate-stderr spif redact --op empty "$D/a.csv"
 	[ "$status" -eq 0 ]
 	printf '%s\n' "$output" > "$D/e.csv"
@@ -140,6 +178,12 @@ no_valid_number() {
 	grep -q '末尾 \*\*\*\*\*\*\*\*\*\*\*\*' "$D/out.txt"
 	run spif redact --format text --check "$D/out.txt"
 	[ "$status" -eq 0 ]
+	# offsets count from the start of the text, past the first window too
+	run --separate-stderr spif redact --format text --check --report "$D/rep" "$D/mail.txt"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == "spif-redact: 2 windows, 3 numbers found"* ]]
+	at=$(perl -CSD -Mutf8 -0777 -ne 'print index($_, "末尾 6") + 3' "$D/mail.txt")
+	[[ "$(sed -n 3p "$D/rep")" == '{"row":1,"field":"text","offset":'"$at"',"form":"plain",'* ]]
 }
 
 @test "redact -o registers the redacted copy of the file its records came from" {
@@ -157,15 +201,223 @@ no_valid_number() {
 	[[ "$output" == "usage: spif redact"* ]]
 }
 
+@test "redact: a number one separator away from a date, a postal code or a count is found" {
+	printf 'id,摘要欄\n1,個人番号 2026-10-16 6214-9832-0257\n2,個人番号 〒100-0001 6214-9832-0257\n3,個人番号 No.3 6214 9832 0257\n4,個人番号 6214 9832 0257 1件\n5,個人番号 16 621498320257\n6,個人番号 2026．10．16　６２１４．９８３２．０２５７\n7,カード番号 1234-6214-9832-0257\n8,カード番号 1234 5678 9018 6214 9832 0257\n' > "$D/t.csv"
+	run --separate-stderr spif redact --min-confidence high --report "$D/rep" "$D/t.csv"
+	[ "$status" -eq 0 ]
+	[ "${lines[1]}" = '1,個人番号 2026-10-16 ****-****-****' ]
+	[ "${lines[2]}" = '2,個人番号 〒100-0001 ****-****-****' ]
+	[ "${lines[3]}" = '3,個人番号 No.3 **** **** ****' ]
+	[ "${lines[4]}" = '4,個人番号 **** **** **** 1件' ]
+	[ "${lines[5]}" = '5,個人番号 16 ************' ]
+	[ "${lines[6]}" = '6,個人番号 2026．10．16　＊＊＊＊．＊＊＊＊．＊＊＊＊' ]
+	# card numbers (4-4-4-4 with one kind of separator) give no number
+	# from three of their groups
+	[ "${lines[7]}" = '7,カード番号 1234-6214-9832-0257' ]
+	[ "${lines[8]}" = '8,カード番号 1234 5678 9018 6214 9832 0257' ]
+	[ "$(grep -c '"confidence":"high","keyword":"個人番号"' "$D/rep")" -eq 6 ]
+	[ "$(wc -l < "$D/rep")" -eq 6 ]
+}
+
+@test "redact: fields whose names begin with @ are scanned, but for spif's own @file and @row" {
+	printf '{"@file":"F000001","@row":3,"@note":"個人番号621498320257","a":"x","@n":621498320257}\n' > "$D/m.ndjson"
+	run --separate-stderr spif redact --check --report "$D/rep" "$D/m.ndjson"
+	[ "$status" -eq 1 ]
+	[[ "$(sed -n 1p "$D/rep")" == '{"row":3,"field":"@note","offset":4,"form":"plain","confidence":"high","keyword":"個人番号","op":"mask"}' ]]
+	[[ "$(sed -n 2p "$D/rep")" == '{"row":3,"field":"@n",'* ]]
+	run --separate-stderr spif redact "$D/m.ndjson"
+	[ "$status" -eq 0 ]
+	[ "$output" = '{"@file":"F000001","@row":3,"@note":"個人番号************","a":"x","@n":"************"}' ]
+	# metadata that is not what spif writes is scanned too, and a number
+	# there is never reported as the row
+	printf '{"@file":"F621498320257","@row":621498320257,"a":"x"}\n' > "$D/m.ndjson"
+	run --separate-stderr spif redact --report "$D/rep" "$D/m.ndjson"
+	[ "$status" -eq 0 ]
+	[ "$output" = '{"@file":"F************","@row":"************","a":"x"}' ]
+	no_valid_number "$D/rep"
+	[[ "$(sed -n 1p "$D/rep")" == '{"row":1,"field":"@file",'* ]]
+	# the key record of spif encrypt --fields is an object, not a string:
+	# refused like any other, nothing passed on unscanned
+	printf '{"@spif-encrypted":{"v":1,"note":"621498320257"}}\n' > "$D/k.ndjson"
+	run --separate-stderr spif redact "$D/k.ndjson"
+	[ "$status" -eq 65 ]
+	[ -z "$output" ]
+}
+
+@test "redact: number fields by their header name, and a keyword in a name as context" {
+	printf '共通番号,My Number,個人番号カード交付日,個人番号確認済,通知カード番号,マイナンバーカード番号,備考\n6214983202,621498320258,2026-10-16,1,123456789012,621498320257,621498320257\n' > "$D/t.csv"
+	run --separate-stderr spif redact --min-confidence high --report "$D/rep" "$D/t.csv"
+	[ "$status" -eq 0 ]
+	# 共通番号 and My Number are number fields: every digit goes, valid or
+	# not; a date, a flag and another card's number are not, and keep theirs
+	[ "${lines[1]}" = '**********,************,2026-10-16,1,123456789012,************,621498320257' ]
+	[[ "$stderr" == *"1 low-confidence left"* ]]
+	grep -q '"field":"マイナンバーカード番号","offset":0,"form":"plain","confidence":"high","keyword":"マイナンバーカード番号"' "$D/rep"
+	grep -q '"field":"備考".*"confidence":"low"' "$D/rep"
+	for h in 個人識別番号 mynumber My_Number my-number マイナンバー（本人） 扶養親族1_個人番号; do
+		printf 'id,%s\n1,1234\n' "$h" > "$D/h.csv"
+		run --separate-stderr spif redact "$D/h.csv"
+		[ "${lines[1]}" = '1,****' ]
+	done
+}
+
+@test "redact --report: the op is what was applied, drop included" {
+	printf 'id,受給者の個人番号,摘要欄,備考\n1,621498320257,個人番号 6214-9832-0257,注文番号 123456789018\n' > "$D/t.csv"
+	run --separate-stderr spif redact --op drop --report "$D/rep" "$D/t.csv"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = 'id,摘要欄,備考' ]
+	[ "${lines[1]}" = '1,個人番号 ****-****-****,注文番号 ************' ]
+	grep -q '"field":"受給者の個人番号".*"op":"drop"' "$D/rep"
+	grep -q '"field":"摘要欄".*"op":"mask"' "$D/rep"
+	run --separate-stderr spif redact --field 摘要欄=drop --field 備考=empty --report "$D/rep" "$D/t.csv"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = 'id,受給者の個人番号,備考' ]
+	[ "${lines[1]}" = '1,************,' ]
+	grep -q '"field":"受給者の個人番号".*"op":"mask"' "$D/rep"
+	grep -q '"field":"摘要欄".*"op":"drop"' "$D/rep"
+	grep -q '"field":"備考".*"op":"empty"' "$D/rep"
+	run --separate-stderr spif redact --check --field 受給者の個人番号=drop --report "$D/rep" "$D/t.csv"
+	[ "$status" -eq 1 ]
+	grep -q '"field":"受給者の個人番号".*"op":"drop"' "$D/rep"
+}
+
+@test "redact: a CSV or TSV with a header and no records comes back as its header" {
+	printf '"氏名","受給者の個人番号","摘要欄"\r\n' > "$D/h.csv"
+	run --separate-stderr spif redact -o "$D/r.csv" "$D/h.csv"
+	[ "$status" -eq 0 ]
+	cmp "$D/h.csv" "$D/r.csv"
+	printf '氏名\t受給者の個人番号\n' > "$D/h.tsv"
+	spif redact "$D/h.tsv" 2>/dev/null > "$D/r.tsv"
+	cmp "$D/h.tsv" "$D/r.tsv"
+	printf '\xef\xbb\xbfid,摘要欄' > "$D/b.csv" # a BOM, no line break at the end
+	spif redact "$D/b.csv" 2>/dev/null > "$D/rb.csv"
+	cmp "$D/b.csv" "$D/rb.csv"
+	printf '\x8e\x81\x96\xbc,\x8c\xc2\x90\x6c\x94\xd4\x8d\x86\r\n' > "$D/s.csv" # 氏名,個人番号 in CP932
+	spif redact "$D/s.csv" 2>/dev/null > "$D/rs.csv"
+	cmp "$D/s.csv" "$D/rs.csv"
+	run --separate-stderr spif redact --check "$D/h.csv"
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	# the fields named are checked against the header
+	run --separate-stderr spif redact --field nosuch "$D/h.csv"
+	[ "$status" -eq 64 ]
+	[[ "$stderr" == *"--field nosuch: no such field in"* ]]
+	one_line_stderr
+	[ -z "$output" ]
+	run --separate-stderr spif redact --number-field nosuch "$D/h.tsv"
+	[ "$status" -eq 64 ]
+	run --separate-stderr spif redact --field 摘要欄=empty "$D/h.csv"
+	[ "$status" -eq 0 ]
+}
+
+@test "redact --corporate: 13-digit 法人番号 too" {
+	printf 'id,摘要欄\n1,法人番号：5835678256246\n2,法人番号 5-8356-7825-6246 と 個人番号 621498320257\n' > "$D/t.csv"
+	run --separate-stderr spif redact --report "$D/rep" "$D/t.csv"
+	[ "$status" -eq 0 ]
+	[ "${lines[1]}" = '1,法人番号：5835678256246' ]
+	[ "${lines[2]}" = '2,法人番号 5-8356-7825-6246 と 個人番号 ************' ]
+	run --separate-stderr spif redact --corporate --min-confidence high --report "$D/rep" "$D/t.csv"
+	[ "$status" -eq 0 ]
+	[ "${lines[1]}" = '1,法人番号：*************' ]
+	[ "${lines[2]}" = '2,法人番号 *-****-****-**** と 個人番号 ************' ]
+	[ "$(grep -c '"keyword":"法人番号"' "$D/rep")" -eq 2 ]
+	run --separate-stderr spif redact --corporate --check "$D/t.csv"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *" 3 numbers found"* ]]
+}
+
+@test "redact --to and --output-encoding: other formats and encodings, the same bytes but the digits" {
+	gen --rows 300 --text-numbers --forms mixed -o "$D/s8.csv"
+	gen --rows 300 --text-numbers --forms mixed --encoding cp932 -o "$D/s932.csv"
+	spif redact -o "$D/r8.csv" "$D/s8.csv" 2>/dev/null
+	no_valid_number "$D/r8.csv"
+	# UTF-8 in, CP932 out: byte for byte what redacting the CP932 file gives
+	spif redact --output-encoding cp932 -o "$D/r932.csv" "$D/s8.csv" 2>/dev/null
+	spif redact -o "$D/r932b.csv" "$D/s932.csv" 2>/dev/null
+	cmp "$D/r932.csv" "$D/r932b.csv"
+	cmp -l "$D/s932.csv" "$D/r932.csv" | awk '$3 != 52 && $3 != 201 && $3 != 226 { bad++ } END { exit bad > 0 }'
+	# and back: CP932 in, UTF-8 out
+	spif redact --output-encoding utf-8 "$D/s932.csv" 2>/dev/null > "$D/r8b.csv"
+	cmp "$D/r8.csv" "$D/r8b.csv"
+	# CSV -> TSV -> CSV and CSV -> NDJSON -> CSV give the redacted CSV again
+	spif redact --to tsv "$D/s8.csv" 2>/dev/null > "$D/r.tsv"
+	no_valid_number "$D/r.tsv"
+	spif redact --format tsv --to csv "$D/r.tsv" 2>/dev/null > "$D/rt.csv"
+	cmp "$D/r8.csv" "$D/rt.csv"
+	spif redact --to ndjson "$D/s8.csv" 2>/dev/null > "$D/r.ndjson"
+	no_valid_number "$D/r.ndjson"
+	run --separate-stderr spif redact --format ndjson --to csv -o "$D/rn.csv" "$D/r.ndjson"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *" 0 numbers removed"* ]]
+	cmp "$D/r8.csv" "$D/rn.csv"
+}
+
+@test "redact --op pseudonym: in free text and --format text, the number field's token" {
+	spif redact --new-key k 2>/dev/null
+	printf 'id,受給者の個人番号,摘要欄\n1,6214.9832.0257,前職分個人番号６２１４－９８３２－０２５７を含む\n2,６２１４．９８３２．０２５７,621498320257\n' > "$D/t.csv"
+	run --separate-stderr spif redact --op pseudonym --key k "$D/t.csv"
+	[ "$status" -eq 0 ]
+	tok=$(echo "${lines[1]}" | cut -d, -f2)
+	[[ "$tok" =~ ^PSN:[A-Z2-7]{26}$ ]]
+	[ "${lines[1]}" = "1,$tok,前職分個人番号${tok}を含む" ]
+	[ "${lines[2]}" = "2,$tok,$tok" ]
+	printf 'マイナンバー：6214 9832 0257 を確認\n' > "$D/m.txt"
+	run --separate-stderr spif redact --op pseudonym --key k "$D/m.txt"
+	[ "$status" -eq 0 ]
+	[ "$output" = "マイナンバー：$tok を確認" ]
+}
+
+@test "the labelled corpus (UTF-8, CP932): every planted number found where its label says, none elsewhere" {
+	for enc in utf-8 cp932; do
+		gen --corpus --rows 3000 --encoding $enc --labels "$D/labels.tsv" -o "$D/c.csv"
+		spif redact --report "$D/rep" "$D/c.csv" > /dev/null 2>&1
+		# numbers one separator away from other digits are in it
+		[ "$(grep -c $'\tnumber\tnear-' "$D/labels.tsv")" -gt 100 ]
+		perl -CSD -e '
+			my (%lab, %got, $bad);
+			open(my $l, "<", $ARGV[0]) or die;
+			while (<$l>) {
+				next if /^#/;
+				chomp;
+				my @c = split /\t/;
+				$lab{"$c[0]\t$c[1]\t$c[2]"} = $c[3];
+			}
+			open(my $r, "<", $ARGV[1]) or die;
+			while (<$r>) {
+				/"row":(\d+),"field":"([^"]*)","offset":(\d+)/ or die "a report line without row, field, offset";
+				my $k = "$1\t$2\t$3";
+				$got{$k} = 1;
+				my $kind = $lab{$k} // "unlabelled place";
+				next if $kind eq "number" || $kind eq "decoy-valid";
+				print STDERR "a finding on a $kind\n";
+				$bad++;
+			}
+			for my $k (keys %lab) {
+				next unless $lab{$k} eq "number" && !$got{$k};
+				print STDERR "a number missed (row, field, offset: $k)\n";
+				$bad++;
+			}
+			exit($bad > 0);' "$D/labels.tsv" "$D/rep"
+	done
+}
+
 # ---- bad input ----------------------------------------------------------
 
-@test "bad: invalid JSON on line N (exit 65 naming the line)" {
-	printf '{"a":"621498320257"}\n{"a":"x"\n' > "$D/b.ndjson"
+@test "bad: invalid JSON on line N (exit 65 naming the line), no number in the message" {
+	printf '{"a":"621498320257"}\n{"個人番号":"６２１４－９８３２－０２５７","b":6214-9832-0257}\n' > "$D/b.ndjson"
 	run --separate-stderr spif redact "$D/b.ndjson"
 	[ "$status" -eq 65 ]
 	[[ "$stderr" == *"b.ndjson:2:"* ]]
 	one_line_stderr
-	[[ ! "$stderr" =~ [0-9]{12} ]]
+	no_valid_number_in "$stderr"
+	[[ ! "$stderr" =~ [0-9]{4} ]]
+	for bad in '{"b":"621498320257"' '{"621498320257":1}' '{"b":621498320257}' '["621498320257"]'; do
+		printf '%s\n' "$bad" > "$D/b.ndjson"
+		run --separate-stderr spif redact --check "$D/b.ndjson"
+		[ "$status" -eq 65 ]
+		one_line_stderr
+		no_valid_number_in "$stderr"
+	done
 }
 
 @test "bad: an unknown field in --field is refused, never skipped (exit 64)" {
@@ -180,9 +432,14 @@ no_valid_number() {
 @test "bad: an unknown operator" {
 	run --separate-stderr spif redact --op shuffle x.csv
 	[ "$status" -eq 64 ]
+	[[ "$stderr" == "spif-redact: --op shuffle: unknown operator (mask, empty, drop, pseudonym)"* ]]
+	one_line_stderr
+	[ -z "$output" ]
 	run --separate-stderr spif redact --field a=blur x.csv
 	[ "$status" -eq 64 ]
+	[[ "$stderr" == "spif-redact: --field a=blur: unknown operator (mask, empty, drop, pseudonym)"* ]]
 	one_line_stderr
+	[ -z "$output" ]
 }
 
 @test "bad: a pseudonym key that does not exist (exit 69)" {
@@ -199,6 +456,25 @@ no_valid_number() {
 	[ "$status" -eq 65 ]
 	[[ "$stderr" == *"s.csv:2: byte offset 7: not valid CP932"* ]]
 	one_line_stderr
+	# right after a number (plain, and full-width 4-4-4): the message names
+	# the offset, never the number
+	printf 'a,b\r\n1,621498320257\x85\x40\r\n' > "$D/s.csv"
+	run --separate-stderr spif redact --encoding cp932 "$D/s.csv"
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *"s.csv:2: byte offset 19: not valid CP932"* ]]
+	one_line_stderr
+	no_valid_number_in "$stderr"
+	printf 'a,b\r\n1,\x82\x55\x82\x51\x82\x50\x82\x53\x81\x7c\x82\x58\x82\x57\x82\x52\x82\x51\x81\x7c\x82\x4f\x82\x51\x82\x54\x82\x56\x85\x40\r\n' > "$D/s.csv"
+	iconv -f CP932 -t UTF-8 < <(head -c -4 "$D/s.csv") | grep -q '６２１４－９８３２－０２５７'
+	run --separate-stderr spif redact --encoding cp932 "$D/s.csv"
+	[ "$status" -eq 65 ]
+	one_line_stderr
+	no_valid_number_in "$stderr"
+	printf '個人番号 621498320257\n\xff\n' > "$D/t.txt"
+	run --separate-stderr spif redact --format text "$D/t.txt"
+	[ "$status" -eq 65 ]
+	one_line_stderr
+	no_valid_number_in "$stderr"
 }
 
 @test "bad: an empty input is exit 0 with no output" {
@@ -238,8 +514,7 @@ no_valid_number() {
 	[[ "$output" == *'"number_fields":[]'* ]]
 	spif vault cat F000001 > "$D/kept.ndjson"
 	[ "$(wc -l < "$D/kept.ndjson")" -eq 300 ]
-	valid_numbers_in "$D/kept.ndjson" "$D/n"
-	[ ! -s "$D/n" ]
+	no_valid_number "$D/kept.ndjson"
 	run spif redact --check "$D/kept.ndjson"
 	[ "$status" -eq 0 ]
 	grep -q '受給者の氏名' "$D/kept.ndjson"

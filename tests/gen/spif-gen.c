@@ -2049,6 +2049,19 @@ static const char *const CDECOY[] = {
 };
 enum { D_JUCHU, D_DENPYO, D_TOIAWASE, D_TEL, D_KEITAI, D_POST, D_SHIHARAI, D_YEN, D_SEIRI,
        D_CARD, D_TODOKE, D_NEN, D_TSUKI, D_HI, D_UKETSUKE, D_MADE };
+/* Words after a count next to a number (6214 9832 0257 1件) */
+static const char *const CCOUNT[] = {"件", "名", "枚", "通"};
+
+/* Digits one separator away from a number, as people write them: a date, a
+ * postal code, No.3 or a count before it; a count, a date or a postal code
+ * after it.  Their FORM names (the number's own form is not kept). */
+enum { NEAR_DATE_BEFORE, NEAR_POSTAL_BEFORE, NEAR_NO_BEFORE, NEAR_COUNT_BEFORE, NEAR_COUNT_AFTER,
+       NEAR_DATE_AFTER, NEAR_POSTAL_AFTER, NNEAR };
+static const char *const NEAR_NAME[NNEAR] = {
+	"near-date-before", "near-postal-before", "near-no-before", "near-count-before",
+	"near-count-after", "near-date-after", "near-postal-after",
+};
+#define NEAR_PERMILLE 80 /* how often a planted number (and a wrong one) gets such digits */
 
 struct cstr {
 	struct bs b;
@@ -2058,7 +2071,7 @@ struct cstr {
 struct corpus {
 	struct cstr sep[NCSEP], fill[COUNT(CFILL)], conn[COUNT(CCONN)], left[COUNT(CLEFT)],
 		right[COUNT(CRIGHT)], kwb[COUNT(CKW_BEFORE)], kwa[COUNT(CKW_AFTER)], decoy[COUNT(CDECOY)],
-		kwpure[COUNT(CKW_PURE)];
+		kwpure[COUNT(CKW_PURE)], count[COUNT(CCOUNT)];
 	int sep_ok[NCSEP];
 	uint64_t row;      /* 0-based data row being written */
 	const char *field; /* its field being written */
@@ -2100,6 +2113,7 @@ static void init_corpus(struct gen *g, struct corpus *cp)
 	cencode(g, cp->kwa, CKW_AFTER, COUNT(CKW_AFTER));
 	cencode(g, cp->kwpure, CKW_PURE, COUNT(CKW_PURE));
 	cencode(g, cp->decoy, CDECOY, COUNT(CDECOY));
+	cencode(g, cp->count, CCOUNT, COUNT(CCOUNT));
 }
 
 /* Characters in the output bytes g->buf[from, to) (UTF-8 or CP932). */
@@ -2135,6 +2149,16 @@ static int pick_sep(struct rng *r, const struct corpus *cp)
 	return s;
 }
 
+/* A separator other than avoid (-1: any). */
+static int pick_sep_not(struct rng *r, const struct corpus *cp, int avoid)
+{
+	int s;
+	do
+		s = pick_sep(r, cp);
+	while (s == avoid);
+	return s;
+}
+
 static const struct cstr *pick(struct rng *r, const struct cstr *t, size_t n)
 {
 	return &t[below(r, (uint32_t)n)];
@@ -2160,9 +2184,11 @@ static void put_digits_w(struct gen *g, struct rng *r, const char *d, size_t n, 
 	}
 }
 
-/* A 12-digit number in one of the forms people type; its FORM in form. */
-static void put_corpus_number(struct gen *g, struct rng *r, const struct corpus *cp, const char *num,
-                              char form[48])
+/* A 12-digit number in one of the forms people type; its FORM in form.
+ * avoid >= 0: its groups, if it has separators, are split by one kind
+ * only, and not by CSEP[avoid]. */
+static void put_corpus_number_x(struct gen *g, struct rng *r, const struct corpus *cp, const char *num,
+                                char form[48], int avoid)
 {
 	unsigned f = below(r, 100);
 	if (f < 30) {
@@ -2172,7 +2198,7 @@ static void put_corpus_number(struct gen *g, struct rng *r, const struct corpus 
 		put_fw(g, num, 12);
 		strcpy(form, "fullwidth");
 	} else if (f < 77) { /* ASCII 4-4-4 with one kind of separator, sometimes two */
-		int s1 = pick_sep(r, cp), s2 = chance(r, 150) ? pick_sep(r, cp) : s1;
+		int s1 = pick_sep_not(r, cp, avoid), s2 = avoid < 0 && chance(r, 150) ? pick_sep(r, cp) : s1;
 		putmem(g, num, 4);
 		put(g, cp->sep[s1].b);
 		putmem(g, num + 4, 4);
@@ -2183,7 +2209,7 @@ static void put_corpus_number(struct gen *g, struct rng *r, const struct corpus 
 		else
 			strcpy(form, "grouped-twoseps");
 	} else if (f < 89) { /* full-width 4-4-4 */
-		int s = pick_sep(r, cp);
+		int s = pick_sep_not(r, cp, avoid);
 		for (int k = 0; k < 3; k++) {
 			if (k)
 				put(g, cp->sep[s].b);
@@ -2194,7 +2220,7 @@ static void put_corpus_number(struct gen *g, struct rng *r, const struct corpus 
 		put_digits_w(g, r, num, 12, 2);
 		strcpy(form, "mixed-digits");
 	} else { /* groups of either width, 4-4-4 */
-		int s = pick_sep(r, cp);
+		int s = pick_sep_not(r, cp, avoid);
 		char w[3] = {0, 1, (char)below(r, 2)};
 		if (chance(r, 500))
 			w[0] = 1, w[1] = 0;
@@ -2205,6 +2231,65 @@ static void put_corpus_number(struct gen *g, struct rng *r, const struct corpus 
 		}
 		snprintf(form, 48, "mixed-groups-%s", CSEP[s][1]);
 	}
+}
+
+static void put_corpus_number(struct gen *g, struct rng *r, const struct corpus *cp, const char *num,
+                              char form[48])
+{
+	put_corpus_number_x(g, r, cp, num, form, -1);
+}
+
+static void put_str(struct gen *g, const char *s);
+
+/* A number with digits one separator away (NEAR_*), such as 2026-10-16
+ * 6214-9832-0257, 〒100-0001 6214-9832-0257, No.3 6214 9832 0257 or 6214
+ * 9832 0257 1件.  The separator between them is any; when the group next to
+ * the number is 4 digits long, the number is written with one kind of
+ * separator, not that one (〒100-0001 6214-9832-0257): written 〒100-0001
+ * 6214 9832 0257 it could as well be the card number 0001 6214 9832 0257
+ * after a 100, which nothing can tell apart, so that is not planted.
+ * Returns where the number's first digit is; its FORM is NEAR_NAME. */
+static size_t put_near_number(struct gen *g, struct rng *r, const struct corpus *cp, const char *num,
+                              char form[48])
+{
+	static const char date_sep[] = "-./";
+	unsigned k = below(r, NNEAR);
+	int sep = pick_sep(r, cp), four = k == NEAR_POSTAL_BEFORE || k == NEAR_DATE_AFTER;
+	char d[40], f2[48];
+	char ds = date_sep[below(r, 3)];
+	switch (k) {
+	case NEAR_DATE_BEFORE:
+	case NEAR_DATE_AFTER:
+		snprintf(d, sizeof d, "%04u%c%02u%c%02u", (unsigned)range(r, 1990, 2030), ds, (unsigned)range(r, 1, 12),
+		         ds, (unsigned)range(r, 1, 28));
+		break;
+	case NEAR_POSTAL_BEFORE:
+	case NEAR_POSTAL_AFTER:
+		snprintf(d, sizeof d, "%03u-%04u", (unsigned)range(r, 100, 999), (unsigned)below(r, 10000));
+		break;
+	case NEAR_NO_BEFORE:
+		snprintf(d, sizeof d, "No.%u", (unsigned)range(r, 1, 99));
+		break;
+	default: /* a count */
+		snprintf(d, sizeof d, "%u", (unsigned)range(r, 1, 999));
+		break;
+	}
+	if (k < NEAR_COUNT_AFTER) {
+		if (k == NEAR_POSTAL_BEFORE)
+			put(g, cp->decoy[D_POST].b);
+		put_str(g, d);
+		put(g, cp->sep[sep].b);
+	}
+	size_t at = g->len;
+	put_corpus_number_x(g, r, cp, num, f2, four ? sep : -1);
+	if (k >= NEAR_COUNT_AFTER) {
+		put(g, cp->sep[sep].b);
+		put_str(g, d);
+		if (k == NEAR_COUNT_AFTER)
+			put(g, PICK(r, cp->count)->b);
+	}
+	snprintf(form, 48, "%s", NEAR_NAME[k]);
+	return at;
 }
 
 /* Filler of at most max characters: whole sentences each with its
@@ -2253,12 +2338,16 @@ static void put_decoy(struct gen *g, struct rng *r, struct corpus *cp, int valid
 	size_t at;
 	switch (below(r, valid_ok ? 14 : 11)) {
 	case 0:
-	case 1: { /* 12 digits with a wrong check digit, in a number's forms */
+	case 1: { /* 12 digits with a wrong check digit, in a number's forms,
+	           * now and then next to other digits */
 		char num[13], f2[48];
 		random_number(r, num, 0);
 		put(g, PICK(r, cp->left)->b);
 		at = g->len;
-		put_corpus_number(g, r, cp, num, f2);
+		if (chance(r, NEAR_PERMILLE))
+			at = put_near_number(g, r, cp, num, f2);
+		else
+			put_corpus_number(g, r, cp, num, f2);
 		snprintf(form, sizeof form, "invalid-%s", f2);
 		put(g, PICK(r, cp->right)->b);
 		break;
@@ -2405,7 +2494,10 @@ static void put_planted(struct gen *g, struct rng *r, struct corpus *cp, int kw,
 	if (!kw) {
 		put(g, PICK(r, cp->left)->b);
 		size_t at = g->len;
-		put_corpus_number(g, r, cp, num, form);
+		if (chance(r, NEAR_PERMILLE))
+			at = put_near_number(g, r, cp, num, form);
+		else
+			put_corpus_number(g, r, cp, num, form);
 		put(g, PICK(r, cp->right)->b);
 		label(g, cp, at, "number", form, "none");
 		cp->without_kw++;
@@ -2432,7 +2524,10 @@ static void put_planted(struct gen *g, struct rng *r, struct corpus *cp, int kw,
 		if (out_chars(g, kstart, at) != (far ? KW_REACH + 1 : out_chars(g, kstart, at)) ||
 		    out_chars(g, kstart, at) > KW_REACH + (unsigned)far)
 			die(g, SPIF_EX_SOFTWARE, "internal: keyword planted at the wrong distance");
-		put_corpus_number(g, r, cp, num, form);
+		if (how < 50 && !far && chance(r, NEAR_PERMILLE)) /* touching: a few digits more stay near */
+			at = put_near_number(g, r, cp, num, form);
+		else
+			put_corpus_number(g, r, cp, num, form);
 		put(g, PICK(r, cp->right)->b);
 		label(g, cp, at, "number", form, far ? "none" : "keyword");
 	} else { /* keyword phrase after */
@@ -2441,7 +2536,10 @@ static void put_planted(struct gen *g, struct rng *r, struct corpus *cp, int kw,
 		unsigned budget = KW_REACH + (unsigned)far - k->chars - rt->chars;
 		put(g, PICK(r, cp->left)->b);
 		size_t at = g->len;
-		put_corpus_number(g, r, cp, num, form);
+		if (how < 50 && !far && chance(r, NEAR_PERMILLE))
+			at = put_near_number(g, r, cp, num, form);
+		else
+			put_corpus_number(g, r, cp, num, form);
 		size_t end = g->len;
 		put(g, rt->b);
 		if (how >= 50)
@@ -2565,7 +2663,8 @@ static const char USAGE[] =
 	"                      utf-8-bom or cp932); numbers in every written form and\n"
 	"                      decoys (invalid check digits, checksum-valid order numbers\n"
 	"                      and dates, phones, postal codes, amounts, 13 and 16 digits)\n"
-	"                      in the free text; see tests/gen/README\n"
+	"                      in the free text, some one separator away from a date, a\n"
+	"                      postal code or a count; see tests/gen/README\n"
 	"  --labels FILE       with --corpus: one line per planted item, tab-separated:\n"
 	"                      ROW FIELD CHAR_OFFSET KIND FORM CONTEXT (mode 0600)\n"
 	"  -o FILE             write to FILE (mode 0600) instead of standard output\n"

@@ -158,17 +158,56 @@ int main(void)
 	none("６２１４９８３２０２５８", "wrong check digit, full-width");
 
 	/* --- grouped runs longer than 4-4-4 -------------------------------- */
+	/* a card number: 4-4-4-4 with one kind of separator yields nothing
+	 * from three of its groups, whichever three */
 	none("6214-9832-0257-1234", "16 digits 4-4-4-4 (card): a separator and digits after");
 	none("1234-6214-9832-0257", "16 digits 4-4-4-4: digits and a separator before");
 	none("1234 6214 9832 0257", "card number with spaces");
+	none("1234.6214.9832.0257", "card number with dots");
+	none("1234ー6214ー9832ー0257", "card number with choonpu");
 	none("６２１４－９８３２－０２５７－１２３４", "full-width card-like run");
-	none("12-6214-9832-0257", "a group before the 4-4-4");
-	none("6214-9832-0257-1", "a group after the 4-4-4");
+	none("4444-1234-6214-9832-0257", "20 digits 4-4-4-4-4");
+	none("1234-6214 9832-0257", "a 4-digit neighbour joined like one of the window's separators");
 	none("6214-98320257", "4-8 is not a shape");
 	none("621-4983-20257", "3-4-5 is not a shape");
 	none("6214--9832--0257", "two separators between groups");
-	none("5-8356-7825-6246", "1-4-4-4 without corporate: the 4-4-4 tail is not a number");
+	none("5-8356-7825-6246", "1-4-4-4 without corporate: the 4-4-4 tail's check digit fails");
 	one("6214-9832-0257-", "6214-9832-0257", SPIF_FORM_GROUPED, "a trailing separator without a digit after");
+	/* a 4-4-4 one separator away from other digits: a date, a postal code,
+	 * a count.  Three 4-digit groups inside a longer run are a number when
+	 * the group next to them is not 4 digits long, or is joined another way */
+	one("2026-10-16 6214-9832-0257", "6214-9832-0257", SPIF_FORM_GROUPED, "after a date and a space");
+	one("〒100-0001 6214-9832-0257", "6214-9832-0257", SPIF_FORM_GROUPED,
+	    "after a postal code (4 digits, but joined by a space)");
+	one("No.3 6214 9832 0257", "6214 9832 0257", SPIF_FORM_GROUPED, "after No.3 and a space");
+	one("6214 9832 0257 1件", "6214 9832 0257", SPIF_FORM_GROUPED, "before a count");
+	one("16 621498320257", "621498320257", SPIF_FORM_PLAIN, "12 digits after a number and a space");
+	one("12-6214-9832-0257", "6214-9832-0257", SPIF_FORM_GROUPED, "a 2-digit group before the 4-4-4");
+	one("6214-9832-0257-1", "6214-9832-0257", SPIF_FORM_GROUPED, "a 1-digit group after the 4-4-4");
+	one("12345-6214-9832-0257", "6214-9832-0257", SPIF_FORM_GROUPED, "a 5-digit group before");
+	one("6214-9832-0257 2026-10-16", "6214-9832-0257", SPIF_FORM_GROUPED, "a year after, joined by a space");
+	one("0001 6214.9832.0257", "6214.9832.0257", SPIF_FORM_GROUPED, "a 4-digit group before, joined by a space");
+	one("5-6214-9832-0257", "6214-9832-0257", SPIF_FORM_GROUPED, "1-4-4-4 without corporate: a valid tail");
+	one("2026．10．16　６２１４－９８３２－０２５７", "６２１４－９８３２－０２５７", SPIF_FORM_MIXED,
+	    "full-width, after a date with full-width dots and U+3000");
+	{
+		static const char *const kw[][2] = {
+			{"個人番号 2026-10-16 6214-9832-0257", "2026-10-16"},
+			{"個人番号 〒100-0001 6214-9832-0257", "〒100-0001"},
+			{"個人番号 No.3 6214 9832 0257", "No.3"},
+			{"個人番号 6214 9832 0257 1件", "1件"},
+			{"個人番号 16 621498320257", "16 "},
+		};
+		for (size_t i = 0; i < sizeof kw / sizeof kw[0]; i++)
+			is_int(conf_of(kw[i][0]), SPIF_CONF_HIGH, "with a keyword and %s: found, high", kw[i][1]);
+	}
+	{
+		/* two windows that share groups, both checksum-valid: the first
+		 * is the finding, the second may not overlap it */
+		struct got g = run("6507-5846 2921.3688", NULL);
+		is_int(g.n, 1, "overlapping windows: one finding");
+		is_int(g.n == 1 ? (long)g.f[0].end : -1, 14, "... the first window");
+	}
 
 	/* --- several numbers ----------------------------------------------- */
 	{
@@ -303,11 +342,25 @@ int main(void)
 		g = run_ctx(NULL, "番号 621498320257", "9");
 		is_int(g.n, 0, "a digit at the start of post continues the run");
 		g = run_ctx(NULL, "番号 6214-9832-0257", "-1234");
-		is_int(g.n, 0, "a separator and digits in post continue a 4-4-4");
+		is_int(g.n, 0, "a separator and 4 digits in post continue a 4-4-4 (card)");
 		g = run_ctx("1234-", "6214-9832-0257 は", NULL);
 		is_int(g.n, 0, "digits and a separator in pre continue a 4-4-4");
 		g = run_ctx("ab", "6214-9832-0257", "。");
 		is_int(g.n, 1, "context without digits changes nothing");
+		g = run_ctx("2026-10-", "16 6214-9832-0257 は", NULL);
+		is_int(g.n, 1, "a date across the edge of pre does not hide a 4-4-4");
+		g = run_ctx("〒100-0001 ", "6214-9832-0257 は", NULL);
+		is_int(g.n, 1, "a 4-digit group in pre joined by another separator does not hide it");
+		g = run_ctx("5678 ", "6214 9832 0257 は", NULL);
+		is_int(g.n, 0, "a 4-digit group in pre joined by the same separator does (card)");
+		g = run_ctx("1234", " 6214 9832 0257 は", NULL);
+		is_int(g.n, 0, "... also when the separator is in text");
+		g = run_ctx(NULL, "番号 6214 9832 0257", " 1件");
+		is_int(g.n, 1, "a count across the edge of post does not hide it");
+		g = run_ctx(NULL, "番号 6214 9832 0257 ", "1234");
+		is_int(g.n, 0, "a 4-digit group in post joined by the same separator does (card)");
+		g = run_ctx(NULL, "番号 6214 9832 0257", "-1234");
+		is_int(g.n, 1, "a 4-digit group in post joined by another separator does not");
 	}
 
 	/* --- number fields ------------------------------------------------- */
@@ -320,6 +373,28 @@ int main(void)
 		ok(g.n == 1 && g.f[0].confidence == SPIF_CONF_HIGH, "number field, full-width grouped: high");
 		g = run("621498320258", &nf);
 		is_int(g.n, 0, "number field: an invalid number is no finding (the caller classifies it)");
+	}
+
+	/* --- the field's name as context ------------------------------------ */
+	{
+		struct spif_detect_opts fo = {.field_name = "マイナンバーカード番号"};
+		struct got g = run("621498320257", &fo);
+		ok(g.n == 1 && g.f[0].confidence == SPIF_CONF_HIGH, "a keyword in the field's name: high");
+		is_str(g.n == 1 && g.f[0].keyword ? g.f[0].keyword : "", "マイナンバーカード番号",
+		       "... and it is the keyword reported");
+		g = run("通知カード 621498320257", &fo);
+		is_str(g.n == 1 && g.f[0].keyword ? g.f[0].keyword : "", "通知カード",
+		       "a keyword in the text is reported before the name's");
+		fo.field_name = "備考";
+		g = run("621498320257", &fo);
+		ok(g.n == 1 && g.f[0].confidence == SPIF_CONF_LOW, "a name without a keyword: low");
+		fo.field_name = "Employee My Number";
+		ok(run("621498320257", &fo).f[0].confidence == SPIF_CONF_HIGH, "an ASCII keyword in the name");
+		is_str(spif_keyword_in("前職の個人番号メモ", strlen("前職の個人番号メモ"), 0), "個人番号",
+		       "keyword_in: found inside a name");
+		ok(spif_keyword_in("受給者番号", strlen("受給者番号"), 0) == NULL, "keyword_in: none");
+		ok(spif_keyword_in("法人番号", strlen("法人番号"), 0) == NULL, "keyword_in: 法人番号 is not personal");
+		is_str(spif_keyword_in("法人番号", strlen("法人番号"), 1), "法人番号", "keyword_in: ... but corporate");
 	}
 
 	/* --- corporate ----------------------------------------------------- */

@@ -53,6 +53,9 @@ int main(void)
 		{"62149832025a", NULL, -1},
 		{"12345678901234", NULL, -1},
 		{"5-8356-7825-6246", "5835678256246", 13},
+		{"6214.9832.0257", "621498320257", 12},
+		{"６２１４．９８３２．０２５７", "621498320257", 12},
+		{"6214.98320257", NULL, -1},
 	};
 	for (size_t i = 0; i < sizeof views / sizeof *views; i++) {
 		int n = spif_number_view(views[i].in, strlen(views[i].in), out);
@@ -95,6 +98,26 @@ int main(void)
 	ok(spif_is_number_field_name("Employee_My_Number"), "field name: My_Number, any case");
 	ok(spif_is_number_field_name("kojin_bango"), "field name: kojin_bango");
 	ok(!spif_is_number_field_name("受給者番号"), "field name: 受給者番号 is not one");
+	{
+		static const char *const yes[] = {
+			"個人番号", "受給者の個人番号", "提出義務者の個人番号又は法人番号", "個人識別番号",
+			"共通番号", "マイナンバー", "ﾏｲﾅﾝﾊﾞｰ", "マイナンバー番号", "被保険者マイナンバー",
+			"my number", "My Number", "MyNumber", "MYNUMBER", "my-number", "My_Number",
+			"EmployeeMyNumber", "employee my number", "kojin bango", "KojinBango",
+			"individual_number", "個人番号（本人）", "個人番号(配偶者)", "個人番号_1", "個人番号１",
+			"マイナンバー【扶養親族】", "my_number (spouse)", "個人番号欄", "個人番号カードの個人番号",
+			"個人番号：",
+		};
+		static const char *const no[] = {
+			"個人番号カード交付日", "個人番号確認済", "通知カード番号", "マイナンバーカード番号",
+			"個人番号カード", "個人番号の有無", "共通番号制度", "my_number_verified", "MyNumberCard",
+			"dummy_number", "summy number", "受給者番号", "法人番号", "個人番号（本人", "番号",
+		};
+		for (size_t i = 0; i < sizeof yes / sizeof *yes; i++)
+			ok(spif_is_number_field_name(yes[i]), "field name: %s is a number field", yes[i]);
+		for (size_t i = 0; i < sizeof no / sizeof *no; i++)
+			ok(!spif_is_number_field_name(no[i]), "field name: %s is not", no[i]);
+	}
 	ok(spif_number_field_allows_corporate("提出義務者の個人番号又は法人番号"), "corporate allowed by name");
 	ok(!spif_number_field_allows_corporate("受給者の個人番号"), "corporate not allowed by name");
 	return tap_done();
