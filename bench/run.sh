@@ -87,21 +87,21 @@ fi
 # numbers and decoys, next to kanji, punctuation and other digits), scored
 # for the default run and for a run of its own with --min-confidence high;
 # detect-score marks each goal ok or MISSED
-if [ -x "$top/build/bench/detect-score" ]; then
+{
 	CORPUS=${BENCH_CORPUS_ROWS:-100000}
 	for enc in utf-8 cp932; do
 		spif-gen --corpus --rows "$CORPUS" --encoding "$enc" --labels "$work/labels.tsv" -o "$work/corpus.csv" 2>/dev/null
 		spif redact --format csv --report "$work/report.ndjson" "$work/corpus.csv" > /dev/null 2>&1
 		spif redact --format csv --min-confidence high --report "$work/high.ndjson" "$work/corpus.csv" > /dev/null 2>&1
 		echo "detection quality on a labelled $enc corpus of $CORPUS rows (numbers in every form, decoys):"
-		"$top/build/bench/detect-score" "$work/labels.tsv" "$work/report.ndjson" "$work/high.ndjson" > "$work/score.txt"
+		"$bb/detect-score" "$work/labels.tsv" "$work/report.ndjson" "$work/high.ndjson" > "$work/score.txt"
 		grep -v '^goal: ' "$work/score.txt" | sed 's/^/  /'
 		sed -n 's/^goal: //p' "$work/score.txt" | while read -r line; do
 			printf '%-44s %s\n' "detection, $enc corpus" "$line"
 		done
 	done
 	rm -f "$work/corpus.csv" "$work/labels.tsv" "$work/report.ndjson" "$work/high.ndjson" "$work/score.txt"
-fi
+}
 
 # 4. crypto-erase: a tiny vault copy and a large one take about as long.
 rm -rf "$SPIF_HOME"
