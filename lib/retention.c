@@ -732,6 +732,12 @@ static int check_change(const struct spif_retention *r, const struct spif_schedu
 	char fid[24], a[11], b[11];
 	spif_file_id_format(r->file_id, fid);
 	*shortened = r->has_schedule && !first_event && (before(ru, r->retain_until) || before(dd, r->dispose_on));
+	/* governance: a dated file moved to wait for an event may then be
+	 * given any date by the event's first recording, earlier ones too;
+	 * that needs its reason now (compliance keeps a floor instead) */
+	if (r->has_schedule && r->mode == SPIF_MODE_GOVERNANCE && r->dispose_on != SPIF_DAY_NONE &&
+	    dd == SPIF_DAY_NONE)
+		*shortened = 1;
 	if (r->has_schedule && r->mode == SPIF_MODE_COMPLIANCE && s->mode != SPIF_MODE_COMPLIANCE)
 		return spif_err_set(err, SPIF_EX_NOPERM,
 		                    "%s is under the compliance schedule %s: it cannot move to the governance "
@@ -759,6 +765,11 @@ static int check_change(const struct spif_retention *r, const struct spif_schedu
 	}
 	spif_day_format(r->dispose_on, a);
 	spif_day_format(dd, b);
+	if ((!reason || !*reason) && dd == SPIF_DAY_NONE)
+		return spif_err_set(err, SPIF_EX_USAGE,
+		                    "%s would wait for its event %s instead of being due %s, and the event may "
+		                    "bring an earlier date: in governance mode that needs --reason", fid,
+		                    s->from.event, a);
 	if (!reason || !*reason)
 		return spif_err_set(err, SPIF_EX_USAGE,
 		                    "%s would be due earlier (%s -> %s): in governance mode that needs --reason",

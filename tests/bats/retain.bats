@@ -154,6 +154,22 @@ sql() { sqlite3 "$SPIF_HOME/catalog.db" "$1"; }
 	[[ "$output" == *'"action":"retain.assign"'* ]]
 	[[ "$output" == *'"dispose_on":{"new":"2021-01-01","old":"2027-01-01"}'* ]]
 	[[ "$output" == *'"reason":"事務終了 (決裁 2026-123)"'*'"shortened":true'* ]]
+	# moved to wait for an event, the file could get any date from the
+	# event's first recording: that move needs its reason too
+	spif retain schedule add taishoku-7y --period 7y --from event:退職日
+	before=$(catalog_state)
+	run --separate-stderr spif retain assign F000001 --schedule taishoku-7y
+	[ "$status" -eq 64 ]
+	[[ "$stderr" == *"F000001 would wait for its event 退職日 instead of being due 2021-01-01, and the event may bring an earlier date: in governance mode that needs --reason"* ]]
+	one_line_stderr
+	[ "$(catalog_state)" = "$before" ]
+	run spif retain assign F000001 --schedule taishoku-7y --reason "退職者の書類として管理"
+	[ "$status" -eq 0 ]
+	# a file with no date yet needs none
+	gen --rows 3 -o "$D/data/b.csv"
+	spif ingest --purpose x --received 2020-01-01 --print-id "$D/data/b.csv" > /dev/null 2>&1
+	run spif retain assign F000002 --schedule taishoku-7y
+	[ "$status" -eq 0 ]
 }
 
 @test "holds stop disposal whatever the dates; purpose holds too; release lets it go" {
