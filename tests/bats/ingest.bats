@@ -338,5 +338,5 @@ refused() { # refused EXIT-CODE PATTERN ingest-args...
 	[[ "$stderr" == *"No space left on device"* ]]
 	one_line_stderr
 	[ "$(catalog_state)" = "$before" ]
-	! grep -q 'out.ndjson' "$D/left"
+	! grep -q 'out.ndjson' "$D/left" || false
 }

@@ -27,10 +27,10 @@ setup() {
 @test "a vault copy holds no plaintext number, and the catalog no unwrapped key" {
 	valid_numbers_in "$VAULT" "$D/n"
 	[ ! -s "$D/n" ]
-	! grep -qa '個人' "$VAULT"
+	! grep -qa '個人' "$VAULT" || false
 	key=$(od -An -tx1 "$SPIF_HOME/keys/kek-indefinite.key" | tr -d ' \n')
 	sqlite3 "$SPIF_HOME/catalog.db" .dump | tr -d '\n' > "$D/dump"
-	! grep -qi "$key" "$D/dump"
+	! grep -qi "$key" "$D/dump" || false
 }
 
 @test "bad: one flipped byte: a clear error and nothing emitted" {
@@ -130,7 +130,7 @@ small() {
 
 @test "shred --method crypto --file: Purge certificate; the last file of a month says its KEK was destroyed" {
 	spif retain schedule add g-1y --period 1y
-	small 2 --received 2026-01-15 --schedule g-1y # F000002, F000003, due 2027-01-15
+	small 2 --received 2025-01-15 --schedule g-1y # F000002, F000003, due 2026-01-15
 	v2=$(sqlite3 "$SPIF_HOME/catalog.db" "SELECT path FROM copies WHERE file_id = 2")
 	run --separate-stderr spif shred --method crypto --reason 保存期間満了 --file F000002
 	[ "$status" -eq 0 ]
@@ -141,18 +141,18 @@ small() {
 	run spif catalog cert show "$id" --format json
 	[ "$status" -eq 0 ]
 	[[ "$output" == *'"category":"Purge (cryptographic erase)"'* ]]
-	[[ "$output" == *'"kek":{"bucket":"2027-01","key_file":"'"$SPIF_HOME"'/keys/kek-2027-01.key","still_exists":true}'* ]]
+	[[ "$output" == *'"kek":{"bucket":"2026-01","key_file":"'"$SPIF_HOME"'/keys/kek-2026-01.key","still_exists":true}'* ]]
 	[[ "$output" == *'"result":"passed: the wrapped data key is in neither file"'* ]]
-	[ -e "$SPIF_HOME/keys/kek-2027-01.key" ] # F000003 still uses it
+	[ -e "$SPIF_HOME/keys/kek-2026-01.key" ] # F000003 still uses it
 	# the month's last file: its KEK goes in the same run, before the certificate
 	run --separate-stderr spif shred --method crypto --reason 保存期間満了 --file F000003
 	[ "$status" -eq 0 ]
 	id=$output
-	[ ! -e "$SPIF_HOME/keys/kek-2027-01.key" ]
+	[ ! -e "$SPIF_HOME/keys/kek-2026-01.key" ]
 	run spif catalog cert show "$id" --format json
-	[[ "$output" == *'"kek":{"bucket":"2027-01","destroyed":"'*'","key_file":"'"$SPIF_HOME"'/keys/kek-2027-01.key","key_file_was":"overwritten with random bytes, fsync'"'"'d, unlinked","still_exists":false}'* ]]
+	[[ "$output" == *'"kek":{"bucket":"2026-01","destroyed":"'*'","key_file":"'"$SPIF_HOME"'/keys/kek-2026-01.key","key_file_was":"overwritten with random bytes, fsync'"'"'d, unlinked","still_exists":false}'* ]]
 	run spif catalog log --json
-	[[ "$output" == *'"action":"kek.retired"'*'"bucket":"2027-01"'*'"action":"certificate"'* ]] || { echo "$output" | tail -4 | cut -c1-300; false; }
+	[[ "$output" == *'"action":"kek.retired"'*'"bucket":"2026-01"'*'"action":"certificate"'* ]] || { echo "$output" | tail -4 | cut -c1-300; false; }
 	# indefinite is kept: F000001 still uses it
 	[ -e "$SPIF_HOME/keys/kek-indefinite.key" ]
 	run spif catalog verify
