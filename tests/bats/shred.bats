@@ -146,12 +146,15 @@ loop_ext4() { # loop_ext4 NAME SIZE [mount options]: an ext4 image mounted at $D
 	mkfifo "$D/data/fifo"
 	before=$(catalog_state)
 	run --separate-stderr spif shred "$D/data/link.csv"
-	[ "$status" -eq 65 ] && [[ "$stderr" == *"is a symbolic link"* ]]
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *"is a symbolic link"* ]]
 	one_line_stderr
 	run --separate-stderr spif shred "$D/data"
-	[ "$status" -eq 65 ] && [[ "$stderr" == *"is a directory"* ]]
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *"is a directory"* ]]
 	run --separate-stderr spif shred "$D/data/fifo"
-	[ "$status" -eq 65 ] && [[ "$stderr" == *"is a FIFO"* ]]
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *"is a FIFO"* ]]
 	run --separate-stderr spif shred "$D/data/nope.csv"
 	[ "$status" -eq 66 ]
 	one_line_stderr
@@ -226,7 +229,8 @@ loop_ext4() { # loop_ext4 NAME SIZE [mount options]: an ext4 image mounted at $D
 	mkdir "$D/out"
 	run spif catalog cert export "$id" -o "$D/out"
 	[ "$status" -eq 0 ]
-	[ -f "$D/out/$id.json" ] && [ -f "$D/out/$id.json.asc" ]
+	[ -f "$D/out/$id.json" ]
+	[ -f "$D/out/$id.json.asc" ]
 	gpg --verify "$D/out/$id.json.asc" "$D/out/$id.json"
 	run spif catalog cert verify "$D/out/$id.json"
 	[ "$status" -eq 0 ]
@@ -339,7 +343,8 @@ loop_ext4() { # loop_ext4 NAME SIZE [mount options]: an ext4 image mounted at $D
 
 @test "shred --help and usage errors" {
 	run spif shred --help
-	[ "$status" -eq 0 ] && [[ "$output" == "usage: spif shred"* ]]
+	[ "$status" -eq 0 ]
+	[[ "$output" == "usage: spif shred"* ]]
 	run --separate-stderr spif shred
 	[ "$status" -eq 64 ]
 	run --separate-stderr spif shred --passes 0 x
