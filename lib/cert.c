@@ -401,8 +401,9 @@ char *spif_cert_render(const struct spif_cert *ct)
 	size_t i;
 	json_t *cp;
 	json_array_foreach(json_object_get(b, "copies"), i, cp) {
-		char size[32];
-		snprintf(size, sizeof size, "%lld bytes", (long long)json_integer_value(json_object_get(cp, "size")));
+		char size[32] = "-";
+		if (json_is_integer(json_object_get(cp, "size")))
+			snprintf(size, sizeof size, "%lld bytes", (long long)json_integer_value(json_object_get(cp, "size")));
 		fprintf(f, "  [%zu]\n", i + 1);
 		line(f, "パス", "Path", s_or(cp, "path", NULL));
 		line(f, "大きさ", "Size", size);
@@ -415,6 +416,10 @@ char *spif_cert_render(const struct spif_cert *ct)
 		line(f, "製造番号", "Serial", s_or(cp, "serial", NULL));
 		if (json_object_get(cp, "medium_attestation"))
 			line(f, "媒体の保証", "Medium attestation", s_or(cp, "medium_attestation", NULL));
+		if (json_object_get(cp, "found_at"))
+			line(f, "発見場所", "Found at", s_or(cp, "found_at", NULL));
+		if (json_object_get(cp, "resumed"))
+			line(f, "中断後の処理", "After an interruption", s_or(cp, "resumed", NULL));
 	}
 	fprintf(f, "\n消去 / Sanitization\n");
 	line(f, "区分", "Category", s_or(san, "category", NULL));
@@ -424,8 +429,12 @@ char *spif_cert_render(const struct spif_cert *ct)
 	line(f, "ツール", "Tool used", s_or(san, "tool", NULL));
 	line(f, "消去後の扱い", "Post-sanitization destination",
 	     s_or(san, "post_sanitization_destination", NULL));
+	/* "caveats" (a list); certificates issued before it had one "caveat" */
 	if (json_object_get(san, "caveat"))
 		line(f, "留意事項", "Caveat", s_or(san, "caveat", NULL));
+	json_t *cv;
+	json_array_foreach(json_object_get(san, "caveats"), i, cv)
+		line(f, "留意事項", "Caveat", json_string_value(cv));
 	line(f, "理由", "Reason", s_or(b, "reason", NULL));
 	fprintf(f, "\n検証 / Verification\n");
 	line(f, "検証方法", "Method", s_or(ver, "method", NULL));

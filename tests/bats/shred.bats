@@ -27,6 +27,37 @@ make_key() {
 	KEY=$(gpg --with-colons --list-keys records@example.invalid | awk -F: '/^fpr/ {print $10; exit}')
 }
 
+# The state of the newest catalog row at a path.
+copy_state() {
+	sqlite3 "$SPIF_HOME/catalog.db" "SELECT state FROM copies WHERE path = '$1' ORDER BY id DESC LIMIT 1"
+}
+
+# Wait until a file of zeros is being overwritten (its first bytes changed).
+wait_overwritten() {
+	for _ in $(seq 600); do
+		cmp -s -n 4096 "$1" /dev/zero || return 0
+		sleep 0.05
+	done
+	echo "$1 was never overwritten" >&2
+	return 1
+}
+
+# planned_name SEED ROUND TRY LEN: the name spif shred renames a file to, as
+# spif-shred(1) describes it (SEED as in the shred.start event: a-p for 0-f).
+planned_name() {
+	local hex out="" block=0 h j b alnum=abcdefghijklmnopqrstuvwxyz0123456789
+	hex=$(printf '%s' "$1" | tr 'a-p' '0-9a-f')
+	while [ ${#out} -lt "$4" ]; do
+		h=$(printf "$(printf '%s%08x%08x%08x' "$hex" "$2" "$3" "$block" | sed 's/../\\x&/g')" | sha256sum | cut -c1-64)
+		for ((j = 0; j < 64 && ${#out} < $4; j += 2)); do
+			b=$((16#${h:j:2}))
+			if [ "$b" -lt 252 ]; then out+=${alnum:b%36:1}; fi
+		done
+		block=$((block + 1))
+	done
+	echo "$out"
+}
+
 loop_ext4() { # loop_ext4 NAME SIZE [mount options]: an ext4 image mounted at $D/NAME
 	[ "$(id -u)" -eq 0 ] || skip "needs root for loop mounts"
 	truncate -s "$2" "$D/$1.img"
@@ -141,6 +172,22 @@ loop_ext4() { # loop_ext4 NAME SIZE [mount options]: an ext4 image mounted at $D
 	[ "$(catalog_state)" = "$before" ]
 }
 
+@test "--dry-run reads a catalog that cannot be written" {
+	spif ingest --purpose x --print-id "$D/data/a.csv" >/dev/null 2>&1
+	mkdir -p "$D/ro"
+	mount -t tmpfs -o size=16m,mode=0700 tmpfs "$D/ro" || skip "tmpfs mounts are not available here"
+	cp -a "$SPIF_HOME/." "$D/ro/"
+	mount -o remount,ro "$D/ro"
+	run --separate-stderr spif --home "$D/ro" shred --dry-run --file F000001
+	st=$status
+	left=$(ls -A "$D/ro")
+	umount "$D/ro"
+	[ "$st" -eq 0 ]
+	[[ "$output" == "would overwrite $D/data/a.csv (F000001, source"* ]]
+	[ "$left" = catalog.db ]
+	[ -e "$D/data/a.csv" ]
+}
+
 @test "bad: a symlink, a directory, a FIFO, a missing file" {
 	ln -s "$D/data/a.csv" "$D/data/link.csv"
 	mkfifo "$D/data/fifo"
@@ -209,6 +256,8 @@ loop_ext4() { # loop_ext4 NAME SIZE [mount options]: an ext4 image mounted at $D
 	[[ "$stderr" == *"Read-only file system"* ]]
 	run spif catalog cert ls --json
 	[ -z "$output" ]
+	# nothing of it was overwritten: present, not left disposing
+	[ "$(copy_state "$D/mntro/a.csv")" = present ]
 }
 
 @test "bad: a signing key that is missing (exit 69, nothing destroyed)" {
@@ -276,17 +325,12 @@ loop_ext4() { # loop_ext4 NAME SIZE [mount options]: an ext4 image mounted at $D
 	rm -rf "$SHARED"
 }
 
-@test "SIGTERM in the middle of a large overwrite: no certificate, not disposed, the next run finishes" {
+@test "SIGTERM in the middle of a large overwrite: no certificate, left disposing, the next run certifies it once" {
 	head -c 600M /dev/zero > "$D/data/big.bin"
 	spif ingest --purpose x --print-id "$D/data/a.csv" >/dev/null 2>&1
 	spif shred --passes 4 "$D/data/big.bin" > "$D/ids" 2>"$D/err" &
 	pid=$!
-	# wait until the overwrite is under way (the copy is marked disposing)
-	for _ in $(seq 100); do
-		[ "$(sqlite3 "$SPIF_HOME/catalog.db" "SELECT state FROM copies WHERE path = '$D/data/big.bin'" 2>/dev/null)" = disposing ] && break
-		sleep 0.1
-	done
-	sleep 0.3
+	wait_overwritten "$D/data/big.bin"
 	kill -TERM "$pid"
 	wait "$pid" && status=0 || status=$?
 	[ "$status" -eq 75 ]
@@ -295,12 +339,113 @@ loop_ext4() { # loop_ext4 NAME SIZE [mount options]: an ext4 image mounted at $D
 	[ -e "$D/data/big.bin" ]
 	run spif catalog cert ls --json
 	[ -z "$output" ]
-	run sqlite3 "$SPIF_HOME/catalog.db" "SELECT state FROM copies WHERE path = '$D/data/big.bin'"
-	[ "$output" = present ]
-	run --separate-stderr spif shred "$D/data/big.bin"
+	# partly overwritten: neither disposed nor present
+	[ "$(copy_state "$D/data/big.bin")" = disposing ]
+	run --separate-stderr spif catalog verify
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"($D/data/big.bin) was left marked for destruction"* ]]
+	run --separate-stderr spif shred --resume
 	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 1 ]
 	[[ "$output" =~ ^DC- ]]
 	[ ! -e "$D/data/big.bin" ]
+	[ "$(copy_state "$D/data/big.bin")" = disposed ]
+	run sqlite3 "$SPIF_HOME/catalog.db" "SELECT COUNT(*) FROM certificate_copies k JOIN copies c ON c.id = k.copy_id
+		WHERE c.path = '$D/data/big.bin'"
+	[ "$output" = 1 ]
+	spif catalog verify
+}
+
+@test "SIGTERM during --file: what was destroyed is certified before the exit, the rest is settled, each copy certified once" {
+	printf 'pw\n' > "$D/pf"
+	spif ingest --purpose x --store -o "$D/data/out1.ndjson" "$D/data/a.csv" 2>/dev/null
+	spif encrypt --passphrase-file "$D/pf" -o "$D/data/out2.gpg" "$D/data/out1.ndjson" 2>/dev/null
+	spif ingest --purpose y -o "$D/data/b.ndjson" "$D/data/a.csv" 2>/dev/null
+	# F000001: 1 a.csv, 2 its vault copy, 3 out1 (made large), 4 out2.gpg;
+	# F000002: 5 a.csv again, 6 b.ndjson
+	run sqlite3 "$SPIF_HOME/catalog.db" "SELECT group_concat(id || ':' || kind, ' ') FROM (SELECT * FROM copies ORDER BY id)"
+	[ "$output" = "1:source 2:vault 3:output 4:encrypted 5:source 6:output" ]
+	head -c 600M /dev/zero > "$D/data/out1.ndjson"
+	spif shred --passes 4 --file F000001 > "$D/ids" 2>"$D/err" &
+	pid=$!
+	wait_overwritten "$D/data/out1.ndjson"
+	kill -TERM "$pid"
+	wait "$pid" && status=0 || status=$?
+	[ "$status" -eq 75 ]
+	grep -q "out1.ndjson: interrupted" "$D/err"
+	# certified before the exit: a.csv for both files (one path, destroyed
+	# once), and the vault copy whose key was erased; out1 was being
+	# overwritten and stays disposing; out2 was not touched
+	[ "$(wc -l < "$D/ids")" -eq 3 ]
+	run sqlite3 "$SPIF_HOME/catalog.db" "SELECT group_concat(id || ':' || state, ' ') FROM (SELECT * FROM copies ORDER BY id)"
+	[ "$output" = "1:disposed 2:disposed 3:disposing 4:present 5:disposed 6:present" ]
+	[ ! -e "$D/data/a.csv" ]
+	[ -z "$(ls -A "$SPIF_HOME/vault")" ]
+	[ -e "$D/data/out2.gpg" ]
+	run --separate-stderr spif catalog verify
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"copy 3 ($D/data/out1.ndjson)"* ]]
+	[[ "$stderr" != *"copy 4 "* ]]
+	# the next runs: no destroyed copy is called present, none is certified twice
+	run --separate-stderr spif shred --resume
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[ ! -e "$D/data/out1.ndjson" ]
+	run --separate-stderr spif shred --file F000001
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[ ! -e "$D/data/out2.gpg" ]
+	run sqlite3 "$SPIF_HOME/catalog.db" "SELECT group_concat(copy_id || ':' || n, ' ') FROM
+		(SELECT copy_id, COUNT(*) AS n FROM certificate_copies GROUP BY copy_id ORDER BY copy_id)"
+	[ "$output" = "1:1 2:1 3:1 4:1 5:1" ]
+	run spif catalog show F000001
+	[[ "$output" == *"state:         disposed"* ]]
+	spif catalog verify
+}
+
+@test "a copy gone from its path when its disposal resumes: found under the name it was given, or certified as not verified" {
+	head -c 300M /dev/zero > "$D/data/big1.bin"
+	head -c 300M /dev/zero > "$D/data/big2.bin"
+	ln "$D/data/big1.bin" "$D/data/big1-other-name.bin"
+	spif shred --force --passes 4 "$D/data/big1.bin" "$D/data/big2.bin" > /dev/null 2>&1 &
+	pid=$!
+	wait_overwritten "$D/data/big1.bin"
+	kill -KILL "$pid"
+	wait "$pid" || true
+	[ "$(copy_state "$D/data/big1.bin")" = disposing ]
+	[ "$(copy_state "$D/data/big2.bin")" = disposing ]
+	# as if the run had died after its second rename (which comes after the
+	# read-back and the truncation) ...
+	seed=$(spif catalog log --json | grep '"action":"shred.start"' | grep '"path":"'"$D/data/big1.bin"'"' |
+		sed 's/.*"rename_seed":"\([a-p]*\)".*/\1/')
+	name=$(planned_name "$seed" 1 0 8)
+	mv "$D/data/big1.bin" "$D/data/$name"
+	truncate -s 0 "$D/data/$name"
+	# ... and big2 was removed by other means
+	rm "$D/data/big2.bin"
+	run --separate-stderr spif shred --dry-run --resume
+	[[ "$output" == *"found $D/data/big1.bin (not catalogued) as $D/data/$name"* ]]
+	[[ "$output" == *"would certify $D/data/big2.bin (not catalogued) as not verified"* ]]
+	run --separate-stderr spif shred --force --resume
+	[ "$status" -eq 1 ]
+	[ "${#lines[@]}" -eq 2 ]
+	[[ "$stderr" == *"$D/data/big2.bin: was missing when its disposal resumed: certified in ${lines[1]} as not verified"* ]]
+	found_id=${lines[0]} missing_id=${lines[1]}
+	[ ! -e "$D/data/$name" ]
+	[ -z "$(ls "$D/data" | grep -v -e a.csv -e big1-other-name.bin)" ]
+	run spif catalog cert show "$found_id" --format json
+	[[ "$output" == *'"found_at":"'"$D/data/$name"'"'* ]]
+	[[ "$output" == *'"category":"Clear'* ]]
+	[[ "$output" == *'"result":"passed, by the interrupted run'* ]]
+	# both caveats, one list: neither hides the other
+	[[ "$output" == *'"caveats":["forced over other hard links'*'","finished after an interrupted run'* ]]
+	run spif catalog cert show "$missing_id" --format json
+	[[ "$output" == *'"category":"not verified: the copy was missing when its disposal resumed"'* ]]
+	[[ "$output" == *'"result":"not verified: the file was at none of them"'* ]]
+	[[ "$output" != *'"category":"Clear'* ]]
+	run spif catalog cert show "$missing_id"
+	[[ "$output" == *"留意事項 / Caveat"*"the file was gone when its disposal resumed"* ]]
+	spif catalog verify
 }
 
 @test "a copy left 'disposing' by a crash is reported by verify and finished by the next shred" {
