@@ -15,7 +15,30 @@ setup() {
 
 teardown() {
 	for m in "$D"/mnt*; do mountpoint -q "$m" 2>/dev/null && umount "$m"; done
+	if [ -n "${CG:-}" ]; then
+		as_nobody env GNUPGHOME="$CG" gpgconf --kill all 2>/dev/null
+		rm -rf "$CG"
+	fi
+	[ "${GNUPGHOME:-}" = "$D/gnupg" ] && gpgconf --kill all 2>/dev/null
+	[ -n "${SHARED:-}" ] && rm -rf "$SHARED"
 	return 0
+}
+
+# A shared install another user can reach (bats' own temp dir is private):
+# sets SHARED, SPIF_HOME and SPIF_CONF.
+shared_home() {
+	getent group spiftest >/dev/null || groupadd spiftest
+	SHARED=$(mktemp -d /tmp/spif-shared.XXXXXX)
+	chmod 755 "$SHARED"
+	cp "$SPIF_CONF" "$SHARED/spif.conf"
+	printf 'group = spiftest\n' >> "$SHARED/spif.conf"
+	chmod 644 "$SHARED/spif.conf"
+	export SPIF_CONF="$SHARED/spif.conf" SPIF_HOME="$SHARED/home"
+}
+
+# Run a command as another operator (nobody) in the spiftest group.
+as_nobody() {
+	setpriv --reuid=nobody --regid=nogroup --groups="$(getent group spiftest | cut -d: -f3)" "$@"
 }
 
 # A throwaway GnuPG home with one signing key; sets KEY to its fingerprint.
@@ -302,27 +325,90 @@ loop_ext4() { # loop_ext4 NAME SIZE [mount options]: an ext4 image mounted at $D
 }
 
 @test "confirm: refused for the sanitizer, accepted from another operator" {
-	getent group spiftest >/dev/null || groupadd spiftest
-	# a shared install another user can reach (bats' own temp dir is private)
-	SHARED=$(mktemp -d /tmp/spif-shared.XXXXXX)
-	chmod 755 "$SHARED"
-	cp "$SPIF_CONF" "$SHARED/spif.conf"
-	printf 'group = spiftest\n' >> "$SHARED/spif.conf"
-	chmod 644 "$SHARED/spif.conf"
-	export SPIF_CONF="$SHARED/spif.conf" SPIF_HOME="$SHARED/home"
+	shared_home
 	spif ingest --purpose x --print-id "$D/data/a.csv" >/dev/null 2>&1
 	id=$(spif shred --file F000001)
 	run --separate-stderr spif catalog cert confirm "$id"
 	[ "$status" -eq 77 ]
 	[[ "$stderr" == *"must come from another operator"* ]]
-	run --separate-stderr setpriv --reuid=nobody --regid=nogroup --groups="$(getent group spiftest | cut -d: -f3)" \
-		env SPIF_HOME="$SPIF_HOME" SPIF_CONF="$SPIF_CONF" "$SPIF_BIN/spif" catalog cert confirm "$id" --note 照合済
+	run --separate-stderr as_nobody env SPIF_HOME="$SPIF_HOME" SPIF_CONF="$SPIF_CONF" "$SPIF_BIN/spif" \
+		catalog cert confirm "$id" --note 照合済
 	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
 	run spif catalog cert show "$id"
 	[[ "$output" == *"氏名 / Name"*nobody* ]]
 	run spif catalog cert verify "$id"
-	[[ "$output" == *", confirmed"* ]]
-	rm -rf "$SHARED"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *", confirmed by nobody (event "*", unsigned)" ]]
+}
+
+@test "a confirmation is a signed document of its own: exported, shown, verified, and one edited byte fails" {
+	make_key
+	shared_home
+	spif ingest --purpose x --print-id "$D/data/a.csv" >/dev/null 2>&1
+	id=$(spif shred --sign "$KEY" --file F000001)
+	# the confirmer's own key, in a keyring of their own
+	CG=$(mktemp -d /tmp/spif-cg.XXXXXX)
+	chown nobody "$CG"
+	chmod 700 "$CG"
+	as_nobody env GNUPGHOME="$CG" gpg --batch --pinentry-mode loopback --passphrase '' \
+		--quick-gen-key 'Checker <checker@example.invalid>' ed25519 sign 1d 2>/dev/null
+	as_nobody env GNUPGHOME="$CG" gpg --export checker@example.invalid | gpg --import 2>/dev/null
+	CKEY=$(gpg --with-colons --list-keys checker@example.invalid | awk -F: '/^fpr/ {print $10; exit}')
+	run --separate-stderr as_nobody env GNUPGHOME="$CG" SPIF_HOME="$SPIF_HOME" SPIF_CONF="$SPIF_CONF" \
+		"$SPIF_BIN/spif" catalog cert confirm "$id" --note 照合済 --sign checker@example.invalid
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	# show --format json: the certificate as signed, then the confirmation,
+	# which names the certificate and its hash
+	run spif catalog cert show "$id" --format json
+	[ "${#lines[@]}" -eq 2 ]
+	sha=$(printf '%s' "${lines[0]}" | sha256sum | cut -c1-64)
+	[[ "${lines[0]}" == '{'*'"verified_by":"pending'* ]]
+	[[ "${lines[1]}" == *'"certificate":"'"$id"'","certificate_sha256":"'"$sha"'"'* ]]
+	[[ "${lines[1]}" == *'"format":"spif-confirmation/1"'* ]]
+	[[ "${lines[1]}" == *'"verified_by":{'*'"name":"nobody"'*'"signature":"OpenPGP detached signature by checker@example.invalid"'* ]]
+	# export: both documents, both signed, both verify with plain gpg
+	mkdir "$D/out"
+	run spif catalog cert export "$id" -o "$D/out"
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 4 ]
+	[ "$(ls "$D/out" | tr '\n' ' ')" = "$id.confirm.json $id.confirm.json.asc $id.json $id.json.asc " ]
+	gpg --verify "$D/out/$id.json.asc" "$D/out/$id.json"
+	gpg --verify "$D/out/$id.confirm.json.asc" "$D/out/$id.confirm.json"
+	[ "$(cat "$D/out/$id.confirm.json")" = "$(spif catalog cert show "$id" --format json | sed -n 2p)" ]
+	# cert verify checks the confirmation: bound to the hash, signed, in the chain
+	run --separate-stderr spif catalog cert verify "$D/out/$id.json"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"signature by $KEY, confirmed by nobody (event "*", signature by $CKEY)" ]]
+	run --separate-stderr spif catalog cert verify "$D/out/$id.confirm.json"
+	[ "$status" -eq 0 ]
+	run --separate-stderr spif catalog cert verify "$id"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"confirmed by nobody"*"signature by $CKEY)" ]]
+	# one byte of the exported confirmation edited
+	sed -i 's/照合済/照合未/' "$D/out/$id.confirm.json"
+	run gpg --verify "$D/out/$id.confirm.json.asc" "$D/out/$id.confirm.json"
+	[ "$status" -ne 0 ]
+	run --separate-stderr spif catalog cert verify "$D/out/$id.json"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"the confirmation differs from the one the catalog recorded"* ]]
+	run --separate-stderr spif catalog cert verify "$D/out/$id.confirm.json"
+	[ "$status" -eq 1 ]
+	# ... or inside the catalog: the body, or its signature taken away
+	cp "$SPIF_HOME/catalog.db" "$D/before.db"
+	sqlite3 "$SPIF_HOME/catalog.db" "UPDATE confirmations SET body = replace(body, '照合済', '照合未')"
+	run --separate-stderr spif catalog cert verify "$id"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"the confirmation's event is missing from the audit log or does not match it"* ]]
+	cp "$D/before.db" "$SPIF_HOME/catalog.db"
+	sqlite3 "$SPIF_HOME/catalog.db" "UPDATE confirmations SET signature = NULL, signer = NULL"
+	run --separate-stderr spif catalog cert verify "$id"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"confirmation: signed by $CKEY when it was made, but the signature is missing"* ]]
+	cp "$D/before.db" "$SPIF_HOME/catalog.db"
+	sqlite3 "$SPIF_HOME/catalog.db" "UPDATE confirmations SET body = replace(body, '$sha', '$(printf '%064d' 0)')"
+	run --separate-stderr spif catalog cert verify "$id"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"the confirmation does not name this certificate and its hash"* ]]
 }
 
 @test "SIGTERM in the middle of a large overwrite: no certificate, left disposing, the next run certifies it once" {
