@@ -125,17 +125,43 @@ printf 'crypto-erase + certificate: %.3fs for a %d-byte vault copy, %.3fs for a 
 # 5. shred: 1 GiB (1 pass + read-back verify + certificate) against GNU
 #    shred -n1 -u (1 pass, no verify, no record), and 2,000 files of 4 KiB
 #    with certificates against shred -u.  This machine's disk is virtual,
-#    so the bench vouches for it in spif.conf as an administrator would.
-disk=$(findmnt -no SOURCE -T "$work" | head -1)
-pk=$(lsblk -no PKNAME "$disk" 2>/dev/null | head -1)
-printf 'trusted_media = %s\n' "${pk:-${disk##*/}}" > "$SPIF_CONF"
+#    so the bench vouches for it in spif.conf as an administrator would,
+#    naming it as the tests do (disk_of), and checks that spif's probe
+#    takes it: a refusal takes milliseconds and would pass for a fast run.
+. "$top/tests/bats/helper.bash"
+disk=$(disk_of "$work")
+printf 'trusted_media = %s\n' "$disk" > "$SPIF_CONF"
+printf 'x\n' > "$work/probe.csv"
+plan=$(spif shred --dry-run "$work/probe.csv" 2>&1) ||
+	{ echo "bench: spif would not overwrite on $work with trusted_media = $disk: $plan" >&2; exit 1; }
+rm -f "$work/probe.csv"
+# spif shred FILE...: must succeed, certify each file and leave none of them
+spif_shred() {
+	spif shred "$@" > "$work/shred.ids" 2> "$work/shred.err" ||
+		{ echo "bench: spif shred failed with exit $?: $(head -c 600 "$work/shred.err")" >&2; exit 1; }
+}
+gone() { # gone WHAT FILE...: none of the files is left, and each has its certificate
+	local what=$1 f
+	shift
+	for f in "$@"; do [ ! -e "$f" ] || { echo "bench: $what left $f" >&2; exit 1; }; done
+	if [ "$what" = "spif shred" ] && [ "$(grep -c '^DC-' "$work/shred.ids")" -ne $# ]; then
+		echo "bench: spif shred printed $(grep -c '^DC-' "$work/shred.ids") certificate ids for $# files" >&2
+		exit 1
+	fi
+}
+gnu_shred() { shred "$@" || { echo "bench: shred $* failed with exit $?" >&2; exit 1; }; }
 big() { head -c 1073741824 /dev/urandom > "$work/1g.bin"; sync; }
-big; s=$(date +%s.%N); shred -n1 -u "$work/1g.bin"; e=$(date +%s.%N); t_gs=$(echo "$e - $s" | bc -l)
-big; s=$(date +%s.%N); spif shred "$work/1g.bin" > /dev/null 2>&1; e=$(date +%s.%N); t_ss=$(echo "$e - $s" | bc -l)
+big; s=$(date +%s.%N); gnu_shred -n1 -u "$work/1g.bin"; e=$(date +%s.%N); t_gs=$(echo "$e - $s" | bc -l)
+gone "shred -n1 -u" "$work/1g.bin"
+big; s=$(date +%s.%N); spif_shred "$work/1g.bin"; e=$(date +%s.%N); t_ss=$(echo "$e - $s" | bc -l)
+gone "spif shred" "$work/1g.bin"
 report "shred 1 GiB (1 pass + verify + certificate)" "$t_ss" "shred -n1 -u" "$t_gs" 1.1
 small() { mkdir -p "$work/small"; for i in $(seq 2000); do head -c 4096 /dev/urandom > "$work/small/f$i.csv"; done; sync; }
-small; s=$(date +%s.%N); shred -u "$work"/small/*; e=$(date +%s.%N); t_gs=$(echo "$e - $s" | bc -l)
-small; s=$(date +%s.%N); spif shred "$work"/small/* > /dev/null 2>&1; e=$(date +%s.%N); t_ss=$(echo "$e - $s" | bc -l)
+small; files=("$work"/small/*)
+s=$(date +%s.%N); gnu_shred -u "${files[@]}"; e=$(date +%s.%N); t_gs=$(echo "$e - $s" | bc -l)
+gone "shred -u" "${files[@]}"
+small; s=$(date +%s.%N); spif_shred "${files[@]}"; e=$(date +%s.%N); t_ss=$(echo "$e - $s" | bc -l)
+gone "spif shred" "${files[@]}"
 report "shred 2000 x 4 KiB, each certified" "$t_ss" "shred -u" "$t_gs" 1.0
 
 # 6. encrypt: a 100 MB record stream whole, against gpg -z0 (no

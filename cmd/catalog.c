@@ -1,5 +1,7 @@
-/* catalog.c - spif catalog ls | show ID | log | verify: what the catalog
- * knows, and whether its audit log is intact.  Read-only. */
+/* catalog.c - spif catalog ls | show ID | log | verify | cert: what the
+ * catalog knows, whether its audit log is intact, and its disposal
+ * certificates.  Every subcommand only reads, but cert confirm, which adds
+ * a confirmation and its event. */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -21,7 +23,7 @@ static const char usage_text[] =
 	"       spif catalog cert ls [--json]\n"
 	"       spif catalog cert show ID [--format text|json]\n"
 	"       spif catalog cert export ID -o DIR\n"
-	"       spif catalog cert verify ID|FILE.json\n"
+	"       spif catalog cert verify ID|FILE.json|FILE.confirm.json\n"
 	"       spif catalog cert confirm ID [--note TEXT] [--sign KEYID]\n"
 	"\n"
 	"  ls       every file: id, state, records, persons, received, purpose, label\n"
@@ -30,8 +32,9 @@ static const char usage_text[] =
 	"  verify   recompute the audit log's hash chain; exit 1 naming the first\n"
 	"           event that does not match, or copies a crash left half-destroyed\n"
 	"  cert     disposal certificates: list, show (bilingual text or the signed\n"
-	"           JSON), export ID.json (+ ID.json.asc), verify against the catalog,\n"
-	"           the signature and the audit log, confirm by a second operator\n"
+	"           JSON, then the confirmation's), export ID.json (+ ID.json.asc, and\n"
+	"           ID.confirm.json (+ .asc) when confirmed), verify against the catalog,\n"
+	"           the signatures and the audit log, confirm by a second operator\n"
 	"\n"
 	"  --json   one JSON object per line (show: one object)\n"
 	"  --home DIR  the spif home (else $SPIF_HOME, spif.conf, ~/.local/share/spif)\n"
@@ -357,28 +360,48 @@ static int cert_cmd(struct cli *c, const struct opts *o, const char *sub, int na
 		cli_usage(c, "cert %s: wrong number of arguments", sub);
 	const char *id = args[0];
 	if (strcmp(sub, "verify") == 0) {
-		/* ID, or an exported ID.json (with ID.json.asc beside it when signed) */
-		char *data = NULL, *sig = NULL, cid[32];
-		size_t n = 0, sl = 0;
-		const char *dot = strrchr(id, '.');
-		if (dot && strcmp(dot, ".json") == 0) {
+		/* ID; or an exported ID.json, with ID.json.asc, ID.confirm.json and
+		 * ID.confirm.json.asc beside it when they exist; or an exported
+		 * ID.confirm.json (with its .asc) alone */
+		struct spif_cert_files f = {0};
+		char *data = NULL, cid[32];
+		size_t n = 0;
+		size_t len = strlen(id);
+		if (len > 5 && strcmp(id + len - 5, ".json") == 0) {
 			read_whole(c, id, &data, &n, 0);
-			char asc[PATH_MAX];
-			snprintf(asc, sizeof asc, "%s.asc", id);
-			read_whole(c, asc, &sig, &sl, 1);
 			json_t *j = json_loadb(data, n, 0, NULL);
-			if (!j || !json_is_string(json_object_get(j, "id")))
-				cli_fail(c, SPIF_FOUND, "%s: not a spif certificate", id);
-			snprintf(cid, sizeof cid, "%s", json_string_value(json_object_get(j, "id")));
+			const char *fmt = json_string_value(json_object_get(j, "format"));
+			int is_conf = fmt && strcmp(fmt, "spif-confirmation/1") == 0;
+			const char *named = json_string_value(json_object_get(j, is_conf ? "certificate" : "id"));
+			if (!named || strlen(named) >= sizeof cid)
+				cli_fail(c, SPIF_FOUND, "%s: not a spif certificate or confirmation", id);
+			snprintf(cid, sizeof cid, "%s", named);
 			json_decref(j);
+			char other[PATH_MAX];
+			int stem = (int)(len - (is_conf ? strlen(".confirm.json") : 5));
+			if (is_conf) {
+				f.conf = data;
+				f.conf_n = n;
+			} else {
+				f.body = data;
+				f.body_n = n;
+				if (snprintf(other, sizeof other, "%.*s.confirm.json", stem, id) < (int)sizeof other)
+					read_whole(c, other, (char **)&f.conf, &f.conf_n, 1);
+				snprintf(other, sizeof other, "%s.asc", id);
+				read_whole(c, other, (char **)&f.sig, &f.sig_n, 1);
+			}
+			if (f.conf && snprintf(other, sizeof other, "%.*s.confirm.json.asc", stem, id) < (int)sizeof other)
+				read_whole(c, other, (char **)&f.conf_sig, &f.conf_sig_n, 1);
 		} else
 			snprintf(cid, sizeof cid, "%s", id);
 		struct spif_catalog *cat = cli_catalog(c, SPIF_CAT_READONLY);
-		char summary[512];
-		int rc = spif_cert_verify(cat, cid, data, n, sig, sl, summary, sizeof summary, &e);
+		char summary[768];
+		int rc = spif_cert_verify(cat, cid, &f, summary, sizeof summary, &e);
 		spif_catalog_close(cat);
-		free(data);
-		free(sig);
+		free((char *)f.body);
+		free((char *)f.sig);
+		free((char *)f.conf);
+		free((char *)f.conf_sig);
 		if (rc < 0)
 			cli_die(c, &e);
 		printf("%s\n", summary);
@@ -399,10 +422,15 @@ static int cert_cmd(struct cli *c, const struct opts *o, const char *sub, int na
 		if (strcmp(sub, "export") == 0) {
 			if (!o->out)
 				cli_usage(c, "cert export: -o DIR is required");
-			const char *parts[2] = {ct.body, ct.signature};
-			for (int k = 0; k < 2 && parts[k]; k++) {
+			/* the certificate, and its confirmation when there is one,
+			 * each with its signature when signed */
+			const char *parts[4] = {ct.body, ct.signature, ct.confirmation, ct.confirmation_sig};
+			static const char *const names[4] = {".json", ".json.asc", ".confirm.json", ".confirm.json.asc"};
+			for (int k = 0; k < 4; k++) {
+				if (!parts[k])
+					continue;
 				char path[PATH_MAX];
-				snprintf(path, sizeof path, "%s/%s.json%s", o->out, ct.id, k ? ".asc" : "");
+				snprintf(path, sizeof path, "%s/%s%s", o->out, ct.id, names[k]);
 				struct spif_atomic a;
 				size_t len = strlen(parts[k]);
 				if (spif_atomic_open(&a, path, spif_file_mode(&c->conf), &e) < 0)
@@ -422,8 +450,13 @@ static int cert_cmd(struct cli *c, const struct opts *o, const char *sub, int na
 				cli_fail(c, SPIF_EX_SOFTWARE, "%s: cannot render", id);
 			fputs(t, stdout);
 			free(t);
-		} else if (strcmp(o->format, "json") == 0)
+		} else if (strcmp(o->format, "json") == 0) {
+			/* one document a line: the certificate as signed, then its
+			 * confirmation when there is one */
 			printf("%s\n", ct.body);
+			if (ct.confirmation)
+				printf("%s\n", ct.confirmation);
+		}
 		else
 			cli_usage(c, "--format %s: unknown (text, json)", o->format);
 		spif_cert_free(&ct);

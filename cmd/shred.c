@@ -237,11 +237,15 @@ static void mark_disposing(struct cli *c, struct spif_catalog *cat, struct spif_
 		cli_die(c, &e);
 }
 
-/* After a failure or an interruption the copy is not disposed: say so. */
-static void mark_present(struct cli *c, struct spif_catalog *cat, struct spif_dispose_copy *t, const char *why)
+/* After a failure or an interruption the copy is not disposed: back to
+ * "present" when nothing of it was destroyed, else left "disposing" (a
+ * partly overwritten copy is not the copy the catalog knew, and the next
+ * run finishes it).  A copy an earlier run left "disposing" may have been
+ * partly overwritten by that run, so it stays so too. */
+static void settle(struct cli *c, struct spif_catalog *cat, struct spif_dispose_copy *t, const char *why)
 {
 	struct spif_err e = {0};
-	if (spif_dispose_unmark(cat, t, why, &e) < 0)
+	if (spif_dispose_unmark(cat, t, why, t->r.overwrite_begun || t->resumed, &e) < 0)
 		cli_die(c, &e);
 }
 
@@ -335,27 +339,36 @@ static void crypto_erase_all(struct cli *c, struct batch *b, struct spif_dispose
 }
 
 /* Destroy t's path (t and its siblings at the same path are already
- * "disposing"); on success the siblings share t's result.  A failure puts
- * them all back to "present" and returns its exit code (0 on success);
- * an interruption returns SPIF_EX_TEMPFAIL with t->r.interrupted. */
+ * "disposing"); on success the siblings share t's result.  A failure
+ * settles them all (see settle) and returns its exit code (0 on success);
+ * an interruption returns SPIF_EX_TEMPFAIL with t->r.interrupted, the
+ * siblings sharing whether the overwrite had begun. */
 static int destroy(struct cli *c, struct batch *b, const struct opts *o, struct spif_dispose_copy *v, size_t n,
                    struct spif_dispose_copy *t)
 {
 	struct spif_err e = {0};
+	/* a copy finished after an interruption may be under the name that
+	 * run gave it */
+	const char *at = t->found_at[0] ? t->found_at : t->path;
 	if (!t->absent) {
 		struct spif_wipe_opts wo = {.passes = o->passes, .zero = o->zero, .allow_links = o->force,
-		                            .stop = &stop_flag};
+		                            .stop = &stop_flag, .name_seed = t->have_seed ? t->name_seed : NULL,
+		                            .renames = t->have_seed ? t->renames : 0};
 		if (isatty(2)) {
 			wo.progress = progress;
 			wo.progress_ctx = t->path;
 		}
-		if (spif_wipe_file(t->path, &wo, &t->r, &e) < 0) {
+		int rc = spif_wipe_file(at, &wo, &t->r, &e);
+		for (size_t k = 0; k < n; k++)
+			if (&v[k] != t && !v[k].done && strcmp(v[k].path, t->path) == 0)
+				v[k].r.overwrite_begun |= t->r.overwrite_begun;
+		if (rc < 0) {
 			if (t->r.interrupted || stop_flag)
-				return SPIF_EX_TEMPFAIL; /* the caller puts everything left back */
+				return SPIF_EX_TEMPFAIL; /* the caller settles everything left */
 			batch_open(c, b);
 			for (size_t k = 0; k < n; k++)
 				if (!v[k].done && strcmp(v[k].path, t->path) == 0) {
-					mark_present(c, b->cat, &v[k], e.msg);
+					settle(c, b->cat, &v[k], e.msg);
 					v[k].done = 1; /* part of no certificate */
 				}
 			fprintf(stderr, "spif-shred: %s\n", e.msg);
@@ -363,7 +376,7 @@ static int destroy(struct cli *c, struct batch *b, const struct opts *o, struct 
 		}
 		/* the certificate says the path was checked absent: check it */
 		struct stat st;
-		if (lstat(t->path, &st) == 0 || errno != ENOENT) {
+		if (lstat(at, &st) == 0 || errno != ENOENT || lstat(t->path, &st) == 0 || errno != ENOENT) {
 			fprintf(stderr, "spif-shred: %s: still present after unlink\n", t->path);
 			return SPIF_EX_IOERR;
 		}
@@ -394,6 +407,10 @@ static void certify(struct cli *c, struct spif_catalog *cat, const struct opts *
 	                         &e) < 0)
 		cli_die(c, &e);
 	printf("%s\n", id); /* flushed when the batch commits */
+	for (size_t i = 0; i < ng; i++)
+		if (spif_dispose_class(group[i]) == 2)
+			cli_note(c, "%s: was missing when its disposal resumed: certified in %s as not verified (if the "
+			         "interrupted run did not remove it, its data may survive elsewhere)", group[i]->path, id);
 }
 
 /* An absolute path that names the file itself, not what a symlink points
@@ -517,7 +534,8 @@ static int trusted(const struct spif_conf *conf, const char *disk)
 
 /* Everything is checked before anything is destroyed: one refused target
  * refuses the run.  Returns the exit code to refuse with, or 0. */
-static int check_targets(struct cli *c, const struct opts *o, struct spif_dispose_copy *v, size_t n)
+static int check_targets(struct cli *c, struct spif_catalog *cat, const struct opts *o, struct spif_dispose_copy *v,
+                         size_t n)
 {
 	int refused = 0;
 	struct spif_err e = {0};
@@ -526,17 +544,27 @@ static int check_targets(struct cli *c, const struct opts *o, struct spif_dispos
 		if (strcmp(o->method, "crypto") == 0 && strcmp(t->kind, "vault") != 0)
 			cli_usage(c, "%s: crypto-erase applies to vault copies (ingest --store); this is a "
 			          "plain file", t->path);
-		if (strcmp(t->kind, "vault") == 0 && strcmp(o->method, "overwrite") != 0) {
+		if (strcmp(t->kind, "vault") == 0 && strcmp(o->method, "overwrite") != 0)
 			spif_dispose_crypto_target(t);
-			continue;
-		}
-		if (spif_wipe_probe(t->path, &t->m, &e) < 0) {
-			if (t->resumed && e.code == SPIF_EX_NOINPUT) {
-				t->absent = 1; /* the interrupted run got as far as unlink */
-				continue;
-			}
+		/* left by an interrupted run: its rename names, and where it is */
+		else if (t->resumed && spif_dispose_resume_info(cat, t, &e) < 0)
 			cli_die(c, &e);
-		}
+	}
+	/* rows at one path are one file, renamed with the seed of whichever
+	 * row was destroyed: found for one is found for all */
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < n && v[i].absent && !v[i].crypto; k++)
+			if (v[k].found_at[0] && strcmp(v[k].path, v[i].path) == 0) {
+				v[i].absent = 0;
+				memcpy(v[i].found_at, v[k].found_at, sizeof v[i].found_at);
+				v[i].found_size = v[k].found_size;
+			}
+	for (size_t i = 0; i < n; i++) {
+		struct spif_dispose_copy *t = &v[i];
+		if (t->crypto || t->absent)
+			continue; /* crypto: no medium check; absent: certified as not verified */
+		if (spif_wipe_probe(t->found_at[0] ? t->found_at : t->path, &t->m, &e) < 0)
+			cli_die(c, &e);
 		if (t->m.nlink > 1 && !o->force)
 			snprintf(t->refusal, sizeof t->refusal,
 			         "it has %ld hard links; other names would keep the data "
@@ -565,10 +593,14 @@ static void dry_run(const struct opts *o, const struct spif_dispose_copy *v, siz
 		char fid[24] = "not catalogued";
 		if (t->file_id)
 			spif_file_id_format(t->file_id, fid);
-		if (t->absent) {
-			printf("would certify %s (%s): already gone after an interrupted run\n", t->path, fid);
+		if (t->absent && !t->crypto) {
+			printf("would certify %s (%s) as not verified: it was missing when its disposal resumed, and under "
+			       "no name the interrupted run renames to\n", t->path, fid);
 			continue;
 		}
+		if (t->found_at[0])
+			printf("found %s (%s) as %s, a name the interrupted run gave it (%lld bytes)\n", t->path, fid,
+			       t->found_at, t->found_size);
 		if (t->refusal[0]) {
 			printf("would refuse %s: %s\n", t->path, t->refusal);
 			continue;
@@ -602,8 +634,18 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	parse_args(&c, &o, argc, argv);
-	/* no catalog is created just to refuse a symlink */
-	struct spif_catalog *cat = cli_catalog_if_exists(&c);
+	/* no catalog is created just to refuse a symlink; a dry run only
+	 * reads, so it also works where the catalog may only be read */
+	struct spif_catalog *cat = NULL;
+	if (!o.dry_run)
+		cat = cli_catalog_if_exists(&c);
+	else {
+		char db[PATH_MAX + 16];
+		cli_check_home(&c);
+		snprintf(db, sizeof db, "%s/catalog.db", c.home);
+		if (access(db, F_OK) == 0)
+			cat = cli_catalog(&c, SPIF_CAT_READONLY);
+	}
 	if (!cat && o.resume) {
 		cli_note(&c, "no catalog: nothing to resume");
 		cli_done(&c);
@@ -628,7 +670,7 @@ int main(int argc, char **argv)
 	collect(&c, cat, &o, argc, argv, &v, &n);
 	if (cat)
 		check_retention(&c, cat, &o, v, n);
-	int refused = check_targets(&c, &o, v, n);
+	int refused = check_targets(&c, cat, &o, v, n);
 	if (o.dry_run) {
 		dry_run(&o, v, n);
 		free(v);
@@ -644,53 +686,58 @@ int main(int argc, char **argv)
 
 	if (stop_flag)
 		cli_fail(&c, SPIF_EX_TEMPFAIL, "interrupted before anything was destroyed");
-	int failed = 0, last_code = 0;
+	int failed = 0, last_code = 0, unverified = 0;
 	struct batch b = {.cat = cat};
 	batch_open(&c, &b);
+	/* a copy an earlier run left "disposing" keeps that run's mark: its
+	 * event holds the names it is renamed to */
 	for (size_t i = 0; i < n; i++)
-		mark_disposing(&c, cat, &v[i]);
+		if (!v[i].resumed || (!v[i].crypto && !v[i].absent && !v[i].have_seed))
+			mark_disposing(&c, cat, &v[i]);
 	batch_commit(&c, &b);
 	struct spif_err retire = {0};
 	crypto_erase_all(&c, &b, v, n, &retire);
 	struct spif_dispose_copy **group = calloc(n + 1, sizeof *group);
+	char *given_up = calloc(n + 1, 1); /* failed: in no certificate, counted once */
+	if (!group || !given_up)
+		cli_fail(&c, SPIF_EX_SOFTWARE, "out of memory");
+	/* After an interruption nothing more is overwritten, but what is
+	 * already destroyed (crypto-erased copies, copies at a path destroyed
+	 * for another row, copies found gone) is still certified. */
+	int stopping = 0;
+	char cut[PATH_MAX] = "";
 	for (size_t i = 0; i < n; i++) {
-		if (v[i].done)
+		if (v[i].done || given_up[i])
 			continue;
-		/* a group: this target and, for a catalogued file, its other copies */
+		/* a group: this target and, for a catalogued file, its other copies
+		 * of the same class (see spif_dispose_certify) */
+		int cls = spif_dispose_class(&v[i]);
 		size_t ng = 0;
 		int forced = 0;
 		const char *medium_reason = NULL;
 		for (size_t k = i; k < n; k++) {
 			struct spif_dispose_copy *t = &v[k];
-			if (t->done || (k != i && (t->file_id == 0 || t->file_id != v[i].file_id)))
+			if (t->done || given_up[k] || spif_dispose_class(t) != cls ||
+			    (k != i && (t->file_id == 0 || t->file_id != v[i].file_id)))
 				continue;
 			int code = 0;
-			if (t->crypto) {
-				if (k != i && !v[i].crypto)
-					continue; /* certified with the other crypto-erased copies */
+			if (t->crypto)
 				code = t->failed ? t->code : 0;
-			} else if (!t->wiped) {
-				if (v[i].crypto)
-					continue; /* overwritten copies get their own certificate */
+			else if (!t->wiped && !t->absent) {
+				if (stopping)
+					continue; /* settled below */
 				batch_before_wipe(&c, &b, t->m.size);
 				code = destroy(&c, &b, &o, v, n, t);
-			}
-			if (code == SPIF_EX_TEMPFAIL && (t->r.interrupted || stop_flag)) {
-				/* what was destroyed is certified, the rest goes back to
-				 * present: nothing is left claiming more or less than is true */
-				batch_open(&c, &b);
-				if (ng)
-					certify(&c, cat, &o, group, ng, forced, medium_reason);
-				for (size_t j = 0; j < n; j++)
-					if (!v[j].done && !v[j].absent) /* a gone one stays for the next run */
-						mark_present(&c, cat, &v[j], "interrupted");
-				batch_commit(&c, &b);
-				cli_fail(&c, SPIF_EX_TEMPFAIL, "%s: interrupted: not disposed and no certificate; "
-				         "run spif shred again to finish", t->path);
+				if (code == SPIF_EX_TEMPFAIL && (t->r.interrupted || stop_flag)) {
+					stopping = 1;
+					snprintf(cut, sizeof cut, "%s", t->path);
+					continue;
+				}
 			}
 			if (code) {
 				failed++;
 				last_code = code;
+				given_up[k] = 1;
 				continue;
 			}
 			t->done = 1;
@@ -698,6 +745,7 @@ int main(int argc, char **argv)
 				forced = 1;
 				medium_reason = t->m.reason;
 			}
+			unverified += cls == 2;
 			group[ng++] = t;
 			if (v[i].file_id == 0)
 				break;
@@ -708,6 +756,14 @@ int main(int argc, char **argv)
 			b.pending++;
 		}
 	}
+	if (stopping) {
+		/* the rest is settled: back to present if untouched, else left
+		 * "disposing" for the next run (a failed crypto-erase already is) */
+		batch_open(&c, &b);
+		for (size_t j = 0; j < n; j++)
+			if (!v[j].done && !given_up[j] && !v[j].crypto)
+				settle(&c, cat, &v[j], "interrupted");
+	}
 	batch_commit(&c, &b);
 	/* the KEKs were retired before the certificates (crypto_erase_all);
 	 * a failure there is reported once they are committed */
@@ -716,10 +772,14 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < n; i++)
 		json_decref(v[i].erased);
 	free(group);
+	free(given_up);
 	free(v);
 	spif_catalog_close(cat);
+	if (stopping)
+		cli_fail(&c, SPIF_EX_TEMPFAIL, "%s: interrupted: not disposed and no certificate (what was already "
+		         "destroyed is certified); run spif shred --resume to finish", cut);
 	cli_done(&c);
 	if (failed)
 		return failed == 1 && n == 1 ? last_code : SPIF_FOUND;
-	return 0;
+	return unverified ? SPIF_FOUND : 0;
 }

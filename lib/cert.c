@@ -224,7 +224,8 @@ int spif_cert_load(struct spif_catalog *c, const char *id, struct spif_cert *out
 	sqlite3_stmt *st;
 	if (spif_catalog_prepare(c,
 	        "SELECT c.id, c.body, c.signature, c.signer, c.sha256, c.operator, c.event_seq,"
-	        " f.body, f.signature FROM certificates c LEFT JOIN confirmations f ON f.cert_id = c.id"
+	        " f.body, f.signature, f.signer, f.operator, f.event_seq"
+	        " FROM certificates c LEFT JOIN confirmations f ON f.cert_id = c.id"
 	        " WHERE c.id = ?", &st, err) < 0)
 		return -1;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -239,6 +240,9 @@ int spif_cert_load(struct spif_catalog *c, const char *id, struct spif_cert *out
 		out->event_seq = sqlite3_column_int64(st, 6);
 		out->confirmation = dup_col(st, 7);
 		out->confirmation_sig = dup_col(st, 8);
+		out->confirmation_signer = dup_col(st, 9);
+		out->confirmer = dup_col(st, 10);
+		out->confirmation_seq = sqlite3_column_int64(st, 11);
 	}
 	sqlite3_finalize(st);
 	if (rc == SQLITE_ROW)
@@ -252,6 +256,7 @@ void spif_cert_free(struct spif_cert *ct)
 {
 	free(ct->body); free(ct->signature); free(ct->signer); free(ct->sha256);
 	free(ct->operator_); free(ct->confirmation); free(ct->confirmation_sig);
+	free(ct->confirmation_signer); free(ct->confirmer);
 	memset(ct, 0, sizeof *ct);
 }
 
@@ -401,8 +406,9 @@ char *spif_cert_render(const struct spif_cert *ct)
 	size_t i;
 	json_t *cp;
 	json_array_foreach(json_object_get(b, "copies"), i, cp) {
-		char size[32];
-		snprintf(size, sizeof size, "%lld bytes", (long long)json_integer_value(json_object_get(cp, "size")));
+		char size[32] = "-";
+		if (json_is_integer(json_object_get(cp, "size")))
+			snprintf(size, sizeof size, "%lld bytes", (long long)json_integer_value(json_object_get(cp, "size")));
 		fprintf(f, "  [%zu]\n", i + 1);
 		line(f, "パス", "Path", s_or(cp, "path", NULL));
 		line(f, "大きさ", "Size", size);
@@ -415,6 +421,10 @@ char *spif_cert_render(const struct spif_cert *ct)
 		line(f, "製造番号", "Serial", s_or(cp, "serial", NULL));
 		if (json_object_get(cp, "medium_attestation"))
 			line(f, "媒体の保証", "Medium attestation", s_or(cp, "medium_attestation", NULL));
+		if (json_object_get(cp, "found_at"))
+			line(f, "発見場所", "Found at", s_or(cp, "found_at", NULL));
+		if (json_object_get(cp, "resumed"))
+			line(f, "中断後の処理", "After an interruption", s_or(cp, "resumed", NULL));
 	}
 	fprintf(f, "\n消去 / Sanitization\n");
 	line(f, "区分", "Category", s_or(san, "category", NULL));
@@ -424,8 +434,12 @@ char *spif_cert_render(const struct spif_cert *ct)
 	line(f, "ツール", "Tool used", s_or(san, "tool", NULL));
 	line(f, "消去後の扱い", "Post-sanitization destination",
 	     s_or(san, "post_sanitization_destination", NULL));
+	/* "caveats" (a list); certificates issued before it had one "caveat" */
 	if (json_object_get(san, "caveat"))
 		line(f, "留意事項", "Caveat", s_or(san, "caveat", NULL));
+	json_t *cv;
+	json_array_foreach(json_object_get(san, "caveats"), i, cv)
+		line(f, "留意事項", "Caveat", json_string_value(cv));
 	line(f, "理由", "Reason", s_or(b, "reason", NULL));
 	fprintf(f, "\n検証 / Verification\n");
 	line(f, "検証方法", "Method", s_or(ver, "method", NULL));
@@ -460,16 +474,113 @@ static int fail(char *summary, size_t sumlen, struct spif_err *err, const char *
 	return spif_err_set(err, SPIF_FOUND, "%s", summary);
 }
 
-int spif_cert_verify(struct spif_catalog *c, const char *id, const char *data, size_t n,
-                     const char *sig, size_t siglen, char *summary, size_t sumlen,
-                     struct spif_err *err)
+/* The event at seq: action and object as given, and its details (new
+ * reference), else NULL. */
+static json_t *event_details(struct spif_catalog *c, long long seq, const char *action, const char *object,
+                             struct spif_err *err, int *failed)
+{
+	sqlite3_stmt *st;
+	json_t *d = NULL;
+	*failed = 0;
+	if (spif_catalog_prepare(c, "SELECT action, object, details FROM events WHERE seq = ?", &st, err) < 0) {
+		*failed = 1;
+		return NULL;
+	}
+	sqlite3_bind_int64(st, 1, seq);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		const char *act = (const char *)sqlite3_column_text(st, 0);
+		const char *obj = (const char *)sqlite3_column_text(st, 1);
+		if (act && obj && strcmp(act, action) == 0 && strcmp(obj, object) == 0)
+			d = json_loads((const char *)sqlite3_column_text(st, 2), 0, NULL);
+	}
+	sqlite3_finalize(st);
+	return d;
+}
+
+/* A detached signature over body: it verifies, and was made by the key
+ * recorded (signer) -- which the event recorded too (ev_signer: a
+ * fingerprint, or NULL when it was unsigned), so that a signature removed
+ * from the catalog is noticed.  fpr gets the signer ("" unsigned). */
+static int check_sig(const char *what, const char *body, const char *sig, size_t sl, const char *signer,
+                     const char *ev_signer, char fpr[41], char *summary, size_t sumlen, struct spif_err *err)
+{
+	char uid[256] = "";
+	fpr[0] = '\0';
+	if (!sig) {
+		if (ev_signer)
+			return fail(summary, sumlen, err, "%s: signed by %s when it was made, but the signature is missing",
+			            what, ev_signer);
+		return 0;
+	}
+	if (spif_pgp_verify(body, strlen(body), sig, sl, fpr, uid, sizeof uid, err) < 0) {
+		spif_err_prefix(err, "%s: signature", what);
+		snprintf(summary, sumlen, "%s", err->msg);
+		return -1;
+	}
+	if ((signer && strcmp(fpr, signer) != 0) || (ev_signer && strcmp(fpr, ev_signer) != 0))
+		return fail(summary, sumlen, err, "%s: signed by a different key than the one recorded", what);
+	return 0;
+}
+
+/* The confirmation of ct (whose body hashes to sha): see cert.h.  note
+ * gets what the summary says of it. */
+static int verify_confirmation(struct spif_catalog *c, const struct spif_cert *ct, const char *sha,
+                               const struct spif_cert_files *in, const struct spif_verify *v, char *note,
+                               size_t notelen, char *summary, size_t sumlen, struct spif_err *err)
+{
+	const char *id = ct->id;
+	if (!ct->confirmation) {
+		if (in && in->conf)
+			return fail(summary, sumlen, err, "%s: a confirmation was given, but the catalog has none", id);
+		snprintf(note, notelen, ", not yet confirmed");
+		return 0;
+	}
+	const char *body = ct->confirmation;
+	if (in && in->conf && (in->conf_n != strlen(body) || memcmp(in->conf, body, in->conf_n) != 0))
+		return fail(summary, sumlen, err, "%s: the confirmation differs from the one the catalog recorded", id);
+	json_t *j = json_loads(body, 0, NULL);
+	int bound = j && strcmp(s_or(j, "format", ""), "spif-confirmation/1") == 0 &&
+	            strcmp(s_or(j, "certificate", ""), id) == 0 && strcmp(s_or(j, "certificate_sha256", ""), sha) == 0;
+	json_decref(j);
+	if (!bound)
+		return fail(summary, sumlen, err, "%s: the confirmation does not name this certificate and its hash", id);
+	char csha[65];
+	spif_sha256_buf(body, strlen(body), csha);
+	if (v->bad_seq && v->bad_seq <= ct->confirmation_seq)
+		return fail(summary, sumlen, err, "the audit log is broken before the confirmation's event: %s", v->why);
+	int failed;
+	json_t *d = event_details(c, ct->confirmation_seq, "certificate.confirm", id, err, &failed);
+	if (failed)
+		return -1;
+	int ev_ok = d && strcmp(s_or(d, "sha256", ""), csha) == 0 && strcmp(s_or(d, "certificate_sha256", ""), sha) == 0;
+	char ev_signer[41] = "";
+	if (d && json_is_string(json_object_get(d, "signer")))
+		snprintf(ev_signer, sizeof ev_signer, "%s", s_or(d, "signer", ""));
+	json_decref(d);
+	if (!ev_ok)
+		return fail(summary, sumlen, err, "%s: the confirmation's event is missing from the audit log or does not "
+		            "match it", id);
+	const char *s = in && in->conf && in->conf_sig ? in->conf_sig : ct->confirmation_sig;
+	size_t sl = in && in->conf && in->conf_sig ? in->conf_sig_n : s ? strlen(s) : 0;
+	char what[64], fpr[41];
+	snprintf(what, sizeof what, "%s: confirmation", id);
+	if (check_sig(what, body, s, sl, ct->confirmation_signer, ev_signer[0] ? ev_signer : NULL, fpr, summary,
+	              sumlen, err) < 0)
+		return -1;
+	snprintf(note, notelen, ", confirmed by %s (event %lld, %s%s)", ct->confirmer ? ct->confirmer : "?",
+	         ct->confirmation_seq, s ? "signature by " : "unsigned", s ? fpr : "");
+	return 0;
+}
+
+int spif_cert_verify(struct spif_catalog *c, const char *id, const struct spif_cert_files *in, char *summary,
+                     size_t sumlen, struct spif_err *err)
 {
 	struct spif_cert ct;
 	if (spif_cert_load(c, id, &ct, err) < 0)
 		return -1;
 	int rc = -1;
 	char sha[65];
-	if (data && (n != strlen(ct.body) || memcmp(data, ct.body, n) != 0)) {
+	if (in && in->body && (in->body_n != strlen(ct.body) || memcmp(in->body, ct.body, in->body_n) != 0)) {
 		fail(summary, sumlen, err, "%s: the document differs from the certificate the catalog issued", id);
 		goto out;
 	}
@@ -486,41 +597,27 @@ int spif_cert_verify(struct spif_catalog *c, const char *id, const char *data, s
 		fail(summary, sumlen, err, "the audit log is broken before this certificate's event: %s", v.why);
 		goto out;
 	}
-	sqlite3_stmt *st;
-	if (spif_catalog_prepare(c, "SELECT action, object, details FROM events WHERE seq = ?", &st, err) < 0)
+	int failed;
+	json_t *d = event_details(c, ct.event_seq, "certificate", id, err, &failed);
+	if (failed)
 		goto out;
-	sqlite3_bind_int64(st, 1, ct.event_seq);
-	int ev_ok = 0;
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		const char *act = (const char *)sqlite3_column_text(st, 0);
-		const char *obj = (const char *)sqlite3_column_text(st, 1);
-		json_t *d = json_loads((const char *)sqlite3_column_text(st, 2), 0, NULL);
-		ev_ok = act && obj && strcmp(act, "certificate") == 0 && strcmp(obj, id) == 0 &&
-		        strcmp(s_or(d, "sha256", ""), sha) == 0;
-		json_decref(d);
-	}
-	sqlite3_finalize(st);
+	int ev_ok = d && strcmp(s_or(d, "sha256", ""), sha) == 0;
+	char ev_signer[41] = "";
+	if (d && json_is_string(json_object_get(d, "signer")))
+		snprintf(ev_signer, sizeof ev_signer, "%s", s_or(d, "signer", ""));
+	json_decref(d);
 	if (!ev_ok) {
 		fail(summary, sumlen, err, "%s: its issuing event is missing from the audit log or does not match", id);
 		goto out;
 	}
-	const char *s = sig ? sig : ct.signature;
-	size_t sl = sig ? siglen : (ct.signature ? strlen(ct.signature) : 0);
-	char fpr[41] = "", uid[256] = "";
-	if (s) {
-		if (spif_pgp_verify(ct.body, strlen(ct.body), s, sl, fpr, uid, sizeof uid, err) < 0) {
-			spif_err_prefix(err, "%s: signature", id);
-			snprintf(summary, sumlen, "%s", err->msg);
-			goto out;
-		}
-		if (ct.signer && strcmp(fpr, ct.signer) != 0) {
-			fail(summary, sumlen, err, "%s: signed by a different key than the one recorded", id);
-			goto out;
-		}
-	}
+	const char *s = in && in->body && in->sig ? in->sig : ct.signature;
+	size_t sl = in && in->body && in->sig ? in->sig_n : (s ? strlen(s) : 0);
+	char fpr[41], note[256];
+	if (check_sig(id, ct.body, s, sl, ct.signer, ev_signer[0] ? ev_signer : NULL, fpr, summary, sumlen, err) < 0 ||
+	    verify_confirmation(c, &ct, sha, in, &v, note, sizeof note, summary, sumlen, err) < 0)
+		goto out;
 	snprintf(summary, sumlen, "%s: good: matches the catalog, its event %lld is in the intact audit log%s%s%s",
-	         id, ct.event_seq, s ? ", signature by " : ", unsigned", s ? fpr : "",
-	         ct.confirmation ? ", confirmed" : ", not yet confirmed");
+	         id, ct.event_seq, s ? ", signature by " : ", unsigned", s ? fpr : "", note);
 	rc = 0;
 out:
 	spif_cert_free(&ct);

@@ -42,8 +42,9 @@ int spif_cert_issue(struct spif_catalog *c, const struct spif_conf *conf,
 struct spif_cert {
 	char id[32];
 	char *body, *signature, *signer, *sha256, *operator_;
-	char *confirmation, *confirmation_sig; /* NULL until confirmed */
-	long long event_seq;
+	char *confirmation, *confirmation_sig; /* NULL until confirmed (sig: NULL when unsigned) */
+	char *confirmation_signer, *confirmer;
+	long long event_seq, confirmation_seq;
 };
 int spif_cert_load(struct spif_catalog *c, const char *id, struct spif_cert *out,
                    struct spif_err *err);
@@ -57,12 +58,23 @@ char *spif_cert_render(const struct spif_cert *ct);
 int spif_cert_confirm(struct spif_catalog *c, const struct spif_conf *conf, const char *id,
                       const char *sign_key, const char *note, struct spif_err *err);
 
-/* Check a certificate: body bytes (from the catalog, or from a file given as
- * data) match the catalog row and its hash, its signature verifies, its
- * event is in an intact audit chain and names it.  0 good; -1 with
- * SPIF_FOUND and the reason when it does not hold. */
-int spif_cert_verify(struct spif_catalog *c, const char *id, const char *data, size_t n,
-                     const char *sig, size_t siglen, char *summary, size_t sumlen,
-                     struct spif_err *err);
+/* What spif_cert_verify checks besides the catalog's own copies: an
+ * exported certificate and its signature, and an exported confirmation
+ * and its signature (each NULL when not given). */
+struct spif_cert_files {
+	const char *body, *sig, *conf, *conf_sig;
+	size_t body_n, sig_n, conf_n, conf_sig_n;
+};
+
+/* Check a certificate: body bytes (from the catalog, or from a file given)
+ * match the catalog row and its hash, its signature verifies (and is there
+ * when its event names a signer), its event is in an intact audit chain
+ * and names it.  When it is confirmed, the confirmation too: the bytes
+ * given (if any) are the catalog's, it names this certificate and its
+ * SHA-256, its certificate.confirm event is in the chain and names its
+ * hash, and its signature verifies.  0 good; -1 with SPIF_FOUND and the
+ * reason when it does not hold. */
+int spif_cert_verify(struct spif_catalog *c, const char *id, const struct spif_cert_files *in, char *summary,
+                     size_t sumlen, struct spif_err *err);
 
 #endif

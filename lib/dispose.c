@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <gcrypt.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,11 @@ const char *spif_dispose_media_type(const struct spif_medium *m)
 	return "unknown";
 }
 
+int spif_dispose_class(const struct spif_dispose_copy *t)
+{
+	return t->crypto ? 1 : t->absent ? 2 : t->found_at[0] && t->found_size == 0 ? 3 : 0;
+}
+
 /* The certificate's description of one copy and its medium. */
 static json_t *copy_json(const struct spif_dispose_copy *t)
 {
@@ -42,17 +48,35 @@ static json_t *copy_json(const struct spif_dispose_copy *t)
 	}
 	const struct spif_medium *m = &t->m;
 	char dev[96], src[128], fid[24] = "";
-	snprintf(dev, sizeof dev, "%s (%u:%u)", m->device[0] ? m->device : "?", m->dev_major, m->dev_minor);
 	if (t->file_id) {
 		spif_file_id_format(t->file_id, fid);
 		snprintf(src, sizeof src, "catalog copy %lld of %s (%s)", t->copy_id, fid, t->kind);
 	} else
 		snprintf(src, sizeof src, "found outside the catalog (registered as copy %lld)", t->copy_id);
+	if (t->absent) /* nothing was examined: no medium is described */
+		return json_pack("{s:I,s:s,s:n,s:n,s:s,s:s,s:s,s:s}", "copy_id", (json_int_t)t->copy_id, "path",
+		                 t->path, "size", "sha256_before", "fstype", "unknown", "media_type",
+		                 "unknown: the copy was missing", "media_source", src, "resumed",
+		                 "missing when its disposal resumed: neither at its path nor under a name the "
+		                 "interrupted run renames to");
+	snprintf(dev, sizeof dev, "%s (%u:%u)", m->device[0] ? m->device : "?", m->dev_major, m->dev_minor);
 	json_t *j = json_object();
 	json_object_set_new(j, "copy_id", json_integer(t->copy_id));
 	json_object_set_new(j, "path", json_string(t->path));
-	json_object_set_new(j, "size", json_integer(t->absent ? 0 : m->size));
-	json_object_set_new(j, "sha256_before", t->absent ? json_null() : json_string(t->r.sha256_before));
+	/* a copy finished after an interruption: what this run saw of it */
+	int truncated = t->found_at[0] && t->found_size == 0;
+	json_object_set_new(j, "size", truncated ? json_null() : json_integer(m->size));
+	json_object_set_new(j, "sha256_before", truncated ? json_null() : json_string(t->r.sha256_before));
+	if (t->found_at[0]) {
+		json_object_set_new(j, "found_at", json_string(t->found_at));
+		json_object_set_new(j, "resumed",
+		                    truncated ? json_string("found under a name the interrupted run had given it, "
+		                                            "already overwritten, read back and truncated by that "
+		                                            "run; removed by this one")
+		                              : json_sprintf("found under a name the interrupted run had given it, "
+		                                             "still holding %lld bytes; overwritten from the start by "
+		                                             "this run", t->found_size));
+	}
 	json_object_set_new(j, "fstype", json_string(m->fstype[0] ? m->fstype : "unknown"));
 	json_object_set_new(j, "device", json_string(dev));
 	json_object_set_new(j, "model", m->model[0] ? json_string(m->model) : json_null());
@@ -78,6 +102,15 @@ int spif_dispose_mark(struct spif_catalog *c, struct spif_dispose_copy *t, struc
 {
 	char now[32], obj[48];
 	spif_now_utc(now);
+	if (!t->crypto && !t->have_seed) {
+		/* the names it will be renamed to, recorded before the first one */
+		gcry_create_nonce(t->name_seed, sizeof t->name_seed);
+		t->have_seed = 1;
+		t->renames = SPIF_WIPE_RENAMES;
+		t->was_major = t->m.dev_major;
+		t->was_minor = t->m.dev_minor;
+		t->was_ino = t->m.ino;
+	}
 	if (!t->copy_id) {
 		struct spif_copy cp = {.kind = "found", .path = t->path, .size = t->m.size, .created = now,
 		                       .state = "disposing"};
@@ -88,22 +121,84 @@ int spif_dispose_mark(struct spif_catalog *c, struct spif_dispose_copy *t, struc
 		return -1;
 	snprintf(obj, sizeof obj, "copy:%lld", t->copy_id);
 	json_t *d = json_pack("{s:s,s:s,s:b}", "path", t->path, "kind", t->kind, "catalogued", t->file_id != 0);
+	if (!t->crypto) {
+		/* letters only: an event's strings are masked where they hold 12
+		 * digits in a row, and the seed must come back whole */
+		char seed[2 * SPIF_WIPE_SEED + 1], dev[32];
+		for (int i = 0; i < SPIF_WIPE_SEED; i++) {
+			seed[2 * i] = (char)('a' + (t->name_seed[i] >> 4));
+			seed[2 * i + 1] = (char)('a' + (t->name_seed[i] & 15));
+		}
+		seed[2 * SPIF_WIPE_SEED] = '\0';
+		snprintf(dev, sizeof dev, "%u:%u", t->was_major, t->was_minor);
+		json_object_set_new(d, "rename_seed", json_string(seed));
+		json_object_set_new(d, "renames", json_integer(t->renames));
+		json_object_set_new(d, "device", json_string(dev));
+		json_object_set_new(d, "inode", json_integer((json_int_t)t->was_ino));
+	}
 	int rc = spif_audit_append(c, "shred.start", obj, d, NULL, err);
 	json_decref(d);
 	return rc;
 }
 
-int spif_dispose_unmark(struct spif_catalog *c, struct spif_dispose_copy *t, const char *why,
+int spif_dispose_unmark(struct spif_catalog *c, struct spif_dispose_copy *t, const char *why, int keep,
                         struct spif_err *err)
 {
 	char obj[48];
 	snprintf(obj, sizeof obj, "copy:%lld", t->copy_id);
-	if (spif_catalog_set_copy_state(c, t->copy_id, "present", err) < 0)
+	if (!keep && spif_catalog_set_copy_state(c, t->copy_id, "present", err) < 0)
 		return -1;
-	json_t *d = json_pack("{s:s,s:s}", "path", t->path, "why", why);
+	json_t *d = json_pack("{s:s,s:s,s:s}", "path", t->path, "why", why, "state", keep ? "disposing" : "present");
 	int rc = spif_audit_append(c, "shred.failed", obj, d, NULL, err);
 	json_decref(d);
 	return rc;
+}
+
+int spif_dispose_resume_info(struct spif_catalog *c, struct spif_dispose_copy *t, struct spif_err *err)
+{
+	char obj[48];
+	sqlite3_stmt *st;
+	snprintf(obj, sizeof obj, "copy:%lld", t->copy_id);
+	/* the newest first: seq is the rowid, so this stops at the first match */
+	if (spif_catalog_prepare(c, "SELECT details FROM events WHERE action = 'shred.start' AND object = ?"
+	                            " ORDER BY seq DESC LIMIT 1", &st, err) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, obj, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	json_t *d = rc == SQLITE_ROW ? json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL) : NULL;
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return spif_catalog_sqlerr(c, rc, "events", err);
+	const char *seed = json_string_value(json_object_get(d, "rename_seed"));
+	const char *dev = json_string_value(json_object_get(d, "device"));
+	unsigned maj, min;
+	if (seed && strlen(seed) == 2 * SPIF_WIPE_SEED && strspn(seed, "abcdefghijklmnop") == 2 * SPIF_WIPE_SEED &&
+	    dev && sscanf(dev, "%u:%u", &maj, &min) == 2 && json_is_integer(json_object_get(d, "inode"))) {
+		for (int i = 0; i < SPIF_WIPE_SEED; i++)
+			t->name_seed[i] = (unsigned char)((seed[2 * i] - 'a') << 4 | (seed[2 * i + 1] - 'a'));
+		t->have_seed = 1;
+		t->renames = (int)json_integer_value(json_object_get(d, "renames"));
+		t->was_major = maj;
+		t->was_minor = min;
+		t->was_ino = (unsigned long long)json_integer_value(json_object_get(d, "inode"));
+	}
+	json_decref(d);
+	struct stat sb;
+	if (lstat(t->path, &sb) == 0 || errno != ENOENT)
+		return 0; /* there (or not examinable): the probe says which */
+	/* gone: unlinked by the interrupted run, renamed by it, or removed by
+	 * other means -- only the second can still be told apart */
+	int k = t->have_seed ? spif_wipe_find_renamed(t->path, t->name_seed, t->renames, t->was_major, t->was_minor,
+	                                              t->was_ino, t->found_at, sizeof t->found_at, err)
+	                     : 0;
+	if (k < 0)
+		return -1;
+	if (k == 0) {
+		t->found_at[0] = '\0';
+		t->absent = 1;
+	} else if (lstat(t->found_at, &sb) == 0)
+		t->found_size = (long long)sb.st_size;
+	return 0;
 }
 
 void spif_dispose_crypto_target(struct spif_dispose_copy *t)
@@ -293,7 +388,7 @@ int spif_dispose_certify(struct spif_catalog *c, const struct spif_conf *conf,
 	long long *ids = calloc(ng, sizeof *ids);
 	json_t *san = NULL, *ver = NULL;
 	int rc = -1;
-	int all_verified = 1, any_links = 0, any_absent = 0;
+	int all_verified = 1, any_links = 0;
 	if (!ids) {
 		spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
 		goto out;
@@ -305,7 +400,6 @@ int spif_dispose_certify(struct spif_catalog *c, const struct spif_conf *conf,
 		ids[i] = group[i]->copy_id;
 		all_verified &= group[i]->r.verified;
 		any_links |= group[i]->m.nlink > 1;
-		any_absent |= group[i]->absent;
 	}
 	if (fid) {
 		sqlite3_stmt *st;
@@ -328,13 +422,19 @@ int spif_dispose_certify(struct spif_catalog *c, const struct spif_conf *conf,
 			}
 		}
 	}
-	/* What is claimed, and no more: overwrite is Clear, never Purge. */
+	/* What is claimed, and no more: overwrite is Clear, never Purge; a copy
+	 * that was gone when its disposal resumed is not claimed at all. */
 	char category[384], desc[256];
-	int attested = 0, crypto = group[0]->crypto;
-	for (size_t i = 0; i < ng; i++)
+	int attested = 0, cls = spif_dispose_class(group[0]), crypto = cls == 1, missing = cls == 2;
+	int finished = cls == 3, found_full = 0;
+	for (size_t i = 0; i < ng; i++) {
 		attested |= group[i]->attested;
+		found_full |= group[i]->found_at[0] && group[i]->found_size != 0;
+	}
 	if (crypto)
 		snprintf(category, sizeof category, "Purge (cryptographic erase)");
+	else if (missing)
+		snprintf(category, sizeof category, "not verified: the copy was missing when its disposal resumed");
 	else if (forced_medium)
 		snprintf(category, sizeof category, "Clear (overwrite) — not verified at the medium: %s", medium_reason);
 	else if (attested)
@@ -344,6 +444,11 @@ int spif_dispose_certify(struct spif_catalog *c, const struct spif_conf *conf,
 	const struct spif_wipe_result *r = &group[0]->r;
 	if (crypto)
 		snprintf(desc, sizeof desc, "暗号化消去 / cryptographic erase: %s", r->pattern);
+	else if (missing)
+		snprintf(desc, sizeof desc, "消去未確認 / not verified: the file was gone when its disposal resumed");
+	else if (finished)
+		snprintf(desc, sizeof desc, "上書き消去 / overwrite, by a run that was interrupted before it removed the "
+		                            "file");
 	else
 		snprintf(desc, sizeof desc, "上書き消去 / overwrite: %s", r->pattern[0] ? r->pattern : "see copies");
 	san = json_object();
@@ -355,20 +460,47 @@ int spif_dispose_certify(struct spif_catalog *c, const struct spif_conf *conf,
 			"secure_delete, the WAL checkpointed and truncated, database, WAL and directory "
 			"fsync'd; then the ciphertext deleted"));
 		json_object_set_new(san, "key_material", json_deep_copy(group[0]->erased));
-	} else {
-		json_object_set_new(san, "method", json_string("overwrite, fdatasync per pass, read back, "
-		                                               "truncate, a random rename, unlink"));
-		json_object_set_new(san, "passes", json_integer(o->passes));
-		json_object_set_new(san, "zero_pass", json_boolean(o->zero));
+	} else if (missing)
+		json_object_set_new(san, "method", json_string(
+			"none by this run: an interrupted run had begun to destroy the copy (overwrite, read back, "
+			"truncate, renames, unlink), and when disposal resumed the file was neither at its path "
+			"nor under any name that run renames to"));
+	else {
+		json_object_set_new(san, "method", json_sprintf("overwrite, fdatasync per pass, read back, truncate, "
+		                                                "%d renames to names of the same length with the "
+		                                                "directory fsync'd after each, unlink",
+		                                                SPIF_WIPE_RENAMES));
+		/* the interrupted run's passes are not recorded, only that it
+		 * got past its read-back */
+		json_object_set_new(san, "passes", finished ? json_null() : json_integer(o->passes));
+		json_object_set_new(san, "zero_pass", finished ? json_null() : json_boolean(o->zero));
 	}
-	json_object_set_new(san, "pattern", json_string(r->pattern));
+	json_object_set_new(san, "pattern", json_string(missing ? "unknown" : finished ? "not recorded (the interrupted "
+	                                                "run's)" : r->pattern));
+	/* every caveat that applies, in a list: none hides another */
+	json_t *caveats = json_array();
 	if (any_links)
-		json_object_set_new(san, "caveat", json_string("forced over other hard links: the data was "
-		                                               "overwritten in place, which every name shares"));
-	if (any_absent && !crypto)
-		json_object_set_new(san, "caveat",
-		                    json_string("finished after an interrupted run: the file was already "
-		                                "gone from its path; that run's verification was not recorded"));
+		json_array_append_new(caveats, json_string("forced over other hard links: the data was overwritten in "
+		                                           "place, which every name shares"));
+	if (finished)
+		json_array_append_new(caveats, json_string(
+			"finished after an interrupted run, which had already overwritten the file, read it back "
+			"and truncated it (it renames a file only after that), and left it under a name it gave "
+			"it; its SHA-256 before was not recorded"));
+	if (found_full)
+		json_array_append_new(caveats, json_string(
+			"found after an interrupted run under a name that run gave it, but not truncated as that "
+			"run leaves a file it renames: overwritten again from the start, and its SHA-256 is of "
+			"what was found"));
+	if (missing)
+		json_array_append_new(caveats, json_string(
+			"the file was gone when its disposal resumed: the interrupted run may have removed it after "
+			"its read-back matched, or it was moved or deleted by other means, and then its data may "
+			"survive elsewhere or in free blocks of the medium; spif cannot tell which"));
+	if (json_array_size(caveats))
+		json_object_set_new(san, "caveats", caveats);
+	else
+		json_decref(caveats);
 	ver = json_object();
 	if (crypto) {
 		json_object_set_new(ver, "method", json_string("after the purge, catalog.db and its WAL were "
@@ -380,12 +512,21 @@ int spif_dispose_certify(struct spif_catalog *c, const struct spif_conf *conf,
 		                                            "(an interrupted run had erased it; its bytes could not "
 		                                            "be searched for again)"
 		                                          : "passed: the wrapped data key is in neither file"));
+	} else if (missing) {
+		json_object_set_new(ver, "method", json_string("the path, and every name in its directory that the "
+		                                               "interrupted run would have renamed the file to, "
+		                                               "looked for"));
+		json_object_set_new(ver, "result", json_string("not verified: the file was at none of them"));
 	} else {
 		json_object_set_new(ver, "method", json_string("read-back of the final pass after dropping the page "
 		                                               "cache, compared with the regenerated pattern; path "
 		                                               "checked absent after unlink"));
-		json_object_set_new(ver, "result", json_string(any_absent ? "not recorded (interrupted run); file absent"
-		                                               : all_verified ? "passed" : "FAILED"));
+		json_object_set_new(ver, "result",
+		                    json_string(!all_verified ? "FAILED"
+		                                : finished ? "passed, by the interrupted run: it renames a file only after "
+		                                             "the read-back matched, and the file was found truncated "
+		                                             "under a name it gave it"
+		                                           : "passed"));
 	}
 	struct spif_cert_input in = {
 		.kind = "disposal", .command = o->command ? o->command : "spif shred", .file = fid ? &f : NULL,

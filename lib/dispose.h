@@ -12,7 +12,14 @@
  * A crash before 3 leaves copies "disposing", which the next disposer
  * finishes; after 3 there is nothing left to do.  A certificate is only
  * issued in the transaction that moves its copies out of "disposing", so
- * none is issued twice. */
+ * none is issued twice.  A run that stops before 3 (an interruption, a
+ * failure) puts a copy back to "present" only when nothing of it was
+ * destroyed yet; one whose destruction had begun stays "disposing".
+ *
+ * An overwritten copy is renamed before it is unlinked, to names derived
+ * from a seed recorded in its shred.start event (with its device and
+ * inode): a run finishing a copy that is gone from its path looks for it
+ * under those names (spif_dispose_resume_info, spif_wipe_find_renamed). */
 #ifndef SPIF_DISPOSE_H
 #define SPIF_DISPOSE_H
 
@@ -30,6 +37,13 @@ struct spif_dispose_copy {
 	long long file_id;  /* 0: not catalogued */
 	char kind[16];
 	int resumed;        /* left "disposing" by an interrupted run */
+	unsigned char name_seed[SPIF_WIPE_SEED]; /* the rename names (see above) */
+	int have_seed, renames;
+	unsigned was_major, was_minor; /* the file when it was marked (resumed: from its event) */
+	unsigned long long was_ino;
+	char found_at[PATH_MAX]; /* resumed and gone from its path, but found here under a
+	                            name the interrupted run gave it */
+	long long found_size; /* its size then (0: truncated after the read-back matched) */
 	struct spif_medium m;
 	struct spif_wipe_result r;
 	int attested;       /* the medium's kind is unknown, but spif.conf vouches for its disk */
@@ -38,7 +52,8 @@ struct spif_dispose_copy {
 	json_t *erased;     /* what key material was destroyed, for the certificate */
 	int done;           /* destroyed in this run */
 	int wiped;          /* its path was destroyed for another catalog row (a sibling) */
-	int absent;         /* resumed and already gone from its path */
+	int absent;         /* resumed and gone: a vault copy's ciphertext, or an overwritten
+	                       copy found neither at its path nor under its rename names */
 	int failed;         /* spif_dispose_crypto: not destroyed (code, error say why) */
 	int code;
 	char error[1536];
@@ -53,9 +68,18 @@ struct spif_dispose_opts {
 /* "disposing", registering a found copy first; with its shred.start
  * event.  Inside the caller's transaction. */
 int spif_dispose_mark(struct spif_catalog *c, struct spif_dispose_copy *t, struct spif_err *err);
-/* Back to "present" after a failure or an interruption, with shred.failed. */
-int spif_dispose_unmark(struct spif_catalog *c, struct spif_dispose_copy *t, const char *why,
+/* After a failure or an interruption, with a shred.failed event: back to
+ * "present" when nothing of the copy was destroyed (keep 0), or left
+ * "disposing" for the next run when its destruction had begun (keep 1). */
+int spif_dispose_unmark(struct spif_catalog *c, struct spif_dispose_copy *t, const char *why, int keep,
                         struct spif_err *err);
+
+/* For a copy left "disposing": the rename seed, renames and file identity
+ * its last shred.start event recorded (have_seed stays 0 when it recorded
+ * none).  Then, when the copy is gone from its path, the file under one of
+ * those names: found_at and found_size, else absent.  The path is checked
+ * with lstat only; 0, or -1 on a catalog error. */
+int spif_dispose_resume_info(struct spif_catalog *c, struct spif_dispose_copy *t, struct spif_err *err);
 
 /* A vault copy, as a target for crypto-erase (size and absence filled). */
 void spif_dispose_crypto_target(struct spif_dispose_copy *t);
@@ -74,8 +98,8 @@ int spif_dispose_crypto(struct spif_catalog *c, struct spif_dispose_copy **v, si
 
 /* Inside the caller's transaction: the group's copies disposed, their file
  * disposed when none is left (with a file.disposed event), and one
- * certificate for them (crypto-erased copies and overwritten ones are never
- * mixed in one group).  id gets the certificate's number. */
+ * certificate for them.  A group is of one class (spif_dispose_class),
+ * so that what one certificate claims holds for each of its copies.  id gets the certificate's number. */
 int spif_dispose_certify(struct spif_catalog *c, const struct spif_conf *conf,
                          const struct spif_dispose_opts *o, struct spif_dispose_copy **group, size_t ng,
                          int forced_medium, const char *medium_reason, char id[32], int *file_disposed,
@@ -99,6 +123,12 @@ int spif_dispose_retire_keks(struct spif_catalog *c, struct spif_dispose_copy **
  * inherited descriptor, which is used when it is that same lock file.  The
  * lock is released when the process (and any child holding it) exits. */
 int spif_dispose_lock(const char *home, const struct spif_conf *conf, int *fd, struct spif_err *err);
+
+/* The certificate class of a destroyed copy: 0 overwritten, 1
+ * crypto-erased, 2 missing when its disposal resumed (not verified), 3
+ * overwritten by an interrupted run and found truncated under a name it
+ * gave it (removed by this one). */
+int spif_dispose_class(const struct spif_dispose_copy *t);
 
 /* How a medium is described in a certificate. */
 const char *spif_dispose_media_type(const struct spif_medium *m);

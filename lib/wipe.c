@@ -526,6 +526,7 @@ static int probe(const char *path, int follow, struct spif_medium *m, struct sta
 	m->dev_major = major(st.st_dev);
 	m->dev_minor = minor(st.st_dev);
 	m->nlink = (long)st.st_nlink;
+	m->ino = (unsigned long long)st.st_ino;
 	m->size = (long long)st.st_size;
 	m->allocated = (long long)st.st_blocks * 512;
 
@@ -800,6 +801,7 @@ static int write_pass(struct wipe_ctx *c, int random, int passno, struct spif_wi
 		size_t n = (size_t)(c->len - off < CHUNK ? c->len - off : CHUNK);
 		if (fill(c, c->buf, n, random) < 0)
 			return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: AES-256-CTR failed", c->path);
+		r->overwrite_begun = 1;
 		if (pwrite_all(c->fd, c->buf, n, (off_t)off) < 0) {
 			int e = errno;
 			return spif_err_sys(err, SPIF_EX_IOERR, e, "%s: writing pass %d at byte %lld", c->path, passno,
@@ -1085,6 +1087,7 @@ static int pipe_pass(struct wipe_ctx *c, int random, int passno, int hashing, in
 			pipe_fail(&p, &e, NULL);
 			break;
 		}
+		r->overwrite_begun = 1;
 		if (write_chunk(c, buf, n, off) < 0) {
 			int errnum = errno;
 			spif_err_sys(&e, SPIF_EX_IOERR, errnum, "%s: writing pass %d at byte %lld", c->path, passno, off);
@@ -1129,20 +1132,33 @@ static int pipe_pass(struct wipe_ctx *c, int random, int passno, int hashing, in
 	return 0;
 }
 
-/* A random name of len characters [a-z0-9]. */
-static void random_name(char *out, size_t len)
+/* A name of len characters [a-z0-9] for rename `round`, `attempt`: random,
+ * or with a seed SHA-256(seed, round, attempt, block) so that the names
+ * can be worked out again after a crash (spif_wipe_find_renamed). */
+static void rename_name(const unsigned char *seed, int round, int attempt, char *out, size_t len)
 {
 	static const char alnum[] = "abcdefghijklmnopqrstuvwxyz0123456789";
 	size_t i = 0;
-	while (i < len) {
+	for (uint32_t block = 0; i < len; block++) {
 		unsigned char b[64];
-		gcry_create_nonce(b, sizeof b);
-		for (size_t j = 0; j < sizeof b && i < len; j++)
+		if (seed) {
+			unsigned char in[SPIF_WIPE_SEED + 12];
+			uint32_t v[3] = {(uint32_t)round, (uint32_t)attempt, block};
+			memcpy(in, seed, SPIF_WIPE_SEED);
+			for (int k = 0; k < 3; k++)
+				for (int j = 0; j < 4; j++)
+					in[SPIF_WIPE_SEED + 4 * k + j] = (unsigned char)(v[k] >> (24 - 8 * j));
+			gcry_md_hash_buffer(GCRY_MD_SHA256, b, in, sizeof in); /* the first 32 bytes */
+		} else
+			gcry_create_nonce(b, sizeof b);
+		for (size_t j = 0; j < (seed ? 32 : sizeof b) && i < len; j++)
 			if (b[j] < 252) /* 252 = 7 * 36: no bias */
 				out[i++] = alnum[b[j] % 36];
 	}
 	out[len] = '\0';
 }
+
+#define RENAME_TRIES 32 /* names tried per rename before giving that rename up */
 
 /* Whether dirfd/name is still our file. */
 static int still_ours(int dirfd, const char *name, const struct stat *st)
@@ -1152,14 +1168,14 @@ static int still_ours(int dirfd, const char *name, const struct stat *st)
 	       now.st_ino == st->st_ino;
 }
 
-/* Rename dirfd/cur to a fresh random name of the same length; cur is
- * updated.  1 renamed, 0 no free name found, -1 error (errno). */
-static int rename_random(int dirfd, char *cur)
+/* Rename dirfd/cur to a fresh name of the same length (rename_name);
+ * cur is updated.  1 renamed, 0 no free name found, -1 error (errno). */
+static int rename_random(int dirfd, char *cur, const unsigned char *seed, int round)
 {
 	size_t len = strlen(cur);
 	char next[NAME_MAX + 1];
-	for (int tries = 0; tries < 32; tries++) {
-		random_name(next, len);
+	for (int tries = 0; tries < RENAME_TRIES; tries++) {
+		rename_name(seed, round, tries, next, len);
 		if (strcmp(next, cur) == 0)
 			continue;
 		if (renameat2(dirfd, cur, dirfd, next, RENAME_NOREPLACE) == 0) {
@@ -1366,18 +1382,18 @@ int spif_wipe_file_hooked(const char *path, const struct spif_wipe_opts *o, stru
 		spif_err_sys(err, SPIF_EX_IOERR, e, "%s: truncating", path);
 		goto out;
 	}
-	/* One rename, synced, replaces the name in the directory block the
-	 * way more renames would: each is a new entry written where the
-	 * filesystem chooses, so repeating it proves nothing more, and every
-	 * repeat costs a directory fsync per file. */
-	int renames = o->renames == 0 ? 1 : o->renames < 0 ? 0 : o->renames;
+	/* Renames to names of the same length, each synced: the old name's
+	 * bytes in the directory block are overwritten where the filesystem
+	 * reuses the entry, and each round makes that more likely where it
+	 * writes a new one (GNU shred renames once per shorter length). */
+	int renames = o->renames == 0 ? SPIF_WIPE_RENAMES : o->renames < 0 ? 0 : o->renames;
 	for (int i = 0; i < renames; i++) {
 		if (!still_ours(dirfd, name, &st)) {
 			spif_err_set(err, SPIF_EX_IOERR, "%s: overwritten, but its name (now %s) was replaced before "
 			             "it could be removed", path, name);
 			goto out;
 		}
-		int k = rename_random(dirfd, name);
+		int k = rename_random(dirfd, name, o->name_seed, i);
 		if (k < 0) {
 			int e = errno;
 			spif_err_sys(err, spif_exit_for_errno(e), e, "%s: overwritten, but renaming it (now %s) failed",
@@ -1388,6 +1404,10 @@ int spif_wipe_file_hooked(const char *path, const struct spif_wipe_opts *o, stru
 			int e = errno;
 			spif_err_sys(err, SPIF_EX_IOERR, e, "%s: overwritten; fsync of its directory (name now %s)",
 			             path, name);
+			goto out;
+		}
+		if (hooks && hooks->after_rename && hooks->after_rename(hooks->ctx, i, name)) {
+			spif_err_set(err, SPIF_EX_SOFTWARE, "%s: stopped by a test after rename %d (now %s)", path, i, name);
 			goto out;
 		}
 	}
@@ -1439,4 +1459,40 @@ out:
 		close(c.fd);
 	close(dirfd);
 	return rc;
+}
+
+int spif_wipe_find_renamed(const char *path, const unsigned char *seed, int renames, unsigned maj, unsigned min,
+                           unsigned long long ino, char *found, size_t n, struct spif_err *err)
+{
+	const char *base = base_of(path);
+	size_t len = strlen(base), dl = (size_t)(base - path);
+	if (!seed || len == 0 || len > NAME_MAX)
+		return 0;
+	if (spif_crypto_init(err) < 0)
+		return -1;
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof dir, "%.*s", dl ? (int)dl : 1, dl ? path : ".");
+	int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0) {
+		int e = errno;
+		if (e == ENOENT)
+			return 0;
+		return spif_err_sys(err, spif_exit_for_errno(e), e, "%s", dir);
+	}
+	if (renames <= 0)
+		renames = SPIF_WIPE_RENAMES;
+	/* the last round first: where a crash most likely left it */
+	int hit = 0;
+	char name[NAME_MAX + 1];
+	for (int round = renames - 1; round >= 0 && !hit; round--)
+		for (int t = 0; t < RENAME_TRIES && !hit; t++) {
+			struct stat st;
+			rename_name(seed, round, t, name, len);
+			hit = fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+			      major(st.st_dev) == maj && minor(st.st_dev) == min && (unsigned long long)st.st_ino == ino;
+		}
+	close(dirfd);
+	if (hit)
+		snprintf(found, n, "%.*s%s", (int)dl, path, name);
+	return hit;
 }

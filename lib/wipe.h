@@ -28,6 +28,7 @@ struct spif_medium {
 	int data_journal;         /* ext3/ext4 mounted data=journal */
 	int shared_extents;       /* FIEMAP reports a shared extent (reflink, snapshot) */
 	long nlink;               /* hard links to the file */
+	unsigned long long ino;   /* st_ino: with dev_major:dev_minor, the file itself */
 	long long size;           /* st_size */
 	long long allocated;      /* st_blocks * 512 */
 	int reaches_medium;       /* 1 when an overwrite can be shown to reach the medium */
@@ -52,8 +53,14 @@ struct spif_wipe_opts {
 	volatile sig_atomic_t *stop; /* set by a signal handler: stop after the current write */
 	void (*progress)(void *ctx, long long done, long long total); /* may be NULL */
 	void *progress_ctx;
-	int renames;              /* how many random renames before unlink (default 1 when 0) */
+	int renames;              /* renames before unlink (SPIF_WIPE_RENAMES when 0, none when < 0) */
+	const unsigned char *name_seed; /* SPIF_WIPE_SEED bytes: the rename names are derived from
+	                             it, so that spif_wipe_find_renamed can find the file again
+	                             after a crash; NULL: fresh random names */
 };
+
+#define SPIF_WIPE_RENAMES 3       /* renames to names of the same length, each synced */
+#define SPIF_WIPE_SEED 16
 
 struct spif_wipe_result {
 	int passes_done;          /* passes written and fdatasync'd */
@@ -61,7 +68,10 @@ struct spif_wipe_result {
 	int verified;             /* 1: the last pass was read back and matched */
 	char pattern[96];         /* e.g. "1 pass random (AES-256-CTR keystream) + zeros" */
 	char sha256_before[65];   /* SHA-256 of the contents just before overwriting */
-	int interrupted;          /* stopped by *stop: the file still exists, partly overwritten */
+	int interrupted;          /* stopped by *stop: the file still exists, partly overwritten
+	                             when overwrite_begun */
+	int overwrite_begun;      /* a write of a pass was issued: the contents may have changed
+	                             (set on failure and interruption too) */
 };
 
 /* Overwrite path and remove it: open O_NOFOLLOW|O_NOCTTY, refuse what
@@ -69,12 +79,21 @@ struct spif_wipe_result {
  * contents, overwrite the whole allocated size with random data (`passes`
  * times, fdatasync after each) and zeros when asked, read the last pass
  * back and compare (verification; a mismatch is SPIF_EX_IOERR and nothing
- * is removed), truncate to 0, rename to a random name of the same length
- * (`renames` times) fsyncing the directory each time, unlink, fsync the
- * directory.  Interrupted by *stop: returns -1 with SPIF_EX_TEMPFAIL and
+ * is removed), truncate to 0, rename to a name of the same length
+ * (`renames` times, random or derived from name_seed) fsyncing the
+ * directory each time, unlink, fsync the directory.  A rename happens only
+ * after the read-back matched and the truncation.  Interrupted by *stop: returns -1 with SPIF_EX_TEMPFAIL and
  * r->interrupted = 1, the file left in place (under its original name).
  * Read-only filesystem: SPIF_EX_NOPERM. */
 int spif_wipe_file(const char *path, const struct spif_wipe_opts *o, struct spif_wipe_result *r,
                    struct spif_err *err);
+
+/* After a crash: the file that was at path (device maj:min, inode ino), if
+ * spif_wipe_file had renamed it with name_seed seed and at most `renames`
+ * renames (SPIF_WIPE_RENAMES when 0) and it is still there under one of
+ * those names.  1 with its path in found, 0 when it is under none of them,
+ * -1 when the directory cannot be read. */
+int spif_wipe_find_renamed(const char *path, const unsigned char *seed, int renames, unsigned maj, unsigned min,
+                           unsigned long long ino, char *found, size_t n, struct spif_err *err);
 
 #endif

@@ -28,6 +28,10 @@ struct spif_wipe_hooks {
 	 * (open read-write): a test may change the file there to see the
 	 * verification catch it. */
 	void (*before_readback)(void *ctx, int fd, long long off, long long n);
+	/* Called after rename `round` (0-based) to name, synced: nonzero
+	 * stops the wipe there as a crash would (-1, the file left under
+	 * name). */
+	int (*after_rename)(void *ctx, int round, const char *name);
 	void *ctx;
 };
 

@@ -15,7 +15,30 @@ setup() {
 
 teardown() {
 	for m in "$D"/mnt*; do mountpoint -q "$m" 2>/dev/null && umount "$m"; done
+	if [ -n "${CG:-}" ]; then
+		as_nobody env GNUPGHOME="$CG" gpgconf --kill all 2>/dev/null
+		rm -rf "$CG"
+	fi
+	[ "${GNUPGHOME:-}" = "$D/gnupg" ] && gpgconf --kill all 2>/dev/null
+	[ -n "${SHARED:-}" ] && rm -rf "$SHARED"
 	return 0
+}
+
+# A shared install another user can reach (bats' own temp dir is private):
+# sets SHARED, SPIF_HOME and SPIF_CONF.
+shared_home() {
+	getent group spiftest >/dev/null || groupadd spiftest
+	SHARED=$(mktemp -d /tmp/spif-shared.XXXXXX)
+	chmod 755 "$SHARED"
+	cp "$SPIF_CONF" "$SHARED/spif.conf"
+	printf 'group = spiftest\n' >> "$SHARED/spif.conf"
+	chmod 644 "$SHARED/spif.conf"
+	export SPIF_CONF="$SHARED/spif.conf" SPIF_HOME="$SHARED/home"
+}
+
+# Run a command as another operator (nobody) in the spiftest group.
+as_nobody() {
+	setpriv --reuid=nobody --regid=nogroup --groups="$(getent group spiftest | cut -d: -f3)" "$@"
 }
 
 # A throwaway GnuPG home with one signing key; sets KEY to its fingerprint.
@@ -25,6 +48,37 @@ make_key() {
 	gpg --batch --pinentry-mode loopback --passphrase '' --quick-gen-key \
 		'Records Office <records@example.invalid>' ed25519 sign 1d 2>/dev/null
 	KEY=$(gpg --with-colons --list-keys records@example.invalid | awk -F: '/^fpr/ {print $10; exit}')
+}
+
+# The state of the newest catalog row at a path.
+copy_state() {
+	sqlite3 "$SPIF_HOME/catalog.db" "SELECT state FROM copies WHERE path = '$1' ORDER BY id DESC LIMIT 1"
+}
+
+# Wait until a file of zeros is being overwritten (its first bytes changed).
+wait_overwritten() {
+	for _ in $(seq 600); do
+		cmp -s -n 4096 "$1" /dev/zero || return 0
+		sleep 0.05
+	done
+	echo "$1 was never overwritten" >&2
+	return 1
+}
+
+# planned_name SEED ROUND TRY LEN: the name spif shred renames a file to, as
+# spif-shred(1) describes it (SEED as in the shred.start event: a-p for 0-f).
+planned_name() {
+	local hex out="" block=0 h j b alnum=abcdefghijklmnopqrstuvwxyz0123456789
+	hex=$(printf '%s' "$1" | tr 'a-p' '0-9a-f')
+	while [ ${#out} -lt "$4" ]; do
+		h=$(printf "$(printf '%s%08x%08x%08x' "$hex" "$2" "$3" "$block" | sed 's/../\\x&/g')" | sha256sum | cut -c1-64)
+		for ((j = 0; j < 64 && ${#out} < $4; j += 2)); do
+			b=$((16#${h:j:2}))
+			if [ "$b" -lt 252 ]; then out+=${alnum:b%36:1}; fi
+		done
+		block=$((block + 1))
+	done
+	echo "$out"
 }
 
 loop_ext4() { # loop_ext4 NAME SIZE [mount options]: an ext4 image mounted at $D/NAME
@@ -141,17 +195,36 @@ loop_ext4() { # loop_ext4 NAME SIZE [mount options]: an ext4 image mounted at $D
 	[ "$(catalog_state)" = "$before" ]
 }
 
+@test "--dry-run reads a catalog that cannot be written" {
+	spif ingest --purpose x --print-id "$D/data/a.csv" >/dev/null 2>&1
+	mkdir -p "$D/ro"
+	mount -t tmpfs -o size=16m,mode=0700 tmpfs "$D/ro" || skip "tmpfs mounts are not available here"
+	cp -a "$SPIF_HOME/." "$D/ro/"
+	mount -o remount,ro "$D/ro"
+	run --separate-stderr spif --home "$D/ro" shred --dry-run --file F000001
+	st=$status
+	left=$(ls -A "$D/ro")
+	umount "$D/ro"
+	[ "$st" -eq 0 ]
+	[[ "$output" == "would overwrite $D/data/a.csv (F000001, source"* ]]
+	[ "$left" = catalog.db ]
+	[ -e "$D/data/a.csv" ]
+}
+
 @test "bad: a symlink, a directory, a FIFO, a missing file" {
 	ln -s "$D/data/a.csv" "$D/data/link.csv"
 	mkfifo "$D/data/fifo"
 	before=$(catalog_state)
 	run --separate-stderr spif shred "$D/data/link.csv"
-	[ "$status" -eq 65 ] && [[ "$stderr" == *"is a symbolic link"* ]]
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *"is a symbolic link"* ]]
 	one_line_stderr
 	run --separate-stderr spif shred "$D/data"
-	[ "$status" -eq 65 ] && [[ "$stderr" == *"is a directory"* ]]
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *"is a directory"* ]]
 	run --separate-stderr spif shred "$D/data/fifo"
-	[ "$status" -eq 65 ] && [[ "$stderr" == *"is a FIFO"* ]]
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *"is a FIFO"* ]]
 	run --separate-stderr spif shred "$D/data/nope.csv"
 	[ "$status" -eq 66 ]
 	one_line_stderr
@@ -206,6 +279,8 @@ loop_ext4() { # loop_ext4 NAME SIZE [mount options]: an ext4 image mounted at $D
 	[[ "$stderr" == *"Read-only file system"* ]]
 	run spif catalog cert ls --json
 	[ -z "$output" ]
+	# nothing of it was overwritten: present, not left disposing
+	[ "$(copy_state "$D/mntro/a.csv")" = present ]
 }
 
 @test "bad: a signing key that is missing (exit 69, nothing destroyed)" {
@@ -226,7 +301,8 @@ loop_ext4() { # loop_ext4 NAME SIZE [mount options]: an ext4 image mounted at $D
 	mkdir "$D/out"
 	run spif catalog cert export "$id" -o "$D/out"
 	[ "$status" -eq 0 ]
-	[ -f "$D/out/$id.json" ] && [ -f "$D/out/$id.json.asc" ]
+	[ -f "$D/out/$id.json" ]
+	[ -f "$D/out/$id.json.asc" ]
 	gpg --verify "$D/out/$id.json.asc" "$D/out/$id.json"
 	run spif catalog cert verify "$D/out/$id.json"
 	[ "$status" -eq 0 ]
@@ -249,40 +325,98 @@ loop_ext4() { # loop_ext4 NAME SIZE [mount options]: an ext4 image mounted at $D
 }
 
 @test "confirm: refused for the sanitizer, accepted from another operator" {
-	getent group spiftest >/dev/null || groupadd spiftest
-	# a shared install another user can reach (bats' own temp dir is private)
-	SHARED=$(mktemp -d /tmp/spif-shared.XXXXXX)
-	chmod 755 "$SHARED"
-	cp "$SPIF_CONF" "$SHARED/spif.conf"
-	printf 'group = spiftest\n' >> "$SHARED/spif.conf"
-	chmod 644 "$SHARED/spif.conf"
-	export SPIF_CONF="$SHARED/spif.conf" SPIF_HOME="$SHARED/home"
+	shared_home
 	spif ingest --purpose x --print-id "$D/data/a.csv" >/dev/null 2>&1
 	id=$(spif shred --file F000001)
 	run --separate-stderr spif catalog cert confirm "$id"
 	[ "$status" -eq 77 ]
 	[[ "$stderr" == *"must come from another operator"* ]]
-	run --separate-stderr setpriv --reuid=nobody --regid=nogroup --groups="$(getent group spiftest | cut -d: -f3)" \
-		env SPIF_HOME="$SPIF_HOME" SPIF_CONF="$SPIF_CONF" "$SPIF_BIN/spif" catalog cert confirm "$id" --note 照合済
+	run --separate-stderr as_nobody env SPIF_HOME="$SPIF_HOME" SPIF_CONF="$SPIF_CONF" "$SPIF_BIN/spif" \
+		catalog cert confirm "$id" --note 照合済
 	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
 	run spif catalog cert show "$id"
 	[[ "$output" == *"氏名 / Name"*nobody* ]]
 	run spif catalog cert verify "$id"
-	[[ "$output" == *", confirmed"* ]]
-	rm -rf "$SHARED"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *", confirmed by nobody (event "*", unsigned)" ]]
 }
 
-@test "SIGTERM in the middle of a large overwrite: no certificate, not disposed, the next run finishes" {
+@test "a confirmation is a signed document of its own: exported, shown, verified, and one edited byte fails" {
+	make_key
+	shared_home
+	spif ingest --purpose x --print-id "$D/data/a.csv" >/dev/null 2>&1
+	id=$(spif shred --sign "$KEY" --file F000001)
+	# the confirmer's own key, in a keyring of their own
+	CG=$(mktemp -d /tmp/spif-cg.XXXXXX)
+	chown nobody "$CG"
+	chmod 700 "$CG"
+	as_nobody env GNUPGHOME="$CG" gpg --batch --pinentry-mode loopback --passphrase '' \
+		--quick-gen-key 'Checker <checker@example.invalid>' ed25519 sign 1d 2>/dev/null
+	as_nobody env GNUPGHOME="$CG" gpg --export checker@example.invalid | gpg --import 2>/dev/null
+	CKEY=$(gpg --with-colons --list-keys checker@example.invalid | awk -F: '/^fpr/ {print $10; exit}')
+	run --separate-stderr as_nobody env GNUPGHOME="$CG" SPIF_HOME="$SPIF_HOME" SPIF_CONF="$SPIF_CONF" \
+		"$SPIF_BIN/spif" catalog cert confirm "$id" --note 照合済 --sign checker@example.invalid
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	# show --format json: the certificate as signed, then the confirmation,
+	# which names the certificate and its hash
+	run spif catalog cert show "$id" --format json
+	[ "${#lines[@]}" -eq 2 ]
+	sha=$(printf '%s' "${lines[0]}" | sha256sum | cut -c1-64)
+	[[ "${lines[0]}" == '{'*'"verified_by":"pending'* ]]
+	[[ "${lines[1]}" == *'"certificate":"'"$id"'","certificate_sha256":"'"$sha"'"'* ]]
+	[[ "${lines[1]}" == *'"format":"spif-confirmation/1"'* ]]
+	[[ "${lines[1]}" == *'"verified_by":{'*'"name":"nobody"'*'"signature":"OpenPGP detached signature by checker@example.invalid"'* ]]
+	# export: both documents, both signed, both verify with plain gpg
+	mkdir "$D/out"
+	run spif catalog cert export "$id" -o "$D/out"
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 4 ]
+	[ "$(ls "$D/out" | tr '\n' ' ')" = "$id.confirm.json $id.confirm.json.asc $id.json $id.json.asc " ]
+	gpg --verify "$D/out/$id.json.asc" "$D/out/$id.json"
+	gpg --verify "$D/out/$id.confirm.json.asc" "$D/out/$id.confirm.json"
+	[ "$(cat "$D/out/$id.confirm.json")" = "$(spif catalog cert show "$id" --format json | sed -n 2p)" ]
+	# cert verify checks the confirmation: bound to the hash, signed, in the chain
+	run --separate-stderr spif catalog cert verify "$D/out/$id.json"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"signature by $KEY, confirmed by nobody (event "*", signature by $CKEY)" ]]
+	run --separate-stderr spif catalog cert verify "$D/out/$id.confirm.json"
+	[ "$status" -eq 0 ]
+	run --separate-stderr spif catalog cert verify "$id"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"confirmed by nobody"*"signature by $CKEY)" ]]
+	# one byte of the exported confirmation edited
+	sed -i 's/照合済/照合未/' "$D/out/$id.confirm.json"
+	run gpg --verify "$D/out/$id.confirm.json.asc" "$D/out/$id.confirm.json"
+	[ "$status" -ne 0 ]
+	run --separate-stderr spif catalog cert verify "$D/out/$id.json"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"the confirmation differs from the one the catalog recorded"* ]]
+	run --separate-stderr spif catalog cert verify "$D/out/$id.confirm.json"
+	[ "$status" -eq 1 ]
+	# ... or inside the catalog: the body, or its signature taken away
+	cp "$SPIF_HOME/catalog.db" "$D/before.db"
+	sqlite3 "$SPIF_HOME/catalog.db" "UPDATE confirmations SET body = replace(body, '照合済', '照合未')"
+	run --separate-stderr spif catalog cert verify "$id"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"the confirmation's event is missing from the audit log or does not match it"* ]]
+	cp "$D/before.db" "$SPIF_HOME/catalog.db"
+	sqlite3 "$SPIF_HOME/catalog.db" "UPDATE confirmations SET signature = NULL, signer = NULL"
+	run --separate-stderr spif catalog cert verify "$id"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"confirmation: signed by $CKEY when it was made, but the signature is missing"* ]]
+	cp "$D/before.db" "$SPIF_HOME/catalog.db"
+	sqlite3 "$SPIF_HOME/catalog.db" "UPDATE confirmations SET body = replace(body, '$sha', '$(printf '%064d' 0)')"
+	run --separate-stderr spif catalog cert verify "$id"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"the confirmation does not name this certificate and its hash"* ]]
+}
+
+@test "SIGTERM in the middle of a large overwrite: no certificate, left disposing, the next run certifies it once" {
 	head -c 600M /dev/zero > "$D/data/big.bin"
 	spif ingest --purpose x --print-id "$D/data/a.csv" >/dev/null 2>&1
 	spif shred --passes 4 "$D/data/big.bin" > "$D/ids" 2>"$D/err" &
 	pid=$!
-	# wait until the overwrite is under way (the copy is marked disposing)
-	for _ in $(seq 100); do
-		[ "$(sqlite3 "$SPIF_HOME/catalog.db" "SELECT state FROM copies WHERE path = '$D/data/big.bin'" 2>/dev/null)" = disposing ] && break
-		sleep 0.1
-	done
-	sleep 0.3
+	wait_overwritten "$D/data/big.bin"
 	kill -TERM "$pid"
 	wait "$pid" && status=0 || status=$?
 	[ "$status" -eq 75 ]
@@ -291,12 +425,113 @@ loop_ext4() { # loop_ext4 NAME SIZE [mount options]: an ext4 image mounted at $D
 	[ -e "$D/data/big.bin" ]
 	run spif catalog cert ls --json
 	[ -z "$output" ]
-	run sqlite3 "$SPIF_HOME/catalog.db" "SELECT state FROM copies WHERE path = '$D/data/big.bin'"
-	[ "$output" = present ]
-	run --separate-stderr spif shred "$D/data/big.bin"
+	# partly overwritten: neither disposed nor present
+	[ "$(copy_state "$D/data/big.bin")" = disposing ]
+	run --separate-stderr spif catalog verify
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"($D/data/big.bin) was left marked for destruction"* ]]
+	run --separate-stderr spif shred --resume
 	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 1 ]
 	[[ "$output" =~ ^DC- ]]
 	[ ! -e "$D/data/big.bin" ]
+	[ "$(copy_state "$D/data/big.bin")" = disposed ]
+	run sqlite3 "$SPIF_HOME/catalog.db" "SELECT COUNT(*) FROM certificate_copies k JOIN copies c ON c.id = k.copy_id
+		WHERE c.path = '$D/data/big.bin'"
+	[ "$output" = 1 ]
+	spif catalog verify
+}
+
+@test "SIGTERM during --file: what was destroyed is certified before the exit, the rest is settled, each copy certified once" {
+	printf 'pw\n' > "$D/pf"
+	spif ingest --purpose x --store -o "$D/data/out1.ndjson" "$D/data/a.csv" 2>/dev/null
+	spif encrypt --passphrase-file "$D/pf" -o "$D/data/out2.gpg" "$D/data/out1.ndjson" 2>/dev/null
+	spif ingest --purpose y -o "$D/data/b.ndjson" "$D/data/a.csv" 2>/dev/null
+	# F000001: 1 a.csv, 2 its vault copy, 3 out1 (made large), 4 out2.gpg;
+	# F000002: 5 a.csv again, 6 b.ndjson
+	run sqlite3 "$SPIF_HOME/catalog.db" "SELECT group_concat(id || ':' || kind, ' ') FROM (SELECT * FROM copies ORDER BY id)"
+	[ "$output" = "1:source 2:vault 3:output 4:encrypted 5:source 6:output" ]
+	head -c 600M /dev/zero > "$D/data/out1.ndjson"
+	spif shred --passes 4 --file F000001 > "$D/ids" 2>"$D/err" &
+	pid=$!
+	wait_overwritten "$D/data/out1.ndjson"
+	kill -TERM "$pid"
+	wait "$pid" && status=0 || status=$?
+	[ "$status" -eq 75 ]
+	grep -q "out1.ndjson: interrupted" "$D/err"
+	# certified before the exit: a.csv for both files (one path, destroyed
+	# once), and the vault copy whose key was erased; out1 was being
+	# overwritten and stays disposing; out2 was not touched
+	[ "$(wc -l < "$D/ids")" -eq 3 ]
+	run sqlite3 "$SPIF_HOME/catalog.db" "SELECT group_concat(id || ':' || state, ' ') FROM (SELECT * FROM copies ORDER BY id)"
+	[ "$output" = "1:disposed 2:disposed 3:disposing 4:present 5:disposed 6:present" ]
+	[ ! -e "$D/data/a.csv" ]
+	[ -z "$(ls -A "$SPIF_HOME/vault")" ]
+	[ -e "$D/data/out2.gpg" ]
+	run --separate-stderr spif catalog verify
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"copy 3 ($D/data/out1.ndjson)"* ]]
+	[[ "$stderr" != *"copy 4 "* ]]
+	# the next runs: no destroyed copy is called present, none is certified twice
+	run --separate-stderr spif shred --resume
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[ ! -e "$D/data/out1.ndjson" ]
+	run --separate-stderr spif shred --file F000001
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[ ! -e "$D/data/out2.gpg" ]
+	run sqlite3 "$SPIF_HOME/catalog.db" "SELECT group_concat(copy_id || ':' || n, ' ') FROM
+		(SELECT copy_id, COUNT(*) AS n FROM certificate_copies GROUP BY copy_id ORDER BY copy_id)"
+	[ "$output" = "1:1 2:1 3:1 4:1 5:1" ]
+	run spif catalog show F000001
+	[[ "$output" == *"state:         disposed"* ]]
+	spif catalog verify
+}
+
+@test "a copy gone from its path when its disposal resumes: found under the name it was given, or certified as not verified" {
+	head -c 300M /dev/zero > "$D/data/big1.bin"
+	head -c 300M /dev/zero > "$D/data/big2.bin"
+	ln "$D/data/big1.bin" "$D/data/big1-other-name.bin"
+	spif shred --force --passes 4 "$D/data/big1.bin" "$D/data/big2.bin" > /dev/null 2>&1 &
+	pid=$!
+	wait_overwritten "$D/data/big1.bin"
+	kill -KILL "$pid"
+	wait "$pid" || true
+	[ "$(copy_state "$D/data/big1.bin")" = disposing ]
+	[ "$(copy_state "$D/data/big2.bin")" = disposing ]
+	# as if the run had died after its second rename (which comes after the
+	# read-back and the truncation) ...
+	seed=$(spif catalog log --json | grep '"action":"shred.start"' | grep '"path":"'"$D/data/big1.bin"'"' |
+		sed 's/.*"rename_seed":"\([a-p]*\)".*/\1/')
+	name=$(planned_name "$seed" 1 0 8)
+	mv "$D/data/big1.bin" "$D/data/$name"
+	truncate -s 0 "$D/data/$name"
+	# ... and big2 was removed by other means
+	rm "$D/data/big2.bin"
+	run --separate-stderr spif shred --dry-run --resume
+	[[ "$output" == *"found $D/data/big1.bin (not catalogued) as $D/data/$name"* ]]
+	[[ "$output" == *"would certify $D/data/big2.bin (not catalogued) as not verified"* ]]
+	run --separate-stderr spif shred --force --resume
+	[ "$status" -eq 1 ]
+	[ "${#lines[@]}" -eq 2 ]
+	[[ "$stderr" == *"$D/data/big2.bin: was missing when its disposal resumed: certified in ${lines[1]} as not verified"* ]]
+	found_id=${lines[0]} missing_id=${lines[1]}
+	[ ! -e "$D/data/$name" ]
+	[ -z "$(ls "$D/data" | grep -v -e a.csv -e big1-other-name.bin)" ]
+	run spif catalog cert show "$found_id" --format json
+	[[ "$output" == *'"found_at":"'"$D/data/$name"'"'* ]]
+	[[ "$output" == *'"category":"Clear'* ]]
+	[[ "$output" == *'"result":"passed, by the interrupted run'* ]]
+	# both caveats, one list: neither hides the other
+	[[ "$output" == *'"caveats":["forced over other hard links'*'","finished after an interrupted run'* ]]
+	run spif catalog cert show "$missing_id" --format json
+	[[ "$output" == *'"category":"not verified: the copy was missing when its disposal resumed"'* ]]
+	[[ "$output" == *'"result":"not verified: the file was at none of them"'* ]]
+	[[ "$output" != *'"category":"Clear'* ]]
+	run spif catalog cert show "$missing_id"
+	[[ "$output" == *"留意事項 / Caveat"*"the file was gone when its disposal resumed"* ]]
+	spif catalog verify
 }
 
 @test "a copy left 'disposing' by a crash is reported by verify and finished by the next shred" {
@@ -339,7 +574,8 @@ loop_ext4() { # loop_ext4 NAME SIZE [mount options]: an ext4 image mounted at $D
 
 @test "shred --help and usage errors" {
 	run spif shred --help
-	[ "$status" -eq 0 ] && [[ "$output" == "usage: spif shred"* ]]
+	[ "$status" -eq 0 ]
+	[[ "$output" == "usage: spif shred"* ]]
 	run --separate-stderr spif shred
 	[ "$status" -eq 64 ]
 	run --separate-stderr spif shred --passes 0 x

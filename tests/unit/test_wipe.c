@@ -379,6 +379,7 @@ static void test_wipe(const char *top)
 	is_int(err.code, SPIF_EX_TEMPFAIL, "stop: TEMPFAIL");
 	ok(has(err.msg, "interrupted"), "message: %s", err.msg);
 	is_int(r.interrupted, 1, "interrupted");
+	is_int(r.overwrite_begun, 0, "stopped before a byte was overwritten");
 	size_t n = 0;
 	unsigned char *c = slurp(path, &n);
 	ok(c && n == size && memcmp(c, data, size) == 0, "the file is still there, unchanged");
@@ -394,6 +395,7 @@ static void test_wipe(const char *top)
 	ok(err.code == SPIF_EX_TEMPFAIL && r.interrupted && r.passes_done == 0 && !r.verified,
 	   "TEMPFAIL, interrupted, no pass done: %s", err.msg);
 	is_int(ps.calls, 1, "stopped after the current write");
+	is_int(r.overwrite_begun, 1, "the overwrite had begun");
 	c = slurp(path, &n);
 	ok(c && n == size && memcmp(c, data, 1024 * 1024) != 0 && memcmp(c + 1024 * 1024, data + 1024 * 1024,
 	   size - 1024 * 1024) == 0, "the file is in place under its name: first MiB overwritten, the rest not yet");
@@ -591,6 +593,7 @@ static void test_wipe_big(const char *top)
 	ok(err.code == SPIF_EX_TEMPFAIL && r.interrupted && r.passes_done == 0 && !r.verified &&
 	   has(err.msg, "part way through overwriting"), "TEMPFAIL, interrupted, no pass done: %s", err.msg);
 	is_int(ps.calls, 1, "stopped after the current write");
+	is_int(r.overwrite_begun, 1, "the overwrite had begun");
 	c = slurp(path, &n);
 	size_t mib = 1024 * 1024;
 	ok(c && n >= size && memcmp(c, data, mib) != 0 && memcmp(c + size - mib, data + size - mib, mib) == 0,
@@ -808,6 +811,77 @@ static void test_cow(const char *top)
 	unlink(img);
 }
 
+struct renames {
+	int calls, stop_at;
+	char last[NAME_MAX + 1];
+};
+
+static int count_rename(void *ctx, int round, const char *name)
+{
+	struct renames *rn = ctx;
+	rn->calls++;
+	snprintf(rn->last, sizeof rn->last, "%s", name);
+	return round == rn->stop_at;
+}
+
+/* The renames before unlink: how many by default, and, with a seed, that a
+ * file left renamed by a crash is found again (and nothing else is). */
+static void test_renames(const char *top)
+{
+	char dir[PATH_MAX], path[PATH_MAX], found[PATH_MAX], left[PATH_MAX];
+	const char *base = "給与支払報告書.csv";
+	pjoin(dir, sizeof dir, top, "r");
+	mkdir(dir, 0700);
+	pjoin(path, sizeof path, dir, base);
+	struct spif_wipe_result r;
+	struct spif_err err = {0};
+	struct renames rn = {.stop_at = -1};
+	struct spif_wipe_hooks h = {.after_rename = count_rename, .ctx = &rn};
+	struct spif_wipe_opts o = {.passes = 1};
+	ok(write_file(path, "abc", 3) == 0, "a small file");
+	ok(spif_wipe_file_hooked(path, &o, &r, &err, &h) == 0 && !exists(path), "wiped: %s", err.msg);
+	is_int(rn.calls, SPIF_WIPE_RENAMES, "renamed SPIF_WIPE_RENAMES times by default");
+	is_int(SPIF_WIPE_RENAMES, 3, "which is 3");
+	is_int((int)strlen(rn.last), (int)strlen(base), "to names of the same length in bytes");
+	ok(strspn(rn.last, "abcdefghijklmnopqrstuvwxyz0123456789") == strlen(rn.last), "of [a-z0-9]: %s", rn.last);
+	is_int(count_entries(dir), 0, "nothing left");
+
+	/* a crash after the second rename, with a seed */
+	unsigned char seed[SPIF_WIPE_SEED], other[SPIF_WIPE_SEED];
+	memset(seed, 7, sizeof seed);
+	memset(other, 8, sizeof other);
+	ok(write_file(path, "secret", 6) == 0, "a file again");
+	struct stat st, st2;
+	ok(stat(path, &st) == 0, "its inode");
+	rn = (struct renames){.stop_at = 1};
+	o.name_seed = seed;
+	is_int(spif_wipe_file_hooked(path, &o, &r, &err, &h), -1, "stopped after the second rename, as by a crash");
+	ok(!exists(path) && count_entries(dir) == 1, "gone from its name; one entry in the directory");
+	pjoin(left, sizeof left, dir, rn.last);
+	ok(stat(left, &st2) == 0 && st2.st_ino == st.st_ino && st2.st_size == 0,
+	   "left under the last name, truncated (renames come after the read-back)");
+	unsigned maj = major(st.st_dev), min = minor(st.st_dev);
+	memset(&err, 0, sizeof err);
+	is_int(spif_wipe_find_renamed(path, seed, 0, maj, min, st.st_ino, found, sizeof found, &err), 1,
+	       "found again from the seed");
+	is_str(found, left, "under the name it was given");
+	is_int(spif_wipe_find_renamed(path, other, 0, maj, min, st.st_ino, found, sizeof found, &err), 0,
+	       "another seed: not found");
+	is_int(spif_wipe_find_renamed(path, seed, 0, maj, min, st.st_ino + 1, found, sizeof found, &err), 0,
+	       "another inode under that name is not taken for it");
+	is_int(spif_wipe_find_renamed(path, NULL, 0, maj, min, st.st_ino, found, sizeof found, &err), 0,
+	       "no seed: not looked for");
+	is_int(spif_wipe_find_renamed(path, seed, 1, maj, min, st.st_ino, found, sizeof found, &err), 0,
+	       "looked for only among the renames asked for");
+	ok(spif_wipe_find_renamed(path, seed, 0, maj, min, st.st_ino, found, sizeof found, &err) == 1,
+	   "found once more");
+	/* finished by another wipe, which removes it */
+	rn = (struct renames){.stop_at = -1};
+	memset(&err, 0, sizeof err);
+	ok(spif_wipe_file_hooked(found, &o, &r, &err, &h) == 0 && count_entries(dir) == 0, "finished: %s", err.msg);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	if (spif_crypto_init(NULL) < 0) {
@@ -825,6 +899,7 @@ int main(void)
 	test_probe(top);
 	test_links(top);
 	test_wipe(top);
+	test_renames(top);
 	test_wipe_big(top);
 	test_loop(top);
 	test_cow(top);
