@@ -6,14 +6,15 @@
  * (GPGME_KEYLIST_MODE_LOCAL), gpg runs with --disable-dirmngr
  * (gpgme_set_offline), so that no keyserver or WKD can be reached whatever
  * gpg.conf says, and auto-key-retrieve is never enabled (GPGME passes it
- * only when asked; the gpg that encryption runs directly is also told
- * --no-auto-key-locate --no-auto-key-retrieve).  Secret keys protected by
- * a passphrase are not supported: pinentry runs in loopback mode without a
- * passphrase callback, so gpg fails at once instead of waiting for a
- * prompt nobody will answer.  The one passphrase spif does hand over is
- * that of a passphrase-encrypted (symmetric) message, through a callback
- * on GPGME's command channel or a pipe to gpg, never argv or the
- * environment, and gpg-agent is told not to cache it (--no-symkey-cache).
+ * only when asked; the gpg that encryption runs directly reads no
+ * gpg.conf and is also told --no-auto-key-locate --no-auto-key-retrieve).
+ * Secret keys protected by a passphrase are not supported: pinentry runs
+ * in loopback mode without a passphrase callback, so gpg fails at once
+ * instead of waiting for a prompt nobody will answer.  The one passphrase
+ * spif does hand over is that of a passphrase-encrypted (symmetric)
+ * message, through a callback on GPGME's command channel or a pipe to
+ * gpg, never argv or the environment, and gpg-agent is told not to cache
+ * it (--no-symkey-cache).
  *
  * Encryption runs gpg itself for the bytes, after GPGME has chosen and
  * checked the keys: see "encryption" below for why. */
@@ -1100,16 +1101,18 @@ static int encrypt_run(int in_fd, struct enc_out *out, struct spif_pgp_enc *e, i
 	if (gpg_engine(&prog, &home, err) < 0)
 		goto out;
 
-	/* ALWAYS_TRUST: the operator named each key, and spif checked that it
-	 * is that one key, usable and not expired or revoked.  Whether it is
-	 * the right person's key is the operator's call, not gpg's web of
-	 * trust (which would refuse a key nobody certified, or ask).
-	 * --no-encrypt-to: exactly the named recipients can read the message,
-	 * not also an encrypt-to from gpg.conf.  No compression: compressed
-	 * length leaks something about the plaintext, and costs time.  No
-	 * network, whatever gpg.conf says: no dirmngr (so no keyserver and no
-	 * WKD), no key lookup by mail address, no key fetched for a
-	 * signature. */
+	/* --no-options: gpg.conf has no say in the message, since it could
+	 * add a reader (recipient, hidden-recipient, encrypt-to or
+	 * default-recipient lines: the first two have no command-line
+	 * negation) or ask for network lookups.  The keys themselves are
+	 * GPGME's choice, made with gpg.conf.  ALWAYS_TRUST: the operator
+	 * named each key, and spif checked that it is that one key, usable
+	 * and not expired or revoked.  Whether it is the right person's key
+	 * is the operator's call, not gpg's web of trust (which would refuse
+	 * a key nobody certified, or ask).  No compression: compressed length
+	 * leaks something about the plaintext, and costs time.  No network
+	 * either way: no dirmngr (so no keyserver and no WKD), no key lookup
+	 * by mail address, no key fetched for a signature. */
 	const char *argv[GPG_MAX_ARGS];
 	size_t a = 0;
 	argv[a++] = prog;
@@ -1118,9 +1121,9 @@ static int encrypt_run(int in_fd, struct enc_out *out, struct spif_pgp_enc *e, i
 		argv[a++] = home;
 	}
 	static const char *const fixed[] = {
-		"--batch", "--no-tty", "--status-fd", "3", "--disable-dirmngr",
+		"--no-options", "--batch", "--no-tty", "--status-fd", "3", "--disable-dirmngr",
 		"--no-auto-key-locate", "--no-auto-key-retrieve", "--pinentry-mode", "loopback",
-		"--always-trust", "--no-encrypt-to", "--compress-algo", "none", "--output", "-",
+		"--always-trust", "--compress-algo", "none", "--output", "-",
 	};
 	for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
 		argv[a++] = fixed[i];

@@ -178,6 +178,21 @@ sha() { sha256sum "$1" | cut -d' ' -f1; }
 	[ ! -e "$D/o.gpg" ]
 }
 
+@test "encrypt: gpg.conf adds no reader; a key named twice is one" {
+	printf 'recipient %s\nhidden-recipient %s\nencrypt-to %s\ndefault-recipient %s\n' \
+		"$S" "$S" "$S" "$S" > "$GNUPGHOME/gpg.conf"
+	run --separate-stderr spif encrypt -r "$T" -r t@example.invalid -o "$D/c.gpg" /etc/hostname
+	rm -f "$GNUPGHOME/gpg.conf"
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "spif-encrypt: encrypted for each of $T $T -> $D/c.gpg" ]
+	# one reader: T's encryption subkey
+	sub=$(gpg --batch --with-colons --list-keys "$T" | awk -F: '/^sub/ { print $5; exit }')
+	gpg --batch --list-packets "$D/c.gpg" 2>/dev/null | grep '^:pubkey enc packet' > "$D/readers"
+	[ "$(wc -l < "$D/readers")" -eq 1 ]
+	grep -q "keyid $sub" "$D/readers"
+	gpg --batch --quiet -o - --decrypt "$D/c.gpg" 2>/dev/null | cmp - /etc/hostname
+}
+
 @test "encrypt: never a network lookup, whatever gpg.conf asks for" {
 	X=$(gpg_key x)
 	printf 'signed\n' > "$D/t.txt"

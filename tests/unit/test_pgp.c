@@ -540,18 +540,22 @@ static void test_encrypt(const char *tmp)
 	   && strstr(err.msg, "passphrase-protected") && now() - t1 < 30,
 	   "a passphrase-protected signing key fails at once: %s", err.msg);
 
-	/* encrypt-to in gpg.conf adds no recipient */
+	/* gpg.conf adds no recipient (recipient, hidden-recipient, encrypt-to,
+	 * default-recipient) */
 	char conf[512];
 	snprintf(conf, sizeof conf, "%s/gpg.conf", h);
-	char line[128];
-	snprintf(line, sizeof line, "encrypt-to %s\n", fS);
+	char line[512];
+	snprintf(line, sizeof line, "recipient %s\nhidden-recipient %s\nencrypt-to %s\n"
+		 "default-recipient %s\n", fS, fS, fS, fS);
 	write_file(conf, line, strlen(line));
-	e = (struct spif_pgp_enc){.recipients = rT, .nrecipients = 1};
+	e = (struct spif_pgp_enc){.recipients = rT, .nrecipients = 1, .fprs = fprs};
 	rc = enc_file(pin, pout, &e, &err);
 	unlink(conf);
-	ok(rc == 0 && run("test $(gpg --batch --list-packets '%s' 2>&1 | grep -c "
-			  "':pubkey enc packet:') = 1", pout) == 0,
-	   "gpg.conf encrypt-to is not added: exactly the named recipients");
+	ok(rc == 0 && strcmp(fprs[0], fT) == 0
+	   && run("test $(gpg --batch --list-packets '%s' 2>&1 | grep -c "
+		  "':pubkey enc packet:') = 1", pout) == 0
+	   && run("gpg --batch --yes -o '%s' --decrypt '%s'", pgpo, pout) == 0,
+	   "gpg.conf adds no recipient: exactly the named one (%s)", rc ? err.msg : "ok");
 
 	/* --- passphrases ---------------------------------------------------- */
 	const char *pw = "correct horse battery staple";
