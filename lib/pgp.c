@@ -36,9 +36,27 @@
 #include <unistd.h>
 
 /* GPGME's initialisation, needed before any other GPGME call (data
- * objects too); idempotent. */
+ * objects too); idempotent.
+ *
+ * Start-up cost.  The first context GPGME makes asks gpgconf where GnuPG
+ * lives (gpgconf --list-dirs, --list-components) and then runs every
+ * engine it found for its version (gpg, gpgsm, gpgconf --version): five
+ * programs, about 40 ms, before the first gpg that does the work.  spif
+ * speaks OpenPGP only, so "disable-gpgconf" skips gpgconf: GPGME takes the
+ * gpg in PATH (the one a user typing gpg gets), knows no gpgsm or gpgconf,
+ * and probes only gpg --version.  Without gpgconf GPGME assumes a GnuPG 1
+ * installation, which changes nothing for GnuPG 2 (at most an obsolete
+ * --use-agent when GPG_AGENT_INFO is set); "require-gnupg" makes a gpg
+ * older than 2.2 an error at once instead of odd failures later (spif
+ * needs --pinentry-mode and --no-symkey-cache).  Both flags must come
+ * before gpgme_check_version and have no effect once GPGME knows its
+ * engines, so repeating them is harmless.  The home directory stays gpg's
+ * own choice ($GNUPGHOME or ~/.gnupg) as before: GPGME passes --homedir
+ * only when told one. */
 static int pgp_init(struct spif_err *err)
 {
+	(void)gpgme_set_global_flag("disable-gpgconf", "1");
+	(void)gpgme_set_global_flag("require-gnupg", "2.2.7");
 	if (!gpgme_check_version("1.8.0"))
 		return spif_err_set(err, SPIF_EX_UNAVAILABLE, "GPGME is older than 1.8.0");
 	return 0;
