@@ -16,8 +16,9 @@
  * gpg, never argv or the environment, and gpg-agent is told not to cache
  * it (--no-symkey-cache).
  *
- * Encryption runs gpg itself for the bytes, after GPGME has chosen and
- * checked the keys: see "encryption" below for why. */
+ * Encryption runs gpg itself for the bytes; GPGME chooses and checks the
+ * keys while that gpg starts, and it hears of them only when all are
+ * approved: see "encryption" below for why and how. */
 #include "pgp.h"
 
 #include <errno.h>
@@ -724,40 +725,49 @@ static int find_recipient(gpgme_ctx_t ctx, const char *who, gpgme_key_t *key, st
 /* ---- encryption: GPGME chooses the keys, gpg moves the bytes ------------
  *
  * Every key is resolved and checked through GPGME (find_recipient,
- * sign_key) before anything runs, so that a missing, ambiguous, expired,
- * revoked or unusable key is refused with its reason and nothing is
- * written.  The bytes, though, do not go through GPGME: GPGME 1.18 pumps
- * every byte of a stream through its own single-threaded poll loop and
- * formats each buffer it moves for its debug trace even when tracing is
- * off (_gpgme_debug_buffer), which made a 100 MB stream take twice as long
- * as gpg -z0 on its own, whatever the buffer sizes.  So gpg is run here
- * with the fingerprints GPGME returned and the same program and home
- * GPGME uses: the caller's input descriptor becomes gpg's standard input
+ * sign_key), so that a missing, ambiguous, expired, revoked or unusable
+ * key is refused with its reason and nothing is written.  The bytes,
+ * though, do not go through GPGME: GPGME 1.18 pumps every byte of a
+ * stream through its own single-threaded poll loop and formats each
+ * buffer it moves for its debug trace even when tracing is off
+ * (_gpgme_debug_buffer), which made a 100 MB stream take twice as long as
+ * gpg -z0 on its own, whatever the buffer sizes.  So gpg is run here, the
+ * program GPGME uses, with gpg's own home as GPGME's (spif never sets
+ * another): the caller's input descriptor becomes gpg's standard input
  * (gpg reads the file or pipe itself, no copy through this process), its
- * standard output is a pipe read here into the caller's sink while gpg
- * works on the next block, and its status and log lines go to memory
- * files read once it has exited, so that neither can fill up and stall it.
- * A passphrase reaches gpg through a pipe (--passphrase-fd), never argv or
- * the environment. */
+ * standard output is the caller's descriptor or a pipe read here into the
+ * caller's sink while gpg works on the next block, and its status and log
+ * lines go to memory files, which never fill up and stall it.  A
+ * passphrase reaches gpg through a pipe (--passphrase-fd), never argv or
+ * the environment.
+ *
+ * Start-up.  Looking the recipients up costs two gpg runs in GPGME (its
+ * gpg --version probe, then gpg --list-keys), and gpg takes about as long
+ * again to start; one after the other that was most of the time of a
+ * small message, and a tenth on top of gpg for 100 MB.  So the gpg that
+ * encrypts starts first, with no recipient on its command line: it asks
+ * for them on its command channel (--command-fd, "GET_LINE
+ * pklist.user_id.enter", as it would ask a user at a terminal) and,
+ * before it has its answers, has read no input and written no output.
+ * Meanwhile GPGME looks the recipients up.  Only when every one is
+ * approved does gpg get their fingerprints, one per question; it must
+ * take each (a "KEY_CONSIDERED FPR 0" status line) and no other key, and
+ * only then does the empty line that ends the list let it go on
+ * (gpg_recipients).  On a refusal gpg is stopped unanswered, having
+ * written nothing.  A signing key is resolved before gpg starts, since
+ * -u is on its command line. */
 
 #define GPG_MAX_ARGS 64
 #define PASS_MAX 1024 /* fits a pipe's smallest buffer: written before gpg starts */
 
-/* gpg's program and home directory as GPGME uses them (home is NULL for
- * gpg's own default, $GNUPGHOME or ~/.gnupg). */
-static int gpg_engine(const char **path, const char **home, struct spif_err *err)
+/* The gpg GPGME runs (the one in PATH, see pgp_init), found without
+ * starting anything.  NULL, with err set, when there is none. */
+static const char *gpg_program(struct spif_err *err)
 {
-	gpgme_engine_info_t info = NULL;
-	gpgme_error_t ge = gpgme_get_engine_info(&info);
-	if (ge)
-		return spif_err_set(err, SPIF_EX_UNAVAILABLE, "GPGME: %s", gpgme_strerror(ge));
-	for (; info; info = info->next)
-		if (info->protocol == GPGME_PROTOCOL_OpenPGP && info->file_name) {
-			*path = info->file_name;
-			*home = info->home_dir;
-			return 0;
-		}
-	return spif_err_set(err, SPIF_EX_UNAVAILABLE, "GnuPG is not usable: no gpg program");
+	const char *prog = gpgme_get_dirinfo("gpg-name");
+	if (!prog || !*prog)
+		spif_err_set(err, SPIF_EX_UNAVAILABLE, "GnuPG is not usable: no gpg in PATH");
+	return prog && *prog ? prog : NULL;
 }
 
 /* A running gpg. */
@@ -783,8 +793,9 @@ static void close_fd(int *fd)
 
 /* Start gpg with argv: in_fd as its standard input, out_fd as its
  * standard output (or, when out_fd is -1, a pipe whose read end is p->out),
- * pass_fd (or -1) as fd 4.  0, or -1 with err set. */
-static int gpg_spawn(const char *prog, char *const *argv, int in_fd, int out_fd, int pass_fd,
+ * fd4 (or -1) as its fd 4: the passphrase pipe or the command channel.
+ * 0, or -1 with err set. */
+static int gpg_spawn(const char *prog, char *const *argv, int in_fd, int out_fd, int fd4,
                      struct gpg_proc *p, struct spif_err *err)
 {
 	int pfd[2] = {-1, -1}, in = -1, outw = -1, st = -1, lg = -1, pw = -1, rc = -1;
@@ -812,9 +823,9 @@ static int gpg_spawn(const char *prog, char *const *argv, int in_fd, int out_fd,
 	outw = high_dup(out_fd >= 0 ? out_fd : pfd[1]);
 	st = high_dup(p->status);
 	lg = high_dup(p->log);
-	if (pass_fd >= 0)
-		pw = high_dup(pass_fd);
-	if (in < 0 || outw < 0 || st < 0 || lg < 0 || (pass_fd >= 0 && pw < 0)) {
+	if (fd4 >= 0)
+		pw = high_dup(fd4);
+	if (in < 0 || outw < 0 || st < 0 || lg < 0 || (fd4 >= 0 && pw < 0)) {
 		spif_err_sys(err, SPIF_EX_SOFTWARE, errno, "dup");
 		goto out;
 	}
@@ -970,6 +981,120 @@ static int pass_pipe(const char *pass, int *fd, struct spif_err *err)
 	return 0;
 }
 
+/* gpg's status lines as they come, read from the memory file it writes
+ * them to, from where the last call stopped (pread: the file offset is
+ * shared with gpg, whose writes move it). */
+struct status_tail {
+	int fd;
+	off_t off;          /* where the next line starts in the file */
+	char line[1024];
+};
+
+/* The next whole status line in t->line (without its line feed; a longer
+ * line is cut), or NULL when gpg has not written one more yet. */
+static const char *status_next(struct status_tail *t)
+{
+	ssize_t r = pread(t->fd, t->line, sizeof t->line - 1, t->off);
+	if (r <= 0)
+		return NULL;
+	char *nl = memchr(t->line, '\n', (size_t)r);
+	if (!nl && (size_t)r < sizeof t->line - 1)
+		return NULL; /* half a line: gpg is still writing it */
+	size_t n = nl ? (size_t)(nl - t->line) : (size_t)r;
+	t->off += (off_t)n + (nl ? 1 : 0);
+	t->line[n] = '\0';
+	return t->line;
+}
+
+/* Whether gpg has exited (without reaping it: gpg_wait does). */
+static int gpg_gone(const struct gpg_proc *p)
+{
+	siginfo_t si;
+	si.si_pid = 0;
+	return waitid(P_PID, (id_t)p->pid, &si, WEXITED | WNOHANG | WNOWAIT) < 0 || si.si_pid != 0;
+}
+
+/* Whether fpr[0, n) is the fingerprint of key k (NULL: no key). */
+static int is_key(gpgme_key_t k, const char *fpr, size_t n)
+{
+	return k && k->subkeys && k->subkeys->fpr && strlen(k->subkeys->fpr) == n
+	       && strncasecmp(k->subkeys->fpr, fpr, n) == 0;
+}
+
+/* Answer gpg's questions for recipients on its command channel cmd with
+ * the fingerprints of keys[0, nr), then let it go on (see "Start-up"
+ * above).  Every key gpg takes shows as "KEY_CONSIDERED FPR 0": before
+ * its first question only the signer's, after it only the ones answered.
+ * 0; or -1 with err set, gpg not told it may write (the caller stops
+ * it). */
+static int gpg_recipients(struct gpg_proc *p, int cmd, gpgme_key_t *keys, size_t nr,
+                          const char *const *who, gpgme_key_t signer, struct spif_err *err)
+{
+	struct status_tail t = {.fd = p->status};
+	size_t asked = 0;
+	unsigned taken = 0; /* bit i: gpg took keys[i] */
+	while (asked <= nr) {
+		const char *line = status_next(&t);
+		if (!line && gpg_gone(p) && !(line = status_next(&t))) {
+			/* its last word, if it said one, is why */
+			size_t llen = 0;
+			char *log = memfd_text(p->log, 64 << 10, &llen), diag[256];
+			const char *why = log ? last_log_line(log, llen, diag, sizeof diag) : NULL;
+			spif_err_set(err, SPIF_EX_UNAVAILABLE, "cannot encrypt: gpg ended before it "
+				     "had its recipients%s%s", why ? ": " : "", why ? why : "");
+			free(log);
+			return -1;
+		}
+		if (!line) {
+			nanosleep(&(struct timespec){0, 100000}, NULL);
+			continue;
+		}
+		if (strncmp(line, "[GNUPG:] ", 9) != 0)
+			continue;
+		const char *kw = line + 9, *args = strchr(kw, ' ');
+		size_t kwlen = args ? (size_t)(args - kw) : strlen(kw);
+		args = args ? args + 1 : "";
+		if (kwlen == 8 && memcmp(kw, "GET_LINE", 8) == 0
+		    && strcmp(args, "pklist.user_id.enter") == 0) {
+			/* the next fingerprint; the empty line that ends the
+			 * list only when gpg has taken every one */
+			for (size_t i = 0; asked == nr && i < nr; i++)
+				if (!(taken & 1u << i))
+					return spif_err_set(err, SPIF_EX_UNAVAILABLE,
+							    "cannot encrypt to %s: gpg did not take key %s",
+							    who[i], keys[i]->subkeys->fpr);
+			char ans[48];
+			int n = snprintf(ans, sizeof ans, "%s\n", asked < nr ? keys[asked]->subkeys->fpr : "");
+			if (write(cmd, ans, (size_t)n) != n)
+				return spif_err_sys(err, SPIF_EX_SOFTWARE, errno,
+						    "cannot hand gpg its recipients");
+			asked++;
+		} else if (kwlen > 4 && memcmp(kw, "GET_", 4) == 0) {
+			/* a question spif does not answer (it would take the
+			 * next fingerprint for its answer) */
+			return spif_err_set(err, SPIF_EX_UNAVAILABLE,
+					    "cannot encrypt: gpg asked %.*s %.60s", (int)kwlen, kw, args);
+		} else if (kwlen == 14 && memcmp(kw, "KEY_CONSIDERED", 14) == 0) {
+			/* KEY_CONSIDERED FPR FLAGS: flags 0 is a key gpg took
+			 * (a key named twice is one recipient, taken twice) */
+			size_t flen = strcspn(args, " ");
+			int ours = 0;
+			if (strtoul(args + flen, NULL, 10) != 0 || (asked == 0 && is_key(signer, args, flen)))
+				continue;
+			for (size_t i = 0; asked > 0 && i < nr; i++)
+				if (is_key(keys[i], args, flen)) {
+					taken |= 1u << i;
+					ours = 1;
+				}
+			if (!ours)
+				return spif_err_set(err, SPIF_EX_UNAVAILABLE,
+						    "cannot encrypt: gpg would also encrypt to %.*s, "
+						    "which was not asked for", (int)flen, args);
+		}
+	}
+	return 0;
+}
+
 /* Where an encryption's output goes: through this process into sink (gpg
  * writes to a pipe), or straight from gpg into fd, with tap (or NULL)
  * reading fd back behind it. */
@@ -1062,7 +1187,7 @@ static int encrypt_run(int in_fd, struct enc_out *out, struct spif_pgp_enc *e, i
 {
 	gpgme_ctx_t ctx = NULL;
 	gpgme_key_t *keys = NULL, signer = NULL;
-	int rc = -1, pass_fd = -1;
+	int rc = -1, fd4 = -1, cmd = -1;
 	struct gpg_proc p = {.pid = -1, .out = -1, .status = -1, .log = -1};
 
 	if (!e)
@@ -1100,29 +1225,25 @@ static int encrypt_run(int in_fd, struct enc_out *out, struct spif_pgp_enc *e, i
 			return spif_err_set(err, SPIF_EX_SOFTWARE,
 					    "reading the output back needs a regular file");
 	}
-	if (pgp_ctx(&ctx, err) < 0)
+	if (pgp_init(err) < 0)
 		return -1;
-
-	if (nr) {
-		keys = calloc(nr + 1, sizeof *keys);
-		if (!keys) {
-			spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
-			goto out;
-		}
-		for (size_t i = 0; i < nr; i++)
-			if (find_recipient(ctx, e->recipients[i], &keys[i], err) < 0)
-				goto out;
-	}
+	const char *prog = gpg_program(err);
+	if (!prog)
+		return -1;
+	/* What goes on gpg's command line is settled before it starts: the
+	 * signing key, and in symmetric mode (where gpg starts writing at
+	 * once) GPGME's check that gpg is new enough.  With recipients that
+	 * check comes while gpg starts, with the lookups. */
+	if ((symmetric || e->sign_key) && pgp_ctx(&ctx, err) < 0)
+		return -1;
 	if (e->sign_key && sign_key(ctx, e->sign_key, &signer, err) < 0)
-		goto out;
-	const char *prog = NULL, *home = NULL;
-	if (gpg_engine(&prog, &home, err) < 0)
 		goto out;
 
 	/* --no-options: gpg.conf has no say in the message, since it could
 	 * add a reader (recipient, hidden-recipient, encrypt-to or
 	 * default-recipient lines: the first two have no command-line
-	 * negation) or ask for network lookups.  The keys themselves are
+	 * negation), turn batch mode on (then gpg would not ask for its
+	 * recipients) or ask for network lookups.  The keys themselves are
 	 * GPGME's choice, made with gpg.conf.  ALWAYS_TRUST: the operator
 	 * named each key, and spif checked that it is that one key, usable
 	 * and not expired or revoked.  Whether it is the right person's key
@@ -1130,16 +1251,14 @@ static int encrypt_run(int in_fd, struct enc_out *out, struct spif_pgp_enc *e, i
 	 * a key nobody certified, or ask).  No compression: compressed length
 	 * leaks something about the plaintext, and costs time.  No network
 	 * either way: no dirmngr (so no keyserver and no WKD), no key lookup
-	 * by mail address, no key fetched for a signature. */
+	 * by mail address, no key fetched for a signature.  With recipients
+	 * gpg runs without --batch, since only then does it ask for them;
+	 * --no-tty keeps every question on the command channel. */
 	const char *argv[GPG_MAX_ARGS];
 	size_t a = 0;
 	argv[a++] = prog;
-	if (home) {
-		argv[a++] = "--homedir";
-		argv[a++] = home;
-	}
 	static const char *const fixed[] = {
-		"--no-options", "--batch", "--no-tty", "--status-fd", "3", "--disable-dirmngr",
+		"--no-options", "--no-tty", "--status-fd", "3", "--disable-dirmngr",
 		"--no-auto-key-locate", "--no-auto-key-retrieve", "--pinentry-mode", "loopback",
 		"--always-trust", "--compress-algo", "none", "--output", "-",
 	};
@@ -1147,6 +1266,7 @@ static int encrypt_run(int in_fd, struct enc_out *out, struct spif_pgp_enc *e, i
 		argv[a++] = fixed[i];
 	argv[a++] = armor ? "--armor" : "--no-armor";
 	if (symmetric) {
+		argv[a++] = "--batch";
 		argv[a++] = "--symmetric";
 		argv[a++] = "--passphrase-fd";
 		argv[a++] = "4";
@@ -1154,11 +1274,9 @@ static int encrypt_run(int in_fd, struct enc_out *out, struct spif_pgp_enc *e, i
 		 * where it would open the next message without being asked */
 		argv[a++] = "--no-symkey-cache";
 	} else {
+		argv[a++] = "--command-fd";
+		argv[a++] = "4";
 		argv[a++] = "--encrypt";
-		for (size_t i = 0; i < nr; i++) {
-			argv[a++] = "--recipient";
-			argv[a++] = keys[i]->subkeys->fpr;
-		}
 	}
 	if (signer) {
 		argv[a++] = "--sign";
@@ -1168,12 +1286,42 @@ static int encrypt_run(int in_fd, struct enc_out *out, struct spif_pgp_enc *e, i
 	argv[a++] = "--";
 	argv[a] = NULL;
 
-	if (symmetric && pass_pipe(e->passphrase, &pass_fd, err) < 0)
+	if (symmetric && pass_pipe(e->passphrase, &fd4, err) < 0)
 		goto out;
-	if (gpg_spawn(prog, (char *const *)argv, in_fd, out->sink ? -1 : out->fd, pass_fd, &p,
-		      err) < 0)
+	if (!symmetric) {
+		/* the command channel; this process keeps its read end open
+		 * too, so that an answer to a gpg that has gone is no SIGPIPE */
+		int cp[2];
+		if (pipe2(cp, O_CLOEXEC) < 0) {
+			spif_err_sys(err, SPIF_EX_SOFTWARE, errno, "pipe");
+			goto out;
+		}
+		fd4 = cp[0];
+		cmd = cp[1];
+	}
+	if (gpg_spawn(prog, (char *const *)argv, in_fd, out->sink ? -1 : out->fd, fd4, &p, err) < 0)
 		goto out;
-	close_fd(&pass_fd);
+	if (symmetric)
+		close_fd(&fd4);
+
+	/* gpg starts while GPGME chooses the keys; it hears of them only
+	 * when all are approved.  On a refusal it gets no answer and is
+	 * stopped (below, at out) while it waits for one. */
+	if (nr) {
+		keys = calloc(nr + 1, sizeof *keys);
+		if (!keys) {
+			spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
+			goto out;
+		}
+		if (!ctx && pgp_ctx(&ctx, err) < 0)
+			goto out;
+		for (size_t i = 0; i < nr; i++)
+			if (find_recipient(ctx, e->recipients[i], &keys[i], err) < 0)
+				goto out;
+		if (gpg_recipients(&p, cmd, keys, nr, e->recipients, signer, err) < 0)
+			goto out;
+		close_fd(&cmd);
+	}
 	struct sink none = {NULL, NULL, 0, 0};
 	struct sink *fail = out->sink ? out->sink : out->tap ? out->tap : &none;
 	int status = out->sink ? gpg_drain_pipe(&p, out->sink)
@@ -1221,6 +1369,7 @@ static int encrypt_run(int in_fd, struct enc_out *out, struct spif_pgp_enc *e, i
 		for (size_t i = 0; i < nr; i++)
 			put_fpr(e->fprs[i], keys[i]->subkeys->fpr);
 out:
+	close_fd(&cmd);
 	if (p.pid > 0) {
 		kill(p.pid, SIGTERM);
 		gpg_wait(&p);
@@ -1228,7 +1377,7 @@ out:
 	close_fd(&p.out);
 	close_fd(&p.status);
 	close_fd(&p.log);
-	close_fd(&pass_fd);
+	close_fd(&fd4);
 	if (keys)
 		for (size_t i = 0; i < nr; i++)
 			gpgme_key_unref(keys[i]);

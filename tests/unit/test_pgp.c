@@ -404,6 +404,16 @@ static void test_encrypt(const char *tmp)
 	is_str(signer, fT, "decrypt_fd names the signer");
 	is_int(st, 1, "good signature: status 1");
 
+	/* one key named twice (gpg is handed the same fingerprint twice, and
+	 * takes it twice): one reader */
+	const char *rTT[] = {"t@example.invalid", fT};
+	e = (struct spif_pgp_enc){.recipients = rTT, .nrecipients = 2, .fprs = fprs};
+	rc = enc_file(pin, pout, &e, &err);
+	ok(rc == 0 && strcmp(fprs[0], fT) == 0 && strcmp(fprs[1], fT) == 0,
+	   "a key named twice: encrypted (%s)", rc ? err.msg : "ok");
+	is_int(run("test $(gpg --batch --list-packets '%s' 2>/dev/null | grep -c '^:pubkey enc') = 1",
+		   pout), 0, "  for one reader");
+
 	/* --- gpg encrypts, spif decrypts ---------------------------------- */
 	is_int(run("gpg --batch --yes -o '%s' --encrypt -r t@example.invalid '%s'", pout, pin), 0,
 	       "gpg --encrypt (compressed, gpg's defaults)");
@@ -541,12 +551,13 @@ static void test_encrypt(const char *tmp)
 	   "a passphrase-protected signing key fails at once: %s", err.msg);
 
 	/* gpg.conf adds no recipient (recipient, hidden-recipient, encrypt-to,
-	 * default-recipient) */
+	 * default-recipient), and batch mode there (in which gpg would not
+	 * ask for its recipients) changes nothing */
 	char conf[512];
 	snprintf(conf, sizeof conf, "%s/gpg.conf", h);
 	char line[512];
 	snprintf(line, sizeof line, "recipient %s\nhidden-recipient %s\nencrypt-to %s\n"
-		 "default-recipient %s\n", fS, fS, fS, fS);
+		 "default-recipient %s\nbatch\n", fS, fS, fS, fS);
 	write_file(conf, line, strlen(line));
 	e = (struct spif_pgp_enc){.recipients = rT, .nrecipients = 1, .fprs = fprs};
 	rc = enc_file(pin, pout, &e, &err);
