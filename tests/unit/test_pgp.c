@@ -340,6 +340,18 @@ static void test_encrypt(const char *tmp)
 	   "and one that cannot encrypt");
 	ok(gen_enc_key("Spif Locked <l@example.invalid>", "--passphrase 'sekrit'", 1, fL) == 0,
 	   "and a passphrase-protected one");
+	char fD[41] = "", fE[41] = "";
+	ok(gen_enc_key("Spif Disabled <xdisabled@example.invalid>", nopass, 1, fD) == 0
+	   && run("echo disable | gpg --batch --command-fd 0 --edit-key %s", fD) == 0,
+	   "and a disabled one");
+	/* made in 2020, valid ten years; its encryption subkey for one day */
+	ok(run("gpg --batch --passphrase '' --pinentry-mode loopback --faked-system-time "
+	       "20200101T000000! --quick-gen-key 'Spif Subold <xsubold@example.invalid>' "
+	       "ed25519 sign 10y") == 0
+	   && list_fpr("xsubold@example.invalid", fE) == 0
+	   && run("gpg --batch --passphrase '' --pinentry-mode loopback --faked-system-time "
+		  "20200102T000000! --quick-add-key %s cv25519 encr 1d", fE) == 0,
+	   "and one whose encryption subkey expired in 2020");
 	run("gpgconf --reload gpg-agent"); /* forget the cached passphrase */
 
 	/* 100 000 bytes of every value, CR, LF and NUL included */
@@ -510,7 +522,9 @@ static void test_encrypt(const char *tmp)
 		{"example.invalid", "example.invalid: more than one key matches; give the fingerprint"},
 		{"o@example.invalid", "o@example.invalid: key is expired"},
 		{fR, "key is revoked"},
-		{"n@example.invalid", "n@example.invalid: key cannot encrypt"},
+		{"n@example.invalid", "n@example.invalid: key cannot encrypt (no encryption subkey)"},
+		{"xdisabled@example.invalid", "xdisabled@example.invalid: key is disabled"},
+		{"xsubold@example.invalid", "xsubold@example.invalid: encryption subkey is expired"},
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
 		const char *r2[] = {"t@example.invalid", bad[i].who};
