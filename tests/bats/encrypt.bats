@@ -87,6 +87,11 @@ sha() { sha256sum "$1" | cut -d' ' -f1; }
 	run --separate-stderr spif encrypt -d "$D/a.asc"
 	[ "$status" -eq 0 ]
 	[[ "$stderr" == *"good signature by $T"* ]]
+	# signed by a key that is not a recipient: still the one reader
+	spif encrypt -r "$T" --sign s@example.invalid -o "$D/b.gpg" "$D/a.csv" 2>/dev/null
+	gpg --batch --status-file "$D/st2" -o /dev/null --decrypt "$D/b.gpg" 2>/dev/null
+	grep -q "^\[GNUPG:\] GOODSIG" "$D/st2"
+	[ "$(grep -c '^\[GNUPG:\] ENC_TO' "$D/st2")" -eq 1 ]
 }
 
 @test "encrypt -d: a bad signature is exit 1, and -o leaves nothing" {
@@ -176,6 +181,64 @@ sha() { sha256sum "$1" | cut -d' ' -f1; }
 	[[ "$stderr" == *"key is expired"* ]]
 	one_line_stderr
 	[ ! -e "$D/o.gpg" ]
+}
+
+@test "encrypt: an e-mail two usable keys share is refused; nothing reaches standard output" {
+	for n in A B; do
+		gpg --batch --quiet --pinentry-mode loopback --passphrase '' \
+			--quick-gen-key "Twin $n <twin@example.invalid>" ed25519 sign 1y 2>/dev/null
+		gpg --batch --quiet --pinentry-mode loopback --passphrase '' \
+			--quick-add-key "$(gpg_fpr "Twin $n")" cv25519 encr 1y 2>/dev/null
+	done
+	run --separate-stderr spif encrypt -r "$T" -r twin@example.invalid /etc/hostname
+	[ "$status" -eq 69 ]
+	[ "$stderr" = "spif-encrypt: twin@example.invalid: more than one key matches; give the fingerprint" ]
+	[ -z "$output" ]
+	# the fingerprint names one of them
+	A=$(gpg_fpr "Twin A")
+	run --separate-stderr spif encrypt -r "$A" --armor /etc/hostname
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "spif-encrypt: encrypted for $A -> (stdout)" ]
+	[[ "$output" == "-----BEGIN PGP MESSAGE-----"* ]]
+}
+
+@test "encrypt: a key that cannot encrypt is refused with the reason; nothing written" {
+	gpg --batch --quiet --pinentry-mode loopback --passphrase '' \
+		--quick-gen-key "nocrypt <nocrypt@example.invalid>" ed25519 sign 1y 2>/dev/null
+	run --separate-stderr spif encrypt -r nocrypt@example.invalid --armor /etc/hostname
+	[ "$status" -eq 69 ]
+	[ "$stderr" = "spif-encrypt: nocrypt@example.invalid: key cannot encrypt (no encryption subkey)" ]
+	[ -z "$output" ]
+	run --separate-stderr spif encrypt -r nocrypt@example.invalid -o "$D/n.gpg" /etc/hostname
+	[ "$status" -eq 69 ]
+	[ ! -e "$D/n.gpg" ]
+}
+
+@test "encrypt: gpg.conf adds no reader; a key named twice is one" {
+	printf 'recipient %s\nhidden-recipient %s\nencrypt-to %s\ndefault-recipient %s\nbatch\n' \
+		"$S" "$S" "$S" "$S" > "$GNUPGHOME/gpg.conf"
+	run --separate-stderr spif encrypt -r "$T" -r t@example.invalid -o "$D/c.gpg" /etc/hostname
+	rm -f "$GNUPGHOME/gpg.conf"
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "spif-encrypt: encrypted for each of $T $T -> $D/c.gpg" ]
+	# one reader: T's encryption subkey
+	sub=$(gpg --batch --with-colons --list-keys "$T" | awk -F: '/^sub/ { print $5; exit }')
+	gpg --batch --list-packets "$D/c.gpg" 2>/dev/null | grep '^:pubkey enc packet' > "$D/readers"
+	[ "$(wc -l < "$D/readers")" -eq 1 ]
+	grep -q "keyid $sub" "$D/readers"
+	gpg --batch --quiet -o - --decrypt "$D/c.gpg" 2>/dev/null | cmp - /etc/hostname
+}
+
+@test "encrypt: a gpg that encrypts to a key not asked for is an error; -o leaves nothing" {
+	# a gpg in PATH that adds a reader of its own, and so asks for none
+	mkdir "$D/wrap"
+	printf '#!/bin/sh\ncase " $* " in *" --encrypt "*) exec %s -r %s "$@";; esac\nexec %s "$@"\n' \
+		"$(command -v gpg)" "$S" "$(command -v gpg)" > "$D/wrap/gpg"
+	chmod +x "$D/wrap/gpg"
+	run --separate-stderr env PATH="$D/wrap:$PATH" spif encrypt -r "$T" -o "$D/w.gpg" /etc/hostname
+	[ "$status" -eq 69 ]
+	[ "$stderr" = "spif-encrypt: cannot encrypt: gpg would also encrypt to $S, which was not asked for" ]
+	[ ! -e "$D/w.gpg" ]
 }
 
 @test "encrypt: never a network lookup, whatever gpg.conf asks for" {

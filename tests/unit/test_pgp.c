@@ -340,6 +340,18 @@ static void test_encrypt(const char *tmp)
 	   "and one that cannot encrypt");
 	ok(gen_enc_key("Spif Locked <l@example.invalid>", "--passphrase 'sekrit'", 1, fL) == 0,
 	   "and a passphrase-protected one");
+	char fD[41] = "", fE[41] = "";
+	ok(gen_enc_key("Spif Disabled <xdisabled@example.invalid>", nopass, 1, fD) == 0
+	   && run("echo disable | gpg --batch --command-fd 0 --edit-key %s", fD) == 0,
+	   "and a disabled one");
+	/* made in 2020, valid ten years; its encryption subkey for one day */
+	ok(run("gpg --batch --passphrase '' --pinentry-mode loopback --faked-system-time "
+	       "20200101T000000! --quick-gen-key 'Spif Subold <xsubold@example.invalid>' "
+	       "ed25519 sign 10y") == 0
+	   && list_fpr("xsubold@example.invalid", fE) == 0
+	   && run("gpg --batch --passphrase '' --pinentry-mode loopback --faked-system-time "
+		  "20200102T000000! --quick-add-key %s cv25519 encr 1d", fE) == 0,
+	   "and one whose encryption subkey expired in 2020");
 	run("gpgconf --reload gpg-agent"); /* forget the cached passphrase */
 
 	/* 100 000 bytes of every value, CR, LF and NUL included */
@@ -403,6 +415,16 @@ static void test_encrypt(const char *tmp)
 	   rc ? err.msg : "ok");
 	is_str(signer, fT, "decrypt_fd names the signer");
 	is_int(st, 1, "good signature: status 1");
+
+	/* one key named twice (gpg is handed the same fingerprint twice, and
+	 * takes it twice): one reader */
+	const char *rTT[] = {"t@example.invalid", fT};
+	e = (struct spif_pgp_enc){.recipients = rTT, .nrecipients = 2, .fprs = fprs};
+	rc = enc_file(pin, pout, &e, &err);
+	ok(rc == 0 && strcmp(fprs[0], fT) == 0 && strcmp(fprs[1], fT) == 0,
+	   "a key named twice: encrypted (%s)", rc ? err.msg : "ok");
+	is_int(run("test $(gpg --batch --list-packets '%s' 2>/dev/null | grep -c '^:pubkey enc') = 1",
+		   pout), 0, "  for one reader");
 
 	/* --- gpg encrypts, spif decrypts ---------------------------------- */
 	is_int(run("gpg --batch --yes -o '%s' --encrypt -r t@example.invalid '%s'", pout, pin), 0,
@@ -500,7 +522,9 @@ static void test_encrypt(const char *tmp)
 		{"example.invalid", "example.invalid: more than one key matches; give the fingerprint"},
 		{"o@example.invalid", "o@example.invalid: key is expired"},
 		{fR, "key is revoked"},
-		{"n@example.invalid", "n@example.invalid: key cannot encrypt"},
+		{"n@example.invalid", "n@example.invalid: key cannot encrypt (no encryption subkey)"},
+		{"xdisabled@example.invalid", "xdisabled@example.invalid: key is disabled"},
+		{"xsubold@example.invalid", "xsubold@example.invalid: encryption subkey is expired"},
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
 		const char *r2[] = {"t@example.invalid", bad[i].who};
@@ -540,18 +564,23 @@ static void test_encrypt(const char *tmp)
 	   && strstr(err.msg, "passphrase-protected") && now() - t1 < 30,
 	   "a passphrase-protected signing key fails at once: %s", err.msg);
 
-	/* encrypt-to in gpg.conf adds no recipient */
+	/* gpg.conf adds no recipient (recipient, hidden-recipient, encrypt-to,
+	 * default-recipient), and batch mode there (in which gpg would not
+	 * ask for its recipients) changes nothing */
 	char conf[512];
 	snprintf(conf, sizeof conf, "%s/gpg.conf", h);
-	char line[128];
-	snprintf(line, sizeof line, "encrypt-to %s\n", fS);
+	char line[512];
+	snprintf(line, sizeof line, "recipient %s\nhidden-recipient %s\nencrypt-to %s\n"
+		 "default-recipient %s\nbatch\n", fS, fS, fS, fS);
 	write_file(conf, line, strlen(line));
-	e = (struct spif_pgp_enc){.recipients = rT, .nrecipients = 1};
+	e = (struct spif_pgp_enc){.recipients = rT, .nrecipients = 1, .fprs = fprs};
 	rc = enc_file(pin, pout, &e, &err);
 	unlink(conf);
-	ok(rc == 0 && run("test $(gpg --batch --list-packets '%s' 2>&1 | grep -c "
-			  "':pubkey enc packet:') = 1", pout) == 0,
-	   "gpg.conf encrypt-to is not added: exactly the named recipients");
+	ok(rc == 0 && strcmp(fprs[0], fT) == 0
+	   && run("test $(gpg --batch --list-packets '%s' 2>&1 | grep -c "
+		  "':pubkey enc packet:') = 1", pout) == 0
+	   && run("gpg --batch --yes -o '%s' --decrypt '%s'", pgpo, pout) == 0,
+	   "gpg.conf adds no recipient: exactly the named one (%s)", rc ? err.msg : "ok");
 
 	/* --- passphrases ---------------------------------------------------- */
 	const char *pw = "correct horse battery staple";
