@@ -1,7 +1,9 @@
-/* pgp.h - OpenPGP through GPGME, offline: no keyserver, no WKD, the keyring
- * of $GNUPGHOME only.  Detached signatures for certificates and checkpoints;
+/* pgp.h - OpenPGP, offline: no keyserver, no WKD, the keyring of
+ * $GNUPGHOME only.  Detached signatures for certificates and checkpoints;
  * whole-stream encryption and decryption for spif encrypt; wrapping small
- * secrets (data keys) to recipients. */
+ * secrets (data keys) to recipients.  GPGME signs, verifies, decrypts and
+ * picks the signing key; a whole-stream encryption runs gpg itself, with
+ * its recipients looked up by gpg --list-keys (see pgp.c for why). */
 #ifndef SPIF_PGP_H
 #define SPIF_PGP_H
 
