@@ -1243,8 +1243,10 @@ static void purge_batch(struct purge *p, struct item *items, size_t n, int plan)
 				it->kind = K_SKIP;
 				/* a plan run again (after a kill, say) finds its finished
 				 * entries finished: that is success, not a failure */
+				struct spif_schedule s;
 				it->done_before = strcmp(r.state, "disposed") == 0 ||
-				                  (strcmp(r.state, "redacted") == 0 && strncmp(it->why, "already redacted", 16) == 0);
+				                  (strcmp(r.state, "redacted") == 0 && spif_schedule_get(p->cat, r.schedule, &s, NULL) == 0 &&
+				                   s.action == SPIF_ACTION_REDACT);
 				continue;
 			}
 			it->action = d.action;

@@ -1286,7 +1286,7 @@ int spif_retention_may_dispose(struct spif_catalog *c, long long file_id, int wh
 		                    "%s must be kept until %s under compliance: it cannot be disposed of before "
 		                    "then, and compliance cannot be bypassed", fid, b);
 	}
-	if (!r.has_schedule || (r.dispose_on != SPIF_DAY_NONE && r.dispose_on <= today))
+	if (!r.has_schedule || !before(today, r.dispose_on))
 		return 0;
 	if (r.dispose_on == SPIF_DAY_NONE)
 		snprintf(b, sizeof b, "%s", "its event");
