@@ -110,3 +110,14 @@ gnupg_teardown() {
 	gpgconf --kill all 2>/dev/null # the agent of this GNUPGHOME only
 	rm -rf "$GNUPGHOME"
 }
+
+# vault_files N ARGS...: N files kept only in the vault (ingested --store
+# from stdin, so no source copy), with the given ingest arguments.
+vault_files() {
+	local n=$1
+	shift
+	gen --rows 3 -o "$D/small.csv"
+	for _ in $(seq "$n"); do
+		spif ingest --purpose 個人住民税の賦課 --store --print-id "$@" - < "$D/small.csv" > /dev/null 2>&1
+	done
+}

@@ -10,17 +10,6 @@ setup() {
 	printf 'trusted_media = %s\n' "$(disk_of "$D")" > "$SPIF_CONF"
 }
 
-# vault FILE-ID-COUNT ARGS...: N files kept only in the vault (from stdin,
-# so no source copy), with the given ingest arguments.
-vault_files() {
-	local n=$1
-	shift
-	gen --rows 3 -o "$D/small.csv"
-	for _ in $(seq "$n"); do
-		spif ingest --purpose 個人住民税の賦課 --store --print-id "$@" - < "$D/small.csv" > /dev/null 2>&1
-	done
-}
-
 sql() { sqlite3 "$SPIF_HOME/catalog.db" "$1"; }
 
 @test "schedule: the policy defaults are installed on first use, with their legal basis" {

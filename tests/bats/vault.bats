@@ -117,20 +117,10 @@ setup() {
 	[ "$big" -lt $((small * 3 + 200)) ]
 }
 
-# small N ARGS...: N one-file ingests --store from stdin (no source copy),
-# with the given ingest arguments.
-small() {
-	local n=$1
-	shift
-	gen --rows 3 -o "$D/small.csv"
-	for _ in $(seq "$n"); do
-		spif ingest --purpose 個人住民税の賦課 --store --print-id "$@" - < "$D/small.csv" > /dev/null 2>&1
-	done
-}
 
 @test "shred --method crypto --file: Purge certificate; the last file of a month says its KEK was destroyed" {
 	spif retain schedule add g-1y --period 1y
-	small 2 --received 2025-01-15 --schedule g-1y # F000002, F000003, due 2026-01-15
+	vault_files 2 --received 2025-01-15 --schedule g-1y # F000002, F000003, due 2026-01-15
 	v2=$(sqlite3 "$SPIF_HOME/catalog.db" "SELECT path FROM copies WHERE file_id = 2")
 	run --separate-stderr spif shred --method crypto --reason 保存期間満了 --file F000002
 	[ "$status" -eq 0 ]
@@ -160,7 +150,7 @@ small() {
 }
 
 @test "retain purge: the certificates of a month's files say its KEK was destroyed" {
-	small 2 --received 2018-05-01 --schedule kazei-shiryo-7y # due 2026-04-01
+	vault_files 2 --received 2018-05-01 --schedule kazei-shiryo-7y # due 2026-04-01
 	run --separate-stderr spif retain purge
 	[ "$status" -eq 0 ]
 	[ "${#lines[@]}" -eq 2 ]
@@ -172,7 +162,7 @@ small() {
 }
 
 @test "retain assign re-encrypts the vault copy: a catalog backup's key opens nothing there; vault cat unchanged" {
-	small 1 # F000002, also in indefinite
+	vault_files 1 # F000002, also in indefinite
 	mkdir -m 700 "$D/bk"
 	sqlite3 "$SPIF_HOME/catalog.db" ".backup '$D/bk/catalog.db'"
 	cp -a "$SPIF_HOME/keys" "$D/bk/"
