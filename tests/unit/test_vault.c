@@ -900,9 +900,14 @@ static void test_rebucket(void)
 	if (put(d, "indefinite", 1000, 12, 1000, dpath, sha, &size) < 0)
 		bail("cannot write the damaged file");
 	add_vault_copy(d, dpath, sha, size, "indefinite");
-	int fd = open(dpath, O_WRONLY);
-	if (fd < 0 || pwrite(fd, "\x55", 1, 200) != 1 || close(fd) < 0)
+	/* one bit flipped, not a byte overwritten: a fixed value would be no
+	 * damage at all where the ciphertext already held it (1 in 256) */
+	int fd = open(dpath, O_RDWR);
+	unsigned char byte;
+	if (fd < 0 || pread(fd, &byte, 1, 200) != 1 || (byte ^= 0x01, pwrite(fd, &byte, 1, 200) != 1) ||
+	    close(fd) < 0)
 		bail("cannot damage the file");
+	memset(&err, 0, sizeof err);
 	spif_catalog_begin(cat, &err);
 	rc = spif_vault_rebucket(cat, &conf, d, "2035-01", NULL, &err);
 	spif_catalog_rollback(cat);
