@@ -32,6 +32,7 @@
 #include "dispose.h"
 #include "mynumber.h"
 #include "pgp.h"
+#include "purge.h"
 #include "retention.h"
 #include "text.h"
 
