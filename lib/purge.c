@@ -255,3 +255,33 @@ long long spif_plan_lookup(struct spif_catalog *c, const char *sha256)
 	sqlite3_finalize(st);
 	return id;
 }
+
+/* ---- what a purge asks of a file's copies ------------------------------- */
+
+int spif_file_disposing_copies(struct spif_catalog *c, long long file_id, long long *n,
+                               struct spif_err *err)
+{
+	*n = 0;
+	sqlite3_stmt *st;
+	if (spif_catalog_prepare(c, "SELECT COUNT(*) FROM copies WHERE file_id = ? AND state = 'disposing'", &st,
+	                         err) < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, file_id);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return spif_catalog_sqlerr(c, rc, "read copies", err);
+	return 0;
+}
+
+int spif_copy_redacted(const struct spif_copy *cp)
+{
+	if (!cp->details)
+		return 0;
+	json_t *d = json_loads(cp->details, 0, NULL);
+	int redacted = json_is_true(json_object_get(d, "redacted"));
+	json_decref(d);
+	return redacted;
+}

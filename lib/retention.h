@@ -1,7 +1,8 @@
 /* retention.h - how long a specific personal information file is kept, and
  * what stops it going: schedules, per-file event dates, holds and the due
- * list.  The bookkeeping of purges and plans is purge.h.  See
- * spif-retain(1) and spif-catalog(5).
+ * list.  The bookkeeping of purges and plans is purge.h; the listings and
+ * the annual report are retention_report.h.  See spif-retain(1) and
+ * spif-catalog(5).
  *
  * Dates are calendar days (no time of day, no zone): "YYYY-MM-DD", held as
  * a day number (days since 1970-01-01).  Periods follow the Japanese Civil
