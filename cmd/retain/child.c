@@ -1,7 +1,8 @@
 /* child.c - a purge's children: spif shred and spif redact --file, found
- * beside this program, run one at a time under the purge's lock (the
- * descriptor in SPIF_LOCK_FD, inherited), their output read so that a
- * failure's reason is its last line of stderr. */
+ * where spif itself finds its commands (cmd/common/exec.h, so that
+ * SPIF_EXEC_PATH reaches them too), run one at a time under the purge's
+ * lock (the descriptor in SPIF_LOCK_FD, inherited), their output read so
+ * that a failure's reason is its last line of stderr. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -12,27 +13,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "exec.h"
 #include "retain.h"
-
-/* Where spif-CMD is: beside this program (a build tree, or libexec). */
-static void command_path(const struct cli *c, const char *cmd, char out[PATH_MAX])
-{
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-	if (n > 0) {
-		self[n] = '\0';
-		char *slash = strrchr(self, '/');
-		if (slash) {
-			*slash = '\0';
-			snprintf(out, PATH_MAX, "%.*s/spif-%s", PATH_MAX - 32, self, cmd);
-			if (access(out, X_OK) == 0)
-				return;
-		}
-	}
-	snprintf(out, PATH_MAX, "%s/spif-%s", SPIF_LIBEXECDIR, cmd);
-	if (access(out, X_OK) != 0)
-		cli_fail(c, SPIF_EX_UNAVAILABLE, "%s: %s", out, strerror(errno));
-}
 
 /* Run spif-CMD with args under this purge's lock; its output is read (a
  * child that fails says why on its last line of stderr, which becomes the
@@ -40,7 +22,8 @@ static void command_path(const struct cli *c, const char *cmd, char out[PATH_MAX
 int run_child(const struct cli *c, const char *cmd, char **args, char *why, size_t whylen)
 {
 	char path[PATH_MAX];
-	command_path(c, cmd, path);
+	if (cli_command_path(cmd, path, sizeof path) < 0)
+		cli_fail(c, SPIF_EX_UNAVAILABLE, "%s: %s", path, strerror(errno));
 	int out[2], err[2];
 	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
 		cli_fail(c, SPIF_EX_SOFTWARE, "pipe: %s", strerror(errno));
