@@ -32,7 +32,10 @@ LIB_SRC  := $(sort $(wildcard lib/*.c))
 CMD_SRC  := $(sort $(wildcard cmd/*.c))
 COMMON_SRC := $(sort $(wildcard cmd/common/*.c))
 COMMON_H   := $(wildcard cmd/common/*.h)
-CMDS     := $(patsubst cmd/%.c,%,$(filter-out cmd/spif.c,$(CMD_SRC)))
+# a command grown past one file is a directory, cmd/X/*.c with its main.c
+# (cmd/common, the code they share, has none)
+CMD_DIRS := $(patsubst cmd/%/main.c,%,$(sort $(wildcard cmd/*/main.c)))
+CMDS     := $(patsubst cmd/%.c,%,$(filter-out cmd/spif.c,$(CMD_SRC))) $(CMD_DIRS)
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 
 LIB_OBJ  = $(patsubst lib/%.c,$(B)/lib/%.o,$(LIB_SRC))
@@ -63,10 +66,14 @@ lib/libspif.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 bin/spif-gen: tests/gen/spif-gen.c lib/libspif.a | bin
 	$(CC) $(WARN) $(CPPFLAGS_ALL) $(CFLAGS) -o $@ $< lib/libspif.a $(LDLIBS_ALL)
-bin/spif: cmd/spif.c lib/libspif.a | bin
-	$(CC) $(WARN) $(CPPFLAGS_ALL) $(CFLAGS) -o $@ $< lib/libspif.a $(LDLIBS_ALL)
+bin/spif: cmd/spif.c cmd/common/exec.c cmd/common/exec.h lib/libspif.a | bin
+	$(CC) $(WARN) $(CPPFLAGS_ALL) -Icmd/common $(CFLAGS) -o $@ $< cmd/common/exec.c lib/libspif.a $(LDLIBS_ALL)
 bin/spif-%: cmd/%.c $(COMMON_SRC) $(COMMON_H) lib/libspif.a | bin
 	$(CC) $(WARN) $(CPPFLAGS_ALL) -Icmd/common $(CFLAGS) -o $@ $< $(COMMON_SRC) lib/libspif.a $(LDLIBS_ALL)
+# a directory command: every file of cmd/X/ ($$* is the stem X)
+.SECONDEXPANSION:
+bin/spif-%: cmd/%/main.c $$(wildcard cmd/$$*/*.c cmd/$$*/*.h) $(COMMON_SRC) $(COMMON_H) lib/libspif.a | bin
+	$(CC) $(WARN) $(CPPFLAGS_ALL) -Icmd/common $(CFLAGS) -o $@ $(sort $(wildcard cmd/$*/*.c)) $(COMMON_SRC) lib/libspif.a $(LDLIBS_ALL)
 
 # The sanitised variant: same sources, its own objects.
 $(B)/asan/lib/%.o: lib/%.c lib/*.h | $(B)/asan/lib
@@ -75,10 +82,12 @@ $(B)/asan/libspif.a: $(patsubst lib/%.c,$(B)/asan/lib/%.o,$(LIB_SRC))
 	rm -f $@ && ar rcs $@ $^
 $(B)/asan/bin/spif-gen: tests/gen/spif-gen.c $(B)/asan/libspif.a | $(B)/asan/bin
 	$(CC) $(WARN) $(CPPFLAGS_ALL) $(SAN_FLAGS) -o $@ $< $(B)/asan/libspif.a $(LDLIBS_ALL)
-$(B)/asan/bin/spif: cmd/spif.c $(B)/asan/libspif.a | $(B)/asan/bin
-	$(CC) $(WARN) $(CPPFLAGS_ALL) $(SAN_FLAGS) -o $@ $< $(B)/asan/libspif.a $(LDLIBS_ALL)
+$(B)/asan/bin/spif: cmd/spif.c cmd/common/exec.c cmd/common/exec.h $(B)/asan/libspif.a | $(B)/asan/bin
+	$(CC) $(WARN) $(CPPFLAGS_ALL) -Icmd/common $(SAN_FLAGS) -o $@ $< cmd/common/exec.c $(B)/asan/libspif.a $(LDLIBS_ALL)
 $(B)/asan/bin/spif-%: cmd/%.c $(COMMON_SRC) $(COMMON_H) $(B)/asan/libspif.a | $(B)/asan/bin
 	$(CC) $(WARN) $(CPPFLAGS_ALL) -Icmd/common $(SAN_FLAGS) -o $@ $< $(COMMON_SRC) $(B)/asan/libspif.a $(LDLIBS_ALL)
+$(B)/asan/bin/spif-%: cmd/%/main.c $$(wildcard cmd/$$*/*.c cmd/$$*/*.h) $(COMMON_SRC) $(COMMON_H) $(B)/asan/libspif.a | $(B)/asan/bin
+	$(CC) $(WARN) $(CPPFLAGS_ALL) -Icmd/common $(SAN_FLAGS) -o $@ $(sort $(wildcard cmd/$*/*.c)) $(COMMON_SRC) $(B)/asan/libspif.a $(LDLIBS_ALL)
 $(B)/asan/unit/%: tests/unit/%.c tests/unit/tap.h $(B)/asan/libspif.a | $(B)/asan/unit
 	$(CC) $(WARN) $(CPPFLAGS_ALL) -Itests/unit $(SAN_FLAGS) -o $@ $< $(B)/asan/libspif.a $(LDLIBS_ALL)
 asan: $(SAN_PROGS) $(UNITS)

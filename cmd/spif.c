@@ -1,8 +1,9 @@
 /* spif.c - the front: "spif [--home DIR] COMMAND ARGS..." runs spif-COMMAND.
  *
  * Like git, each command is its own small program.  The front only finds
- * it (next to this binary in a build tree, else in LIBEXECDIR), passes
- * --home on as SPIF_HOME, and execs it: no catalog is opened here. */
+ * it (SPIF_EXEC_PATH, else next to this binary in a build tree, else in
+ * LIBEXECDIR: cmd/common/exec.h), passes --home on as SPIF_HOME, and execs
+ * it: no catalog is opened here. */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -11,10 +12,7 @@
 #include <unistd.h>
 
 #include "err.h"
-
-#ifndef SPIF_LIBEXECDIR
-#define SPIF_LIBEXECDIR "/usr/local/libexec/spif"
-#endif
+#include "exec.h"
 
 static const struct {
 	const char *name, *what;
@@ -40,32 +38,6 @@ static void usage(FILE *f)
 	           "else ${XDG_DATA_HOME:-~/.local/share}/spif.  See spif(7).\n");
 }
 
-/* Where the command programs live: beside this binary when it runs from a
- * build tree, else the installed libexec directory. */
-static int find_command(const char *cmd, char *out, size_t n)
-{
-	const char *env = getenv("SPIF_EXEC_PATH");
-	char self[PATH_MAX];
-	if (env && *env) {
-		snprintf(out, n, "%s/spif-%s", env, cmd);
-		if (access(out, X_OK) == 0)
-			return 0;
-	}
-	ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
-	if (len > 0) {
-		self[len] = '\0';
-		char *slash = strrchr(self, '/');
-		if (slash) {
-			*slash = '\0';
-			snprintf(out, n, "%s/spif-%s", self, cmd);
-			if (access(out, X_OK) == 0)
-				return 0;
-		}
-	}
-	snprintf(out, n, "%s/spif-%s", SPIF_LIBEXECDIR, cmd);
-	return access(out, X_OK) == 0 ? 0 : -1;
-}
-
 static int valid_name(const char *cmd)
 {
 	if (!*cmd)
@@ -79,7 +51,7 @@ static int valid_name(const char *cmd)
 static int run(const char *cmd, char **argv)
 {
 	char path[PATH_MAX + 16], name[64];
-	if (!valid_name(cmd) || find_command(cmd, path, sizeof path) < 0) {
+	if (!valid_name(cmd) || cli_command_path(cmd, path, sizeof path) < 0) {
 		fprintf(stderr, "spif: '%s' is not a spif command (see 'spif help')\n",
 		        valid_name(cmd) ? cmd : "?");
 		return SPIF_EX_USAGE;

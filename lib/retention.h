@@ -1,6 +1,7 @@
 /* retention.h - how long a specific personal information file is kept, and
- * what stops it going: schedules, per-file event dates, holds, the due
- * list, and the bookkeeping of purges.  See spif-retain(1) and
+ * what stops it going: schedules, per-file event dates, holds and the due
+ * list.  The bookkeeping of purges and plans is purge.h; the listings and
+ * the annual report are retention_report.h.  See spif-retain(1) and
  * spif-catalog(5).
  *
  * Dates are calendar days (no time of day, no zone): "YYYY-MM-DD", held as
@@ -244,40 +245,5 @@ int spif_retention_may_dispose(struct spif_catalog *c, long long file_id, int wh
  * event with the schedule, the dates and the reason), in a transaction. */
 int spif_retention_bypassed(struct spif_catalog *c, long long file_id, const char *command,
                             const char *reason, struct spif_err *err);
-
-/* ---- purges ---------------------------------------------------------- */
-
-/* A purge run: started (in a transaction, "purge.start"), its files
- * claimed one by one ("purge.claim": the file is committed to disposal,
- * holds on it are refused until the item ends), each ended done with its
- * certificates or failed with the reason ("purge.done" / "purge.failed"),
- * the run finished with its counts ("purge.end").  claim_seq gets the seq
- * of the claim's event: the certificates issued after it are the item's. */
-int spif_purge_begin(struct spif_catalog *c, long day, long long plan_id, long long *purge_id,
-                     struct spif_err *err);
-int spif_purge_claim(struct spif_catalog *c, long long purge_id, long long file_id,
-                     enum spif_action action, const char *schedule, long long *claim_seq,
-                     struct spif_err *err);
-int spif_purge_item_done(struct spif_catalog *c, long long purge_id, long long file_id,
-                         json_t *certificates, struct spif_err *err);
-int spif_purge_item_failed(struct spif_catalog *c, long long purge_id, long long file_id,
-                           const char *why, struct spif_err *err);
-int spif_purge_end(struct spif_catalog *c, long long purge_id, long long disposed,
-                   long long failed, struct spif_err *err);
-/* Items an interrupted purge left "started": their purge id, file, action
- * and the seq of their claim event, through fn. */
-int spif_purge_leftovers(struct spif_catalog *c,
-                         int (*fn)(void *ctx, long long purge_id, long long file_id,
-                                   enum spif_action action, long long claim_seq),
-                         void *ctx, struct spif_err *err);
-/* The certificates issued for a file after the audit event after_seq (its
- * claim), as a JSON array of ids: the audit log orders them, not a clock. */
-json_t *spif_file_certificates_since(struct spif_catalog *c, long long file_id, long long after_seq);
-
-/* Register a plan (its SHA-256 over the plan text) with a "retain.plan"
- * event; *plan_id gets its number.  Look one up by hash (0 when unknown). */
-int spif_plan_register(struct spif_catalog *c, const char *sha256, long as_of, long long entries,
-                       long long *plan_id, struct spif_err *err);
-long long spif_plan_lookup(struct spif_catalog *c, const char *sha256);
 
 #endif

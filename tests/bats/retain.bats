@@ -324,6 +324,29 @@ sql() { sqlite3 "$SPIF_HOME/catalog.db" "$1"; }
 	[ "$status" -eq 0 ]
 }
 
+@test "purge: its spif shred is found as spif finds a command, SPIF_EXEC_PATH first" {
+	spif retain schedule add short --period 1y
+	gen --rows 3 -o "$D/data/a.csv"
+	spif ingest --purpose x --received 2020-01-01 --schedule short --print-id "$D/data/a.csv" > /dev/null 2>&1
+	# a stub that says it ran, with what, and fails as a refusing shred would
+	mkdir -p "$D/exec"
+	printf '#!/bin/sh\nprintf "%%s\\n" "$@" > "%s"\necho "spif-shred: the stub ran" >&2\nexit 1\n' \
+		"$D/exec/ran" > "$D/exec/spif-shred"
+	chmod 0755 "$D/exec/spif-shred"
+	export SPIF_EXEC_PATH="$D/exec"
+	run --separate-stderr spif retain purge
+	unset SPIF_EXEC_PATH
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"F000001: not disposed: spif-shred: the stub ran"* ]]
+	[ "$(sed -n 1,2p "$D/exec/ran" | tr '\n' ' ')" = "--file F000001 " ]
+	[ -e "$D/data/a.csv" ]
+	# without it, the spif-shred beside spif-retain disposes of it
+	run --separate-stderr spif retain purge
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" =~ ^F000001\ disposed\ DC-[0-9-]+\ .*spif\ shred\)$ ]]
+	[ ! -e "$D/data/a.csv" ]
+}
+
 @test "purge --dry-run says what would go and changes nothing" {
 	vault_files 2 --received 2018-05-01 --schedule kazei-shiryo-7y
 	before=$(catalog_state)

@@ -15,6 +15,7 @@
 
 #include "audit.h"
 #include "digest.h"
+#include "purge.h"
 #include "retention.h"
 #include "tap.h"
 

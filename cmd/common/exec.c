@@ -1,0 +1,43 @@
+/* exec.c - see exec.h */
+#include "exec.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef SPIF_LIBEXECDIR
+#define SPIF_LIBEXECDIR "/usr/local/libexec/spif"
+#endif
+
+/* dir/spif-cmd into out: 0 when it is executable (errno from access). */
+static int try_dir(const char *dir, const char *cmd, char *out, size_t n)
+{
+	int w = snprintf(out, n, "%s/spif-%s", dir, cmd);
+	if (w < 0 || (size_t)w >= n) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return access(out, X_OK);
+}
+
+int cli_command_path(const char *cmd, char *out, size_t n)
+{
+	const char *env = getenv("SPIF_EXEC_PATH");
+	if (env && *env && try_dir(env, cmd, out, n) == 0)
+		return 0;
+	char self[PATH_MAX];
+	ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (len > 0) {
+		self[len] = '\0';
+		char *slash = strrchr(self, '/');
+		if (slash) {
+			*slash = '\0';
+			if (try_dir(self, cmd, out, n) == 0)
+				return 0;
+		}
+	}
+	return try_dir(SPIF_LIBEXECDIR, cmd, out, n) == 0 ? 0 : -1;
+}

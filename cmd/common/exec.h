@@ -1,0 +1,22 @@
+/* exec.h - where the spif-CMD programs are, for every program that runs
+ * one: the front (spif CMD) and a purge's children (spif shred, spif
+ * redact --file).  One rule in one place, so that what `spif shred` runs
+ * and what a purge runs as its shred are always the same program:
+ *   1. $SPIF_EXEC_PATH/spif-CMD, when SPIF_EXEC_PATH is set (a test's
+ *      stub, a packager's layout);
+ *   2. spif-CMD beside the running program (a build tree, or libexec when
+ *      the running program is itself a command);
+ *   3. SPIF_LIBEXECDIR/spif-CMD (an installed spif).
+ * Only the first executable one counts: a command is never looked up in
+ * $PATH, which an operator's shell may point anywhere.  Needs nothing but
+ * libc, so the front links it without the rest of cmd/common. */
+#ifndef SPIF_EXEC_H
+#define SPIF_EXEC_H
+
+#include <stddef.h>
+
+/* The path of spif-cmd into out (n bytes).  0 when it is executable; -1
+ * when none is, with out holding the last place tried and errno why. */
+int cli_command_path(const char *cmd, char *out, size_t n);
+
+#endif
