@@ -83,13 +83,30 @@ int spif_catalog_sync(struct spif_catalog *c, struct spif_err *err);
  * pass whatever n is.  1 yes (or unreadable: not proved absent), 0 no. */
 int spif_catalog_files_contain(struct spif_catalog *c, const unsigned char (*needles)[40], size_t n);
 
-/* A file as the catalog knows it.  Strings are owned by the struct. */
+/* The states a file and a copy go through (the schema's CHECKs list the
+ * same names).  A file: active, then redacted (its numbers removed, the
+ * records kept) and/or disposed (no copy left).  A copy: present, then
+ * disposing (marked before a byte is destroyed, see dispose.h), then
+ * disposed.  The zero value of each is the state a new row starts in. */
+enum spif_file_state { SPIF_FILE_ACTIVE = 0, SPIF_FILE_REDACTED, SPIF_FILE_DISPOSED };
+enum spif_copy_state { SPIF_COPY_PRESENT = 0, SPIF_COPY_DISPOSING, SPIF_COPY_DISPOSED };
+
+/* "active" ... <-> enum; parse returns -1 for a name that is not a state. */
+const char *spif_file_state_name(enum spif_file_state s);
+int spif_file_state_parse(const char *name);
+const char *spif_copy_state_name(enum spif_copy_state s);
+int spif_copy_state_parse(const char *name);
+
+/* A file as the catalog knows it.  Strings are owned by the struct.
+ * state and st say the same when read from the catalog; st is what to
+ * test (state stays while code that compares the string is moved over). */
 struct spif_file {
 	long long id;
 	char *label, *purpose, *source, *received, *format, *encoding;
 	char *number_fields; /* JSON array of field names */
 	long long records, persons, invalid;
 	char *sha256, *created, *state;
+	enum spif_file_state st;
 	char *schedule, *retain_until; /* NULL until retention is set */
 };
 void spif_file_free(struct spif_file *f);
@@ -102,6 +119,7 @@ struct spif_copy {
 	long long size;
 	int encrypted;
 	char *created, *state; /* present, disposing, disposed */
+	enum spif_copy_state st; /* the same, to test (see struct spif_file) */
 	char *details;         /* JSON or NULL */
 };
 void spif_copy_free(struct spif_copy *c);
@@ -110,12 +128,16 @@ void spif_copy_free(struct spif_copy *c);
 long long spif_file_id_parse(const char *s);
 void spif_file_id_format(long long id, char out[24]);
 
-/* Insert (inside a transaction); sets f->id / cp->id. */
+/* Insert (inside a transaction); sets f->id / cp->id.  The row's state is
+ * f->state / cp->state when set, else the one st names. */
 int spif_catalog_add_file(struct spif_catalog *c, struct spif_file *f, struct spif_err *err);
 int spif_catalog_add_copy(struct spif_catalog *c, struct spif_copy *cp, struct spif_err *err);
-/* Set one copy's state (present, disposing, disposed) inside a transaction. */
+/* Set one copy's state (present, disposing, disposed) inside a transaction;
+ * a name that is not a copy state is SPIF_EX_SOFTWARE. */
 int spif_catalog_set_copy_state(struct spif_catalog *c, long long copy_id, const char *state,
                                 struct spif_err *err);
+int spif_catalog_set_copy_st(struct spif_catalog *c, long long copy_id, enum spif_copy_state st,
+                             struct spif_err *err);
 /* Read; SPIF_EX_DATAERR "no file F000009" when missing. */
 int spif_catalog_get_file(struct spif_catalog *c, long long id, struct spif_file *f,
                           struct spif_err *err);
@@ -128,6 +150,9 @@ void spif_copies_free(struct spif_copy *v, size_t n);
 #define SPIF_FILE_COLUMNS "id,label,purpose,source,received,format,encoding,number_fields," \
 	"records,persons,invalid,sha256,created,state,schedule,retain_until"
 void spif_file_from_row(sqlite3_stmt *st, struct spif_file *f);
+/* The same for a copy (SELECT of SPIF_COPY_COLUMNS; file_id NULL reads 0). */
+#define SPIF_COPY_COLUMNS "id,file_id,kind,path,sha256,size,encrypted,created,state,details"
+void spif_copy_from_row(sqlite3_stmt *st, struct spif_copy *cp);
 
 /* The current UTC time as "YYYY-MM-DDTHH:MM:SS.mmmZ" and today's local date
  * "YYYY-MM-DD", by the real clock. */
