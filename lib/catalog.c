@@ -499,6 +499,23 @@ void spif_file_id_format(long long id, char out[24])
 	snprintf(out, 24, "F%06lld", id);
 }
 
+void spif_file_id_in_records(const char *text, size_t n, char fid[24])
+{
+	static const char pre[] = "{\"@file\":\"";
+	fid[0] = '\0';
+	if (n < sizeof pre || memcmp(text, pre, sizeof pre - 1) != 0)
+		return;
+	const char *s = text + sizeof pre - 1, *q = memchr(s, '"', n - (sizeof pre - 1));
+	if (!q || q - s >= 24)
+		return;
+	char id[24];
+	memcpy(id, s, (size_t)(q - s));
+	id[q - s] = '\0';
+	long long v = spif_file_id_parse(id);
+	if (v > 0)
+		spif_file_id_format(v, fid);
+}
+
 static const char *const file_states[] = {"active", "redacted", "disposed"};
 static const char *const copy_states[] = {"present", "disposing", "disposed"};
 

@@ -127,6 +127,10 @@ void spif_copy_free(struct spif_copy *c);
 /* "F000001" <-> 1.  Parse accepts F000001, F1, 1; returns -1 if malformed. */
 long long spif_file_id_parse(const char *s);
 void spif_file_id_format(long long id, char out[24]);
+/* The file whose records a stream's first n bytes (text) begin, as
+ * spif's commands write them ({"@file":"F000001",...): "F000001" in fid,
+ * else "".  Only looks, so text may be any bytes. */
+void spif_file_id_in_records(const char *text, size_t n, char fid[24]);
 
 /* Insert (inside a transaction); sets f->id / cp->id.  The row's state is
  * f->state / cp->state when set, else the one st names. */
