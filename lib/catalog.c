@@ -1,5 +1,6 @@
 /* catalog.c - see catalog.h */
 #include "catalog.h"
+#include "catalog_priv.h"
 
 #include <errno.h>
 #include <gcrypt.h>

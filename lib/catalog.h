@@ -9,8 +9,6 @@
 #ifndef SPIF_CATALOG_H
 #define SPIF_CATALOG_H
 
-#include <sqlite3.h>
-
 #include "err.h"
 #include "home.h"
 
@@ -38,7 +36,6 @@ int spif_catalog_open(const char *home, const struct spif_conf *conf, int flags,
                       const struct spif_actor *actor, struct spif_catalog **out,
                       struct spif_err *err);
 void spif_catalog_close(struct spif_catalog *c);
-sqlite3 *spif_catalog_db(struct spif_catalog *c);
 /* What the user should know about how the catalog was opened (a read-only
  * copy whose WAL could not be read), or NULL. */
 const char *spif_catalog_note(const struct spif_catalog *c);
@@ -53,24 +50,6 @@ int spif_catalog_begin(struct spif_catalog *c, struct spif_err *err);
 int spif_catalog_commit(struct spif_catalog *c, struct spif_err *err);
 void spif_catalog_rollback(struct spif_catalog *c);
 int spif_catalog_in_tx(const struct spif_catalog *c);
-
-/* Run one SQL statement with no result; -1 with err on failure. */
-int spif_catalog_exec(struct spif_catalog *c, const char *sql, struct spif_err *err);
-/* Prepare; -1 with err. */
-int spif_catalog_prepare(struct spif_catalog *c, const char *sql, sqlite3_stmt **st,
-                         struct spif_err *err);
-/* A prepared statement kept for the life of the connection, for the
- * statements a purge runs thousands of times (preparing them again each
- * time was half its work).  sql is the key (a string literal: by address,
- * else by text).  Give it back with spif_catalog_release when done, never
- * finalize it: an un-reset statement would keep a read open. */
-int spif_catalog_cached(struct spif_catalog *c, const char *sql, sqlite3_stmt **st, struct spif_err *err);
-/* Reset a cached statement and clear its bindings (NULL is fine). */
-void spif_catalog_release(sqlite3_stmt *st);
-
-/* Turn an SQLite failure into err (SPIF_EX_TEMPFAIL for BUSY/LOCKED,
- * SPIF_EX_IOERR for FULL/IOERR, SPIF_EX_SOFTWARE otherwise). */
-int spif_catalog_sqlerr(struct spif_catalog *c, int rc, const char *what, struct spif_err *err);
 
 /* fsync catalog.db and its WAL through SQLite's own file handles.  Never
  * open and close another descriptor on them in a process that has the
@@ -150,17 +129,13 @@ int spif_catalog_get_copies(struct spif_catalog *c, long long file_id, struct sp
                             size_t *n, struct spif_err *err);
 void spif_copies_free(struct spif_copy *v, size_t n);
 
-/* Fill a file struct from a statement's columns (SELECT of FILE_COLUMNS). */
-#define SPIF_FILE_COLUMNS "id,label,purpose,source,received,format,encoding,number_fields," \
-	"records,persons,invalid,sha256,created,state,schedule,retain_until"
-void spif_file_from_row(sqlite3_stmt *st, struct spif_file *f);
-/* The same for a copy (SELECT of SPIF_COPY_COLUMNS; file_id NULL reads 0). */
-#define SPIF_COPY_COLUMNS "id,file_id,kind,path,sha256,size,encrypted,created,state,details"
-void spif_copy_from_row(sqlite3_stmt *st, struct spif_copy *cp);
-
 /* The current UTC time as "YYYY-MM-DDTHH:MM:SS.mmmZ" and today's local date
  * "YYYY-MM-DD", by the real clock. */
 void spif_now_utc(char out[32]);
 void spif_today(char out[11]);
+
+/* SQL and SQLite's types are lib/'s own (catalog_priv.h); commands get
+ * what they need through functions. */
+#include "catalog_priv.h" /* TODO(after merge): drop */
 
 #endif

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalog_priv.h"
+
 int spif_catalog_list_files(struct spif_catalog *c, int state, spif_file_fn fn, void *ctx,
                             struct spif_err *err)
 {

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "audit.h"
+#include "catalog_priv.h"
 #include "digest.h"
 #include "pgp.h"
 #include "text.h"

@@ -2,6 +2,8 @@
  * vault.h).  Kept apart from vault.c, which is the encryption itself. */
 #include "vault.h"
 
+#include "catalog_priv.h"
+
 int spif_vault_list(struct spif_catalog *c, int (*fn)(void *ctx, const struct spif_vault_entry *v),
                     void *ctx, struct spif_err *err)
 {
