@@ -11,8 +11,10 @@
 #include <unistd.h>
 
 #include "atomic.h"
+#include "catalog_query.h"
 #include "cert.h"
 #include "cli.h"
+#include "retention.h"
 #include "text.h"
 
 static const char usage_text[] =
@@ -72,7 +74,7 @@ static json_t *file_json(const struct spif_file *f)
 	json_t *nf = json_loads(f->number_fields ? f->number_fields : "[]", 0, NULL);
 	json_t *o = json_object();
 	json_object_set_new(o, "id", json_string(id));
-	json_object_set_new(o, "state", jstr(f->state));
+	json_object_set_new(o, "state", json_string(spif_file_state_name(f->st)));
 	json_object_set_new(o, "label", jstr(f->label));
 	json_object_set_new(o, "purpose", jstr(f->purpose));
 	json_object_set_new(o, "source", jstr(f->source));
@@ -90,40 +92,33 @@ static json_t *file_json(const struct spif_file *f)
 	return o;
 }
 
+static int ls_row(void *ctx, const struct spif_file *f)
+{
+	const struct opts *o = ctx;
+	if (o->json)
+		print_json(file_json(f));
+	else {
+		char id[24];
+		spif_file_id_format(f->id, id);
+		printf("%-8s %-9s %9lld %9lld %-10s ", id, spif_file_state_name(f->st), f->records, f->persons,
+		       f->received);
+		spif_text_pad(stdout, f->purpose, 20);
+		printf(" %s\n", f->label);
+	}
+	return 0;
+}
+
 static int cmd_ls(struct cli *c, const struct opts *o)
 {
 	struct spif_catalog *cat = cli_catalog(c, SPIF_CAT_READONLY);
 	struct spif_err e = {0};
-	sqlite3_stmt *st;
-	if (spif_catalog_prepare(cat,
-	        o->state ? "SELECT " SPIF_FILE_COLUMNS " FROM files WHERE state=? ORDER BY id"
-	                 : "SELECT " SPIF_FILE_COLUMNS " FROM files ORDER BY id", &st, &e) < 0)
-		cli_die(c, &e);
-	if (o->state)
-		sqlite3_bind_text(st, 1, o->state, -1, SQLITE_STATIC);
+	/* --state is not checked (spif-catalog(1)): an unknown one lists nothing */
+	int state = o->state ? spif_file_state_parse(o->state) : -1;
 	if (!o->json)
 		printf("%-8s %-9s %9s %9s %-10s %-20s %s\n", "ID", "STATE", "RECORDS", "PERSONS",
 		       "RECEIVED", "PURPOSE", "LABEL");
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct spif_file f;
-		spif_file_from_row(st, &f);
-		if (o->json)
-			print_json(file_json(&f));
-		else {
-			char id[24];
-			spif_file_id_format(f.id, id);
-			printf("%-8s %-9s %9lld %9lld %-10s ", id, f.state, f.records, f.persons, f.received);
-			spif_text_pad(stdout, f.purpose, 20);
-			printf(" %s\n", f.label);
-		}
-		spif_file_free(&f);
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		spif_catalog_sqlerr(cat, rc, "list files", &e);
+	if ((!o->state || state >= 0) && spif_catalog_list_files(cat, state, ls_row, (void *)o, &e) < 0)
 		cli_die(c, &e);
-	}
 	spif_catalog_close(cat);
 	return 0;
 }
@@ -153,7 +148,7 @@ static int cmd_show(struct cli *c, const struct opts *o, const char *idarg)
 			json_object_set_new(k, "size", json_integer(cp[i].size));
 			json_object_set_new(k, "encrypted", json_boolean(cp[i].encrypted));
 			json_object_set_new(k, "created", jstr(cp[i].created));
-			json_object_set_new(k, "state", jstr(cp[i].state));
+			json_object_set_new(k, "state", json_string(spif_copy_state_name(cp[i].st)));
 			json_array_append_new(arr, k);
 		}
 		json_object_set_new(j, "copies", arr);
@@ -168,9 +163,10 @@ static int cmd_show(struct cli *c, const struct opts *o, const char *idarg)
 		       "schedule:      %s\nretain until:  %s\ncopies:\n",
 		       fid, f.label, f.purpose, f.source ? f.source : "-", f.received, f.format,
 		       f.encoding, f.number_fields, f.records, f.persons, f.invalid, f.sha256, f.created,
-		       f.state, f.schedule ? f.schedule : "-", f.retain_until ? f.retain_until : "-");
+		       spif_file_state_name(f.st), f.schedule ? f.schedule : "-",
+		       f.retain_until ? f.retain_until : "-");
 		for (size_t i = 0; i < n; i++)
-			printf("  %lld %-9s %-8s %12lld %s %s%s\n", cp[i].id, cp[i].kind, cp[i].state,
+			printf("  %lld %-9s %-8s %12lld %s %s%s\n", cp[i].id, cp[i].kind, spif_copy_state_name(cp[i].st),
 			       cp[i].size, cp[i].sha256 ? cp[i].sha256 : "-", cp[i].path,
 			       cp[i].encrypted ? " (encrypted)" : "");
 	}
@@ -180,11 +176,39 @@ static int cmd_show(struct cli *c, const struct opts *o, const char *idarg)
 	return 0;
 }
 
+static int log_row(void *ctx, const struct spif_event_row *ev)
+{
+	const struct opts *o = ctx;
+	if (o->json) {
+		json_t *j = json_object();
+		json_object_set_new(j, "seq", json_integer(ev->seq));
+		json_object_set_new(j, "time", jstr(ev->time));
+		json_object_set_new(j, "operator", jstr(ev->operator_));
+		json_object_set_new(j, "sudo_user", jstr(ev->sudo_user));
+		json_object_set_new(j, "host", jstr(ev->host));
+		json_object_set_new(j, "pid", json_integer(ev->pid));
+		json_t *argv = json_loads(ev->argv, 0, NULL);
+		json_object_set_new(j, "argv", argv ? argv : jstr(ev->argv));
+		json_object_set_new(j, "action", jstr(ev->action));
+		json_object_set_new(j, "object", jstr(ev->object));
+		json_t *d = json_loads(ev->details, 0, NULL);
+		json_object_set_new(j, "details", d ? d : jstr(ev->details));
+		json_object_set_new(j, "prev_hash", jstr(ev->prev_hash));
+		json_object_set_new(j, "hash", jstr(ev->hash));
+		print_json(j);
+	} else {
+		const char *sudo = ev->sudo_user;
+		printf("%6lld %s %s%s%s %s %s %s\n", ev->seq, ev->time, ev->operator_, sudo ? " (sudo " : "",
+		       sudo ? sudo : "", sudo ? ")" : "", ev->action, ev->object ? ev->object : "-");
+		printf("       %s\n", ev->details);
+	}
+	return 0;
+}
+
 static int cmd_log(struct cli *c, const struct opts *o)
 {
 	struct spif_catalog *cat = cli_catalog(c, SPIF_CAT_READONLY);
 	struct spif_err e = {0};
-	sqlite3_stmt *st;
 	char obj[24] = "";
 	if (o->file) {
 		long long id = spif_file_id_parse(o->file);
@@ -193,47 +217,29 @@ static int cmd_log(struct cli *c, const struct opts *o)
 		spif_file_id_format(id, obj);
 	}
 	/* the last N events, shown oldest first */
-	const char *sql = "SELECT seq,time,operator,sudo_user,host,pid,argv,action,object,details,"
-	                  "prev_hash,hash FROM (SELECT * FROM events WHERE (?1 = '' OR object = ?1)"
-	                  " ORDER BY seq DESC LIMIT ?2) ORDER BY seq";
-	if (spif_catalog_prepare(cat, sql, &st, &e) < 0)
+	if (spif_catalog_list_events(cat, obj, o->limit, log_row, (void *)o, &e) < 0)
 		cli_die(c, &e);
-	sqlite3_bind_text(st, 1, obj, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, o->limit > 0 ? o->limit : -1);
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-#define T(i) ((const char *)sqlite3_column_text(st, i))
-		if (o->json) {
-			json_t *j = json_object();
-			json_object_set_new(j, "seq", json_integer(sqlite3_column_int64(st, 0)));
-			json_object_set_new(j, "time", jstr(T(1)));
-			json_object_set_new(j, "operator", jstr(T(2)));
-			json_object_set_new(j, "sudo_user", jstr(T(3)));
-			json_object_set_new(j, "host", jstr(T(4)));
-			json_object_set_new(j, "pid", json_integer(sqlite3_column_int64(st, 5)));
-			json_t *argv = json_loads(T(6), 0, NULL);
-			json_object_set_new(j, "argv", argv ? argv : jstr(T(6)));
-			json_object_set_new(j, "action", jstr(T(7)));
-			json_object_set_new(j, "object", jstr(T(8)));
-			json_t *d = json_loads(T(9), 0, NULL);
-			json_object_set_new(j, "details", d ? d : jstr(T(9)));
-			json_object_set_new(j, "prev_hash", jstr(T(10)));
-			json_object_set_new(j, "hash", jstr(T(11)));
-			print_json(j);
-		} else {
-			printf("%6lld %s %s%s%s %s %s %s\n", sqlite3_column_int64(st, 0), T(1), T(2),
-			       T(3) ? " (sudo " : "", T(3) ? T(3) : "", T(3) ? ")" : "", T(7),
-			       T(8) ? T(8) : "-");
-			printf("       %s\n", T(9));
-		}
-#undef T
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		spif_catalog_sqlerr(cat, rc, "read the log", &e);
-		cli_die(c, &e);
-	}
 	spif_catalog_close(cat);
+	return 0;
+}
+
+/* catalog verify: a file a killed purge had claimed and not finished. */
+struct claimed {
+	const struct cli *c;
+	long long n;
+};
+
+static int claimed_row(void *ctx, long long purge_id, long long file_id, enum spif_action action,
+                       long long claim_seq)
+{
+	struct claimed *k = ctx;
+	char fid[24];
+	(void)action;
+	(void)claim_seq;
+	k->n++;
+	spif_file_id_format(file_id, fid);
+	fprintf(stderr, "%s: verify: %s was claimed by purge %lld, which was interrupted before it "
+	        "finished; run spif retain purge\n", k->c->prog, fid, purge_id);
 	return 0;
 }
 
@@ -245,31 +251,20 @@ static int cmd_verify(struct cli *c, const struct opts *o)
 	if (spif_audit_verify(cat, &v, &e) < 0)
 		cli_die(c, &e);
 	/* copies a crash left between "disposing" and "disposed" */
-	sqlite3_stmt *st;
-	long long half = 0;
-	if (spif_catalog_prepare(cat, "SELECT id, path FROM copies WHERE state = 'disposing'", &st, &e) < 0)
+	struct spif_copy *cp;
+	size_t half;
+	if (spif_catalog_copies_in_state(cat, SPIF_COPY_DISPOSING, &cp, &half, &e) < 0)
 		cli_die(c, &e);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		half++;
+	for (size_t i = 0; i < half; i++)
 		fprintf(stderr, "%s: verify: copy %lld (%s) was left marked for destruction by an "
 		        "interrupted spif shred (it may be partly overwritten); run spif shred --resume\n",
-		        c->prog,
-		        (long long)sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1));
-	}
-	sqlite3_finalize(st);
+		        c->prog, cp[i].id, cp[i].path);
+	spif_copies_free(cp, half);
 	/* files a killed purge had claimed and not finished */
-	long long claimed = 0;
-	if (spif_catalog_prepare(cat, "SELECT purge_id, file_id FROM purge_items WHERE state = 'started'"
-	                              " ORDER BY purge_id, file_id", &st, &e) < 0)
+	struct claimed k = {.c = c};
+	if (spif_purge_leftovers(cat, claimed_row, &k, &e) < 0)
 		cli_die(c, &e);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		char fid[24];
-		claimed++;
-		spif_file_id_format(sqlite3_column_int64(st, 1), fid);
-		fprintf(stderr, "%s: verify: %s was claimed by purge %lld, which was interrupted before it "
-		        "finished; run spif retain purge\n", c->prog, fid, (long long)sqlite3_column_int64(st, 0));
-	}
-	sqlite3_finalize(st);
+	long long claimed = k.n;
 	spif_catalog_close(cat);
 	if (o->json) {
 		json_t *j = json_object();
@@ -280,7 +275,7 @@ static int cmd_verify(struct cli *c, const struct opts *o)
 			json_object_set_new(j, "first_bad", json_integer(v.bad_seq));
 			json_object_set_new(j, "why", json_string(v.why));
 		}
-		json_object_set_new(j, "half_destroyed_copies", json_integer(half));
+		json_object_set_new(j, "half_destroyed_copies", json_integer((json_int_t)half));
 		json_object_set_new(j, "interrupted_purge_items", json_integer(claimed));
 		print_json(j);
 	}
@@ -316,37 +311,32 @@ static void read_whole(const struct cli *c, const char *path, char **data, size_
 	fclose(f);
 }
 
+static int cert_row(void *ctx, const struct spif_cert_row *r)
+{
+	const struct opts *o = ctx;
+	char fid[24] = "-";
+	if (r->file_id)
+		spif_file_id_format(r->file_id, fid);
+	if (o->json) {
+		json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:o}", "id", r->id, "kind", r->kind, "file", fid,
+		                      "issued", r->issued, "operator", r->operator_, "signed", r->signed_,
+		                      "confirmed_by", jstr(r->confirmed_by));
+		print_json(j);
+	} else
+		printf("%-15s %-9s %-8s %-24s %-12s %-8s %s\n", r->id, r->kind, fid, r->issued, r->operator_,
+		       r->signed_ ? "yes" : "no", r->confirmed_by ? r->confirmed_by : "-");
+	return 0;
+}
+
 static int cert_ls(struct cli *c, const struct opts *o)
 {
 	struct spif_catalog *cat = cli_catalog(c, SPIF_CAT_READONLY);
 	struct spif_err e = {0};
-	sqlite3_stmt *st;
-	if (spif_catalog_prepare(cat,
-	        "SELECT c.id, c.kind, c.file_id, c.issued, c.operator, c.signer IS NOT NULL,"
-	        " f.operator FROM certificates c LEFT JOIN confirmations f ON f.cert_id = c.id"
-	        " ORDER BY c.year, c.n", &st, &e) < 0)
-		cli_die(c, &e);
 	if (!o->json)
 		printf("%-15s %-9s %-8s %-24s %-12s %-8s %s\n", "ID", "KIND", "FILE", "ISSUED", "OPERATOR",
 		       "SIGNED", "CONFIRMED BY");
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		char fid[24] = "-";
-		if (sqlite3_column_type(st, 2) != SQLITE_NULL)
-			spif_file_id_format(sqlite3_column_int64(st, 2), fid);
-		const char *conf = (const char *)sqlite3_column_text(st, 6);
-		if (o->json) {
-			json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:o}", "id", sqlite3_column_text(st, 0),
-			                      "kind", sqlite3_column_text(st, 1), "file", fid, "issued",
-			                      sqlite3_column_text(st, 3), "operator", sqlite3_column_text(st, 4),
-			                      "signed", sqlite3_column_int(st, 5), "confirmed_by", jstr(conf));
-			print_json(j);
-		} else
-			printf("%-15s %-9s %-8s %-24s %-12s %-8s %s\n", sqlite3_column_text(st, 0),
-			       sqlite3_column_text(st, 1), fid, sqlite3_column_text(st, 3),
-			       sqlite3_column_text(st, 4), sqlite3_column_int(st, 5) ? "yes" : "no",
-			       conf ? conf : "-");
-	}
-	sqlite3_finalize(st);
+	if (spif_cert_list(cat, cert_row, (void *)o, &e) < 0)
+		cli_die(c, &e);
 	spif_catalog_close(cat);
 	return 0;
 }

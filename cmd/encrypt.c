@@ -17,24 +17,23 @@
  * the data are records of a catalogued file it is registered as a copy of
  * that file, with an event, in one transaction. */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "atomic.h"
+#include "catalog_query.h"
 #include "cli.h"
 #include "digest.h"
 #include "fieldcrypt.h"
 #include "mynumber.h"
+#include "passphrase.h"
 #include "peek.h"
 #include "pgp.h"
-#include "recpipe.h"
 #include "record.h"
 
 static const char usage_text[] =
@@ -103,40 +102,6 @@ static void add_field(struct cli *c, struct opts *o, const char *name, size_t le
 		cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
 	o->fields = v;
 	o->nfields++;
-}
-
-/* The passphrase: the first line of F, without its line end. */
-static char *read_passphrase(struct cli *c, const char *path)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		cli_fail(c, errno == EACCES ? SPIF_EX_NOPERM : SPIF_EX_NOINPUT, "%s: %s", path,
-		         strerror(errno));
-	char buf[1100];
-	size_t n = 0;
-	ssize_t r;
-	while (n < sizeof buf - 1 && (r = read(fd, buf + n, sizeof buf - 1 - n)) != 0) {
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			cli_fail(c, SPIF_EX_IOERR, "%s: %s", path, strerror(errno));
-		n += (size_t)r;
-	}
-	close(fd);
-	buf[n] = '\0';
-	size_t len = strcspn(buf, "\n");
-	if (len > 0 && buf[len - 1] == '\r')
-		len--;
-	buf[len] = '\0';
-	if (len == 0)
-		cli_fail(c, SPIF_EX_DATAERR, "%s: the first line (the passphrase) is empty", path);
-	if (len > 1024)
-		cli_fail(c, SPIF_EX_DATAERR, "%s: the passphrase is longer than 1024 bytes", path);
-	char *p = strdup(buf);
-	explicit_bzero(buf, sizeof buf);
-	if (!p)
-		cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
-	return p;
 }
 
 static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
@@ -365,25 +330,6 @@ static _Noreturn void fail_out(struct cli *c, struct output *w, const struct spi
 	cli_die(c, e);
 }
 
-/* "F000001" when text (a stream's first bytes) is a record of spif's, else
- * "" : {"@file":"F000001",... */
-static void records_file(const char *text, size_t n, char fid[24])
-{
-	static const char pre[] = "{\"@file\":\"";
-	fid[0] = '\0';
-	if (n < sizeof pre || memcmp(text, pre, sizeof pre - 1) != 0)
-		return;
-	const char *s = text + sizeof pre - 1, *q = memchr(s, '"', n - (sizeof pre - 1));
-	if (!q || q - s >= 24)
-		return;
-	char id[24];
-	memcpy(id, s, (size_t)(q - s));
-	id[q - s] = '\0';
-	long long v = spif_file_id_parse(id);
-	if (v > 0)
-		spif_file_id_format(v, fid);
-}
-
 /* The catalogued file the input file is a copy of ("" when none): a path
  * the catalog knows, for a whole stream that is not records. */
 static void input_file(struct spif_catalog *cat, const char *input, char fid[24])
@@ -392,16 +338,16 @@ static void input_file(struct spif_catalog *cat, const char *input, char fid[24]
 	if (!cat || strcmp(input, "-") == 0)
 		return;
 	char *real = realpath(input, NULL);
-	sqlite3_stmt *st;
+	struct spif_copy *cp = NULL;
+	size_t n = 0;
 	struct spif_err e = {0};
-	if (real && spif_catalog_prepare(cat, "SELECT file_id FROM copies WHERE path = ? AND state = "
-	                                 "'present' AND file_id IS NOT NULL ORDER BY id DESC LIMIT 1",
-	                                 &st, &e) == 0) {
-		sqlite3_bind_text(st, 1, real, -1, SQLITE_TRANSIENT);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			spif_file_id_format(sqlite3_column_int64(st, 0), fid);
-		sqlite3_finalize(st);
-	}
+	if (real && spif_catalog_copies_at(cat, real, &cp, &n, &e) == 0)
+		for (size_t i = n; i-- > 0;)
+			if (cp[i].st == SPIF_COPY_PRESENT && cp[i].file_id > 0) {
+				spif_file_id_format(cp[i].file_id, fid);
+				break;
+			}
+	spif_copies_free(cp, n);
 	free(real);
 }
 
@@ -515,7 +461,7 @@ static int encrypt_stream(struct cli *c, struct opts *o, int fd)
 	size_t got = 0;
 	/* what the input is, without taking it from gpg: records of a file? */
 	if (spif_fd_peek(fd, head, sizeof head, &got, &e) == 0)
-		records_file(head, got, fid);
+		spif_file_id_in_records(head, got, fid);
 	struct spif_catalog *cat = NULL;
 	if (o->out) {
 		cat = cli_catalog_if_exists(c);
@@ -561,305 +507,6 @@ static int encrypt_stream(struct cli *c, struct opts *o, int fd)
 
 /* ---- column level -------------------------------------------------------- */
 
-/* The key line: {"@spif-encrypted":{...}} and a line feed, ASCII only (so
- * that it reads the same in UTF-8, CP932 and EUC-JP). */
-static char *key_line(const struct opts *o, enum spif_format to, enum spif_enc oe, const char *fid,
-                      const char *armored, char (*fprs)[41])
-{
-	json_t *fl = json_array();
-	for (size_t i = 0; i < o->nfields; i++)
-		json_array_append_new(fl, json_string(o->fields[i]));
-	json_t *h = json_pack("{s:i,s:s,s:s}", "v", 1, "scheme", "aes-256-gcm", "format",
-	                      spif_format_name(to));
-	if (to != SPIF_FMT_NDJSON)
-		json_object_set_new(h, "encoding", json_string(spif_enc_name(oe)));
-	json_object_set_new(h, "fields", fl);
-	json_object_set_new(h, "file", json_string(fid));
-	json_object_set_new(h, "mode", json_string(mode_name(o)));
-	json_object_set_new(h, "recipients", fpr_array(fprs, o->nrecipients));
-	json_object_set_new(h, "key", json_string(armored));
-	json_t *top = json_pack("{s:o}", "@spif-encrypted", h);
-	char *s = json_dumps(top, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER);
-	json_decref(top);
-	if (!s)
-		return NULL;
-	size_t n = strlen(s);
-	char *line = realloc(s, n + 2);
-	if (!line) {
-		free(s);
-		return NULL;
-	}
-	memcpy(line + n, "\n", 2);
-	return line;
-}
-
-/* Field lookup that remembers where a name was in the last record (spif's
- * streams keep one layout) and compares lengths before bytes: a plain
- * search per field per record cost a tenth of the run. */
-static ssize_t field_at(const struct spif_record *rec, const char *key, size_t klen, size_t *hint)
-{
-	const struct spif_field *f = rec->f;
-	if (*hint < rec->n && f[*hint].klen == klen && memcmp(f[*hint].key, key, klen) == 0)
-		return (ssize_t)*hint;
-	for (size_t i = 0; i < rec->n; i++)
-		if (f[i].klen == klen && memcmp(f[i].key, key, klen) == 0) {
-			*hint = i;
-			return (ssize_t)i;
-		}
-	return -1;
-}
-
-/* A non-negative number in decimal; the end of what was written. */
-static char *put_num(char *o, long long v)
-{
-	char t[24];
-	int n = 0;
-	do
-		t[n++] = (char)('0' + v % 10);
-	while ((v /= 10) > 0);
-	while (n)
-		*o++ = t[--n];
-	*o = '\0';
-	return o;
-}
-
-/* What sealing and opening a stream's fields need to know. */
-struct colspec {
-	const char *name;    /* the stream, for messages */
-	char *const *fields;
-	size_t *flen;        /* their lengths */
-	size_t nfields;
-	int meta;            /* NDJSON: @file and @row come from the record */
-	char file[24];       /* CSV/TSV: the stream's file ("" when none) */
-	long long line_base; /* where records' rows are in the file, for messages */
-};
-
-/* One thread's share of the work: its own handle on the key (a handle is
- * for one thread), lookup hints and scratch. */
-struct columns {
-	const struct colspec *s;
-	struct spif_fieldkey *key;
-	size_t *hint;        /* per field */
-	size_t file_hint, row_hint;
-	char *buf;           /* CSV/TSV: the value with its quoting mark */
-	size_t cap;
-	long long done;      /* values sealed or opened */
-};
-
-static int columns_init(struct columns *k, const struct colspec *s, const unsigned char *raw)
-{
-	memset(k, 0, sizeof *k);
-	k->s = s;
-	k->key = spif_fieldkey_from(raw);
-	k->hint = calloc(s->nfields, sizeof *k->hint);
-	return k->key && k->hint ? 0 : -1;
-}
-
-static void columns_free(struct columns *k)
-{
-	spif_fieldkey_free(k->key);
-	free(k->hint);
-	if (k->buf)
-		explicit_bzero(k->buf, k->cap);
-	free(k->buf);
-}
-
-/* The (file, row) a record's fields are bound to.  NDJSON: its @file and
- * @row (its position in the stream when it has no @row); CSV and TSV: the
- * stream's file and the record's row (header row 1, first record 2), the
- * only things their readers can know again. */
-static void bind_of(struct columns *k, const struct spif_record *rec, long long ordinal,
-                    const char **file, const char **row, char rowbuf[24])
-{
-	*file = k->s->file;
-	*row = NULL;
-	if (k->s->meta) {
-		ssize_t i = field_at(rec, "@file", 5, &k->file_hint);
-		*file = i >= 0 ? rec->f[i].val : "";
-		i = field_at(rec, "@row", 4, &k->row_hint);
-		if (i >= 0)
-			*row = rec->f[i].val;
-	}
-	if (!*row) {
-		put_num(rowbuf, ordinal + 2);
-		*row = rowbuf;
-	}
-}
-
-static int grow(struct columns *k, size_t n, struct spif_err *err)
-{
-	if (n <= k->cap)
-		return 0;
-	size_t cap = k->cap ? k->cap : 256;
-	while (cap < n)
-		cap *= 2;
-	char *b = malloc(cap);
-	if (!b)
-		return spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
-	if (k->buf) {
-		explicit_bzero(k->buf, k->cap);
-		free(k->buf);
-	}
-	k->buf = b;
-	k->cap = cap;
-	return 0;
-}
-
-/* spif_recpipe_fn: seal the listed fields of rec. */
-static int seal_record(void *ctx, struct spif_record *rec, long long ordinal, struct spif_err *err)
-{
-	struct columns *k = ctx;
-	const struct colspec *s = k->s;
-	long long line = s->line_base + ordinal;
-	const char *file, *row;
-	char rowbuf[24];
-	if (!s->meta && s->file[0]) {
-		/* CSV/TSV bind the stream's file: one file per stream */
-		ssize_t i = field_at(rec, "@file", 5, &k->file_hint);
-		if (i >= 0 && strcmp(rec->f[i].val, s->file) != 0)
-			return spif_err_set(err, SPIF_EX_DATAERR, "%s:%lld: records of more than one file "
-			                    "(%s, %s): write them as NDJSON", s->name, rec->row, s->file,
-			                    rec->f[i].val);
-	}
-	bind_of(k, rec, ordinal, &file, &row, rowbuf);
-	for (size_t j = 0; j < s->nfields; j++) {
-		ssize_t i = field_at(rec, s->fields[j], s->flen[j], &k->hint[j]);
-		if (i < 0)
-			return spif_err_set(err, SPIF_EX_DATAERR, "%s:%lld: no field \"%s\"", s->name,
-			                    rec->row ? rec->row : line, s->fields[j]);
-		const char *v = rec->f[i].val;
-		size_t n = rec->f[i].vlen;
-		if (!s->meta) {
-			/* CSV/TSV: ENC[...] is quoted wherever it goes (it holds
-			 * commas), so whether the source had the value in quotes is
-			 * sealed with it, as its first character */
-			if (grow(k, n + 1, err) < 0)
-				return -1;
-			k->buf[0] = rec->f[i].flags & SPIF_FIELD_QUOTED ? '"' : '=';
-			memcpy(k->buf + 1, v, n);
-			v = k->buf;
-			n++;
-		}
-		char *enc;
-		size_t encn;
-		if (spif_field_seal(k->key, file, row, s->fields[j], v, n, &enc, &encn, err) < 0)
-			return -1;
-		int r = spif_record_set(rec, (size_t)i, enc, encn);
-		free(enc);
-		if (r < 0)
-			return spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
-		k->done++;
-	}
-	if (!s->meta && k->buf)
-		explicit_bzero(k->buf, k->cap);
-	return 0;
-}
-
-/* spif_recpipe_fn: open the listed fields of rec. */
-static int open_record(void *ctx, struct spif_record *rec, long long ordinal, struct spif_err *err)
-{
-	struct columns *k = ctx;
-	const struct colspec *s = k->s;
-	long long line = s->line_base + ordinal; /* for NDJSON, the line in the file */
-	const char *file, *row;
-	char rowbuf[24];
-	if (!s->meta)
-		line = rec->row + 1; /* the key line is row 1, the header row 2 */
-	bind_of(k, rec, ordinal, &file, &row, rowbuf);
-	for (size_t j = 0; j < s->nfields; j++) {
-		ssize_t i = field_at(rec, s->fields[j], s->flen[j], &k->hint[j]);
-		if (i < 0)
-			return spif_err_set(err, SPIF_EX_DATAERR, "%s:%lld: no field \"%s\"", s->name, line,
-			                    s->fields[j]);
-		char *pt;
-		size_t n;
-		if (spif_field_open(k->key, file, row, s->fields[j], rec->f[i].val, rec->f[i].vlen, &pt, &n,
-		                    err) < 0) {
-			spif_err_prefix(err, "%s:%lld: field \"%s\"", s->name, line, s->fields[j]);
-			return -1;
-		}
-		const char *v = pt;
-		size_t vn = n;
-		if (!s->meta) {
-			if (n == 0 || (pt[0] != '"' && pt[0] != '=')) {
-				explicit_bzero(pt, n);
-				free(pt);
-				return spif_err_set(err, SPIF_EX_DATAERR, "%s:%lld: field \"%s\": not sealed "
-				                    "for CSV/TSV", s->name, line, s->fields[j]);
-			}
-			if (pt[0] == '"')
-				rec->f[i].flags |= SPIF_FIELD_QUOTED;
-			else
-				rec->f[i].flags &= ~SPIF_FIELD_QUOTED;
-			v++;
-			vn--;
-		}
-		int r = spif_record_set(rec, (size_t)i, v, vn);
-		explicit_bzero(pt, n);
-		free(pt);
-		if (r < 0)
-			return spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
-		k->done++;
-	}
-	return 0;
-}
-
-/* Every --fields name must be in the input: a missing one is an error,
- * never a field silently left in clear.  The first missing one, or NULL. */
-static const char *missing_field(const struct opts *o, const struct spif_record *rec,
-                                 struct spif_reader *rd)
-{
-	for (size_t j = 0; j < o->nfields; j++) {
-		int found = 0;
-		if (rec)
-			found = spif_record_get(rec, o->fields[j]) != NULL;
-		else
-			for (size_t i = 0; i < spif_reader_ncols(rd) && !found; i++)
-				found = strcmp(spif_reader_colname(rd, i), o->fields[j]) == 0;
-		if (!found)
-			return o->fields[j];
-	}
-	return NULL;
-}
-
-/* A CSV/TSV source with no records still has its header to write. */
-static int header_only(struct spif_reader *rd, struct spif_writer *wr, struct spif_err *err)
-{
-	size_t nc = spif_reader_ncols(rd);
-	const char **names = calloc(nc + 1, sizeof *names);
-	if (!names)
-		return spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
-	for (size_t i = 0; i < nc; i++)
-		names[i] = spif_reader_colname(rd, i);
-	int rc = spif_writer_put_header(wr, names, nc, err);
-	free(names);
-	return rc;
-}
-
-/* Records through op on two threads, each with its own handle on the key. */
-static long long run_columns(struct cli *c, const struct colspec *s, const unsigned char *raw,
-                             struct spif_reader *rd, const struct spif_record *first,
-                             struct spif_writer *wr, spif_recpipe_fn op, long long *values,
-                             struct spif_err *err)
-{
-	struct columns km = {0}, kw = {0};
-	long long n = -1;
-	struct colspec cs = *s;
-	(void)c;
-	cs.flen = calloc(s->nfields, sizeof *cs.flen);
-	for (size_t j = 0; cs.flen && j < s->nfields; j++)
-		cs.flen[j] = strlen(s->fields[j]);
-	if (!cs.flen || columns_init(&km, &cs, raw) < 0 || columns_init(&kw, &cs, raw) < 0)
-		spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
-	else
-		n = spif_recpipe_run(rd, first, wr, op, &km, &kw, err);
-	free(cs.flen);
-	*values = km.done + kw.done;
-	columns_free(&km);
-	columns_free(&kw);
-	return n;
-}
-
 static int encrypt_columns(struct cli *c, struct opts *o, int fd)
 {
 	struct spif_err e = {0};
@@ -878,15 +525,15 @@ static int encrypt_columns(struct cli *c, struct opts *o, int fd)
 	int rc = spif_reader_next(rd, &rec, &e);
 	if (rc < 0)
 		cli_die(c, &e);
-	const char *missing = missing_field(o, rc > 0 ? &rec : NULL, rd);
+	const char *missing = spif_columns_missing(o->fields, o->nfields, rc > 0 ? &rec : NULL, rd);
 	if (missing) {
 		spif_record_free(&rec);
 		spif_reader_close(rd);
 		cli_usage(c, "--fields %s: no such field in %s", missing, name);
 	}
 
-	struct colspec cs = {.name = name, .fields = o->fields, .nfields = o->nfields,
-	                     .meta = o->to == SPIF_FMT_NDJSON, .line_base = 2};
+	struct spif_colspec cs = {.name = name, .fields = o->fields, .nfields = o->nfields,
+	                          .meta = o->to == SPIF_FMT_NDJSON, .line_base = 2};
 	if (o->fmt == SPIF_FMT_NDJSON && rc > 0) {
 		const struct spif_field *f = spif_record_get(&rec, "@file");
 		if (f && spif_file_id_parse(f->val) > 0)
@@ -915,7 +562,9 @@ static int encrypt_columns(struct cli *c, struct opts *o, int fd)
 	size_t an = 0;
 	if (spif_pgp_encrypt_buf(spif_fieldkey_raw(key), 32, &pe, &armored, &an, &e) < 0)
 		cli_die(c, &e);
-	char *line = key_line(o, o->to, oe, cs.file, armored, fprs);
+	struct spif_keyline kl = {.fmt = o->to, .enc = oe, .file = cs.file, .mode = mode_name(o),
+	                          .key = armored, .fields = o->fields, .nfields = o->nfields};
+	char *line = spif_keyline_make(&kl, fprs, o->nrecipients);
 	if (!line)
 		cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
 
@@ -930,11 +579,11 @@ static int encrypt_columns(struct cli *c, struct opts *o, int fd)
 	struct spif_writer *wr = spif_writer_open(output_sink, &w, w.name, o->to, oe, dl, &e);
 	if (!wr)
 		fail_out(c, &w, &e);
-	if (rc == 0 && o->fmt != SPIF_FMT_NDJSON && header_only(rd, wr, &e) < 0)
+	if (rc == 0 && o->fmt != SPIF_FMT_NDJSON && spif_columns_header(rd, wr, &e) < 0)
 		fail_out(c, &w, &e);
 	long long values = 0, records = 0;
 	if (rc > 0)
-		records = run_columns(c, &cs, spif_fieldkey_raw(key), rd, &rec, wr, seal_record, &values, &e);
+		records = spif_columns_run(&cs, spif_fieldkey_raw(key), 0, rd, &rec, wr, &values, &e);
 	spif_fieldkey_free(key);
 	if (records < 0 || spif_writer_finish(wr, &e) < 0)
 		fail_out(c, &w, &e);
@@ -1011,7 +660,7 @@ static int decrypt_stream(struct cli *c, struct opts *o, int fd)
 		fail_out(c, &w, &e);
 	check_signature(c, o, &w, signer, sig_status, &e);
 	char fid[24];
-	records_file(w.head, w.headn, fid);
+	spif_file_id_in_records(w.head, w.headn, fid);
 	json_t *cd = json_pack("{s:s,s:s}", "decrypted_from", shown_input(o), "scheme", "openpgp");
 	json_object_set_new(cd, "signer", signer[0] ? json_string(signer) : json_null());
 	json_t *ev = json_deep_copy(cd);
@@ -1024,93 +673,14 @@ static int decrypt_stream(struct cli *c, struct opts *o, int fd)
 	return 0;
 }
 
-/* The key line of a column-encrypted stream, read off fd a byte at a time
- * so that the records after it are left for the reader. */
-static char *read_key_line(struct cli *c, int fd, const char *name)
-{
-	enum { MAX = 64 * 1024 };
-	char *s = malloc(MAX + 1);
-	size_t n = 0;
-	if (!s)
-		cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
-	for (;;) {
-		char ch;
-		ssize_t r = read(fd, &ch, 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			cli_fail(c, SPIF_EX_IOERR, "%s: %s", name, strerror(errno));
-		if (r == 0)
-			cli_fail(c, SPIF_EX_DATAERR, "%s:1: the key line ends early", name);
-		if (ch == '\n')
-			break;
-		if (n == MAX)
-			cli_fail(c, SPIF_EX_DATAERR, "%s:1: key line longer than %d bytes", name, MAX);
-		s[n++] = ch;
-	}
-	if (n && s[n - 1] == '\r')
-		n--;
-	s[n] = '\0';
-	return s;
-}
-
-/* What a key line says. */
-struct key_header {
-	json_t *root;
-	enum spif_format fmt;
-	enum spif_enc enc;
-	const char *file, *key, *mode;
-	char **fields;
-	size_t nfields;
-};
-
-static void parse_key_line(struct cli *c, const char *line, const char *name, struct key_header *h)
-{
-	json_error_t je;
-	memset(h, 0, sizeof *h);
-	h->root = json_loads(line, JSON_REJECT_DUPLICATES, &je);
-	json_t *x = json_object_get(h->root, "@spif-encrypted");
-	if (!json_is_object(x) || json_object_size(h->root) != 1)
-		cli_fail(c, SPIF_EX_DATAERR, "%s: not an OpenPGP message, nor a column-encrypted stream "
-		         "(its first line is not a key line)", name);
-	json_t *fl = json_object_get(x, "fields");
-	const char *fmt = json_string_value(json_object_get(x, "format"));
-	const char *scheme = json_string_value(json_object_get(x, "scheme"));
-	h->file = json_string_value(json_object_get(x, "file"));
-	h->key = json_string_value(json_object_get(x, "key"));
-	h->mode = json_string_value(json_object_get(x, "mode"));
-	if (json_integer_value(json_object_get(x, "v")) != 1 || !scheme || strcmp(scheme, "aes-256-gcm") ||
-	    !fmt || !h->file || !h->key || !json_is_array(fl) || json_array_size(fl) == 0)
-		cli_fail(c, SPIF_EX_DATAERR, "%s:1: a key line of another version, or damaged", name);
-	h->fmt = spif_format_parse(fmt);
-	if (h->fmt == SPIF_FMT_NONE)
-		cli_fail(c, SPIF_EX_DATAERR, "%s:1: key line: unknown format %s", name, fmt);
-	h->enc = SPIF_ENC_UTF8;
-	if (h->fmt != SPIF_FMT_NDJSON) {
-		const char *en = json_string_value(json_object_get(x, "encoding"));
-		int v = en ? spif_enc_parse(en) : -1;
-		if (v <= 0)
-			cli_fail(c, SPIF_EX_DATAERR, "%s:1: key line: no or unknown encoding", name);
-		h->enc = (enum spif_enc)v;
-	}
-	h->nfields = json_array_size(fl);
-	h->fields = calloc(h->nfields, sizeof *h->fields);
-	if (!h->fields)
-		cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
-	for (size_t i = 0; i < h->nfields; i++) {
-		h->fields[i] = (char *)json_string_value(json_array_get(fl, i));
-		if (!h->fields[i] || !*h->fields[i])
-			cli_fail(c, SPIF_EX_DATAERR, "%s:1: key line: a field name that is not a string", name);
-	}
-}
-
 static int decrypt_columns(struct cli *c, struct opts *o, int fd)
 {
 	struct spif_err e = {0};
 	const char *name = strcmp(o->input, "-") ? o->input : "(stdin)";
-	char *line = read_key_line(c, fd, name);
-	struct key_header h;
-	parse_key_line(c, line, name, &h);
+	char *line;
+	struct spif_keyline h;
+	if (spif_keyline_read(fd, name, &line, &e) < 0 || spif_keyline_parse(line, name, &h, &e) < 0)
+		cli_die(c, &e);
 	struct spif_catalog *cat = o->out ? cli_catalog_if_exists(c) : NULL;
 
 	/* the data key, and who signed it, before a byte is written */
@@ -1147,21 +717,21 @@ static int decrypt_columns(struct cli *c, struct opts *o, int fd)
 	                                          h.fmt == SPIF_FMT_NDJSON ? NULL : spif_reader_dialect(rd), &e);
 	if (!wr)
 		fail_out(c, &w, &e);
-	if (rc == 0 && h.fmt != SPIF_FMT_NDJSON && header_only(rd, wr, &e) < 0)
+	if (rc == 0 && h.fmt != SPIF_FMT_NDJSON && spif_columns_header(rd, wr, &e) < 0)
 		fail_out(c, &w, &e);
-	struct colspec cs = {.name = name, .fields = h.fields, .nfields = h.nfields,
-	                     .meta = h.fmt == SPIF_FMT_NDJSON, .line_base = 2};
+	struct spif_colspec cs = {.name = name, .fields = h.fields, .nfields = h.nfields,
+	                          .meta = h.fmt == SPIF_FMT_NDJSON, .line_base = 2};
 	snprintf(cs.file, sizeof cs.file, "%s", h.file);
 	long long values = 0, records = 0;
 	if (rc > 0)
-		records = run_columns(c, &cs, raw, rd, &rec, wr, open_record, &values, &e);
+		records = spif_columns_run(&cs, raw, 1, rd, &rec, wr, &values, &e);
 	explicit_bzero(raw, rawn);
 	free(raw);
 	if (records < 0 || spif_writer_finish(wr, &e) < 0)
 		fail_out(c, &w, &e);
 	spif_writer_close(wr);
 	char fid[24] = "";
-	records_file(w.head, w.headn, fid);
+	spif_file_id_in_records(w.head, w.headn, fid);
 	if (!fid[0] && spif_file_id_parse(h.file) > 0)
 		snprintf(fid, sizeof fid, "%s", h.file);
 	json_t *cd = json_pack("{s:s,s:s}", "decrypted_from", shown_input(o), "scheme", "fields aes-256-gcm");
@@ -1175,8 +745,7 @@ static int decrypt_columns(struct cli *c, struct opts *o, int fd)
 	spif_sha256_free(w.h);
 	spif_record_free(&rec);
 	spif_reader_close(rd);
-	free(h.fields);
-	json_decref(h.root);
+	spif_keyline_free(&h);
 	explicit_bzero(line, strlen(line));
 	free(line);
 	spif_catalog_close(cat);
@@ -1205,8 +774,9 @@ int main(int argc, char **argv)
 	/* refuse a home others can write before anything is read or written,
 	 * and create none: a catalog is only used when it is there */
 	cli_check_home(&c);
-	if (o.pass_file)
-		o.passphrase = read_passphrase(&c, o.pass_file);
+	struct spif_err e = {0};
+	if (o.pass_file && spif_passphrase_read(o.pass_file, &o.passphrase, &e) < 0)
+		cli_die(&c, &e);
 	int rc = o.decrypt ? decrypt(&c, &o, fd) : o.nfields ? encrypt_columns(&c, &o, fd)
 	       : encrypt_stream(&c, &o, fd);
 	if (o.passphrase) {

@@ -134,34 +134,21 @@ static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 
 static struct spif_dispose_copy *add_target(const struct cli *c, struct spif_dispose_copy **v, size_t *n)
 {
-	struct spif_dispose_copy *t = realloc(*v, (*n + 1) * sizeof **v);
+	struct spif_dispose_copy *t = spif_dispose_add(v, n);
 	if (!t)
 		cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
-	*v = t;
-	memset(&t[*n], 0, sizeof **v);
-	return &t[(*n)++];
+	return t;
 }
 
 /* The catalog's copy at this path, if any (not yet disposed). */
 static void lookup_copy(struct cli *c, struct spif_catalog *cat, struct spif_dispose_copy *t)
 {
 	struct spif_err e = {0};
-	sqlite3_stmt *st;
 	snprintf(t->kind, sizeof t->kind, "found");
 	if (!cat)
 		return; /* no catalog yet: every path is a found copy */
-	if (spif_catalog_prepare(cat, "SELECT id, COALESCE(file_id, 0), kind, state FROM copies"
-	                              " WHERE path = ? AND state != 'disposed' ORDER BY id DESC LIMIT 1",
-	                         &st, &e) < 0)
+	if (spif_dispose_lookup(cat, t, &e) < 0)
 		cli_die(c, &e);
-	sqlite3_bind_text(st, 1, t->path, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		t->copy_id = sqlite3_column_int64(st, 0);
-		t->file_id = sqlite3_column_int64(st, 1);
-		snprintf(t->kind, sizeof t->kind, "%s", (const char *)sqlite3_column_text(st, 2));
-		t->resumed = strcmp((const char *)sqlite3_column_text(st, 3), "disposing") == 0;
-	}
-	sqlite3_finalize(st);
 }
 
 /* Copies an earlier run left "disposing" (killed mid-way): this run
@@ -170,21 +157,12 @@ static void add_leftovers(struct cli *c, const struct opts *o, struct spif_catal
                           struct spif_dispose_copy **v, size_t *n)
 {
 	struct spif_err e = {0};
-	sqlite3_stmt *st;
-	if (spif_catalog_prepare(cat, "SELECT id, COALESCE(file_id, 0), kind, path FROM copies"
-	                              " WHERE state = 'disposing' ORDER BY id", &st, &e) < 0)
+	size_t before = *n;
+	if (spif_dispose_leftovers(cat, v, n, &e) < 0)
 		cli_die(c, &e);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		struct spif_dispose_copy *t = add_target(c, v, n);
-		t->copy_id = sqlite3_column_int64(st, 0);
-		t->file_id = sqlite3_column_int64(st, 1);
-		snprintf(t->kind, sizeof t->kind, "%s", (const char *)sqlite3_column_text(st, 2));
-		snprintf(t->path, sizeof t->path, "%s", (const char *)sqlite3_column_text(st, 3));
-		t->resumed = 1;
+	for (size_t i = before; i < *n; i++)
 		cli_note(c, "%s: left marked for destruction by an interrupted run (copy %lld); %s",
-		         t->path, t->copy_id, o->dry_run ? "a real run would finish it" : "finishing it");
-	}
-	sqlite3_finalize(st);
+		         (*v)[i].path, (*v)[i].copy_id, o->dry_run ? "a real run would finish it" : "finishing it");
 }
 
 /* Other catalog rows at the same paths (the same file ingested twice, say):
@@ -193,32 +171,8 @@ static void add_leftovers(struct cli *c, const struct opts *o, struct spif_catal
 static void add_siblings(struct cli *c, struct spif_catalog *cat, struct spif_dispose_copy **v, size_t *n)
 {
 	struct spif_err e = {0};
-	size_t first = *n;
-	for (size_t i = 0; i < first; i++) {
-		sqlite3_stmt *st;
-		if (spif_catalog_prepare(cat, "SELECT id, COALESCE(file_id, 0), kind, state FROM copies"
-		                              " WHERE path = ? AND state != 'disposed' AND id != ?", &st, &e) < 0)
-			cli_die(c, &e);
-		sqlite3_bind_text(st, 1, (*v)[i].path, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int64(st, 2, (*v)[i].copy_id);
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			long long id = sqlite3_column_int64(st, 0);
-			int listed = 0;
-			for (size_t k = 0; k < *n; k++)
-				listed |= (*v)[k].copy_id == id;
-			if (listed)
-				continue;
-			char path[PATH_MAX];
-			snprintf(path, sizeof path, "%s", (*v)[i].path);
-			struct spif_dispose_copy *t = add_target(c, v, n);
-			snprintf(t->path, sizeof t->path, "%s", path);
-			t->copy_id = id;
-			t->file_id = sqlite3_column_int64(st, 1);
-			snprintf(t->kind, sizeof t->kind, "%s", (const char *)sqlite3_column_text(st, 2));
-			t->resumed = strcmp((const char *)sqlite3_column_text(st, 3), "disposing") == 0;
-		}
-		sqlite3_finalize(st);
-	}
+	if (spif_dispose_siblings(cat, v, n, &e) < 0)
+		cli_die(c, &e);
 }
 
 static int already_listed(const struct spif_dispose_copy *v, size_t n, const char *path)
@@ -450,7 +404,7 @@ static void collect(struct cli *c, struct spif_catalog *cat, const struct opts *
 			cli_die(c, &e);
 		size_t before = *n;
 		for (size_t i = 0; i < ncp; i++) {
-			if (strcmp(cp[i].state, "disposed") == 0 || already_listed(*v, *n, cp[i].path))
+			if (cp[i].st == SPIF_COPY_DISPOSED || already_listed(*v, *n, cp[i].path))
 				continue;
 			struct spif_dispose_copy *t = add_target(c, v, n);
 			snprintf(t->path, sizeof t->path, "%s", cp[i].path);
@@ -458,7 +412,7 @@ static void collect(struct cli *c, struct spif_catalog *cat, const struct opts *
 			t->file_id = id;
 			snprintf(t->kind, sizeof t->kind, "%s", cp[i].kind);
 		}
-		if (*n == before && strcmp(f.state, "disposed") == 0)
+		if (*n == before && f.st == SPIF_FILE_DISPOSED)
 			cli_note(c, "%s is already disposed: every copy has its certificate", o->file_id);
 		spif_copies_free(cp, ncp);
 		spif_file_free(&f);
@@ -504,7 +458,7 @@ static void check_retention(struct cli *c, struct spif_catalog *cat, const struc
 			int target = 0;
 			for (size_t k = 0; k < n; k++)
 				target |= v[k].copy_id == cp[j].id;
-			if (!target && strcmp(cp[j].state, "disposed") != 0)
+			if (!target && cp[j].st != SPIF_COPY_DISPOSED)
 				whole = 0;
 		}
 		spif_copies_free(cp, ncp);

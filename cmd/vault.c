@@ -37,13 +37,13 @@ static int cmd_cat(struct cli *c, const char *idarg, const char *reason)
 		cli_die(c, &e);
 	const struct spif_copy *v = NULL;
 	for (size_t i = 0; i < n; i++)
-		if (strcmp(cp[i].kind, "vault") == 0 && strcmp(cp[i].state, "present") == 0)
+		if (strcmp(cp[i].kind, "vault") == 0 && cp[i].st == SPIF_COPY_PRESENT)
 			v = &cp[i];
 	char fid[24];
 	spif_file_id_format(id, fid);
 	if (!v)
 		cli_fail(c, SPIF_EX_DATAERR, "%s has no vault copy%s", fid,
-		         strcmp(f.state, "disposed") == 0 ? " (disposed)" : " (ingest it with --store)");
+		         f.st == SPIF_FILE_DISPOSED ? " (disposed)" : " (ingest it with --store)");
 	/* who read it, before it is read: the PIA's "every operation on numbers
 	 * is logged with the operator identified" */
 	json_t *d = json_pack("{s:I,s:s,s:o}", "copy", (json_int_t)v->id, "path", v->path, "reason",
@@ -61,36 +61,32 @@ static int cmd_cat(struct cli *c, const char *idarg, const char *reason)
 	return 0;
 }
 
+static int ls_row(void *ctx, const struct spif_vault_entry *v)
+{
+	const int *json = ctx;
+	char fid[24];
+	spif_file_id_format(v->file_id, fid);
+	const char *state = spif_copy_state_name(v->st);
+	if (*json) {
+		json_t *j = json_pack("{s:s,s:s,s:s,s:I,s:s}", "file", fid, "state", state, "bucket", v->bucket,
+		                      "size", (json_int_t)v->size, "path", v->path);
+		char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		puts(s);
+		free(s);
+		json_decref(j);
+	} else
+		printf("%-8s %-9s %-11s %12lld %s\n", fid, state, v->bucket, v->size, v->path);
+	return 0;
+}
+
 static int cmd_ls(struct cli *c, int json)
 {
 	struct spif_err e = {0};
 	struct spif_catalog *cat = cli_catalog(c, SPIF_CAT_READONLY);
-	sqlite3_stmt *st;
-	if (spif_catalog_prepare(cat,
-	        "SELECT c.file_id, c.state, COALESCE((SELECT bucket FROM data_keys k WHERE k.file_id ="
-	        " c.file_id LIMIT 1), '-'), c.size, c.path FROM copies c WHERE c.kind = 'vault'"
-	        " ORDER BY c.id", &st, &e) < 0)
-		cli_die(c, &e);
 	if (!json)
 		printf("%-8s %-9s %-11s %12s %s\n", "FILE", "STATE", "BUCKET", "SIZE", "PATH");
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		char fid[24];
-		spif_file_id_format(sqlite3_column_int64(st, 0), fid);
-		const char *state = (const char *)sqlite3_column_text(st, 1);
-		const char *bucket = (const char *)sqlite3_column_text(st, 2);
-		if (json) {
-			json_t *j = json_pack("{s:s,s:s,s:s,s:I,s:s}", "file", fid, "state", state, "bucket",
-			                      bucket, "size", (json_int_t)sqlite3_column_int64(st, 3), "path",
-			                      sqlite3_column_text(st, 4));
-			char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
-			puts(s);
-			free(s);
-			json_decref(j);
-		} else
-			printf("%-8s %-9s %-11s %12lld %s\n", fid, state, bucket,
-			       (long long)sqlite3_column_int64(st, 3), sqlite3_column_text(st, 4));
-	}
-	sqlite3_finalize(st);
+	if (spif_vault_list(cat, ls_row, &json, &e) < 0)
+		cli_die(c, &e);
 	spif_catalog_close(cat);
 	return 0;
 }

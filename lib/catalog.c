@@ -1,5 +1,6 @@
 /* catalog.c - see catalog.h */
 #include "catalog.h"
+#include "catalog_priv.h"
 
 #include <errno.h>
 #include <gcrypt.h>
@@ -499,6 +500,54 @@ void spif_file_id_format(long long id, char out[24])
 	snprintf(out, 24, "F%06lld", id);
 }
 
+void spif_file_id_in_records(const char *text, size_t n, char fid[24])
+{
+	static const char pre[] = "{\"@file\":\"";
+	fid[0] = '\0';
+	if (n < sizeof pre || memcmp(text, pre, sizeof pre - 1) != 0)
+		return;
+	const char *s = text + sizeof pre - 1, *q = memchr(s, '"', n - (sizeof pre - 1));
+	if (!q || q - s >= 24)
+		return;
+	char id[24];
+	memcpy(id, s, (size_t)(q - s));
+	id[q - s] = '\0';
+	long long v = spif_file_id_parse(id);
+	if (v > 0)
+		spif_file_id_format(v, fid);
+}
+
+static const char *const file_states[] = {"active", "redacted", "disposed"};
+static const char *const copy_states[] = {"present", "disposing", "disposed"};
+
+static int state_parse(const char *const *names, int n, const char *name)
+{
+	for (int i = 0; name && i < n; i++)
+		if (strcmp(names[i], name) == 0)
+			return i;
+	return -1;
+}
+
+const char *spif_file_state_name(enum spif_file_state s)
+{
+	return (unsigned)s < 3 ? file_states[s] : "?";
+}
+
+int spif_file_state_parse(const char *name)
+{
+	return state_parse(file_states, 3, name);
+}
+
+const char *spif_copy_state_name(enum spif_copy_state s)
+{
+	return (unsigned)s < 3 ? copy_states[s] : "?";
+}
+
+int spif_copy_state_parse(const char *name)
+{
+	return state_parse(copy_states, 3, name);
+}
+
 static char *col_dup(sqlite3_stmt *st, int i)
 {
 	const unsigned char *t = sqlite3_column_text(st, i);
@@ -521,8 +570,28 @@ void spif_file_from_row(sqlite3_stmt *st, struct spif_file *f)
 	f->sha256 = col_dup(st, 11);
 	f->created = col_dup(st, 12);
 	f->state = col_dup(st, 13);
+	/* the schema's CHECK admits only these names */
+	int s = spif_file_state_parse(f->state);
+	f->st = s < 0 ? SPIF_FILE_ACTIVE : (enum spif_file_state)s;
 	f->schedule = col_dup(st, 14);
 	f->retain_until = col_dup(st, 15);
+}
+
+void spif_copy_from_row(sqlite3_stmt *st, struct spif_copy *cp)
+{
+	memset(cp, 0, sizeof *cp);
+	cp->id = sqlite3_column_int64(st, 0);
+	cp->file_id = sqlite3_column_int64(st, 1);
+	cp->kind = col_dup(st, 2);
+	cp->path = col_dup(st, 3);
+	cp->sha256 = col_dup(st, 4);
+	cp->size = sqlite3_column_int64(st, 5);
+	cp->encrypted = sqlite3_column_int(st, 6);
+	cp->created = col_dup(st, 7);
+	cp->state = col_dup(st, 8);
+	int s = spif_copy_state_parse(cp->state);
+	cp->st = s < 0 ? SPIF_COPY_PRESENT : (enum spif_copy_state)s;
+	cp->details = col_dup(st, 9);
 }
 
 void spif_file_free(struct spif_file *f)
@@ -575,7 +644,7 @@ int spif_catalog_add_file(struct spif_catalog *c, struct spif_file *f, struct sp
 	sqlite3_bind_int64(st, 10, f->invalid);
 	bind_text(st, 11, f->sha256);
 	bind_text(st, 12, f->created);
-	bind_text(st, 13, f->state ? f->state : "active");
+	bind_text(st, 13, f->state ? f->state : spif_file_state_name(f->st));
 	bind_text(st, 14, f->schedule);
 	bind_text(st, 15, f->retain_until);
 	int rc = sqlite3_step(st);
@@ -603,7 +672,7 @@ int spif_catalog_add_copy(struct spif_catalog *c, struct spif_copy *cp, struct s
 	sqlite3_bind_int64(st, 5, cp->size);
 	sqlite3_bind_int(st, 6, cp->encrypted);
 	bind_text(st, 7, cp->created);
-	bind_text(st, 8, cp->state ? cp->state : "present");
+	bind_text(st, 8, cp->state ? cp->state : spif_copy_state_name(cp->st));
 	bind_text(st, 9, cp->details);
 	int rc = sqlite3_step(st);
 	spif_catalog_release(st);
@@ -616,10 +685,19 @@ int spif_catalog_add_copy(struct spif_catalog *c, struct spif_copy *cp, struct s
 int spif_catalog_set_copy_state(struct spif_catalog *c, long long copy_id, const char *state,
                                 struct spif_err *err)
 {
+	int s = spif_copy_state_parse(state);
+	if (s < 0)
+		return spif_err_set(err, SPIF_EX_SOFTWARE, "set copy state: %s is not a copy state", state);
+	return spif_catalog_set_copy_st(c, copy_id, (enum spif_copy_state)s, err);
+}
+
+int spif_catalog_set_copy_st(struct spif_catalog *c, long long copy_id, enum spif_copy_state state,
+                             struct spif_err *err)
+{
 	sqlite3_stmt *st;
 	if (spif_catalog_cached(c, "UPDATE copies SET state = ? WHERE id = ?", &st, err) < 0)
 		return -1;
-	sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, spif_copy_state_name(state), -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, copy_id);
 	int rc = sqlite3_step(st);
 	spif_catalog_release(st);
@@ -655,9 +733,8 @@ int spif_catalog_get_copies(struct spif_catalog *c, long long file_id, struct sp
 	sqlite3_stmt *st;
 	*out = NULL;
 	*n = 0;
-	if (spif_catalog_cached(c,
-	        "SELECT id,file_id,kind,path,sha256,size,encrypted,created,state,details"
-	        " FROM copies WHERE file_id=? ORDER BY id", &st, err) < 0)
+	if (spif_catalog_cached(c, "SELECT " SPIF_COPY_COLUMNS " FROM copies WHERE file_id=? ORDER BY id",
+	                        &st, err) < 0)
 		return -1;
 	sqlite3_bind_int64(st, 1, file_id);
 	size_t cap = 0;
@@ -675,18 +752,7 @@ int spif_catalog_get_copies(struct spif_catalog *c, long long file_id, struct sp
 			}
 			*out = v;
 		}
-		struct spif_copy *cp = &(*out)[(*n)++];
-		memset(cp, 0, sizeof *cp);
-		cp->id = sqlite3_column_int64(st, 0);
-		cp->file_id = sqlite3_column_int64(st, 1);
-		cp->kind = col_dup(st, 2);
-		cp->path = col_dup(st, 3);
-		cp->sha256 = col_dup(st, 4);
-		cp->size = sqlite3_column_int64(st, 5);
-		cp->encrypted = sqlite3_column_int(st, 6);
-		cp->created = col_dup(st, 7);
-		cp->state = col_dup(st, 8);
-		cp->details = col_dup(st, 9);
+		spif_copy_from_row(st, &(*out)[(*n)++]);
 	}
 	spif_catalog_release(st);
 	if (rc != SQLITE_DONE) {

@@ -9,8 +9,6 @@
 #ifndef SPIF_CATALOG_H
 #define SPIF_CATALOG_H
 
-#include <sqlite3.h>
-
 #include "err.h"
 #include "home.h"
 
@@ -38,7 +36,6 @@ int spif_catalog_open(const char *home, const struct spif_conf *conf, int flags,
                       const struct spif_actor *actor, struct spif_catalog **out,
                       struct spif_err *err);
 void spif_catalog_close(struct spif_catalog *c);
-sqlite3 *spif_catalog_db(struct spif_catalog *c);
 /* What the user should know about how the catalog was opened (a read-only
  * copy whose WAL could not be read), or NULL. */
 const char *spif_catalog_note(const struct spif_catalog *c);
@@ -54,24 +51,6 @@ int spif_catalog_commit(struct spif_catalog *c, struct spif_err *err);
 void spif_catalog_rollback(struct spif_catalog *c);
 int spif_catalog_in_tx(const struct spif_catalog *c);
 
-/* Run one SQL statement with no result; -1 with err on failure. */
-int spif_catalog_exec(struct spif_catalog *c, const char *sql, struct spif_err *err);
-/* Prepare; -1 with err. */
-int spif_catalog_prepare(struct spif_catalog *c, const char *sql, sqlite3_stmt **st,
-                         struct spif_err *err);
-/* A prepared statement kept for the life of the connection, for the
- * statements a purge runs thousands of times (preparing them again each
- * time was half its work).  sql is the key (a string literal: by address,
- * else by text).  Give it back with spif_catalog_release when done, never
- * finalize it: an un-reset statement would keep a read open. */
-int spif_catalog_cached(struct spif_catalog *c, const char *sql, sqlite3_stmt **st, struct spif_err *err);
-/* Reset a cached statement and clear its bindings (NULL is fine). */
-void spif_catalog_release(sqlite3_stmt *st);
-
-/* Turn an SQLite failure into err (SPIF_EX_TEMPFAIL for BUSY/LOCKED,
- * SPIF_EX_IOERR for FULL/IOERR, SPIF_EX_SOFTWARE otherwise). */
-int spif_catalog_sqlerr(struct spif_catalog *c, int rc, const char *what, struct spif_err *err);
-
 /* fsync catalog.db and its WAL through SQLite's own file handles.  Never
  * open and close another descriptor on them in a process that has the
  * catalog open: closing any descriptor of a file drops every POSIX lock
@@ -83,13 +62,30 @@ int spif_catalog_sync(struct spif_catalog *c, struct spif_err *err);
  * pass whatever n is.  1 yes (or unreadable: not proved absent), 0 no. */
 int spif_catalog_files_contain(struct spif_catalog *c, const unsigned char (*needles)[40], size_t n);
 
-/* A file as the catalog knows it.  Strings are owned by the struct. */
+/* The states a file and a copy go through (the schema's CHECKs list the
+ * same names).  A file: active, then redacted (its numbers removed, the
+ * records kept) and/or disposed (no copy left).  A copy: present, then
+ * disposing (marked before a byte is destroyed, see dispose.h), then
+ * disposed.  The zero value of each is the state a new row starts in. */
+enum spif_file_state { SPIF_FILE_ACTIVE = 0, SPIF_FILE_REDACTED, SPIF_FILE_DISPOSED };
+enum spif_copy_state { SPIF_COPY_PRESENT = 0, SPIF_COPY_DISPOSING, SPIF_COPY_DISPOSED };
+
+/* "active" ... <-> enum; parse returns -1 for a name that is not a state. */
+const char *spif_file_state_name(enum spif_file_state s);
+int spif_file_state_parse(const char *name);
+const char *spif_copy_state_name(enum spif_copy_state s);
+int spif_copy_state_parse(const char *name);
+
+/* A file as the catalog knows it.  Strings are owned by the struct.
+ * state and st say the same when read from the catalog; st is what to
+ * test (state stays while code that compares the string is moved over). */
 struct spif_file {
 	long long id;
 	char *label, *purpose, *source, *received, *format, *encoding;
 	char *number_fields; /* JSON array of field names */
 	long long records, persons, invalid;
 	char *sha256, *created, *state;
+	enum spif_file_state st;
 	char *schedule, *retain_until; /* NULL until retention is set */
 };
 void spif_file_free(struct spif_file *f);
@@ -102,6 +98,7 @@ struct spif_copy {
 	long long size;
 	int encrypted;
 	char *created, *state; /* present, disposing, disposed */
+	enum spif_copy_state st; /* the same, to test (see struct spif_file) */
 	char *details;         /* JSON or NULL */
 };
 void spif_copy_free(struct spif_copy *c);
@@ -109,13 +106,21 @@ void spif_copy_free(struct spif_copy *c);
 /* "F000001" <-> 1.  Parse accepts F000001, F1, 1; returns -1 if malformed. */
 long long spif_file_id_parse(const char *s);
 void spif_file_id_format(long long id, char out[24]);
+/* The file whose records a stream's first n bytes (text) begin, as
+ * spif's commands write them ({"@file":"F000001",...): "F000001" in fid,
+ * else "".  Only looks, so text may be any bytes. */
+void spif_file_id_in_records(const char *text, size_t n, char fid[24]);
 
-/* Insert (inside a transaction); sets f->id / cp->id. */
+/* Insert (inside a transaction); sets f->id / cp->id.  The row's state is
+ * f->state / cp->state when set, else the one st names. */
 int spif_catalog_add_file(struct spif_catalog *c, struct spif_file *f, struct spif_err *err);
 int spif_catalog_add_copy(struct spif_catalog *c, struct spif_copy *cp, struct spif_err *err);
-/* Set one copy's state (present, disposing, disposed) inside a transaction. */
+/* Set one copy's state (present, disposing, disposed) inside a transaction;
+ * a name that is not a copy state is SPIF_EX_SOFTWARE. */
 int spif_catalog_set_copy_state(struct spif_catalog *c, long long copy_id, const char *state,
                                 struct spif_err *err);
+int spif_catalog_set_copy_st(struct spif_catalog *c, long long copy_id, enum spif_copy_state st,
+                             struct spif_err *err);
 /* Read; SPIF_EX_DATAERR "no file F000009" when missing. */
 int spif_catalog_get_file(struct spif_catalog *c, long long id, struct spif_file *f,
                           struct spif_err *err);
@@ -124,14 +129,13 @@ int spif_catalog_get_copies(struct spif_catalog *c, long long file_id, struct sp
                             size_t *n, struct spif_err *err);
 void spif_copies_free(struct spif_copy *v, size_t n);
 
-/* Fill a file struct from a statement's columns (SELECT of FILE_COLUMNS). */
-#define SPIF_FILE_COLUMNS "id,label,purpose,source,received,format,encoding,number_fields," \
-	"records,persons,invalid,sha256,created,state,schedule,retain_until"
-void spif_file_from_row(sqlite3_stmt *st, struct spif_file *f);
-
 /* The current UTC time as "YYYY-MM-DDTHH:MM:SS.mmmZ" and today's local date
  * "YYYY-MM-DD", by the real clock. */
 void spif_now_utc(char out[32]);
 void spif_today(char out[11]);
+
+/* SQL and SQLite's types are lib/'s own (catalog_priv.h); commands get
+ * what they need through functions. */
+#include "catalog_priv.h" /* TODO(after merge): drop */
 
 #endif

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "audit.h"
+#include "catalog_priv.h"
 #include "digest.h"
 #include "pgp.h"
 #include "text.h"
@@ -250,6 +251,35 @@ int spif_cert_load(struct spif_catalog *c, const char *id, struct spif_cert *out
 	if (rc == SQLITE_DONE)
 		return spif_err_set(err, SPIF_EX_DATAERR, "no certificate %s in the catalog", id);
 	return spif_catalog_sqlerr(c, rc, "load certificate", err);
+}
+
+int spif_cert_list(struct spif_catalog *c, int (*fn)(void *ctx, const struct spif_cert_row *r), void *ctx,
+                   struct spif_err *err)
+{
+	sqlite3_stmt *st;
+	if (spif_catalog_prepare(c, "SELECT c.id, c.kind, c.file_id, c.issued, c.operator, c.signer IS NOT NULL,"
+	                            " f.operator FROM certificates c LEFT JOIN confirmations f ON f.cert_id = c.id"
+	                            " ORDER BY c.year, c.n", &st, err) < 0)
+		return -1;
+	int rc, stop = 0;
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct spif_cert_row r = {
+			.id = (const char *)sqlite3_column_text(st, 0),
+			.kind = (const char *)sqlite3_column_text(st, 1),
+			.file_id = sqlite3_column_int64(st, 2),
+			.issued = (const char *)sqlite3_column_text(st, 3),
+			.operator_ = (const char *)sqlite3_column_text(st, 4),
+			.signed_ = sqlite3_column_int(st, 5),
+			.confirmed_by = (const char *)sqlite3_column_text(st, 6),
+		};
+		stop = fn(ctx, &r);
+	}
+	sqlite3_finalize(st);
+	if (stop)
+		return stop;
+	if (rc != SQLITE_DONE)
+		return spif_catalog_sqlerr(c, rc, "list certificates", err);
+	return 0;
 }
 
 void spif_cert_free(struct spif_cert *ct)

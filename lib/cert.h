@@ -50,6 +50,19 @@ int spif_cert_load(struct spif_catalog *c, const char *id, struct spif_cert *out
                    struct spif_err *err);
 void spif_cert_free(struct spif_cert *ct);
 
+/* One certificate as spif catalog cert ls lists it; the strings are valid
+ * during the callback only. */
+struct spif_cert_row {
+	const char *id, *kind, *issued, *operator_;
+	long long file_id;        /* 0: not catalogued */
+	int signed_;              /* it has a signature */
+	const char *confirmed_by; /* the confirming operator, NULL until confirmed */
+};
+/* Every certificate in the order of issue (year, number), through fn; a
+ * non-zero return from fn stops the listing and is returned. */
+int spif_cert_list(struct spif_catalog *c, int (*fn)(void *ctx, const struct spif_cert_row *r), void *ctx,
+                   struct spif_err *err);
+
 /* A readable bilingual (日本語/English) rendering for printing and filing. */
 char *spif_cert_render(const struct spif_cert *ct);
 

@@ -638,3 +638,87 @@ int spif_dispose_lock(const char *home, const struct spif_conf *conf, int *fd, s
 	*fd = f;
 	return 0;
 }
+
+/* ---- a run's targets, from the catalog ---------------------------------- */
+
+#include "catalog_query.h"
+
+struct spif_dispose_copy *spif_dispose_add(struct spif_dispose_copy **v, size_t *n)
+{
+	struct spif_dispose_copy *t = realloc(*v, (*n + 1) * sizeof **v);
+	if (!t)
+		return NULL;
+	*v = t;
+	memset(&t[*n], 0, sizeof **v);
+	return &t[(*n)++];
+}
+
+/* t as the catalog row cp names it. */
+static void target_of(struct spif_dispose_copy *t, const char *path, const struct spif_copy *cp)
+{
+	if (path != t->path)
+		snprintf(t->path, sizeof t->path, "%s", path);
+	t->copy_id = cp->id;
+	t->file_id = cp->file_id;
+	snprintf(t->kind, sizeof t->kind, "%s", cp->kind);
+	t->resumed = cp->st == SPIF_COPY_DISPOSING;
+}
+
+int spif_dispose_lookup(struct spif_catalog *c, struct spif_dispose_copy *t, struct spif_err *err)
+{
+	struct spif_copy *cp;
+	size_t n;
+	snprintf(t->kind, sizeof t->kind, "found");
+	if (spif_catalog_copies_at(c, t->path, &cp, &n, err) < 0)
+		return -1;
+	if (n)
+		target_of(t, t->path, &cp[n - 1]);
+	spif_copies_free(cp, n);
+	return 0;
+}
+
+int spif_dispose_leftovers(struct spif_catalog *c, struct spif_dispose_copy **v, size_t *n,
+                           struct spif_err *err)
+{
+	struct spif_copy *cp;
+	size_t ncp;
+	if (spif_catalog_copies_in_state(c, SPIF_COPY_DISPOSING, &cp, &ncp, err) < 0)
+		return -1;
+	int rc = 0;
+	for (size_t i = 0; i < ncp && rc == 0; i++) {
+		struct spif_dispose_copy *t = spif_dispose_add(v, n);
+		if (!t)
+			rc = spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
+		else
+			target_of(t, cp[i].path, &cp[i]);
+	}
+	spif_copies_free(cp, ncp);
+	return rc;
+}
+
+int spif_dispose_siblings(struct spif_catalog *c, struct spif_dispose_copy **v, size_t *n,
+                          struct spif_err *err)
+{
+	size_t first = *n;
+	for (size_t i = 0; i < first; i++) {
+		struct spif_copy *cp;
+		size_t ncp;
+		if (spif_catalog_copies_at(c, (*v)[i].path, &cp, &ncp, err) < 0)
+			return -1;
+		for (size_t j = 0; j < ncp; j++) {
+			int listed = 0;
+			for (size_t k = 0; k < *n; k++)
+				listed |= (*v)[k].copy_id == cp[j].id;
+			if (listed)
+				continue;
+			struct spif_dispose_copy *t = spif_dispose_add(v, n); /* *v may move */
+			if (!t) {
+				spif_copies_free(cp, ncp);
+				return spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
+			}
+			target_of(t, cp[j].path, &cp[j]);
+		}
+		spif_copies_free(cp, ncp);
+	}
+	return 0;
+}

@@ -137,4 +137,25 @@ const char *spif_dispose_media_type(const struct spif_medium *m);
  * over each file whatever n is.  1 yes, 0 no. */
 int spif_dispose_keys_left(struct spif_catalog *c, unsigned char (*keys)[40], size_t n);
 
+/* ---- a run's targets, from the catalog ---------------------------------- */
+
+/* A new zeroed target at the end of the malloc'd array *v of *n (which may
+ * move); NULL when out of memory. */
+struct spif_dispose_copy *spif_dispose_add(struct spif_dispose_copy **v, size_t *n);
+/* The catalog's copy at t->path that is not disposed (the newest when
+ * there are several): t's copy_id, file_id, kind, and resumed when it is
+ * "disposing".  None: kind "found" (a stray copy, certified as not
+ * catalogued).  0, or -1 with err. */
+int spif_dispose_lookup(struct spif_catalog *c, struct spif_dispose_copy *t, struct spif_err *err);
+/* Append every copy an earlier run left "disposing" (killed mid-way), as
+ * resumed targets: a run finishes them first, whatever it was asked. */
+int spif_dispose_leftovers(struct spif_catalog *c, struct spif_dispose_copy **v, size_t *n,
+                           struct spif_err *err);
+/* Append the other catalog rows, not disposed, at the paths of the
+ * targets already in *v (the same file ingested twice, say) and not
+ * listed yet: destroying a path disposes of them too, or the catalog would
+ * call a destroyed copy present. */
+int spif_dispose_siblings(struct spif_catalog *c, struct spif_dispose_copy **v, size_t *n,
+                          struct spif_err *err);
+
 #endif

@@ -1254,7 +1254,9 @@ static int gpg_follow_file(struct gpg_proc *p, int fd, off_t off, struct sink *t
 			tap->errnum = errno;
 		} else if (r > 0) {
 			off += r;
-			if (sink_write(tap, buf, (size_t)r) == 0)
+			/* sink_write returns the count it took, or -1: keep reading
+			 * while there is more, gpg gone or not */
+			if (sink_write(tap, buf, (size_t)r) >= 0)
 				continue;
 		}
 		if (tap->failed || done)

@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "atomic.h"
+#include "catalog_priv.h"
 #include "digest.h"
 #include "pgp.h"
 

@@ -108,4 +108,20 @@ int spif_vault_rebucket(struct spif_catalog *c, const struct spif_conf *conf, lo
  * were removed (the directory is then fsync'd), or -1 with err. */
 int spif_vault_sweep(struct spif_catalog *c, long long file_id, struct spif_err *err);
 
+/* ---- what the vault holds (vault_query.c) ---------------------------- */
+
+/* One vault copy as spif vault ls lists it; strings valid during the
+ * callback only. */
+struct spif_vault_entry {
+	long long file_id;
+	enum spif_copy_state st;
+	const char *bucket; /* the disposal month of its file's data key, "-" when none is left */
+	long long size;
+	const char *path;
+};
+/* Every vault copy, disposed ones included, in the order they were made,
+ * through fn; a non-zero return from fn stops and is returned. */
+int spif_vault_list(struct spif_catalog *c, int (*fn)(void *ctx, const struct spif_vault_entry *v),
+                    void *ctx, struct spif_err *err);
+
 #endif

@@ -444,6 +444,8 @@ loop_ext4() { # loop_ext4 NAME SIZE [mount options]: an ext4 image mounted at $D
 
 @test "SIGTERM during --file: what was destroyed is certified before the exit, the rest is settled, each copy certified once" {
 	printf 'pw\n' > "$D/pf"
+	export GNUPGHOME="$D/gnupg" # gpg's own home, not the user's (which may not exist)
+	mkdir -m 700 "$GNUPGHOME"
 	spif ingest --purpose x --store -o "$D/data/out1.ndjson" "$D/data/a.csv" 2>/dev/null
 	spif encrypt --passphrase-file "$D/pf" -o "$D/data/out2.gpg" "$D/data/out1.ndjson" 2>/dev/null
 	spif ingest --purpose y -o "$D/data/b.ndjson" "$D/data/a.csv" 2>/dev/null

@@ -2,7 +2,11 @@
  * Japanese, 1 MiB), the exact format checked against libgcrypt directly,
  * values moved to another file, row or field, altered values and keys,
  * malformed ENC[...] strings, spif_field_is_sealed, and the cost of a
- * million seals. */
+ * million seals.  The key line: made and parsed back, read off a stream
+ * leaving the records, and every kind of bad one refused with its message.
+ * Whole streams of records (CSV, NDJSON) sealed and opened back to the same
+ * bytes, a value moved between rows refused, a missing field named.  The
+ * passphrase file (spif encrypt --passphrase-file). */
 #include "fieldcrypt.h"
 #include "tap.h"
 
@@ -10,9 +14,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "digest.h"
+#include "passphrase.h"
 
 static double now(void)
 {
@@ -74,6 +81,327 @@ static size_t unb64(const char *s, size_t len, unsigned char *out)
 		}
 	}
 	return o;
+}
+
+/* ---- the key line ----------------------------------------------------- */
+
+/* Parse line; the error code (0 when it parses) and its message in msg. */
+static int parse_line(const char *line, char *msg, size_t msgsz)
+{
+	struct spif_err err = {0};
+	struct spif_keyline h;
+	int rc = spif_keyline_parse(line, "k.csv", &h, &err);
+	snprintf(msg, msgsz, "%s", err.msg);
+	spif_keyline_free(&h);
+	return rc == 0 ? 0 : err.code;
+}
+
+/* A file holding text, open for reading from its start. */
+static int text_fd(const char *text, size_t n)
+{
+	FILE *f = tmpfile();
+	if (!f)
+		return -1;
+	int fd = dup(fileno(f));
+	fclose(f);
+	if (fd < 0 || write(fd, text, n) != (ssize_t)n || lseek(fd, 0, SEEK_SET) != 0)
+		return -1;
+	return fd;
+}
+
+static void test_keyline(void)
+{
+	struct spif_err err = {0};
+	char msg[1024];
+	char *fields[] = {"受給者の個人番号", "扶養親族1_個人番号"};
+	char recips[2][41] = {"0123456789ABCDEF0123456789ABCDEF01234567", "89ABCDEF0123456789ABCDEF0123456789ABCDEF"};
+	struct spif_keyline in = {.fmt = SPIF_FMT_CSV, .enc = SPIF_ENC_CP932, .file = "F000007",
+	                          .mode = "public-key", .key = "-----BEGIN PGP MESSAGE-----\n\nwcA=\n-----END PGP MESSAGE-----\n",
+	                          .fields = fields, .nfields = 2};
+	char *line = spif_keyline_make(&in, recips, 2);
+	ok(line && line[strlen(line) - 1] == '\n', "key line made, ending in a line feed");
+	int ascii = 1;
+	for (const char *p = line; p && *p; p++)
+		ascii &= (unsigned char)*p < 0x80;
+	ok(ascii, "the key line is ASCII only (Japanese field names escaped)");
+	static const char start[] = "{\"@spif-encrypted\":{\"v\":1,\"scheme\":\"aes-256-gcm\",\"format\":\"csv\","
+	                            "\"encoding\":\"cp932\",\"fields\":[\"\\u53d7";
+	ok(line && strncasecmp(line, start, sizeof start - 1) == 0, "members in the documented order: %.100s", line);
+	ok(line && strstr(line, "],\"file\":\"F000007\",\"mode\":\"public-key\",\"recipients\":[\"0123"),
+	   "then file, mode, recipients");
+	ok(line && strstr(line, "\"],\"key\":\"-----BEGIN PGP MESSAGE-----\\n\\nwcA=\\n-----END PGP MESSAGE-----\\n\"}}\n"),
+	   "and the key, last");
+
+	/* read it off a stream: the records after it stay there */
+	char *stream = NULL;
+	size_t sn = 0;
+	FILE *m = open_memstream(&stream, &sn);
+	fprintf(m, "%s", line);
+	fputs("a,b\r\n1,2\r\n", m);
+	fclose(m);
+	int fd = text_fd(stream, sn);
+	char *got = NULL;
+	ok(spif_keyline_read(fd, "k.csv", &got, &err) == 0 && got && strlen(got) == strlen(line) - 1 &&
+	   memcmp(got, line, strlen(got)) == 0, "read: the line without its line feed");
+	char rest[32] = "";
+	ssize_t r = read(fd, rest, sizeof rest - 1);
+	is_str(r > 0 ? rest : "", "a,b\r\n1,2\r\n", "read: the records are left in the stream");
+	close(fd);
+
+	struct spif_keyline h;
+	ok(spif_keyline_parse(got, "k.csv", &h, &err) == 0, "parsed back: %s", err.msg);
+	ok(h.fmt == SPIF_FMT_CSV && h.enc == SPIF_ENC_CP932 && strcmp(h.file, "F000007") == 0 &&
+	   strcmp(h.mode, "public-key") == 0 && strcmp(h.key, in.key) == 0 && h.nfields == 2 &&
+	   strcmp(h.fields[0], fields[0]) == 0 && strcmp(h.fields[1], fields[1]) == 0,
+	   "every member comes back");
+	spif_keyline_free(&h);
+	free(got);
+	free(stream);
+	free(line);
+
+	/* NDJSON: no encoding member, UTF-8 */
+	in.fmt = SPIF_FMT_NDJSON;
+	in.nfields = 1;
+	line = spif_keyline_make(&in, recips, 1);
+	ok(line && !strstr(line, "\"encoding\""), "NDJSON: no encoding member");
+	ok(line && spif_keyline_parse(line, "k", &h, &err) == 0 && h.enc == SPIF_ENC_UTF8 && h.nfields == 1,
+	   "NDJSON parses back as UTF-8");
+	spif_keyline_free(&h);
+	free(line);
+
+	/* CRLF: the CR goes with the line end */
+	fd = text_fd("{\"x\":1}\r\nrest", 14);
+	ok(spif_keyline_read(fd, "k", &got, &err) == 0 && strcmp(got, "{\"x\":1}") == 0, "read: CRLF ends the line");
+	free(got);
+	close(fd);
+
+	/* bad streams */
+	fd = text_fd("{\"@spif-encrypted\":{", 20);
+	got = (char *)"untouched";
+	is_int(spif_keyline_read(fd, "k.csv", &got, &err), -1, "read: no line end");
+	ok(got == NULL && err.code == SPIF_EX_DATAERR && strcmp(err.msg, "k.csv:1: the key line ends early") == 0,
+	   "... %s", err.msg);
+	close(fd);
+	size_t bign = 70000;
+	char *big = malloc(bign);
+	memset(big, 'x', bign);
+	fd = text_fd(big, bign);
+	is_int(spif_keyline_read(fd, "k.csv", &got, &err), -1, "read: a line over 64 KiB");
+	is_str(err.msg, "k.csv:1: key line longer than 65536 bytes", "... %s", err.msg);
+	close(fd);
+	free(big);
+
+	static const struct {
+		const char *line, *msg;
+	} bad[] = {
+		{"", "k.csv: not an OpenPGP message, nor a column-encrypted stream (its first line is not a key line)"},
+		{"{\"@file\":\"F000001\"}", "k.csv: not an OpenPGP message, nor a column-encrypted stream (its first line is not a key line)"},
+		{"{\"@spif-encrypted\":{},\"x\":1}", "k.csv: not an OpenPGP message, nor a column-encrypted stream (its first line is not a key line)"},
+		{"{\"@spif-encrypted\":{\"v\":1},\"@spif-encrypted\":{\"v\":1}}", "k.csv: not an OpenPGP message, nor a column-encrypted stream (its first line is not a key line)"},
+		{"{\"@spif-encrypted\":{\"v\":2,\"scheme\":\"aes-256-gcm\",\"format\":\"ndjson\",\"fields\":[\"a\"],\"file\":\"\",\"key\":\"k\"}}",
+		 "k.csv:1: a key line of another version, or damaged"},
+		{"{\"@spif-encrypted\":{\"v\":1,\"scheme\":\"aes-128-gcm\",\"format\":\"ndjson\",\"fields\":[\"a\"],\"file\":\"\",\"key\":\"k\"}}",
+		 "k.csv:1: a key line of another version, or damaged"},
+		{"{\"@spif-encrypted\":{\"v\":1,\"scheme\":\"aes-256-gcm\",\"format\":\"ndjson\",\"fields\":[],\"file\":\"\",\"key\":\"k\"}}",
+		 "k.csv:1: a key line of another version, or damaged"},
+		{"{\"@spif-encrypted\":{\"v\":1,\"scheme\":\"aes-256-gcm\",\"format\":\"ndjson\",\"fields\":[\"a\"],\"key\":\"k\"}}",
+		 "k.csv:1: a key line of another version, or damaged"},
+		{"{\"@spif-encrypted\":{\"v\":1,\"scheme\":\"aes-256-gcm\",\"format\":\"xml\",\"fields\":[\"a\"],\"file\":\"\",\"key\":\"k\"}}",
+		 "k.csv:1: key line: unknown format xml"},
+		{"{\"@spif-encrypted\":{\"v\":1,\"scheme\":\"aes-256-gcm\",\"format\":\"csv\",\"fields\":[\"a\"],\"file\":\"\",\"key\":\"k\"}}",
+		 "k.csv:1: key line: no or unknown encoding"},
+		{"{\"@spif-encrypted\":{\"v\":1,\"scheme\":\"aes-256-gcm\",\"format\":\"tsv\",\"encoding\":\"auto\",\"fields\":[\"a\"],\"file\":\"\",\"key\":\"k\"}}",
+		 "k.csv:1: key line: no or unknown encoding"},
+		{"{\"@spif-encrypted\":{\"v\":1,\"scheme\":\"aes-256-gcm\",\"format\":\"ndjson\",\"fields\":[\"a\",7],\"file\":\"\",\"key\":\"k\"}}",
+		 "k.csv:1: key line: a field name that is not a string"},
+		{"{\"@spif-encrypted\":{\"v\":1,\"scheme\":\"aes-256-gcm\",\"format\":\"ndjson\",\"fields\":[\"\"],\"file\":\"\",\"key\":\"k\"}}",
+		 "k.csv:1: key line: a field name that is not a string"},
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		int code = parse_line(bad[i].line, msg, sizeof msg);
+		ok(code == SPIF_EX_DATAERR && strcmp(msg, bad[i].msg) == 0, "bad key line %zu refused: %s", i, msg);
+	}
+	ok(parse_line("{\"@spif-encrypted\":{\"v\":1,\"scheme\":\"aes-256-gcm\",\"format\":\"ndjson\",\"fields\":[\"a\"],"
+	              "\"file\":\"\",\"key\":\"k\"}}", msg, sizeof msg) == 0, "the least a key line needs parses");
+}
+
+/* ---- whole streams of records ------------------------------------------- */
+
+static int mem_sink(void *ctx, const void *buf, size_t n)
+{
+	return fwrite(buf, 1, n, ctx) == n ? 0 : -1;
+}
+
+/* text through spif_columns_run (seal or open) into *out; the record
+ * count, or -1 with err. */
+static long long run_text(const char *text, enum spif_format fmt, const struct spif_colspec *s,
+                          const unsigned char raw[32], int open, char **out, long long *values,
+                          struct spif_err *err)
+{
+	size_t outn = 0;
+	FILE *m = open_memstream(out, &outn);
+	int fd = text_fd(text, strlen(text));
+	struct spif_reader *rd = spif_reader_open(fd, "in", fmt, SPIF_ENC_AUTO, err);
+	struct spif_record rec;
+	spif_record_init(&rec);
+	long long n = -1;
+	int rc = rd ? spif_reader_next(rd, &rec, err) : -1;
+	struct spif_writer *wr = rc < 0 ? NULL
+		: spif_writer_open(mem_sink, m, "out", fmt, SPIF_ENC_UTF8,
+		                   fmt == SPIF_FMT_NDJSON ? NULL : spif_reader_dialect(rd), err);
+	if (wr && rc > 0)
+		n = spif_columns_run(s, raw, open, rd, &rec, wr, values, err);
+	if (wr && n >= 0 && spif_writer_finish(wr, err) < 0)
+		n = -1;
+	spif_writer_close(wr);
+	spif_record_free(&rec);
+	spif_reader_close(rd);
+	close(fd);
+	fclose(m);
+	return n;
+}
+
+static const char *or_none(const char *s)
+{
+	return s ? s : "(none)";
+}
+
+static void test_columns(void)
+{
+	struct spif_err err = {0};
+	struct spif_fieldkey *k = spif_fieldkey_new();
+	const unsigned char *raw = spif_fieldkey_raw(k);
+	char *fields[] = {"secret", "note"};
+
+	/* CSV: quoted and unquoted values come back as they were */
+	static const char csv[] = "id,secret,note\r\n1,alpha,\"a, b\"\r\n2,\"beta\",\r\n3,,plain\r\n";
+	struct spif_colspec s = {.name = "in.csv", .fields = fields, .nfields = 2, .meta = 0, .file = "F000003",
+	                         .line_base = 2};
+	char *sealed = NULL, *back = NULL;
+	long long values = 0;
+	is_int(run_text(csv, SPIF_FMT_CSV, &s, raw, 0, &sealed, &values, &err), 3, "CSV: 3 records sealed (%s)", err.msg);
+	is_int(values, 6, "CSV: 6 values sealed");
+	ok(sealed && strstr(sealed, "ENC[aes-256-gcm,v1,") && !strstr(sealed, "alpha") && !strstr(sealed, "beta") &&
+	   strstr(sealed, ",\"ENC["), "CSV: the values are ENC[...], quoted; the id is not");
+	is_int(run_text(sealed, SPIF_FMT_CSV, &s, raw, 1, &back, &values, &err), 3, "CSV: opened (%s)", err.msg);
+	is_str(back ? back : "", csv, "CSV: the same bytes, quoting included");
+	free(back);
+	back = NULL;
+	/* another stream's file: the values do not open */
+	struct spif_colspec other = s;
+	snprintf(other.file, sizeof other.file, "F000004");
+	is_int(run_text(sealed, SPIF_FMT_CSV, &other, raw, 1, &back, &values, &err), -1, "CSV: bound to its file");
+	is_str(err.msg, "in.csv:3: field \"secret\": does not open here (moved from another row or field, or altered)",
+	       "... %s", err.msg);
+	free(back);
+	back = NULL;
+	free(sealed);
+	sealed = NULL;
+
+	/* NDJSON: bound to @file and @row; a value moved to another row fails */
+	static const char nd[] = "{\"@file\":\"F000001\",\"@row\":2,\"secret\":\"alpha\",\"note\":\"x\"}\n"
+	                         "{\"@file\":\"F000001\",\"@row\":3,\"secret\":\"beta\",\"note\":\"y\"}\n";
+	struct spif_colspec sn = {.name = "in.ndjson", .fields = fields, .nfields = 2, .meta = 1, .line_base = 2};
+	is_int(run_text(nd, SPIF_FMT_NDJSON, &sn, raw, 0, &sealed, &values, &err), 2, "NDJSON: sealed (%s)", err.msg);
+	is_int(run_text(sealed, SPIF_FMT_NDJSON, &sn, raw, 1, &back, &values, &err), 2, "NDJSON: opened (%s)", err.msg);
+	is_str(back ? back : "", nd, "NDJSON: the same bytes");
+	free(back);
+	back = NULL;
+	/* swap the two secret values */
+	char *a = sealed ? strstr(sealed, "\"secret\":\"") : NULL, *b = a ? strstr(a + 1, "\"secret\":\"") : NULL;
+	ok(a && b, "two sealed secrets");
+	if (a && b) {
+		a += 10;
+		b += 10;
+		size_t la = strcspn(a, "\""), lb = strcspn(b, "\"");
+		ok(la == lb, "of one length");
+		char *t = strndup(a, la);
+		memcpy(a, b, la);
+		memcpy(b, t, la);
+		free(t);
+	}
+	is_int(run_text(sealed, SPIF_FMT_NDJSON, &sn, raw, 1, &back, &values, &err), -1, "NDJSON: a moved value");
+	ok(err.code == SPIF_EX_DATAERR && strstr(err.msg, "in.ndjson:") && strstr(err.msg, "field \"secret\": does not open here"),
+	   "... refused: %s", err.msg);
+	free(back);
+	back = NULL;
+	free(sealed);
+	sealed = NULL;
+
+	/* a field a record does not have */
+	static const char partial[] = "{\"secret\":\"alpha\",\"note\":\"x\"}\n{\"secret\":\"beta\"}\n";
+	is_int(run_text(partial, SPIF_FMT_NDJSON, &sn, raw, 0, &sealed, &values, &err), -1, "a record without a field");
+	is_str(err.msg, "in.ndjson:2: no field \"note\"", "... %s", err.msg);
+	free(sealed);
+	sealed = NULL;
+
+	/* missing: by the first record, or by the header of an empty CSV */
+	struct spif_record rec;
+	spif_record_init(&rec);
+	spif_record_add(&rec, "secret", 6, "v", 1, 0);
+	is_str(or_none(spif_columns_missing(fields, 2, &rec, NULL)), "note", "missing: note, by the record");
+	is_str(or_none(spif_columns_missing(fields, 1, &rec, NULL)), "(none)", "missing: none");
+	spif_record_free(&rec);
+	int fd = text_fd("id,note\r\n", 9);
+	struct spif_reader *rd = spif_reader_open(fd, "h.csv", SPIF_FMT_CSV, SPIF_ENC_AUTO, &err);
+	spif_record_init(&rec);
+	is_int(spif_reader_next(rd, &rec, &err), 0, "a CSV with only its header");
+	is_str(or_none(spif_columns_missing(fields, 2, NULL, rd)), "secret", "missing: secret, by the header");
+	/* and its header is written back */
+	char *hdr = NULL;
+	size_t hn = 0;
+	FILE *m = open_memstream(&hdr, &hn);
+	struct spif_writer *wr = spif_writer_open(mem_sink, m, "out", SPIF_FMT_CSV, SPIF_ENC_UTF8,
+	                                          spif_reader_dialect(rd), &err);
+	ok(spif_columns_header(rd, wr, &err) == 0 && spif_writer_finish(wr, &err) == 0, "header written");
+	spif_writer_close(wr);
+	fclose(m);
+	is_str(hdr, "id,note\r\n", "... as it was");
+	free(hdr);
+	spif_record_free(&rec);
+	spif_reader_close(rd);
+	close(fd);
+	spif_fieldkey_free(k);
+}
+
+/* ---- the passphrase file ------------------------------------------------ */
+
+static int pass_of(const char *content, size_t n, char **out, struct spif_err *err)
+{
+	char path[] = "/tmp/spif-pass.XXXXXX";
+	int fd = mkstemp(path);
+	if (fd < 0 || write(fd, content, n) != (ssize_t)n)
+		return -2;
+	close(fd);
+	int rc = spif_passphrase_read(path, out, err);
+	unlink(path);
+	return rc;
+}
+
+static void test_passphrase(void)
+{
+	struct spif_err err = {0};
+	char *p = NULL;
+	ok(pass_of("correct horse\nsecond line\n", 26, &p, &err) == 0 && strcmp(p, "correct horse") == 0,
+	   "the first line");
+	free(p);
+	ok(pass_of("windows\r\n", 9, &p, &err) == 0 && strcmp(p, "windows") == 0, "without its CR");
+	free(p);
+	ok(pass_of("no line end", 11, &p, &err) == 0 && strcmp(p, "no line end") == 0, "a file without a line end");
+	free(p);
+	is_int(pass_of("\nsecond\n", 8, &p, &err), -1, "an empty first line is refused");
+	ok(p == NULL && err.code == SPIF_EX_DATAERR && strstr(err.msg, ": the first line (the passphrase) is empty"),
+	   "... %s", err.msg);
+	char *long_line = malloc(1100);
+	memset(long_line, 'p', 1100);
+	ok(pass_of(long_line, 1024, &p, &err) == 0 && strlen(p) == 1024, "1024 bytes: accepted");
+	free(p);
+	is_int(pass_of(long_line, 1025, &p, &err), -1, "1025 bytes: refused");
+	ok(err.code == SPIF_EX_DATAERR && strstr(err.msg, ": the passphrase is longer than 1024 bytes"), "... %s", err.msg);
+	is_int(pass_of(long_line, 1100, &p, &err), -1, "1100 bytes: refused");
+	free(long_line);
+	ok(spif_passphrase_read("/nonexistent/pass", &p, &err) == -1 && err.code == SPIF_EX_NOINPUT &&
+	   strcmp(err.msg, "/nonexistent/pass: No such file or directory") == 0, "missing file: %s", err.msg);
 }
 
 int main(void)
@@ -337,5 +665,9 @@ int main(void)
 	spif_fieldkey_free(kcopy);
 	spif_fieldkey_free(NULL);
 	free(mib);
+
+	test_keyline();
+	test_columns();
+	test_passphrase();
 	return tap_done();
 }

@@ -5,6 +5,7 @@
  * catalog files afterwards), KEK retirement, and erase timing. */
 #include "audit.h"
 #include "catalog.h"
+#include "catalog_priv.h" /* it looks at the rows themselves */
 #include "digest.h"
 #include "pgp.h"
 #include "tap.h"

@@ -1,0 +1,44 @@
+/* catalog_priv.h - the catalog's SQL side, for lib/ only: the SQLite
+ * handle, statements, and filling file and copy structs from rows.
+ *
+ * Commands never run SQL (no SQL outside lib/): what they need from the
+ * catalog is a function in the module that owns the subject (catalog.h,
+ * catalog_query.h, cert.h, vault.h, ...), which returns structs and
+ * errors as values.  Included by lib/ sources only. */
+#ifndef SPIF_CATALOG_PRIV_H
+#define SPIF_CATALOG_PRIV_H
+
+#include <sqlite3.h>
+
+#include "catalog.h"
+
+sqlite3 *spif_catalog_db(struct spif_catalog *c);
+
+/* Run one SQL statement with no result; -1 with err on failure. */
+int spif_catalog_exec(struct spif_catalog *c, const char *sql, struct spif_err *err);
+/* Prepare; -1 with err. */
+int spif_catalog_prepare(struct spif_catalog *c, const char *sql, sqlite3_stmt **st,
+                         struct spif_err *err);
+/* A prepared statement kept for the life of the connection, for the
+ * statements a purge runs thousands of times (preparing them again each
+ * time was half its work).  sql is the key (a string literal: by address,
+ * else by text).  Give it back with spif_catalog_release when done, never
+ * finalize it: an un-reset statement would keep a read open. */
+int spif_catalog_cached(struct spif_catalog *c, const char *sql, sqlite3_stmt **st, struct spif_err *err);
+/* Reset a cached statement and clear its bindings (NULL is fine). */
+void spif_catalog_release(sqlite3_stmt *st);
+
+/* Turn an SQLite failure into err (SPIF_EX_TEMPFAIL for BUSY/LOCKED,
+ * SPIF_EX_IOERR for FULL/IOERR, SPIF_EX_SOFTWARE otherwise). */
+int spif_catalog_sqlerr(struct spif_catalog *c, int rc, const char *what, struct spif_err *err);
+
+/* Fill a file struct from a statement's columns (SELECT of FILE_COLUMNS);
+ * st is set from state. */
+#define SPIF_FILE_COLUMNS "id,label,purpose,source,received,format,encoding,number_fields," \
+	"records,persons,invalid,sha256,created,state,schedule,retain_until"
+void spif_file_from_row(sqlite3_stmt *st, struct spif_file *f);
+/* The same for a copy (SELECT of SPIF_COPY_COLUMNS; file_id NULL reads 0). */
+#define SPIF_COPY_COLUMNS "id,file_id,kind,path,sha256,size,encrypted,created,state,details"
+void spif_copy_from_row(sqlite3_stmt *st, struct spif_copy *cp);
+
+#endif

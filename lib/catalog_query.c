@@ -1,0 +1,118 @@
+/* catalog_query.c - see catalog_query.h */
+#include "catalog_query.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "catalog_priv.h"
+
+int spif_catalog_list_files(struct spif_catalog *c, int state, spif_file_fn fn, void *ctx,
+                            struct spif_err *err)
+{
+	sqlite3_stmt *st;
+	if (spif_catalog_prepare(c, state >= 0 ? "SELECT " SPIF_FILE_COLUMNS " FROM files WHERE state=? ORDER BY id"
+	                                       : "SELECT " SPIF_FILE_COLUMNS " FROM files ORDER BY id", &st, err) < 0)
+		return -1;
+	if (state >= 0)
+		sqlite3_bind_text(st, 1, spif_file_state_name((enum spif_file_state)state), -1, SQLITE_STATIC);
+	int rc, stop = 0;
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct spif_file f;
+		spif_file_from_row(st, &f);
+		stop = fn(ctx, &f);
+		spif_file_free(&f);
+	}
+	sqlite3_finalize(st);
+	if (stop)
+		return stop;
+	if (rc != SQLITE_DONE)
+		return spif_catalog_sqlerr(c, rc, "list files", err);
+	return 0;
+}
+
+/* Every row of st (SELECT of SPIF_COPY_COLUMNS, bound) into a new array. */
+static int copies_of(struct spif_catalog *c, sqlite3_stmt *st, const char *what, struct spif_copy **out,
+                     size_t *n, struct spif_err *err)
+{
+	size_t cap = 0;
+	int rc;
+	*out = NULL;
+	*n = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 4;
+			struct spif_copy *v = realloc(*out, cap * sizeof *v);
+			if (!v) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			*out = v;
+		}
+		spif_copy_from_row(st, &(*out)[(*n)++]);
+	}
+	sqlite3_finalize(st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	spif_copies_free(*out, *n);
+	*out = NULL;
+	*n = 0;
+	if (rc == SQLITE_NOMEM)
+		return spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
+	return spif_catalog_sqlerr(c, rc, what, err);
+}
+
+int spif_catalog_copies_in_state(struct spif_catalog *c, enum spif_copy_state state,
+                                 struct spif_copy **out, size_t *n, struct spif_err *err)
+{
+	sqlite3_stmt *st;
+	*out = NULL;
+	*n = 0;
+	if (spif_catalog_prepare(c, "SELECT " SPIF_COPY_COLUMNS " FROM copies WHERE state = ? ORDER BY id", &st,
+	                         err) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, spif_copy_state_name(state), -1, SQLITE_STATIC);
+	return copies_of(c, st, "list copies", out, n, err);
+}
+
+int spif_catalog_copies_at(struct spif_catalog *c, const char *path, struct spif_copy **out, size_t *n,
+                           struct spif_err *err)
+{
+	sqlite3_stmt *st;
+	*out = NULL;
+	*n = 0;
+	if (spif_catalog_prepare(c, "SELECT " SPIF_COPY_COLUMNS " FROM copies"
+	                            " WHERE path = ? AND state != 'disposed' ORDER BY id", &st, err) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, path, -1, SQLITE_TRANSIENT);
+	return copies_of(c, st, "copies at a path", out, n, err);
+}
+
+#define T(i) ((const char *)sqlite3_column_text(st, i))
+
+int spif_catalog_list_events(struct spif_catalog *c, const char *object, long long last,
+                             spif_event_fn fn, void *ctx, struct spif_err *err)
+{
+	sqlite3_stmt *st;
+	/* the last N events, handed on oldest first */
+	if (spif_catalog_prepare(c, "SELECT seq,time,operator,sudo_user,host,pid,argv,action,object,details,"
+	                            "prev_hash,hash FROM (SELECT * FROM events WHERE (?1 = '' OR object = ?1)"
+	                            " ORDER BY seq DESC LIMIT ?2) ORDER BY seq", &st, err) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, object ? object : "", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, last > 0 ? last : -1);
+	int rc, stop = 0;
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct spif_event_row ev = {
+			.seq = sqlite3_column_int64(st, 0), .time = T(1), .operator_ = T(2), .sudo_user = T(3),
+			.host = T(4), .pid = sqlite3_column_int64(st, 5), .argv = T(6), .action = T(7),
+			.object = T(8), .details = T(9), .prev_hash = T(10), .hash = T(11),
+		};
+		stop = fn(ctx, &ev);
+	}
+	sqlite3_finalize(st);
+	if (stop)
+		return stop;
+	if (rc != SQLITE_DONE)
+		return spif_catalog_sqlerr(c, rc, "read the log", err);
+	return 0;
+}
