@@ -14,6 +14,7 @@
 #include "catalog_query.h"
 #include "cert.h"
 #include "cli.h"
+#include "purge.h"
 #include "retention.h"
 #include "text.h"
 
