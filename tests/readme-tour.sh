@@ -273,7 +273,7 @@ steps)
 	extract "$2" "$d"
 	while IFS=$'\t' read -r n line flags sec; do
 		printf '== %s README.md:%s [%s] %s\n' "$n" "$line" "$sec" "$flags"
-		sed 's/^/$ /' "$d/$n.cmd"
+		sed '1s/^/$ /; 2,$s/^/> /' "$d/$n.cmd"
 		cat "$d/$n.shown"
 	done < "$d/steps"
 	rm -rf "$d" ;;
