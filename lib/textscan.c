@@ -9,14 +9,18 @@
 
 #define TEXT_CHUNK SPIF_TEXT_CHUNK
 #define TEXT_CTX SPIF_TEXT_CTX
+/* buf holds a window and the look-ahead after it: whatever a read
+ * returned, nothing is decoded into it past BUF_ROOM */
+#define BUF_ROOM (TEXT_CHUNK + TEXT_CTX)
+#define RAW_CAP TEXT_CHUNK
 
 struct spif_textscan {
 	int fd;
 	const char *name;
 	enum spif_enc enc;
 	iconv_t cd;            /* CP932/EUC-JP -> UTF-8, or (iconv_t)-1 */
-	char *buf;             /* decoded text: the window, then what follows */
-	char *raw;             /* bytes read and not decoded yet */
+	char *buf;             /* decoded text: the window, then what follows (BUF_ROOM) */
+	char *raw;             /* bytes read and not decoded yet (RAW_CAP) */
 	char pre[TEXT_CTX];    /* the tail of what was given out, as context */
 	size_t npre, len, rawlen;
 	long long consumed;    /* raw bytes decoded so far, for offsets in messages */
@@ -65,8 +69,8 @@ int spif_textscan_open(int fd, const char *name, enum spif_enc enc, struct spif_
 	t->cd = (iconv_t)-1;
 	if (enc == SPIF_ENC_CP932 || enc == SPIF_ENC_EUCJP)
 		t->cd = iconv_open("UTF-8", enc == SPIF_ENC_CP932 ? "CP932" : "EUC-JP");
-	t->buf = malloc(TEXT_CHUNK + TEXT_CTX * 2 + 16);
-	t->raw = malloc(TEXT_CHUNK);
+	t->buf = malloc(BUF_ROOM + TEXT_CTX + 16);
+	t->raw = malloc(RAW_CAP);
 	if (!t->buf || !t->raw) {
 		spif_textscan_close(t);
 		return spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
@@ -113,57 +117,78 @@ static void slide(struct spif_textscan *t)
 	t->cut = 0;
 }
 
+/* Move what raw holds into buf, as far as buf has room (the rest waits
+ * in raw for the next window): checked as UTF-8, or decoded from CP932 or
+ * EUC-JP.  A byte that cannot be text is an error where it stands. */
+static int decode(struct spif_textscan *t, struct spif_err *err)
+{
+	char *raw = t->raw, *buf = t->buf;
+	size_t room = BUF_ROOM - t->len;
+	if (t->cd == (iconv_t)-1) {
+		size_t ok = spif_utf8_valid_prefix((unsigned char *)raw, t->rawlen);
+		if (ok < t->rawlen && (t->eof || t->rawlen - ok >= 4))
+			return spif_err_set(err, SPIF_EX_DATAERR, "%s: byte offset %lld: not valid UTF-8", t->name,
+			                    t->consumed + (long long)ok);
+		size_t n = ok < room ? ok : room;
+		while (n < ok && n > 0 && ((unsigned char)raw[n] & 0xC0) == 0x80)
+			n--; /* whole characters only */
+		memcpy(buf + t->len, raw, n);
+		t->len += n;
+		memmove(raw, raw + n, t->rawlen - n);
+		t->consumed += (long long)n;
+		t->rawlen -= n;
+		return 0;
+	}
+	char *in = raw, *outp = buf + t->len;
+	size_t inleft = t->rawlen;
+	/* E2BIG (one byte of CP932 can be three of UTF-8) leaves the rest in
+	 * raw; EINVAL is a character cut by the read, unless nothing follows */
+	size_t rc = iconv(t->cd, &in, &inleft, &outp, &room);
+	if (rc == (size_t)-1 && (errno == EILSEQ || (errno == EINVAL && t->eof)))
+		return spif_err_set(err, SPIF_EX_DATAERR, "%s: byte offset %lld: not valid %s", t->name,
+		                    t->consumed + (long long)(in - raw), spif_enc_name(t->enc));
+	t->consumed += (long long)(in - raw);
+	t->len = (size_t)(outp - buf);
+	memmove(raw, in, inleft);
+	t->rawlen = inleft;
+	return 0;
+}
+
 int spif_textscan_next(struct spif_textscan *t, struct spif_textwin *w, struct spif_err *err)
 {
 	if (t->given) {
 		t->given = 0;
 		slide(t);
-		if (t->eof && t->len == 0)
+		if (t->eof && t->rawlen == 0 && t->len == 0)
 			t->finished = 1;
 	}
-	if (t->finished)
-		return 0;
-	char *buf = t->buf, *raw = t->raw;
-	while (!t->eof || t->len) {
-		/* fill: raw bytes, decoded to UTF-8, up to the chunk size */
-		if (!t->eof && t->len < TEXT_CHUNK) {
-			ssize_t got = read(t->fd, raw + t->rawlen, TEXT_CHUNK - t->rawlen - t->len / 4);
-			if (got < 0 && errno == EINTR)
-				continue;
-			if (got < 0)
-				return spif_err_set(err, SPIF_EX_IOERR, "%s: %s", t->name, strerror(errno));
-			t->eof = got == 0;
-			t->rawlen += (size_t)got;
-			if (t->cd == (iconv_t)-1) {
-				size_t ok = spif_utf8_valid_prefix((unsigned char *)raw, t->rawlen);
-				if (ok < t->rawlen && (t->eof || t->rawlen - ok >= 4))
-					return spif_err_set(err, SPIF_EX_DATAERR, "%s: byte offset %lld: not valid UTF-8",
-					                    t->name, t->consumed + (long long)ok);
-				memcpy(buf + t->len, raw, ok);
-				t->len += ok;
-				memmove(raw, raw + ok, t->rawlen - ok);
-				t->consumed += (long long)ok;
-				t->rawlen -= ok;
-			} else {
-				char *in = raw, *outp = buf + t->len;
-				size_t inleft = t->rawlen, room = TEXT_CHUNK + TEXT_CTX - t->len;
-				size_t rc = iconv(t->cd, &in, &inleft, &outp, &room);
-				if (rc == (size_t)-1 && (errno == EILSEQ || (errno == EINVAL && t->eof)))
-					return spif_err_set(err, SPIF_EX_DATAERR, "%s: byte offset %lld: not valid %s",
-					                    t->name, t->consumed + (long long)(in - raw),
-					                    spif_enc_name(t->enc));
-				t->consumed += (long long)(in - raw);
-				t->len = (size_t)(outp - buf);
-				memmove(raw, in, inleft);
-				t->rawlen = inleft;
+	char *buf = t->buf;
+	while (!t->finished) {
+		/* the end is when every byte was read and decoded: raw can still
+		 * hold bytes that buf had no room for when the input ended */
+		int done = t->eof && t->rawlen == 0;
+		if (!done && t->len < TEXT_CHUNK) {
+			/* fill: as many bytes as raw has room for, whatever the read
+			 * returned before, then decoded as far as buf has room */
+			if (!t->eof && t->rawlen < RAW_CAP) {
+				ssize_t got = read(t->fd, t->raw + t->rawlen, RAW_CAP - t->rawlen);
+				if (got < 0 && errno == EINTR)
+					continue;
+				if (got < 0)
+					return spif_err_set(err, SPIF_EX_IOERR, "%s: %s", t->name, strerror(errno));
+				t->eof = got == 0;
+				t->rawlen += (size_t)got;
 			}
-			if (!t->eof && t->len < TEXT_CHUNK / 2)
+			if (decode(t, err) < 0)
+				return -1;
+			done = t->eof && t->rawlen == 0;
+			if (!done && t->len < TEXT_CHUNK / 2)
 				continue;
 		}
-		/* the complete part: all at EOF, else up to a point outside any
-		 * digit run and before the keyword look-ahead */
+		/* the complete part: all at the end, else up to a point outside
+		 * any digit run and before the keyword look-ahead */
 		size_t len = t->len, cut = len;
-		if (!t->eof) {
+		if (!done) {
 			cut = len > TEXT_CTX ? len - TEXT_CTX : 0;
 			while (cut > 0 && ((unsigned char)buf[cut] & 0xC0) == 0x80)
 				cut--;
@@ -183,6 +208,5 @@ int spif_textscan_next(struct spif_textscan *t, struct spif_textwin *w, struct s
 		t->given = 1;
 		return 1;
 	}
-	t->finished = 1;
 	return 0;
 }

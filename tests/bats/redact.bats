@@ -186,6 +186,23 @@ no_valid_number_in() {
 	[[ "$(sed -n 3p "$D/rep")" == '{"row":1,"field":"text","offset":'"$at"',"form":"plain",'* ]]
 }
 
+@test "redact --format text: CP932 half-width katakana (1 byte in, 3 out) to the end of the file" {
+	# ｱ is one byte in CP932 and three in UTF-8: the decoded text outgrows
+	# what was read, and the end of the file must still be read and scanned
+	n=$(valid_number 31415926535)
+	perl -e 'print(("\xb1" x 79) . "\n") for 1 .. 25000' > "$D/k.txt"
+	printf '末尾 個人番号 %s\n' "$n" | iconv -f UTF-8 -t CP932 >> "$D/k.txt"
+	run --separate-stderr spif redact --format text --encoding cp932 --check "$D/k.txt"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *" 1 number found (1 high, 0 low confidence)" ]]
+	run --separate-stderr spif redact --format text --encoding cp932 -o "$D/out.txt" "$D/k.txt"
+	[ "$status" -eq 0 ]
+	[ "$(stat -c %s "$D/k.txt")" -eq "$(stat -c %s "$D/out.txt")" ]
+	[ "$(tail -n 1 "$D/out.txt" | iconv -f CP932 -t UTF-8)" = '末尾 個人番号 ************' ]
+	cmp -l "$D/k.txt" "$D/out.txt" | awk '$3 != 52 { bad++ } END { exit bad > 0 }'
+	[ "$(cmp -l "$D/k.txt" "$D/out.txt" | wc -l)" -eq 12 ]
+}
+
 @test "redact -o registers the redacted copy of the file its records came from" {
 	gen --rows 30 -o "$D/a.csv"
 	spif ingest --purpose x "$D/a.csv" 2>/dev/null | spif redact -o "$D/r.ndjson" 2>/dev/null
