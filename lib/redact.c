@@ -70,9 +70,17 @@ int spif_copy_redacted(const struct spif_copy *cp)
 struct plan {           /* what to do with one field */
 	char *key;            /* the field name the plan was made for (owned: the record's
 	                         arena moves as it grows) */
+	char *name;           /* the name written out and reported: the key with every number
+	                         in it masked; NULL when it holds none (owned) */
 	int number_field, drop;
 	enum spif_redact_op op;
 };
+
+static void plan_free(struct plan *p)
+{
+	free(p->key);
+	free(p->name);
+}
 
 struct spif_redactor {
 	struct spif_redact_opts o;
@@ -81,9 +89,10 @@ struct spif_redactor {
 	int failed;
 	long long row;          /* for the report: @row when the record has it */
 	long long char_base;    /* text mode: characters before this window */
-	const char *field;
+	const char *field;      /* for the report: the field's name as written out */
 	enum spif_redact_op cur_op;
 	int cur_drop;           /* the field is dropped: its findings go with it */
+	int in_name;            /* the findings are in the field's name */
 	char *buf;              /* the field's new value being built */
 	size_t len, cap;
 	const char *src;        /* the value being redacted */
@@ -117,7 +126,7 @@ void spif_redactor_free(struct spif_redactor *r)
 		return;
 	free(r->buf);
 	for (size_t i = 0; i < r->nplans; i++)
-		free(r->plans[i].key);
+		plan_free(&r->plans[i]);
 	free(r->plans);
 	for (size_t i = 0; i < r->ncatalog_fields; i++)
 		free(r->catalog_fields[i]);
@@ -175,6 +184,8 @@ static void report(struct spif_redactor *r, size_t offset, const char *form, int
 	json_t *j = json_pack("{s:I,s:s,s:I,s:s,s:s,s:o,s:s}", "row", (json_int_t)r->row, "field",
 	                      r->field, "offset", (json_int_t)(r->char_base + (long long)offset), "form", form, "confidence",
 	                      high ? "high" : "low", "keyword", kw ? json_string(kw) : json_null(), "op", op);
+	if (r->in_name)
+		json_object_set_new(j, "in", json_string("name"));
 	char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	fprintf(r->o.report, "%s\n", s);
 	free(s);
@@ -396,7 +407,7 @@ static int catalog_fields(struct spif_redactor *r, const struct spif_record *rec
 	r->catalog_fields = NULL;
 	r->ncatalog_fields = 0;
 	for (size_t i = 0; i < r->nplans; i++) /* plans depend on them */
-		free(r->plans[i].key);
+		plan_free(&r->plans[i]);
 	r->nplans = 0;
 	long long id = spif_file_id_parse(f->val);
 	struct spif_file file;
@@ -425,12 +436,67 @@ static int catalog_fields(struct spif_redactor *r, const struct spif_record *rec
 	return nomem ? oom(r) : 0;
 }
 
+/* A name with its numbers masked, as the detector finds them. */
+struct masked {
+	char *s;
+	int found;
+};
+
+static int mask_finding(void *ctx, const struct spif_finding *f)
+{
+	struct masked *m = ctx;
+	spif_mask_span(m->s, f->start, f->end);
+	m->found = 1;
+	return 0;
+}
+
+/* Fail closed: a number in a field's name is counted and removed whatever
+ * --min-confidence says (a name is not data the caller keeps, and must
+ * never be a way past the gate), and reported under the masked name. */
+static int on_name_finding(void *ctx, const struct spif_finding *f)
+{
+	struct spif_redactor *r = ctx;
+	int high = f->confidence == SPIF_CONF_HIGH;
+	high ? r->n.high++ : r->n.low++;
+	r->n.elsewhere++;
+	report(r, f->char_offset, spif_form_name(f->form), high, f->keyword,
+	       r->cur_drop ? op_names[SPIF_OP_DROP] : op_names[SPIF_OP_MASK]);
+	return 0;
+}
+
+/* The numbers in a plan's name, counted and reported at row. */
+static void count_name(struct spif_redactor *r, const struct plan *p, long long row)
+{
+	long long was = r->row;
+	struct spif_detect_opts d = {.corporate = r->o.corporate};
+	r->row = row;
+	r->field = p->name;
+	r->cur_drop = p->drop;
+	r->in_name = 1;
+	spif_detect(p->key, strlen(p->key), &d, on_name_finding, r);
+	r->in_name = 0;
+	r->row = was;
+}
+
 static int make_plan(struct spif_redactor *r, const char *key, struct plan *out)
 {
 	const struct spif_redact_opts *o = &r->o;
 	struct plan p = {.key = strdup(key), .op = o->op};
 	if (!p.key)
 		return oom(r);
+	if (spif_has_digit(key, strlen(key))) { /* a number in the name: masked, whatever the op */
+		struct masked m = {.s = p.name = strdup(key)};
+		struct spif_detect_opts d = {.corporate = o->corporate};
+		if (!p.name) {
+			free(p.key);
+			return oom(r);
+		}
+		spif_detect(key, strlen(key), &d, mask_finding, &m);
+		if (!m.found) {
+			free(p.name);
+			p.name = NULL;
+		}
+	}
 	p.number_field = spif_is_number_field_name(key);
 	for (size_t i = 0; i < o->nnumfields && !p.number_field; i++)
 		p.number_field = strcmp(key, o->numfields[i]) == 0;
@@ -499,11 +565,32 @@ const char **spif_redact_header(struct spif_redactor *r, const struct spif_reade
 	}
 	for (size_t i = 0; i < nc; i++)
 		names[i] = spif_reader_colname(rd, i);
-	if (check_fields(r, names, nc, err) < 0) {
-		free(names);
-		return NULL;
+	if (check_fields(r, names, nc, err) < 0)
+		goto fail;
+	/* the plans hold the names to write back */
+	for (size_t i = 0; i < r->nplans; i++)
+		plan_free(&r->plans[i]);
+	r->nplans = 0;
+	struct plan *p = realloc(r->plans, (nc + 1) * sizeof *p);
+	if (!p) {
+		oom(r);
+		goto fail;
+	}
+	r->plans = p;
+	for (; r->nplans < nc; r->nplans++) {
+		size_t i = r->nplans;
+		if (make_plan(r, names[i], &p[i]) < 0)
+			goto fail;
+		if (p[i].name) {
+			count_name(r, &p[i], 1);
+			if (!r->o.check)
+				names[i] = p[i].name;
+		}
 	}
 	return names;
+fail:
+	free(names);
+	return NULL;
 }
 
 int spif_redact_record(struct spif_redactor *r, struct spif_record *rec, struct spif_err *err)
@@ -535,16 +622,26 @@ int spif_redact_record(struct spif_redactor *r, struct spif_record *rec, struct 
 			if (make_plan(r, key, &np) < 0)
 				return -1;
 			if (i < r->nplans)
-				free(r->plans[i].key);
+				plan_free(&r->plans[i]);
 			r->plans[i] = np;
 			if (i >= r->nplans)
 				r->nplans = i + 1;
 		}
 		const struct plan *p = &r->plans[i];
+		if (p->name) {
+			/* the header is one place in CSV and TSV (its row 1); in NDJSON
+			 * every record repeats its keys */
+			if (r->o.fmt == SPIF_FMT_NDJSON || r->n.records == 1)
+				count_name(r, p, r->o.fmt == SPIF_FMT_NDJSON ? r->row : 1);
+			if (!r->o.check) {
+				rec->f[i].key = p->name;
+				rec->f[i].klen = strlen(p->name);
+			}
+		}
 		int meta_field = key[0] == '@' && own_meta(&rec->f[i]);
 		int keep_it = meta_field || !p->drop || r->o.check;
 		if (!meta_field) {
-			r->field = key;
+			r->field = p->name ? p->name : key;
 			int ch = redact_value(r, p, rec->f[i].val, rec->f[i].vlen);
 			if (ch < 0)
 				return -1;

@@ -1,13 +1,16 @@
 /* redact.h - the redaction engine: find every Individual Number and remove
  * it from records, free text, or a file's vault copy.
  *
- * Every string field is scanned.  Number fields (the catalog's for the records' @file,
+ * Every string field is scanned, and so is every field name (a CSV or TSV
+ * header cell, an NDJSON key).  Number fields (the catalog's for the records' @file,
  * those named by the caller, and those whose names say so, see
  * spif_is_number_field_name) lose every digit whatever the checksum says:
  * a mistyped number is still someone's number.  Elsewhere a checksum-valid
  * number in any form people type is removed, with high confidence near a
  * keyword and low without; below the caller's minimum it is left and
- * counted as left.
+ * counted as left.  A number in a field name is always counted and removed
+ * (masked: a name must stay a name, whatever the operator), whatever the
+ * minimum: a name is never a way past the gate.
  *
  * Fail closed: a field the caller names that the input lacks is an error,
  * never a silent no-op; a pseudonym needs its key (no key, no output); a
@@ -15,7 +18,8 @@
  * In check mode nothing is changed and everything is counted.
  *
  * Nothing here ever keeps, prints or returns a number: findings are
- * reported by row, field, offset, form and confidence.  lib/ never prints: the report goes to a stream the
+ * reported by row, field (its name with any number in it masked), offset,
+ * form and confidence; one in a name with "in":"name".  lib/ never prints: the report goes to a stream the
  * caller opened, errors come back as values. */
 #ifndef SPIF_REDACT_H
 #define SPIF_REDACT_H
@@ -61,7 +65,7 @@ struct spif_redact_opts {
 	size_t nfields;
 	const char *const *numfields;           /* more number fields, by name (borrowed) */
 	size_t nnumfields;
-	int high_only;                          /* leave low-confidence numbers (outside number fields) */
+	int high_only;                          /* leave low-confidence numbers (but in number fields, names) */
 	int corporate;                          /* also 13-digit 法人番号 */
 	int check;                              /* change nothing, count everything */
 	enum spif_format fmt;                   /* of the records: NDJSON carries @file and @row */
@@ -101,7 +105,10 @@ const struct spif_redact_counts *spif_redactor_counts(const struct spif_redactor
 const char *spif_redact_summary(const struct spif_redactor *r, int text, char *buf, size_t n);
 
 /* Redact one record in place (and count it): values replaced, dropped
- * fields removed.  In check mode the record is left as it was.  Fail
+ * fields removed, keys that hold a number replaced by their masked names
+ * (strings that live in the redactor).  The numbers in a CSV or TSV
+ * header are counted once, with the first record (at row 1); in NDJSON,
+ * in every record.  In check mode the record is left as it was.  Fail
  * closed: on the first record every field the options name must be one
  * of its keys, else SPIF_EX_USAGE "--field NAME: no such field in INPUT"
  * (or --number-field). */
@@ -109,8 +116,9 @@ int spif_redact_record(struct spif_redactor *r, struct spif_record *rec, struct 
 
 /* The header of a CSV or TSV that has no records, from its reader (after
  * the end): the fields named checked against it as against a first
- * record.  Returns the names to write back (malloc'd; the strings are the
- * reader's), or NULL with err. */
+ * record, and the numbers in it counted.  Returns the names to write back
+ * (malloc'd; the reader's strings, or the redactor's masked ones), or NULL
+ * with err. */
 const char **spif_redact_header(struct spif_redactor *r, const struct spif_reader *rd, size_t *n,
                                 struct spif_err *err);
 
@@ -136,9 +144,9 @@ int spif_copy_redacted(const struct spif_copy *cp);
  *
  * spif_redact_file, under the disposal lock (dispose.h):
  *   1. a new vault copy under a new data key, written from the old one with
- *      every number removed;
- *   2. the new copy read back and scanned: any number left and nothing
- *      changes;
+ *      every number removed (field names too);
+ *   2. the new copy read back and scanned (values and names): any number
+ *      left and nothing changes;
  *   3. in one transaction: the new copy registered, the old one
  *      "disposing", the file "redacted" (no number fields left), the old
  *      copy's data key erased, and the redact.file event; then the purge,

@@ -125,9 +125,11 @@ static int rescan_one(void *ctx, struct spif_record *rec, struct spif_err *err)
 {
 	(void)err;
 	struct spif_detect_opts d = {.corporate = 0};
-	for (size_t i = 0; i < rec->n; i++)
+	for (size_t i = 0; i < rec->n; i++) {
+		spif_detect(rec->f[i].key, rec->f[i].klen, &d, rescan_finding, ctx); /* names too */
 		if (rec->f[i].key[0] != '@' && !spif_psn_is_token(rec->f[i].val))
 			spif_detect(rec->f[i].val, rec->f[i].vlen, &d, rescan_finding, ctx);
+	}
 	return 0;
 }
 

@@ -261,6 +261,45 @@ no_valid_number_in() {
 	[ -z "$output" ]
 }
 
+@test "redact: a number as a CSV header or an NDJSON key is found, counted and masked" {
+	n=$(valid_number 27182818284)
+	printf 'name,%s\n山田,x\n佐藤,y\n' "$n" > "$D/h.csv"
+	run --separate-stderr spif redact --check --report "$D/rep" "$D/h.csv"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"2 records, 1 number found (0 high, 1 low confidence)" ]]
+	[ "$(cat "$D/rep")" = '{"row":1,"field":"************","offset":0,"form":"plain","confidence":"low","keyword":null,"op":"mask","in":"name"}' ]
+	# fail closed: a name is never a way past the gate
+	run --separate-stderr spif redact --check --min-confidence high "$D/h.csv"
+	[ "$status" -eq 1 ]
+	run --separate-stderr spif redact -o "$D/r.csv" "$D/h.csv"
+	[ "$status" -eq 0 ]
+	[ "$(head -n 1 "$D/r.csv")" = 'name,************' ]
+	[ "$(sed -n 2p "$D/r.csv")" = '山田,x' ]
+	no_valid_number "$D/r.csv"
+	[[ "$stderr" == *"1 number removed"* ]]
+	# a header with no records
+	printf '氏名,個人番号 %s\r\n' "$n" > "$D/h0.csv"
+	run --separate-stderr spif redact --check "$D/h0.csv"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"0 records, 1 number found (1 high, 0 low confidence)" ]]
+	spif redact "$D/h0.csv" 2>/dev/null > "$D/r0.csv"
+	[ "$(cat "$D/r0.csv")" = $'氏名,個人番号 ************\r' ]
+	# NDJSON: a key in every record that has it
+	printf '{"%s":"x","a":"y"}\n{"b":"z"}\n{"%s":"w"}\n' "$n" "$n" > "$D/k.ndjson"
+	run --separate-stderr spif redact --check --report "$D/rep" "$D/k.ndjson"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"3 records, 2 numbers found"* ]]
+	[[ "$(sed -n 2p "$D/rep")" == '{"row":3,"field":"************",'*'"in":"name"}' ]]
+	no_valid_number "$D/rep"
+	run --separate-stderr spif redact "$D/k.ndjson"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = '{"************":"x","a":"y"}' ]
+	[ "${lines[2]}" = '{"************":"w"}' ]
+	# and CSV to NDJSON: the masked name as the key
+	run --separate-stderr spif redact --to ndjson "$D/h.csv"
+	[ "${lines[0]}" = '{"name":"山田","************":"x"}' ]
+}
+
 @test "redact: number fields by their header name, and a keyword in a name as context" {
 	printf '共通番号,My Number,個人番号カード交付日,個人番号確認済,通知カード番号,マイナンバーカード番号,備考\n6214983202,621498320258,2026-10-16,1,123456789012,621498320257,621498320257\n' > "$D/t.csv"
 	run --separate-stderr spif redact --min-confidence high --report "$D/rep" "$D/t.csv"
