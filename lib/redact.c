@@ -110,6 +110,10 @@ struct spif_redactor {
 
 int spif_redactor_new(const struct spif_redact_opts *o, struct spif_redactor **out, struct spif_err *err)
 {
+	*out = NULL;
+	/* no key, no output: a pseudonym is never replaced by anything weaker */
+	if (!o->psn && spif_redact_uses_psn(o->op, o->fields, o->nfields))
+		return spif_err_set(err, SPIF_EX_USAGE, "pseudonym needs a key");
 	struct spif_redactor *r = calloc(1, sizeof *r);
 	*out = r;
 	if (!r)

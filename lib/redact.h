@@ -94,6 +94,7 @@ struct spif_redact_counts {
  * the field value being rebuilt, and the catalog when one was needed. */
 struct spif_redactor;
 
+/* SPIF_EX_USAGE when an operator makes pseudonyms and there is no key. */
 int spif_redactor_new(const struct spif_redact_opts *o, struct spif_redactor **out, struct spif_err *err);
 /* Frees; closes the catalog when the redactor opened it. */
 void spif_redactor_free(struct spif_redactor *r);
@@ -181,7 +182,7 @@ struct spif_redact_file_result {
 	                        (0: the certificate says FAILED) */
 };
 
-/* Errors: SPIF_EX_DATAERR (no such file, not active, no vault copy, a
+/* Errors: SPIF_EX_USAGE (drop, or pseudonym without a key), SPIF_EX_DATAERR (no such file, not active, no vault copy, a
  * "disposing" copy no event explains), SPIF_FOUND (a copy with numbers
  * outside the vault), SPIF_EX_NOPERM (held or kept by its schedule),
  * SPIF_EX_TEMPFAIL (another disposer), SPIF_EX_SOFTWARE (numbers found in

@@ -326,6 +326,10 @@ int spif_redact_file(struct spif_catalog *cat, const struct spif_redact_file_opt
                      struct spif_redact_file_result *res, struct spif_err *err)
 {
 	memset(res, 0, sizeof *res);
+	if (o->op == SPIF_OP_DROP)
+		return spif_err_set(err, SPIF_EX_USAGE, "the record is kept: drop does not apply (mask, empty or pseudonym)");
+	if (o->op == SPIF_OP_PSEUDONYM && !o->psn)
+		return spif_err_set(err, SPIF_EX_USAGE, "pseudonym needs a key");
 	/* one disposer at a time (a purge runs this under its own lock) */
 	int lock;
 	if (spif_dispose_lock(o->home, o->conf, &lock, err) < 0)

@@ -532,6 +532,11 @@ static void test_fail_closed(void)
 	expect(&o, "番号", "12-34", "番号=**-**", "a --number-field loses every digit");
 	struct spif_psn *p = NULL;
 	struct spif_err e = {0};
+	struct spif_redactor *rd;
+	struct spif_redact_field pf = {.name = "摘要欄", .op = SPIF_OP_PSEUDONYM, .has_op = 1};
+	o = (struct spif_redact_opts){.op = SPIF_OP_MASK, .fields = &pf, .nfields = 1};
+	is_int(spif_redactor_new(&o, &rd, &e), -1, "a pseudonym without a key: refused, never weaker");
+	ok(e.code == SPIF_EX_USAGE && rd == NULL, "as a usage error, and no redactor");
 	is_int(spif_psn_key_load(home, "nosuch", &p, &e), -1, "an unknown pseudonym key: refused");
 	is_int(e.code, SPIF_EX_UNAVAILABLE, "as unavailable (69)");
 	ok(strncmp(e.msg, "pseudonym key nosuch: ", 22) == 0 && strstr(e.msg, "--new-key nosuch"),
@@ -850,6 +855,11 @@ static void test_redact_file(void)
 	o.file_id = 999;
 	is_int(spif_redact_file(cat, &o, &res, &e), -1, "--file of a file the catalog does not hold: refused");
 	is_int(e.code, SPIF_EX_DATAERR, "as bad input (65)");
+	o.op = SPIF_OP_PSEUDONYM;
+	is_int(spif_redact_file(cat, &o, &res, &e), -1, "--file with pseudonym and no key: refused");
+	is_int(e.code, SPIF_EX_USAGE, "before anything is looked at");
+	o.op = SPIF_OP_DROP;
+	is_int(spif_redact_file(cat, &o, &res, &e), -1, "--file with drop: refused, the record is kept");
 }
 
 int main(int argc, char **argv)
