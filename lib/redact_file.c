@@ -21,8 +21,6 @@
 #include "retention.h"
 #include "vault.h"
 
-/* ---- --file: the retention action --------------------------------------- */
-
 /* A vault copy decrypted into a pipe by a thread with its own catalog
  * connection, so that this thread can read it as records. */
 struct vault_feed {
@@ -108,7 +106,7 @@ struct rewrite {
 static int rewrite_one(void *ctx, struct spif_record *rec, struct spif_err *err)
 {
 	struct rewrite *rw = ctx;
-		if (spif_redact_record(rw->r, rec, err) < 0 || spif_writer_put(rw->w, rec, err) < 0)
+	if (spif_redact_record(rw->r, rec, err) < 0 || spif_writer_put(rw->w, rec, err) < 0)
 		return -1;
 	return 0;
 }
