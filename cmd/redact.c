@@ -6,7 +6,8 @@
  * or their names) lose every digit whatever the checksum says; elsewhere a
  * checksum-valid number in any typed form is removed, with high confidence
  * near a keyword, low without.  --check changes nothing and exits 1 when
- * anything is found; --report lists findings without ever the value. */
+ * anything is found; --report lists findings without ever the value.  The
+ * engine is lib/redact.h; here are the options, inputs, outputs and loop. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
