@@ -2,15 +2,15 @@
  * it from records, free text, or a file's vault copy.
  *
  * Every string field is scanned, and so is every field name (a CSV or TSV
- * header cell, an NDJSON key).  Number fields (the catalog's for the records' @file,
- * those named by the caller, and those whose names say so, see
- * spif_is_number_field_name) lose every digit whatever the checksum says:
- * a mistyped number is still someone's number.  Elsewhere a checksum-valid
- * number in any form people type is removed, with high confidence near a
- * keyword and low without; below the caller's minimum it is left and
- * counted as left.  A number in a field name is always counted and removed
- * (masked: a name must stay a name, whatever the operator), whatever the
- * minimum: a name is never a way past the gate.
+ * header cell, an NDJSON key).  Number fields (the catalog's for the
+ * records' @file, those named by the caller, and those whose names say so,
+ * see spif_is_number_field_name) lose every digit whatever the checksum
+ * says: a mistyped number is still someone's number.  Elsewhere a
+ * checksum-valid number in any form people type is removed, with high
+ * confidence near a keyword and low without; below the caller's minimum it
+ * is left and counted as left.  A number in a field name is always counted
+ * and removed (masked: a name must stay a name, whatever the operator),
+ * whatever the minimum: a name is never a way past the gate.
  *
  * Fail closed: a field the caller names that the input lacks is an error,
  * never a silent no-op; a pseudonym needs its key (no key, no output); a
@@ -19,8 +19,9 @@
  *
  * Nothing here ever keeps, prints or returns a number: findings are
  * reported by row, field (its name with any number in it masked), offset,
- * form and confidence; one in a name with "in":"name".  lib/ never prints: the report goes to a stream the
- * caller opened, errors come back as values. */
+ * form and confidence, and one in a name with "in":"name".  lib/ never
+ * prints: the report goes to a stream the caller opened, errors come back
+ * as values. */
 #ifndef SPIF_REDACT_H
 #define SPIF_REDACT_H
 
