@@ -554,6 +554,60 @@ out:
 	return rc;
 }
 
+int spif_dispose_certify_redaction(struct spif_catalog *c, const struct spif_conf *conf,
+                                   const struct spif_redaction_cert *in, char id[32], struct spif_err *err)
+{
+	const struct spif_copy *old = in->old;
+	int resumed = in->resumed_event != 0;
+	json_t *copies = json_pack("[{s:I,s:s,s:I,s:s,s:s,s:s}]", "copy_id", (json_int_t)old->id, "path",
+	                           old->path, "size", (json_int_t)old->size, "sha256_before",
+	                           old->sha256 ? old->sha256 : "", "media_type",
+	                           "encrypted vault copy (AES-256-GCM)", "media_source", "catalog vault copy");
+	char desc[256];
+	snprintf(desc, sizeof desc, "個人番号の削除 / removal of the numbers: %lld in number fields, %lld "
+	         "elsewhere (%s); the copy that held them crypto-erased", in->in_fields, in->elsewhere,
+	         in->op ? in->op : "mask");
+	/* after an interruption the key went with the interrupted run's event:
+	 * that is all that can be said of it */
+	json_t *what = resumed ? json_pack("{s:s,s:b,s:I}", "method", "cryptographic erase", "already_erased", 1,
+	                                   "erased_with_event", (json_int_t)in->resumed_event)
+	                       : json_incref(in->key_material);
+	json_t *san = json_pack("{s:s,s:s,s:s,s:o,s:s}", "category", "Purge (cryptographic erase)",
+	                        "description", desc, "method",
+	                        "every string field scanned; number fields lose every digit, checksum-valid "
+	                        "numbers elsewhere removed; the old copy's data key deleted with "
+	                        "secure_delete, WAL checkpointed and truncated, ciphertext deleted",
+	                        "key_material", what ? what : json_null(), "kept", in->kept ? in->kept : "");
+	json_t *ver;
+	if (resumed)
+		ver = json_pack("{s:s,s:s}", "method",
+		                "the new copy was read back and scanned for numbers before the key of the old "
+		                "one was deleted (event recorded); after an interruption the WAL was purged again",
+		                "result", "passed: the old copy's key was deleted in the transaction of the "
+		                "redaction's event; its bytes could not be searched for again after the interruption");
+	else
+		ver = json_pack("{s:s,s:s}", "method",
+		                "the new copy read back and scanned for numbers; catalog.db and its WAL "
+		                "searched for the old wrapped data key after the purge",
+		                "result", in->verified ? "passed: no number in the new copy; the old key is in neither file"
+		                                       : "FAILED: the old wrapped key is still in the catalog's files");
+	long long ids[1] = {old->id};
+	struct spif_cert_input ci = {.kind = "redaction", .command = "spif redact --file", .file = in->file,
+	                             .copies = copies, .sanitization = san, .verification = ver,
+	                             .destination = "remains in service", .reason = in->reason,
+	                             .sign_key = in->sign_key, .copy_ids = ids, .ncopy_ids = 1};
+	int rc = -1;
+	if (!copies || !san || !ver)
+		spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
+	else if (spif_catalog_set_copy_state(c, old->id, "disposed", err) == 0 &&
+	         spif_cert_issue(c, conf, &ci, id, err) == 0)
+		rc = 0;
+	json_decref(copies);
+	json_decref(san);
+	json_decref(ver);
+	return rc;
+}
+
 /* A KEK object of a target's key material, when its bucket was retired. */
 static void mark_retired(json_t *kek, json_t *retired)
 {

@@ -105,6 +105,29 @@ int spif_dispose_certify(struct spif_catalog *c, const struct spif_conf *conf,
                          int forced_medium, const char *medium_reason, char id[32], int *file_disposed,
                          struct spif_err *err);
 
+/* The certificate of a redaction (spif redact --file, redact.h): the vault
+ * copy that held the numbers crypto-erased, the record kept in a new copy
+ * without them.  Built here, beside the disposal certificate, so that what
+ * the two claim is worded in one place. */
+struct spif_redaction_cert {
+	const struct spif_file *file;
+	const struct spif_copy *old;    /* the vault copy that held the numbers */
+	const char *kept;               /* the new copy's path (NULL: not known) */
+	long long in_fields, elsewhere; /* numbers removed in number fields / elsewhere */
+	const char *op;                 /* the operator's name (NULL: mask) */
+	json_t *key_material;           /* what this run's erase destroyed (borrowed) */
+	long long resumed_event;        /* 0: erased by this run; else the seq of the redact.file
+	                                   event of the interrupted run that erased it (its bytes
+	                                   cannot be searched for again) */
+	int verified;                   /* this run: the old wrapped key was searched for after
+	                                   the purge and is in neither catalog file */
+	const char *reason, *sign_key;
+};
+/* Inside the caller's transaction: the old copy "disposed" and the
+ * certificate ("redaction") issued.  id gets its number. */
+int spif_dispose_certify_redaction(struct spif_catalog *c, const struct spif_conf *conf,
+                                   const struct spif_redaction_cert *in, char id[32], struct spif_err *err);
+
 /* After the data keys are erased and before the certificates are issued:
  * destroy the KEKs no data key uses any more (one transaction, a
  * kek.retired event), then purge the WAL.  The key material of the n

@@ -186,6 +186,23 @@ no_valid_number_in() {
 	[[ "$(sed -n 3p "$D/rep")" == '{"row":1,"field":"text","offset":'"$at"',"form":"plain",'* ]]
 }
 
+@test "redact --format text: CP932 half-width katakana (1 byte in, 3 out) to the end of the file" {
+	# ｱ is one byte in CP932 and three in UTF-8: the decoded text outgrows
+	# what was read, and the end of the file must still be read and scanned
+	n=$(valid_number 31415926535)
+	perl -e 'print(("\xb1" x 79) . "\n") for 1 .. 25000' > "$D/k.txt"
+	printf '末尾 個人番号 %s\n' "$n" | iconv -f UTF-8 -t CP932 >> "$D/k.txt"
+	run --separate-stderr spif redact --format text --encoding cp932 --check "$D/k.txt"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *" 1 number found (1 high, 0 low confidence)" ]]
+	run --separate-stderr spif redact --format text --encoding cp932 -o "$D/out.txt" "$D/k.txt"
+	[ "$status" -eq 0 ]
+	[ "$(stat -c %s "$D/k.txt")" -eq "$(stat -c %s "$D/out.txt")" ]
+	[ "$(tail -n 1 "$D/out.txt" | iconv -f CP932 -t UTF-8)" = '末尾 個人番号 ************' ]
+	cmp -l "$D/k.txt" "$D/out.txt" | awk '$3 != 52 { bad++ } END { exit bad > 0 }'
+	[ "$(cmp -l "$D/k.txt" "$D/out.txt" | wc -l)" -eq 12 ]
+}
+
 @test "redact -o registers the redacted copy of the file its records came from" {
 	gen --rows 30 -o "$D/a.csv"
 	spif ingest --purpose x "$D/a.csv" 2>/dev/null | spif redact -o "$D/r.ndjson" 2>/dev/null
@@ -242,6 +259,45 @@ no_valid_number_in() {
 	run --separate-stderr spif redact "$D/k.ndjson"
 	[ "$status" -eq 65 ]
 	[ -z "$output" ]
+}
+
+@test "redact: a number as a CSV header or an NDJSON key is found, counted and masked" {
+	n=$(valid_number 27182818284)
+	printf 'name,%s\n山田,x\n佐藤,y\n' "$n" > "$D/h.csv"
+	run --separate-stderr spif redact --check --report "$D/rep" "$D/h.csv"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"2 records, 1 number found (0 high, 1 low confidence)" ]]
+	[ "$(cat "$D/rep")" = '{"row":1,"field":"************","offset":0,"form":"plain","confidence":"low","keyword":null,"op":"mask","in":"name"}' ]
+	# fail closed: a name is never a way past the gate
+	run --separate-stderr spif redact --check --min-confidence high "$D/h.csv"
+	[ "$status" -eq 1 ]
+	run --separate-stderr spif redact -o "$D/r.csv" "$D/h.csv"
+	[ "$status" -eq 0 ]
+	[ "$(head -n 1 "$D/r.csv")" = 'name,************' ]
+	[ "$(sed -n 2p "$D/r.csv")" = '山田,x' ]
+	no_valid_number "$D/r.csv"
+	[[ "$stderr" == *"1 number removed"* ]]
+	# a header with no records
+	printf '氏名,個人番号 %s\r\n' "$n" > "$D/h0.csv"
+	run --separate-stderr spif redact --check "$D/h0.csv"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"0 records, 1 number found (1 high, 0 low confidence)" ]]
+	spif redact "$D/h0.csv" 2>/dev/null > "$D/r0.csv"
+	[ "$(cat "$D/r0.csv")" = $'氏名,個人番号 ************\r' ]
+	# NDJSON: a key in every record that has it
+	printf '{"%s":"x","a":"y"}\n{"b":"z"}\n{"%s":"w"}\n' "$n" "$n" > "$D/k.ndjson"
+	run --separate-stderr spif redact --check --report "$D/rep" "$D/k.ndjson"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"3 records, 2 numbers found"* ]]
+	[[ "$(sed -n 2p "$D/rep")" == '{"row":3,"field":"************",'*'"in":"name"}' ]]
+	no_valid_number "$D/rep"
+	run --separate-stderr spif redact "$D/k.ndjson"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = '{"************":"x","a":"y"}' ]
+	[ "${lines[2]}" = '{"************":"w"}' ]
+	# and CSV to NDJSON: the masked name as the key
+	run --separate-stderr spif redact --to ndjson "$D/h.csv"
+	[ "${lines[0]}" = '{"name":"山田","************":"x"}' ]
 }
 
 @test "redact: number fields by their header name, and a keyword in a name as context" {
