@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalog_priv.h"
 #include "audit.h"
 #include "digest.h"
 #include "retention.h"

@@ -75,7 +75,7 @@ static json_t *file_json(const struct spif_file *f)
 	json_t *nf = json_loads(f->number_fields ? f->number_fields : "[]", 0, NULL);
 	json_t *o = json_object();
 	json_object_set_new(o, "id", json_string(id));
-	json_object_set_new(o, "state", json_string(spif_file_state_name(f->st)));
+	json_object_set_new(o, "state", json_string(spif_file_state_name(f->state)));
 	json_object_set_new(o, "label", jstr(f->label));
 	json_object_set_new(o, "purpose", jstr(f->purpose));
 	json_object_set_new(o, "source", jstr(f->source));
@@ -101,7 +101,7 @@ static int ls_row(void *ctx, const struct spif_file *f)
 	else {
 		char id[24];
 		spif_file_id_format(f->id, id);
-		printf("%-8s %-9s %9lld %9lld %-10s ", id, spif_file_state_name(f->st), f->records, f->persons,
+		printf("%-8s %-9s %9lld %9lld %-10s ", id, spif_file_state_name(f->state), f->records, f->persons,
 		       f->received);
 		spif_text_pad(stdout, f->purpose, 20);
 		printf(" %s\n", f->label);
@@ -149,7 +149,7 @@ static int cmd_show(struct cli *c, const struct opts *o, const char *idarg)
 			json_object_set_new(k, "size", json_integer(cp[i].size));
 			json_object_set_new(k, "encrypted", json_boolean(cp[i].encrypted));
 			json_object_set_new(k, "created", jstr(cp[i].created));
-			json_object_set_new(k, "state", json_string(spif_copy_state_name(cp[i].st)));
+			json_object_set_new(k, "state", json_string(spif_copy_state_name(cp[i].state)));
 			json_array_append_new(arr, k);
 		}
 		json_object_set_new(j, "copies", arr);
@@ -164,10 +164,10 @@ static int cmd_show(struct cli *c, const struct opts *o, const char *idarg)
 		       "schedule:      %s\nretain until:  %s\ncopies:\n",
 		       fid, f.label, f.purpose, f.source ? f.source : "-", f.received, f.format,
 		       f.encoding, f.number_fields, f.records, f.persons, f.invalid, f.sha256, f.created,
-		       spif_file_state_name(f.st), f.schedule ? f.schedule : "-",
+		       spif_file_state_name(f.state), f.schedule ? f.schedule : "-",
 		       f.retain_until ? f.retain_until : "-");
 		for (size_t i = 0; i < n; i++)
-			printf("  %lld %-9s %-8s %12lld %s %s%s\n", cp[i].id, cp[i].kind, spif_copy_state_name(cp[i].st),
+			printf("  %lld %-9s %-8s %12lld %s %s%s\n", cp[i].id, cp[i].kind, spif_copy_state_name(cp[i].state),
 			       cp[i].size, cp[i].sha256 ? cp[i].sha256 : "-", cp[i].path,
 			       cp[i].encrypted ? " (encrypted)" : "");
 	}

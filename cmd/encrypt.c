@@ -343,7 +343,7 @@ static void input_file(struct spif_catalog *cat, const char *input, char fid[24]
 	struct spif_err e = {0};
 	if (real && spif_catalog_copies_at(cat, real, &cp, &n, &e) == 0)
 		for (size_t i = n; i-- > 0;)
-			if (cp[i].st == SPIF_COPY_PRESENT && cp[i].file_id > 0) {
+			if (cp[i].state == SPIF_COPY_PRESENT && cp[i].file_id > 0) {
 				spif_file_id_format(cp[i].file_id, fid);
 				break;
 			}

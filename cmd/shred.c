@@ -404,7 +404,7 @@ static void collect(struct cli *c, struct spif_catalog *cat, const struct opts *
 			cli_die(c, &e);
 		size_t before = *n;
 		for (size_t i = 0; i < ncp; i++) {
-			if (cp[i].st == SPIF_COPY_DISPOSED || already_listed(*v, *n, cp[i].path))
+			if (cp[i].state == SPIF_COPY_DISPOSED || already_listed(*v, *n, cp[i].path))
 				continue;
 			struct spif_dispose_copy *t = add_target(c, v, n);
 			snprintf(t->path, sizeof t->path, "%s", cp[i].path);
@@ -412,7 +412,7 @@ static void collect(struct cli *c, struct spif_catalog *cat, const struct opts *
 			t->file_id = id;
 			snprintf(t->kind, sizeof t->kind, "%s", cp[i].kind);
 		}
-		if (*n == before && f.st == SPIF_FILE_DISPOSED)
+		if (*n == before && f.state == SPIF_FILE_DISPOSED)
 			cli_note(c, "%s is already disposed: every copy has its certificate", o->file_id);
 		spif_copies_free(cp, ncp);
 		spif_file_free(&f);
@@ -458,7 +458,7 @@ static void check_retention(struct cli *c, struct spif_catalog *cat, const struc
 			int target = 0;
 			for (size_t k = 0; k < n; k++)
 				target |= v[k].copy_id == cp[j].id;
-			if (!target && cp[j].st != SPIF_COPY_DISPOSED)
+			if (!target && cp[j].state != SPIF_COPY_DISPOSED)
 				whole = 0;
 		}
 		spif_copies_free(cp, ncp);

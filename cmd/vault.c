@@ -37,13 +37,13 @@ static int cmd_cat(struct cli *c, const char *idarg, const char *reason)
 		cli_die(c, &e);
 	const struct spif_copy *v = NULL;
 	for (size_t i = 0; i < n; i++)
-		if (strcmp(cp[i].kind, "vault") == 0 && cp[i].st == SPIF_COPY_PRESENT)
+		if (strcmp(cp[i].kind, "vault") == 0 && cp[i].state == SPIF_COPY_PRESENT)
 			v = &cp[i];
 	char fid[24];
 	spif_file_id_format(id, fid);
 	if (!v)
 		cli_fail(c, SPIF_EX_DATAERR, "%s has no vault copy%s", fid,
-		         f.st == SPIF_FILE_DISPOSED ? " (disposed)" : " (ingest it with --store)");
+		         f.state == SPIF_FILE_DISPOSED ? " (disposed)" : " (ingest it with --store)");
 	/* who read it, before it is read: the PIA's "every operation on numbers
 	 * is logged with the operator identified" */
 	json_t *d = json_pack("{s:I,s:s,s:o}", "copy", (json_int_t)v->id, "path", v->path, "reason",
@@ -66,7 +66,7 @@ static int ls_row(void *ctx, const struct spif_vault_entry *v)
 	const int *json = ctx;
 	char fid[24];
 	spif_file_id_format(v->file_id, fid);
-	const char *state = spif_copy_state_name(v->st);
+	const char *state = spif_copy_state_name(v->state);
 	if (*json) {
 		json_t *j = json_pack("{s:s,s:s,s:s,s:I,s:s}", "file", fid, "state", state, "bucket", v->bucket,
 		                      "size", (json_int_t)v->size, "path", v->path);

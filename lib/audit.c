@@ -1,4 +1,5 @@
 /* audit.c - see audit.h */
+#include "catalog_priv.h"
 #include "audit.h"
 
 #include <gcrypt.h>

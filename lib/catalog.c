@@ -569,10 +569,9 @@ void spif_file_from_row(sqlite3_stmt *st, struct spif_file *f)
 	f->invalid = sqlite3_column_int64(st, 10);
 	f->sha256 = col_dup(st, 11);
 	f->created = col_dup(st, 12);
-	f->state = col_dup(st, 13);
-	/* the schema's CHECK admits only these names */
-	int s = spif_file_state_parse(f->state);
-	f->st = s < 0 ? SPIF_FILE_ACTIVE : (enum spif_file_state)s;
+	/* the schema's CHECK admits only the names parse knows */
+	int s = spif_file_state_parse((const char *)sqlite3_column_text(st, 13));
+	f->state = s < 0 ? SPIF_FILE_ACTIVE : (enum spif_file_state)s;
 	f->schedule = col_dup(st, 14);
 	f->retain_until = col_dup(st, 15);
 }
@@ -588,9 +587,8 @@ void spif_copy_from_row(sqlite3_stmt *st, struct spif_copy *cp)
 	cp->size = sqlite3_column_int64(st, 5);
 	cp->encrypted = sqlite3_column_int(st, 6);
 	cp->created = col_dup(st, 7);
-	cp->state = col_dup(st, 8);
-	int s = spif_copy_state_parse(cp->state);
-	cp->st = s < 0 ? SPIF_COPY_PRESENT : (enum spif_copy_state)s;
+	int s = spif_copy_state_parse((const char *)sqlite3_column_text(st, 8));
+	cp->state = s < 0 ? SPIF_COPY_PRESENT : (enum spif_copy_state)s;
 	cp->details = col_dup(st, 9);
 }
 
@@ -598,13 +596,13 @@ void spif_file_free(struct spif_file *f)
 {
 	free(f->label); free(f->purpose); free(f->source); free(f->received);
 	free(f->format); free(f->encoding); free(f->number_fields); free(f->sha256);
-	free(f->created); free(f->state); free(f->schedule); free(f->retain_until);
+	free(f->created); free(f->schedule); free(f->retain_until);
 	memset(f, 0, sizeof *f);
 }
 
 void spif_copy_free(struct spif_copy *c)
 {
-	free(c->kind); free(c->path); free(c->sha256); free(c->created); free(c->state);
+	free(c->kind); free(c->path); free(c->sha256); free(c->created);
 	free(c->details);
 	memset(c, 0, sizeof *c);
 }
@@ -644,7 +642,7 @@ int spif_catalog_add_file(struct spif_catalog *c, struct spif_file *f, struct sp
 	sqlite3_bind_int64(st, 10, f->invalid);
 	bind_text(st, 11, f->sha256);
 	bind_text(st, 12, f->created);
-	bind_text(st, 13, f->state ? f->state : spif_file_state_name(f->st));
+	bind_text(st, 13, spif_file_state_name(f->state));
 	bind_text(st, 14, f->schedule);
 	bind_text(st, 15, f->retain_until);
 	int rc = sqlite3_step(st);
@@ -672,7 +670,7 @@ int spif_catalog_add_copy(struct spif_catalog *c, struct spif_copy *cp, struct s
 	sqlite3_bind_int64(st, 5, cp->size);
 	sqlite3_bind_int(st, 6, cp->encrypted);
 	bind_text(st, 7, cp->created);
-	bind_text(st, 8, cp->state ? cp->state : spif_copy_state_name(cp->st));
+	bind_text(st, 8, spif_copy_state_name(cp->state));
 	bind_text(st, 9, cp->details);
 	int rc = sqlite3_step(st);
 	spif_catalog_release(st);
@@ -682,17 +680,8 @@ int spif_catalog_add_copy(struct spif_catalog *c, struct spif_copy *cp, struct s
 	return 0;
 }
 
-int spif_catalog_set_copy_state(struct spif_catalog *c, long long copy_id, const char *state,
+int spif_catalog_set_copy_state(struct spif_catalog *c, long long copy_id, enum spif_copy_state state,
                                 struct spif_err *err)
-{
-	int s = spif_copy_state_parse(state);
-	if (s < 0)
-		return spif_err_set(err, SPIF_EX_SOFTWARE, "set copy state: %s is not a copy state", state);
-	return spif_catalog_set_copy_st(c, copy_id, (enum spif_copy_state)s, err);
-}
-
-int spif_catalog_set_copy_st(struct spif_catalog *c, long long copy_id, enum spif_copy_state state,
-                             struct spif_err *err)
 {
 	sqlite3_stmt *st;
 	if (spif_catalog_cached(c, "UPDATE copies SET state = ? WHERE id = ?", &st, err) < 0)

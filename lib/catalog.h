@@ -76,16 +76,14 @@ int spif_file_state_parse(const char *name);
 const char *spif_copy_state_name(enum spif_copy_state s);
 int spif_copy_state_parse(const char *name);
 
-/* A file as the catalog knows it.  Strings are owned by the struct.
- * state and st say the same when read from the catalog; st is what to
- * test (state stays while code that compares the string is moved over). */
+/* A file as the catalog knows it.  Strings are owned by the struct. */
 struct spif_file {
 	long long id;
 	char *label, *purpose, *source, *received, *format, *encoding;
 	char *number_fields; /* JSON array of field names */
 	long long records, persons, invalid;
-	char *sha256, *created, *state;
-	enum spif_file_state st;
+	char *sha256, *created;
+	enum spif_file_state state;
 	char *schedule, *retain_until; /* NULL until retention is set */
 };
 void spif_file_free(struct spif_file *f);
@@ -97,8 +95,8 @@ struct spif_copy {
 	char *sha256;
 	long long size;
 	int encrypted;
-	char *created, *state; /* present, disposing, disposed */
-	enum spif_copy_state st; /* the same, to test (see struct spif_file) */
+	char *created;
+	enum spif_copy_state state;
 	char *details;         /* JSON or NULL */
 };
 void spif_copy_free(struct spif_copy *c);
@@ -111,16 +109,15 @@ void spif_file_id_format(long long id, char out[24]);
  * else "".  Only looks, so text may be any bytes. */
 void spif_file_id_in_records(const char *text, size_t n, char fid[24]);
 
-/* Insert (inside a transaction); sets f->id / cp->id.  The row's state is
- * f->state / cp->state when set, else the one st names. */
+/* Insert (inside a transaction); sets f->id / cp->id. */
 int spif_catalog_add_file(struct spif_catalog *c, struct spif_file *f, struct spif_err *err);
 int spif_catalog_add_copy(struct spif_catalog *c, struct spif_copy *cp, struct spif_err *err);
-/* Set one copy's state (present, disposing, disposed) inside a transaction;
- * a name that is not a copy state is SPIF_EX_SOFTWARE. */
-int spif_catalog_set_copy_state(struct spif_catalog *c, long long copy_id, const char *state,
+/* Set one copy's state inside a transaction. */
+int spif_catalog_set_copy_state(struct spif_catalog *c, long long copy_id, enum spif_copy_state state,
                                 struct spif_err *err);
-int spif_catalog_set_copy_st(struct spif_catalog *c, long long copy_id, enum spif_copy_state st,
-                             struct spif_err *err);
+/* Does this copy still hold Individual Numbers?  Not when redact wrote it
+ * (or rewrote it) without them: its details say "redacted": true. */
+int spif_copy_redacted(const struct spif_copy *cp);
 /* Read; SPIF_EX_DATAERR "no file F000009" when missing. */
 int spif_catalog_get_file(struct spif_catalog *c, long long id, struct spif_file *f,
                           struct spif_err *err);
@@ -133,9 +130,5 @@ void spif_copies_free(struct spif_copy *v, size_t n);
  * "YYYY-MM-DD", by the real clock. */
 void spif_now_utc(char out[32]);
 void spif_today(char out[11]);
-
-/* SQL and SQLite's types are lib/'s own (catalog_priv.h); commands get
- * what they need through functions. */
-#include "catalog_priv.h" /* TODO(after merge): drop */
 
 #endif

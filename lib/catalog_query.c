@@ -1,6 +1,7 @@
 /* catalog_query.c - see catalog_query.h */
 #include "catalog_query.h"
 
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -115,4 +116,14 @@ int spif_catalog_list_events(struct spif_catalog *c, const char *object, long lo
 	if (rc != SQLITE_DONE)
 		return spif_catalog_sqlerr(c, rc, "read the log", err);
 	return 0;
+}
+
+int spif_copy_redacted(const struct spif_copy *cp)
+{
+	if (!cp->details)
+		return 0;
+	json_t *d = json_loads(cp->details, 0, NULL);
+	int redacted = json_is_true(json_object_get(d, "redacted"));
+	json_decref(d);
+	return redacted;
 }

@@ -1,4 +1,5 @@
 /* dispose.c - see dispose.h */
+#include "catalog_priv.h"
 #include "dispose.h"
 
 #include <errno.h>
@@ -113,11 +114,11 @@ int spif_dispose_mark(struct spif_catalog *c, struct spif_dispose_copy *t, struc
 	}
 	if (!t->copy_id) {
 		struct spif_copy cp = {.kind = "found", .path = t->path, .size = t->m.size, .created = now,
-		                       .state = "disposing"};
+		                       .state = SPIF_COPY_DISPOSING};
 		if (spif_catalog_add_copy(c, &cp, err) < 0)
 			return -1;
 		t->copy_id = cp.id;
-	} else if (spif_catalog_set_copy_state(c, t->copy_id, "disposing", err) < 0)
+	} else if (spif_catalog_set_copy_state(c, t->copy_id, SPIF_COPY_DISPOSING, err) < 0)
 		return -1;
 	snprintf(obj, sizeof obj, "copy:%lld", t->copy_id);
 	json_t *d = json_pack("{s:s,s:s,s:b}", "path", t->path, "kind", t->kind, "catalogued", t->file_id != 0);
@@ -146,7 +147,7 @@ int spif_dispose_unmark(struct spif_catalog *c, struct spif_dispose_copy *t, con
 {
 	char obj[48];
 	snprintf(obj, sizeof obj, "copy:%lld", t->copy_id);
-	if (!keep && spif_catalog_set_copy_state(c, t->copy_id, "present", err) < 0)
+	if (!keep && spif_catalog_set_copy_state(c, t->copy_id, SPIF_COPY_PRESENT, err) < 0)
 		return -1;
 	json_t *d = json_pack("{s:s,s:s,s:s}", "path", t->path, "why", why, "state", keep ? "disposing" : "present");
 	int rc = spif_audit_append(c, "shred.failed", obj, d, NULL, err);
@@ -394,7 +395,7 @@ int spif_dispose_certify(struct spif_catalog *c, const struct spif_conf *conf,
 		goto out;
 	}
 	for (size_t i = 0; i < ng; i++) {
-		if (spif_catalog_set_copy_state(c, group[i]->copy_id, "disposed", err) < 0)
+		if (spif_catalog_set_copy_state(c, group[i]->copy_id, SPIF_COPY_DISPOSED, err) < 0)
 			goto out;
 		json_array_append_new(copies, copy_json(group[i]));
 		ids[i] = group[i]->copy_id;
@@ -599,7 +600,7 @@ int spif_dispose_certify_redaction(struct spif_catalog *c, const struct spif_con
 	int rc = -1;
 	if (!copies || !san || !ver)
 		spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
-	else if (spif_catalog_set_copy_state(c, old->id, "disposed", err) == 0 &&
+	else if (spif_catalog_set_copy_state(c, old->id, SPIF_COPY_DISPOSED, err) == 0 &&
 	         spif_cert_issue(c, conf, &ci, id, err) == 0)
 		rc = 0;
 	json_decref(copies);
@@ -715,7 +716,7 @@ static void target_of(struct spif_dispose_copy *t, const char *path, const struc
 	t->copy_id = cp->id;
 	t->file_id = cp->file_id;
 	snprintf(t->kind, sizeof t->kind, "%s", cp->kind);
-	t->resumed = cp->st == SPIF_COPY_DISPOSING;
+	t->resumed = cp->state == SPIF_COPY_DISPOSING;
 }
 
 int spif_dispose_lookup(struct spif_catalog *c, struct spif_dispose_copy *t, struct spif_err *err)

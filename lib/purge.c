@@ -1,4 +1,5 @@
 /* purge.c - see purge.h */
+#include "catalog_priv.h"
 #include "purge.h"
 
 #include <stdio.h>
@@ -274,14 +275,4 @@ int spif_file_disposing_copies(struct spif_catalog *c, long long file_id, long l
 	if (rc != SQLITE_ROW)
 		return spif_catalog_sqlerr(c, rc, "read copies", err);
 	return 0;
-}
-
-int spif_copy_redacted(const struct spif_copy *cp)
-{
-	if (!cp->details)
-		return 0;
-	json_t *d = json_loads(cp->details, 0, NULL);
-	int redacted = json_is_true(json_object_get(d, "redacted"));
-	json_decref(d);
-	return redacted;
 }

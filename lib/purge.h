@@ -62,9 +62,5 @@ long long spif_plan_lookup(struct spif_catalog *c, const char *sha256);
  * while one is left (its shred was interrupted).  0, or -1 with err. */
 int spif_file_disposing_copies(struct spif_catalog *c, long long file_id, long long *n,
                                struct spif_err *err);
-/* Is this copy a redacted one (its details say "redacted": true, as spif
- * redact registers its output)?  Such a copy holds no number: a redaction
- * keeps it, and shreds only the copies that still have numbers. */
-int spif_copy_redacted(const struct spif_copy *cp);
 
 #endif

@@ -62,11 +62,6 @@ int spif_redact_guess_format(const char *input, enum spif_format *fmt)
 	return 0;
 }
 
-int spif_copy_redacted(const struct spif_copy *cp)
-{
-	return cp->details && strstr(cp->details, "\"redacted\":true") != NULL;
-}
-
 struct plan {           /* what to do with one field */
 	char *key;            /* the field name the plan was made for (owned: the record's
 	                         arena moves as it grows) */

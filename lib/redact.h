@@ -138,9 +138,6 @@ int spif_redact_text(struct spif_redactor *r, int fd, const char *name, enum spi
 int spif_redact_register_output(struct spif_redactor *r, const char *path, const char *sha256, long long size,
                                 const char **unknown, struct spif_err *err);
 
-/* Does the copy no longer hold numbers (a redacted output, or the vault
- * copy spif_redact_file wrote)?  1 or 0; by its details. */
-int spif_copy_redacted(const struct spif_copy *cp);
 
 /* ---- the retention action "keep the record, lose the number" -----------
  *

@@ -2,6 +2,7 @@
  * record, lose the number": the protocol is described in redact.h, whose
  * engine rewrites the copy.  Kept apart from the engine because it is
  * about the catalog and the vault, not about finding numbers. */
+#include "catalog_priv.h"
 #include "redact.h"
 
 #include <errno.h>
@@ -302,7 +303,7 @@ static int swap_copies(struct spif_catalog *cat, const struct spif_redact_file_o
 	if (spif_catalog_begin(cat, err) < 0)
 		goto out;
 	if (spif_catalog_add_copy(cat, &ncp, err) < 0 || spif_catalog_exec(cat, "SELECT 1", err) < 0 ||
-	    spif_catalog_set_copy_state(cat, old->id, "disposing", err) < 0 || mark_redacted(cat, o->file_id, err) < 0 ||
+	    spif_catalog_set_copy_state(cat, old->id, SPIF_COPY_DISPOSING, err) < 0 || mark_redacted(cat, o->file_id, err) < 0 ||
 	    spif_vault_erase_copy_key(cat, o->file_id, old->path, what, err) < 0 ||
 	    spif_audit_append(cat, "redact.file", fid, d, NULL, err) < 0 || spif_catalog_commit(cat, err) < 0) {
 		spif_catalog_rollback(cat);
@@ -355,13 +356,13 @@ int spif_redact_file(struct spif_catalog *cat, const struct spif_redact_file_opt
 		goto out;
 	/* a run killed between the redaction and its certificate left the old
 	 * copy "disposing": finish that, once, rather than refuse */
-	for (size_t i = 0; i < n && strcmp(f.state, "redacted") == 0; i++)
-		if (strcmp(cp[i].kind, "vault") == 0 && strcmp(cp[i].state, "disposing") == 0) {
+	for (size_t i = 0; i < n && f.state == SPIF_FILE_REDACTED; i++)
+		if (strcmp(cp[i].kind, "vault") == 0 && cp[i].state == SPIF_COPY_DISPOSING) {
 			rc = finish_interrupted(cat, o, &f, &cp[i], res, err);
 			goto out;
 		}
-	if (strcmp(f.state, "active") != 0) {
-		spif_err_set(err, SPIF_EX_DATAERR, "%s is %s: nothing to redact", fid, f.state);
+	if (f.state != SPIF_FILE_ACTIVE) {
+		spif_err_set(err, SPIF_EX_DATAERR, "%s is %s: nothing to redact", fid, spif_file_state_name(f.state));
 		goto out;
 	}
 	/* the numbers are the retained data: holds and the schedule bind as
@@ -371,7 +372,7 @@ int spif_redact_file(struct spif_catalog *cat, const struct spif_redact_file_opt
 		goto out;
 	const struct spif_copy *old = NULL;
 	for (size_t i = 0; i < n; i++) {
-		if (strcmp(cp[i].state, "present") != 0)
+		if (cp[i].state != SPIF_COPY_PRESENT)
 			continue;
 		if (strcmp(cp[i].kind, "vault") == 0)
 			old = &cp[i];

@@ -1,4 +1,5 @@
 /* retention.c - see retention.h */
+#include "catalog_priv.h"
 #include "retention.h"
 
 #include <errno.h>

@@ -1,4 +1,5 @@
 /* retention_report.c - see retention_report.h */
+#include "catalog_priv.h"
 #include "retention_report.h"
 
 #include <stdio.h>

@@ -114,7 +114,7 @@ int spif_vault_sweep(struct spif_catalog *c, long long file_id, struct spif_err 
  * callback only. */
 struct spif_vault_entry {
 	long long file_id;
-	enum spif_copy_state st;
+	enum spif_copy_state state;
 	const char *bucket; /* the disposal month of its file's data key, "-" when none is left */
 	long long size;
 	const char *path;

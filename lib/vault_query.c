@@ -17,7 +17,7 @@ int spif_vault_list(struct spif_catalog *c, int (*fn)(void *ctx, const struct sp
 		int s = spif_copy_state_parse((const char *)sqlite3_column_text(st, 1));
 		struct spif_vault_entry v = {
 			.file_id = sqlite3_column_int64(st, 0),
-			.st = s < 0 ? SPIF_COPY_PRESENT : (enum spif_copy_state)s,
+			.state = s < 0 ? SPIF_COPY_PRESENT : (enum spif_copy_state)s,
 			.bucket = (const char *)sqlite3_column_text(st, 2),
 			.size = sqlite3_column_int64(st, 3),
 			.path = (const char *)sqlite3_column_text(st, 4),

@@ -113,15 +113,15 @@ static void classify(struct purge *p, struct item *it, struct spif_dispose_copy 
 		cli_die(p->c, &e);
 	size_t live = 0, vault = 0, disposing = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (strcmp(cp[i].state, "disposed") == 0)
+		if (cp[i].state == SPIF_COPY_DISPOSED)
 			continue;
 		live++;
 		vault += strcmp(cp[i].kind, "vault") == 0;
-		disposing += strcmp(cp[i].state, "disposing") == 0;
+		disposing += cp[i].state == SPIF_COPY_DISPOSING;
 	}
 	it->kind = K_NONE;
 	if (it->action == SPIF_ACTION_SHRED) {
-		if (strcmp(f.state, "disposed") == 0)
+		if (f.state == SPIF_FILE_DISPOSED)
 			it->kind = K_DONE; /* an interrupted purge's child got that far */
 		else if (!live) {
 			it->kind = K_FAIL;
@@ -131,7 +131,7 @@ static void classify(struct purge *p, struct item *it, struct spif_dispose_copy 
 			it->kind = K_CRYPTO;
 			it->first = *tn;
 			for (size_t i = 0; i < n; i++) {
-				if (strcmp(cp[i].state, "disposed") == 0)
+				if (cp[i].state == SPIF_COPY_DISPOSED)
 					continue;
 				if (*tn == *tcap) {
 					*tcap = *tcap ? *tcap * 2 : 256;
@@ -146,7 +146,7 @@ static void classify(struct purge *p, struct item *it, struct spif_dispose_copy 
 				t->copy_id = cp[i].id;
 				t->file_id = it->file_id;
 				snprintf(t->kind, sizeof t->kind, "vault");
-				t->resumed = strcmp(cp[i].state, "disposing") == 0;
+				t->resumed = cp[i].state == SPIF_COPY_DISPOSING;
 				spif_dispose_crypto_target(t);
 				if (!t->resumed && spif_dispose_mark(p->cat, t, &e) < 0)
 					cli_die(p->c, &e);
@@ -155,12 +155,12 @@ static void classify(struct purge *p, struct item *it, struct spif_dispose_copy 
 		} else
 			it->kind = K_SHRED;
 	} else {
-		if (strcmp(f.state, "redacted") == 0 && !disposing)
+		if (f.state == SPIF_FILE_REDACTED && !disposing)
 			it->kind = K_DONE;
-		else if (strcmp(f.state, "disposed") == 0) {
+		else if (f.state == SPIF_FILE_DISPOSED) {
 			it->kind = K_FAIL;
 			snprintf(it->why, sizeof it->why, "it was disposed of otherwise; nothing is left to redact");
-		} else if (!vault && strcmp(f.state, "redacted") != 0) {
+		} else if (!vault && f.state != SPIF_FILE_REDACTED) {
 			it->kind = K_FAIL;
 			snprintf(it->why, sizeof it->why, "its schedule keeps the record without numbers, but it has no "
 			         "vault copy to keep (ingest --store)");
@@ -169,7 +169,7 @@ static void classify(struct purge *p, struct item *it, struct spif_dispose_copy 
 			/* copies with numbers outside the vault go first: the record
 			 * kept is the vault copy, without its numbers */
 			for (size_t i = 0; i < n; i++)
-				if (strcmp(cp[i].state, "present") == 0 && strcmp(cp[i].kind, "vault") != 0 &&
+				if (cp[i].state == SPIF_COPY_PRESENT && strcmp(cp[i].kind, "vault") != 0 &&
 				    !spif_copy_redacted(&cp[i])) {
 					char **np = realloc(it->paths, (it->npaths + 1) * sizeof *np);
 					if (!np)
@@ -201,8 +201,8 @@ static void end_child_item(struct purge *p, struct item *it, int status, const c
 	long long left;
 	if (spif_file_disposing_copies(p->cat, it->file_id, &left, &e) < 0)
 		cli_die(p->c, &e);
-	int ok = it->action == SPIF_ACTION_SHRED ? strcmp(f.state, "disposed") == 0
-	                                         : strcmp(f.state, "redacted") == 0 && !left;
+	int ok = it->action == SPIF_ACTION_SHRED ? f.state == SPIF_FILE_DISPOSED
+	                                         : f.state == SPIF_FILE_REDACTED && !left;
 	json_t *certs = spif_file_certificates_since(p->cat, it->file_id, it->claim_seq);
 	char reason[1200];
 	if (!ok)
@@ -454,7 +454,7 @@ static void dry_run_item(struct purge *p, struct item *it, int plan)
 	if (spif_catalog_get_copies(p->cat, it->file_id, &cp, &n, &e) < 0)
 		cli_die(p->c, &e);
 	for (size_t i = 0; i < n; i++)
-		if (strcmp(cp[i].state, "disposed") != 0) {
+		if (cp[i].state != SPIF_COPY_DISPOSED) {
 			live++;
 			vault += strcmp(cp[i].kind, "vault") == 0;
 		}

@@ -828,13 +828,13 @@ static void test_redact_file(void)
 	is_str(res.summary, want, "--file: the summary");
 	struct spif_file f;
 	spif_catalog_get_file(cat, o.file_id, &f, &e);
-	is_str(f.state, "redacted", "--file: the file is redacted");
+	ok(f.state == SPIF_FILE_REDACTED, "--file: the file is redacted");
 	is_str(f.number_fields, "[]", "--file: and has no number fields left");
 	spif_file_free(&f);
 	spif_catalog_get_copies(cat, o.file_id, &cp, &n, &e);
 	const struct spif_copy *nv = NULL;
 	for (size_t i = 0; i < n; i++)
-		if (strcmp(cp[i].kind, "vault") == 0 && strcmp(cp[i].state, "present") == 0)
+		if (strcmp(cp[i].kind, "vault") == 0 && cp[i].state == SPIF_COPY_PRESENT)
 			nv = &cp[i];
 	ok(nv && spif_copy_redacted(nv), "--file: the new vault copy is marked redacted");
 	struct sink got = {0};

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "catalog_priv.h"
 #include "audit.h"
 #include "digest.h"
 #include "purge.h"
