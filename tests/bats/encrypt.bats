@@ -24,6 +24,10 @@ setup() {
 	printf 'correct horse battery staple\n' > "$D/pass"
 }
 
+teardown() {
+	teardown_gpg
+}
+
 # Records of a catalogued file, kept in the vault: F000001.
 stored_records() {
 	gen --rows ${1:-200} --columns narrow -o "$D/src.csv"

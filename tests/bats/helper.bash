@@ -11,6 +11,22 @@ setup_home() {
 	export SPIF_CONF="$BATS_TEST_TMPDIR/spif.conf" # absent unless a test writes it
 	export TMPDIR="$BATS_TEST_TMPDIR"
 	D="$BATS_TEST_TMPDIR"
+	# a GnuPG home of the test's own, never the account's ~/.gnupg (nor
+	# a GNUPGHOME from outside), unless the suite made one (gnupg_setup)
+	if [ -z "${SPIF_SUITE_GNUPGHOME:-}" ]; then
+		export GNUPGHOME="$D/gnupg-test"
+		mkdir -m 700 "$GNUPGHOME"
+	fi
+}
+
+# Every suite's teardown calls this: stop the gpg-agent of the test's own
+# GnuPG home, if gpg ran there (the suite's is gnupg_teardown's).
+teardown_gpg() {
+	local h="${GNUPGHOME:-}" f
+	case $h in "$BATS_TEST_TMPDIR"/*) ;; *) return 0 ;; esac
+	f=("$h"/*)
+	[ ! -e "${f[0]}" ] || gpgconf --kill all 2>/dev/null
+	return 0
 }
 
 # gen ARGS... -o FILE: synthetic data with valid check digits.
@@ -81,7 +97,7 @@ valid_number() {
 # teardown_file.
 gnupg_setup() {
 	GNUPGHOME=$(mktemp -d /tmp/spif-gpg.XXXXXX)
-	export GNUPGHOME
+	export GNUPGHOME SPIF_SUITE_GNUPGHOME="$GNUPGHOME"
 	chmod 700 "$GNUPGHOME"
 }
 
