@@ -19,6 +19,17 @@ setup_home() {
 	fi
 }
 
+# writing_into PID DIR: PID has a regular file in DIR open and has written
+# into it, named or not (an O_TMPFILE file shows as "DIR/#INODE (deleted)").
+writing_into() {
+	local fd t
+	for fd in /proc/"$1"/fd/*; do
+		t=$(readlink "$fd" 2>/dev/null) || continue
+		[[ $t == "$2"/* ]] && [ -f "$fd" ] && [ -s "$fd" ] && return 0
+	done
+	return 1
+}
+
 # Every suite's teardown calls this: stop the gpg-agent of the test's own
 # GnuPG home, if gpg ran there (the suite's is gnupg_teardown's).
 teardown_gpg() {
