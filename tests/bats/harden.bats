@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
-# harden.bats - what a run leaves behind when it is killed, and what a
-# crash could dump.
+# harden.bats - what a run leaves behind when it is killed, what a crash
+# could dump, and what GnuPG needs of an account.
 
 load helper
 
@@ -16,6 +16,8 @@ setup() {
 }
 
 teardown() {
+	# the agent gpg started in the fresh account's own ~/.gnupg
+	[ -d "$D/fresh/.gnupg" ] && GNUPGHOME="$D/fresh/.gnupg" gpgconf --kill all 2>/dev/null
 	[ -n "${U:-}" ] && rm -rf "$U"
 	teardown_gpg
 }
@@ -93,4 +95,32 @@ kill_mid_write() {
 	# the summary, and no word about insecure memory
 	[ "$(grep -c . "$U/err")" -eq 1 ] || { cat "$U/err"; false; }
 	grep -q '^spif-ingest: F000001 ((stdin)): 20 records' "$U/err"
+}
+
+@test "encrypt --passphrase-file works in an account that never ran gpg" {
+	mkdir "$D/fresh"
+	gen --rows 20 --columns narrow -o "$D/a.csv"
+	printf 'correct horse battery staple\n' > "$D/pass"
+	run --separate-stderr env -u GNUPGHOME HOME="$D/fresh" \
+		spif encrypt --passphrase-file "$D/pass" -o "$D/a.gpg" "$D/a.csv"
+	[ "$status" -eq 0 ] || { echo "$stderr"; false; }
+	[[ "$stderr" != *"cannot encrypt"* ]]
+	gpg --batch --quiet --pinentry-mode loopback --passphrase-file "$D/pass" \
+		-o "$D/back.csv" -d "$D/a.gpg" 2>/dev/null
+	cmp "$D/a.csv" "$D/back.csv"
+}
+
+@test "encrypt: when gpg fails, its first complaint is the reason given, not its last" {
+	# a GNUPGHOME that does not exist: gpg does not make it, and complains
+	# of it first, then of what follows (the agent, the random seed)
+	gen --rows 5 --columns narrow -o "$D/a.csv"
+	printf 'correct horse battery staple\n' > "$D/pass"
+	first=$(GNUPGHOME="$D/missing" gpg --options /dev/null --batch --no-tty --symmetric \
+		--passphrase-file "$D/pass" -o /dev/null "$D/a.csv" 2>&1 >/dev/null | grep -v ' created$' | head -1)
+	[ -n "$first" ]
+	run --separate-stderr env GNUPGHOME="$D/missing" \
+		spif encrypt --passphrase-file "$D/pass" -o "$D/a.gpg" "$D/a.csv"
+	[ "$status" -eq 69 ]
+	[ "$stderr" = "spif-encrypt: cannot encrypt: ${first#gpg: }" ] || { echo "$stderr / $first"; false; }
+	[ ! -e "$D/a.gpg" ]
 }
