@@ -1,9 +1,20 @@
 /* atomic.h - output files that appear whole or not at all.
  *
- * Data is written to a hidden temporary file beside the target (same
- * filesystem), fsync'd, then linked into place without replacing anything:
+ * Data is written to a file beside the target (same filesystem) that has
+ * no name yet, fsync'd, then linked into place without replacing anything:
  * an existing target is refused rather than overwritten, because the old
- * contents would be left on the medium unaccounted for. */
+ * contents would be left on the medium unaccounted for.
+ *
+ * The file is unnamed (O_TMPFILE) so that a run killed before its commit
+ * (kill -9, a crash, a power cut) leaves no file behind: a named temporary
+ * would stay, hidden, holding records with numbers that no rerun removes
+ * and no catalog entry points at.  A file system without O_TMPFILE gets
+ * the old way, a hidden named temporary ".NAME.spif-XXXXXX" in the same
+ * directory; then tmp holds its name (tmp[0] is '\0' for an unnamed one),
+ * so that a caller can remove it from a signal handler or note where it
+ * is.  Not done yet: recording such a name in the catalog before a byte
+ * is written, so that a later run or spif shred finds what a killed run
+ * left; this module holds no catalog. */
 #ifndef SPIF_ATOMIC_H
 #define SPIF_ATOMIC_H
 
@@ -15,7 +26,7 @@
 struct spif_atomic {
 	int fd;
 	char path[PATH_MAX];
-	char tmp[PATH_MAX];
+	char tmp[PATH_MAX]; /* the named temporary; "" when the file is unnamed */
 };
 
 /* Create the temporary file (mode).  SPIF_EX_CANTCREAT when path exists
@@ -27,5 +38,8 @@ int spif_atomic_commit(struct spif_atomic *a, struct spif_err *err);
 void spif_atomic_abort(struct spif_atomic *a);
 /* fsync the directory that holds path. */
 int spif_fsync_dir_of(const char *path);
+/* The named temporary a killed run would leave (the fallback above), or
+ * NULL when the file has no name: what a catalog step would record. */
+const char *spif_atomic_tmpname(const struct spif_atomic *a);
 
 #endif

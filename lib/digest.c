@@ -4,8 +4,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gcrypt.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/lsan_interface.h>
+#endif
+
+#define SECMEM_POOL 32768 /* bytes, a multiple of the page size */
 
 struct spif_sha256 {
 	gcry_md_hd_t md;
@@ -17,8 +23,25 @@ int spif_crypto_init(struct spif_err *err)
 		return 0;
 	if (!gcry_check_version("1.8.0"))
 		return spif_err_set(err, SPIF_EX_SOFTWARE, "libgcrypt is older than 1.8");
-	gcry_control(GCRYCTL_DISABLE_SECMEM, 0);
+	/* secure memory (locked where allowed, wiped when freed) for what
+	 * asks for it: key schedules, secret key numbers.  Unlocked it still
+	 * works, and libgcrypt must not warn of that on stderr. */
+	gcry_control(GCRYCTL_DISABLE_SECMEM_WARN, 0);
+	gcry_control(GCRYCTL_INIT_SECMEM, SECMEM_POOL, 0);
+	gcry_control(GCRYCTL_AUTO_EXPAND_SECMEM, SECMEM_POOL, 0);
 	gcry_control(GCRYCTL_INITIALIZATION_FINISHED, 0);
+#ifdef __SANITIZE_ADDRESS__
+	/* The leak checker does not look into the pool (mapped apart from
+	 * the heap), so what libgcrypt keeps only through it (its entropy
+	 * collector's buffer) would count as leaked: the first block's page
+	 * starts the pool. */
+	void *p = gcry_malloc_secure(1);
+	if (p) {
+		uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+		__lsan_register_root_region((void *)((uintptr_t)p & ~(page - 1)), SECMEM_POOL);
+		gcry_free(p);
+	}
+#endif
 	return 0;
 }
 

@@ -157,6 +157,32 @@ static const char *last_log_line(const char *mem, size_t len, char *buf, size_t 
 	return buf;
 }
 
+/* The first line of gpg's log mem[0, len) that says what went wrong, as
+ * last_log_line gives a line: gpg reports the cause first and its
+ * consequences after it ("... encryption failed: ..."), so its last line
+ * is seldom the reason.  Notices it goes on after (a WARNING or Note, a
+ * directory, keybox or trustdb created) are passed over; the last line
+ * when every line is one. */
+static const char *first_log_line(const char *mem, size_t len, char *buf, size_t bufsz)
+{
+	static const char *const notice[] = {"WARNING", "Warning", "NOTE", "Note"};
+	for (size_t beg = 0, end; beg < len; beg = end + 1) {
+		const char *nl = memchr(mem + beg, '\n', len - beg);
+		end = nl ? (size_t)(nl - mem) : len;
+		size_t b = beg, e = end;
+		if (e - b > 5 && memcmp(mem + b, "gpg: ", 5) == 0)
+			b += 5;
+		while (e > b && (mem[e - 1] == '\r' || mem[e - 1] == ' '))
+			e--;
+		int skip = e == b || (e - b >= 8 && memcmp(mem + e - 8, " created", 8) == 0);
+		for (size_t i = 0; !skip && i < sizeof notice / sizeof *notice; i++)
+			skip = e - b >= strlen(notice[i]) && memcmp(mem + b, notice[i], strlen(notice[i])) == 0;
+		if (!skip)
+			return last_log_line(mem + beg, end - beg, buf, bufsz);
+	}
+	return last_log_line(mem, len, buf, bufsz);
+}
+
 /* The last line gpg wrote to its log (stderr) in a GPGME operation, as
  * last_log_line gives it. */
 static const char *gpg_diag(gpgme_ctx_t ctx, char *buf, size_t bufsz)
@@ -967,10 +993,10 @@ static int gpg_recipients(struct gpg_proc *p, int cmd, char (*fprs)[41], size_t 
 	while (asked <= nr) {
 		const char *line = status_next(&t);
 		if (!line && gpg_gone(p) && !(line = status_next(&t))) {
-			/* its last word, if it said one, is why */
+			/* its first complaint, if it made one, is why */
 			size_t llen = 0;
 			char *log = memfd_text(p->log, 64 << 10, &llen), diag[256];
-			const char *why = log ? last_log_line(log, llen, diag, sizeof diag) : NULL;
+			const char *why = log ? first_log_line(log, llen, diag, sizeof diag) : NULL;
 			spif_err_set(err, SPIF_EX_UNAVAILABLE, "cannot encrypt: gpg ended before it "
 				     "had its recipients%s%s", why ? ": " : "", why ? why : "");
 			free(log);
@@ -1058,8 +1084,8 @@ static int lookup_start(const char *prog, const char *who, struct lookup *l, str
 			close(null);
 		return spif_err_sys(err, SPIF_EX_SOFTWARE, errno, "memfd_create");
 	}
-	const char *argv[] = {prog, "--no-options", "--batch", "--no-tty", "--no-auto-check-trustdb",
-			      "--with-colons", "--list-keys", "--", who, NULL};
+	const char *argv[] = {prog, "--options", "/dev/null", "--batch", "--no-tty",
+			      "--no-auto-check-trustdb", "--with-colons", "--list-keys", "--", who, NULL};
 	int rc = gpg_spawn(prog, (char *const *)argv, null, l->list, -1, &l->p, err);
 	close(null);
 	return rc;
@@ -1188,7 +1214,7 @@ static int lookup_end(struct lookup *l, const char *who, char fpr[41], struct sp
 		return spif_err_set(err, SPIF_EX_UNAVAILABLE, "no public key for %s", who);
 	size_t llen = 0;
 	char *log = memfd_text(l->p.log, 64 << 10, &llen), diag[256];
-	const char *line = log ? last_log_line(log, llen, diag, sizeof diag) : NULL;
+	const char *line = log ? first_log_line(log, llen, diag, sizeof diag) : NULL;
 	spif_err_set(err, SPIF_EX_UNAVAILABLE, "%s: cannot list keys: %s", who,
 		     line ? line : status < 0 ? "gpg vanished" : "gpg failed");
 	free(log);
@@ -1347,7 +1373,9 @@ static int encrypt_run(int in_fd, struct enc_out *out, struct spif_pgp_enc *e, i
 	if (e->sign_key && sign_key(ctx, e->sign_key, &signer, err) < 0)
 		goto out;
 
-	/* --no-options: gpg.conf has no say in the message, since it could
+	/* gpg.conf has no say in the message (--options /dev/null; not
+	 * --no-options, which also keeps gpg from making its home, so that
+	 * it fails in an account that never ran gpg), since it could
 	 * add a reader (recipient, hidden-recipient, encrypt-to or
 	 * default-recipient lines: the first two have no command-line
 	 * negation), turn batch mode on (then gpg would not ask for its
@@ -1366,7 +1394,7 @@ static int encrypt_run(int in_fd, struct enc_out *out, struct spif_pgp_enc *e, i
 	size_t a = 0;
 	argv[a++] = prog;
 	static const char *const fixed[] = {
-		"--no-options", "--no-tty", "--status-fd", "3", "--disable-dirmngr",
+		"--options", "/dev/null", "--no-tty", "--status-fd", "3", "--disable-dirmngr",
 		"--no-auto-key-locate", "--no-auto-key-retrieve", "--pinentry-mode", "loopback",
 		"--always-trust", "--compress-algo", "none", "--output", "-",
 	};
@@ -1447,7 +1475,7 @@ static int encrypt_run(int in_fd, struct enc_out *out, struct spif_pgp_enc *e, i
 	if (stext)
 		enc_status_parse(&st, stext);
 	char diag[256];
-	const char *why = ltext ? last_log_line(ltext, llen, diag, sizeof diag) : NULL;
+	const char *why = ltext ? first_log_line(ltext, llen, diag, sizeof diag) : NULL;
 	if (fail->failed)
 		spif_err_sys(err, spif_exit_for_errno(fail->errnum), fail->errnum,
 			     out->sink ? "cannot write the encrypted message"

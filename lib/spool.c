@@ -6,6 +6,7 @@
 #include <gcrypt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #define SPOOL_BUF (1u << 20)
@@ -50,17 +51,23 @@ int spif_spool_open(const char *dir, struct spif_spool **out, struct spif_err *e
 		free(s);
 		return spif_err_sys(err, SPIF_EX_CANTCREAT, e, "%s: temporary file", dir);
 	}
+	/* The key stays out of swap and core files: its page locked (left so:
+	 * unlocking would unlock the whole page), the cipher's copy in
+	 * libgcrypt's secure memory, this one wiped.  Memory that cannot be
+	 * locked (RLIMIT_MEMLOCK) is used unlocked. */
 	unsigned char key[32];
+	(void)mlock(key, sizeof key);
 	gcry_randomize(key, sizeof key, GCRY_STRONG_RANDOM);
-	if (gcry_cipher_open(&s->enc, GCRY_CIPHER_AES256, GCRY_CIPHER_MODE_CTR, 0) ||
+	if (gcry_cipher_open(&s->enc, GCRY_CIPHER_AES256, GCRY_CIPHER_MODE_CTR, GCRY_CIPHER_SECURE) ||
 	    gcry_cipher_setkey(s->enc, key, sizeof key) || gcry_cipher_setctr(s->enc, NULL, 0)) {
-		memset(key, 0, sizeof key);
+		explicit_bzero(key, sizeof key);
+		gcry_cipher_close(s->enc);
 		close(s->fd);
 		free(s->buf);
 		free(s);
 		return spif_err_set(err, SPIF_EX_SOFTWARE, "libgcrypt: cannot set up AES-256-CTR");
 	}
-	memset(key, 0, sizeof key);
+	explicit_bzero(key, sizeof key);
 	*out = s;
 	return 0;
 }

@@ -37,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -453,7 +454,7 @@ static int key_wrap(const unsigned char kek[KEY_LEN], const unsigned char dk[KEY
                     unsigned char out[WRAP_LEN], struct spif_err *err)
 {
 	gcry_cipher_hd_t h;
-	gcry_error_t ge = gcry_cipher_open(&h, GCRY_CIPHER_AES256, GCRY_CIPHER_MODE_AESWRAP, 0);
+	gcry_error_t ge = gcry_cipher_open(&h, GCRY_CIPHER_AES256, GCRY_CIPHER_MODE_AESWRAP, GCRY_CIPHER_SECURE);
 	if (!ge) {
 		ge = gcry_cipher_setkey(h, kek, KEY_LEN);
 		if (!ge)
@@ -472,7 +473,7 @@ static int key_unwrap(const unsigned char kek[KEY_LEN], const unsigned char *in,
 	if (inlen != WRAP_LEN)
 		return 1;
 	gcry_cipher_hd_t h;
-	gcry_error_t ge = gcry_cipher_open(&h, GCRY_CIPHER_AES256, GCRY_CIPHER_MODE_AESWRAP, 0);
+	gcry_error_t ge = gcry_cipher_open(&h, GCRY_CIPHER_AES256, GCRY_CIPHER_MODE_AESWRAP, GCRY_CIPHER_SECURE);
 	if (!ge) {
 		ge = gcry_cipher_setkey(h, kek, KEY_LEN);
 		if (!ge)
@@ -490,7 +491,7 @@ static int key_unwrap(const unsigned char kek[KEY_LEN], const unsigned char *in,
 
 static int gcm_open(gcry_cipher_hd_t *h, const unsigned char dk[KEY_LEN], struct spif_err *err)
 {
-	gcry_error_t ge = gcry_cipher_open(h, GCRY_CIPHER_AES256, GCRY_CIPHER_MODE_GCM, 0);
+	gcry_error_t ge = gcry_cipher_open(h, GCRY_CIPHER_AES256, GCRY_CIPHER_MODE_GCM, GCRY_CIPHER_SECURE);
 	if (!ge) {
 		ge = gcry_cipher_setkey(*h, dk, KEY_LEN);
 		if (ge)
@@ -638,6 +639,7 @@ int spif_vault_create(struct spif_catalog *c, const struct spif_conf *conf, long
 		return spif_catalog_sqlerr(c, rc, "files", err);
 
 	unsigned char kek[KEY_LEN], dk[KEY_LEN], wrapped[WRAP_LEN];
+	(void)mlock(kek, sizeof kek), (void)mlock(dk, sizeof dk); /* out of swap if allowed */
 	if (kek_get(c, conf, bucket, 1, kek, err) < 0)
 		return -1;
 	gcry_randomize(dk, sizeof dk, GCRY_VERY_STRONG_RANDOM);
@@ -902,6 +904,7 @@ int spif_vault_read(struct spif_catalog *c, long long file_id, const char *path,
 	}
 	struct vault_rd r = {.fd = fd, .path = path};
 	unsigned char h[VLT_HDR], kek[KEY_LEN], dk[KEY_LEN];
+	(void)mlock(kek, sizeof kek), (void)mlock(dk, sizeof dk); /* out of swap if allowed */
 	int ret = -1;
 	sqlite3_stmt *st = NULL;
 	ssize_t k = read_full(fd, h, sizeof h);
@@ -1311,6 +1314,7 @@ static int rewrap(struct spif_catalog *c, const struct spif_conf *conf, long lon
                   const unsigned char *wrapped, int bad, const char *bucket, struct spif_err *err)
 {
 	unsigned char kek[KEY_LEN], dk[KEY_LEN], nw[WRAP_LEN];
+	(void)mlock(kek, sizeof kek), (void)mlock(dk, sizeof dk); /* out of swap if allowed */
 	if (kek_get(c, conf, from, 0, kek, err) < 0)
 		return -1;
 	int rc = bad ? 1 : key_unwrap(kek, wrapped, WRAP_LEN, dk, err);

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,6 +21,13 @@ void cli_init(struct cli *c, const char *prog, int argc, char **argv)
 {
 	memset(c, 0, sizeof *c);
 	c->prog = prog;
+	/* No core dump, whatever the command: one would hold records with
+	 * numbers and keys, in a file nothing tracks or shreds.  Not dumpable
+	 * also keeps other processes of the same user out (ptrace,
+	 * /proc/PID/mem); exec resets it, so gpg is not affected.  Nothing
+	 * better to do if either fails. */
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	(void)setrlimit(RLIMIT_CORE, &(struct rlimit){0, 0});
 	umask(077); /* files spif creates are private unless a group install says otherwise */
 	setlocale(LC_ALL, "");
 	struct spif_err e = {0};

@@ -19,8 +19,8 @@ struct cli {
 	char home[PATH_MAX];
 };
 
-/* Set up a command: private umask, locale, libgcrypt, spif.conf, the actor
- * for the audit log.  Dies on a broken spif.conf. */
+/* Set up a command: no core dumps, private umask, locale, libgcrypt,
+ * spif.conf, the actor for the audit log.  Dies on a broken spif.conf. */
 void cli_init(struct cli *c, const char *prog, int argc, char **argv);
 void cli_done(struct cli *c);
 

@@ -10,6 +10,10 @@ setup() {
 	spif ingest --purpose 給与支払報告書 --print-id "$D/b.csv" >/dev/null 2>&1
 }
 
+teardown() {
+	teardown_gpg
+}
+
 @test "catalog ls lists every file with counts" {
 	run --separate-stderr spif catalog ls
 	[ "$status" -eq 0 ]

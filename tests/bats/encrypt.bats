@@ -24,6 +24,10 @@ setup() {
 	printf 'correct horse battery staple\n' > "$D/pass"
 }
 
+teardown() {
+	teardown_gpg
+}
+
 # Records of a catalogued file, kept in the vault: F000001.
 stored_records() {
 	gen --rows ${1:-200} --columns narrow -o "$D/src.csv"
@@ -115,12 +119,13 @@ sha() { sha256sum "$1" | cut -d' ' -f1; }
 	writer=$!
 	spif-encrypt -d -o "$D/out.csv" "$D/fifo" 2>/dev/null &
 	pid=$!
-	# wait until the temporary file holds plaintext, then stop the run
+	# wait until the output file (unnamed until the commit) holds
+	# plaintext, then stop the run
 	for _ in $(seq 50); do
-		[ -n "$(find "$D" -maxdepth 1 -name '.out.csv.spif-*' -size +0)" ] && break
+		writing_into "$pid" "$D" && break
 		sleep 0.1
 	done
-	[ -n "$(find "$D" -maxdepth 1 -name '.out.csv.spif-*' -size +0)" ]
+	writing_into "$pid" "$D"
 	kill -TERM "$pid"
 	wait "$pid" || true
 	kill "$writer" 2>/dev/null || true

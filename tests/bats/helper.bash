@@ -11,6 +11,33 @@ setup_home() {
 	export SPIF_CONF="$BATS_TEST_TMPDIR/spif.conf" # absent unless a test writes it
 	export TMPDIR="$BATS_TEST_TMPDIR"
 	D="$BATS_TEST_TMPDIR"
+	# a GnuPG home of the test's own, never the account's ~/.gnupg (nor
+	# a GNUPGHOME from outside), unless the suite made one (gnupg_setup)
+	if [ -z "${SPIF_SUITE_GNUPGHOME:-}" ]; then
+		export GNUPGHOME="$D/gnupg-test"
+		mkdir -m 700 "$GNUPGHOME"
+	fi
+}
+
+# writing_into PID DIR: PID has a regular file in DIR open and has written
+# into it, named or not (an O_TMPFILE file shows as "DIR/#INODE (deleted)").
+writing_into() {
+	local fd t
+	for fd in /proc/"$1"/fd/*; do
+		t=$(readlink "$fd" 2>/dev/null) || continue
+		[[ $t == "$2"/* ]] && [ -f "$fd" ] && [ -s "$fd" ] && return 0
+	done
+	return 1
+}
+
+# Every suite's teardown calls this: stop the gpg-agent of the test's own
+# GnuPG home, if gpg ran there (the suite's is gnupg_teardown's).
+teardown_gpg() {
+	local h="${GNUPGHOME:-}" f
+	case $h in "$BATS_TEST_TMPDIR"/*) ;; *) return 0 ;; esac
+	f=("$h"/*)
+	[ ! -e "${f[0]}" ] || gpgconf --kill all 2>/dev/null
+	return 0
 }
 
 # gen ARGS... -o FILE: synthetic data with valid check digits.
@@ -81,7 +108,7 @@ valid_number() {
 # teardown_file.
 gnupg_setup() {
 	GNUPGHOME=$(mktemp -d /tmp/spif-gpg.XXXXXX)
-	export GNUPGHOME
+	export GNUPGHOME SPIF_SUITE_GNUPGHOME="$GNUPGHOME"
 	chmod 700 "$GNUPGHOME"
 }
 

@@ -8,6 +8,10 @@ setup() {
 	setup_home
 }
 
+teardown() {
+	teardown_gpg
+}
+
 # Run ingest on a bad file and prove nothing happened.
 refused() { # refused EXIT-CODE PATTERN ingest-args...
 	local code=$1 pat=$2

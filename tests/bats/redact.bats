@@ -7,6 +7,10 @@ setup() {
 	setup_home
 }
 
+teardown() {
+	teardown_gpg
+}
+
 # No Individual Number left in FILE (UTF-8), by a check that shares no code
 # with spif: full-width digits become ASCII and every separator of the
 # forms people type (- ‐ − － ー . ． space U+3000) one '-'; then every 12

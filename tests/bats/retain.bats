@@ -10,6 +10,10 @@ setup() {
 	printf 'trusted_media = %s\n' "$(disk_of "$D")" > "$SPIF_CONF"
 }
 
+teardown() {
+	teardown_gpg
+}
+
 sql() { sqlite3 "$SPIF_HOME/catalog.db" "$1"; }
 
 @test "schedule: the policy defaults are installed on first use, with their legal basis" {

@@ -21,7 +21,7 @@ teardown() {
 	fi
 	[ "${GNUPGHOME:-}" = "$D/gnupg" ] && gpgconf --kill all 2>/dev/null
 	[ -n "${SHARED:-}" ] && rm -rf "$SHARED"
-	return 0
+	teardown_gpg
 }
 
 # A shared install another user can reach (bats' own temp dir is private):

@@ -6,6 +6,10 @@ setup() {
 	setup_home
 }
 
+teardown() {
+	teardown_gpg
+}
+
 @test "spif --version and --help" {
 	run spif --version
 	[ "$status" -eq 0 ]

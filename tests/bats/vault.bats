@@ -11,6 +11,10 @@ setup() {
 	printf 'trusted_media = %s\n' "$(disk_of "$D")" > "$SPIF_CONF"
 }
 
+teardown() {
+	teardown_gpg
+}
+
 @test "ingest --store keeps the records encrypted; vault cat gives them back exactly" {
 	[ -f "$VAULT" ]
 	[ "$(stat -c %a "$VAULT")" = 600 ]
