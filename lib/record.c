@@ -17,8 +17,9 @@
  *
  * CSV rules beyond RFC 4180: LF or CRLF ends a record (mixed is fine); a
  * lone CR, or a quote inside an unquoted field, is data (as Excel reads
- * it); text after a closing quote is an error; blank lines at the very end
- * are ignored, elsewhere a blank line is a one-field record; a column name
+ * it); text after a closing quote is an error; blank lines (LF or CRLF)
+ * at the very end are ignored, elsewhere a blank line is a one-field
+ * record, and a line of CRs is a record wherever it is; a column name
  * starting with '@' is refused, since '@' keys are spif's metadata and a
  * CSV writer leaves them out.
  *
@@ -906,17 +907,26 @@ static int blank_record(const struct spif_reader *rd)
 	return rd->nf == 1 && rd->fs[0].s == rd->fs[0].e && !(rd->fs[0].fl & SPIF_FIELD_QUOTED);
 }
 
-/* A blank line was just parsed: P_END if nothing but line ends follows it
- * to the end of the input, P_OK if more follows. */
+/* A blank line was just parsed: P_END if nothing but blank lines (LF or
+ * CRLF) follows it to the end of the input, P_OK if more follows.  A CR
+ * that does not end a line is data here as anywhere, so a line of CRs is a
+ * record and not a blank line; a CR that is the last byte read so far may
+ * still start a CRLF, and is looked at again when more has been read. */
 static int trailing_blanks(struct spif_reader *rd, struct spif_err *err)
 {
 	for (;;) {
 		const unsigned char *p = rd->txt + rd->rec_end, *end = rd->txt + rd->tlen;
-		while (p < end && (*p == '\n' || *p == '\r'))
-			p++;
-		if (p < end)
+		for (;;) {
+			if (p < end && *p == '\n')
+				p++;
+			else if (end - p >= 2 && p[0] == '\r' && p[1] == '\n')
+				p += 2;
+			else
+				break;
+		}
+		if (p < end && !(*p == '\r' && p + 1 == end && !rd->text_eof))
 			return P_OK;
-		if (rd->text_eof)
+		if (p == end && rd->text_eof)
 			return P_END;
 		/* read on, keeping the blank line; then parse it again */
 		int f = fill(rd);

@@ -416,6 +416,72 @@ static void test_csv_errors(void)
 	free(s);
 }
 
+/* A lone CR is data, so a line made only of CRs is a record, also when it
+ * follows a blank line: only LF and CRLF lines are blank lines that may be
+ * dropped at the end of the input.  Also across the 1 MiB read boundary,
+ * where a CR may be the last byte seen so far. */
+static void test_csv_cr_lines(void)
+{
+	struct run r;
+	RUN(&r, "a\n1\n\n\r\r", SPIF_FMT_CSV, SPIF_ENC_AUTO);
+	check_dump(&r, "2|a=1\n3|a=\n4|a=\r\r\n", "CRs after a blank line at the end: a record");
+	is_int(r.rc, 0, "... and the input ends cleanly");
+	is_int(r.d.final_eol, 0, "... without a final line end");
+	run_free(&r);
+
+	RUN(&r, "a\n1\n\n\r\r\n", SPIF_FMT_CSV, SPIF_ENC_AUTO);
+	check_dump(&r, "2|a=1\n3|a=\n4|a=\r\n", "CR then CRLF after a blank line: a record of one CR");
+	run_free(&r);
+
+	RUN(&r, "a\n1\n\n\n\r\n\r\n\r", SPIF_FMT_CSV, SPIF_ENC_AUTO);
+	check_dump(&r, "2|a=1\n3|a=\n4|a=\n5|a=\n6|a=\n7|a=\r\n",
+	           "blank lines before a last CR are records, the CR too");
+	run_free(&r);
+
+	RUN(&r, "a,b\n1,2\n\n\r\r", SPIF_FMT_CSV, SPIF_ENC_AUTO);
+	check_err(&r, SPIF_EX_DATAERR, "t:3: 1 field, header has 2",
+	          "two columns: the blank line before CRs is a short record, not dropped");
+	is_int(r.nrec, 1, "... after the good record");
+	run_free(&r);
+
+	RUN(&r, "a,b\n1,2\n\r\r\n", SPIF_FMT_CSV, SPIF_ENC_AUTO);
+	check_err(&r, SPIF_EX_DATAERR, "t:3: 1 field, header has 2",
+	          "two columns: CRs without a blank line before them, the same");
+	run_free(&r);
+
+	RUN(&r, "a,b\n1,2\n\n\r\n\r\n\n", SPIF_FMT_CSV, SPIF_ENC_AUTO);
+	ok(r.rc == 0 && r.nrec == 1 && r.d.final_eol, "trailing LF and CRLF blank lines are ignored");
+	run_free(&r);
+
+	/* the blank line and a CR end the first read at 1 MiB */
+	size_t at = 1 << 20;
+	char *b = malloc(at + 2);
+	memcpy(b, "a\n", 2);
+	for (size_t i = 2; i < at - 3; i++)
+		b[i] = (i % 50 == 0) ? '\n' : 'x';
+	b[at - 3] = '\n', b[at - 2] = '\n', b[at - 1] = '\r';
+	b[at] = '\n';
+	run_data(&r, b, at + 1, SPIF_FMT_CSV, SPIF_ENC_UTF8);
+	ok(r.rc == 0 && r.dump.n > 4 && memcmp(r.dump.p + r.dump.n - 4, "|a=x", 4) != 0 &&
+	   r.dump.p[r.dump.n - 2] == 'x',
+	   "a CRLF blank line cut by the read boundary is still a trailing blank line");
+	long long n_plain = r.nrec;
+	run_free(&r);
+	b[at] = '\r';
+	run_data(&r, b, at + 1, SPIF_FMT_CSV, SPIF_ENC_UTF8);
+	ok(r.rc == 0 && r.nrec == n_plain + 2 && r.dump.n > 6 &&
+	   memcmp(r.dump.p + r.dump.n - 6, "|a=\r\r\n", 6) == 0,
+	   "CRs cut by the read boundary after a blank line: the blank line and a record");
+	run_free(&r);
+	b[at + 1] = '\n';
+	run_data(&r, b, at + 2, SPIF_FMT_CSV, SPIF_ENC_UTF8);
+	ok(r.rc == 0 && r.nrec == n_plain + 2 && r.dump.n > 5 &&
+	   memcmp(r.dump.p + r.dump.n - 5, "|a=\r\n", 5) == 0 && r.d.final_eol,
+	   "CR, CRLF across the read boundary: a record of one CR");
+	run_free(&r);
+	free(b);
+}
+
 /* --- encodings -------------------------------------------------------- */
 
 static void test_encodings(void)
@@ -979,6 +1045,7 @@ int main(void)
 	test_utf8_valid();
 	test_csv_basic();
 	test_csv_errors();
+	test_csv_cr_lines();
 	test_encodings();
 	test_boundaries();
 	test_cp932_roundtrip();
