@@ -1,19 +1,10 @@
 /* record.c - records, and the CSV/TSV/NDJSON readers and writers; see
  * record.h.
  *
- * Reader layout.  read(2) fills a raw buffer.  For UTF-8 the text is
- * validated in place, so the parser reads the raw buffer itself; for CP932
- * and EUC-JP iconv(3) decodes the raw bytes into a separate text buffer.
- * Either way the parser sees txt[tpos..tlen) and knows nothing of the
- * source encoding.  Decoding stops for good at the first byte that does not
- * decode (or a NUL, or a read error) and notes where; the parser gets the
- * error only when it needs text beyond that point, so every record before
- * it comes out normally.
- *
- * The parsers restart a record from its first byte when they run out of
- * text: fill() keeps txt[tpos..) and appends at least as much again, so a
- * record is parsed O(log size) times, and a complete record is copied into
- * the caller's record in one piece.
+ * The input (read(2), decoding to UTF-8, where decoding stopped) and the
+ * output buffer are io.c's; the parsers below see UTF-8 text only.  They
+ * restart a record from its first byte when they run out of text, and a
+ * complete record is copied into the caller's record in one piece.
  *
  * CSV rules beyond RFC 4180: LF or CRLF ends a record (mixed is fine); a
  * lone CR, or a quote inside an unquoted field, is data (as Excel reads
@@ -37,19 +28,11 @@
 #include <unistd.h>
 
 #include "encoding.h"
+#include "io.h"
 
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
-
-#define READ_CHUNK ((size_t)1 << 20)   /* read(2) size, and the writer's buffer */
-#define MIN_READ ((size_t)64 << 10)    /* least new text fill() tries to add */
-#define PAD 64                         /* readable slack after buffers, for SIMD loads */
-#define AUTO_WINDOW ((size_t)1 << 20)  /* --encoding auto looks this far */
-/* a whole record (or NDJSON line): bounds memory on runaway input such as
- * a binary file, which may hold separators but no line end */
-#define RECORD_MAX (4 * (size_t)SPIF_FIELD_MAX > ((size_t)64 << 20) ? 4 * (size_t)SPIF_FIELD_MAX \
-                                                                 : ((size_t)64 << 20))
 
 #define F_ESC 0x100u /* internal: quoted field holds "" pairs */
 
@@ -258,7 +241,6 @@ int spif_record_set(struct spif_record *r, size_t i, const char *val, size_t vle
 /* ------------------------------------------------------------------ */
 /* reader: input and decoding                                           */
 
-enum stop { STOP_NONE = 0, STOP_BAD, STOP_NUL, STOP_IO, STOP_NOMEM, STOP_ICONV };
 enum { P_OK, P_MORE, P_END, P_ERR };
 enum term { T_SEP, T_LF, T_CRLF, T_EOF };
 
@@ -268,39 +250,10 @@ struct fspan {
 };
 
 struct spif_reader {
-	int fd;
-	char name[256];
+	struct spif_in in; /* the text, in UTF-8 */
 	enum spif_format fmt;
-	enum spif_enc enc; /* decided (UTF-8 while auto has seen only ASCII) */
-	int decided;       /* 0 while --encoding auto has seen only ASCII */
-	int bom, bom_seen; /* a BOM was stripped; the start was looked at */
 	int sep;
 	int failed;
-
-	/* raw bytes: raw[0] is at file offset roff.  In place (UTF-8) the
-	 * text is the raw buffer and raw[tlen..rlen) is not yet validated;
-	 * otherwise raw[rpos..rlen) is not yet decoded. */
-	unsigned char *raw;
-	size_t rcap, rlen, rpos;
-	long long roff, bytes;
-	int eof;
-	int inplace;
-	/* text: txt[0] is decoded offset toff; the parser reads from tpos */
-	unsigned char *txt;
-	size_t tcap, tlen, tpos;
-	long long toff;
-	int text_eof; /* fill() said there is no more text */
-	/* where decoding stopped for good */
-	enum stop stop;
-	long long stop_off;
-	int stop_errno;
-
-	iconv_t cd;
-	struct spif_lossy *lossy_tab;
-	long long lossy, lossy_row, lossy_at; /* lossy_at: decoded offset of the first */
-
-	void (*tap)(void *ctx, const void *buf, size_t n);
-	void *tap_ctx;
 
 	/* CSV/TSV */
 	int header_done;
@@ -321,323 +274,6 @@ struct spif_reader {
 	size_t ht_cap;
 	uint32_t gen;
 };
-
-static const char *dec_name(const struct spif_reader *rd)
-{
-	return rd->enc == SPIF_ENC_CP932 ? "CP932" : rd->enc == SPIF_ENC_EUCJP ? "EUC-JP" : "UTF-8";
-}
-
-static void stop_at(struct spif_reader *rd, enum stop why, long long off)
-{
-	rd->stop = why;
-	rd->stop_off = off;
-}
-
-/* The error for a stop, for the record at row. */
-static int stop_error(const struct spif_reader *rd, long long row, struct spif_err *err)
-{
-	switch (rd->stop) {
-	case STOP_BAD:
-		return spif_err_set(err, SPIF_EX_DATAERR, "%s:%lld: byte offset %lld: not valid %s",
-		                    rd->name, row, rd->stop_off, dec_name(rd));
-	case STOP_NUL:
-		return spif_err_set(err, SPIF_EX_DATAERR, "%s:%lld: byte offset %lld: NUL byte",
-		                    rd->name, row, rd->stop_off);
-	case STOP_IO:
-		return spif_err_sys(err, SPIF_EX_IOERR, rd->stop_errno, "%s: read error", rd->name);
-	case STOP_ICONV:
-		return spif_err_sys(err, SPIF_EX_UNAVAILABLE, rd->stop_errno,
-		                    "%s: cannot decode %s with iconv", rd->name, dec_name(rd));
-	case STOP_NOMEM:
-	case STOP_NONE:
-		break;
-	}
-	return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: out of memory", rd->name);
-}
-
-/* (Re)allocate a buffer of cap bytes plus PAD zeroed bytes of slack. */
-static unsigned char *buf_resize(unsigned char *p, size_t cap)
-{
-	unsigned char *q = realloc(p, cap + PAD);
-	if (q)
-		memset(q + cap, 0, PAD);
-	return q;
-}
-
-/* Drop the text before tpos (and raw bytes already decoded). */
-static void compact(struct spif_reader *rd)
-{
-	size_t k = rd->tpos;
-	if (rd->inplace) {
-		if (!k)
-			return;
-		memmove(rd->raw, rd->raw + k, rd->rlen - k);
-		rd->rlen -= k;
-		rd->tlen -= k;
-		rd->roff += (long long)k;
-	} else {
-		if (k) {
-			memmove(rd->txt, rd->txt + k, rd->tlen - k);
-			rd->tlen -= k;
-		}
-		if (rd->rpos) {
-			memmove(rd->raw, rd->raw + rd->rpos, rd->rlen - rd->rpos);
-			rd->rlen -= rd->rpos;
-			rd->roff += (long long)rd->rpos;
-			rd->rpos = 0;
-		}
-	}
-	rd->toff += (long long)k;
-	rd->tpos = 0;
-}
-
-/* read(2) once into the raw buffer (growing it when it is nearly full). */
-static void read_more(struct spif_reader *rd)
-{
-	if (!rd->inplace && rd->rpos) { /* only a cut character is left: move it down */
-		memmove(rd->raw, rd->raw + rd->rpos, rd->rlen - rd->rpos);
-		rd->rlen -= rd->rpos;
-		rd->roff += (long long)rd->rpos;
-		rd->rpos = 0;
-	}
-	if (rd->rcap - rd->rlen < MIN_READ) {
-		size_t cap = rd->rcap * 2;
-		unsigned char *p = buf_resize(rd->raw, cap);
-		if (!p) {
-			stop_at(rd, STOP_NOMEM, 0);
-			return;
-		}
-		rd->raw = p;
-		rd->rcap = cap;
-		if (rd->inplace) {
-			rd->txt = p;
-			rd->tcap = cap;
-		}
-	}
-	size_t room = rd->rcap - rd->rlen;
-	if (room > READ_CHUNK * 4)
-		room = READ_CHUNK * 4;
-	ssize_t n;
-	do
-		n = read(rd->fd, rd->raw + rd->rlen, room);
-	while (n < 0 && errno == EINTR);
-	if (n < 0) {
-		rd->stop_errno = errno;
-		stop_at(rd, STOP_IO, 0);
-	} else if (n == 0) {
-		rd->eof = 1;
-	} else {
-		if (rd->tap)
-			rd->tap(rd->tap_ctx, rd->raw + rd->rlen, (size_t)n);
-		rd->rlen += (size_t)n;
-		rd->bytes += n;
-	}
-}
-
-/* Output length of decoding s[0..n) (known to decode), to place the first
- * lossy character in the text. */
-static size_t decoded_len(iconv_t cd, const unsigned char *s, size_t n)
-{
-	char out[4096];
-	char *in = (char *)(uintptr_t)s;
-	size_t inleft = n, total = 0;
-	while (inleft) {
-		char *o = out;
-		size_t oleft = sizeof out;
-		size_t r = iconv(cd, &in, &inleft, &o, &oleft);
-		total += (size_t)(o - out);
-		if (r == (size_t)-1 && errno != E2BIG)
-			break;
-	}
-	return total;
-}
-
-static int ensure_txt(struct spif_reader *rd, size_t room)
-{
-	if (rd->tcap - rd->tlen >= room)
-		return 0;
-	size_t cap = rd->tcap * 2;
-	while (cap - rd->tlen < room)
-		cap *= 2;
-	unsigned char *p = buf_resize(rd->txt, cap);
-	if (!p)
-		return -1;
-	rd->txt = p;
-	rd->tcap = cap;
-	return 0;
-}
-
-/* CP932/EUC-JP: decode raw[rpos..rlen) into the text, up to the first NUL
- * or undecodable byte. */
-static void decode_iconv(struct spif_reader *rd)
-{
-	while (rd->rpos < rd->rlen && !rd->stop) {
-		unsigned char *in0 = rd->raw + rd->rpos;
-		size_t avail = rd->rlen - rd->rpos;
-		unsigned char *nul = memchr(in0, 0, avail);
-		size_t lim = nul ? (size_t)(nul - in0) : avail;
-		/* a half-width katakana byte becomes 3 bytes of UTF-8 */
-		if (ensure_txt(rd, 3 * lim + 16) < 0) {
-			stop_at(rd, STOP_NOMEM, 0);
-			return;
-		}
-		char *ip = (char *)in0, *op = (char *)rd->txt + rd->tlen;
-		size_t il = lim, ol = rd->tcap - rd->tlen;
-		size_t r = iconv(rd->cd, &ip, &il, &op, &ol);
-		int e = errno;
-		size_t used = (size_t)((unsigned char *)ip - in0);
-		size_t first;
-		size_t nl = spif_lossy_scan(rd->lossy_tab, in0, used, &first);
-		if (nl) {
-			if (rd->lossy == 0)
-				rd->lossy_at = rd->toff + (long long)rd->tlen +
-				               (long long)decoded_len(rd->cd, in0, first);
-			rd->lossy += (long long)nl;
-		}
-		rd->rpos += used;
-		rd->tlen = (size_t)((unsigned char *)op - rd->txt);
-		if (r == (size_t)-1) {
-			if (e == EINVAL && !nul && !rd->eof)
-				return; /* a character cut by the read: wait for the rest */
-			if (e != E2BIG)
-				stop_at(rd, STOP_BAD, rd->roff + (long long)rd->rpos);
-			continue;
-		}
-		if (nul)
-			stop_at(rd, STOP_NUL, rd->roff + (long long)rd->rpos);
-	}
-}
-
-/* --encoding auto found CP932 or EUC-JP: from raw[tlen] on, decode with
- * iconv into a text buffer of its own. */
-static void go_iconv(struct spif_reader *rd)
-{
-	const char *name = spif_enc_iconv_name(rd->enc);
-	rd->cd = iconv_open("UTF-8", name);
-	if (rd->cd == (iconv_t)-1) {
-		rd->stop_errno = errno;
-		stop_at(rd, STOP_ICONV, 0);
-		return;
-	}
-	rd->lossy_tab = malloc(sizeof *rd->lossy_tab);
-	size_t keep = rd->tlen - rd->tpos, cap = 3 * READ_CHUNK;
-	while (cap < 2 * keep)
-		cap *= 2;
-	unsigned char *t = buf_resize(NULL, cap);
-	if (!rd->lossy_tab || !t) {
-		free(t);
-		stop_at(rd, STOP_NOMEM, 0);
-		return;
-	}
-	if (spif_lossy_build(rd->lossy_tab, rd->enc) < 0) {
-		free(t);
-		rd->stop_errno = errno;
-		stop_at(rd, STOP_ICONV, 0);
-		return;
-	}
-	memcpy(t, rd->raw + rd->tpos, keep);
-	rd->rpos = rd->tlen;
-	rd->toff += (long long)rd->tpos;
-	rd->txt = t;
-	rd->tcap = cap;
-	rd->tlen = keep;
-	rd->tpos = 0;
-	rd->inplace = 0;
-}
-
-/* UTF-8 (and auto before its decision): validate raw[tlen..rlen) in place. */
-static void decode_utf8(struct spif_reader *rd)
-{
-	static const unsigned char bom[3] = {0xEF, 0xBB, 0xBF};
-	if (!rd->bom_seen) {
-		size_t n = rd->rlen - rd->tlen;
-		if (n < 3 && !rd->eof && memcmp(rd->raw + rd->tlen, bom, n) == 0)
-			return; /* could still be a BOM */
-		rd->bom_seen = 1;
-		if (n >= 3 && memcmp(rd->raw + rd->tlen, bom, 3) == 0) {
-			rd->bom = 1;
-			rd->decided = 1;
-			rd->enc = SPIF_ENC_UTF8_BOM;
-			rd->tlen += 3;
-			rd->tpos = rd->tlen; /* nothing parsed yet: the text starts after it */
-		}
-	}
-	for (;;) {
-		unsigned char *s = rd->raw + rd->tlen;
-		size_t n = rd->rlen - rd->tlen;
-		if (!n)
-			return;
-		if (!rd->decided) {
-			size_t a = spif_ascii_prefix(s, n);
-			rd->tlen += a;
-			s += a;
-			n -= a;
-			if (!n)
-				return;
-			if (*s == 0) {
-				stop_at(rd, STOP_NUL, rd->roff + (long long)rd->tlen);
-				return;
-			}
-			if (n < AUTO_WINDOW && !rd->eof)
-				return; /* read on: decide on up to AUTO_WINDOW bytes */
-			size_t w = n < AUTO_WINDOW ? n : AUTO_WINDOW;
-			enum spif_enc e = spif_enc_guess(s, w, rd->eof && w == n);
-			rd->decided = 1;
-			if (e == SPIF_ENC_CP932 || e == SPIF_ENC_EUCJP) {
-				rd->enc = e;
-				go_iconv(rd);
-				if (!rd->stop)
-					decode_iconv(rd);
-				return;
-			}
-			rd->enc = SPIF_ENC_UTF8;
-			continue;
-		}
-		enum spif_u8stop why;
-		rd->tlen += spif_utf8_scan(s, n, &why);
-		if (why == SPIF_U8_BAD || (why == SPIF_U8_TRUNC && rd->eof))
-			stop_at(rd, STOP_BAD, rd->roff + (long long)rd->tlen);
-		else if (why == SPIF_U8_NUL)
-			stop_at(rd, STOP_NUL, rd->roff + (long long)rd->tlen);
-		return;
-	}
-}
-
-/* Make text past tlen available, keeping txt[tpos..) (the record being
- * parsed, which moves to txt[0]).  Adds at least as much text as is kept,
- * so that a long record is re-parsed only O(log n) times.
- * 1: more text; 0: end of input; -1: see rd->stop. */
-static int fill(struct spif_reader *rd)
-{
-	compact(rd);
-	size_t start = rd->tlen, target = start > MIN_READ ? start : MIN_READ;
-	for (;;) {
-		if (!rd->stop) {
-			if (rd->inplace)
-				decode_utf8(rd);
-			else
-				decode_iconv(rd);
-		}
-		size_t added = rd->tlen - start;
-		if (rd->tpos > start) /* a BOM was skipped */
-			added = rd->tlen - rd->tpos;
-		if (added >= target || (added && (rd->stop || rd->eof)))
-			return 1;
-		if (rd->stop)
-			return -1;
-		if (rd->eof)
-			return 0;
-		read_more(rd);
-	}
-}
-
-/* The record just parsed ends at txt offset end: if the first lossy
- * character was in it, it gets this row. */
-static void note_consumed(struct spif_reader *rd, size_t end, long long row)
-{
-	if (rd->lossy_at >= 0 && !rd->lossy_row && rd->lossy_at < rd->toff + (long long)end)
-		rd->lossy_row = row;
-}
 
 /* ------------------------------------------------------------------ */
 /* reader: CSV/TSV                                                      */
@@ -721,7 +357,7 @@ static int grow_spans(struct spif_reader *rd)
 
 static int too_long(struct spif_reader *rd, size_t field, struct spif_err *err)
 {
-	spif_err_set(err, SPIF_EX_DATAERR, "%s:%lld: field %zu: longer than %u bytes", rd->name,
+	spif_err_set(err, SPIF_EX_DATAERR, "%s:%lld: field %zu: longer than %u bytes", rd->in.name,
 	             rd->row, field, SPIF_FIELD_MAX);
 	return P_ERR;
 }
@@ -733,9 +369,9 @@ static int csv_more(struct spif_reader *rd, const unsigned char *start, const un
 {
 	if ((size_t)(end - fb) > (size_t)SPIF_FIELD_MAX + 2)
 		return too_long(rd, rd->nf + 1, err);
-	if ((size_t)(end - start) > RECORD_MAX) {
-		spif_err_set(err, SPIF_EX_DATAERR, "%s:%lld: record longer than %zu bytes", rd->name,
-		             rd->row, RECORD_MAX);
+	if ((size_t)(end - start) > SPIF_RECORD_MAX) {
+		spif_err_set(err, SPIF_EX_DATAERR, "%s:%lld: record longer than %zu bytes", rd->in.name,
+		             rd->row, SPIF_RECORD_MAX);
 		return P_ERR;
 	}
 	return P_MORE;
@@ -748,7 +384,7 @@ static int csv_quoted(struct spif_reader *rd, const unsigned char *start, const 
                       const unsigned char **next, enum term *t, unsigned *fl,
                       struct spif_err *err)
 {
-	int eof = rd->text_eof;
+	int eof = rd->in.text_eof;
 	const unsigned char *q = p + 1;
 	*fl = SPIF_FIELD_QUOTED;
 	for (;;) {
@@ -757,7 +393,7 @@ static int csv_quoted(struct spif_reader *rd, const unsigned char *start, const 
 			if (!eof)
 				return csv_more(rd, start, p, end, err);
 			spif_err_set(err, SPIF_EX_DATAERR, "%s:%lld: unterminated quoted field",
-			             rd->name, rd->row);
+			             rd->in.name, rd->row);
 			return P_ERR;
 		}
 		if (q + 1 == end) {
@@ -788,7 +424,7 @@ static int csv_quoted(struct spif_reader *rd, const unsigned char *start, const 
 		*next = a + 2;
 	} else {
 		spif_err_set(err, SPIF_EX_DATAERR, "%s:%lld: field %zu: text after the closing quote",
-		             rd->name, rd->row, rd->nf + 1);
+		             rd->in.name, rd->row, rd->nf + 1);
 		return P_ERR;
 	}
 	return P_OK;
@@ -800,9 +436,9 @@ static int csv_quoted(struct spif_reader *rd, const unsigned char *start, const 
  * and force reloads. */
 static int csv_try(struct spif_reader *rd, struct spif_err *err)
 {
-	const unsigned char *base = rd->txt, *start = base + rd->tpos, *end = base + rd->tlen;
+	const unsigned char *base = rd->in.txt, *start = base + rd->in.tpos, *end = base + rd->in.tlen;
 	const unsigned char *p = start;
-	int eof = rd->text_eof, sep = rd->sep, r;
+	int eof = rd->in.text_eof, sep = rd->sep, r;
 	struct fspan *fs = rd->fs;
 	size_t nf = 0, fcap = rd->fcap;
 	struct scan sc;
@@ -818,7 +454,7 @@ static int csv_try(struct spif_reader *rd, struct spif_err *err)
 		if (nf == fcap) {
 			rd->nf = nf;
 			if (grow_spans(rd) < 0) {
-				spif_err_set(err, SPIF_EX_SOFTWARE, "%s: out of memory", rd->name);
+				spif_err_set(err, SPIF_EX_SOFTWARE, "%s: out of memory", rd->in.name);
 				return P_ERR;
 			}
 			fs = rd->fs;
@@ -892,13 +528,11 @@ static int csv_parse(struct spif_reader *rd, struct spif_err *err)
 		int r = csv_try(rd, err);
 		if (r != P_MORE)
 			return r;
-		int f = fill(rd);
+		int f = spif_in_fill(&rd->in);
 		if (f < 0) {
-			stop_error(rd, rd->row, err);
+			spif_in_error(&rd->in, rd->row, err);
 			return P_ERR;
 		}
-		if (f == 0)
-			rd->text_eof = 1;
 	}
 }
 
@@ -915,7 +549,7 @@ static int blank_record(const struct spif_reader *rd)
 static int trailing_blanks(struct spif_reader *rd, struct spif_err *err)
 {
 	for (;;) {
-		const unsigned char *p = rd->txt + rd->rec_end, *end = rd->txt + rd->tlen;
+		const unsigned char *p = rd->in.txt + rd->rec_end, *end = rd->in.txt + rd->in.tlen;
 		for (;;) {
 			if (p < end && *p == '\n')
 				p++;
@@ -924,18 +558,16 @@ static int trailing_blanks(struct spif_reader *rd, struct spif_err *err)
 			else
 				break;
 		}
-		if (p < end && !(*p == '\r' && p + 1 == end && !rd->text_eof))
+		if (p < end && !(*p == '\r' && p + 1 == end && !rd->in.text_eof))
 			return P_OK;
-		if (p == end && rd->text_eof)
+		if (p == end && rd->in.text_eof)
 			return P_END;
 		/* read on, keeping the blank line; then parse it again */
-		int f = fill(rd);
+		int f = spif_in_fill(&rd->in);
 		if (f < 0) {
-			stop_error(rd, rd->row, err);
+			spif_in_error(&rd->in, rd->row, err);
 			return P_ERR;
 		}
-		if (f == 0)
-			rd->text_eof = 1;
 		int r = csv_try(rd, err);
 		if (r != P_OK)
 			return r == P_MORE ? P_ERR : r; /* cannot happen: it parsed before */
@@ -971,7 +603,7 @@ static int check_dups(struct spif_reader *rd, struct spif_err *err)
 		cap *= 2;
 	size_t *slot = malloc(cap * sizeof *slot); /* column + 1, 0 for empty */
 	if (!slot)
-		return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: out of memory", rd->name);
+		return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: out of memory", rd->in.name);
 	memset(slot, 0, cap * sizeof *slot);
 	for (size_t i = 0; i < n; i++) {
 		const char *nm = rd->hblock + rd->hoff[i];
@@ -982,7 +614,7 @@ static int check_dups(struct spif_reader *rd, struct spif_err *err)
 				char b[80];
 				free(slot);
 				return spif_err_set(err, SPIF_EX_DATAERR,
-				                    "%s:1: duplicate column name \"%s\"", rd->name,
+				                    "%s:1: duplicate column name \"%s\"", rd->in.name,
 				                    shown(b, sizeof b, nm, len));
 			}
 		}
@@ -998,7 +630,7 @@ static int read_header(struct spif_reader *rd, struct spif_err *err)
 	if (r == P_ERR)
 		return -1;
 	if (r == P_END || blank_record(rd))
-		return spif_err_set(err, SPIF_EX_DATAERR, "%s:1: no header row", rd->name);
+		return spif_err_set(err, SPIF_EX_DATAERR, "%s:1: no header row", rd->in.name);
 	size_t n = rd->nf, total = 0;
 	for (size_t i = 0; i < n; i++)
 		total += rd->fs[i].e - rd->fs[i].s + 1;
@@ -1006,14 +638,14 @@ static int read_header(struct spif_reader *rd, struct spif_err *err)
 	rd->hoff = malloc(n * sizeof *rd->hoff);
 	rd->hlen = malloc(n * sizeof *rd->hlen);
 	if (!rd->hblock || !rd->hoff || !rd->hlen)
-		return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: out of memory", rd->name);
+		return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: out of memory", rd->in.name);
 	int all_quoted = 1;
 	size_t off = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct fspan *f = &rd->fs[i];
 		char *d = rd->hblock + off;
 		size_t len = f->e - f->s;
-		memcpy(d, rd->txt + f->s, len);
+		memcpy(d, rd->in.txt + f->s, len);
 		if (f->fl & F_ESC)
 			len = unquote(d, len);
 		d[len] = '\0';
@@ -1031,20 +663,20 @@ static int read_header(struct spif_reader *rd, struct spif_err *err)
 			return spif_err_set(err, SPIF_EX_DATAERR,
 			                    "%s:1: column name \"%s\" starts with '@', which spif keeps "
 			                    "for its metadata",
-			                    rd->name,
+			                    rd->in.name,
 			                    shown(b, sizeof b, rd->hblock + rd->hoff[i], rd->hlen[i]));
 		}
 	if (check_dups(rd, err) < 0)
 		return -1;
 	rd->d.quote_all = all_quoted;
-	rd->d.bom = rd->bom;
+	rd->d.bom = rd->in.bom;
 	if (rd->rec_term == T_LF)
 		memcpy(rd->d.eol, "\n", 2);
 	else
 		memcpy(rd->d.eol, "\r\n", 3);
 	rd->d.final_eol = rd->rec_term != T_EOF;
-	note_consumed(rd, rd->rec_end, 1);
-	rd->tpos = rd->rec_end;
+	spif_in_consumed(&rd->in, rd->rec_end, 1);
+	rd->in.tpos = rd->rec_end;
 	rd->header_done = 1;
 	rd->row = 2;
 	return 0;
@@ -1074,17 +706,17 @@ static int rec_reserve(struct spif_record *rec, size_t bytes, size_t nf)
  * line end, becomes its NUL). */
 static int csv_build(struct spif_reader *rd, struct spif_record *rec)
 {
-	size_t K = rd->hblen, L = rd->rec_end - rd->tpos, n = rd->ncols;
+	size_t K = rd->hblen, L = rd->rec_end - rd->in.tpos, n = rd->ncols;
 	if (rec_reserve(rec, K + L + 1, n) < 0)
 		return -1;
 	/* locals: the NUL stores below are char stores, which may alias
 	 * anything reached through rd or rec */
-	char *buf = rec->buf, *t = buf + K - rd->tpos;
+	char *buf = rec->buf, *t = buf + K - rd->in.tpos;
 	const struct fspan *fs = rd->fs;
 	const size_t *hoff = rd->hoff, *hlen = rd->hlen;
 	struct spif_field *f = rec->f;
 	memcpy(buf, rd->hblock, K);
-	memcpy(buf + K, rd->txt + rd->tpos, L);
+	memcpy(buf + K, rd->in.txt + rd->in.tpos, L);
 	buf[K + L] = '\0';
 	for (size_t i = 0; i < n; i++) {
 		char *v = t + fs[i].s;
@@ -1115,19 +747,19 @@ static int csv_next(struct spif_reader *rd, struct spif_record *rec, struct spif
 	if (r == P_ERR)
 		return -1;
 	if (r == P_END) {
-		if (rd->tlen > rd->tpos) /* only blank lines were left */
+		if (rd->in.tlen > rd->in.tpos) /* only blank lines were left */
 			rd->d.final_eol = 1;
-		rd->tpos = rd->tlen;
+		rd->in.tpos = rd->in.tlen;
 		return 0;
 	}
 	if (rd->nf != rd->ncols)
 		return spif_err_set(err, SPIF_EX_DATAERR, "%s:%lld: %zu field%s, header has %zu",
-		                    rd->name, rd->row, rd->nf, rd->nf == 1 ? "" : "s", rd->ncols);
+		                    rd->in.name, rd->row, rd->nf, rd->nf == 1 ? "" : "s", rd->ncols);
 	if (csv_build(rd, rec) < 0)
-		return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: out of memory", rd->name);
+		return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: out of memory", rd->in.name);
 	rd->d.final_eol = rd->rec_term != T_EOF;
-	note_consumed(rd, rd->rec_end, rd->row);
-	rd->tpos = rd->rec_end;
+	spif_in_consumed(&rd->in, rd->rec_end, rd->row);
+	rd->in.tpos = rd->rec_end;
 	rd->row++;
 	return 1;
 }
@@ -1150,7 +782,7 @@ struct jp {
 static int jp_fail(struct jp *j, const char *what)
 {
 	return spif_err_set(j->err, SPIF_EX_DATAERR, "%s:%lld: invalid JSON: column %zu: %s",
-	                    j->rd->name, j->line, (size_t)(j->p - j->s) + 1, what);
+	                    j->rd->in.name, j->line, (size_t)(j->p - j->s) + 1, what);
 }
 
 static void jp_ws(struct jp *j)
@@ -1483,7 +1115,7 @@ static int nd_line(struct spif_reader *rd, struct spif_record *rec, const unsign
 	struct jp j = {rd, err, s, s, end, NULL, line};
 	size_t n = (size_t)(end - s);
 	if (rec_reserve(rec, n + 16, 16) < 0)
-		return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: out of memory", rd->name);
+		return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: out of memory", rd->in.name);
 	j.out = rec->buf;
 	rec->row = line;
 	if (++rd->gen == 0) { /* wrapped: clear the set */
@@ -1493,7 +1125,7 @@ static int nd_line(struct spif_reader *rd, struct spif_record *rec, const unsign
 	}
 	jp_ws(&j);
 	if (j.p >= j.end || *j.p != '{')
-		return spif_err_set(err, SPIF_EX_DATAERR, "%s:%lld: not a JSON object", rd->name, line);
+		return spif_err_set(err, SPIF_EX_DATAERR, "%s:%lld: not a JSON object", rd->in.name, line);
 	j.p++;
 	jp_ws(&j);
 	if (j.p < j.end && *j.p == '}') {
@@ -1529,7 +1161,7 @@ static int nd_line(struct spif_reader *rd, struct spif_record *rec, const unsign
 				if (key[0] != '@' || !integer)
 					return spif_err_set(err, SPIF_EX_DATAERR,
 					                    "%s:%lld: field \"%s\" is not a string%s",
-					                    rd->name, line, shown(b, sizeof b, key, klen),
+					                    rd->in.name, line, shown(b, sizeof b, key, klen),
 					                    key[0] == '@' ? " or an integer" : "");
 				vlen = (size_t)(j.p - v0);
 				memcpy(j.out, v0, vlen);
@@ -1539,16 +1171,16 @@ static int nd_line(struct spif_reader *rd, struct spif_record *rec, const unsign
 			if (vlen > SPIF_FIELD_MAX) {
 				char b[80];
 				return spif_err_set(err, SPIF_EX_DATAERR,
-				                    "%s:%lld: field \"%s\": longer than %u bytes", rd->name,
+				                    "%s:%lld: field \"%s\": longer than %u bytes", rd->in.name,
 				                    line, shown(b, sizeof b, key, klen), SPIF_FIELD_MAX);
 			}
 			if (rec_fields(rec, rec->n + 1) < 0 || ht_room(rd, rec, rec->n + 1) < 0)
-				return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: out of memory", rd->name);
+				return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: out of memory", rd->in.name);
 			rec->f[rec->n] = (struct spif_field){key, klen, val, vlen, fl};
 			if (ht_insert(rd, rec, rec->n)) {
 				char b[80];
 				return spif_err_set(err, SPIF_EX_DATAERR, "%s:%lld: duplicate key \"%s\"",
-				                    rd->name, line, shown(b, sizeof b, key, klen));
+				                    rd->in.name, line, shown(b, sizeof b, key, klen));
 			}
 			rec->n++;
 			jp_ws(&j);
@@ -1574,17 +1206,15 @@ static int nd_line(struct spif_reader *rd, struct spif_record *rec, const unsign
 static int nd_next(struct spif_reader *rd, struct spif_record *rec, struct spif_err *err)
 {
 	for (;;) {
-		const unsigned char *s = rd->txt + rd->tpos, *end = rd->txt + rd->tlen;
+		const unsigned char *s = rd->in.txt + rd->in.tpos, *end = rd->in.txt + rd->in.tlen;
 		const unsigned char *nl = memchr(s, '\n', (size_t)(end - s));
-		if (!nl && !rd->text_eof) {
-			if ((size_t)(end - s) > RECORD_MAX)
+		if (!nl && !rd->in.text_eof) {
+			if ((size_t)(end - s) > SPIF_RECORD_MAX)
 				return spif_err_set(err, SPIF_EX_DATAERR, "%s:%lld: line longer than %zu bytes",
-				                    rd->name, rd->line + 1, RECORD_MAX);
-			int f = fill(rd);
+				                    rd->in.name, rd->line + 1, SPIF_RECORD_MAX);
+			int f = spif_in_fill(&rd->in);
 			if (f < 0)
-				return stop_error(rd, rd->line + 1, err);
-			if (f == 0)
-				rd->text_eof = 1;
+				return spif_in_error(&rd->in, rd->line + 1, err);
 			continue;
 		}
 		if (!nl && s == end)
@@ -1593,9 +1223,9 @@ static int nd_next(struct spif_reader *rd, struct spif_record *rec, struct spif_
 		if (nd_line(rd, rec, s, le, rd->line + 1, err) < 0)
 			return -1;
 		rd->line++;
-		size_t next = (size_t)((nl ? nl + 1 : end) - rd->txt);
-		note_consumed(rd, next, rd->line);
-		rd->tpos = next;
+		size_t next = (size_t)((nl ? nl + 1 : end) - rd->in.txt);
+		spif_in_consumed(&rd->in, next, rd->line);
+		rd->in.tpos = next;
 		return 1;
 	}
 }
@@ -1621,62 +1251,30 @@ struct spif_reader *spif_reader_open(int fd, const char *name, enum spif_format 
 		spif_err_set(err, SPIF_EX_SOFTWARE, "%s: out of memory", name);
 		return NULL;
 	}
-	rd->fd = fd;
-	snprintf(rd->name, sizeof rd->name, "%s", name);
+	/* NDJSON is UTF-8 whatever was asked */
+	if (spif_in_open(&rd->in, fd, name, fmt == SPIF_FMT_NDJSON ? SPIF_ENC_UTF8 : enc, err) < 0) {
+		free(rd);
+		return NULL;
+	}
 	rd->fmt = fmt;
 	rd->sep = fmt == SPIF_FMT_TSV ? '\t' : ',';
-	rd->cd = (iconv_t)-1;
-	rd->lossy_at = -1;
 	rd->row = 1;
 	memcpy(rd->d.eol, "\r\n", 3);
 	rd->d.final_eol = 1;
-	/* NDJSON is UTF-8 whatever was asked */
-	if (fmt == SPIF_FMT_NDJSON || enc != SPIF_ENC_AUTO)
-		rd->decided = 1;
-	rd->enc = fmt == SPIF_FMT_NDJSON || enc == SPIF_ENC_AUTO ? SPIF_ENC_UTF8 : enc;
-	rd->inplace = rd->enc == SPIF_ENC_UTF8 || rd->enc == SPIF_ENC_UTF8_BOM;
-	if (rd->enc == SPIF_ENC_UTF8_BOM)
-		rd->enc = SPIF_ENC_UTF8; /* UTF-8-BOM only if there is one */
-	rd->bom_seen = !rd->inplace;
-	rd->rcap = READ_CHUNK;
-	rd->raw = buf_resize(NULL, rd->rcap);
-	if (rd->inplace) {
-		rd->txt = rd->raw;
-		rd->tcap = rd->rcap;
-	} else {
-		rd->tcap = 3 * READ_CHUNK;
-		rd->txt = buf_resize(NULL, rd->tcap);
-		rd->lossy_tab = malloc(sizeof *rd->lossy_tab);
-	}
-	if (!rd->raw || !rd->txt || (!rd->inplace && !rd->lossy_tab)) {
-		spif_reader_close(rd);
-		spif_err_set(err, SPIF_EX_SOFTWARE, "%s: out of memory", name);
-		return NULL;
-	}
-	if (!rd->inplace) {
-		const char *in = spif_enc_iconv_name(rd->enc);
-		rd->cd = iconv_open("UTF-8", in);
-		if (rd->cd == (iconv_t)-1 || spif_lossy_build(rd->lossy_tab, rd->enc) < 0) {
-			spif_err_sys(err, SPIF_EX_UNAVAILABLE, errno, "%s: cannot decode %s with iconv",
-			             rd->name, in);
-			spif_reader_close(rd);
-			return NULL;
-		}
-	}
 	return rd;
 }
 
 void spif_reader_set_tap(struct spif_reader *rd, void (*tap)(void *ctx, const void *buf, size_t n),
                          void *ctx)
 {
-	rd->tap = tap;
-	rd->tap_ctx = ctx;
+	rd->in.tap = tap;
+	rd->in.tap_ctx = ctx;
 }
 
 int spif_reader_next(struct spif_reader *rd, struct spif_record *rec, struct spif_err *err)
 {
 	if (rd->failed)
-		return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: reader used after an error", rd->name);
+		return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: reader used after an error", rd->in.name);
 	spif_record_clear(rec);
 	int r = rd->fmt == SPIF_FMT_NDJSON ? nd_next(rd, rec, err) : csv_next(rd, rec, err);
 	if (r < 0) {
@@ -1688,7 +1286,7 @@ int spif_reader_next(struct spif_reader *rd, struct spif_record *rec, struct spi
 
 enum spif_enc spif_reader_encoding(const struct spif_reader *rd)
 {
-	return rd->enc;
+	return rd->in.enc;
 }
 
 const struct spif_dialect *spif_reader_dialect(const struct spif_reader *rd)
@@ -1709,25 +1307,20 @@ const char *spif_reader_colname(const struct spif_reader *rd, size_t i)
 long long spif_reader_lossy(const struct spif_reader *rd, long long *first_row)
 {
 	if (first_row)
-		*first_row = rd->lossy_row;
-	return rd->lossy;
+		*first_row = rd->in.lossy_row;
+	return rd->in.lossy;
 }
 
 long long spif_reader_bytes(const struct spif_reader *rd)
 {
-	return rd->bytes;
+	return rd->in.bytes;
 }
 
 void spif_reader_close(struct spif_reader *rd)
 {
 	if (!rd)
 		return;
-	if (rd->cd != (iconv_t)-1)
-		iconv_close(rd->cd);
-	if (rd->txt != rd->raw)
-		free(rd->txt);
-	free(rd->raw);
-	free(rd->lossy_tab);
+	spif_in_close(&rd->in);
 	free(rd->hblock);
 	free(rd->hoff);
 	free(rd->hlen);
@@ -1752,16 +1345,11 @@ struct kcache {
 };
 
 struct spif_writer {
-	spif_sink_fn fn;
-	void *ctx;
-	char name[256];
+	struct spif_out out;
 	enum spif_format fmt;
 	enum spif_enc enc;
 	struct spif_dialect d;
-	int sep, rowmeta, failed, finished, werrno;
-	unsigned char *buf;
-	size_t len, cap;
-	long long total;
+	int sep, rowmeta, failed, finished;
 	/* CSV/TSV */
 	int have_header;
 	size_t nh;
@@ -1784,76 +1372,6 @@ struct spif_writer {
 	unsigned char qtab[256];      /* CSV: 1 needs quotes, 2 not ASCII */
 };
 
-int spif_sink_fd(void *ctx, const void *buf, size_t n)
-{
-	int fd = *(int *)ctx;
-	const char *p = buf;
-	while (n) {
-		ssize_t k = write(fd, p, n > (size_t)SSIZE_MAX ? (size_t)SSIZE_MAX : n);
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (k == 0) {
-			errno = EIO;
-			return -1;
-		}
-		p += k;
-		n -= (size_t)k;
-	}
-	return 0;
-}
-
-static int w_flush(struct spif_writer *w)
-{
-	if (w->len) {
-		errno = 0;
-		if (w->fn(w->ctx, w->buf, w->len) < 0) {
-			w->werrno = errno ? errno : EIO;
-			w->failed = 1;
-			return -1;
-		}
-		w->len = 0;
-	}
-	return 0;
-}
-
-static int w_ioerr(struct spif_writer *w, struct spif_err *err)
-{
-	return spif_err_sys(err, SPIF_EX_IOERR, w->werrno, "%s: write error", w->name);
-}
-
-static int w_put(struct spif_writer *w, const void *p, size_t n)
-{
-	w->total += (long long)n;
-	if (n <= w->cap - w->len) {
-		memcpy(w->buf + w->len, p, n);
-		w->len += n;
-		return 0;
-	}
-	if (w_flush(w) < 0)
-		return -1;
-	if (n >= w->cap) {
-		errno = 0;
-		if (w->fn(w->ctx, p, n) < 0) {
-			w->werrno = errno ? errno : EIO;
-			w->failed = 1;
-			return -1;
-		}
-		return 0;
-	}
-	memcpy(w->buf, p, n);
-	w->len = n;
-	return 0;
-}
-
-/* Room for n (<= cap) bytes at w->buf + w->len. */
-static int w_room(struct spif_writer *w, size_t n)
-{
-	return n <= w->cap - w->len ? 0 : w_flush(w);
-}
-
 struct spif_writer *spif_writer_open(spif_sink_fn fn, void *ctx, const char *name,
                                      enum spif_format fmt, enum spif_enc enc,
                                      const struct spif_dialect *dialect, struct spif_err *err)
@@ -1869,16 +1387,12 @@ struct spif_writer *spif_writer_open(spif_sink_fn fn, void *ctx, const char *nam
 		return NULL;
 	}
 	struct spif_writer *w = calloc(1, sizeof *w);
-	if (!w || !(w->buf = malloc(READ_CHUNK))) {
+	if (!w || spif_out_open(&w->out, fn, ctx, name) < 0) {
 		free(w);
 		spif_err_set(err, SPIF_EX_SOFTWARE, "%s: out of memory", name);
 		return NULL;
 	}
-	w->fn = fn;
-	w->ctx = ctx;
-	snprintf(w->name, sizeof w->name, "%s", name);
 	w->fmt = fmt;
-	w->cap = READ_CHUNK;
 	w->cd = (iconv_t)-1;
 	w->sep = fmt == SPIF_FMT_TSV ? '\t' : ',';
 	w->enc = fmt == SPIF_FMT_NDJSON || enc == SPIF_ENC_AUTO ? SPIF_ENC_UTF8 : enc;
@@ -2089,11 +1603,11 @@ static int put_json_big(struct spif_writer *w, const unsigned char *s, size_t n)
 {
 	while (n) {
 		size_t k = n < 65536 ? n : 65536;
-		if (w_room(w, 6 * k) < 0)
+		if (spif_out_room(&w->out, 6 * k) < 0)
 			return -1;
-		unsigned char *o = json_escape(w->buf + w->len, s, k);
-		w->total += o - (w->buf + w->len);
-		w->len = (size_t)(o - w->buf);
+		unsigned char *o = json_escape(w->out.buf + w->out.len, s, k);
+		w->out.total += o - (w->out.buf + w->out.len);
+		w->out.len = (size_t)(o - w->out.buf);
 		s += k;
 		n -= k;
 	}
@@ -2103,40 +1617,40 @@ static int put_json_big(struct spif_writer *w, const unsigned char *s, size_t n)
 static int nd_put(struct spif_writer *w, const struct spif_record *rec, struct spif_err *err)
 {
 	if (keys_check(w, rec) < 0)
-		return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: out of memory", w->name);
+		return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: out of memory", w->out.name);
 	size_t bound = 64;
 	for (size_t i = 0; i < rec->n; i++) {
 		const struct kcache *kc = &w->kc[i];
 		if (w->rowmeta && kc->is_row)
 			return spif_err_set(err, SPIF_EX_DATAERR, "%s:%lld: record already has \"@row\"",
-			                    w->name, rec->row);
+			                    w->out.name, rec->row);
 		bound += kc->elen + 6 * rec->f[i].vlen + 2;
 	}
-	if (bound > w->cap) { /* a huge record: piece by piece */
+	if (bound > w->out.cap) { /* a huge record: piece by piece */
 		unsigned char num[32];
 		size_t nlen = (size_t)(put_ll(num, rec->row) - num);
-		if (w_put(w, "{", 1) < 0)
-			return w_ioerr(w, err);
-		if (w->rowmeta && (w_put(w, "\"@row\":", 7) < 0 || w_put(w, num, nlen) < 0))
-			return w_ioerr(w, err);
+		if (spif_out_put(&w->out, "{", 1) < 0)
+			return spif_out_error(&w->out, err);
+		if (w->rowmeta && (spif_out_put(&w->out, "\"@row\":", 7) < 0 || spif_out_put(&w->out, num, nlen) < 0))
+			return spif_out_error(&w->out, err);
 		for (size_t i = 0; i < rec->n; i++) {
 			const struct spif_field *f = &rec->f[i];
 			const struct kcache *kc = &w->kc[i];
 			int first = !i && !w->rowmeta, raw = kc->is_row && all_digits(f->val, f->vlen);
-			if (w_put(w, kc->esc + first, kc->elen - first - raw) < 0)
-				return w_ioerr(w, err);
-			if (raw ? w_put(w, f->val, f->vlen) < 0
+			if (spif_out_put(&w->out, kc->esc + first, kc->elen - first - raw) < 0)
+				return spif_out_error(&w->out, err);
+			if (raw ? spif_out_put(&w->out, f->val, f->vlen) < 0
 			        : (put_json_big(w, (const unsigned char *)f->val, f->vlen) < 0 ||
-			           w_put(w, "\"", 1) < 0))
-				return w_ioerr(w, err);
+			           spif_out_put(&w->out, "\"", 1) < 0))
+				return spif_out_error(&w->out, err);
 		}
-		if (w_put(w, "}\n", 2) < 0)
-			return w_ioerr(w, err);
+		if (spif_out_put(&w->out, "}\n", 2) < 0)
+			return spif_out_error(&w->out, err);
 		return 0;
 	}
-	if (w_room(w, bound) < 0)
-		return w_ioerr(w, err);
-	unsigned char *o0 = w->buf + w->len, *o = o0;
+	if (spif_out_room(&w->out, bound) < 0)
+		return spif_out_error(&w->out, err);
+	unsigned char *o0 = w->out.buf + w->out.len, *o = o0;
 	*o++ = '{';
 	if (w->rowmeta) {
 		memcpy(o, "\"@row\":", 7);
@@ -2158,8 +1672,8 @@ static int nd_put(struct spif_writer *w, const struct spif_record *rec, struct s
 	}
 	*o++ = '}';
 	*o++ = '\n';
-	w->len += (size_t)(o - o0);
-	w->total += o - o0;
+	w->out.len += (size_t)(o - o0);
+	w->out.total += o - o0;
 	return 0;
 }
 
@@ -2204,7 +1718,7 @@ static int csv_convert(struct spif_writer *w, const char *s, size_t n, const cha
 	if (need > w->cvcap) {
 		char *p = realloc(w->cv, need);
 		if (!p)
-			return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: out of memory", w->name);
+			return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: out of memory", w->out.name);
 		w->cv = p;
 		w->cvcap = need;
 	}
@@ -2216,7 +1730,7 @@ static int csv_convert(struct spif_writer *w, const char *s, size_t n, const cha
 		char b[80];
 		spif_utf8_decode((const unsigned char *)in, il, &cp);
 		return spif_err_set(err, SPIF_EX_DATAERR,
-		                    "%s:%lld: field \"%s\": character U+%04X has no %s code", w->name,
+		                    "%s:%lld: field \"%s\": character U+%04X has no %s code", w->out.name,
 		                    row, shown(b, sizeof b, key, klen), (unsigned)cp,
 		                    spif_enc_iconv_name(w->enc));
 	}
@@ -2234,20 +1748,20 @@ static int csv_field(struct spif_writer *w, const char *s, size_t n, unsigned fl
 	if (high && w->cd != (iconv_t)-1 && csv_convert(w, s, n, &s, &n, row, key, klen, err) < 0)
 		return -1;
 	if (!quote)
-		return w_put(w, s, n) < 0 ? w_ioerr(w, err) : 0;
-	if (w_put(w, "\"", 1) < 0)
-		return w_ioerr(w, err);
+		return spif_out_put(&w->out, s, n) < 0 ? spif_out_error(&w->out, err) : 0;
+	if (spif_out_put(&w->out, "\"", 1) < 0)
+		return spif_out_error(&w->out, err);
 	/* the output encodings never use '"' inside a multi-byte character */
 	const char *q;
 	while ((q = memchr(s, '"', n))) {
 		size_t k = (size_t)(q - s) + 1;
-		if (w_put(w, s, k) < 0 || w_put(w, "\"", 1) < 0)
-			return w_ioerr(w, err);
+		if (spif_out_put(&w->out, s, k) < 0 || spif_out_put(&w->out, "\"", 1) < 0)
+			return spif_out_error(&w->out, err);
 		s += k;
 		n -= k;
 	}
-	if (w_put(w, s, n) < 0 || w_put(w, "\"", 1) < 0)
-		return w_ioerr(w, err);
+	if (spif_out_put(&w->out, s, n) < 0 || spif_out_put(&w->out, "\"", 1) < 0)
+		return spif_out_error(&w->out, err);
 	return 0;
 }
 
@@ -2263,7 +1777,7 @@ static int csv_header(struct spif_writer *w, const char *const *names, const siz
 	w->hoff = malloc((n ? n : 1) * sizeof *w->hoff);
 	w->hlen = malloc((n ? n : 1) * sizeof *w->hlen);
 	if (!w->hblock || !w->hoff || !w->hlen)
-		return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: out of memory", w->name);
+		return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: out of memory", w->out.name);
 	size_t off = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (names[i][0] == '@')
@@ -2275,12 +1789,12 @@ static int csv_header(struct spif_writer *w, const char *const *names, const siz
 	}
 	w->nh = k;
 	w->have_header = 1;
-	if (w->enc == SPIF_ENC_UTF8_BOM && w_put(w, "\xEF\xBB\xBF", 3) < 0)
-		return w_ioerr(w, err);
+	if (w->enc == SPIF_ENC_UTF8_BOM && spif_out_put(&w->out, "\xEF\xBB\xBF", 3) < 0)
+		return spif_out_error(&w->out, err);
 	for (size_t i = 0; i < k; i++) {
 		const char *nm = w->hblock + w->hoff[i];
-		if (i && w_put(w, &(char){(char)w->sep}, 1) < 0)
-			return w_ioerr(w, err);
+		if (i && spif_out_put(&w->out, &(char){(char)w->sep}, 1) < 0)
+			return spif_out_error(&w->out, err);
 		/* a quoted header is written quoted; records keep their own
 		 * fields' quoting (SPIF_FIELD_QUOTED) */
 		if (csv_field(w, nm, w->hlen[i], w->d.quote_all ? SPIF_FIELD_QUOTED : 0, 1, nm, w->hlen[i],
@@ -2296,12 +1810,12 @@ int spif_writer_put_header(struct spif_writer *w, const char *const *names, size
 	if (w->fmt == SPIF_FMT_NDJSON)
 		return 0;
 	if (w->failed)
-		return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: writer used after an error", w->name);
+		return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: writer used after an error", w->out.name);
 	if (w->have_header || w->finished)
-		return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: header already written", w->name);
+		return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: header already written", w->out.name);
 	size_t *lens = malloc((n ? n : 1) * sizeof *lens);
 	if (!lens)
-		return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: out of memory", w->name);
+		return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: out of memory", w->out.name);
 	for (size_t i = 0; i < n; i++)
 		lens[i] = strlen(names[i]);
 	int r = csv_header(w, names, lens, n, err);
@@ -2334,15 +1848,15 @@ static unsigned char *csv_quote(unsigned char *o, const char *s, size_t n)
  * that needs converting, or a record too big for the buffer. */
 static int csv_put_fields(struct spif_writer *w, const struct spif_record *rec, struct spif_err *err)
 {
-	if (w_put(w, w->d.eol, strlen(w->d.eol)) < 0)
-		return w_ioerr(w, err);
+	if (spif_out_put(&w->out, w->d.eol, strlen(w->d.eol)) < 0)
+		return spif_out_error(&w->out, err);
 	size_t j = 0;
 	for (size_t i = 0; i < rec->n; i++) {
 		const struct spif_field *f = &rec->f[i];
 		if (f->key[0] == '@')
 			continue;
-		if (j++ && w_put(w, &(char){(char)w->sep}, 1) < 0)
-			return w_ioerr(w, err);
+		if (j++ && spif_out_put(&w->out, &(char){(char)w->sep}, 1) < 0)
+			return spif_out_error(&w->out, err);
 		if (csv_field(w, f->val, f->vlen, f->flags, rec->row, f->key, f->klen, err) < 0)
 			return -1;
 	}
@@ -2357,11 +1871,11 @@ static int csv_put_fast(struct spif_writer *w, const struct spif_record *rec,
 	size_t eol = strlen(w->d.eol), bound = eol + 16;
 	for (size_t i = 0; i < rec->n; i++)
 		bound += 2 * rec->f[i].vlen + 3;
-	if (bound > w->cap)
+	if (bound > w->out.cap)
 		return csv_put_fields(w, rec, err);
-	if (w_room(w, bound) < 0)
-		return w_ioerr(w, err);
-	unsigned char *o0 = w->buf + w->len, *o = o0;
+	if (spif_out_room(&w->out, bound) < 0)
+		return spif_out_error(&w->out, err);
+	unsigned char *o0 = w->out.buf + w->out.len, *o = o0;
 	memcpy(o, w->d.eol, eol);
 	o += eol;
 	int j = 0, sep = w->sep;
@@ -2390,8 +1904,8 @@ static int csv_put_fast(struct spif_writer *w, const struct spif_record *rec,
 			o += n;
 		}
 	}
-	w->len += (size_t)(o - o0);
-	w->total += o - o0;
+	w->out.len += (size_t)(o - o0);
+	w->out.total += o - o0;
 	return 0;
 }
 
@@ -2408,7 +1922,7 @@ static int csv_put(struct spif_writer *w, const struct spif_record *rec, struct 
 			}
 			r = csv_header(w, names, lens, rec->n, err);
 		} else {
-			spif_err_set(err, SPIF_EX_SOFTWARE, "%s: out of memory", w->name);
+			spif_err_set(err, SPIF_EX_SOFTWARE, "%s: out of memory", w->out.name);
 		}
 		free(names);
 		free(lens);
@@ -2418,7 +1932,7 @@ static int csv_put(struct spif_writer *w, const struct spif_record *rec, struct 
 	/* the key cache says cheaply whether these are the keys that matched
 	 * the header last time */
 	if (keys_check(w, rec) < 0)
-		return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: out of memory", w->name);
+		return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: out of memory", w->out.name);
 	if (w->hdr_ok_n != rec->n || w->hdr_ok_gen != w->kc_gen) {
 		size_t j = 0, others = 0;
 		for (size_t i = 0; i < rec->n; i++) {
@@ -2432,7 +1946,7 @@ static int csv_put(struct spif_writer *w, const struct spif_record *rec, struct 
 		}
 		if (j != w->nh || others != w->nh)
 			return spif_err_set(err, SPIF_EX_DATAERR,
-			                    "%s:%lld: record keys differ from the header", w->name,
+			                    "%s:%lld: record keys differ from the header", w->out.name,
 			                    rec->row);
 		w->hdr_ok_n = rec->n;
 		w->hdr_ok_gen = w->kc_gen;
@@ -2445,7 +1959,7 @@ static int csv_put(struct spif_writer *w, const struct spif_record *rec, struct 
 int spif_writer_put(struct spif_writer *w, const struct spif_record *rec, struct spif_err *err)
 {
 	if (w->failed || w->finished)
-		return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: writer used after %s", w->name,
+		return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: writer used after %s", w->out.name,
 		                    w->failed ? "an error" : "finishing");
 	int r = w->fmt == SPIF_FMT_NDJSON ? nd_put(w, rec, err) : csv_put(w, rec, err);
 	if (r < 0)
@@ -2456,14 +1970,16 @@ int spif_writer_put(struct spif_writer *w, const struct spif_record *rec, struct
 int spif_writer_finish(struct spif_writer *w, struct spif_err *err)
 {
 	if (w->failed)
-		return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: writer used after an error", w->name);
+		return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: writer used after an error", w->out.name);
 	if (w->finished)
 		return 0;
 	if (w->fmt != SPIF_FMT_NDJSON && w->have_header && w->d.final_eol &&
-	    w_put(w, w->d.eol, strlen(w->d.eol)) < 0)
-		return w_ioerr(w, err);
-	if (w_flush(w) < 0)
-		return w_ioerr(w, err);
+	    spif_out_put(&w->out, w->d.eol, strlen(w->d.eol)) < 0)
+		return spif_out_error(&w->out, err);
+	if (spif_out_flush(&w->out) < 0) {
+		w->failed = 1;
+		return spif_out_error(&w->out, err);
+	}
 	w->finished = 1;
 	return 0;
 }
@@ -2475,7 +1991,7 @@ void spif_writer_set_final_eol(struct spif_writer *w, int on)
 
 long long spif_writer_bytes(const struct spif_writer *w)
 {
-	return w->total;
+	return w->out.total;
 }
 
 void spif_writer_close(struct spif_writer *w)
@@ -2495,6 +2011,6 @@ void spif_writer_close(struct spif_writer *w)
 	free(w->hblock);
 	free(w->hoff);
 	free(w->hlen);
-	free(w->buf);
+	spif_out_close(&w->out);
 	free(w);
 }
