@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "encoding.h"
+#include "grow.h"
 #include "io.h"
 
 #ifdef __SSE2__
@@ -130,12 +131,10 @@ static inline const unsigned char *scan_next(struct scan *sc, const unsigned cha
 /* Room for one more field span. */
 static int grow_spans(struct csv_reader *rd)
 {
-	size_t cap = rd->fcap ? rd->fcap * 2 : 64;
-	struct fspan *f = realloc(rd->fs, cap * sizeof *f);
-	if (!f)
+	void *f = rd->fs;
+	if (spif_grow(&f, &rd->fcap, rd->fcap ? rd->fcap + 1 : 64, sizeof *rd->fs) < 0)
 		return -1;
 	rd->fs = f;
-	rd->fcap = cap;
 	return 0;
 }
 
@@ -380,13 +379,10 @@ static size_t unquote(char *s, size_t n)
  * column already has; 0 if the names are distinct. */
 static int check_dups(struct csv_reader *rd, struct spif_err *err)
 {
-	size_t n = rd->ncols, cap = 16;
-	while (cap < 2 * n)
-		cap *= 2;
-	size_t *slot = malloc(cap * sizeof *slot); /* column + 1, 0 for empty */
+	size_t n = rd->ncols, cap = n < SIZE_MAX / 2 ? spif_grow_cap(16, 2 * n, sizeof(size_t)) : 0;
+	size_t *slot = cap ? calloc(cap, sizeof *slot) : NULL; /* column + 1, 0 for empty */
 	if (!slot)
 		return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: out of memory", rd->in->name);
-	memset(slot, 0, cap * sizeof *slot);
 	for (size_t i = 0; i < n; i++) {
 		const char *nm = rd->hblock + rd->hoff[i];
 		size_t len = rd->hlen[i], h = (size_t)spif_key_hash(nm, len) & (cap - 1);
@@ -639,13 +635,10 @@ static int csv_convert(struct csv_writer *w, const char *s, size_t n, const char
 {
 	/* EUC-JP can take 3 bytes for a 2-byte UTF-8 character */
 	size_t need = n + n / 2 + 16;
-	if (need > w->cvcap) {
-		char *p = realloc(w->cv, need);
-		if (!p)
-			return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: out of memory", w->out->name);
-		w->cv = p;
-		w->cvcap = need;
-	}
+	void *p = w->cv; /* it holds converted values: grown with a wipe */
+	if (spif_grow_wipe(&p, &w->cvcap, need, 1) < 0)
+		return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: out of memory", w->out->name);
+	w->cv = p;
 	char *in = (char *)(uintptr_t)s, *o = w->cv;
 	size_t il = n, ol = w->cvcap;
 	iconv(w->cd, NULL, NULL, NULL, NULL);
@@ -890,7 +883,7 @@ static void csv_wclose(void *st)
 	if (w->cd != (iconv_t)-1)
 		iconv_close(w->cd);
 	spif_keys_free(&w->keys);
-	free(w->cv);
+	spif_free_wipe(w->cv, w->cvcap);
 	free(w->hblock);
 	free(w->hoff);
 	free(w->hlen);

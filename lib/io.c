@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "grow.h"
+
 #define MIN_READ ((size_t)64 << 10)    /* least new text spif_in_fill tries to add */
 #define AUTO_WINDOW ((size_t)1 << 20)  /* --encoding auto looks this far */
 
@@ -46,13 +48,31 @@ int spif_in_error(const struct spif_in *in, long long row, struct spif_err *err)
 	return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: out of memory", in->name);
 }
 
-/* (Re)allocate a buffer of cap bytes plus PAD zeroed bytes of slack. */
-static unsigned char *buf_resize(unsigned char *p, size_t cap)
+/* A raw or text buffer: cap bytes and SPIF_IO_PAD zeroed bytes of slack. */
+static unsigned char *buf_new(size_t cap)
 {
-	unsigned char *q = realloc(p, cap + SPIF_IO_PAD);
-	if (q)
-		memset(q + cap, 0, SPIF_IO_PAD);
-	return q;
+	unsigned char *p = cap <= SIZE_MAX - SPIF_IO_PAD ? malloc(cap + SPIF_IO_PAD) : NULL;
+	if (p)
+		memset(p + cap, 0, SPIF_IO_PAD);
+	return p;
+}
+
+/* Grow a buffer to hold need bytes by the rule of grow.h, keeping its
+ * first keep bytes.  It held source text, Individual Numbers perhaps:
+ * rather than realloc(3), which may leave a copy in freed memory, the old
+ * buffer is copied from and wiped. */
+static int buf_grow(unsigned char **p, size_t *cap, size_t need, size_t keep)
+{
+	size_t n = spif_grow_cap(*cap, need, 1);
+	unsigned char *q = n ? buf_new(n) : NULL;
+	if (!q)
+		return -1;
+	if (keep)
+		memcpy(q, *p, keep);
+	spif_free_wipe(*p, *cap + SPIF_IO_PAD);
+	*p = q;
+	*cap = n;
+	return 0;
 }
 
 /* Drop the text before tpos (and raw bytes already decoded). */
@@ -92,17 +112,13 @@ static void read_more(struct spif_in *in)
 		in->rpos = 0;
 	}
 	if (in->rcap - in->rlen < MIN_READ) {
-		size_t cap = in->rcap * 2;
-		unsigned char *p = buf_resize(in->raw, cap);
-		if (!p) {
+		if (buf_grow(&in->raw, &in->rcap, in->rlen + MIN_READ, in->rlen) < 0) {
 			stop_at(in, SPIF_IN_NOMEM, 0);
 			return;
 		}
-		in->raw = p;
-		in->rcap = cap;
 		if (in->inplace) {
-			in->txt = p;
-			in->tcap = cap;
+			in->txt = in->raw;
+			in->tcap = in->rcap;
 		}
 	}
 	size_t room = in->rcap - in->rlen;
@@ -147,15 +163,9 @@ static int ensure_txt(struct spif_in *in, size_t room)
 {
 	if (in->tcap - in->tlen >= room)
 		return 0;
-	size_t cap = in->tcap * 2;
-	while (cap - in->tlen < room)
-		cap *= 2;
-	unsigned char *p = buf_resize(in->txt, cap);
-	if (!p)
+	if (room > SIZE_MAX - in->tlen)
 		return -1;
-	in->txt = p;
-	in->tcap = cap;
-	return 0;
+	return buf_grow(&in->txt, &in->tcap, in->tlen + room, in->tlen);
 }
 
 /* CP932/EUC-JP: decode raw[rpos..rlen) into the text, up to the first NUL
@@ -211,10 +221,8 @@ static void go_iconv(struct spif_in *in)
 		return;
 	}
 	in->lossy_tab = malloc(sizeof *in->lossy_tab);
-	size_t keep = in->tlen - in->tpos, cap = 3 * SPIF_IO_CHUNK;
-	while (cap < 2 * keep)
-		cap *= 2;
-	unsigned char *t = buf_resize(NULL, cap);
+	size_t keep = in->tlen - in->tpos, cap = spif_grow_cap(3 * SPIF_IO_CHUNK, 2 * keep, 1);
+	unsigned char *t = cap ? buf_new(cap) : NULL;
 	if (!in->lossy_tab || !t) {
 		free(t);
 		stop_at(in, SPIF_IN_NOMEM, 0);
@@ -337,13 +345,13 @@ int spif_in_open(struct spif_in *in, int fd, const char *name, enum spif_enc enc
 		in->enc = SPIF_ENC_UTF8; /* UTF-8-BOM only if there is one */
 	in->bom_seen = !in->inplace;
 	in->rcap = SPIF_IO_CHUNK;
-	in->raw = buf_resize(NULL, in->rcap);
+	in->raw = buf_new(in->rcap);
 	if (in->inplace) {
 		in->txt = in->raw;
 		in->tcap = in->rcap;
 	} else {
 		in->tcap = 3 * SPIF_IO_CHUNK;
-		in->txt = buf_resize(NULL, in->tcap);
+		in->txt = buf_new(in->tcap);
 		in->lossy_tab = malloc(sizeof *in->lossy_tab);
 	}
 	if (!in->raw || !in->txt || (!in->inplace && !in->lossy_tab)) {
@@ -368,8 +376,8 @@ void spif_in_close(struct spif_in *in)
 	if (in->cd != (iconv_t)-1)
 		iconv_close(in->cd);
 	if (in->txt != in->raw)
-		free(in->txt);
-	free(in->raw);
+		spif_free_wipe(in->txt, in->tcap + SPIF_IO_PAD);
+	spif_free_wipe(in->raw, in->rcap + SPIF_IO_PAD);
 	free(in->lossy_tab);
 	in->cd = (iconv_t)-1;
 	in->txt = in->raw = NULL;
@@ -413,7 +421,7 @@ int spif_out_open(struct spif_out *o, spif_sink_fn fn, void *ctx, const char *na
 
 void spif_out_close(struct spif_out *o)
 {
-	free(o->buf);
+	spif_free_wipe(o->buf, o->cap);
 	o->buf = NULL;
 }
 

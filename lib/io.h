@@ -41,7 +41,15 @@
 	(4 * (size_t)SPIF_FIELD_MAX > ((size_t)64 << 20) ? 4 * (size_t)SPIF_FIELD_MAX          \
 	                                                 : ((size_t)64 << 20))
 
-enum spif_in_stop { SPIF_IN_OK = 0, SPIF_IN_BAD, SPIF_IN_NUL, SPIF_IN_IO, SPIF_IN_NOMEM, SPIF_IN_ICONV };
+/* Why decoding stopped for good. */
+enum spif_in_stop {
+	SPIF_IN_OK = 0,
+	SPIF_IN_BAD,   /* a byte that does not decode */
+	SPIF_IN_NUL,   /* a NUL byte */
+	SPIF_IN_IO,    /* read(2) failed */
+	SPIF_IN_NOMEM,
+	SPIF_IN_ICONV, /* iconv cannot be opened */
+};
 
 struct spif_in {
 	int fd;

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "io.h"
 
 #ifdef __SSE2__
@@ -335,11 +336,11 @@ static int ht_room(struct nd_reader *rd, const struct spif_record *rec, size_t n
 {
 	if (n * 2 <= rd->ht_cap)
 		return 0;
-	size_t cap = rd->ht_cap ? rd->ht_cap * 2 : 256;
-	while (cap < n * 2)
-		cap *= 2;
-	uint32_t *g = calloc(cap, sizeof *g), *ix = malloc(cap * sizeof *ix);
-	if (!g || !ix || n > UINT32_MAX) {
+	/* a power of two, 256 at first */
+	size_t want = n * 2 < 256 ? 256 : n * 2;
+	size_t cap = n > UINT32_MAX ? 0 : spif_grow_cap(rd->ht_cap, want, sizeof(uint32_t));
+	uint32_t *g = cap ? calloc(cap, sizeof *g) : NULL, *ix = cap ? malloc(cap * sizeof *ix) : NULL;
+	if (!g || !ix) {
 		free(g);
 		free(ix);
 		return -1;
@@ -641,7 +642,8 @@ static int nd_put(void *st, const struct spif_record *rec, struct spif_err *err)
 		size_t nlen = (size_t)(put_ll(num, rec->row) - num);
 		if (spif_out_put(w->out, "{", 1) < 0)
 			return spif_out_error(w->out, err);
-		if (w->opt->rowmeta && (spif_out_put(w->out, "\"@row\":", 7) < 0 || spif_out_put(w->out, num, nlen) < 0))
+		if (w->opt->rowmeta &&
+		    (spif_out_put(w->out, "\"@row\":", 7) < 0 || spif_out_put(w->out, num, nlen) < 0))
 			return spif_out_error(w->out, err);
 		for (size_t i = 0; i < rec->n; i++) {
 			const struct spif_field *f = &rec->f[i];

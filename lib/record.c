@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "csv.h"
+#include "grow.h"
 #include "io.h"
 #include "ndjson.h"
 
@@ -91,6 +92,11 @@ const char *spif_shown(char *dst, size_t cap, const char *s, size_t n)
 /* ------------------------------------------------------------------ */
 /* records                                                              */
 
+/* The arena is allocated at least this big: most records fit at once.
+ * It grows by the rule of grow.h, and the old one is wiped: it held field
+ * values. */
+#define ARENA_MIN ((size_t)4096)
+
 void spif_record_init(struct spif_record *r)
 {
 	memset(r, 0, sizeof *r);
@@ -99,7 +105,7 @@ void spif_record_init(struct spif_record *r)
 void spif_record_free(struct spif_record *r)
 {
 	free(r->f);
-	free(r->buf);
+	spif_free_wipe(r->buf, r->bcap);
 	spif_record_init(r);
 }
 
@@ -116,37 +122,31 @@ static int in_arena(const struct spif_record *r, const char *p)
 	return r->buf && x >= a && x < a + r->bcap;
 }
 
-/* Room for n fields. */
 int spif_record_room(struct spif_record *r, size_t n)
 {
-	if (n <= r->cap)
-		return 0;
-	size_t cap = r->cap ? r->cap : 16;
-	while (cap < n)
-		cap *= 2;
-	struct spif_field *f = realloc(r->f, cap * sizeof *f);
-	if (!f)
+	void *f = r->f;
+	if (spif_grow(&f, &r->cap, n, sizeof *r->f) < 0)
 		return -1;
 	r->f = f;
-	r->cap = cap;
 	return 0;
 }
 
 /* Room for extra more bytes in the arena; fields are moved along.  A new
  * arena is allocated and copied rather than realloc'd so that the old one
  * stays readable until the caller has copied a value that may live in it
- * (spif_record_set(r, i, r->f[j].val, ...)); the caller frees *old. */
-static int rec_grow(struct spif_record *r, size_t extra, char **old)
+ * (spif_record_set(r, i, r->f[j].val, ...)); the caller then wipes and
+ * frees *old, *oldcap bytes (it held field values). */
+static int rec_grow(struct spif_record *r, size_t extra, char **old, size_t *oldcap)
 {
 	*old = NULL;
+	*oldcap = 0;
 	if (extra <= r->bcap - r->blen)
 		return 0;
 	if (r->blen > SIZE_MAX / 2 - extra)
 		return -1;
-	size_t need = r->blen + extra, cap = r->bcap ? r->bcap : 4096;
-	while (cap < need)
-		cap *= 2;
-	char *nb = malloc(cap);
+	size_t need = r->blen + extra;
+	size_t cap = spif_grow_cap(r->bcap, need < ARENA_MIN ? ARENA_MIN : need, 1);
+	char *nb = cap ? malloc(cap) : NULL;
 	if (!nb)
 		return -1;
 	if (r->blen)
@@ -158,6 +158,7 @@ static int rec_grow(struct spif_record *r, size_t extra, char **old)
 			r->f[i].val = nb + (r->f[i].val - r->buf);
 	}
 	*old = r->buf;
+	*oldcap = r->bcap;
 	r->buf = nb;
 	r->bcap = cap;
 	return 0;
@@ -167,8 +168,9 @@ int spif_record_add(struct spif_record *r, const char *key, size_t klen, const c
                     size_t vlen, unsigned flags)
 {
 	char *old;
+	size_t oldcap;
 	if (klen > SIZE_MAX / 4 || vlen > SIZE_MAX / 4 || spif_record_room(r, r->n + 1) < 0 ||
-	    rec_grow(r, klen + vlen + 2, &old) < 0)
+	    rec_grow(r, klen + vlen + 2, &old, &oldcap) < 0)
 		return -1;
 	char *k = r->buf + r->blen, *v = k + klen + 1;
 	if (klen)
@@ -178,7 +180,7 @@ int spif_record_add(struct spif_record *r, const char *key, size_t klen, const c
 		memcpy(v, val, vlen);
 	v[vlen] = '\0';
 	r->blen += klen + vlen + 2;
-	free(old);
+	spif_free_wipe(old, oldcap);
 	r->f[r->n++] = (struct spif_field){k, klen, v, vlen, flags};
 	return 0;
 }
@@ -204,14 +206,15 @@ int spif_record_set(struct spif_record *r, size_t i, const char *val, size_t vle
 		return 0;
 	}
 	char *old;
-	if (vlen > SIZE_MAX / 4 || rec_grow(r, vlen + 1, &old) < 0)
+	size_t oldcap;
+	if (vlen > SIZE_MAX / 4 || rec_grow(r, vlen + 1, &old, &oldcap) < 0)
 		return -1;
 	char *v = r->buf + r->blen;
 	if (vlen)
 		memcpy(v, val, vlen);
 	v[vlen] = '\0';
 	r->blen += vlen + 1;
-	free(old);
+	spif_free_wipe(old, oldcap);
 	f->val = v;
 	f->vlen = vlen;
 	return 0;
@@ -222,13 +225,12 @@ int spif_record_reserve(struct spif_record *rec, size_t bytes, size_t nf)
 	if (spif_record_room(rec, nf) < 0)
 		return -1;
 	if (bytes > rec->bcap) {
-		size_t cap = rec->bcap ? rec->bcap : 4096;
-		while (cap < bytes)
-			cap *= 2;
-		char *b = malloc(cap);
+		/* what the arena held is dropped: no copy, but a wipe */
+		size_t cap = spif_grow_cap(rec->bcap, bytes < ARENA_MIN ? ARENA_MIN : bytes, 1);
+		char *b = cap ? malloc(cap) : NULL;
 		if (!b)
 			return -1;
-		free(rec->buf);
+		spif_free_wipe(rec->buf, rec->bcap);
 		rec->buf = b;
 		rec->bcap = cap;
 	}
@@ -242,11 +244,11 @@ int spif_record_reserve(struct spif_record *rec, size_t bytes, size_t nf)
 static int key_set(struct spif_keys *ks, size_t i, const char *k, size_t klen)
 {
 	if (i >= ks->n) {
-		struct spif_key *v = realloc(ks->k, (i + 1) * sizeof *v);
-		if (!v)
+		void *v = ks->k;
+		if (spif_grow(&v, &ks->cap, i + 1, sizeof *ks->k) < 0)
 			return -1;
-		memset(v + ks->n, 0, (i + 1 - ks->n) * sizeof *v);
 		ks->k = v;
+		memset(ks->k + ks->n, 0, (i + 1 - ks->n) * sizeof *ks->k);
 		ks->n = i + 1;
 	}
 	struct spif_key *c = &ks->k[i];
@@ -297,17 +299,15 @@ int spif_keys_check(struct spif_keys *ks, const struct spif_record *rec)
 	if (!packed)
 		return 0;
 	size_t len = (size_t)(rec->f[n - 1].key - rec->f[0].key) + rec->f[n - 1].klen + 1;
-	char *kb = realloc(ks->kb, len);
-	size_t *off = realloc(ks->kb_off, n * sizeof *off);
-	if (kb)
-		ks->kb = kb;
-	if (off)
-		ks->kb_off = off;
-	if (!kb || !off)
+	void *kb = ks->kb, *off = ks->kb_off;
+	int r = spif_grow(&kb, &ks->kb_cap, len, 1);
+	ks->kb = kb;
+	if (r < 0 || spif_grow(&off, &ks->kb_offcap, n, sizeof *ks->kb_off) < 0)
 		return 0; /* only the shortcut is lost */
-	memcpy(kb, rec->f[0].key, len);
+	ks->kb_off = off;
+	memcpy(ks->kb, rec->f[0].key, len);
 	for (size_t i = 0; i < n; i++)
-		off[i] = (size_t)(rec->f[i].key - rec->f[0].key);
+		ks->kb_off[i] = (size_t)(rec->f[i].key - rec->f[0].key);
 	ks->kb_len = len;
 	ks->kb_n = n;
 	return 0;
@@ -325,7 +325,7 @@ void spif_keys_free(struct spif_keys *ks)
 	ks->k = NULL;
 	ks->kb = NULL;
 	ks->kb_off = NULL;
-	ks->n = ks->kb_n = 0;
+	ks->n = ks->cap = ks->kb_n = ks->kb_cap = ks->kb_offcap = 0;
 }
 
 /* ------------------------------------------------------------------ */
