@@ -4,9 +4,13 @@
  * NDJSON is parsed by hand rather than with jansson: a strict parser for
  * flat objects of strings runs at ~500 MB/s where json_loadb per line
  * managed ~26 MB/s on the same file, and its messages can give a column
- * without quoting the text (which may hold Individual Numbers).  For the
- * same reasons the writer escapes by hand, 16 bytes at a time, and writes
- * each key's escaped form once per source rather than once per record. */
+ * without quoting the text (which may hold Individual Numbers).
+ *
+ * The writer is hand-written too: it escapes 16 bytes at a time and keeps
+ * each key's escaped form for the whole source.  Writing the same 200,000
+ * generated rows (105 columns, 788 MB of NDJSON) it ran at ~1.1 GB/s
+ * where a jansson object per record dumped with json_dumpb managed
+ * ~80 MB/s. */
 #include "ndjson.h"
 
 #include <stdint.h>
