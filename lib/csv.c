@@ -219,9 +219,10 @@ static int csv_quoted(struct csv_reader *rd, const unsigned char *start, const u
  * and force reloads. */
 static int csv_try(struct csv_reader *rd, struct spif_err *err)
 {
-	const unsigned char *base = rd->in->txt, *start = base + rd->in->tpos, *end = base + rd->in->tlen;
+	const struct spif_in *in = rd->in;
+	const unsigned char *base = in->txt, *start = base + in->tpos, *end = base + in->tlen;
 	const unsigned char *p = start;
-	int eof = rd->in->text_eof, sep = rd->sep, r;
+	int eof = in->text_eof, sep = rd->sep, r;
 	struct fspan *fs = rd->fs;
 	size_t nf = 0, fcap = rd->fcap;
 	struct scan sc;
@@ -233,7 +234,6 @@ static int csv_try(struct csv_reader *rd, struct spif_err *err)
 	for (;;) {
 		const unsigned char *fe = end, *next = end;
 		enum term t = T_EOF;
-		unsigned fl = 0;
 		if (nf == fcap) {
 			rd->nf = nf;
 			if (grow_spans(rd) < 0) {
@@ -243,17 +243,22 @@ static int csv_try(struct csv_reader *rd, struct spif_err *err)
 			fs = rd->fs;
 			fcap = rd->fcap;
 		}
+		/* the flags are stored at once: kept to the end of the loop,
+		 * they would be one more value to spill */
 		if (p < end && *p == '"') {
+			unsigned fl;
 			rd->nf = nf;
 			r = csv_quoted(rd, start, p, end, &fe, &next, &t, &fl, err);
 			if (r != P_OK)
 				return r;
+			fs[nf].fl = fl;
 			if (t == T_SEP)
 				scan_at(&sc, next, sep);
 			p++; /* content starts after the quote */
 		} else {
 			int is_sep;
 			const unsigned char *q = scan_next(&sc, end, sep, &is_sep);
+			fs[nf].fl = 0;
 			for (;;) {
 				if (q == end) {
 					if (!eof) {
@@ -292,7 +297,6 @@ static int csv_try(struct csv_reader *rd, struct spif_err *err)
 		}
 		fs[nf].s = (size_t)(p - base);
 		fs[nf].e = (size_t)(fe - base);
-		fs[nf].fl = fl;
 		nf++;
 		if (t != T_SEP) {
 			rd->nf = nf;

@@ -587,7 +587,7 @@ static inline unsigned char *copy_padded(unsigned char *o, const char *src, size
 }
 
 /* Decimal digits of v (>= 0 assumed small) into o; returns the new end. */
-static unsigned char *put_ll(unsigned char *o, long long v)
+static inline unsigned char *put_ll(unsigned char *o, long long v)
 {
 	char tmp[24];
 	int n = 0;

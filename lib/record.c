@@ -124,6 +124,8 @@ static int in_arena(const struct spif_record *r, const char *p)
 
 int spif_record_room(struct spif_record *r, size_t n)
 {
+	if (n <= r->cap) /* the usual case, once per record: no call */
+		return 0;
 	void *f = r->f;
 	if (spif_grow(&f, &r->cap, n, sizeof *r->f) < 0)
 		return -1;
