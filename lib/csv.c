@@ -686,14 +686,15 @@ static int csv_field(struct csv_writer *w, const char *s, size_t n, unsigned fla
 	return 0;
 }
 
-/* Keep the header names and write the header line. */
+/* Keep the header names and write the header line; lens NULL: the names'
+ * strlen. */
 static int csv_header(struct csv_writer *w, const char *const *names, const size_t *lens,
                       size_t n, struct spif_err *err)
 {
 	size_t total = 0, k = 0;
 	for (size_t i = 0; i < n; i++)
 		if (names[i][0] != '@')
-			total += lens[i] + 1;
+			total += (lens ? lens[i] : strlen(names[i])) + 1;
 	w->hblock = malloc(total ? total : 1);
 	w->hoff = malloc((n ? n : 1) * sizeof *w->hoff);
 	w->hlen = malloc((n ? n : 1) * sizeof *w->hlen);
@@ -703,10 +704,11 @@ static int csv_header(struct csv_writer *w, const char *const *names, const size
 	for (size_t i = 0; i < n; i++) {
 		if (names[i][0] == '@')
 			continue;
-		memcpy(w->hblock + off, names[i], lens[i] + 1);
+		size_t len = lens ? lens[i] : strlen(names[i]);
+		memcpy(w->hblock + off, names[i], len + 1);
 		w->hoff[k] = off;
-		w->hlen[k++] = lens[i];
-		off += lens[i] + 1;
+		w->hlen[k++] = len;
+		off += len + 1;
 	}
 	w->nh = k;
 	w->have_header = 1;
@@ -727,17 +729,7 @@ static int csv_header(struct csv_writer *w, const char *const *names, const size
 
 static int csv_put_header(void *st, const char *const *names, size_t n, struct spif_err *err)
 {
-	struct csv_writer *w = st;
-	if (w->have_header)
-		return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: header already written", w->out->name);
-	size_t *lens = malloc((n ? n : 1) * sizeof *lens);
-	if (!lens)
-		return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: out of memory", w->out->name);
-	for (size_t i = 0; i < n; i++)
-		lens[i] = strlen(names[i]);
-	int r = csv_header(w, names, lens, n, err);
-	free(lens);
-	return r;
+	return csv_header(st, names, NULL, n, err);
 }
 
 /* s[0..n) inside quotes, quotes doubled, to o (room for 2n + 2). */

@@ -461,6 +461,7 @@ struct spif_writer {
 	struct spif_out out;
 	struct spif_wopts opt;
 	int failed, finished;
+	int header_done; /* a put or put_header succeeded: the header is out */
 };
 
 struct spif_writer *spif_writer_open(spif_sink_fn fn, void *ctx, const char *name,
@@ -513,6 +514,8 @@ int spif_writer_put(struct spif_writer *w, const struct spif_record *rec, struct
 	int r = w->c->put(w->st, rec, err);
 	if (r < 0)
 		w->failed = 1;
+	else
+		w->header_done = 1;
 	return r;
 }
 
@@ -523,11 +526,14 @@ int spif_writer_put_header(struct spif_writer *w, const char *const *names, size
 		return 0;
 	if (w->failed)
 		return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: writer used after an error", w->out.name);
-	if (w->finished)
+	/* refused, but the writer stays usable */
+	if (w->header_done || w->finished)
 		return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: header already written", w->out.name);
 	int r = w->c->put_header(w->st, names, n, err);
 	if (r < 0)
 		w->failed = 1;
+	else
+		w->header_done = 1;
 	return r;
 }
 

@@ -207,7 +207,8 @@ struct spif_writer_codec {
 	              const struct spif_dialect *dialect, const struct spif_wopts *opt,
 	              struct spif_err *err);
 	int (*put)(void *st, const struct spif_record *rec, struct spif_err *err);
-	/* NULL for a format without a header: spif_writer_put_header is a no-op. */
+	/* At most once, before any put; NULL for a format without a header
+	 * (spif_writer_put_header is then a no-op). */
 	int (*put_header)(void *st, const char *const *names, size_t n, struct spif_err *err);
 	/* What ends the output, before the last flush; NULL for nothing. */
 	int (*finish)(void *st, struct spif_err *err);

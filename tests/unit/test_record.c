@@ -1038,6 +1038,98 @@ static void test_csv_write(void)
 		spif_record_free(&rec[i]);
 }
 
+/* --- dispatch to the codecs ------------------------------------------- */
+
+/* What the reader and writer answer for a format whose codec leaves an
+ * entry out (NDJSON: no header, no dialect), and how they refuse misuse,
+ * whichever codec is behind them. */
+static void test_dispatch(void)
+{
+	struct spif_err e = {0};
+	ok(spif_reader_open(0, "t", SPIF_FMT_NONE, SPIF_ENC_AUTO, &e) == NULL &&
+	       e.code == SPIF_EX_SOFTWARE && strcmp(e.msg, "t: no record format given") == 0,
+	   "reader: no format");
+	ok(spif_reader_open(0, "t", (enum spif_format)99, SPIF_ENC_AUTO, &e) == NULL &&
+	       strcmp(e.msg, "t: no record format given") == 0,
+	   "reader: a format out of range");
+	ok(spif_reader_open(0, "-", SPIF_FMT_CSV, (enum spif_enc)99, &e) == NULL &&
+	       strcmp(e.msg, "(stdin): unknown encoding") == 0,
+	   "reader: unknown encoding, stdin named");
+	ok(spif_writer_open(mem_sink, NULL, NULL, SPIF_FMT_NONE, SPIF_ENC_UTF8, NULL, &e) == NULL &&
+	       strcmp(e.msg, "(stdout): no record format given") == 0,
+	   "writer: no format, stdout named");
+
+	int fd = data_fd("{\"a\":\"1\"}\n", 10);
+	struct spif_reader *rd = spif_reader_open(fd, "t", SPIF_FMT_NDJSON, SPIF_ENC_CP932, &e);
+	struct spif_record rec;
+	spif_record_init(&rec);
+	ok(rd && spif_reader_next(rd, &rec, &e) == 1 && spif_reader_next(rd, &rec, &e) == 0,
+	   "NDJSON reader: one record");
+	const struct spif_dialect *d = spif_reader_dialect(rd);
+	ok(strcmp(d->eol, "\r\n") == 0 && d->final_eol && !d->quote_all && !d->bom,
+	   "NDJSON reader: the default dialect");
+	ok(spif_reader_ncols(rd) == 0 && spif_reader_colname(rd, 0) == NULL,
+	   "NDJSON reader: no columns");
+	is_int(spif_reader_encoding(rd), SPIF_ENC_UTF8, "NDJSON reader: UTF-8 whatever was asked");
+	spif_reader_close(rd);
+	close(fd);
+
+	struct mem o = {0};
+	const char *names[] = {"a", "b"};
+	struct spif_writer *w =
+		spif_writer_open(mem_sink, &o, "out", SPIF_FMT_NDJSON, SPIF_ENC_CP932, NULL, &e);
+	ok(w && spif_writer_put_header(w, names, 2, &e) == 0 && spif_writer_finish(w, &e) == 0 &&
+	       o.n == 0 && spif_writer_bytes(w) == 0,
+	   "NDJSON writer: put_header writes nothing");
+	spif_writer_close(w);
+
+	static const char *const kv[] = {"a", "1", "b", "2"};
+	struct spif_record r1;
+	rec_of(&r1, 2, kv, 4);
+	w = spif_writer_open(mem_sink, &o, "out", SPIF_FMT_CSV, SPIF_ENC_UTF8, NULL, &e);
+	ok(spif_writer_put_header(w, names, 2, &e) == 0, "CSV writer: put_header");
+	ok(spif_writer_put_header(w, names, 2, &e) == -1 && e.code == SPIF_EX_SOFTWARE &&
+	       strcmp(e.msg, "out: header already written") == 0,
+	   "CSV writer: a second header is refused");
+	ok(spif_writer_put(w, &r1, &e) == 0 && spif_writer_finish(w, &e) == 0 &&
+	       strcmp(o.p, "a,b\r\n1,2\r\n") == 0,
+	   "... and the writer goes on as if it had not been asked");
+	spif_writer_close(w);
+	free(o.p);
+	memset(&o, 0, sizeof o);
+
+	w = spif_writer_open(mem_sink, &o, "out", SPIF_FMT_CSV, SPIF_ENC_UTF8, NULL, &e);
+	ok(spif_writer_put(w, &r1, &e) == 0 && spif_writer_put_header(w, names, 2, &e) == -1 &&
+	       strcmp(e.msg, "out: header already written") == 0,
+	   "CSV writer: put_header after a record is refused");
+	spif_writer_close(w);
+	free(o.p);
+	memset(&o, 0, sizeof o);
+
+	w = spif_writer_open(mem_sink, &o, "out", SPIF_FMT_CSV, SPIF_ENC_UTF8, NULL, &e);
+	spif_writer_set_final_eol(w, 0);
+	ok(spif_writer_put(w, &r1, &e) == 0 && spif_writer_finish(w, &e) == 0 &&
+	       strcmp(o.p, "a,b\r\n1,2") == 0 && spif_writer_finish(w, &e) == 0,
+	   "CSV writer: no final line end when told; finishing twice is fine");
+	ok(spif_writer_put(w, &r1, &e) == -1 && strcmp(e.msg, "out: writer used after finishing") == 0,
+	   "CSV writer: put after finishing is refused");
+	ok(spif_writer_put_header(w, names, 2, &e) == -1 &&
+	       strcmp(e.msg, "out: header already written") == 0,
+	   "CSV writer: put_header after finishing is refused");
+	spif_writer_close(w);
+	free(o.p);
+
+	w = spif_writer_open(full_sink, NULL, "out", SPIF_FMT_NDJSON, SPIF_ENC_UTF8, NULL, &e);
+	ok(spif_writer_put(w, &r1, &e) == 0 && spif_writer_finish(w, &e) == -1 &&
+	       e.code == SPIF_EX_IOERR,
+	   "a failed final flush is IOERR");
+	ok(spif_writer_finish(w, &e) == -1 && strcmp(e.msg, "out: writer used after an error") == 0,
+	   "... and the writer is done with");
+	spif_writer_close(w);
+	spif_record_free(&r1);
+	spif_record_free(&rec);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -1053,5 +1145,6 @@ int main(void)
 	test_ndjson_read();
 	test_ndjson_write();
 	test_csv_write();
+	test_dispatch();
 	return tap_done();
 }
