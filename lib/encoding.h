@@ -1,4 +1,4 @@
-/* encoding.h - byte-level helpers behind record.c: strict UTF-8 scanning,
+/* encoding.h - byte-level helpers behind io.c and csv.c: strict UTF-8 scanning,
  * the choice of encoding for --encoding auto, and the table of CP932/EUC-JP
  * byte sequences that do not survive a decode + encode round trip.
  *

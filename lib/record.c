@@ -1,56 +1,20 @@
-/* record.c - records, and the CSV/TSV/NDJSON readers and writers; see
- * record.h.
+/* record.c - records, and the reader and writer that dispatch by format to
+ * a codec; see record.h.
  *
- * Reader layout.  read(2) fills a raw buffer.  For UTF-8 the text is
- * validated in place, so the parser reads the raw buffer itself; for CP932
- * and EUC-JP iconv(3) decodes the raw bytes into a separate text buffer.
- * Either way the parser sees txt[tpos..tlen) and knows nothing of the
- * source encoding.  Decoding stops for good at the first byte that does not
- * decode (or a NUL, or a read error) and notes where; the parser gets the
- * error only when it needs text beyond that point, so every record before
- * it comes out normally.
- *
- * The parsers restart a record from its first byte when they run out of
- * text: fill() keeps txt[tpos..) and appends at least as much again, so a
- * record is parsed O(log size) times, and a complete record is copied into
- * the caller's record in one piece.
- *
- * CSV rules beyond RFC 4180: LF or CRLF ends a record (mixed is fine); a
- * lone CR, or a quote inside an unquoted field, is data (as Excel reads
- * it); text after a closing quote is an error; blank lines at the very end
- * are ignored, elsewhere a blank line is a one-field record; a column name
- * starting with '@' is refused, since '@' keys are spif's metadata and a
- * CSV writer leaves them out.
- *
- * NDJSON is parsed by hand rather than with jansson: a strict parser for
- * flat objects of strings runs at ~500 MB/s where json_loadb per line
- * managed ~26 MB/s on the same file, and its messages can give a column
- * without quoting the text (which may hold Individual Numbers). */
+ * Everything format-specific is in the codecs (csv.c for CSV and TSV,
+ * ndjson.c), and everything about file descriptors, buffers and source
+ * encodings in io.c: what is left here is the record itself, the table of
+ * codecs, and what the codecs share (names for messages, the key cache). */
 #include "record.h"
 
-#include <errno.h>
-#include <iconv.h>
-#include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "encoding.h"
-
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
-
-#define READ_CHUNK ((size_t)1 << 20)   /* read(2) size, and the writer's buffer */
-#define MIN_READ ((size_t)64 << 10)    /* least new text fill() tries to add */
-#define PAD 64                         /* readable slack after buffers, for SIMD loads */
-#define AUTO_WINDOW ((size_t)1 << 20)  /* --encoding auto looks this far */
-/* a whole record (or NDJSON line): bounds memory on runaway input such as
- * a binary file, which may hold separators but no line end */
-#define RECORD_MAX (4 * (size_t)SPIF_FIELD_MAX > ((size_t)64 << 20) ? 4 * (size_t)SPIF_FIELD_MAX \
-                                                                 : ((size_t)64 << 20))
-
-#define F_ESC 0x100u /* internal: quoted field holds "" pairs */
+#include "csv.h"
+#include "grow.h"
+#include "io.h"
+#include "ndjson.h"
 
 /* ------------------------------------------------------------------ */
 /* names                                                                */
@@ -94,7 +58,7 @@ static int fw_digit(const char *s, size_t i, size_t n)
  * "name" may be data (a file without a header row): if it holds 10 digits
  * or more, ASCII or full-width, they are shown as '*', so that a message
  * never carries an Individual Number. */
-static const char *shown(char *dst, size_t cap, const char *s, size_t n)
+const char *spif_shown(char *dst, size_t cap, const char *s, size_t n)
 {
 	size_t digits = 0, o = 0, i = 0;
 	for (size_t k = 0; k < n; k++)
@@ -128,6 +92,11 @@ static const char *shown(char *dst, size_t cap, const char *s, size_t n)
 /* ------------------------------------------------------------------ */
 /* records                                                              */
 
+/* The arena is allocated at least this big: most records fit at once.
+ * It grows by the rule of grow.h, and the old one is wiped: it held field
+ * values. */
+#define ARENA_MIN ((size_t)4096)
+
 void spif_record_init(struct spif_record *r)
 {
 	memset(r, 0, sizeof *r);
@@ -136,7 +105,7 @@ void spif_record_init(struct spif_record *r)
 void spif_record_free(struct spif_record *r)
 {
 	free(r->f);
-	free(r->buf);
+	spif_free_wipe(r->buf, r->bcap);
 	spif_record_init(r);
 }
 
@@ -153,37 +122,33 @@ static int in_arena(const struct spif_record *r, const char *p)
 	return r->buf && x >= a && x < a + r->bcap;
 }
 
-/* Room for n fields. */
-static int rec_fields(struct spif_record *r, size_t n)
+int spif_record_room(struct spif_record *r, size_t n)
 {
-	if (n <= r->cap)
+	if (n <= r->cap) /* the usual case, once per record: no call */
 		return 0;
-	size_t cap = r->cap ? r->cap : 16;
-	while (cap < n)
-		cap *= 2;
-	struct spif_field *f = realloc(r->f, cap * sizeof *f);
-	if (!f)
+	void *f = r->f;
+	if (spif_grow(&f, &r->cap, n, sizeof *r->f) < 0)
 		return -1;
 	r->f = f;
-	r->cap = cap;
 	return 0;
 }
 
 /* Room for extra more bytes in the arena; fields are moved along.  A new
  * arena is allocated and copied rather than realloc'd so that the old one
  * stays readable until the caller has copied a value that may live in it
- * (spif_record_set(r, i, r->f[j].val, ...)); the caller frees *old. */
-static int rec_grow(struct spif_record *r, size_t extra, char **old)
+ * (spif_record_set(r, i, r->f[j].val, ...)); the caller then wipes and
+ * frees *old, *oldcap bytes (it held field values). */
+static int rec_grow(struct spif_record *r, size_t extra, char **old, size_t *oldcap)
 {
 	*old = NULL;
+	*oldcap = 0;
 	if (extra <= r->bcap - r->blen)
 		return 0;
 	if (r->blen > SIZE_MAX / 2 - extra)
 		return -1;
-	size_t need = r->blen + extra, cap = r->bcap ? r->bcap : 4096;
-	while (cap < need)
-		cap *= 2;
-	char *nb = malloc(cap);
+	size_t need = r->blen + extra;
+	size_t cap = spif_grow_cap(r->bcap, need < ARENA_MIN ? ARENA_MIN : need, 1);
+	char *nb = cap ? malloc(cap) : NULL;
 	if (!nb)
 		return -1;
 	if (r->blen)
@@ -195,6 +160,7 @@ static int rec_grow(struct spif_record *r, size_t extra, char **old)
 			r->f[i].val = nb + (r->f[i].val - r->buf);
 	}
 	*old = r->buf;
+	*oldcap = r->bcap;
 	r->buf = nb;
 	r->bcap = cap;
 	return 0;
@@ -204,8 +170,9 @@ int spif_record_add(struct spif_record *r, const char *key, size_t klen, const c
                     size_t vlen, unsigned flags)
 {
 	char *old;
-	if (klen > SIZE_MAX / 4 || vlen > SIZE_MAX / 4 || rec_fields(r, r->n + 1) < 0 ||
-	    rec_grow(r, klen + vlen + 2, &old) < 0)
+	size_t oldcap;
+	if (klen > SIZE_MAX / 4 || vlen > SIZE_MAX / 4 || spif_record_room(r, r->n + 1) < 0 ||
+	    rec_grow(r, klen + vlen + 2, &old, &oldcap) < 0)
 		return -1;
 	char *k = r->buf + r->blen, *v = k + klen + 1;
 	if (klen)
@@ -215,7 +182,7 @@ int spif_record_add(struct spif_record *r, const char *key, size_t klen, const c
 		memcpy(v, val, vlen);
 	v[vlen] = '\0';
 	r->blen += klen + vlen + 2;
-	free(old);
+	spif_free_wipe(old, oldcap);
 	r->f[r->n++] = (struct spif_field){k, klen, v, vlen, flags};
 	return 0;
 }
@@ -241,1364 +208,161 @@ int spif_record_set(struct spif_record *r, size_t i, const char *val, size_t vle
 		return 0;
 	}
 	char *old;
-	if (vlen > SIZE_MAX / 4 || rec_grow(r, vlen + 1, &old) < 0)
+	size_t oldcap;
+	if (vlen > SIZE_MAX / 4 || rec_grow(r, vlen + 1, &old, &oldcap) < 0)
 		return -1;
 	char *v = r->buf + r->blen;
 	if (vlen)
 		memcpy(v, val, vlen);
 	v[vlen] = '\0';
 	r->blen += vlen + 1;
-	free(old);
+	spif_free_wipe(old, oldcap);
 	f->val = v;
 	f->vlen = vlen;
 	return 0;
 }
 
-/* ------------------------------------------------------------------ */
-/* reader: input and decoding                                           */
-
-enum stop { STOP_NONE = 0, STOP_BAD, STOP_NUL, STOP_IO, STOP_NOMEM, STOP_ICONV };
-enum { P_OK, P_MORE, P_END, P_ERR };
-enum term { T_SEP, T_LF, T_CRLF, T_EOF };
-
-struct fspan {
-	size_t s, e; /* txt offsets of the field's content */
-	unsigned fl;
-};
-
-struct spif_reader {
-	int fd;
-	char name[256];
-	enum spif_format fmt;
-	enum spif_enc enc; /* decided (UTF-8 while auto has seen only ASCII) */
-	int decided;       /* 0 while --encoding auto has seen only ASCII */
-	int bom, bom_seen; /* a BOM was stripped; the start was looked at */
-	int sep;
-	int failed;
-
-	/* raw bytes: raw[0] is at file offset roff.  In place (UTF-8) the
-	 * text is the raw buffer and raw[tlen..rlen) is not yet validated;
-	 * otherwise raw[rpos..rlen) is not yet decoded. */
-	unsigned char *raw;
-	size_t rcap, rlen, rpos;
-	long long roff, bytes;
-	int eof;
-	int inplace;
-	/* text: txt[0] is decoded offset toff; the parser reads from tpos */
-	unsigned char *txt;
-	size_t tcap, tlen, tpos;
-	long long toff;
-	int text_eof; /* fill() said there is no more text */
-	/* where decoding stopped for good */
-	enum stop stop;
-	long long stop_off;
-	int stop_errno;
-
-	iconv_t cd;
-	struct spif_lossy *lossy_tab;
-	long long lossy, lossy_row, lossy_at; /* lossy_at: decoded offset of the first */
-
-	void (*tap)(void *ctx, const void *buf, size_t n);
-	void *tap_ctx;
-
-	/* CSV/TSV */
-	int header_done;
-	long long row; /* row of the record being read */
-	struct spif_dialect d;
-	size_t ncols, hblen;
-	char *hblock; /* header names, NUL-terminated, back to back */
-	size_t *hoff, *hlen;
-	struct fspan *fs;
-	size_t nf, fcap;
-	size_t rec_end; /* txt offset just past the record just parsed */
-	enum term rec_term;
-
-	/* NDJSON: dup-key detection, a hash set of field indexes per line
-	 * (a slot is live when its generation is the line's) */
-	long long line;
-	uint32_t *ht_gen, *ht_idx;
-	size_t ht_cap;
-	uint32_t gen;
-};
-
-static const char *dec_name(const struct spif_reader *rd)
+int spif_record_reserve(struct spif_record *rec, size_t bytes, size_t nf)
 {
-	return rd->enc == SPIF_ENC_CP932 ? "CP932" : rd->enc == SPIF_ENC_EUCJP ? "EUC-JP" : "UTF-8";
-}
-
-static void stop_at(struct spif_reader *rd, enum stop why, long long off)
-{
-	rd->stop = why;
-	rd->stop_off = off;
-}
-
-/* The error for a stop, for the record at row. */
-static int stop_error(const struct spif_reader *rd, long long row, struct spif_err *err)
-{
-	switch (rd->stop) {
-	case STOP_BAD:
-		return spif_err_set(err, SPIF_EX_DATAERR, "%s:%lld: byte offset %lld: not valid %s",
-		                    rd->name, row, rd->stop_off, dec_name(rd));
-	case STOP_NUL:
-		return spif_err_set(err, SPIF_EX_DATAERR, "%s:%lld: byte offset %lld: NUL byte",
-		                    rd->name, row, rd->stop_off);
-	case STOP_IO:
-		return spif_err_sys(err, SPIF_EX_IOERR, rd->stop_errno, "%s: read error", rd->name);
-	case STOP_ICONV:
-		return spif_err_sys(err, SPIF_EX_UNAVAILABLE, rd->stop_errno,
-		                    "%s: cannot decode %s with iconv", rd->name, dec_name(rd));
-	case STOP_NOMEM:
-	case STOP_NONE:
-		break;
-	}
-	return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: out of memory", rd->name);
-}
-
-/* (Re)allocate a buffer of cap bytes plus PAD zeroed bytes of slack. */
-static unsigned char *buf_resize(unsigned char *p, size_t cap)
-{
-	unsigned char *q = realloc(p, cap + PAD);
-	if (q)
-		memset(q + cap, 0, PAD);
-	return q;
-}
-
-/* Drop the text before tpos (and raw bytes already decoded). */
-static void compact(struct spif_reader *rd)
-{
-	size_t k = rd->tpos;
-	if (rd->inplace) {
-		if (!k)
-			return;
-		memmove(rd->raw, rd->raw + k, rd->rlen - k);
-		rd->rlen -= k;
-		rd->tlen -= k;
-		rd->roff += (long long)k;
-	} else {
-		if (k) {
-			memmove(rd->txt, rd->txt + k, rd->tlen - k);
-			rd->tlen -= k;
-		}
-		if (rd->rpos) {
-			memmove(rd->raw, rd->raw + rd->rpos, rd->rlen - rd->rpos);
-			rd->rlen -= rd->rpos;
-			rd->roff += (long long)rd->rpos;
-			rd->rpos = 0;
-		}
-	}
-	rd->toff += (long long)k;
-	rd->tpos = 0;
-}
-
-/* read(2) once into the raw buffer (growing it when it is nearly full). */
-static void read_more(struct spif_reader *rd)
-{
-	if (!rd->inplace && rd->rpos) { /* only a cut character is left: move it down */
-		memmove(rd->raw, rd->raw + rd->rpos, rd->rlen - rd->rpos);
-		rd->rlen -= rd->rpos;
-		rd->roff += (long long)rd->rpos;
-		rd->rpos = 0;
-	}
-	if (rd->rcap - rd->rlen < MIN_READ) {
-		size_t cap = rd->rcap * 2;
-		unsigned char *p = buf_resize(rd->raw, cap);
-		if (!p) {
-			stop_at(rd, STOP_NOMEM, 0);
-			return;
-		}
-		rd->raw = p;
-		rd->rcap = cap;
-		if (rd->inplace) {
-			rd->txt = p;
-			rd->tcap = cap;
-		}
-	}
-	size_t room = rd->rcap - rd->rlen;
-	if (room > READ_CHUNK * 4)
-		room = READ_CHUNK * 4;
-	ssize_t n;
-	do
-		n = read(rd->fd, rd->raw + rd->rlen, room);
-	while (n < 0 && errno == EINTR);
-	if (n < 0) {
-		rd->stop_errno = errno;
-		stop_at(rd, STOP_IO, 0);
-	} else if (n == 0) {
-		rd->eof = 1;
-	} else {
-		if (rd->tap)
-			rd->tap(rd->tap_ctx, rd->raw + rd->rlen, (size_t)n);
-		rd->rlen += (size_t)n;
-		rd->bytes += n;
-	}
-}
-
-/* Output length of decoding s[0..n) (known to decode), to place the first
- * lossy character in the text. */
-static size_t decoded_len(iconv_t cd, const unsigned char *s, size_t n)
-{
-	char out[4096];
-	char *in = (char *)(uintptr_t)s;
-	size_t inleft = n, total = 0;
-	while (inleft) {
-		char *o = out;
-		size_t oleft = sizeof out;
-		size_t r = iconv(cd, &in, &inleft, &o, &oleft);
-		total += (size_t)(o - out);
-		if (r == (size_t)-1 && errno != E2BIG)
-			break;
-	}
-	return total;
-}
-
-static int ensure_txt(struct spif_reader *rd, size_t room)
-{
-	if (rd->tcap - rd->tlen >= room)
-		return 0;
-	size_t cap = rd->tcap * 2;
-	while (cap - rd->tlen < room)
-		cap *= 2;
-	unsigned char *p = buf_resize(rd->txt, cap);
-	if (!p)
-		return -1;
-	rd->txt = p;
-	rd->tcap = cap;
-	return 0;
-}
-
-/* CP932/EUC-JP: decode raw[rpos..rlen) into the text, up to the first NUL
- * or undecodable byte. */
-static void decode_iconv(struct spif_reader *rd)
-{
-	while (rd->rpos < rd->rlen && !rd->stop) {
-		unsigned char *in0 = rd->raw + rd->rpos;
-		size_t avail = rd->rlen - rd->rpos;
-		unsigned char *nul = memchr(in0, 0, avail);
-		size_t lim = nul ? (size_t)(nul - in0) : avail;
-		/* a half-width katakana byte becomes 3 bytes of UTF-8 */
-		if (ensure_txt(rd, 3 * lim + 16) < 0) {
-			stop_at(rd, STOP_NOMEM, 0);
-			return;
-		}
-		char *ip = (char *)in0, *op = (char *)rd->txt + rd->tlen;
-		size_t il = lim, ol = rd->tcap - rd->tlen;
-		size_t r = iconv(rd->cd, &ip, &il, &op, &ol);
-		int e = errno;
-		size_t used = (size_t)((unsigned char *)ip - in0);
-		size_t first;
-		size_t nl = spif_lossy_scan(rd->lossy_tab, in0, used, &first);
-		if (nl) {
-			if (rd->lossy == 0)
-				rd->lossy_at = rd->toff + (long long)rd->tlen +
-				               (long long)decoded_len(rd->cd, in0, first);
-			rd->lossy += (long long)nl;
-		}
-		rd->rpos += used;
-		rd->tlen = (size_t)((unsigned char *)op - rd->txt);
-		if (r == (size_t)-1) {
-			if (e == EINVAL && !nul && !rd->eof)
-				return; /* a character cut by the read: wait for the rest */
-			if (e != E2BIG)
-				stop_at(rd, STOP_BAD, rd->roff + (long long)rd->rpos);
-			continue;
-		}
-		if (nul)
-			stop_at(rd, STOP_NUL, rd->roff + (long long)rd->rpos);
-	}
-}
-
-/* --encoding auto found CP932 or EUC-JP: from raw[tlen] on, decode with
- * iconv into a text buffer of its own. */
-static void go_iconv(struct spif_reader *rd)
-{
-	const char *name = spif_enc_iconv_name(rd->enc);
-	rd->cd = iconv_open("UTF-8", name);
-	if (rd->cd == (iconv_t)-1) {
-		rd->stop_errno = errno;
-		stop_at(rd, STOP_ICONV, 0);
-		return;
-	}
-	rd->lossy_tab = malloc(sizeof *rd->lossy_tab);
-	size_t keep = rd->tlen - rd->tpos, cap = 3 * READ_CHUNK;
-	while (cap < 2 * keep)
-		cap *= 2;
-	unsigned char *t = buf_resize(NULL, cap);
-	if (!rd->lossy_tab || !t) {
-		free(t);
-		stop_at(rd, STOP_NOMEM, 0);
-		return;
-	}
-	if (spif_lossy_build(rd->lossy_tab, rd->enc) < 0) {
-		free(t);
-		rd->stop_errno = errno;
-		stop_at(rd, STOP_ICONV, 0);
-		return;
-	}
-	memcpy(t, rd->raw + rd->tpos, keep);
-	rd->rpos = rd->tlen;
-	rd->toff += (long long)rd->tpos;
-	rd->txt = t;
-	rd->tcap = cap;
-	rd->tlen = keep;
-	rd->tpos = 0;
-	rd->inplace = 0;
-}
-
-/* UTF-8 (and auto before its decision): validate raw[tlen..rlen) in place. */
-static void decode_utf8(struct spif_reader *rd)
-{
-	static const unsigned char bom[3] = {0xEF, 0xBB, 0xBF};
-	if (!rd->bom_seen) {
-		size_t n = rd->rlen - rd->tlen;
-		if (n < 3 && !rd->eof && memcmp(rd->raw + rd->tlen, bom, n) == 0)
-			return; /* could still be a BOM */
-		rd->bom_seen = 1;
-		if (n >= 3 && memcmp(rd->raw + rd->tlen, bom, 3) == 0) {
-			rd->bom = 1;
-			rd->decided = 1;
-			rd->enc = SPIF_ENC_UTF8_BOM;
-			rd->tlen += 3;
-			rd->tpos = rd->tlen; /* nothing parsed yet: the text starts after it */
-		}
-	}
-	for (;;) {
-		unsigned char *s = rd->raw + rd->tlen;
-		size_t n = rd->rlen - rd->tlen;
-		if (!n)
-			return;
-		if (!rd->decided) {
-			size_t a = spif_ascii_prefix(s, n);
-			rd->tlen += a;
-			s += a;
-			n -= a;
-			if (!n)
-				return;
-			if (*s == 0) {
-				stop_at(rd, STOP_NUL, rd->roff + (long long)rd->tlen);
-				return;
-			}
-			if (n < AUTO_WINDOW && !rd->eof)
-				return; /* read on: decide on up to AUTO_WINDOW bytes */
-			size_t w = n < AUTO_WINDOW ? n : AUTO_WINDOW;
-			enum spif_enc e = spif_enc_guess(s, w, rd->eof && w == n);
-			rd->decided = 1;
-			if (e == SPIF_ENC_CP932 || e == SPIF_ENC_EUCJP) {
-				rd->enc = e;
-				go_iconv(rd);
-				if (!rd->stop)
-					decode_iconv(rd);
-				return;
-			}
-			rd->enc = SPIF_ENC_UTF8;
-			continue;
-		}
-		enum spif_u8stop why;
-		rd->tlen += spif_utf8_scan(s, n, &why);
-		if (why == SPIF_U8_BAD || (why == SPIF_U8_TRUNC && rd->eof))
-			stop_at(rd, STOP_BAD, rd->roff + (long long)rd->tlen);
-		else if (why == SPIF_U8_NUL)
-			stop_at(rd, STOP_NUL, rd->roff + (long long)rd->tlen);
-		return;
-	}
-}
-
-/* Make text past tlen available, keeping txt[tpos..) (the record being
- * parsed, which moves to txt[0]).  Adds at least as much text as is kept,
- * so that a long record is re-parsed only O(log n) times.
- * 1: more text; 0: end of input; -1: see rd->stop. */
-static int fill(struct spif_reader *rd)
-{
-	compact(rd);
-	size_t start = rd->tlen, target = start > MIN_READ ? start : MIN_READ;
-	for (;;) {
-		if (!rd->stop) {
-			if (rd->inplace)
-				decode_utf8(rd);
-			else
-				decode_iconv(rd);
-		}
-		size_t added = rd->tlen - start;
-		if (rd->tpos > start) /* a BOM was skipped */
-			added = rd->tlen - rd->tpos;
-		if (added >= target || (added && (rd->stop || rd->eof)))
-			return 1;
-		if (rd->stop)
-			return -1;
-		if (rd->eof)
-			return 0;
-		read_more(rd);
-	}
-}
-
-/* The record just parsed ends at txt offset end: if the first lossy
- * character was in it, it gets this row. */
-static void note_consumed(struct spif_reader *rd, size_t end, long long row)
-{
-	if (rd->lossy_at >= 0 && !rd->lossy_row && rd->lossy_at < rd->toff + (long long)end)
-		rd->lossy_row = row;
-}
-
-/* ------------------------------------------------------------------ */
-/* reader: CSV/TSV                                                      */
-
-/* Successive separators and line-end bytes from a starting point, found
- * 64 bytes at a time: m has a bit per such byte, sep a bit per separator.
- * The loads may run past the text into the buffer's slack; callers stop
- * at end. */
-struct scan {
-	const unsigned char *blk;
-	uint64_t m, sep;
-};
-
-#ifdef __SSE2__
-static inline void scan_block(struct scan *sc, int sep)
-{
-	const __m128i vs = _mm_set1_epi8((char)sep), cr = _mm_set1_epi8('\r'),
-	              lf = _mm_set1_epi8('\n');
-	uint64_t m = 0, ms = 0;
-	for (int k = 0; k < 4; k++) {
-		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(sc->blk + 16 * k));
-		__m128i ts = _mm_cmpeq_epi8(x, vs);
-		__m128i t = _mm_or_si128(ts, _mm_or_si128(_mm_cmpeq_epi8(x, cr), _mm_cmpeq_epi8(x, lf)));
-		m |= (uint64_t)(unsigned)_mm_movemask_epi8(t) << (16 * k);
-		ms |= (uint64_t)(unsigned)_mm_movemask_epi8(ts) << (16 * k);
-	}
-	sc->m = m;
-	sc->sep = ms;
-}
-#else
-static inline void scan_block(struct scan *sc, int sep)
-{
-	uint64_t m = 0, ms = 0;
-	for (int i = 0; i < 64; i++) {
-		int c = sc->blk[i];
-		if (c == sep)
-			ms |= (uint64_t)1 << i;
-		if (c == sep || c == '\r' || c == '\n')
-			m |= (uint64_t)1 << i;
-	}
-	sc->m = m;
-	sc->sep = ms;
-}
-#endif
-
-static inline void scan_at(struct scan *sc, const unsigned char *p, int sep)
-{
-	sc->blk = p;
-	scan_block(sc, sep);
-}
-
-/* The next special byte (or end); *is_sep says whether it is the
- * separator. */
-static inline const unsigned char *scan_next(struct scan *sc, const unsigned char *end, int sep,
-                                             int *is_sep)
-{
-	while (!sc->m) {
-		sc->blk += 64;
-		if (sc->blk >= end)
-			return end;
-		scan_block(sc, sep);
-	}
-	unsigned b = (unsigned)__builtin_ctzll(sc->m);
-	sc->m &= sc->m - 1;
-	*is_sep = (int)(sc->sep >> b & 1);
-	const unsigned char *q = sc->blk + b;
-	return q < end ? q : end;
-}
-
-/* Room for one more field span. */
-static int grow_spans(struct spif_reader *rd)
-{
-	size_t cap = rd->fcap ? rd->fcap * 2 : 64;
-	struct fspan *f = realloc(rd->fs, cap * sizeof *f);
-	if (!f)
-		return -1;
-	rd->fs = f;
-	rd->fcap = cap;
-	return 0;
-}
-
-static int too_long(struct spif_reader *rd, size_t field, struct spif_err *err)
-{
-	spif_err_set(err, SPIF_EX_DATAERR, "%s:%lld: field %zu: longer than %u bytes", rd->name,
-	             rd->row, field, SPIF_FIELD_MAX);
-	return P_ERR;
-}
-
-/* Out of text inside a record that started at start, in the field that
- * started at fb: ask for more, unless that is already too much. */
-static int csv_more(struct spif_reader *rd, const unsigned char *start, const unsigned char *fb,
-                    const unsigned char *end, struct spif_err *err)
-{
-	if ((size_t)(end - fb) > (size_t)SPIF_FIELD_MAX + 2)
-		return too_long(rd, rd->nf + 1, err);
-	if ((size_t)(end - start) > RECORD_MAX) {
-		spif_err_set(err, SPIF_EX_DATAERR, "%s:%lld: record longer than %zu bytes", rd->name,
-		             rd->row, RECORD_MAX);
-		return P_ERR;
-	}
-	return P_MORE;
-}
-
-/* One quoted field from p (at its opening quote).  Sets its end *fe, the
- * position after its terminator *next and the terminator. */
-static int csv_quoted(struct spif_reader *rd, const unsigned char *start, const unsigned char *p,
-                      const unsigned char *end, const unsigned char **fe,
-                      const unsigned char **next, enum term *t, unsigned *fl,
-                      struct spif_err *err)
-{
-	int eof = rd->text_eof;
-	const unsigned char *q = p + 1;
-	*fl = SPIF_FIELD_QUOTED;
-	for (;;) {
-		q = memchr(q, '"', (size_t)(end - q));
-		if (!q) {
-			if (!eof)
-				return csv_more(rd, start, p, end, err);
-			spif_err_set(err, SPIF_EX_DATAERR, "%s:%lld: unterminated quoted field",
-			             rd->name, rd->row);
-			return P_ERR;
-		}
-		if (q + 1 == end) {
-			if (!eof)
-				return csv_more(rd, start, p, end, err);
-			break;
-		}
-		if (q[1] != '"')
-			break;
-		*fl |= F_ESC;
-		q += 2;
-	}
-	*fe = q;
-	const unsigned char *a = q + 1;
-	if (a == end) {
-		*t = T_EOF;
-		*next = a;
-	} else if (*a == rd->sep) {
-		*t = T_SEP;
-		*next = a + 1;
-	} else if (*a == '\n') {
-		*t = T_LF;
-		*next = a + 1;
-	} else if (*a == '\r' && a + 1 == end && !eof) {
-		return csv_more(rd, start, p, end, err);
-	} else if (*a == '\r' && a + 1 < end && a[1] == '\n') {
-		*t = T_CRLF;
-		*next = a + 2;
-	} else {
-		spif_err_set(err, SPIF_EX_DATAERR, "%s:%lld: field %zu: text after the closing quote",
-		             rd->name, rd->row, rd->nf + 1);
-		return P_ERR;
-	}
-	return P_OK;
-}
-
-/* Parse one record at txt[tpos..tlen) into rd->fs.  P_MORE when the text
- * ends inside it (and is not the end of the input).  The hot loop keeps
- * its state in locals: stores to rd->fs could otherwise alias rd's fields
- * and force reloads. */
-static int csv_try(struct spif_reader *rd, struct spif_err *err)
-{
-	const unsigned char *base = rd->txt, *start = base + rd->tpos, *end = base + rd->tlen;
-	const unsigned char *p = start;
-	int eof = rd->text_eof, sep = rd->sep, r;
-	struct fspan *fs = rd->fs;
-	size_t nf = 0, fcap = rd->fcap;
-	struct scan sc;
-
-	rd->nf = 0;
-	if (p == end)
-		return eof ? P_END : P_MORE;
-	scan_at(&sc, p, sep);
-	for (;;) {
-		const unsigned char *fe = end, *next = end;
-		enum term t = T_EOF;
-		unsigned fl = 0;
-		if (nf == fcap) {
-			rd->nf = nf;
-			if (grow_spans(rd) < 0) {
-				spif_err_set(err, SPIF_EX_SOFTWARE, "%s: out of memory", rd->name);
-				return P_ERR;
-			}
-			fs = rd->fs;
-			fcap = rd->fcap;
-		}
-		if (p < end && *p == '"') {
-			rd->nf = nf;
-			r = csv_quoted(rd, start, p, end, &fe, &next, &t, &fl, err);
-			if (r != P_OK)
-				return r;
-			if (t == T_SEP)
-				scan_at(&sc, next, sep);
-			p++; /* content starts after the quote */
-		} else {
-			int is_sep;
-			const unsigned char *q = scan_next(&sc, end, sep, &is_sep);
-			for (;;) {
-				if (q == end) {
-					if (!eof) {
-						rd->nf = nf;
-						return csv_more(rd, start, p, end, err);
-					}
-					t = T_EOF;
-					break;
-				}
-				if (is_sep) {
-					t = T_SEP;
-					next = q + 1;
-					break;
-				}
-				if (*q == '\n') {
-					t = T_LF;
-					next = q + 1;
-					break;
-				}
-				if (q + 1 == end && !eof) {
-					rd->nf = nf;
-					return csv_more(rd, start, p, end, err);
-				}
-				if (q + 1 < end && q[1] == '\n') {
-					t = T_CRLF;
-					next = q + 2;
-					break;
-				}
-				q = scan_next(&sc, end, sep, &is_sep); /* a lone CR is data */
-			}
-			fe = q;
-		}
-		if ((size_t)(fe - p) > SPIF_FIELD_MAX) {
-			rd->nf = nf;
-			return too_long(rd, nf + 1, err);
-		}
-		fs[nf].s = (size_t)(p - base);
-		fs[nf].e = (size_t)(fe - base);
-		fs[nf].fl = fl;
-		nf++;
-		if (t != T_SEP) {
-			rd->nf = nf;
-			rd->rec_term = t;
-			rd->rec_end = (size_t)(next - base);
-			return P_OK;
-		}
-		p = next;
-	}
-}
-
-/* Parse the next record, reading as needed. */
-static int csv_parse(struct spif_reader *rd, struct spif_err *err)
-{
-	for (;;) {
-		int r = csv_try(rd, err);
-		if (r != P_MORE)
-			return r;
-		int f = fill(rd);
-		if (f < 0) {
-			stop_error(rd, rd->row, err);
-			return P_ERR;
-		}
-		if (f == 0)
-			rd->text_eof = 1;
-	}
-}
-
-static int blank_record(const struct spif_reader *rd)
-{
-	return rd->nf == 1 && rd->fs[0].s == rd->fs[0].e && !(rd->fs[0].fl & SPIF_FIELD_QUOTED);
-}
-
-/* A blank line was just parsed: P_END if nothing but line ends follows it
- * to the end of the input, P_OK if more follows. */
-static int trailing_blanks(struct spif_reader *rd, struct spif_err *err)
-{
-	for (;;) {
-		const unsigned char *p = rd->txt + rd->rec_end, *end = rd->txt + rd->tlen;
-		while (p < end && (*p == '\n' || *p == '\r'))
-			p++;
-		if (p < end)
-			return P_OK;
-		if (rd->text_eof)
-			return P_END;
-		/* read on, keeping the blank line; then parse it again */
-		int f = fill(rd);
-		if (f < 0) {
-			stop_error(rd, rd->row, err);
-			return P_ERR;
-		}
-		if (f == 0)
-			rd->text_eof = 1;
-		int r = csv_try(rd, err);
-		if (r != P_OK)
-			return r == P_MORE ? P_ERR : r; /* cannot happen: it parsed before */
-	}
-}
-
-/* In-place "" -> " in a quoted field's content; returns the new length. */
-static size_t unquote(char *s, size_t n)
-{
-	char *w = memchr(s, '"', n);
-	if (!w)
-		return n;
-	const char *r = w, *e = s + n;
-	while (r < e) {
-		if (*r == '"') {
-			*w++ = '"';
-			r += 2;
-		} else {
-			*w++ = *r++;
-		}
-	}
-	return (size_t)(w - s);
-}
-
-static uint64_t key_hash(const char *s, size_t n);
-
-/* DATAERR for the first column (in column order) whose name an earlier
- * column already has; 0 if the names are distinct. */
-static int check_dups(struct spif_reader *rd, struct spif_err *err)
-{
-	size_t n = rd->ncols, cap = 16;
-	while (cap < 2 * n)
-		cap *= 2;
-	size_t *slot = malloc(cap * sizeof *slot); /* column + 1, 0 for empty */
-	if (!slot)
-		return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: out of memory", rd->name);
-	memset(slot, 0, cap * sizeof *slot);
-	for (size_t i = 0; i < n; i++) {
-		const char *nm = rd->hblock + rd->hoff[i];
-		size_t len = rd->hlen[i], h = (size_t)key_hash(nm, len) & (cap - 1);
-		for (; slot[h]; h = (h + 1) & (cap - 1)) {
-			size_t j = slot[h] - 1;
-			if (rd->hlen[j] == len && memcmp(rd->hblock + rd->hoff[j], nm, len) == 0) {
-				char b[80];
-				free(slot);
-				return spif_err_set(err, SPIF_EX_DATAERR,
-				                    "%s:1: duplicate column name \"%s\"", rd->name,
-				                    shown(b, sizeof b, nm, len));
-			}
-		}
-		slot[h] = i + 1;
-	}
-	free(slot);
-	return 0;
-}
-
-static int read_header(struct spif_reader *rd, struct spif_err *err)
-{
-	int r = csv_parse(rd, err);
-	if (r == P_ERR)
-		return -1;
-	if (r == P_END || blank_record(rd))
-		return spif_err_set(err, SPIF_EX_DATAERR, "%s:1: no header row", rd->name);
-	size_t n = rd->nf, total = 0;
-	for (size_t i = 0; i < n; i++)
-		total += rd->fs[i].e - rd->fs[i].s + 1;
-	rd->hblock = malloc(total);
-	rd->hoff = malloc(n * sizeof *rd->hoff);
-	rd->hlen = malloc(n * sizeof *rd->hlen);
-	if (!rd->hblock || !rd->hoff || !rd->hlen)
-		return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: out of memory", rd->name);
-	int all_quoted = 1;
-	size_t off = 0;
-	for (size_t i = 0; i < n; i++) {
-		const struct fspan *f = &rd->fs[i];
-		char *d = rd->hblock + off;
-		size_t len = f->e - f->s;
-		memcpy(d, rd->txt + f->s, len);
-		if (f->fl & F_ESC)
-			len = unquote(d, len);
-		d[len] = '\0';
-		rd->hoff[i] = off;
-		rd->hlen[i] = len;
-		off += len + 1;
-		if (!(f->fl & SPIF_FIELD_QUOTED))
-			all_quoted = 0;
-	}
-	rd->hblen = off;
-	rd->ncols = n;
-	for (size_t i = 0; i < n; i++)
-		if (rd->hblock[rd->hoff[i]] == '@') {
-			char b[80];
-			return spif_err_set(err, SPIF_EX_DATAERR,
-			                    "%s:1: column name \"%s\" starts with '@', which spif keeps "
-			                    "for its metadata",
-			                    rd->name,
-			                    shown(b, sizeof b, rd->hblock + rd->hoff[i], rd->hlen[i]));
-		}
-	if (check_dups(rd, err) < 0)
-		return -1;
-	rd->d.quote_all = all_quoted;
-	rd->d.bom = rd->bom;
-	if (rd->rec_term == T_LF)
-		memcpy(rd->d.eol, "\n", 2);
-	else
-		memcpy(rd->d.eol, "\r\n", 3);
-	rd->d.final_eol = rd->rec_term != T_EOF;
-	note_consumed(rd, rd->rec_end, 1);
-	rd->tpos = rd->rec_end;
-	rd->header_done = 1;
-	rd->row = 2;
-	return 0;
-}
-
-static int rec_reserve(struct spif_record *rec, size_t bytes, size_t nf)
-{
-	if (rec_fields(rec, nf) < 0)
+	if (spif_record_room(rec, nf) < 0)
 		return -1;
 	if (bytes > rec->bcap) {
-		size_t cap = rec->bcap ? rec->bcap : 4096;
-		while (cap < bytes)
-			cap *= 2;
-		char *b = malloc(cap);
+		/* what the arena held is dropped: no copy, but a wipe */
+		size_t cap = spif_grow_cap(rec->bcap, bytes < ARENA_MIN ? ARENA_MIN : bytes, 1);
+		char *b = cap ? malloc(cap) : NULL;
 		if (!b)
 			return -1;
-		free(rec->buf);
+		spif_free_wipe(rec->buf, rec->bcap);
 		rec->buf = b;
 		rec->bcap = cap;
 	}
 	return 0;
 }
 
-/* Fill rec from the record just parsed: the header names and the record's
- * text are each copied in one piece, and the values are cut out of the
- * copy in place (the byte after each value, a separator or a quote or a
- * line end, becomes its NUL). */
-static int csv_build(struct spif_reader *rd, struct spif_record *rec)
+/* ------------------------------------------------------------------ */
+/* the key cache                                                        */
+
+/* Set entry i to key k. */
+static int key_set(struct spif_keys *ks, size_t i, const char *k, size_t klen)
 {
-	size_t K = rd->hblen, L = rd->rec_end - rd->tpos, n = rd->ncols;
-	if (rec_reserve(rec, K + L + 1, n) < 0)
-		return -1;
-	/* locals: the NUL stores below are char stores, which may alias
-	 * anything reached through rd or rec */
-	char *buf = rec->buf, *t = buf + K - rd->tpos;
-	const struct fspan *fs = rd->fs;
-	const size_t *hoff = rd->hoff, *hlen = rd->hlen;
-	struct spif_field *f = rec->f;
-	memcpy(buf, rd->hblock, K);
-	memcpy(buf + K, rd->txt + rd->tpos, L);
-	buf[K + L] = '\0';
-	for (size_t i = 0; i < n; i++) {
-		char *v = t + fs[i].s;
-		size_t len = fs[i].e - fs[i].s;
-		unsigned fl = fs[i].fl;
-		if (fl & F_ESC)
-			len = unquote(v, len);
-		v[len] = '\0';
-		f[i].key = buf + hoff[i];
-		f[i].klen = hlen[i];
-		f[i].val = v;
-		f[i].vlen = len;
-		f[i].flags = fl & SPIF_FIELD_QUOTED;
+	if (i >= ks->n) {
+		void *v = ks->k;
+		if (spif_grow(&v, &ks->cap, i + 1, sizeof *ks->k) < 0)
+			return -1;
+		ks->k = v;
+		memset(ks->k + ks->n, 0, (i + 1 - ks->n) * sizeof *ks->k);
+		ks->n = i + 1;
 	}
-	rec->n = n;
-	rec->blen = K + L + 1;
-	rec->row = rd->row;
+	struct spif_key *c = &ks->k[i];
+	char *key = malloc(klen + 1), *form = NULL;
+	size_t flen = 0;
+	if (key && ks->form)
+		form = ks->form(k, klen, &flen);
+	if (!key || (ks->form && !form)) {
+		free(key);
+		free(form);
+		return -1;
+	}
+	free(c->key);
+	free(c->form);
+	memcpy(key, k, klen);
+	key[klen] = '\0';
+	*c = (struct spif_key){key, klen, form, flen, klen == 4 && memcmp(k, "@row", 4) == 0,
+	                       klen && k[0] == '@'};
+	ks->gen++;
 	return 0;
 }
 
-static int csv_next(struct spif_reader *rd, struct spif_record *rec, struct spif_err *err)
+/* Keys packed back to back are checked with one memcmp against the last
+ * record's; otherwise key by key. */
+int spif_keys_check(struct spif_keys *ks, const struct spif_record *rec)
 {
-	if (!rd->header_done && read_header(rd, err) < 0)
-		return -1;
-	int r = csv_parse(rd, err);
-	if (r == P_OK && blank_record(rd))
-		r = trailing_blanks(rd, err);
-	if (r == P_ERR)
-		return -1;
-	if (r == P_END) {
-		if (rd->tlen > rd->tpos) /* only blank lines were left */
-			rd->d.final_eol = 1;
-		rd->tpos = rd->tlen;
-		return 0;
+	size_t n = rec->n;
+	if (n && n == ks->kb_n) {
+		uintptr_t k0 = (uintptr_t)rec->f[0].key;
+		size_t i = 0;
+		for (; i < n; i++)
+			if ((uintptr_t)rec->f[i].key - k0 != ks->kb_off[i] || rec->f[i].klen != ks->k[i].klen)
+				break;
+		if (i == n && memcmp(rec->f[0].key, ks->kb, ks->kb_len) == 0)
+			return 0;
 	}
-	if (rd->nf != rd->ncols)
-		return spif_err_set(err, SPIF_EX_DATAERR, "%s:%lld: %zu field%s, header has %zu",
-		                    rd->name, rd->row, rd->nf, rd->nf == 1 ? "" : "s", rd->ncols);
-	if (csv_build(rd, rec) < 0)
-		return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: out of memory", rd->name);
-	rd->d.final_eol = rd->rec_term != T_EOF;
-	note_consumed(rd, rd->rec_end, rd->row);
-	rd->tpos = rd->rec_end;
-	rd->row++;
-	return 1;
+	int packed = n > 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct spif_field *f = &rec->f[i];
+		if (!(i < ks->n && ks->k[i].klen == f->klen && memcmp(ks->k[i].key, f->key, f->klen) == 0) &&
+		    key_set(ks, i, f->key, f->klen) < 0)
+			return -1;
+		if (i && f->key != rec->f[i - 1].key + rec->f[i - 1].klen + 1)
+			packed = 0;
+	}
+	/* remember a packed layout for next time */
+	ks->kb_n = 0;
+	if (!packed)
+		return 0;
+	size_t len = (size_t)(rec->f[n - 1].key - rec->f[0].key) + rec->f[n - 1].klen + 1;
+	void *kb = ks->kb, *off = ks->kb_off;
+	int r = spif_grow(&kb, &ks->kb_cap, len, 1);
+	ks->kb = kb;
+	if (r < 0 || spif_grow(&off, &ks->kb_offcap, n, sizeof *ks->kb_off) < 0)
+		return 0; /* only the shortcut is lost */
+	ks->kb_off = off;
+	memcpy(ks->kb, rec->f[0].key, len);
+	for (size_t i = 0; i < n; i++)
+		ks->kb_off[i] = (size_t)(rec->f[i].key - rec->f[0].key);
+	ks->kb_len = len;
+	ks->kb_n = n;
+	return 0;
+}
+
+void spif_keys_free(struct spif_keys *ks)
+{
+	for (size_t i = 0; i < ks->n; i++) {
+		free(ks->k[i].key);
+		free(ks->k[i].form);
+	}
+	free(ks->k);
+	free(ks->kb);
+	free(ks->kb_off);
+	ks->k = NULL;
+	ks->kb = NULL;
+	ks->kb_off = NULL;
+	ks->n = ks->cap = ks->kb_n = ks->kb_cap = ks->kb_offcap = 0;
 }
 
 /* ------------------------------------------------------------------ */
-/* reader: NDJSON                                                       */
+/* codecs                                                               */
 
-/* A strict parser for what spif writes: one flat object per line whose
- * values are strings (integers allowed for '@' keys).  Other JSON is
- * parsed only far enough to say what is wrong.  Messages give a column,
- * never the text: a line may hold Individual Numbers. */
-struct jp {
-	struct spif_reader *rd;
-	struct spif_err *err;
-	const unsigned char *s, *p, *end; /* the line */
-	char *out;                        /* arena cursor */
-	long long line;
+static const struct {
+	const struct spif_reader_codec *reader;
+	const struct spif_writer_codec *writer;
+} codecs[] = {
+	[SPIF_FMT_CSV] = {&spif_csv_reader, &spif_csv_writer},
+	[SPIF_FMT_TSV] = {&spif_csv_reader, &spif_csv_writer},
+	[SPIF_FMT_NDJSON] = {&spif_ndjson_reader, &spif_ndjson_writer},
 };
 
-static int jp_fail(struct jp *j, const char *what)
+static int known_format(enum spif_format fmt)
 {
-	return spif_err_set(j->err, SPIF_EX_DATAERR, "%s:%lld: invalid JSON: column %zu: %s",
-	                    j->rd->name, j->line, (size_t)(j->p - j->s) + 1, what);
-}
-
-static void jp_ws(struct jp *j)
-{
-	while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\r'))
-		j->p++;
-}
-
-/* First byte in [p, end) that is '"', '\\' or a control character. */
-static const unsigned char *json_stop(const unsigned char *p, const unsigned char *end)
-{
-#ifdef __SSE2__
-	const __m128i q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\'), c1f = _mm_set1_epi8(0x1F);
-	for (; p + 16 <= end; p += 16) {
-		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
-		__m128i t = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, q), _mm_cmpeq_epi8(x, bs)),
-		                         _mm_cmpeq_epi8(_mm_min_epu8(x, c1f), x));
-		unsigned m = (unsigned)_mm_movemask_epi8(t);
-		if (m)
-			return p + __builtin_ctz(m);
-	}
-#endif
-	while (p < end && *p != '"' && *p != '\\' && *p >= 0x20)
-		p++;
-	return p;
-}
-
-static int hexval(const unsigned char *p)
-{
-	int v = 0;
-	for (int i = 0; i < 4; i++) {
-		int c = p[i], d;
-		if (c >= '0' && c <= '9')
-			d = c - '0';
-		else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
-			d = (c | 0x20) - 'a' + 10;
-		else
-			return -1;
-		v = v << 4 | d;
-	}
-	return v;
-}
-
-static char *put_utf8(char *o, uint32_t c)
-{
-	if (c < 0x80) {
-		*o++ = (char)c;
-	} else if (c < 0x800) {
-		*o++ = (char)(0xC0 | c >> 6);
-		*o++ = (char)(0x80 | (c & 0x3F));
-	} else if (c < 0x10000) {
-		*o++ = (char)(0xE0 | c >> 12);
-		*o++ = (char)(0x80 | (c >> 6 & 0x3F));
-		*o++ = (char)(0x80 | (c & 0x3F));
-	} else {
-		*o++ = (char)(0xF0 | c >> 18);
-		*o++ = (char)(0x80 | (c >> 12 & 0x3F));
-		*o++ = (char)(0x80 | (c >> 6 & 0x3F));
-		*o++ = (char)(0x80 | (c & 0x3F));
-	}
-	return o;
-}
-
-/* \uXXXX (and a following low surrogate) at j->p; appends the character. */
-static int jp_uescape(struct jp *j)
-{
-	int c = j->end - j->p >= 6 ? hexval(j->p + 2) : -1;
-	if (c < 0)
-		return jp_fail(j, "bad \\u escape");
-	j->p += 6;
-	uint32_t cp = (uint32_t)c;
-	if (c >= 0xD800 && c <= 0xDBFF) {
-		int lo = j->end - j->p >= 6 && j->p[0] == '\\' && j->p[1] == 'u' ? hexval(j->p + 2) : -1;
-		if (lo < 0xDC00 || lo > 0xDFFF)
-			return jp_fail(j, "unpaired surrogate in \\u escape");
-		j->p += 6;
-		cp = 0x10000 + (((uint32_t)c - 0xD800) << 10) + ((uint32_t)lo - 0xDC00);
-	} else if (c >= 0xDC00 && c <= 0xDFFF) {
-		return jp_fail(j, "unpaired surrogate in \\u escape");
-	} else if (c == 0) {
-		return jp_fail(j, "\\u0000 (a NUL character)");
-	}
-	j->out = put_utf8(j->out, cp);
-	return 0;
-}
-
-/* The string at j->p (its opening quote), unescaped to j->out and
- * NUL-terminated; *len is its length. */
-static int jp_string(struct jp *j, size_t *len)
-{
-	char *o0 = j->out;
-	j->p++;
-	for (;;) {
-		const unsigned char *q = json_stop(j->p, j->end);
-		size_t k = (size_t)(q - j->p);
-		memcpy(j->out, j->p, k);
-		j->out += k;
-		j->p = q;
-		if (q == j->end)
-			return jp_fail(j, "unterminated string");
-		if (*q == '"')
-			break;
-		if (*q < 0x20)
-			return jp_fail(j, "control character in a string");
-		if (q + 1 == j->end)
-			return jp_fail(j, "unterminated string");
-		char c;
-		switch (q[1]) {
-		case '"':
-			c = '"';
-			break;
-		case '\\':
-			c = '\\';
-			break;
-		case '/':
-			c = '/';
-			break;
-		case 'b':
-			c = '\b';
-			break;
-		case 'f':
-			c = '\f';
-			break;
-		case 'n':
-			c = '\n';
-			break;
-		case 'r':
-			c = '\r';
-			break;
-		case 't':
-			c = '\t';
-			break;
-		case 'u':
-			if (jp_uescape(j) < 0)
-				return -1;
-			continue;
-		default:
-			return jp_fail(j, "bad escape in a string");
-		}
-		*j->out++ = c;
-		j->p += 2;
-	}
-	j->p++;
-	*len = (size_t)(j->out - o0);
-	*j->out++ = '\0';
-	return 0;
-}
-
-static int is_digit(int c)
-{
-	return c >= '0' && c <= '9';
-}
-
-/* A JSON number at j->p; *integer says it has no fraction or exponent. */
-static int jp_number(struct jp *j, int *integer)
-{
-	const unsigned char *p = j->p, *e = j->end;
-	*integer = 1;
-	if (p < e && *p == '-')
-		p++;
-	if (p < e && *p == '0') {
-		p++;
-	} else if (p < e && is_digit(*p)) {
-		while (p < e && is_digit(*p))
-			p++;
-	} else {
-		j->p = p;
-		return jp_fail(j, "bad number");
-	}
-	if (p < e && *p == '.') {
-		*integer = 0;
-		if (++p >= e || !is_digit(*p)) {
-			j->p = p;
-			return jp_fail(j, "bad number");
-		}
-		while (p < e && is_digit(*p))
-			p++;
-	}
-	if (p < e && (*p == 'e' || *p == 'E')) {
-		*integer = 0;
-		p++;
-		if (p < e && (*p == '+' || *p == '-'))
-			p++;
-		if (p >= e || !is_digit(*p)) {
-			j->p = p;
-			return jp_fail(j, "bad number");
-		}
-		while (p < e && is_digit(*p))
-			p++;
-	}
-	j->p = p;
-	return 0;
-}
-
-/* Any JSON value (checked, then dropped), to tell "not a string" from
- * "not JSON". */
-static int jp_skip(struct jp *j, int depth)
-{
-	size_t len;
-	int integer;
-	char *o = j->out;
-	if (depth > 64)
-		return jp_fail(j, "nested too deeply");
-	if (j->p >= j->end)
-		return jp_fail(j, "value expected");
-	switch (*j->p) {
-	case '"': {
-		int r = jp_string(j, &len);
-		j->out = o;
-		return r;
-	}
-	case '{':
-	case '[': {
-		int obj = *j->p == '{';
-		j->p++;
-		jp_ws(j);
-		if (j->p < j->end && *j->p == (obj ? '}' : ']')) {
-			j->p++;
-			return 0;
-		}
-		for (;;) {
-			if (obj) {
-				if (j->p >= j->end || *j->p != '"')
-					return jp_fail(j, "string key expected");
-				int r = jp_string(j, &len);
-				j->out = o;
-				if (r < 0)
-					return -1;
-				jp_ws(j);
-				if (j->p >= j->end || *j->p != ':')
-					return jp_fail(j, "':' expected");
-				j->p++;
-				jp_ws(j);
-			}
-			if (jp_skip(j, depth + 1) < 0)
-				return -1;
-			jp_ws(j);
-			if (j->p < j->end && *j->p == ',') {
-				j->p++;
-				jp_ws(j);
-				continue;
-			}
-			if (j->p < j->end && *j->p == (obj ? '}' : ']')) {
-				j->p++;
-				return 0;
-			}
-			return jp_fail(j, obj ? "',' or '}' expected" : "',' or ']' expected");
-		}
-	}
-	case 't':
-	case 'f':
-	case 'n': {
-		const char *lit = *j->p == 't' ? "true" : *j->p == 'f' ? "false" : "null";
-		size_t n = strlen(lit);
-		if ((size_t)(j->end - j->p) < n || memcmp(j->p, lit, n) != 0)
-			return jp_fail(j, "unexpected character");
-		j->p += n;
-		return 0;
-	}
-	default:
-		if (*j->p == '-' || is_digit(*j->p))
-			return jp_number(j, &integer);
-		return jp_fail(j, "unexpected character");
-	}
-}
-
-/* A hash of a key, 8 bytes at a time (keys are often long: Japanese
- * column names run to 30 bytes and more). */
-static uint64_t key_hash(const char *s, size_t n)
-{
-	uint64_t h = (uint64_t)n * 0x9E3779B97F4A7C15ull;
-	for (; n >= 8; s += 8, n -= 8) {
-		uint64_t w;
-		memcpy(&w, s, 8);
-		h = (h ^ w) * 0xFF51AFD7ED558CCDull;
-		h ^= h >> 32;
-	}
-	uint64_t w = 0;
-	for (size_t i = 0; i < n; i++)
-		w |= (uint64_t)(unsigned char)s[i] << (8 * i);
-	h = (h ^ w) * 0xC4CEB9FE1A85EC53ull;
-	return h ^ (h >> 29);
-}
-
-/* Insert field i of rec in the line's key set; 1 if its key was there. */
-static int ht_insert(struct spif_reader *rd, const struct spif_record *rec, size_t i)
-{
-	const struct spif_field *f = &rec->f[i];
-	size_t mask = rd->ht_cap - 1, h = (size_t)key_hash(f->key, f->klen) & mask;
-	while (rd->ht_gen[h] == rd->gen) {
-		const struct spif_field *g = &rec->f[rd->ht_idx[h]];
-		if (g->klen == f->klen && memcmp(g->key, f->key, f->klen) == 0)
-			return 1;
-		h = (h + 1) & mask;
-	}
-	rd->ht_gen[h] = rd->gen;
-	rd->ht_idx[h] = (uint32_t)i;
-	return 0;
-}
-
-/* Keep the key set under half full: rebuild it bigger for n fields. */
-static int ht_room(struct spif_reader *rd, const struct spif_record *rec, size_t n)
-{
-	if (n * 2 <= rd->ht_cap)
-		return 0;
-	size_t cap = rd->ht_cap ? rd->ht_cap * 2 : 256;
-	while (cap < n * 2)
-		cap *= 2;
-	uint32_t *g = calloc(cap, sizeof *g), *ix = malloc(cap * sizeof *ix);
-	if (!g || !ix || n > UINT32_MAX) {
-		free(g);
-		free(ix);
-		return -1;
-	}
-	free(rd->ht_gen);
-	free(rd->ht_idx);
-	rd->ht_gen = g;
-	rd->ht_idx = ix;
-	rd->ht_cap = cap;
-	rd->gen = 1;
-	for (size_t i = 0; i + 1 < n && i < rec->n; i++)
-		ht_insert(rd, rec, i);
-	return 0;
-}
-
-/* The object on line [s, end) into rec. */
-static int nd_line(struct spif_reader *rd, struct spif_record *rec, const unsigned char *s,
-                   const unsigned char *end, long long line, struct spif_err *err)
-{
-	struct jp j = {rd, err, s, s, end, NULL, line};
-	size_t n = (size_t)(end - s);
-	if (rec_reserve(rec, n + 16, 16) < 0)
-		return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: out of memory", rd->name);
-	j.out = rec->buf;
-	rec->row = line;
-	if (++rd->gen == 0) { /* wrapped: clear the set */
-		if (rd->ht_gen)
-			memset(rd->ht_gen, 0, rd->ht_cap * sizeof *rd->ht_gen);
-		rd->gen = 1;
-	}
-	jp_ws(&j);
-	if (j.p >= j.end || *j.p != '{')
-		return spif_err_set(err, SPIF_EX_DATAERR, "%s:%lld: not a JSON object", rd->name, line);
-	j.p++;
-	jp_ws(&j);
-	if (j.p < j.end && *j.p == '}') {
-		j.p++;
-	} else {
-		for (;;) {
-			size_t klen, vlen;
-			if (j.p >= j.end || *j.p != '"')
-				return jp_fail(&j, "string key expected");
-			char *key = j.out;
-			if (jp_string(&j, &klen) < 0)
-				return -1;
-			jp_ws(&j);
-			if (j.p >= j.end || *j.p != ':')
-				return jp_fail(&j, "':' expected");
-			j.p++;
-			jp_ws(&j);
-			char *val = j.out;
-			unsigned fl = 0;
-			if (j.p < j.end && *j.p == '"') {
-				if (jp_string(&j, &vlen) < 0)
-					return -1;
-			} else {
-				const unsigned char *v0 = j.p;
-				int integer = 0;
-				if (j.p < j.end && (*j.p == '-' || is_digit(*j.p))) {
-					if (jp_number(&j, &integer) < 0)
-						return -1;
-				} else if (jp_skip(&j, 0) < 0) {
-					return -1;
-				}
-				char b[80];
-				if (key[0] != '@' || !integer)
-					return spif_err_set(err, SPIF_EX_DATAERR,
-					                    "%s:%lld: field \"%s\" is not a string%s",
-					                    rd->name, line, shown(b, sizeof b, key, klen),
-					                    key[0] == '@' ? " or an integer" : "");
-				vlen = (size_t)(j.p - v0);
-				memcpy(j.out, v0, vlen);
-				j.out += vlen;
-				*j.out++ = '\0';
-			}
-			if (vlen > SPIF_FIELD_MAX) {
-				char b[80];
-				return spif_err_set(err, SPIF_EX_DATAERR,
-				                    "%s:%lld: field \"%s\": longer than %u bytes", rd->name,
-				                    line, shown(b, sizeof b, key, klen), SPIF_FIELD_MAX);
-			}
-			if (rec_fields(rec, rec->n + 1) < 0 || ht_room(rd, rec, rec->n + 1) < 0)
-				return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: out of memory", rd->name);
-			rec->f[rec->n] = (struct spif_field){key, klen, val, vlen, fl};
-			if (ht_insert(rd, rec, rec->n)) {
-				char b[80];
-				return spif_err_set(err, SPIF_EX_DATAERR, "%s:%lld: duplicate key \"%s\"",
-				                    rd->name, line, shown(b, sizeof b, key, klen));
-			}
-			rec->n++;
-			jp_ws(&j);
-			if (j.p < j.end && *j.p == ',') {
-				j.p++;
-				jp_ws(&j);
-				continue;
-			}
-			if (j.p < j.end && *j.p == '}') {
-				j.p++;
-				break;
-			}
-			return jp_fail(&j, "',' or '}' expected");
-		}
-	}
-	jp_ws(&j);
-	if (j.p != j.end)
-		return jp_fail(&j, "text after the object");
-	rec->blen = (size_t)(j.out - rec->buf);
-	return 0;
-}
-
-static int nd_next(struct spif_reader *rd, struct spif_record *rec, struct spif_err *err)
-{
-	for (;;) {
-		const unsigned char *s = rd->txt + rd->tpos, *end = rd->txt + rd->tlen;
-		const unsigned char *nl = memchr(s, '\n', (size_t)(end - s));
-		if (!nl && !rd->text_eof) {
-			if ((size_t)(end - s) > RECORD_MAX)
-				return spif_err_set(err, SPIF_EX_DATAERR, "%s:%lld: line longer than %zu bytes",
-				                    rd->name, rd->line + 1, RECORD_MAX);
-			int f = fill(rd);
-			if (f < 0)
-				return stop_error(rd, rd->line + 1, err);
-			if (f == 0)
-				rd->text_eof = 1;
-			continue;
-		}
-		if (!nl && s == end)
-			return 0;
-		const unsigned char *le = nl ? nl : end;
-		if (nd_line(rd, rec, s, le, rd->line + 1, err) < 0)
-			return -1;
-		rd->line++;
-		size_t next = (size_t)((nl ? nl + 1 : end) - rd->txt);
-		note_consumed(rd, next, rd->line);
-		rd->tpos = next;
-		return 1;
-	}
+	return (unsigned)fmt < sizeof codecs / sizeof *codecs && codecs[fmt].reader;
 }
 
 /* ------------------------------------------------------------------ */
-/* reader: API                                                          */
+/* reader                                                               */
+
+struct spif_reader {
+	const struct spif_reader_codec *c;
+	void *st;
+	struct spif_in in; /* the text, in UTF-8 */
+	int failed;
+};
 
 struct spif_reader *spif_reader_open(int fd, const char *name, enum spif_format fmt,
                                      enum spif_enc enc, struct spif_err *err)
 {
 	if (!name || !strcmp(name, "-"))
 		name = "(stdin)";
-	if (fmt != SPIF_FMT_CSV && fmt != SPIF_FMT_TSV && fmt != SPIF_FMT_NDJSON) {
+	if (!known_format(fmt)) {
 		spif_err_set(err, SPIF_EX_SOFTWARE, "%s: no record format given", name);
 		return NULL;
 	}
@@ -1611,47 +375,16 @@ struct spif_reader *spif_reader_open(int fd, const char *name, enum spif_format 
 		spif_err_set(err, SPIF_EX_SOFTWARE, "%s: out of memory", name);
 		return NULL;
 	}
-	rd->fd = fd;
-	snprintf(rd->name, sizeof rd->name, "%s", name);
-	rd->fmt = fmt;
-	rd->sep = fmt == SPIF_FMT_TSV ? '\t' : ',';
-	rd->cd = (iconv_t)-1;
-	rd->lossy_at = -1;
-	rd->row = 1;
-	memcpy(rd->d.eol, "\r\n", 3);
-	rd->d.final_eol = 1;
 	/* NDJSON is UTF-8 whatever was asked */
-	if (fmt == SPIF_FMT_NDJSON || enc != SPIF_ENC_AUTO)
-		rd->decided = 1;
-	rd->enc = fmt == SPIF_FMT_NDJSON || enc == SPIF_ENC_AUTO ? SPIF_ENC_UTF8 : enc;
-	rd->inplace = rd->enc == SPIF_ENC_UTF8 || rd->enc == SPIF_ENC_UTF8_BOM;
-	if (rd->enc == SPIF_ENC_UTF8_BOM)
-		rd->enc = SPIF_ENC_UTF8; /* UTF-8-BOM only if there is one */
-	rd->bom_seen = !rd->inplace;
-	rd->rcap = READ_CHUNK;
-	rd->raw = buf_resize(NULL, rd->rcap);
-	if (rd->inplace) {
-		rd->txt = rd->raw;
-		rd->tcap = rd->rcap;
-	} else {
-		rd->tcap = 3 * READ_CHUNK;
-		rd->txt = buf_resize(NULL, rd->tcap);
-		rd->lossy_tab = malloc(sizeof *rd->lossy_tab);
-	}
-	if (!rd->raw || !rd->txt || (!rd->inplace && !rd->lossy_tab)) {
-		spif_reader_close(rd);
-		spif_err_set(err, SPIF_EX_SOFTWARE, "%s: out of memory", name);
+	if (spif_in_open(&rd->in, fd, name, fmt == SPIF_FMT_NDJSON ? SPIF_ENC_UTF8 : enc, err) < 0) {
+		free(rd);
 		return NULL;
 	}
-	if (!rd->inplace) {
-		const char *in = spif_enc_iconv_name(rd->enc);
-		rd->cd = iconv_open("UTF-8", in);
-		if (rd->cd == (iconv_t)-1 || spif_lossy_build(rd->lossy_tab, rd->enc) < 0) {
-			spif_err_sys(err, SPIF_EX_UNAVAILABLE, errno, "%s: cannot decode %s with iconv",
-			             rd->name, in);
-			spif_reader_close(rd);
-			return NULL;
-		}
+	rd->c = codecs[fmt].reader;
+	if (!(rd->st = rd->c->open(&rd->in, fmt, err))) {
+		spif_in_close(&rd->in);
+		free(rd);
+		return NULL;
 	}
 	return rd;
 }
@@ -1659,16 +392,16 @@ struct spif_reader *spif_reader_open(int fd, const char *name, enum spif_format 
 void spif_reader_set_tap(struct spif_reader *rd, void (*tap)(void *ctx, const void *buf, size_t n),
                          void *ctx)
 {
-	rd->tap = tap;
-	rd->tap_ctx = ctx;
+	rd->in.tap = tap;
+	rd->in.tap_ctx = ctx;
 }
 
 int spif_reader_next(struct spif_reader *rd, struct spif_record *rec, struct spif_err *err)
 {
 	if (rd->failed)
-		return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: reader used after an error", rd->name);
+		return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: reader used after an error", rd->in.name);
 	spif_record_clear(rec);
-	int r = rd->fmt == SPIF_FMT_NDJSON ? nd_next(rd, rec, err) : csv_next(rd, rec, err);
+	int r = rd->c->next(rd->st, rec, err);
 	if (r < 0) {
 		rd->failed = 1;
 		spif_record_clear(rec);
@@ -1678,171 +411,58 @@ int spif_reader_next(struct spif_reader *rd, struct spif_record *rec, struct spi
 
 enum spif_enc spif_reader_encoding(const struct spif_reader *rd)
 {
-	return rd->enc;
+	return rd->in.enc;
 }
 
 const struct spif_dialect *spif_reader_dialect(const struct spif_reader *rd)
 {
-	return &rd->d;
+	/* a format without one: what a writer given NULL would use */
+	static const struct spif_dialect none = {"\r\n", 0, 1, 0};
+	return rd->c->dialect ? rd->c->dialect(rd->st) : &none;
 }
 
 size_t spif_reader_ncols(const struct spif_reader *rd)
 {
-	return rd->ncols;
+	return rd->c->ncols ? rd->c->ncols(rd->st) : 0;
 }
 
 const char *spif_reader_colname(const struct spif_reader *rd, size_t i)
 {
-	return i < rd->ncols ? rd->hblock + rd->hoff[i] : NULL;
+	return rd->c->colname ? rd->c->colname(rd->st, i) : NULL;
 }
 
 long long spif_reader_lossy(const struct spif_reader *rd, long long *first_row)
 {
 	if (first_row)
-		*first_row = rd->lossy_row;
-	return rd->lossy;
+		*first_row = rd->in.lossy_row;
+	return rd->in.lossy;
 }
 
 long long spif_reader_bytes(const struct spif_reader *rd)
 {
-	return rd->bytes;
+	return rd->in.bytes;
 }
 
 void spif_reader_close(struct spif_reader *rd)
 {
 	if (!rd)
 		return;
-	if (rd->cd != (iconv_t)-1)
-		iconv_close(rd->cd);
-	if (rd->txt != rd->raw)
-		free(rd->txt);
-	free(rd->raw);
-	free(rd->lossy_tab);
-	free(rd->hblock);
-	free(rd->hoff);
-	free(rd->hlen);
-	free(rd->fs);
-	free(rd->ht_gen);
-	free(rd->ht_idx);
+	rd->c->close(rd->st);
+	spif_in_close(&rd->in);
 	free(rd);
 }
 
 /* ------------------------------------------------------------------ */
 /* writer                                                               */
 
-/* A key's JSON form, ,"key":" (comma and the value's opening quote
- * included), kept per field position: records from one source have the
- * same keys, so each is escaped once.  esc has 16 bytes of slack so that
- * it can be copied in 16-byte pieces. */
-struct kcache {
-	char *key, *esc;
-	size_t klen, elen;
-	int is_row;  /* the key is "@row" */
-	int is_meta; /* the key starts with '@' */
-};
-
 struct spif_writer {
-	spif_sink_fn fn;
-	void *ctx;
-	char name[256];
-	enum spif_format fmt;
-	enum spif_enc enc;
-	struct spif_dialect d;
-	int sep, rowmeta, failed, finished, werrno;
-	unsigned char *buf;
-	size_t len, cap;
-	long long total;
-	/* CSV/TSV */
-	int have_header;
-	size_t nh;
-	char *hblock;
-	size_t *hoff, *hlen;
-	iconv_t cd;
-	char *cv; /* conversion scratch */
-	size_t cvcap;
-	/* NDJSON */
-	struct kcache *kc;
-	size_t nkc;
-	/* the keys of the last record when they were packed back to back (as
-	 * a CSV reader lays them out): one memcmp then checks them all */
-	char *kb;
-	size_t kb_len, kb_n;
-	size_t *kb_off;
-	unsigned long kc_gen;         /* bumped whenever an entry changes */
-	unsigned long hdr_ok_gen;     /* CSV: the cache as it matched the header */
-	size_t hdr_ok_n;
-	unsigned char qtab[256];      /* CSV: 1 needs quotes, 2 not ASCII */
+	const struct spif_writer_codec *c;
+	void *st;
+	struct spif_out out;
+	struct spif_wopts opt;
+	int failed, finished;
+	int header_done; /* a put or put_header succeeded: the header is out */
 };
-
-int spif_sink_fd(void *ctx, const void *buf, size_t n)
-{
-	int fd = *(int *)ctx;
-	const char *p = buf;
-	while (n) {
-		ssize_t k = write(fd, p, n > (size_t)SSIZE_MAX ? (size_t)SSIZE_MAX : n);
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (k == 0) {
-			errno = EIO;
-			return -1;
-		}
-		p += k;
-		n -= (size_t)k;
-	}
-	return 0;
-}
-
-static int w_flush(struct spif_writer *w)
-{
-	if (w->len) {
-		errno = 0;
-		if (w->fn(w->ctx, w->buf, w->len) < 0) {
-			w->werrno = errno ? errno : EIO;
-			w->failed = 1;
-			return -1;
-		}
-		w->len = 0;
-	}
-	return 0;
-}
-
-static int w_ioerr(struct spif_writer *w, struct spif_err *err)
-{
-	return spif_err_sys(err, SPIF_EX_IOERR, w->werrno, "%s: write error", w->name);
-}
-
-static int w_put(struct spif_writer *w, const void *p, size_t n)
-{
-	w->total += (long long)n;
-	if (n <= w->cap - w->len) {
-		memcpy(w->buf + w->len, p, n);
-		w->len += n;
-		return 0;
-	}
-	if (w_flush(w) < 0)
-		return -1;
-	if (n >= w->cap) {
-		errno = 0;
-		if (w->fn(w->ctx, p, n) < 0) {
-			w->werrno = errno ? errno : EIO;
-			w->failed = 1;
-			return -1;
-		}
-		return 0;
-	}
-	memcpy(w->buf, p, n);
-	w->len = n;
-	return 0;
-}
-
-/* Room for n (<= cap) bytes at w->buf + w->len. */
-static int w_room(struct spif_writer *w, size_t n)
-{
-	return n <= w->cap - w->len ? 0 : w_flush(w);
-}
 
 struct spif_writer *spif_writer_open(spif_sink_fn fn, void *ctx, const char *name,
                                      enum spif_format fmt, enum spif_enc enc,
@@ -1850,7 +470,7 @@ struct spif_writer *spif_writer_open(spif_sink_fn fn, void *ctx, const char *nam
 {
 	if (!name || !strcmp(name, "-"))
 		name = "(stdout)";
-	if (fmt != SPIF_FMT_CSV && fmt != SPIF_FMT_TSV && fmt != SPIF_FMT_NDJSON) {
+	if (!known_format(fmt)) {
 		spif_err_set(err, SPIF_EX_SOFTWARE, "%s: no record format given", name);
 		return NULL;
 	}
@@ -1859,37 +479,18 @@ struct spif_writer *spif_writer_open(spif_sink_fn fn, void *ctx, const char *nam
 		return NULL;
 	}
 	struct spif_writer *w = calloc(1, sizeof *w);
-	if (!w || !(w->buf = malloc(READ_CHUNK))) {
+	if (!w || spif_out_open(&w->out, fn, ctx, name) < 0) {
 		free(w);
 		spif_err_set(err, SPIF_EX_SOFTWARE, "%s: out of memory", name);
 		return NULL;
 	}
-	w->fn = fn;
-	w->ctx = ctx;
-	snprintf(w->name, sizeof w->name, "%s", name);
-	w->fmt = fmt;
-	w->cap = READ_CHUNK;
-	w->cd = (iconv_t)-1;
-	w->sep = fmt == SPIF_FMT_TSV ? '\t' : ',';
-	w->enc = fmt == SPIF_FMT_NDJSON || enc == SPIF_ENC_AUTO ? SPIF_ENC_UTF8 : enc;
-	memcpy(w->d.eol, "\r\n", 3);
-	w->d.final_eol = 1;
-	if (dialect) {
-		w->d.quote_all = dialect->quote_all;
-		w->d.final_eol = dialect->final_eol;
-		w->d.bom = dialect->bom;
-		if (strcmp(dialect->eol, "\n") == 0)
-			memcpy(w->d.eol, "\n", 2);
-	}
-	for (int c = 0x80; c < 256; c++)
-		w->qtab[c] = 2;
-	w->qtab[w->sep] = w->qtab['"'] = w->qtab['\r'] = w->qtab['\n'] = 1;
-	w->hdr_ok_gen = (unsigned long)-1;
-	const char *out = spif_enc_iconv_name(w->enc);
-	if (out && (w->cd = iconv_open(out, "UTF-8")) == (iconv_t)-1) {
-		spif_err_sys(err, SPIF_EX_UNAVAILABLE, errno, "%s: cannot encode %s with iconv", name,
-		             out);
-		spif_writer_close(w);
+	w->opt.final_eol = dialect ? dialect->final_eol : 1;
+	if (fmt == SPIF_FMT_NDJSON || enc == SPIF_ENC_AUTO)
+		enc = SPIF_ENC_UTF8;
+	w->c = codecs[fmt].writer;
+	if (!(w->st = w->c->open(&w->out, fmt, enc, dialect, &w->opt, err))) {
+		spif_out_close(&w->out);
+		free(w);
 		return NULL;
 	}
 	return w;
@@ -1897,594 +498,70 @@ struct spif_writer *spif_writer_open(spif_sink_fn fn, void *ctx, const char *nam
 
 void spif_writer_set_rowmeta(struct spif_writer *w, int on)
 {
-	w->rowmeta = on;
+	w->opt.rowmeta = on;
 }
 
-/* --- NDJSON --- */
-
-static const unsigned char json_esc[256] = {
-	['\b'] = 'b', ['\t'] = 't', ['\n'] = 'n', ['\f'] = 'f', ['\r'] = 'r',
-	['"'] = '"',  ['\\'] = '\\',
-	[0x00] = 'u', [0x01] = 'u', [0x02] = 'u', [0x03] = 'u', [0x04] = 'u', [0x05] = 'u',
-	[0x06] = 'u', [0x07] = 'u', [0x0B] = 'u', [0x0E] = 'u', [0x0F] = 'u', [0x10] = 'u',
-	[0x11] = 'u', [0x12] = 'u', [0x13] = 'u', [0x14] = 'u', [0x15] = 'u', [0x16] = 'u',
-	[0x17] = 'u', [0x18] = 'u', [0x19] = 'u', [0x1A] = 'u', [0x1B] = 'u', [0x1C] = 'u',
-	[0x1D] = 'u', [0x1E] = 'u', [0x1F] = 'u',
-};
-
-/* s[0..n) JSON-escaped to o (room for 6n bytes); returns the new end.
- * 16 bytes at a time are stored before they are looked at: bytes past an
- * escape are simply written again. */
-static unsigned char *json_escape(unsigned char *o, const unsigned char *s, size_t n)
+void spif_writer_set_final_eol(struct spif_writer *w, int on)
 {
-	const unsigned char *e = s + n;
-	for (;;) {
-#ifdef __SSE2__
-		const __m128i q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\'),
-		              c1f = _mm_set1_epi8(0x1F);
-		while (e - s >= 16) {
-			__m128i x = _mm_loadu_si128((const __m128i *)(const void *)s);
-			__m128i t = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, q), _mm_cmpeq_epi8(x, bs)),
-			                         _mm_cmpeq_epi8(_mm_min_epu8(x, c1f), x));
-			_mm_storeu_si128((__m128i *)(void *)o, x);
-			unsigned m = (unsigned)_mm_movemask_epi8(t);
-			if (m) {
-				unsigned k = (unsigned)__builtin_ctz(m);
-				s += k;
-				o += k;
-				break;
-			}
-			s += 16;
-			o += 16;
-		}
-#endif
-		while (s < e && !json_esc[*s])
-			*o++ = *s++;
-		if (s == e)
-			return o;
-		unsigned c = *s++, x = json_esc[c];
-		*o++ = '\\';
-		if (x == 'u') {
-			static const char hex[] = "0123456789abcdef";
-			*o++ = 'u', *o++ = '0', *o++ = '0';
-			*o++ = (unsigned char)hex[c >> 4], *o++ = (unsigned char)hex[c & 15];
-		} else {
-			*o++ = (unsigned char)x;
-		}
-	}
-}
-
-/* Copy n bytes from src, which has 16 bytes of readable slack, to o, which
- * has room for n + 16. */
-static inline unsigned char *copy_padded(unsigned char *o, const char *src, size_t n)
-{
-#ifdef __SSE2__
-	for (size_t k = 0; k < n; k += 16)
-		_mm_storeu_si128((__m128i *)(void *)(o + k),
-		                 _mm_loadu_si128((const __m128i *)(const void *)(src + k)));
-#else
-	memcpy(o, src, n);
-#endif
-	return o + n;
-}
-
-/* Set cache entry i to key k. */
-static int key_set(struct spif_writer *w, size_t i, const char *k, size_t klen)
-{
-	if (i >= w->nkc) {
-		struct kcache *kc = realloc(w->kc, (i + 1) * sizeof *kc);
-		if (!kc)
-			return -1;
-		memset(kc + w->nkc, 0, (i + 1 - w->nkc) * sizeof *kc);
-		w->kc = kc;
-		w->nkc = i + 1;
-	}
-	struct kcache *c = &w->kc[i];
-	char *key = malloc(klen + 1), *esc = malloc(6 * klen + 6 + 16);
-	if (!key || !esc) {
-		free(key);
-		free(esc);
-		return -1;
-	}
-	free(c->key);
-	free(c->esc);
-	memcpy(key, k, klen);
-	key[klen] = '\0';
-	esc[0] = ',';
-	esc[1] = '"';
-	unsigned char *o = json_escape((unsigned char *)esc + 2, (const unsigned char *)k, klen);
-	*o++ = '"';
-	*o++ = ':';
-	*o++ = '"';
-	memset(o, 0, 16);
-	*c = (struct kcache){key, esc, klen, (size_t)(o - (unsigned char *)esc),
-	                     klen == 4 && memcmp(k, "@row", 4) == 0, klen && k[0] == '@'};
-	w->kc_gen++;
-	return 0;
-}
-
-/* Bring the key cache in line with rec's keys.  Keys packed back to back
- * are checked with one memcmp against the last record's; otherwise key by
- * key. */
-static int keys_check(struct spif_writer *w, const struct spif_record *rec)
-{
-	size_t n = rec->n;
-	if (n && n == w->kb_n) {
-		uintptr_t k0 = (uintptr_t)rec->f[0].key;
-		size_t i = 0;
-		for (; i < n; i++)
-			if ((uintptr_t)rec->f[i].key - k0 != w->kb_off[i] || rec->f[i].klen != w->kc[i].klen)
-				break;
-		if (i == n && memcmp(rec->f[0].key, w->kb, w->kb_len) == 0)
-			return 0;
-	}
-	int packed = n > 0;
-	for (size_t i = 0; i < n; i++) {
-		const struct spif_field *f = &rec->f[i];
-		if (!(i < w->nkc && w->kc[i].klen == f->klen && memcmp(w->kc[i].key, f->key, f->klen) == 0) &&
-		    key_set(w, i, f->key, f->klen) < 0)
-			return -1;
-		if (i && f->key != rec->f[i - 1].key + rec->f[i - 1].klen + 1)
-			packed = 0;
-	}
-	/* remember a packed layout for next time */
-	w->kb_n = 0;
-	if (!packed)
-		return 0;
-	size_t len = (size_t)(rec->f[n - 1].key - rec->f[0].key) + rec->f[n - 1].klen + 1;
-	char *kb = realloc(w->kb, len);
-	size_t *off = realloc(w->kb_off, n * sizeof *off);
-	if (kb)
-		w->kb = kb;
-	if (off)
-		w->kb_off = off;
-	if (!kb || !off)
-		return 0; /* only the shortcut is lost */
-	memcpy(kb, rec->f[0].key, len);
-	for (size_t i = 0; i < n; i++)
-		off[i] = (size_t)(rec->f[i].key - rec->f[0].key);
-	w->kb_len = len;
-	w->kb_n = n;
-	return 0;
-}
-
-/* Decimal digits of v (>= 0 assumed small) into o; returns the new end. */
-static unsigned char *put_ll(unsigned char *o, long long v)
-{
-	char tmp[24];
-	int n = 0;
-	unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
-	do
-		tmp[n++] = (char)('0' + u % 10);
-	while ((u /= 10));
-	if (v < 0)
-		*o++ = '-';
-	while (n)
-		*o++ = (unsigned char)tmp[--n];
-	return o;
-}
-
-static int all_digits(const char *s, size_t n)
-{
-	if (n == 0 || n > 18 || (s[0] == '0' && n > 1))
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!is_digit(s[i]))
-			return 0;
-	return 1;
-}
-
-/* A long value in pieces (the record did not fit the buffer at once). */
-static int put_json_big(struct spif_writer *w, const unsigned char *s, size_t n)
-{
-	while (n) {
-		size_t k = n < 65536 ? n : 65536;
-		if (w_room(w, 6 * k) < 0)
-			return -1;
-		unsigned char *o = json_escape(w->buf + w->len, s, k);
-		w->total += o - (w->buf + w->len);
-		w->len = (size_t)(o - w->buf);
-		s += k;
-		n -= k;
-	}
-	return 0;
-}
-
-static int nd_put(struct spif_writer *w, const struct spif_record *rec, struct spif_err *err)
-{
-	if (keys_check(w, rec) < 0)
-		return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: out of memory", w->name);
-	size_t bound = 64;
-	for (size_t i = 0; i < rec->n; i++) {
-		const struct kcache *kc = &w->kc[i];
-		if (w->rowmeta && kc->is_row)
-			return spif_err_set(err, SPIF_EX_DATAERR, "%s:%lld: record already has \"@row\"",
-			                    w->name, rec->row);
-		bound += kc->elen + 6 * rec->f[i].vlen + 2;
-	}
-	if (bound > w->cap) { /* a huge record: piece by piece */
-		unsigned char num[32];
-		size_t nlen = (size_t)(put_ll(num, rec->row) - num);
-		if (w_put(w, "{", 1) < 0)
-			return w_ioerr(w, err);
-		if (w->rowmeta && (w_put(w, "\"@row\":", 7) < 0 || w_put(w, num, nlen) < 0))
-			return w_ioerr(w, err);
-		for (size_t i = 0; i < rec->n; i++) {
-			const struct spif_field *f = &rec->f[i];
-			const struct kcache *kc = &w->kc[i];
-			int first = !i && !w->rowmeta, raw = kc->is_row && all_digits(f->val, f->vlen);
-			if (w_put(w, kc->esc + first, kc->elen - first - raw) < 0)
-				return w_ioerr(w, err);
-			if (raw ? w_put(w, f->val, f->vlen) < 0
-			        : (put_json_big(w, (const unsigned char *)f->val, f->vlen) < 0 ||
-			           w_put(w, "\"", 1) < 0))
-				return w_ioerr(w, err);
-		}
-		if (w_put(w, "}\n", 2) < 0)
-			return w_ioerr(w, err);
-		return 0;
-	}
-	if (w_room(w, bound) < 0)
-		return w_ioerr(w, err);
-	unsigned char *o0 = w->buf + w->len, *o = o0;
-	*o++ = '{';
-	if (w->rowmeta) {
-		memcpy(o, "\"@row\":", 7);
-		o = put_ll(o + 7, rec->row);
-	}
-	const struct spif_field *f = rec->f;
-	const struct kcache *kc = w->kc;
-	for (size_t i = 0; i < rec->n; i++) {
-		size_t first = !i && !w->rowmeta;
-		if (kc[i].is_row && all_digits(f[i].val, f[i].vlen)) {
-			o = copy_padded(o, kc[i].esc + first, kc[i].elen - first - 1);
-			memcpy(o, f[i].val, f[i].vlen);
-			o += f[i].vlen;
-			continue;
-		}
-		o = copy_padded(o, kc[i].esc + first, kc[i].elen - first);
-		o = json_escape(o, (const unsigned char *)f[i].val, f[i].vlen);
-		*o++ = '"';
-	}
-	*o++ = '}';
-	*o++ = '\n';
-	w->len += (size_t)(o - o0);
-	w->total += o - o0;
-	return 0;
-}
-
-/* --- CSV/TSV --- */
-
-/* Does s[0..n) need quotes (separator, quote, CR, LF)?  *high: it has
- * bytes above ASCII. */
-static int csv_needs_quotes(const struct spif_writer *w, const unsigned char *s, size_t n,
-                            int *high)
-{
-	size_t i = 0;
-	unsigned acc = 0;
-#ifdef __SSE2__
-	if (n >= 16) {
-		const __m128i vs = _mm_set1_epi8((char)w->sep), q = _mm_set1_epi8('"'),
-		              cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n');
-		int need = 0, hi = 0;
-		for (; i + 16 <= n; i += 16) {
-			__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-			__m128i t = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, vs), _mm_cmpeq_epi8(x, q)),
-			                         _mm_or_si128(_mm_cmpeq_epi8(x, cr), _mm_cmpeq_epi8(x, lf)));
-			need |= _mm_movemask_epi8(t);
-			hi |= _mm_movemask_epi8(x);
-		}
-		acc = (need ? 1u : 0u) | (hi ? 2u : 0u);
-	}
-#endif
-	for (; i < n; i++)
-		acc |= w->qtab[s[i]];
-	*high = (acc & 2) != 0;
-	return acc & 1;
-}
-
-/* s[0..n) (UTF-8) in the output encoding, in w->cv; *out, *outlen.  An
- * unrepresentable character is a DATAERR naming the field. */
-static int csv_convert(struct spif_writer *w, const char *s, size_t n, const char **out,
-                       size_t *outlen, long long row, const char *key, size_t klen,
-                       struct spif_err *err)
-{
-	/* EUC-JP can take 3 bytes for a 2-byte UTF-8 character */
-	size_t need = n + n / 2 + 16;
-	if (need > w->cvcap) {
-		char *p = realloc(w->cv, need);
-		if (!p)
-			return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: out of memory", w->name);
-		w->cv = p;
-		w->cvcap = need;
-	}
-	char *in = (char *)(uintptr_t)s, *o = w->cv;
-	size_t il = n, ol = w->cvcap;
-	iconv(w->cd, NULL, NULL, NULL, NULL);
-	if (iconv(w->cd, &in, &il, &o, &ol) == (size_t)-1) {
-		uint32_t cp;
-		char b[80];
-		spif_utf8_decode((const unsigned char *)in, il, &cp);
-		return spif_err_set(err, SPIF_EX_DATAERR,
-		                    "%s:%lld: field \"%s\": character U+%04X has no %s code", w->name,
-		                    row, shown(b, sizeof b, key, klen), (unsigned)cp,
-		                    spif_enc_iconv_name(w->enc));
-	}
-	*out = w->cv;
-	*outlen = (size_t)(o - w->cv);
-	return 0;
-}
-
-static int csv_field(struct spif_writer *w, const char *s, size_t n, unsigned flags,
-                     long long row, const char *key, size_t klen, struct spif_err *err)
-{
-	int high;
-	int quote = csv_needs_quotes(w, (const unsigned char *)s, n, &high) ||
-	            (flags & SPIF_FIELD_QUOTED);
-	if (high && w->cd != (iconv_t)-1 && csv_convert(w, s, n, &s, &n, row, key, klen, err) < 0)
-		return -1;
-	if (!quote)
-		return w_put(w, s, n) < 0 ? w_ioerr(w, err) : 0;
-	if (w_put(w, "\"", 1) < 0)
-		return w_ioerr(w, err);
-	/* the output encodings never use '"' inside a multi-byte character */
-	const char *q;
-	while ((q = memchr(s, '"', n))) {
-		size_t k = (size_t)(q - s) + 1;
-		if (w_put(w, s, k) < 0 || w_put(w, "\"", 1) < 0)
-			return w_ioerr(w, err);
-		s += k;
-		n -= k;
-	}
-	if (w_put(w, s, n) < 0 || w_put(w, "\"", 1) < 0)
-		return w_ioerr(w, err);
-	return 0;
-}
-
-/* Keep the header names and write the header line. */
-static int csv_header(struct spif_writer *w, const char *const *names, const size_t *lens,
-                      size_t n, struct spif_err *err)
-{
-	size_t total = 0, k = 0;
-	for (size_t i = 0; i < n; i++)
-		if (names[i][0] != '@')
-			total += lens[i] + 1;
-	w->hblock = malloc(total ? total : 1);
-	w->hoff = malloc((n ? n : 1) * sizeof *w->hoff);
-	w->hlen = malloc((n ? n : 1) * sizeof *w->hlen);
-	if (!w->hblock || !w->hoff || !w->hlen)
-		return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: out of memory", w->name);
-	size_t off = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (names[i][0] == '@')
-			continue;
-		memcpy(w->hblock + off, names[i], lens[i] + 1);
-		w->hoff[k] = off;
-		w->hlen[k++] = lens[i];
-		off += lens[i] + 1;
-	}
-	w->nh = k;
-	w->have_header = 1;
-	if (w->enc == SPIF_ENC_UTF8_BOM && w_put(w, "\xEF\xBB\xBF", 3) < 0)
-		return w_ioerr(w, err);
-	for (size_t i = 0; i < k; i++) {
-		const char *nm = w->hblock + w->hoff[i];
-		if (i && w_put(w, &(char){(char)w->sep}, 1) < 0)
-			return w_ioerr(w, err);
-		/* a quoted header is written quoted; records keep their own
-		 * fields' quoting (SPIF_FIELD_QUOTED) */
-		if (csv_field(w, nm, w->hlen[i], w->d.quote_all ? SPIF_FIELD_QUOTED : 0, 1, nm, w->hlen[i],
-		              err) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-int spif_writer_put_header(struct spif_writer *w, const char *const *names, size_t n,
-                           struct spif_err *err)
-{
-	if (w->fmt == SPIF_FMT_NDJSON)
-		return 0;
-	if (w->failed)
-		return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: writer used after an error", w->name);
-	if (w->have_header || w->finished)
-		return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: header already written", w->name);
-	size_t *lens = malloc((n ? n : 1) * sizeof *lens);
-	if (!lens)
-		return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: out of memory", w->name);
-	for (size_t i = 0; i < n; i++)
-		lens[i] = strlen(names[i]);
-	int r = csv_header(w, names, lens, n, err);
-	free(lens);
-	if (r < 0)
-		w->failed = 1;
-	return r;
-}
-
-/* s[0..n) inside quotes, quotes doubled, to o (room for 2n + 2). */
-static unsigned char *csv_quote(unsigned char *o, const char *s, size_t n)
-{
-	const char *q;
-	*o++ = '"';
-	while ((q = memchr(s, '"', n))) {
-		size_t k = (size_t)(q - s) + 1;
-		memcpy(o, s, k);
-		o += k;
-		*o++ = '"';
-		s += k;
-		n -= k;
-	}
-	memcpy(o, s, n);
-	o += n;
-	*o++ = '"';
-	return o;
-}
-
-/* A record field by field (line end first), through csv_field: for output
- * that needs converting, or a record too big for the buffer. */
-static int csv_put_fields(struct spif_writer *w, const struct spif_record *rec, struct spif_err *err)
-{
-	if (w_put(w, w->d.eol, strlen(w->d.eol)) < 0)
-		return w_ioerr(w, err);
-	size_t j = 0;
-	for (size_t i = 0; i < rec->n; i++) {
-		const struct spif_field *f = &rec->f[i];
-		if (f->key[0] == '@')
-			continue;
-		if (j++ && w_put(w, &(char){(char)w->sep}, 1) < 0)
-			return w_ioerr(w, err);
-		if (csv_field(w, f->val, f->vlen, f->flags, rec->row, f->key, f->klen, err) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-/* A record in UTF-8 (keys already checked): straight into the buffer when
- * it fits, else field by field. */
-static int csv_put_fast(struct spif_writer *w, const struct spif_record *rec,
-                        struct spif_err *err)
-{
-	size_t eol = strlen(w->d.eol), bound = eol + 16;
-	for (size_t i = 0; i < rec->n; i++)
-		bound += 2 * rec->f[i].vlen + 3;
-	if (bound > w->cap)
-		return csv_put_fields(w, rec, err);
-	if (w_room(w, bound) < 0)
-		return w_ioerr(w, err);
-	unsigned char *o0 = w->buf + w->len, *o = o0;
-	memcpy(o, w->d.eol, eol);
-	o += eol;
-	int j = 0, sep = w->sep;
-	const struct kcache *kc = w->kc;
-	for (size_t i = 0; i < rec->n; i++) {
-		const struct spif_field *f = &rec->f[i];
-		if (kc[i].is_meta)
-			continue;
-		if (j++)
-			*o++ = (unsigned char)sep;
-		const unsigned char *v = (const unsigned char *)f->val;
-		size_t n = f->vlen;
-		int high;
-		if (f->flags & SPIF_FIELD_QUOTED) {
-			o = csv_quote(o, f->val, n);
-		} else if (n < 16) {
-			/* short: copy while looking, quote afterwards if need be */
-			unsigned acc = 0;
-			for (size_t k = 0; k < n; k++)
-				acc |= w->qtab[o[k] = v[k]];
-			o = acc & 1 ? csv_quote(o, f->val, n) : o + n;
-		} else if (csv_needs_quotes(w, v, n, &high)) {
-			o = csv_quote(o, f->val, n);
-		} else {
-			memcpy(o, v, n);
-			o += n;
-		}
-	}
-	w->len += (size_t)(o - o0);
-	w->total += o - o0;
-	return 0;
-}
-
-static int csv_put(struct spif_writer *w, const struct spif_record *rec, struct spif_err *err)
-{
-	if (!w->have_header) {
-		const char **names = malloc((rec->n ? rec->n : 1) * sizeof *names);
-		size_t *lens = malloc((rec->n ? rec->n : 1) * sizeof *lens);
-		int r = -1;
-		if (names && lens) {
-			for (size_t i = 0; i < rec->n; i++) {
-				names[i] = rec->f[i].key;
-				lens[i] = rec->f[i].klen;
-			}
-			r = csv_header(w, names, lens, rec->n, err);
-		} else {
-			spif_err_set(err, SPIF_EX_SOFTWARE, "%s: out of memory", w->name);
-		}
-		free(names);
-		free(lens);
-		if (r < 0)
-			return -1;
-	}
-	/* the key cache says cheaply whether these are the keys that matched
-	 * the header last time */
-	if (keys_check(w, rec) < 0)
-		return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: out of memory", w->name);
-	if (w->hdr_ok_n != rec->n || w->hdr_ok_gen != w->kc_gen) {
-		size_t j = 0, others = 0;
-		for (size_t i = 0; i < rec->n; i++) {
-			const struct spif_field *f = &rec->f[i];
-			if (f->key[0] == '@')
-				continue;
-			others++;
-			if (j < w->nh && f->klen == w->hlen[j] &&
-			    memcmp(f->key, w->hblock + w->hoff[j], f->klen) == 0)
-				j++;
-		}
-		if (j != w->nh || others != w->nh)
-			return spif_err_set(err, SPIF_EX_DATAERR,
-			                    "%s:%lld: record keys differ from the header", w->name,
-			                    rec->row);
-		w->hdr_ok_n = rec->n;
-		w->hdr_ok_gen = w->kc_gen;
-	}
-	if (w->cd == (iconv_t)-1)
-		return csv_put_fast(w, rec, err);
-	return csv_put_fields(w, rec, err);
+	w->opt.final_eol = on;
 }
 
 int spif_writer_put(struct spif_writer *w, const struct spif_record *rec, struct spif_err *err)
 {
 	if (w->failed || w->finished)
-		return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: writer used after %s", w->name,
+		return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: writer used after %s", w->out.name,
 		                    w->failed ? "an error" : "finishing");
-	int r = w->fmt == SPIF_FMT_NDJSON ? nd_put(w, rec, err) : csv_put(w, rec, err);
+	int r = w->c->put(w->st, rec, err);
 	if (r < 0)
 		w->failed = 1;
+	else
+		w->header_done = 1;
+	return r;
+}
+
+int spif_writer_put_header(struct spif_writer *w, const char *const *names, size_t n,
+                           struct spif_err *err)
+{
+	if (!w->c->put_header)
+		return 0;
+	if (w->failed)
+		return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: writer used after an error", w->out.name);
+	/* refused, but the writer stays usable */
+	if (w->header_done || w->finished)
+		return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: header already written", w->out.name);
+	int r = w->c->put_header(w->st, names, n, err);
+	if (r < 0)
+		w->failed = 1;
+	else
+		w->header_done = 1;
 	return r;
 }
 
 int spif_writer_finish(struct spif_writer *w, struct spif_err *err)
 {
 	if (w->failed)
-		return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: writer used after an error", w->name);
+		return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: writer used after an error", w->out.name);
 	if (w->finished)
 		return 0;
-	if (w->fmt != SPIF_FMT_NDJSON && w->have_header && w->d.final_eol &&
-	    w_put(w, w->d.eol, strlen(w->d.eol)) < 0)
-		return w_ioerr(w, err);
-	if (w_flush(w) < 0)
-		return w_ioerr(w, err);
+	if ((w->c->finish && w->c->finish(w->st, err) < 0) ||
+	    (spif_out_flush(&w->out) < 0 && spif_out_error(&w->out, err) < 0)) {
+		w->failed = 1;
+		return -1;
+	}
 	w->finished = 1;
 	return 0;
 }
 
-void spif_writer_set_final_eol(struct spif_writer *w, int on)
-{
-	w->d.final_eol = on;
-}
-
 long long spif_writer_bytes(const struct spif_writer *w)
 {
-	return w->total;
+	return w->out.total;
 }
 
 void spif_writer_close(struct spif_writer *w)
 {
 	if (!w)
 		return;
-	if (w->cd != (iconv_t)-1)
-		iconv_close(w->cd);
-	for (size_t i = 0; i < w->nkc; i++) {
-		free(w->kc[i].key);
-		free(w->kc[i].esc);
-	}
-	free(w->kc);
-	free(w->kb);
-	free(w->kb_off);
-	free(w->cv);
-	free(w->hblock);
-	free(w->hoff);
-	free(w->hlen);
-	free(w->buf);
+	w->c->close(w->st);
+	spif_out_close(&w->out);
 	free(w);
 }

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "err.h"
 
@@ -165,5 +166,113 @@ void spif_writer_close(struct spif_writer *w); /* frees; does not flush */
 /* Validate UTF-8 (strict: no overlongs, no surrogates, <= U+10FFFF).
  * Returns the length of the valid prefix. */
 size_t spif_utf8_valid_prefix(const unsigned char *s, size_t n);
+
+/* ------------------------------------------------------------------ */
+/* The codec interface.  Internal to libspif: commands use the functions
+ * above, which dispatch on the format to one reader codec and one writer
+ * codec per format, the way libarchive puts its formats behind one
+ * vtable: lib/csv.c (CSV and TSV) and lib/ndjson.c.  A codec sees its
+ * input as UTF-8 text through struct spif_in and puts bytes through
+ * struct spif_out (lib/io.h); it knows nothing of file descriptors or of
+ * the source's encoding.  A codec's functions take the state its open
+ * returned; errors are as documented above, named with in->name or
+ * out->name. */
+
+struct spif_in;
+struct spif_out;
+
+struct spif_reader_codec {
+	/* State for reading in (set up, nothing read yet); NULL with err set. */
+	void *(*open)(struct spif_in *in, enum spif_format fmt, struct spif_err *err);
+	/* As spif_reader_next; rec arrives cleared. */
+	int (*next)(void *st, struct spif_record *rec, struct spif_err *err);
+	/* The source's layout and header; NULL for a format that has none. */
+	const struct spif_dialect *(*dialect)(const void *st);
+	size_t (*ncols)(const void *st);
+	const char *(*colname)(const void *st, size_t i);
+	void (*close)(void *st);
+};
+
+/* Options a writer may be given after it is open (spif_writer_set_*):
+ * the codec keeps the pointer and reads them when it writes. */
+struct spif_wopts {
+	int rowmeta;   /* NDJSON: "@row" first */
+	int final_eol; /* CSV/TSV: end the output with a line break */
+};
+
+struct spif_writer_codec {
+	/* State for writing to out; enc is the output encoding (UTF-8 for
+	 * NDJSON), dialect may be NULL.  NULL with err set. */
+	void *(*open)(struct spif_out *out, enum spif_format fmt, enum spif_enc enc,
+	              const struct spif_dialect *dialect, const struct spif_wopts *opt,
+	              struct spif_err *err);
+	int (*put)(void *st, const struct spif_record *rec, struct spif_err *err);
+	/* At most once, before any put; NULL for a format without a header
+	 * (spif_writer_put_header is then a no-op). */
+	int (*put_header)(void *st, const char *const *names, size_t n, struct spif_err *err);
+	/* What ends the output, before the last flush; NULL for nothing. */
+	int (*finish)(void *st, struct spif_err *err);
+	void (*close)(void *st);
+};
+
+/* For the codecs' readers: an empty arena of at least bytes and room for
+ * nf fields (what the record held is dropped); room for nf fields, keeping
+ * them.  -1 only on ENOMEM. */
+int spif_record_reserve(struct spif_record *r, size_t bytes, size_t nf);
+int spif_record_room(struct spif_record *r, size_t nf);
+
+/* A key or column name for a one-line message, in dst (cap >= 16): at
+ * most about 64 bytes, control characters as '?', and digits as '*' when
+ * it holds 10 or more (a "name" may be data). */
+const char *spif_shown(char *dst, size_t cap, const char *s, size_t n);
+
+/* A hash of a key, 8 bytes at a time (keys are often long: Japanese
+ * column names run to 30 bytes and more). */
+static inline uint64_t spif_key_hash(const char *s, size_t n)
+{
+	uint64_t h = (uint64_t)n * 0x9E3779B97F4A7C15ull;
+	for (; n >= 8; s += 8, n -= 8) {
+		uint64_t w;
+		memcpy(&w, s, 8);
+		h = (h ^ w) * 0xFF51AFD7ED558CCDull;
+		h ^= h >> 32;
+	}
+	uint64_t w = 0;
+	for (size_t i = 0; i < n; i++)
+		w |= (uint64_t)(unsigned char)s[i] << (8 * i);
+	h = (h ^ w) * 0xC4CEB9FE1A85EC53ull;
+	return h ^ (h >> 29);
+}
+
+/* The keys of the records a writer is given, per field position: records
+ * from one source have the same keys, so a writer works out once what it
+ * needs from a key (NDJSON: its JSON form), and checks that a record has
+ * the last record's keys with one memcmp when they are packed back to
+ * back, as a reader lays them out. */
+struct spif_key {
+	char *key;   /* NUL-terminated copy */
+	size_t klen;
+	char *form;  /* made by spif_keys.form, with 16 bytes of slack; NULL without one */
+	size_t flen;
+	int is_row;  /* the key is "@row" */
+	int is_meta; /* the key starts with '@' */
+};
+
+struct spif_keys {
+	/* a key's form for the codec (flen set), or NULL on ENOMEM; NULL: none */
+	char *(*form)(const char *key, size_t klen, size_t *flen);
+	struct spif_key *k;
+	size_t n, cap;
+	unsigned long gen; /* bumped whenever an entry changes */
+	/* the last record's keys when they were packed back to back */
+	char *kb;
+	size_t kb_len, kb_cap, kb_n;
+	size_t *kb_off, kb_offcap;
+};
+
+/* Bring ks in line with rec's keys: k[0..rec->n) are rec's afterwards.
+ * 0, or -1 on ENOMEM. */
+int spif_keys_check(struct spif_keys *ks, const struct spif_record *rec);
+void spif_keys_free(struct spif_keys *ks);
 
 #endif
