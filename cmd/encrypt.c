@@ -28,6 +28,7 @@
 #include "atomic.h"
 #include "catalog_query.h"
 #include "cli.h"
+#include "recopts.h"
 #include "digest.h"
 #include "fieldcrypt.h"
 #include "mynumber.h"
@@ -120,7 +121,7 @@ static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 	};
 	memset(o, 0, sizeof *o);
 	opterr = 0;
-	int ch, e;
+	int ch;
 	while ((ch = getopt_long(argc, argv, "hdr:o:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'r': {
@@ -150,23 +151,16 @@ static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 			}
 			break;
 		case O_FORMAT:
-			if ((o->fmt = spif_format_parse(optarg)) == SPIF_FMT_NONE)
-				cli_usage(c, "--format %s: unknown (ndjson, csv, tsv)", optarg);
+			o->fmt = cli_opt_format(c, "--format", optarg);
 			break;
 		case O_ENC:
-			if ((e = spif_enc_parse(optarg)) < 0)
-				cli_usage(c, "--encoding %s: unknown (auto, utf-8, cp932, euc-jp)", optarg);
-			o->enc = (enum spif_enc)e;
+			o->enc = cli_opt_input_encoding(c, "--encoding", optarg);
 			break;
 		case O_TO:
-			if ((o->to = spif_format_parse(optarg)) == SPIF_FMT_NONE)
-				cli_usage(c, "--to %s: unknown (ndjson, csv, tsv)", optarg);
+			o->to = cli_opt_format(c, "--to", optarg);
 			break;
 		case O_OUTENC:
-			if ((e = spif_enc_parse(optarg)) <= 0)
-				cli_usage(c, "--output-encoding %s: unknown (utf-8, utf-8-bom, cp932, euc-jp)",
-				          optarg);
-			o->out_enc = (enum spif_enc)e;
+			o->out_enc = cli_opt_output_encoding(c, "--output-encoding", optarg);
 			o->out_enc_set = 1;
 			break;
 		case 'd': o->decrypt = 1; break;
@@ -203,15 +197,9 @@ static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 	if (o->out && !*o->out)
 		cli_usage(c, "-o: empty file name");
 	if (o->nfields && !o->fmt) {
-		const char *dot = strrchr(o->input, '.');
-		if (dot && (!strcasecmp(dot, ".tsv") || !strcasecmp(dot, ".tab")))
-			o->fmt = SPIF_FMT_TSV;
-		else if (dot && (!strcasecmp(dot, ".ndjson") || !strcasecmp(dot, ".jsonl")))
-			o->fmt = SPIF_FMT_NDJSON;
-		else if (strcmp(o->input, "-") == 0)
-			o->fmt = SPIF_FMT_NDJSON; /* in a pipe, the records of another spif command */
-		else
-			o->fmt = SPIF_FMT_CSV;
+		/* in a pipe, the records of another spif command */
+		o->fmt = spif_format_from_name(o->input, strcmp(o->input, "-") == 0 ? SPIF_FMT_NDJSON
+		                                                                     : SPIF_FMT_CSV);
 	}
 	if (o->nfields && !o->to)
 		o->to = o->fmt;

@@ -20,6 +20,7 @@
 
 #include "atomic.h"
 #include "cli.h"
+#include "recopts.h"
 #include "digest.h"
 #include "mynumber.h"
 #include "personset.h"
@@ -85,16 +86,6 @@ struct scan {
 	long long lossy, lossy_row;
 };
 
-static enum spif_format format_from_name(const char *path)
-{
-	const char *dot = strrchr(path, '.');
-	if (dot && (strcasecmp(dot, ".tsv") == 0 || strcasecmp(dot, ".tab") == 0))
-		return SPIF_FMT_TSV;
-	if (dot && (strcasecmp(dot, ".ndjson") == 0 || strcasecmp(dot, ".jsonl") == 0))
-		return SPIF_FMT_NDJSON;
-	return SPIF_FMT_CSV;
-}
-
 static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 {
 	enum { O_PURPOSE = 256, O_LABEL, O_SOURCE, O_RECEIVED, O_FORMAT, O_ENCODING, O_FIELD,
@@ -122,7 +113,7 @@ static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 	o->to = SPIF_FMT_NDJSON;
 	o->out_enc = SPIF_ENC_UTF8;
 	opterr = 0;
-	int ch, e;
+	int ch;
 	while ((ch = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case O_PURPOSE: o->purpose = optarg; break;
@@ -134,13 +125,10 @@ static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 			o->received = optarg;
 			break;
 		case O_FORMAT:
-			if ((o->fmt = spif_format_parse(optarg)) == SPIF_FMT_NONE)
-				cli_usage(c, "--format %s: unknown (csv, tsv, ndjson)", optarg);
+			o->fmt = cli_opt_format(c, "--format", optarg);
 			break;
 		case O_ENCODING:
-			if ((e = spif_enc_parse(optarg)) < 0)
-				cli_usage(c, "--encoding %s: unknown (auto, utf-8, cp932, euc-jp)", optarg);
-			o->enc = (enum spif_enc)e;
+			o->enc = cli_opt_input_encoding(c, "--encoding", optarg);
 			break;
 		case O_FIELD: {
 			const char **v = realloc(o->fields, (o->nfields + 1) * sizeof *v);
@@ -157,14 +145,10 @@ static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 				cli_usage(c, "--on-invalid %s: unknown (reject, flag)", optarg);
 			break;
 		case O_TO:
-			if ((o->to = spif_format_parse(optarg)) == SPIF_FMT_NONE)
-				cli_usage(c, "--to %s: unknown (ndjson, csv, tsv)", optarg);
+			o->to = cli_opt_format(c, "--to", optarg);
 			break;
 		case O_OUTENC:
-			if ((e = spif_enc_parse(optarg)) <= 0)
-				cli_usage(c, "--output-encoding %s: unknown (utf-8, utf-8-bom, cp932, euc-jp)",
-				          optarg);
-			o->out_enc = (enum spif_enc)e;
+			o->out_enc = cli_opt_output_encoding(c, "--output-encoding", optarg);
 			break;
 		case 'o': o->out = optarg; break;
 		case O_PRINTID: o->print_id = 1; break;
@@ -195,7 +179,7 @@ static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 			cli_usage(c, "--received %s: in the future", o->received);
 	}
 	if (!o->fmt)
-		o->fmt = strcmp(o->input, "-") == 0 ? SPIF_FMT_CSV : format_from_name(o->input);
+		o->fmt = spif_format_from_name(o->input, SPIF_FMT_CSV);
 }
 
 

@@ -19,6 +19,7 @@
 
 #include "atomic.h"
 #include "cli.h"
+#include "recopts.h"
 #include "digest.h"
 #include "prefetch.h"
 #include "pseudonym.h"
@@ -153,18 +154,13 @@ static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 				cli_usage(c, "--format %s: unknown (ndjson, csv, tsv, text)", optarg);
 			break;
 		case O_ENC:
-			if ((e = spif_enc_parse(optarg)) < 0)
-				cli_usage(c, "--encoding %s: unknown (auto, utf-8, cp932, euc-jp)", optarg);
-			o->enc = (enum spif_enc)e;
+			o->enc = cli_opt_input_encoding(c, "--encoding", optarg);
 			break;
 		case O_TO:
-			if ((o->to = spif_format_parse(optarg)) == SPIF_FMT_NONE)
-				cli_usage(c, "--to %s: unknown (ndjson, csv, tsv)", optarg);
+			o->to = cli_opt_format(c, "--to", optarg);
 			break;
 		case O_OUTENC:
-			if ((e = spif_enc_parse(optarg)) <= 0)
-				cli_usage(c, "--output-encoding %s: unknown (utf-8, utf-8-bom, cp932, euc-jp)", optarg);
-			o->out_enc = (enum spif_enc)e;
+			o->out_enc = cli_opt_output_encoding(c, "--output-encoding", optarg);
 			o->out_enc_set = 1;
 			break;
 		case O_CHECK: o->check = 1; break;

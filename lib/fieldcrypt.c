@@ -22,6 +22,7 @@
  * Decoding is strict (no whitespace, canonical padding bits), so that any
  * change to the text of an ENC[...] value either fails to parse or fails
  * the tag: there is exactly one text for each sealed value. */
+#include "base64.h"
 #include "fieldcrypt.h"
 
 #include <errno.h>
@@ -71,94 +72,6 @@ static void next_nonce(struct spif_fieldkey *k, unsigned char nonce[NONCE_LEN])
 	nonce[11] = (unsigned char)c;
 }
 
-static const char b64_alpha[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/* 0..63 for the alphabet, -1 otherwise. */
-static const signed char b64_val[256] = {
-	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 62, -1, -1, -1, 63,
-	52, 53, 54, 55, 56, 57, 58, 59, 60, 61, -1, -1, -1, -1, -1, -1,
-	-1, 0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14,
-	15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, -1, -1, -1, -1, -1,
-	-1, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
-	41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, -1, -1, -1, -1, -1,
-	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-};
-
-/* Encode n bytes at in to out (4 * ceil(n / 3) chars, no NUL); returns
- * the end. */
-static char *b64_encode(const unsigned char *in, size_t n, char *out)
-{
-	size_t i = 0;
-	for (; i + 3 <= n; i += 3) {
-		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
-		*out++ = b64_alpha[v >> 18];
-		*out++ = b64_alpha[(v >> 12) & 63];
-		*out++ = b64_alpha[(v >> 6) & 63];
-		*out++ = b64_alpha[v & 63];
-	}
-	if (n - i == 1) {
-		uint32_t v = (uint32_t)in[i] << 16;
-		*out++ = b64_alpha[v >> 18];
-		*out++ = b64_alpha[(v >> 12) & 63];
-		*out++ = '=';
-		*out++ = '=';
-	} else if (n - i == 2) {
-		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
-		*out++ = b64_alpha[v >> 18];
-		*out++ = b64_alpha[(v >> 12) & 63];
-		*out++ = b64_alpha[(v >> 6) & 63];
-		*out++ = '=';
-	}
-	return out;
-}
-
-/* The decoded length of the len chars at s when they are strict base64,
- * else (size_t)-1.  Checks every character, the padding and that the
- * bits the padding leaves over are zero. */
-static size_t b64_check(const char *s, size_t len)
-{
-	if (len % 4)
-		return (size_t)-1;
-	if (len == 0)
-		return 0;
-	size_t pad = s[len - 1] == '=' ? s[len - 2] == '=' ? 2 : 1 : 0;
-	for (size_t i = 0; i < len - pad; i++)
-		if (b64_val[(unsigned char)s[i]] < 0)
-			return (size_t)-1;
-	if (pad == 2 && (b64_val[(unsigned char)s[len - 3]] & 15))
-		return (size_t)-1;
-	if (pad == 1 && (b64_val[(unsigned char)s[len - 2]] & 3))
-		return (size_t)-1;
-	return len / 4 * 3 - pad;
-}
-
-/* Decode len chars of checked base64 (b64_check passed) into out. */
-static void b64_decode(const char *s, size_t len, unsigned char *out)
-{
-	for (size_t i = 0; i < len; i += 4) {
-		uint32_t v = (uint32_t)b64_val[(unsigned char)s[i]] << 18
-			| (uint32_t)b64_val[(unsigned char)s[i + 1]] << 12;
-		*out++ = (unsigned char)(v >> 16);
-		if (s[i + 2] == '=')
-			break;
-		v |= (uint32_t)b64_val[(unsigned char)s[i + 2]] << 6;
-		*out++ = (unsigned char)(v >> 8);
-		if (s[i + 3] == '=')
-			break;
-		v |= (uint32_t)b64_val[(unsigned char)s[i + 3]];
-		*out++ = (unsigned char)v;
-	}
-}
-
 /* The three base64 parts of an ENC[...] string. */
 struct parsed {
 	const char *nonce, *ct, *tag;
@@ -185,10 +98,10 @@ static int parse(const char *enc, size_t n, struct parsed *p)
 	p->ct_len = (size_t)(c2 - c1 - 1);
 	p->tag = c2 + 1;
 	p->tag_len = (size_t)(end - c2 - 1);
-	if (b64_check(p->nonce, p->nonce_len) != NONCE_LEN
-	    || b64_check(p->tag, p->tag_len) != TAG_LEN)
+	if (spif_b64_check(p->nonce, p->nonce_len) != NONCE_LEN
+	    || spif_b64_check(p->tag, p->tag_len) != TAG_LEN)
 		return -1;
-	p->ct_bytes = b64_check(p->ct, p->ct_len);
+	p->ct_bytes = spif_b64_check(p->ct, p->ct_len);
 	return p->ct_bytes == (size_t)-1 ? -1 : 0;
 }
 
@@ -312,11 +225,11 @@ int spif_field_seal(struct spif_fieldkey *k, const char *file, const char *row, 
 	char *q = s;
 	memcpy(q, PREFIX, PREFIX_LEN);
 	q += PREFIX_LEN;
-	q = b64_encode(nonce, sizeof nonce, q);
+	q = spif_b64_encode(nonce, sizeof nonce, q);
 	*q++ = ',';
-	q = b64_encode(ct, n, q);
+	q = spif_b64_encode(ct, n, q);
 	*q++ = ',';
-	q = b64_encode(tag, sizeof tag, q);
+	q = spif_b64_encode(tag, sizeof tag, q);
 	*q++ = ']';
 	*q = '\0';
 	*out = s;
@@ -347,8 +260,8 @@ int spif_field_open(struct spif_fieldkey *k, const char *file, const char *row, 
 		return spif_err_set(err, SPIF_EX_DATAERR, "not an ENC[...] value");
 
 	unsigned char nonce[NONCE_LEN], tag[TAG_LEN], stack_ct[STACK_MAX], stack_aad[256];
-	b64_decode(p.nonce, p.nonce_len, nonce);
-	b64_decode(p.tag, p.tag_len, tag);
+	spif_b64_decode(p.nonce, p.nonce_len, nonce);
+	spif_b64_decode(p.tag, p.tag_len, tag);
 	unsigned char *ct = p.ct_bytes <= sizeof stack_ct ? stack_ct : malloc(p.ct_bytes);
 	char *pt = malloc(p.ct_bytes + 1);
 	unsigned char *aad_heap = NULL;
@@ -360,7 +273,7 @@ int spif_field_open(struct spif_fieldkey *k, const char *file, const char *row, 
 		spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
 		goto out;
 	}
-	b64_decode(p.ct, p.ct_len, ct);
+	spif_b64_decode(p.ct, p.ct_len, ct);
 	if (gcry_cipher_setiv(k->h, nonce, sizeof nonce)
 	    || gcry_cipher_authenticate(k->h, aad, aad_len)
 	    || (p.ct_bytes && gcry_cipher_decrypt(k->h, pt, p.ct_bytes, ct, p.ct_bytes))) {

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "csv.h"
 #include "grow.h"
@@ -30,6 +31,16 @@ enum spif_format spif_format_parse(const char *name)
 	if (strcmp(name, "ndjson") == 0)
 		return SPIF_FMT_NDJSON;
 	return SPIF_FMT_NONE;
+}
+
+enum spif_format spif_format_from_name(const char *path, enum spif_format fallback)
+{
+	const char *dot = strrchr(path, '.');
+	if (dot && (strcasecmp(dot, ".tsv") == 0 || strcasecmp(dot, ".tab") == 0))
+		return SPIF_FMT_TSV;
+	if (dot && (strcasecmp(dot, ".ndjson") == 0 || strcasecmp(dot, ".jsonl") == 0))
+		return SPIF_FMT_NDJSON;
+	return fallback;
 }
 
 const char *spif_format_name(enum spif_format f)

@@ -31,6 +31,10 @@ enum spif_enc {
 /* "csv", "tsv", "ndjson" <-> enum; parse returns SPIF_FMT_NONE if unknown. */
 enum spif_format spif_format_parse(const char *name);
 const char *spif_format_name(enum spif_format f);
+/* The format a file's name says: .tsv and .tab TSV, .ndjson and .jsonl
+ * NDJSON; any other name is fallback (ingest reads sources, CSV by
+ * default; the filters read "-" as another spif command's NDJSON). */
+enum spif_format spif_format_from_name(const char *path, enum spif_format fallback);
 /* "auto", "utf-8" (also "utf8"), "utf-8-bom", "cp932" (also "windows-31j",
  * "sjis", "shift_jis"), "euc-jp" (also "eucjp"); -1 if unknown. */
 int spif_enc_parse(const char *name);

@@ -51,14 +51,8 @@ int spif_redact_guess_format(const char *input, enum spif_format *fmt)
 	const char *dot = strrchr(input, '.');
 	if (dot && (!strcasecmp(dot, ".txt") || !strcasecmp(dot, ".log") || !strcasecmp(dot, ".eml")))
 		return 1;
-	if (dot && (!strcasecmp(dot, ".tsv") || !strcasecmp(dot, ".tab")))
-		*fmt = SPIF_FMT_TSV;
-	else if (dot && (!strcasecmp(dot, ".ndjson") || !strcasecmp(dot, ".jsonl")))
-		*fmt = SPIF_FMT_NDJSON;
-	else if (strcmp(input, "-") == 0)
-		*fmt = SPIF_FMT_NDJSON; /* in a pipe, the records of another spif command */
-	else
-		*fmt = SPIF_FMT_CSV;
+	/* in a pipe, the records of another spif command */
+	*fmt = spif_format_from_name(input, strcmp(input, "-") == 0 ? SPIF_FMT_NDJSON : SPIF_FMT_CSV);
 	return 0;
 }
 
