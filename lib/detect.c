@@ -28,13 +28,17 @@
  *    2026-10-16 6214-9832-0257, 〒100-0001 6214-9832-0257, No.3 6214 9832
  *    0257 and 6214 9832 0257 1件 each hold one.  Windows never overlap: one
  *    that shares a group with an earlier finding is not tried.  A window
- *    with a LIST separator inside needs a keyword (below);
+ *    with a LIST separator inside needs a keyword (below), and all its
+ *    separators must then be that one: a LIST separator among others
+ *    joins two values (TEL 03-1234-5678／6214 9832 0257);
  *  - any other way of writing 12 digits - groupings such as 2-2-2-2-2-2,
  *    8-4 or one digit at a time, doubled separators, a line break inside -
  *    is a candidate when a whole run, at some level, holds exactly those
  *    12 digits (and is not one of the shapes above, which the windows
  *    decide): 個人番号 6 2 1 4 9 8 3 2 0 2 5 7 is one, while in a table of
- *    single digits no run holds exactly 12.  It always needs a keyword;
+ *    single digits no run holds exactly 12.  It always needs a keyword,
+ *    and a run of single separators may mix a LIST one with others only
+ *    at level 3 (as a window may not);
  *  - a candidate is a finding when its check digit is valid (the checks
  *    are mynumber.c's, not repeated here).
  *  Anything else may touch a number: kanji, kana, letters, punctuation.
@@ -997,6 +1001,14 @@ static int windows(struct scan *sc, struct emit *em, struct run *ru, unsigned e,
 		}
 		if (m < k)
 			continue;
+		/* a LIST separator among others joins two values, not the groups
+		 * of one (TEL 03-1234-5678／6214 9832 0257 holds no 5678／6214 9832) */
+		if (list && !fc) {
+			for (m = 2; m < k && w[m].sep == w[1].sep; m++)
+				;
+			if (m < k)
+				continue;
+		}
 		const struct group *right = e + 1 < ru->n ? &ru->g[e + 1] : NULL;
 		if (!fc && (!free_side(b ? &ru->g[b - 1] : NULL, w[0].sep, w, k, sh->glen) ||
 		            !free_side(right, right ? right->sep : 0, w, k, sh->glen)))
@@ -1023,18 +1035,28 @@ struct piece {
 	unsigned ascii, wide;
 	int edge;                 /* it goes on into pre or post */
 	int loose;                /* it spans a gap of two separators or more */
+	int list;                 /* it spans a LIST separator */
+	int mixed;                /* its one-separator gaps are not all the same */
+	unsigned sep;             /* its first one-separator gap */
 };
 
-/* Add the group g, which follows a gap of level lvl, to the run p; fresh:
- * the run starts with it. */
-static void piece_add(struct piece *p, const struct group *g, int lvl, int fresh, int edge)
+/* Add the group g, which follows a gap of level lvl (its first separator
+ * sep, list), to the run p; fresh: the run starts with it. */
+static void piece_add(struct piece *p, const struct group *g, int lvl, unsigned sep, int list, int fresh,
+                      int edge)
 {
 	if (fresh) {
 		memset(p, 0, sizeof *p);
 		p->start = g->start;
 		p->edge = edge;
+	} else if (lvl == 3) {
+		p->loose = 1;
+	} else {
+		p->list |= list;
+		p->mixed |= p->sep && p->sep != sep;
+		if (!p->sep)
+			p->sep = sep;
 	}
-	p->loose |= !fresh && lvl == 3;
 	if (p->ng < 4)
 		p->len[p->ng] = (unsigned char)g->nd;
 	if (p->ng < 99)
@@ -1053,6 +1075,8 @@ static int piece_end(struct scan *sc, struct emit *em, struct run *ru, const str
 	int fc = sc->o->fail_closed;
 	if (p->edge || p->nd != 12 || p->ng < 2 || (!fc && p->start < ru->done))
 		return 0;
+	if (!fc && !p->loose && p->list && p->mixed)
+		return 0; /* a LIST separator among others: values in a list, as in windows() */
 	for (size_t s = 0; s < NSHAPES && !p->loose; s++)
 		if (p->ng == SHAPES[s].k && memcmp(p->len, SHAPES[s].len, p->ng) == 0)
 			return 0;
@@ -1089,7 +1113,9 @@ static int loose_run(struct scan *sc, struct emit *em, size_t i, size_t *jp)
 	}
 	size_t j = i, gl = 0;
 	unsigned fresh = 7; /* levels whose run starts at the next group */
-	int plvl = 0;       /* the level of the gap before it */
+	int plvl = 0;       /* the gap before it: its level, first separator, kind */
+	unsigned psep = 0;
+	int plist = 0;
 	for (int first = 1;; first = 0) {
 		struct group cur;
 		j = read_group(s, n, j, &cur);
@@ -1116,7 +1142,7 @@ static int loose_run(struct scan *sc, struct emit *em, size_t i, size_t *jp)
 				ru.done = cur.end;
 		}
 		for (int k = 0; k < 3; k++)
-			piece_add(&pc[k], &cur, plvl, fresh >> k & 1, first && lloose && lloose <= k + 1);
+			piece_add(&pc[k], &cur, plvl, psep, plist, fresh >> k & 1, first && lloose && lloose <= k + 1);
 		if (lvl == 0) {
 			/* the end of every run: the standard run's last windows, then
 			 * the pieces, which go on into post at levels from rl up */
@@ -1153,6 +1179,8 @@ static int loose_run(struct scan *sc, struct emit *em, size_t i, size_t *jp)
 			fresh |= 1u << k;
 		}
 		plvl = lvl;
+		psep = gcode;
+		plist = glist;
 		j += gl;
 	}
 	*jp = j;

@@ -305,6 +305,19 @@ int main(void)
 		expect(s, w, -1, "6-6-6 with one separator: a longer regular run");
 		snprintf(s, sizeof s, "20261016 %s", w);
 		expect(s, w, SPIF_CONF_LOW, "6-6 after a date and a space");
+		/* a LIST separator among others joins two values */
+		grouped(num, l444, 3, "\xEF\xBD\xA5", w, sizeof w);
+		{
+			/* the phone's last groups and the number's first one pass the
+			 * checksum together */
+			char win[13];
+			unsigned b = 0;
+			do
+				snprintf(win, sizeof win, "1464%04u%.4s", b++, num);
+			while (!spif_mynumber_valid(win, 12));
+			snprintf(s, sizeof s, "個人番号 TEL 07-1464-%.4s／%s で照会", win + 4, w);
+			expect(s, w, SPIF_CONF_HIGH, "a phone, ／ and a 4-4-4: the phone's groups and ／ make no window");
+		}
 		/* across the edges of text (spif_detect_ctx) */
 		grouped(num, l1, 12, " ", w, sizeof w);
 		struct got g = run_ctx("個人番号 ", w, NULL);
