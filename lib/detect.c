@@ -829,6 +829,8 @@ static int left_edge(const struct scan *sc, size_t i, unsigned *nd, unsigned *se
 {
 	const unsigned char *p = sc->pre;
 	size_t np = sc->npre, l;
+	if (!np)
+		return 0;
 	if (i == 0) {
 		if (digit_before(p, np))
 			return 1;
@@ -982,11 +984,16 @@ static int free_side(const struct group *nb, unsigned sep, const struct group *w
 static int windows(struct scan *sc, struct emit *em, struct run *ru, unsigned e, int corp)
 {
 	int fc = sc->o->fail_closed;
-	for (size_t s = 0; s < NSHAPES; s++) {
+	size_t s0, s1; /* the shapes that end with a group of its length */
+	switch (ru->g[e].nd) {
+	case 4: s0 = corp || fc ? 0 : 1, s1 = 2; break;
+	case 3: s0 = 2, s1 = 3; break;
+	case 6: s0 = 3, s1 = 4; break;
+	default: return 0;
+	}
+	for (size_t s = s0; s < s1; s++) {
 		const struct shape *sh = &SHAPES[s];
 		unsigned k = sh->k;
-		if ((sh->flags & C_CORP) && !corp && !fc)
-			continue;
 		if (e + 1 < k)
 			continue;
 		unsigned b = e + 1 - k;
@@ -1046,9 +1053,10 @@ static void piece_add(struct piece *p, const struct group *g, int lvl, unsigned 
                       int edge)
 {
 	if (fresh) {
-		memset(p, 0, sizeof *p);
 		p->start = g->start;
+		p->nd = p->ng = p->ascii = p->wide = p->sep = 0;
 		p->edge = edge;
+		p->loose = p->list = p->mixed = 0;
 	} else if (lvl == 3) {
 		p->loose = 1;
 	} else {
@@ -1073,7 +1081,7 @@ static void piece_add(struct piece *p, const struct group *g, int lvl, unsigned 
 static int piece_end(struct scan *sc, struct emit *em, struct run *ru, const struct piece *p)
 {
 	int fc = sc->o->fail_closed;
-	if (p->edge || p->nd != 12 || p->ng < 2 || (!fc && p->start < ru->done))
+	if (p->nd != 12 || p->ng < 2 || p->edge || (!fc && p->start < ru->done))
 		return 0;
 	if (!fc && !p->loose && p->list && p->mixed)
 		return 0; /* a LIST separator among others: values in a list, as in windows() */
@@ -1113,6 +1121,7 @@ static int loose_run(struct scan *sc, struct emit *em, size_t i, size_t *jp)
 	}
 	size_t j = i, gl = 0;
 	unsigned fresh = 7; /* levels whose run starts at the next group */
+	int same = 1;       /* no gap of level 2 or 3 yet: pc[1] and pc[2] are pc[0] */
 	int plvl = 0;       /* the gap before it: its level, first separator, kind */
 	unsigned psep = 0;
 	int plist = 0;
@@ -1141,8 +1150,22 @@ static int loose_run(struct scan *sc, struct emit *em, size_t i, size_t *jp)
 			if (hit && !fc)
 				ru.done = cur.end;
 		}
-		for (int k = 0; k < 3; k++)
+		/* a run of one group holds no loose candidate: most runs end here */
+		if (first && lvl == 0 && right != 2) {
+			if ((r = windows(sc, em, &ru, ru.n - 1, corp)) != 0)
+				return r;
+			break;
+		}
+		/* until a gap of level 2 or 3, the runs at the three levels are one */
+		for (int k = 0; k < (same ? 1 : 3); k++)
 			piece_add(&pc[k], &cur, plvl, psep, plist, fresh >> k & 1, first && lloose && lloose <= k + 1);
+		if (same && lvl >= 2) {
+			for (int k = 1; k < 3; k++) {
+				pc[k] = pc[0];
+				pc[k].edge = lloose && lloose <= k + 1;
+			}
+			same = 0;
+		}
 		if (lvl == 0) {
 			/* the end of every run: the standard run's last windows, then
 			 * the pieces, which go on into post at levels from rl up */
@@ -1153,7 +1176,7 @@ static int loose_run(struct scan *sc, struct emit *em, size_t i, size_t *jp)
 			if ((r = windows(sc, em, &ru, ru.n - 1 - (right == 2), corp)) != 0)
 				return r;
 			int rl = loose_right(sc, j);
-			for (int k = 0; k < 3; k++) {
+			for (int k = 0; k < (same ? 1 : 3); k++) {
 				pc[k].edge |= rl && rl <= k + 1;
 				if ((r = piece_end(sc, em, &ru, &pc[k])) != 0)
 					return r;

@@ -83,6 +83,17 @@ size_t spif_nv_sep_mb(const unsigned char *s, size_t n, size_t i, int *kind)
 	size_t len = c < 0xE0 ? 2 : c < 0xF0 ? 3 : 0;
 	if (!len || n - i < len)
 		return 0;
+	/* most characters after a digit are kana and kanji: turn them away
+	 * by their first two bytes before the table's search */
+	unsigned char c1 = s[i + 1];
+	switch (c) {
+	case 0xC2: if (c1 != 0xA0 && c1 != 0xB7 && c1 != 0xAD && c1 != 0x85) return 0; break;
+	case 0xE1: if (c1 != 0x9A) return 0; break;
+	case 0xE2: if (c1 != 0x80 && c1 != 0x81 && c1 != 0x88) return 0; break;
+	case 0xE3: if (c1 != 0x80 && c1 != 0x83) return 0; break;
+	case 0xEF: if (c1 < 0xB9 || c1 > 0xBD) return 0; break;
+	default: return 0;
+	}
 	int k = kind_of(spif_nv_sep_code(s + i, len));
 	if (!k)
 		return 0;
