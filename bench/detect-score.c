@@ -32,7 +32,9 @@
  *                         number is a false positive, decoy-valid included.
  * Then the goals, each "ok" or "MISSED": default recall >= 99.9%, and
  * --min-confidence high precision >= 99.5%.
- * Also a per-form breakdown and the first misses and false positives.
+ * Also recall by form family (all numbers, and those outside number
+ * fields, where only the text around a number decides), each form below
+ * 100%, and the first misses and false positives.
  *
  * Exit: 0 scored, 64 usage, 65 a line that does not parse, 66 a file that
  * cannot be opened. */
@@ -358,7 +360,9 @@ int main(int argc, char **argv)
 	long long expect_hrun = 0;
 	int nforms = forms.n;
 	long long *ftot = calloc((size_t)nforms + 1, sizeof *ftot), *ffound = calloc((size_t)nforms + 1, sizeof *ffound);
-	if (!ftot || !ffound)
+	/* the same outside number fields (free text, where context decides) */
+	long long *ttot = calloc((size_t)nforms + 1, sizeof *ttot), *tfound = calloc((size_t)nforms + 1, sizeof *tfound);
+	if (!ftot || !ffound || !ttot || !tfound)
 		oom();
 	struct label *missed[10];
 	int nmissed = 0;
@@ -382,9 +386,11 @@ int main(int argc, char **argv)
 		nnone += l->ctx == C_NONE;
 		nunknown += l->ctx == C_UNKNOWN;
 		ftot[l->form]++;
+		ttot[l->form] += l->ctx != C_FIELD;
 		if (l->found) {
 			found++;
 			ffound[l->form]++;
+			tfound[l->form] += l->ctx != C_FIELD;
 		} else if (nmissed < 10) {
 			missed[nmissed++] = l;
 		}
@@ -429,10 +435,39 @@ int main(int argc, char **argv)
 	       "%lld checksum-valid decoys at high\n",
 	       fp_decoy[0] + fp_decoy[1], fp_decoy[1], fp_unlabelled[0] + fp_unlabelled[1], fp_unlabelled[1],
 	       dvalid_high);
-	printf("recall by form:\n");
+	/* by family (the FORM up to its first '-': plain, grouped, mixed, near,
+	 * new, shape, list, loose, doubled ...), all and in free text; then
+	 * each form that is not at 100% */
+	printf("recall by form family (all; outside number fields):\n");
+	char done[256] = {0};
+	for (int k = 0; k < nforms && k < 256; k++) {
+		if (done[k])
+			continue;
+		size_t fl = strcspn(forms.v[k], "-");
+		long long a = 0, af = 0, t = 0, tf = 0;
+		int members = 0;
+		for (int m = k; m < nforms && m < 256; m++) {
+			if (strlen(forms.v[m]) < fl || strncmp(forms.v[m], forms.v[k], fl) != 0 ||
+			    (forms.v[m][fl] != '-' && forms.v[m][fl] != '\0'))
+				continue;
+			done[m] = 1;
+			a += ftot[m], af += ffound[m], t += ttot[m], tf += tfound[m];
+			members += ftot[m] != 0;
+		}
+		if (a)
+			printf("  %-12.*s %2d forms %7.2f%% (%lld/%lld); %7.2f%% (%lld/%lld)\n", (int)fl, forms.v[k], members,
+			       pct(af, a), af, a, pct(tf, t), tf, t);
+	}
+	int below = 0;
 	for (int k = 0; k < nforms; k++)
-		if (ftot[k])
-			printf("  %-28s %7.2f%% (%lld/%lld)\n", forms.v[k], pct(ffound[k], ftot[k]), ffound[k], ftot[k]);
+		if (ftot[k] && ffound[k] < ftot[k]) {
+			if (!below++)
+				printf("forms below 100%% (all; outside number fields):\n");
+			printf("  %-36s %7.2f%% (%lld/%lld); %7.2f%% (%lld/%lld)\n", forms.v[k], pct(ffound[k], ftot[k]),
+			       ffound[k], ftot[k], pct(tfound[k], ttot[k]), tfound[k], ttot[k]);
+		}
+	if (!below)
+		printf("every form at 100%%\n");
 	for (int k = 0; k < nmissed; k++)
 		printf("missed: row %lld, %s, offset %lld, %s, %s\n", missed[k]->row, fields.v[missed[k]->field],
 		       missed[k]->offset, forms.v[missed[k]->form],
@@ -451,6 +486,8 @@ int main(int argc, char **argv)
 	       argc == 4 ? "" : " (estimated: no run of its own given)", prec_ok ? "ok" : "MISSED");
 	free(ftot);
 	free(ffound);
+	free(ttot);
+	free(tfound);
 	for (int k = 0; k < fields.n; k++)
 		free(fields.v[k]);
 	for (int k = 0; k < forms.n; k++)

@@ -1,25 +1,44 @@
 /* detect.c - finding Individual Numbers (and Corporate Numbers) in text;
  * see detect.h.
  *
- * How the text is read.  A "digit" is 0-9 or a full-width ０-９ (U+FF10..19);
- * a "separator" is one of - ‐ − － ー . ． space U+3000.  A run is a maximal
- * sequence of digit groups joined by exactly one separator each
- * ("6214-9832 0257" is one run of three groups; "6214--9832" is two runs,
- * two separators in a row break it).  Then:
+ * How the text is read.  Digits and separators are numview.h's (the one
+ * place that knows them): a "digit" is 0-9 or ０-９; a "separator" is a
+ * dash, dot, space, underscore, invisible, slash, comma or line break of
+ * any of the kinds listed there.  A group is a maximal sequence of digits.
+ * Groups form runs at three levels, by the gap between them:
+ *   level 1  exactly one separator of a JOIN kind (- . space _ ...)
+ *   level 2  exactly one separator of any kind (a LIST one too: , / tab
+ *            line break ...); these runs are the "standard" ones
+ *   level 3  one to three separators of any kinds (6214 - 9832 - 0257,
+ *            6214--9832--0257, CR LF and an indent), the "loose" run.
+ * Four separators or more, or any other character, end every run.  Then:
  *
  *  - a group of exactly 12 digits is a candidate wherever it stands in its
  *    run: the characters on both sides of it are not digits
  *    (03-1234-5678 621498320257 holds one); 13 digits, with corporate on,
  *    a 法人番号 candidate;
- *  - three groups of 4 digits in a row (4-4-4) are a candidate, the whole
- *    run or a window of a longer one, unless a group next to them is 4
- *    digits long and joined by one of the separators inside them: then
- *    they are part of a longer regular run, and 1234-5678-9012-3456 (a
- *    card number) holds no finding whichever three groups are taken, while
+ *  - in a standard run, a window of groups in a regular shape, 4-4-4,
+ *    3-3-3-3 or 6-6 (1-4-4-4 for a 法人番号, tried first as it starts
+ *    earlier), is a candidate, the whole run or a window of a longer one,
+ *    unless a group next to it has the shape's group length (for 3-3-3-3,
+ *    three digits or fewer: the head of an amount such as 1,234,567,890,123)
+ *    and is joined by one of the separators inside the window: then they
+ *    are part of a longer regular run, and 1234-5678-9012-3456 (a card
+ *    number) holds no finding whichever three groups are taken, while
  *    2026-10-16 6214-9832-0257, 〒100-0001 6214-9832-0257, No.3 6214 9832
- *    0257 and 6214 9832 0257 1件 each hold one; likewise 1-4-4-4 for a
- *    法人番号 (tried first, as it starts earlier).  Windows never overlap:
- *    one that shares a group with an earlier finding is not tried;
+ *    0257 and 6214 9832 0257 1件 each hold one.  Windows never overlap: one
+ *    that shares a group with an earlier finding is not tried.  A window
+ *    with a LIST separator inside needs a keyword (below), and all its
+ *    separators must then be that one: a LIST separator among others
+ *    joins two values (TEL 03-1234-5678／6214 9832 0257);
+ *  - any other way of writing 12 digits - groupings such as 2-2-2-2-2-2,
+ *    8-4 or one digit at a time, doubled separators, a line break inside -
+ *    is a candidate when a whole run, at some level, holds exactly those
+ *    12 digits (and is not one of the shapes above, which the windows
+ *    decide): 個人番号 6 2 1 4 9 8 3 2 0 2 5 7 is one, while in a table of
+ *    single digits no run holds exactly 12.  It always needs a keyword,
+ *    and a run of single separators may mix a LIST one with others only
+ *    at level 3 (as a window may not);
  *  - a candidate is a finding when its check digit is valid (the checks
  *    are mynumber.c's, not repeated here).
  *  Anything else may touch a number: kanji, kana, letters, punctuation.
@@ -27,20 +46,35 @@
  * Confidence is high for a number field, or when a keyword lies wholly
  * within the 300 characters (code points, not bytes; at most 1,200 bytes)
  * before the number's first digit or within the 300 after its last one, in
- * the text or in the pre/post context; low otherwise.  The keyword reported
- * is the nearest (fewest characters between it and the number; a tie goes
- * to the one before).  Keywords: KEYWORDS[] below - Purview's lists, ASCII
- * ones case-insensitively and not right after an ASCII letter ("dummy
- * number" is none), Japanese ones byte for byte.  Keywords are looked for
- * only around a checksum-valid candidate, with one forward cursor per text
- * (findings come in order), so the whole stays O(n) even when numbers are
- * dense.
+ * the text or in the pre/post context; low otherwise, and a candidate that
+ * needs a keyword and has none is no finding.  Why: a lone 4-4-4 typed with
+ * dashes or spaces is how people write the number, but three values in a
+ * CSV line (1234,5678,9012), a column of years or a row of single-digit
+ * counts pass the checksum one time in ten too, and only the context tells
+ * them apart.  The keyword reported is the nearest (fewest characters
+ * between it and the number; a tie goes to the one before).  Keywords:
+ * KEYWORDS[] below - Purview's lists, ASCII ones case-insensitively and not
+ * right after an ASCII letter ("dummy number" is none), Japanese ones byte
+ * for byte.  Keywords are looked for only around a checksum-valid
+ * candidate, with one forward cursor per text (checksum-valid candidates
+ * come in order: two of them either have the same span or do not overlap),
+ * so the whole stays O(n) even when numbers are dense.
  *
  * With context (spif_detect_ctx), pre and post also decide the digit
  * boundaries at the edges of text: a digit just across an edge touches
- * the group there, and a separator and digits continue the run, their
- * group a neighbour as above.  A keyword in the field's name
- * (spif_detect_opts.field_name) counts as context for every number.
+ * the group there, a separator and digits continue the standard run
+ * (their group a neighbour as above), and up to three separators and a
+ * digit continue the loose runs, which then hold no candidate.  A keyword
+ * in the field's name (spif_detect_opts.field_name) counts as context for
+ * every number.
+ *
+ * fail_closed (for masking names and logs; spif_mask_numbers) drops every
+ * judgement that could leave a number unmasked: no keyword is needed, the
+ * neighbour rule and the no-overlap rule are off, and every group of 12
+ * digits or more and every 4-4-4 and 1-4-4-4 window with JOIN separators
+ * is reported whatever its check digit (valid says which pass), as
+ * masking always did.  Findings may then overlap and
+ * come out of order; they carry no keyword and no character offset.
  *
  * Speed: a text shorter than 12 bytes, or with fewer than 12 digits (a
  * branch-free count the compiler vectorises), cannot hold a number and
@@ -52,6 +86,7 @@
 #include <string.h>
 
 #include "mynumber.h"
+#include "numview.h"
 
 #define KW_WINDOW 300            /* characters */
 #define KW_WINDOW_BYTES (KW_WINDOW * 4)
@@ -72,57 +107,33 @@ const char *spif_form_name(enum spif_form f)
 /* A digit at s[i]: its byte length (1 ASCII, 3 full-width), else 0. */
 static inline size_t digit_at(const unsigned char *s, size_t n, size_t i, int *d)
 {
-	unsigned char c = s[i];
-	if ((unsigned char)(c - '0') < 10) {
-		*d = c - '0';
-		return 1;
-	}
-	if (c == 0xEF && n - i >= 3 && s[i + 1] == 0xBC && (unsigned char)(s[i + 2] - 0x90) < 10) {
-		*d = s[i + 2] - 0x90;
-		return 3;
-	}
-	return 0;
+	return spif_nv_digit(s, n, i, d);
 }
 
-/* A separator at s[i]: its byte length, else 0. */
-static inline size_t sep_at(const unsigned char *s, size_t n, size_t i)
+/* A separator at s[i]: its byte length, else 0; *list: it is of a LIST
+ * kind. */
+static inline size_t sep_at(const unsigned char *s, size_t n, size_t i, int *list)
 {
-	unsigned char c = s[i];
-	if (c == '-' || c == '.' || c == ' ')
-		return 1;
-	if (n - i < 3)
-		return 0;
-	unsigned v = (unsigned)c << 16 | (unsigned)s[i + 1] << 8 | s[i + 2];
-	switch (v) {
-	case 0xE28090: /* ‐ U+2010 */
-	case 0xE28892: /* − U+2212 */
-	case 0xEFBC8D: /* － U+FF0D */
-	case 0xE383BC: /* ー U+30FC */
-	case 0xEFBC8E: /* ． U+FF0E */
-	case 0xE38080: /* U+3000 */
-		return 3;
-	}
-	return 0;
+	int k;
+	size_t l = spif_nv_sep(s, n, i, &k);
+	if (l)
+		*list = SPIF_SEP_IS_LIST(k);
+	return l;
 }
 
 /* The same, for the character that ends at s[n] (looking backwards). */
 static size_t digit_before(const unsigned char *s, size_t n)
 {
-	int d;
-	if (n >= 1 && digit_at(s, n, n - 1, &d) == 1)
-		return 1;
-	if (n >= 3 && digit_at(s, n, n - 3, &d) == 3)
-		return 3;
-	return 0;
+	return spif_nv_digit_before(s, n);
 }
 
-static size_t sep_before(const unsigned char *s, size_t n)
+static size_t sep_before(const unsigned char *s, size_t n, int *list)
 {
-	if (n >= 1 && sep_at(s, n, n - 1) == 1)
-		return 1;
-	if (n >= 3 && sep_at(s, n, n - 3) == 3)
-		return 3;
-	return 0;
+	int k;
+	size_t l = spif_nv_sep_before(s, n, &k);
+	if (l)
+		*list = SPIF_SEP_IS_LIST(k);
+	return l;
 }
 
 /* Index of the first digit at or after i, or n.  A few bytes are probed
@@ -150,7 +161,8 @@ static size_t next_digit(const unsigned char *s, size_t n, size_t i)
 		for (size_t j = 0; j < BLOCK; j++) {
 			unsigned char c = s[p + j];
 			acc |= ((unsigned char)(c - '0') < 10) |
-			       ((s[p + j - 2] == 0xEF) & (s[p + j - 1] == 0xBC) & ((unsigned char)(c - 0x90) < 10));
+			       ((s[p + j - 2] == SPIF_FW_DIGIT_B0) & (s[p + j - 1] == SPIF_FW_DIGIT_B1) &
+			        ((unsigned char)(c - SPIF_FW_DIGIT_B2) < 10));
 		}
 		if (acc)
 			break;
@@ -185,7 +197,7 @@ static int twelve_digits(const unsigned char *s, size_t n)
 		unsigned char acc = 0;
 		for (size_t j = 0; j < BLOCK; j++) {
 			unsigned char c = s[i + j];
-			acc += ((unsigned char)(c - '0') < 10) + (c == 0xBC);
+			acc += ((unsigned char)(c - '0') < 10) + (c == SPIF_FW_DIGIT_B1);
 		}
 		cnt += acc;
 		if (cnt >= 12)
@@ -207,7 +219,7 @@ static int twelve_digits(const unsigned char *s, size_t n)
 	}
 #endif
 	for (; i < n; i++)
-		cnt += ((unsigned char)(s[i] - '0') < 10) + (s[i] == 0xBC);
+		cnt += ((unsigned char)(s[i] - '0') < 10) + (s[i] == SPIF_FW_DIGIT_B1);
 	return cnt >= 12;
 }
 
@@ -221,7 +233,7 @@ static inline uint64_t swar_digits(uint64_t x)
 
 static inline uint64_t swar_bc(uint64_t x)
 {
-	uint64_t y = x ^ (ONES * 0xBC);
+	uint64_t y = x ^ (ONES * SPIF_FW_DIGIT_B1);
 	return ~(((y & ~HIGHS) + ~HIGHS) | y) & HIGHS;
 }
 
@@ -269,20 +281,9 @@ int spif_has_digit(const char *str, size_t n)
 	return 0;
 }
 
-void spif_mask_span(char *str, size_t start, size_t end)
+void spif_mask_span(char *s, size_t start, size_t end)
 {
-	unsigned char *s = (unsigned char *)str;
-	for (size_t k = start; k < end;) {
-		int d;
-		size_t l = digit_at(s, end, k, &d);
-		if (l == 1) {
-			s[k] = '*';
-		} else if (l == 3) { /* ０-９ -> ＊ U+FF0A, same length */
-			s[k + 1] = 0xBC;
-			s[k + 2] = 0x8A;
-		}
-		k += l ? l : 1;
-	}
+	spif_nv_star(s, start, end);
 }
 
 /* ---- keywords ----------------------------------------------------------- */
@@ -670,7 +671,8 @@ struct group {
 	                      digit touches across an edge of text */
 	unsigned ascii, wide;
 	unsigned sep;      /* the separator joining it to the group before
-	                      (sep_code), 0 for the first of a run */
+	                      (spif_nv_sep_code), 0 for the first of a run */
+	int list;          /* that separator is of a LIST kind */
 	int edge;          /* a group of pre or post: a neighbour only, never part
 	                      of a finding */
 };
@@ -681,42 +683,53 @@ struct emit {
 	size_t cpos, chars; /* characters counted in s[0, cpos) */
 };
 
-/* A separator's bytes as one number, to tell kinds of separator apart. */
-static inline unsigned sep_code(const unsigned char *s, size_t l)
-{
-	return l == 1 ? s[0] : (unsigned)s[0] << 16 | (unsigned)s[1] << 8 | s[2];
-}
+#define C_CORP 1u      /* a 法人番号 candidate (13 digits) */
+#define C_NEEDKW 2u    /* a finding only with a keyword (or in a number field) */
+#define C_UNCHECKED 4u /* fail_closed: reported whatever its check digit */
 
 /* Check a candidate [start, end) and report it when its check digit holds
- * (*hit = 1).  Returns what the callback returned, 0 if not called. */
-static int candidate(struct scan *sc, struct emit *em, size_t start, size_t end, int corporate,
-                     enum spif_form form, int *hit)
+ * (*hit = 1: it is a finding), or, with fail_closed, when it holds or the
+ * candidate is C_UNCHECKED.  Returns what the callback returned, 0 if not
+ * called. */
+static int candidate(struct scan *sc, struct emit *em, size_t start, size_t end, enum spif_form form,
+                     unsigned flags, int *hit)
 {
 	char d[14];
-	size_t k = 0;
-	*hit = 0;
-	for (size_t i = start; i < end && k < 13;) {
+	size_t k = 0, total = 0;
+	for (size_t i = start; i < end;) {
 		int v;
 		size_t l = digit_at(sc->s, end, i, &v);
 		if (l) {
-			d[k++] = (char)('0' + v);
+			if (k < 13)
+				d[k++] = (char)('0' + v);
+			total++;
 			i += l;
 		} else {
 			i++;
 		}
 	}
-	if (corporate ? !spif_corpnum_valid(d, k) : !spif_mynumber_valid(d, k))
-		return 0;
-	*hit = 1;
+	int corporate = (flags & C_CORP) != 0;
+	int valid = corporate ? total == 13 && spif_corpnum_valid(d, 13) : total == 12 && spif_mynumber_valid(d, 12);
+	*hit = 0;
 	struct spif_finding f;
 	memset(&f, 0, sizeof f);
 	f.start = start;
 	f.end = end;
+	f.form = form;
+	f.corporate = corporate;
+	f.valid = valid;
+	if (sc->o->fail_closed) {
+		if (!valid && !(flags & C_UNCHECKED))
+			return 0;
+		*hit = valid;
+		f.confidence = SPIF_CONF_LOW;
+		return em->fn(em->ctx, &f);
+	}
+	if (!valid)
+		return 0;
 	em->chars += count_chars(sc->s, em->cpos, start);
 	em->cpos = start;
 	f.char_offset = em->chars;
-	f.form = form;
-	f.corporate = corporate;
 	if (sc->o->number_field) {
 		f.confidence = SPIF_CONF_HIGH;
 	} else {
@@ -725,7 +738,10 @@ static int candidate(struct scan *sc, struct emit *em, size_t start, size_t end,
 		if (!f.keyword && sc->o->field_name) /* the field's name is context too */
 			f.keyword = spif_keyword_in(sc->o->field_name, strlen(sc->o->field_name), corporate);
 		f.confidence = f.keyword ? SPIF_CONF_HIGH : SPIF_CONF_LOW;
+		if (!f.keyword && (flags & C_NEEDKW))
+			return 0;
 	}
+	*hit = 1;
 	return em->fn(em->ctx, &f);
 }
 
@@ -757,13 +773,13 @@ static inline size_t read_group(const unsigned char *s, size_t n, size_t i, stru
 	return i;
 }
 
-/* Digits (at most 5: only "4 or not" matters) of the group that ends at
- * s[n], and of the one that starts at s[i]. */
+/* Digits (at most 7: only a shape's group length or not matters) of the
+ * group that ends at s[n], and of the one that starts at s[i]. */
 static unsigned digits_back(const unsigned char *s, size_t n)
 {
 	unsigned c = 0;
 	size_t l;
-	while (c < 5 && (l = digit_before(s, n)) != 0) {
+	while (c < 7 && (l = digit_before(s, n)) != 0) {
 		n -= l;
 		c++;
 	}
@@ -775,40 +791,65 @@ static unsigned digits_fwd(const unsigned char *s, size_t n, size_t i)
 	unsigned c = 0;
 	size_t l;
 	int d;
-	while (c < 5 && i < n && (l = digit_at(s, n, i, &d)) != 0) {
+	while (c < 7 && i < n && (l = digit_at(s, n, i, &d)) != 0) {
 		i += l;
 		c++;
 	}
 	return c;
 }
 
-/* The run that starts at text[i], across the start of text: 1 when a digit
- * of pre touches it; 2 when a group of pre continues it through one
- * separator (its digits in *nd, the separator in *sep); 0 when it starts
- * here. */
-static int left_edge(const struct scan *sc, size_t i, unsigned *nd, unsigned *sep)
+/* The gap after the group that ends at s[j]: the level of the runs it
+ * joins (1 one JOIN separator, 2 one LIST separator, 3 two or three
+ * separators) when a digit follows it in text, else 0.  *len: the gap's
+ * bytes; *code and *list: its first separator's. */
+static inline int gap_at(const unsigned char *s, size_t n, size_t j, size_t *len, unsigned *code, int *list)
+{
+	size_t p = j, l;
+	unsigned c = 0;
+	int d, lst;
+	while (p < n && c < 4 && (l = sep_at(s, n, p, &lst)) != 0) {
+		if (!c) {
+			*code = spif_nv_sep_code(s + p, l);
+			*list = lst;
+		}
+		p += l;
+		c++;
+	}
+	if (c == 0 || c > 3 || p >= n || !digit_at(s, n, p, &d))
+		return 0;
+	*len = p - j;
+	return c > 1 ? 3 : *list ? 2 : 1;
+}
+
+/* The standard run that starts at text[i], across the start of text: 1
+ * when a digit of pre touches it; 2 when a group of pre continues it
+ * through one separator (its digits in *nd, the separator in *sep, *list);
+ * 0 when it starts here. */
+static int left_edge(const struct scan *sc, size_t i, unsigned *nd, unsigned *sep, int *list)
 {
 	const unsigned char *p = sc->pre;
 	size_t np = sc->npre, l;
+	if (!np)
+		return 0;
 	if (i == 0) {
 		if (digit_before(p, np))
 			return 1;
-		if ((l = sep_before(p, np)) == 0 || !digit_before(p, np - l))
+		if ((l = sep_before(p, np, list)) == 0 || !digit_before(p, np - l))
 			return 0;
-		*sep = sep_code(p + np - l, l);
+		*sep = spif_nv_sep_code(p + np - l, l);
 		*nd = digits_back(p, np - l);
 		return 2;
 	}
-	if (sep_before(sc->s, i) != i || !digit_before(p, np))
+	if (sep_before(sc->s, i, list) != i || !digit_before(p, np))
 		return 0;
-	*sep = sep_code(sc->s, i);
+	*sep = spif_nv_sep_code(sc->s, i);
 	*nd = digits_back(p, np);
 	return 2;
 }
 
 /* The same at the end of text, for the run whose last group in text ends
  * at j. */
-static int right_edge(const struct scan *sc, size_t j, unsigned *nd, unsigned *sep)
+static int right_edge(const struct scan *sc, size_t j, unsigned *nd, unsigned *sep, int *list)
 {
 	const unsigned char *q = sc->post;
 	size_t nq = sc->npost, l;
@@ -818,26 +859,97 @@ static int right_edge(const struct scan *sc, size_t j, unsigned *nd, unsigned *s
 	if (j == sc->n) {
 		if (digit_at(q, nq, 0, &d))
 			return 1;
-		if ((l = sep_at(q, nq, 0)) == 0 || l >= nq || !digit_at(q, nq, l, &d))
+		if ((l = sep_at(q, nq, 0, list)) == 0 || l >= nq || !digit_at(q, nq, l, &d))
 			return 0;
-		*sep = sep_code(q, l);
+		*sep = spif_nv_sep_code(q, l);
 		*nd = digits_fwd(q, nq, l);
 		return 2;
 	}
-	if ((l = sep_at(sc->s, sc->n, j)) == 0 || j + l != sc->n || !digit_at(q, nq, 0, &d))
+	if ((l = sep_at(sc->s, sc->n, j, list)) == 0 || j + l != sc->n || !digit_at(q, nq, 0, &d))
 		return 0;
-	*sep = sep_code(sc->s + j, l);
+	*sep = spif_nv_sep_code(sc->s + j, l);
 	*nd = digits_fwd(q, nq, 0);
 	return 2;
 }
 
-/* The last groups of a run, oldest first: a 1-4-4-4 window and a neighbour
- * on each side. */
+/* The level (1-3, as gap_at) at which the loose runs that start at text[i]
+ * go on into pre: up to three separators, in text and then in pre, and a
+ * digit before them; 0 when they do not. */
+static int loose_left(const struct scan *sc, size_t i)
+{
+	size_t p = i, l;
+	unsigned c = 0;
+	int list = 0, lst;
+	if (!sc->npre)
+		return 0;
+	while (p > 0 && c < 4 && (l = sep_before(sc->s, p, &lst)) != 0) {
+		p -= l;
+		c++;
+		list = lst;
+	}
+	if (p > 0)
+		return 0; /* a digit or anything else in text before them */
+	size_t q = sc->npre;
+	while (q > 0 && c < 4 && (l = sep_before(sc->pre, q, &lst)) != 0) {
+		q -= l;
+		c++;
+		list = lst;
+	}
+	if (c == 0 || c > 3 || !digit_before(sc->pre, q))
+		return 0;
+	return c > 1 ? 3 : list ? 2 : 1;
+}
+
+/* The same at the end of text, for the loose runs whose last group ends at
+ * text[j]. */
+static int loose_right(const struct scan *sc, size_t j)
+{
+	size_t p = j, l;
+	unsigned c = 0;
+	int list = 0, lst, d;
+	if (!sc->npost)
+		return 0;
+	while (p < sc->n && c < 4 && (l = sep_at(sc->s, sc->n, p, &lst)) != 0) {
+		p += l;
+		c++;
+		list = lst;
+	}
+	if (p < sc->n)
+		return 0;
+	size_t q = 0;
+	while (q < sc->npost && c < 4 && (l = sep_at(sc->post, sc->npost, q, &lst)) != 0) {
+		q += l;
+		c++;
+		list = lst;
+	}
+	if (c == 0 || c > 3 || q >= sc->npost || !digit_at(sc->post, sc->npost, q, &d))
+		return 0;
+	return c > 1 ? 3 : list ? 2 : 1;
+}
+
+/* The regular shapes of a standard run, longest first where one ends
+ * another: glen is the group length a neighbour must have (for 3, or be
+ * shorter than) to make the window part of a longer regular run. */
+struct shape {
+	unsigned char k, len[4], glen;
+	unsigned flags; /* C_CORP, C_UNCHECKED */
+};
+static const struct shape SHAPES[] = {
+	{4, {1, 4, 4, 4}, 4, C_CORP | C_UNCHECKED},
+	{3, {4, 4, 4, 0}, 4, C_UNCHECKED},
+	{4, {3, 3, 3, 3}, 3, 0},
+	{2, {6, 6, 0, 0}, 6, 0},
+};
+#define NSHAPES (sizeof SHAPES / sizeof SHAPES[0])
+
+/* The last groups of a standard run, oldest first: a 4-group window and a
+ * neighbour on each side. */
 #define RING 6
 struct run {
 	struct group g[RING];
 	unsigned n;
-	size_t done; /* end of the run's last finding: a window may not overlap it */
+	size_t done;         /* end of the last finding: a window or a loose run may not overlap it */
+	size_t lstart, lend; /* the span of the last loose candidate tried */
 };
 
 static void push(struct run *ru, const struct group *g)
@@ -850,14 +962,15 @@ static void push(struct run *ru, const struct group *g)
 }
 
 /* Does the neighbour nb, joined to the window w[0, k) by the separator sep,
- * leave the window a number?  Not when it is 4 digits long and joined by one
- * of the window's own separators: then the window is three groups of a
- * longer regular run such as a card number (1234-5678-9012-3456).  A
- * neighbour of another length (2026-10-16 6214-9832-0257, No.3 6214 9832
- * 0257), or one joined another way (〒100-0001 6214-9832-0257), does. */
-static int free_side(const struct group *nb, unsigned sep, const struct group *w, unsigned k)
+ * leave the window a number?  Not when it is glen digits long (or, for
+ * groups of 3, shorter: the head of an amount) and joined by one of the
+ * window's own separators: then the window is groups of a longer regular
+ * run such as a card number (1234-5678-9012-3456).  A neighbour of another
+ * length (2026-10-16 6214-9832-0257, No.3 6214 9832 0257), or one joined
+ * another way (〒100-0001 6214-9832-0257), does. */
+static int free_side(const struct group *nb, unsigned sep, const struct group *w, unsigned k, unsigned glen)
 {
-	if (!nb || nb->nd != 4)
+	if (!nb || !(nb->nd == glen || (glen == 3 && nb->nd < 3)))
 		return 1;
 	for (unsigned m = 1; m < k; m++)
 		if (w[m].sep == sep)
@@ -866,34 +979,54 @@ static int free_side(const struct group *nb, unsigned sep, const struct group *w
 }
 
 /* The windows of the run that end at its group e (whose right neighbour,
- * if any, is e + 1): 1-4-4-4 for a 法人番号 first, as it starts earlier,
- * then 4-4-4. */
+ * if any, is e + 1), shape by shape.  With fail_closed every window is
+ * tried, neighbours and earlier findings aside. */
 static int windows(struct scan *sc, struct emit *em, struct run *ru, unsigned e, int corp)
 {
-	static const unsigned char shapes[2][4] = {{1, 4, 4, 4}, {4, 4, 4, 0}};
-	for (int s = corp ? 0 : 1; s < 2; s++) {
-		unsigned k = s ? 3 : 4;
+	int fc = sc->o->fail_closed;
+	size_t s0, s1; /* the shapes that end with a group of its length */
+	switch (ru->g[e].nd) {
+	case 4: s0 = corp || fc ? 0 : 1, s1 = 2; break;
+	case 3: s0 = 2, s1 = 3; break;
+	case 6: s0 = 3, s1 = 4; break;
+	default: return 0;
+	}
+	for (size_t s = s0; s < s1; s++) {
+		const struct shape *sh = &SHAPES[s];
+		unsigned k = sh->k;
 		if (e + 1 < k)
 			continue;
 		unsigned b = e + 1 - k;
 		const struct group *w = &ru->g[b];
-		if (w[0].edge || w[0].start < ru->done)
+		if (w[0].edge || (!fc && w[0].start < ru->done))
 			continue;
-		unsigned ascii = 0, wide = 0, m;
-		for (m = 0; m < k && !w[m].edge && w[m].nd == shapes[s][m]; m++) {
+		unsigned ascii = 0, wide = 0, list = 0, m;
+		for (m = 0; m < k && !w[m].edge && w[m].nd == sh->len[m]; m++) {
 			ascii |= w[m].ascii;
 			wide |= w[m].wide;
+			list |= m && w[m].list;
 		}
 		if (m < k)
 			continue;
+		/* a LIST separator among others joins two values, not the groups
+		 * of one (TEL 03-1234-5678／6214 9832 0257 holds no 5678／6214 9832) */
+		if (list && !fc) {
+			for (m = 2; m < k && w[m].sep == w[1].sep; m++)
+				;
+			if (m < k)
+				continue;
+		}
 		const struct group *right = e + 1 < ru->n ? &ru->g[e + 1] : NULL;
-		if (!free_side(b ? &ru->g[b - 1] : NULL, w[0].sep, w, k) ||
-		    !free_side(right, right ? right->sep : 0, w, k))
+		if (!fc && (!free_side(b ? &ru->g[b - 1] : NULL, w[0].sep, w, k, sh->glen) ||
+		            !free_side(right, right ? right->sep : 0, w, k, sh->glen)))
 			continue;
-		int hit, r = candidate(sc, em, w[0].start, w[k - 1].end, k == 4, form_of(ascii, wide, 1), &hit);
+		/* a LIST separator inside: only with a keyword, and, failing
+		 * closed, only when valid (2024,2025,2026 stays) */
+		unsigned flags = list ? (sh->flags & ~C_UNCHECKED) | C_NEEDKW : sh->flags;
+		int hit, r = candidate(sc, em, w[0].start, w[k - 1].end, form_of(ascii, wide, 1), flags, &hit);
 		if (r)
 			return r;
-		if (hit) {
+		if (hit && !fc) {
 			ru->done = w[k - 1].end;
 			return 0;
 		}
@@ -901,59 +1034,193 @@ static int windows(struct scan *sc, struct emit *em, struct run *ru, unsigned e,
 	return 0;
 }
 
-static int scan(struct scan *sc, struct emit *em)
+/* A run at one level (see the top): its span, digits and groups so far. */
+struct piece {
+	size_t start, end;
+	unsigned nd, ng;          /* digits (saturating at 99), groups (at most 99) */
+	unsigned char len[4];     /* digits of its first four groups */
+	unsigned ascii, wide;
+	int edge;                 /* it goes on into pre or post */
+	int loose;                /* it spans a gap of two separators or more */
+	int list;                 /* it spans a LIST separator */
+	int mixed;                /* its one-separator gaps are not all the same */
+	unsigned sep;             /* its first one-separator gap */
+};
+
+/* Add the group g, which follows a gap of level lvl (its first separator
+ * sep, list), to the run p; fresh: the run starts with it. */
+static void piece_add(struct piece *p, const struct group *g, int lvl, unsigned sep, int list, int fresh,
+                      int edge)
+{
+	if (fresh) {
+		p->start = g->start;
+		p->nd = p->ng = p->ascii = p->wide = p->sep = 0;
+		p->edge = edge;
+		p->loose = p->list = p->mixed = 0;
+	} else if (lvl == 3) {
+		p->loose = 1;
+	} else {
+		p->list |= list;
+		p->mixed |= p->sep && p->sep != sep;
+		if (!p->sep)
+			p->sep = sep;
+	}
+	if (p->ng < 4)
+		p->len[p->ng] = (unsigned char)g->nd;
+	if (p->ng < 99)
+		p->ng++;
+	p->nd = p->nd + g->nd > 99 ? 99 : p->nd + g->nd;
+	p->ascii |= g->ascii;
+	p->wide |= g->wide;
+	p->end = g->end;
+}
+
+/* A run that has ended: a candidate when it holds exactly 12 digits in
+ * two groups or more and is not a regular shape within one standard run
+ * (the windows decide those, neighbours and all). */
+static int piece_end(struct scan *sc, struct emit *em, struct run *ru, const struct piece *p)
+{
+	int fc = sc->o->fail_closed;
+	if (p->nd != 12 || p->ng < 2 || p->edge || (!fc && p->start < ru->done))
+		return 0;
+	if (!fc && !p->loose && p->list && p->mixed)
+		return 0; /* a LIST separator among others: values in a list, as in windows() */
+	for (size_t s = 0; s < NSHAPES && !p->loose; s++)
+		if (p->ng == SHAPES[s].k && memcmp(p->len, SHAPES[s].len, p->ng) == 0)
+			return 0;
+	if (p->start == ru->lstart && p->end == ru->lend)
+		return 0; /* the same run at a higher level */
+	ru->lstart = p->start;
+	ru->lend = p->end;
+	int hit, r = candidate(sc, em, p->start, p->end, form_of(p->ascii, p->wide, 1), C_NEEDKW, &hit);
+	if (!r && hit && !fc)
+		ru->done = p->end;
+	return r;
+}
+
+/* The loose run that starts at text[i]: its groups, the standard runs in
+ * it (windows), and its runs at the three levels (pieces).  *j: where it
+ * ends.  Returns what a callback returned, else 0. */
+static int loose_run(struct scan *sc, struct emit *em, size_t i, size_t *jp)
 {
 	const unsigned char *s = sc->s;
 	size_t n = sc->n;
-	int corp = sc->o->corporate, d, r, hit;
+	int corp = sc->o->corporate, fc = sc->o->fail_closed, r, hit;
+	struct run ru;
+	ru.n = 0;
+	ru.done = 0;
+	ru.lstart = ru.lend = (size_t)-1;
+	struct piece pc[3];
+	unsigned nb_nd = 0, sep = 0;
+	int list = 0;
+	int left = left_edge(sc, i, &nb_nd, &sep, &list);
+	int lloose = loose_left(sc, i);
+	if (left == 2) {
+		struct group nb = {.nd = nb_nd, .edge = 1};
+		push(&ru, &nb);
+	}
+	size_t j = i, gl = 0;
+	unsigned fresh = 7; /* levels whose run starts at the next group */
+	int same = 1;       /* no gap of level 2 or 3 yet: pc[1] and pc[2] are pc[0] */
+	int plvl = 0;       /* the gap before it: its level, first separator, kind */
+	unsigned psep = 0;
+	int plist = 0;
+	for (int first = 1;; first = 0) {
+		struct group cur;
+		j = read_group(s, n, j, &cur);
+		cur.sep = sep;
+		cur.list = list;
+		cur.edge = 0;
+		unsigned gcode = 0;
+		int glist = 0;
+		int lvl = gap_at(s, n, j, &gl, &gcode, &glist);
+		unsigned rnd = 0, rsep = 0;
+		int rlist = 0;
+		int right = lvl == 1 || lvl == 2 ? 0 : right_edge(sc, j, &rnd, &rsep, &rlist);
+		if ((first && left == 1) || right == 1)
+			cur.nd = 99; /* touched by a digit across the edge */
+		push(&ru, &cur);
+		/* the windows that end just before it: it is their neighbour */
+		if (ru.n >= 2 && (r = windows(sc, em, &ru, ru.n - 2, corp)) != 0)
+			return r;
+		if (fc ? cur.nd >= 12 : cur.nd == 12 || (cur.nd == 13 && corp)) {
+			if ((r = candidate(sc, em, cur.start, cur.end, form_of(cur.ascii, cur.wide, 0),
+			                   (cur.nd == 13 ? C_CORP : 0) | C_UNCHECKED, &hit)) != 0)
+				return r;
+			if (hit && !fc)
+				ru.done = cur.end;
+		}
+		/* a run of one group holds no loose candidate: most runs end here */
+		if (first && lvl == 0 && right != 2) {
+			if ((r = windows(sc, em, &ru, ru.n - 1, corp)) != 0)
+				return r;
+			break;
+		}
+		/* until a gap of level 2 or 3, the runs at the three levels are one */
+		for (int k = 0; k < (same ? 1 : 3); k++)
+			piece_add(&pc[k], &cur, plvl, psep, plist, fresh >> k & 1, first && lloose && lloose <= k + 1);
+		if (same && lvl >= 2) {
+			for (int k = 1; k < 3; k++) {
+				pc[k] = pc[0];
+				pc[k].edge = lloose && lloose <= k + 1;
+			}
+			same = 0;
+		}
+		if (lvl == 0) {
+			/* the end of every run: the standard run's last windows, then
+			 * the pieces, which go on into post at levels from rl up */
+			if (right == 2) {
+				struct group nb = {.nd = rnd, .sep = rsep, .list = rlist, .edge = 1};
+				push(&ru, &nb);
+			}
+			if ((r = windows(sc, em, &ru, ru.n - 1 - (right == 2), corp)) != 0)
+				return r;
+			int rl = loose_right(sc, j);
+			for (int k = 0; k < (same ? 1 : 3); k++) {
+				pc[k].edge |= rl && rl <= k + 1;
+				if ((r = piece_end(sc, em, &ru, &pc[k])) != 0)
+					return r;
+			}
+			break;
+		}
+		if (lvl == 3) {
+			/* two separators or more end the standard run: its last windows */
+			if ((r = windows(sc, em, &ru, ru.n - 1, corp)) != 0)
+				return r;
+			ru.n = 0;
+			sep = 0;
+			list = 0;
+		} else {
+			sep = gcode;
+			list = glist;
+		}
+		/* the runs at levels below the gap's end here */
+		fresh = 0;
+		for (int k = 0; k + 1 < lvl; k++) {
+			if ((r = piece_end(sc, em, &ru, &pc[k])) != 0)
+				return r;
+			fresh |= 1u << k;
+		}
+		plvl = lvl;
+		psep = gcode;
+		plist = glist;
+		j += gl;
+	}
+	*jp = j;
+	return 0;
+}
+
+static int scan(struct scan *sc, struct emit *em)
+{
+	const unsigned char *s = sc->s;
+	size_t n = sc->n, j;
 	size_t i = next_digit(s, n, 0);
 	while (i < n) {
 		if (n - i < 12)
 			return 0; /* too short for a number (12 ASCII digits at the least) */
-		struct run ru;
-		ru.n = 0;
-		ru.done = 0;
-		unsigned nb_nd = 0, sep = 0;
-		int left = left_edge(sc, i, &nb_nd, &sep);
-		if (left == 2) {
-			struct group nb = {.nd = nb_nd, .edge = 1};
-			push(&ru, &nb);
-		}
-		size_t j = i, l = 0;
-		for (int first = 1;; first = 0) {
-			struct group cur;
-			j = read_group(s, n, j, &cur);
-			cur.sep = sep;
-			cur.edge = 0;
-			/* one separator, then a digit: the run goes on */
-			int more = j < n && (l = sep_at(s, n, j)) != 0 && j + l < n && digit_at(s, n, j + l, &d);
-			unsigned rnd = 0, rsep = 0;
-			int right = more ? 0 : right_edge(sc, j, &rnd, &rsep);
-			if ((first && left == 1) || right == 1)
-				cur.nd = 99; /* touched by a digit across the edge */
-			push(&ru, &cur);
-			/* the windows that end just before it: it is their neighbour */
-			if (ru.n >= 2 && (r = windows(sc, em, &ru, ru.n - 2, corp)) != 0)
-				return r;
-			if (cur.nd == 12 || (cur.nd == 13 && corp)) {
-				if ((r = candidate(sc, em, cur.start, cur.end, cur.nd == 13,
-				                   form_of(cur.ascii, cur.wide, 0), &hit)) != 0)
-					return r;
-				if (hit)
-					ru.done = cur.end;
-			}
-			if (!more) {
-				if (right == 2) {
-					struct group nb = {.nd = rnd, .sep = rsep, .edge = 1};
-					push(&ru, &nb);
-				}
-				if ((r = windows(sc, em, &ru, ru.n - 1 - (right == 2), corp)) != 0)
-					return r;
-				break;
-			}
-			sep = sep_code(s + j, l);
-			j += l;
-		}
+		int r = loose_run(sc, em, i, &j);
+		if (r)
+			return r;
 		i = next_digit(s, n, j);
 	}
 	return 0;
@@ -967,13 +1234,14 @@ int spif_detect_ctx(const char *pre, size_t npre, const char *text, size_t n, co
 	if (n < 12 || !twelve_digits((const unsigned char *)text, n))
 		return 0; /* no number without 12 digits */
 	struct scan sc; /* not zeroed as a whole: the keyword state is big and set up on use */
+	o = o ? o : &defaults;
 	sc.pre = (const unsigned char *)(pre ? pre : "");
 	sc.s = (const unsigned char *)text;
 	sc.post = (const unsigned char *)(post ? post : "");
-	sc.npre = pre ? npre : 0;
+	sc.npre = pre && !o->fail_closed ? npre : 0;
 	sc.n = n;
-	sc.npost = post ? npost : 0;
-	sc.o = o ? o : &defaults;
+	sc.npost = post && !o->fail_closed ? npost : 0;
+	sc.o = o;
 	sc.kwinit = 0;
 	struct emit em = {.fn = fn, .ctx = ctx};
 	return scan(&sc, &em);

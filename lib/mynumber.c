@@ -2,8 +2,12 @@
 #include "mynumber.h"
 
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include "detect.h"
+#include "numview.h"
 
 int spif_mynumber_check_digit(const char *d)
 {
@@ -45,64 +49,48 @@ int spif_corpnum_valid(const char *s, size_t n)
 	return spif_corpnum_check_digit(s + 1) == s[0] - '0';
 }
 
-/* Decode one character of the view's alphabet at s (n bytes left).
- * Returns its byte length and sets *digit (0-9) or *digit = -1 for a
- * separator; returns 0 for anything else. */
+/* Decode one character of the view's alphabet at s (n bytes left):
+ * numview.h's digits and its JOIN separators (a LIST one - a comma, a
+ * slash, a line break - in a number field means a list or garbage, not a
+ * number).  Returns its byte length and sets *digit (0-9) or *digit = -1
+ * for a separator; returns 0 for anything else. */
 static size_t view_char(const unsigned char *s, size_t n, int *digit)
 {
-	if (s[0] >= '0' && s[0] <= '9') {
-		*digit = s[0] - '0';
-		return 1;
-	}
-	if (s[0] == '-' || s[0] == ' ' || s[0] == '.') {
+	size_t l = spif_nv_digit(s, n, 0, digit);
+	if (l)
+		return l;
+	int k;
+	if ((l = spif_nv_sep(s, n, 0, &k)) != 0 && !SPIF_SEP_IS_LIST(k)) {
 		*digit = -1;
-		return 1;
-	}
-	if (n >= 3 && s[0] == 0xEF && s[1] == 0xBC && s[2] >= 0x90 && s[2] <= 0x99) {
-		*digit = s[2] - 0x90; /* ０-９ U+FF10..FF19 */
-		return 3;
-	}
-	if (n >= 3) {
-		unsigned c = (unsigned)s[0] << 16 | (unsigned)s[1] << 8 | s[2];
-		switch (c) {
-		case 0xE28090: /* ‐ U+2010 */
-		case 0xE28892: /* − U+2212 */
-		case 0xEFBC8D: /* － U+FF0D */
-		case 0xE383BC: /* ー U+30FC */
-		case 0xEFBC8E: /* ． U+FF0E */
-		case 0xE38080: /* U+3000 */
-			*digit = -1;
-			return 3;
-		}
+		return l;
 	}
 	return 0;
 }
 
-static int is_space_at(const unsigned char *s, size_t n)
+/* A space (of any width) at s, or ending at s[n]: its byte length, else 0. */
+static size_t is_space_at(const unsigned char *s, size_t n)
 {
-	if (n >= 1 && s[0] == ' ')
-		return 1;
-	if (n >= 3 && s[0] == 0xE3 && s[1] == 0x80 && s[2] == 0x80)
-		return 3;
-	return 0;
+	int k;
+	size_t l = n ? spif_nv_sep(s, n, 0, &k) : 0;
+	return l && k == SPIF_SEP_SPACE ? l : 0;
+}
+
+static size_t is_space_before(const unsigned char *s, size_t n)
+{
+	int k;
+	size_t l = spif_nv_sep_before(s, n, &k);
+	return l && k == SPIF_SEP_SPACE ? l : 0;
 }
 
 int spif_number_view(const char *str, size_t n, char out[14])
 {
 	const unsigned char *s = (const unsigned char *)str;
-	size_t i = 0, end = n;
-	int k;
+	size_t i = 0, end = n, k;
 	/* leading and trailing spaces are not part of the value */
 	while (i < end && (k = is_space_at(s + i, end - i)) > 0)
-		i += (size_t)k;
-	while (end > i) {
-		if (s[end - 1] == ' ')
-			end--;
-		else if (end - i >= 3 && s[end - 3] == 0xE3 && s[end - 2] == 0x80 && s[end - 1] == 0x80)
-			end -= 3;
-		else
-			break;
-	}
+		i += k;
+	while (end > i && (k = is_space_before(s + i, end - i)) > 0)
+		end -= k;
 	int nd = 0;
 	int group[8], ng = 0, run = 0; /* lengths of digit groups between separators */
 	int last_sep = 1;
@@ -193,105 +181,88 @@ const char *spif_numval_reason(enum spif_numval v)
 	}
 }
 
-/* Overwrite the digits of s[start, end) with '*' or '＊'. */
-static void star_digits(unsigned char *s, size_t start, size_t end)
+/* The masking of names and logs is the detector's, failing closed (see
+ * detect.h): whatever it could take for a number, in any context, is
+ * masked, so that a label, a path or a command line never keeps one the
+ * detector would find in a file.  Masking a window can cut a longer run
+ * short and leave 12 digits that now make a run of their own (個人番号 1 2 3
+ * 4 5 6 7 8 9 0 1 8 2026-1016-0001), so the scan is repeated until it
+ * masks nothing new; each repeat masks a digit at least.  A run counts once
+ * however many findings overlap in it. */
+struct maskctx {
+	char *s;
+	size_t end;  /* the furthest end masked in this pass */
+	int runs;    /* runs that held a finding */
+	int changed; /* a digit was masked in this pass */
+	int valid;   /* a valid Individual Number was among the findings */
+};
+
+static int mask_one(void *ctx, const struct spif_finding *f)
 {
-	for (size_t k = start; k < end;) {
-		int d;
-		size_t l = view_char(s + k, end - k, &d);
-		if (d >= 0) {
-			if (l == 1)
-				s[k] = '*';
-			else { /* ０-９ -> ＊ U+FF0A, same length */
-				s[k] = 0xEF;
-				s[k + 1] = 0xBC;
-				s[k + 2] = 0x8A;
-			}
-		}
-		k += l ? l : 1;
-	}
+	struct maskctx *m = ctx;
+	int d;
+	for (size_t k = f->start; k < f->end && !m->changed; k++)
+		m->changed = spif_nv_digit((const unsigned char *)m->s, f->end, k, &d) != 0;
+	spif_mask_span(m->s, f->start, f->end);
+	if (f->start >= m->end)
+		m->runs++;
+	if (f->end > m->end)
+		m->end = f->end;
+	m->valid |= f->valid && !f->corporate;
+	return 0;
 }
 
-/* The next run of digits at or after i: either one group, or groups
- * joined by single separators in the 4-4-4 / 1-4-4-4 shapes.  Sets
- * [*start, *end) and the digits (up to 13 kept, *nd counts them all);
- * returns 0 when there is none. */
-static int next_run(const unsigned char *s, size_t n, size_t *i, size_t *start, size_t *end,
-                    char digits[14], int *nd)
+/* Mask s until nothing more is found; *valid: a valid number was. */
+static int mask_all(char *s, int *valid)
 {
-	while (*i < n) {
-		int d;
-		size_t len = view_char(s + *i, n - *i, &d);
-		if (len == 0 || d < 0) {
-			*i += len ? len : 1;
-			continue;
-		}
-		size_t gstart[4], gend[4];
-		int glen[4], ng = 0;
-		size_t j = *i;
-		*nd = 0;
-		while (ng < 4) {
-			gstart[ng] = j;
-			glen[ng] = 0;
-			size_t l;
-			while (j < n && (l = view_char(s + j, n - j, &d)) > 0 && d >= 0) {
-				if (*nd < 13)
-					digits[*nd] = (char)('0' + d);
-				(*nd)++;
-				glen[ng]++;
-				j += l;
-			}
-			gend[ng] = j;
-			ng++;
-			int d2;
-			if (j >= n || (l = view_char(s + j, n - j, &d)) == 0 || d >= 0 || j + l >= n ||
-			    view_char(s + j + l, n - j - l, &d2) == 0 || d2 < 0)
-				break;
-			j += l; /* a single separator followed by a digit */
-		}
-		*start = gstart[0];
-		*end = gend[0];
-		if (ng >= 3 && glen[0] == 4 && glen[1] == 4 && glen[2] == 4)
-			*end = gend[2];
-		else if (ng >= 4 && glen[0] == 1 && glen[1] == 4 && glen[2] == 4 && glen[3] == 4)
-			*end = gend[3];
-		if (*end == gend[0])
-			*nd = glen[0]; /* only the first group counts */
-		else if (*end == gend[2] && glen[0] == 4)
-			*nd = 12;
-		else
-			*nd = 13;
-		digits[*nd < 13 ? *nd : 13] = '\0';
-		*i = *end;
-		return 1;
+	static const struct spif_detect_opts fc = {.fail_closed = 1};
+	size_t n = strlen(s);
+	int runs = 0, first = 1;
+	*valid = 0;
+	for (;;) {
+		/* the scan reads a snapshot: masking what it reads under it would
+		 * hide the windows that overlap one already masked (and whether
+		 * they were valid); short of memory, it reads s itself, and the
+		 * next pass finds what this one missed */
+		char *snap = strdup(s);
+		struct maskctx m = {.s = s};
+		spif_detect(snap ? snap : s, n, &fc, mask_one, &m);
+		free(snap);
+		*valid |= m.valid;
+		if (!m.changed)
+			break;
+		/* a later pass finds only what the earlier ones left: new runs
+		 * inside ones already counted are not counted again */
+		runs += first ? m.runs : 0;
+		first = 0;
 	}
-	return 0;
+	return runs;
 }
 
 int spif_mask_numbers(char *str)
 {
-	unsigned char *s = (unsigned char *)str;
-	size_t n = strlen(str), i = 0, start, end;
-	char digits[14];
-	int nd, runs = 0;
-	while (next_run(s, n, &i, &start, &end, digits, &nd))
-		if (nd >= 12) {
-			star_digits(s, start, end);
-			runs++;
-		}
-	return runs;
+	int valid;
+	return mask_all(str, &valid);
+}
+
+static int valid_stop(void *ctx, const struct spif_finding *f)
+{
+	(void)ctx;
+	return f->valid && !f->corporate;
 }
 
 int spif_text_has_number(const char *str)
 {
-	const unsigned char *s = (const unsigned char *)str;
-	size_t n = strlen(str), i = 0, start, end;
-	char digits[14];
-	int nd;
-	while (next_run(s, n, &i, &start, &end, digits, &nd))
-		if (nd == 12 && spif_mynumber_valid(digits, 12))
-			return 1;
-	return 0;
+	char *copy = strdup(str);
+	int valid = 0;
+	if (copy) {
+		mask_all(copy, &valid);
+		free(copy);
+		return valid;
+	}
+	/* out of memory: one pass over the text as it is */
+	static const struct spif_detect_opts fc = {.fail_closed = 1};
+	return spif_detect(str, strlen(str), &fc, valid_stop, NULL) != 0;
 }
 
 /* Does t, what follows a mark in a column name, leave the mark the head of
@@ -304,12 +275,14 @@ int spif_text_has_number(const char *str)
 static int trailer_ok(const char *t)
 {
 	static const char *const words[] = {"番号", "又は法人番号", "または法人番号", "欄",
-		"０", "１", "２", "３", "４", "５", "６", "７", "８", "９", "　", "＿", "－", "：", "＃"};
+		"　", "＿", "－", "：", "＃"};
 	static const char *const open[] = {"(", "（", "[", "［", "【", "<", "＜"};
 	static const char *const close[] = {")", "）", "]", "］", "】", ">", "＞"};
 	while (*t) {
-		if (strchr("0123456789 _-.:#", *t)) {
-			t++;
+		int d;
+		size_t dl = spif_nv_digit((const unsigned char *)t, strnlen(t, 3), 0, &d);
+		if (dl || strchr(" _-.:#", *t)) {
+			t += dl ? dl : 1;
 			continue;
 		}
 		size_t i, l = 0;

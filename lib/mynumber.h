@@ -22,14 +22,16 @@ int spif_corpnum_check_digit(const char *d);
 /* s: exactly 13 ASCII digits whose first digit checks the rest -> 1, else 0. */
 int spif_corpnum_valid(const char *s, size_t n);
 
-/* The normalising view of one whole value (UTF-8): ASCII digits and
- * full-width digits ０-９ count as digits; between digit groups the
- * separators - ‐ − － ー . ．, space and U+3000 are skipped, but only where they
+/* The normalising view of one whole value (UTF-8): digits are numview.h's
+ * (ASCII and full-width ０-９); between digit groups its JOIN separators
+ * (dashes and hyphens such as - ‐ − － ー, dots and 中黒, spaces of every
+ * width, underscores, invisible ones) are skipped, but only where they
  * split a 12-digit number 4-4-4 or a 13-digit one 1-4-4-4; leading and
  * trailing spaces are ignored.  On success the digits are written to
  * out (NUL-terminated, at most 13 + 1 bytes) and their count returned; if
- * the value holds anything else (letters, a separator elsewhere, more than
- * 13 digits) -1 is returned.  An empty value gives 0. */
+ * the value holds anything else (letters, a LIST separator such as a comma
+ * or a slash, a separator elsewhere, more than 13 digits) -1 is returned.
+ * An empty value gives 0. */
 int spif_number_view(const char *s, size_t n, char out[14]);
 
 /* What a value in a number field is. */
@@ -50,16 +52,24 @@ enum spif_numval spif_number_classify(const char *s, size_t n, int corporate_ok,
  * does not match"; never contains the value. */
 const char *spif_numval_reason(enum spif_numval v);
 
-/* Mask, in place, every run of 12 or more digits (ASCII or full-width,
- * optionally split by the separators above) in a UTF-8 string: each ASCII digit
- * becomes '*' and each full-width digit '＊' (same byte length, same width).  Used for command lines in the audit log and for
- * anything else that might echo user input.  Returns how many runs. */
+/* Mask, in place, every run of digits in a UTF-8 string that may be a
+ * number: whatever the detector (detect.h) finds with fail_closed - every
+ * form it knows, with or without a keyword, valid numbers split by any of
+ * numview.h's separators in any grouping, and every group of 12 or more
+ * digits and every 4-4-4 (1-4-4-4) split by JOIN separators (dashes,
+ * dots, spaces ...) whatever its check digit.  Each ASCII
+ * digit becomes '*' and each full-width digit '＊' (same byte length, same
+ * width); separators stay.  Used for labels, purposes, command lines in the
+ * audit log and anything else that might echo user input.  Returns how
+ * many runs it masked. */
 int spif_mask_numbers(char *s);
 
-/* Does s hold a run of exactly 12 digits (plain or 4-4-4, ASCII or
- * full-width) with a valid check digit?  For names spif must store, such as
- * paths: it cannot tell an Individual Number from a timestamp that happens
- * to pass the checksum, so a caller refuses and asks for a rename. */
+/* Does s hold a valid 12-digit number in any form the detector knows
+ * (fail_closed, as spif_mask_numbers: 621498320257, 6214-9832-0257,
+ * １２３４_５６７８_９０１８, 123456/789018 ...)?  For names spif must store,
+ * such as paths: it cannot tell an Individual Number from a timestamp that
+ * happens to pass the checksum, so a caller refuses and asks for a rename.
+ * A group of 13 digits or more is none (a timestamp, a 法人番号). */
 int spif_text_has_number(const char *s);
 
 /* Does a column name say it holds Individual Numbers?  It does when it

@@ -1972,9 +1972,12 @@ static int numbers_shown(const struct gen *g, const struct person *ps)
  * free-text fields hold filler sentences with planted Individual Numbers
  * and decoys.  Each free-text field is either a keyword field (every
  * number planted in it has a keyword - マイナンバー, 個人番号, my number ...
- * - within 300 characters; none of its decoys passes the checksum) or a
- * plain one (no keyword anywhere in it; its numbers, and its checksum-valid
- * order numbers and dates, can be told apart only by context).  --labels
+ * - within 300 characters; its only checksum-valid decoys are ones no
+ * rule may take even with a keyword near: card numbers, 13 digits, a valid
+ * 12 inside a longer table or run of groups) or a plain one (no keyword
+ * anywhere in it; its numbers, and its checksum-valid order numbers and
+ * dates, can be told apart only by context, and its numbers are only in
+ * forms the detector takes without a keyword).  --labels
  * FILE gets one line per planted item:
  *   ROW TAB FIELD TAB CHAR_OFFSET TAB KIND TAB FORM TAB CONTEXT
  * ROW as spif reads it (the header is row 1); CHAR_OFFSET the characters
@@ -2000,6 +2003,53 @@ static const char *const CSEP[][2] = {
 };
 #define NCSEP COUNT(CSEP)
 #define CSEP_MINUS 2 /* U+2212 is not in CP932 (it would come back as U+FF0D) */
+
+/* Separators the forms above do not use (numview.h knows them all), and
+ * their names in FORM; list: a LIST kind (slash, comma, line break), which
+ * the detector trusts only with a keyword near. */
+static const struct {
+	const char *s, *name;
+	int list;
+} NSEP[] = {
+	{"‑", "nbhyphen2011", 0}, {"–", "endash2013", 0}, {"—", "emdash2014", 0}, {"―", "bar2015", 0},
+	{"ｰ", "hwchoon", 0}, {"⁃", "hyphenbullet2043", 0}, {"﹘", "smallemdash", 0}, {"﹣", "smallhyphen", 0},
+	{"·", "middledot", 0}, {"・", "nakaguro", 0}, {"･", "hwnakaguro", 0}, {"\xC2\xA0", "nbsp", 0},
+	{"\xE2\x80\x89", "thin", 0}, {"\xE2\x80\xAF", "nnbsp", 0}, {"\xE2\x80\x82", "enspace", 0},
+	{"_", "underscore", 0}, {"＿", "fwunderscore", 0}, {"\xE2\x80\x8B", "zwsp", 0},
+	{"/", "slash", 1}, {"／", "fwslash", 1}, {",", "comma", 1}, {"，", "fwcomma", 1}, {"、", "touten", 1},
+	{"\n", "lf", 1}, {"\r\n", "crlf", 1},
+};
+#define NNSEP COUNT(NSEP)
+/* Two or three separators between groups, as typed or wrapped */
+static const struct {
+	const char *s, *name;
+} DSEP[] = {
+	{"--", "hyphens"}, {" - ", "spaced-hyphen"}, {"  ", "spaces"}, {"　　", "ideospaces"},
+	{"\r\n ", "crlf-indent"}, {"、 ", "touten-space"}, {"－－", "fwhyphens"}, {" / ", "spaced-slash"},
+	{". ", "dot-space"},
+};
+#define NDSEP COUNT(DSEP)
+/* Groupings other than 4-4-4 (3-3-3-3 and 6-6 are found without a
+ * keyword too, the others only with one) */
+static const struct {
+	int n, len[12];
+	const char *name;
+} GROUPING[] = {
+	{4, {3, 3, 3, 3}, "3-3-3-3"}, {2, {6, 6}, "6-6"},
+	{6, {2, 2, 2, 2, 2, 2}, "2x6"}, {12, {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}, "1x12"},
+	{2, {8, 4}, "8-4"}, {2, {4, 8}, "4-8"}, {2, {5, 7}, "5-7"}, {3, {3, 4, 5}, "3-4-5"}, {2, {2, 10}, "2-10"},
+	{4, {4, 4, 2, 2}, "4-4-2-2"},
+};
+#define NGROUPING COUNT(GROUPING)
+#define GROUPING_LOW 2 /* GROUPING[0, 2) are found without a keyword */
+/* Words before a checksum-valid run the detector takes for none (no
+ * keyword in them) */
+static const char *const CVALID[] = {"集計 ", "管理コード ", "区分 ", "受付 ", "点数 ", "内訳 "};
+/* Words after such a run */
+static const char *const CVALID_AFTER[] = {"件", "点", "個", "円", "回"};
+/* Separators in a table or a run of groups */
+static const char *const TSEP[] = {",", " ", "　", "-", "/", "_"};
+#define TSEP_COMMA 0
 
 /* Filler: no digit, no keyword, no separator at either end. */
 static const char *const CFILL[] = {
@@ -2062,6 +2112,7 @@ static const char *const NEAR_NAME[NNEAR] = {
 	"near-count-after", "near-date-after", "near-postal-after",
 };
 #define NEAR_PERMILLE 80 /* how often a planted number (and a wrong one) gets such digits */
+#define NEW_PERMILLE 200 /* how often a number is written in a new form (NSEP, GROUPING, DSEP) */
 
 struct cstr {
 	struct bs b;
@@ -2071,8 +2122,9 @@ struct cstr {
 struct corpus {
 	struct cstr sep[NCSEP], fill[COUNT(CFILL)], conn[COUNT(CCONN)], left[COUNT(CLEFT)],
 		right[COUNT(CRIGHT)], kwb[COUNT(CKW_BEFORE)], kwa[COUNT(CKW_AFTER)], decoy[COUNT(CDECOY)],
-		kwpure[COUNT(CKW_PURE)], count[COUNT(CCOUNT)];
-	int sep_ok[NCSEP];
+		kwpure[COUNT(CKW_PURE)], count[COUNT(CCOUNT)], nsep[NNSEP], dsep[NDSEP],
+		cvalid[COUNT(CVALID)], cvalid_after[COUNT(CVALID_AFTER)], tsep[COUNT(TSEP)];
+	int sep_ok[NCSEP], nsep_ok[NNSEP];
 	uint64_t row;      /* 0-based data row being written */
 	const char *field; /* its field being written */
 	size_t fstart;     /* where the field's value starts in g->buf */
@@ -2105,6 +2157,27 @@ static void init_corpus(struct gen *g, struct corpus *cp)
 		if (cp->sep_ok[i])
 			cencode(g, &cp->sep[i], &CSEP[i][0], 1);
 	}
+	for (size_t i = 0; i < NNSEP; i++) { /* not every one is in CP932 */
+		const char *u = NSEP[i].s;
+		size_t en, bn;
+		char *e = g->o.enc == E_CP932 ? conv_all(g, g->to, u, strlen(u), &en) : NULL;
+		char *back = e ? conv_all(g, g->from, e, en, &bn) : NULL;
+		cp->nsep_ok[i] = g->o.enc != E_CP932 || (back && bn == strlen(u) && memcmp(back, u, bn) == 0);
+		if (cp->nsep_ok[i]) {
+			cp->nsep[i].b = encode_x(g, u, 1);
+			cp->nsep[i].chars = utf8_chars(u);
+		}
+	}
+	for (size_t i = 0; i < NDSEP; i++) {
+		cp->dsep[i].b = encode_x(g, DSEP[i].s, 1);
+		cp->dsep[i].chars = utf8_chars(DSEP[i].s);
+	}
+	cencode(g, cp->cvalid, CVALID, COUNT(CVALID));
+	for (size_t i = 0; i < COUNT(TSEP); i++) {
+		cp->tsep[i].b = encode_x(g, TSEP[i], 1);
+		cp->tsep[i].chars = utf8_chars(TSEP[i]);
+	}
+	cencode(g, cp->cvalid_after, CVALID_AFTER, COUNT(CVALID_AFTER));
 	cencode(g, cp->fill, CFILL, COUNT(CFILL));
 	cencode(g, cp->conn, CCONN, COUNT(CCONN));
 	cencode(g, cp->left, CLEFT, COUNT(CLEFT));
@@ -2239,6 +2312,115 @@ static void put_corpus_number(struct gen *g, struct rng *r, const struct corpus 
 	put_corpus_number_x(g, r, cp, num, form, -1);
 }
 
+/* A separator of NSEP, of a LIST kind (list 1), not (0), or either (-1). */
+static int pick_nsep(struct rng *r, const struct corpus *cp, int list)
+{
+	int s;
+	do
+		s = (int)below(r, NNSEP);
+	while (!cp->nsep_ok[s] || (list >= 0 && NSEP[s].list != list));
+	return s;
+}
+
+/* num in groups of len[0, n), sep between them, digits of width w (as
+ * put_digits_w). */
+static void put_groups(struct gen *g, struct rng *r, const char *num, const int *len, int n, struct bs sep,
+                       int w)
+{
+	size_t at = 0;
+	for (int k = 0; k < n; k++) {
+		if (k)
+			put(g, sep);
+		put_digits_w(g, r, num + at, (size_t)len[k], w == 2 && len[k] == 1 ? (int)below(r, 2) : w);
+		at += (size_t)len[k];
+	}
+}
+
+/* A number in one of the forms beyond the classic ones above: separators
+ * of NSEP, groupings of GROUPING, two or three separators between groups.
+ * kwonly 0: a form the detector takes without a keyword (JOIN separators,
+ * 4-4-4, 3-3-3-3, 6-6); 1: one it takes only with a keyword near (LIST
+ * separators, other groupings, doubled separators).  Returns kwonly. */
+static int put_new_form(struct gen *g, struct rng *r, const struct corpus *cp, const char *num, char form[48],
+                        int kwonly)
+{
+	static const int l444[] = {4, 4, 4};
+	unsigned f = kwonly ? 40 + below(r, 60) : 0, wr = below(r, 100);
+	int w = wr < 75 ? 0 : wr < 90 ? 1 : 2;
+	const char *wn = w == 0 ? "" : w == 1 ? "fw-" : "mixed-";
+	if (!kwonly) { /* found without a keyword: JOIN separators, 4-4-4 3-3-3-3 6-6 */
+		unsigned k = below(r, 100);
+		int useclassic = k >= 60 && chance(r, 500);
+		struct bs sep;
+		const char *sname;
+		if (useclassic) {
+			int c = pick_sep(r, cp);
+			sep = cp->sep[c].b, sname = CSEP[c][1];
+		} else {
+			int c = pick_nsep(r, cp, 0);
+			sep = cp->nsep[c].b, sname = NSEP[c].name;
+		}
+		if (k < 60) {
+			put_groups(g, r, num, l444, 3, sep, w);
+			snprintf(form, 48, "new-%sgrouped-%s", wn, sname);
+		} else {
+			int gi = (int)below(r, GROUPING_LOW);
+			put_groups(g, r, num, GROUPING[gi].len, GROUPING[gi].n, sep, w);
+			snprintf(form, 48, "shape-%s-%s%s", GROUPING[gi].name, wn, useclassic ? "classic" : "new");
+		}
+		return 0;
+	}
+	if (f < 55) { /* a regular shape with a LIST separator */
+		int c = pick_nsep(r, cp, 1), gi = (int)below(r, 3);
+		if (gi == 2)
+			put_groups(g, r, num, l444, 3, cp->nsep[c].b, w);
+		else
+			put_groups(g, r, num, GROUPING[gi].len, GROUPING[gi].n, cp->nsep[c].b, w);
+		snprintf(form, 48, "list-%s-%s", gi == 2 ? "4-4-4" : GROUPING[gi].name, NSEP[c].name);
+	} else if (f < 82) { /* another grouping, any separator */
+		int gi = GROUPING_LOW + (int)below(r, NGROUPING - GROUPING_LOW);
+		struct bs sep;
+		if (chance(r, 500)) {
+			sep = cp->sep[pick_sep(r, cp)].b;
+		} else {
+			int c = pick_nsep(r, cp, -1);
+			sep = cp->nsep[c].b;
+		}
+		put_groups(g, r, num, GROUPING[gi].len, GROUPING[gi].n, sep, w);
+		snprintf(form, 48, "loose-%s", GROUPING[gi].name);
+	} else { /* two or three separators between groups */
+		int d = (int)below(r, NDSEP), gi = (int)below(r, 4);
+		if (gi >= 2)
+			put_groups(g, r, num, l444, 3, cp->dsep[d].b, w);
+		else
+			put_groups(g, r, num, GROUPING[gi].len, GROUPING[gi].n, cp->dsep[d].b, w);
+		snprintf(form, 48, "doubled-%s", DSEP[d].name);
+	}
+	return 1;
+}
+
+/* Words around a number in a form that needs a keyword: never empty and
+ * never ending (starting) with a separator, so that the number's run is
+ * its own (in a list "NNNN/NNNN、NNNN/NNNN" no one could tell where one
+ * number ends). */
+static const struct cstr *pick_left_word(struct rng *r, const struct corpus *cp)
+{
+	unsigned k;
+	do
+		k = below(r, COUNT(CLEFT));
+	while (k == LEFT_NONE);
+	return &cp->left[k];
+}
+
+static const struct cstr *pick_right_word(struct rng *r, const struct corpus *cp)
+{
+	unsigned k;
+	do
+		k = below(r, COUNT(CRIGHT));
+	while (k == RIGHT_NONE || CRIGHT[k][0] == ' ' || strcmp(CRIGHT[k], "、") == 0);
+	return &cp->right[k];
+}
+
 static void put_str(struct gen *g, const char *s);
 
 /* A number with digits one separator away (NEAR_*), such as 2026-10-16
@@ -2336,20 +2518,79 @@ static void put_decoy(struct gen *g, struct rng *r, struct corpus *cp, int valid
 	char d[40], form[64];
 	const char *kind = "decoy";
 	size_t at;
-	switch (below(r, valid_ok ? 14 : 11)) {
+	switch (below(r, valid_ok ? 18 : 13)) {
 	case 0:
 	case 1: { /* 12 digits with a wrong check digit, in a number's forms,
 	           * now and then next to other digits */
 		char num[13], f2[48];
 		random_number(r, num, 0);
-		put(g, PICK(r, cp->left)->b);
+		int newf = chance(r, NEW_PERMILLE);
+		put(g, newf ? pick_left_word(r, cp)->b : PICK(r, cp->left)->b);
 		at = g->len;
-		if (chance(r, NEAR_PERMILLE))
+		if (newf)
+			put_new_form(g, r, cp, num, f2, (int)below(r, 2));
+		else if (chance(r, NEAR_PERMILLE))
 			at = put_near_number(g, r, cp, num, f2);
 		else
 			put_corpus_number(g, r, cp, num, f2);
 		snprintf(form, sizeof form, "invalid-%s", f2);
-		put(g, PICK(r, cp->right)->b);
+		put(g, newf ? pick_right_word(r, cp)->b : PICK(r, cp->right)->b);
+		break;
+	}
+	case 11:
+	case 12: { /* a checksum-valid number inside a longer regular run, which
+	            * no rule takes for one even with a keyword near: a table
+	            * of digits, groups of 3 or 6 joined alike, an amount */
+		char num[13], dg[32];
+		static const int l1[13] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}, l2[7] = {2, 2, 2, 2, 2, 2, 2},
+		                 l3[5] = {3, 3, 3, 3, 3}, l6[3] = {6, 6, 6};
+		random_number(r, num, 1);
+		unsigned k = below(r, 5), extra = k == 0 ? 1 : k == 1 ? 2 : k == 2 ? 3 : k == 3 ? 6 : 1;
+		int tail = chance(r, 500);
+		size_t o = 0;
+		if (!tail)
+			for (unsigned i = 0; i < extra; i++)
+				dg[o++] = (char)((k == 4 ? '1' : '0') + below(r, k == 4 ? 9 : 10));
+		memcpy(dg + o, num, 12);
+		o += 12;
+		if (tail)
+			for (unsigned i = 0; i < extra; i++)
+				dg[o++] = (char)('0' + below(r, 10));
+		dg[o] = 0;
+		if (k == 4) { /* an amount: 7,ddd,ddd,ddd,ddd円 */
+			put(g, cp->decoy[D_SHIHARAI].b);
+			at = g->len;
+			putc_(g, dg[0]);
+			for (int i = 0; i < 4; i++) {
+				put(g, cp->tsep[TSEP_COMMA].b);
+				putmem(g, dg + 1 + 3 * i, 3);
+			}
+			put(g, cp->decoy[D_YEN].b);
+			strcpy(form, "amount-13");
+			break;
+		}
+		put(g, PICK(r, cp->cvalid)->b);
+		at = g->len;
+		put_groups(g, r, dg, k == 0 ? l1 : k == 1 ? l2 : k == 2 ? l3 : l6, k == 0 ? 13 : k == 1 ? 7 : k == 2 ? 5 : 3,
+		           PICK(r, cp->tsep)->b, 0);
+		put(g, PICK(r, cp->cvalid_after)->b);
+		snprintf(form, sizeof form, "%s", k == 0 ? "table-1x13" : k == 1 ? "table-2x7" : k == 2 ? "run-3x5" : "run-6x3");
+		break;
+	}
+	case 16:
+	case 17: { /* a checksum-valid number in a new form, no keyword near:
+	            * one that needs a keyword is no finding (decoy), one that
+	            * does not is found low (decoy-valid) */
+		char num[13], f2[48];
+		random_number(r, num, 1);
+		int kwonly = (int)below(r, 2);
+		put(g, PICK(r, cp->cvalid)->b);
+		at = g->len;
+		put_new_form(g, r, cp, num, f2, kwonly);
+		put(g, PICK(r, cp->cvalid_after)->b);
+		snprintf(form, sizeof form, "valid-%s", f2);
+		if (!kwonly)
+			kind = "decoy-valid";
 		break;
 	}
 	case 2: /* phone 03-1234-5678 */
@@ -2457,7 +2698,7 @@ static void put_decoy(struct gen *g, struct rng *r, struct corpus *cp, int valid
 			kind = "decoy-valid";
 		break;
 	}
-	default: { /* a checksum-valid order number, no keyword near: 11, 12, 13 */
+	default: { /* a checksum-valid order number, no keyword near: 13, 14, 15 */
 		char num[13];
 		random_number(r, num, 1);
 		unsigned w = below(r, 3);
@@ -2491,11 +2732,16 @@ static void put_planted(struct gen *g, struct rng *r, struct corpus *cp, int kw,
 	char num[13], form[48];
 	make_mynumber(g->perm_key, cp->row * SLOTS + 1 + cp->slot++ % (SLOTS - 1), num);
 	cp->numbers++;
+	/* a new form (NSEP, GROUPING, DSEP); one that needs a keyword only
+	 * where one is near */
+	int newf = chance(r, NEW_PERMILLE), kwonly = newf && kw && !far && chance(r, 600);
 	if (!kw) {
 		put(g, PICK(r, cp->left)->b);
 		size_t at = g->len;
 		if (chance(r, NEAR_PERMILLE))
 			at = put_near_number(g, r, cp, num, form);
+		else if (newf)
+			put_new_form(g, r, cp, num, form, 0);
 		else
 			put_corpus_number(g, r, cp, num, form);
 		put(g, PICK(r, cp->right)->b);
@@ -2512,7 +2758,7 @@ static void put_planted(struct gen *g, struct rng *r, struct corpus *cp, int kw,
 	unsigned how = far ? 99 : below(r, 100);
 	if (chance(r, 650)) { /* keyword phrase first */
 		const struct cstr *k = far ? PICK(r, cp->kwpure) : PICK(r, cp->kwb);
-		const struct cstr *l = how < 60 ? &cp->left[LEFT_NONE] : PICK(r, cp->left);
+		const struct cstr *l = how < 60 ? &cp->left[LEFT_NONE] : kwonly ? pick_left_word(r, cp) : PICK(r, cp->left);
 		unsigned budget = KW_REACH + (unsigned)far - k->chars - l->chars;
 		size_t kstart = g->len;
 		put(g, k->b);
@@ -2524,19 +2770,23 @@ static void put_planted(struct gen *g, struct rng *r, struct corpus *cp, int kw,
 		if (out_chars(g, kstart, at) != (far ? KW_REACH + 1 : out_chars(g, kstart, at)) ||
 		    out_chars(g, kstart, at) > KW_REACH + (unsigned)far)
 			die(g, SPIF_EX_SOFTWARE, "internal: keyword planted at the wrong distance");
-		if (how < 50 && !far && chance(r, NEAR_PERMILLE)) /* touching: a few digits more stay near */
+		if (newf)
+			put_new_form(g, r, cp, num, form, kwonly);
+		else if (how < 50 && !far && chance(r, NEAR_PERMILLE)) /* touching: a few digits more stay near */
 			at = put_near_number(g, r, cp, num, form);
 		else
 			put_corpus_number(g, r, cp, num, form);
-		put(g, PICK(r, cp->right)->b);
+		put(g, kwonly ? pick_right_word(r, cp)->b : PICK(r, cp->right)->b);
 		label(g, cp, at, "number", form, far ? "none" : "keyword");
 	} else { /* keyword phrase after */
 		const struct cstr *k = far ? PICK(r, cp->kwpure) : PICK(r, cp->kwa);
-		const struct cstr *rt = how < 60 ? &cp->right[RIGHT_NONE] : PICK(r, cp->right);
+		const struct cstr *rt = how < 60 ? &cp->right[RIGHT_NONE] : kwonly ? pick_right_word(r, cp) : PICK(r, cp->right);
 		unsigned budget = KW_REACH + (unsigned)far - k->chars - rt->chars;
-		put(g, PICK(r, cp->left)->b);
+		put(g, kwonly ? pick_left_word(r, cp)->b : PICK(r, cp->left)->b);
 		size_t at = g->len;
-		if (how < 50 && !far && chance(r, NEAR_PERMILLE))
+		if (newf)
+			put_new_form(g, r, cp, num, form, kwonly);
+		else if (how < 50 && !far && chance(r, NEAR_PERMILLE))
 			at = put_near_number(g, r, cp, num, form);
 		else
 			put_corpus_number(g, r, cp, num, form);
@@ -2599,7 +2849,11 @@ static void write_corpus_row(struct gen *g, struct corpus *cp, uint64_t row)
 		case C_NAME: put_name(g, &ps.nm); break;
 		case C_NUM: {
 			char form[48];
-			put_corpus_number(g, &r, cp, ps.num, form);
+			if (chance(&r, NEW_PERMILLE))
+				put_new_form(g, &r, cp, ps.num, form, (int)below(&r, 2));
+			else
+				put_corpus_number(g, &r, cp, ps.num, form);
+			csv_fix(g, cp->fstart); /* a comma or a line break in it */
 			label(g, cp, cp->fstart, "number", form, "field");
 			cp->numbers++;
 			cp->in_field++;
@@ -2660,11 +2914,14 @@ static const char USAGE[] =
 	"                      前職分個人番号NNNNNNNNNNNNを含む, マイナンバー：ＮＮＮＮ－ＮＮＮＮ－ＮＮＮＮ\n"
 	"  --corpus            a labelled corpus for scoring the number detector instead:\n"
 	"                      受給者番号 氏名 受給者の個人番号 摘要欄 備考, CSV (utf-8,\n"
-	"                      utf-8-bom or cp932); numbers in every written form and\n"
-	"                      decoys (invalid check digits, checksum-valid order numbers\n"
-	"                      and dates, phones, postal codes, amounts, 13 and 16 digits)\n"
-	"                      in the free text, some one separator away from a date, a\n"
-	"                      postal code or a count; see tests/gen/README\n"
+	"                      utf-8-bom or cp932); numbers in every written form (any\n"
+	"                      dash, dot, space, underscore, slash, comma or line break\n"
+	"                      between groups, groupings other than 4-4-4, doubled\n"
+	"                      separators) and decoys (invalid check digits, checksum-\n"
+	"                      valid order numbers, dates, tables and amounts, phones,\n"
+	"                      postal codes, 13 and 16 digits) in the free text, some one\n"
+	"                      separator away from a date, a postal code or a count; see\n"
+	"                      tests/gen/README\n"
 	"  --labels FILE       with --corpus: one line per planted item, tab-separated:\n"
 	"                      ROW FIELD CHAR_OFFSET KIND FORM CONTEXT (mode 0600)\n"
 	"  -o FILE             write to FILE (mode 0600) instead of standard output\n"

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "detect.h"
+#include "mynumber.h"
 #include "tap.h"
 
 #define MAXF 16
@@ -93,6 +94,50 @@ static int digit_ends(const char *s, size_t i)
 	return i >= 3 && u[i - 3] == 0xEF && u[i - 2] == 0xBC && u[i - 1] >= 0x90 && u[i - 1] <= 0x99;
 }
 
+/* A generated checksum-valid number (12 ASCII digits) from seed: 11 digits
+ * of a small LCG, then the check digit. */
+static void gen_number(unsigned seed, char out[13])
+{
+	for (int i = 0; i < 11; i++) {
+		seed = seed * 1103515245u + 12345u;
+		out[i] = (char)('0' + (seed >> 16) % 10);
+	}
+	out[11] = (char)('0' + spif_mynumber_check_digit(out));
+	out[12] = '\0';
+}
+
+/* num written in groups of the given lengths (summing to 12), sep between
+ * them, into out; returns out. */
+static char *grouped(const char *num, const int *lens, int nl, const char *sep, char *out, size_t cap)
+{
+	size_t o = 0, at = 0;
+	for (int g = 0; g < nl; g++) {
+		if (g)
+			o += (size_t)snprintf(out + o, cap - o, "%s", sep);
+		o += (size_t)snprintf(out + o, cap - o, "%.*s", lens[g], num + at);
+		at += (size_t)lens[g];
+	}
+	return out;
+}
+
+/* One finding covering exactly num inside s, with the confidence want
+ * (-1: no finding at all). */
+static void expect(const char *s, const char *num, int want, const char *what)
+{
+	struct got g = run(s, NULL);
+	if (want < 0) {
+		is_int(g.n, 0, "%s: no finding", what);
+		return;
+	}
+	is_int(g.n, 1, "%s: one finding", what);
+	if (g.n != 1)
+		return;
+	const char *at = strstr(s, num);
+	ok(at && g.f[0].start == (size_t)(at - s) && g.f[0].end == (size_t)(at - s) + strlen(num),
+	   "%s: the span is the number", what);
+	is_int(g.f[0].confidence, want, "%s: %s", what, want == SPIF_CONF_HIGH ? "high" : "low");
+}
+
 static int conf_of(const char *s)
 {
 	struct got g = run(s, NULL);
@@ -129,6 +174,168 @@ int main(void)
 	one("202610160001", "202610160001", SPIF_FORM_PLAIN, "a date-like order number that passes is found");
 	one("2026-1016-0001", "2026-1016-0001", SPIF_FORM_GROUPED, "the same grouped");
 	is_int(conf_of("202610160001"), SPIF_CONF_LOW, "... with low confidence (no keyword)");
+
+	/* --- every separator people and office programs type --------------- */
+	{
+		/* JOIN kinds: a 4-4-4 is found without a keyword (low), high with
+		 * one; LIST kinds: only with a keyword */
+		static const struct { const char *sep, *name; int list; } seps2[] = {
+			{"-", "hyphen-minus", 0}, {"\xE2\x80\x90", "U+2010 hyphen", 0},
+			{"\xE2\x80\x91", "U+2011 non-breaking hyphen", 0}, {"\xE2\x80\x92", "U+2012 figure dash", 0},
+			{"\xE2\x80\x93", "U+2013 en dash", 0}, {"\xE2\x80\x94", "U+2014 em dash", 0},
+			{"\xE2\x80\x95", "U+2015 horizontal bar", 0}, {"\xE2\x88\x92", "U+2212 minus", 0},
+			{"\xEF\xBC\x8D", "U+FF0D full-width hyphen-minus", 0}, {"\xE3\x83\xBC", "U+30FC choonpu", 0},
+			{"\xEF\xBD\xB0", "U+FF70 half-width choonpu", 0}, {"\xE2\x81\x83", "U+2043 hyphen bullet", 0},
+			{"\xEF\xB9\x98", "U+FE58 small em dash", 0}, {"\xEF\xB9\xA3", "U+FE63 small hyphen-minus", 0},
+			{".", "dot", 0}, {"\xEF\xBC\x8E", "U+FF0E full-width dot", 0}, {"\xC2\xB7", "U+00B7 middle dot", 0},
+			{"\xE2\x80\xA4", "U+2024 one dot leader", 0}, {"\xE2\x80\xA7", "U+2027 hyphenation point", 0},
+			{"\xE3\x83\xBB", "U+30FB nakaguro", 0}, {"\xEF\xBD\xA5", "U+FF65 half-width nakaguro", 0},
+			{" ", "space", 0}, {"\xC2\xA0", "U+00A0 no-break space", 0}, {"\xE1\x9A\x80", "U+1680 ogham space", 0},
+			{"\xE2\x80\x80", "U+2000 en quad", 0}, {"\xE2\x80\x81", "U+2001 em quad", 0},
+			{"\xE2\x80\x82", "U+2002 en space", 0}, {"\xE2\x80\x83", "U+2003 em space", 0},
+			{"\xE2\x80\x84", "U+2004 three-per-em space", 0}, {"\xE2\x80\x85", "U+2005 four-per-em space", 0},
+			{"\xE2\x80\x86", "U+2006 six-per-em space", 0}, {"\xE2\x80\x87", "U+2007 figure space", 0},
+			{"\xE2\x80\x88", "U+2008 punctuation space", 0}, {"\xE2\x80\x89", "U+2009 thin space", 0},
+			{"\xE2\x80\x8A", "U+200A hair space", 0}, {"\xE2\x80\xAF", "U+202F narrow no-break space", 0},
+			{"\xE2\x81\x9F", "U+205F medium mathematical space", 0}, {"\xE3\x80\x80", "U+3000 ideographic space", 0},
+			{"_", "underscore", 0}, {"\xEF\xBC\xBF", "U+FF3F full-width underscore", 0},
+			{"\xC2\xAD", "U+00AD soft hyphen", 0}, {"\xE2\x80\x8B", "U+200B zero width space", 0},
+			{"\xE2\x80\x8C", "U+200C zero width non-joiner", 0}, {"\xE2\x80\x8D", "U+200D zero width joiner", 0},
+			{"\xE2\x81\xA0", "U+2060 word joiner", 0}, {"\xEF\xBB\xBF", "U+FEFF", 0},
+			{"/", "slash", 1}, {"\xEF\xBC\x8F", "U+FF0F full-width slash", 1},
+			{"\xE2\x88\x95", "U+2215 division slash", 1}, {"\xE2\x81\x84", "U+2044 fraction slash", 1},
+			{",", "comma", 1}, {"\xEF\xBC\x8C", "U+FF0C full-width comma", 1},
+			{"\xE3\x80\x81", "U+3001 ideographic comma", 1}, {"\xEF\xBD\xA4", "U+FF64 half-width ideographic comma", 1},
+			{"\t", "tab", 1}, {"\n", "line feed", 1}, {"\r", "carriage return", 1}, {"\r\n", "CR LF", 1},
+			{"\v", "vertical tab", 1}, {"\f", "form feed", 1}, {"\xC2\x85", "U+0085 next line", 1},
+			{"\xE2\x80\xA8", "U+2028 line separator", 1}, {"\xE2\x80\xA9", "U+2029 paragraph separator", 1},
+		};
+		static const int l444[] = {4, 4, 4};
+		for (size_t i = 0; i < sizeof seps2 / sizeof seps2[0]; i++) {
+			char num[13], w[160], s[256], what[160];
+			gen_number(1000 + (unsigned)i, num);
+			grouped(num, l444, 3, seps2[i].sep, w, sizeof w);
+			snprintf(s, sizeof s, "個人番号：%s。", w);
+			snprintf(what, sizeof what, "keyword, 4-4-4 with %s", seps2[i].name);
+			expect(s, w, SPIF_CONF_HIGH, what);
+			snprintf(s, sizeof s, "備考 %s です", w);
+			snprintf(what, sizeof what, "no keyword, 4-4-4 with %s", seps2[i].name);
+			expect(s, w, seps2[i].list ? -1 : SPIF_CONF_LOW, what);
+			/* full-width digits, the same separator, after マイナンバー */
+			size_t o = 0;
+			for (int k = 0; k < 12; k++) {
+				if (k && k % 4 == 0)
+					o += (size_t)snprintf(w + o, sizeof w - o, "%s", seps2[i].sep);
+				o += (size_t)snprintf(w + o, sizeof w - o, "\xEF\xBC%c", (char)(0x90 + num[k] - '0'));
+			}
+			snprintf(s, sizeof s, "マイナンバー%s", w);
+			snprintf(what, sizeof what, "keyword, full-width 4-4-4 with %s", seps2[i].name);
+			expect(s, w, SPIF_CONF_HIGH, what);
+			/* doubled: the same separator twice between groups */
+			char sep2[16];
+			snprintf(sep2, sizeof sep2, "%s%s", seps2[i].sep, seps2[i].sep);
+			grouped(num, l444, 3, sep2, w, sizeof w);
+			snprintf(s, sizeof s, "個人番号 %s", w);
+			snprintf(what, sizeof what, "keyword, 4-4-4 with %s doubled", seps2[i].name);
+			expect(s, w, SPIF_CONF_HIGH, what);
+			snprintf(s, sizeof s, "備考 %s", w);
+			snprintf(what, sizeof what, "no keyword, 4-4-4 with %s doubled", seps2[i].name);
+			expect(s, w, -1, what);
+		}
+	}
+
+	/* --- groupings other than 4-4-4 ------------------------------------- */
+	{
+		static const struct { int n, len[12]; const char *name; int low; } gr[] = {
+			{4, {3, 3, 3, 3}, "3-3-3-3", 1}, {2, {6, 6}, "6-6", 1},
+			{6, {2, 2, 2, 2, 2, 2}, "2-2-2-2-2-2", 0}, {12, {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1}, "digit by digit", 0},
+			{2, {4, 8}, "4-8", 0}, {2, {8, 4}, "8-4", 0}, {2, {5, 7}, "5-7", 0}, {2, {2, 10}, "2-10", 0},
+			{3, {3, 4, 5}, "3-4-5", 0}, {4, {4, 4, 2, 2}, "4-4-2-2", 0}, {2, {1, 11}, "1-11", 0},
+			{3, {6, 3, 3}, "6-3-3", 0}, {3, {2, 5, 5}, "2-5-5", 0},
+		};
+		static const char *const gseps[] = {"-", " ", "\xE3\x80\x80", ".", "_", "\xC2\xA0", "\xE2\x80\x89",
+			"/", ",", "\n", " - ", "--", "\r\n"};
+		for (size_t i = 0; i < sizeof gr / sizeof gr[0]; i++)
+			for (size_t j = 0; j < sizeof gseps / sizeof gseps[0]; j++) {
+				char num[13], w[200], s[300], what[160];
+				gen_number(5000 + (unsigned)(i * 31 + j), num);
+				grouped(num, gr[i].len, gr[i].n, gseps[j], w, sizeof w);
+				int list = j >= 7; /* a LIST separator or two separators */
+				snprintf(s, sizeof s, "本人の個人番号は%sです", w);
+				snprintf(what, sizeof what, "keyword, %s with separator %zu", gr[i].name, j);
+				expect(s, w, SPIF_CONF_HIGH, what);
+				snprintf(s, sizeof s, "本人の番号は%sです", w);
+				snprintf(what, sizeof what, "no keyword, %s with separator %zu", gr[i].name, j);
+				expect(s, w, gr[i].low && !list ? SPIF_CONF_LOW : -1, what);
+			}
+	}
+
+	/* --- how far a loose run reaches ------------------------------------ */
+	{
+		char num[13], w[120], s[300];
+		static const int l444[] = {4, 4, 4}, l1[] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+		gen_number(77, num);
+		grouped(num, l444, 3, " - ", w, sizeof w);
+		snprintf(s, sizeof s, "個人番号 %s 1件", w);
+		expect(s, w, -1, "three separators and a count after: the run holds 13 digits");
+		grouped(num, l444, 3, "\r\n   ", w, sizeof w);
+		snprintf(s, sizeof s, "個人番号\r\n%s", w);
+		expect(s, w, -1, "four separators break every run (CR LF and three spaces)");
+		grouped(num, l444, 3, "\r\n ", w, sizeof w);
+		snprintf(s, sizeof s, "個人番号\r\n%s\r\n", w);
+		expect(s, w, SPIF_CONF_HIGH, "CR LF and an indent (three separators) between groups");
+		grouped(num, l1, 12, " ", w, sizeof w);
+		snprintf(s, sizeof s, "個人番号 %s 3", w);
+		expect(s, w, -1, "digit by digit, and a thirteenth digit: a table, not a number");
+		snprintf(s, sizeof s, "個人番号 %s、3", w);
+		expect(s, w, SPIF_CONF_HIGH, "digit by digit, then 、 and a digit: the list comma ends the spaced run");
+		/* a thousands-grouped amount: 3-3-3-3 after a shorter head is none */
+		char amt[140];
+		static const int l3[] = {3, 3, 3, 3};
+		grouped(num, l3, 4, ",", w, sizeof w);
+		snprintf(amt, sizeof amt, "7,%s", w);
+		snprintf(s, sizeof s, "個人番号欄 空欄、支払金額 %s円", amt);
+		expect(s, w, -1, "an amount 7,ddd,ddd,ddd,ddd: no 3-3-3-3 in it");
+		grouped(num, l3, 4, "-", w, sizeof w);
+		snprintf(s, sizeof s, "個人番号 123-%s", w);
+		expect(s, w, -1, "3-3-3-3-3 with one separator: a longer regular run");
+		static const int l6[] = {6, 6};
+		grouped(num, l6, 2, "-", w, sizeof w);
+		snprintf(s, sizeof s, "個人番号 %s-123456", w);
+		expect(s, w, -1, "6-6-6 with one separator: a longer regular run");
+		snprintf(s, sizeof s, "20261016 %s", w);
+		expect(s, w, SPIF_CONF_LOW, "6-6 after a date and a space");
+		/* a LIST separator among others joins two values */
+		grouped(num, l444, 3, "\xEF\xBD\xA5", w, sizeof w);
+		{
+			/* the phone's last groups and the number's first one pass the
+			 * checksum together */
+			char win[13];
+			unsigned b = 0;
+			do
+				snprintf(win, sizeof win, "1464%04u%.4s", b++, num);
+			while (!spif_mynumber_valid(win, 12));
+			snprintf(s, sizeof s, "個人番号 TEL 07-1464-%.4s／%s で照会", win + 4, w);
+			expect(s, w, SPIF_CONF_HIGH, "a phone, ／ and a 4-4-4: the phone's groups and ／ make no window");
+		}
+		/* across the edges of text (spif_detect_ctx) */
+		grouped(num, l1, 12, " ", w, sizeof w);
+		struct got g = run_ctx("個人番号 ", w, NULL);
+		is_int(g.n, 1, "digit by digit, keyword in pre: one finding");
+		g = run_ctx("個人番号 5 ", w, NULL);
+		is_int(g.n, 0, "digit by digit, a digit and a space in pre continue the run");
+		g = run_ctx("個人番号", w, " 5");
+		is_int(g.n, 0, "digit by digit, a space and a digit in post continue the run");
+		g = run_ctx("個人番号", w, " - 5");
+		is_int(g.n, 1, "... three separators end the spaced run (a loose one goes on)");
+		g = run_ctx("個人番号", w, "    5");
+		is_int(g.n, 1, "... four end every run");
+		grouped(num, l444, 3, "--", w, sizeof w);
+		char t[128];
+		snprintf(t, sizeof t, "%s-", w);
+		g = run_ctx("マイナンバー", t, "-1");
+		is_int(g.n, 0, "doubled separators: the run goes on across the end of text");
+	}
 
 	/* --- boundaries ---------------------------------------------------- */
 	none("1621498320257", "a digit before (13 digits)");
@@ -496,7 +703,8 @@ int main(void)
 		static const char *const bits[] = {"1", "2", "0", "６", "９", "-", " ", "－", "ー", "．",
 			"　", "個人番号", "マイナンバー", "\xEF", "\xEF\xBC", "\x80", "a", "あ", "mY nUmBeR", ".",
 			"621498320257", "6214-9832-0257", "６２１４９８３２０２５７", "123456789018", "6214 9832",
-			"5835678256246", "5-8356-7825-6246", "、", "法人番号"};
+			"5835678256246", "5-8356-7825-6246", "、", "法人番号", "\xC2\xA0", "/", ",", "\n", "\r\n",
+			"・", "_", "\xE2\x80\x89", "\xEF\xBD\xB0", "1 2 3 4", "62 14 98", " - ", "--"};
 		unsigned seed = 12345;
 		int bad = 0;
 		long total = 0;
@@ -547,6 +755,40 @@ int main(void)
 		}
 		is_int(bad, 0, "random texts: findings in range, ordered, masking removes each (%ld found)", total);
 		ok(total > 1000, "... and the random texts did hold numbers (%ld)", total);
+	}
+
+	/* --- failing closed: whatever the detector finds, masking removes --- */
+	{
+		static const char *const bits[] = {"1", "2", "0", "７", "-", " ", "－", "ー", "．", "　", "/", ",",
+			"\n", "\xC2\xA0", "_", "・", "個人番号", "x", "あ", "--", " - ", "6214-9832-0257",
+			"123456789018", "6 2 1 4", "9 8 3 2", "0 2 5 7", "5-8356-7825-6246", "5835678256246", "、"};
+		unsigned seed = 777;
+		int bad = 0;
+		long total = 0;
+		for (int t = 0; t < 3000; t++) {
+			char buf[600];
+			size_t n = 0;
+			while (n < 300) {
+				seed = seed * 1103515245u + 12345u;
+				const char *b = bits[(seed >> 16) % (sizeof bits / sizeof bits[0])];
+				memcpy(buf + n, b, strlen(b));
+				n += strlen(b);
+			}
+			buf[n] = '\0';
+			struct spif_detect_opts co = {.corporate = 1};
+			total += run(buf, NULL).n + run(buf, &co).n;
+			int has = spif_text_has_number(buf), valid = 0;
+			struct got g = run(buf, NULL);
+			for (int k = 0; k < g.n && k < MAXF; k++)
+				valid |= !g.f[k].corporate;
+			if (valid && !has)
+				bad++; /* a path holding what the detector finds is refused */
+			spif_mask_numbers(buf);
+			if (run(buf, NULL).n || run(buf, &co).n || spif_text_has_number(buf))
+				bad++;
+		}
+		is_int(bad, 0, "random texts: after spif_mask_numbers the detector finds nothing (%ld before)", total);
+		ok(total > 1000, "... and they did hold numbers (%ld)", total);
 	}
 
 	return tap_done();

@@ -1,7 +1,29 @@
 /* test_mynumber.c - check digits against public vectors, the normalising
- * view, classification and masking. */
+ * view, classification, and masking and refusing names (every shape the
+ * detector finds, with generated numbers). */
 #include "mynumber.h"
 #include "tap.h"
+
+/* A generated checksum-valid number (12 ASCII digits) from seed. */
+static void gen_number(unsigned seed, char out[13])
+{
+	for (int i = 0; i < 11; i++) {
+		seed = seed * 1103515245u + 12345u;
+		out[i] = (char)('0' + (seed >> 16) % 10);
+	}
+	out[11] = (char)('0' + spif_mynumber_check_digit(out));
+	out[12] = '\0';
+}
+
+/* Does s still hold one of the digits of a number written at its offset
+ * at..at+len?  (After masking: none may be left.) */
+static int digit_left(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if ((*p >= '0' && *p <= '9') || (p[0] == 0xEF && p[1] == 0xBC && p[2] >= 0x90 && p[2] <= 0x99))
+			return 1;
+	return 0;
+}
 
 int main(void)
 {
@@ -56,6 +78,14 @@ int main(void)
 		{"6214.9832.0257", "621498320257", 12},
 		{"６２１４．９８３２．０２５７", "621498320257", 12},
 		{"6214.98320257", NULL, -1},
+		{"6214\xC2\xA0" "9832\xC2\xA0" "0257", "621498320257", 12},
+		{"6214\xE2\x80\x89" "9832\xE2\x80\x89" "0257", "621498320257", 12},
+		{"6214_9832_0257", "621498320257", 12},
+		{"6214\xE3\x83\xBB" "9832\xE3\x83\xBB" "0257", "621498320257", 12},
+		{"\xC2\xA0" "621498320257\xE2\x80\xAF", "621498320257", 12},
+		{"6214/9832/0257", NULL, -1},
+		{"6214,9832,0257", NULL, -1},
+		{"6214\n9832\n0257", NULL, -1},
 	};
 	for (size_t i = 0; i < sizeof views / sizeof *views; i++) {
 		int n = spif_number_view(views[i].in, strlen(views[i].in), out);
@@ -88,6 +118,92 @@ int main(void)
 	char m4[] = "x 5835678256246123 y";
 	is_int(spif_mask_numbers(m4), 1, "mask: long runs masked");
 	is_str(m4, "x **************** y", "mask: whole long run");
+	{
+		/* the shapes the masking used to miss, with generated numbers:
+		 * the detector finds them, so the masking removes every digit of
+		 * them, and a path holding one is refused */
+		char n1[13], a[4][5];
+		gen_number(42, n1);
+		for (int k = 0; k < 3; k++)
+			snprintf(a[k], 5, "%.4s", n1 + 4 * k);
+		/* prefix, separators between the groups of 4, and what masking gives */
+		struct { const char *pre, *s1, *s2, *want; } shapes[] = {
+			{"0312 ", "-", "-", "**** ****-****-****"},
+			{"1234-5678 ", "-", "-", "****-**** ****-****-****"},
+			{"1600 ", "-", "-", "**** ****-****-****"},
+			{"", "", "-", "******-******"}, /* 6-6: 123456-789018 */
+			{"", "_", "_", "****_****_****"},
+			{"", "/", "/", "****/****/****"},
+			{"", "", "\xE3\x80\x80", "********\xE3\x80\x80****"}, /* 8-4, ideographic space */
+		};
+		for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+			char buf[96], path[128];
+			snprintf(buf, sizeof buf, "%s%s%s%s%s%s", shapes[i].pre, a[0], shapes[i].s1, a[1], shapes[i].s2, a[2]);
+			if (i == 3) /* 123456-789018 */
+				snprintf(buf, sizeof buf, "%.6s-%.6s", n1, n1 + 6);
+			snprintf(path, sizeof path, "/data/d%s/x.csv", buf);
+			ok(spif_text_has_number(buf), "shape %zu: has a number", i);
+			ok(spif_text_has_number(path), "shape %zu: in a directory name, refused", i);
+			is_int(spif_mask_numbers(buf), 1, "shape %zu: one run masked", i);
+			is_str(buf, shapes[i].want, "shape %zu: every digit masked", i);
+		}
+		/* every separator kind, one grouping each, and the full-width view */
+		static const char *const seps[] = {"-", "\xE2\x80\x93", "\xE2\x88\x92", "\xEF\xBC\x8D", "\xE3\x83\xBC",
+			"\xEF\xBD\xB0", "\xE2\x81\x83", "\xEF\xB9\x98", "\xEF\xB9\xA3", ".", "\xEF\xBC\x8E", "\xE3\x83\xBB",
+			"\xEF\xBD\xA5", " ", "\xC2\xA0", "\xE2\x80\x89", "\xE2\x80\xAF", "\xE3\x80\x80", "_", "\xEF\xBC\xBF",
+			"\xE2\x80\x8B", "/", "\xEF\xBC\x8F", ",", "\xEF\xBC\x8C", "\xE3\x80\x81", "\n", "\r\n", "\t",
+			"--", " - ", "\xE3\x80\x80\xE3\x80\x80"};
+		static const int groupings[][7] = {{3, 4, 4, 4}, {4, 3, 3, 3, 3}, {2, 6, 6}, {6, 2, 2, 2, 2, 2, 2},
+			{2, 8, 4}, {3, 2, 5, 5}};
+		int bad = 0, tried = 0;
+		for (size_t i = 0; i < sizeof seps / sizeof seps[0]; i++)
+			for (size_t j = 0; j < sizeof groupings / sizeof groupings[0]; j++) {
+				char num[13], buf[256];
+				gen_number(100 + (unsigned)(i * 7 + j), num);
+				size_t o = snprintf(buf, sizeof buf, "label "), at = 0;
+				for (int g = 0; g < groupings[j][0]; g++) {
+					if (g)
+						o += (size_t)snprintf(buf + o, sizeof buf - o, "%s", seps[i]);
+					o += (size_t)snprintf(buf + o, sizeof buf - o, "%.*s", groupings[j][g + 1], num + at);
+					at += (size_t)groupings[j][g + 1];
+				}
+				snprintf(buf + o, sizeof buf - o, " end");
+				tried++;
+				if (!spif_text_has_number(buf) || spif_mask_numbers(buf) != 1 || digit_left(buf))
+					bad++;
+			}
+		is_int(bad, 0, "every separator and grouping: found and masked (%d tried)", tried);
+		char fw[64] = "", *p = fw;
+		for (int k = 0; k < 12; k++)
+			p += sprintf(p, "\xEF\xBC%c", (char)(0x90 + n1[k] - '0'));
+		ok(spif_text_has_number(fw), "full-width digits: a number");
+		char fwpath[96];
+		snprintf(fwpath, sizeof fwpath, "/data/%s.csv", fw);
+		ok(spif_text_has_number(fwpath), "a full-width-digit file name is refused");
+		/* what stays as it was */
+		char keep1[] = "2024,2025,2026年度分";
+		is_int(spif_mask_numbers(keep1), 0, "three years in a list: untouched");
+		char keep2[] = "--before 2026-11-21 --after 2025-04-01";
+		is_int(spif_mask_numbers(keep2), 0, "dates: untouched");
+		char wrong[13];
+		memcpy(wrong, n1, 13);
+		wrong[11] = (char)('0' + (wrong[11] - '0' + 1) % 10);
+		char keep3[64];
+		snprintf(keep3, sizeof keep3, "%.4s/%.4s/%.4s", wrong, wrong + 4, wrong + 8);
+		is_int(spif_mask_numbers(keep3), 0, "a wrong check digit split by slashes: untouched");
+		ok(!spif_text_has_number(keep3), "... and no number");
+		snprintf(keep3, sizeof keep3, "%.4s-%.4s-%.4s", wrong, wrong + 4, wrong + 8);
+		ok(!spif_text_has_number(keep3), "a wrong check digit, 4-4-4 with dashes: no number");
+		is_int(spif_mask_numbers(keep3), 1, "... but masked all the same, as always");
+		/* masking a window can leave 12 digits that make a run of their
+		 * own: masked too */
+		char rev[128];
+		snprintf(rev, sizeof rev, "%.2s %.2s %.2s %.2s %.2s %.2s 2026-1016-0001", n1, n1 + 2, n1 + 4, n1 + 6,
+		         n1 + 8, n1 + 10);
+		ok(spif_text_has_number(rev), "2-2-2-2-2-2 before a 4-4-4: a number (once the 4-4-4 is masked)");
+		spif_mask_numbers(rev);
+		ok(!digit_left(rev), "... and masked: %s", rev);
+	}
 	ok(spif_text_has_number("/data/621498320257.csv"), "path with a valid number");
 	ok(spif_text_has_number("/data/6214-9832-0257.csv"), "path with a 4-4-4 number");
 	ok(!spif_text_has_number("/data/621498320258.csv"), "path with a wrong check digit");
