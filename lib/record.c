@@ -5,6 +5,7 @@
  * ndjson.c), and everything about file descriptors, buffers and source
  * encodings in io.c: what is left here is the record itself, the table of
  * codecs, and what the codecs share (names for messages, the key cache). */
+#include "numview.h"
 #include "record.h"
 
 #include <stdint.h>
@@ -60,8 +61,8 @@ const char *spif_format_name(enum spif_format f)
 
 static int fw_digit(const char *s, size_t i, size_t n)
 {
-	return i + 2 < n && (unsigned char)s[i] == 0xEF && (unsigned char)s[i + 1] == 0xBC &&
-	       (unsigned char)s[i + 2] >= 0x90 && (unsigned char)s[i + 2] <= 0x99;
+	int d;
+	return spif_nv_digit((const unsigned char *)s, n, i, &d) == 3;
 }
 
 /* A key or column name for a one-line message: at most about 64 bytes

@@ -7,6 +7,7 @@
  * field or not, its operator, dropped or not) is planned once per column
  * and kept while the keys stay: the plans are the per-record cost that is
  * not scanning. */
+#include "numview.h"
 #include "redact.h"
 
 #include <errno.h>
@@ -190,15 +191,13 @@ static void report(struct spif_redactor *r, size_t offset, const char *form, int
 static void span_digits(const char *s, size_t start, size_t end, char out[14])
 {
 	int n = 0;
-	for (size_t i = start; i < end && n < 13; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		if (ch >= '0' && ch <= '9')
-			out[n++] = (char)ch;
-		else if (ch == 0xEF && i + 2 < end && (unsigned char)s[i + 1] == 0xBC &&
-		         (unsigned char)s[i + 2] >= 0x90 && (unsigned char)s[i + 2] <= 0x99) {
-			out[n++] = (char)('0' + (unsigned char)s[i + 2] - 0x90);
-			i += 2;
-		}
+	const unsigned char *u = (const unsigned char *)s;
+	for (size_t i = start; i < end && n < 13;) {
+		int d;
+		size_t len = spif_nv_digit(u, end, i, &d);
+		if (len)
+			out[n++] = (char)('0' + d);
+		i += len ? len : 1;
 	}
 	out[n] = '\0';
 }
@@ -249,15 +248,17 @@ static int on_finding(void *ctx, const struct spif_finding *f)
 static const char *value_form(const char *s, size_t n)
 {
 	int ascii = 0, wide = 0, sep = 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
-		if (ch >= '0' && ch <= '9')
+	const unsigned char *u = (const unsigned char *)s;
+	for (size_t i = 0; i < n;) {
+		int d;
+		size_t len = spif_nv_digit(u, n, i, &d);
+		if (len == 1)
 			ascii = 1;
-		else if (ch == 0xEF && i + 2 < n && (unsigned char)s[i + 1] == 0xBC &&
-		         (unsigned char)s[i + 2] >= 0x90 && (unsigned char)s[i + 2] <= 0x99)
-			wide = 1, i += 2;
+		else if (len == 3)
+			wide = 1;
 		else
 			sep = 1;
+		i += len ? len : 1;
 	}
 	return wide ? (ascii || sep ? "mixed" : "fullwidth") : sep ? "grouped" : "plain";
 }

@@ -1,4 +1,5 @@
 /* textscan.c - see textscan.h */
+#include "numview.h"
 #include "textscan.h"
 
 #include <errno.h>
@@ -28,24 +29,6 @@ struct spif_textscan {
 	size_t cut;            /* the window given out last: buf[0, cut) */
 	int eof, given, finished;
 };
-
-/* Is the character starting at b[i] one a number can be made of (a digit,
- * half- or full-width, or a separator)?  A window must not end between two
- * of them, or a number would be cut in half. */
-static int is_number_char(const char *b, size_t i, size_t n)
-{
-	const unsigned char *u = (const unsigned char *)b + i;
-	size_t left = n - i;
-	if (left == 0)
-		return 0;
-	if ((u[0] >= '0' && u[0] <= '9') || u[0] == '-' || u[0] == '.' || u[0] == ' ')
-		return 1;
-	if (left < 3)
-		return 0;
-	unsigned c = (unsigned)u[0] << 16 | (unsigned)u[1] << 8 | u[2];
-	return (c >= 0xEFBC90 && c <= 0xEFBC99) || c == 0xE38080 || c == 0xEFBC8D || c == 0xE383BC ||
-	       c == 0xE28090 || c == 0xE28892 || c == 0xEFBC8E;
-}
 
 /* The start of the character before position i. */
 static size_t prev_char(const char *b, size_t i)
@@ -193,9 +176,9 @@ int spif_textscan_next(struct spif_textscan *t, struct spif_textwin *w, struct s
 			while (cut > 0 && ((unsigned char)buf[cut] & 0xC0) == 0x80)
 				cut--;
 			/* back out of a digit run (at most a number's length or so) */
-			for (int steps = 0; cut > 0 && steps < 64 && is_number_char(buf, cut, len); steps++) {
+			for (int steps = 0; cut > 0 && steps < 64 && spif_nv_number_char(buf, len, cut); steps++) {
 				size_t back = prev_char(buf, cut);
-				if (!is_number_char(buf, back, len))
+				if (!spif_nv_number_char(buf, len, back))
 					break;
 				cut = back;
 			}

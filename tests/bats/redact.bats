@@ -625,3 +625,18 @@ no_valid_number_in() {
 	one_line_stderr
 	[[ "$stderr" == *"NDJSON is UTF-8"* ]]
 }
+
+@test "redact --format text: a number written with a newer separator is not cut at a window's end" {
+	# 3 MB of lines, each a generated number grouped with _, U+00A0 or
+	# U+30FB: every window boundary falls somewhere in them, and the reader
+	# must not end a window inside a number, whatever its separator (the
+	# window rule and the detector share one list of separators).
+	perl -CSD -e 'srand(7); my @s = ("_", "\x{a0}", "\x{30fb}");
+	  for my $l (1 .. 120000) { my @d = map { int(rand(10)) } 1 .. 11; my $t = 0;
+	    $t += $d[$_] * (6,5,4,3,2,7,6,5,4,3,2)[$_] for 0 .. 10; my $r = $t % 11;
+	    my $n = join("", @d, $r <= 1 ? 0 : 11 - $r); my $p = $s[$l % 3];
+	    print "line $l ", join($p, substr($n,0,4), substr($n,4,4), substr($n,8,4)), "\n" }' > "$D/t.txt"
+	run --separate-stderr spif redact --format text --check "$D/t.txt"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == "spif-redact: "*" windows, 120000 numbers found"* ]] || { echo "$stderr"; false; }
+}
