@@ -20,6 +20,7 @@
 #include "atomic.h"
 #include "cli.h"
 #include "recopts.h"
+#include "xalloc.h"
 #include "digest.h"
 #include "prefetch.h"
 #include "pseudonym.h"
@@ -108,10 +109,8 @@ static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 	};
 	memset(o, 0, sizeof *o);
 	/* each --field or --number-field takes an argument: argc bounds them */
-	o->fields = calloc((size_t)argc, sizeof *o->fields);
-	o->numfields = calloc((size_t)argc, sizeof *o->numfields);
-	if (!o->fields || !o->numfields)
-		cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
+	o->fields = xcalloc((size_t)argc, sizeof *o->fields);
+	o->numfields = xcalloc((size_t)argc, sizeof *o->numfields);
 	opterr = 0;
 	int ch, e;
 	while ((ch = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
