@@ -88,7 +88,7 @@ bin $(B)/lib $(B)/asan/lib $(B)/asan/bin $(B)/asan/unit:
 	mkdir -p $@
 
 # --- check, demo, bench -----------------------------------------------------
-check: deps-test all asan lint-man
+check: deps-test all asan lint-man fuzz-build
 	@tests/run.sh $(B)/asan
 
 demo: deps-test all
