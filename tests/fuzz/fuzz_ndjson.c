@@ -54,6 +54,7 @@ struct out {
 	long long n;
 	size_t first_n;  /* fields of the first record written */
 	int first_blank; /* it had one field, named "" */
+	int first_feff;  /* its first key starts with U+FEFF */
 	int last_blank;  /* the last had one field, holding "" */
 };
 
@@ -86,6 +87,7 @@ static int nd_pass(int slot, const void *src, size_t n, int ingest, int stamped,
 		if (o->n == 1) {
 			o->first_n = rec.n;
 			o->first_blank = rec.n == 1 && rec.f[0].klen == 0;
+			o->first_feff = rec.n >= 1 && strncmp(rec.f[0].key, "\xEF\xBB\xBF", 3) == 0;
 		}
 		o->last_blank = rec.n == 1 && rec.f[0].vlen == 0;
 		if (w && spif_writer_put(w, &rec, err) < 0) {
@@ -168,8 +170,10 @@ static void csv_round(const uint8_t *src, size_t n, enum spif_enc enc)
 	 * header line would be blank: "no header row"), nor a single column
 	 * named "" (the same), nor, in a single column, an empty last value
 	 * (a blank last line, which readers ignore); the writer writes them
-	 * all the same. */
-	int representable = a.first_n > 0 && !a.first_blank && !(a.first_n == 1 && a.last_blank);
+	 * all the same.  Nor, in UTF-8 with no BOM, a first column name that
+	 * starts with U+FEFF: written first in the file, it reads as a BOM. */
+	int representable = a.first_n > 0 && !a.first_blank && !(a.first_n == 1 && a.last_blank) &&
+	                    !(enc == SPIF_ENC_UTF8 && a.first_feff);
 	if (r > 0 && a.n > 0 && representable) {
 		FZ_CHECK(spif_writer_finish(w, &e) == 0, "spif_writer_finish: %s", e.msg);
 		/* the records as CSV holds them: no row */
