@@ -49,7 +49,8 @@ all: deps-build lib/libspif.a $(PROGS)
 # --- dependencies: installed when root, else the exact apt-get line --------
 BUILD_DEBS = gcc make pkg-config libsqlite3-dev libgpgme-dev libarchive-dev \
              libgcrypt20-dev libjansson-dev
-TEST_DEBS  = bats sqlite3 mandoc gnupg e2fsprogs xfsprogs btrfs-progs util-linux mount coreutils bsdutils time
+TEST_DEBS  = bats sqlite3 mandoc gnupg e2fsprogs xfsprogs btrfs-progs util-linux mount coreutils bsdutils time \
+             clang libclang-rt-14-dev
 BENCH_DEBS = miller bc time sqlite3
 deps-build:
 	@tests/deps.sh $(BUILD_DEBS)
@@ -96,7 +97,7 @@ bin $(B)/lib $(B)/asan/lib $(B)/asan/bin $(B)/asan/unit:
 	mkdir -p $@
 
 # --- check, demo, bench -----------------------------------------------------
-check: deps-test all asan lint-man
+check: deps-test all asan lint-man fuzz-build
 	@tests/run.sh $(B)/asan
 
 demo: deps-test all
@@ -121,6 +122,38 @@ $(B)/bench/retain-fill: bench/retain-fill.c lib/libspif.a
 $(B)/bench/test_retention: tests/unit/test_retention.c tests/unit/tap.h lib/libspif.a
 	@mkdir -p $(B)/bench
 	$(CC) $(WARN) $(CPPFLAGS_ALL) -Itests/unit $(CFLAGS) -o $@ $< lib/libspif.a $(LDLIBS_ALL)
+
+# --- fuzzing (libFuzzer) ----------------------------------------------------
+# tests/fuzz/fuzz_*.c, one harness per input path, against the library
+# built with clang for libFuzzer and ASan + UBSan in $(B)/fuzz/.  make check
+# runs each for FUZZ_RUNS executions from its seeds in tests/fuzz/corpus/;
+# make fuzz runs each for FUZZ_SECONDS, keeping what it finds new in
+# $(B)/fuzz/corpus/.  See tests/fuzz/README.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_RUNS    ?= 2000
+FUZZ_FLAGS    = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_SRC     := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZERS       = $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRC))
+FUZZ_LIB_OBJ  = $(patsubst lib/%.c,$(B)/fuzz/lib/%.o,$(LIB_SRC))
+
+$(B)/fuzz/lib/%.o: lib/%.c lib/*.h | $(B)/fuzz/lib
+	$(FUZZ_CC) $(WARN) $(CPPFLAGS_ALL) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+$(B)/fuzz/libspif.a: $(FUZZ_LIB_OBJ)
+	rm -f $@ && ar rcs $@ $^
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/*.h $(B)/fuzz/libspif.a
+	$(FUZZ_CC) $(WARN) $(CPPFLAGS_ALL) -Itests/fuzz $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< \
+	    $(B)/fuzz/libspif.a $(LDLIBS_ALL)
+$(B)/fuzz/lib:
+	mkdir -p $@
+
+fuzz-build: $(FUZZERS)
+fuzz: deps-test fuzz-build
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh long $(B)/fuzz $(FUZZ)
+fuzz-check: fuzz-build
+	@FUZZ_RUNS=$(FUZZ_RUNS) tests/fuzz/run.sh check $(B)/fuzz $(FUZZ)
+.PHONY: fuzz fuzz-build fuzz-check
+# --- end of fuzzing ---------------------------------------------------------
 
 lint-man:
 	@for m in man/*.[0-9]; do mandoc -Tlint -W warning "$$m" || exit 1; done

@@ -28,6 +28,17 @@ pass=$(grep -c '^ok ' "$log")
 fail=$(grep -c '^not ok ' "$log")
 skip=$(grep -Ec '^ok .*# (skip|SKIP)' "$log")
 
+# the libFuzzer harnesses, when built (make fuzz-build): a fixed number of
+# runs each from the committed seeds, one ok/not ok per harness
+fuzzdir=${FUZZ_BUILD:-$(dirname "$build")/fuzz}
+if ls "$fuzzdir"/fuzz_* >/dev/null 2>&1; then
+	flog=$(mktemp "${TMPDIR:-/tmp}/spif-fuzzlog.XXXXXX")
+	echo "# fuzz: $fuzzdir"
+	tests/fuzz/run.sh check "$fuzzdir" 2>&1 | tee "$flog"
+	pass=$((pass + $(grep -c '^ok ' "$flog"))) fail=$((fail + $(grep -c '^not ok ' "$flog")))
+	rm -f "$flog"
+fi
+
 suites=$(ls tests/bats/*.bats 2>/dev/null)
 if [ -n "$suites" ]; then
 	blog=$(mktemp "${TMPDIR:-/tmp}/spif-bats.XXXXXX")
