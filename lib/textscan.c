@@ -14,6 +14,7 @@
  * returned, nothing is decoded into it past BUF_ROOM */
 #define BUF_ROOM (TEXT_CHUNK + TEXT_CTX)
 #define RAW_CAP TEXT_CHUNK
+#define RUN_STEPS 1024 /* characters to back out of a run of digits and separators */
 
 struct spif_textscan {
 	int fd;
@@ -175,13 +176,29 @@ int spif_textscan_next(struct spif_textscan *t, struct spif_textwin *w, struct s
 			cut = len > TEXT_CTX ? len - TEXT_CTX : 0;
 			while (cut > 0 && ((unsigned char)buf[cut] & 0xC0) == 0x80)
 				cut--;
-			/* back out of a digit run (at most a number's length or so) */
-			for (int steps = 0; cut > 0 && steps < 64 && spif_nv_number_char(buf, len, cut); steps++) {
+			/* back out of a run of digits and separators, so that no
+			 * number is cut in half.  A run can be long (numbers in a
+			 * column, one a line, or a row of them, since spaces and line
+			 * breaks are separators too): past RUN_STEPS characters the
+			 * cut goes just after the nearest line break in the run, where
+			 * only a number written across lines next to a keyword could
+			 * be split (see BUGS in spif-redact(1)) */
+			size_t after_nl = 0;
+			int steps = 0, inside = 0;
+			while (cut > 0 && spif_nv_number_char(buf, len, cut)) {
 				size_t back = prev_char(buf, cut);
 				if (!spif_nv_number_char(buf, len, back))
 					break;
+				if (buf[back] == '\n' && !after_nl)
+					after_nl = cut;
+				if (++steps > RUN_STEPS) {
+					inside = 1;
+					break;
+				}
 				cut = back;
 			}
+			if (inside && after_nl)
+				cut = after_nl;
 			if (cut == 0)
 				continue; /* need more text */
 		}
