@@ -48,9 +48,12 @@ int spif_conf_load(struct spif_conf *c, struct spif_err *err)
 		return spif_err_sys(err, spif_exit_for_errno(errno), errno, "%s", path);
 	}
 	snprintf(c->path, sizeof c->path, "%s", path);
-	char line[1024];
+	/* whole lines, however long: a long comment cut at a buffer's end
+	 * would be read on as a line of its own and stop every command */
+	char *line = NULL;
+	size_t cap = 0;
 	int lineno = 0, rc = 0;
-	while (fgets(line, sizeof line, f)) {
+	while (getline(&line, &cap, f) >= 0) {
 		lineno++;
 		char *hash = strchr(line, '#');
 		if (hash)
@@ -88,6 +91,7 @@ int spif_conf_load(struct spif_conf *c, struct spif_err *err)
 			break;
 		}
 	}
+	free(line);
 	fclose(f);
 	if (rc == 0 && c->group[0]) {
 		struct group *g = getgrnam(c->group);

@@ -92,3 +92,15 @@ teardown() {
 	[ -z "$missing" ] || { echo "not completed:$missing"; return 1; }
 	bash -n "$top/completions/spif.bash"
 }
+
+@test "spif.conf: a line longer than 1 KiB (a long comment) is read whole; a value too long is one line" {
+	{ printf '# %s\n' "$(head -c 1100 /dev/zero | tr '\0' x)"
+	  printf 'title = %s\n' "$(head -c 200 /dev/zero | tr '\0' y)"; } > "$SPIF_CONF"
+	run --separate-stderr spif catalog ls
+	[ "$status" -eq 66 ] # no catalog yet: the conf itself was accepted
+	[[ "$stderr" != *"spif.conf"* ]]
+	{ printf 'title = %s\n' "$(head -c 5000 /dev/zero | tr '\0' y)"; } > "$SPIF_CONF"
+	run --separate-stderr spif catalog ls
+	[ "$status" -eq 65 ]
+	[ "$stderr" = "spif-catalog: $SPIF_CONF:1: value too long" ]
+}
