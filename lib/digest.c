@@ -7,7 +7,16 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
-#ifdef __SANITIZE_ADDRESS__
+/* gcc says ASan is on with __SANITIZE_ADDRESS__, clang (the fuzz
+ * build) with __has_feature */
+#if defined(__SANITIZE_ADDRESS__)
+#define SPIF_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SPIF_ASAN 1
+#endif
+#endif
+#ifdef SPIF_ASAN
 #include <sanitizer/lsan_interface.h>
 #endif
 
@@ -30,7 +39,7 @@ int spif_crypto_init(struct spif_err *err)
 	gcry_control(GCRYCTL_INIT_SECMEM, SECMEM_POOL, 0);
 	gcry_control(GCRYCTL_AUTO_EXPAND_SECMEM, SECMEM_POOL, 0);
 	gcry_control(GCRYCTL_INITIALIZATION_FINISHED, 0);
-#ifdef __SANITIZE_ADDRESS__
+#ifdef SPIF_ASAN
 	/* The leak checker does not look into the pool (mapped apart from
 	 * the heap), so what libgcrypt keeps only through it (its entropy
 	 * collector's buffer) would count as leaked: the first block's page

@@ -32,6 +32,7 @@
 
 #include "detect.h"
 #include "mynumber.h"
+#include "numview.h"
 
 struct found {
 	struct spif_finding f[64];
@@ -86,8 +87,19 @@ static void check_findings(const char *t, size_t n, const struct spif_detect_opt
 		         k);
 		FZ_CHECK(!digit_before(t, f->start) && !digit_at(t, n, f->end), "finding %zu: a digit just outside it", k);
 		FZ_CHECK(f->char_offset == chars(t, f->start), "finding %zu: character offset", k);
+		/* the digits of the finding, whatever separators the detector
+		 * allowed between them (a number field's view is stricter) */
 		char view[14];
-		int nd = spif_number_view(t + f->start, f->end - f->start, view);
+		int nd = 0;
+		for (size_t i = f->start; i < f->end && nd <= 13;) {
+			int dv;
+			size_t l = spif_nv_digit((const unsigned char *)t, f->end, i, &dv);
+			if (l && nd < 13)
+				view[nd] = (char)('0' + dv);
+			nd += l != 0;
+			i += l ? l : 1;
+		}
+		view[nd < 13 ? nd : 13] = '\0';
 		FZ_CHECK(nd == (f->corporate ? 13 : 12), "finding %zu: %d digits in its normalised view", k, nd);
 		FZ_CHECK(f->corporate ? o->corporate && spif_corpnum_valid(view, 13) : spif_mynumber_valid(view, 12),
 		         "finding %zu: not a valid number", k);
@@ -96,19 +108,10 @@ static void check_findings(const char *t, size_t n, const struct spif_detect_opt
 	}
 }
 
-/* A digit or a separator starts at s[i] (spif redact's is_number_char). */
+/* A digit or a separator starts at s[i]: the text reader's window rule. */
 static int number_char(const char *s, size_t n, size_t i)
 {
-	static const char *const seps[] = {"-", ".", " ", "\xE2\x80\x90", "\xE2\x88\x92", "\xEF\xBC\x8D",
-	                                   "\xE3\x83\xBC", "\xEF\xBC\x8E", "\xE3\x80\x80"};
-	if (digit_at(s, n, i))
-		return 1;
-	for (size_t k = 0; k < sizeof seps / sizeof *seps; k++) {
-		size_t l = strlen(seps[k]);
-		if (i + l <= n && memcmp(s + i, seps[k], l) == 0)
-			return 1;
-	}
-	return 0;
+	return spif_nv_number_char(s, n, i);
 }
 
 /* A character boundary at or before i, out of any digit run. */
