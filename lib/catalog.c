@@ -480,9 +480,9 @@ const char *spif_catalog_id(const struct spif_catalog *c) { return c->id; }
 const char *spif_catalog_home(const struct spif_catalog *c) { return c->home; }
 const struct spif_actor *spif_catalog_actor(const struct spif_catalog *c) { return &c->actor; }
 
-long long spif_file_id_parse(const char *s)
+long long spif_id_parse(const char *s, char letter)
 {
-	if (*s == 'F' || *s == 'f')
+	if (*s == letter || *s == letter + ('a' - 'A'))
 		s++;
 	if (!*s)
 		return -1;
@@ -493,6 +493,11 @@ long long spif_file_id_parse(const char *s)
 		v = v * 10 + (*s - '0');
 	}
 	return v > 0 ? v : -1;
+}
+
+long long spif_file_id_parse(const char *s)
+{
+	return spif_id_parse(s, 'F');
 }
 
 void spif_file_id_format(long long id, char out[24])

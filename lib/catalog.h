@@ -101,6 +101,10 @@ struct spif_copy {
 };
 void spif_copy_free(struct spif_copy *c);
 
+/* An id written as a capital letter and a number ("F000001", "H12"):
+ * the number, for letter or its lower case or none before the digits;
+ * -1 if malformed.  Every such id spif prints is read back by this. */
+long long spif_id_parse(const char *s, char letter);
 /* "F000001" <-> 1.  Parse accepts F000001, F1, 1; returns -1 if malformed. */
 long long spif_file_id_parse(const char *s);
 void spif_file_id_format(long long id, char out[24]);

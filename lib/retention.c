@@ -1020,17 +1020,7 @@ int spif_retention_event(struct spif_catalog *c, const struct spif_conf *conf, l
 
 long long spif_hold_id_parse(const char *s)
 {
-	if (*s == 'H' || *s == 'h')
-		s++;
-	if (!*s)
-		return -1;
-	long long v = 0;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9' || v > 100000000000LL)
-			return -1;
-		v = v * 10 + (*s - '0');
-	}
-	return v > 0 ? v : -1;
+	return spif_id_parse(s, 'H');
 }
 
 void spif_hold_id_format(long long id, char out[24])
