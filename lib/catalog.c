@@ -1,6 +1,7 @@
 /* catalog.c - see catalog.h */
 #include "catalog.h"
 #include "catalog_priv.h"
+#include "grow.h"
 
 #include <errno.h>
 #include <gcrypt.h>
@@ -721,6 +722,32 @@ int spif_catalog_get_file(struct spif_catalog *c, long long id, struct spif_file
 	return spif_catalog_sqlerr(c, rc, "get file", err);
 }
 
+int spif_copies_read(struct spif_catalog *c, sqlite3_stmt *st, const char *what, struct spif_copy **out,
+                     size_t *n, struct spif_err *err)
+{
+	size_t cap = 0;
+	int rc;
+	*out = NULL;
+	*n = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		void *p = *out;
+		if (spif_grow(&p, &cap, *n + 1, sizeof **out) < 0) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+		*out = p;
+		spif_copy_from_row(st, &(*out)[(*n)++]);
+	}
+	if (rc == SQLITE_DONE)
+		return 0;
+	spif_copies_free(*out, *n);
+	*out = NULL;
+	*n = 0;
+	if (rc == SQLITE_NOMEM)
+		return spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
+	return spif_catalog_sqlerr(c, rc, what, err);
+}
+
 int spif_catalog_get_copies(struct spif_catalog *c, long long file_id, struct spif_copy **out,
                             size_t *n, struct spif_err *err)
 {
@@ -731,31 +758,9 @@ int spif_catalog_get_copies(struct spif_catalog *c, long long file_id, struct sp
 	                        &st, err) < 0)
 		return -1;
 	sqlite3_bind_int64(st, 1, file_id);
-	size_t cap = 0;
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 4;
-			struct spif_copy *v = realloc(*out, cap * sizeof *v);
-			if (!v) {
-				spif_catalog_release(st);
-				spif_copies_free(*out, *n);
-				*out = NULL;
-				*n = 0;
-				return spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
-			}
-			*out = v;
-		}
-		spif_copy_from_row(st, &(*out)[(*n)++]);
-	}
+	int rc = spif_copies_read(c, st, "get copies", out, n, err);
 	spif_catalog_release(st);
-	if (rc != SQLITE_DONE) {
-		spif_copies_free(*out, *n);
-		*out = NULL;
-		*n = 0;
-		return spif_catalog_sqlerr(c, rc, "get copies", err);
-	}
-	return 0;
+	return rc;
 }
 
 /* The real clock, always: the audit log, certificates and what a purge

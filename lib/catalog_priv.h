@@ -41,4 +41,10 @@ void spif_file_from_row(sqlite3_stmt *st, struct spif_file *f);
 #define SPIF_COPY_COLUMNS "id,file_id,kind,path,sha256,size,encrypted,created,state,details"
 void spif_copy_from_row(sqlite3_stmt *st, struct spif_copy *cp);
 
+/* Every row of st (a SELECT of SPIF_COPY_COLUMNS, bound) into a new
+ * array *out of *n copies; st is left for the caller to reset or
+ * finalize.  what names the query in an error. */
+int spif_copies_read(struct spif_catalog *c, sqlite3_stmt *st, const char *what, struct spif_copy **out,
+                     size_t *n, struct spif_err *err);
+
 #endif

@@ -31,35 +31,14 @@ int spif_catalog_list_files(struct spif_catalog *c, int state, spif_file_fn fn, 
 	return 0;
 }
 
-/* Every row of st (SELECT of SPIF_COPY_COLUMNS, bound) into a new array. */
+/* Every row of st (SELECT of SPIF_COPY_COLUMNS, bound) into a new array;
+ * st is finalized. */
 static int copies_of(struct spif_catalog *c, sqlite3_stmt *st, const char *what, struct spif_copy **out,
                      size_t *n, struct spif_err *err)
 {
-	size_t cap = 0;
-	int rc;
-	*out = NULL;
-	*n = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 4;
-			struct spif_copy *v = realloc(*out, cap * sizeof *v);
-			if (!v) {
-				rc = SQLITE_NOMEM;
-				break;
-			}
-			*out = v;
-		}
-		spif_copy_from_row(st, &(*out)[(*n)++]);
-	}
+	int rc = spif_copies_read(c, st, what, out, n, err);
 	sqlite3_finalize(st);
-	if (rc == SQLITE_DONE)
-		return 0;
-	spif_copies_free(*out, *n);
-	*out = NULL;
-	*n = 0;
-	if (rc == SQLITE_NOMEM)
-		return spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
-	return spif_catalog_sqlerr(c, rc, what, err);
+	return rc;
 }
 
 int spif_catalog_copies_in_state(struct spif_catalog *c, enum spif_copy_state state,
