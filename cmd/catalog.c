@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "atomic.h"
+#include "calendar.h"
 #include "catalog_query.h"
 #include "cert.h"
 #include "cli.h"
@@ -155,15 +156,16 @@ static int cmd_show(struct cli *c, const struct opts *o, const char *idarg)
 		json_object_set_new(j, "copies", arr);
 		print_json(j);
 	} else {
-		char fid[24];
+		char fid[24], created[48];
 		spif_file_id_format(f.id, fid);
+		spif_time_for_people(f.created, created);
 		printf("id:            %s\nlabel:         %s\npurpose:       %s\nsource:        %s\n"
 		       "received:      %s\nformat:        %s (%s)\nnumber fields: %s\n"
 		       "records:       %lld\npersons:       %lld\ninvalid:       %lld\n"
 		       "sha256:        %s\ncreated:       %s\nstate:         %s\n"
 		       "schedule:      %s\nretain until:  %s\ncopies:\n",
 		       fid, f.label, f.purpose, f.source ? f.source : "-", f.received, f.format,
-		       f.encoding, f.number_fields, f.records, f.persons, f.invalid, f.sha256, f.created,
+		       f.encoding, f.number_fields, f.records, f.persons, f.invalid, f.sha256, created,
 		       spif_file_state_name(f.state), f.schedule ? f.schedule : "-",
 		       f.retain_until ? f.retain_until : "-");
 		for (size_t i = 0; i < n; i++)
@@ -199,7 +201,9 @@ static int log_row(void *ctx, const struct spif_event_row *ev)
 		print_json(j);
 	} else {
 		const char *sudo = ev->sudo_user;
-		printf("%6lld %s %s%s%s %s %s %s\n", ev->seq, ev->time, ev->operator_, sudo ? " (sudo " : "",
+		char when[48];
+		spif_time_for_people(ev->time, when);
+		printf("%6lld %s %s%s%s %s %s %s\n", ev->seq, when, ev->operator_, sudo ? " (sudo " : "",
 		       sudo ? sudo : "", sudo ? ")" : "", ev->action, ev->object ? ev->object : "-");
 		printf("       %s\n", ev->details);
 	}
@@ -323,9 +327,12 @@ static int cert_row(void *ctx, const struct spif_cert_row *r)
 		                      "issued", r->issued, "operator", r->operator_, "signed", r->signed_,
 		                      "confirmed_by", jstr(r->confirmed_by));
 		print_json(j);
-	} else
-		printf("%-15s %-9s %-8s %-24s %-12s %-8s %s\n", r->id, r->kind, fid, r->issued, r->operator_,
+	} else {
+		char issued[48];
+		spif_time_for_people(r->issued, issued);
+		printf("%-15s %-9s %-8s %-24s %-12s %-8s %s\n", r->id, r->kind, fid, issued, r->operator_,
 		       r->signed_ ? "yes" : "no", r->confirmed_by ? r->confirmed_by : "-");
+	}
 	return 0;
 }
 

@@ -12,7 +12,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "calendar.h"
 #include "digest.h"
+#include "retention.h"
 
 /* Enough for every statement the per-file paths use. */
 #define STMT_CACHE 48
@@ -779,10 +781,7 @@ void spif_now_utc(char out[32])
 void spif_today(char out[11])
 {
 	long ms;
-	time_t t = now_time(&ms);
-	struct tm tm;
-	localtime_r(&t, &tm);
-	strftime(out, 11, "%Y-%m-%d", &tm);
+	spif_day_format(spif_legal_day(now_time(&ms)), out);
 }
 
 /* ---- the catalog's own files, through SQLite's handles ------------------ */

@@ -126,8 +126,8 @@ int spif_catalog_get_copies(struct spif_catalog *c, long long file_id, struct sp
                             size_t *n, struct spif_err *err);
 void spif_copies_free(struct spif_copy *v, size_t n);
 
-/* The current UTC time as "YYYY-MM-DDTHH:MM:SS.mmmZ" and today's local date
- * "YYYY-MM-DD", by the real clock. */
+/* The current UTC time as "YYYY-MM-DDTHH:MM:SS.mmmZ" and today's legal
+ * date "YYYY-MM-DD" (calendar.h: in spif.conf's zone), by the real clock. */
 void spif_now_utc(char out[32]);
 void spif_today(char out[11]);
 

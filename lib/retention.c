@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "calendar.h"
 #include "dispose.h"
 #include "vault.h"
 
@@ -94,14 +95,7 @@ long spif_day_today(void)
 
 int spif_day_of_utc(const char *utc, long *day)
 {
-	struct tm tm = {0};
-	if (!utc || !strptime(utc, "%Y-%m-%dT%H:%M:%S", &tm))
-		return -1;
-	time_t t = timegm(&tm);
-	struct tm lt;
-	localtime_r(&t, &lt);
-	*day = spif_day_from_ymd(lt.tm_year + 1900, lt.tm_mon + 1, lt.tm_mday);
-	return 0;
+	return spif_legal_day_of_utc(utc, day);
 }
 
 /* ---- periods ----------------------------------------------------------- */

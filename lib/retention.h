@@ -34,9 +34,10 @@ void spif_day_format(long day, char out[11]);
 long spif_day_from_ymd(int y, int m, int d);
 void spif_day_to_ymd(long day, int *y, int *m, int *d);
 int spif_days_in_month(int y, int m);
-/* Today's date by the real clock, in local time. */
+/* Today's legal date by the real clock (calendar.h: spif.conf's zone). */
 long spif_day_today(void);
-/* The local date of a catalog UTC time ("2026-06-15T00:12:00.000Z"). */
+/* The legal date of a catalog UTC time ("2026-06-15T00:12:00.000Z"):
+ * spif_legal_day_of_utc, under its old name. */
 int spif_day_of_utc(const char *utc, long *day);
 
 /* ---- periods, cutoffs, starts ------------------------------------------ */
