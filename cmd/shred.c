@@ -404,7 +404,7 @@ static void collect(struct cli *c, struct spif_catalog *cat, const struct opts *
 			cli_die(c, &e);
 		size_t before = *n;
 		for (size_t i = 0; i < ncp; i++) {
-			if (cp[i].state == SPIF_COPY_DISPOSED || already_listed(*v, *n, cp[i].path))
+			if (spif_copy_settled(cp[i].state) || already_listed(*v, *n, cp[i].path))
 				continue;
 			struct spif_dispose_copy *t = add_target(c, v, n);
 			snprintf(t->path, sizeof t->path, "%s", cp[i].path);
@@ -458,7 +458,7 @@ static void check_retention(struct cli *c, struct spif_catalog *cat, const struc
 			int target = 0;
 			for (size_t k = 0; k < n; k++)
 				target |= v[k].copy_id == cp[j].id;
-			if (!target && cp[j].state != SPIF_COPY_DISPOSED)
+			if (!target && !spif_copy_settled(cp[j].state))
 				whole = 0;
 		}
 		spif_copies_free(cp, ncp);

@@ -113,7 +113,7 @@ static void classify(struct purge *p, struct item *it, struct spif_dispose_copy 
 		cli_die(p->c, &e);
 	size_t live = 0, vault = 0, disposing = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (cp[i].state == SPIF_COPY_DISPOSED)
+		if (spif_copy_settled(cp[i].state))
 			continue;
 		live++;
 		vault += strcmp(cp[i].kind, "vault") == 0;
@@ -131,7 +131,7 @@ static void classify(struct purge *p, struct item *it, struct spif_dispose_copy 
 			it->kind = K_CRYPTO;
 			it->first = *tn;
 			for (size_t i = 0; i < n; i++) {
-				if (cp[i].state == SPIF_COPY_DISPOSED)
+				if (spif_copy_settled(cp[i].state))
 					continue;
 				if (*tn == *tcap) {
 					*tcap = *tcap ? *tcap * 2 : 256;
@@ -454,7 +454,7 @@ static void dry_run_item(struct purge *p, struct item *it, int plan)
 	if (spif_catalog_get_copies(p->cat, it->file_id, &cp, &n, &e) < 0)
 		cli_die(p->c, &e);
 	for (size_t i = 0; i < n; i++)
-		if (cp[i].state != SPIF_COPY_DISPOSED) {
+		if (!spif_copy_settled(cp[i].state)) {
 			live++;
 			vault += strcmp(cp[i].kind, "vault") == 0;
 		}

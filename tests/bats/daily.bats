@@ -105,3 +105,144 @@ march_31_night() {
 s=sys.stdin.read(); print(sum(2 if u.east_asian_width(c) in "WF" else 1 for c in s))'; done | sort -u)
 	[ "$(printf '%s\n' "$cols" | wc -l)" -eq 1 ]
 }
+
+# ---- 3. no dead ends: copies gone outside spif ---------------------------------
+
+@test "check: a copy deleted by hand is found; copy lost settles it; the certificate says lost" {
+	gen --rows 3 -o "$D/data/a.csv"
+	spif ingest --purpose 個人住民税の賦課 --store "$D/data/a.csv" > /dev/null 2>&1
+	run --separate-stderr spif catalog check
+	[ "$status" -eq 0 ]
+	[[ "$output" == "2 copies checked: 0 missing, 0 changed or unreadable" ]]
+	rm "$D/data/a.csv"
+	# verify looks at the log, check at the disk
+	spif catalog verify > /dev/null
+	run --separate-stderr spif catalog check
+	[ "$status" -eq 1 ]
+	one_line_stderr
+	[[ "$output" == *"copy 1 of F000001 (source): missing: $D/data/a.csv"* ]]
+	run --separate-stderr spif catalog check --json
+	[ "$status" -eq 1 ]
+	[[ "$output" == *'"missing":1'*'"copy":1,"file":"F000001","kind":"source"'*'"finding":"missing"'* ]]
+	# settled: it held numbers, so its file is held (an incident)
+	run --separate-stderr spif catalog copy lost 1 --reason "USBメモリ紛失 $(valid_number 12345678901)"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"copy 1 of F000001 is lost"*"held by H000001"* ]]
+	! spif catalog log --json | grep -q "$(valid_number 12345678901)" || false
+	run --separate-stderr spif catalog check
+	[ "$status" -eq 0 ]
+	run --separate-stderr spif shred --file F000001
+	[ "$status" -eq 77 ]
+	spif retain release H000001 --reason 調査済み
+	run --separate-stderr spif shred --file F000001
+	[ "$status" -eq 0 ]
+	cert=$output
+	run spif catalog cert show "$cert" --format json
+	[[ "$output" == *'"state":"lost"'* && "$output" == *'USBメモリ紛失'* ]]
+	run spif catalog show F000001
+	[[ "$output" == *"state:         disposed"* && "$output" == *" lost "*"a.csv"* ]]
+	spif catalog verify > /dev/null
+}
+
+@test "check: a changed copy and a broken vault file are reported; a redacted copy lost needs no hold" {
+	gen --rows 3 -o "$D/data/a.csv"
+	spif ingest --purpose 個人住民税の賦課 --store "$D/data/a.csv" 2> /dev/null |
+		spif redact --to csv -o "$D/data/r.csv" 2> /dev/null
+	echo x >> "$D/data/a.csv"
+	printf 'garbage' > "$SPIF_HOME/vault/F000001-1.spv"
+	run --separate-stderr spif catalog check
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"(source): changed: $D/data/a.csv"* ]]
+	[[ "$output" == *"(vault): not a vault file"* ]]
+	id=$(spif catalog show F000001 --json | python3 -c 'import sys,json
+print([c["id"] for c in json.load(sys.stdin)["copies"] if c["path"].endswith("r.csv")][0])')
+	rm "$D/data/r.csv"
+	run --separate-stderr spif catalog copy missing "$id" --reason 削除済み
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"held by"* ]]
+}
+
+@test "copy lost: bad input is one line with its exit code, the catalog unchanged" {
+	gen --rows 3 -o "$D/data/a.csv"
+	spif ingest --purpose 個人住民税の賦課 "$D/data/a.csv" > /dev/null 2>&1
+	before=$(catalog_state)
+	run --separate-stderr spif catalog copy lost 1
+	[ "$status" -eq 64 ]; one_line_stderr
+	run --separate-stderr spif catalog copy lost x1 --reason r
+	[ "$status" -eq 64 ]; one_line_stderr
+	run --separate-stderr spif catalog copy gone 1 --reason r
+	[ "$status" -eq 64 ]; one_line_stderr
+	run --separate-stderr spif catalog copy lost 99 --reason r
+	[ "$status" -eq 65 ]; one_line_stderr
+	[[ "$stderr" == *"no copy 99 in the catalog"* ]]
+	[ "$(catalog_state)" = "$before" ]
+	spif catalog copy lost 1 --reason r > /dev/null
+	before=$(catalog_state)
+	run --separate-stderr spif catalog copy lost 1 --reason r
+	[ "$status" -eq 65 ]; one_line_stderr
+	[[ "$stderr" == *"copy 1 is already lost"* ]]
+	[ "$(catalog_state)" = "$before" ]
+}
+
+@test "migration: a catalog from before lost copies keeps its copy ids and certificate links" {
+	vault_files 2
+	spif shred --file F000001 > /dev/null 2>&1
+	# take the schema back to version 4 (copies without 'lost')
+	sql "PRAGMA foreign_keys=OFF; BEGIN;
+	     CREATE TABLE c4 AS SELECT * FROM copies; DROP TABLE copies;
+	     CREATE TABLE copies(id INTEGER PRIMARY KEY AUTOINCREMENT, file_id INTEGER REFERENCES files(id),
+	       kind TEXT NOT NULL CHECK (kind IN ('source','output','vault','encrypted','export','found')),
+	       path TEXT NOT NULL, sha256 TEXT, size INTEGER, encrypted INTEGER NOT NULL DEFAULT 0,
+	       created TEXT NOT NULL,
+	       state TEXT NOT NULL DEFAULT 'present' CHECK (state IN ('present','disposing','disposed')),
+	       details TEXT);
+	     INSERT INTO copies SELECT * FROM c4; DROP TABLE c4;
+	     CREATE INDEX copies_file ON copies(file_id); CREATE INDEX copies_path ON copies(path);
+	     PRAGMA user_version = 4; COMMIT;"
+	before=$(sql "SELECT id, file_id, state FROM copies ORDER BY id; SELECT * FROM certificate_copies;")
+	spif catalog ls > /dev/null
+	[ "$(sql "PRAGMA user_version")" -ge 5 ]
+	[ "$(sql "SELECT id, file_id, state FROM copies ORDER BY id; SELECT * FROM certificate_copies;")" = "$before" ]
+	[[ "$(sql "SELECT sql FROM sqlite_master WHERE name = 'copies'")" == *"'lost'"* ]]
+	[ -z "$(sql "PRAGMA foreign_key_check")" ]
+	spif catalog verify > /dev/null
+	# new copies carry on from the old ids
+	gen --rows 3 -o "$D/data/n.csv"
+	spif ingest --purpose 個人住民税の賦課 "$D/data/n.csv" > /dev/null 2>&1
+	[ "$(sql "SELECT MAX(id) FROM copies")" -eq 3 ]
+}
+
+# ---- catalog log: everything about one file, and filters ---------------------
+
+@test "log: --file shows the file's certificate and copy events; --since, --until, --action filter" {
+	vault_files 2
+	spif shred --file F000001 > /dev/null 2>&1
+	run --separate-stderr spif catalog log --file F000001
+	[ "$status" -eq 0 ]
+	[[ "$output" == *" ingest F000001"* ]]
+	[[ "$output" == *" shred.start copy:1"* ]]
+	[[ "$output" == *" certificate DC-"* ]]
+	[[ "$output" == *" file.disposed F000001"* ]]
+	[[ "$output" != *"F000002"* ]]
+	run --separate-stderr spif catalog log --action shred --json
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "$output" == *'"action":"shred.start"'* ]]
+	today=$(TZ=Asia/Tokyo date +%F)
+	run --separate-stderr spif catalog log --since "$today" --until "$today" --action ingest
+	[ "$(printf '%s\n' "$output" | grep -c ' ingest ')" -eq 2 ]
+	run --separate-stderr spif catalog log --since 2999-01-01
+	[ -z "$output" ]
+	run --separate-stderr spif catalog log --until 2000-01-01 --json
+	[ -z "$output" ]
+}
+
+@test "log: a bad filter is one line, exit 64, the catalog unchanged" {
+	vault_files 1
+	before=$(catalog_state)
+	for a in "--since 2027-02-30" "--until yesterday" "--file X9" "--action"; do
+		run --separate-stderr spif catalog log $a
+		[ "$status" -eq 64 ] || { echo "$a: $status"; return 1; }
+		one_line_stderr
+	done
+	[ "$(catalog_state)" = "$before" ]
+}
