@@ -25,6 +25,7 @@
 #include "cli.h"
 #include "dispose.h"
 #include "pgp.h"
+#include "precheck.h"
 #include "retention.h"
 #include "vault.h"
 #include "wipe.h"
@@ -625,6 +626,13 @@ int main(int argc, char **argv)
 	if (cat)
 		check_retention(&c, cat, &o, v, n);
 	int refused = check_targets(&c, cat, &o, v, n);
+	/* what this account may not do, for every copy before the first is
+	 * touched; a dry run says it as a refusal (precheck.h) */
+	int late;
+	long denied = spif_precheck(v, n, cat ? c.home : NULL, &late);
+	if (denied >= 0 && !o.dry_run && (n > 1 || late))
+		cli_fail(&c, SPIF_EX_NOPERM, "%s: refused: %s; nothing was destroyed", v[denied].path, v[denied].refusal);
+	refused |= denied >= 0;
 	if (o.dry_run) {
 		dry_run(&o, v, n);
 		free(v);

@@ -246,3 +246,65 @@ print([c["id"] for c in json.load(sys.stdin)["copies"] if c["path"].endswith("r.
 	done
 	[ "$(catalog_state)" = "$before" ]
 }
+
+# ---- every target checked before any is destroyed ----------------------------
+
+# F000001: a vault copy and a source copy in a directory nobody may change
+# (immutable: even root cannot rename or unlink in it, but can overwrite).
+locked_source() {
+	gen --rows 3 -o "$D/data/a.csv"
+	spif ingest --purpose 個人住民税の賦課 --store --received 2020-01-01 "$D/data/a.csv" > /dev/null 2>&1
+	chattr +i "$D/data" 2>/dev/null || skip "no immutable attribute on this file system"
+}
+
+unlock_source() {
+	chattr -i "$D/data" 2>/dev/null || true
+}
+
+@test "precheck: shred --file refuses before the vault copy is erased when the source cannot be unlinked" {
+	locked_source
+	before=$(catalog_state)
+	run --separate-stderr spif shred --file F000001
+	unlock_source
+	[ "$status" -eq 77 ]
+	one_line_stderr
+	[[ "$stderr" == *"$D/data/a.csv: refused: no write and search permission on its directory"*"nothing was destroyed"* ]]
+	[ "$(catalog_state)" = "$before" ]
+	run spif catalog cert ls --json
+	[ -z "$output" ]
+	spif vault cat F000001 > /dev/null 2>&1
+}
+
+@test "precheck: --dry-run runs the same checks and says so (exit 1)" {
+	locked_source
+	run --separate-stderr spif shred --file F000001 --dry-run
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"would refuse $D/data/a.csv: no write and search permission on its directory"* ]]
+	# a purge's dry run too
+	spif retain schedule add short --period 1y
+	spif retain assign F000001 --schedule short > /dev/null 2>&1 ||
+		spif retain assign F000001 --schedule short --reason 事務終了 > /dev/null
+	run --separate-stderr spif retain purge --dry-run
+	unlock_source
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"would refuse F000001: $D/data/a.csv: no write and search permission"* ]]
+	# unlocked, both would go
+	run --separate-stderr spif retain purge --dry-run
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"would dispose of F000001"* ]]
+}
+
+@test "precheck: a purge that fails on a file names it and every certificate in its summary" {
+	spif retain schedule add short --period 1y
+	vault_files 2 --received 2020-01-01 --schedule short
+	gen --rows 3 -o "$D/data/a.csv"
+	spif ingest --purpose 個人住民税の賦課 --store --received 2020-01-01 --schedule short "$D/data/a.csv" > /dev/null 2>&1
+	chattr +i "$D/data" 2>/dev/null || skip "no immutable attribute on this file system"
+	run --separate-stderr spif retain purge
+	unlock_source
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"F000003: not disposed:"*"refused"* ]]
+	[[ "$stderr" == *"2 disposed, 0 redacted, 1 failed; certificates: DC-"*", DC-"* ]]
+	# the vault copy of the refused file was not erased
+	spif vault cat F000003 > /dev/null 2>&1
+}

@@ -256,7 +256,7 @@ sql() { sqlite3 "$SPIF_HOME/catalog.db" "$1"; }
 	[ "$status" -eq 0 ]
 	[ "${#lines[@]}" -eq 4 ]
 	[[ "${lines[0]}" =~ ^F000001\ disposed\ DC-[0-9]{4}-000001\ \(kazei-shiryo-7y,\ due\ 2026-04-01,\ crypto-erase\)$ ]]
-	[[ "$stderr" =~ ^spif-retain:\ purge\ 1\ \([0-9-]+\):\ 4\ disposed,\ 0\ redacted,\ 0\ failed$ ]]
+	[[ "$stderr" =~ ^spif-retain:\ purge\ 1\ \([0-9-]+\):\ 4\ disposed,\ 0\ redacted,\ 0\ failed\;\ certificates:\ DC-[0-9]{4}-[0-9]{6}(,\ DC-[0-9]{4}-[0-9]{6}){3}$ ]]
 	run spif catalog ls --json
 	[ "$(grep -c '"state":"disposed"' <<< "$output")" -eq 4 ]
 	[ "$(grep -c '"state":"active"' <<< "$output")" -eq 2 ]
