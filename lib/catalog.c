@@ -170,7 +170,12 @@ static const char *const migrations[] = {
 	" cert_id TEXT NOT NULL REFERENCES certificates(id),"
 	" copy_id INTEGER NOT NULL REFERENCES copies(id), PRIMARY KEY (cert_id, copy_id));"
 	"INSERT INTO certificate_copies(cert_id, copy_id) SELECT cert_id, copy_id FROM certificate_copies_keep;"
-	"DROP TABLE temp.certificate_copies_keep;",
+	"DROP TABLE temp.certificate_copies_keep;"
+	/* and retention by default: the schedule a purpose's files get when
+	 * ingested without --schedule (spif retain schedule bind) */
+	"CREATE TABLE schedule_purposes("
+	" purpose TEXT PRIMARY KEY, schedule TEXT NOT NULL REFERENCES schedules(name),"
+	" bound TEXT NOT NULL, bound_by TEXT NOT NULL);",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof *migrations))
 

@@ -160,6 +160,27 @@ int spif_catalog_filter_events(struct spif_catalog *c, const struct spif_event_f
 	return 0;
 }
 
+int spif_catalog_file_with_content(struct spif_catalog *c, const char *sha256, long long *id, char **label,
+                                   struct spif_err *err)
+{
+	sqlite3_stmt *st;
+	*id = 0;
+	*label = NULL;
+	if (spif_catalog_prepare(c, "SELECT id, label FROM files WHERE sha256 = ? AND state != 'disposed'"
+	                            " ORDER BY id LIMIT 1", &st, err) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, sha256, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(st, 0);
+		*label = strdup((const char *)sqlite3_column_text(st, 1));
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return spif_catalog_sqlerr(c, rc, "find content", err);
+	return rc == SQLITE_ROW;
+}
+
 int spif_copy_redacted(const struct spif_copy *cp)
 {
 	if (!cp->details)

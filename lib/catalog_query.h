@@ -27,6 +27,11 @@ int spif_catalog_copies_in_state(struct spif_catalog *c, enum spif_copy_state st
 int spif_catalog_copies_at(struct spif_catalog *c, const char *path, struct spif_copy **out,
                            size_t *n, struct spif_err *err);
 
+/* An active (not disposed) file whose content has this SHA-256: its id
+ * and label (malloc'd) when there is one, 1; 0 when none; -1 with err. */
+int spif_catalog_file_with_content(struct spif_catalog *c, const char *sha256, long long *id, char **label,
+                                   struct spif_err *err);
+
 /* One audit event as stored (see audit.h); strings may be NULL where the
  * column is (sudo_user, object). */
 struct spif_event_row {

@@ -129,6 +129,14 @@ int spif_schedule_get(struct spif_catalog *c, const char *name, struct spif_sche
 /* Is name a schedule of this catalog, or (when c is NULL, or the defaults
  * are not installed yet) a default one?  Fills s when found. */
 int spif_schedule_lookup(struct spif_catalog *c, const char *name, struct spif_schedule *s);
+/* Retention by default: bind schedule name to a purpose (in a transaction,
+ * with a "schedule.bind" event; a purpose has one schedule, a new bind
+ * replaces the old).  Files of that purpose ingested without --schedule
+ * get it.  SPIF_EX_DATAERR for an unknown schedule. */
+int spif_schedule_bind(struct spif_catalog *c, const char *name, const char *purpose, struct spif_err *err);
+/* The schedule bound to purpose into name (65 bytes): 1, 0 when none
+ * (c may be NULL: no catalog, none), -1 with err. */
+int spif_schedule_bound(struct spif_catalog *c, const char *purpose, char name[65], struct spif_err *err);
 /* Add (in a transaction, with its event).  SPIF_EX_DATAERR when the name
  * exists. */
 int spif_schedule_add(struct spif_catalog *c, const struct spif_schedule *s, struct spif_err *err);

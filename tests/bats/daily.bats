@@ -198,7 +198,7 @@ print([c["id"] for c in json.load(sys.stdin)["copies"] if c["path"].endswith("r.
 	       details TEXT);
 	     INSERT INTO copies SELECT * FROM c4; DROP TABLE c4;
 	     CREATE INDEX copies_file ON copies(file_id); CREATE INDEX copies_path ON copies(path);
-	     PRAGMA user_version = 4; COMMIT;"
+	     DROP TABLE schedule_purposes; PRAGMA user_version = 4; COMMIT;"
 	before=$(sql "SELECT id, file_id, state FROM copies ORDER BY id; SELECT * FROM certificate_copies;")
 	spif catalog ls > /dev/null
 	[ "$(sql "PRAGMA user_version")" -ge 5 ]
@@ -207,7 +207,7 @@ print([c["id"] for c in json.load(sys.stdin)["copies"] if c["path"].endswith("r.
 	[ -z "$(sql "PRAGMA foreign_key_check")" ]
 	spif catalog verify > /dev/null
 	# new copies carry on from the old ids
-	gen --rows 3 -o "$D/data/n.csv"
+	gen --rows 3 --seed 11 -o "$D/data/n.csv"
 	spif ingest --purpose 個人住民税の賦課 "$D/data/n.csv" > /dev/null 2>&1
 	[ "$(sql "SELECT MAX(id) FROM copies")" -eq 3 ]
 }
@@ -297,7 +297,7 @@ unlock_source() {
 @test "precheck: a purge that fails on a file names it and every certificate in its summary" {
 	spif retain schedule add short --period 1y
 	vault_files 2 --received 2020-01-01 --schedule short
-	gen --rows 3 -o "$D/data/a.csv"
+	gen --rows 3 --seed 7 -o "$D/data/a.csv"
 	spif ingest --purpose 個人住民税の賦課 --store --received 2020-01-01 --schedule short "$D/data/a.csv" > /dev/null 2>&1
 	chattr +i "$D/data" 2>/dev/null || skip "no immutable attribute on this file system"
 	run --separate-stderr spif retain purge
@@ -307,4 +307,90 @@ unlock_source() {
 	[[ "$stderr" == *"2 disposed, 0 redacted, 1 failed; certificates: DC-"*", DC-"* ]]
 	# the vault copy of the refused file was not erased
 	spif vault cat F000003 > /dev/null 2>&1
+}
+
+# ---- ingest: duplicates, unrecognised number columns, retention by default ----
+
+@test "ingest: the same content as an active file is refused (65) unless --again --reason or --copy-of" {
+	gen --rows 3 -o "$D/data/a.csv"
+	spif ingest --purpose 個人住民税の賦課 --label 給与支払報告書 "$D/data/a.csv" > /dev/null 2>&1
+	cp "$D/data/a.csv" "$D/data/again.csv"
+	before=$(catalog_state)
+	run --separate-stderr spif ingest --purpose 個人住民税の賦課 "$D/data/again.csv"
+	[ "$status" -eq 65 ]
+	one_line_stderr
+	[[ "$stderr" == *"same content as F000001 (給与支払報告書); use --again --reason or --copy-of F000001" ]]
+	[ "$(catalog_state)" = "$before" ]
+	run --separate-stderr spif ingest --purpose 個人住民税の賦課 --again "$D/data/again.csv"
+	[ "$status" -eq 64 ]; one_line_stderr
+	run --separate-stderr spif ingest --purpose 個人住民税の賦課 --copy-of F000001 --store "$D/data/again.csv"
+	[ "$status" -eq 64 ]; one_line_stderr
+	gen --rows 3 --seed 9 -o "$D/data/other.csv"
+	run --separate-stderr spif ingest --purpose 個人住民税の賦課 --copy-of F000001 "$D/data/other.csv"
+	[ "$status" -eq 65 ]; one_line_stderr
+	[[ "$stderr" == *"not the same content as F000001"* ]]
+	[ "$(catalog_state)" = "$before" ]
+	# another copy of the same file
+	spif ingest --purpose 個人住民税の賦課 --copy-of F000001 "$D/data/again.csv" > /dev/null 2>&1
+	[ "$(spif catalog ls --json | wc -l)" -eq 1 ]
+	run spif catalog show F000001
+	[[ "$output" == *"$D/data/again.csv"* ]]
+	# or a second file, with the reason recorded
+	run --separate-stderr spif ingest --purpose 個人住民税の賦課 --again --reason 再提出 --print-id "$D/data/again.csv"
+	[ "$status" -eq 0 ]
+	[ "$output" = F000002 ]
+	spif catalog log --file F000002 --json | grep -q '"again":{"reason":"再提出","same_content_as":"F000001"}'
+}
+
+@test "ingest: a column of valid numbers under another name is named in a warning, never a value" {
+	# 27 people, their numbers under a name no rule knows
+	{
+		echo "氏名,番号"
+		for i in $(seq 100 126); do echo "住民$i,$(valid_number 12345678$i)"; done
+	} > "$D/data/n.csv"
+	run --separate-stderr spif ingest --purpose 個人住民税の賦課 --print-id "$D/data/n.csv"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"column 番号: all 27 values are valid Individual Numbers, but it is not a number field"*"--number-field 番号"* ]]
+	! grep -q "$(valid_number 12345678100)" <<< "$stderr" || false
+	[ "$(spif catalog show F000001 --json | python3 -c 'import sys,json; print(json.load(sys.stdin)["persons"])')" -eq 0 ]
+	# named, it is one: 27 persons
+	run --separate-stderr spif ingest --purpose 個人住民税の賦課 --again --reason 番号欄指定 --number-field 番号 --print-id "$D/data/n.csv"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" != *"column 番号"* ]]
+	[ "$(spif catalog show F000002 --json | python3 -c 'import sys,json; print(json.load(sys.stdin)["persons"])')" -eq 27 ]
+}
+
+@test "retention by default: a schedule bound to a purpose; without one, a warning and retain unscheduled" {
+	gen --rows 3 -o "$D/data/a.csv"
+	run --separate-stderr spif ingest --purpose 個人住民税の賦課 --print-id "$D/data/a.csv"
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s\n' "$stderr" | grep -c 'F000001 has no retention schedule')" -eq 1 ]
+	run --separate-stderr spif retain unscheduled
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"F000001  active"*"個人住民税の賦課"* ]]
+	run --separate-stderr spif retain schedule bind fuka-3y --purpose 個人住民税の賦課
+	[ "$status" -eq 0 ]
+	gen --rows 3 --seed 5 -o "$D/data/b.csv"
+	run --separate-stderr spif ingest --purpose 個人住民税の賦課 --print-id "$D/data/b.csv"
+	[[ "$stderr" != *"no retention schedule"* ]]
+	run spif catalog show F000002 --json
+	[[ "$output" == *'"schedule":"fuka-3y"'* ]]
+	run --separate-stderr spif retain unscheduled --json
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "$output" == *'"id":"F000001"'* ]]
+	spif catalog log --json | grep -q '"action":"schedule.bind"'
+}
+
+@test "schedule bind: bad input is one line with its exit code, the catalog unchanged" {
+	vault_files 1
+	before=$(catalog_state)
+	run --separate-stderr spif retain schedule bind fuka-3y
+	[ "$status" -eq 64 ]; one_line_stderr
+	run --separate-stderr spif retain schedule bind nosuch --purpose x
+	[ "$status" -eq 65 ]; one_line_stderr
+	run --separate-stderr spif retain schedule bind fuka-3y --purpose x --json
+	[ "$status" -eq 64 ]; one_line_stderr
+	run --separate-stderr spif retain unscheduled extra
+	[ "$status" -eq 64 ]; one_line_stderr
+	[ "$(catalog_state)" = "$before" ]
 }
