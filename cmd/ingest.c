@@ -24,6 +24,7 @@
 #include "digest.h"
 #include "mynumber.h"
 #include "personset.h"
+#include "progress.h"
 #include "record.h"
 #include "retention.h"
 #include "spool.h"
@@ -365,6 +366,10 @@ static struct spif_writer *scan_source(const struct cli *c, const struct opts *o
 	struct numfields nf = {0};
 	spif_record_init(&rec);
 	int r, first = 1;
+	/* a long read shows how far it got (stderr a terminal, over 2 s) */
+	struct spif_progress prog;
+	char pline[160];
+	spif_progress_init(&prog, 2, "spif-ingest", 0);
 	while ((r = spif_reader_next(rd, &rec, &e)) >= 0) {
 		if (first && spool) {
 			w = spif_writer_open(spif_spool_write, spool, o->out ? o->out : "(stdout)", o->to,
@@ -406,6 +411,9 @@ static struct spif_writer *scan_source(const struct cli *c, const struct opts *o
 		if (r == 0)
 			break;
 		sc->records++;
+		if (!(sc->records & 1023) &&
+		    spif_progress_update(&prog, sc->records, "records", spif_reader_bytes(rd), pline, sizeof pline))
+			fputs(pline, stderr);
 		if (o->fmt == SPIF_FMT_NDJSON) {
 			drop_meta(&rec);
 			if (sc->records == 1)
@@ -424,6 +432,8 @@ static struct spif_writer *scan_source(const struct cli *c, const struct opts *o
 		if (*vw && spif_writer_put(*vw, &rec, &e) < 0)
 			cli_die(c, &e);
 	}
+	if (spif_progress_clear(&prog, pline, sizeof pline))
+		fputs(pline, stderr);
 	if (r < 0)
 		cli_die(c, &e);
 	sc->persons = (long long)sc->people.count;

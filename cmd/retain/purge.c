@@ -22,6 +22,7 @@
 #include "dispose.h"
 #include "pgp.h"
 #include "precheck.h"
+#include "progress.h"
 #include "purge.h"
 #include "retain.h"
 
@@ -54,7 +55,23 @@ struct purge {
 	json_t *issued;        /* every certificate this run issued, for the summary (also those of
 	                          files that then failed: the certificate stands for what it says) */
 	long long refused;     /* --dry-run: items the precheck refuses */
+	struct spif_progress prog; /* on a terminal, after 2 s: files done of those due */
 };
+
+/* The progress line off the screen before a line of our own goes out. */
+static void progress_clear(struct purge *p)
+{
+	char line[16];
+	if (spif_progress_clear(&p->prog, line, sizeof line))
+		fputs(line, stderr);
+}
+
+static void progress_show(struct purge *p)
+{
+	char line[160];
+	if (spif_progress_update(&p->prog, p->disposed + p->redacted + p->failed, "files", -1, line, sizeof line))
+		fputs(line, stderr);
+}
 
 static void note_issued(struct purge *p, json_t *certs)
 {
@@ -83,6 +100,7 @@ static void said_done(struct purge *p, const struct item *it, json_t *certs, con
 		k += (size_t)w;
 	}
 	note_issued(p, certs);
+	progress_clear(p);
 	char line[1024];
 	snprintf(line, sizeof line, "%s %s %s (%s, due %s, %s)", fid,
 	         it->action == SPIF_ACTION_REDACT ? "redacted" : "disposed", k ? ids : "-", it->schedule, dd, how);
@@ -94,16 +112,19 @@ static void said_done(struct purge *p, const struct item *it, json_t *certs, con
 		p->redacted++;
 	else
 		p->disposed++;
+	progress_show(p);
 }
 
 static void said_failed(struct purge *p, const struct item *it, const char *why)
 {
 	char fid[24];
 	spif_file_id_format(it->file_id, fid);
+	progress_clear(p);
 	fprintf(stderr, "spif-retain: %s: not disposed: %s\n", fid, why);
 	if (p->use_syslog)
 		syslog(LOG_ERR, "%s: not disposed: %s", fid, why);
 	p->failed++;
+	progress_show(p);
 }
 
 /* The reason the certificates give. */
@@ -603,8 +624,10 @@ int cmd_purge(struct cli *c, const struct opts *o, int argc)
 	commit(c, p.cat);
 	if (nleft)
 		cli_note(c, "finishing %zu file%s an interrupted purge had claimed", nleft, nleft == 1 ? "" : "s");
+	spif_progress_init(&p.prog, 2, "spif-retain: purge", (long long)l.n);
 	for (size_t i = 0; i < l.n && !stop_flag; i += PURGE_BATCH)
 		purge_batch(&p, l.v + i, l.n - i < PURGE_BATCH ? l.n - i : PURGE_BATCH, o->plan != NULL);
+	progress_clear(&p);
 	if (spif_catalog_begin(p.cat, &e) < 0 ||
 	    spif_purge_end(p.cat, p.purge_id, p.disposed + p.redacted, p.failed, &e) < 0)
 		cli_die(c, &e);

@@ -394,3 +394,24 @@ unlock_source() {
 	[ "$status" -eq 64 ]; one_line_stderr
 	[ "$(catalog_state)" = "$before" ]
 }
+
+# ---- progress on a terminal ---------------------------------------------------
+
+@test "progress: a line on a terminal's stderr, cleared at the end; never when stderr is not a terminal" {
+	command -v script > /dev/null || skip "no script(1)"
+	gen --rows 3000 -o "$D/data/big.csv"
+	SPIF_PROGRESS_DELAY_MS=0 script -qec "spif ingest --purpose 個人住民税の賦課 --print-id '$D/data/big.csv'" \
+		/dev/null > "$D/tty.out" 2>&1
+	grep -q $'\rspif-ingest: [0-9]* records, [0-9.]* MB' "$D/tty.out"
+	grep -q $'\r\e\\[K' "$D/tty.out"
+	grep -q 'F000001' "$D/tty.out"
+	# not a terminal: no progress, however long it is told to wait
+	SPIF_PROGRESS_DELAY_MS=0 spif ingest --purpose 個人住民税の賦課 --again --reason r --print-id "$D/data/big.csv" \
+		2> "$D/err" > /dev/null
+	! grep -q $'\r' "$D/err" || false
+	# a short run on a terminal shows none either (the default 2 s)
+	gen --rows 5 --seed 3 -o "$D/data/small.csv"
+	script -qec "spif ingest --purpose 個人住民税の賦課 --print-id '$D/data/small.csv'" /dev/null > "$D/tty2.out" 2>&1
+	grep -q 'F000003' "$D/tty2.out"
+	! grep -q 'records, [0-9.]* MB' "$D/tty2.out" || false
+}
