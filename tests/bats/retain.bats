@@ -284,7 +284,7 @@ sql() { sqlite3 "$SPIF_HOME/catalog.db" "$1"; }
 	# and one on tmpfs, which shred refuses
 	mkdir -p /dev/shm/spif-retain.$$
 	cp "$D/data/a.csv" /dev/shm/spif-retain.$$/a.csv
-	spif ingest --purpose x --received 2020-01-01 --schedule short --print-id /dev/shm/spif-retain.$$/a.csv > /dev/null 2>&1
+	spif ingest --again --reason テスト --purpose x --received 2020-01-01 --schedule short --print-id /dev/shm/spif-retain.$$/a.csv > /dev/null 2>&1
 	run --separate-stderr spif retain purge
 	rm -rf /dev/shm/spif-retain.$$
 	[ "$status" -eq 1 ]
@@ -493,7 +493,7 @@ sql() { sqlite3 "$SPIF_HOME/catalog.db" "$1"; }
 	vault_files 40 --received 2018-05-01 --schedule kazei-shiryo-7y
 	gen --rows 50 -o "$D/data/r.csv"
 	for i in 1 2 3; do
-		spif ingest --purpose y --received 2018-05-01 --schedule keep --store --print-id - < "$D/data/r.csv" > /dev/null 2>&1
+		spif ingest --again --reason テスト --purpose y --received 2018-05-01 --schedule keep --store --print-id - < "$D/data/r.csv" > /dev/null 2>&1
 		cp "$D/data/r.csv" "$D/data/p$i.csv"
 		spif ingest --again --reason テスト --purpose z --received 2018-05-01 --schedule kazei-shiryo-7y --store --print-id "$D/data/p$i.csv" > /dev/null 2>&1
 	done
@@ -601,9 +601,9 @@ sql() { sqlite3 "$SPIF_HOME/catalog.db" "$1"; }
 	gen --rows 3 -o "$D/data/c.csv"
 	# F000001 is past its date but held; F000002 is kept by governance
 	# until 2110; F000003 by compliance
-	spif ingest --purpose x --received 2020-01-01 --schedule short --store --print-id "$D/data/a.csv" > /dev/null 2>&1
+	spif ingest --again --reason テスト --purpose x --received 2020-01-01 --schedule short --store --print-id "$D/data/a.csv" > /dev/null 2>&1
 	spif ingest --again --reason テスト --purpose x --received 2020-01-01 --schedule gov --store --print-id "$D/data/b.csv" > /dev/null 2>&1
-	spif ingest --purpose x --received 2020-01-01 --schedule locked --store --print-id "$D/data/c.csv" > /dev/null 2>&1
+	spif ingest --again --reason テスト --purpose x --received 2020-01-01 --schedule locked --store --print-id "$D/data/c.csv" > /dev/null 2>&1
 	spif retain hold F000001 --reason "情報漏えい事案 調査中" > /dev/null
 	before=$(catalog_state)
 	# a hold stops every copy, one path as much as the whole file
