@@ -1,7 +1,8 @@
-/* catalog.c - spif catalog ls | show ID | log | verify | cert: what the
- * catalog knows, whether its audit log is intact, and its disposal
- * certificates.  Every subcommand only reads, but cert confirm, which adds
- * a confirmation and its event. */
+/* catalog.c - spif catalog ls | show ID | log | verify | check | copy | cert:
+ * what the catalog knows, whether its audit log is intact, whether its
+ * copies are still on disk, and its disposal certificates.  Every
+ * subcommand only reads, but cert confirm, which adds a confirmation and
+ * its event, and copy lost, which settles a copy gone outside spif. */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -11,9 +12,12 @@
 #include <unistd.h>
 
 #include "atomic.h"
+#include "calendar.h"
 #include "catalog_query.h"
 #include "cert.h"
 #include "cli.h"
+#include "copycheck.h"
+#include "mynumber.h"
 #include "purge.h"
 #include "retention.h"
 #include "text.h"
@@ -21,8 +25,11 @@
 static const char usage_text[] =
 	"usage: spif catalog ls [--state STATE] [--json]\n"
 	"       spif catalog show ID [--json]\n"
-	"       spif catalog log [--file ID] [--limit N] [--json]\n"
+	"       spif catalog log [--file ID] [--since DATE] [--until DATE] [--action NAME]\n"
+	"           [--limit N] [--json]\n"
 	"       spif catalog verify [--json]\n"
+	"       spif catalog check [--json]\n"
+	"       spif catalog copy lost|missing COPY-ID --reason TEXT\n"
 	"       spif catalog cert ls [--json]\n"
 	"       spif catalog cert show ID [--format text|json]\n"
 	"       spif catalog cert export ID -o DIR\n"
@@ -31,9 +38,19 @@ static const char usage_text[] =
 	"\n"
 	"  ls       every file: id, state, records, persons, received, purpose, label\n"
 	"  show     one file (F000001) with its copies\n"
-	"  log      the audit log, oldest first (--limit N: the last N events)\n"
+	"  log      the audit log, oldest first (--limit N: the last N events);\n"
+	"           --file ID: everything about the file (its copies, certificates,\n"
+	"           exports); --since/--until DATE: from/through that day (spif.conf\n"
+	"           timezone); --action NAME: that action (shred: shred.*, too)\n"
 	"  verify   recompute the audit log's hash chain; exit 1 naming the first\n"
 	"           event that does not match, or copies a crash left half-destroyed\n"
+	"  check    every present copy still where the catalog says, with its size\n"
+	"           and SHA-256 (vault copies: a vault file); exit 1 listing each\n"
+	"           missing or changed copy\n"
+	"  copy lost  record that a copy is gone outside spif (deleted by hand, a\n"
+	"           medium lost or handed back): it no longer blocks disposal, the\n"
+	"           file's disposal certificate lists it as lost; a copy that held\n"
+	"           numbers places an incident hold on its file (spif retain release)\n"
 	"  cert     disposal certificates: list, show (bilingual text or the signed\n"
 	"           JSON, then the confirmation's), export ID.json (+ ID.json.asc, and\n"
 	"           ID.confirm.json (+ .asc) when confirmed), verify against the catalog,\n"
@@ -42,8 +59,9 @@ static const char usage_text[] =
 	"  --json   one JSON object per line (show: one object)\n"
 	"  --home DIR  the spif home (else $SPIF_HOME, spif.conf, ~/.local/share/spif)\n"
 	"\n"
-	"Exit: 0 ok, 1 verify found tampering, 64 usage, 65 unknown id, 66 no catalog,\n"
-	"77 catalog writable by others.\n";
+	"Exit: 0 ok, 1 verify found tampering (check: a copy missing or changed),\n"
+	"64 usage, 65 unknown id (copy lost: a copy already disposed or lost),\n"
+	"66 no catalog, 77 catalog writable by others.\n";
 
 struct opts {
 	int json;
@@ -51,6 +69,7 @@ struct opts {
 	const char *state;
 	long long limit;
 	const char *format, *out, *note, *sign;
+	const char *since, *until, *action, *reason; /* log filters; copy lost */
 };
 
 static void print_json(json_t *j)
@@ -155,15 +174,16 @@ static int cmd_show(struct cli *c, const struct opts *o, const char *idarg)
 		json_object_set_new(j, "copies", arr);
 		print_json(j);
 	} else {
-		char fid[24];
+		char fid[24], created[48];
 		spif_file_id_format(f.id, fid);
+		spif_time_for_people(f.created, created);
 		printf("id:            %s\nlabel:         %s\npurpose:       %s\nsource:        %s\n"
 		       "received:      %s\nformat:        %s (%s)\nnumber fields: %s\n"
 		       "records:       %lld\npersons:       %lld\ninvalid:       %lld\n"
 		       "sha256:        %s\ncreated:       %s\nstate:         %s\n"
 		       "schedule:      %s\nretain until:  %s\ncopies:\n",
 		       fid, f.label, f.purpose, f.source ? f.source : "-", f.received, f.format,
-		       f.encoding, f.number_fields, f.records, f.persons, f.invalid, f.sha256, f.created,
+		       f.encoding, f.number_fields, f.records, f.persons, f.invalid, f.sha256, created,
 		       spif_file_state_name(f.state), f.schedule ? f.schedule : "-",
 		       f.retain_until ? f.retain_until : "-");
 		for (size_t i = 0; i < n; i++)
@@ -199,28 +219,140 @@ static int log_row(void *ctx, const struct spif_event_row *ev)
 		print_json(j);
 	} else {
 		const char *sudo = ev->sudo_user;
-		printf("%6lld %s %s%s%s %s %s %s\n", ev->seq, ev->time, ev->operator_, sudo ? " (sudo " : "",
+		char when[48];
+		spif_time_for_people(ev->time, when);
+		printf("%6lld %s %s%s%s %s %s %s\n", ev->seq, when, ev->operator_, sudo ? " (sudo " : "",
 		       sudo ? sudo : "", sudo ? ")" : "", ev->action, ev->object ? ev->object : "-");
 		printf("       %s\n", ev->details);
 	}
 	return 0;
 }
 
+/* --since/--until DATE: a legal date (spif.conf's zone) as the UTC time
+ * it begins at; until is through that day, so the bound is the next day. */
+static const char *log_bound(struct cli *c, const char *opt, const char *arg, int next_day, char out[32])
+{
+	long day;
+	if (!arg)
+		return NULL;
+	if (spif_day_parse(arg, &day) < 0)
+		cli_usage(c, "%s %s: not a date (YYYY-MM-DD)", opt, arg);
+	spif_legal_day_start_utc(day + next_day, out);
+	return out;
+}
+
 static int cmd_log(struct cli *c, const struct opts *o)
+{
+	struct spif_err e = {0};
+	struct spif_event_filter f = {.action = o->action, .last = o->limit};
+	char since[32], until[32];
+	if (o->file && (f.file_id = spif_file_id_parse(o->file)) < 0)
+		cli_usage(c, "%s: not a file id (F000001)", o->file);
+	f.since = log_bound(c, "--since", o->since, 0, since);
+	f.until = log_bound(c, "--until", o->until, 1, until);
+	struct spif_catalog *cat = cli_catalog(c, SPIF_CAT_READONLY);
+	/* the last N events, shown oldest first */
+	if (spif_catalog_filter_events(cat, &f, log_row, (void *)o, &e) < 0)
+		cli_die(c, &e);
+	spif_catalog_close(cat);
+	return 0;
+}
+
+/* ---- check: the copies on disk; copy lost ------------------------------- */
+
+struct check_out {
+	const struct opts *o;
+	json_t *problems;
+	long long missing, changed;
+};
+
+static int check_row(void *ctx, const struct spif_copy_check *r)
+{
+	struct check_out *k = ctx;
+	if (r->finding == SPIF_COPY_FINE)
+		return 0;
+	const struct spif_copy *cp = r->copy;
+	char fid[24] = "-";
+	if (cp->file_id)
+		spif_file_id_format(cp->file_id, fid);
+	if (r->finding == SPIF_COPY_MISSING)
+		k->missing++;
+	else
+		k->changed++;
+	if (k->o->json)
+		json_array_append_new(k->problems, json_pack("{s:I,s:s,s:s,s:s,s:s}", "copy", (json_int_t)cp->id,
+		                                             "file", fid, "kind", cp->kind, "path", cp->path, "finding",
+		                                             spif_copy_finding_name(r->finding)));
+	else
+		printf("copy %lld of %s (%s): %s: %s\n", cp->id, fid, cp->kind, spif_copy_finding_name(r->finding),
+		       cp->path);
+	return 0;
+}
+
+static int cmd_check(struct cli *c, const struct opts *o)
 {
 	struct spif_catalog *cat = cli_catalog(c, SPIF_CAT_READONLY);
 	struct spif_err e = {0};
-	char obj[24] = "";
-	if (o->file) {
-		long long id = spif_file_id_parse(o->file);
-		if (id < 0)
-			cli_usage(c, "%s: not a file id (F000001)", o->file);
-		spif_file_id_format(id, obj);
-	}
-	/* the last N events, shown oldest first */
-	if (spif_catalog_list_events(cat, obj, o->limit, log_row, (void *)o, &e) < 0)
+	struct check_out k = {.o = o, .problems = json_array()};
+	long long checked;
+	if (spif_copies_check(cat, check_row, &k, &checked, &e) < 0)
 		cli_die(c, &e);
 	spif_catalog_close(cat);
+	if (o->json) {
+		json_t *j = json_pack("{s:I,s:I,s:I,s:o}", "checked", (json_int_t)checked, "missing",
+		                      (json_int_t)k.missing, "changed", (json_int_t)k.changed, "problems", k.problems);
+		print_json(j);
+	} else {
+		json_decref(k.problems);
+		printf("%lld cop%s checked: %lld missing, %lld changed or unreadable\n", checked,
+		       checked == 1 ? "y" : "ies", k.missing, k.changed);
+	}
+	if (k.missing || k.changed) {
+		fprintf(stderr, "%s: check: %lld cop%s not as the catalog says; a copy gone for good: "
+		        "spif catalog copy lost COPY-ID --reason TEXT\n", c->prog, k.missing + k.changed,
+		        k.missing + k.changed == 1 ? "y is" : "ies are");
+		return SPIF_FOUND;
+	}
+	return 0;
+}
+
+static int cmd_copy(struct cli *c, const struct opts *o, int nargs, char **args)
+{
+	if (nargs != 2)
+		cli_usage(c, "copy: expected lost COPY-ID --reason TEXT");
+	if (strcmp(args[0], "lost") && strcmp(args[0], "missing"))
+		cli_usage(c, "copy %s: unknown (lost, missing)", args[0]);
+	char *end;
+	errno = 0;
+	long long id = strtoll(args[1], &end, 10);
+	if (!*args[1] || *end || id <= 0 || errno)
+		cli_usage(c, "%s: not a copy id (a number, from spif catalog show or check)", args[1]);
+	if (!o->reason || !*o->reason)
+		cli_usage(c, "copy %s: --reason is required (what happened to it)", args[0]);
+	/* the reason goes into the catalog: never a number */
+	char *reason = strdup(o->reason);
+	if (!reason)
+		cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
+	spif_mask_numbers(reason);
+	struct spif_catalog *cat = cli_catalog(c, 0);
+	struct spif_err e = {0};
+	long long hold, file;
+	if (spif_catalog_begin(cat, &e) < 0 || spif_copy_lost(cat, id, reason, &hold, &file, &e) < 0 ||
+	    spif_catalog_commit(cat, &e) < 0) {
+		spif_catalog_rollback(cat);
+		cli_die(c, &e);
+	}
+	free(reason);
+	spif_catalog_close(cat);
+	char fid[24] = "", hid[24];
+	if (file)
+		spif_file_id_format(file, fid);
+	printf("copy %lld%s%s is lost: it no longer blocks disposal\n", id, file ? " of " : "", fid);
+	if (hold) {
+		spif_hold_id_format(hold, hid);
+		printf("it held numbers: %s is held by %s (an incident) until an approver releases it: "
+		       "spif retain release %s --reason TEXT\n", fid, hid, hid);
+	}
 	return 0;
 }
 
@@ -323,9 +455,12 @@ static int cert_row(void *ctx, const struct spif_cert_row *r)
 		                      "issued", r->issued, "operator", r->operator_, "signed", r->signed_,
 		                      "confirmed_by", jstr(r->confirmed_by));
 		print_json(j);
-	} else
-		printf("%-15s %-9s %-8s %-24s %-12s %-8s %s\n", r->id, r->kind, fid, r->issued, r->operator_,
+	} else {
+		char issued[48];
+		spif_time_for_people(r->issued, issued);
+		printf("%-15s %-9s %-8s %-24s %-12s %-8s %s\n", r->id, r->kind, fid, issued, r->operator_,
 		       r->signed_ ? "yes" : "no", r->confirmed_by ? r->confirmed_by : "-");
+	}
 	return 0;
 }
 
@@ -463,6 +598,8 @@ static const struct option longopts[] = {
 	{"home", required_argument, NULL, 'H'},  {"help", no_argument, NULL, 'h'},
 	{"format", required_argument, NULL, 'F'}, {"output", required_argument, NULL, 'o'},
 	{"note", required_argument, NULL, 'N'},  {"sign", required_argument, NULL, 'S'},
+	{"since", required_argument, NULL, 1001}, {"until", required_argument, NULL, 1002},
+	{"action", required_argument, NULL, 1003}, {"reason", required_argument, NULL, 1004},
 	{NULL, 0, NULL, 0},
 };
 
@@ -488,6 +625,10 @@ static void parse_opts(struct cli *c, struct opts *o, int argc, char **argv, con
 		case 'o': o->out = optarg; break;
 		case 'N': o->note = optarg; break;
 		case 'S': o->sign = optarg; break;
+		case 1001: o->since = optarg; break;
+		case 1002: o->until = optarg; break;
+		case 1003: o->action = optarg; break;
+		case 1004: o->reason = optarg; break;
 		case 'h': fputs(usage_text, stdout); exit(0);
 		default: cli_bad_option(c, argc, argv);
 		}
@@ -522,8 +663,13 @@ int main(int argc, char **argv)
 		rc = cmd_log(&c, &o);
 	else if (strcmp(sub, "verify") == 0 && nargs == 0)
 		rc = cmd_verify(&c, &o);
-	else if (strcmp(sub, "ls") && strcmp(sub, "show") && strcmp(sub, "log") && strcmp(sub, "verify"))
-		cli_usage(&c, "%s: unknown subcommand (ls, show, log, verify, cert)", sub);
+	else if (strcmp(sub, "check") == 0 && nargs == 0)
+		rc = cmd_check(&c, &o);
+	else if (strcmp(sub, "copy") == 0)
+		rc = cmd_copy(&c, &o, nargs, argv + optind);
+	else if (strcmp(sub, "ls") && strcmp(sub, "show") && strcmp(sub, "log") && strcmp(sub, "verify") &&
+	         strcmp(sub, "check"))
+		cli_usage(&c, "%s: unknown subcommand (ls, show, log, verify, check, copy, cert)", sub);
 	else
 		cli_usage(&c, "%s: wrong number of arguments", sub);
 	cli_done(&c);

@@ -19,11 +19,13 @@
 #include <unistd.h>
 
 #include "atomic.h"
+#include "catalog_query.h"
 #include "cli.h"
 #include "recopts.h"
 #include "digest.h"
 #include "mynumber.h"
 #include "personset.h"
+#include "progress.h"
 #include "record.h"
 #include "retention.h"
 #include "spool.h"
@@ -34,7 +36,7 @@ static const char usage_text[] =
 	"           [--format csv|tsv|ndjson] [--encoding auto|utf-8|cp932|euc-jp]\n"
 	"           [--number-field NAME]... [--on-invalid reject|flag]\n"
 	"           [--to ndjson|csv|tsv] [--output-encoding ENC] [-o FILE] [--print-id] [--store]\n"
-	"           [--schedule NAME] [--home DIR] [FILE|-]\n"
+	"           [--schedule NAME] [--again --reason TEXT | --copy-of ID] [--home DIR] [FILE|-]\n"
 	"\n"
 	"Register FILE (a specific personal information file) in the catalog and emit\n"
 	"its records: NDJSON with @file and @row, or --to csv|tsv in --output-encoding.\n"
@@ -59,14 +61,27 @@ static const char usage_text[] =
 	"                       per file; spif vault cat ID gives them back; spif shred\n"
 	"                       destroys them by cryptographic erase)\n"
 	"  --schedule NAME      its retention schedule (spif retain schedule ls): the\n"
-	"                       disposal date is set now, counted from --received\n"
+	"                       disposal date is set now, counted from --received; without\n"
+	"                       it, the schedule bound to the purpose (spif retain schedule\n"
+	"                       bind), else a warning: the file has no disposal date\n"
+	"  --again --reason TEXT  register content the catalog already holds as an active\n"
+	"                       file as a new file anyway (refused otherwise), and why\n"
+	"  --copy-of ID         the same content as file ID: register FILE (and -o) as\n"
+	"                       another copy of it instead of a new file\n"
 	"\n"
-	"Exit: 0 ok, 64 usage, 65 bad input or an unknown schedule (nothing registered),\n"
+	"A column whose every value is a valid Individual Number but whose name is not\n"
+	"a number field's is named in a warning (with the count, never a value):\n"
+	"--number-field NAME makes it one.\n"
+	"\n"
+	"Exit: 0 ok, 64 usage, 65 bad input, an unknown schedule, or content an active\n"
+	"file already has (nothing registered),\n"
 	"66 no input,"
 	" 73 cannot create, 74 I/O error, 75 catalog busy, 77 permission.\n";
 
 struct opts {
 	const char *purpose, *label, *source, *received, *out, *input, *schedule;
+	const char *reason, *copy_of; /* --again --reason; --copy-of */
+	int again;
 	enum spif_format fmt, to;
 	enum spif_enc enc, out_enc;
 	const char **fields;
@@ -84,12 +99,18 @@ struct scan {
 	char **numfields; /* names of the number fields found */
 	size_t nnum;
 	long long lossy, lossy_row;
+	/* columns that are not number fields but hold only valid numbers:
+	 * per column, values seen (non-empty) and whether all were valid */
+	long long *col_vals;
+	unsigned char *col_bad;
+	size_t ncols;
 };
 
 static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 {
 	enum { O_PURPOSE = 256, O_LABEL, O_SOURCE, O_RECEIVED, O_FORMAT, O_ENCODING, O_FIELD,
-	       O_INVALID, O_TO, O_OUTENC, O_PRINTID, O_HOME, O_STORE, O_SCHEDULE };
+	       O_INVALID, O_TO, O_OUTENC, O_PRINTID, O_HOME, O_STORE, O_SCHEDULE, O_AGAIN, O_REASON,
+	       O_COPYOF };
 	static const struct option longopts[] = {
 		{"purpose", required_argument, NULL, O_PURPOSE},
 		{"label", required_argument, NULL, O_LABEL},
@@ -105,6 +126,9 @@ static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 		{"print-id", no_argument, NULL, O_PRINTID},
 		{"store", no_argument, NULL, O_STORE},
 		{"schedule", required_argument, NULL, O_SCHEDULE},
+		{"again", no_argument, NULL, O_AGAIN},
+		{"reason", required_argument, NULL, O_REASON},
+		{"copy-of", required_argument, NULL, O_COPYOF},
 		{"home", required_argument, NULL, O_HOME},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -158,6 +182,13 @@ static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 				cli_usage(c, "--schedule %s: not a schedule name", optarg);
 			o->schedule = optarg;
 			break;
+		case O_AGAIN: o->again = 1; break;
+		case O_REASON: o->reason = optarg; break;
+		case O_COPYOF:
+			if (spif_file_id_parse(optarg) < 0)
+				cli_usage(c, "--copy-of %s: not a file id (F000001)", optarg);
+			o->copy_of = optarg;
+			break;
 		case O_HOME: c->home_opt = optarg; break;
 		case 'h': fputs(usage_text, stdout); exit(0);
 		default: cli_bad_option(c, argc, argv);
@@ -170,6 +201,12 @@ static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 		cli_usage(c, "--purpose is required: the legal purpose (事務) the file is held for");
 	if (o->out && o->print_id)
 		cli_usage(c, "-o and --print-id do not go together");
+	if (o->again && (!o->reason || !*o->reason))
+		cli_usage(c, "--again needs --reason: why the same content is registered twice");
+	if (o->reason && !o->again)
+		cli_usage(c, "--reason goes with --again");
+	if (o->copy_of && (o->again || o->store || o->schedule))
+		cli_usage(c, "--copy-of registers a copy of a file: not with --again, --store or --schedule");
 	if (o->to == SPIF_FMT_NDJSON && o->out_enc != SPIF_ENC_UTF8)
 		cli_usage(c, "NDJSON is always UTF-8; --output-encoding goes with --to csv or tsv");
 	if (o->received) {
@@ -256,6 +293,23 @@ static void check_value(const struct cli *c, const struct opts *o, struct scan *
 	sc->invalid++;
 }
 
+/* A column the names do not make a number field, whose values are all
+ * valid Individual Numbers, is one nobody told us about (番号, ID): its
+ * people are not counted.  Watched until a value fails, so the cost is a
+ * check-digit test per value of the few columns that keep passing. */
+static void watch_columns(struct scan *sc, const struct spif_record *rec)
+{
+	for (size_t i = 0; i < rec->n && i < sc->ncols; i++) {
+		if (sc->col_bad[i] || !rec->f[i].vlen)
+			continue;
+		uint64_t key;
+		if (spif_number_classify(rec->f[i].val, rec->f[i].vlen, 0, &key) == SPIF_NUM_PERSONAL)
+			sc->col_vals[i]++;
+		else
+			sc->col_bad[i] = 1;
+	}
+}
+
 /* Drop '@' fields an NDJSON source brought along: they describe another
  * file; ingest gives the records their own. */
 static void drop_meta(struct spif_record *rec)
@@ -296,6 +350,10 @@ static struct spif_writer *scan_source(const struct cli *c, const struct opts *o
 	struct numfields nf = {0};
 	spif_record_init(&rec);
 	int r, first = 1;
+	/* a long read shows how far it got (stderr a terminal, over 2 s) */
+	struct spif_progress prog;
+	char pline[160];
+	spif_progress_init(&prog, 2, "spif-ingest", 0);
 	while ((r = spif_reader_next(rd, &rec, &e)) >= 0) {
 		if (first && spool) {
 			w = spif_writer_open(spif_spool_write, spool, o->out ? o->out : "(stdout)", o->to,
@@ -314,6 +372,13 @@ static struct spif_writer *scan_source(const struct cli *c, const struct opts *o
 		}
 		if (first && o->fmt != SPIF_FMT_NDJSON) {
 			find_number_fields(c, o, rd, &nf, sc);
+			sc->ncols = spif_reader_ncols(rd);
+			sc->col_vals = calloc(sc->ncols + 1, sizeof *sc->col_vals);
+			sc->col_bad = calloc(sc->ncols + 1, 1);
+			if (!sc->col_vals || !sc->col_bad)
+				cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
+			for (size_t k = 0; k < nf.n; k++)
+				sc->col_bad[nf.idx[k]] = 1; /* a number field already */
 			if (w) {
 				size_t ncols = spif_reader_ncols(rd);
 				const char **names = calloc(ncols + 1, sizeof *names);
@@ -330,6 +395,9 @@ static struct spif_writer *scan_source(const struct cli *c, const struct opts *o
 		if (r == 0)
 			break;
 		sc->records++;
+		if (!(sc->records & 1023) &&
+		    spif_progress_update(&prog, sc->records, "records", spif_reader_bytes(rd), pline, sizeof pline))
+			fputs(pline, stderr);
 		if (o->fmt == SPIF_FMT_NDJSON) {
 			drop_meta(&rec);
 			if (sc->records == 1)
@@ -341,12 +409,15 @@ static struct spif_writer *scan_source(const struct cli *c, const struct opts *o
 		} else {
 			for (size_t k = 0; k < nf.n; k++)
 				check_value(c, o, sc, name, rec.row, &rec.f[nf.idx[k]], nf.corp[k]);
+			watch_columns(sc, &rec);
 		}
 		if (w && spif_writer_put(w, &rec, &e) < 0)
 			cli_die(c, &e);
 		if (*vw && spif_writer_put(*vw, &rec, &e) < 0)
 			cli_die(c, &e);
 	}
+	if (spif_progress_clear(&prog, pline, sizeof pline))
+		fputs(pline, stderr);
 	if (r < 0)
 		cli_die(c, &e);
 	sc->persons = (long long)sc->people.count;
@@ -427,6 +498,9 @@ struct reg {
 	char fid[24];
 	char bucket[16];         /* the vault KEK: the disposal month, or "indefinite" */
 	struct inject in;
+	long long copy_of;       /* --copy-of: the file this is another copy of */
+	char same_as[24];        /* --again: the active file with the same content */
+	char *reason;            /* --again --reason, numbers masked */
 };
 
 /* --store: the records, NDJSON with @file and @row, into a new vault copy
@@ -489,9 +563,27 @@ static int register_file(struct spif_catalog *cat, const struct opts *o, struct 
 	int rc = -1;
 	if (spif_catalog_begin(cat, err) < 0)
 		goto out;
-	if (spif_catalog_add_file(cat, &f, err) < 0)
+	if (g->copy_of) {
+		/* --copy-of: no new file, its copies join the one it repeats */
+		struct spif_file same;
+		if (spif_catalog_get_file(cat, g->copy_of, &same, err) < 0)
+			goto out;
+		spif_file_id_format(g->copy_of, g->fid);
+		int differs = strcmp(same.sha256, sc->sha256) != 0, gone = same.state == SPIF_FILE_DISPOSED;
+		spif_file_free(&same);
+		if (differs || gone) {
+			spif_err_set(err, SPIF_EX_DATAERR, "%s: %s %s", g->name, gone ? "is another copy of" : "is not the same content as",
+			             gone ? "a disposed file" : g->fid);
+			if (gone)
+				snprintf(err->msg, sizeof err->msg, "%s: --copy-of %s: it is disposed", g->name, g->fid);
+			goto out;
+		}
+		f.id = g->copy_of;
+	} else if (spif_catalog_add_file(cat, &f, err) < 0)
 		goto out;
 	spif_file_id_format(f.id, g->fid);
+	if (g->same_as[0])
+		json_object_set_new(d, "again", json_pack("{s:s,s:s}", "same_content_as", g->same_as, "reason", g->reason));
 	json_object_set_new(d, "label", json_string(g->label));
 	json_object_set_new(d, "purpose", json_string(g->purpose));
 	json_object_set_new(d, "received", json_string(f.received));
@@ -513,7 +605,7 @@ static int register_file(struct spif_catalog *cat, const struct opts *o, struct 
 			goto out;
 	}
 	strcpy(g->bucket, "indefinite");
-	if (o->schedule) {
+	if (o->schedule && !g->copy_of) {
 		/* the retention is set in the same transaction: a file never
 		 * exists without the schedule it was ingested under */
 		struct spif_retention r;
@@ -562,7 +654,7 @@ static int register_file(struct spif_catalog *cat, const struct opts *o, struct 
 			goto out;
 		}
 	}
-	if (spif_audit_append(cat, "ingest", g->fid, d, NULL, err) < 0 ||
+	if (spif_audit_append(cat, g->copy_of ? "copy.add" : "ingest", g->fid, d, NULL, err) < 0 ||
 	    spif_catalog_commit(cat, err) < 0) {
 		if (g->out)
 			unlink(o->out); /* not registered: it must not exist either */
@@ -581,12 +673,33 @@ out:
 	return rc;
 }
 
+/* The columns watch_columns found holding only valid numbers: one line
+ * each, with the count, never a value; the name masked like any text. */
+static void warn_columns(const struct cli *c, const struct reg *g, const struct scan *sc,
+                         const struct spif_reader *rd)
+{
+	for (size_t i = 0; i < sc->ncols; i++) {
+		if (sc->col_bad[i] || !sc->col_vals[i])
+			continue;
+		char *name = strdup(spif_reader_colname(rd, i));
+		if (!name)
+			continue;
+		spif_mask_numbers(name);
+		cli_note(c, "%s: column %s: all %lld values are valid Individual Numbers, but it is not a number "
+		         "field: its persons are not counted (--number-field %s makes it one)", g->name, name,
+		         sc->col_vals[i], name);
+		free(name);
+	}
+}
+
 static void free_scan(struct scan *sc)
 {
 	spif_personset_free(&sc->people);
 	for (size_t i = 0; i < sc->nnum; i++)
 		free(sc->numfields[i]);
 	free(sc->numfields);
+	free(sc->col_vals);
+	free(sc->col_bad);
 }
 
 int main(int argc, char **argv)
@@ -672,7 +785,42 @@ int main(int argc, char **argv)
 	spif_mask_numbers(g.purpose);
 	if (g.source)
 		spif_mask_numbers(g.source);
-	struct spif_catalog *cat = cli_catalog(&c, SPIF_CAT_CREATE);
+	/* the same content twice: a second file only when asked, with a
+	 * reason; or another copy of the first (nothing is created to refuse) */
+	struct spif_catalog *cat = cli_catalog_if_exists(&c);
+	char bound[65] = "";
+	if (o.copy_of) {
+		if (!cat)
+			cli_fail(&c, SPIF_EX_DATAERR, "no file %s in the catalog (there is no catalog yet)", o.copy_of);
+		g.copy_of = spif_file_id_parse(o.copy_of);
+	} else if (cat) {
+		long long same;
+		char *slabel;
+		int r = spif_catalog_file_with_content(cat, sc.sha256, &same, &slabel, &e);
+		if (r < 0)
+			cli_die(&c, &e);
+		if (r > 0) {
+			spif_file_id_format(same, g.same_as);
+			if (!o.again) {
+				spif_err_set(&e, SPIF_EX_DATAERR, "%s: same content as %s (%s); use --again --reason or "
+				             "--copy-of %s", g.name, g.same_as, slabel, g.same_as);
+				free(slabel);
+				spif_catalog_close(cat);
+				goto fail;
+			}
+			g.reason = strdup(o.reason);
+			if (g.reason)
+				spif_mask_numbers(g.reason);
+		}
+		free(slabel);
+		/* retention by default: the schedule bound to the purpose */
+		if (!o.schedule && spif_schedule_bound(cat, g.purpose, bound, &e) < 0)
+			cli_die(&c, &e);
+		if (bound[0])
+			o.schedule = bound;
+	}
+	if (!cat)
+		cat = cli_catalog(&c, SPIF_CAT_CREATE);
 	int rc = register_file(cat, &o, &sc, &g, &e);
 	spif_catalog_close(cat);
 	if (rc < 0)
@@ -707,6 +855,11 @@ int main(int argc, char **argv)
 	if (sc.invalid)
 		fprintf(stderr, ", %lld invalid values flagged", sc.invalid);
 	fputc('\n', stderr);
+	warn_columns(&c, &g, &sc, rd);
+	if (!o.schedule && !g.copy_of)
+		cli_note(&c, "%s has no retention schedule: nothing will ever dispose of it (spif retain assign %s "
+		         "--schedule NAME; spif retain schedule bind NAME --purpose TEXT gives a purpose's files one)",
+		         g.fid, g.fid);
 	e.code = 0;
 fail:
 	if (e.code && g.out)
@@ -722,6 +875,7 @@ fail:
 	free(g.label);
 	free(g.purpose);
 	free(g.source);
+	free(g.reason);
 	free(o.fields);
 	if (fd > 0)
 		close(fd);

@@ -25,6 +25,7 @@
 #include "cli.h"
 #include "dispose.h"
 #include "pgp.h"
+#include "precheck.h"
 #include "retention.h"
 #include "vault.h"
 #include "wipe.h"
@@ -404,7 +405,7 @@ static void collect(struct cli *c, struct spif_catalog *cat, const struct opts *
 			cli_die(c, &e);
 		size_t before = *n;
 		for (size_t i = 0; i < ncp; i++) {
-			if (cp[i].state == SPIF_COPY_DISPOSED || already_listed(*v, *n, cp[i].path))
+			if (spif_copy_settled(cp[i].state) || already_listed(*v, *n, cp[i].path))
 				continue;
 			struct spif_dispose_copy *t = add_target(c, v, n);
 			snprintf(t->path, sizeof t->path, "%s", cp[i].path);
@@ -458,7 +459,7 @@ static void check_retention(struct cli *c, struct spif_catalog *cat, const struc
 			int target = 0;
 			for (size_t k = 0; k < n; k++)
 				target |= v[k].copy_id == cp[j].id;
-			if (!target && cp[j].state != SPIF_COPY_DISPOSED)
+			if (!target && !spif_copy_settled(cp[j].state))
 				whole = 0;
 		}
 		spif_copies_free(cp, ncp);
@@ -625,6 +626,13 @@ int main(int argc, char **argv)
 	if (cat)
 		check_retention(&c, cat, &o, v, n);
 	int refused = check_targets(&c, cat, &o, v, n);
+	/* what this account may not do, for every copy before the first is
+	 * touched; a dry run says it as a refusal (precheck.h) */
+	int late;
+	long denied = spif_precheck(v, n, cat ? c.home : NULL, &late);
+	if (denied >= 0 && !o.dry_run && (n > 1 || late))
+		cli_fail(&c, SPIF_EX_NOPERM, "%s: refused: %s; nothing was destroyed", v[denied].path, v[denied].refusal);
+	refused |= denied >= 0;
 	if (o.dry_run) {
 		dry_run(&o, v, n);
 		free(v);

@@ -14,7 +14,7 @@
 
 _spif_ingest_opts="--purpose --label --source --received --format --encoding
 	--number-field --on-invalid --to --output-encoding -o --output --print-id
-	--store --schedule --home --help"
+	--store --schedule --again --reason --copy-of --home --help"
 _spif_catalog_opts="--json --home --help"
 _spif_cert_opts="--home --help"
 _spif_shred_opts="--method --passes --zero --force --reason --destination
@@ -29,7 +29,7 @@ _spif_encrypt_opts="-r --recipient --sign --armor --passphrase-file --fields
 	--help"
 _spif_decrypt_opts="--require-signature --passphrase-file -o --output --home
 	--help"
-_spif_retain_subs="schedule assign event hold release holds due plan purge report"
+_spif_retain_subs="schedule assign event hold release holds due plan purge report unscheduled"
 
 # _spif_reply WORDS CUR: COMPREPLY from a word list.
 _spif_reply()
@@ -174,11 +174,19 @@ _spif_value()
 	--output-encoding) _spif_reply "utf-8 utf-8-bom cp932 euc-jp" "$2" ;;
 	--on-invalid) _spif_reply "reject flag" "$2" ;;
 	--state) _spif_reply "active redacted disposed" "$2" ;;
-	--received | --as-of) _spif_reply "$(date +%Y-%m-%d)" "$2" ;;
+	--received | --as-of | --since | --until) _spif_reply "$(date +%Y-%m-%d)" "$2" ;;
 	--schedule) _spif_schedules "$2" "$3" ;;
 	--from) _spif_reply "received created event:" "$2"; compopt -o nospace 2>/dev/null ;;
 	--cutoff) _spif_reply "none fiscal-year calendar-year next-year:" "$2" ;;
-	--action) _spif_reply "shred redact" "$2" ;;
+	--action)
+		if [[ $_spif_cmd == catalog ]]; then
+			_spif_reply "ingest copy.lost copy.add hold.place hold.release shred certificate file.disposed
+				redact retain.assign schedule.bind purge" "$2"
+		else
+			_spif_reply "shred redact" "$2"
+		fi
+		;;
+	--copy-of) _spif_ids "$2" "$3" ;;
 	--mode) _spif_reply "governance compliance" "$2" ;;
 	--fiscal-year) _spif_reply "$(date +%Y)" "$2" ;;
 	--plan) _spif_files "$2" ;;
@@ -361,6 +369,7 @@ _spif()
 				case $ssub in
 				add) _spif_reply "--period --from --cutoff --grace --action --mode --basis $common" "$cur" ;;
 				ls | show) _spif_reply "--json $common" "$cur" ;;
+				bind) _spif_reply "--purpose $common" "$cur" ;;
 				*) _spif_reply "$common" "$cur" ;;
 				esac
 				;;
@@ -372,6 +381,7 @@ _spif()
 			plan) _spif_reply "--as-of $common" "$cur" ;;
 			purge) _spif_reply "--dry-run --plan --syslog --sign $common" "$cur" ;;
 			report) _spif_reply "--fiscal-year --json $common" "$cur" ;;
+			unscheduled) _spif_reply "--json $common" "$cur" ;;
 			*) _spif_reply "$common" "$cur" ;;
 			esac
 			return 0
@@ -380,8 +390,8 @@ _spif()
 		"") _spif_reply "$_spif_retain_subs" "$cur" ;;
 		schedule)
 			if [[ -z $ssub ]]; then
-				_spif_reply "add ls show rm" "$cur"
-			elif [[ ($ssub == show || $ssub == rm) ]] && ((n == 0)); then
+				_spif_reply "add ls show rm bind" "$cur"
+			elif [[ ($ssub == show || $ssub == rm || $ssub == bind) ]] && ((n == 0)); then
 				_spif_schedules "$cur" "$home"
 			fi
 			;;
@@ -502,7 +512,8 @@ _spif()
 			case ${w[m]} in
 			--home) home=${w[m + 1]}; ((m++)) ;;
 			--home=*) home=${w[m]#--home=} ;;
-			--state | --file | --limit | -n | --format | -o | --output | --note | --sign) ((m++)) ;;
+			--state | --file | --limit | -n | --format | -o | --output | --note | --sign | \
+			--since | --until | --action | --reason) ((m++)) ;;
 			-*) ;;
 			*)
 				if [[ -z $sub ]]; then
@@ -519,7 +530,7 @@ _spif()
 			if [[ $cur == -* ]]; then
 				_spif_reply "$_spif_catalog_opts" "$cur"
 			else
-				_spif_reply "ls show log verify cert" "$cur"
+				_spif_reply "ls show log verify check copy cert" "$cur"
 			fi
 			return 0
 		fi
@@ -571,9 +582,16 @@ _spif()
 			fi
 			;;
 		log)
-			[[ $cur == -* ]] && _spif_reply "--file --limit $_spif_catalog_opts" "$cur" ;;
-		verify)
+			[[ $cur == -* ]] && _spif_reply "--file --since --until --action --limit $_spif_catalog_opts" "$cur" ;;
+		verify | check)
 			[[ $cur == -* ]] && _spif_reply "$_spif_catalog_opts" "$cur" ;;
+		copy)
+			if [[ $cur == -* ]]; then
+				_spif_reply "--reason --home --help" "$cur"
+			elif ((n == 0)); then
+				_spif_reply "lost missing" "$cur"
+			fi
+			;;
 		esac
 		;;
 	esac

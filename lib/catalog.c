@@ -13,7 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "calendar.h"
 #include "digest.h"
+#include "retention.h"
 
 /* Enough for every statement the per-file paths use. */
 #define STMT_CACHE 48
@@ -140,6 +142,41 @@ static const char *const migrations[] = {
 	" started TEXT NOT NULL, claim_seq INTEGER, finished TEXT, certificates TEXT, error TEXT,"
 	" PRIMARY KEY (purge_id, file_id));"
 	"CREATE INDEX purge_items_open ON purge_items(file_id) WHERE state = 'started';",
+	/* 5: a copy can be "lost": gone outside spif (deleted by hand, a USB
+	 * stick lost or handed back) and declared so, which settles it for
+	 * disposal.  SQLite cannot widen a CHECK: the table is made anew with
+	 * the same ids (and AUTOINCREMENT sequence), following SQLite's
+	 * documented procedure.  certificate_copies refers to copies and
+	 * foreign keys are on (and cannot be switched off in a transaction),
+	 * so its rows wait in a temporary table while copies is replaced. */
+	"CREATE TABLE copies_new("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" file_id INTEGER REFERENCES files(id),"
+	" kind TEXT NOT NULL CHECK (kind IN ('source','output','vault','encrypted','export','found')),"
+	" path TEXT NOT NULL, sha256 TEXT, size INTEGER,"
+	" encrypted INTEGER NOT NULL DEFAULT 0, created TEXT NOT NULL,"
+	" state TEXT NOT NULL DEFAULT 'present' CHECK (state IN ('present','disposing','disposed','lost')),"
+	" details TEXT);"
+	"INSERT INTO copies_new(id,file_id,kind,path,sha256,size,encrypted,created,state,details)"
+	" SELECT id,file_id,kind,path,sha256,size,encrypted,created,state,details FROM copies;"
+	"UPDATE sqlite_sequence SET seq = (SELECT seq FROM sqlite_sequence WHERE name = 'copies')"
+	" WHERE name = 'copies_new';"
+	"CREATE TEMP TABLE certificate_copies_keep AS SELECT cert_id, copy_id FROM certificate_copies;"
+	"DROP TABLE certificate_copies;"
+	"DROP TABLE copies;"
+	"ALTER TABLE copies_new RENAME TO copies;"
+	"CREATE INDEX copies_file ON copies(file_id);"
+	"CREATE INDEX copies_path ON copies(path);"
+	"CREATE TABLE certificate_copies("
+	" cert_id TEXT NOT NULL REFERENCES certificates(id),"
+	" copy_id INTEGER NOT NULL REFERENCES copies(id), PRIMARY KEY (cert_id, copy_id));"
+	"INSERT INTO certificate_copies(cert_id, copy_id) SELECT cert_id, copy_id FROM certificate_copies_keep;"
+	"DROP TABLE temp.certificate_copies_keep;"
+	/* and retention by default: the schedule a purpose's files get when
+	 * ingested without --schedule (spif retain schedule bind) */
+	"CREATE TABLE schedule_purposes("
+	" purpose TEXT PRIMARY KEY, schedule TEXT NOT NULL REFERENCES schedules(name),"
+	" bound TEXT NOT NULL, bound_by TEXT NOT NULL);",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof *migrations))
 
@@ -524,7 +561,7 @@ void spif_file_id_in_records(const char *text, size_t n, char fid[24])
 }
 
 static const char *const file_states[] = {"active", "redacted", "disposed"};
-static const char *const copy_states[] = {"present", "disposing", "disposed"};
+static const char *const copy_states[] = {"present", "disposing", "disposed", "lost"};
 
 static int state_parse(const char *const *names, int n, const char *name)
 {
@@ -546,12 +583,17 @@ int spif_file_state_parse(const char *name)
 
 const char *spif_copy_state_name(enum spif_copy_state s)
 {
-	return (unsigned)s < 3 ? copy_states[s] : "?";
+	return (unsigned)s < 4 ? copy_states[s] : "?";
 }
 
 int spif_copy_state_parse(const char *name)
 {
-	return state_parse(copy_states, 3, name);
+	return state_parse(copy_states, 4, name);
+}
+
+int spif_copy_settled(enum spif_copy_state s)
+{
+	return s == SPIF_COPY_DISPOSED || s == SPIF_COPY_LOST;
 }
 
 static char *col_dup(sqlite3_stmt *st, int i)
@@ -789,10 +831,7 @@ void spif_now_utc(char out[32])
 void spif_today(char out[11])
 {
 	long ms;
-	time_t t = now_time(&ms);
-	struct tm tm;
-	localtime_r(&t, &tm);
-	strftime(out, 11, "%Y-%m-%d", &tm);
+	spif_day_format(spif_legal_day(now_time(&ms)), out);
 }
 
 /* ---- the catalog's own files, through SQLite's handles ------------------ */

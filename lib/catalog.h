@@ -66,15 +66,19 @@ int spif_catalog_files_contain(struct spif_catalog *c, const unsigned char (*nee
  * same names).  A file: active, then redacted (its numbers removed, the
  * records kept) and/or disposed (no copy left).  A copy: present, then
  * disposing (marked before a byte is destroyed, see dispose.h), then
- * disposed.  The zero value of each is the state a new row starts in. */
+ * disposed; or lost: gone outside spif and declared so (spif catalog copy
+ * lost), which settles it as disposed does, without a claim that anything
+ * was destroyed.  The zero value of each is the state a new row starts in. */
 enum spif_file_state { SPIF_FILE_ACTIVE = 0, SPIF_FILE_REDACTED, SPIF_FILE_DISPOSED };
-enum spif_copy_state { SPIF_COPY_PRESENT = 0, SPIF_COPY_DISPOSING, SPIF_COPY_DISPOSED };
+enum spif_copy_state { SPIF_COPY_PRESENT = 0, SPIF_COPY_DISPOSING, SPIF_COPY_DISPOSED, SPIF_COPY_LOST };
 
 /* "active" ... <-> enum; parse returns -1 for a name that is not a state. */
 const char *spif_file_state_name(enum spif_file_state s);
 int spif_file_state_parse(const char *name);
 const char *spif_copy_state_name(enum spif_copy_state s);
 int spif_copy_state_parse(const char *name);
+/* Nothing is left to do for a copy in this state: disposed, or lost. */
+int spif_copy_settled(enum spif_copy_state s);
 
 /* A file as the catalog knows it.  Strings are owned by the struct. */
 struct spif_file {
@@ -130,8 +134,8 @@ int spif_catalog_get_copies(struct spif_catalog *c, long long file_id, struct sp
                             size_t *n, struct spif_err *err);
 void spif_copies_free(struct spif_copy *v, size_t n);
 
-/* The current UTC time as "YYYY-MM-DDTHH:MM:SS.mmmZ" and today's local date
- * "YYYY-MM-DD", by the real clock. */
+/* The current UTC time as "YYYY-MM-DDTHH:MM:SS.mmmZ" and today's legal
+ * date "YYYY-MM-DD" (calendar.h: in spif.conf's zone), by the real clock. */
 void spif_now_utc(char out[32]);
 void spif_today(char out[11]);
 

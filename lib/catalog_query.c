@@ -61,7 +61,7 @@ int spif_catalog_copies_at(struct spif_catalog *c, const char *path, struct spif
 	*out = NULL;
 	*n = 0;
 	if (spif_catalog_prepare(c, "SELECT " SPIF_COPY_COLUMNS " FROM copies"
-	                            " WHERE path = ? AND state != 'disposed' ORDER BY id", &st, err) < 0)
+	                            " WHERE path = ? AND state NOT IN ('disposed','lost') ORDER BY id", &st, err) < 0)
 		return -1;
 	sqlite3_bind_text(st, 1, path, -1, SQLITE_TRANSIENT);
 	return copies_of(c, st, "copies at a path", out, n, err);
@@ -95,6 +95,69 @@ int spif_catalog_list_events(struct spif_catalog *c, const char *object, long lo
 	if (rc != SQLITE_DONE)
 		return spif_catalog_sqlerr(c, rc, "read the log", err);
 	return 0;
+}
+
+int spif_catalog_filter_events(struct spif_catalog *c, const struct spif_event_filter *f, spif_event_fn fn,
+                               void *ctx, struct spif_err *err)
+{
+	sqlite3_stmt *st;
+	char fid[24] = "";
+	if (f->file_id > 0)
+		spif_file_id_format(f->file_id, fid);
+	/* one statement, each filter a clause that an empty parameter turns
+	 * off; the last N that match, handed on oldest first */
+	if (spif_catalog_prepare(c, "SELECT seq,time,operator,sudo_user,host,pid,argv,action,object,details,"
+	                            "prev_hash,hash FROM (SELECT * FROM events WHERE"
+	                            " (?1 = '' OR object = ?1"
+	                            "  OR (CASE WHEN json_valid(details) THEN json_extract(details, '$.file') END) = ?1"
+	                            "  OR (object LIKE 'copy:%' AND CAST(substr(object, 6) AS INTEGER)"
+	                            "      IN (SELECT id FROM copies WHERE file_id = ?6)))"
+	                            " AND (?2 = '' OR time >= ?2) AND (?3 = '' OR time < ?3)"
+	                            " AND (?4 = '' OR action = ?4 OR substr(action, 1, length(?4) + 1) = ?4 || '.')"
+	                            " ORDER BY seq DESC LIMIT ?5) ORDER BY seq", &st, err) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, fid, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, f->since ? f->since : "", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, f->until ? f->until : "", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 4, f->action ? f->action : "", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 5, f->last > 0 ? f->last : -1);
+	sqlite3_bind_int64(st, 6, f->file_id);
+	int rc, stop = 0;
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct spif_event_row ev = {
+			.seq = sqlite3_column_int64(st, 0), .time = T(1), .operator_ = T(2), .sudo_user = T(3),
+			.host = T(4), .pid = sqlite3_column_int64(st, 5), .argv = T(6), .action = T(7),
+			.object = T(8), .details = T(9), .prev_hash = T(10), .hash = T(11),
+		};
+		stop = fn(ctx, &ev);
+	}
+	sqlite3_finalize(st);
+	if (stop)
+		return stop;
+	if (rc != SQLITE_DONE)
+		return spif_catalog_sqlerr(c, rc, "read the log", err);
+	return 0;
+}
+
+int spif_catalog_file_with_content(struct spif_catalog *c, const char *sha256, long long *id, char **label,
+                                   struct spif_err *err)
+{
+	sqlite3_stmt *st;
+	*id = 0;
+	*label = NULL;
+	if (spif_catalog_prepare(c, "SELECT id, label FROM files WHERE sha256 = ? AND state != 'disposed'"
+	                            " ORDER BY id LIMIT 1", &st, err) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, sha256, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(st, 0);
+		*label = strdup((const char *)sqlite3_column_text(st, 1));
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return spif_catalog_sqlerr(c, rc, "find content", err);
+	return rc == SQLITE_ROW;
 }
 
 int spif_copy_redacted(const struct spif_copy *cp)

@@ -22,10 +22,15 @@ int spif_catalog_list_files(struct spif_catalog *c, int state, spif_file_fn fn, 
 int spif_catalog_copies_in_state(struct spif_catalog *c, enum spif_copy_state state,
                                  struct spif_copy **out, size_t *n, struct spif_err *err);
 
-/* The copies at path that are not disposed (present or disposing),
+/* The copies at path that are not settled (present or disposing),
  * oldest first: usually one, more when one file was ingested twice. */
 int spif_catalog_copies_at(struct spif_catalog *c, const char *path, struct spif_copy **out,
                            size_t *n, struct spif_err *err);
+
+/* An active (not disposed) file whose content has this SHA-256: its id
+ * and label (malloc'd) when there is one, 1; 0 when none; -1 with err. */
+int spif_catalog_file_with_content(struct spif_catalog *c, const char *sha256, long long *id, char **label,
+                                   struct spif_err *err);
 
 /* One audit event as stored (see audit.h); strings may be NULL where the
  * column is (sudo_user, object). */
@@ -39,5 +44,21 @@ typedef int (*spif_event_fn)(void *ctx, const struct spif_event_row *ev);
  * every event), only the last `last` of them when last > 0. */
 int spif_catalog_list_events(struct spif_catalog *c, const char *object, long long last,
                              spif_event_fn fn, void *ctx, struct spif_err *err);
+
+/* Which events a reader wants (catalog log's options); a zero struct is
+ * every event.  Every field narrows: all of them must match.  One struct,
+ * so that a new filter is a field here and a clause in
+ * spif_catalog_filter_events, not another function. */
+struct spif_event_filter {
+	long long file_id;  /* > 0: everything about that file: its own events,
+	                       those naming it in their details (certificates,
+	                       disposals, exports) and those of its copies ("copy:N") */
+	const char *since;  /* a catalog UTC time: events at or after it (NULL: any) */
+	const char *until;  /* a catalog UTC time: events before it (NULL: any) */
+	const char *action; /* "shred" matches shred and shred.start, shred.fail ... */
+	long long last;     /* > 0: only the last N that match */
+};
+int spif_catalog_filter_events(struct spif_catalog *c, const struct spif_event_filter *f, spif_event_fn fn,
+                               void *ctx, struct spif_err *err);
 
 #endif

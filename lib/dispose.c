@@ -16,6 +16,7 @@
 #include "atomic.h"
 #include "audit.h"
 #include "cert.h"
+#include "copycheck.h"
 #include "vault.h"
 
 const char *spif_dispose_media_type(const struct spif_medium *m)
@@ -404,7 +405,7 @@ int spif_dispose_certify(struct spif_catalog *c, const struct spif_conf *conf,
 	}
 	if (fid) {
 		sqlite3_stmt *st;
-		if (spif_catalog_cached(c, "SELECT COUNT(*) FROM copies WHERE file_id = ? AND state != 'disposed'",
+		if (spif_catalog_cached(c, "SELECT COUNT(*) FROM copies WHERE file_id = ? AND state NOT IN ('disposed','lost')",
 		                         &st, err) < 0)
 			goto out;
 		sqlite3_bind_int64(st, 1, fid);
@@ -421,6 +422,9 @@ int spif_dispose_certify(struct spif_catalog *c, const struct spif_conf *conf,
 				spif_catalog_sqlerr(c, s, "dispose file", err);
 				goto out;
 			}
+			/* copies declared lost are listed as lost, not destroyed */
+			if (spif_copies_lost_json(c, fid, copies, err) < 0)
+				goto out;
 		}
 	}
 	/* What is claimed, and no more: overwrite is Clear, never Purge; a copy

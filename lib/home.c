@@ -77,6 +77,7 @@ int spif_conf_load(struct spif_conf *c, struct spif_err *err)
 			{"sign_key", c->sign_key, sizeof c->sign_key},
 			{"custodian_key", c->custodian_key, sizeof c->custodian_key},
 			{"trusted_media", c->trusted_media, sizeof c->trusted_media},
+			{"timezone", c->timezone, sizeof c->timezone},
 		};
 		size_t i;
 		for (i = 0; i < sizeof keys / sizeof *keys; i++)

@@ -22,6 +22,7 @@ struct spif_conf {
 	char contact[256];
 	char sign_key[256];    /* OpenPGP key to sign certificates with */
 	char custodian_key[256];
+	char timezone[64];     /* legal dates and times for people (calendar.h); "" is Asia/Tokyo */
 	char trusted_media[256]; /* disks an administrator vouches write in place (space-separated,
 	                            e.g. "vda"): a virtual disk on raw spinning storage */
 };

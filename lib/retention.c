@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "calendar.h"
 #include "dispose.h"
 #include "vault.h"
 
@@ -94,14 +95,7 @@ long spif_day_today(void)
 
 int spif_day_of_utc(const char *utc, long *day)
 {
-	struct tm tm = {0};
-	if (!utc || !strptime(utc, "%Y-%m-%dT%H:%M:%S", &tm))
-		return -1;
-	time_t t = timegm(&tm);
-	struct tm lt;
-	localtime_r(&t, &lt);
-	*day = spif_day_from_ymd(lt.tm_year + 1900, lt.tm_mon + 1, lt.tm_mday);
-	return 0;
+	return spif_legal_day_of_utc(utc, day);
 }
 
 /* ---- periods ----------------------------------------------------------- */
@@ -463,6 +457,53 @@ int spif_schedule_get(struct spif_catalog *c, const char *name, struct spif_sche
 	if (bad)
 		return spif_err_set(err, SPIF_EX_DATAERR, "schedule %.64s in the catalog is damaged", name);
 	return 0;
+}
+
+int spif_schedule_bind(struct spif_catalog *c, const char *name, const char *purpose, struct spif_err *err)
+{
+	struct spif_schedule s;
+	char now[32], old[65] = "";
+	if (need_tx(c, "spif_schedule_bind", err) < 0 || spif_schedule_get(c, name, &s, err) < 0 ||
+	    spif_schedule_bound(c, purpose, old, err) < 0)
+		return -1;
+	spif_now_utc(now);
+	sqlite3_stmt *st;
+	if (spif_catalog_prepare(c, "INSERT INTO schedule_purposes(purpose,schedule,bound,bound_by) VALUES(?,?,?,?)"
+	                            " ON CONFLICT(purpose) DO UPDATE SET schedule = excluded.schedule,"
+	                            " bound = excluded.bound, bound_by = excluded.bound_by", &st, err) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, purpose, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, now, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 4, spif_catalog_actor(c)->operator_, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return spif_catalog_sqlerr(c, rc, "bind schedule", err);
+	json_t *d = json_pack("{s:s,s:s}", "schedule", name, "purpose", purpose);
+	if (old[0])
+		json_object_set_new(d, "replaces", json_string(old));
+	rc = spif_audit_append(c, "schedule.bind", name, d, NULL, err);
+	json_decref(d);
+	return rc;
+}
+
+int spif_schedule_bound(struct spif_catalog *c, const char *purpose, char name[65], struct spif_err *err)
+{
+	sqlite3_stmt *st;
+	name[0] = '\0';
+	if (!c)
+		return 0;
+	if (spif_catalog_prepare(c, "SELECT schedule FROM schedule_purposes WHERE purpose = ?", &st, err) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, purpose, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		snprintf(name, 65, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return spif_catalog_sqlerr(c, rc, "read schedule binding", err);
+	return rc == SQLITE_ROW;
 }
 
 int spif_retention_defaults_done(struct spif_catalog *c)

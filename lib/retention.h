@@ -34,9 +34,10 @@ void spif_day_format(long day, char out[11]);
 long spif_day_from_ymd(int y, int m, int d);
 void spif_day_to_ymd(long day, int *y, int *m, int *d);
 int spif_days_in_month(int y, int m);
-/* Today's date by the real clock, in local time. */
+/* Today's legal date by the real clock (calendar.h: spif.conf's zone). */
 long spif_day_today(void);
-/* The local date of a catalog UTC time ("2026-06-15T00:12:00.000Z"). */
+/* The legal date of a catalog UTC time ("2026-06-15T00:12:00.000Z"):
+ * spif_legal_day_of_utc, under its old name. */
 int spif_day_of_utc(const char *utc, long *day);
 
 /* ---- periods, cutoffs, starts ------------------------------------------ */
@@ -128,6 +129,14 @@ int spif_schedule_get(struct spif_catalog *c, const char *name, struct spif_sche
 /* Is name a schedule of this catalog, or (when c is NULL, or the defaults
  * are not installed yet) a default one?  Fills s when found. */
 int spif_schedule_lookup(struct spif_catalog *c, const char *name, struct spif_schedule *s);
+/* Retention by default: bind schedule name to a purpose (in a transaction,
+ * with a "schedule.bind" event; a purpose has one schedule, a new bind
+ * replaces the old).  Files of that purpose ingested without --schedule
+ * get it.  SPIF_EX_DATAERR for an unknown schedule. */
+int spif_schedule_bind(struct spif_catalog *c, const char *name, const char *purpose, struct spif_err *err);
+/* The schedule bound to purpose into name (65 bytes): 1, 0 when none
+ * (c may be NULL: no catalog, none), -1 with err. */
+int spif_schedule_bound(struct spif_catalog *c, const char *purpose, char name[65], struct spif_err *err);
 /* Add (in a transaction, with its event).  SPIF_EX_DATAERR when the name
  * exists. */
 int spif_schedule_add(struct spif_catalog *c, const struct spif_schedule *s, struct spif_err *err);

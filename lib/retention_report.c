@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "calendar.h"
+
 /* ---- schedules ---------------------------------------------------------- */
 
 static int by_name(const void *a, const void *b)
@@ -132,23 +134,6 @@ int spif_purpose_files(struct spif_catalog *c, const char *purpose, long long *n
 
 /* ---- the annual report -------------------------------------------------- */
 
-/* The UTC time (as the catalog writes it) of local midnight on day: the
- * fiscal year is a local-calendar notion, certificates carry UTC. */
-static void local_midnight_utc(long day, char out[32])
-{
-	int y, m, d;
-	spif_day_to_ymd(day, &y, &m, &d);
-	struct tm tm = {0};
-	tm.tm_year = y - 1900;
-	tm.tm_mon = m - 1;
-	tm.tm_mday = d;
-	tm.tm_isdst = -1;
-	time_t t = mktime(&tm);
-	struct tm g;
-	gmtime_r(&t, &g);
-	strftime(out, 32, "%Y-%m-%dT%H:%M:%S.000Z", &g);
-}
-
 static json_t *jtext(sqlite3_stmt *st, int i)
 {
 	const unsigned char *t = sqlite3_column_text(st, i);
@@ -218,8 +203,9 @@ json_t *spif_retention_report(struct spif_catalog *c, int fiscal_year, long as_o
 	spif_day_format(from, fb);
 	spif_day_format(to, tb);
 	spif_day_format(as_of, ab);
-	local_midnight_utc(from, fu);
-	local_midnight_utc(to + 1, tu);
+	/* the fiscal year is a legal-calendar notion, certificates carry UTC */
+	spif_legal_day_start_utc(from, fu);
+	spif_legal_day_start_utc(to + 1, tu);
 	json_t *r = json_object();
 	json_object_set_new(r, "fiscal_year", json_integer(fiscal_year));
 	json_object_set_new(r, "from", json_string(fb));

@@ -5,9 +5,14 @@
 
 #include <stdio.h>
 
-/* Display columns of a UTF-8 string: 2 for CJK, kana and full-width forms
- * (3- and 4-byte sequences), 1 otherwise. */
+/* Display columns of a UTF-8 string by East Asian Width (UAX #11), as a
+ * terminal lays it out: 2 for kanji, kana and full-width forms (and 外字 in
+ * the private use area), 1 for ASCII, half-width katakana (U+FF61-FF9F: 3
+ * bytes, one column) and ambiguous-width characters, 0 for combining marks
+ * and variation selectors.  A byte that is not valid UTF-8 counts 1. */
 int spif_text_columns(const char *s);
+/* The columns of one code point by the same rule. */
+int spif_text_codepoint_columns(unsigned cp);
 /* Print s and pad it with spaces to width columns (nothing when wider). */
 void spif_text_pad(FILE *f, const char *s, int width);
 

@@ -19,7 +19,7 @@ run spif ingest --purpose "個人住民税の賦課（給与支払報告書）" 
 step "head -n 1 records.ndjson | cut -d, -f1-8"
 head -n 1 records.ndjson | cut -d, -f1-8
 run spif ingest --purpose "個人住民税の賦課（給与支払報告書）" --to csv --output-encoding cp932 \
-	-o back.csv 給与支払報告書.csv
+	--again --reason "書き戻しの確認" -o back.csv 給与支払報告書.csv
 run cmp 給与支払報告書.csv back.csv
 echo "(byte-identical CP932 round trip, 髙 﨑 ㈱ and 外字 included)"
 run spif catalog ls
@@ -35,7 +35,7 @@ echo "(refused: nothing registered, no number in the message)"
 run spif catalog ls
 
 # A contractor needs the data without numbers: from the vault, through redact.
-run spif ingest --purpose "個人住民税の賦課（給与支払報告書）" --store --print-id 給与支払報告書.csv
+run spif ingest --purpose "個人住民税の賦課（給与支払報告書）" --store --again --reason "保管用" --print-id 給与支払報告書.csv
 step "spif vault cat F000003 | spif redact --to csv --output-encoding cp932 -o 委託先提供用.csv"
 spif vault cat F000003 | spif redact --to csv --output-encoding cp932 -o 委託先提供用.csv
 step "spif redact --check 委託先提供用.csv && echo 'gate: no number, may leave'"
@@ -118,7 +118,7 @@ run spif retain schedule show kazei-shiryo-7y
 step "for y in 2017 2018 2025: spif ingest --received \$y-06-15 --schedule kazei-shiryo-7y --store ..."
 ids=()
 for y in 2017 2018 2025; do
-	spif-gen --rows 200 --persons 190 -o "kyuyo$y.csv" 2>/dev/null
+	spif-gen --rows 200 --persons 190 --seed "$y" -o "kyuyo$y.csv" 2>/dev/null
 	ids+=("$(spif ingest --purpose "個人住民税の賦課（給与支払報告書）" --label "給与支払報告書_$y.csv" \
 		--received "$y-06-15" --schedule kazei-shiryo-7y --store --print-id - < "kyuyo$y.csv" 2>/dev/null)")
 	rm -f "kyuyo$y.csv"

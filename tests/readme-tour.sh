@@ -40,6 +40,8 @@
 #     32 hex digits (the catalog's id)         any 32 lowercase hex digits
 #     an ISO 8601 time 2026-11-22T01:20:22.691Z or ...T09:32:37+09:00
 #                                              any such time
+#     a local time for people 2026-11-22 10:20:22 JST
+#                                              any such time and zone
 #     TOUR_DAY (below), the day the shown outputs were made
 #                                              the day of the run (local
 #                                              time or UTC, at its start
@@ -188,6 +190,8 @@ sub pattern {
 					$p .= quotemeta($tmpdir) . '/tmp\.[A-Za-z0-9]{10}';
 				} elsif ($part =~ s/^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d))//) {
 					$p .= '\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)';
+				} elsif ($part =~ s/^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [A-Z]{2,5})(?![A-Za-z])//) {
+					$p .= '\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [A-Z]{2,5}';
 				} elsif ($part =~ s/^\Q$tour_day\E(?!\d)//) {
 					$p .= "(?:$day_re)";
 				} elsif ($part =~ s/^DC-\d{4}-//) {

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "calendar.h"
 #include "digest.h"
 
 void cli_init(struct cli *c, const char *prog, int argc, char **argv)
@@ -36,6 +37,16 @@ void cli_init(struct cli *c, const char *prog, int argc, char **argv)
 		cli_die(c, &e);
 	if (c->conf.group[0])
 		umask(007);
+	/* Legal dates and times for people are in spif.conf's zone, whatever
+	 * the host's TZ (calendar.h): installed here, once, before any thread
+	 * starts; from then on localtime_r only reads it. */
+	char tz[160];
+	if (spif_zone_tz(c->conf.timezone, tz, sizeof tz, &e) < 0) {
+		spif_err_prefix(&e, "%s", c->conf.path[0] ? c->conf.path : "spif.conf");
+		cli_die(c, &e);
+	}
+	setenv("TZ", tz, 1);
+	tzset();
 }
 
 void cli_done(struct cli *c)

@@ -77,7 +77,10 @@ static void due_text(FILE *f, const struct spif_due *d)
 	spif_file_id_format(d->file_id, fid);
 	spif_day_format(d->retain_until, ru);
 	spif_day_format(d->dispose_on, dd);
-	fprintf(f, "%-8s %-10s %-12s %-18s %-6s ", fid, dd, ru, d->schedule, spif_action_name(d->action));
+	/* a schedule name may be Japanese: padded by display width, as the purpose */
+	fprintf(f, "%-8s %-10s %-12s ", fid, dd, ru);
+	spif_text_pad(f, d->schedule, 18);
+	fprintf(f, " %-6s ", spif_action_name(d->action));
 	spif_text_pad(f, d->purpose, 20);
 	fprintf(f, " %s\n", d->label);
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "calendar.h"
 #include "retain.h"
 #include "retention_report.h"
 #include "text.h"
@@ -96,7 +97,11 @@ static int hold_row(void *ctx, const struct spif_hold *h)
 		snprintf(on, sizeof on, "%s%s", h->file_id ? fid : "purpose ", h->file_id ? "" : h->purpose);
 		printf("%-8s ", hid);
 		spif_text_pad(stdout, on, 24);
-		printf(" %.10s %-12s %-10.10s %s\n", h->placed, h->placed_by, h->released ? h->released : "-", h->reason);
+		/* the legal dates the hold was placed and released (calendar.h) */
+		char placed[11], released[11];
+		spif_legal_date_of_utc(h->placed, placed);
+		spif_legal_date_of_utc(h->released, released);
+		printf(" %s %-12s %-10s %s\n", placed, h->placed_by, released, h->reason);
 	}
 	out->first = 0;
 	return 0;

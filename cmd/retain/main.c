@@ -29,6 +29,7 @@ static const char usage_text[] =
 	"           [--cutoff none|fiscal-year|calendar-year|next-year:MM-DD] [--grace PERIOD]\n"
 	"           [--action shred|redact] [--mode governance|compliance] [--basis TEXT]\n"
 	"       spif retain schedule ls|show NAME|rm NAME [--json]\n"
+	"       spif retain schedule bind NAME --purpose TEXT\n"
 	"       spif retain assign ID --schedule NAME [--reason TEXT]\n"
 	"       spif retain event ID NAME=YYYY-MM-DD [--reason TEXT]\n"
 	"       spif retain hold (ID | --purpose TEXT) --reason TEXT\n"
@@ -38,6 +39,7 @@ static const char usage_text[] =
 	"       spif retain plan [--as-of YYYY-MM-DD] > FILE\n"
 	"       spif retain purge [--dry-run] [--plan FILE] [--syslog] [--sign KEYID]\n"
 	"       spif retain report [--fiscal-year YYYY] [--json]\n"
+	"       spif retain unscheduled [--json]\n"
 	"\n"
 	"Retention schedules, holds, and the purge that disposes of what is due.\n"
 	"\n"
@@ -47,6 +49,8 @@ static const char usage_text[] =
 	"                   disposal; --action shred (default) or redact (keep the\n"
 	"                   record without its numbers); --mode compliance: the date\n"
 	"                   can only move later\n"
+	"  schedule bind    retention by default: files of that purpose ingested\n"
+	"                   without --schedule get this schedule\n"
 	"  assign           give file ID a schedule (an earlier date needs --reason in\n"
 	"                   governance mode, and is refused in compliance mode)\n"
 	"  event            record an event date (退職日 ...) a schedule counts from\n"
@@ -62,6 +66,7 @@ static const char usage_text[] =
 	"                   on stderr, then a summary; silent when nothing is due\n"
 	"  report           the annual self-inspection: files by purpose and state,\n"
 	"                   disposals and certificates, overdue files, holds\n"
+	"  unscheduled      the files without a schedule, which nothing will dispose of\n"
 	"\n"
 	"  --home DIR       the spif home (else $SPIF_HOME, spif.conf, ~/.local/share/spif)\n"
 	"\n"
@@ -247,9 +252,11 @@ int main(int argc, char **argv)
 		rc = cmd_purge(&c, &o, n);
 	else if (strcmp(sub, "report") == 0)
 		rc = cmd_report(&c, &o, n);
+	else if (strcmp(sub, "unscheduled") == 0)
+		rc = cmd_unscheduled(&c, &o, n);
 	else
 		cli_usage(&c, "%s: unknown subcommand (schedule, assign, event, hold, release, holds, due, plan, purge, "
-		              "report)", sub);
+		              "report, unscheduled)", sub);
 	cli_done(&c);
 	return rc;
 }

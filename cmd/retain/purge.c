@@ -21,6 +21,8 @@
 
 #include "dispose.h"
 #include "pgp.h"
+#include "precheck.h"
+#include "progress.h"
 #include "purge.h"
 #include "retain.h"
 
@@ -50,7 +52,36 @@ struct purge {
 	int use_syslog;
 	long long disposed, failed, redacted;
 	long long done_before; /* plan entries an earlier run of the plan (or anyone) already finished */
+	json_t *issued;        /* every certificate this run issued, for the summary (also those of
+	                          files that then failed: the certificate stands for what it says) */
+	long long refused;     /* --dry-run: items the precheck refuses */
+	struct spif_progress prog; /* on a terminal, after 2 s: files done of those due */
 };
+
+/* The progress line off the screen before a line of our own goes out. */
+static void progress_clear(struct purge *p)
+{
+	char line[16];
+	if (spif_progress_clear(&p->prog, line, sizeof line))
+		fputs(line, stderr);
+}
+
+static void progress_show(struct purge *p)
+{
+	char line[160];
+	if (spif_progress_update(&p->prog, p->disposed + p->redacted + p->failed, "files", -1, line, sizeof line))
+		fputs(line, stderr);
+}
+
+static void note_issued(struct purge *p, json_t *certs)
+{
+	size_t i;
+	json_t *v;
+	if (!p->issued)
+		p->issued = json_array();
+	json_array_foreach(certs, i, v)
+		json_array_append(p->issued, v);
+}
 
 /* One line per disposal on stdout (data: the certificates), flushed at
  * once so that a log keeps it even if the run is killed next. */
@@ -68,6 +99,8 @@ static void said_done(struct purge *p, const struct item *it, json_t *certs, con
 			break;
 		k += (size_t)w;
 	}
+	note_issued(p, certs);
+	progress_clear(p);
 	char line[1024];
 	snprintf(line, sizeof line, "%s %s %s (%s, due %s, %s)", fid,
 	         it->action == SPIF_ACTION_REDACT ? "redacted" : "disposed", k ? ids : "-", it->schedule, dd, how);
@@ -79,16 +112,19 @@ static void said_done(struct purge *p, const struct item *it, json_t *certs, con
 		p->redacted++;
 	else
 		p->disposed++;
+	progress_show(p);
 }
 
 static void said_failed(struct purge *p, const struct item *it, const char *why)
 {
 	char fid[24];
 	spif_file_id_format(it->file_id, fid);
+	progress_clear(p);
 	fprintf(stderr, "spif-retain: %s: not disposed: %s\n", fid, why);
 	if (p->use_syslog)
 		syslog(LOG_ERR, "%s: not disposed: %s", fid, why);
 	p->failed++;
+	progress_show(p);
 }
 
 /* The reason the certificates give. */
@@ -113,7 +149,7 @@ static void classify(struct purge *p, struct item *it, struct spif_dispose_copy 
 		cli_die(p->c, &e);
 	size_t live = 0, vault = 0, disposing = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (cp[i].state == SPIF_COPY_DISPOSED)
+		if (spif_copy_settled(cp[i].state))
 			continue;
 		live++;
 		vault += strcmp(cp[i].kind, "vault") == 0;
@@ -131,7 +167,7 @@ static void classify(struct purge *p, struct item *it, struct spif_dispose_copy 
 			it->kind = K_CRYPTO;
 			it->first = *tn;
 			for (size_t i = 0; i < n; i++) {
-				if (cp[i].state == SPIF_COPY_DISPOSED)
+				if (spif_copy_settled(cp[i].state))
 					continue;
 				if (*tn == *tcap) {
 					*tcap = *tcap ? *tcap * 2 : 256;
@@ -205,9 +241,18 @@ static void end_child_item(struct purge *p, struct item *it, int status, const c
 	                                         : f.state == SPIF_FILE_REDACTED && !left;
 	json_t *certs = spif_file_certificates_since(p->cat, it->file_id, it->claim_seq);
 	char reason[1200];
-	if (!ok)
+	if (!ok) {
 		snprintf(reason, sizeof reason, "%s", why && *why ? why : status ? "the disposal command failed"
 		                                                                 : "the file is not disposed");
+		/* a copy destroyed before the failure has its certificate: say so */
+		if (json_array_size(certs)) {
+			note_issued(p, certs);
+			size_t len = strlen(reason);
+			snprintf(reason + len, sizeof reason - len, " (certificate%s issued for what was destroyed: %s%s)",
+			         json_array_size(certs) == 1 ? "" : "s", json_string_value(json_array_get(certs, 0)),
+			         json_array_size(certs) > 1 ? ", ..." : "");
+		}
+	}
 	if ((ok ? spif_purge_item_done(p->cat, it->purge_id, it->file_id, certs, &e)
 	        : spif_purge_item_failed(p->cat, it->purge_id, it->file_id, reason, &e)) < 0 ||
 	    spif_catalog_commit(p->cat, &e) < 0)
@@ -454,10 +499,40 @@ static void dry_run_item(struct purge *p, struct item *it, int plan)
 	if (spif_catalog_get_copies(p->cat, it->file_id, &cp, &n, &e) < 0)
 		cli_die(p->c, &e);
 	for (size_t i = 0; i < n; i++)
-		if (cp[i].state != SPIF_COPY_DISPOSED) {
+		if (!spif_copy_settled(cp[i].state)) {
 			live++;
 			vault += strcmp(cp[i].kind, "vault") == 0;
 		}
+	/* the same checks a disposal makes before it touches anything
+	 * (precheck.h): what this account could not destroy is refused now */
+	if (it->action == SPIF_ACTION_SHRED && live) {
+		struct spif_dispose_copy *tv = calloc(live, sizeof *tv);
+		size_t k = 0;
+		if (!tv)
+			cli_fail(p->c, SPIF_EX_SOFTWARE, "out of memory");
+		for (size_t i = 0; i < n; i++) {
+			if (spif_copy_settled(cp[i].state))
+				continue;
+			struct spif_dispose_copy *t = &tv[k++];
+			snprintf(t->path, sizeof t->path, "%s", cp[i].path);
+			snprintf(t->kind, sizeof t->kind, "%s", cp[i].kind);
+			t->copy_id = cp[i].id;
+			t->file_id = it->file_id;
+			if (strcmp(cp[i].kind, "vault") == 0)
+				spif_dispose_crypto_target(t);
+		}
+		long bad = spif_precheck(tv, k, p->c->home, NULL);
+		if (bad >= 0) {
+			printf("would refuse %s: %s: %s; nothing of it would be destroyed\n", fid, tv[bad].path,
+			       tv[bad].refusal);
+			p->refused++;
+		}
+		free(tv);
+		if (bad >= 0) {
+			spif_copies_free(cp, n);
+			return;
+		}
+	}
 	spif_copies_free(cp, n);
 	const char *how = it->action == SPIF_ACTION_REDACT ? "redact (spif redact --file: keep the record without its numbers)"
 	                  : !live ? "fail: the catalog knows no copy of it"
@@ -533,7 +608,7 @@ int cmd_purge(struct cli *c, const struct opts *o, int argc)
 			dry_run_item(&p, &l.v[i], o->plan != NULL);
 		free(l.v);
 		spif_catalog_close(p.cat);
-		return 0;
+		return p.refused ? SPIF_FOUND : 0;
 	}
 	/* a certificate that cannot be signed stops us before anything goes */
 	if (p.sign && *p.sign) {
@@ -549,8 +624,10 @@ int cmd_purge(struct cli *c, const struct opts *o, int argc)
 	commit(c, p.cat);
 	if (nleft)
 		cli_note(c, "finishing %zu file%s an interrupted purge had claimed", nleft, nleft == 1 ? "" : "s");
+	spif_progress_init(&p.prog, 2, "spif-retain: purge", (long long)l.n);
 	for (size_t i = 0; i < l.n && !stop_flag; i += PURGE_BATCH)
 		purge_batch(&p, l.v + i, l.n - i < PURGE_BATCH ? l.n - i : PURGE_BATCH, o->plan != NULL);
+	progress_clear(&p);
 	if (spif_catalog_begin(p.cat, &e) < 0 ||
 	    spif_purge_end(p.cat, p.purge_id, p.disposed + p.redacted, p.failed, &e) < 0)
 		cli_die(c, &e);
@@ -563,11 +640,25 @@ int cmd_purge(struct cli *c, const struct opts *o, int argc)
 	snprintf(summary, sizeof summary, "purge %lld (%s): %lld disposed, %lld redacted, %lld failed%s%s", p.purge_id,
 	         today, p.disposed, p.redacted, p.failed, before,
 	         stop_flag ? "; interrupted: the rest is left for the next purge" : "");
-	fprintf(stderr, "spif-retain: %s\n", summary);
+	/* the summary names every certificate issued, those of files that
+	 * then failed too: a reader of the log finds each one */
+	char *issued = NULL;
+	size_t isz = 0;
+	FILE *m = open_memstream(&issued, &isz);
+	if (!m)
+		cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
+	size_t ci;
+	json_t *cv;
+	json_array_foreach(p.issued, ci, cv)
+		fprintf(m, "%s%s", ci ? ", " : "; certificates: ", json_string_value(cv));
+	fclose(m);
+	fprintf(stderr, "spif-retain: %s%s\n", summary, issued);
 	if (p.use_syslog) {
-		syslog(p.failed ? LOG_WARNING : LOG_INFO, "%s", summary);
+		syslog(p.failed ? LOG_WARNING : LOG_INFO, "%s%s", summary, issued);
 		closelog();
 	}
+	free(issued);
+	json_decref(p.issued);
 	free(l.v);
 	spif_catalog_close(p.cat);
 	if (stop_flag)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "calendar.h"
 #include "retain.h"
 #include "retention_report.h"
 #include "text.h"
@@ -14,6 +15,14 @@ static const char *js(json_t *o, const char *k)
 {
 	json_t *v = json_object_get(o, k);
 	return json_is_string(v) ? json_string_value(v) : "-";
+}
+
+/* The legal date of a UTC time in the report (calendar.h): a certificate
+ * issued at 08:40 JST on 1 April belongs to the new fiscal year and says so. */
+static const char *jdate(json_t *o, const char *k, char out[11])
+{
+	spif_legal_date_of_utc(json_string_value(json_object_get(o, k)), out);
+	return out;
 }
 
 static long long ji(json_t *o, const char *k)
@@ -39,8 +48,9 @@ static void report_text(json_t *r)
 	json_t *d = json_object_get(r, "disposals");
 	printf("\n廃棄・削除の記録 / Disposals in the fiscal year (%zu certificate%s)\n", json_array_size(d),
 	       json_array_size(d) == 1 ? "" : "s");
+	char d1[11], d2[11], tp[48];
 	json_array_foreach(d, i, x)
-		printf("  %.10s %-16s %-9s %-8s %-9s %s  %s\n", js(x, "issued"), js(x, "certificate"), js(x, "kind"),
+		printf("  %s %-16s %-9s %-8s %-9s %s  %s\n", jdate(x, "issued", d1), js(x, "certificate"), js(x, "kind"),
 		       js(x, "file"), json_is_string(json_object_get(x, "confirmed")) ? "confirmed" : "unconfirmed",
 		       js(x, "purpose"), js(x, "label"));
 	json_t *ov = json_object_get(r, "overdue");
@@ -52,19 +62,21 @@ static void report_text(json_t *r)
 	json_t *h = json_object_get(r, "holds");
 	printf("\n保全 / Holds: in force, or released in the fiscal year (%zu)\n", json_array_size(h));
 	json_array_foreach(h, i, x) {
-		printf("  %-8s on %-8s placed %.10s by %s: %s", js(x, "hold"),
-		       json_is_string(json_object_get(x, "file")) ? js(x, "file") : js(x, "purpose"), js(x, "placed"),
+		printf("  %-8s on %-8s placed %s by %s: %s", js(x, "hold"),
+		       json_is_string(json_object_get(x, "file")) ? js(x, "file") : js(x, "purpose"), jdate(x, "placed", d1),
 		       js(x, "placed_by"), js(x, "reason"));
 		if (json_is_string(json_object_get(x, "released")))
-			printf("; released %.10s by %s: %s", js(x, "released"), js(x, "released_by"), js(x, "release_reason"));
+			printf("; released %s by %s: %s", jdate(x, "released", d2), js(x, "released_by"), js(x, "release_reason"));
 		printf("\n");
 	}
 	json_t *pu = json_object_get(r, "purges");
 	printf("\n消去処理 / Purges in the fiscal year (%zu)\n", json_array_size(pu));
-	json_array_foreach(pu, i, x)
-		printf("  purge %lld %.19s by %s: %lld disposed, %lld failed%s\n", ji(x, "purge"), js(x, "started"),
+	json_array_foreach(pu, i, x) {
+		spif_time_for_people(json_string_value(json_object_get(x, "started")), tp);
+		printf("  purge %lld %s by %s: %lld disposed, %lld failed%s\n", ji(x, "purge"), tp,
 		       js(x, "operator"), ji(x, "disposed"), ji(x, "failed"),
 		       json_is_string(json_object_get(x, "finished")) ? "" : " (interrupted)");
+	}
 }
 
 int cmd_report(struct cli *c, const struct opts *o, int argc)

@@ -69,6 +69,7 @@ int cmd_plan(struct cli *c, const struct opts *o, int argc);                  /*
 long long read_plan(struct cli *c, struct spif_catalog *cat, const char *path, long long **ids, size_t *n);
 int cmd_purge(struct cli *c, const struct opts *o, int argc);                 /* purge.c */
 int cmd_report(struct cli *c, const struct opts *o, int argc);                /* report.c */
+int cmd_unscheduled(struct cli *c, const struct opts *o, int argc);           /* schedule.c */
 
 /* child.c: run spif-CMD with args under this purge's lock; its output is
  * read (a child that fails says why on its last line of stderr, which

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalog_query.h"
 #include "retain.h"
 #include "retention_report.h"
 #include "text.h"
@@ -63,6 +64,25 @@ int cmd_schedule(struct cli *c, const struct opts *o, int argc, char **argv)
 			cli_die(c, &e);
 		commit(c, cat);
 		spif_catalog_close(cat);
+		return 0;
+	}
+	if (strcmp(sub, "bind") == 0) {
+		/* retention by default: a purpose's files get this schedule when
+		 * ingested without --schedule */
+		allow(c, o, "schedule bind", O_PURPOSE);
+		nargs(c, "schedule bind", argc - 1, 1, "give the schedule's NAME");
+		if (!o->purpose || !*o->purpose)
+			cli_usage(c, "schedule bind: --purpose is required (the 事務 whose files get it)");
+		char *purpose = masked(o->purpose);
+		if (!purpose)
+			cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
+		struct spif_catalog *cat = begin_write(c, 1, 1);
+		if (spif_schedule_bind(cat, argv[1], purpose, &e) < 0)
+			cli_die(c, &e);
+		commit(c, cat);
+		spif_catalog_close(cat);
+		printf("files of %s ingested without --schedule get %s\n", purpose, argv[1]);
+		free(purpose);
 		return 0;
 	}
 	if (strcmp(sub, "rm") == 0) {
@@ -125,5 +145,46 @@ int cmd_schedule(struct cli *c, const struct opts *o, int argc, char **argv)
 		spif_catalog_close(cat);
 		return 0;
 	}
-	cli_usage(c, "schedule %s: unknown (add, ls, show, rm)", sub);
+	cli_usage(c, "schedule %s: unknown (add, ls, show, rm, bind)", sub);
+}
+
+/* ---- unscheduled: files nothing will ever dispose of ------------------- */
+
+struct unsched {
+	int json;
+	long long n;
+};
+
+static int unsched_row(void *ctx, const struct spif_file *f)
+{
+	struct unsched *u = ctx;
+	if (f->schedule || f->state == SPIF_FILE_DISPOSED)
+		return 0;
+	char fid[24];
+	spif_file_id_format(f->id, fid);
+	if (u->json)
+		print_json(json_pack("{s:s,s:s,s:s,s:s,s:s}", "id", fid, "state", spif_file_state_name(f->state),
+		                     "received", f->received, "purpose", f->purpose, "label", f->label));
+	else {
+		if (!u->n)
+			printf("%-8s %-9s %-10s %-20s %s\n", "ID", "STATE", "RECEIVED", "PURPOSE", "LABEL");
+		printf("%-8s %-9s %-10s ", fid, spif_file_state_name(f->state), f->received);
+		spif_text_pad(stdout, f->purpose, 20);
+		printf(" %s\n", f->label);
+	}
+	u->n++;
+	return 0;
+}
+
+int cmd_unscheduled(struct cli *c, const struct opts *o, int argc)
+{
+	struct spif_err e = {0};
+	allow(c, o, "unscheduled", O_JSON);
+	nargs(c, "unscheduled", argc, 0, "");
+	struct spif_catalog *cat = cli_catalog_if_exists(c);
+	struct unsched u = {.json = (o->seen & O_JSON) != 0};
+	if (cat && spif_catalog_list_files(cat, -1, unsched_row, &u, &e) < 0)
+		cli_die(c, &e);
+	spif_catalog_close(cat);
+	return 0;
 }

@@ -83,7 +83,7 @@ teardown() {
 }
 
 @test "catalog verify: a deleted event is named (exit 1)" {
-	spif ingest --purpose x --print-id "$D/a.csv" >/dev/null 2>&1
+	spif ingest --purpose x --again --reason 再 --print-id "$D/a.csv" >/dev/null 2>&1
 	sqlite3 "$SPIF_HOME/catalog.db" "DROP TRIGGER events_no_delete; DELETE FROM events WHERE seq = 2;"
 	run --separate-stderr spif catalog verify
 	[ "$status" -eq 1 ]
@@ -91,7 +91,7 @@ teardown() {
 }
 
 @test "catalog verify: reordered events are caught (exit 1)" {
-	spif ingest --purpose x --print-id "$D/a.csv" >/dev/null 2>&1
+	spif ingest --purpose x --again --reason 再 --print-id "$D/a.csv" >/dev/null 2>&1
 	sqlite3 "$SPIF_HOME/catalog.db" "DROP TRIGGER events_no_update;
 		UPDATE events SET seq = -1 WHERE seq = 2; UPDATE events SET seq = 2 WHERE seq = 3;
 		UPDATE events SET seq = 3 WHERE seq = -1;"

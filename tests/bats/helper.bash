@@ -139,12 +139,14 @@ gnupg_teardown() {
 }
 
 # vault_files N ARGS...: N files kept only in the vault (ingested --store
-# from stdin, so no source copy), with the given ingest arguments.
+# from stdin, so no source copy), with the given ingest arguments.  The
+# same content each time: registered again on purpose (--again).
 vault_files() {
 	local n=$1
 	shift
 	gen --rows 3 -o "$D/small.csv"
 	for _ in $(seq "$n"); do
-		spif ingest --purpose 個人住民税の賦課 --store --print-id "$@" - < "$D/small.csv" > /dev/null 2>&1
+		spif ingest --purpose 個人住民税の賦課 --store --again --reason テスト --print-id "$@" - \
+			< "$D/small.csv" > /dev/null 2>&1
 	done
 }

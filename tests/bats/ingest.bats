@@ -34,7 +34,9 @@ refused() { # refused EXIT-CODE PATTERN ingest-args...
 	[ "${#lines[@]}" -eq 1000 ]
 	[[ "${lines[0]}" == '{"@file":"F000001","@row":2,"法定資料の種類":"315",'* ]]
 	[[ "${lines[999]}" == '{"@file":"F000001","@row":1001,'* ]]
-	[[ "$stderr" =~ ^spif-ingest:\ F000001\ \(給与支払報告書.csv\):\ 1000\ records,\ $persons\ persons,\ [0-9]+\ number\ fields$ ]]
+	# the summary, then the warning that it has no retention schedule
+	[[ "${stderr%%$'\n'*}" =~ ^spif-ingest:\ F000001\ \(給与支払報告書.csv\):\ 1000\ records,\ $persons\ persons,\ [0-9]+\ number\ fields$ ]]
+	[[ "${stderr#*$'\n'}" == "spif-ingest: F000001 has no retention schedule"* ]]
 	run spif catalog ls --json
 	[[ "$output" == *'"records":1000'* ]]
 	[[ "$output" == *"\"persons\":$persons"* ]]
@@ -86,7 +88,7 @@ refused() { # refused EXIT-CODE PATTERN ingest-args...
 	[[ "$stderr" == *"encoding cp932 (detected)"* ]]
 	cmp "$D/sjis.csv" "$D/back.csv"
 	# and the records are UTF-8 with the characters themselves
-	spif ingest --purpose x "$D/sjis.csv" 2>/dev/null > "$D/r.ndjson"
+	spif ingest --purpose x --again --reason 再読込 "$D/sjis.csv" 2>/dev/null > "$D/r.ndjson"
 	grep -q '髙' "$D/r.ndjson"
 	grep -q $'\xee\x80' "$D/r.ndjson"
 }
@@ -114,7 +116,7 @@ refused() { # refused EXIT-CODE PATTERN ingest-args...
 	run --separate-stderr spif ingest --purpose x --to csv --output-encoding utf-8-bom "$D/b.csv"
 	[ "$status" -eq 0 ]
 	[ "$output" = "$(cat "$D/b.csv" | tr -d '\r')" ] || cmp <(printf '%s\n' "$output") "$D/b.csv" || true
-	spif ingest --purpose x --to csv --output-encoding utf-8-bom "$D/b.csv" 2>/dev/null > "$D/b2.csv"
+	spif ingest --purpose x --again --reason 再読込 --to csv --output-encoding utf-8-bom "$D/b.csv" 2>/dev/null > "$D/b2.csv"
 	cmp "$D/b.csv" "$D/b2.csv"
 }
 
@@ -175,7 +177,7 @@ refused() { # refused EXIT-CODE PATTERN ingest-args...
 	gen --rows 200 --text-numbers -o "$D/a.csv"
 	cp "$D/a.csv" "$D/621498320257.csv"
 	spif ingest --purpose x --label "台帳 621498320257" --print-id "$D/a.csv" 2>/dev/null
-	spif ingest --purpose x --source "from 6214-9832-0257" --print-id "$D/a.csv" 2>/dev/null
+	spif ingest --purpose x --source "from 6214-9832-0257" --again --reason "再 6214-9832-0257" --print-id "$D/a.csv" 2>/dev/null
 	refused 65 "the file name holds what may be an Individual Number" --purpose x "$D/621498320257.csv"
 	valid_numbers_in "$D/a.csv" "$D/nums"
 	echo 621498320257 >> "$D/nums"
@@ -335,7 +337,7 @@ refused() { # refused EXIT-CODE PATTERN ingest-args...
 	gen --rows 5000 -o "$D/a.csv"
 	spif ingest --purpose x --print-id "$D/a.csv" >/dev/null 2>&1 # a catalog with a file in it
 	before=$(catalog_state)
-	run --separate-stderr spif ingest --purpose x -o "$D/mnt/out.ndjson" "$D/a.csv"
+	run --separate-stderr spif ingest --purpose x --again --reason 再 -o "$D/mnt/out.ndjson" "$D/a.csv"
 	ls -a "$D/mnt" > "$D/left"
 	umount "$D/mnt"
 	[ "$status" -eq 74 ]

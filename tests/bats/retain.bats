@@ -85,7 +85,7 @@ sql() { sqlite3 "$SPIF_HOME/catalog.db" "$1"; }
 	spif retain schedule add y1 --period 1y
 	spif retain schedule add m1 --period 1m --grace 1m
 	spif ingest --purpose x --received 2024-02-29 --schedule y1 --print-id "$D/data/a.csv" > /dev/null 2>&1
-	spif ingest --purpose x --received 2026-03-31 --schedule m1 --print-id "$D/data/a.csv" > /dev/null 2>&1
+	spif ingest --again --reason テスト --purpose x --received 2026-03-31 --schedule m1 --print-id "$D/data/a.csv" > /dev/null 2>&1
 	run spif retain due --as-of 2099-01-01 --json
 	[[ "${lines[0]}" == *'"id":"F000001","due":"2025-03-01","retain_until":"2025-02-28"'* ]]
 	# 31 March + 1 month ends 30 April; a month's grace from 1 May: due 1 June
@@ -160,7 +160,7 @@ sql() { sqlite3 "$SPIF_HOME/catalog.db" "$1"; }
 	[ "$status" -eq 0 ]
 	# a file with no date yet needs none
 	gen --rows 3 -o "$D/data/b.csv"
-	spif ingest --purpose x --received 2020-01-01 --print-id "$D/data/b.csv" > /dev/null 2>&1
+	spif ingest --again --reason テスト --purpose x --received 2020-01-01 --print-id "$D/data/b.csv" > /dev/null 2>&1
 	run spif retain assign F000002 --schedule taishoku-7y
 	[ "$status" -eq 0 ]
 }
@@ -256,7 +256,7 @@ sql() { sqlite3 "$SPIF_HOME/catalog.db" "$1"; }
 	[ "$status" -eq 0 ]
 	[ "${#lines[@]}" -eq 4 ]
 	[[ "${lines[0]}" =~ ^F000001\ disposed\ DC-[0-9]{4}-000001\ \(kazei-shiryo-7y,\ due\ 2026-04-01,\ crypto-erase\)$ ]]
-	[[ "$stderr" =~ ^spif-retain:\ purge\ 1\ \([0-9-]+\):\ 4\ disposed,\ 0\ redacted,\ 0\ failed$ ]]
+	[[ "$stderr" =~ ^spif-retain:\ purge\ 1\ \([0-9-]+\):\ 4\ disposed,\ 0\ redacted,\ 0\ failed\;\ certificates:\ DC-[0-9]{4}-[0-9]{6}(,\ DC-[0-9]{4}-[0-9]{6}){3}$ ]]
 	run spif catalog ls --json
 	[ "$(grep -c '"state":"disposed"' <<< "$output")" -eq 4 ]
 	[ "$(grep -c '"state":"active"' <<< "$output")" -eq 2 ]
@@ -280,11 +280,11 @@ sql() { sqlite3 "$SPIF_HOME/catalog.db" "$1"; }
 	vault_files 2 --received 2020-01-01 --schedule short
 	# a file whose records went only to a pipe: no copy spif could destroy
 	gen --rows 3 -o "$D/data/a.csv"
-	spif ingest --purpose x --received 2020-01-01 --schedule short < "$D/data/a.csv" > /dev/null 2>&1
+	spif ingest --again --reason テスト --purpose x --received 2020-01-01 --schedule short < "$D/data/a.csv" > /dev/null 2>&1
 	# and one on tmpfs, which shred refuses
 	mkdir -p /dev/shm/spif-retain.$$
 	cp "$D/data/a.csv" /dev/shm/spif-retain.$$/a.csv
-	spif ingest --purpose x --received 2020-01-01 --schedule short --print-id /dev/shm/spif-retain.$$/a.csv > /dev/null 2>&1
+	spif ingest --again --reason テスト --purpose x --received 2020-01-01 --schedule short --print-id /dev/shm/spif-retain.$$/a.csv > /dev/null 2>&1
 	run --separate-stderr spif retain purge
 	rm -rf /dev/shm/spif-retain.$$
 	[ "$status" -eq 1 ]
@@ -493,9 +493,9 @@ sql() { sqlite3 "$SPIF_HOME/catalog.db" "$1"; }
 	vault_files 40 --received 2018-05-01 --schedule kazei-shiryo-7y
 	gen --rows 50 -o "$D/data/r.csv"
 	for i in 1 2 3; do
-		spif ingest --purpose y --received 2018-05-01 --schedule keep --store --print-id - < "$D/data/r.csv" > /dev/null 2>&1
+		spif ingest --again --reason テスト --purpose y --received 2018-05-01 --schedule keep --store --print-id - < "$D/data/r.csv" > /dev/null 2>&1
 		cp "$D/data/r.csv" "$D/data/p$i.csv"
-		spif ingest --purpose z --received 2018-05-01 --schedule kazei-shiryo-7y --store --print-id "$D/data/p$i.csv" > /dev/null 2>&1
+		spif ingest --again --reason テスト --purpose z --received 2018-05-01 --schedule kazei-shiryo-7y --store --print-id "$D/data/p$i.csv" > /dev/null 2>&1
 	done
 	total=$(sql "SELECT COUNT(*) FROM files")
 	for round in 1 2 3 4 5 6; do
@@ -601,9 +601,9 @@ sql() { sqlite3 "$SPIF_HOME/catalog.db" "$1"; }
 	gen --rows 3 -o "$D/data/c.csv"
 	# F000001 is past its date but held; F000002 is kept by governance
 	# until 2110; F000003 by compliance
-	spif ingest --purpose x --received 2020-01-01 --schedule short --store --print-id "$D/data/a.csv" > /dev/null 2>&1
-	spif ingest --purpose x --received 2020-01-01 --schedule gov --store --print-id "$D/data/b.csv" > /dev/null 2>&1
-	spif ingest --purpose x --received 2020-01-01 --schedule locked --store --print-id "$D/data/c.csv" > /dev/null 2>&1
+	spif ingest --again --reason テスト --purpose x --received 2020-01-01 --schedule short --store --print-id "$D/data/a.csv" > /dev/null 2>&1
+	spif ingest --again --reason テスト --purpose x --received 2020-01-01 --schedule gov --store --print-id "$D/data/b.csv" > /dev/null 2>&1
+	spif ingest --again --reason テスト --purpose x --received 2020-01-01 --schedule locked --store --print-id "$D/data/c.csv" > /dev/null 2>&1
 	spif retain hold F000001 --reason "情報漏えい事案 調査中" > /dev/null
 	before=$(catalog_state)
 	# a hold stops every copy, one path as much as the whole file

@@ -159,7 +159,7 @@ loop_ext4() { # loop_ext4 NAME SIZE [mount options]: an ext4 image mounted at $D
 
 @test "a path two files share is disposed for both, each with its own certificate" {
 	spif ingest --purpose x --print-id "$D/data/a.csv" >/dev/null 2>&1
-	spif ingest --purpose y -o "$D/data/b.ndjson" "$D/data/a.csv" 2>/dev/null
+	spif ingest --again --reason テスト --purpose y -o "$D/data/b.ndjson" "$D/data/a.csv" 2>/dev/null
 	run --separate-stderr spif shred --file F000001
 	[ "$status" -eq 0 ]
 	[ "${#lines[@]}" -eq 2 ]
@@ -448,7 +448,7 @@ loop_ext4() { # loop_ext4 NAME SIZE [mount options]: an ext4 image mounted at $D
 	mkdir -m 700 "$GNUPGHOME"
 	spif ingest --purpose x --store -o "$D/data/out1.ndjson" "$D/data/a.csv" 2>/dev/null
 	spif encrypt --passphrase-file "$D/pf" -o "$D/data/out2.gpg" "$D/data/out1.ndjson" 2>/dev/null
-	spif ingest --purpose y -o "$D/data/b.ndjson" "$D/data/a.csv" 2>/dev/null
+	spif ingest --again --reason テスト --purpose y -o "$D/data/b.ndjson" "$D/data/a.csv" 2>/dev/null
 	# F000001: 1 a.csv, 2 its vault copy, 3 out1 (made large), 4 out2.gpg;
 	# F000002: 5 a.csv again, 6 b.ndjson
 	run sqlite3 "$SPIF_HOME/catalog.db" "SELECT group_concat(id || ':' || kind, ' ') FROM (SELECT * FROM copies ORDER BY id)"
