@@ -16,13 +16,15 @@
 #include "cli.h"
 #include "purge.h"
 #include "retention.h"
+#include "review.h"
 #include "text.h"
 
 static const char usage_text[] =
 	"usage: spif catalog ls [--state STATE] [--json]\n"
 	"       spif catalog show ID [--json]\n"
-	"       spif catalog log [--file ID] [--limit N] [--json]\n"
+	"       spif catalog log [--file ID] [--operator NAME] [--since DATE] [--limit N] [--json]\n"
 	"       spif catalog verify [--json]\n"
+	"       spif catalog review [--since DATE] [--until DATE] [--json]\n"
 	"       spif catalog cert ls [--json]\n"
 	"       spif catalog cert show ID [--format text|json]\n"
 	"       spif catalog cert export ID -o DIR\n"
@@ -31,7 +33,11 @@ static const char usage_text[] =
 	"\n"
 	"  ls       every file: id, state, records, persons, received, purpose, label\n"
 	"  show     one file (F000001) with its copies\n"
-	"  log      the audit log, oldest first (--limit N: the last N events)\n"
+	"  log      the audit log, oldest first (--limit N: the last N events;\n"
+	"           --operator NAME: only theirs; --since DATE: from that local day)\n"
+	"  review   what a reviewer must look at from --since to --until (local days):\n"
+	"           refusals, lockouts, reads of records outside office hours, bulk\n"
+	"           reads, governance bypasses, certificates not yet confirmed\n"
 	"  verify   recompute the audit log's hash chain; exit 1 naming the first\n"
 	"           event that does not match, or copies a crash left half-destroyed\n"
 	"  cert     disposal certificates: list, show (bilingual text or the signed\n"
@@ -51,6 +57,7 @@ struct opts {
 	const char *state;
 	long long limit;
 	const char *format, *out, *note, *sign;
+	const char *op_name, *since, *until; /* log --operator --since, review --since --until */
 };
 
 static void print_json(json_t *j)
@@ -218,7 +225,11 @@ static int cmd_log(struct cli *c, const struct opts *o)
 		spif_file_id_format(id, obj);
 	}
 	/* the last N events, shown oldest first */
-	if (spif_catalog_list_events(cat, obj, o->limit, log_row, (void *)o, &e) < 0)
+	char since[32] = "";
+	if (o->since && spif_local_day_utc(o->since, 0, since) < 0)
+		cli_usage(c, "--since %s: not a date (YYYY-MM-DD)", o->since);
+	struct spif_event_filter f = {.object = obj, .operator_ = o->op_name, .since = since, .last = o->limit};
+	if (spif_catalog_filter_events(cat, &f, log_row, (void *)o, &e) < 0)
 		cli_die(c, &e);
 	spif_catalog_close(cat);
 	return 0;
@@ -288,6 +299,37 @@ static int cmd_verify(struct cli *c, const struct opts *o)
 		return SPIF_FOUND;
 	if (!o->json)
 		printf("audit log intact: %lld events, head %s\n", v.events, v.head);
+	return 0;
+}
+
+/* ---- review (lib/review.h) --------------------------------------------- */
+
+static int review_row(void *ctx, const struct spif_review_item *it)
+{
+	const struct opts *o = ctx;
+	if (o->json) {
+		json_t *j = json_pack("{s:s,s:o,s:s,s:s,s:o,s:s}", "kind", it->kind, "seq",
+		                      it->seq ? json_integer(it->seq) : json_null(), "time", it->time, "operator",
+		                      it->operator_, "object", jstr(it->object), "what", it->what);
+		print_json(j);
+	} else
+		printf("%-11s %6s%-6lld %s %s: %s\n", it->kind, it->seq ? "#" : "", it->seq, it->time, it->operator_,
+		       it->what);
+	return 0;
+}
+
+static int cmd_review(struct cli *c, const struct opts *o)
+{
+	char since[32] = "", until[32] = "";
+	if (o->since && spif_local_day_utc(o->since, 0, since) < 0)
+		cli_usage(c, "--since %s: not a date (YYYY-MM-DD)", o->since);
+	if (o->until && spif_local_day_utc(o->until, 1, until) < 0)
+		cli_usage(c, "--until %s: not a date (YYYY-MM-DD)", o->until);
+	struct spif_catalog *cat = cli_catalog(c, SPIF_CAT_READONLY);
+	struct spif_err e = {0};
+	if (spif_review(cat, &c->conf, since, until, review_row, (void *)o, &e) < 0)
+		cli_die(c, &e);
+	spif_catalog_close(cat);
 	return 0;
 }
 
@@ -463,6 +505,8 @@ static const struct option longopts[] = {
 	{"home", required_argument, NULL, 'H'},  {"help", no_argument, NULL, 'h'},
 	{"format", required_argument, NULL, 'F'}, {"output", required_argument, NULL, 'o'},
 	{"note", required_argument, NULL, 'N'},  {"sign", required_argument, NULL, 'S'},
+	{"operator", required_argument, NULL, 'O'}, {"since", required_argument, NULL, 'B'},
+	{"until", required_argument, NULL, 'U'},
 	{NULL, 0, NULL, 0},
 };
 
@@ -488,6 +532,9 @@ static void parse_opts(struct cli *c, struct opts *o, int argc, char **argv, con
 		case 'o': o->out = optarg; break;
 		case 'N': o->note = optarg; break;
 		case 'S': o->sign = optarg; break;
+		case 'O': o->op_name = optarg; break;
+		case 'B': o->since = optarg; break;
+		case 'U': o->until = optarg; break;
 		case 'h': fputs(usage_text, stdout); exit(0);
 		default: cli_bad_option(c, argc, argv);
 		}
@@ -512,6 +559,7 @@ int main(int argc, char **argv)
 	}
 	int rc = 0;
 	int nargs = argc - optind;
+	cli_permit_sub(&c, sub, certsub, certsub && nargs ? argv[optind] : NULL);
 	if (certsub)
 		rc = cert_cmd(&c, &o, certsub, nargs, argv + optind);
 	else if (strcmp(sub, "ls") == 0 && nargs == 0)
@@ -522,8 +570,11 @@ int main(int argc, char **argv)
 		rc = cmd_log(&c, &o);
 	else if (strcmp(sub, "verify") == 0 && nargs == 0)
 		rc = cmd_verify(&c, &o);
-	else if (strcmp(sub, "ls") && strcmp(sub, "show") && strcmp(sub, "log") && strcmp(sub, "verify"))
-		cli_usage(&c, "%s: unknown subcommand (ls, show, log, verify, cert)", sub);
+	else if (strcmp(sub, "review") == 0 && nargs == 0)
+		rc = cmd_review(&c, &o);
+	else if (strcmp(sub, "ls") && strcmp(sub, "show") && strcmp(sub, "log") && strcmp(sub, "verify") &&
+	         strcmp(sub, "review"))
+		cli_usage(&c, "%s: unknown subcommand (ls, show, log, verify, review, cert)", sub);
 	else
 		cli_usage(&c, "%s: wrong number of arguments", sub);
 	cli_done(&c);

@@ -93,14 +93,31 @@ int spif_catalog_copies_at(struct spif_catalog *c, const char *path, struct spif
 int spif_catalog_list_events(struct spif_catalog *c, const char *object, long long last,
                              spif_event_fn fn, void *ctx, struct spif_err *err)
 {
+	struct spif_event_filter f = {.object = object, .last = last};
+	return spif_catalog_filter_events(c, &f, fn, ctx, err);
+}
+
+int spif_catalog_filter_events(struct spif_catalog *c, const struct spif_event_filter *f, spif_event_fn fn,
+                               void *ctx, struct spif_err *err)
+{
 	sqlite3_stmt *st;
 	/* the last N events, handed on oldest first */
 	if (spif_catalog_prepare(c, "SELECT seq,time,operator,sudo_user,host,pid,argv,action,object,details,"
 	                            "prev_hash,hash FROM (SELECT * FROM events WHERE (?1 = '' OR object = ?1)"
+	                            " AND (?3 = '' OR operator = ?3"
+	                            "      OR substr(operator, 1, length(?3) + 17) = 'root (sudo from ' || ?3 || ','"
+	                            "      OR (?3 = 'root' AND substr(operator, 1, 16) = 'root (sudo from '))"
+	                            " AND (?4 = '' OR time >= ?4) AND (?5 = '' OR time < ?5)"
+	                            " AND (?6 = '' OR action = ?6)"
 	                            " ORDER BY seq DESC LIMIT ?2) ORDER BY seq", &st, err) < 0)
 		return -1;
-	sqlite3_bind_text(st, 1, object ? object : "", -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 2, last > 0 ? last : -1);
+	static const char none[] = "";
+	sqlite3_bind_text(st, 1, f->object ? f->object : none, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, f->last > 0 ? f->last : -1);
+	sqlite3_bind_text(st, 3, f->operator_ ? f->operator_ : none, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 4, f->since ? f->since : none, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 5, f->until ? f->until : none, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 6, f->action ? f->action : none, -1, SQLITE_TRANSIENT);
 	int rc, stop = 0;
 	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct spif_event_row ev = {

@@ -40,4 +40,16 @@ typedef int (*spif_event_fn)(void *ctx, const struct spif_event_row *ev);
 int spif_catalog_list_events(struct spif_catalog *c, const char *object, long long last,
                              spif_event_fn fn, void *ctx, struct spif_err *err);
 
+/* The same listing with more to choose by (spif catalog log --operator,
+ * --since; lib/review.h): each field NULL or "" (0 for last) chooses
+ * nothing.  operator_ matches an event's operator, and also "root (sudo
+ * from NAME, unverified)" for NAME (and for root); since and until are
+ * UTC times in the log's own format, since inclusive, until exclusive. */
+struct spif_event_filter {
+	const char *object, *operator_, *since, *until, *action;
+	long long last;
+};
+int spif_catalog_filter_events(struct spif_catalog *c, const struct spif_event_filter *f, spif_event_fn fn,
+                               void *ctx, struct spif_err *err);
+
 #endif
