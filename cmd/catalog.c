@@ -215,6 +215,9 @@ static int log_row(void *ctx, const struct spif_event_row *ev)
 
 static int cmd_log(struct cli *c, const struct opts *o)
 {
+	char since[32] = "";
+	if (o->since && (cli_parse_date(o->since) < 0 || spif_local_day_utc(o->since, 0, since) < 0))
+		cli_usage(c, "--since %s: not a date (YYYY-MM-DD)", o->since);
 	struct spif_catalog *cat = cli_catalog(c, SPIF_CAT_READONLY);
 	struct spif_err e = {0};
 	char obj[24] = "";
@@ -225,9 +228,6 @@ static int cmd_log(struct cli *c, const struct opts *o)
 		spif_file_id_format(id, obj);
 	}
 	/* the last N events, shown oldest first */
-	char since[32] = "";
-	if (o->since && spif_local_day_utc(o->since, 0, since) < 0)
-		cli_usage(c, "--since %s: not a date (YYYY-MM-DD)", o->since);
 	struct spif_event_filter f = {.object = obj, .operator_ = o->op_name, .since = since, .last = o->limit};
 	if (spif_catalog_filter_events(cat, &f, log_row, (void *)o, &e) < 0)
 		cli_die(c, &e);
@@ -321,9 +321,9 @@ static int review_row(void *ctx, const struct spif_review_item *it)
 static int cmd_review(struct cli *c, const struct opts *o)
 {
 	char since[32] = "", until[32] = "";
-	if (o->since && spif_local_day_utc(o->since, 0, since) < 0)
+	if (o->since && (cli_parse_date(o->since) < 0 || spif_local_day_utc(o->since, 0, since) < 0))
 		cli_usage(c, "--since %s: not a date (YYYY-MM-DD)", o->since);
-	if (o->until && spif_local_day_utc(o->until, 1, until) < 0)
+	if (o->until && (cli_parse_date(o->until) < 0 || spif_local_day_utc(o->until, 1, until) < 0))
 		cli_usage(c, "--until %s: not a date (YYYY-MM-DD)", o->until);
 	struct spif_catalog *cat = cli_catalog(c, SPIF_CAT_READONLY);
 	struct spif_err e = {0};

@@ -100,14 +100,16 @@ static int cmd_show(struct cli *c, const struct opts *o, const char *name)
 	struct spif_catalog *cat = cli_catalog(c, SPIF_CAT_READONLY);
 	struct spif_operator op;
 	int have = spif_operator_get(cat, name, &op, &e);
+	json_t *grants = json_array();
+	if (have > 0 && spif_operator_grants(cat, name, grant_row, grants, &e) < 0)
+		have = -1;
+	spif_catalog_close(cat);
+	if (have <= 0)
+		json_decref(grants);
 	if (have < 0)
 		cli_die(c, &e);
 	if (!have)
 		cli_fail(c, SPIF_EX_DATAERR, "%s is not an operator (see spif operator ls)", name);
-	json_t *grants = json_array();
-	if (spif_operator_grants(cat, name, grant_row, grants, &e) < 0)
-		cli_die(c, &e);
-	spif_catalog_close(cat);
 	if (o->json) {
 		json_t *j = op_json(&op);
 		json_object_set_new(j, "grants", grants);
@@ -156,12 +158,9 @@ static int cmd_change(struct cli *c, const struct opts *o, const char *sub, int 
 		spif_mask_numbers(purpose);
 	} else if (n != 1)
 		cli_usage(c, "%s: NAME", sub);
-	struct spif_catalog *cat = cli_catalog(c, strcmp(sub, "add") == 0 ? SPIF_CAT_CREATE : 0);
-	if (spif_catalog_begin(cat, &e) < 0)
-		cli_die(c, &e);
-	int rc;
+	/* everything that can be refused as usage, before the catalog is open */
+	struct spif_operator op = {.sudo = o->sudo};
 	if (strcmp(sub, "add") == 0) {
-		struct spif_operator op = {.sudo = o->sudo};
 		if (!o->role)
 			cli_usage(c, "add: --role ROLE is needed (operator, approver, auditor, responder, admin)");
 		if (spif_roles_parse(o->role, &op.roles) < 0)
@@ -178,8 +177,14 @@ static int cmd_change(struct cli *c, const struct opts *o, const char *sub, int 
 				op.key[k++] = *p;
 			}
 		op.key[k] = '\0';
+	}
+	struct spif_catalog *cat = cli_catalog(c, strcmp(sub, "add") == 0 ? SPIF_CAT_CREATE : 0);
+	int rc = spif_catalog_begin(cat, &e);
+	if (rc < 0)
+		op.roles = 0; /* nothing more: the error is said below */
+	else if (strcmp(sub, "add") == 0)
 		rc = spif_operator_add(cat, &op, &e);
-	} else if (strcmp(sub, "grant") == 0)
+	else if (strcmp(sub, "grant") == 0)
 		rc = spif_operator_grant(cat, args[0], purpose, fid, &e);
 	else if (strcmp(sub, "revoke") == 0)
 		rc = spif_operator_revoke(cat, args[0], purpose, fid, &e);
@@ -192,8 +197,11 @@ static int cmd_change(struct cli *c, const struct opts *o, const char *sub, int 
 		rc = spif_operator_set_state(cat, args[0], to, reason, &e);
 		free(reason);
 	}
-	if (rc < 0 || spif_catalog_commit(cat, &e) < 0)
+	if (rc < 0 || spif_catalog_commit(cat, &e) < 0) {
+		spif_catalog_close(cat);
+		free(purpose);
 		cli_die(c, &e);
+	}
 	spif_catalog_close(cat);
 	static const struct {
 		const char *sub, *done;

@@ -191,12 +191,17 @@ int cmd_approve(struct cli *c, const struct opts *o, int argc, char **argv)
 	long long *ids = NULL;
 	size_t n = 0;
 	long long plan_id = plan_read(c, cat, argv[0], &ids, &n);
+	spif_catalog_close(cat);
 	/* who may: asked with the plan, whose maker may not approve it */
 	char obj[32];
 	snprintf(obj, sizeof obj, "plan:%lld", plan_id);
 	cli_permit(c, (struct spif_request){.act = SPIF_ACT_APPROVE, .object = obj});
-	if (spif_catalog_begin(cat, &e) < 0 || spif_plan_approve(cat, plan_id, ids, n, &e) < 0)
+	cat = cli_catalog(c, 0);
+	if (spif_catalog_begin(cat, &e) < 0 || spif_plan_approve(cat, plan_id, ids, n, &e) < 0) {
+		free(ids);
+		spif_catalog_close(cat);
 		cli_die(c, &e);
+	}
 	commit(c, cat);
 	printf("plan %lld approved by %s: %zu entr%s\n", plan_id, spif_catalog_actor(cat)->operator_, n,
 	       n == 1 ? "y" : "ies");
