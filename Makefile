@@ -5,6 +5,8 @@
 # make demo     the lifecycle on generated data in a throwaway home
 # make bench    spif against its peer tools, with ratios
 # make install  PREFIX=/usr/local [DESTDIR=]
+# make install-system  the same, plus the account and group spif, the
+#               commands setgid spif, /var/lib/spif and spif.conf (INSTALL 4)
 
 VERSION   := 0.1.0
 PREFIX    ?= /usr/local
@@ -13,6 +15,10 @@ LIBEXECDIR = $(PREFIX)/libexec/spif
 MANDIR     = $(PREFIX)/share/man
 DOCDIR     = $(PREFIX)/share/doc/spif
 SYSCONFDIR ?= /etc
+# a system install (install-system): its account, group and home
+SPIF_USER  ?= spif
+SPIF_GROUP ?= spif
+SPIF_HOMEDIR ?= /var/lib/spif
 
 CC      ?= cc
 PKGS     = sqlite3 gpgme libarchive libgcrypt jansson
@@ -43,7 +49,7 @@ PROGS    = bin/spif $(addprefix bin/spif-,$(CMDS)) bin/spif-gen
 SAN_PROGS = $(subst bin/,$(B)/asan/bin/,$(PROGS))
 UNITS    = $(patsubst tests/unit/%.c,$(B)/asan/unit/%,$(UNIT_SRC))
 
-.PHONY: all deps check demo bench install uninstall clean lint-man asan
+.PHONY: all deps check demo bench install install-system uninstall clean lint-man asan
 all: deps-build lib/libspif.a $(PROGS)
 
 # --- dependencies: installed when root, else the exact apt-get line --------
@@ -178,6 +184,28 @@ install: all
 	    sed 's|/usr/local/bin/spif|$(BINDIR)/spif|g; s|/etc/spif/spif.conf|$(SYSCONFDIR)/spif/spif.conf|g' \
 	        contrib/$$f > $(DESTDIR)$(DOCDIR)/contrib/$$f && chmod 0644 $(DESTDIR)$(DOCDIR)/contrib/$$f || exit 1; \
 	done
+
+# The trust boundary of INSTALL section 4, the same steps as the commands
+# listed there: an account and group that alone reach the home, the
+# commands setgid to the group (operators are NOT in it), the home
+# 2770 spif:spif, and spif.conf naming it (kept when it exists).  As root.
+install-system: install
+	@[ "$$(id -u)" -eq 0 ] || { echo "install-system: run as root"; exit 77; }
+	getent group $(SPIF_GROUP) >/dev/null || groupadd --system $(SPIF_GROUP)
+	getent passwd $(SPIF_USER) >/dev/null || useradd --system --gid $(SPIF_GROUP) --no-create-home \
+	    --home-dir /nonexistent --shell /usr/sbin/nologin --comment 'spif service account' $(SPIF_USER)
+	for c in $(CMDS); do \
+	    chgrp $(SPIF_GROUP) $(DESTDIR)$(LIBEXECDIR)/spif-$$c && chmod 2755 $(DESTDIR)$(LIBEXECDIR)/spif-$$c || exit 1; \
+	done
+	install -d -m 2770 -o $(SPIF_USER) -g $(SPIF_GROUP) $(DESTDIR)$(SPIF_HOMEDIR)
+	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/spif
+	[ -e $(DESTDIR)$(SYSCONFDIR)/spif/spif.conf ] || { \
+	    printf '%s\n' '# spif.conf - see spif(7)' 'home  = $(SPIF_HOMEDIR)' 'group = $(SPIF_GROUP)' \
+	        'purge_requires_plan = yes' > $(DESTDIR)$(SYSCONFDIR)/spif/spif.conf && \
+	    chmod 0644 $(DESTDIR)$(SYSCONFDIR)/spif/spif.conf; }
+	@m=$$(getent group $(SPIF_GROUP) | cut -d: -f4); [ -z "$$m" ] || \
+	    echo "install-system: warning: group $(SPIF_GROUP) has members ($$m): an operator in it reaches the home directly; remove them (gpasswd -d NAME $(SPIF_GROUP))"
+	@echo "install-system: now, as root, add the first admin: $(BINDIR)/spif operator add NAME --role admin"
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/spif

@@ -20,16 +20,18 @@
 #include "mynumber.h"
 #include "purge.h"
 #include "retention.h"
+#include "review.h"
 #include "text.h"
 
 static const char usage_text[] =
 	"usage: spif catalog ls [--state STATE] [--json]\n"
 	"       spif catalog show ID [--json]\n"
-	"       spif catalog log [--file ID] [--since DATE] [--until DATE] [--action NAME]\n"
-	"           [--limit N] [--json]\n"
+	"       spif catalog log [--file ID] [--operator NAME] [--since DATE] [--until DATE]\n"
+	"           [--action NAME] [--limit N] [--json]\n"
 	"       spif catalog verify [--json]\n"
 	"       spif catalog check [--json]\n"
 	"       spif catalog copy lost|missing COPY-ID --reason TEXT\n"
+	"       spif catalog review [--since DATE] [--until DATE] [--json]\n"
 	"       spif catalog cert ls [--json]\n"
 	"       spif catalog cert show ID [--format text|json]\n"
 	"       spif catalog cert export ID -o DIR\n"
@@ -40,8 +42,12 @@ static const char usage_text[] =
 	"  show     one file (F000001) with its copies\n"
 	"  log      the audit log, oldest first (--limit N: the last N events);\n"
 	"           --file ID: everything about the file (its copies, certificates,\n"
-	"           exports); --since/--until DATE: from/through that day (spif.conf\n"
-	"           timezone); --action NAME: that action (shred: shred.*, too)\n"
+	"           exports); --operator NAME: only theirs; --since/--until DATE:\n"
+	"           from/through that day (spif.conf timezone); --action NAME: that\n"
+	"           action (shred: shred.*, too)\n"
+	"  review   what a reviewer must look at from --since to --until (local days):\n"
+	"           refusals, lockouts, reads of records outside office hours, bulk\n"
+	"           reads, governance bypasses, certificates not yet confirmed\n"
 	"  verify   recompute the audit log's hash chain; exit 1 naming the first\n"
 	"           event that does not match, or copies a crash left half-destroyed\n"
 	"  check    every present copy still where the catalog says, with its size\n"
@@ -69,7 +75,7 @@ struct opts {
 	const char *state;
 	long long limit;
 	const char *format, *out, *note, *sign;
-	const char *since, *until, *action, *reason; /* log filters; copy lost */
+	const char *op_name, *since, *until, *action, *reason; /* log and review filters; copy lost */
 };
 
 static void print_json(json_t *j)
@@ -244,7 +250,7 @@ static const char *log_bound(struct cli *c, const char *opt, const char *arg, in
 static int cmd_log(struct cli *c, const struct opts *o)
 {
 	struct spif_err e = {0};
-	struct spif_event_filter f = {.action = o->action, .last = o->limit};
+	struct spif_event_filter f = {.operator_ = o->op_name, .action = o->action, .last = o->limit};
 	char since[32], until[32];
 	if (o->file && (f.file_id = spif_file_id_parse(o->file)) < 0)
 		cli_usage(c, "%s: not a file id (F000001)", o->file);
@@ -420,6 +426,37 @@ static int cmd_verify(struct cli *c, const struct opts *o)
 		return SPIF_FOUND;
 	if (!o->json)
 		printf("audit log intact: %lld events, head %s\n", v.events, v.head);
+	return 0;
+}
+
+/* ---- review (lib/review.h) --------------------------------------------- */
+
+static int review_row(void *ctx, const struct spif_review_item *it)
+{
+	const struct opts *o = ctx;
+	if (o->json) {
+		json_t *j = json_pack("{s:s,s:o,s:s,s:s,s:o,s:s}", "kind", it->kind, "seq",
+		                      it->seq ? json_integer(it->seq) : json_null(), "time", it->time, "operator",
+		                      it->operator_, "object", jstr(it->object), "what", it->what);
+		print_json(j);
+	} else
+		printf("%-11s %6s%-6lld %s %s: %s\n", it->kind, it->seq ? "#" : "", it->seq, it->time, it->operator_,
+		       it->what);
+	return 0;
+}
+
+static int cmd_review(struct cli *c, const struct opts *o)
+{
+	char since[32] = "", until[32] = "";
+	if (o->since && (cli_parse_date(o->since) < 0 || spif_local_day_utc(o->since, 0, since) < 0))
+		cli_usage(c, "--since %s: not a date (YYYY-MM-DD)", o->since);
+	if (o->until && (cli_parse_date(o->until) < 0 || spif_local_day_utc(o->until, 1, until) < 0))
+		cli_usage(c, "--until %s: not a date (YYYY-MM-DD)", o->until);
+	struct spif_catalog *cat = cli_catalog(c, SPIF_CAT_READONLY);
+	struct spif_err e = {0};
+	if (spif_review(cat, &c->conf, since, until, review_row, (void *)o, &e) < 0)
+		cli_die(c, &e);
+	spif_catalog_close(cat);
 	return 0;
 }
 
@@ -600,6 +637,7 @@ static const struct option longopts[] = {
 	{"note", required_argument, NULL, 'N'},  {"sign", required_argument, NULL, 'S'},
 	{"since", required_argument, NULL, 1001}, {"until", required_argument, NULL, 1002},
 	{"action", required_argument, NULL, 1003}, {"reason", required_argument, NULL, 1004},
+	{"operator", required_argument, NULL, 'O'},
 	{NULL, 0, NULL, 0},
 };
 
@@ -629,6 +667,7 @@ static void parse_opts(struct cli *c, struct opts *o, int argc, char **argv, con
 		case 1002: o->until = optarg; break;
 		case 1003: o->action = optarg; break;
 		case 1004: o->reason = optarg; break;
+		case 'O': o->op_name = optarg; break;
 		case 'h': fputs(usage_text, stdout); exit(0);
 		default: cli_bad_option(c, argc, argv);
 		}
@@ -653,6 +692,7 @@ int main(int argc, char **argv)
 	}
 	int rc = 0;
 	int nargs = argc - optind;
+	cli_permit_sub(&c, sub, certsub, certsub && nargs ? argv[optind] : NULL);
 	if (certsub)
 		rc = cert_cmd(&c, &o, certsub, nargs, argv + optind);
 	else if (strcmp(sub, "ls") == 0 && nargs == 0)
@@ -667,9 +707,11 @@ int main(int argc, char **argv)
 		rc = cmd_check(&c, &o);
 	else if (strcmp(sub, "copy") == 0)
 		rc = cmd_copy(&c, &o, nargs, argv + optind);
+	else if (strcmp(sub, "review") == 0 && nargs == 0)
+		rc = cmd_review(&c, &o);
 	else if (strcmp(sub, "ls") && strcmp(sub, "show") && strcmp(sub, "log") && strcmp(sub, "verify") &&
-	         strcmp(sub, "check"))
-		cli_usage(&c, "%s: unknown subcommand (ls, show, log, verify, check, copy, cert)", sub);
+	         strcmp(sub, "check") && strcmp(sub, "review"))
+		cli_usage(&c, "%s: unknown subcommand (ls, show, log, verify, check, copy, review, cert)", sub);
 	else
 		cli_usage(&c, "%s: wrong number of arguments", sub);
 	cli_done(&c);

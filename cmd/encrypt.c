@@ -762,6 +762,7 @@ int main(int argc, char **argv)
 	/* refuse a home others can write before anything is read or written,
 	 * and create none: a catalog is only used when it is there */
 	cli_check_home(&c);
+	cli_permit(&c, (struct spif_request){.act = o.decrypt ? SPIF_ACT_DECRYPT : SPIF_ACT_ENCRYPT});
 	struct spif_err e = {0};
 	if (o.pass_file && spif_passphrase_read(o.pass_file, &o.passphrase, &e) < 0)
 		cli_die(&c, &e);

@@ -724,6 +724,7 @@ int main(int argc, char **argv)
 	 * refused whatever the input), but create nothing until the source has
 	 * proved good: a refused file leaves no trace, not even a new catalog. */
 	cli_check_home(&c);
+	cli_permit(&c, (struct spif_request){.act = SPIF_ACT_INGEST, .purpose = o.purpose});
 	/* an unknown schedule is refused before a byte is read */
 	if (o.schedule) {
 		struct spif_catalog *cat = cli_catalog_if_exists(&c);

@@ -387,8 +387,10 @@ static int redact_stream(struct run *u)
 	const struct opts *o = u->o;
 	const char *name = strcmp(o->input, "-") ? o->input : "(stdin)";
 	if (o->report) { /* "-": standard output (then the records go elsewhere) */
+		int g = spif_as_caller(); /* the caller's file, opened as the caller (home.h) */
 		int to_stdout = strcmp(o->report, "-") == 0, rfd = to_stdout ? dup(1) :
 			open(o->report, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, spif_file_mode(&c->conf));
+		spif_as_service(g);
 		if (rfd < 0 || !(u->report = fdopen(rfd, "w")))
 			cli_fail(c, SPIF_EX_CANTCREAT, "%s: %s", to_stdout ? "(stdout)" : o->report, strerror(errno));
 	}
@@ -430,6 +432,10 @@ int main(int argc, char **argv)
 	if (!o.new_key && !o.file_id)
 		u.in_fd = cli_open_input(&c, o.input);
 	cli_check_home(&c); /* the catalog itself is opened when a record needs it */
+	long long fid = o.file_id ? spif_file_id_parse(o.file_id) : 0;
+	cli_permit(&c, (struct spif_request){.act = SPIF_ACT_REDACT, .file_id = fid});
+	if (o.bypass)
+		cli_permit(&c, (struct spif_request){.act = SPIF_ACT_BYPASS, .file_id = fid, .reason = o.reason});
 	if (o.key && !o.new_key)
 		load_key(&c, o.key, &u.psn);
 	int rc = o.new_key ? new_key(&c, o.new_key) : o.file_id ? redact_file(&c, &o, u.psn) : redact_stream(&u);

@@ -9,6 +9,7 @@
  * event.  Never a certificate for data that still exists, never "disposed"
  * without a certificate. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -589,6 +590,12 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	parse_args(&c, &o, argc, argv);
+	long long fid = o.file_id ? spif_file_id_parse(o.file_id) : 0;
+	cli_permit(&c, (struct spif_request){.act = SPIF_ACT_SHRED, .file_id = fid > 0 ? fid : 0});
+	if (o.bypass)
+		cli_permit(&c, (struct spif_request){.act = SPIF_ACT_BYPASS, .file_id = fid > 0 ? fid : 0});
+	if (!o.sign_key && c.conf.sign_key[0]) /* an operator's own key (cli_permit) */
+		o.sign_key = c.conf.sign_key;
 	/* no catalog is created just to refuse a symlink; a dry run only
 	 * reads, so it also works where the catalog may only be read */
 	struct spif_catalog *cat = NULL;
@@ -598,7 +605,7 @@ int main(int argc, char **argv)
 		char db[PATH_MAX + 16];
 		cli_check_home(&c);
 		snprintf(db, sizeof db, "%s/catalog.db", c.home);
-		if (access(db, F_OK) == 0)
+		if (faccessat(AT_FDCWD, db, F_OK, AT_EACCESS) == 0)
 			cat = cli_catalog(&c, SPIF_CAT_READONLY);
 	}
 	if (!cat && o.resume) {

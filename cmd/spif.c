@@ -24,6 +24,7 @@ static const struct {
 	{"vault", "read back records kept encrypted in the vault (ingest --store)"},
 	{"encrypt", "encrypt for OpenPGP recipients, whole streams or chosen fields; -d decrypts"},
 	{"retain", "retention schedules, holds, what is due, and the purge that disposes of it"},
+	{"operator", "who may do what: operators, roles, grants, lockout (a system install)"},
 };
 
 static void usage(FILE *f)

@@ -29,6 +29,7 @@ static int cmd_cat(struct cli *c, const char *idarg, const char *reason)
 	long long id = spif_file_id_parse(idarg);
 	if (id < 0)
 		cli_usage(c, "%s: not a file id (F000001)", idarg);
+	cli_permit(c, (struct spif_request){.act = SPIF_ACT_READ, .file_id = id, .reason = reason});
 	struct spif_catalog *cat = cli_catalog(c, 0);
 	struct spif_file f;
 	struct spif_copy *cp;
@@ -82,6 +83,7 @@ static int ls_row(void *ctx, const struct spif_vault_entry *v)
 static int cmd_ls(struct cli *c, int json)
 {
 	struct spif_err e = {0};
+	cli_permit(c, (struct spif_request){.act = SPIF_ACT_LIST});
 	struct spif_catalog *cat = cli_catalog(c, SPIF_CAT_READONLY);
 	if (!json)
 		printf("%-8s %-9s %-11s %12s %s\n", "FILE", "STATE", "BUCKET", "SIZE", "PATH");

@@ -1,13 +1,14 @@
 # bash completion for spif(7): spif, spif-ingest, spif-catalog, spif-shred,
-# spif-redact, spif-vault, spif-encrypt, spif-retain
+# spif-redact, spif-vault, spif-encrypt, spif-retain, spif-operator
 #
 # Installed as share/bash-completion/completions/spif; works with or
 # without the bash-completion package.  File ids (F000001) are read with
 # "spif catalog ls --json", the ids of files with a vault copy with
 # "spif vault ls --json", and certificate ids (DC-2026-000001) with
 # "spif catalog cert ls --json", schedules with "spif retain schedule ls
-# --json" and holds with "spif retain holds --json" (reads that change
-# nothing), from the home named by --home if given;
+# --json", holds with "spif retain holds --json" and operators with "spif
+# operator ls --json" (reads that change nothing), from the home named by
+# --home if given;
 # pseudonym keys are the names of HOME/keys/psn-NAME.key; signing keys come
 # from "gpg --list-secret-keys --with-colons" and recipients from "gpg
 # --list-keys --with-colons" when gpg exists.
@@ -29,7 +30,9 @@ _spif_encrypt_opts="-r --recipient --sign --armor --passphrase-file --fields
 	--help"
 _spif_decrypt_opts="--require-signature --passphrase-file -o --output --home
 	--help"
-_spif_retain_subs="schedule assign event hold release holds due plan purge report unscheduled"
+_spif_retain_subs="schedule assign event hold release holds due plan approve purge report unscheduled"
+_spif_operator_subs="add ls show grant revoke lock unlock retire"
+_spif_roles="operator approver auditor responder admin"
 
 # _spif_reply WORDS CUR: COMPREPLY from a word list.
 _spif_reply()
@@ -106,6 +109,15 @@ _spif_holds()
 	_spif_reply "$ids" "$1"
 }
 
+# _spif_operators CUR HOME: the operators' names.
+_spif_operators()
+{
+	local names
+	names=$(${_spif_front:-spif} ${2:+--home "$2"} operator ls --json 2>/dev/null |
+		sed -n 's/^{"name":"\([^"]*\)".*/\1/p')
+	_spif_reply "$names" "$1"
+}
+
 # _spif_homedir HOME: the home a command would use: HOME (from --home),
 # else $SPIF_HOME, else the home key of spif.conf, else
 # $XDG_DATA_HOME/spif (when absolute), else ~/.local/share/spif.
@@ -175,6 +187,17 @@ _spif_value()
 	--on-invalid) _spif_reply "reject flag" "$2" ;;
 	--state) _spif_reply "active redacted disposed" "$2" ;;
 	--received | --as-of | --since | --until) _spif_reply "$(date +%Y-%m-%d)" "$2" ;;
+	--role)
+		# ROLE[,ROLE...]: the roles after the last comma
+		local pre=""
+		[[ $2 == *,* ]] && pre=${2%,*},
+		_spif_reply "$_spif_roles" "${2##*,}"
+		local r
+		for r in "${!COMPREPLY[@]}"; do
+			COMPREPLY[r]="$pre${COMPREPLY[r]}"
+		done
+		;;
+	--operator) _spif_operators "$2" "$3" ;;
 	--schedule) _spif_schedules "$2" "$3" ;;
 	--from) _spif_reply "received created event:" "$2"; compopt -o nospace 2>/dev/null ;;
 	--cutoff) _spif_reply "none fiscal-year calendar-year next-year:" "$2" ;;
@@ -206,7 +229,7 @@ _spif_value()
 		fi
 		;;
 	--method) _spif_reply "auto overwrite crypto" "$2" ;;
-	--sign) _spif_keys "$2" ;;
+	--sign | --key) _spif_keys "$2" ;;
 	-r | --recipient) _spif_keys "$2" public ;;
 	--passphrase-file) _spif_files "$2" ;;
 	--op)
@@ -285,6 +308,7 @@ _spif()
 	spif-vault) cmd=vault ;;
 	spif-encrypt) cmd=encrypt ;;
 	spif-retain) cmd=retain ;;
+	spif-operator) cmd=operator ;;
 	*)
 		_spif_front=${w[0]}
 		while ((k < wc)); do
@@ -336,11 +360,44 @@ _spif()
 		if [[ $cur == -* ]]; then
 			_spif_reply "--home --version --help" "$cur"
 		else
-			_spif_reply "ingest catalog shred redact vault encrypt retain help" "$cur"
+			_spif_reply "ingest catalog shred redact vault encrypt retain operator help" "$cur"
 		fi
 		;;
 	help)
-		((wc == k)) && _spif_reply "ingest catalog shred redact vault encrypt retain" "$cur"
+		((wc == k)) && _spif_reply "ingest catalog shred redact vault encrypt retain operator" "$cur"
+		;;
+	operator)
+		# SUB NAME [PURPOSE]
+		local sub="" n=0
+		for ((m = k; m < wc; m++)); do
+			case ${w[m]} in
+			--home) home=${w[m + 1]}; ((m++)) ;;
+			--role | --key | --file | --reason) ((m++)) ;;
+			-*) ;;
+			*)
+				if [[ -z $sub ]]; then
+					sub=${w[m]}
+				else
+					((n++))
+				fi
+				;;
+			esac
+		done
+		local common="--home --help"
+		if [[ $cur == -* ]]; then
+			case $sub in
+			add) _spif_reply "--role --key --sudo $common" "$cur" ;;
+			ls | show) _spif_reply "--json $common" "$cur" ;;
+			grant | revoke) _spif_reply "--file $common" "$cur" ;;
+			lock | unlock | retire) _spif_reply "--reason $common" "$cur" ;;
+			*) _spif_reply "$common" "$cur" ;;
+			esac
+			return 0
+		fi
+		case $sub in
+		"") _spif_reply "$_spif_operator_subs" "$cur" ;;
+		show | grant | revoke | lock | unlock | retire) ((n == 0)) && _spif_operators "$cur" "$home" ;;
+		esac
 		;;
 	retain)
 		# SUB [SUBSUB] ARGS: find them, skipping the options' values
@@ -379,6 +436,7 @@ _spif()
 			holds) _spif_reply "--all --json $common" "$cur" ;;
 			due) _spif_reply "--as-of --json $common" "$cur" ;;
 			plan) _spif_reply "--as-of $common" "$cur" ;;
+			approve) _spif_reply "$common" "$cur" ;;
 			purge) _spif_reply "--dry-run --plan --syslog --sign $common" "$cur" ;;
 			report) _spif_reply "--fiscal-year --json $common" "$cur" ;;
 			unscheduled) _spif_reply "--json $common" "$cur" ;;
@@ -404,6 +462,7 @@ _spif()
 			fi
 			;;
 		release) ((n == 0)) && _spif_holds "$cur" "$home" ;;
+		approve) ((n == 0)) && _spif_files "$cur" ;;
 		esac
 		;;
 	ingest)
@@ -513,7 +572,7 @@ _spif()
 			--home) home=${w[m + 1]}; ((m++)) ;;
 			--home=*) home=${w[m]#--home=} ;;
 			--state | --file | --limit | -n | --format | -o | --output | --note | --sign | \
-			--since | --until | --action | --reason) ((m++)) ;;
+			--operator | --since | --until | --action | --reason) ((m++)) ;;
 			-*) ;;
 			*)
 				if [[ -z $sub ]]; then
@@ -530,7 +589,7 @@ _spif()
 			if [[ $cur == -* ]]; then
 				_spif_reply "$_spif_catalog_opts" "$cur"
 			else
-				_spif_reply "ls show log verify check copy cert" "$cur"
+				_spif_reply "ls show log verify check copy review cert" "$cur"
 			fi
 			return 0
 		fi
@@ -582,7 +641,9 @@ _spif()
 			fi
 			;;
 		log)
-			[[ $cur == -* ]] && _spif_reply "--file --since --until --action --limit $_spif_catalog_opts" "$cur" ;;
+			[[ $cur == -* ]] && _spif_reply "--file --operator --since --until --action --limit $_spif_catalog_opts" "$cur" ;;
+		review)
+			[[ $cur == -* ]] && _spif_reply "--since --until $_spif_catalog_opts" "$cur" ;;
 		verify | check)
 			[[ $cur == -* ]] && _spif_reply "$_spif_catalog_opts" "$cur" ;;
 		copy)
@@ -598,4 +659,4 @@ _spif()
 	return 0
 }
 
-complete -F _spif spif spif-ingest spif-catalog spif-shred spif-redact spif-vault spif-encrypt spif-retain
+complete -F _spif spif spif-ingest spif-catalog spif-shred spif-redact spif-vault spif-encrypt spif-retain spif-operator

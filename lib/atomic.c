@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "home.h"
+
 int spif_fsync_dir_of(const char *path)
 {
 	char d[PATH_MAX];
@@ -22,7 +24,24 @@ int spif_fsync_dir_of(const char *path)
 	return rc;
 }
 
+static int atomic_open(struct spif_atomic *a, const char *path, mode_t mode, struct spif_err *err);
+
 int spif_atomic_open(struct spif_atomic *a, const char *path, mode_t mode, struct spif_err *err)
+{
+	int g = spif_as_caller();
+	int rc = atomic_open(a, path, mode, err);
+	spif_as_service(g);
+	return rc;
+}
+
+int spif_atomic_open_home(struct spif_atomic *a, const char *path, mode_t mode, struct spif_err *err)
+{
+	int rc = atomic_open(a, path, mode, err);
+	a->home = 1;
+	return rc;
+}
+
+static int atomic_open(struct spif_atomic *a, const char *path, mode_t mode, struct spif_err *err)
 {
 	memset(a, 0, sizeof *a);
 	a->fd = -1;
@@ -74,7 +93,18 @@ static int link_unnamed(int fd, const char *path)
 	return -1;
 }
 
+static int atomic_commit(struct spif_atomic *a, struct spif_err *err);
+
 int spif_atomic_commit(struct spif_atomic *a, struct spif_err *err)
+{
+	/* named where it was made: as the caller, unless it is the home's */
+	int g = a->home ? -1 : spif_as_caller();
+	int rc = atomic_commit(a, err);
+	spif_as_service(g);
+	return rc;
+}
+
+static int atomic_commit(struct spif_atomic *a, struct spif_err *err)
 {
 	if (fsync(a->fd) < 0) {
 		int e = errno;
@@ -112,8 +142,10 @@ void spif_atomic_abort(struct spif_atomic *a)
 	if (a->fd >= 0)
 		close(a->fd); /* an unnamed file is gone with its last descriptor */
 	a->fd = -1;
+	int g = a->home ? -1 : spif_as_caller();
 	if (a->tmp[0])
 		unlink(a->tmp);
+	spif_as_service(g);
 	a->tmp[0] = '\0';
 }
 

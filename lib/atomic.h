@@ -27,11 +27,17 @@ struct spif_atomic {
 	int fd;
 	char path[PATH_MAX];
 	char tmp[PATH_MAX]; /* the named temporary; "" when the file is unnamed */
+	int home;           /* a file of spif's home (spif_atomic_open_home) */
 };
 
 /* Create the temporary file (mode).  SPIF_EX_CANTCREAT when path exists
- * or its directory cannot be written. */
+ * or its directory cannot be written.  The file is the caller's (-o): in
+ * a system install it is created and named as the caller, never with the
+ * setgid group that reaches the home (home.h). */
 int spif_atomic_open(struct spif_atomic *a, const char *path, mode_t mode, struct spif_err *err);
+/* The same for a file spif keeps in its own home (vault, keys), with the
+ * group that reaches it. */
+int spif_atomic_open_home(struct spif_atomic *a, const char *path, mode_t mode, struct spif_err *err);
 /* fsync, put in place (refusing to replace), fsync the directory. */
 int spif_atomic_commit(struct spif_atomic *a, struct spif_err *err);
 /* Remove the temporary file (after a failure).  Safe to call twice. */

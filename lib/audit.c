@@ -21,15 +21,23 @@ static const char zero_hash[65] =
 int spif_actor_init(struct spif_actor *a, int argc, char **argv, struct spif_err *err)
 {
 	memset(a, 0, sizeof *a);
-	/* the real uid: under sudo this is root, and SUDO_USER is what sudo
-	 * claims; both are recorded, only the first is trusted */
-	struct passwd *pw = getpwuid(getuid());
+	/* Identity is the real uid and nothing else: not the effective ids (a
+	 * system install's commands are setgid), not the environment.  Under
+	 * sudo the real uid is root and SUDO_USER is only what the caller's
+	 * environment claims (anyone can set it): it is kept, as recorded and
+	 * not trusted, only when the real uid is root, and it names a person
+	 * only when the operator table says root acts through sudo
+	 * (lib/operator.h: the event then says "root (sudo from X,
+	 * unverified)").  From any other uid it is dropped: that process was
+	 * not started by sudo, whatever its environment says. */
+	uid_t uid = getuid();
+	struct passwd *pw = getpwuid(uid);
 	if (pw)
 		snprintf(a->operator_, sizeof a->operator_, "%s", pw->pw_name);
 	else
-		snprintf(a->operator_, sizeof a->operator_, "uid:%u", (unsigned)getuid());
+		snprintf(a->operator_, sizeof a->operator_, "uid:%u", (unsigned)uid);
 	const char *su = getenv("SUDO_USER");
-	if (su)
+	if (su && uid == 0)
 		snprintf(a->sudo_user, sizeof a->sudo_user, "%s", su);
 	if (gethostname(a->host, sizeof a->host - 1) < 0)
 		strcpy(a->host, "unknown");

@@ -4,6 +4,7 @@
 #include "grow.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <gcrypt.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -177,6 +178,32 @@ static const char *const migrations[] = {
 	"CREATE TABLE schedule_purposes("
 	" purpose TEXT PRIMARY KEY, schedule TEXT NOT NULL REFERENCES schedules(name),"
 	" bound TEXT NOT NULL, bound_by TEXT NOT NULL);",
+	/* 6: who may do what (lib/operator.h): operators by real uid, their
+	 * grants per purpose (and file), the refusals that count towards a
+	 * lockout, and approved purge plans with their entries (the second
+	 * person; the nightly purge applies them without the file).  The log's
+	 * time is indexed for catalog log --since and catalog review. */
+	"CREATE TABLE operators("
+	" uid INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, roles TEXT NOT NULL, key TEXT,"
+	" sudo INTEGER NOT NULL DEFAULT 0,"
+	" state TEXT NOT NULL DEFAULT 'active' CHECK (state IN ('active','locked','retired')),"
+	" added TEXT NOT NULL, added_by TEXT NOT NULL, changed TEXT);"
+	"CREATE TABLE grants("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT, uid INTEGER NOT NULL REFERENCES operators(uid),"
+	" purpose TEXT NOT NULL, file_id INTEGER REFERENCES files(id),"
+	" granted TEXT NOT NULL, granted_by TEXT NOT NULL, revoked TEXT, revoked_by TEXT);"
+	"CREATE INDEX grants_uid ON grants(uid) WHERE revoked IS NULL;"
+	"CREATE TABLE refusals("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT, time TEXT NOT NULL, uid INTEGER NOT NULL,"
+	" operator TEXT NOT NULL, action TEXT NOT NULL, event_seq INTEGER);"
+	"CREATE INDEX refusals_uid ON refusals(uid, time);"
+	"CREATE TABLE plan_approvals("
+	" plan_id INTEGER PRIMARY KEY REFERENCES plans(id), approver TEXT NOT NULL,"
+	" approved TEXT NOT NULL, event_seq INTEGER NOT NULL);"
+	"CREATE TABLE plan_entries("
+	" plan_id INTEGER NOT NULL REFERENCES plans(id), file_id INTEGER NOT NULL REFERENCES files(id),"
+	" PRIMARY KEY (plan_id, file_id));"
+	"CREATE INDEX events_time ON events(time);",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof *migrations))
 
@@ -446,7 +473,9 @@ int spif_catalog_open(const char *home, const struct spif_conf *conf, int flags,
 	if (check_catalog_perms(c->path, conf, err) < 0)
 		goto fail;
 	if ((flags & SPIF_CAT_READONLY) && exists &&
-	    (access(home, W_OK) != 0 || access(c->path, W_OK) != 0)) {
+	    /* effective ids: a system install's commands are setgid (home.h) */
+	    (faccessat(AT_FDCWD, home, W_OK, AT_EACCESS) != 0 ||
+	     faccessat(AT_FDCWD, c->path, W_OK, AT_EACCESS) != 0)) {
 		if (open_readonly(c, &c->note, err) < 0)
 			goto fail;
 		*out = c;

@@ -72,29 +72,8 @@ int spif_catalog_copies_at(struct spif_catalog *c, const char *path, struct spif
 int spif_catalog_list_events(struct spif_catalog *c, const char *object, long long last,
                              spif_event_fn fn, void *ctx, struct spif_err *err)
 {
-	sqlite3_stmt *st;
-	/* the last N events, handed on oldest first */
-	if (spif_catalog_prepare(c, "SELECT seq,time,operator,sudo_user,host,pid,argv,action,object,details,"
-	                            "prev_hash,hash FROM (SELECT * FROM events WHERE (?1 = '' OR object = ?1)"
-	                            " ORDER BY seq DESC LIMIT ?2) ORDER BY seq", &st, err) < 0)
-		return -1;
-	sqlite3_bind_text(st, 1, object ? object : "", -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 2, last > 0 ? last : -1);
-	int rc, stop = 0;
-	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct spif_event_row ev = {
-			.seq = sqlite3_column_int64(st, 0), .time = T(1), .operator_ = T(2), .sudo_user = T(3),
-			.host = T(4), .pid = sqlite3_column_int64(st, 5), .argv = T(6), .action = T(7),
-			.object = T(8), .details = T(9), .prev_hash = T(10), .hash = T(11),
-		};
-		stop = fn(ctx, &ev);
-	}
-	sqlite3_finalize(st);
-	if (stop)
-		return stop;
-	if (rc != SQLITE_DONE)
-		return spif_catalog_sqlerr(c, rc, "read the log", err);
-	return 0;
+	struct spif_event_filter f = {.object = object, .last = last};
+	return spif_catalog_filter_events(c, &f, fn, ctx, err);
 }
 
 int spif_catalog_filter_events(struct spif_catalog *c, const struct spif_event_filter *f, spif_event_fn fn,
@@ -104,24 +83,32 @@ int spif_catalog_filter_events(struct spif_catalog *c, const struct spif_event_f
 	char fid[24] = "";
 	if (f->file_id > 0)
 		spif_file_id_format(f->file_id, fid);
+	const char *object = fid[0] ? fid : f->object;
 	/* one statement, each filter a clause that an empty parameter turns
-	 * off; the last N that match, handed on oldest first */
+	 * off; the last N that match, handed on oldest first.  A file's events
+	 * are its own, those naming it in their details (certificates,
+	 * disposals, exports) and those of its copies. */
 	if (spif_catalog_prepare(c, "SELECT seq,time,operator,sudo_user,host,pid,argv,action,object,details,"
 	                            "prev_hash,hash FROM (SELECT * FROM events WHERE"
 	                            " (?1 = '' OR object = ?1"
 	                            "  OR (CASE WHEN json_valid(details) THEN json_extract(details, '$.file') END) = ?1"
 	                            "  OR (object LIKE 'copy:%' AND CAST(substr(object, 6) AS INTEGER)"
-	                            "      IN (SELECT id FROM copies WHERE file_id = ?6)))"
-	                            " AND (?2 = '' OR time >= ?2) AND (?3 = '' OR time < ?3)"
-	                            " AND (?4 = '' OR action = ?4 OR substr(action, 1, length(?4) + 1) = ?4 || '.')"
-	                            " ORDER BY seq DESC LIMIT ?5) ORDER BY seq", &st, err) < 0)
+	                            "      IN (SELECT id FROM copies WHERE file_id = ?7)))"
+	                            " AND (?3 = '' OR operator = ?3"
+	                            "      OR substr(operator, 1, length(?3) + 17) = 'root (sudo from ' || ?3 || ','"
+	                            "      OR (?3 = 'root' AND substr(operator, 1, 16) = 'root (sudo from '))"
+	                            " AND (?4 = '' OR time >= ?4) AND (?5 = '' OR time < ?5)"
+	                            " AND (?6 = '' OR action = ?6 OR substr(action, 1, length(?6) + 1) = ?6 || '.')"
+	                            " ORDER BY seq DESC LIMIT ?2) ORDER BY seq", &st, err) < 0)
 		return -1;
-	sqlite3_bind_text(st, 1, fid, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, f->since ? f->since : "", -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 3, f->until ? f->until : "", -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 4, f->action ? f->action : "", -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 5, f->last > 0 ? f->last : -1);
-	sqlite3_bind_int64(st, 6, f->file_id);
+	static const char none[] = "";
+	sqlite3_bind_text(st, 1, object ? object : none, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, f->last > 0 ? f->last : -1);
+	sqlite3_bind_text(st, 3, f->operator_ ? f->operator_ : none, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 4, f->since ? f->since : none, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 5, f->until ? f->until : none, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 6, f->action ? f->action : none, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 7, f->file_id);
 	int rc, stop = 0;
 	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct spif_event_row ev = {

@@ -45,18 +45,21 @@ typedef int (*spif_event_fn)(void *ctx, const struct spif_event_row *ev);
 int spif_catalog_list_events(struct spif_catalog *c, const char *object, long long last,
                              spif_event_fn fn, void *ctx, struct spif_err *err);
 
-/* Which events a reader wants (catalog log's options); a zero struct is
- * every event.  Every field narrows: all of them must match.  One struct,
- * so that a new filter is a field here and a clause in
+/* Which events a reader wants (catalog log's options, catalog review); a
+ * zero struct is every event.  Every field narrows: all of them must
+ * match.  One struct, so that a new filter is a field here and a clause in
  * spif_catalog_filter_events, not another function. */
 struct spif_event_filter {
-	long long file_id;  /* > 0: everything about that file: its own events,
-	                       those naming it in their details (certificates,
-	                       disposals, exports) and those of its copies ("copy:N") */
-	const char *since;  /* a catalog UTC time: events at or after it (NULL: any) */
-	const char *until;  /* a catalog UTC time: events before it (NULL: any) */
-	const char *action; /* "shred" matches shred and shred.start, shred.fail ... */
-	long long last;     /* > 0: only the last N that match */
+	long long file_id;     /* > 0: everything about that file: its own events,
+	                          those naming it in their details (certificates,
+	                          disposals, exports) and those of its copies ("copy:N") */
+	const char *object;    /* without file_id: events about this object */
+	const char *operator_; /* an event's operator, also "root (sudo from NAME,
+	                          unverified)" for NAME (and for root) */
+	const char *since;     /* a catalog UTC time: events at or after it (NULL: any) */
+	const char *until;     /* a catalog UTC time: events before it (NULL: any) */
+	const char *action;    /* "shred" matches shred and shred.start, shred.fail ... */
+	long long last;        /* > 0: only the last N that match */
 };
 int spif_catalog_filter_events(struct spif_catalog *c, const struct spif_event_filter *f, spif_event_fn fn,
                                void *ctx, struct spif_err *err);

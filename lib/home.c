@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #ifndef SPIF_SYSCONFDIR
@@ -32,10 +34,22 @@ static int copy_value(char *dst, size_t n, const char *v)
 	return 0;
 }
 
+/* The keys of the operators' block (lib/operator.h): parsed after the
+ * file is read, from their text. */
+struct op_keys {
+	char lockout_after[32], lockout_window[32], office_hours[32], purge_requires_plan[16];
+	char bulk_read[32];
+};
+static int op_keys_apply(struct spif_conf *c, const struct op_keys *k, const char *path,
+                         struct spif_err *err);
+
 int spif_conf_load(struct spif_conf *c, struct spif_err *err)
 {
 	memset(c, 0, sizeof *c);
-	const char *path = getenv("SPIF_CONF");
+	struct op_keys ok;
+	memset(&ok, 0, sizeof ok);
+	/* a setgid spif trusts only the system's spif.conf (home.h) */
+	const char *path = spif_secure() ? NULL : getenv("SPIF_CONF");
 	char def[PATH_MAX];
 	if (!path || !*path) {
 		snprintf(def, sizeof def, "%s/spif/spif.conf", SPIF_SYSCONFDIR);
@@ -48,6 +62,14 @@ int spif_conf_load(struct spif_conf *c, struct spif_err *err)
 		return spif_err_sys(err, spif_exit_for_errno(errno), errno, "%s", path);
 	}
 	snprintf(c->path, sizeof c->path, "%s", path);
+	struct stat cst;
+	if (spif_secure() && fstat(fileno(f), &cst) == 0 &&
+	    (cst.st_uid != 0 || (cst.st_mode & (S_IWGRP | S_IWOTH)))) {
+		fclose(f);
+		return spif_err_set(err, SPIF_EX_NOPERM,
+		                    "%s: a system install trusts it only owned by root and writable by no one "
+		                    "else (chown root, chmod go-w)", path);
+	}
 	/* whole lines, however long: a long comment cut at a buffer's end
 	 * would be read on as a line of its own and stop every command */
 	char *line = NULL;
@@ -78,6 +100,13 @@ int spif_conf_load(struct spif_conf *c, struct spif_err *err)
 			{"custodian_key", c->custodian_key, sizeof c->custodian_key},
 			{"trusted_media", c->trusted_media, sizeof c->trusted_media},
 			{"timezone", c->timezone, sizeof c->timezone},
+			/* operators: lib/operator.h */
+			{"lockout_after", ok.lockout_after, sizeof ok.lockout_after},
+			{"lockout_window", ok.lockout_window, sizeof ok.lockout_window},
+			{"office_hours", ok.office_hours, sizeof ok.office_hours},
+			{"purge_requires_plan", ok.purge_requires_plan, sizeof ok.purge_requires_plan},
+			{"bulk_read", ok.bulk_read, sizeof ok.bulk_read},
+			{"gnupghome", c->gnupghome, sizeof c->gnupghome},
 		};
 		size_t i;
 		for (i = 0; i < sizeof keys / sizeof *keys; i++)
@@ -94,6 +123,8 @@ int spif_conf_load(struct spif_conf *c, struct spif_err *err)
 	}
 	free(line);
 	fclose(f);
+	if (rc == 0)
+		rc = op_keys_apply(c, &ok, path, err);
 	if (rc == 0 && c->group[0]) {
 		struct group *g = getgrnam(c->group);
 		if (!g)
@@ -106,6 +137,16 @@ int spif_conf_load(struct spif_conf *c, struct spif_err *err)
 int spif_home_resolve(const char *opt_home, const struct spif_conf *c, char *out, size_t n,
                       struct spif_err *err)
 {
+	if (spif_secure()) {
+		/* the system's home, whatever --home or $SPIF_HOME say (home.h) */
+		if (c->home[0] != '/')
+			return spif_err_set(err, SPIF_EX_NOPERM,
+			                    "this spif is a system install (setgid): its home comes only from "
+			                    "%s/spif/spif.conf, which names no absolute home", SPIF_SYSCONFDIR);
+		if (snprintf(out, n, "%s", c->home) >= (int)n)
+			return spif_err_set(err, SPIF_EX_USAGE, "home path too long");
+		return 0;
+	}
 	const char *h = opt_home;
 	if (!h || !*h)
 		h = getenv("SPIF_HOME");
@@ -198,4 +239,110 @@ int spif_home_prepare(const char *home, const struct spif_conf *c, struct spif_e
 		return spif_err_set(err, SPIF_EX_CANTCREAT, "%s: not a directory", home);
 	}
 	return spif_check_perms(home, c, err);
+}
+
+/* ---- operators' keys ------------------------------------------------------ */
+
+/* "15", "15m", "1h", "900s": seconds; -1 when not that. */
+static long long duration(const char *v)
+{
+	char *end;
+	long long n = strtoll(v, &end, 10);
+	if (end == v || n <= 0)
+		return -1;
+	if (!*end || strcmp(end, "m") == 0 || strcmp(end, "min") == 0)
+		return n * 60;
+	if (strcmp(end, "s") == 0)
+		return n;
+	if (strcmp(end, "h") == 0)
+		return n * 3600;
+	return -1;
+}
+
+/* "HH:MM" -> minutes after midnight, -1 when not that. */
+static int clock_time(const char *v)
+{
+	if (strlen(v) != 5 || v[2] != ':' || !isdigit((unsigned char)v[0]) || !isdigit((unsigned char)v[1]) ||
+	    !isdigit((unsigned char)v[3]) || !isdigit((unsigned char)v[4]))
+		return -1;
+	int h = (v[0] - '0') * 10 + v[1] - '0', m = (v[3] - '0') * 10 + v[4] - '0';
+	return h < 24 && m < 60 ? h * 60 + m : -1;
+}
+
+static int op_keys_apply(struct spif_conf *c, const struct op_keys *k, const char *path,
+                         struct spif_err *err)
+{
+	char *end;
+	if (k->lockout_after[0]) {
+		long v = strtol(k->lockout_after, &end, 10);
+		if (*end || v < 1 || v > 1000)
+			return spif_err_set(err, SPIF_EX_DATAERR, "%s: lockout_after = %s: not a number from 1 to 1000",
+			                    path, k->lockout_after);
+		c->lockout_after = (int)v;
+	}
+	if (k->lockout_window[0]) {
+		long long v = duration(k->lockout_window);
+		if (v < 0 || v > 7 * 86400)
+			return spif_err_set(err, SPIF_EX_DATAERR, "%s: lockout_window = %s: not a duration (15m, 1h) "
+			                    "of at most a week", path, k->lockout_window);
+		c->lockout_window = (int)v;
+	}
+	if (k->office_hours[0]) {
+		char a[6] = "", b[6] = "";
+		const char *dash = strchr(k->office_hours, '-');
+		if (dash && dash - k->office_hours == 5 && strlen(dash + 1) == 5) {
+			memcpy(a, k->office_hours, 5);
+			memcpy(b, dash + 1, 5);
+		}
+		int s = clock_time(a), e = clock_time(b);
+		if (s < 0 || e < 0 || e <= s)
+			return spif_err_set(err, SPIF_EX_DATAERR, "%s: office_hours = %s: not HH:MM-HH:MM (08:00-19:00)",
+			                    path, k->office_hours);
+		c->office_start = s;
+		c->office_end = e;
+	}
+	if (k->purge_requires_plan[0]) {
+		if (strcmp(k->purge_requires_plan, "yes") == 0)
+			c->purge_requires_plan = 1;
+		else if (strcmp(k->purge_requires_plan, "no") == 0)
+			c->purge_requires_plan = -1;
+		else
+			return spif_err_set(err, SPIF_EX_DATAERR, "%s: purge_requires_plan = %s: yes or no", path,
+			                    k->purge_requires_plan);
+	}
+	if (k->bulk_read[0]) {
+		long long v = strtoll(k->bulk_read, &end, 10);
+		if (*end || v < 1)
+			return spif_err_set(err, SPIF_EX_DATAERR, "%s: bulk_read = %s: not a positive number", path,
+			                    k->bulk_read);
+		c->bulk_read = v;
+	}
+	if (c->gnupghome[0] && c->gnupghome[0] != '/')
+		return spif_err_set(err, SPIF_EX_DATAERR, "%s: gnupghome = %s: not an absolute path", path,
+		                    c->gnupghome);
+	return 0;
+}
+
+/* ---- the trust boundary ---------------------------------------------------- */
+
+int spif_secure(void)
+{
+	return getauxval(AT_SECURE) != 0;
+}
+
+int spif_as_caller(void)
+{
+	gid_t r, e, s;
+	if (!spif_secure() || getresgid(&r, &e, &s) < 0 || r == e)
+		return -1;
+	/* the raw system call changes this thread's credentials only */
+	if (syscall(SYS_setresgid, (gid_t)-1, r, (gid_t)-1) < 0)
+		return -1;
+	return (int)e;
+}
+
+void spif_as_service(int token)
+{
+	if (token >= 0)
+		(void)syscall(SYS_setresgid, (gid_t)-1, (gid_t)token, (gid_t)-1);
 }

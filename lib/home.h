@@ -3,7 +3,11 @@
  * $SPIF_HOME holds catalog.db (and later vault/ and keys/).  It is chosen by
  * --home, else $SPIF_HOME, else "home" in spif.conf, else
  * ${XDG_DATA_HOME:-$HOME/.local/share}/spif.  spif.conf is $SPIF_CONF, else
- * SYSCONFDIR/spif/spif.conf; it is optional. */
+ * SYSCONFDIR/spif/spif.conf; it is optional.
+ *
+ * A system install is the exception (see "the trust boundary" below): its
+ * commands are setgid to the group that alone reaches the home, and then
+ * only SYSCONFDIR/spif/spif.conf counts, and only its home. */
 #ifndef SPIF_HOME_H
 #define SPIF_HOME_H
 
@@ -25,6 +29,16 @@ struct spif_conf {
 	char timezone[64];     /* legal dates and times for people (calendar.h); "" is Asia/Tokyo */
 	char trusted_media[256]; /* disks an administrator vouches write in place (space-separated,
 	                            e.g. "vda"): a virtual disk on raw spinning storage */
+
+	/* Operators (lib/operator.h, lib/review.h).  Zero is the default, so
+	 * that a zeroed struct is a configuration without these keys. */
+	int lockout_after;       /* refusals that lock an operator; 0: 5 */
+	int lockout_window;      /* ... within this many seconds; 0: 900 (15 minutes) */
+	int office_start, office_end; /* minutes after local midnight; both 0: 08:00-19:00 */
+	int purge_requires_plan; /* 1 yes, -1 no, 0 unset: yes when the catalog has operators */
+	long long bulk_read;     /* review: a read of this many records or more is bulk; 0: 1000 */
+	char gnupghome[PATH_MAX]; /* the GnuPG home of a setgid run that has none of its own
+	                             (root's or the service account's purge), or "" */
 };
 
 /* Read spif.conf (a missing file is fine: all fields empty).  Lines are
@@ -49,5 +63,35 @@ int spif_check_perms(const char *path, const struct spif_conf *c, struct spif_er
 /* Mode for new files (0600 or 0660) and directories (0700 or 02770). */
 mode_t spif_file_mode(const struct spif_conf *c);
 mode_t spif_dir_mode(const struct spif_conf *c);
+
+/* ---- the trust boundary of a system install ------------------------------
+ *
+ * A system install has an account and group (spif) that alone reach the
+ * home: catalog, vault, keys, locks.  Operators are not in the group; the
+ * command programs are setgid to it (like crontab(1)), so that an
+ * operator's own files are opened with the operator's own ids and the home
+ * only through spif's code.  The kernel runs such a program in
+ * secure-execution mode (getauxval(AT_SECURE) != 0), and then:
+ *   - spif.conf is SYSCONFDIR/spif/spif.conf and the home is its "home",
+ *     never $SPIF_CONF, $SPIF_HOME or --home (whoever runs it chooses
+ *     none of what it trusts);
+ *   - a path the caller names is opened as the caller (spif_as_caller):
+ *     the spif group would otherwise let "-o /var/lib/spif/catalog.db"
+ *     or "spif shred /var/lib/spif/keys/..." through;
+ *   - no child keeps the group (cmd/common/cli.c: gpg reads the caller's
+ *     own gpg.conf, which may name any program to run).
+ * A personal install (no setgid) is not in secure mode: all of this is a
+ * no-op and everything works as before. */
+
+/* 1 when this process runs in secure-execution mode (setgid spif). */
+int spif_secure(void);
+
+/* For the next file operation in this thread, act as the caller: the
+ * effective group becomes the real one, in this thread only (a raw
+ * setresgid, not glibc's, which would change every thread while another
+ * may be reading the vault).  Returns what spif_as_service takes to go
+ * back.  Outside secure mode both do nothing. */
+int spif_as_caller(void);
+void spif_as_service(int token);
 
 #endif

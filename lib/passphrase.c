@@ -7,10 +7,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "home.h"
+
 int spif_passphrase_read(const char *path, char **out, struct spif_err *err)
 {
 	*out = NULL;
+	int g = spif_as_caller(); /* the caller's file, opened as the caller (home.h) */
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	spif_as_service(g);
 	if (fd < 0)
 		return spif_err_set(err, errno == EACCES ? SPIF_EX_NOPERM : SPIF_EX_NOINPUT, "%s: %s", path,
 		                    strerror(errno));

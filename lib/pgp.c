@@ -793,7 +793,13 @@ static int gpg_spawn(const char *prog, char *const *argv, int in_fd, int out_fd,
 		spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
 		goto out;
 	}
-	int e = posix_spawn(&p->pid, prog, &fa, NULL, argv, environ);
+	/* gpg runs as the caller alone, never with a setgid spif's group
+	 * (home.h: it reads the caller's gpg.conf, which may name programs) */
+	posix_spawnattr_t at;
+	int e = posix_spawnattr_init(&at);
+	if (e == 0 && (e = posix_spawnattr_setflags(&at, POSIX_SPAWN_RESETIDS)) == 0)
+		e = posix_spawn(&p->pid, prog, &fa, &at, argv, environ);
+	posix_spawnattr_destroy(&at);
 	if (e != 0) {
 		p->pid = -1;
 		spif_err_sys(err, SPIF_EX_UNAVAILABLE, e, "GnuPG is not usable: %s", prog);

@@ -48,7 +48,7 @@ int spif_psn_key_create(struct spif_catalog *c, const char *home, const struct s
 	unsigned char key[32];
 	gcry_randomize(key, sizeof key, GCRY_VERY_STRONG_RANDOM);
 	struct spif_atomic a;
-	if (spif_atomic_open(&a, path, spif_file_mode(conf), err) < 0) {
+	if (spif_atomic_open_home(&a, path, spif_file_mode(conf), err) < 0) {
 		explicit_bzero(key, sizeof key);
 		return -1;
 	}

@@ -11,6 +11,7 @@
 #include "redact.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <iconv.h>
 #include <jansson.h>
 #include <limits.h>
@@ -355,7 +356,7 @@ static int catalog(struct spif_redactor *r, struct spif_catalog **cat)
 		r->cat_tried = 1;
 		char p[PATH_MAX + 16];
 		snprintf(p, sizeof p, "%s/catalog.db", r->o.home);
-		if (access(p, F_OK) == 0) {
+		if (faccessat(AT_FDCWD, p, F_OK, AT_EACCESS) == 0) { /* setgid: home.h */
 			if (spif_catalog_open(r->o.home, r->o.conf, 0, r->o.actor, &r->cat, r->err) < 0) {
 				r->cat = NULL;
 				return -1;

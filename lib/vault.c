@@ -345,7 +345,7 @@ static int kek_make(struct spif_catalog *c, const struct spif_conf *conf, const 
 	int made = 0;
 	if (!adopt) {
 		struct spif_atomic a;
-		if (make_dir(dir, conf, err) < 0 || spif_atomic_open(&a, path, spif_file_mode(conf), err) < 0)
+		if (make_dir(dir, conf, err) < 0 || spif_atomic_open_home(&a, path, spif_file_mode(conf), err) < 0)
 			goto fail;
 		if (write_all(a.fd, key, KEY_LEN) < 0) {
 			int e = errno;
@@ -710,7 +710,7 @@ int spif_vault_create(struct spif_catalog *c, const struct spif_conf *conf, long
 	memcpy(h + 32, w->salt, VLT_SALT);
 	gcry_md_hash_buffer(GCRY_MD_SHA256, w->hh, h, sizeof h);
 
-	if (spif_atomic_open(&w->at, path, spif_file_mode(conf), err) < 0) {
+	if (spif_atomic_open_home(&w->at, path, spif_file_mode(conf), err) < 0) {
 		writer_free(w);
 		path[0] = '\0';
 		return -1;

@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "digest.h"
+#include "home.h"
 #include "wipe_priv.h"
 
 #define MAX_DEPTH 3 /* loop device on a file on a loop device on ... */
@@ -638,9 +639,15 @@ static int probe(const char *path, int follow, struct spif_medium *m, struct sta
 	return 0;
 }
 
+/* A copy to destroy is the caller's file: probed, opened, overwritten,
+ * renamed and found again as the caller, never with a setgid spif's
+ * group (home.h), which would reach the catalog and the keys. */
 int spif_wipe_probe(const char *path, struct spif_medium *m, struct spif_err *err)
 {
-	return probe(path, 0, m, NULL, 0, err);
+	int g = spif_as_caller();
+	int rc = probe(path, 0, m, NULL, 0, err);
+	spif_as_service(g);
+	return rc;
 }
 
 /* ---- the overwrite -------------------------------------------------------- */
@@ -1206,8 +1213,20 @@ int spif_wipe_file(const char *path, const struct spif_wipe_opts *o, struct spif
 	return spif_wipe_file_hooked(path, o, r, err, NULL);
 }
 
+static int wipe_file(const char *path, const struct spif_wipe_opts *o, struct spif_wipe_result *r,
+                     struct spif_err *err, const struct spif_wipe_hooks *hooks);
+
 int spif_wipe_file_hooked(const char *path, const struct spif_wipe_opts *o, struct spif_wipe_result *r,
                           struct spif_err *err, const struct spif_wipe_hooks *hooks)
+{
+	int g = spif_as_caller(); /* see spif_wipe_probe */
+	int rc = wipe_file(path, o, r, err, hooks);
+	spif_as_service(g);
+	return rc;
+}
+
+static int wipe_file(const char *path, const struct spif_wipe_opts *o, struct spif_wipe_result *r,
+                     struct spif_err *err, const struct spif_wipe_hooks *hooks)
 {
 	struct spif_wipe_result local;
 	if (!r)
@@ -1461,8 +1480,20 @@ out:
 	return rc;
 }
 
+static int find_renamed(const char *path, const unsigned char *seed, int renames, unsigned maj, unsigned min,
+                        unsigned long long ino, char *found, size_t n, struct spif_err *err);
+
 int spif_wipe_find_renamed(const char *path, const unsigned char *seed, int renames, unsigned maj, unsigned min,
                            unsigned long long ino, char *found, size_t n, struct spif_err *err)
+{
+	int g = spif_as_caller(); /* see spif_wipe_probe */
+	int rc = find_renamed(path, seed, renames, maj, min, ino, found, n, err);
+	spif_as_service(g);
+	return rc;
+}
+
+static int find_renamed(const char *path, const unsigned char *seed, int renames, unsigned maj, unsigned min,
+                        unsigned long long ino, char *found, size_t n, struct spif_err *err)
 {
 	const char *base = base_of(path);
 	size_t len = strlen(base), dl = (size_t)(base - path);

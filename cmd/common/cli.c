@@ -5,6 +5,8 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <locale.h>
+#include <pthread.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +19,97 @@
 
 #include "calendar.h"
 #include "digest.h"
+
+/* In a child of a setgid spif, before it runs anything: the group goes,
+ * for good (real, effective and saved), so that gpg, gpg-agent, and any
+ * program the caller's gpg.conf or gpg-agent.conf names run as the caller
+ * alone.  A spif command the child runs gets the group again from its own
+ * setgid bit.  (posix_spawn does not run this; lib/pgp.c asks it for
+ * POSIX_SPAWN_RESETIDS instead.) */
+static void child_drop_group(void)
+{
+	gid_t g = getgid();
+	(void)setresgid(g, g, g);
+}
+
+/* Is name=value (env entry) one a setgid spif passes on? */
+static int env_kept(const char *e)
+{
+	static const char *const keep[] = {"LANG=", "LANGUAGE=", "LC_", "TERM=", "GPG_TTY=", "SPIF_LOCK_FD=",
+	                                   "COLUMNS=", "NO_COLOR="};
+	for (size_t i = 0; i < sizeof keep / sizeof *keep; i++)
+		if (strncmp(e, keep[i], strlen(keep[i])) == 0)
+			return 1;
+	/* a zone name, never a file (TZ=/path would be read with the group) */
+	if (strncmp(e, "TZ=", 3) == 0 && !strchr(e, '/') && !strstr(e, ".."))
+		return 1;
+	return 0;
+}
+
+/* Secure-execution hygiene (cli.h, home.h): run from cli_init when setgid. */
+static void secure_setup(struct cli *c)
+{
+	/* 0, 1 and 2 open: else the catalog could become "stderr" */
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
+			int n = open("/dev/null", O_RDWR);
+			if (n != fd)
+				_exit(SPIF_EX_SOFTWARE);
+		}
+	/* a file size limit the caller set must not cut a catalog or vault
+	 * write short (as far as the hard limit allows) */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_FSIZE, &rl);
+	}
+	/* the environment: only what is listed, then what is known */
+	const char *h = getenv("SPIF_HOME");
+	c->home_ignored = h && *h;
+	uid_t uid = getuid();
+	char gnupghome[PATH_MAX] = "", sudo[64] = "";
+	const char *g = getenv("GNUPGHOME");
+	struct stat st;
+	/* the caller's own GnuPG home only: a directory they own */
+	if (g && *g == '/' && strlen(g) < sizeof gnupghome && lstat(g, &st) == 0 && S_ISDIR(st.st_mode) &&
+	    st.st_uid == uid)
+		snprintf(gnupghome, sizeof gnupghome, "%s", g);
+	else if (c->conf.gnupghome[0] && uid == 0)
+		snprintf(gnupghome, sizeof gnupghome, "%s", c->conf.gnupghome);
+	const char *su = getenv("SUDO_USER");
+	if (su && uid == 0)
+		snprintf(sudo, sizeof sudo, "%s", su);
+	size_t n = 0;
+	for (char **e = environ; *e; e++)
+		n++;
+	char **kept = calloc(n + 1, sizeof *kept);
+	size_t k = 0;
+	for (char **e = environ; kept && *e; e++)
+		if (env_kept(*e))
+			kept[k++] = strdup(*e);
+	clearenv();
+	for (size_t i = 0; i < k; i++) {
+		if (kept[i]) {
+			char *eq = strchr(kept[i], '=');
+			*eq = '\0';
+			setenv(kept[i], eq + 1, 1);
+		}
+		free(kept[i]);
+	}
+	free(kept);
+	setenv("PATH", "/usr/local/bin:/usr/bin:/bin", 1);
+	struct passwd *pw = getpwuid(uid);
+	if (pw) {
+		setenv("HOME", pw->pw_dir, 1);
+		setenv("USER", pw->pw_name, 1);
+		setenv("LOGNAME", pw->pw_name, 1);
+	}
+	if (gnupghome[0])
+		setenv("GNUPGHOME", gnupghome, 1);
+	if (sudo[0])
+		setenv("SUDO_USER", sudo, 1);
+	(void)pthread_atfork(NULL, NULL, child_drop_group);
+}
 
 void cli_init(struct cli *c, const char *prog, int argc, char **argv)
 {
@@ -35,6 +128,8 @@ void cli_init(struct cli *c, const char *prog, int argc, char **argv)
 	if (spif_crypto_init(&e) < 0 || spif_conf_load(&c->conf, &e) < 0 ||
 	    spif_actor_init(&c->actor, argc, argv, &e) < 0)
 		cli_die(c, &e);
+	if (spif_secure())
+		secure_setup(c);
 	if (c->conf.group[0])
 		umask(007);
 	/* Legal dates and times for people are in spif.conf's zone, whatever
@@ -92,11 +187,24 @@ void cli_note(const struct cli *c, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/* The home, said once when a setgid spif ignored --home or $SPIF_HOME. */
+static int resolve_home(struct cli *c, struct spif_err *e)
+{
+	if (spif_home_resolve(c->home_opt, &c->conf, c->home, sizeof c->home, e) < 0)
+		return -1;
+	if (spif_secure() && (c->home_opt || c->home_ignored) && !c->home_noted) {
+		c->home_noted = 1;
+		cli_note(c, "note: %s is ignored by a system install (setgid): the home is %s",
+		         c->home_opt ? "--home" : "SPIF_HOME", c->home);
+	}
+	return 0;
+}
+
 struct spif_catalog *cli_catalog(struct cli *c, int flags)
 {
 	struct spif_err e = {0};
 	struct spif_catalog *cat;
-	if (spif_home_resolve(c->home_opt, &c->conf, c->home, sizeof c->home, &e) < 0 ||
+	if (resolve_home(c, &e) < 0 ||
 	    spif_catalog_open(c->home, &c->conf, flags, &c->actor, &cat, &e) < 0)
 		cli_die(c, &e);
 	if (spif_catalog_note(cat))
@@ -108,7 +216,7 @@ void cli_check_home(struct cli *c)
 {
 	struct spif_err e = {0};
 	static const char *const names[] = {"", "/catalog.db", "/catalog.db-wal", "/catalog.db-shm"};
-	if (spif_home_resolve(c->home_opt, &c->conf, c->home, sizeof c->home, &e) < 0)
+	if (resolve_home(c, &e) < 0)
 		cli_die(c, &e);
 	for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
 		char p[PATH_MAX + 32];
@@ -123,16 +231,94 @@ struct spif_catalog *cli_catalog_if_exists(struct cli *c)
 	char p[PATH_MAX + 16];
 	cli_check_home(c);
 	snprintf(p, sizeof p, "%s/catalog.db", c->home);
-	if (access(p, F_OK) != 0)
+	if (faccessat(AT_FDCWD, p, F_OK, AT_EACCESS) != 0) /* effective ids: setgid (home.h) */
 		return NULL;
 	return cli_catalog(c, 0);
+}
+
+void cli_permit(struct cli *c, struct spif_request rq)
+{
+	struct spif_err e = {0};
+	char db[PATH_MAX + 16];
+	struct spif_catalog *cat = NULL;
+	cli_check_home(c);
+	snprintf(db, sizeof db, "%s/catalog.db", c->home);
+	/* read-only is enough to be allowed; a refusal is written when the
+	 * catalog can be (SPIF_CAT_READONLY opens read-write where it can) */
+	if (faccessat(AT_FDCWD, db, F_OK, AT_EACCESS) == 0 && spif_catalog_open(c->home, &c->conf, SPIF_CAT_READONLY, &c->actor, &cat, &e) < 0)
+		cli_die(c, &e);
+	int rc = spif_operator_check(cat, &c->conf, &rq, &c->permit, &e);
+	spif_catalog_close(cat);
+	if (rc < 0)
+		cli_die(c, &e);
+	if (c->permit.person[0])
+		snprintf(c->actor.operator_, sizeof c->actor.operator_, "%s", c->permit.person);
+	/* the signature says who: an operator's own key, not the office's */
+	if (c->permit.key[0])
+		snprintf(c->conf.sign_key, sizeof c->conf.sign_key, "%s", c->permit.key);
+}
+
+void cli_permit_sub(struct cli *c, const char *sub, const char *sub2, const char *arg)
+{
+	/* sub2 NULL: the subcommand has none */
+	static const struct {
+		const char *prog, *sub, *sub2;
+		enum spif_act act;
+	} map[] = {
+		{"spif-catalog", "ls", NULL, SPIF_ACT_LIST},
+		{"spif-catalog", "show", NULL, SPIF_ACT_LIST},
+		{"spif-catalog", "log", NULL, SPIF_ACT_AUDIT},
+		{"spif-catalog", "verify", NULL, SPIF_ACT_AUDIT},
+		{"spif-catalog", "review", NULL, SPIF_ACT_AUDIT},
+		{"spif-catalog", "cert", "ls", SPIF_ACT_AUDIT},
+		{"spif-catalog", "cert", "show", SPIF_ACT_AUDIT},
+		{"spif-catalog", "cert", "export", SPIF_ACT_AUDIT},
+		{"spif-catalog", "cert", "verify", SPIF_ACT_AUDIT},
+		{"spif-catalog", "cert", "confirm", SPIF_ACT_CONFIRM},
+		{"spif-retain", "schedule", "add", SPIF_ACT_SCHEDULE},
+		{"spif-retain", "schedule", "rm", SPIF_ACT_SCHEDULE},
+		{"spif-retain", "schedule", "ls", SPIF_ACT_LIST},
+		{"spif-retain", "schedule", "show", SPIF_ACT_LIST},
+		{"spif-retain", "assign", NULL, SPIF_ACT_RETAIN},
+		{"spif-retain", "event", NULL, SPIF_ACT_RETAIN},
+		{"spif-retain", "hold", NULL, SPIF_ACT_HOLD},
+		{"spif-retain", "release", NULL, SPIF_ACT_HOLD},
+		{"spif-retain", "holds", NULL, SPIF_ACT_LIST},
+		{"spif-retain", "due", NULL, SPIF_ACT_LIST},
+		{"spif-retain", "report", NULL, SPIF_ACT_LIST},
+		{"spif-retain", "plan", NULL, SPIF_ACT_PLAN},
+		{"spif-retain", "purge", NULL, SPIF_ACT_PURGE},
+		/* retain approve asks itself, with the plan it read (plan.c) */
+		{"spif-operator", "ls", NULL, SPIF_ACT_AUDIT},
+		{"spif-operator", "show", NULL, SPIF_ACT_AUDIT},
+		{"spif-operator", "add", NULL, SPIF_ACT_ADMIN},
+		{"spif-operator", "grant", NULL, SPIF_ACT_ADMIN},
+		{"spif-operator", "revoke", NULL, SPIF_ACT_ADMIN},
+		{"spif-operator", "lock", NULL, SPIF_ACT_ADMIN},
+		{"spif-operator", "unlock", NULL, SPIF_ACT_ADMIN},
+		{"spif-operator", "retire", NULL, SPIF_ACT_ADMIN},
+	};
+	for (size_t i = 0; i < sizeof map / sizeof *map; i++) {
+		if (strcmp(map[i].prog, c->prog) != 0 || strcmp(map[i].sub, sub) != 0)
+			continue;
+		if (map[i].sub2 && (!sub2 || strcmp(map[i].sub2, sub2) != 0))
+			continue;
+		int confirm = map[i].act == SPIF_ACT_CONFIRM;
+		cli_permit(c, (struct spif_request){.act = map[i].act, .object = confirm ? arg : NULL});
+		return;
+	}
 }
 
 int cli_open_input(const struct cli *c, const char *path)
 {
 	if (strcmp(path, "-") == 0)
 		return 0;
+	/* as the caller: a setgid spif must not open the home for them */
+	int g = spif_as_caller();
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int saved = errno;
+	spif_as_service(g);
+	errno = saved;
 	if (fd < 0)
 		cli_fail(c, errno == EACCES ? SPIF_EX_NOPERM : SPIF_EX_NOINPUT, "%s: %s", path, strerror(errno));
 	struct stat st;

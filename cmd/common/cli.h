@@ -1,6 +1,15 @@
 /* cli.h - what every command program shares: its name, one-line errors
- * with the documented exit codes, and the catalog chosen by --home,
- * SPIF_HOME or spif.conf.  Only cmd/ prints and exits; lib/ returns errors. */
+ * with the documented exit codes, the catalog chosen by --home, SPIF_HOME
+ * or spif.conf, and the one question every command asks before it acts:
+ * may the real uid do this (cli_permit, lib/operator.h).  Only cmd/ prints
+ * and exits; lib/ returns errors.
+ *
+ * A system install's commands are setgid (home.h: the trust boundary);
+ * cli_init then runs them the way a setgid program must run: standard
+ * descriptors open, a clean environment (fixed PATH, the caller's own
+ * HOME and GnuPG home, no SPIF_HOME, SPIF_CONF, SPIF_EXEC_PATH or
+ * TMPDIR), no core dumps, file size limits raised to what is allowed, and
+ * every child (gpg, gpg-agent, what gpg.conf names) without the group. */
 #ifndef SPIF_CLI_H
 #define SPIF_CLI_H
 
@@ -10,6 +19,7 @@
 #include "catalog.h"
 #include "err.h"
 #include "home.h"
+#include "operator.h"
 
 struct cli {
 	const char *prog;      /* "spif-ingest" */
@@ -17,6 +27,9 @@ struct cli {
 	struct spif_conf conf;
 	struct spif_actor actor;
 	char home[PATH_MAX];
+	struct spif_permit permit; /* what cli_permit learnt */
+	int home_ignored;          /* secure mode: $SPIF_HOME was set (and ignored) */
+	int home_noted;            /* ... and that was said */
 };
 
 /* Set up a command: no core dumps, private umask, locale, libgcrypt,
@@ -45,8 +58,22 @@ void cli_check_home(struct cli *c);
  * commands that must not create one just to refuse their input. */
 struct spif_catalog *cli_catalog_if_exists(struct cli *c);
 
+/* May the real uid do rq->act (on rq->purpose / rq->file_id / rq->object,
+ * with rq->reason)?  Asked once per action, before anything is done:
+ * resolves the home and asks lib/operator.h with the catalog, if there is
+ * one.  On a refusal (recorded in the catalog) dies with exit 77 and one
+ * line.  When allowed: an operator with their own OpenPGP key signs with
+ * it (conf.sign_key), and root acting through sudo (an operator flag) is
+ * recorded as "root (sudo from X, unverified)". */
+void cli_permit(struct cli *c, struct spif_request rq);
+/* The same for a command with subcommands (spif-catalog, spif-retain,
+ * spif-operator): the action is found from sub, sub2 (cert's and
+ * schedule's) and arg (the certificate of cert confirm).  Nothing is
+ * asked for an unknown subcommand: the command says it is unknown. */
+void cli_permit_sub(struct cli *c, const char *sub, const char *sub2, const char *arg);
+
 /* Open an input file ("-" is stdin, fd 0): missing or a directory is 66,
- * unreadable 77; dies with one line. */
+ * unreadable 77; dies with one line.  Opened as the caller (home.h). */
 int cli_open_input(const struct cli *c, const char *path);
 
 /* getopt_long's complaint is replaced by ours: call for '?' and ':'. */

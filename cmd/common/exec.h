@@ -3,7 +3,8 @@
  * redact --file).  One rule in one place, so that what `spif shred` runs
  * and what a purge runs as its shred are always the same program:
  *   1. $SPIF_EXEC_PATH/spif-CMD, when SPIF_EXEC_PATH is set (a test's
- *      stub, a packager's layout);
+ *      stub, a packager's layout), except in a setgid program (a system
+ *      install, AT_SECURE), whose caller chooses nothing it runs;
  *   2. spif-CMD beside the running program (a build tree, or libexec when
  *      the running program is itself a command);
  *   3. SPIF_LIBEXECDIR/spif-CMD (an installed spif).

@@ -37,6 +37,7 @@ static const char usage_text[] =
 	"       spif retain holds [--all] [--json]\n"
 	"       spif retain due [--as-of YYYY-MM-DD] [--json]\n"
 	"       spif retain plan [--as-of YYYY-MM-DD] > FILE\n"
+	"       spif retain approve FILE\n"
 	"       spif retain purge [--dry-run] [--plan FILE] [--syslog] [--sign KEYID]\n"
 	"       spif retain report [--fiscal-year YYYY] [--json]\n"
 	"       spif retain unscheduled [--json]\n"
@@ -60,6 +61,10 @@ static const char usage_text[] =
 	"                   (--as-of: a date to plan for)\n"
 	"  plan             the due list with its SHA-256, registered in the catalog,\n"
 	"                   for an approval (廃棄決裁); purge --plan disposes of exactly it\n"
+	"  approve          the approval, by an approver who did not make the plan; with\n"
+	"                   purge_requires_plan (spif.conf; the default when the catalog\n"
+	"                   has operators) a purge disposes only of approved plans, and\n"
+	"                   without --plan of the oldest approved plan not yet applied\n"
 	"  purge            dispose of everything due today: shred (certificate;\n"
 	"                   crypto-erase for vault copies) or redact (certificate of\n"
 	"                   the removal); one line per disposal on stdout, per failure\n"
@@ -232,6 +237,7 @@ int main(int argc, char **argv)
 	int n = argc - optind;
 	char **args = argv + optind;
 	int rc;
+	cli_permit_sub(&c, sub, n > 0 ? args[0] : NULL, NULL);
 	if (strcmp(sub, "schedule") == 0)
 		rc = cmd_schedule(&c, &o, n, args);
 	else if (strcmp(sub, "assign") == 0)
@@ -248,6 +254,8 @@ int main(int argc, char **argv)
 		rc = cmd_due(&c, &o, n);
 	else if (strcmp(sub, "plan") == 0)
 		rc = cmd_plan(&c, &o, n);
+	else if (strcmp(sub, "approve") == 0)
+		rc = cmd_approve(&c, &o, n, args);
 	else if (strcmp(sub, "purge") == 0)
 		rc = cmd_purge(&c, &o, n);
 	else if (strcmp(sub, "report") == 0)
@@ -255,8 +263,8 @@ int main(int argc, char **argv)
 	else if (strcmp(sub, "unscheduled") == 0)
 		rc = cmd_unscheduled(&c, &o, n);
 	else
-		cli_usage(&c, "%s: unknown subcommand (schedule, assign, event, hold, release, holds, due, plan, purge, "
-		              "report, unscheduled)", sub);
+		cli_usage(&c, "%s: unknown subcommand (schedule, assign, event, hold, release, holds, due, plan, approve, "
+		              "purge, report, unscheduled)", sub);
 	cli_done(&c);
 	return rc;
 }

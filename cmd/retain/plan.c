@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "digest.h"
+#include "operator.h"
 #include "purge.h"
 #include "retain.h"
 
@@ -77,7 +78,7 @@ int cmd_plan(struct cli *c, const struct opts *o, int argc)
 /* Read and check a plan: the SHA-256 of everything before its last line
  * must be what that line says, and a plan this catalog registered.  The
  * file ids of its entries go to ids. */
-long long read_plan(struct cli *c, struct spif_catalog *cat, const char *path, long long **ids, size_t *n)
+static long long plan_read(struct cli *c, struct spif_catalog *cat, const char *path, long long **ids, size_t *n)
 {
 	int fd = cli_open_input(c, path);
 	char *buf = NULL;
@@ -149,4 +150,62 @@ long long read_plan(struct cli *c, struct spif_catalog *cat, const char *path, l
 	}
 	free(buf);
 	return plan_id;
+}
+
+/* ---- approval: the second person (lib/operator.h) ------------------------ */
+
+long long read_plan(struct cli *c, struct spif_catalog *cat, const char *path, long long **ids, size_t *n)
+{
+	struct spif_err e = {0};
+	long long plan_id = plan_read(c, cat, path, ids, n);
+	if (spif_purge_requires_plan(cat, &c->conf)) {
+		int ok = spif_plan_approved(cat, plan_id, &e);
+		if (ok < 0)
+			cli_die(c, &e);
+		if (!ok)
+			cli_fail(c, SPIF_EX_NOPERM, "%s: plan %lld is not approved (spif retain approve, by an approver "
+			         "who did not make it); nothing was disposed", path, plan_id);
+	}
+	return plan_id;
+}
+
+int approved_plan(struct cli *c, struct spif_catalog *cat, long long *plan_id, long long **ids, size_t *n)
+{
+	struct spif_err e = {0};
+	*plan_id = 0;
+	*ids = NULL;
+	*n = 0;
+	if (!spif_purge_requires_plan(cat, &c->conf))
+		return 0;
+	if (spif_plan_next_approved(cat, plan_id, ids, n, &e) < 0)
+		cli_die(c, &e);
+	return 1;
+}
+
+int cmd_approve(struct cli *c, const struct opts *o, int argc, char **argv)
+{
+	struct spif_err e = {0};
+	allow(c, o, "approve", 0);
+	nargs(c, "approve", argc, 1, "the plan file (spif retain plan > FILE) is needed");
+	struct spif_catalog *cat = cli_catalog(c, 0);
+	long long *ids = NULL;
+	size_t n = 0;
+	long long plan_id = plan_read(c, cat, argv[0], &ids, &n);
+	spif_catalog_close(cat);
+	/* who may: asked with the plan, whose maker may not approve it */
+	char obj[32];
+	snprintf(obj, sizeof obj, "plan:%lld", plan_id);
+	cli_permit(c, (struct spif_request){.act = SPIF_ACT_APPROVE, .object = obj});
+	cat = cli_catalog(c, 0);
+	if (spif_catalog_begin(cat, &e) < 0 || spif_plan_approve(cat, plan_id, ids, n, &e) < 0) {
+		free(ids);
+		spif_catalog_close(cat);
+		cli_die(c, &e);
+	}
+	commit(c, cat);
+	printf("plan %lld approved by %s: %zu entr%s\n", plan_id, spif_catalog_actor(cat)->operator_, n,
+	       n == 1 ? "y" : "ies");
+	free(ids);
+	spif_catalog_close(cat);
+	return 0;
 }

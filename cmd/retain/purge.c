@@ -551,7 +551,7 @@ int cmd_purge(struct cli *c, const struct opts *o, int argc)
 	cli_check_home(c);
 	char db[PATH_MAX + 16];
 	snprintf(db, sizeof db, "%s/catalog.db", c->home);
-	if (access(db, F_OK) != 0) {
+	if (faccessat(AT_FDCWD, db, F_OK, AT_EACCESS) != 0) {
 		if (o->plan)
 			cli_fail(c, SPIF_EX_NOINPUT, "%s: no catalog yet", db);
 		return 0; /* nothing was ever ingested: nothing is due */
@@ -582,12 +582,14 @@ int cmd_purge(struct cli *c, const struct opts *o, int argc)
 	size_t nplan = 0;
 	if (o->plan)
 		p.plan_id = read_plan(c, p.cat, o->plan, &plan_ids, &nplan);
+	/* purge_requires_plan: only an approved plan, never what is due */
+	int planned = o->plan || approved_plan(c, p.cat, &p.plan_id, &plan_ids, &nplan);
 	struct due_list dl = {0};
-	if (!o->plan)
+	if (!planned)
 		collect_due(c, p.cat, p.today, &dl);
-	size_t nwant = o->plan ? nplan : dl.n;
+	size_t nwant = planned ? nplan : dl.n;
 	for (size_t i = 0; i < nwant; i++) {
-		long long id = o->plan ? plan_ids[i] : dl.v[i].file_id;
+		long long id = planned ? plan_ids[i] : dl.v[i].file_id;
 		int dup = 0;
 		for (size_t k = 0; k < l.n && !dup; k++)
 			dup = l.v[k].file_id == id;
@@ -605,7 +607,7 @@ int cmd_purge(struct cli *c, const struct opts *o, int argc)
 	}
 	if (dry) {
 		for (size_t i = 0; i < l.n; i++)
-			dry_run_item(&p, &l.v[i], o->plan != NULL);
+			dry_run_item(&p, &l.v[i], planned);
 		free(l.v);
 		spif_catalog_close(p.cat);
 		return p.refused ? SPIF_FOUND : 0;
@@ -626,7 +628,7 @@ int cmd_purge(struct cli *c, const struct opts *o, int argc)
 		cli_note(c, "finishing %zu file%s an interrupted purge had claimed", nleft, nleft == 1 ? "" : "s");
 	spif_progress_init(&p.prog, 2, "spif-retain: purge", (long long)l.n);
 	for (size_t i = 0; i < l.n && !stop_flag; i += PURGE_BATCH)
-		purge_batch(&p, l.v + i, l.n - i < PURGE_BATCH ? l.n - i : PURGE_BATCH, o->plan != NULL);
+		purge_batch(&p, l.v + i, l.n - i < PURGE_BATCH ? l.n - i : PURGE_BATCH, planned);
 	progress_clear(&p);
 	if (spif_catalog_begin(p.cat, &e) < 0 ||
 	    spif_purge_end(p.cat, p.purge_id, p.disposed + p.redacted, p.failed, &e) < 0)

@@ -65,8 +65,16 @@ int cmd_due(struct cli *c, const struct opts *o, int argc);                   /*
 int cmd_plan(struct cli *c, const struct opts *o, int argc);                  /* plan.c */
 /* Read and check a plan: the SHA-256 of everything before its last line
  * must be what that line says, and a plan this catalog registered.  The
- * file ids of its entries go to ids; returns the plan's id. */
+ * file ids of its entries go to ids; returns the plan's id.  When a purge
+ * needs an approved plan (purge_requires_plan), it must be approved. */
 long long read_plan(struct cli *c, struct spif_catalog *cat, const char *path, long long **ids, size_t *n);
+/* approve FILE: a second person (an approver who did not make it) approves
+ * a plan; with purge_requires_plan a purge applies only approved plans. */
+int cmd_approve(struct cli *c, const struct opts *o, int argc, char **argv);
+/* For a purge without --plan: 1 when it needs an approved plan, with the
+ * oldest one no purge has finished in *plan_id (0: none) and its entries;
+ * 0 when it disposes of what is due. */
+int approved_plan(struct cli *c, struct spif_catalog *cat, long long *plan_id, long long **ids, size_t *n);
 int cmd_purge(struct cli *c, const struct opts *o, int argc);                 /* purge.c */
 int cmd_report(struct cli *c, const struct opts *o, int argc);                /* report.c */
 int cmd_unscheduled(struct cli *c, const struct opts *o, int argc);           /* schedule.c */
