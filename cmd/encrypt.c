@@ -2,7 +2,7 @@
  *
  * Whole streams: any input, to recipients' keys (or a passphrase),
  * optionally signed.  gpg reads the input and writes the output itself
- * (lib/pgp.c); this program only looks at the first bytes, to know whether
+ * (lib/pgp_encrypt.c); this program only looks at the first bytes, to know whether
  * they are records of a catalogued file.
  *
  * Columns (--fields): the stream stays records; each listed field's value
