@@ -2,15 +2,20 @@
  *
  * Whole streams: any input, to recipients' keys (or a passphrase),
  * optionally signed.  gpg reads the input and writes the output itself
- * (lib/pgp.c); this program only looks at the first bytes, to know whether
+ * (lib/pgp_encrypt.c); this program only looks at the first bytes, to know whether
  * they are records of a catalogued file.
  *
  * Columns (--fields): the stream stays records; each listed field's value
  * is sealed (lib/fieldcrypt.c) under one random data key per stream, which
  * travels wrapped to the recipients in the stream's first line (the key
- * line, spif-records(5)).  In NDJSON the seal binds the record's @file and
- * @row; in CSV and TSV, which carry no metadata, the stream's file and the
- * record's position.
+ * line, spif-records(5)).  The seal binds the stream's random identifier
+ * and, in NDJSON, the record's @file and @row; in CSV and TSV, which carry
+ * no metadata, the stream's file and the record's position.  The stream
+ * ends with a sealed trailer line counting the records and hashing their
+ * rows in order, which -d checks after the last record: before then it
+ * cannot know that records were removed, reordered or cut off, so on
+ * standard output the records before such a fault have been written
+ * already (-o leaves nothing).
  *
  * -d undoes either, telling them apart by their first bytes.  -o FILE
  * appears whole or not at all, mode 0600, never over an existing file; when
@@ -520,8 +525,11 @@ static int encrypt_columns(struct cli *c, struct opts *o, int fd)
 		cli_usage(c, "--fields %s: no such field in %s", missing, name);
 	}
 
-	struct spif_colspec cs = {.name = name, .fields = o->fields, .nfields = o->nfields,
-	                          .meta = o->to == SPIF_FMT_NDJSON, .line_base = 2};
+	char stream[SPIF_STREAM_B64 + 1];
+	if (spif_stream_new(stream, &e) < 0)
+		cli_die(c, &e);
+	struct spif_colspec cs = {.name = name, .stream = stream, .fields = o->fields,
+	                          .nfields = o->nfields, .meta = o->to == SPIF_FMT_NDJSON, .line_base = 2};
 	if (o->fmt == SPIF_FMT_NDJSON && rc > 0) {
 		const struct spif_field *f = spif_record_get(&rec, "@file");
 		if (f && spif_file_id_parse(f->val) > 0)
@@ -550,8 +558,9 @@ static int encrypt_columns(struct cli *c, struct opts *o, int fd)
 	size_t an = 0;
 	if (spif_pgp_encrypt_buf(spif_fieldkey_raw(key), 32, &pe, &armored, &an, &e) < 0)
 		cli_die(c, &e);
-	struct spif_keyline kl = {.fmt = o->to, .enc = oe, .file = cs.file, .mode = mode_name(o),
-	                          .key = armored, .fields = o->fields, .nfields = o->nfields};
+	struct spif_keyline kl = {.v = 2, .stream = stream, .fmt = o->to, .enc = oe, .file = cs.file,
+	                          .mode = mode_name(o), .key = armored, .fields = o->fields,
+	                          .nfields = o->nfields};
 	char *line = spif_keyline_make(&kl, fprs, o->nrecipients);
 	if (!line)
 		cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
@@ -570,12 +579,32 @@ static int encrypt_columns(struct cli *c, struct opts *o, int fd)
 	if (rc == 0 && o->fmt != SPIF_FMT_NDJSON && spif_columns_header(rd, wr, &e) < 0)
 		fail_out(c, &w, &e);
 	long long values = 0, records = 0;
+	struct spif_tally tally;
+	if (spif_tally_init(&tally, &e) < 0)
+		fail_out(c, &w, &e);
 	if (rc > 0)
-		records = spif_columns_run(&cs, spif_fieldkey_raw(key), 0, rd, &rec, wr, &values, &e);
-	spif_fieldkey_free(key);
-	if (records < 0 || spif_writer_finish(wr, &e) < 0)
+		records = spif_columns_run(&cs, spif_fieldkey_raw(key), 0, rd, &rec, wr, &values, &tally,
+		                           &e);
+	if (records < 0)
+		fail_out(c, &w, &e);
+	/* the trailer starts a line of its own, and says whether the source's
+	 * last row had a line end, for -d to give back */
+	if (o->to != SPIF_FMT_NDJSON)
+		spif_writer_set_final_eol(wr, 1);
+	int final_eol = dl ? spif_reader_dialect(rd)->final_eol : 1;
+	if (spif_writer_finish(wr, &e) < 0)
 		fail_out(c, &w, &e);
 	spif_writer_close(wr);
+	char *trailer = spif_trailer_make(&kl, spif_fieldkey_raw(key), &tally, final_eol, &e);
+	spif_fieldkey_free(key);
+	spif_tally_free(&tally);
+	if (!trailer)
+		fail_out(c, &w, &e);
+	if (output_sink(&w, trailer, strlen(trailer)) < 0) {
+		spif_err_sys(&e, spif_exit_for_errno(errno), errno, "%s", w.name);
+		fail_out(c, &w, &e);
+	}
+	free(trailer);
 
 	json_t *fl = json_array();
 	for (size_t i = 0; i < o->nfields; i++)
@@ -661,6 +690,15 @@ static int decrypt_stream(struct cli *c, struct opts *o, int fd)
 	return 0;
 }
 
+/* Die with e, leaving nothing at -o, the thread that takes the trailer
+ * off stopped first. */
+static _Noreturn void columns_fail(struct cli *c, struct output *w, struct spif_trailer_cut *cut,
+                                   const struct spif_err *e)
+{
+	spif_trailer_cut_free(cut);
+	fail_out(c, w, e);
+}
+
 static int decrypt_columns(struct cli *c, struct opts *o, int fd)
 {
 	struct spif_err e = {0};
@@ -687,35 +725,52 @@ static int decrypt_columns(struct cli *c, struct opts *o, int fd)
 	output_open(c, &w, o->out);
 	check_signature(c, o, &w, signer, sig_status, &e);
 
+	/* version 2: the records come through a thread that takes the
+	 * trailer off the end, so that the reader never sees it */
+	struct spif_trailer_cut *cut = NULL;
+	struct spif_tally tally = {0};
+	int rfd = fd;
+	if (h.v >= 2 && (spif_tally_init(&tally, &e) < 0 || !(cut = spif_trailer_cut_start(fd, &rfd, &e))))
+		fail_out(c, &w, &e);
 	/* UTF-8 either way, with or without a BOM: let the reader see which */
 	enum spif_enc ie = h.fmt == SPIF_FMT_NDJSON ? SPIF_ENC_UTF8
 	                 : h.enc == SPIF_ENC_UTF8 || h.enc == SPIF_ENC_UTF8_BOM ? SPIF_ENC_AUTO : h.enc;
-	struct spif_reader *rd = spif_reader_open(fd, name, h.fmt, ie, &e);
+	struct spif_reader *rd = spif_reader_open(rfd, name, h.fmt, ie, &e);
 	if (!rd)
-		fail_out(c, &w, &e);
+		columns_fail(c, &w, cut, &e);
 	struct spif_record rec;
 	spif_record_init(&rec);
 	int rc = spif_reader_next(rd, &rec, &e);
 	if (rc < 0)
-		fail_out(c, &w, &e);
+		columns_fail(c, &w, cut, &e);
 	enum spif_enc oe = h.fmt == SPIF_FMT_NDJSON ? SPIF_ENC_UTF8 : rc > 0 ? spif_reader_encoding(rd) : h.enc;
 	if (oe == SPIF_ENC_AUTO)
 		oe = h.enc;
 	struct spif_writer *wr = spif_writer_open(output_sink, &w, w.name, h.fmt, oe,
 	                                          h.fmt == SPIF_FMT_NDJSON ? NULL : spif_reader_dialect(rd), &e);
 	if (!wr)
-		fail_out(c, &w, &e);
+		columns_fail(c, &w, cut, &e);
 	if (rc == 0 && h.fmt != SPIF_FMT_NDJSON && spif_columns_header(rd, wr, &e) < 0)
-		fail_out(c, &w, &e);
-	struct spif_colspec cs = {.name = name, .fields = h.fields, .nfields = h.nfields,
-	                          .meta = h.fmt == SPIF_FMT_NDJSON, .line_base = 2};
+		columns_fail(c, &w, cut, &e);
+	struct spif_colspec cs = {.name = name, .stream = h.stream, .fields = h.fields,
+	                          .nfields = h.nfields, .meta = h.fmt == SPIF_FMT_NDJSON, .line_base = 2};
 	snprintf(cs.file, sizeof cs.file, "%s", h.file);
 	long long values = 0, records = 0;
 	if (rc > 0)
-		records = spif_columns_run(&cs, raw, 1, rd, &rec, wr, &values, &e);
+		records = spif_columns_run(&cs, raw, 1, rd, &rec, wr, &values, cut ? &tally : NULL, &e);
+	if (records < 0)
+		columns_fail(c, &w, cut, &e);
+	/* the trailer, before the last records leave the writer's buffer */
+	int final_eol = 1;
+	if (cut && spif_trailer_cut_check(cut, &h, raw, &tally, name, &final_eol, &e) < 0)
+		columns_fail(c, &w, cut, &e);
+	if (cut && h.fmt != SPIF_FMT_NDJSON)
+		spif_writer_set_final_eol(wr, final_eol);
+	spif_trailer_cut_free(cut);
+	spif_tally_free(&tally);
 	explicit_bzero(raw, rawn);
 	free(raw);
-	if (records < 0 || spif_writer_finish(wr, &e) < 0)
+	if (spif_writer_finish(wr, &e) < 0)
 		fail_out(c, &w, &e);
 	spif_writer_close(wr);
 	char fid[24] = "";
@@ -729,6 +784,9 @@ static int decrypt_columns(struct cli *c, struct opts *o, int fd)
 	int reg = output_commit(c, &w, cat, fid, "output", 0, cd, "decrypt", ev);
 	json_decref(cd);
 	json_decref(ev);
+	if (h.v < 2)
+		cli_note(c, "warning: %s: a version 1 stream, in which records removed, reordered or "
+		         "given another's @row go unnoticed; encrypt it again", name);
 	say_decrypted(c, &w, signer, reg, fid);
 	spif_sha256_free(w.h);
 	spif_record_free(&rec);

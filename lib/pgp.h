@@ -3,7 +3,7 @@
  * whole-stream encryption and decryption for spif encrypt; wrapping small
  * secrets (data keys) to recipients.  GPGME signs, verifies, decrypts and
  * picks the signing key; a whole-stream encryption runs gpg itself, with
- * its recipients looked up by gpg --list-keys (see pgp.c for why). */
+ * its recipients looked up by gpg --list-keys (see pgp_encrypt.c for why). */
 #ifndef SPIF_PGP_H
 #define SPIF_PGP_H
 

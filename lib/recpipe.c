@@ -25,6 +25,8 @@ struct pipe {
 	struct spif_writer *wr;
 	spif_recpipe_fn fn;
 	void *ctx;
+	spif_recpipe_fn seen; /* in order, before each record is written */
+	void *ctx_seen;
 };
 
 static void *worker(void *arg)
@@ -42,8 +44,12 @@ static void *worker(void *arg)
 		int rc = 0;
 		for (size_t i = b->n / 2; i < b->n && rc == 0; i++)
 			rc = p->fn(p->ctx, &b->r[i], b->base + (long long)i, &p->werr);
-		for (size_t i = 0; i < b->n && rc == 0; i++)
-			rc = spif_writer_put(p->wr, &b->r[i], &p->werr);
+		for (size_t i = 0; i < b->n && rc == 0; i++) {
+			if (p->seen)
+				rc = p->seen(p->ctx_seen, &b->r[i], b->base + (long long)i, &p->werr);
+			if (rc == 0)
+				rc = spif_writer_put(p->wr, &b->r[i], &p->werr);
+		}
 		pthread_mutex_lock(&p->mu);
 		b->ready = 0;
 		if (rc < 0)
@@ -71,7 +77,15 @@ long long spif_recpipe_run(struct spif_reader *rd, const struct spif_record *fir
                            struct spif_writer *wr, spif_recpipe_fn fn, void *ctx_main,
                            void *ctx_worker, struct spif_err *err)
 {
-	struct pipe p = {.wr = wr, .fn = fn, .ctx = ctx_worker};
+	return spif_recpipe_run_seen(rd, first, wr, fn, ctx_main, ctx_worker, NULL, NULL, err);
+}
+
+long long spif_recpipe_run_seen(struct spif_reader *rd, const struct spif_record *first,
+                                struct spif_writer *wr, spif_recpipe_fn fn, void *ctx_main,
+                                void *ctx_worker, spif_recpipe_fn seen, void *ctx_seen,
+                                struct spif_err *err)
+{
+	struct pipe p = {.wr = wr, .fn = fn, .ctx = ctx_worker, .seen = seen, .ctx_seen = ctx_seen};
 	p.b = calloc(NBATCH, sizeof *p.b);
 	if (!p.b)
 		return spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");

@@ -27,5 +27,14 @@ typedef int (*spif_recpipe_fn)(void *ctx, struct spif_record *rec, long long ord
 long long spif_recpipe_run(struct spif_reader *rd, const struct spif_record *first,
                            struct spif_writer *wr, spif_recpipe_fn fn, void *ctx_main,
                            void *ctx_worker, struct spif_err *err);
+/* The same, with seen (when not NULL) called with ctx_seen for every
+ * record in stream order, after fn and just before the record is written,
+ * for what must see the records in order (a running hash).  It runs on
+ * the worker, which writes: the reading thread has the parsing, the
+ * heavier half.  A failing seen stops the run as a failing fn does. */
+long long spif_recpipe_run_seen(struct spif_reader *rd, const struct spif_record *first,
+                                struct spif_writer *wr, spif_recpipe_fn fn, void *ctx_main,
+                                void *ctx_worker, spif_recpipe_fn seen, void *ctx_seen,
+                                struct spif_err *err);
 
 #endif

@@ -340,9 +340,12 @@ sha() { sha256sum "$1" | cut -d' ' -f1; }
 		-o "$D/f.ndjson" "$D/records.ndjson"
 	[ "$status" -eq 0 ]
 	[[ "$stderr" == *"500 records, 1000 values sealed in 2 fields"*"registered as a copy of F000001" ]]
-	# the key line first, then the records: readable but for the sealed fields
-	head -1 "$D/f.ndjson" | grep -q '^{"@spif-encrypted":{"v":1,"scheme":"aes-256-gcm","format":"ndjson"'
-	[ "$(wc -l < "$D/f.ndjson")" -eq 501 ]
+	# the key line first, then the records: readable but for the sealed
+	# fields; the trailer last
+	head -1 "$D/f.ndjson" | grep -q '^{"@spif-encrypted":{"v":2,"scheme":"aes-256-gcm","format":"ndjson"'
+	[ "$(wc -l < "$D/f.ndjson")" -eq 502 ]
+	tail -1 "$D/f.ndjson" | grep -q '^{"@spif-trailer":"ENC\[aes-256-gcm,v1,'
+
 	sed -n 2p "$D/f.ndjson" | grep -q '^{"@file":"F000001","@row":2,"受給者番号":"0000001","氏名":'
 	sed -n 2p "$D/f.ndjson" | grep -q '"受給者の個人番号":"ENC\[aes-256-gcm,v1,'
 	valid_numbers_in "$D/f.ndjson" "$D/left"
@@ -426,6 +429,134 @@ swap() {
 	[[ "$stderr" == *'r5.ndjson:2: field "n": does not open here'* ]]
 }
 
+# Three records of F000009 with "n" sealed, in $D/e.ndjson: the key line,
+# the records on lines 2 to 4, the trailer on line 5.
+sealed_three() {
+	printf '%s\n' '{"@file":"F000009","@row":2,"氏名":"甲","n":"621498320257"}' \
+		'{"@file":"F000009","@row":3,"氏名":"乙","n":"111111111118"}' \
+		'{"@file":"F000009","@row":4,"氏名":"丙","n":"558641329823"}' > "$D/r.ndjson"
+	spif encrypt --fields n "${@:--r$T}" "$D/r.ndjson" 2>/dev/null > "$D/e.ndjson"
+}
+
+# tampered FILE LINE [OPTIONS...]: decrypting FILE fails with exit 65 and
+# one line naming FILE:LINE, and leaves nothing at -o
+tampered() {
+	local f=$1 line=$2
+	shift 2
+	run --separate-stderr spif encrypt -d "$@" -o "$D/out" "$f"
+	[ "$status" -eq 65 ]
+	one_line_stderr
+	[[ "$stderr" == "spif-encrypt: $f:$line: "* ]]
+	[ ! -e "$D/out" ]
+}
+
+@test "encrypt --fields: NDJSON ends with a sealed trailer that -d checks" {
+	sealed_three
+	[ "$(wc -l < "$D/e.ndjson")" -eq 5 ]
+	head -1 "$D/e.ndjson" | grep -qE '"stream":"[A-Za-z0-9+/]{22}=="'
+	tail -1 "$D/e.ndjson" | grep -qE '^\{"@spif-trailer":"ENC\[aes-256-gcm,v1,[^]]*\]"\}$'
+	run --separate-stderr spif encrypt -d "$D/e.ndjson"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(cat "$D/r.ndjson")" ]
+}
+
+@test "encrypt --fields: two records' sealed values swapped with their @row is exit 65" {
+	sealed_three
+	# 甲 gets 乙's number and row, 乙 甲's: each value opens where it is now
+	v=$(sed -n 2p "$D/e.ndjson" | grep -o 'ENC\[[^]]*\]')
+	u=$(sed -n 3p "$D/e.ndjson" | grep -o 'ENC\[[^]]*\]')
+	swap 2 "$v" "$u" "$D/e.ndjson" > "$D/s1"
+	swap 3 "$u" "$v" "$D/s1" | sed '2s/"@row":2,/"@row":3,/; 3s/"@row":3,/"@row":2,/' > "$D/x.ndjson"
+	sed -n 2p "$D/x.ndjson" | grep -q '"@row":3,"氏名":"甲"'
+	tampered "$D/x.ndjson" 5
+	[[ "$stderr" == *"the records' rows are not the ones sealed, in the order sealed"* ]]
+}
+
+@test "encrypt --fields: a record deleted is exit 65" {
+	sealed_three
+	sed 3d "$D/e.ndjson" > "$D/x.ndjson"
+	tampered "$D/x.ndjson" 4
+	[[ "$stderr" == *"2 records, where the trailer counts 3"* ]]
+}
+
+@test "encrypt --fields: the last record and the trailer cut off is exit 65" {
+	sealed_three
+	head -n 3 "$D/e.ndjson" > "$D/x.ndjson"
+	tampered "$D/x.ndjson" 4
+	[[ "$stderr" == *"no trailer"* ]]
+}
+
+@test "encrypt --fields: two records reordered is exit 65" {
+	sealed_three
+	awk 'NR == 2 { held = $0; next } { print } NR == 3 { print held }' "$D/e.ndjson" > "$D/x.ndjson"
+	sed -n 3p "$D/x.ndjson" | grep -q '"@row":2,'
+	tampered "$D/x.ndjson" 5
+}
+
+@test "encrypt --fields: a record added, before or after the trailer, is exit 65" {
+	sealed_three
+	sed 3p "$D/e.ndjson" > "$D/x.ndjson"
+	tampered "$D/x.ndjson" 6
+	[[ "$stderr" == *"4 records, where the trailer counts 3"* ]]
+	{ cat "$D/e.ndjson"; sed -n 3p "$D/e.ndjson"; } > "$D/y.ndjson"
+	tampered "$D/y.ndjson" 6
+	[[ "$stderr" == *"after the trailer"* ]]
+}
+
+@test "encrypt --fields: a sealed value from another stream under the same passphrase is exit 65" {
+	sealed_three --passphrase-file "$D/pass"
+	mv "$D/e.ndjson" "$D/a.ndjson"
+	sealed_three --passphrase-file "$D/pass"
+	v=$(sed -n 2p "$D/a.ndjson" | grep -o 'ENC\[[^]]*\]')
+	u=$(sed -n 2p "$D/e.ndjson" | grep -o 'ENC\[[^]]*\]')
+	swap 2 "$v" "$u" "$D/a.ndjson" > "$D/x.ndjson"
+	tampered "$D/x.ndjson" 2 --passphrase-file "$D/pass"
+	[[ "$stderr" == *'field "n": does not open here'* ]]
+	# nor does the other stream's trailer
+	{ head -n 4 "$D/a.ndjson"; tail -1 "$D/e.ndjson"; } > "$D/t.ndjson"
+	tampered "$D/t.ndjson" 5 --passphrase-file "$D/pass"
+	[[ "$stderr" == *"the trailer does not open"* ]]
+}
+
+@test "encrypt --fields: CSV ends with the trailer too; its last row deleted is exit 65" {
+	printf 'id,個人番号\r\n1,621498320257\r\n2,"111111111118"\r\n' > "$D/a.csv"
+	spif encrypt --fields 個人番号 -r "$T" "$D/a.csv" 2>/dev/null > "$D/e.csv"
+	[ "$(wc -l < "$D/e.csv")" -eq 5 ]
+	tail -1 "$D/e.csv" | grep -q '^{"@spif-trailer":"ENC\[aes-256-gcm,v1,'
+	spif encrypt -d "$D/e.csv" 2>/dev/null | cmp - "$D/a.csv"
+	sed 4d "$D/e.csv" > "$D/x.csv"
+	tampered "$D/x.csv" 4
+	head -n 4 "$D/e.csv" > "$D/t.csv"
+	tampered "$D/t.csv" 5
+	# a CSV without a line end after its last row comes back as it was
+	printf 'id,個人番号\n1,621498320257\n2,111111111118' > "$D/b.csv"
+	spif encrypt --fields 個人番号 -r "$T" "$D/b.csv" 2>/dev/null > "$D/f.csv"
+	spif encrypt -d "$D/f.csv" 2>/dev/null | cmp - "$D/b.csv"
+}
+
+@test "encrypt --fields: an input record whose first field is @spif-trailer is refused" {
+	printf '{"@spif-trailer":"x","n":"621498320257"}\n' > "$D/r.ndjson"
+	run --separate-stderr spif encrypt --fields n -r "$T" -o "$D/e.ndjson" "$D/r.ndjson"
+	[ "$status" -eq 65 ]
+	one_line_stderr
+	[ ! -e "$D/e.ndjson" ]
+}
+
+@test "encrypt -d: a version 1 stream still decrypts, with a warning" {
+	# made by spif encrypt --fields n --passphrase-file before version 2
+	cat > "$D/v1.ndjson" <<'END'
+{"@spif-encrypted":{"v":1,"scheme":"aes-256-gcm","format":"ndjson","fields":["n"],"file":"F000009","mode":"passphrase","recipients":[],"key":"-----BEGIN PGP MESSAGE-----\n\njA0ECQMCtPU91IiXRpf/0lEBviQTXfMr7dMmOAPQeOMPP+USxl682q4cGUcnRth4\n1WfNyUkyga6mx9RAOyY5bpwL7C0acMw/Nt48+pfTDb2RlD9Q5EIHgmyEpULHWXQ6\nefE=\n=U7IN\n-----END PGP MESSAGE-----\n"}}
+{"@file":"F000009","@row":2,"a":"x","n":"ENC[aes-256-gcm,v1,aUVqF957DhMAAAAA,roqe/en4diuPCZtN,UJfBbR0nJEr7KJmI4Tg8ng==]"}
+{"@file":"F000009","@row":3,"a":"y","n":"ENC[aes-256-gcm,v1,8CCEhmEbOsQAAAAA,XSk9vfYTNSaX1Mms,HzVAu9T+fBvgZcRpJBX1Zw==]"}
+END
+	run --separate-stderr spif encrypt -d --passphrase-file "$D/pass" "$D/v1.ndjson"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(printf '%s\n' '{"@file":"F000009","@row":2,"a":"x","n":"621498320257"}' \
+		'{"@file":"F000009","@row":3,"a":"y","n":"111111111118"}')" ]
+	[ "$(printf '%s\n' "$stderr" | grep -c 'warning: .*v1.ndjson: a version 1 stream')" -eq 1 ]
+	[ "$(printf '%s\n' "$stderr" | grep -c .)" -eq 2 ]
+}
+
 @test "encrypt --fields: a field the input does not have is a usage error" {
 	gen --rows 5 -o "$D/a.csv"
 	run --separate-stderr spif encrypt --fields 受給者の個人番号,マイナンバー -r "$T" -o "$D/e.csv" "$D/a.csv"
@@ -476,7 +607,7 @@ swap() {
 	one_line_stderr
 	[ -z "$output" ]
 	# a damaged key line
-	sed -i '1s/"v":1/"v":7/' "$D/e.ndjson"
+	sed -i '1s/"v":2/"v":7/' "$D/e.ndjson"
 	run --separate-stderr spif encrypt -d "$D/e.ndjson"
 	[ "$status" -eq 65 ]
 	one_line_stderr

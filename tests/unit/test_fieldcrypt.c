@@ -116,7 +116,7 @@ static void test_keyline(void)
 	char *fields[] = {"受給者の個人番号", "扶養親族1_個人番号"};
 	char recips[2][41] = {"0123456789ABCDEF0123456789ABCDEF01234567", "89ABCDEF0123456789ABCDEF0123456789ABCDEF"};
 	struct spif_keyline in = {.fmt = SPIF_FMT_CSV, .enc = SPIF_ENC_CP932, .file = "F000007",
-	                          .mode = "public-key", .key = "-----BEGIN PGP MESSAGE-----\n\nwcA=\n-----END PGP MESSAGE-----\n",
+	                          .stream = "q83vASNFZ4mrze8BI0VniQ==", .mode = "public-key", .key = "-----BEGIN PGP MESSAGE-----\n\nwcA=\n-----END PGP MESSAGE-----\n",
 	                          .fields = fields, .nfields = 2};
 	char *line = spif_keyline_make(&in, recips, 2);
 	ok(line && line[strlen(line) - 1] == '\n', "key line made, ending in a line feed");
@@ -124,11 +124,12 @@ static void test_keyline(void)
 	for (const char *p = line; p && *p; p++)
 		ascii &= (unsigned char)*p < 0x80;
 	ok(ascii, "the key line is ASCII only (Japanese field names escaped)");
-	static const char start[] = "{\"@spif-encrypted\":{\"v\":1,\"scheme\":\"aes-256-gcm\",\"format\":\"csv\","
+	static const char start[] = "{\"@spif-encrypted\":{\"v\":2,\"scheme\":\"aes-256-gcm\",\"format\":\"csv\","
 	                            "\"encoding\":\"cp932\",\"fields\":[\"\\u53d7";
 	ok(line && strncasecmp(line, start, sizeof start - 1) == 0, "members in the documented order: %.100s", line);
-	ok(line && strstr(line, "],\"file\":\"F000007\",\"mode\":\"public-key\",\"recipients\":[\"0123"),
-	   "then file, mode, recipients");
+	ok(line && strstr(line, "],\"file\":\"F000007\",\"stream\":\"q83vASNFZ4mrze8BI0VniQ==\","
+	                        "\"mode\":\"public-key\",\"recipients\":[\"0123"),
+	   "then file, stream, mode, recipients");
 	ok(line && strstr(line, "\"],\"key\":\"-----BEGIN PGP MESSAGE-----\\n\\nwcA=\\n-----END PGP MESSAGE-----\\n\"}}\n"),
 	   "and the key, last");
 
@@ -150,7 +151,8 @@ static void test_keyline(void)
 
 	struct spif_keyline h;
 	ok(spif_keyline_parse(got, "k.csv", &h, &err) == 0, "parsed back: %s", err.msg);
-	ok(h.fmt == SPIF_FMT_CSV && h.enc == SPIF_ENC_CP932 && strcmp(h.file, "F000007") == 0 &&
+	ok(h.v == 2 && strcmp(h.stream, in.stream) == 0 && h.fmt == SPIF_FMT_CSV &&
+	   h.enc == SPIF_ENC_CP932 && strcmp(h.file, "F000007") == 0 &&
 	   strcmp(h.mode, "public-key") == 0 && strcmp(h.key, in.key) == 0 && h.nfields == 2 &&
 	   strcmp(h.fields[0], fields[0]) == 0 && strcmp(h.fields[1], fields[1]) == 0,
 	   "every member comes back");
@@ -168,6 +170,9 @@ static void test_keyline(void)
 	   "NDJSON parses back as UTF-8");
 	spif_keyline_free(&h);
 	free(line);
+	/* no stream, no (version 2) line */
+	in.stream = NULL;
+	ok(spif_keyline_make(&in, recips, 1) == NULL, "no key line without a stream identifier");
 
 	/* CRLF: the CR goes with the line end */
 	fd = text_fd("{\"x\":1}\r\nrest", 14);
@@ -198,8 +203,14 @@ static void test_keyline(void)
 		{"{\"@file\":\"F000001\"}", "k.csv: not an OpenPGP message, nor a column-encrypted stream (its first line is not a key line)"},
 		{"{\"@spif-encrypted\":{},\"x\":1}", "k.csv: not an OpenPGP message, nor a column-encrypted stream (its first line is not a key line)"},
 		{"{\"@spif-encrypted\":{\"v\":1},\"@spif-encrypted\":{\"v\":1}}", "k.csv: not an OpenPGP message, nor a column-encrypted stream (its first line is not a key line)"},
-		{"{\"@spif-encrypted\":{\"v\":2,\"scheme\":\"aes-256-gcm\",\"format\":\"ndjson\",\"fields\":[\"a\"],\"file\":\"\",\"key\":\"k\"}}",
+		{"{\"@spif-encrypted\":{\"v\":3,\"scheme\":\"aes-256-gcm\",\"format\":\"ndjson\",\"fields\":[\"a\"],\"file\":\"\",\"key\":\"k\"}}",
 		 "k.csv:1: a key line of another version, or damaged"},
+		{"{\"@spif-encrypted\":{\"v\":2,\"scheme\":\"aes-256-gcm\",\"format\":\"ndjson\",\"fields\":[\"a\"],\"file\":\"\",\"key\":\"k\"}}",
+		 "k.csv:1: key line: no stream identifier, or a damaged one"},
+		{"{\"@spif-encrypted\":{\"v\":2,\"scheme\":\"aes-256-gcm\",\"format\":\"ndjson\",\"fields\":[\"a\"],\"file\":\"\",\"stream\":\"q83vASNFZ4mrze8BI0Vn\",\"key\":\"k\"}}",
+		 "k.csv:1: key line: no stream identifier, or a damaged one"},
+		{"{\"@spif-encrypted\":{\"v\":2,\"scheme\":\"aes-256-gcm\",\"format\":\"ndjson\",\"fields\":[\"a\"],\"file\":\"\",\"stream\":\"q83vASNFZ4mrze8BI0VniR==\",\"key\":\"k\"}}",
+		 "k.csv:1: key line: no stream identifier, or a damaged one"},
 		{"{\"@spif-encrypted\":{\"v\":1,\"scheme\":\"aes-128-gcm\",\"format\":\"ndjson\",\"fields\":[\"a\"],\"file\":\"\",\"key\":\"k\"}}",
 		 "k.csv:1: a key line of another version, or damaged"},
 		{"{\"@spif-encrypted\":{\"v\":1,\"scheme\":\"aes-256-gcm\",\"format\":\"ndjson\",\"fields\":[],\"file\":\"\",\"key\":\"k\"}}",
@@ -223,6 +234,11 @@ static void test_keyline(void)
 	}
 	ok(parse_line("{\"@spif-encrypted\":{\"v\":1,\"scheme\":\"aes-256-gcm\",\"format\":\"ndjson\",\"fields\":[\"a\"],"
 	              "\"file\":\"\",\"key\":\"k\"}}", msg, sizeof msg) == 0, "the least a key line needs parses");
+	struct spif_keyline h1;
+	ok(spif_keyline_parse("{\"@spif-encrypted\":{\"v\":1,\"scheme\":\"aes-256-gcm\",\"format\":\"ndjson\","
+	                      "\"fields\":[\"a\"],\"file\":\"\",\"key\":\"k\"}}", "k", &h1, &err) == 0 &&
+	   h1.v == 1 && h1.stream == NULL, "version 1 is still read, without a stream");
+	spif_keyline_free(&h1);
 }
 
 /* ---- whole streams of records ------------------------------------------- */
@@ -232,11 +248,11 @@ static int mem_sink(void *ctx, const void *buf, size_t n)
 	return fwrite(buf, 1, n, ctx) == n ? 0 : -1;
 }
 
-/* text through spif_columns_run (seal or open) into *out; the record
- * count, or -1 with err. */
-static long long run_text(const char *text, enum spif_format fmt, const struct spif_colspec *s,
-                          const unsigned char raw[32], int open, char **out, long long *values,
-                          struct spif_err *err)
+/* text through spif_columns_run (seal or open) into *out, the rows into
+ * tally (or NULL); the record count, or -1 with err. */
+static long long run_tally(const char *text, enum spif_format fmt, const struct spif_colspec *s,
+                           const unsigned char raw[32], int open, char **out, long long *values,
+                           struct spif_tally *tally, struct spif_err *err)
 {
 	size_t outn = 0;
 	FILE *m = open_memstream(out, &outn);
@@ -250,7 +266,7 @@ static long long run_text(const char *text, enum spif_format fmt, const struct s
 		: spif_writer_open(mem_sink, m, "out", fmt, SPIF_ENC_UTF8,
 		                   fmt == SPIF_FMT_NDJSON ? NULL : spif_reader_dialect(rd), err);
 	if (wr && rc > 0)
-		n = spif_columns_run(s, raw, open, rd, &rec, wr, values, err);
+		n = spif_columns_run(s, raw, open, rd, &rec, wr, values, tally, err);
 	if (wr && n >= 0 && spif_writer_finish(wr, err) < 0)
 		n = -1;
 	spif_writer_close(wr);
@@ -259,6 +275,13 @@ static long long run_text(const char *text, enum spif_format fmt, const struct s
 	close(fd);
 	fclose(m);
 	return n;
+}
+
+static long long run_text(const char *text, enum spif_format fmt, const struct spif_colspec *s,
+                          const unsigned char raw[32], int open, char **out, long long *values,
+                          struct spif_err *err)
+{
+	return run_tally(text, fmt, s, raw, open, out, values, NULL, err);
 }
 
 static const char *or_none(const char *s)
@@ -361,6 +384,332 @@ static void test_columns(void)
 	spif_record_free(&rec);
 	spif_reader_close(rd);
 	close(fd);
+	spif_fieldkey_free(k);
+}
+
+/* ---- the trailer ---------------------------------------------------------- */
+
+/* Read fd to its end into a malloc'd string. */
+static char *slurp(int fd)
+{
+	char *p = NULL;
+	size_t n = 0;
+	FILE *m = open_memstream(&p, &n);
+	char b[65536];
+	ssize_t r;
+	while ((r = read(fd, b, sizeof b)) > 0)
+		fwrite(b, 1, (size_t)r, m);
+	fclose(m);
+	return p;
+}
+
+/* A tally of the rows given, ended. */
+static void tally_of(struct spif_tally *t, const char *const *rows, size_t n)
+{
+	struct spif_err err = {0};
+	spif_tally_init(t, &err);
+	for (size_t i = 0; i < n; i++)
+		spif_tally_add(t, rows[i], strlen(rows[i]));
+	spif_tally_end(t);
+}
+
+/* Check trailer line tl (with its line feed) against rows; 0, or -1 with
+ * the message in err. */
+static int check_rows(const struct spif_keyline *h, const unsigned char raw[32], const char *tl,
+                      const char *const *rows, size_t n, int *final_eol, struct spif_err *err)
+{
+	struct spif_tally t;
+	tally_of(&t, rows, n);
+	int rc = spif_trailer_check(h, raw, tl, strlen(tl) - 1, &t, "e.ndjson", 9, final_eol, err);
+	spif_tally_free(&t);
+	return rc;
+}
+
+/* text (a stream after its key line) through the trailer cut: what the
+ * reader gets in *got, and the check against rows. */
+static int cut_text(const struct spif_keyline *h, const unsigned char raw[32], const char *text,
+                    size_t textn, const char *const *rows, size_t n, char **got, struct spif_err *err)
+{
+	int fd = text_fd(text, textn), rfd = -1, final_eol = 1;
+	struct spif_trailer_cut *c = spif_trailer_cut_start(fd, &rfd, err);
+	if (!c) {
+		close(fd);
+		return -2;
+	}
+	*got = slurp(rfd);
+	struct spif_tally t;
+	tally_of(&t, rows, n);
+	int rc = spif_trailer_cut_check(c, h, raw, &t, "e.ndjson", &final_eol, err);
+	spif_tally_free(&t);
+	spif_trailer_cut_free(c);
+	close(fd);
+	return rc;
+}
+
+static void test_trailer(void)
+{
+	struct spif_err err = {0};
+	char hex[65];
+
+	/* the rows' hash: SHA-256 over their netstrings, in order */
+	struct spif_tally t;
+	static const char *const rows3[] = {"2", "3", "10"};
+	tally_of(&t, rows3, 3);
+	spif_sha256_buf("1:2,1:3,2:10,", 13, hex);
+	ok(t.records == 3 && strcmp(t.rows, hex) == 0, "tally: 3 rows, SHA-256 of \"1:2,1:3,2:10,\"");
+	spif_tally_free(&t);
+	tally_of(&t, NULL, 0);
+	ok(t.records == 0 && strcmp(t.rows, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855") == 0,
+	   "tally: no rows, the hash of nothing");
+	spif_tally_free(&t);
+	char longrow[301];
+	memset(longrow, '7', 300);
+	longrow[300] = '\0';
+	const char *rows_long[] = {longrow, "2"};
+	tally_of(&t, rows_long, 2);
+	char *ns = NULL;
+	ok(asprintf(&ns, "300:%s,1:2,", longrow) > 0, "a long row's netstring");
+	spif_sha256_buf(ns, strlen(ns), hex);
+	ok(strcmp(t.rows, hex) == 0, "tally: a row longer than the short path, the same netstrings");
+	free(ns);
+	spif_tally_free(&t);
+	/* order, and where one row ends, count: "12","3" is not "1","23" */
+	static const char *const a[] = {"12", "3"}, *const b[] = {"1", "23"}, *const c[] = {"3", "12"};
+	struct spif_tally ta, tb, tc;
+	tally_of(&ta, a, 2);
+	tally_of(&tb, b, 2);
+	tally_of(&tc, c, 2);
+	ok(strcmp(ta.rows, tb.rows) != 0 && strcmp(ta.rows, tc.rows) != 0, "tally: split and order matter");
+	spif_tally_free(&ta);
+	spif_tally_free(&tb);
+	spif_tally_free(&tc);
+
+	/* the rows a run tallies: @row in NDJSON, else the place */
+	struct spif_fieldkey *k = spif_fieldkey_new();
+	const unsigned char *raw = spif_fieldkey_raw(k);
+	char *fields[] = {"n"};
+	char stream[SPIF_STREAM_B64 + 1], other[SPIF_STREAM_B64 + 1];
+	ok(spif_stream_new(stream, &err) == 0 && spif_stream_new(other, &err) == 0 && strlen(stream) == 24 &&
+	   strcmp(stream, other) != 0, "two stream identifiers, 24 characters, not alike");
+	struct spif_colspec sn = {.name = "in.ndjson", .stream = stream, .fields = fields, .nfields = 1,
+	                          .meta = 1, .line_base = 2};
+	static const char nd[] = "{\"@file\":\"F000001\",\"@row\":7,\"n\":\"alpha\"}\n"
+	                         "{\"@file\":\"F000001\",\"@row\":5,\"n\":\"beta\"}\n";
+	char *sealed = NULL, *back = NULL;
+	long long values = 0;
+	spif_tally_init(&t, &err);
+	is_int(run_tally(nd, SPIF_FMT_NDJSON, &sn, raw, 0, &sealed, &values, &t, &err), 2, "v2 NDJSON sealed (%s)",
+	       err.msg);
+	spif_tally_end(&t);
+	static const char *const r75[] = {"7", "5"};
+	tally_of(&ta, r75, 2);
+	ok(t.records == 2 && strcmp(t.rows, ta.rows) == 0, "... its tally: rows 7 then 5, from @row");
+	spif_tally_free(&t);
+	spif_tally_free(&ta);
+	spif_tally_init(&t, &err);
+	is_int(run_tally(sealed, SPIF_FMT_NDJSON, &sn, raw, 1, &back, &values, &t, &err), 2, "... opened (%s)", err.msg);
+	is_str(back ? back : "", nd, "... the same bytes");
+	spif_tally_free(&t);
+	free(back);
+	back = NULL;
+	/* the same key, another stream (or none): nothing opens */
+	struct spif_colspec so = sn;
+	so.stream = other;
+	is_int(run_text(sealed, SPIF_FMT_NDJSON, &so, raw, 1, &back, &values, &err), -1, "another stream: refused");
+	is_str(err.msg, "in.ndjson:2: field \"n\": does not open here (moved from another row or field, or altered)",
+	       "... %s", err.msg);
+	free(back);
+	back = NULL;
+	so.stream = NULL;
+	is_int(run_text(sealed, SPIF_FMT_NDJSON, &so, raw, 1, &back, &values, &err), -1, "as version 1: refused");
+	free(back);
+	back = NULL;
+	free(sealed);
+	sealed = NULL;
+	/* many batches (the threads take 512 records at a time): the rows
+	 * still come in stream order */
+	char *many = NULL, *expect = NULL;
+	size_t manyn = 0, expectn = 0;
+	FILE *mf = open_memstream(&many, &manyn), *ef = open_memstream(&expect, &expectn);
+	for (int i = 0; i < 3001; i++) {
+		int row = (i * 7919) % 3001 + 2; /* every row once, out of order */
+		fprintf(mf, "{\"@row\":%d,\"n\":\"v%d\"}\n", row, i);
+		fprintf(ef, "%d:%d,", row >= 1000 ? 4 : row >= 100 ? 3 : row >= 10 ? 2 : 1, row);
+	}
+	fclose(mf);
+	fclose(ef);
+	spif_tally_init(&t, &err);
+	is_int(run_tally(many, SPIF_FMT_NDJSON, &sn, raw, 0, &sealed, &values, &t, &err), 3001, "3001 records sealed");
+	spif_tally_end(&t);
+	spif_sha256_buf(expect, expectn, hex);
+	ok(t.records == 3001 && strcmp(t.rows, hex) == 0, "... their rows tallied in stream order");
+	spif_tally_free(&t);
+	free(sealed);
+	sealed = NULL;
+	free(many);
+	free(expect);
+	static const char nd_plain[] = "{\"n\":\"alpha\"}\n{\"n\":\"beta\"}\n{\"n\":\"\"}\n";
+	spif_tally_init(&t, &err);
+	is_int(run_tally(nd_plain, SPIF_FMT_NDJSON, &sn, raw, 0, &sealed, &values, &t, &err), 3, "no @row: sealed");
+	spif_tally_end(&t);
+	static const char *const r234[] = {"2", "3", "4"};
+	tally_of(&ta, r234, 3);
+	ok(strcmp(t.rows, ta.rows) == 0, "... rows 2, 3, 4, by place");
+	spif_tally_free(&t);
+	spif_tally_free(&ta);
+	free(sealed);
+	sealed = NULL;
+	/* the trailer's key is not for records */
+	static const char reserved[] = "{\"n\":\"a\"}\n{\"@spif-trailer\":\"x\",\"n\":\"b\"}\n";
+	is_int(run_text(reserved, SPIF_FMT_NDJSON, &sn, raw, 0, &sealed, &values, &err), -1, "a field @spif-trailer");
+	is_str(err.msg, "in.ndjson:2: a record whose first field is \"@spif-trailer\", the key spif keeps for "
+	       "the last line of a column-encrypted stream", "... refused: %s", err.msg);
+	free(sealed);
+	sealed = NULL;
+
+	/* made and checked */
+	struct spif_keyline h = {.v = 2, .stream = stream, .fmt = SPIF_FMT_NDJSON, .file = "F000001",
+	                         .fields = fields, .nfields = 1};
+	tally_of(&t, r75, 2);
+	char *tl = spif_trailer_make(&h, raw, &t, 1, &err);
+	spif_tally_free(&t);
+	ok(tl && strncmp(tl, "{\"@spif-trailer\":\"ENC[aes-256-gcm,v1,", 37) == 0 &&
+	   strcmp(tl + strlen(tl) - 4, "]\"}\n") == 0, "trailer: %s", tl ? tl : err.msg);
+	int fe = 0;
+	ok(tl && check_rows(&h, raw, tl, r75, 2, &fe, &err) == 0 && fe == 1, "trailer: checks (%s)", err.msg);
+	static const char *const r57[] = {"5", "7"}, *const r7[] = {"7"}, *const r755[] = {"7", "5", "5"};
+	is_int(check_rows(&h, raw, tl, r57, 2, &fe, &err), -1, "rows reordered");
+	is_str(err.msg, "e.ndjson:9: the records' rows are not the ones sealed, in the order sealed (records "
+	       "reordered, or an @row changed)", "... %s", err.msg);
+	is_int(check_rows(&h, raw, tl, r7, 1, &fe, &err), -1, "a record removed");
+	is_str(err.msg, "e.ndjson:9: 1 record, where the trailer counts 2 (records added or removed)", "... %s",
+	       err.msg);
+	is_int(check_rows(&h, raw, tl, r755, 3, &fe, &err), -1, "a record added");
+	is_str(err.msg, "e.ndjson:9: 3 records, where the trailer counts 2 (records added or removed)", "... %s",
+	       err.msg);
+	static const char notopen[] = "e.ndjson:9: the trailer does not open (from another stream, or altered)";
+	struct spif_keyline hx = h;
+	hx.stream = other;
+	is_int(check_rows(&hx, raw, tl, r75, 2, &fe, &err), -1, "another stream's trailer");
+	is_str(err.msg, notopen, "... %s", err.msg);
+	hx = h;
+	hx.file = "F000002";
+	is_int(check_rows(&hx, raw, tl, r75, 2, &fe, &err), -1, "the key line's file changed");
+	char *two[] = {"n", "m"};
+	hx = h;
+	hx.fields = two;
+	hx.nfields = 2;
+	is_int(check_rows(&hx, raw, tl, r75, 2, &fe, &err), -1, "the key line's fields changed");
+	hx = h;
+	hx.fmt = SPIF_FMT_CSV;
+	hx.enc = SPIF_ENC_UTF8;
+	is_int(check_rows(&hx, raw, tl, r75, 2, &fe, &err), -1, "the key line's format changed");
+	struct spif_fieldkey *k2 = spif_fieldkey_new();
+	is_int(check_rows(&h, spif_fieldkey_raw(k2), tl, r75, 2, &fe, &err), -1, "another key");
+	spif_fieldkey_free(k2);
+	char *bent = tl ? strdup(tl) : NULL;
+	if (bent)
+		bent[40] = bent[40] == 'A' ? 'B' : 'A';
+	is_int(bent ? check_rows(&h, raw, bent, r75, 2, &fe, &err) : 0, -1, "a character changed");
+	is_str(err.msg, notopen, "... %s", err.msg);
+	free(bent);
+	is_int(check_rows(&h, raw, "{\"@spif-trailer\":1}\n", r75, 2, &fe, &err), -1, "not a sealed trailer");
+	/* a value of the stream, as a trailer, does not open (nor the other
+	 * way round): the associated data begin differently */
+	char *val = NULL;
+	spif_field_seal_in(k, stream, "F000001", "7", "n", "{\"records\":2}", 13, &val, NULL, &err);
+	char *fake = NULL;
+	ok(val && asprintf(&fake, "{\"@spif-trailer\":\"%s\"}\n", val) > 0, "a value dressed as a trailer");
+	is_int(fake ? check_rows(&h, raw, fake, r75, 2, &fe, &err) : 0, -1, "... does not open");
+	free(val);
+	free(fake);
+
+	/* CSV: whether the source's last row had a line end */
+	struct spif_keyline hc = {.v = 2, .stream = stream, .fmt = SPIF_FMT_CSV, .enc = SPIF_ENC_CP932,
+	                          .file = "", .fields = fields, .nfields = 1};
+	tally_of(&t, r234, 3);
+	char *tc0 = spif_trailer_make(&hc, raw, &t, 0, &err);
+	spif_tally_free(&t);
+	fe = 1;
+	ok(tc0 && check_rows(&hc, raw, tc0, r234, 3, &fe, &err) == 0 && fe == 0, "CSV: no final line end, said");
+	is_int(tc0 ? check_rows(&h, raw, tc0, r234, 3, &fe, &err) : 0, -1, "... not an NDJSON stream's trailer");
+
+	/* through the cut: the reader gets the records, never the trailer */
+	static const char recs[] = "{\"@file\":\"F000001\",\"@row\":7,\"n\":\"x\"}\n"
+	                           "{\"@file\":\"F000001\",\"@row\":5,\"n\":\"y\"}\n";
+	char *text = NULL, *got = NULL;
+	ok(tl && asprintf(&text, "%s%s", recs, tl) > 0, "records and their trailer");
+	is_int(cut_text(&h, raw, text, strlen(text), r75, 2, &got, &err), 0, "cut: checks (%s)", err.msg);
+	is_str(got ? got : "", recs, "cut: the reader sees the records only");
+	free(got);
+	is_int(cut_text(&h, raw, recs, strlen(recs), r75, 2, &got, &err), -1, "cut: no trailer");
+	is_str(err.msg, "e.ndjson:4: no trailer: the stream is cut short (its last records may be missing)",
+	       "... %s", err.msg);
+	free(got);
+	free(text);
+	ok(asprintf(&text, "%s%s%s", recs, tl, recs) > 0, "... more after it");
+	is_int(cut_text(&h, raw, text, strlen(text), r75, 2, &got, &err), -1, "cut: more after the trailer");
+	is_str(err.msg, "e.ndjson:5: more after the trailer", "... %s", err.msg);
+	is_str(got ? got : "", recs, "... the reader never saw the trailer nor what follows");
+	free(got);
+	free(text);
+	/* CR LF, and a trailer that is the first line (no records) */
+	struct spif_tally t0;
+	tally_of(&t0, NULL, 0);
+	char *t0l = spif_trailer_make(&h, raw, &t0, 1, &err);
+	spif_tally_free(&t0);
+	ok(t0l && asprintf(&text, "%.*s\r\n", (int)strlen(t0l) - 1, t0l) > 0, "a trailer alone, CR LF");
+	is_int(cut_text(&h, raw, text, strlen(text), NULL, 0, &got, &err), 0, "cut: no records (%s)", err.msg);
+	is_str(got ? got : "x", "", "... nothing for the reader");
+	free(got);
+	free(text);
+	free(t0l);
+	/* the marker inside a line is not a trailer; nor in a CSV quoted
+	 * field (its quotes doubled) */
+	static const char inside[] = "{\"n\":\"a\",\"m\":\"{\\\"@spif-trailer\\\":\"}\n"
+	                             "x,\"a\n{\"\"@spif-trailer\"\":\"\"b\"\n";
+	ok(asprintf(&text, "%s%s", inside, tl) > 0, "the marker's text within records");
+	static const char *const r2[] = {"7", "5"};
+	is_int(cut_text(&h, raw, text, strlen(text), r2, 2, &got, &err), 0, "cut: found at the end only (%s)",
+	       err.msg);
+	is_str(got ? got : "", inside, "... all of the records reach the reader");
+	free(got);
+	free(text);
+	/* around the thread's 256 KiB reads: the trailer starting at every
+	 * offset near the boundary, and a line end just before it */
+	size_t edge = 256 * 1024;
+	int all = 1;
+	for (size_t off = edge - 20; off <= edge + 2 && tl; off++) {
+		size_t tn = strlen(tl);
+		char *big = malloc(off + tn);
+		memset(big, 'z', off);
+		big[0] = '{';
+		big[off - 1] = '\n';
+		memcpy(big + off, tl, tn);
+		int rc = cut_text(&h, raw, big, off + tn, r75, 2, &got, &err);
+		all &= rc == 0 && got && strlen(got) == off && memcmp(got, big, off) == 0;
+		if (rc != 0)
+			printf("# at %zu: %s\n", off, err.msg);
+		free(got);
+		free(big);
+	}
+	ok(all, "cut: a trailer across the read boundary is found, and nothing lost");
+	/* stopped early: the reader gave up */
+	size_t hugen = 4 << 20;
+	char *huge = malloc(hugen);
+	memset(huge, 'y', hugen);
+	for (size_t i = 99; i < hugen; i += 100)
+		huge[i] = '\n';
+	int fd = text_fd(huge, hugen), rfd = -1;
+	struct spif_trailer_cut *cut = spif_trailer_cut_start(fd, &rfd, &err);
+	char small[100];
+	ok(cut && read(rfd, small, sizeof small) == (ssize_t)sizeof small, "cut: a reader that reads a little");
+	spif_trailer_cut_free(cut);
+	ok(1, "... and stops: the thread ends");
+	close(fd);
+	free(huge);
+	free(tl);
+	free(tc0);
 	spif_fieldkey_free(k);
 }
 
@@ -668,6 +1017,7 @@ int main(void)
 
 	test_keyline();
 	test_columns();
+	test_trailer();
 	test_passphrase();
 	return tap_done();
 }
