@@ -447,11 +447,8 @@ static int review_row(void *ctx, const struct spif_review_item *it)
 
 static int cmd_review(struct cli *c, const struct opts *o)
 {
-	char since[32] = "", until[32] = "";
-	if (o->since && (cli_parse_date(o->since) < 0 || spif_local_day_utc(o->since, 0, since) < 0))
-		cli_usage(c, "--since %s: not a date (YYYY-MM-DD)", o->since);
-	if (o->until && (cli_parse_date(o->until) < 0 || spif_local_day_utc(o->until, 1, until) < 0))
-		cli_usage(c, "--until %s: not a date (YYYY-MM-DD)", o->until);
+	char sb[32], ub[32];
+	const char *since = log_bound(c, "--since", o->since, 0, sb), *until = log_bound(c, "--until", o->until, 1, ub);
 	struct spif_catalog *cat = cli_catalog(c, SPIF_CAT_READONLY);
 	struct spif_err e = {0};
 	if (spif_review(cat, &c->conf, since, until, review_row, (void *)o, &e) < 0)

@@ -10,23 +10,6 @@
 
 #define T(st, i) ((const char *)sqlite3_column_text(st, i))
 
-int spif_local_day_utc(const char *day, int plus_days, char out[32])
-{
-	int y, m, d;
-	char tail;
-	if (strlen(day) != 10 || sscanf(day, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 || m < 1 || m > 12 || d < 1 ||
-	    d > 31)
-		return -1;
-	struct tm tm = {.tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d + plus_days, .tm_isdst = -1};
-	time_t t = mktime(&tm);
-	if (t == (time_t)-1)
-		return -1;
-	struct tm u;
-	gmtime_r(&t, &u);
-	strftime(out, 32, "%Y-%m-%dT%H:%M:%S.000Z", &u);
-	return 0;
-}
-
 /* The local time of a log time "YYYY-MM-DDTHH:MM:SS...Z": minutes after
  * local midnight, and "HH:MM" with its zone for a person. */
 static int local_minutes(const char *utc, char *shown, size_t n)

@@ -35,9 +35,4 @@ struct spif_review_item {
 int spif_review(struct spif_catalog *c, const struct spif_conf *conf, const char *since, const char *until,
                 int (*fn)(void *ctx, const struct spif_review_item *it), void *ctx, struct spif_err *err);
 
-/* The start of a local calendar day "YYYY-MM-DD" as a UTC time in the
- * log's format ("YYYY-MM-DDTHH:MM:SS.000Z"); plus_days moves it (1: the
- * end of that day).  -1 when day is not a date. */
-int spif_local_day_utc(const char *day, int plus_days, char out[32]);
-
 #endif

@@ -1,5 +1,6 @@
 /* cli.c - see cli.h */
 #include "cli.h"
+#include "retention.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -338,17 +339,6 @@ void cli_bad_option(const struct cli *c, int argc, char **argv)
 
 int cli_parse_date(const char *s)
 {
-	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
-		return -1;
-	for (int i = 0; i < 10; i++)
-		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
-			return -1;
-	int y = atoi(s), m = atoi(s + 5), d = atoi(s + 8);
-	if (y < 1900 || m < 1 || m > 12 || d < 1)
-		return -1;
-	static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-	if (d > mdays[m - 1] + (m == 2 && leap))
-		return -1;
-	return 0;
+	long day; /* the calendar's own rule (retention.h), one for every date */
+	return spif_day_parse(s, &day);
 }
