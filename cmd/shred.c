@@ -1,20 +1,26 @@
 /* shred.c - spif shred: destroy copies of specific personal information and
  * issue a disposal certificate that says exactly what was achieved.
  *
- * Per copy: find where its bytes live (wipe probe); refuse when an
- * overwrite cannot be shown to reach the medium unless --force; mark the
- * copy "disposing" (committed, so a crash leaves a trace); overwrite,
- * verify, rename, unlink; then, in one transaction, mark it disposed, the
- * file disposed when every copy is, and issue the certificate with its
- * event.  Never a certificate for data that still exists, never "disposed"
- * without a certificate. */
+ * Per copy: open it once (no symbolic link followed anywhere on its path),
+ * find where its bytes live and hash them through that descriptor; refuse
+ * a catalogued copy whose contents are not the ones catalogued unless
+ * --changed-ok, and one an overwrite cannot be shown to reach the medium
+ * unless --force; mark the copy "disposing" (committed, so a crash leaves
+ * a trace); overwrite, verify, rename, unlink, all through the same
+ * descriptors; then, in one transaction, mark it disposed, the file
+ * disposed when every copy is, and issue the certificate with its event.
+ * Never a certificate for data that still exists, never "disposed"
+ * without a certificate, never a certificate about bytes other than those
+ * destroyed. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <time.h>
@@ -32,7 +38,8 @@
 static const char usage_text[] =
 	"usage: spif shred [--method auto|overwrite|crypto] [--passes N] [--zero] [--force]\n"
 	"           [--reason TEXT] [--destination TEXT] [--sign KEYID] [--dry-run]\n"
-	"           [--bypass-governance] [--home DIR] (FILE... | --file ID | --resume)\n"
+	"           [--bypass-governance] [--changed-ok] [--home DIR]\n"
+	"           (FILE... | --file ID | --resume)\n"
 	"\n"
 	"Destroy copies of a specific personal information file and issue a disposal\n"
 	"certificate (NIST SP 800-88) for each file; prints the certificate ids.\n"
@@ -53,10 +60,13 @@ static const char usage_text[] =
 	"  --sign KEYID       sign the certificate (default: sign_key in spif.conf)\n"
 	"  --bypass-governance  dispose of a file before its governance schedule's date\n"
 	"                     (needs --reason; recorded).  Holds and compliance bind always\n"
+	"  --changed-ok       destroy a catalogued copy whose contents are not those it was\n"
+	"                     catalogued with (needs --reason; the certificate says so)\n"
 	"  --dry-run          say what would be done and how it would be classified\n"
 	"                     (exit 1 when a real run would refuse something)\n"
 	"\n"
-	"Exit: 0 all destroyed and certified, 1 refused (medium) or some copy failed,\n"
+	"Exit: 0 all destroyed and certified, 1 refused (medium, or a copy changed since\n"
+	"it was catalogued) or some copy failed,\n"
 	"64 usage, 65 not a regular file or unknown id, 66 missing, 69 signing key\n"
 	"unavailable, 74 I/O or verification error, 75 interrupted or busy, 77 permission,\n"
 	"or held, or kept by its retention schedule.\n";
@@ -71,14 +81,14 @@ static void on_signal(int sig)
 
 struct opts {
 	const char *method, *reason, *destination, *sign_key, *file_id;
-	int passes, zero, force, dry_run, resume, bypass;
+	int passes, zero, force, dry_run, resume, bypass, changed_ok;
 };
 
 
 static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 {
 	enum { O_METHOD = 256, O_PASSES, O_ZERO, O_FORCE, O_REASON, O_DEST, O_SIGN, O_DRY, O_FILE, O_HOME,
-	       O_RESUME, O_BYPASS };
+	       O_RESUME, O_BYPASS, O_CHANGED_OK };
 	static const struct option longopts[] = {
 		{"method", required_argument, NULL, O_METHOD}, {"passes", required_argument, NULL, O_PASSES},
 		{"zero", no_argument, NULL, O_ZERO},           {"force", no_argument, NULL, O_FORCE},
@@ -86,7 +96,8 @@ static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 		{"sign", required_argument, NULL, O_SIGN},     {"dry-run", no_argument, NULL, O_DRY},
 		{"file", required_argument, NULL, O_FILE},     {"home", required_argument, NULL, O_HOME},
 		{"resume", no_argument, NULL, O_RESUME},       {"bypass-governance", no_argument, NULL, O_BYPASS},
-		{"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0},
+		{"changed-ok", no_argument, NULL, O_CHANGED_OK}, {"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
 	memset(o, 0, sizeof *o);
 	o->method = "auto";
@@ -117,6 +128,7 @@ static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 		case O_FILE: o->file_id = optarg; break;
 		case O_RESUME: o->resume = 1; break;
 		case O_BYPASS: o->bypass = 1; break;
+		case O_CHANGED_OK: o->changed_ok = 1; break;
 		case O_HOME: c->home_opt = optarg; break;
 		case 'h': fputs(usage_text, stdout); exit(0);
 		default: cli_bad_option(c, argc, argv);
@@ -128,6 +140,9 @@ static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 		cli_usage(c, "give one of FILE..., --file ID or --resume");
 	if (o->bypass && (!o->reason || !*o->reason))
 		cli_usage(c, "--bypass-governance needs --reason TEXT: why the file goes before its date");
+	if (o->changed_ok && (!o->reason || !*o->reason))
+		cli_usage(c, "--changed-ok needs --reason TEXT: why a copy that is not the one catalogued is "
+		          "destroyed anyway");
 	if (!o->sign_key && c->conf.sign_key[0])
 		o->sign_key = c->conf.sign_key;
 }
@@ -301,10 +316,11 @@ static int destroy(struct cli *c, struct batch *b, const struct opts *o, struct 
                    struct spif_dispose_copy *t)
 {
 	struct spif_err e = {0};
-	/* a copy finished after an interruption may be under the name that
-	 * run gave it */
-	const char *at = t->found_at[0] ? t->found_at : t->path;
 	if (!t->absent) {
+		/* the file opened and hashed when the targets were checked (a copy
+		 * finished after an interruption may be under the name that run
+		 * gave it) */
+		struct spif_target *tg = t->tg;
 		struct spif_wipe_opts wo = {.passes = o->passes, .zero = o->zero, .allow_links = o->force,
 		                            .stop = &stop_flag, .name_seed = t->have_seed ? t->name_seed : NULL,
 		                            .renames = t->have_seed ? t->renames : 0};
@@ -312,7 +328,7 @@ static int destroy(struct cli *c, struct batch *b, const struct opts *o, struct 
 			wo.progress = progress;
 			wo.progress_ctx = t->path;
 		}
-		int rc = spif_wipe_file(at, &wo, &t->r, &e);
+		int rc = spif_wipe_target(tg, &wo, &t->r, &e);
 		for (size_t k = 0; k < n; k++)
 			if (&v[k] != t && !v[k].done && strcmp(v[k].path, t->path) == 0)
 				v[k].r.overwrite_begun |= t->r.overwrite_begun;
@@ -328,9 +344,12 @@ static int destroy(struct cli *c, struct batch *b, const struct opts *o, struct 
 			fprintf(stderr, "spif-shred: %s\n", e.msg);
 			return e.code ? e.code : SPIF_EX_IOERR;
 		}
-		/* the certificate says the path was checked absent: check it */
+		/* the certificate says the path was checked absent: check it, in
+		 * the directory the file was destroyed in */
 		struct stat st;
-		if (lstat(at, &st) == 0 || errno != ENOENT || lstat(t->path, &st) == 0 || errno != ENOENT) {
+		const char *slash = strrchr(t->path, '/');
+		if (fstatat(tg->dirfd, tg->base, &st, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT ||
+		    fstatat(tg->dirfd, slash ? slash + 1 : t->path, &st, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT) {
 			fprintf(stderr, "spif-shred: %s: still present after unlink\n", t->path);
 			return SPIF_EX_IOERR;
 		}
@@ -411,6 +430,7 @@ static void collect(struct cli *c, struct spif_catalog *cat, const struct opts *
 			t->copy_id = cp[i].id;
 			t->file_id = id;
 			snprintf(t->kind, sizeof t->kind, "%s", cp[i].kind);
+			snprintf(t->catalogued_sha256, sizeof t->catalogued_sha256, "%s", cp[i].sha256 ? cp[i].sha256 : "");
 		}
 		if (*n == before && f.st == SPIF_FILE_DISPOSED)
 			cli_note(c, "%s is already disposed: every copy has its certificate", o->file_id);
@@ -486,6 +506,93 @@ static int trusted(const struct spif_conf *conf, const char *disk)
 	return 0;
 }
 
+/* Every target is held open from its check to its destruction.  Past a
+ * few hundred, the soft limit on open files is raised (up to the hard
+ * one) and the targets' descriptors are moved up from FD_FLOOR, so that
+ * the libraries (GPGME, which may select(2)) keep the low numbers.
+ * Returns the floor, or 0 to leave descriptors where they are. */
+#define FD_FLOOR 1024
+static int fd_room(const struct cli *c, size_t n)
+{
+	struct rlimit rl;
+	if (n < 256 || getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 0;
+	/* each target's file, and its directory's unless shared */
+	rlim_t least = FD_FLOOR + (rlim_t)n + 64, want = FD_FLOOR + 2 * (rlim_t)n + 64;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < least)
+		cli_fail(c, SPIF_EX_USAGE, "%zu targets: more than the limit on open files (%llu) allows, since each is "
+		         "held open from its check to its destruction; give fewer at a time", n,
+		         (unsigned long long)rl.rlim_max);
+	if (rl.rlim_cur < want) {
+		rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want ? rl.rlim_max : want;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			cli_fail(c, SPIF_EX_USAGE, "%zu targets: the limit on open files cannot be raised to hold them "
+			         "all open (%s); give fewer at a time", n, strerror(errno));
+	}
+	return FD_FLOOR;
+}
+
+/* Open each target once, with no symbolic link followed on its path, and
+ * find out, through that descriptor only, where its bytes live and what
+ * they are (SHA-256): the certificate will say what the overwrite of that
+ * same file achieved.  The catalog's rows at one path are one file, opened
+ * once for all of them. */
+static void open_targets(struct cli *c, const struct opts *o, struct spif_dispose_copy *v, size_t n)
+{
+	struct spif_err e = {0};
+	int floor = fd_room(c, n);
+	const struct spif_target *prev = NULL;
+	for (size_t i = 0; i < n; i++) {
+		struct spif_dispose_copy *t = &v[i];
+		if (t->crypto || t->absent)
+			continue; /* crypto: the key is destroyed; absent: certified as not verified */
+		const char *at = t->found_at[0] ? t->found_at : t->path;
+		for (size_t k = 0; k < i && !t->tg; k++)
+			if (v[k].own_tg && strcmp(v[k].found_at[0] ? v[k].found_at : v[k].path, at) == 0) {
+				t->tg = v[k].tg;
+				t->m = v[k].m;
+			}
+		if (t->tg)
+			continue;
+		if (!(t->tg = calloc(1, sizeof *t->tg)))
+			cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
+		t->own_tg = 1;
+		if (spif_target_open(t->tg, at, !o->dry_run, &e) < 0)
+			cli_die(c, &e);
+		spif_target_share_dir(t->tg, prev);
+		if (floor && spif_target_park(t->tg, floor, &e) < 0)
+			cli_die(c, &e);
+		prev = t->tg;
+		if (spif_wipe_probe_target(t->tg, &t->m, &e) < 0 || spif_target_hash(t->tg, &stop_flag, &e) < 0)
+			cli_die(c, &e);
+	}
+}
+
+static void close_targets(struct spif_dispose_copy *v, size_t n)
+{
+	for (size_t i = n; i-- > 0;) /* borrowers of a directory before its owner */
+		if (v[i].own_tg) {
+			spif_target_close(v[i].tg);
+			free(v[i].tg);
+			v[i].tg = NULL;
+			v[i].own_tg = 0;
+		}
+}
+
+/* A copy that is not the copy the catalog knows: refused, with its event
+ * (the only thing a refused run records). */
+static void refuse_changed(struct cli *c, struct spif_catalog *cat, const struct spif_dispose_copy *t,
+                           const char *why)
+{
+	struct spif_err e = {0};
+	if (cat && (spif_catalog_begin(cat, &e) < 0 || spif_dispose_refused(cat, t, why, &e) < 0 ||
+	            spif_catalog_commit(cat, &e) < 0)) {
+		spif_catalog_rollback(cat);
+		cli_die(c, &e);
+	}
+	cli_fail(c, SPIF_FOUND, "%s: %s", t->path, why);
+}
+
 /* Everything is checked before anything is destroyed: one refused target
  * refuses the run.  Returns the exit code to refuse with, or 0. */
 static int check_targets(struct cli *c, struct spif_catalog *cat, const struct opts *o, struct spif_dispose_copy *v,
@@ -513,12 +620,27 @@ static int check_targets(struct cli *c, struct spif_catalog *cat, const struct o
 				memcpy(v[i].found_at, v[k].found_at, sizeof v[i].found_at);
 				v[i].found_size = v[k].found_size;
 			}
+	open_targets(c, o, v, n);
 	for (size_t i = 0; i < n; i++) {
 		struct spif_dispose_copy *t = &v[i];
 		if (t->crypto || t->absent)
-			continue; /* crypto: no medium check; absent: certified as not verified */
-		if (spif_wipe_probe(t->found_at[0] ? t->found_at : t->path, &t->m, &e) < 0)
-			cli_die(c, &e);
+			continue;
+		/* the copy the catalog knows, or refused: a certificate is about
+		 * the bytes it names */
+		char why[128];
+		if (!spif_dispose_is_catalogued(t, why, sizeof why)) {
+			if (o->changed_ok) {
+				t->changed = 1;
+				snprintf(t->changed_why, sizeof t->changed_why, "%s", why);
+			} else {
+				if (!o->dry_run)
+					refuse_changed(c, cat, t, why);
+				snprintf(t->refusal, sizeof t->refusal, "%s (SHA-256 catalogued %s, found %s)", why,
+				         t->catalogued_sha256[0] ? t->catalogued_sha256 : "unknown", t->tg->sha256);
+				refused = 1;
+				continue;
+			}
+		}
 		if (t->m.nlink > 1 && !o->force)
 			snprintf(t->refusal, sizeof t->refusal,
 			         "it has %ld hard links; other names would keep the data "
@@ -573,6 +695,9 @@ static void dry_run(const struct opts *o, const struct spif_dispose_copy *v, siz
 		       t->m.reaches_medium ? "" : (o->force ? " (forced)" : " (refused without --force)"));
 		if (t->attested)
 			printf("  (medium %s vouched for in spif.conf trusted_media)\n", t->m.medium_disk);
+		if (t->changed)
+			printf("  (%s: destroyed anyway with --changed-ok, and certified with both hashes)\n",
+			       t->changed_why);
 	}
 }
 
@@ -627,6 +752,7 @@ int main(int argc, char **argv)
 	int refused = check_targets(&c, cat, &o, v, n);
 	if (o.dry_run) {
 		dry_run(&o, v, n);
+		close_targets(v, n);
 		free(v);
 		spif_catalog_close(cat);
 		cli_done(&c);
@@ -723,6 +849,7 @@ int main(int argc, char **argv)
 	 * a failure there is reported once they are committed */
 	if (retire.code)
 		cli_die(&c, &retire);
+	close_targets(v, n);
 	for (size_t i = 0; i < n; i++)
 		json_decref(v[i].erased);
 	free(group);
