@@ -570,13 +570,15 @@ static void open_targets(struct cli *c, const struct opts *o, struct spif_dispos
 
 static void close_targets(struct spif_dispose_copy *v, size_t n)
 {
-	for (size_t i = n; i-- > 0;) /* borrowers of a directory before its owner */
+	for (size_t i = 0; i < n; i++)
 		if (v[i].own_tg) {
 			spif_target_close(v[i].tg);
 			free(v[i].tg);
-			v[i].tg = NULL;
-			v[i].own_tg = 0;
 		}
+	for (size_t i = 0; i < n; i++) { /* and the rows that shared them */
+		v[i].tg = NULL;
+		v[i].own_tg = 0;
+	}
 }
 
 /* A copy that is not the copy the catalog knows: refused, with its event
