@@ -506,19 +506,21 @@ static int trusted(const struct spif_conf *conf, const char *disk)
 	return 0;
 }
 
-/* Every target is held open from its check to its destruction.  Past a
- * few hundred, the soft limit on open files is raised (up to the hard
- * one) and the targets' descriptors are moved up from FD_FLOOR, so that
- * the libraries (GPGME, which may select(2)) keep the low numbers.
- * Returns the floor, or 0 to leave descriptors where they are. */
-#define FD_FLOOR 1024
+/* Every target is held open from its check to its destruction: the soft
+ * limit on open files is raised as far as that needs (up to the hard one).
+ * Past a hundred or so targets their descriptors are moved up from
+ * FD_FLOOR, so that the libraries (GPGME, which may select(2), good only
+ * below 1024) keep the low numbers.  Returns the floor, or 0 to leave
+ * descriptors where they are. */
+#define FD_FLOOR 256
 static int fd_room(const struct cli *c, size_t n)
 {
 	struct rlimit rl;
-	if (n < 256 || getrlimit(RLIMIT_NOFILE, &rl) < 0)
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
 		return 0;
+	int park = n >= 128;
 	/* each target's file, and its directory's unless shared */
-	rlim_t least = FD_FLOOR + (rlim_t)n + 64, want = FD_FLOOR + 2 * (rlim_t)n + 64;
+	rlim_t base = park ? FD_FLOOR : 0, least = base + (rlim_t)n + 64, want = base + 2 * (rlim_t)n + 64;
 	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < least)
 		cli_fail(c, SPIF_EX_USAGE, "%zu targets: more than the limit on open files (%llu) allows, since each is "
 		         "held open from its check to its destruction; give fewer at a time", n,
@@ -529,7 +531,7 @@ static int fd_room(const struct cli *c, size_t n)
 			cli_fail(c, SPIF_EX_USAGE, "%zu targets: the limit on open files cannot be raised to hold them "
 			         "all open (%s); give fewer at a time", n, strerror(errno));
 	}
-	return FD_FLOOR;
+	return park ? FD_FLOOR : 0;
 }
 
 /* Open each target once, with no symbolic link followed on its path, and
