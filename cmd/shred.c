@@ -508,17 +508,17 @@ static int trusted(const struct spif_conf *conf, const char *disk)
 
 /* Every target is held open from its check to its destruction: the soft
  * limit on open files is raised as far as that needs (up to the hard one).
- * Past a hundred or so targets their descriptors are moved up from
- * FD_FLOOR, so that the libraries (GPGME, which may select(2), good only
- * below 1024) keep the low numbers.  Returns the floor, or 0 to leave
- * descriptors where they are. */
+ * Past a hundred or so targets, where descriptors can reach 1024, theirs
+ * are moved up from FD_FLOOR, so that the libraries (GPGME, which may
+ * select(2), good only below 1024) keep the low numbers.  Returns the
+ * floor, or 0 to leave descriptors where they are. */
 #define FD_FLOOR 256
 static int fd_room(const struct cli *c, size_t n)
 {
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
 		return 0;
-	int park = n >= 128;
+	int park = n >= 128 && (rl.rlim_max == RLIM_INFINITY || rl.rlim_max > 1024);
 	/* each target's file, and its directory's unless shared */
 	rlim_t base = park ? FD_FLOOR : 0, least = base + (rlim_t)n + 64, want = base + 2 * (rlim_t)n + 64;
 	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < least)
