@@ -19,7 +19,7 @@ _spif_ingest_opts="--purpose --label --source --received --format --encoding
 _spif_catalog_opts="--json --home --help"
 _spif_cert_opts="--home --help"
 _spif_shred_opts="--method --passes --zero --force --reason --destination
-	--sign --dry-run --bypass-governance --file --resume --home --help"
+	--sign --dry-run --bypass-governance --changed-ok --file --resume --home --help"
 _spif_redact_opts="--field --op --key --new-key --min-confidence --corporate
 	--number-field --format --encoding --to --output-encoding --check --report
 	-o --output --file --home --help"

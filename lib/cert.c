@@ -443,6 +443,13 @@ char *spif_cert_render(const struct spif_cert *ct)
 		line(f, "パス", "Path", s_or(cp, "path", NULL));
 		line(f, "大きさ", "Size", size);
 		line(f, "SHA-256(消去前)", "SHA-256 before", s_or(cp, "sha256_before", NULL));
+		/* what the catalog had, and (resumed) what the finishing run found */
+		if (json_object_get(cp, "sha256_catalogued"))
+			line(f, "SHA-256(台帳)", "SHA-256 catalogued", s_or(cp, "sha256_catalogued", NULL));
+		if (json_object_get(cp, "sha256_when_resumed"))
+			line(f, "SHA-256(再開時)", "SHA-256 when resumed", s_or(cp, "sha256_when_resumed", NULL));
+		if (json_object_get(cp, "changed"))
+			line(f, "台帳との相違", "Not as catalogued", s_or(cp, "changed", NULL));
 		line(f, "媒体", "Media type", s_or(cp, "media_type", NULL));
 		line(f, "媒体の所在", "Media source", s_or(cp, "media_source", NULL));
 		line(f, "ファイルシステム", "Filesystem", s_or(cp, "fstype", NULL));

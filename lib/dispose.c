@@ -9,8 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "atomic.h"
@@ -36,6 +38,36 @@ int spif_dispose_class(const struct spif_dispose_copy *t)
 	return t->crypto ? 1 : t->absent ? 2 : t->found_at[0] && t->found_size == 0 ? 3 : 0;
 }
 
+/* What the copy held when its disposal began, as far as is known: this
+ * run's hash of it; for a copy an interrupted run left, the hash recorded
+ * when that run began, else this run's when it is still the catalogued
+ * contents.  NULL: not known. */
+static const char *sha_before(const struct spif_dispose_copy *t)
+{
+	int truncated = t->found_at[0] && t->found_size == 0;
+	const char *now = !t->absent && !truncated && t->r.sha256_before[0] ? t->r.sha256_before : NULL;
+	if (!t->resumed)
+		return now;
+	if (t->start_sha256[0])
+		return t->start_sha256;
+	if (now && t->catalogued_sha256[0] && strcasecmp(now, t->catalogued_sha256) == 0)
+		return now;
+	return NULL;
+}
+
+/* A copy that an interrupted run left, found at its path: what is said of
+ * it ("resumed"). */
+static json_t *resumed_at_path(const struct spif_dispose_copy *t)
+{
+	return json_sprintf("left part-way by an interrupted run, found at its path and overwritten from the start "
+	                    "by this run: %s; sha256_when_resumed is what this run found",
+	                    t->start_sha256[0] ? "sha256_before is what the copy held when its disposal began, as "
+	                                         "recorded then"
+	                    : sha_before(t) ? "no hash was recorded when its disposal began, but the copy was "
+	                                      "still the catalogued one (sha256_before)"
+	                                    : "no hash was recorded when its disposal began (sha256_before unknown)");
+}
+
 /* The certificate's description of one copy and its medium. */
 static json_t *copy_json(const struct spif_dispose_copy *t)
 {
@@ -49,18 +81,24 @@ static json_t *copy_json(const struct spif_dispose_copy *t)
 		                 "the key is destroyed", "media_source", fid);
 	}
 	const struct spif_medium *m = &t->m;
+	const char *before = sha_before(t);
 	char dev[96], src[128], fid[24] = "";
 	if (t->file_id) {
 		spif_file_id_format(t->file_id, fid);
 		snprintf(src, sizeof src, "catalog copy %lld of %s (%s)", t->copy_id, fid, t->kind);
 	} else
 		snprintf(src, sizeof src, "found outside the catalog (registered as copy %lld)", t->copy_id);
-	if (t->absent) /* nothing was examined: no medium is described */
-		return json_pack("{s:I,s:s,s:n,s:n,s:s,s:s,s:s,s:s}", "copy_id", (json_int_t)t->copy_id, "path",
-		                 t->path, "size", "sha256_before", "fstype", "unknown", "media_type",
-		                 "unknown: the copy was missing", "media_source", src, "resumed",
-		                 "missing when its disposal resumed: neither at its path nor under a name the "
-		                 "interrupted run renames to");
+	if (t->absent) { /* nothing was examined: no medium is described */
+		json_t *j = json_pack("{s:I,s:s,s:n,s:o,s:s,s:s,s:s,s:s}", "copy_id", (json_int_t)t->copy_id, "path",
+		                      t->path, "size", "sha256_before", before ? json_string(before) : json_null(),
+		                      "fstype", "unknown", "media_type", "unknown: the copy was missing", "media_source",
+		                      src, "resumed",
+		                      "missing when its disposal resumed: neither at its path nor under a name the "
+		                      "interrupted run renames to");
+		if (t->catalogued_sha256[0])
+			json_object_set_new(j, "sha256_catalogued", json_string(t->catalogued_sha256));
+		return j;
+	}
 	snprintf(dev, sizeof dev, "%s (%u:%u)", m->device[0] ? m->device : "?", m->dev_major, m->dev_minor);
 	json_t *j = json_object();
 	json_object_set_new(j, "copy_id", json_integer(t->copy_id));
@@ -68,7 +106,18 @@ static json_t *copy_json(const struct spif_dispose_copy *t)
 	/* a copy finished after an interruption: what this run saw of it */
 	int truncated = t->found_at[0] && t->found_size == 0;
 	json_object_set_new(j, "size", truncated ? json_null() : json_integer(m->size));
-	json_object_set_new(j, "sha256_before", truncated ? json_null() : json_string(t->r.sha256_before));
+	json_object_set_new(j, "sha256_before", before ? json_string(before) : json_null());
+	if (t->catalogued_sha256[0])
+		json_object_set_new(j, "sha256_catalogued", json_string(t->catalogued_sha256));
+	if (t->resumed && !truncated && t->r.sha256_before[0])
+		json_object_set_new(j, "sha256_when_resumed", json_string(t->r.sha256_before));
+	if (t->changed)
+		json_object_set_new(j, "changed", json_sprintf("%s: destroyed with --changed-ok; sha256_before is "
+		                                               "of what was found",
+		                                               t->resumed ? "another file was at its path than the one "
+		                                                            "its interrupted disposal began on"
+		                                                          : "its contents differed from the catalogued "
+		                                                            "copy (sha256_catalogued)"));
 	if (t->found_at[0]) {
 		json_object_set_new(j, "found_at", json_string(t->found_at));
 		json_object_set_new(j, "resumed",
@@ -78,7 +127,8 @@ static json_t *copy_json(const struct spif_dispose_copy *t)
 		                              : json_sprintf("found under a name the interrupted run had given it, "
 		                                             "still holding %lld bytes; overwritten from the start by "
 		                                             "this run", t->found_size));
-	}
+	} else if (t->resumed)
+		json_object_set_new(j, "resumed", resumed_at_path(t));
 	json_object_set_new(j, "fstype", json_string(m->fstype[0] ? m->fstype : "unknown"));
 	json_object_set_new(j, "device", json_string(dev));
 	json_object_set_new(j, "model", m->model[0] ? json_string(m->model) : json_null());
@@ -137,8 +187,57 @@ int spif_dispose_mark(struct spif_catalog *c, struct spif_dispose_copy *t, struc
 		json_object_set_new(d, "renames", json_integer(t->renames));
 		json_object_set_new(d, "device", json_string(dev));
 		json_object_set_new(d, "inode", json_integer((json_int_t)t->was_ino));
+		/* what it holds now, before anything is destroyed: a run finishing
+		 * it after an interruption certifies this, not what it finds */
+		if (!t->resumed && t->tg && t->tg->hashed) {
+			memcpy(t->start_sha256, t->tg->sha256, sizeof t->start_sha256);
+			json_object_set_new(d, "sha256", json_string(t->start_sha256));
+		}
+		if (t->changed) {
+			json_object_set_new(d, "changed_ok", json_string(t->changed_why));
+			if (t->catalogued_sha256[0])
+				json_object_set_new(d, "catalogued_sha256", json_string(t->catalogued_sha256));
+		}
 	}
 	int rc = spif_audit_append(c, "shred.start", obj, d, NULL, err);
+	json_decref(d);
+	return rc;
+}
+
+int spif_dispose_is_catalogued(const struct spif_dispose_copy *t, char *why, size_t n)
+{
+	if (why && n)
+		why[0] = '\0';
+	if (!t->tg || t->crypto || t->absent)
+		return 1;
+	if (t->resumed) {
+		/* found under a rename name: matched on device and inode already */
+		if (!t->have_seed || t->found_at[0])
+			return 1;
+		if (major(t->tg->st.st_dev) == t->was_major && minor(t->tg->st.st_dev) == t->was_minor &&
+		    (unsigned long long)t->tg->st.st_ino == t->was_ino)
+			return 1;
+		snprintf(why, n, "is not the file its interrupted disposal began on (another file is at its path)");
+		return 0;
+	}
+	if (!t->file_id || !t->catalogued_sha256[0] || !t->tg->hashed ||
+	    strcasecmp(t->tg->sha256, t->catalogued_sha256) == 0)
+		return 1;
+	snprintf(why, n, "changed since it was catalogued");
+	return 0;
+}
+
+int spif_dispose_refused(struct spif_catalog *c, const struct spif_dispose_copy *t, const char *why,
+                         struct spif_err *err)
+{
+	char obj[48];
+	snprintf(obj, sizeof obj, "copy:%lld", t->copy_id);
+	json_t *d = json_pack("{s:s,s:s,s:o,s:o}", "path", t->path, "why", why, "catalogued_sha256",
+	                      t->catalogued_sha256[0] ? json_string(t->catalogued_sha256) : json_null(),
+	                      "found_sha256", t->tg && t->tg->hashed ? json_string(t->tg->sha256) : json_null());
+	if (t->resumed)
+		json_object_set_new(d, "start_sha256", t->start_sha256[0] ? json_string(t->start_sha256) : json_null());
+	int rc = spif_audit_append(c, "shred.refused", obj, d, NULL, err);
 	json_decref(d);
 	return rc;
 }
@@ -184,6 +283,9 @@ int spif_dispose_resume_info(struct spif_catalog *c, struct spif_dispose_copy *t
 		t->was_minor = min;
 		t->was_ino = (unsigned long long)json_integer_value(json_object_get(d, "inode"));
 	}
+	const char *sha = json_string_value(json_object_get(d, "sha256"));
+	if (sha && strlen(sha) == 64 && strspn(sha, "0123456789abcdef") == 64)
+		memcpy(t->start_sha256, sha, 65);
 	json_decref(d);
 	struct stat sb;
 	if (lstat(t->path, &sb) == 0 || errno != ENOENT)
@@ -431,10 +533,11 @@ int spif_dispose_certify(struct spif_catalog *c, const struct spif_conf *conf,
 	 * that was gone when its disposal resumed is not claimed at all. */
 	char category[384], desc[256];
 	int attested = 0, cls = spif_dispose_class(group[0]), crypto = cls == 1, missing = cls == 2;
-	int finished = cls == 3, found_full = 0;
+	int finished = cls == 3, found_full = 0, resumed = 0;
 	for (size_t i = 0; i < ng; i++) {
 		attested |= group[i]->attested;
 		found_full |= group[i]->found_at[0] && group[i]->found_size != 0;
+		resumed |= cls == 0 && group[i]->resumed && !group[i]->found_at[0];
 	}
 	if (crypto)
 		snprintf(category, sizeof category, "Purge (cryptographic erase)");
@@ -488,15 +591,29 @@ int spif_dispose_certify(struct spif_catalog *c, const struct spif_conf *conf,
 		json_array_append_new(caveats, json_string("forced over other hard links: the data was overwritten in "
 		                                           "place, which every name shares"));
 	if (finished)
-		json_array_append_new(caveats, json_string(
+		json_array_append_new(caveats, json_sprintf(
 			"finished after an interrupted run, which had already overwritten the file, read it back "
 			"and truncated it (it renames a file only after that), and left it under a name it gave "
-			"it; its SHA-256 before was not recorded"));
+			"it; %s", group[0]->start_sha256[0] ? "its sha256_before is what it held when its disposal "
+			                                       "began, as recorded then"
+			                                     : "its SHA-256 before was not recorded"));
 	if (found_full)
 		json_array_append_new(caveats, json_string(
 			"found after an interrupted run under a name that run gave it, but not truncated as that "
-			"run leaves a file it renames: overwritten again from the start, and its SHA-256 is of "
-			"what was found"));
+			"run leaves a file it renames: overwritten again from the start; sha256_when_resumed is "
+			"of what was found"));
+	if (resumed)
+		json_array_append_new(caveats, json_string(
+			"resumed: the disposal of a copy was begun by an interrupted run, which may have overwritten "
+			"part of it; this run overwrote it from the start, having checked that it was the same file "
+			"(device and inode) where that run recorded them, and its sha256_before is what it held when "
+			"that disposal began, where that is known"));
+	for (size_t i = 0; i < ng; i++)
+		if (group[i]->changed)
+			json_array_append_new(caveats, json_sprintf(
+				"copy %lld (%s) was not the copy the catalog knows: it %s; it was destroyed anyway "
+				"(--changed-ok, for the reason given), and what the catalog knew may survive elsewhere",
+				group[i]->copy_id, group[i]->path, group[i]->changed_why));
 	if (missing)
 		json_array_append_new(caveats, json_string(
 			"the file was gone when its disposal resumed: the interrupted run may have removed it after "
@@ -720,6 +837,7 @@ static void target_of(struct spif_dispose_copy *t, const char *path, const struc
 	t->copy_id = cp->id;
 	t->file_id = cp->file_id;
 	snprintf(t->kind, sizeof t->kind, "%s", cp->kind);
+	snprintf(t->catalogued_sha256, sizeof t->catalogued_sha256, "%s", cp->sha256 ? cp->sha256 : "");
 	t->resumed = cp->state == SPIF_COPY_DISPOSING;
 }
 

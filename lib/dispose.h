@@ -19,7 +19,19 @@
  * An overwritten copy is renamed before it is unlinked, to names derived
  * from a seed recorded in its shred.start event (with its device and
  * inode): a run finishing a copy that is gone from its path looks for it
- * under those names (spif_dispose_resume_info, spif_wipe_find_renamed). */
+ * under those names (spif_dispose_resume_info, spif_wipe_find_renamed).
+ *
+ * A certificate is about the bytes destroyed, so what is destroyed must be
+ * the copy the catalog knows: the file at a copy's path is opened once
+ * (struct spif_target) and hashed before anything is destroyed, and a
+ * catalogued copy whose contents are not those it was catalogued with is
+ * refused (shred.refused event) unless the operator says to go on, and
+ * then its certificate says so with both hashes.  The hash taken then is
+ * recorded in the shred.start event, so that a run finishing the copy
+ * after an interruption, when the file may be partly overwritten, still
+ * certifies what it held ("sha256_before") and says it resumed; such a
+ * copy is matched on the device and inode recorded there instead, since
+ * its contents may no longer be whole. */
 #ifndef SPIF_DISPOSE_H
 #define SPIF_DISPOSE_H
 
@@ -44,6 +56,15 @@ struct spif_dispose_copy {
 	char found_at[PATH_MAX]; /* resumed and gone from its path, but found here under a
 	                            name the interrupted run gave it */
 	long long found_size; /* its size then (0: truncated after the read-back matched) */
+	struct spif_target *tg; /* opened once, hashed, probed: the rows at one path share the first
+	                           row's (own_tg), which closes and frees it */
+	int own_tg;
+	char catalogued_sha256[65]; /* copies.sha256 of a catalogued copy, "" when none */
+	char start_sha256[65]; /* the contents when its disposal began: from this run's hash, or
+	                          for a resumed copy from its shred.start event ("" unknown) */
+	int changed;        /* not the copy the catalog knows (other contents, or, resumed,
+	                       another file at its path), destroyed with --changed-ok */
+	char changed_why[128]; /* then how (spif_dispose_is_catalogued) */
 	struct spif_medium m;
 	struct spif_wipe_result r;
 	int attested;       /* the medium's kind is unknown, but spif.conf vouches for its disk */
@@ -66,17 +87,30 @@ struct spif_dispose_opts {
 };
 
 /* "disposing", registering a found copy first; with its shred.start
- * event.  Inside the caller's transaction. */
+ * event (the rename seed, the file's device and inode, and its hash when
+ * t->tg is hashed: "sha256").  Inside the caller's transaction. */
 int spif_dispose_mark(struct spif_catalog *c, struct spif_dispose_copy *t, struct spif_err *err);
+
+/* Whether the file opened as t->tg is the copy the catalog knows: for a
+ * catalogued copy its hash against copies.sha256; for a resumed one its
+ * device and inode against its shred.start event (its contents may be
+ * partly overwritten).  1 it is (or nothing was recorded to tell), 0 not,
+ * with why ("changed since it was catalogued", ...). */
+int spif_dispose_is_catalogued(const struct spif_dispose_copy *t, char *why, size_t n);
+/* A copy refused because it is not the copy the catalog knows: a
+ * shred.refused event with why and the hashes (catalogued, found).
+ * Inside the caller's transaction. */
+int spif_dispose_refused(struct spif_catalog *c, const struct spif_dispose_copy *t, const char *why,
+                         struct spif_err *err);
 /* After a failure or an interruption, with a shred.failed event: back to
  * "present" when nothing of the copy was destroyed (keep 0), or left
  * "disposing" for the next run when its destruction had begun (keep 1). */
 int spif_dispose_unmark(struct spif_catalog *c, struct spif_dispose_copy *t, const char *why, int keep,
                         struct spif_err *err);
 
-/* For a copy left "disposing": the rename seed, renames and file identity
- * its last shred.start event recorded (have_seed stays 0 when it recorded
- * none).  Then, when the copy is gone from its path, the file under one of
+/* For a copy left "disposing": the rename seed, renames, file identity
+ * and hash its last shred.start event recorded (have_seed stays 0 when it
+ * recorded none, start_sha256 "").  Then, when the copy is gone from its path, the file under one of
  * those names: found_at and found_size, else absent.  The path is checked
  * with lstat only; 0, or -1 on a catalog error. */
 int spif_dispose_resume_info(struct spif_catalog *c, struct spif_dispose_copy *t, struct spif_err *err);
@@ -166,8 +200,8 @@ int spif_dispose_keys_left(struct spif_catalog *c, unsigned char (*keys)[40], si
  * move); NULL when out of memory. */
 struct spif_dispose_copy *spif_dispose_add(struct spif_dispose_copy **v, size_t *n);
 /* The catalog's copy at t->path that is not disposed (the newest when
- * there are several): t's copy_id, file_id, kind, and resumed when it is
- * "disposing".  None: kind "found" (a stray copy, certified as not
+ * there are several): t's copy_id, file_id, kind, catalogued_sha256, and
+ * resumed when it is "disposing".  None: kind "found" (a stray copy, certified as not
  * catalogued).  0, or -1 with err. */
 int spif_dispose_lookup(struct spif_catalog *c, struct spif_dispose_copy *t, struct spif_err *err);
 /* Append every copy an earlier run left "disposing" (killed mid-way), as

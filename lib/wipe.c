@@ -1,6 +1,9 @@
 /* wipe.c - see wipe.h
  *
- * The probe: lstat for the kind of file, fstatfs for the filesystem,
+ * Everything here works on a target opened once (wipe_target.c): its
+ * descriptor and its directory's.
+ *
+ * The probe: fstat for the kind of file, fstatfs for the filesystem,
  * /proc/self/mountinfo (matched on st_dev) for the exact ext* type and the
  * superblock options, FIEMAP for shared extents, FS_IOC_GETFLAGS for
  * per-file data journalling, /sys/dev/block/MAJ:MIN for the device (loop
@@ -144,19 +147,7 @@ static int check_regular(const char *path, int follow, struct stat *st, struct s
 		int e = errno;
 		return spif_err_sys(err, spif_exit_for_errno(e), e, "%s", path);
 	}
-	const char *what = NULL;
-	if (S_ISLNK(st->st_mode))
-		what = "is a symbolic link";
-	else if (S_ISDIR(st->st_mode))
-		what = "is a directory";
-	else if (S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode))
-		what = "is a device";
-	else if (S_ISFIFO(st->st_mode))
-		what = "is a FIFO";
-	else if (S_ISSOCK(st->st_mode))
-		what = "is a socket";
-	else if (!S_ISREG(st->st_mode))
-		what = "is not a regular file";
+	const char *what = spif_wipe_not_regular(st->st_mode);
 	if (what)
 		return spif_err_set(err, SPIF_EX_DATAERR, "%s: %s", path, what);
 	return 0;
@@ -515,43 +506,36 @@ static int fiemap_shared(int fd)
 	return shared;
 }
 
-static int probe(const char *path, int follow, struct spif_medium *m, struct stat *st_out, int depth,
-                 struct spif_err *err)
+static int probe_path(const char *path, int follow, struct spif_medium *m, int depth, struct spif_err *err);
+
+/* Where the bytes of the file open as fd (fstat st) live: everything about
+ * the file from its descriptor, the device from its st_dev.  path names it
+ * in messages, and is statfs'd only when fd is -1 (a loop device's image
+ * file that cannot be opened). */
+static int probe_fd(int fd, const char *path, const struct stat *st, struct spif_medium *m, int depth,
+                    struct spif_err *err)
 {
-	struct stat st;
 	memset(m, 0, sizeof *m);
 	m->rotational = -1;
 	m->backing_rotational = -1;
-	if (check_regular(path, follow, &st, err) < 0)
-		return -1;
-	m->dev_major = major(st.st_dev);
-	m->dev_minor = minor(st.st_dev);
-	m->nlink = (long)st.st_nlink;
-	m->ino = (unsigned long long)st.st_ino;
-	m->size = (long long)st.st_size;
-	m->allocated = (long long)st.st_blocks * 512;
+	m->dev_major = major(st->st_dev);
+	m->dev_minor = minor(st->st_dev);
+	m->nlink = (long)st->st_nlink;
+	m->ino = (unsigned long long)st->st_ino;
+	m->size = (long long)st->st_size;
+	m->allocated = (long long)st->st_blocks * 512;
 
-	/* Open for the ioctls; an unreadable file is still probed by path. */
 	struct statfs sf;
-	int journal_flag = 0, have_sf = 0;
-	int fd = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC | O_NONBLOCK | (follow ? 0 : O_NOFOLLOW));
+	int journal_flag = 0;
+	if ((fd >= 0 ? fstatfs(fd, &sf) : statfs(path, &sf)) < 0) {
+		int e = errno;
+		return spif_err_sys(err, spif_exit_for_errno(e), e, "%s: statfs", path);
+	}
 	if (fd >= 0) {
-		struct stat fst;
-		if (fstat(fd, &fst) < 0 || fst.st_dev != st.st_dev || fst.st_ino != st.st_ino) {
-			close(fd);
-			return spif_err_set(err, SPIF_EX_TEMPFAIL, "%s: changed while being examined; try again",
-			                    path);
-		}
-		have_sf = fstatfs(fd, &sf) == 0;
 		m->shared_extents = fiemap_shared(fd);
 		int flags = 0;
 		if (ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0 && (flags & FS_JOURNAL_DATA_FL))
 			journal_flag = 1;
-		close(fd);
-	}
-	if (!have_sf && statfs(path, &sf) < 0) {
-		int e = errno;
-		return spif_err_sys(err, spif_exit_for_errno(e), e, "%s: statfs", path);
 	}
 
 	struct mountrec mr;
@@ -600,8 +584,7 @@ static int probe(const char *path, int follow, struct spif_medium *m, struct sta
 			snprintf(why, sizeof why, "the medium is unknown");
 		else {
 			struct spif_err e2 = {0};
-			struct stat bst;
-			if (probe(d->backing, 1, sub, &bst, depth + 1, &e2) < 0)
+			if (probe_path(d->backing, 1, sub, depth + 1, &e2) < 0)
 				snprintf(why, sizeof why, "the loop device's image file cannot be examined (%.160s)",
 				         e2.msg);
 			else {
@@ -634,19 +617,48 @@ static int probe(const char *path, int follow, struct spif_medium *m, struct sta
 	if (m->reaches_medium)
 		m->attestable = 0;
 	free(d);
-	if (st_out)
-		*st_out = st;
 	return 0;
 }
 
-/* A copy to destroy is the caller's file: probed, opened, overwritten,
- * renamed and found again as the caller, never with a setgid spif's
- * group (home.h), which would reach the catalog and the keys. */
+/* A loop device's image file, by the path /sys gives (followed: it is the
+ * kernel's, not a target); an unreadable one is still probed by path. */
+static int probe_path(const char *path, int follow, struct spif_medium *m, int depth, struct spif_err *err)
+{
+	struct stat st;
+	if (check_regular(path, follow, &st, err) < 0)
+		return -1;
+	int fd = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC | O_NONBLOCK | (follow ? 0 : O_NOFOLLOW));
+	if (fd >= 0) {
+		struct stat fst;
+		if (fstat(fd, &fst) < 0 || fst.st_dev != st.st_dev || fst.st_ino != st.st_ino) {
+			close(fd);
+			return spif_err_set(err, SPIF_EX_TEMPFAIL, "%s: changed while being examined; try again",
+			                    path);
+		}
+	}
+	int rc = probe_fd(fd, path, &st, m, depth, err);
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+int spif_wipe_probe_target(const struct spif_target *t, struct spif_medium *m, struct spif_err *err)
+{
+	struct stat st; /* now: the links and the size may have changed since it was opened */
+	if (fstat(t->fd, &st) < 0) {
+		int e = errno;
+		return spif_err_sys(err, SPIF_EX_IOERR, e, "%s", t->path);
+	}
+	return probe_fd(t->fd, t->path, &st, m, 0, err);
+}
+
 int spif_wipe_probe(const char *path, struct spif_medium *m, struct spif_err *err)
 {
-	int g = spif_as_caller();
-	int rc = probe(path, 0, m, NULL, 0, err);
-	spif_as_service(g);
+	struct spif_target t;
+	if (spif_target_open(&t, path, 0, err) < 0)
+		return -1;
+	int rc = spif_wipe_probe_target(&t, m, err);
+	spif_target_close(&t);
 	return rc;
 }
 
@@ -1213,104 +1225,81 @@ int spif_wipe_file(const char *path, const struct spif_wipe_opts *o, struct spif
 	return spif_wipe_file_hooked(path, o, r, err, NULL);
 }
 
-static int wipe_file(const char *path, const struct spif_wipe_opts *o, struct spif_wipe_result *r,
-                     struct spif_err *err, const struct spif_wipe_hooks *hooks);
-
 int spif_wipe_file_hooked(const char *path, const struct spif_wipe_opts *o, struct spif_wipe_result *r,
                           struct spif_err *err, const struct spif_wipe_hooks *hooks)
 {
-	int g = spif_as_caller(); /* see spif_wipe_probe */
-	int rc = wipe_file(path, o, r, err, hooks);
+	if (r)
+		memset(r, 0, sizeof *r);
+	if (!o || o->passes < 1)
+		return spif_err_set(err, SPIF_EX_USAGE, "%s: the number of passes must be at least 1", path);
+	struct spif_target t;
+	if (spif_target_open(&t, path, 1, err) < 0)
+		return -1;
+	int rc = spif_wipe_target_hooked(&t, o, r, err, hooks);
+	spif_target_close(&t);
+	return rc;
+}
+
+int spif_wipe_target(struct spif_target *t, const struct spif_wipe_opts *o, struct spif_wipe_result *r,
+                     struct spif_err *err)
+{
+	return spif_wipe_target_hooked(t, o, r, err, NULL);
+}
+
+static int wipe_target_as_caller(struct spif_target *t, const struct spif_wipe_opts *o, struct spif_wipe_result *r,
+                            struct spif_err *err, const struct spif_wipe_hooks *hooks);
+
+int spif_wipe_target_hooked(struct spif_target *t, const struct spif_wipe_opts *o, struct spif_wipe_result *r,
+                            struct spif_err *err, const struct spif_wipe_hooks *hooks)
+{
+	int g = spif_as_caller(); /* the caller's file, as the caller (home.h) */
+	int rc = wipe_target_as_caller(t, o, r, err, hooks);
 	spif_as_service(g);
 	return rc;
 }
 
-static int wipe_file(const char *path, const struct spif_wipe_opts *o, struct spif_wipe_result *r,
-                     struct spif_err *err, const struct spif_wipe_hooks *hooks)
+static int wipe_target_as_caller(struct spif_target *t, const struct spif_wipe_opts *o, struct spif_wipe_result *r,
+                            struct spif_err *err, const struct spif_wipe_hooks *hooks)
 {
 	struct spif_wipe_result local;
 	if (!r)
 		r = &local;
 	memset(r, 0, sizeof *r);
+	const char *path = t->path;
 	if (!o || o->passes < 1)
 		return spif_err_set(err, SPIF_EX_USAGE, "%s: the number of passes must be at least 1", path);
+	if (t->fd < 0 || t->dirfd < 0)
+		return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: not open", path);
 	if (spif_crypto_init(err) < 0)
 		return -1;
 
-	/* The directory and the name in it: everything after this is
-	 * relative to the directory descriptor. */
-	size_t plen = strlen(path);
-	if (plen == 0)
-		return spif_err_sys(err, SPIF_EX_NOINPUT, ENOENT, "%s", path);
-	if (path[plen - 1] == '/') {
-		struct stat st;
-		if (check_regular(path, 0, &st, err) < 0)
-			return -1;
-		return spif_err_set(err, SPIF_EX_DATAERR, "%s: is not a regular file", path);
-	}
-	const char *base = base_of(path);
-	if (strlen(base) > NAME_MAX)
-		return spif_err_sys(err, SPIF_EX_NOINPUT, ENAMETOOLONG, "%s", path);
-	char *dir;
-	if (base == path)
-		dir = strdup(".");
-	else if (base - 1 == path)
-		dir = strdup("/");
-	else
-		dir = strndup(path, (size_t)(base - 1 - path));
-	if (!dir)
-		return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: out of memory", path);
-	int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dirfd < 0) {
-		int e = errno;
-		spif_err_sys(err, spif_exit_for_errno(e), e, "%s", dir);
-		free(dir);
-		return -1;
-	}
-	free(dir);
-
-	struct wipe_ctx c = {.path = path, .fd = -1, .rfd = -1, .wfd = -1, .o = o, .hooks = hooks};
-	char name[NAME_MAX + 1];
-	copy_str(name, sizeof name, base);
+	/* Everything below is on the target's descriptors: the file itself,
+	 * and its directory for the renames and the unlink. */
+	int dirfd = t->dirfd;
+	struct wipe_ctx c = {.path = path, .fd = t->fd, .rfd = -1, .wfd = -1, .o = o, .hooks = hooks};
 	int rc = -1, have_cipher = 0;
-	struct stat st, fst;
+	struct stat fst;
 
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-		int e = errno;
-		spif_err_sys(err, spif_exit_for_errno(e), e, "%s", path);
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		struct stat again; /* the message for what it is */
-		if (check_regular(path, 0, &again, err) == 0)
-			spif_err_set(err, SPIF_EX_TEMPFAIL, "%s: changed while being examined; try again", path);
-		goto out;
-	}
 	/* Removing the name needs a writable directory: find out before
 	 * anything is overwritten rather than after (a read-only filesystem
-	 * is reported by the open below). */
+	 * is reported from the open below). */
 	if (faccessat(dirfd, ".", W_OK | X_OK, AT_EACCESS) < 0 && errno != EROFS) {
 		int e = errno;
 		spif_err_sys(err, spif_exit_for_errno(e), e, "%s: its directory does not let it be renamed and "
 		             "removed", path);
 		goto out;
 	}
-	c.fd = openat(dirfd, name, O_RDWR | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC | O_NONBLOCK);
-	if (c.fd < 0) {
+	/* opened read-only: why it could not be opened to be written */
+	if (t->write_errno) {
+		int e = t->write_errno;
+		spif_err_sys(err, spif_exit_for_errno(e), e, "%s", path);
+		goto out;
+	}
+	if (fstat(c.fd, &fst) < 0) {
 		int e = errno;
-		if (e == ELOOP)
-			spif_err_set(err, SPIF_EX_DATAERR, "%s: is a symbolic link", path);
-		else
-			spif_err_sys(err, spif_exit_for_errno(e), e, "%s", path);
+		spif_err_sys(err, SPIF_EX_IOERR, e, "%s", path);
 		goto out;
 	}
-	if (fstat(c.fd, &fst) < 0 || !S_ISREG(fst.st_mode) || fst.st_dev != st.st_dev || fst.st_ino != st.st_ino) {
-		spif_err_set(err, SPIF_EX_TEMPFAIL, "%s: was replaced while being opened; try again", path);
-		goto out;
-	}
-	int fl = fcntl(c.fd, F_GETFL);
-	if (fl >= 0)
-		fcntl(c.fd, F_SETFL, fl & ~O_NONBLOCK);
 	if (fst.st_nlink > 1 && !o->allow_links) {
 		spif_err_set(err, SPIF_EX_DATAERR, "%s: has %ld hard links; other names would keep the data (use "
 		             "--force to overwrite anyway)", path, (long)fst.st_nlink);
@@ -1357,27 +1346,45 @@ static int wipe_file(const char *path, const struct spif_wipe_opts *o, struct sp
 	if (__builtin_mul_overflow(c.len, (long long)npasses, &c.total))
 		c.total = LLONG_MAX;
 
+	/* The contents just before overwriting.  A target hashed before must
+	 * still hold what was hashed (a certificate names that hash): a small
+	 * file is read again, a large one only when its stamp moved.  Only a
+	 * large file not hashed before is hashed during its first pass. */
+	int hashed_now = 0;
+	if (t->hashed && big && spif_wipe_same_stamp(&t->hst, &fst)) {
+		memcpy(r->sha256_before, t->sha256, sizeof r->sha256_before);
+		hashed_now = 1;
+	} else if (t->hashed || !big) {
+		if (hash_all(&c, c.buf, r, err) < 0)
+			goto out;
+		spif_sha256_hex(c.sha, r->sha256_before);
+		explicit_bzero(c.buf, c.bufsz);
+		hashed_now = 1;
+		if (t->hashed && strcmp(r->sha256_before, t->sha256) != 0) {
+			r->changed = 1;
+			spif_err_set(err, SPIF_EX_TEMPFAIL, "%s: changed since it was examined; nothing of it was "
+			             "overwritten; try again", path);
+			goto out;
+		}
+	}
+
 	if (big) {
-		/* The contents are hashed during the first pass, each chunk
-		 * before it is overwritten; the last pass is read back as it
-		 * is written. */
+		/* Unless hashed above, the contents are hashed during the first
+		 * pass, each chunk before it is overwritten; the last pass is
+		 * read back as it is written. */
 		c.wfd = reopen_direct(c.fd, O_WRONLY);
 		c.rfd = reopen_direct(c.fd, O_RDONLY);
 		for (int p = 1; p <= o->passes; p++) {
-			if (pipe_pass(&c, 1, p, p == 1, p == o->passes && !o->zero, r, err) < 0)
+			int hashing = p == 1 && !hashed_now;
+			if (pipe_pass(&c, 1, p, hashing, p == o->passes && !o->zero, r, err) < 0)
 				goto out;
-			if (p == 1)
+			if (hashing)
 				spif_sha256_hex(c.sha, r->sha256_before);
 			r->passes_done++;
 		}
 		if (o->zero && pipe_pass(&c, 0, o->passes + 1, 0, 1, r, err) < 0)
 			goto out;
 	} else {
-		/* The contents just before overwriting. */
-		if (hash_all(&c, c.buf, r, err) < 0)
-			goto out;
-		spif_sha256_hex(c.sha, r->sha256_before);
-		explicit_bzero(c.buf, c.bufsz);
 		for (int p = 1; p <= o->passes; p++) {
 			if (write_pass(&c, 1, p, r, err) < 0)
 				goto out;
@@ -1406,8 +1413,9 @@ static int wipe_file(const char *path, const struct spif_wipe_opts *o, struct sp
 	 * reuses the entry, and each round makes that more likely where it
 	 * writes a new one (GNU shred renames once per shorter length). */
 	int renames = o->renames == 0 ? SPIF_WIPE_RENAMES : o->renames < 0 ? 0 : o->renames;
+	char *name = t->name;
 	for (int i = 0; i < renames; i++) {
-		if (!still_ours(dirfd, name, &st)) {
+		if (!still_ours(dirfd, name, &fst)) {
 			spif_err_set(err, SPIF_EX_IOERR, "%s: overwritten, but its name (now %s) was replaced before "
 			             "it could be removed", path, name);
 			goto out;
@@ -1430,7 +1438,7 @@ static int wipe_file(const char *path, const struct spif_wipe_opts *o, struct sp
 			goto out;
 		}
 	}
-	if (!still_ours(dirfd, name, &st)) {
+	if (!still_ours(dirfd, name, &fst)) {
 		spif_err_set(err, SPIF_EX_IOERR, "%s: overwritten, but its name (now %s) was replaced before it "
 		             "could be removed", path, name);
 		goto out;
@@ -1446,9 +1454,8 @@ static int wipe_file(const char *path, const struct spif_wipe_opts *o, struct sp
 		spif_err_sys(err, SPIF_EX_IOERR, e, "%s: removed; fsync of its directory", path);
 		goto out;
 	}
-	int fd = c.fd;
-	c.fd = -1;
-	if (close(fd) < 0) {
+	t->fd = -1; /* closed here, for the error close may report */
+	if (close(c.fd) < 0) {
 		int e = errno;
 		spif_err_sys(err, SPIF_EX_IOERR, e, "%s: removed; close", path);
 		goto out;
@@ -1474,26 +1481,23 @@ out:
 		close(c.wfd);
 	if (c.rfd >= 0)
 		close(c.rfd);
-	if (c.fd >= 0)
-		close(c.fd);
-	close(dirfd);
 	return rc;
 }
 
-static int find_renamed(const char *path, const unsigned char *seed, int renames, unsigned maj, unsigned min,
-                        unsigned long long ino, char *found, size_t n, struct spif_err *err);
+static int find_renamed_as_caller(const char *path, const unsigned char *seed, int renames, unsigned maj, unsigned min,
+                           unsigned long long ino, char *found, size_t n, struct spif_err *err);
 
 int spif_wipe_find_renamed(const char *path, const unsigned char *seed, int renames, unsigned maj, unsigned min,
                            unsigned long long ino, char *found, size_t n, struct spif_err *err)
 {
-	int g = spif_as_caller(); /* see spif_wipe_probe */
-	int rc = find_renamed(path, seed, renames, maj, min, ino, found, n, err);
+	int g = spif_as_caller(); /* the caller's file, as the caller (home.h) */
+	int rc = find_renamed_as_caller(path, seed, renames, maj, min, ino, found, n, err);
 	spif_as_service(g);
 	return rc;
 }
 
-static int find_renamed(const char *path, const unsigned char *seed, int renames, unsigned maj, unsigned min,
-                        unsigned long long ino, char *found, size_t n, struct spif_err *err)
+static int find_renamed_as_caller(const char *path, const unsigned char *seed, int renames, unsigned maj, unsigned min,
+                           unsigned long long ino, char *found, size_t n, struct spif_err *err)
 {
 	const char *base = base_of(path);
 	size_t len = strlen(base), dl = (size_t)(base - path);
@@ -1503,11 +1507,13 @@ static int find_renamed(const char *path, const unsigned char *seed, int renames
 		return -1;
 	char dir[PATH_MAX];
 	snprintf(dir, sizeof dir, "%.*s", dl ? (int)dl : 1, dl ? path : ".");
-	int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int dirfd = spif_wipe_open_dir(dir, 0);
 	if (dirfd < 0) {
 		int e = errno;
 		if (e == ENOENT)
 			return 0;
+		if (e == ELOOP)
+			return spif_err_set(err, SPIF_EX_DATAERR, "%s: a directory on its path is a symbolic link", path);
 		return spif_err_sys(err, spif_exit_for_errno(e), e, "%s", dir);
 	}
 	if (renames <= 0)

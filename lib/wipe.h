@@ -11,6 +11,7 @@
 
 #include <limits.h>
 #include <signal.h>
+#include <sys/stat.h>
 
 #include "err.h"
 
@@ -41,9 +42,67 @@ struct spif_medium {
 	                             the disk under its image file */
 };
 
-/* Find out where path's bytes live.  path must be a regular file (lstat:
- * symlinks, directories, devices, FIFOs and sockets are SPIF_EX_DATAERR
- * "PATH: is a symbolic link" etc.); missing is SPIF_EX_NOINPUT. */
+/* ---- a target, opened once ------------------------------------------------
+ *
+ * Whatever is said of a file (its medium, its hash) and whatever is done
+ * to it (the overwrite, the renames, the unlink) must be about one and the
+ * same file.  Resolving its path anew for each step lets anyone who can
+ * rename things along the path (a parent directory swapped for a symbolic
+ * link to another filesystem between the probe and the overwrite, a file
+ * put in the place of another) make the steps see different files, and a
+ * certificate describe bytes that were never overwritten.  So a target is
+ * opened once, with no symbolic link followed at any component of its
+ * path (openat2 RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS where the
+ * kernel has it, else a walk from "/" one component at a time with
+ * O_NOFOLLOW | O_DIRECTORY), and everything after works on its descriptor
+ * and its directory's: the probe (fstat, fstatfs, ioctls on the
+ * descriptor), the hash, the overwrite, and the renames and the unlink
+ * relative to the directory, each checked on the directory to still name
+ * the same device and inode. */
+struct spif_target {
+	const char *path;         /* as given, for messages (the caller keeps it) */
+	int dirfd;                /* its directory, O_RDONLY | O_DIRECTORY */
+	int own_dir;              /* dirfd is closed with this target (not borrowed) */
+	int fd;                   /* the file: read-write, or read-only (write_errno) */
+	int write_errno;          /* why it could not be opened read-write (EROFS, EACCES...), 0 */
+	struct stat st;           /* fstat(fd) when opened */
+	struct stat dst;          /* fstat(dirfd) */
+	char base[NAME_MAX + 1];  /* its name in dirfd when opened */
+	char name[NAME_MAX + 1];  /* its name now (the renames change it) */
+	int hashed;               /* spif_target_hash done: */
+	char sha256[65];          /*   its contents' SHA-256, */
+	struct stat hst;          /*   and fstat(fd) when they were hashed */
+};
+
+/* Open path (a regular file) as a target: writable tries read-write first
+ * and keeps the error (write_errno) when only read-only works, which
+ * spif_wipe_target reports before writing anything.  A symbolic link at
+ * any component, a directory, device, FIFO or socket is SPIF_EX_DATAERR
+ * ("PATH: is a symbolic link", "PATH: a directory on its path is a symbolic
+ * link", "PATH: is a FIFO"...), missing SPIF_EX_NOINPUT; a file replaced
+ * while it was being opened SPIF_EX_TEMPFAIL.  Needs spif_target_close. */
+int spif_target_open(struct spif_target *t, const char *path, int writable, struct spif_err *err);
+/* Close what is still open (a borrowed directory is left to its owner). */
+void spif_target_close(struct spif_target *t);
+/* When t's directory is owner's (same device and inode), close t's own
+ * descriptor of it and use owner's: runs over thousands of files in one
+ * directory keep one descriptor of it.  owner must outlive t.  1 shared. */
+int spif_target_share_dir(struct spif_target *t, const struct spif_target *owner);
+/* Move the target's descriptors to numbers >= floor (F_DUPFD_CLOEXEC), so
+ * that holding many leaves the low numbers to libraries that select(2).
+ * A directory is moved only when owned: park a target before another
+ * borrows its directory. */
+int spif_target_park(struct spif_target *t, int floor, struct spif_err *err);
+/* SHA-256 of its contents, through its descriptor, into t->sha256, with
+ * t->hst.  A file that changed while it was read is SPIF_EX_TEMPFAIL
+ * "PATH: changed while being examined; try again"; *stop (may be NULL)
+ * stops it with SPIF_EX_TEMPFAIL. */
+int spif_target_hash(struct spif_target *t, volatile sig_atomic_t *stop, struct spif_err *err);
+
+/* Find out where the target's bytes live: fstat, fstatfs and the ioctls
+ * on its descriptor, the device from its st_dev. */
+int spif_wipe_probe_target(const struct spif_target *t, struct spif_medium *m, struct spif_err *err);
+/* The same for a path, opened as a target (read-only) for the purpose. */
 int spif_wipe_probe(const char *path, struct spif_medium *m, struct spif_err *err);
 
 struct spif_wipe_opts {
@@ -72,27 +131,42 @@ struct spif_wipe_result {
 	                             when overwrite_begun */
 	int overwrite_begun;      /* a write of a pass was issued: the contents may have changed
 	                             (set on failure and interruption too) */
+	int changed;              /* refused: a target hashed before (spif_target_hash) held
+	                             other contents when the overwrite was to begin */
 };
 
-/* Overwrite path and remove it: open O_NOFOLLOW|O_NOCTTY, refuse what
- * spif_wipe_probe refuses, refuse nlink > 1 unless allow_links, hash the
- * contents, overwrite the whole allocated size with random data (`passes`
- * times, fdatasync after each) and zeros when asked, read the last pass
- * back and compare (verification; a mismatch is SPIF_EX_IOERR and nothing
- * is removed), truncate to 0, rename to a name of the same length
- * (`renames` times, random or derived from name_seed) fsyncing the
- * directory each time, unlink, fsync the directory.  A rename happens only
- * after the read-back matched and the truncation.  Interrupted by *stop: returns -1 with SPIF_EX_TEMPFAIL and
+/* Overwrite the target and remove it: refuse nlink > 1 unless
+ * allow_links, hash the contents, overwrite the whole allocated size with
+ * random data (`passes` times, fdatasync after each) and zeros when asked,
+ * read the last pass back and compare (verification; a mismatch is
+ * SPIF_EX_IOERR and nothing is removed), truncate to 0, rename to a name
+ * of the same length (`renames` times, random or derived from name_seed)
+ * fsyncing the directory each time, unlink, fsync the directory, close
+ * t->fd.  A rename happens only after the read-back matched and the
+ * truncation.  Interrupted by *stop: returns -1 with SPIF_EX_TEMPFAIL and
  * r->interrupted = 1, the file left in place (under its original name).
- * Read-only filesystem: SPIF_EX_NOPERM. */
+ * Read-only filesystem: SPIF_EX_NOPERM.
+ *
+ * A target hashed before (spif_target_hash) must still hold what was
+ * hashed: a small file is hashed again and compared before the first
+ * write; a large one (4 MiB and more) is not read twice, but taken as
+ * unchanged only when its size, change and modification times are those
+ * of the hash.  Otherwise nothing is written: -1 with SPIF_EX_TEMPFAIL and
+ * r->changed = 1.  sha256_before is then the hash taken before. */
+int spif_wipe_target(struct spif_target *t, const struct spif_wipe_opts *o, struct spif_wipe_result *r,
+                     struct spif_err *err);
+
+/* spif_wipe_target of path, opened as a target for the purpose (not
+ * hashed before: the hash is taken as it is overwritten). */
 int spif_wipe_file(const char *path, const struct spif_wipe_opts *o, struct spif_wipe_result *r,
                    struct spif_err *err);
 
 /* After a crash: the file that was at path (device maj:min, inode ino), if
- * spif_wipe_file had renamed it with name_seed seed and at most `renames`
+ * spif_wipe_target had renamed it with name_seed seed and at most `renames`
  * renames (SPIF_WIPE_RENAMES when 0) and it is still there under one of
- * those names.  1 with its path in found, 0 when it is under none of them,
- * -1 when the directory cannot be read. */
+ * those names.  1 with its path in found, 0 when it is under none of them
+ * (or its directory is gone), -1 when the directory cannot be read.  The
+ * directory is opened as a target's is, with no symbolic link followed. */
 int spif_wipe_find_renamed(const char *path, const unsigned char *seed, int renames, unsigned maj, unsigned min,
                            unsigned long long ino, char *found, size_t n, struct spif_err *err);
 

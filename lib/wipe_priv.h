@@ -1,9 +1,11 @@
-/* wipe_priv.h - the verdict rules of wipe.c, for wipe.c and its unit test
+/* wipe_priv.h - the verdict rules of wipe.c and what wipe.c and
+ * wipe_target.c share, for them and their unit test
  * (tests/unit/test_wipe.c) only; commands use wipe.h. */
 #ifndef SPIF_WIPE_PRIV_H
 #define SPIF_WIPE_PRIV_H
 
 #include <stddef.h>
+#include <sys/stat.h>
 
 #include "wipe.h"
 
@@ -37,5 +39,20 @@ struct spif_wipe_hooks {
 
 int spif_wipe_file_hooked(const char *path, const struct spif_wipe_opts *o, struct spif_wipe_result *r,
                           struct spif_err *err, const struct spif_wipe_hooks *hooks);
+int spif_wipe_target_hooked(struct spif_target *t, const struct spif_wipe_opts *o, struct spif_wipe_result *r,
+                            struct spif_err *err, const struct spif_wipe_hooks *hooks);
+
+/* What a file of this mode is ("is a symbolic link", "is a FIFO"...), when
+ * it is not a regular file; else NULL. */
+const char *spif_wipe_not_regular(mode_t mode);
+/* The same file, unchanged: its identity, size, modification and change
+ * times (the change time moves with any write, and no caller can set it). */
+int spif_wipe_same_stamp(const struct stat *a, const struct stat *b);
+
+/* For the unit test: open path's directory as spif_target_open does, by
+ * openat2 (how 1), by the walk one component at a time (how 2), or either
+ * (0: openat2 where the kernel has it).  The directory descriptor, or -1
+ * with errno (ELOOP: a symbolic link on the way). */
+int spif_wipe_open_dir(const char *dir, int how);
 
 #endif

@@ -198,7 +198,10 @@ print([c["id"] for c in json.load(sys.stdin)["copies"] if c["path"].endswith("r.
 	       details TEXT);
 	     INSERT INTO copies SELECT * FROM c4; DROP TABLE c4;
 	     CREATE INDEX copies_file ON copies(file_id); CREATE INDEX copies_path ON copies(path);
-	     DROP TABLE schedule_purposes; PRAGMA user_version = 4; COMMIT;"
+	     DROP TABLE schedule_purposes;
+	     DROP INDEX events_time; DROP TABLE plan_entries; DROP TABLE plan_approvals;
+	     DROP TABLE refusals; DROP TABLE grants; DROP TABLE operators;
+	     PRAGMA user_version = 4; COMMIT;"
 	before=$(sql "SELECT id, file_id, state FROM copies ORDER BY id; SELECT * FROM certificate_copies;")
 	spif catalog ls > /dev/null
 	[ "$(sql "PRAGMA user_version")" -ge 5 ]

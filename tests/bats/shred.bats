@@ -453,8 +453,9 @@ loop_ext4() { # loop_ext4 NAME SIZE [mount options]: an ext4 image mounted at $D
 	# F000002: 5 a.csv again, 6 b.ndjson
 	run sqlite3 "$SPIF_HOME/catalog.db" "SELECT group_concat(id || ':' || kind, ' ') FROM (SELECT * FROM copies ORDER BY id)"
 	[ "$output" = "1:source 2:vault 3:output 4:encrypted 5:source 6:output" ]
+	# out1 made large: no longer the contents catalogued, destroyed all the same
 	head -c 600M /dev/zero > "$D/data/out1.ndjson"
-	spif shred --passes 4 --file F000001 > "$D/ids" 2>"$D/err" &
+	spif shred --passes 4 --changed-ok --reason 'made large for the test' --file F000001 > "$D/ids" 2>"$D/err" &
 	pid=$!
 	wait_overwritten "$D/data/out1.ndjson"
 	kill -TERM "$pid"
@@ -590,7 +591,8 @@ loop_ext4() { # loop_ext4 NAME SIZE [mount options]: an ext4 image mounted at $D
 @test "shred of hundreds of files: each event's command line stays bounded, with a digest of the rest" {
 	mkdir -p "$D/many"
 	for i in $(seq 300); do printf 'x%d\n' "$i" > "$D/many/stray-copy-number-$i.csv"; done
-	run --separate-stderr spif shred "$D"/many/*
+	# each is held open from its check to its destruction: under a low limit too
+	run --separate-stderr bash -c 'ulimit -n 512 && exec "$0" "$@"' spif shred "$D"/many/*
 	[ "$status" -eq 0 ]
 	[ "${#lines[@]}" -eq 300 ]
 	[ -z "$(ls -A "$D/many")" ]
@@ -600,4 +602,214 @@ loop_ext4() { # loop_ext4 NAME SIZE [mount options]: an ext4 image mounted at $D
 	argv=$(sqlite3 "$SPIF_HOME/catalog.db" "SELECT argv FROM events ORDER BY seq DESC LIMIT 1")
 	[[ "$argv" =~ \.\.\.\ [0-9]+\ more\ arguments\ \(sha256\ of\ the\ whole\ list:\ [0-9a-f]{64}\) ]]
 	spif catalog verify
+}
+
+# ---- a certificate bound to the bytes it destroyed ------------------------
+
+# The body of certificate ID, for sqlite3's json_extract: cert_field ID PATH.
+cert_field() {
+	sqlite3 "$SPIF_HOME/catalog.db" "SELECT json_extract(body, '$2') FROM certificates WHERE id = '$1'"
+}
+
+# What the catalog holds besides its events: files, copies, certificates.
+catalog_rows() {
+	sqlite3 "$SPIF_HOME/catalog.db" "SELECT id, state, sha256 FROM files; SELECT id, state, path, sha256 FROM copies;
+		SELECT COUNT(*) FROM certificates"
+}
+
+@test "a copy replaced at its path is refused: exit 1, the stand-in untouched, only the refusal recorded" {
+	spif ingest --purpose x --print-id "$D/data/a.csv" >/dev/null 2>&1
+	want=$(sha256sum < "$D/data/a.csv" | cut -c1-64)
+	mkdir "$D/elsewhere"
+	mv "$D/data/a.csv" "$D/elsewhere/a.csv"
+	printf 'a stand-in\n' > "$D/data/a.csv"
+	got=$(sha256sum < "$D/data/a.csv" | cut -c1-64)
+	rows=$(catalog_rows)
+	events=$(sqlite3 "$SPIF_HOME/catalog.db" "SELECT COUNT(*) FROM events")
+	for args in "--file F000001" "$D/data/a.csv"; do
+		run --separate-stderr spif shred $args
+		[ "$status" -eq 1 ]
+		[ "$stderr" = "spif-shred: $D/data/a.csv: changed since it was catalogued" ]
+		[ -z "$output" ]
+		[ "$(cat "$D/data/a.csv")" = "a stand-in" ]
+		[ "$(catalog_rows)" = "$rows" ]
+		events=$((events + 1))
+		[ "$(sqlite3 "$SPIF_HOME/catalog.db" "SELECT COUNT(*) FROM events")" -eq "$events" ]
+		run sqlite3 "$SPIF_HOME/catalog.db" "SELECT action, object, json_extract(details, '$.catalogued_sha256'),
+			json_extract(details, '$.found_sha256') FROM events ORDER BY seq DESC LIMIT 1"
+		[ "$output" = "shred.refused|copy:1|$want|$got" ]
+	done
+	[ "$(sha256sum < "$D/elsewhere/a.csv" | cut -c1-64)" = "$want" ]
+	spif catalog verify
+	# a dry run says the same, and records nothing
+	run --separate-stderr spif shred --dry-run --file F000001
+	[ "$status" -eq 1 ]
+	[[ "$output" == "would refuse $D/data/a.csv: changed since it was catalogued"* ]]
+	[ "$(sqlite3 "$SPIF_HOME/catalog.db" "SELECT COUNT(*) FROM events")" -eq "$events" ]
+}
+
+@test "a copy moved away from its path is missing: exit 66, nothing destroyed, nothing recorded" {
+	spif ingest --purpose x --print-id "$D/data/a.csv" >/dev/null 2>&1
+	mkdir "$D/elsewhere"
+	mv "$D/data/a.csv" "$D/elsewhere/a.csv"
+	before=$(catalog_state)
+	run --separate-stderr spif shred --file F000001
+	[ "$status" -eq 66 ]
+	[[ "$stderr" == *"$D/data/a.csv"*"No such file"* ]]
+	one_line_stderr
+	[ -z "$output" ]
+	[ "$(catalog_state)" = "$before" ]
+	grep -q MARKER "$D/elsewhere/a.csv"
+}
+
+@test "--changed-ok --reason destroys a copy that changed, and its certificate says so with both hashes" {
+	spif ingest --purpose x --print-id "$D/data/a.csv" >/dev/null 2>&1
+	want=$(sha256sum < "$D/data/a.csv" | cut -c1-64)
+	printf 'edited after ingest\n' >> "$D/data/a.csv"
+	got=$(sha256sum < "$D/data/a.csv" | cut -c1-64)
+	run --separate-stderr spif shred --changed-ok --file F000001
+	[ "$status" -eq 64 ]
+	[[ "$stderr" == *"--changed-ok needs --reason"* ]]
+	[ -e "$D/data/a.csv" ]
+	run --separate-stderr spif shred --changed-ok --reason 'edited copy, retention over' --file F000001
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ ^DC-[0-9]{4}-000001$ ]]
+	id=$output
+	[ ! -e "$D/data/a.csv" ]
+	[ "$(cert_field "$id" '$.copies[0].sha256_catalogued')" = "$want" ]
+	[ "$(cert_field "$id" '$.copies[0].sha256_before')" = "$got" ]
+	[[ "$(cert_field "$id" '$.copies[0].changed')" == *"differed from the catalogued copy"* ]]
+	[[ "$(cert_field "$id" '$.sanitization.caveats')" == *"--changed-ok"* ]]
+	[ "$(cert_field "$id" '$.reason')" = "edited copy, retention over" ]
+	run spif catalog cert show "$id"
+	[[ "$output" == *"$want"* ]]
+	[[ "$output" == *"$got"* ]]
+	spif catalog verify
+}
+
+@test "two files' copies at one path: each certified only if the path's contents match its catalogued hash" {
+	spif ingest --purpose x --print-id "$D/data/a.csv" >/dev/null 2>&1
+	h1=$(sha256sum < "$D/data/a.csv" | cut -c1-64)
+	tail -1 "$D/data/a.csv" >> "$D/data/a.csv" # one more record
+	spif ingest --purpose y --print-id "$D/data/a.csv" >/dev/null 2>&1
+	h2=$(sha256sum < "$D/data/a.csv" | cut -c1-64)
+	rows=$(catalog_rows)
+	# the path holds F000002's copy, no longer F000001's
+	run --separate-stderr spif shred --file F000002
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "spif-shred: $D/data/a.csv: changed since it was catalogued" ]
+	[ "$(sha256sum < "$D/data/a.csv" | cut -c1-64)" = "$h2" ]
+	[ "$(catalog_rows)" = "$rows" ]
+	run sqlite3 "$SPIF_HOME/catalog.db" "SELECT object FROM events WHERE action = 'shred.refused'"
+	[ "$output" = copy:1 ]
+	# with --changed-ok: F000002's certificate is plain, F000001's says it changed
+	run --separate-stderr spif shred --changed-ok --reason 'superseded by F000002' --file F000002
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 2 ]
+	[ ! -e "$D/data/a.csv" ]
+	for id in "${lines[@]}"; do
+		case $(cert_field "$id" '$.file.file_id') in
+		F000001)
+			[ "$(cert_field "$id" '$.copies[0].sha256_catalogued')" = "$h1" ]
+			[ "$(cert_field "$id" '$.copies[0].sha256_before')" = "$h2" ]
+			[ -n "$(cert_field "$id" '$.copies[0].changed')" ] ;;
+		F000002)
+			[ "$(cert_field "$id" '$.copies[0].sha256_catalogued')" = "$h2" ]
+			[ "$(cert_field "$id" '$.copies[0].sha256_before')" = "$h2" ]
+			[ -z "$(cert_field "$id" '$.copies[0].changed')" ] ;;
+		*) false ;;
+		esac
+	done
+	spif catalog verify
+}
+
+@test "a resumed overwrite: the certificate says resumed and carries the hash recorded when disposal began" {
+	head -c 300M /dev/zero > "$D/data/big.bin"
+	start=$(head -c 300M /dev/zero | sha256sum | cut -c1-64)
+	spif shred --passes 4 "$D/data/big.bin" > /dev/null 2>&1 &
+	pid=$!
+	wait_overwritten "$D/data/big.bin"
+	kill -KILL "$pid"
+	wait "$pid" || true
+	[ "$(copy_state "$D/data/big.bin")" = disposing ]
+	run sqlite3 "$SPIF_HOME/catalog.db" "SELECT json_extract(details, '$.sha256') FROM events WHERE action = 'shred.start'"
+	[ "$output" = "$start" ]
+	found=$(sha256sum < "$D/data/big.bin" | cut -c1-64)
+	[ "$found" != "$start" ]
+	# another file put in its place is not finished for it
+	mv "$D/data/big.bin" "$D/data/big.aside"
+	printf 'a stand-in\n' > "$D/data/big.bin"
+	run --separate-stderr spif shred --resume
+	[ "$status" -eq 1 ]
+	[ "$(printf "%s\n" "$stderr" | tail -1)" = "spif-shred: $D/data/big.bin: is not the file its interrupted disposal began on (another file is at its path)" ]
+	[ "$(cat "$D/data/big.bin")" = "a stand-in" ]
+	[ "$(sqlite3 "$SPIF_HOME/catalog.db" "SELECT action FROM events ORDER BY seq DESC LIMIT 1")" = shred.refused ]
+	mv "$D/data/big.aside" "$D/data/big.bin"
+	run --separate-stderr spif shred --resume
+	[ "$status" -eq 0 ]
+	id=$output
+	[ ! -e "$D/data/big.bin" ]
+	[ "$(cert_field "$id" '$.copies[0].sha256_before')" = "$start" ]
+	[ "$(cert_field "$id" '$.copies[0].sha256_when_resumed')" = "$found" ]
+	[[ "$(cert_field "$id" '$.copies[0].resumed')" == *"interrupted run"* ]]
+	[[ "$(cert_field "$id" '$.sanitization.caveats')" == *resumed* ]]
+	run spif catalog cert show "$id"
+	[[ "$output" == *"After an interruption"* ]]
+	spif catalog verify
+}
+
+# swap_parent DIR LINK: until $D/stop exists, DIR (a real directory) stays
+# in place for 40 to 120 ms, then is moved aside and replaced by a symbolic
+# link to LINK for 15 ms, and put back.
+swap_parent() {
+	while [ ! -e "$D/stop" ]; do
+		sleep "$(printf 0.%03d $((RANDOM % 81 + 40)))"
+		mv -T "$1" "$1.away"
+		ln -s "$2" "$1"
+		sleep 0.015
+		rm "$1"
+		mv -T "$1.away" "$1"
+	done
+}
+
+@test "a parent directory swapped for a symlink to tmpfs during shred: no certificate names a filesystem the bytes were not on" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to mount a tmpfs"
+	mkdir -p "$D/mnttmp"
+	mount -t tmpfs -o size=16m,mode=0700 tmpfs "$D/mnttmp" || skip "tmpfs mounts are not available here"
+	fs=$(findmnt -no FSTYPE -T "$D/data")
+	[ "$fs" != tmpfs ]
+	mkdir -p "$D/data/sub" "$D/mnttmp/sub"
+	certified=0
+	for round in $(seq 30); do
+		paths=()
+		for i in $(seq 15); do
+			printf 'real %d\n' "$i" > "$D/data/sub/f$i"
+			printf 'tmpfs %d\n' "$i" > "$D/mnttmp/sub/f$i"
+			paths+=("$D/data/sub/f$i")
+		done
+		rm -f "$D/stop"
+		swap_parent "$D/data/sub" "$D/mnttmp/sub" &
+		swapper=$!
+		spif shred "${paths[@]}" > "$D/ids" 2> "$D/err" || echo "round $round: exit $?: $(head -c 300 "$D/err")"
+		touch "$D/stop"
+		wait "$swapper"
+		for id in $(cat "$D/ids"); do
+			path=$(cert_field "$id" '$.copies[0].path')
+			i=${path##*/f}
+			[ "$path" = "$D/data/sub/f$i" ]
+			[ "$(cert_field "$id" '$.copies[0].fstype')" = "$fs" ] ||
+				{ echo "$id: $path certified on $(cert_field "$id" '$.copies[0].fstype')"; false; }
+			# the bytes destroyed were the real directory's; the tmpfs twin is untouched
+			[ "$(cert_field "$id" '$.copies[0].sha256_before')" = "$(printf 'real %d\n' "$i" | sha256sum | cut -c1-64)" ] ||
+				{ echo "$id: certified on $fs, but the bytes hashed were not $path's"; false; }
+			[ "$(cat "$D/mnttmp/sub/f$i")" = "tmpfs $i" ] ||
+				{ echo "$id: certified on $fs, but $D/mnttmp/sub/f$i was destroyed"; false; }
+			[ ! -e "$D/data/sub/f$i" ]
+			certified=$((certified + 1))
+		done
+		rm -f "$D/data/sub"/f* "$D/mnttmp/sub"/f*
+		[ "$certified" -lt 60 ] || break
+	done
+	echo "$certified certificates checked"
+	[ "$certified" -gt 0 ]
 }

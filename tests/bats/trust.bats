@@ -124,7 +124,7 @@ uid_of() {
 @test "boundary: an operator cannot open catalog.db, the vault or the keys (EACCES)" {
 	adm add "$OP1" --role operator
 	adm grant "$OP1" 個人住民税の賦課
-	run --separate-stderr as "$OP1" spif ingest --purpose 個人住民税の賦課 --store --print-id "$T/data/a.csv"
+	run --separate-stderr as "$OP1" spif ingest --purpose 個人住民税の賦課 --store --again --reason t --print-id "$T/data/a.csv"
 	[ "$status" -eq 0 ] || { echo "$stderr"; return 1; }
 	[ "$output" = F000001 ]
 	# through spif it worked; directly, nothing opens
@@ -149,14 +149,14 @@ uid_of() {
 	mkdir -m 777 "$T/evil"
 	printf 'home = %s/evil/h3\n' "$T" > "$T/evil/spif.conf"
 	chmod 666 "$T/evil/spif.conf"
-	run --separate-stderr as "$OP1" spif --home "$T/evil/h1" ingest --purpose x --print-id "$T/data/a.csv"
+	run --separate-stderr as "$OP1" spif --home "$T/evil/h1" ingest --purpose x --again --reason "same file, another home test" --print-id "$T/data/a.csv"
 	[ "$status" -eq 0 ] || { echo "$stderr"; return 1; }
 	[[ "$stderr" == *"note: SPIF_HOME is ignored by a system install (setgid): the home is $HOMEDIR"* ]]
-	run --separate-stderr as "$OP1" env SPIF_HOME="$T/evil/h2" spif ingest --purpose x --print-id "$T/data/a.csv"
+	run --separate-stderr as "$OP1" env SPIF_HOME="$T/evil/h2" spif ingest --purpose x --again --reason "same file, another home test" --print-id "$T/data/a.csv"
 	[ "$status" -eq 0 ]
 	[ "$output" = F000002 ]
 	run --separate-stderr as "$OP1" env SPIF_CONF="$T/evil/spif.conf" "$PREFIX/libexec/spif/spif-ingest" \
-		--home "$T/evil/h4" --purpose x --print-id "$T/data/a.csv"
+		--home "$T/evil/h4" --purpose x --again --reason "same file, another home test" --print-id "$T/data/a.csv"
 	[ "$status" -eq 0 ]
 	[ "$output" = F000003 ]
 	[[ "$stderr" == *"note: --home is ignored"* ]]
@@ -196,7 +196,7 @@ uid_of() {
 	as "$ADM" spif retain schedule add short --period 1d --action shred
 	cp "$T/data/a.csv" "$T/w/$OP1/a.csv"
 	chown "$OP1" "$T/w/$OP1/a.csv"
-	run --separate-stderr as "$OP1" spif ingest --purpose x --received 2020-01-06 --schedule short --print-id \
+	run --separate-stderr as "$OP1" spif ingest --again --reason t --purpose x --received 2020-01-06 --schedule short --print-id \
 		"$T/w/$OP1/a.csv"
 	[ "$status" -eq 0 ] || { echo "$stderr"; return 1; }
 	fid=$output
@@ -217,9 +217,9 @@ uid_of() {
 	adm add "$OP2" --role operator
 	adm grant "$OP1" 個人住民税の賦課
 	adm grant "$OP2" 国民健康保険税の賦課
-	run --separate-stderr as "$OP1" sh -c "spif ingest --purpose 個人住民税の賦課 --store --print-id - < '$T/data/a.csv'"
+	run --separate-stderr as "$OP1" sh -c "spif ingest --again --reason t --purpose 個人住民税の賦課 --store --print-id - < '$T/data/a.csv'"
 	[ "$output" = F000001 ]
-	run --separate-stderr as "$OP2" sh -c "spif ingest --purpose 国民健康保険税の賦課 --store --print-id - < '$T/data/a.csv'"
+	run --separate-stderr as "$OP2" sh -c "spif ingest --again --reason t --purpose 国民健康保険税の賦課 --store --print-id - < '$T/data/a.csv'"
 	[ "$output" = F000002 ]
 	run --separate-stderr as "$OP1" spif vault cat F000001 --reason 照会
 	[ "$status" -eq 0 ]
@@ -245,7 +245,7 @@ uid_of() {
 	adm add "$OP1" --role operator
 	adm add "$OP2" --role operator
 	adm grant "$OP1" x
-	as "$OP1" sh -c "spif ingest --purpose x --store --print-id - < '$T/data/a.csv'" >/dev/null
+	as "$OP1" sh -c "spif ingest --again --reason t --purpose x --store --print-id - < '$T/data/a.csv'" >/dev/null
 	local i
 	for i in 1 2 3 4; do
 		run --separate-stderr as "$OP2" spif vault cat F000001 --reason test
@@ -290,7 +290,7 @@ operator.unlock $OP2" ]
 	adm add "$APR2" --role approver --key "$fpr"
 	adm add "$OP2" --role operator
 	adm grant "$APR1" x
-	as "$APR1" sh -c "spif ingest --purpose x --store --print-id - < '$T/data/a.csv'" >/dev/null
+	as "$APR1" sh -c "spif ingest --again --reason t --purpose x --store --print-id - < '$T/data/a.csv'" >/dev/null
 	run --separate-stderr as "$APR1" spif shred --reason test --file F000001
 	[ "$status" -eq 0 ] || { echo "$stderr"; return 1; }
 	cert=$output
@@ -373,10 +373,10 @@ operator.unlock $OP2" ]
 @test "the caller's files are opened as the caller: -o, inputs and spif shred cannot reach into the home" {
 	adm add "$OP1" --role operator
 	adm grant "$OP1" x
-	as "$OP1" sh -c "spif ingest --purpose x --store --print-id - < '$T/data/a.csv'" >/dev/null
+	as "$OP1" sh -c "spif ingest --again --reason t --purpose x --store --print-id - < '$T/data/a.csv'" >/dev/null
 	local before
 	before=$(sha256sum "$HOMEDIR/catalog.db" "$HOMEDIR"/keys/*)
-	run --separate-stderr as "$OP1" spif ingest --purpose x -o "$HOMEDIR/x.ndjson" "$T/data/a.csv"
+	run --separate-stderr as "$OP1" spif ingest --again --reason t --purpose x -o "$HOMEDIR/x.ndjson" "$T/data/a.csv"
 	[ "$status" -ne 0 ]
 	[[ "$stderr" == *"Permission denied"* ]]
 	run --separate-stderr as "$OP1" spif ingest --purpose x --print-id "$HOMEDIR/keys/kek-indefinite.key"
@@ -396,7 +396,7 @@ operator.unlock $OP2" ]
 	run --separate-stderr as "$OP1" spif operator add "$OP1" --role admin
 	[ "$status" -eq 77 ]
 	[[ "$stderr" == *"this system install has no operators yet"* ]]
-	run --separate-stderr as "$OP1" spif ingest --purpose x --print-id "$T/data/a.csv"
+	run --separate-stderr as "$OP1" spif ingest --purpose x --again --reason t --print-id "$T/data/a.csv"
 	[ "$status" -eq 77 ]
 	[ ! -e "$HOMEDIR/catalog.db" ]
 	run --separate-stderr spif operator add "$OP1" --role operator
@@ -425,7 +425,7 @@ operator.unlock $OP2" ]
 	[ "$status" -eq 77 ]
 	run as "$OP1" spif retain schedule add s --period 1y
 	[ "$status" -eq 77 ]
-	run as "$AUD" spif ingest --purpose x --print-id "$T/data/a.csv"
+	run as "$AUD" spif ingest --purpose x --again --reason t --print-id "$T/data/a.csv"
 	[ "$status" -eq 77 ]
 	run as "$OP2" spif catalog ls
 	[ "$status" -eq 77 ]
@@ -453,7 +453,7 @@ root 0" ]
 	printf 'office_hours = 00:00-00:01\nbulk_read = 3\n' >> "$CONFDIR/spif/spif.conf"
 	adm add "$OP1" --role operator
 	adm grant "$OP1" x
-	as "$OP1" sh -c "spif ingest --purpose x --store --print-id - < '$T/data/a.csv'" >/dev/null
+	as "$OP1" sh -c "spif ingest --again --reason t --purpose x --store --print-id - < '$T/data/a.csv'" >/dev/null
 	as "$OP1" spif vault cat F000001 --reason 照会 >/dev/null
 	as "$OP1" spif shred --reason test --file F000001 >/dev/null
 	run --separate-stderr spif catalog review --json
@@ -469,8 +469,11 @@ root 0" ]
 @test "personal: no operators, nothing changes; with them, the one gate decides" {
 	local me
 	me=$(id -un)
+	# office hours all day: the review below is about refusals and locks,
+	# not about the hour this test happens to run at
+	printf 'office_hours = 00:00-23:59\n' > "$SPIF_CONF"
 	gen --rows 5 -o "$D/a.csv"
-	run --separate-stderr spif ingest --purpose x --store --print-id "$D/a.csv"
+	run --separate-stderr spif ingest --again --reason t --purpose x --store --print-id "$D/a.csv"
 	[ "$output" = F000001 ]
 	run --separate-stderr spif catalog log --json
 	[[ "$output" != *'"operator.'* ]]
@@ -546,7 +549,7 @@ root 0" ]
 	run --separate-stderr spif vault ls
 	[ "$status" -eq 0 ]
 	gen --rows 3 -o "$D/a.csv"
-	run --separate-stderr spif ingest --purpose x --print-id "$D/a.csv"
+	run --separate-stderr spif ingest --again --reason t --purpose x --print-id "$D/a.csv"
 	[ "$status" -eq 77 ]
 	run --separate-stderr spif catalog ls --json
 	[ -z "$output" ]

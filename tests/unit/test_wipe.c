@@ -1,5 +1,7 @@
 /* test_wipe.c - the probe (kinds of file, filesystems, media, loop
- * devices), the verdict rules, and the overwrite: passes, verification,
+ * devices), the verdict rules, the target opened once (no symbolic link
+ * followed, a directory swapped afterwards, contents changed after they
+ * were hashed), and the overwrite: passes, verification,
  * renames, unlink, hard links, interruption; large files (the pipelined
  * overwrite), and a byte changed on the medium caught by the read-back; on
  * a loop-mounted ext4 image (root only) that the bytes are really gone
@@ -19,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -882,6 +885,172 @@ static void test_renames(const char *top)
 	rmdir(dir);
 }
 
+/* ---- the target: opened once ------------------------------------------- */
+
+static void test_target(const char *top)
+{
+	char dir[PATH_MAX], real[PATH_MAX], link[PATH_MAX], sub[PATH_MAX], via[PATH_MAX], path[PATH_MAX];
+	pjoin(dir, sizeof dir, top, "t");
+	mkdir(dir, 0700);
+	pjoin(real, sizeof real, dir, "real");
+	mkdir(real, 0700);
+	pjoin(sub, sizeof sub, real, "sub");
+	mkdir(sub, 0700);
+	pjoin(link, sizeof link, dir, "link");
+	ok(symlink(real, link) == 0, "a symbolic link to a directory");
+
+	/* both ways of opening a directory: openat2, and the walk */
+	for (int how = 1; how <= 2; how++) {
+		const char *name = how == 1 ? "openat2" : "walk";
+		int fd = spif_wipe_open_dir(real, how);
+		if (fd < 0 && how == 1 && (errno == ENOSYS || errno == EPERM)) {
+			for (int k = 0; k < 4; k++)
+				skip("openat2 is not available here");
+			continue;
+		}
+		ok(fd >= 0, "%s: a real directory opens", name);
+		if (fd >= 0)
+			close(fd);
+		errno = 0;
+		fd = spif_wipe_open_dir(link, how);
+		ok(fd < 0 && errno == ELOOP, "%s: a symbolic link as the last component is ELOOP", name);
+		pjoin(via, sizeof via, link, "sub");
+		errno = 0;
+		fd = spif_wipe_open_dir(via, how);
+		ok(fd < 0 && errno == ELOOP, "%s: a symbolic link along the way is ELOOP", name);
+		errno = 0;
+		fd = spif_wipe_open_dir("/proc/self/cwd", how);
+		ok(fd < 0 && errno == ELOOP, "%s: a magic link is not followed either", name);
+		if (fd >= 0)
+			close(fd);
+	}
+
+	struct spif_target t, t2;
+	struct spif_err err = {0};
+	struct spif_wipe_opts o1 = {.passes = 1};
+	struct spif_wipe_result r;
+	pjoin(path, sizeof path, real, "f");
+	ok(write_file(path, "real\n", 5) == 0, "a file in the real directory");
+	pjoin(via, sizeof via, link, "f");
+	is_int(spif_target_open(&t, via, 1, &err), -1, "a target through a symbolic link is refused");
+	ok(err.code == SPIF_EX_DATAERR && has(err.msg, "a directory on its path is a symbolic link"), "%s", err.msg);
+	ok(t.fd == -1 && t.dirfd == -1, "and nothing is left open");
+
+	/* opened, hashed; then its directory is swapped for a symbolic link to
+	 * another holding a file of the same name: the overwrite, renames and
+	 * unlink still reach the file that was opened and hashed */
+	memset(&err, 0, sizeof err);
+	ok(spif_target_open(&t, path, 1, &err) == 0 && spif_target_hash(&t, NULL, &err) == 0, "opened and hashed: %s",
+	   err.msg);
+	char want[65];
+	spif_sha256_buf("real\n", 5, want);
+	is_str(t.sha256, want, "the hash is of its contents");
+	struct spif_medium m;
+	ok(spif_wipe_probe_target(&t, &m, &err) == 0 && m.ino == (unsigned long long)t.st.st_ino,
+	   "probed through the descriptor: %s", err.msg);
+	char away[PATH_MAX], other[PATH_MAX], ofile[PATH_MAX], afile[PATH_MAX];
+	pjoin(away, sizeof away, dir, "real.away");
+	pjoin(other, sizeof other, dir, "other");
+	pjoin(ofile, sizeof ofile, other, "f");
+	pjoin(afile, sizeof afile, away, "f");
+	mkdir(other, 0700);
+	ok(write_file(ofile, "other\n", 6) == 0 && rename(real, away) == 0 && symlink(other, real) == 0,
+	   "its directory moved aside, a symbolic link to another in its place");
+	memset(&err, 0, sizeof err);
+	ok(spif_wipe_target(&t, &o1, &r, &err) == 0, "wiped: %s", err.msg);
+	is_str(r.sha256_before, want, "sha256_before is of the file opened");
+	ok(!exists(afile), "the file opened is gone (from the directory moved aside)");
+	size_t n = 0;
+	unsigned char *c = slurp(ofile, &n);
+	ok(c && n == 6 && memcmp(c, "other\n", 6) == 0, "the file the symbolic link leads to is untouched");
+	free(c);
+	is_int(t.fd, -1, "the wipe closed the file");
+	spif_target_close(&t);
+	unlink(ofile);
+	unlink(real);
+	rename(away, real);
+
+	/* contents changed after they were hashed: nothing is overwritten */
+	ok(write_file(path, "one\n", 4) == 0, "a small file");
+	memset(&err, 0, sizeof err);
+	ok(spif_target_open(&t, path, 1, &err) == 0 && spif_target_hash(&t, NULL, &err) == 0, "opened and hashed");
+	ok(write_file(path, "two\n", 4) == 0, "then rewritten, same size");
+	memset(&err, 0, sizeof err);
+	is_int(spif_wipe_target(&t, &o1, &r, &err), -1, "the wipe refuses it");
+	ok(err.code == SPIF_EX_TEMPFAIL && r.changed && !r.overwrite_begun && has(err.msg, "changed since it was "
+	   "examined"), "changed, nothing overwritten: %s", err.msg);
+	c = slurp(path, &n);
+	ok(c && n == 4 && memcmp(c, "two\n", 4) == 0, "the file holds what was written last");
+	free(c);
+	spif_target_close(&t);
+
+	/* a large file hashed before is not read again while its stamp holds */
+	size_t big = 5 * 1024 * 1024 + 7;
+	unsigned char *data = malloc(big);
+	for (size_t i = 0; i < big; i++)
+		data[i] = (unsigned char)(i * 7 + (i >> 12));
+	spif_sha256_buf(data, big, want);
+	ok(write_file(path, data, big) == 0, "5 MiB");
+	memset(&err, 0, sizeof err);
+	ok(spif_target_open(&t, path, 1, &err) == 0 && spif_target_hash(&t, NULL, &err) == 0, "opened and hashed");
+	is_str(t.sha256, want, "its hash");
+	memset(&err, 0, sizeof err);
+	ok(spif_wipe_target(&t, &o1, &r, &err) == 0 && r.verified && !exists(path), "wiped: %s", err.msg);
+	is_str(r.sha256_before, want, "sha256_before is the hash taken before");
+	spif_target_close(&t);
+	/* ... and is read again, and refused, once it moved */
+	ok(write_file(path, data, big) == 0, "5 MiB again");
+	memset(&err, 0, sizeof err);
+	ok(spif_target_open(&t, path, 1, &err) == 0 && spif_target_hash(&t, NULL, &err) == 0, "opened and hashed");
+	usleep(20000); /* past the filesystem's clock tick */
+	int wfd = open(path, O_WRONLY | O_CLOEXEC);
+	ok(wfd >= 0 && pwrite(wfd, "X", 1, 3 * 1024 * 1024) == 1 && close(wfd) == 0, "one byte changed");
+	memset(&err, 0, sizeof err);
+	ok(spif_wipe_target(&t, &o1, &r, &err) == -1 && r.changed && !r.overwrite_begun, "refused: %s", err.msg);
+	c = slurp(path, &n);
+	ok(c && n == big && c[3 * 1024 * 1024] == 'X' && memcmp(c, data, 3 * 1024 * 1024) == 0,
+	   "nothing was overwritten");
+	free(c);
+	spif_target_close(&t);
+	unlink(path);
+	free(data);
+
+	/* many targets in one directory share one descriptor of it, and can be
+	 * moved out of the way of the low numbers */
+	char p2[PATH_MAX];
+	pjoin(p2, sizeof p2, real, "g");
+	ok(write_file(path, "a", 1) == 0 && write_file(p2, "b", 1) == 0, "two files");
+	memset(&err, 0, sizeof err);
+	ok(spif_target_open(&t, path, 1, &err) == 0 && spif_target_open(&t2, p2, 1, &err) == 0, "both opened");
+	is_int(spif_target_share_dir(&t2, &t), 1, "the second shares the first's directory");
+	ok(t2.dirfd == t.dirfd && !t2.own_dir, "one descriptor");
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur > 1100) {
+		ok(spif_target_park(&t, 1024, &err) == 0 && t.fd >= 1024 && t.dirfd >= 1024, "parked from 1024");
+	} else
+		skip("the limit on open files is too low to park");
+	t2.dirfd = t.dirfd;
+	memset(&err, 0, sizeof err);
+	ok(spif_wipe_target(&t2, &o1, &r, &err) == 0 && !exists(p2), "wiped through the shared directory: %s", err.msg);
+	spif_target_close(&t2);
+	ok(t.dirfd >= 0 && fcntl(t.dirfd, F_GETFD) >= 0, "the owner's directory stays open");
+	ok(spif_wipe_target(&t, &o1, &r, &err) == 0 && !exists(path), "and the owner wiped: %s", err.msg);
+	spif_target_close(&t);
+
+	/* read-only when asked: examined, never written */
+	ok(write_file(path, "r", 1) == 0, "a file");
+	memset(&err, 0, sizeof err);
+	ok(spif_target_open(&t, path, 0, &err) == 0 && (fcntl(t.fd, F_GETFL) & O_ACCMODE) == O_RDONLY,
+	   "opened read-only");
+	spif_target_close(&t);
+	unlink(path);
+	unlink(link);
+	rmdir(sub);
+	rmdir(real);
+	rmdir(other);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	if (spif_crypto_init(NULL) < 0) {
@@ -899,6 +1068,7 @@ int main(void)
 	test_probe(top);
 	test_links(top);
 	test_wipe(top);
+	test_target(top);
 	test_renames(top);
 	test_wipe_big(top);
 	test_loop(top);

@@ -1,13 +1,17 @@
-/* shred.c - spif shred: destroy copies of specific personal information and
+/* main.c - spif shred: destroy copies of specific personal information and
  * issue a disposal certificate that says exactly what was achieved.
  *
- * Per copy: find where its bytes live (wipe probe); refuse when an
- * overwrite cannot be shown to reach the medium unless --force; mark the
- * copy "disposing" (committed, so a crash leaves a trace); overwrite,
- * verify, rename, unlink; then, in one transaction, mark it disposed, the
+ * Per copy: open it once (no symbolic link followed anywhere on its path),
+ * find where its bytes live and hash them through that descriptor; refuse
+ * a catalogued copy whose contents are not the ones catalogued unless
+ * --changed-ok, and one an overwrite cannot be shown to reach the medium
+ * unless --force (targets.c); mark the copy "disposing" (committed, so a
+ * crash leaves a trace); overwrite, verify, rename, unlink, all through
+ * the same descriptors; then, in one transaction, mark it disposed, the
  * file disposed when every copy is, and issue the certificate with its
- * event.  Never a certificate for data that still exists, never "disposed"
- * without a certificate. */
+ * event.  Never a certificate for data that still exists, never
+ * "disposed" without a certificate, never a certificate about bytes other
+ * than those destroyed. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -17,24 +21,23 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "atomic.h"
 #include "cert.h"
 #include "cli.h"
 #include "dispose.h"
 #include "pgp.h"
 #include "precheck.h"
 #include "retention.h"
-#include "vault.h"
+#include "shred.h"
 #include "wipe.h"
 
 static const char usage_text[] =
 	"usage: spif shred [--method auto|overwrite|crypto] [--passes N] [--zero] [--force]\n"
 	"           [--reason TEXT] [--destination TEXT] [--sign KEYID] [--dry-run]\n"
-	"           [--bypass-governance] [--home DIR] (FILE... | --file ID | --resume)\n"
+	"           [--bypass-governance] [--changed-ok] [--home DIR]\n"
+	"           (FILE... | --file ID | --resume)\n"
 	"\n"
 	"Destroy copies of a specific personal information file and issue a disposal\n"
 	"certificate (NIST SP 800-88) for each file; prints the certificate ids.\n"
@@ -55,15 +58,18 @@ static const char usage_text[] =
 	"  --sign KEYID       sign the certificate (default: sign_key in spif.conf)\n"
 	"  --bypass-governance  dispose of a file before its governance schedule's date\n"
 	"                     (needs --reason; recorded).  Holds and compliance bind always\n"
+	"  --changed-ok       destroy a catalogued copy whose contents are not those it was\n"
+	"                     catalogued with (needs --reason; the certificate says so)\n"
 	"  --dry-run          say what would be done and how it would be classified\n"
 	"                     (exit 1 when a real run would refuse something)\n"
 	"\n"
-	"Exit: 0 all destroyed and certified, 1 refused (medium) or some copy failed,\n"
+	"Exit: 0 all destroyed and certified, 1 refused (medium, or a copy changed since\n"
+	"it was catalogued) or some copy failed,\n"
 	"64 usage, 65 not a regular file or unknown id, 66 missing, 69 signing key\n"
 	"unavailable, 74 I/O or verification error, 75 interrupted or busy, 77 permission,\n"
 	"or held, or kept by its retention schedule.\n";
 
-static volatile sig_atomic_t stop_flag;
+volatile sig_atomic_t stop_flag;
 
 static void on_signal(int sig)
 {
@@ -71,16 +77,11 @@ static void on_signal(int sig)
 	stop_flag = 1;
 }
 
-struct opts {
-	const char *method, *reason, *destination, *sign_key, *file_id;
-	int passes, zero, force, dry_run, resume, bypass;
-};
-
 
 static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 {
 	enum { O_METHOD = 256, O_PASSES, O_ZERO, O_FORCE, O_REASON, O_DEST, O_SIGN, O_DRY, O_FILE, O_HOME,
-	       O_RESUME, O_BYPASS };
+	       O_RESUME, O_BYPASS, O_CHANGED_OK };
 	static const struct option longopts[] = {
 		{"method", required_argument, NULL, O_METHOD}, {"passes", required_argument, NULL, O_PASSES},
 		{"zero", no_argument, NULL, O_ZERO},           {"force", no_argument, NULL, O_FORCE},
@@ -88,7 +89,8 @@ static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 		{"sign", required_argument, NULL, O_SIGN},     {"dry-run", no_argument, NULL, O_DRY},
 		{"file", required_argument, NULL, O_FILE},     {"home", required_argument, NULL, O_HOME},
 		{"resume", no_argument, NULL, O_RESUME},       {"bypass-governance", no_argument, NULL, O_BYPASS},
-		{"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0},
+		{"changed-ok", no_argument, NULL, O_CHANGED_OK}, {"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
 	};
 	memset(o, 0, sizeof *o);
 	o->method = "auto";
@@ -119,6 +121,7 @@ static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 		case O_FILE: o->file_id = optarg; break;
 		case O_RESUME: o->resume = 1; break;
 		case O_BYPASS: o->bypass = 1; break;
+		case O_CHANGED_OK: o->changed_ok = 1; break;
 		case O_HOME: c->home_opt = optarg; break;
 		case 'h': fputs(usage_text, stdout); exit(0);
 		default: cli_bad_option(c, argc, argv);
@@ -130,59 +133,11 @@ static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 		cli_usage(c, "give one of FILE..., --file ID or --resume");
 	if (o->bypass && (!o->reason || !*o->reason))
 		cli_usage(c, "--bypass-governance needs --reason TEXT: why the file goes before its date");
+	if (o->changed_ok && (!o->reason || !*o->reason))
+		cli_usage(c, "--changed-ok needs --reason TEXT: why a copy that is not the one catalogued is "
+		          "destroyed anyway");
 	if (!o->sign_key && c->conf.sign_key[0])
 		o->sign_key = c->conf.sign_key;
-}
-
-static struct spif_dispose_copy *add_target(const struct cli *c, struct spif_dispose_copy **v, size_t *n)
-{
-	struct spif_dispose_copy *t = spif_dispose_add(v, n);
-	if (!t)
-		cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
-	return t;
-}
-
-/* The catalog's copy at this path, if any (not yet disposed). */
-static void lookup_copy(struct cli *c, struct spif_catalog *cat, struct spif_dispose_copy *t)
-{
-	struct spif_err e = {0};
-	snprintf(t->kind, sizeof t->kind, "found");
-	if (!cat)
-		return; /* no catalog yet: every path is a found copy */
-	if (spif_dispose_lookup(cat, t, &e) < 0)
-		cli_die(c, &e);
-}
-
-/* Copies an earlier run left "disposing" (killed mid-way): this run
- * finishes them first, whatever it was asked to do. */
-static void add_leftovers(struct cli *c, const struct opts *o, struct spif_catalog *cat,
-                          struct spif_dispose_copy **v, size_t *n)
-{
-	struct spif_err e = {0};
-	size_t before = *n;
-	if (spif_dispose_leftovers(cat, v, n, &e) < 0)
-		cli_die(c, &e);
-	for (size_t i = before; i < *n; i++)
-		cli_note(c, "%s: left marked for destruction by an interrupted run (copy %lld); %s",
-		         (*v)[i].path, (*v)[i].copy_id, o->dry_run ? "a real run would finish it" : "finishing it");
-}
-
-/* Other catalog rows at the same paths (the same file ingested twice, say):
- * destroying the path disposes of them too, or the catalog would call a
- * destroyed copy present.  Each is certified with its own file. */
-static void add_siblings(struct cli *c, struct spif_catalog *cat, struct spif_dispose_copy **v, size_t *n)
-{
-	struct spif_err e = {0};
-	if (spif_dispose_siblings(cat, v, n, &e) < 0)
-		cli_die(c, &e);
-}
-
-static int already_listed(const struct spif_dispose_copy *v, size_t n, const char *path)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(v[i].path, path) == 0)
-			return 1;
-	return 0;
 }
 
 /* "disposing", committed before a byte is overwritten (see dispose.h). */
@@ -303,10 +258,11 @@ static int destroy(struct cli *c, struct batch *b, const struct opts *o, struct 
                    struct spif_dispose_copy *t)
 {
 	struct spif_err e = {0};
-	/* a copy finished after an interruption may be under the name that
-	 * run gave it */
-	const char *at = t->found_at[0] ? t->found_at : t->path;
 	if (!t->absent) {
+		/* the file opened and hashed when the targets were checked (a copy
+		 * finished after an interruption may be under the name that run
+		 * gave it) */
+		struct spif_target *tg = t->tg;
 		struct spif_wipe_opts wo = {.passes = o->passes, .zero = o->zero, .allow_links = o->force,
 		                            .stop = &stop_flag, .name_seed = t->have_seed ? t->name_seed : NULL,
 		                            .renames = t->have_seed ? t->renames : 0};
@@ -314,7 +270,7 @@ static int destroy(struct cli *c, struct batch *b, const struct opts *o, struct 
 			wo.progress = progress;
 			wo.progress_ctx = t->path;
 		}
-		int rc = spif_wipe_file(at, &wo, &t->r, &e);
+		int rc = spif_wipe_target(tg, &wo, &t->r, &e);
 		for (size_t k = 0; k < n; k++)
 			if (&v[k] != t && !v[k].done && strcmp(v[k].path, t->path) == 0)
 				v[k].r.overwrite_begun |= t->r.overwrite_begun;
@@ -330,9 +286,12 @@ static int destroy(struct cli *c, struct batch *b, const struct opts *o, struct 
 			fprintf(stderr, "spif-shred: %s\n", e.msg);
 			return e.code ? e.code : SPIF_EX_IOERR;
 		}
-		/* the certificate says the path was checked absent: check it */
+		/* the certificate says the path was checked absent: check it, in
+		 * the directory the file was destroyed in */
 		struct stat st;
-		if (lstat(at, &st) == 0 || errno != ENOENT || lstat(t->path, &st) == 0 || errno != ENOENT) {
+		const char *slash = strrchr(t->path, '/');
+		if (fstatat(tg->dirfd, tg->base, &st, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT ||
+		    fstatat(tg->dirfd, slash ? slash + 1 : t->path, &st, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT) {
 			fprintf(stderr, "spif-shred: %s: still present after unlink\n", t->path);
 			return SPIF_EX_IOERR;
 		}
@@ -367,215 +326,6 @@ static void certify(struct cli *c, struct spif_catalog *cat, const struct opts *
 		if (spif_dispose_class(group[i]) == 2)
 			cli_note(c, "%s: was missing when its disposal resumed: certified in %s as not verified (if the "
 			         "interrupted run did not remove it, its data may survive elsewhere)", group[i]->path, id);
-}
-
-/* An absolute path that names the file itself, not what a symlink points
- * to (lstat refuses symlinks later; realpath of the whole path would hide
- * them). */
-static void absolute_path(const struct cli *c, const char *in, char out[PATH_MAX])
-{
-	char dir[PATH_MAX], real[PATH_MAX];
-	const char *slash = strrchr(in, '/');
-	const char *base = slash ? slash + 1 : in;
-	snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - in) : 1, slash ? (slash == in ? "/" : in) : ".");
-	if (!realpath(dir, real))
-		cli_fail(c, errno == ENOENT ? SPIF_EX_NOINPUT : SPIF_EX_NOPERM, "%s: %s", in, strerror(errno));
-	if (!*base)
-		cli_fail(c, SPIF_EX_DATAERR, "%s: is a directory", in);
-	if (snprintf(out, PATH_MAX, "%s/%s", strcmp(real, "/") ? real : "", base) >= PATH_MAX)
-		cli_fail(c, SPIF_EX_USAGE, "%s: path too long", in);
-}
-
-static void collect(struct cli *c, struct spif_catalog *cat, const struct opts *o, int argc,
-                    char **argv, struct spif_dispose_copy **v, size_t *n)
-{
-	struct spif_err e = {0};
-	if (cat)
-		add_leftovers(c, o, cat, v, n);
-	if (o->file_id) {
-		long long id = spif_file_id_parse(o->file_id);
-		if (id < 0)
-			cli_usage(c, "--file %s: not a file id (F000001)", o->file_id);
-		if (!cat)
-			cli_fail(c, SPIF_EX_DATAERR, "no file %s in the catalog (there is no catalog yet)", o->file_id);
-		struct spif_file f;
-		struct spif_copy *cp;
-		size_t ncp;
-		if (spif_catalog_get_file(cat, id, &f, &e) < 0 ||
-		    spif_catalog_get_copies(cat, id, &cp, &ncp, &e) < 0)
-			cli_die(c, &e);
-		size_t before = *n;
-		for (size_t i = 0; i < ncp; i++) {
-			if (spif_copy_settled(cp[i].state) || already_listed(*v, *n, cp[i].path))
-				continue;
-			struct spif_dispose_copy *t = add_target(c, v, n);
-			snprintf(t->path, sizeof t->path, "%s", cp[i].path);
-			t->copy_id = cp[i].id;
-			t->file_id = id;
-			snprintf(t->kind, sizeof t->kind, "%s", cp[i].kind);
-		}
-		if (*n == before && f.state == SPIF_FILE_DISPOSED)
-			cli_note(c, "%s is already disposed: every copy has its certificate", o->file_id);
-		spif_copies_free(cp, ncp);
-		spif_file_free(&f);
-		add_siblings(c, cat, v, n);
-		return;
-	}
-	for (int i = optind; i < argc; i++) {
-		char path[PATH_MAX];
-		absolute_path(c, argv[i], path);
-		if (already_listed(*v, *n, path))
-			continue;
-		struct spif_dispose_copy *t = add_target(c, v, n);
-		snprintf(t->path, sizeof t->path, "%s", path);
-		lookup_copy(c, cat, t);
-	}
-	if (cat)
-		add_siblings(c, cat, v, n);
-}
-
-/* Holds and retention periods bind here as they bind a purge: no copy of
- * a held file is destroyed, and no file is left without a copy before its
- * disposal date (compliance: never; governance: with --bypass-governance
- * and --reason, recorded before anything is destroyed).  Copies an
- * interrupted run began destroying are finished whatever is set now. */
-static void check_retention(struct cli *c, struct spif_catalog *cat, const struct opts *o,
-                            const struct spif_dispose_copy *v, size_t n)
-{
-	struct spif_err e = {0};
-	for (size_t i = 0; i < n; i++) {
-		long long id = v[i].file_id;
-		int seen = 0;
-		for (size_t k = 0; k < i; k++)
-			seen |= v[k].file_id == id && !v[k].resumed;
-		if (!id || v[i].resumed || seen)
-			continue;
-		/* whole: no copy of the file outlives this run */
-		struct spif_copy *cp;
-		size_t ncp;
-		if (spif_catalog_get_copies(cat, id, &cp, &ncp, &e) < 0)
-			cli_die(c, &e);
-		int whole = 1;
-		for (size_t j = 0; j < ncp; j++) {
-			int target = 0;
-			for (size_t k = 0; k < n; k++)
-				target |= v[k].copy_id == cp[j].id;
-			if (!target && !spif_copy_settled(cp[j].state))
-				whole = 0;
-		}
-		spif_copies_free(cp, ncp);
-		int early;
-		if (spif_retention_may_dispose(cat, id, whole, o->bypass, &early, &e) < 0)
-			cli_die(c, &e);
-		if (early && !o->dry_run && spif_retention_bypassed(cat, id, "spif shred", o->reason, &e) < 0)
-			cli_die(c, &e);
-	}
-}
-
-/* Is disk named in spif.conf's trusted_media (space-separated)? */
-static int trusted(const struct spif_conf *conf, const char *disk)
-{
-	size_t n = strlen(disk);
-	const char *p = conf->trusted_media;
-	while (n && *p) {
-		while (*p == ' ' || *p == ',')
-			p++;
-		size_t k = strcspn(p, " ,");
-		if (k == n && strncmp(p, disk, n) == 0)
-			return 1;
-		p += k;
-	}
-	return 0;
-}
-
-/* Everything is checked before anything is destroyed: one refused target
- * refuses the run.  Returns the exit code to refuse with, or 0. */
-static int check_targets(struct cli *c, struct spif_catalog *cat, const struct opts *o, struct spif_dispose_copy *v,
-                         size_t n)
-{
-	int refused = 0;
-	struct spif_err e = {0};
-	for (size_t i = 0; i < n; i++) {
-		struct spif_dispose_copy *t = &v[i];
-		if (strcmp(o->method, "crypto") == 0 && strcmp(t->kind, "vault") != 0)
-			cli_usage(c, "%s: crypto-erase applies to vault copies (ingest --store); this is a "
-			          "plain file", t->path);
-		if (strcmp(t->kind, "vault") == 0 && strcmp(o->method, "overwrite") != 0)
-			spif_dispose_crypto_target(t);
-		/* left by an interrupted run: its rename names, and where it is */
-		else if (t->resumed && spif_dispose_resume_info(cat, t, &e) < 0)
-			cli_die(c, &e);
-	}
-	/* rows at one path are one file, renamed with the seed of whichever
-	 * row was destroyed: found for one is found for all */
-	for (size_t i = 0; i < n; i++)
-		for (size_t k = 0; k < n && v[i].absent && !v[i].crypto; k++)
-			if (v[k].found_at[0] && strcmp(v[k].path, v[i].path) == 0) {
-				v[i].absent = 0;
-				memcpy(v[i].found_at, v[k].found_at, sizeof v[i].found_at);
-				v[i].found_size = v[k].found_size;
-			}
-	for (size_t i = 0; i < n; i++) {
-		struct spif_dispose_copy *t = &v[i];
-		if (t->crypto || t->absent)
-			continue; /* crypto: no medium check; absent: certified as not verified */
-		if (spif_wipe_probe(t->found_at[0] ? t->found_at : t->path, &t->m, &e) < 0)
-			cli_die(c, &e);
-		if (t->m.nlink > 1 && !o->force)
-			snprintf(t->refusal, sizeof t->refusal,
-			         "it has %ld hard links; other names would keep the data "
-			         "(--force overwrites it in place anyway, and the certificate says so)",
-			         t->m.nlink);
-		if (!t->m.reaches_medium && t->m.attestable && trusted(&c->conf, t->m.medium_disk)) {
-			t->attested = 1;
-			t->m.reaches_medium = 1;
-		}
-		else if (!t->m.reaches_medium && !o->force)
-			snprintf(t->refusal, sizeof t->refusal,
-			         "overwriting cannot be shown to reach the medium "
-			         "(%.200s); use crypto-erase for data kept in the vault, or --force to overwrite "
-			         "anyway and certify it as not verified at the medium", t->m.reason);
-		if (t->refusal[0] && !o->dry_run)
-			cli_fail(c, SPIF_FOUND, "%s: refused: %s", t->path, t->refusal);
-		refused |= t->refusal[0] != 0;
-	}
-	return refused;
-}
-
-static void dry_run(const struct opts *o, const struct spif_dispose_copy *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		const struct spif_dispose_copy *t = &v[i];
-		char fid[24] = "not catalogued";
-		if (t->file_id)
-			spif_file_id_format(t->file_id, fid);
-		if (t->absent && !t->crypto) {
-			printf("would certify %s (%s) as not verified: it was missing when its disposal resumed, and under "
-			       "no name the interrupted run renames to\n", t->path, fid);
-			continue;
-		}
-		if (t->found_at[0])
-			printf("found %s (%s) as %s, a name the interrupted run gave it (%lld bytes)\n", t->path, fid,
-			       t->found_at, t->found_size);
-		if (t->refusal[0]) {
-			printf("would refuse %s: %s\n", t->path, t->refusal);
-			continue;
-		}
-		if (t->crypto) {
-			printf("would crypto-erase %s (%s, vault): destroy its data key in the catalog, "
-			       "purge the WAL, delete the ciphertext; Purge (cryptographic erase)\n", t->path, fid);
-			continue;
-		}
-		printf("would overwrite %s (%s, %s, %lld bytes) with %d random pass%s%s + read-back "
-		       "verify, rename and unlink; %s on %s, medium %s: %s%s%s\n",
-		       t->path, fid, t->kind, t->m.size, o->passes, o->passes == 1 ? "" : "es",
-		       o->zero ? " + zeros" : "", t->m.fstype, t->m.device[0] ? t->m.device : "?",
-		       spif_dispose_media_type(&t->m), t->m.reaches_medium ? "Clear" : "Clear (overwrite) — not "
-		       "verified at the medium: ", t->m.reaches_medium ? "" : t->m.reason,
-		       t->m.reaches_medium ? "" : (o->force ? " (forced)" : " (refused without --force)"));
-		if (t->attested)
-			printf("  (medium %s vouched for in spif.conf trusted_media)\n", t->m.medium_disk);
-	}
 }
 
 int main(int argc, char **argv)
@@ -642,6 +392,7 @@ int main(int argc, char **argv)
 	refused |= denied >= 0;
 	if (o.dry_run) {
 		dry_run(&o, v, n);
+		close_targets(v, n);
 		free(v);
 		spif_catalog_close(cat);
 		cli_done(&c);
@@ -738,6 +489,7 @@ int main(int argc, char **argv)
 	 * a failure there is reported once they are committed */
 	if (retire.code)
 		cli_die(&c, &retire);
+	close_targets(v, n);
 	for (size_t i = 0; i < n; i++)
 		json_decref(v[i].erased);
 	free(group);
