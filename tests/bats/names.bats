@@ -54,7 +54,7 @@ shapes() {
 @test "names: --label and --purpose in every shape are stored masked" {
 	local i=0 shape
 	while IFS= read -r shape; do
-		spif ingest --purpose "目的 $shape 分" --label "台帳 $shape" --print-id "$D/a.csv" > /dev/null 2>&1
+		spif ingest --again --reason t --purpose "目的 $shape 分" --label "台帳 $shape" --print-id "$D/a.csv" > /dev/null 2>&1
 		i=$((i + 1))
 	done < <(shapes "${N[$i]}"; shapes "${N[1]}" | sed 's/^/x/')
 	[ "$i" -ge 30 ]
@@ -81,7 +81,7 @@ shapes() {
 	for d in "d${n:0:4}_${n:4:4}_${n:8:4}" "${n:0:6}-${n:6:6}" "x${n:0:4}/${n:4:4}/${n:8:4}"; do
 		mkdir -p "$D/$d"
 		cp "$D/a.csv" "$D/$d/a.csv"
-		run --separate-stderr spif ingest --purpose x "$D/$d/a.csv"
+		run --separate-stderr spif ingest --again --reason t --purpose x "$D/$d/a.csv"
 		[ "$status" -eq 65 ] || { echo "$d: status $status: $stderr"; return 1; }
 		[[ "$stderr" == *"the file name holds what may be an Individual Number"*"rename"* ]]
 		[[ "$stderr" != *"$n"* ]]
@@ -97,14 +97,14 @@ shapes() {
 	run --separate-stderr spif ingest --purpose x "$D/$fw.csv"
 	[ "$status" -eq 65 ]
 	[[ "$stderr" == *"input: the file name holds what may be an Individual Number"*"rename the file first"* ]]
-	run --separate-stderr spif ingest --purpose x -o "$D/out_${n:0:6}-${n:6:6}.ndjson" "$D/a.csv"
+	run --separate-stderr spif ingest --again --reason t --purpose x -o "$D/out_${n:0:6}-${n:6:6}.ndjson" "$D/a.csv"
 	[ "$status" -eq 65 ]
 	[[ "$stderr" == *"-o: the file name holds"*"rename"* ]]
 	[ ! -e "$SPIF_HOME/catalog.db" ]
 	# a name with digits that are not a number is fine
 	mkdir "$D/2026-11-21_0001"
 	cp "$D/a.csv" "$D/2026-11-21_0001/a.csv"
-	run --separate-stderr spif ingest --purpose x --print-id "$D/2026-11-21_0001/a.csv"
+	run --separate-stderr spif ingest --again --reason t --purpose x --print-id "$D/2026-11-21_0001/a.csv"
 	[ "$status" -eq 0 ]
 	[ "$output" = F000001 ]
 }
