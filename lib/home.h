@@ -24,6 +24,16 @@ struct spif_conf {
 	char custodian_key[256];
 	char trusted_media[256]; /* disks an administrator vouches write in place (space-separated,
 	                            e.g. "vda"): a virtual disk on raw spinning storage */
+
+	/* Where the vault's key-encryption keys live (kek.h) and what catalog
+	 * backups are encrypted to (backup.h).  With pkcs11_module set the
+	 * KEKs are objects of that token, never files; the PIN is read from
+	 * pkcs11_pin_file, which must be inside the home (relative to it, or
+	 * absolute under it) and readable by its owner (and group) only. */
+	char pkcs11_module[PATH_MAX]; /* e.g. /usr/lib/softhsm/libsofthsm2.so */
+	char pkcs11_token[64];        /* the token's label */
+	char pkcs11_pin_file[PATH_MAX];
+	char backup_key[256];         /* OpenPGP key spif catalog backup encrypts the catalog to */
 };
 
 /* Read spif.conf (a missing file is fine: all fields empty).  Lines are
