@@ -136,6 +136,13 @@ int spif_vault_purge(struct spif_catalog *c, struct spif_err *err);
  * of a retired KEK must not linger in the WAL. */
 int spif_vault_retire_keks(struct spif_catalog *c, json_t **what, struct spif_err *err);
 
+/* Every KEK row (one per month: its current generation), through fn as
+ * {bucket, generation, store, where, created, destroyed, custodian,
+ * data_keys} and, for a token's live key, what the token says of it
+ * (extractable, sensitive, value_readable).  fn must not keep kek. */
+int spif_vault_keks(struct spif_catalog *c, struct spif_kek_store *ks, int (*fn)(void *ctx, json_t *kek), void *ctx,
+                    struct spif_err *err);
+
 /* ---- escrow ------------------------------------------------------------- */
 
 /* The escrow copies of month's destroyed KEKs that no confirmation has
