@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -27,6 +28,23 @@ struct spif_kek_store {
 	char home[PATH_MAX];
 	struct spif_p11 *p11; /* NULL: key files */
 };
+
+/* Key bytes from the kernel's CSPRNG (getrandom(2), blocking only until
+ * it is seeded at boot).  Not libgcrypt's generator: seeding it in a
+ * process gathers entropy for some 90 ms, and every erase now makes a KEK. */
+int spif_kek_random(unsigned char *out, size_t n, struct spif_err *err)
+{
+	size_t got = 0;
+	while (got < n) {
+		ssize_t r = getrandom(out + got, n - got, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return spif_err_sys(err, SPIF_EX_SOFTWARE, errno, "getrandom");
+		got += (size_t)r;
+	}
+	return 0;
+}
 
 /* "indefinite" or "YYYY-MM" (the same rule as vault.c's). */
 static int valid_bucket(const char *b)
@@ -270,7 +288,8 @@ int spif_kek_create(struct spif_kek_store *ks, const char *bucket, int gen, cons
 	spif_kek_ref(ks, bucket, gen, ref);
 	if (ks->p11) {
 		unsigned char id[16];
-		gcry_randomize(id, sizeof id, GCRY_STRONG_RANDOM);
+		if (spif_kek_random(id, sizeof id, err) < 0)
+			return -1;
 		const char *label = ref + strlen(TOKEN_PREFIX);
 		unsigned long old;
 		int f = spif_p11_find(ks->p11, label, &old, err);
@@ -291,8 +310,8 @@ int spif_kek_create(struct spif_kek_store *ks, const char *bucket, int gen, cons
 		return spif_err_set(err, SPIF_EX_CANTCREAT, "%s: path too long", ks->home);
 	if (value)
 		memcpy(k->key, value, SPIF_KEK_LEN);
-	else
-		gcry_randomize(k->key, SPIF_KEK_LEN, GCRY_VERY_STRONG_RANDOM);
+	else if (spif_kek_random(k->key, SPIF_KEK_LEN, err) < 0)
+		return -1;
 	struct spif_atomic a;
 	if (make_keys_dir(ks, err) < 0 || spif_atomic_open(&a, path, spif_file_mode(&ks->conf), err) < 0)
 		goto fail;

@@ -88,6 +88,8 @@ int spif_kek_wrap(struct spif_kek *k, const unsigned char dk[SPIF_KEK_LEN], unsi
 int spif_kek_unwrap(struct spif_kek *k, const unsigned char *in, size_t inlen, unsigned char dk[SPIF_KEK_LEN],
                     struct spif_err *err);
 void spif_kek_forget(struct spif_kek *k);
+/* n random bytes for key material (getrandom(2)). */
+int spif_kek_random(unsigned char *out, size_t n, struct spif_err *err);
 /* Where ref's key is, for messages: the key file's full path, or
  * "token LABEL: object spif-kek-...". */
 void spif_kek_where(const struct spif_kek_store *ks, const char *ref, char *out, size_t n);

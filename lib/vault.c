@@ -362,8 +362,8 @@ static int kek_make(struct spif_catalog *c, struct spif_kek_store *ks, const cha
 		unsigned char v[SPIF_KEK_LEN];
 		int esc = conf->custodian_key[0] != 0;
 		if (esc) {
-			gcry_randomize(v, sizeof v, GCRY_VERY_STRONG_RANDOM);
-			if (escrow_wrap(conf, bucket, v, &wrapped, &wrappedn, custodian, err) < 0) {
+			if (spif_kek_random(v, sizeof v, err) < 0 ||
+			    escrow_wrap(conf, bucket, v, &wrapped, &wrappedn, custodian, err) < 0) {
 				explicit_bzero(v, sizeof v);
 				goto fail;
 			}
