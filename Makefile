@@ -49,7 +49,7 @@ all: deps-build lib/libspif.a $(PROGS)
 # --- dependencies: installed when root, else the exact apt-get line --------
 BUILD_DEBS = gcc make pkg-config libsqlite3-dev libgpgme-dev libarchive-dev libp11-kit-dev \
              libgcrypt20-dev libjansson-dev
-TEST_DEBS  = bats sqlite3 mandoc gnupg softhsm2 e2fsprogs xfsprogs btrfs-progs util-linux mount coreutils bsdutils time
+TEST_DEBS  = bats sqlite3 mandoc gnupg softhsm2 gdb e2fsprogs xfsprogs btrfs-progs util-linux mount coreutils bsdutils time
 BENCH_DEBS = miller bc time sqlite3
 deps-build:
 	@tests/deps.sh $(BUILD_DEBS)
