@@ -27,7 +27,7 @@ WARN     = -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=
 CPPFLAGS_ALL = -D_GNU_SOURCE -Ilib -DSPIF_VERSION='"$(VERSION)"' \
                -DSPIF_LIBEXECDIR='"$(LIBEXECDIR)"' -DSPIF_SYSCONFDIR='"$(SYSCONFDIR)"' \
                $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS_ALL = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+LDLIBS_ALL = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -ldl
 
 # Build variants: the normal one in bin/ and build/, a sanitised one
 # (ASan + UBSan, leaks fatal) in build/asan/ that the tests run.
@@ -53,10 +53,10 @@ UNITS    = $(patsubst tests/unit/%.c,$(B)/asan/unit/%,$(UNIT_SRC))
 all: deps-build lib/libspif.a $(PROGS)
 
 # --- dependencies: installed when root, else the exact apt-get line --------
-BUILD_DEBS = gcc make pkg-config libsqlite3-dev libgpgme-dev libarchive-dev \
+BUILD_DEBS = gcc make pkg-config libsqlite3-dev libgpgme-dev libarchive-dev libp11-kit-dev \
              libgcrypt20-dev libjansson-dev
-TEST_DEBS  = bats sqlite3 mandoc gnupg e2fsprogs xfsprogs btrfs-progs util-linux mount coreutils bsdutils time \
-             clang libclang-rt-14-dev
+TEST_DEBS  = bats sqlite3 mandoc gnupg softhsm2 gdb e2fsprogs xfsprogs btrfs-progs util-linux mount coreutils \
+             bsdutils time clang libclang-rt-14-dev
 BENCH_DEBS = miller bc time sqlite3
 deps-build:
 	@tests/deps.sh $(BUILD_DEBS)

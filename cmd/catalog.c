@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "atomic.h"
+#include "backup.h"
 #include "calendar.h"
 #include "catalog_query.h"
 #include "cert.h"
@@ -22,6 +23,7 @@
 #include "retention.h"
 #include "review.h"
 #include "text.h"
+#include "vault.h"
 
 static const char usage_text[] =
 	"usage: spif catalog ls [--state STATE] [--json]\n"
@@ -37,6 +39,9 @@ static const char usage_text[] =
 	"       spif catalog cert export ID -o DIR\n"
 	"       spif catalog cert verify ID|FILE.json|FILE.confirm.json\n"
 	"       spif catalog cert confirm ID [--note TEXT] [--sign KEYID]\n"
+	"       spif catalog backup -o DIR [--json]\n"
+	"       spif catalog restore-test DIR [--sample N] [--json]\n"
+	"       spif catalog restore DIR [--keys KEYDIR] [--json]\n"
 	"\n"
 	"  ls       every file: id, state, records, persons, received, purpose, label\n"
 	"  show     one file (F000001) with its copies\n"
@@ -61,6 +66,12 @@ static const char usage_text[] =
 	"           JSON, then the confirmation's), export ID.json (+ ID.json.asc, and\n"
 	"           ID.confirm.json (+ .asc) when confirmed), verify against the catalog,\n"
 	"           the signatures and the audit log, confirm by a second operator\n"
+	"\n"
+	"  backup   a consistent backup into DIR: catalog snapshot, vault files, last\n"
+	"           checkpoint; never a key (see spif-catalog(1))\n"
+	"  restore-test  restore DIR into a scratch home, verify it, open a sample\n"
+	"           of its vault files with the live keys; exit 1 when it fails\n"
+	"  restore  restore DIR into the (empty) home; files disposed since stay gone\n"
 	"\n"
 	"  --json   one JSON object per line (show: one object)\n"
 	"  --home DIR  the spif home (else $SPIF_HOME, spif.conf, ~/.local/share/spif)\n"
@@ -557,6 +568,13 @@ static int cert_cmd(struct cli *c, const struct opts *o, const char *sub, int na
 		struct spif_catalog *cat = cli_catalog(c, SPIF_CAT_READONLY);
 		char summary[768];
 		int rc = spif_cert_verify(cat, cid, &f, summary, sizeof summary, &e);
+		char escrow[1024] = ""; /* a crypto-erase's escrow copies: outstanding or closed */
+		struct spif_cert ect;
+		struct spif_err ee = {0};
+		if (rc >= 0 && spif_cert_load(cat, cid, &ect, &ee) == 0) {
+			spif_vault_escrow_summary(cat, ect.body, escrow, sizeof escrow);
+			spif_cert_free(&ect);
+		}
 		spif_catalog_close(cat);
 		free((char *)f.body);
 		free((char *)f.sig);
@@ -565,6 +583,8 @@ static int cert_cmd(struct cli *c, const struct opts *o, const char *sub, int na
 		if (rc < 0)
 			cli_die(c, &e);
 		printf("%s\n", summary);
+		if (escrow[0])
+			printf("%s\n", escrow);
 		return 0;
 	}
 	struct spif_catalog *cat = cli_catalog(c, strcmp(sub, "confirm") == 0 ? 0 : SPIF_CAT_READONLY);
@@ -671,10 +691,113 @@ static void parse_opts(struct cli *c, struct opts *o, int argc, char **argv, con
 	}
 }
 
+/* ---- backup, restore-test, restore (lib/backup.c): options of their own --- */
+
+static int backup_sub(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (a[0] != '-')
+			return strcmp(a, "backup") == 0 || strcmp(a, "restore") == 0 || strcmp(a, "restore-test") == 0;
+		if (!strchr(a, '=') && (!strcmp(a, "--home") || !strcmp(a, "-o") || !strcmp(a, "--output") ||
+		                        !strcmp(a, "--keys") || !strcmp(a, "--sample")))
+			i++;
+	}
+	return 0;
+}
+
+static int cmd_backup(struct cli *c, int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{"home", required_argument, NULL, 'H'},   {"output", required_argument, NULL, 'o'},
+		{"keys", required_argument, NULL, 'K'},   {"sample", required_argument, NULL, 'n'},
+		{"json", no_argument, NULL, 'j'},         {"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *out = NULL, *keys = NULL;
+	int ch, json = 0, sample = 20, rc = 0;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "ho:j", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'H': c->home_opt = optarg; break;
+		case 'o': out = optarg; break;
+		case 'K': keys = optarg; break;
+		case 'j': json = 1; break;
+		case 'n': sample = atoi(optarg); if (sample < 0) cli_usage(c, "--sample %s: not a number", optarg); break;
+		case 'h': fputs(usage_text, stdout); exit(0);
+		default: cli_bad_option(c, argc, argv);
+		}
+	}
+	const char *sub = argv[optind++];
+	int nargs = argc - optind;
+	struct spif_err e = {0};
+	json_t *r = NULL;
+	if (strcmp(sub, "backup") == 0) {
+		if (!out || nargs)
+			cli_usage(c, "backup: -o DIR is required, and nothing else");
+		struct spif_catalog *cat = cli_catalog(c, 0);
+		if (spif_backup_write(cat, &c->conf, out, &r, &e) < 0)
+			cli_die(c, &e);
+		const json_t *cf = json_object_get(r, "catalog");
+		if (!json)
+			printf("%s: catalog (%s), %zu vault files, audit log to event %lld%s; no keys\n", out,
+			       json_is_string(json_object_get(cf, "encrypted_to")) ? "encrypted" : "not encrypted: keep it as the vault is kept",
+			       json_array_size(json_object_get(r, "vault")),
+			       (long long)json_integer_value(json_object_get(json_object_get(r, "head"), "seq")),
+			       json_is_object(json_object_get(r, "checkpoint")) ? ", last checkpoint" : "");
+		spif_catalog_close(cat);
+	} else if (strcmp(sub, "restore-test") == 0 && nargs == 1) {
+		struct spif_catalog *cat = cli_catalog(c, 0);
+		if (spif_backup_restore_test(cat, &c->conf, argv[optind], sample, &r, &e) < 0)
+			cli_die(c, &e);
+		rc = json_is_true(json_object_get(r, "ok")) ? 0 : SPIF_FOUND;
+		if (!json) {
+			const json_t *ch2 = json_object_get(r, "chain");
+			printf("%s: audit log %s (%lld events); %lld of %lld sampled vault files open with the live keys\n",
+			       argv[optind], json_is_true(json_object_get(ch2, "intact")) ? "intact" : "BROKEN",
+			       (long long)json_integer_value(json_object_get(ch2, "events")),
+			       (long long)json_integer_value(json_object_get(r, "opened")),
+			       (long long)json_integer_value(json_object_get(r, "sampled")));
+			static const char *const lists[] = {"gone", "stale", "failed"};
+			for (int k = 0; k < 3; k++) {
+				size_t i;
+				json_t *x;
+				json_array_foreach(json_object_get(r, lists[k]), i, x)
+					printf("  %s: %s: %s\n", json_string_value(json_object_get(x, "file")), lists[k],
+					       json_string_value(json_object_get(x, "why")));
+			}
+			printf("restore drill: %s\n", rc ? "FAILED" : "passed");
+		}
+		spif_catalog_close(cat);
+	} else if (strcmp(sub, "restore") == 0 && nargs == 1) {
+		if (spif_home_resolve(c->home_opt, &c->conf, c->home, sizeof c->home, &e) < 0 ||
+		    spif_backup_restore(&c->conf, argv[optind], c->home, keys, &c->actor, &r, &e) < 0)
+			cli_die(c, &e);
+		rc = json_array_size(json_object_get(r, "gone")) ? SPIF_FOUND : 0;
+		if (!json) {
+			size_t i;
+			json_t *x;
+			json_array_foreach(json_object_get(r, "gone"), i, x)
+				printf("%s: %s\n", json_string_value(json_object_get(x, "file")),
+				       json_string_value(json_object_get(x, "why")));
+			printf("restored %s into %s: %zu vault files\n", argv[optind], c->home,
+			       json_array_size(json_object_get(r, "restored")));
+		}
+	} else
+		cli_usage(c, "%s: wrong number of arguments", sub);
+	if (json)
+		print_json(json_incref(r));
+	json_decref(r);
+	cli_done(c);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct cli c;
 	cli_init(&c, "spif-catalog", argc, argv);
+	if (backup_sub(argc, argv))
+		return cmd_backup(&c, argc, argv);
 	struct opts o = {0};
 	opterr = 0;
 	parse_opts(&c, &o, argc, argv, "hjn:o:");

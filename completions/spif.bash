@@ -530,11 +530,12 @@ _spif()
 		fi
 		;;
 	vault)
-		# cat ID [--reason TEXT] | ls [--json]
+		# cat ID [--reason TEXT] | ls [--json] | keys [--json]
+		# | escrow ls [MONTH] | escrow destroyed MONTH [--note TEXT] [--sign KEY]
 		local sub="" n=0
 		for ((m = k; m < wc; m++)); do
 			case ${w[m]} in
-			--reason | --home) ((m++)) ;;
+			--reason | --home | --note | --sign) ((m++)) ;;
 			-*) ;;
 			*)
 				if [[ -z $sub ]]; then
@@ -550,7 +551,7 @@ _spif()
 			if [[ $cur == -* ]]; then
 				_spif_reply "--home --help" "$cur"
 			else
-				_spif_reply "cat ls" "$cur"
+				_spif_reply "cat ls keys escrow" "$cur"
 			fi
 			;;
 		cat)
@@ -560,8 +561,15 @@ _spif()
 				_spif_vault_ids "$cur" "$home"
 			fi
 			;;
-		ls)
+		ls | keys)
 			[[ $cur == -* ]] && _spif_reply "--json --home --help" "$cur" ;;
+		escrow)
+			if [[ $cur == -* ]]; then
+				_spif_reply "--json --note --sign --home --help" "$cur"
+			elif ((n == 0)); then
+				_spif_reply "ls destroyed" "$cur"
+			fi
+			;;
 		esac
 		;;
 	catalog)
@@ -571,7 +579,7 @@ _spif()
 			case ${w[m]} in
 			--home) home=${w[m + 1]}; ((m++)) ;;
 			--home=*) home=${w[m]#--home=} ;;
-			--state | --file | --limit | -n | --format | -o | --output | --note | --sign | \
+			--state | --file | --limit | -n | --format | -o | --output | --note | --sign | --keys | --sample | \
 			--operator | --since | --until | --action | --reason) ((m++)) ;;
 			-*) ;;
 			*)
@@ -589,7 +597,7 @@ _spif()
 			if [[ $cur == -* ]]; then
 				_spif_reply "$_spif_catalog_opts" "$cur"
 			else
-				_spif_reply "ls show log verify check copy review cert" "$cur"
+				_spif_reply "ls show log verify check copy review cert backup restore-test restore" "$cur"
 			fi
 			return 0
 		fi
@@ -651,6 +659,21 @@ _spif()
 				_spif_reply "--reason --home --help" "$cur"
 			elif ((n == 0)); then
 				_spif_reply "lost missing" "$cur"
+			fi
+			;;
+		backup)
+			if [[ $cur == -* ]]; then
+				_spif_reply "-o --output $_spif_catalog_opts" "$cur"
+			elif [[ $prev == -o || $prev == --output ]]; then
+				_spif_files "$cur" dirs
+			fi
+			;;
+		restore-test | restore)
+			if [[ $cur == -* ]]; then
+				[[ $sub == restore ]] && _spif_reply "--keys $_spif_catalog_opts" "$cur" ||
+					_spif_reply "--sample $_spif_catalog_opts" "$cur"
+			else
+				_spif_files "$cur" dirs
 			fi
 			;;
 		esac

@@ -19,6 +19,7 @@
 #include "audit.h"
 #include "cert.h"
 #include "copycheck.h"
+#include "kek.h"
 #include "vault.h"
 
 const char *spif_dispose_media_type(const struct spif_medium *m)
@@ -353,11 +354,111 @@ static int other_vault_copy(struct spif_catalog *c, long long file_id, struct sp
 	return other;
 }
 
+/* The key material of a target, annotated with what became of its KEK:
+ * replaced (rot: spif_vault_rotate's entries) and destroyed (gone:
+ * spif_vault_destroy_old_keks's, or a retirement's). */
+static void kek_fate(json_t *kek, json_t *rot, json_t *gone, json_t *retired, json_t *store)
+{
+	const char *b = json_string_value(json_object_get(kek, "bucket"));
+	json_int_t g = json_integer_value(json_object_get(kek, "generation"));
+	size_t i;
+	json_t *r;
+	if (!b)
+		return;
+	if (store)
+		json_object_set(kek, "store", store);
+	json_array_foreach(rot, i, r)
+		if (strcmp(b, json_string_value(json_object_get(r, "bucket"))) == 0 &&
+		    json_integer_value(json_object_get(r, "generation")) == g) {
+			json_object_set(kek, "replaced_by", json_object_get(r, "replaced_by"));
+			json_object_set(kek, "other_files_rewrapped", json_object_get(r, "rewrapped"));
+			json_object_set(kek, "escrow", json_object_get(r, "escrow"));
+		}
+	json_array_foreach(retired, i, r)
+		if (strcmp(b, json_string_value(json_object_get(r, "bucket"))) == 0 &&
+		    json_integer_value(json_object_get(r, "generation")) == g)
+			json_object_set(kek, "escrow", json_object_get(r, "escrow"));
+	json_array_foreach(gone, i, r)
+		if (strcmp(b, json_string_value(json_object_get(r, "bucket"))) == 0 &&
+		    json_integer_value(json_object_get(r, "generation")) == g) {
+			static const char *const copy[] = {"destroyed", "destroyed_by", "remnants", "medium", "object"};
+			json_object_set_new(kek, "still_exists", json_false());
+			for (size_t k = 0; k < sizeof copy / sizeof *copy; k++)
+				if (json_object_get(r, copy[k]))
+					json_object_set(kek, copy[k], json_object_get(r, copy[k]));
+		}
+}
+
+static void fate_all(json_t *erased, json_t *rot, json_t *gone, json_t *retired, json_t *store)
+{
+	json_t *kek = erased ? json_object_get(erased, "kek") : NULL;
+	size_t k;
+	json_t *one;
+	if (json_is_array(kek))
+		json_array_foreach(kek, k, one)
+			kek_fate(one, rot, gone, retired, store);
+	else if (json_is_object(kek))
+		kek_fate(kek, rot, gone, retired, store);
+}
+
+/* Is the KEK of every bucket of t's erased key destroyed (gone), or was
+ * none replaced or retired for it?  Else its certificate cannot say the
+ * key is unrecoverable. */
+static int kek_still_alive(const json_t *erased, json_t *rot, json_t *gone)
+{
+	json_t *kek = json_object_get(erased, "kek");
+	size_t i, k;
+	json_t *one, *r;
+	json_t *list = json_is_array(kek) ? kek : NULL;
+	for (i = 0; i < (list ? json_array_size(list) : (json_is_object(kek) ? 1 : 0)); i++) {
+		one = list ? json_array_get(list, i) : kek;
+		const char *b = json_string_value(json_object_get(one, "bucket"));
+		json_int_t g = json_integer_value(json_object_get(one, "generation"));
+		int replaced = 0, destroyed = 0;
+		json_array_foreach(rot, k, r)
+			replaced |= b && strcmp(b, json_string_value(json_object_get(r, "bucket"))) == 0 &&
+			            json_integer_value(json_object_get(r, "generation")) == g;
+		json_array_foreach(gone, k, r)
+			destroyed |= b && strcmp(b, json_string_value(json_object_get(r, "bucket"))) == 0 &&
+			             json_integer_value(json_object_get(r, "generation")) == g;
+		if (replaced && !destroyed)
+			return 1;
+	}
+	return 0;
+}
+
+static int append_event(struct spif_catalog *c, const char *action, const char *key, json_t *list,
+                        struct spif_err *err)
+{
+	json_t *d = json_pack("{s:O}", key, list);
+	int rc = spif_audit_append(c, action, "keys", d, NULL, err);
+	json_decref(d);
+	return rc;
+}
+
 int spif_dispose_crypto(struct spif_catalog *c, struct spif_dispose_copy **v, size_t n,
                         struct spif_err *err)
 {
 	if (!n)
 		return 0;
+	/* The KEKs first: a token that is missing or refuses its PIN stops the
+	 * run before anything is destroyed, and the copies it had marked go
+	 * back to "present" (one left by an earlier run stays "disposing"). */
+	struct spif_kek_store *ks = NULL;
+	if (spif_kek_store_open(NULL, spif_catalog_home(c), &ks, err) < 0) {
+		struct spif_err e2 = {0};
+		if (spif_catalog_begin(c, &e2) == 0) {
+			int ok = 1;
+			for (size_t i = 0; i < n && ok; i++)
+				if (!v[i]->resumed)
+					ok = spif_dispose_unmark(c, v[i], err->msg, 0, &e2) == 0;
+			if (!ok || spif_catalog_commit(c, &e2) < 0)
+				spif_catalog_rollback(c);
+		}
+		fail_all(v, n, err);
+		return -1;
+	}
+	json_t *buckets = json_object(), *rot = NULL, *gone = NULL, *store = spif_kek_store_describe(ks);
 	/* the keys, read before they go, so that their absence can be proved */
 	unsigned char (*keys)[40] = calloc(8 * n, 40);
 	size_t *first = calloc(n + 1, sizeof *first);
@@ -415,9 +516,39 @@ int spif_dispose_crypto(struct spif_catalog *c, struct spif_dispose_copy **v, si
 		}
 		json_decref(t->erased);
 		t->erased = what;
+		json_t *dk;
+		size_t j;
+		json_array_foreach(json_object_get(what, "data_keys"), j, dk)
+			json_object_set_new(buckets, json_string_value(json_object_get(dk, "bucket")), json_true());
 	}
+	/* each month's KEK replaced once for the whole batch, in the same
+	 * transaction: the erased keys' old wrappings then open nothing */
+	if (spif_vault_rotate(c, ks, buckets, &rot, err) < 0 ||
+	    (json_array_size(rot) && append_event(c, "kek.rotated", "rotations", rot, err) < 0))
+		goto fail;
 	if (spif_catalog_commit(c, err) < 0)
 		goto fail;
+	/* committed: the old KEKs are needed by nothing, and go now */
+	struct spif_err de = {0};
+	int destroyed_ok = spif_vault_destroy_old_keks(c, ks, &gone, &de) == 0;
+	if (json_array_size(gone)) {
+		struct spif_err e2 = {0};
+		if (spif_catalog_begin(c, &e2) < 0 || append_event(c, "kek.destroyed", "keks", gone, &e2) < 0 ||
+		    spif_catalog_commit(c, &e2) < 0)
+			spif_catalog_rollback(c);
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct spif_dispose_copy *t = v[i];
+		if (t->failed || !t->erased)
+			continue;
+		fate_all(t->erased, rot, gone, NULL, store);
+		if (!destroyed_ok && kek_still_alive(t->erased, rot, gone)) {
+			t->failed = 1;
+			t->code = de.code ? de.code : SPIF_EX_IOERR;
+			snprintf(t->error, sizeof t->error, "%.400s: its data key is erased, but the key that wrapped it "
+			         "could not be destroyed (%.900s); left for the next run", t->path, de.msg);
+		}
+	}
 	/* one purge and one search for the whole batch */
 	if (spif_vault_purge(c, err) < 0)
 		goto fail;
@@ -465,6 +596,11 @@ int spif_dispose_crypto(struct spif_catalog *c, struct spif_dispose_copy **v, si
 	free(keys);
 	free(first);
 	free(whole);
+	json_decref(buckets);
+	json_decref(rot);
+	json_decref(gone);
+	json_decref(store);
+	spif_kek_store_close(ks);
 	return 0;
 fail:
 	spif_catalog_rollback(c);
@@ -473,6 +609,11 @@ fail:
 	free(keys);
 	free(first);
 	free(whole);
+	json_decref(buckets);
+	json_decref(rot);
+	json_decref(gone);
+	json_decref(store);
+	spif_kek_store_close(ks);
 	return -1;
 }
 
@@ -563,10 +704,8 @@ int spif_dispose_certify(struct spif_catalog *c, const struct spif_conf *conf,
 	json_object_set_new(san, "category", json_string(category));
 	json_object_set_new(san, "description", json_string(desc));
 	if (crypto) {
-		json_object_set_new(san, "method", json_string(
-			"the file's data key (AES-256, wrapped by AES key wrap) deleted from the catalog with "
-			"secure_delete, the WAL checkpointed and truncated, database, WAL and directory "
-			"fsync'd; then the ciphertext deleted"));
+		json_object_set_new(san, "method", spif_vault_erase_method(group[0]->erased));
+		json_object_set_new(san, "what_this_means", spif_vault_erase_meaning(group[0]->erased));
 		json_object_set_new(san, "key_material", json_deep_copy(group[0]->erased));
 	} else if (missing)
 		json_object_set_new(san, "method", json_string(
@@ -730,25 +869,10 @@ int spif_dispose_certify_redaction(struct spif_catalog *c, const struct spif_con
 	return rc;
 }
 
-/* A KEK object of a target's key material, when its bucket was retired. */
-static void mark_retired(json_t *kek, json_t *retired)
-{
-	const char *b = json_string_value(json_object_get(kek, "bucket"));
-	size_t i;
-	json_t *r;
-	json_array_foreach(retired, i, r) {
-		if (!b || strcmp(b, json_string_value(json_object_get(r, "bucket"))) != 0)
-			continue;
-		json_object_set_new(kek, "still_exists", json_false());
-		json_object_set(kek, "destroyed", json_object_get(r, "destroyed"));
-		json_object_set(kek, "key_file_was", json_object_get(r, "key_file_was"));
-	}
-}
-
 int spif_dispose_retire_keks(struct spif_catalog *c, struct spif_dispose_copy **v, size_t n,
                              struct spif_err *err)
 {
-	json_t *what = NULL;
+	json_t *what = NULL, *gone = NULL;
 	if (spif_catalog_begin(c, err) < 0)
 		return -1;
 	if (spif_vault_retire_keks(c, &what, err) < 0 ||
@@ -759,19 +883,33 @@ int spif_dispose_retire_keks(struct spif_catalog *c, struct spif_dispose_copy **
 		spif_catalog_rollback(c);
 		return -1;
 	}
-	/* committed: the certificates still to come say what is now true */
-	json_t *retired = json_object_get(what, "keks");
-	for (size_t i = 0; i < n && json_array_size(retired); i++) {
-		json_t *kek = v[i]->erased ? json_object_get(v[i]->erased, "kek") : NULL;
-		size_t k;
-		json_t *one;
-		if (json_is_array(kek))
-			json_array_foreach(kek, k, one)
-				mark_retired(one, retired);
-		else if (json_is_object(kek))
-			mark_retired(kek, retired);
+	/* committed: the retired KEKs themselves go now (a failure leaves them
+	 * for the next run's purge, and the certificates do not say gone) */
+	json_t *retired = json_object_get(what, "keks"), *store = NULL;
+	int rc = 0;
+	if (json_array_size(retired)) {
+		struct spif_kek_store *ks;
+		rc = spif_kek_store_open(NULL, spif_catalog_home(c), &ks, err);
+		if (rc == 0) {
+			store = spif_kek_store_describe(ks);
+			rc = spif_vault_destroy_old_keks(c, ks, &gone, err);
+			spif_kek_store_close(ks);
+		}
+		if (json_array_size(gone)) {
+			struct spif_err e2 = {0};
+			if (spif_catalog_begin(c, &e2) < 0 || append_event(c, "kek.destroyed", "keks", gone, &e2) < 0 ||
+			    spif_catalog_commit(c, &e2) < 0)
+				spif_catalog_rollback(c);
+		}
 	}
+	/* the certificates still to come say what is now true */
+	for (size_t i = 0; i < n && json_array_size(retired); i++)
+		fate_all(v[i]->erased, NULL, gone, retired, store);
 	json_decref(what);
+	json_decref(gone);
+	json_decref(store);
+	if (rc < 0)
+		return -1;
 	return spif_vault_purge(c, err);
 }
 

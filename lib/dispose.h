@@ -119,9 +119,15 @@ int spif_dispose_resume_info(struct spif_catalog *c, struct spif_dispose_copy *t
 void spif_dispose_crypto_target(struct spif_dispose_copy *t);
 
 /* Cryptographic erase of n vault copies (already "disposing", outside any
- * transaction): their data keys deleted in one transaction (every key of
+ * transaction): the KEK store of spif.conf opened first (a token that is
+ * missing or refuses its PIN fails every target and puts the ones this
+ * run marked back to "present": nothing destroyed); their data keys
+ * deleted in one transaction (every key of
  * the file when no other vault copy of it stays, else only the key the
- * copy was written under), the WAL checkpointed and truncated once, the
+ * copy was written under), with each month's KEK replaced once in it
+ * (spif_vault_rotate, a kek.rotated event) and the old KEKs destroyed
+ * after its commit (a kek.destroyed event; each target's key material
+ * then says so), the WAL checkpointed and truncated once, the
  * database and its WAL searched once for every erased key, the
  * ciphertexts unlinked and their directories synced.  Each target gets
  * erased, r.verified and r.pattern, or failed with its code and error
@@ -163,8 +169,9 @@ int spif_dispose_certify_redaction(struct spif_catalog *c, const struct spif_con
                                    const struct spif_redaction_cert *in, char id[32], struct spif_err *err);
 
 /* After the data keys are erased and before the certificates are issued:
- * destroy the KEKs no data key uses any more (one transaction, a
- * kek.retired event), then purge the WAL.  The key material of the n
+ * retire the KEKs no data key uses any more (one transaction, a
+ * kek.retired event), destroy them after its commit (a kek.destroyed
+ * event), then purge the WAL.  The key material of the n
  * targets v (their "erased", which their certificates will carry) then
  * says which of their KEKs were destroyed, so that a certificate for the
  * last file of a month tells that its KEK is gone.  v may be NULL.

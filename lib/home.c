@@ -112,6 +112,21 @@ int spif_conf_load(struct spif_conf *c, struct spif_err *err)
 		for (i = 0; i < sizeof keys / sizeof *keys; i++)
 			if (strcmp(key, keys[i].k) == 0)
 				break;
+		/* the vault's key storage and backups (kek.h, backup.h) */
+		struct { const char *k; char *dst; size_t n; } vkeys[] = {
+			{"pkcs11_module", c->pkcs11_module, sizeof c->pkcs11_module},
+			{"pkcs11_token", c->pkcs11_token, sizeof c->pkcs11_token},
+			{"pkcs11_pin_file", c->pkcs11_pin_file, sizeof c->pkcs11_pin_file},
+			{"backup_key", c->backup_key, sizeof c->backup_key},
+		};
+		for (size_t k = 0; i == sizeof keys / sizeof *keys && k < sizeof vkeys / sizeof *vkeys; k++)
+			if (strcmp(key, vkeys[k].k) == 0) {
+				if (copy_value(vkeys[k].dst, vkeys[k].n, val) < 0) {
+					rc = spif_err_set(err, SPIF_EX_DATAERR, "%s:%d: value too long", path, lineno);
+					goto done;
+				}
+				goto next;
+			}
 		if (i == sizeof keys / sizeof *keys) {
 			rc = spif_err_set(err, SPIF_EX_DATAERR, "%s:%d: unknown key \"%s\"", path, lineno, key);
 			break;
@@ -120,7 +135,9 @@ int spif_conf_load(struct spif_conf *c, struct spif_err *err)
 			rc = spif_err_set(err, SPIF_EX_DATAERR, "%s:%d: value too long", path, lineno);
 			break;
 		}
+	next:;
 	}
+done:
 	free(line);
 	fclose(f);
 	if (rc == 0)

@@ -39,6 +39,15 @@ struct spif_conf {
 	long long bulk_read;     /* review: a read of this many records or more is bulk; 0: 1000 */
 	char gnupghome[PATH_MAX]; /* the GnuPG home of a setgid run that has none of its own
 	                             (root's or the service account's purge), or "" */
+	/* Where the vault's key-encryption keys live (kek.h) and what catalog
+	 * backups are encrypted to (backup.h).  With pkcs11_module set the
+	 * KEKs are objects of that token, never files; the PIN is read from
+	 * pkcs11_pin_file, which must be inside the home (relative to it, or
+	 * absolute under it) and readable by its owner (and group) only. */
+	char pkcs11_module[PATH_MAX]; /* e.g. /usr/lib/softhsm/libsofthsm2.so */
+	char pkcs11_token[64];        /* the token's label */
+	char pkcs11_pin_file[PATH_MAX];
+	char backup_key[256];         /* OpenPGP key spif catalog backup encrypts the catalog to */
 };
 
 /* Read spif.conf (a missing file is fine: all fields empty).  Lines are

@@ -138,16 +138,19 @@ teardown() {
 	run spif catalog cert show "$id" --format json
 	[ "$status" -eq 0 ]
 	[[ "$output" == *'"category":"Purge (cryptographic erase)"'* ]]
-	[[ "$output" == *'"kek":{"bucket":"2026-01","key_file":"'"$SPIF_HOME"'/keys/kek-2026-01.key","still_exists":true}'* ]]
+	# the month's key is replaced: F000003's data key is rewrapped under
+	# generation 2, and generation 1, which wrapped F000002's, is destroyed
+	[[ "$output" == *'"kek":{"bucket":"2026-01","destroyed":"'*'"generation":1,"key_file":"'"$SPIF_HOME"'/keys/kek-2026-01.key",'*'"other_files_rewrapped":1,'*'"replaced_by":2,"still_exists":false,'* ]]
 	[[ "$output" == *'"result":"passed: the wrapped data key is in neither file"'* ]]
-	[ -e "$SPIF_HOME/keys/kek-2026-01.key" ] # F000003 still uses it
+	[ ! -e "$SPIF_HOME/keys/kek-2026-01.key" ]
+	[ -e "$SPIF_HOME/keys/kek-2026-01-2.key" ] # F000003 uses it
 	# the month's last file: its KEK goes in the same run, before the certificate
 	run --separate-stderr spif shred --method crypto --reason 保存期間満了 --file F000003
 	[ "$status" -eq 0 ]
 	id=$output
-	[ ! -e "$SPIF_HOME/keys/kek-2026-01.key" ]
+	[ ! -e "$SPIF_HOME/keys/kek-2026-01-2.key" ]
 	run spif catalog cert show "$id" --format json
-	[[ "$output" == *'"kek":{"bucket":"2026-01","destroyed":"'*'","key_file":"'"$SPIF_HOME"'/keys/kek-2026-01.key","key_file_was":"overwritten with random bytes, fsync'"'"'d, unlinked","still_exists":false}'* ]]
+	[[ "$output" == *'"kek":{"bucket":"2026-01","destroyed":"'*'","destroyed_by":"the key file overwritten in place, synced, read back, renamed and unlinked (as spif shred overwrites)",'*'"generation":2,"key_file":"'"$SPIF_HOME"'/keys/kek-2026-01-2.key",'*'"still_exists":false,'* ]]
 	run spif catalog log --json
 	[[ "$output" == *'"action":"kek.retired"'*'"bucket":"2026-01"'*'"action":"certificate"'* ]] || { echo "$output" | tail -4 | cut -c1-300; false; }
 	# indefinite is kept: F000001 still uses it
@@ -164,7 +167,7 @@ teardown() {
 	[ ! -e "$SPIF_HOME/keys/kek-2026-04.key" ]
 	for id in $(printf '%s\n' "${lines[@]}" | grep -o 'DC-[0-9-]*'); do
 		run spif catalog cert show "$id" --format json
-		[[ "$output" == *'"kek":{"bucket":"2026-04","destroyed":"'*'"still_exists":false}'* ]] || { echo "$id: $output" | cut -c1-2000; false; }
+		[[ "$output" == *'"kek":{"bucket":"2026-04","destroyed":"'*'"still_exists":false,'* ]] || { echo "$id: $output" | cut -c1-2000; false; }
 	done
 }
 
