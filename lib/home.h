@@ -24,11 +24,17 @@ struct spif_conf {
 	char custodian_key[256];
 	char trusted_media[256]; /* disks an administrator vouches write in place (space-separated,
 	                            e.g. "vda"): a virtual disk on raw spinning storage */
+	char checkpoint_log[PATH_MAX]; /* an absolute path, best outside the home (another host's
+	                                  mount, append-only media): every checkpoint issued is
+	                                  appended to it */
+	char checkpoint_syslog[8];     /* "yes": every checkpoint also goes to syslog */
 };
 
 /* Read spif.conf (a missing file is fine: all fields empty).  Lines are
  * "key = value"; '#' starts a comment.  An unknown key or a group that does
- * not exist is SPIF_EX_DATAERR naming the file and line. */
+ * not exist is SPIF_EX_DATAERR naming the file and line, and so is a
+ * checkpoint_log that is not an absolute path or a checkpoint_syslog that
+ * is not yes or no. */
 int spif_conf_load(struct spif_conf *c, struct spif_err *err);
 
 /* Resolve the home directory into out (see above).  opt_home may be NULL. */
