@@ -1,7 +1,10 @@
-/* catalog.c - spif catalog ls | show ID | log | verify | cert: what the
- * catalog knows, whether its audit log is intact, and its disposal
- * certificates.  Every subcommand only reads, but cert confirm, which adds
- * a confirmation and its event. */
+/* catalog.c - spif catalog ls | show ID | log | verify | checkpoint | key
+ * export | cert: what the catalog knows, whether its audit log and every
+ * row it covers are intact (and extend a checkpoint kept elsewhere), the
+ * signed checkpoints and their key, and the disposal certificates.  Every
+ * subcommand only reads, but cert confirm, which adds a confirmation and
+ * its event, and checkpoint (and key export the first time), which make
+ * the key and record the checkpoint. */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -11,9 +14,12 @@
 #include <unistd.h>
 
 #include "atomic.h"
+#include "auditlog.h"
 #include "catalog_query.h"
 #include "cert.h"
+#include "checkpoint.h"
 #include "cli.h"
+#include "digest.h"
 #include "purge.h"
 #include "retention.h"
 #include "text.h"
@@ -22,28 +28,41 @@ static const char usage_text[] =
 	"usage: spif catalog ls [--state STATE] [--json]\n"
 	"       spif catalog show ID [--json]\n"
 	"       spif catalog log [--file ID] [--limit N] [--json]\n"
-	"       spif catalog verify [--json]\n"
+	"       spif catalog verify [--checkpoint FILE] [--key FILE] [--json]\n"
+	"       spif catalog checkpoint [--append FILE] [--syslog]\n"
+	"       spif catalog key export [--fingerprint]\n"
 	"       spif catalog cert ls [--json]\n"
 	"       spif catalog cert show ID [--format text|json]\n"
 	"       spif catalog cert export ID -o DIR\n"
-	"       spif catalog cert verify ID|FILE.json|FILE.confirm.json\n"
+	"       spif catalog cert verify ID|FILE.json|FILE.confirm.json [--key FILE]\n"
 	"       spif catalog cert confirm ID [--note TEXT] [--sign KEYID]\n"
 	"\n"
 	"  ls       every file: id, state, records, persons, received, purpose, label\n"
 	"  show     one file (F000001) with its copies\n"
 	"  log      the audit log, oldest first (--limit N: the last N events)\n"
-	"  verify   recompute the audit log's hash chain; exit 1 naming the first\n"
-	"           event that does not match, or copies a crash left half-destroyed\n"
+	"  verify   recompute the audit log's hash chain and Merkle tree, compare every\n"
+	"           row and the schema with what the log records; exit 1 naming the\n"
+	"           first event that does not match, each row changed outside spif, or\n"
+	"           copies a crash left half-destroyed.  --checkpoint FILE: prove the log\n"
+	"           extends each checkpoint in FILE (else only internal consistency)\n"
+	"  checkpoint  sign the log as it is (C2SP tlog-checkpoint) and print it;\n"
+	"           --append FILE adds it to FILE, --syslog sends it to syslog\n"
+	"  key export  the checkpoints' public key (signed-note verifier key) and its\n"
+	"           SHA-256 fingerprint (--fingerprint: the fingerprint alone)\n"
 	"  cert     disposal certificates: list, show (bilingual text or the signed\n"
-	"           JSON, then the confirmation's), export ID.json (+ ID.json.asc, and\n"
-	"           ID.confirm.json (+ .asc) when confirmed), verify against the catalog,\n"
-	"           the signatures and the audit log, confirm by a second operator\n"
+	"           JSON, then the confirmation's), export ID.json (+ ID.json.asc,\n"
+	"           ID.proof.json, and ID.confirm.json (+ .asc) when confirmed), verify\n"
+	"           against the catalog, the signatures and the audit log (or, with no\n"
+	"           catalog, offline: its inclusion proof and signature), confirm by a\n"
+	"           second operator\n"
 	"\n"
 	"  --json   one JSON object per line (show: one object)\n"
+	"  --key FILE  the catalog's public key (what key export prints), instead of\n"
+	"           the home's: for a checkpoint or a certificate checked elsewhere\n"
 	"  --home DIR  the spif home (else $SPIF_HOME, spif.conf, ~/.local/share/spif)\n"
 	"\n"
-	"Exit: 0 ok, 1 verify found tampering, 64 usage, 65 unknown id, 66 no catalog,\n"
-	"77 catalog writable by others.\n";
+	"Exit: 0 ok, 1 verify found tampering (or a checkpoint the log does not extend),\n"
+	"64 usage, 65 unknown id, 66 no catalog, 77 catalog writable by others.\n";
 
 struct opts {
 	int json;
@@ -51,6 +70,8 @@ struct opts {
 	const char *state;
 	long long limit;
 	const char *format, *out, *note, *sign;
+	const char *checkpoint, *key, *append;
+	int syslog, fingerprint;
 };
 
 static void print_json(json_t *j)
@@ -244,55 +265,6 @@ static int claimed_row(void *ctx, long long purge_id, long long file_id, enum sp
 	return 0;
 }
 
-static int cmd_verify(struct cli *c, const struct opts *o)
-{
-	struct spif_catalog *cat = cli_catalog(c, SPIF_CAT_READONLY);
-	struct spif_err e = {0};
-	struct spif_verify v;
-	if (spif_audit_verify(cat, &v, &e) < 0)
-		cli_die(c, &e);
-	/* copies a crash left between "disposing" and "disposed" */
-	struct spif_copy *cp;
-	size_t half;
-	if (spif_catalog_copies_in_state(cat, SPIF_COPY_DISPOSING, &cp, &half, &e) < 0)
-		cli_die(c, &e);
-	for (size_t i = 0; i < half; i++)
-		fprintf(stderr, "%s: verify: copy %lld (%s) was left marked for destruction by an "
-		        "interrupted spif shred (it may be partly overwritten); run spif shred --resume\n",
-		        c->prog, cp[i].id, cp[i].path);
-	spif_copies_free(cp, half);
-	/* files a killed purge had claimed and not finished */
-	struct claimed k = {.c = c};
-	if (spif_purge_leftovers(cat, claimed_row, &k, &e) < 0)
-		cli_die(c, &e);
-	long long claimed = k.n;
-	spif_catalog_close(cat);
-	if (o->json) {
-		json_t *j = json_object();
-		json_object_set_new(j, "intact", json_boolean(v.bad_seq == 0));
-		json_object_set_new(j, "events", json_integer(v.events));
-		json_object_set_new(j, "head", json_string(v.head));
-		if (v.bad_seq) {
-			json_object_set_new(j, "first_bad", json_integer(v.bad_seq));
-			json_object_set_new(j, "why", json_string(v.why));
-		}
-		json_object_set_new(j, "half_destroyed_copies", json_integer((json_int_t)half));
-		json_object_set_new(j, "interrupted_purge_items", json_integer(claimed));
-		print_json(j);
-	}
-	if (v.bad_seq) {
-		fprintf(stderr, "%s: verify: %s\n", c->prog, v.why);
-		return SPIF_FOUND;
-	}
-	if (half || claimed)
-		return SPIF_FOUND;
-	if (!o->json)
-		printf("audit log intact: %lld events, head %s\n", v.events, v.head);
-	return 0;
-}
-
-/* ---- certificates ---------------------------------------------------- */
-
 static void read_whole(const struct cli *c, const char *path, char **data, size_t *n, int optional)
 {
 	*data = NULL;
@@ -311,6 +283,265 @@ static void read_whole(const struct cli *c, const char *path, char **data, size_
 	fclose(m);
 	fclose(f);
 }
+
+/* The catalog when this home has one (read-only is fine), else NULL:
+ * an exported certificate is checked offline where there is none. */
+static struct spif_catalog *catalog_if_readable(struct cli *c)
+{
+	struct spif_err e = {0};
+	char p[PATH_MAX + 16];
+	if (spif_home_resolve(c->home_opt, &c->conf, c->home, sizeof c->home, &e) < 0)
+		cli_die(c, &e);
+	snprintf(p, sizeof p, "%s/catalog.db", c->home);
+	if (access(p, F_OK) != 0)
+		return NULL;
+	return cli_catalog(c, SPIF_CAT_READONLY);
+}
+
+/* The checkpoints' public key: --key FILE, else the home's. */
+static void verifier(struct cli *c, struct spif_catalog *cat, const char *keyfile, struct spif_note_verifier *v)
+{
+	struct spif_err e = {0};
+	if (keyfile) {
+		char *t;
+		size_t n;
+		read_whole(c, keyfile, &t, &n, 0);
+		int rc = spif_checkpoint_verifier_parse(t ? t : "", n, v, &e);
+		free(t);
+		if (rc < 0) {
+			spif_err_prefix(&e, "%s", keyfile);
+			cli_die(c, &e);
+		}
+		return;
+	}
+	if (!cat)
+		cli_usage(c, "no catalog here: give the catalog's public key with --key FILE");
+	if (spif_checkpoint_verifier(cat, 0, v, &e) < 0) {
+		if (e.code == SPIF_EX_NOINPUT)
+			cli_fail(c, SPIF_EX_NOINPUT, "this catalog has issued no checkpoint (no %s): give its public key "
+			         "with --key FILE", SPIF_CHECKPOINT_KEY);
+		cli_die(c, &e);
+	}
+}
+
+/* catalog verify: what it found, reported as it is found. */
+#define SHOW_ROWS 100
+struct found {
+	const struct cli *c;
+	int json;
+	long long rows_bad, schema_bad;
+	json_t *rows, *schema; /* --json: the first SHOW_ROWS */
+};
+
+static void schema_problem(void *ctx, const char *what)
+{
+	struct found *f = ctx;
+	f->schema_bad++;
+	if (f->json)
+		json_array_append_new(f->schema, json_string(what));
+	else
+		fprintf(stderr, "%s: verify: schema: %s: changed outside spif\n", f->c->prog, what);
+}
+
+static void row_problem(void *ctx, const struct spif_row_problem *p)
+{
+	struct found *f = ctx;
+	if (++f->rows_bad > SHOW_ROWS)
+		return;
+	if (f->json) {
+		json_t *j = json_pack("{s:s,s:s,s:s}", "table", p->table, "key", p->key, "change", p->what);
+		if (p->seq)
+			json_object_set_new(j, "event", json_integer(p->seq));
+		json_array_append_new(f->rows, j);
+		return;
+	}
+	if (strcmp(p->what, "added") == 0)
+		fprintf(stderr, "%s: verify: %s %s: added outside spif (no event records it)\n", f->c->prog, p->table,
+		        p->key);
+	else
+		fprintf(stderr, "%s: verify: %s %s: %s outside spif (the audit log last recorded it in event %lld)\n",
+		        f->c->prog, p->table, p->key, p->what, p->seq);
+}
+
+/* verify --checkpoint: every checkpoint in the file, in order.  0 when
+ * the log extends them all; *last the largest size. */
+static int check_checkpoints(struct cli *c, struct spif_catalog *cat, const struct opts *o, const struct spif_verify *v,
+                             json_t *out, long long *count, unsigned long long *last)
+{
+	struct spif_note_verifier key;
+	verifier(c, cat, o->key, &key);
+	char *buf;
+	size_t n, off = 0, start, len;
+	read_whole(c, o->checkpoint, &buf, &n, 0);
+	int bad = 0, r;
+	*count = 0;
+	*last = 0;
+	while ((r = spif_checkpoint_next(buf ? buf : "", n, &off, &start, &len)) > 0) {
+		struct spif_checkpoint_result res;
+		struct spif_err e = {0};
+		(*count)++;
+		if (spif_checkpoint_check(cat, &key, buf + start, len, (uint64_t)v->events, v->root, &res, &e) < 0) {
+			if (e.code != SPIF_FOUND)
+				cli_die(c, &e);
+			bad = 1;
+			if (out)
+				json_array_append_new(out, json_pack("{s:I,s:s}", "checkpoint", (json_int_t)*count, "why", e.msg));
+			else
+				fprintf(stderr, "%s: verify: %s: checkpoint %lld: %s\n", c->prog, o->checkpoint, *count, e.msg);
+			continue;
+		}
+		if (res.size > *last)
+			*last = res.size;
+	}
+	free(buf);
+	if (r < 0 || *count == 0)
+		cli_fail(c, SPIF_EX_DATAERR, "%s: not a checkpoint (a signed note: origin, size, root, a blank line, "
+		         "signatures)", o->checkpoint);
+	return bad;
+}
+
+static int cmd_verify(struct cli *c, const struct opts *o)
+{
+	struct spif_catalog *cat = cli_catalog(c, SPIF_CAT_READONLY);
+	struct spif_err e = {0};
+	struct spif_verify v;
+	struct found f = {.c = c, .json = o->json};
+	if (o->json) {
+		f.rows = json_array();
+		f.schema = json_array();
+	}
+	long long rows;
+	if (spif_auditlog_verify(cat, &v, schema_problem, row_problem, &f, &rows, &e) < 0)
+		cli_die(c, &e);
+	/* a log that extends a checkpoint kept elsewhere: what no one on this
+	 * host could fake */
+	long long ncp = 0;
+	unsigned long long cp_size = 0;
+	int cp_bad = 0;
+	json_t *cp_why = o->json ? json_array() : NULL;
+	if (o->checkpoint && v.bad_seq == 0)
+		cp_bad = check_checkpoints(c, cat, o, &v, cp_why, &ncp, &cp_size);
+	/* copies a crash left between "disposing" and "disposed" */
+	struct spif_copy *cp;
+	size_t half;
+	if (spif_catalog_copies_in_state(cat, SPIF_COPY_DISPOSING, &cp, &half, &e) < 0)
+		cli_die(c, &e);
+	for (size_t i = 0; i < half; i++)
+		fprintf(stderr, "%s: verify: copy %lld (%s) was left marked for destruction by an "
+		        "interrupted spif shred (it may be partly overwritten); run spif shred --resume\n",
+		        c->prog, cp[i].id, cp[i].path);
+	spif_copies_free(cp, half);
+	/* files a killed purge had claimed and not finished */
+	struct claimed k = {.c = c};
+	if (spif_purge_leftovers(cat, claimed_row, &k, &e) < 0)
+		cli_die(c, &e);
+	long long claimed = k.n;
+	spif_catalog_close(cat);
+	char root[65];
+	spif_hex(v.root, 32, root);
+	if (o->json) {
+		json_t *j = json_object();
+		json_object_set_new(j, "intact", json_boolean(v.bad_seq == 0));
+		json_object_set_new(j, "events", json_integer(v.events));
+		json_object_set_new(j, "head", json_string(v.head));
+		if (v.bad_seq) {
+			json_object_set_new(j, "first_bad", json_integer(v.bad_seq));
+			json_object_set_new(j, "why", json_string(v.why));
+		} else {
+			json_object_set_new(j, "root", json_string(root));
+			json_object_set_new(j, "tree_intact", json_boolean(!v.tree_bad));
+			if (v.tree_bad)
+				json_object_set_new(j, "tree_why", json_string(v.tree_why));
+			json_object_set_new(j, "rows", json_integer(rows));
+			json_object_set_new(j, "rows_outside", json_integer(f.rows_bad));
+			json_object_set_new(j, "rows_outside_first", f.rows);
+			f.rows = NULL;
+			json_object_set_new(j, "schema_outside", f.schema);
+			f.schema = NULL;
+		}
+		if (o->checkpoint && v.bad_seq == 0)
+			json_object_set_new(j, "checkpoints", json_pack("{s:s,s:I,s:I,s:b,s:O}", "file", o->checkpoint,
+			                                                "count", (json_int_t)ncp, "largest", (json_int_t)cp_size,
+			                                                "extended", !cp_bad, "why", cp_why));
+		json_object_set_new(j, "scope", json_string(o->checkpoint ? "checkpoint" : "internal"));
+		json_object_set_new(j, "half_destroyed_copies", json_integer((json_int_t)half));
+		json_object_set_new(j, "interrupted_purge_items", json_integer(claimed));
+		print_json(j);
+	}
+	json_decref(cp_why);
+	json_decref(f.rows);
+	json_decref(f.schema);
+	if (v.bad_seq) {
+		fprintf(stderr, "%s: verify: %s\n", c->prog, v.why);
+		return SPIF_FOUND;
+	}
+	if (v.tree_bad && !o->json)
+		fprintf(stderr, "%s: verify: %s\n", c->prog, v.tree_why);
+	if (f.rows_bad > SHOW_ROWS && !o->json)
+		fprintf(stderr, "%s: verify: ... and %lld more rows changed outside spif\n", c->prog,
+		        f.rows_bad - SHOW_ROWS);
+	if (half || claimed || v.tree_bad || f.rows_bad || f.schema_bad || cp_bad)
+		return SPIF_FOUND;
+	if (!o->json) {
+		printf("audit log intact: %lld events, head %s\n", v.events, v.head);
+		printf("rows intact: %lld, each as the audit log last recorded it; schema as spif made it\n", rows);
+		if (o->checkpoint)
+			printf("checkpoint: the log extends %s%lld checkpoint%s in %s (the latest of %llu events): it was only "
+			       "appended to since\n", ncp > 1 ? "all " : "", ncp, ncp == 1 ? "" : "s", o->checkpoint, cp_size);
+		else
+			printf("internal consistency only: no --checkpoint given, and a log rewritten whole on this host "
+			       "would pass\n");
+	}
+	return 0;
+}
+
+/* catalog checkpoint: sign the log as it is. */
+static int cmd_checkpoint(struct cli *c, const struct opts *o)
+{
+	struct spif_catalog *cat = cli_catalog(c, 0);
+	struct spif_err e = {0};
+	char *note;
+	int rc = spif_checkpoint_issue(cat, &note, &e);
+	spif_catalog_close(cat);
+	if (rc < 0 && !note)
+		cli_die(c, &e);
+	fputs(note, stdout);
+	fflush(stdout);
+	struct spif_err e2 = {0};
+	if (o->syslog && strcmp(c->conf.checkpoint_syslog, "yes") != 0)
+		spif_checkpoint_syslog(note);
+	int rc2 = o->append ? spif_checkpoint_append(o->append, note, spif_file_mode(&c->conf), &e2) : 0;
+	free(note);
+	if (rc < 0)
+		cli_die(c, &e);
+	if (rc2 < 0)
+		cli_die(c, &e2);
+	return 0;
+}
+
+/* catalog key export: the public key, for whoever keeps checkpoints. */
+static int cmd_key(struct cli *c, const struct opts *o)
+{
+	struct spif_catalog *cat = cli_catalog(c, SPIF_CAT_READONLY);
+	struct spif_err e = {0};
+	struct spif_note_verifier v;
+	/* made at first use: here too, where the catalog may be written */
+	int create = !spif_catalog_note(cat) && access(spif_catalog_home(cat), W_OK) == 0;
+	if (spif_checkpoint_verifier(cat, create, &v, &e) < 0)
+		cli_die(c, &e);
+	spif_catalog_close(cat);
+	char *t = spif_note_verifier_text(&v);
+	char fpr[65];
+	if (!t || spif_checkpoint_fingerprint(&v, fpr) < 0)
+		cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
+	if (!o->fingerprint)
+		printf("%s\n", t);
+	printf("SHA256:%s\n", fpr);
+	free(t);
+	return 0;
+}
+
+/* ---- certificates ---------------------------------------------------- */
 
 static int cert_row(void *ctx, const struct spif_cert_row *r)
 {
@@ -355,8 +586,8 @@ static int cert_cmd(struct cli *c, const struct opts *o, const char *sub, int na
 		 * ID.confirm.json.asc beside it when they exist; or an exported
 		 * ID.confirm.json (with its .asc) alone */
 		struct spif_cert_files f = {0};
-		char *data = NULL, cid[32];
-		size_t n = 0;
+		char *data = NULL, cid[32], *proof = NULL;
+		size_t n = 0, proof_n = 0;
 		size_t len = strlen(id);
 		if (len > 5 && strcmp(id + len - 5, ".json") == 0) {
 			read_whole(c, id, &data, &n, 0);
@@ -383,18 +614,61 @@ static int cert_cmd(struct cli *c, const struct opts *o, const char *sub, int na
 			}
 			if (f.conf && snprintf(other, sizeof other, "%.*s.confirm.json.asc", stem, id) < (int)sizeof other)
 				read_whole(c, other, (char **)&f.conf_sig, &f.conf_sig_n, 1);
+			/* the inclusion proof beside the certificate */
+			if (!is_conf && snprintf(other, sizeof other, "%.*s.proof.json", stem, id) < (int)sizeof other)
+				read_whole(c, other, &proof, &proof_n, 1);
 		} else
 			snprintf(cid, sizeof cid, "%s", id);
-		struct spif_catalog *cat = cli_catalog(c, SPIF_CAT_READONLY);
-		char summary[768];
-		int rc = spif_cert_verify(cat, cid, &f, summary, sizeof summary, &e);
-		spif_catalog_close(cat);
+		char summary[768], incl[512] = "";
+		/* no catalog here: the certificate stands on its proof alone */
+		struct spif_catalog *cat = catalog_if_readable(c);
+		if (!cat) {
+			if (!f.body)
+				cli_fail(c, SPIF_EX_NOINPUT, "%s: no catalog here: give the exported %s.json, with its "
+				         "%s.proof.json beside it, and --key FILE", cid, cid, cid);
+			if (!proof)
+				cli_fail(c, SPIF_FOUND, "%s: no catalog here and no %s.proof.json beside the certificate: "
+				         "nothing to prove it by", id, cid);
+			struct spif_note_verifier v;
+			verifier(c, NULL, o->key, &v);
+			if (spif_cert_verify_offline(&f, proof, proof_n, &v, summary, sizeof summary, &e) < 0)
+				cli_die(c, &e);
+		} else {
+			int rc = spif_cert_verify(cat, cid, &f, summary, sizeof summary, &e);
+			if (rc < 0)
+				cli_die(c, &e);
+			/* and its inclusion proof, the one given or the one stored */
+			if (!proof && !f.body && !f.conf) {
+				struct spif_err pe = {0};
+				if (spif_cert_stored_proof(cat, cid, &proof, &pe) < 0)
+					cli_die(c, &pe);
+				proof_n = proof ? strlen(proof) : 0;
+			}
+			if (proof) {
+				struct spif_note_verifier v;
+				struct spif_inclusion inc;
+				verifier(c, cat, o->key, &v);
+				struct spif_cert ct;
+				if (spif_cert_load(cat, cid, &ct, &e) < 0)
+					cli_die(c, &e);
+				rc = spif_cert_proof_verify(ct.body, strlen(ct.body), proof, proof_n, &v, &inc, &e);
+				spif_cert_free(&ct);
+				if (rc < 0)
+					cli_die(c, &e);
+				snprintf(incl, sizeof incl, "%s: inclusion proof verified: event %lld is in the log under a "
+				         "checkpoint of %llu events signed by the catalog's key", cid, inc.seq,
+				         (unsigned long long)inc.tree_size);
+			}
+			spif_catalog_close(cat);
+		}
 		free((char *)f.body);
 		free((char *)f.sig);
 		free((char *)f.conf);
 		free((char *)f.conf_sig);
-		if (rc < 0)
-			cli_die(c, &e);
+		free(proof);
+		/* the inclusion first: the last line is the verdict on the whole */
+		if (incl[0])
+			printf("%s\n", incl);
 		printf("%s\n", summary);
 		return 0;
 	}
@@ -414,10 +688,15 @@ static int cert_cmd(struct cli *c, const struct opts *o, const char *sub, int na
 			if (!o->out)
 				cli_usage(c, "cert export: -o DIR is required");
 			/* the certificate, and its confirmation when there is one,
-			 * each with its signature when signed */
-			const char *parts[4] = {ct.body, ct.signature, ct.confirmation, ct.confirmation_sig};
-			static const char *const names[4] = {".json", ".json.asc", ".confirm.json", ".confirm.json.asc"};
-			for (int k = 0; k < 4; k++) {
+			 * each with its signature when signed; and the proof that
+			 * its event is in the log under a signed checkpoint */
+			char *proof;
+			if (spif_cert_proof(cat, ct.id, &proof, &e) < 0)
+				cli_die(c, &e);
+			const char *parts[5] = {ct.body, ct.signature, proof, ct.confirmation, ct.confirmation_sig};
+			static const char *const names[5] = {".json", ".json.asc", ".proof.json", ".confirm.json",
+			                                     ".confirm.json.asc"};
+			for (int k = 0; k < 5; k++) {
 				if (!parts[k])
 					continue;
 				char path[PATH_MAX];
@@ -435,6 +714,7 @@ static int cert_cmd(struct cli *c, const struct opts *o, const char *sub, int na
 					cli_die(c, &e);
 				printf("%s\n", path);
 			}
+			free(proof);
 		} else if (!o->format || strcmp(o->format, "text") == 0) {
 			char *t = spif_cert_render(&ct);
 			if (!t)
@@ -463,6 +743,9 @@ static const struct option longopts[] = {
 	{"home", required_argument, NULL, 'H'},  {"help", no_argument, NULL, 'h'},
 	{"format", required_argument, NULL, 'F'}, {"output", required_argument, NULL, 'o'},
 	{"note", required_argument, NULL, 'N'},  {"sign", required_argument, NULL, 'S'},
+	{"checkpoint", required_argument, NULL, 'C'}, {"key", required_argument, NULL, 'K'},
+	{"append", required_argument, NULL, 'A'}, {"syslog", no_argument, NULL, 'Y'},
+	{"fingerprint", no_argument, NULL, 'P'},
 	{NULL, 0, NULL, 0},
 };
 
@@ -488,6 +771,11 @@ static void parse_opts(struct cli *c, struct opts *o, int argc, char **argv, con
 		case 'o': o->out = optarg; break;
 		case 'N': o->note = optarg; break;
 		case 'S': o->sign = optarg; break;
+		case 'C': o->checkpoint = optarg; break;
+		case 'K': o->key = optarg; break;
+		case 'A': o->append = optarg; break;
+		case 'Y': o->syslog = 1; break;
+		case 'P': o->fingerprint = 1; break;
 		case 'h': fputs(usage_text, stdout); exit(0);
 		default: cli_bad_option(c, argc, argv);
 		}
@@ -502,7 +790,7 @@ int main(int argc, char **argv)
 	opterr = 0;
 	parse_opts(&c, &o, argc, argv, "hjn:o:");
 	if (optind >= argc)
-		cli_usage(&c, "missing subcommand: ls, show, log, verify or cert");
+		cli_usage(&c, "missing subcommand: ls, show, log, verify, checkpoint, key or cert");
 	const char *sub = argv[optind++];
 	const char *certsub = NULL;
 	if (strcmp(sub, "cert") == 0) {
@@ -522,8 +810,15 @@ int main(int argc, char **argv)
 		rc = cmd_log(&c, &o);
 	else if (strcmp(sub, "verify") == 0 && nargs == 0)
 		rc = cmd_verify(&c, &o);
-	else if (strcmp(sub, "ls") && strcmp(sub, "show") && strcmp(sub, "log") && strcmp(sub, "verify"))
-		cli_usage(&c, "%s: unknown subcommand (ls, show, log, verify, cert)", sub);
+	else if (strcmp(sub, "checkpoint") == 0 && nargs == 0)
+		rc = cmd_checkpoint(&c, &o);
+	else if (strcmp(sub, "key") == 0 && nargs == 1 && strcmp(argv[optind], "export") == 0)
+		rc = cmd_key(&c, &o);
+	else if (strcmp(sub, "key") == 0 && nargs == 1)
+		cli_usage(&c, "key %s: unknown (export)", argv[optind]);
+	else if (strcmp(sub, "ls") && strcmp(sub, "show") && strcmp(sub, "log") && strcmp(sub, "verify") &&
+	         strcmp(sub, "checkpoint") && strcmp(sub, "key"))
+		cli_usage(&c, "%s: unknown subcommand (ls, show, log, verify, checkpoint, key, cert)", sub);
 	else
 		cli_usage(&c, "%s: wrong number of arguments", sub);
 	cli_done(&c);

@@ -225,7 +225,15 @@ _spif_value()
 		fi
 		;;
 	--min-confidence) _spif_reply "low high" "$2" ;;
-	--key) _spif_psn_keys "$2" "$3" ;;
+	--key)
+		# catalog: the checkpoints' public key, a file; redact: a pseudonym key
+		if [[ $_spif_cmd == catalog ]]; then
+			_spif_files "$2"
+		else
+			_spif_psn_keys "$2" "$3"
+		fi
+		;;
+	--checkpoint | --append) _spif_files "$2" ;;
 	--report) _spif_files "$2" ;;
 	--purpose | --label | --source | --number-field | --limit | -n | --note | \
 	--passes | --reason | --destination | --new-key | --fields | --period | --grace | --basis)
@@ -502,7 +510,8 @@ _spif()
 			case ${w[m]} in
 			--home) home=${w[m + 1]}; ((m++)) ;;
 			--home=*) home=${w[m]#--home=} ;;
-			--state | --file | --limit | -n | --format | -o | --output | --note | --sign) ((m++)) ;;
+			--state | --file | --limit | -n | --format | -o | --output | --note | --sign | \
+			--checkpoint | --key | --append) ((m++)) ;;
 			-*) ;;
 			*)
 				if [[ -z $sub ]]; then
@@ -519,7 +528,7 @@ _spif()
 			if [[ $cur == -* ]]; then
 				_spif_reply "$_spif_catalog_opts" "$cur"
 			else
-				_spif_reply "ls show log verify cert" "$cur"
+				_spif_reply "ls show log verify checkpoint key cert" "$cur"
 			fi
 			return 0
 		fi
@@ -541,7 +550,7 @@ _spif()
 					show) _spif_reply "--format $_spif_cert_opts" "$cur" ;;
 					export) _spif_reply "-o --output $_spif_cert_opts" "$cur" ;;
 					confirm) _spif_reply "--note --sign $_spif_cert_opts" "$cur" ;;
-					verify) _spif_reply "$_spif_cert_opts" "$cur" ;;
+					verify) _spif_reply "--key $_spif_cert_opts" "$cur" ;;
 					esac
 				elif ((n == 0)); then
 					_spif_ids "$cur" "$home" cert
@@ -573,7 +582,16 @@ _spif()
 		log)
 			[[ $cur == -* ]] && _spif_reply "--file --limit $_spif_catalog_opts" "$cur" ;;
 		verify)
-			[[ $cur == -* ]] && _spif_reply "$_spif_catalog_opts" "$cur" ;;
+			[[ $cur == -* ]] && _spif_reply "--checkpoint --key $_spif_catalog_opts" "$cur" ;;
+		checkpoint)
+			[[ $cur == -* ]] && _spif_reply "--append --syslog --home --help" "$cur" ;;
+		key)
+			if [[ $cur == -* ]]; then
+				_spif_reply "--fingerprint --home --help" "$cur"
+			elif ((n == 0)); then
+				_spif_reply "export" "$cur"
+			fi
+			;;
 		esac
 		;;
 	esac

@@ -371,8 +371,8 @@ loop_ext4() { # loop_ext4 NAME SIZE [mount options]: an ext4 image mounted at $D
 	mkdir "$D/out"
 	run spif catalog cert export "$id" -o "$D/out"
 	[ "$status" -eq 0 ]
-	[ "${#lines[@]}" -eq 4 ]
-	[ "$(ls "$D/out" | tr '\n' ' ')" = "$id.confirm.json $id.confirm.json.asc $id.json $id.json.asc " ]
+	[ "${#lines[@]}" -eq 5 ]
+	[ "$(ls "$D/out" | tr '\n' ' ')" = "$id.confirm.json $id.confirm.json.asc $id.json $id.json.asc $id.proof.json " ]
 	gpg --verify "$D/out/$id.json.asc" "$D/out/$id.json"
 	gpg --verify "$D/out/$id.confirm.json.asc" "$D/out/$id.confirm.json"
 	[ "$(cat "$D/out/$id.confirm.json")" = "$(spif catalog cert show "$id" --format json | sed -n 2p)" ]
