@@ -660,8 +660,8 @@ static int check_tree(struct spif_catalog *c, struct vstate *s, struct spif_err 
 	return 0;
 }
 
-int spif_audit_verify_replay(struct spif_catalog *c, struct spif_verify *v, struct spif_replay *replay,
-                             struct spif_err *err)
+int spif_audit_verify_ex(struct spif_catalog *c, struct spif_verify *v, struct spif_replay *replay,
+                         int (*meanwhile)(void *ctx, struct spif_err *err), void *mctx, struct spif_err *err)
 {
 	memset(v, 0, sizeof *v);
 	memcpy(v->head, zero_hash, 65);
@@ -722,9 +722,15 @@ int spif_audit_verify_replay(struct spif_catalog *c, struct spif_verify *v, stru
 	}
 	pthread_mutex_lock(&s->mu);
 	s->done = 1;
+	int stopped = s->stop;
 	pthread_cond_broadcast(&s->cv);
 	pthread_mutex_unlock(&s->mu);
+	/* the events are read: this thread does the caller's reads while the
+	 * worker finishes hashing them */
+	int mrc = meanwhile && !oom && !stopped && step == SQLITE_DONE ? meanwhile(mctx, err) : 0;
 	pthread_join(th, NULL);
+	if (mrc < 0)
+		goto out_sync;
 	if (oom || s->oom) {
 		spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
 		goto out_sync;
@@ -759,5 +765,5 @@ out_free:
 
 int spif_audit_verify(struct spif_catalog *c, struct spif_verify *v, struct spif_err *err)
 {
-	return spif_audit_verify_replay(c, v, NULL, err);
+	return spif_audit_verify_ex(c, v, NULL, NULL, NULL, err);
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "audit.h"
 #include "auditlog_tree.h"
@@ -36,56 +37,96 @@ struct spif_auditlog {
 
 /* ---- the SQL functions ------------------------------------------------- */
 
-static void put_netstring(gcry_md_hd_t md, char tag, const void *p, size_t n)
+/* The encoding is built in one buffer and hashed with one call: a digest
+ * context per row (gcry_md_open polls for entropy) was most of the time
+ * verify spent on a table of 100,000 rows. */
+struct rowbuf {
+	char *p;
+	size_t n, cap;
+	char stack[2048];
+};
+
+static int rb_room(struct rowbuf *b, size_t n)
 {
-	char len[32];
-	int l = snprintf(len, sizeof len, "%zu:", n + (tag ? 1 : 0));
-	gcry_md_write(md, len, (size_t)l);
-	if (tag)
-		gcry_md_write(md, &tag, 1);
-	if (n)
-		gcry_md_write(md, p, n);
-	gcry_md_write(md, ",", 1);
+	if (b->n + n <= b->cap)
+		return 0;
+	size_t cap = b->cap * 2;
+	while (cap < b->n + n)
+		cap *= 2;
+	char *p = b->p == b->stack ? malloc(cap) : realloc(b->p, cap);
+	if (!p)
+		return -1;
+	if (b->p == b->stack)
+		memcpy(p, b->stack, b->n);
+	b->p = p;
+	b->cap = cap;
+	return 0;
 }
 
-static void put_value(gcry_md_hd_t md, sqlite3_value *v)
+/* "LEN:" then the tag (when not 0) and the bytes, then "," */
+static int put_netstring(struct rowbuf *b, char tag, const void *p, size_t n)
 {
-	char b[40];
+	if (rb_room(b, n + 24) < 0)
+		return -1;
+	char tmp[24];
+	int k = 0;
+	size_t len = n + (tag ? 1 : 0);
+	do
+		tmp[k++] = (char)('0' + len % 10);
+	while (len /= 10);
+	while (k)
+		b->p[b->n++] = tmp[--k];
+	b->p[b->n++] = ':';
+	if (tag)
+		b->p[b->n++] = tag;
+	if (n)
+		memcpy(b->p + b->n, p, n);
+	b->n += n;
+	b->p[b->n++] = ',';
+	return 0;
+}
+
+static int put_value(struct rowbuf *b, sqlite3_value *v)
+{
+	char t[40];
 	switch (sqlite3_value_type(v)) {
 	case SQLITE_INTEGER: {
-		int l = snprintf(b, sizeof b, "%lld", (long long)sqlite3_value_int64(v));
-		put_netstring(md, 'i', b, (size_t)l);
-		break;
+		int l = snprintf(t, sizeof t, "%lld", (long long)sqlite3_value_int64(v));
+		return put_netstring(b, 'i', t, (size_t)l);
 	}
 	case SQLITE_FLOAT: {
-		int l = snprintf(b, sizeof b, "%.17g", sqlite3_value_double(v));
-		put_netstring(md, 'r', b, (size_t)l);
-		break;
+		int l = snprintf(t, sizeof t, "%.17g", sqlite3_value_double(v));
+		return put_netstring(b, 'r', t, (size_t)l);
 	}
-	case SQLITE_TEXT:
-		put_netstring(md, 't', sqlite3_value_text(v), (size_t)sqlite3_value_bytes(v));
-		break;
-	case SQLITE_BLOB:
-		put_netstring(md, 'b', sqlite3_value_blob(v), (size_t)sqlite3_value_bytes(v));
-		break;
+	case SQLITE_TEXT: {
+		const unsigned char *s = sqlite3_value_text(v);
+		return put_netstring(b, 't', s, (size_t)sqlite3_value_bytes(v));
+	}
+	case SQLITE_BLOB: {
+		const void *p = sqlite3_value_blob(v);
+		return put_netstring(b, 'b', p, (size_t)sqlite3_value_bytes(v));
+	}
 	default:
-		put_netstring(md, 'n', "", 0);
+		return put_netstring(b, 'n', "", 0);
 	}
 }
 
 void spif_rowhash_values(const char *table, const char *pk, int n, sqlite3_value **v, unsigned char out[32])
 {
-	gcry_md_hd_t md;
-	if (gcry_md_open(&md, GCRY_MD_SHA256, 0)) {
-		memset(out, 0, 32);
-		return;
-	}
-	put_netstring(md, 0, table, strlen(table));
-	put_netstring(md, 0, pk ? pk : "", pk ? strlen(pk) : 0);
-	for (int i = 0; i < n; i++)
-		put_value(md, v[i]);
-	memcpy(out, gcry_md_read(md, GCRY_MD_SHA256), 32);
-	gcry_md_close(md);
+	struct rowbuf b;
+	b.p = b.stack;
+	b.n = 0;
+	b.cap = sizeof b.stack;
+	int bad = put_netstring(&b, 0, table, strlen(table)) < 0 ||
+	          put_netstring(&b, 0, pk ? pk : "", pk ? strlen(pk) : 0) < 0;
+	for (int i = 0; i < n && !bad; i++)
+		bad = put_value(&b, v[i]) < 0;
+	if (bad)
+		memset(out, 0, 32); /* out of memory: a hash no row has */
+	else
+		gcry_md_hash_buffer(GCRY_MD_SHA256, out, b.p, b.n);
+	if (b.p != b.stack)
+		free(b.p);
 }
 
 /* spif_rowhash(tbl, pk, col, ...): the row's hash, 64 hex digits. */
@@ -674,23 +715,60 @@ int spif_auditlog_flush(struct spif_catalog *c, struct spif_err *err)
 #define R_HASH 1 /* the row exists with hash */
 #define R_SEEN 2 /* the scan met it */
 
+/* The last hash of every row the log records, in an open-addressing table
+ * of 64-byte entries.  A key of up to 14 bytes ("files" NUL "100000") is
+ * kept in the entry, a longer one in keys (kb then holds its offset and
+ * length).  At a million events the table no longer fits the caches and a
+ * lookup is one memory access: they are done in batches, each slot
+ * prefetched before any is read, and the table sits on huge pages where
+ * the kernel gives them. */
+#define R_INLINE 14
+#define R_BATCH 32
 struct rentry {
-	uint64_t h;
-	size_t koff;
-	uint32_t klen;
-	uint8_t flags;
+	uint64_t h; /* 0: empty */
 	long long seq;
 	unsigned char hash[32];
+	uint8_t flags;
+	uint8_t inl; /* the key's length when inline, 0 when in keys */
+	unsigned char kb[R_INLINE];
+};
+
+/* A row of an event, waiting for its batch. */
+struct rop {
+	uint64_t h;
+	size_t koff, klen;
+	long long seq;
+	unsigned char hash[32];
+	int has;
 };
 
 struct spif_replay {
 	struct rentry *tab;
-	size_t cap, n;
+	size_t cap, n, bytes;
 	char *keys;
 	size_t klen, kcap;
 	char *scratch;
 	size_t scap;
+	struct rop ops[R_BATCH];
+	int nops;
+	char *opkeys;
+	size_t opklen, opkcap;
 };
+
+static struct rentry *r_alloc(size_t cap, size_t *bytes)
+{
+	size_t n = cap * sizeof(struct rentry);
+	void *p = NULL;
+	if (n >= (2u << 20)) {
+		if (posix_memalign(&p, 2u << 20, n) != 0)
+			return NULL;
+		madvise(p, n, MADV_HUGEPAGE);
+		memset(p, 0, n);
+	} else
+		p = calloc(cap, sizeof(struct rentry));
+	*bytes = n;
+	return p;
+}
 
 struct spif_replay *spif_replay_new(void)
 {
@@ -698,7 +776,7 @@ struct spif_replay *spif_replay_new(void)
 	if (!r)
 		return NULL;
 	r->cap = 1024;
-	r->tab = calloc(r->cap, sizeof *r->tab);
+	r->tab = r_alloc(r->cap, &r->bytes);
 	if (!r->tab) {
 		free(r);
 		return NULL;
@@ -713,6 +791,7 @@ void spif_replay_free(struct spif_replay *r)
 	free(r->tab);
 	free(r->keys);
 	free(r->scratch);
+	free(r->opkeys);
 	free(r);
 }
 
@@ -721,7 +800,28 @@ static uint64_t fnv(const char *p, size_t n)
 	uint64_t h = 1469598103934665603ULL;
 	for (size_t i = 0; i < n; i++)
 		h = (h ^ (unsigned char)p[i]) * 1099511628211ULL;
-	return h | 1; /* 0 marks an empty slot */
+	/* FNV's low bits depend only on the keys' low bits, and keys differ
+	 * in a few digits: mixed (murmur3's finaliser) before they index the
+	 * table */
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h | 1;
+}
+
+static const char *r_key(const struct spif_replay *r, const struct rentry *e, size_t *n)
+{
+	if (e->inl) {
+		*n = e->inl;
+		return (const char *)e->kb;
+	}
+	uint32_t off, len;
+	memcpy(&off, e->kb, 4);
+	memcpy(&len, e->kb + 4, 4);
+	*n = len;
+	return r->keys + off;
 }
 
 static struct rentry *r_find(struct spif_replay *r, const char *key, size_t n, uint64_t h)
@@ -729,15 +829,27 @@ static struct rentry *r_find(struct spif_replay *r, const char *key, size_t n, u
 	size_t mask = r->cap - 1;
 	for (size_t i = h & mask;; i = (i + 1) & mask) {
 		struct rentry *e = &r->tab[i];
-		if (!e->h || (e->h == h && e->klen == n && memcmp(r->keys + e->koff, key, n) == 0))
+		if (!e->h)
 			return e;
+		if (e->h == h) {
+			size_t kn;
+			const char *k = r_key(r, e, &kn);
+			if (kn == n && memcmp(k, key, n) == 0)
+				return e;
+		}
 	}
 }
 
-static int r_grow(struct spif_replay *r)
+/* Room for extra more keys at a load of at most one half. */
+static int r_reserve(struct spif_replay *r, size_t extra)
 {
-	size_t cap = r->cap * 2;
-	struct rentry *t = calloc(cap, sizeof *t);
+	if ((r->n + extra) * 2 <= r->cap)
+		return 0;
+	size_t cap = r->cap;
+	while ((r->n + extra) * 2 > cap)
+		cap *= cap < ((size_t)1 << 20) ? 4 : 2;
+	size_t bytes;
+	struct rentry *t = r_alloc(cap, &bytes);
 	if (!t)
 		return -1;
 	for (size_t i = 0; i < r->cap; i++) {
@@ -751,35 +863,96 @@ static int r_grow(struct spif_replay *r)
 	free(r->tab);
 	r->tab = t;
 	r->cap = cap;
+	r->bytes = bytes;
 	return 0;
 }
 
-/* The entry for key (tbl NUL pk), created when missing; NULL on OOM. */
-static struct rentry *r_get(struct spif_replay *r, const char *key, size_t n)
+/* The entry for key (tbl NUL pk, hash h), created when missing; room must
+ * have been reserved.  NULL on OOM. */
+static struct rentry *r_get_h(struct spif_replay *r, const char *key, size_t n, uint64_t h)
 {
-	if ((r->n + 1) * 2 > r->cap && r_grow(r) < 0)
-		return NULL;
-	uint64_t h = fnv(key, n);
 	struct rentry *e = r_find(r, key, n, h);
 	if (e->h)
 		return e;
-	if (r->klen + n > r->kcap) {
-		size_t cap = r->kcap ? r->kcap * 2 : 65536;
-		while (cap < r->klen + n)
-			cap *= 2;
-		char *k = realloc(r->keys, cap);
-		if (!k)
-			return NULL;
-		r->keys = k;
-		r->kcap = cap;
+	if (n <= R_INLINE) {
+		memcpy(e->kb, key, n);
+		e->inl = (uint8_t)n;
+	} else {
+		if (r->klen + n > r->kcap) {
+			size_t cap = r->kcap ? r->kcap * 2 : 65536;
+			while (cap < r->klen + n)
+				cap *= 2;
+			char *k = r->klen + n > UINT32_MAX ? NULL : realloc(r->keys, cap);
+			if (!k)
+				return NULL;
+			r->keys = k;
+			r->kcap = cap;
+		}
+		memcpy(r->keys + r->klen, key, n);
+		uint32_t off = (uint32_t)r->klen, len = (uint32_t)n;
+		memcpy(e->kb, &off, 4);
+		memcpy(e->kb + 4, &len, 4);
+		e->inl = 0;
+		r->klen += n;
 	}
-	memcpy(r->keys + r->klen, key, n);
 	e->h = h;
-	e->koff = r->klen;
-	e->klen = (uint32_t)n;
-	r->klen += n;
 	r->n++;
 	return e;
+}
+
+static void r_prefetch(const struct spif_replay *r, uint64_t h)
+{
+	__builtin_prefetch(&r->tab[h & (r->cap - 1)], 1);
+}
+
+/* Apply the rows waiting in ops, in order. */
+static int r_flush(struct spif_replay *r)
+{
+	if (!r->nops)
+		return 0;
+	if (r_reserve(r, (size_t)r->nops) < 0)
+		return -1;
+	for (int i = 0; i < r->nops; i++)
+		r_prefetch(r, r->ops[i].h);
+	for (int i = 0; i < r->nops; i++) {
+		struct rop *o = &r->ops[i];
+		struct rentry *e = r_get_h(r, r->opkeys + o->koff, o->klen, o->h);
+		if (!e)
+			return -1;
+		e->seq = o->seq;
+		e->flags = o->has ? R_HASH : 0;
+		if (o->has)
+			memcpy(e->hash, o->hash, 32);
+	}
+	r->nops = 0;
+	r->opklen = 0;
+	return 0;
+}
+
+/* One row of event seq: key (tbl NUL pk) now has hash (has) or is gone. */
+static int r_put(struct spif_replay *r, const char *key, size_t n, long long seq, const unsigned char *hash)
+{
+	if (r->opklen + n > r->opkcap) {
+		size_t cap = r->opkcap ? r->opkcap * 2 : 4096;
+		while (cap < r->opklen + n)
+			cap *= 2;
+		char *k = realloc(r->opkeys, cap);
+		if (!k)
+			return -1;
+		r->opkeys = k;
+		r->opkcap = cap;
+	}
+	memcpy(r->opkeys + r->opklen, key, n);
+	struct rop *o = &r->ops[r->nops++];
+	o->h = fnv(key, n);
+	o->koff = r->opklen;
+	o->klen = n;
+	o->seq = seq;
+	o->has = hash != NULL;
+	if (hash)
+		memcpy(o->hash, hash, 32);
+	r->opklen += n;
+	return r->nops == R_BATCH ? r_flush(r) : 0;
 }
 
 /* A minimal reader of the compact JSON jansson writes: enough to find the
@@ -959,13 +1132,8 @@ static int replay_rows(struct spif_replay *r, long long seq, struct jp *j)
 		}
 		if (jp_eat(j, ']') < 0)
 			return -1;
-		struct rentry *e = r_get(r, r->scratch, tn + 1 + pn);
-		if (!e)
+		if (r_put(r, r->scratch, tn + 1 + pn, seq, has ? h : NULL) < 0)
 			return -1;
-		e->seq = seq;
-		e->flags = has ? R_HASH : 0;
-		if (has)
-			memcpy(e->hash, h, 32);
 		if (jp_eat(j, ',') == 0)
 			continue;
 		return jp_eat(j, ']');
@@ -1001,19 +1169,92 @@ int spif_replay_add(struct spif_replay *r, long long seq, const char *details, s
 
 /* ---- the scan ----------------------------------------------------------- */
 
-int spif_auditlog_check_rows(struct spif_catalog *c, struct spif_replay *r,
-                             void (*fn)(void *ctx, const struct spif_row_problem *p), void *ctx,
-                             long long *rows, struct spif_err *err)
+/* Every covered row's key (tbl NUL pk, the pk masked as in the events)
+ * and hash, read while verify's second thread still hashes events; and
+ * the schema's differences, reported only if the chain holds. */
+struct rowscan {
+	struct spif_catalog *c;
+	struct scanned {
+		size_t koff;
+		uint32_t klen, tl;
+		unsigned char hash[32];
+	} *v;
+	size_t n, cap;
+	char *keys;
+	size_t klen, kcap;
+	char **schema;
+	size_t nschema;
+	int oom;
+};
+
+static void rowscan_free(struct rowscan *s)
 {
-	sqlite3 *db = spif_catalog_db(c);
+	free(s->v);
+	free(s->keys);
+	for (size_t i = 0; i < s->nschema; i++)
+		free(s->schema[i]);
+	free(s->schema);
+}
+
+static void schema_collect(void *ctx, const char *what)
+{
+	struct rowscan *s = ctx;
+	char **v = realloc(s->schema, (s->nschema + 1) * sizeof *v);
+	if (!v || !(v[s->nschema] = strdup(what))) {
+		if (v)
+			s->schema = v;
+		s->oom = 1;
+		return;
+	}
+	s->schema = v;
+	s->nschema++;
+}
+
+static int scan_add(struct rowscan *s, const char *tbl, size_t tl, const char *pk, size_t pl,
+                    const unsigned char h[32])
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 4096;
+		struct scanned *v = realloc(s->v, cap * sizeof *v);
+		if (!v)
+			return -1;
+		s->v = v;
+		s->cap = cap;
+	}
+	size_t need = tl + 1 + pl + 1;
+	if (s->klen + need > s->kcap) {
+		size_t cap = s->kcap ? s->kcap * 2 : 65536;
+		while (cap < s->klen + need)
+			cap *= 2;
+		char *k = realloc(s->keys, cap);
+		if (!k)
+			return -1;
+		s->keys = k;
+		s->kcap = cap;
+	}
+	char *k = s->keys + s->klen;
+	memcpy(k, tbl, tl + 1);
+	if (pl)
+		memcpy(k + tl + 1, pk, pl);
+	k[tl + 1 + pl] = '\0';
+	spif_mask_numbers(k + tl + 1);
+	struct scanned *e = &s->v[s->n++];
+	e->koff = s->klen;
+	e->klen = (uint32_t)(tl + 1 + pl);
+	e->tl = (uint32_t)tl;
+	memcpy(e->hash, h, 32);
+	s->klen += need;
+	return 0;
+}
+
+static int scan_tables(struct rowscan *s, struct spif_err *err)
+{
+	sqlite3 *db = spif_catalog_db(s->c);
 	struct table *v;
 	int n;
-	*rows = 0;
 	if (load_tables(db, &v, &n, err) < 0)
 		return -1;
 	int rc = 0;
-	char *key = NULL;
-	size_t kcap = 0;
 	for (int i = 0; rc == 0 && i < n; i++) {
 		struct table *t = &v[i];
 		struct sbuf b = {0};
@@ -1027,80 +1268,116 @@ int spif_auditlog_check_rows(struct spif_catalog *c, struct spif_replay *r,
 		sb_quoted(&b, t->name, '"');
 		sb_cond(&b, t, "", " WHERE ");
 		sqlite3_stmt *st;
-		int s = b.oom ? SQLITE_NOMEM : sqlite3_prepare_v2(db, b.p, -1, &st, NULL);
+		int r = b.oom ? SQLITE_NOMEM : sqlite3_prepare_v2(db, b.p, -1, &st, NULL);
 		free(b.p);
-		if (s != SQLITE_OK) {
-			rc = dberr(db, s, "read table", err);
+		if (r != SQLITE_OK) {
+			rc = dberr(db, r, "read table", err);
 			break;
 		}
 		size_t tl = strlen(t->name);
+		int nv = t->ncols < 256 ? t->ncols : 256;
 		sqlite3_value *vals[256];
-		while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 			const char *pk = (const char *)sqlite3_column_text(st, 0);
 			size_t pl = pk ? (size_t)sqlite3_column_bytes(st, 0) : 0;
-			if (tl + pl + 2 > kcap) {
-				kcap = (tl + pl + 2) * 2;
-				char *nk = realloc(key, kcap);
-				if (!nk) {
-					rc = spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
-					break;
-				}
-				key = nk;
-			}
-			memcpy(key, t->name, tl + 1);
-			if (pl)
-				memcpy(key + tl + 1, pk, pl);
-			key[tl + 1 + pl] = '\0';
-			int nv = t->ncols < 256 ? t->ncols : 256;
 			for (int k = 0; k < nv; k++)
 				vals[k] = sqlite3_column_value(st, k + 1);
 			unsigned char h[32];
 			spif_rowhash_values(t->name, pk ? pk : "", nv, vals, h);
-			spif_mask_numbers(key + tl + 1);
-			struct rentry *e = r_get(r, key, tl + 1 + pl);
-			if (!e) {
+			if (scan_add(s, t->name, tl, pk, pl, h) < 0) {
 				rc = spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
 				break;
-			}
-			(*rows)++;
-			e->flags |= R_SEEN;
-			if (!(e->flags & R_HASH) || memcmp(e->hash, h, 32) != 0) {
-				struct spif_row_problem p = {t->name, key + tl + 1, (e->flags & R_HASH) ? "changed" : "added",
-				                             e->seq};
-				fn(ctx, &p);
 			}
 		}
 		sqlite3_finalize(st);
-		if (rc == 0 && s != SQLITE_DONE)
-			rc = dberr(db, s, "read table", err);
+		if (rc == 0 && r != SQLITE_DONE)
+			rc = dberr(db, r, "read table", err);
 	}
-	/* what the log says exists and the scan did not meet */
-	for (size_t i = 0; rc == 0 && i < r->cap; i++) {
-		struct rentry *e = &r->tab[i];
-		if (!e->h || (e->flags & (R_HASH | R_SEEN)) != R_HASH)
-			continue;
-		const char *tk = r->keys + e->koff;
-		size_t tl = strnlen(tk, e->klen);
-		if (e->klen + 1 > kcap) {
-			kcap = (size_t)e->klen + 1;
-			char *nk = realloc(key, kcap);
-			if (!nk) {
-				rc = spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
-				break;
-			}
-			key = nk;
-		}
-		memcpy(key, tk, e->klen);
-		key[e->klen] = '\0';
-		struct spif_row_problem p = {key, tl < e->klen ? key + tl + 1 : "", "deleted", e->seq};
-		fn(ctx, &p);
-	}
-	free(key);
 	free_tables(v, n);
 	return rc;
 }
 
+/* The rows read against the log's replay. */
+static int compare_rows(struct rowscan *s, struct spif_replay *r,
+                        void (*fn)(void *ctx, const struct spif_row_problem *p), void *ctx, struct spif_err *err)
+{
+	if (r_flush(r) < 0)
+		return spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
+	for (size_t i = 0; i < s->n; i += R_BATCH) {
+		size_t m = s->n - i < R_BATCH ? s->n - i : R_BATCH;
+		uint64_t h[R_BATCH];
+		if (r_reserve(r, m) < 0)
+			return spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
+		for (size_t k = 0; k < m; k++) {
+			h[k] = fnv(s->keys + s->v[i + k].koff, s->v[i + k].klen);
+			r_prefetch(r, h[k]);
+		}
+		for (size_t k = 0; k < m; k++) {
+			struct scanned *x = &s->v[i + k];
+			const char *key = s->keys + x->koff;
+			struct rentry *e = r_get_h(r, key, x->klen, h[k]);
+			if (!e)
+				return spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
+			e->flags |= R_SEEN;
+			if (!(e->flags & R_HASH) || memcmp(e->hash, x->hash, 32) != 0) {
+				struct spif_row_problem p = {key, key + x->tl + 1, (e->flags & R_HASH) ? "changed" : "added",
+				                             e->seq};
+				fn(ctx, &p);
+			}
+		}
+	}
+	/* what the log says exists and the scan did not meet */
+	char *key = NULL;
+	size_t kcap = 0;
+	for (size_t i = 0; i < r->cap; i++) {
+		struct rentry *e = &r->tab[i];
+		if (!e->h || (e->flags & (R_HASH | R_SEEN)) != R_HASH)
+			continue;
+		size_t kl;
+		const char *k = r_key(r, e, &kl);
+		if (kl + 1 > kcap) {
+			kcap = kl + 1;
+			char *nk = realloc(key, kcap);
+			if (!nk) {
+				free(key);
+				return spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
+			}
+			key = nk;
+		}
+		memcpy(key, k, kl);
+		key[kl] = '\0';
+		size_t tl = strnlen(key, kl);
+		struct spif_row_problem p = {key, tl < kl ? key + tl + 1 : "", "deleted", e->seq};
+		fn(ctx, &p);
+	}
+	free(key);
+	return 0;
+}
+
+int spif_auditlog_check_rows(struct spif_catalog *c, struct spif_replay *r,
+                             void (*fn)(void *ctx, const struct spif_row_problem *p), void *ctx,
+                             long long *rows, struct spif_err *err)
+{
+	struct rowscan s = {.c = c};
+	int rc = scan_tables(&s, err);
+	if (rc == 0)
+		rc = compare_rows(&s, r, fn, ctx, err);
+	*rows = (long long)s.n;
+	rowscan_free(&s);
+	return rc;
+}
+
 /* ---- the whole check ---------------------------------------------------- */
+
+static int meanwhile(void *ctx, struct spif_err *err)
+{
+	struct rowscan *s = ctx;
+	if (spif_auditlog_check_schema(s->c, schema_collect, s, err) < 0 || scan_tables(s, err) < 0)
+		return -1;
+	if (s->oom)
+		return spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
+	return 0;
+}
 
 int spif_auditlog_verify(struct spif_catalog *c, struct spif_verify *v,
                          void (*schema_fn)(void *ctx, const char *what),
@@ -1111,20 +1388,24 @@ int spif_auditlog_verify(struct spif_catalog *c, struct spif_verify *v,
 	struct spif_replay *r = spif_replay_new();
 	if (!r)
 		return spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
+	struct rowscan s = {.c = c};
 	/* one snapshot for the log and the tables it is compared with */
 	int began = sqlite3_get_autocommit(spif_catalog_db(c));
 	if (began && spif_catalog_exec(c, "BEGIN", err) < 0) {
 		spif_replay_free(r);
 		return -1;
 	}
-	int rc = spif_audit_verify_replay(c, v, r, err);
+	int rc = spif_audit_verify_ex(c, v, r, meanwhile, &s, err);
 	/* a broken chain says nothing trustworthy about the rows */
-	if (rc == 0 && v->bad_seq == 0)
-		rc = spif_auditlog_check_schema(c, schema_fn, ctx, err);
-	if (rc == 0 && v->bad_seq == 0)
-		rc = spif_auditlog_check_rows(c, r, row_fn, ctx, rows, err);
+	if (rc == 0 && v->bad_seq == 0) {
+		for (size_t i = 0; i < s.nschema; i++)
+			schema_fn(ctx, s.schema[i]);
+		rc = compare_rows(&s, r, row_fn, ctx, err);
+		*rows = (long long)s.n;
+	}
 	if (began)
 		spif_catalog_exec(c, "COMMIT", NULL);
+	rowscan_free(&s);
 	spif_replay_free(r);
 	return rc;
 }

@@ -47,22 +47,23 @@ void spif_tiles_close(struct spif_tiles *t)
 	t->leaf = t->leaves = t->tile = t->tiles = t->put = t->edge_get = t->edge_put = NULL;
 }
 
+/* 1 + the value of a lowercase hex digit, 0 for anything else */
+static const unsigned char hexval[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6, ['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10,
+	['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+};
+
 int spif_hex_to_hash(const char *hex, size_t n, unsigned char out[32])
 {
 	if (!hex || n != 64)
 		return -1;
+	int bad = 0;
 	for (size_t i = 0; i < 32; i++) {
-		int v = 0;
-		for (int k = 0; k < 2; k++) {
-			char ch = hex[2 * i + (size_t)k];
-			int d = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
-			if (d < 0)
-				return -1;
-			v = v << 4 | d;
-		}
-		out[i] = (unsigned char)v;
+		unsigned hi = hexval[(unsigned char)hex[2 * i]], lo = hexval[(unsigned char)hex[2 * i + 1]];
+		bad |= !hi | !lo;
+		out[i] = (unsigned char)((hi - 1) << 4 | ((lo - 1) & 15));
 	}
-	return 0;
+	return bad ? -1 : 0;
 }
 
 /* The leaf hash of the event whose chain hash the column holds. */
