@@ -486,7 +486,7 @@ static int cmd_verify(struct cli *c, const struct opts *o)
 		printf("audit log intact: %lld events, head %s\n", v.events, v.head);
 		printf("rows intact: %lld, each as the audit log last recorded it; schema as spif made it\n", rows);
 		if (o->checkpoint)
-			printf("checkpoint: the log extends %s%lld checkpoint%s in %s (the latest of %llu events): it was only "
+			printf("checkpoint: the log extends %s%lld checkpoint%s in %s (up to %llu events): it was only "
 			       "appended to since\n", ncp > 1 ? "all " : "", ncp, ncp == 1 ? "" : "s", o->checkpoint, cp_size);
 		else
 			printf("internal consistency only: no --checkpoint given, and a log rewritten whole on this host "
