@@ -281,3 +281,20 @@ trigger_sql() {
 	[[ "$output" == *'"action":"catalog.cover"'*'"rows":[['* ]]
 	[ "$(sqlite3 "$SPIF_HOME/catalog.db" "PRAGMA user_version")" -eq 5 ]
 }
+
+@test "a copy of the catalog without its keys: cert verify checks the rest and says the proof was not checked" {
+	id=$(spif shred --file F000001)
+	mkdir "$D/copy"
+	cp "$SPIF_HOME/catalog.db" "$D/copy/"
+	chmod 700 "$D/copy"
+	run --separate-stderr spif --home "$D/copy" catalog cert verify "$id"
+	[ "$status" -eq 0 ]
+	[[ "$output" == "$id: good: "* ]]
+	[[ "$stderr" == *"$id: inclusion proof not checked: "*"give the catalog's public key with --key FILE"* ]]
+	spif catalog key export | head -1 > "$D/catalog.pub"
+	run --separate-stderr spif --home "$D/copy" catalog cert verify "$id" --key "$D/catalog.pub"
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == "$id: inclusion proof verified: "* ]]
+	run --separate-stderr spif --home "$D/copy" catalog verify --checkpoint <(spif catalog checkpoint) --key "$D/catalog.pub"
+	[ "$status" -eq 0 ]
+}
