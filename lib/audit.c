@@ -532,27 +532,43 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-/* Copy one row into the batch being filled; -1 out of memory. */
-static int take_row(struct batch *b, sqlite3_stmt *st)
+/* The batch being filled, for the function the events are read through. */
+struct taker {
+	struct batch *b;
+	int oom;
+};
+
+/* spif_verify_take(seq,time,operator,sudo_user,host,pid,argv,action,
+ * object,details,prev_hash,hash): copy one event into the batch.  Reading
+ * the row as a function's arguments costs a quarter less than 24 calls
+ * of sqlite3_column_*, and this thread is the one verify waits for. */
+static void take_row(sqlite3_context *ctx, int argc, sqlite3_value **v)
 {
-	/* columns: seq,time,operator,sudo_user,host,pid,argv,action,object,details,prev_hash,hash */
 	static const int col[NFIELDS] = {1, 2, 3, 4, 6, 7, 8, 9, 10, 11};
+	struct taker *t = sqlite3_user_data(ctx);
+	struct batch *b = t->b;
+	sqlite3_result_null(ctx);
+	if (argc != 12 || t->oom)
+		return;
 	struct rec *r = &b->r[b->n];
-	r->seq = sqlite3_column_int64(st, 0);
-	r->pid = sqlite3_column_int64(st, 5);
+	r->seq = sqlite3_value_int64(v[0]);
+	r->pid = sqlite3_value_int64(v[5]);
 	r->nulls = 0;
 	for (int i = 0; i < NFIELDS; i++) {
-		const void *p = sqlite3_column_blob(st, col[i]);
-		size_t n = (size_t)sqlite3_column_bytes(st, col[i]);
-		if (!p && sqlite3_column_type(st, col[i]) == SQLITE_NULL)
+		sqlite3_value *x = v[col[i]];
+		const void *p = sqlite3_value_blob(x);
+		size_t n = (size_t)sqlite3_value_bytes(x);
+		if (!p && sqlite3_value_type(x) == SQLITE_NULL)
 			r->nulls |= (unsigned short)(1u << i);
 		if (b->used + n + 1 > b->cap) {
 			size_t cap = b->cap ? b->cap : BATCH_BYTES;
 			while (cap < b->used + n + 1)
 				cap *= 2;
 			char *nb = realloc(b->buf, cap);
-			if (!nb)
-				return -1;
+			if (!nb) {
+				t->oom = 1;
+				return;
+			}
 			b->buf = nb;
 			b->cap = cap;
 		}
@@ -564,7 +580,6 @@ static int take_row(struct batch *b, sqlite3_stmt *st)
 		b->used += n + 1;
 	}
 	b->n++;
-	return 0;
 }
 
 /* The stored tiles, by level. */
@@ -680,10 +695,18 @@ int spif_audit_verify_ex(struct spif_catalog *c, struct spif_verify *v, struct s
 	int began = sqlite3_get_autocommit(spif_catalog_db(c));
 	if (began && spif_catalog_exec(c, "BEGIN", err) < 0)
 		goto out_free;
+	struct taker tk = {0};
+	sqlite3 *db = spif_catalog_db(c);
+	/* registered for this read only, and only for SQL given directly */
+	if (sqlite3_create_function_v2(db, "spif_verify_take", 12, SQLITE_UTF8 | SQLITE_DIRECTONLY, &tk, take_row,
+	                               NULL, NULL, NULL) != SQLITE_OK) {
+		spif_err_set(err, SPIF_EX_SOFTWARE, "catalog: register a function: %s", sqlite3_errmsg(db));
+		goto out_tx;
+	}
 	if (load_tiles(c, s, err) < 0 ||
 	    spif_catalog_prepare(c,
-	        "SELECT seq,time,operator,sudo_user,host,pid,argv,action,object,details,prev_hash,hash"
-	        " FROM events ORDER BY seq", &st, err) < 0)
+	        "SELECT spif_verify_take(seq,time,operator,sudo_user,host,pid,argv,action,object,details,"
+	        "prev_hash,hash) FROM events ORDER BY seq", &st, err) < 0)
 		goto out_tx;
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->cv, NULL);
@@ -702,8 +725,9 @@ int spif_audit_verify_ex(struct spif_catalog *c, struct spif_verify *v, struct s
 		if (stop)
 			break;
 		struct batch *b = &s->b[s->head];
+		tk.b = b;
 		while (b->n < BATCH_EVENTS && b->used < BATCH_BYTES && (step = sqlite3_step(st)) == SQLITE_ROW)
-			if (take_row(b, st) < 0) {
+			if (tk.oom) {
 				oom = 1;
 				break;
 			}
@@ -751,6 +775,8 @@ out_sync:
 	pthread_mutex_destroy(&s->mu);
 out_tx:
 	sqlite3_finalize(st);
+	sqlite3_create_function_v2(spif_catalog_db(c), "spif_verify_take", 12, SQLITE_UTF8, NULL, NULL, NULL, NULL,
+	                           NULL);
 	if (began)
 		spif_catalog_exec(c, "COMMIT", NULL);
 out_free:
