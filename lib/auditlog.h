@@ -92,6 +92,20 @@ void spif_replay_free(struct spif_replay *r);
 /* Take the "rows" of one event's details (JSON text of n bytes); events
  * must come in order.  -1 when the rows are malformed. */
 int spif_replay_add(struct spif_replay *r, long long seq, const char *details, size_t n);
+/* What the log last recorded of a row. */
+struct spif_replay_row {
+	long long seq;   /* the event, 0 when none */
+	int exists;      /* recorded with hash (not deleted, not unknown) */
+	unsigned char hash[32];
+};
+/* Look up n keys (tbl NUL pk, lens[i] bytes) at most 32 at a time, marking
+ * each as met.  -1 out of memory. */
+int spif_replay_lookup(struct spif_replay *r, const char *const *keys, const size_t *lens, size_t n,
+                       struct spif_replay_row *out);
+/* fn for every row the log says exists and no lookup met (deleted outside
+ * spif).  -1 out of memory. */
+int spif_replay_unseen(struct spif_replay *r, void (*fn)(void *ctx, const char *key, size_t n, long long seq),
+                       void *ctx);
 
 /* One row that does not match the log. */
 struct spif_row_problem {
