@@ -1,8 +1,12 @@
-/* catalog.c - spif catalog ls | show ID | log | verify | check | copy | cert:
- * what the catalog knows, whether its audit log is intact, whether its
- * copies are still on disk, and its disposal certificates.  Every
- * subcommand only reads, but cert confirm, which adds a confirmation and
- * its event, and copy lost, which settles a copy gone outside spif. */
+/* catalog.c - spif catalog ls | show ID | log | verify | check | copy |
+ * review | checkpoint | key export | backup | restore-test | restore | cert:
+ * what the catalog knows, whether its audit log and every row it covers
+ * are intact (and extend a checkpoint kept elsewhere), whether its copies
+ * are still on disk, what a reviewer must look at, the signed checkpoints
+ * and their key, backups, and the disposal certificates.  Every
+ * subcommand only reads, but cert confirm (a confirmation and its event),
+ * copy lost (settles a copy gone outside spif), checkpoint and key export
+ * (the key and the checkpoint), backup and the restores (their events). */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -14,11 +18,14 @@
 #include "atomic.h"
 #include "backup.h"
 #include "calendar.h"
+#include "auditlog.h"
 #include "catalog_query.h"
 #include "cert.h"
+#include "checkpoint.h"
 #include "cli.h"
 #include "copycheck.h"
 #include "mynumber.h"
+#include "digest.h"
 #include "purge.h"
 #include "retention.h"
 #include "review.h"
@@ -30,14 +37,16 @@ static const char usage_text[] =
 	"       spif catalog show ID [--json]\n"
 	"       spif catalog log [--file ID] [--operator NAME] [--since DATE] [--until DATE]\n"
 	"           [--action NAME] [--limit N] [--json]\n"
-	"       spif catalog verify [--json]\n"
+	"       spif catalog verify [--checkpoint FILE] [--key FILE] [--json]\n"
 	"       spif catalog check [--json]\n"
 	"       spif catalog copy lost|missing COPY-ID --reason TEXT\n"
 	"       spif catalog review [--since DATE] [--until DATE] [--json]\n"
+	"       spif catalog checkpoint [--append FILE] [--syslog]\n"
+	"       spif catalog key export [--fingerprint]\n"
 	"       spif catalog cert ls [--json]\n"
 	"       spif catalog cert show ID [--format text|json]\n"
 	"       spif catalog cert export ID -o DIR\n"
-	"       spif catalog cert verify ID|FILE.json|FILE.confirm.json\n"
+	"       spif catalog cert verify ID|FILE.json|FILE.confirm.json [--key FILE]\n"
 	"       spif catalog cert confirm ID [--note TEXT] [--sign KEYID]\n"
 	"       spif catalog backup -o DIR [--json]\n"
 	"       spif catalog restore-test DIR [--sample N] [--json]\n"
@@ -53,8 +62,15 @@ static const char usage_text[] =
 	"  review   what a reviewer must look at from --since to --until (local days):\n"
 	"           refusals, lockouts, reads of records outside office hours, bulk\n"
 	"           reads, governance bypasses, certificates not yet confirmed\n"
-	"  verify   recompute the audit log's hash chain; exit 1 naming the first\n"
-	"           event that does not match, or copies a crash left half-destroyed\n"
+	"  verify   recompute the audit log's hash chain and Merkle tree, compare every\n"
+	"           row and the schema with what the log records; exit 1 naming the\n"
+	"           first event that does not match, each row changed outside spif, or\n"
+	"           copies a crash left half-destroyed.  --checkpoint FILE: prove the log\n"
+	"           extends each checkpoint in FILE (else only internal consistency)\n"
+	"  checkpoint  sign the log as it is (C2SP tlog-checkpoint) and print it;\n"
+	"           --append FILE adds it to FILE, --syslog sends it to syslog\n"
+	"  key export  the checkpoints' public key (signed-note verifier key) and its\n"
+	"           SHA-256 fingerprint (--fingerprint: the fingerprint alone)\n"
 	"  check    every present copy still where the catalog says, with its size\n"
 	"           and SHA-256 (vault copies: a vault file); exit 1 listing each\n"
 	"           missing or changed copy\n"
@@ -63,9 +79,11 @@ static const char usage_text[] =
 	"           file's disposal certificate lists it as lost; a copy that held\n"
 	"           numbers places an incident hold on its file (spif retain release)\n"
 	"  cert     disposal certificates: list, show (bilingual text or the signed\n"
-	"           JSON, then the confirmation's), export ID.json (+ ID.json.asc, and\n"
-	"           ID.confirm.json (+ .asc) when confirmed), verify against the catalog,\n"
-	"           the signatures and the audit log, confirm by a second operator\n"
+	"           JSON, then the confirmation's), export ID.json (+ ID.json.asc,\n"
+	"           ID.proof.json, and ID.confirm.json (+ .asc) when confirmed), verify\n"
+	"           against the catalog, the signatures and the audit log (or, with no\n"
+	"           catalog, offline: its inclusion proof and signature), confirm by a\n"
+	"           second operator\n"
 	"\n"
 	"  backup   a consistent backup into DIR: catalog snapshot, vault files, last\n"
 	"           checkpoint; never a key (see spif-catalog(1))\n"
@@ -74,11 +92,13 @@ static const char usage_text[] =
 	"  restore  restore DIR into the (empty) home; files disposed since stay gone\n"
 	"\n"
 	"  --json   one JSON object per line (show: one object)\n"
+	"  --key FILE  the catalog's public key (what key export prints), instead of\n"
+	"           the home's: for a checkpoint or a certificate checked elsewhere\n"
 	"  --home DIR  the spif home (else $SPIF_HOME, spif.conf, ~/.local/share/spif)\n"
 	"\n"
-	"Exit: 0 ok, 1 verify found tampering (check: a copy missing or changed),\n"
-	"64 usage, 65 unknown id (copy lost: a copy already disposed or lost),\n"
-	"66 no catalog, 77 catalog writable by others.\n";
+	"Exit: 0 ok, 1 verify found tampering (or a checkpoint the log does not extend;\n"
+	"check: a copy missing or changed), 64 usage, 65 unknown id (copy lost: a copy\n"
+	"already disposed or lost), 66 no catalog, 77 catalog writable by others.\n";
 
 struct opts {
 	int json;
@@ -87,6 +107,8 @@ struct opts {
 	long long limit;
 	const char *format, *out, *note, *sign;
 	const char *op_name, *since, *until, *action, *reason; /* log and review filters; copy lost */
+	const char *checkpoint, *key, *append;
+	int syslog, fingerprint;
 };
 
 static void print_json(json_t *j)
@@ -393,53 +415,6 @@ static int claimed_row(void *ctx, long long purge_id, long long file_id, enum sp
 	return 0;
 }
 
-static int cmd_verify(struct cli *c, const struct opts *o)
-{
-	struct spif_catalog *cat = cli_catalog(c, SPIF_CAT_READONLY);
-	struct spif_err e = {0};
-	struct spif_verify v;
-	if (spif_audit_verify(cat, &v, &e) < 0)
-		cli_die(c, &e);
-	/* copies a crash left between "disposing" and "disposed" */
-	struct spif_copy *cp;
-	size_t half;
-	if (spif_catalog_copies_in_state(cat, SPIF_COPY_DISPOSING, &cp, &half, &e) < 0)
-		cli_die(c, &e);
-	for (size_t i = 0; i < half; i++)
-		fprintf(stderr, "%s: verify: copy %lld (%s) was left marked for destruction by an "
-		        "interrupted spif shred (it may be partly overwritten); run spif shred --resume\n",
-		        c->prog, cp[i].id, cp[i].path);
-	spif_copies_free(cp, half);
-	/* files a killed purge had claimed and not finished */
-	struct claimed k = {.c = c};
-	if (spif_purge_leftovers(cat, claimed_row, &k, &e) < 0)
-		cli_die(c, &e);
-	long long claimed = k.n;
-	spif_catalog_close(cat);
-	if (o->json) {
-		json_t *j = json_object();
-		json_object_set_new(j, "intact", json_boolean(v.bad_seq == 0));
-		json_object_set_new(j, "events", json_integer(v.events));
-		json_object_set_new(j, "head", json_string(v.head));
-		if (v.bad_seq) {
-			json_object_set_new(j, "first_bad", json_integer(v.bad_seq));
-			json_object_set_new(j, "why", json_string(v.why));
-		}
-		json_object_set_new(j, "half_destroyed_copies", json_integer((json_int_t)half));
-		json_object_set_new(j, "interrupted_purge_items", json_integer(claimed));
-		print_json(j);
-	}
-	if (v.bad_seq) {
-		fprintf(stderr, "%s: verify: %s\n", c->prog, v.why);
-		return SPIF_FOUND;
-	}
-	if (half || claimed)
-		return SPIF_FOUND;
-	if (!o->json)
-		printf("audit log intact: %lld events, head %s\n", v.events, v.head);
-	return 0;
-}
-
 /* ---- review (lib/review.h) --------------------------------------------- */
 
 static int review_row(void *ctx, const struct spif_review_item *it)
@@ -489,6 +464,265 @@ static void read_whole(const struct cli *c, const char *path, char **data, size_
 	fclose(f);
 }
 
+/* The catalog when this home has one (read-only is fine), else NULL:
+ * an exported certificate is checked offline where there is none. */
+static struct spif_catalog *catalog_if_readable(struct cli *c)
+{
+	struct spif_err e = {0};
+	char p[PATH_MAX + 16];
+	if (spif_home_resolve(c->home_opt, &c->conf, c->home, sizeof c->home, &e) < 0)
+		cli_die(c, &e);
+	snprintf(p, sizeof p, "%s/catalog.db", c->home);
+	if (access(p, F_OK) != 0)
+		return NULL;
+	return cli_catalog(c, SPIF_CAT_READONLY);
+}
+
+/* The checkpoints' public key: --key FILE, else the home's. */
+static void verifier(struct cli *c, struct spif_catalog *cat, const char *keyfile, struct spif_note_verifier *v)
+{
+	struct spif_err e = {0};
+	if (keyfile) {
+		char *t;
+		size_t n;
+		read_whole(c, keyfile, &t, &n, 0);
+		int rc = spif_checkpoint_verifier_parse(t ? t : "", n, v, &e);
+		free(t);
+		if (rc < 0) {
+			spif_err_prefix(&e, "%s", keyfile);
+			cli_die(c, &e);
+		}
+		return;
+	}
+	if (!cat)
+		cli_usage(c, "no catalog here: give the catalog's public key with --key FILE");
+	if (spif_checkpoint_verifier(cat, 0, v, &e) < 0) {
+		if (e.code == SPIF_EX_NOINPUT)
+			cli_fail(c, SPIF_EX_NOINPUT, "this catalog has issued no checkpoint (no %s): give its public key "
+			         "with --key FILE", SPIF_CHECKPOINT_KEY);
+		cli_die(c, &e);
+	}
+}
+
+/* catalog verify: what it found, reported as it is found. */
+#define SHOW_ROWS 100
+struct found {
+	const struct cli *c;
+	int json;
+	long long rows_bad, schema_bad;
+	json_t *rows, *schema; /* --json: the first SHOW_ROWS */
+};
+
+static void schema_problem(void *ctx, const char *what)
+{
+	struct found *f = ctx;
+	f->schema_bad++;
+	if (f->json)
+		json_array_append_new(f->schema, json_string(what));
+	else
+		fprintf(stderr, "%s: verify: schema: %s: changed outside spif\n", f->c->prog, what);
+}
+
+static void row_problem(void *ctx, const struct spif_row_problem *p)
+{
+	struct found *f = ctx;
+	if (++f->rows_bad > SHOW_ROWS)
+		return;
+	if (f->json) {
+		json_t *j = json_pack("{s:s,s:s,s:s}", "table", p->table, "key", p->key, "change", p->what);
+		if (p->seq)
+			json_object_set_new(j, "event", json_integer(p->seq));
+		json_array_append_new(f->rows, j);
+		return;
+	}
+	if (strcmp(p->what, "added") == 0)
+		fprintf(stderr, "%s: verify: %s %s: added outside spif (no event records it)\n", f->c->prog, p->table,
+		        p->key);
+	else
+		fprintf(stderr, "%s: verify: %s %s: %s outside spif (the audit log last recorded it in event %lld)\n",
+		        f->c->prog, p->table, p->key, p->what, p->seq);
+}
+
+/* verify --checkpoint: every checkpoint in the file, in order.  0 when
+ * the log extends them all; *last the largest size. */
+static int check_checkpoints(struct cli *c, struct spif_catalog *cat, const struct opts *o, const struct spif_verify *v,
+                             json_t *out, long long *count, unsigned long long *last)
+{
+	struct spif_note_verifier key;
+	verifier(c, cat, o->key, &key);
+	char *buf;
+	size_t n, off = 0, start, len;
+	read_whole(c, o->checkpoint, &buf, &n, 0);
+	int bad = 0, r;
+	*count = 0;
+	*last = 0;
+	while ((r = spif_checkpoint_next(buf ? buf : "", n, &off, &start, &len)) > 0) {
+		struct spif_checkpoint_result res;
+		struct spif_err e = {0};
+		(*count)++;
+		if (spif_checkpoint_check(cat, &key, buf + start, len, (uint64_t)v->events, v->root, &res, &e) < 0) {
+			if (e.code != SPIF_FOUND)
+				cli_die(c, &e);
+			bad = 1;
+			if (out)
+				json_array_append_new(out, json_pack("{s:I,s:s}", "checkpoint", (json_int_t)*count, "why", e.msg));
+			else
+				fprintf(stderr, "%s: verify: %s: checkpoint %lld: %s\n", c->prog, o->checkpoint, *count, e.msg);
+			continue;
+		}
+		if (res.size > *last)
+			*last = res.size;
+	}
+	free(buf);
+	if (r < 0 || *count == 0)
+		cli_fail(c, SPIF_EX_DATAERR, "%s: not a checkpoint (a signed note: origin, size, root, a blank line, "
+		         "signatures)", o->checkpoint);
+	return bad;
+}
+
+static int cmd_verify(struct cli *c, const struct opts *o)
+{
+	struct spif_catalog *cat = cli_catalog(c, SPIF_CAT_READONLY);
+	struct spif_err e = {0};
+	struct spif_verify v;
+	struct found f = {.c = c, .json = o->json};
+	if (o->json) {
+		f.rows = json_array();
+		f.schema = json_array();
+	}
+	long long rows;
+	if (spif_auditlog_verify(cat, &v, schema_problem, row_problem, &f, &rows, &e) < 0)
+		cli_die(c, &e);
+	/* a log that extends a checkpoint kept elsewhere: what no one on this
+	 * host could fake */
+	long long ncp = 0;
+	unsigned long long cp_size = 0;
+	int cp_bad = 0;
+	json_t *cp_why = o->json ? json_array() : NULL;
+	if (o->checkpoint && v.bad_seq == 0)
+		cp_bad = check_checkpoints(c, cat, o, &v, cp_why, &ncp, &cp_size);
+	/* copies a crash left between "disposing" and "disposed" */
+	struct spif_copy *cp;
+	size_t half;
+	if (spif_catalog_copies_in_state(cat, SPIF_COPY_DISPOSING, &cp, &half, &e) < 0)
+		cli_die(c, &e);
+	for (size_t i = 0; i < half; i++)
+		fprintf(stderr, "%s: verify: copy %lld (%s) was left marked for destruction by an "
+		        "interrupted spif shred (it may be partly overwritten); run spif shred --resume\n",
+		        c->prog, cp[i].id, cp[i].path);
+	spif_copies_free(cp, half);
+	/* files a killed purge had claimed and not finished */
+	struct claimed k = {.c = c};
+	if (spif_purge_leftovers(cat, claimed_row, &k, &e) < 0)
+		cli_die(c, &e);
+	long long claimed = k.n;
+	spif_catalog_close(cat);
+	char root[65];
+	spif_hex(v.root, 32, root);
+	if (o->json) {
+		json_t *j = json_object();
+		json_object_set_new(j, "intact", json_boolean(v.bad_seq == 0));
+		json_object_set_new(j, "events", json_integer(v.events));
+		json_object_set_new(j, "head", json_string(v.head));
+		if (v.bad_seq) {
+			json_object_set_new(j, "first_bad", json_integer(v.bad_seq));
+			json_object_set_new(j, "why", json_string(v.why));
+		} else {
+			json_object_set_new(j, "root", json_string(root));
+			json_object_set_new(j, "tree_intact", json_boolean(!v.tree_bad));
+			if (v.tree_bad)
+				json_object_set_new(j, "tree_why", json_string(v.tree_why));
+			json_object_set_new(j, "rows", json_integer(rows));
+			json_object_set_new(j, "rows_outside", json_integer(f.rows_bad));
+			json_object_set_new(j, "rows_outside_first", f.rows);
+			f.rows = NULL;
+			json_object_set_new(j, "schema_outside", f.schema);
+			f.schema = NULL;
+		}
+		if (o->checkpoint && v.bad_seq == 0)
+			json_object_set_new(j, "checkpoints", json_pack("{s:s,s:I,s:I,s:b,s:O}", "file", o->checkpoint,
+			                                                "count", (json_int_t)ncp, "largest", (json_int_t)cp_size,
+			                                                "extended", !cp_bad, "why", cp_why));
+		json_object_set_new(j, "scope", json_string(o->checkpoint ? "checkpoint" : "internal"));
+		json_object_set_new(j, "half_destroyed_copies", json_integer((json_int_t)half));
+		json_object_set_new(j, "interrupted_purge_items", json_integer(claimed));
+		print_json(j);
+	}
+	json_decref(cp_why);
+	json_decref(f.rows);
+	json_decref(f.schema);
+	if (v.bad_seq) {
+		fprintf(stderr, "%s: verify: %s\n", c->prog, v.why);
+		return SPIF_FOUND;
+	}
+	if (v.tree_bad && !o->json)
+		fprintf(stderr, "%s: verify: %s\n", c->prog, v.tree_why);
+	if (f.rows_bad > SHOW_ROWS && !o->json)
+		fprintf(stderr, "%s: verify: ... and %lld more rows changed outside spif\n", c->prog,
+		        f.rows_bad - SHOW_ROWS);
+	if (half || claimed || v.tree_bad || f.rows_bad || f.schema_bad || cp_bad)
+		return SPIF_FOUND;
+	if (!o->json) {
+		printf("audit log intact: %lld events, head %s\n", v.events, v.head);
+		printf("rows intact: %lld, each as the audit log last recorded it; schema as spif made it\n", rows);
+		if (o->checkpoint)
+			printf("checkpoint: the log extends %s%lld checkpoint%s in %s (up to %llu events): it was only "
+			       "appended to since\n", ncp > 1 ? "all " : "", ncp, ncp == 1 ? "" : "s", o->checkpoint, cp_size);
+		else
+			printf("internal consistency only: no --checkpoint given, and a log rewritten whole on this host "
+			       "would pass\n");
+	}
+	return 0;
+}
+
+/* catalog checkpoint: sign the log as it is. */
+static int cmd_checkpoint(struct cli *c, const struct opts *o)
+{
+	struct spif_catalog *cat = cli_catalog(c, 0);
+	struct spif_err e = {0};
+	char *note;
+	int rc = spif_checkpoint_issue(cat, &note, &e);
+	spif_catalog_close(cat);
+	if (rc < 0 && !note)
+		cli_die(c, &e);
+	fputs(note, stdout);
+	fflush(stdout);
+	struct spif_err e2 = {0};
+	if (o->syslog && strcmp(c->conf.checkpoint_syslog, "yes") != 0)
+		spif_checkpoint_syslog(note);
+	int rc2 = o->append ? spif_checkpoint_append(o->append, note, spif_file_mode(&c->conf), &e2) : 0;
+	free(note);
+	if (rc < 0)
+		cli_die(c, &e);
+	if (rc2 < 0)
+		cli_die(c, &e2);
+	return 0;
+}
+
+/* catalog key export: the public key, for whoever keeps checkpoints. */
+static int cmd_key(struct cli *c, const struct opts *o)
+{
+	struct spif_catalog *cat = cli_catalog(c, SPIF_CAT_READONLY);
+	struct spif_err e = {0};
+	struct spif_note_verifier v;
+	/* made at first use: here too, where the catalog may be written */
+	int create = !spif_catalog_note(cat) && access(spif_catalog_home(cat), W_OK) == 0;
+	if (spif_checkpoint_verifier(cat, create, &v, &e) < 0)
+		cli_die(c, &e);
+	spif_catalog_close(cat);
+	char *t = spif_note_verifier_text(&v);
+	char fpr[65];
+	if (!t || spif_checkpoint_fingerprint(&v, fpr) < 0)
+		cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
+	if (!o->fingerprint)
+		printf("%s\n", t);
+	printf("SHA256:%s\n", fpr);
+	free(t);
+	return 0;
+}
+
+/* ---- certificates ---------------------------------------------------- */
+
 static int cert_row(void *ctx, const struct spif_cert_row *r)
 {
 	const struct opts *o = ctx;
@@ -535,8 +769,8 @@ static int cert_cmd(struct cli *c, const struct opts *o, const char *sub, int na
 		 * ID.confirm.json.asc beside it when they exist; or an exported
 		 * ID.confirm.json (with its .asc) alone */
 		struct spif_cert_files f = {0};
-		char *data = NULL, cid[32];
-		size_t n = 0;
+		char *data = NULL, cid[32], *proof = NULL;
+		size_t n = 0, proof_n = 0;
 		size_t len = strlen(id);
 		if (len > 5 && strcmp(id + len - 5, ".json") == 0) {
 			read_whole(c, id, &data, &n, 0);
@@ -563,25 +797,77 @@ static int cert_cmd(struct cli *c, const struct opts *o, const char *sub, int na
 			}
 			if (f.conf && snprintf(other, sizeof other, "%.*s.confirm.json.asc", stem, id) < (int)sizeof other)
 				read_whole(c, other, (char **)&f.conf_sig, &f.conf_sig_n, 1);
+			/* the inclusion proof beside the certificate */
+			if (!is_conf && snprintf(other, sizeof other, "%.*s.proof.json", stem, id) < (int)sizeof other)
+				read_whole(c, other, &proof, &proof_n, 1);
 		} else
 			snprintf(cid, sizeof cid, "%s", id);
-		struct spif_catalog *cat = cli_catalog(c, SPIF_CAT_READONLY);
-		char summary[768];
-		int rc = spif_cert_verify(cat, cid, &f, summary, sizeof summary, &e);
+		char summary[768], incl[512] = "";
 		char escrow[1024] = ""; /* a crypto-erase's escrow copies: outstanding or closed */
-		struct spif_cert ect;
-		struct spif_err ee = {0};
-		if (rc >= 0 && spif_cert_load(cat, cid, &ect, &ee) == 0) {
-			spif_vault_escrow_summary(cat, ect.body, escrow, sizeof escrow);
-			spif_cert_free(&ect);
+		/* no catalog here: the certificate stands on its proof alone */
+		struct spif_catalog *cat = catalog_if_readable(c);
+		if (!cat) {
+			if (!f.body)
+				cli_fail(c, SPIF_EX_NOINPUT, "%s: no catalog here: give the exported %s.json, with its "
+				         "%s.proof.json beside it, and --key FILE", cid, cid, cid);
+			if (!proof)
+				cli_fail(c, SPIF_FOUND, "%s: no catalog here and no %s.proof.json beside the certificate: "
+				         "nothing to prove it by", id, cid);
+			struct spif_note_verifier v;
+			verifier(c, NULL, o->key, &v);
+			if (spif_cert_verify_offline(&f, proof, proof_n, &v, summary, sizeof summary, &e) < 0)
+				cli_die(c, &e);
+		} else {
+			int rc = spif_cert_verify(cat, cid, &f, summary, sizeof summary, &e);
+			if (rc < 0)
+				cli_die(c, &e);
+			struct spif_cert ect;
+			struct spif_err ee = {0};
+			if (spif_cert_load(cat, cid, &ect, &ee) == 0) {
+				spif_vault_escrow_summary(cat, ect.body, escrow, sizeof escrow);
+				spif_cert_free(&ect);
+			}
+			/* and its inclusion proof, the one given or the one stored */
+			if (!proof && !f.body && !f.conf) {
+				struct spif_err pe = {0};
+				if (spif_cert_stored_proof(cat, cid, &proof, &pe) < 0)
+					cli_die(c, &pe);
+				proof_n = proof ? strlen(proof) : 0;
+			}
+			struct spif_note_verifier v;
+			struct spif_err ke = {0};
+			if (proof && !o->key && spif_checkpoint_verifier(cat, 0, &v, &ke) < 0) {
+				/* a copy of the catalog without its keys/ (evidence on
+				 * read-only media): the rest holds, the proof waits */
+				cli_note(c, "%s: inclusion proof not checked: %s (give the catalog's public key with --key FILE)",
+				         cid, ke.msg);
+				free(proof);
+				proof = NULL;
+			} else if (proof && o->key)
+				verifier(c, cat, o->key, &v);
+			if (proof) {
+				struct spif_inclusion inc;
+				struct spif_cert ct;
+				if (spif_cert_load(cat, cid, &ct, &e) < 0)
+					cli_die(c, &e);
+				rc = spif_cert_proof_verify(ct.body, strlen(ct.body), proof, proof_n, &v, &inc, &e);
+				spif_cert_free(&ct);
+				if (rc < 0)
+					cli_die(c, &e);
+				snprintf(incl, sizeof incl, "%s: inclusion proof verified: event %lld is in the log under a "
+				         "checkpoint of %llu events signed by the catalog's key", cid, inc.seq,
+				         (unsigned long long)inc.tree_size);
+			}
+			spif_catalog_close(cat);
 		}
-		spif_catalog_close(cat);
 		free((char *)f.body);
 		free((char *)f.sig);
 		free((char *)f.conf);
 		free((char *)f.conf_sig);
-		if (rc < 0)
-			cli_die(c, &e);
+		free(proof);
+		/* the inclusion first: the last line is the verdict on the whole */
+		if (incl[0])
+			printf("%s\n", incl);
 		printf("%s\n", summary);
 		if (escrow[0])
 			printf("%s\n", escrow);
@@ -603,10 +889,15 @@ static int cert_cmd(struct cli *c, const struct opts *o, const char *sub, int na
 			if (!o->out)
 				cli_usage(c, "cert export: -o DIR is required");
 			/* the certificate, and its confirmation when there is one,
-			 * each with its signature when signed */
-			const char *parts[4] = {ct.body, ct.signature, ct.confirmation, ct.confirmation_sig};
-			static const char *const names[4] = {".json", ".json.asc", ".confirm.json", ".confirm.json.asc"};
-			for (int k = 0; k < 4; k++) {
+			 * each with its signature when signed; and the proof that
+			 * its event is in the log under a signed checkpoint */
+			char *proof;
+			if (spif_cert_proof(cat, ct.id, &proof, &e) < 0)
+				cli_die(c, &e);
+			const char *parts[5] = {ct.body, ct.signature, proof, ct.confirmation, ct.confirmation_sig};
+			static const char *const names[5] = {".json", ".json.asc", ".proof.json", ".confirm.json",
+			                                     ".confirm.json.asc"};
+			for (int k = 0; k < 5; k++) {
 				if (!parts[k])
 					continue;
 				char path[PATH_MAX];
@@ -624,6 +915,7 @@ static int cert_cmd(struct cli *c, const struct opts *o, const char *sub, int na
 					cli_die(c, &e);
 				printf("%s\n", path);
 			}
+			free(proof);
 		} else if (!o->format || strcmp(o->format, "text") == 0) {
 			char *t = spif_cert_render(&ct);
 			if (!t)
@@ -655,6 +947,9 @@ static const struct option longopts[] = {
 	{"since", required_argument, NULL, 1001}, {"until", required_argument, NULL, 1002},
 	{"action", required_argument, NULL, 1003}, {"reason", required_argument, NULL, 1004},
 	{"operator", required_argument, NULL, 'O'},
+	{"checkpoint", required_argument, NULL, 'C'}, {"key", required_argument, NULL, 'K'},
+	{"append", required_argument, NULL, 'A'}, {"syslog", no_argument, NULL, 'Y'},
+	{"fingerprint", no_argument, NULL, 'P'},
 	{NULL, 0, NULL, 0},
 };
 
@@ -685,6 +980,11 @@ static void parse_opts(struct cli *c, struct opts *o, int argc, char **argv, con
 		case 1003: o->action = optarg; break;
 		case 1004: o->reason = optarg; break;
 		case 'O': o->op_name = optarg; break;
+		case 'C': o->checkpoint = optarg; break;
+		case 'K': o->key = optarg; break;
+		case 'A': o->append = optarg; break;
+		case 'Y': o->syslog = 1; break;
+		case 'P': o->fingerprint = 1; break;
 		case 'h': fputs(usage_text, stdout); exit(0);
 		default: cli_bad_option(c, argc, argv);
 		}
@@ -802,7 +1102,7 @@ int main(int argc, char **argv)
 	opterr = 0;
 	parse_opts(&c, &o, argc, argv, "hjn:o:");
 	if (optind >= argc)
-		cli_usage(&c, "missing subcommand: ls, show, log, verify or cert");
+		cli_usage(&c, "missing subcommand: ls, show, log, verify, checkpoint, key or cert");
 	const char *sub = argv[optind++];
 	const char *certsub = NULL;
 	if (strcmp(sub, "cert") == 0) {
@@ -829,9 +1129,16 @@ int main(int argc, char **argv)
 		rc = cmd_copy(&c, &o, nargs, argv + optind);
 	else if (strcmp(sub, "review") == 0 && nargs == 0)
 		rc = cmd_review(&c, &o);
+	else if (strcmp(sub, "checkpoint") == 0 && nargs == 0)
+		rc = cmd_checkpoint(&c, &o);
+	else if (strcmp(sub, "key") == 0 && nargs == 1 && strcmp(argv[optind], "export") == 0)
+		rc = cmd_key(&c, &o);
+	else if (strcmp(sub, "key") == 0 && nargs == 1)
+		cli_usage(&c, "key %s: unknown (export)", argv[optind]);
 	else if (strcmp(sub, "ls") && strcmp(sub, "show") && strcmp(sub, "log") && strcmp(sub, "verify") &&
-	         strcmp(sub, "check") && strcmp(sub, "review"))
-		cli_usage(&c, "%s: unknown subcommand (ls, show, log, verify, check, copy, review, cert)", sub);
+	         strcmp(sub, "check") && strcmp(sub, "review") && strcmp(sub, "checkpoint") && strcmp(sub, "key"))
+		cli_usage(&c, "%s: unknown subcommand (ls, show, log, verify, check, copy, review, checkpoint, key, "
+		          "cert)", sub);
 	else
 		cli_usage(&c, "%s: wrong number of arguments", sub);
 	cli_done(&c);

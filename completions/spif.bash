@@ -256,7 +256,15 @@ _spif_value()
 		fi
 		;;
 	--min-confidence) _spif_reply "low high" "$2" ;;
-	--key) _spif_psn_keys "$2" "$3" ;;
+	--key)
+		# catalog: the checkpoints' public key, a file; redact: a pseudonym key
+		if [[ $_spif_cmd == catalog ]]; then
+			_spif_files "$2"
+		else
+			_spif_psn_keys "$2" "$3"
+		fi
+		;;
+	--checkpoint | --append) _spif_files "$2" ;;
 	--report) _spif_files "$2" ;;
 	--purpose | --label | --source | --number-field | --limit | -n | --note | \
 	--passes | --reason | --destination | --new-key | --fields | --period | --grace | --basis)
@@ -580,7 +588,7 @@ _spif()
 			--home) home=${w[m + 1]}; ((m++)) ;;
 			--home=*) home=${w[m]#--home=} ;;
 			--state | --file | --limit | -n | --format | -o | --output | --note | --sign | --keys | --sample | \
-			--operator | --since | --until | --action | --reason) ((m++)) ;;
+			--operator | --since | --until | --action | --reason | --checkpoint | --key | --append) ((m++)) ;;
 			-*) ;;
 			*)
 				if [[ -z $sub ]]; then
@@ -597,7 +605,7 @@ _spif()
 			if [[ $cur == -* ]]; then
 				_spif_reply "$_spif_catalog_opts" "$cur"
 			else
-				_spif_reply "ls show log verify check copy review cert backup restore-test restore" "$cur"
+				_spif_reply "ls show log verify check copy review checkpoint key cert backup restore-test restore" "$cur"
 			fi
 			return 0
 		fi
@@ -619,7 +627,7 @@ _spif()
 					show) _spif_reply "--format $_spif_cert_opts" "$cur" ;;
 					export) _spif_reply "-o --output $_spif_cert_opts" "$cur" ;;
 					confirm) _spif_reply "--note --sign $_spif_cert_opts" "$cur" ;;
-					verify) _spif_reply "$_spif_cert_opts" "$cur" ;;
+					verify) _spif_reply "--key $_spif_cert_opts" "$cur" ;;
 					esac
 				elif ((n == 0)); then
 					_spif_ids "$cur" "$home" cert
@@ -652,8 +660,19 @@ _spif()
 			[[ $cur == -* ]] && _spif_reply "--file --operator --since --until --action --limit $_spif_catalog_opts" "$cur" ;;
 		review)
 			[[ $cur == -* ]] && _spif_reply "--since --until $_spif_catalog_opts" "$cur" ;;
-		verify | check)
+		check)
 			[[ $cur == -* ]] && _spif_reply "$_spif_catalog_opts" "$cur" ;;
+		verify)
+			[[ $cur == -* ]] && _spif_reply "--checkpoint --key $_spif_catalog_opts" "$cur" ;;
+		checkpoint)
+			[[ $cur == -* ]] && _spif_reply "--append --syslog --home --help" "$cur" ;;
+		key)
+			if [[ $cur == -* ]]; then
+				_spif_reply "--fingerprint --home --help" "$cur"
+			elif ((n == 0)); then
+				_spif_reply "export" "$cur"
+			fi
+			;;
 		copy)
 			if [[ $cur == -* ]]; then
 				_spif_reply "--reason --home --help" "$cur"

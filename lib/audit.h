@@ -6,7 +6,13 @@
  * canonical encoding: the netstrings "LEN:BYTES," of prev_hash, seq, time,
  * operator, sudo_user, host, pid, argv, action, object and details, in that
  * order (integers in decimal, NULL as the empty string).  The first event's
- * prev_hash is 64 zeros.  No event ever holds a full Individual Number. */
+ * prev_hash is 64 zeros.  No event ever holds a full Individual Number.
+ *
+ * The chain and the head in meta guard against accidents: anyone who can
+ * write catalog.db can recompute them.  Each event also records the rows
+ * its transaction changed (auditlog.h) and is a leaf of a Merkle tree
+ * (auditlog_tree.h) whose signed checkpoints (checkpoint.h), kept off the
+ * host, prove that the log was only ever appended to. */
 #ifndef SPIF_AUDIT_H
 #define SPIF_AUDIT_H
 
@@ -33,10 +39,24 @@ struct spif_verify {
 	long long bad_seq;   /* first event that does not match, 0 if intact */
 	char why[256];       /* what is wrong with it */
 	char head[65];       /* hash of the last event */
+	/* The Merkle tree over the events checked (auditlog_tree.h): its root,
+	 * and whether the stored tiles and edge are the events' (tree_bad 0)
+	 * or not (tree_why).  Checked only when the chain is intact. */
+	unsigned char root[32];
+	int tree_bad;
+	char tree_why[256];
 };
-/* Recompute the chain.  0 with v->bad_seq == 0 when intact, 0 with bad_seq
- * set when not, -1 on an error reading it. */
+/* Recompute the chain, the head in meta and the Merkle tree.  0 with
+ * v->bad_seq == 0 when intact, 0 with bad_seq set when not, -1 on an error
+ * reading it.  In one read transaction (the caller's, if it began one). */
 int spif_audit_verify(struct spif_catalog *c, struct spif_verify *v, struct spif_err *err);
+/* The same, handing each event's details to replay (auditlog.h); and,
+ * once every event is read and while the second thread still hashes,
+ * meanwhile(mctx) on this thread (when not NULL; in the same read
+ * transaction).  Its failure is this function's. */
+struct spif_replay;
+int spif_audit_verify_ex(struct spif_catalog *c, struct spif_verify *v, struct spif_replay *replay,
+                         int (*meanwhile)(void *ctx, struct spif_err *err), void *mctx, struct spif_err *err);
 
 /* The canonical encoding's hash of one event (exposed for tests/bench). */
 void spif_audit_hash(const char *prev, long long seq, const char *time, const char *op,

@@ -9,6 +9,7 @@
 
 #include "audit.h"
 #include "catalog_priv.h"
+#include "checkpoint.h"
 #include "digest.h"
 #include "pgp.h"
 #include "text.h"
@@ -659,4 +660,37 @@ int spif_cert_verify(struct spif_catalog *c, const char *id, const struct spif_c
 out:
 	spif_cert_free(&ct);
 	return rc;
+}
+
+/* ---- offline verification (checkpoint.h) ------------------------------ */
+
+int spif_cert_verify_offline(const struct spif_cert_files *in, const char *proof, size_t proof_n,
+                             const struct spif_note_verifier *v, char *summary, size_t sumlen, struct spif_err *err)
+{
+	if (!in->body)
+		return fail(summary, sumlen, err, "no certificate to verify");
+	struct spif_inclusion inc;
+	struct spif_err e = {0};
+	if (spif_cert_proof_verify(in->body, in->body_n, proof, proof_n, v, &inc, &e) < 0)
+		return fail(summary, sumlen, err, "%s", e.msg);
+	/* the signature is over the bytes as given: a NUL inside them would
+	 * end a C string early and must not pass for the whole */
+	char *body = strndup(in->body, in->body_n);
+	if (!body)
+		return spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
+	if (strlen(body) != in->body_n) {
+		free(body);
+		return fail(summary, sumlen, err, "%s: the certificate holds a NUL byte", inc.certificate);
+	}
+	char fpr[41];
+	int rc = check_sig(inc.certificate, body, in->sig, in->sig_n, NULL, inc.signer[0] ? inc.signer : NULL, fpr,
+	                   summary, sumlen, err);
+	free(body);
+	if (rc < 0)
+		return -1;
+	snprintf(summary, sumlen, "%s: good, offline: its event %lld is in the audit log of catalog %s under a "
+	         "checkpoint of %llu events signed by the catalog's key (inclusion proof verified)%s%s",
+	         inc.certificate, inc.seq, inc.catalog, (unsigned long long)inc.tree_size,
+	         in->sig ? ", signature by " : ", unsigned", in->sig ? fpr : "");
+	return 0;
 }

@@ -90,4 +90,14 @@ struct spif_cert_files {
 int spif_cert_verify(struct spif_catalog *c, const char *id, const struct spif_cert_files *in, char *summary,
                      size_t sumlen, struct spif_err *err);
 
+/* Check an exported certificate without the catalog: its inclusion proof
+ * (the ID.proof.json document, checkpoint.h) under a checkpoint signed by
+ * v, made for this certificate's bytes; and its OpenPGP signature (in->sig)
+ * by the key its event names, present when the event says it was signed.
+ * A confirmation is not checked (it needs the catalog).  0 good, summary
+ * says what was shown; -1 with SPIF_FOUND and the reason otherwise. */
+struct spif_note_verifier;
+int spif_cert_verify_offline(const struct spif_cert_files *in, const char *proof, size_t proof_n,
+                             const struct spif_note_verifier *v, char *summary, size_t sumlen, struct spif_err *err);
+
 #endif

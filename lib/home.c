@@ -107,6 +107,8 @@ int spif_conf_load(struct spif_conf *c, struct spif_err *err)
 			{"purge_requires_plan", ok.purge_requires_plan, sizeof ok.purge_requires_plan},
 			{"bulk_read", ok.bulk_read, sizeof ok.bulk_read},
 			{"gnupghome", c->gnupghome, sizeof c->gnupghome},
+			{"checkpoint_log", c->checkpoint_log, sizeof c->checkpoint_log},
+			{"checkpoint_syslog", c->checkpoint_syslog, sizeof c->checkpoint_syslog},
 		};
 		size_t i;
 		for (i = 0; i < sizeof keys / sizeof *keys; i++)
@@ -133,6 +135,19 @@ int spif_conf_load(struct spif_conf *c, struct spif_err *err)
 		}
 		if (copy_value(keys[i].dst, keys[i].n, val) < 0) {
 			rc = spif_err_set(err, SPIF_EX_DATAERR, "%s:%d: value too long", path, lineno);
+			break;
+		}
+		/* checkpoints go where the home's owner cannot rewrite them
+		 * unnoticed: a path that does not depend on the directory spif
+		 * runs in, and an answer that is not a guess */
+		if (keys[i].dst == c->checkpoint_log && c->checkpoint_log[0] != '/') {
+			rc = spif_err_set(err, SPIF_EX_DATAERR, "%s:%d: checkpoint_log must be an absolute path", path,
+			                  lineno);
+			break;
+		}
+		if (keys[i].dst == c->checkpoint_syslog && strcmp(val, "yes") != 0 && strcmp(val, "no") != 0) {
+			rc = spif_err_set(err, SPIF_EX_DATAERR, "%s:%d: checkpoint_syslog must be yes or no", path,
+			                  lineno);
 			break;
 		}
 	next:;

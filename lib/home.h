@@ -48,11 +48,17 @@ struct spif_conf {
 	char pkcs11_token[64];        /* the token's label */
 	char pkcs11_pin_file[PATH_MAX];
 	char backup_key[256];         /* OpenPGP key spif catalog backup encrypts the catalog to */
+	char checkpoint_log[PATH_MAX]; /* an absolute path, best outside the home (another host's
+	                                  mount, append-only media): every checkpoint issued is
+	                                  appended to it */
+	char checkpoint_syslog[8];     /* "yes": every checkpoint also goes to syslog */
 };
 
 /* Read spif.conf (a missing file is fine: all fields empty).  Lines are
  * "key = value"; '#' starts a comment.  An unknown key or a group that does
- * not exist is SPIF_EX_DATAERR naming the file and line. */
+ * not exist is SPIF_EX_DATAERR naming the file and line, and so is a
+ * checkpoint_log that is not an absolute path or a checkpoint_syslog that
+ * is not yes or no. */
 int spif_conf_load(struct spif_conf *c, struct spif_err *err);
 
 /* Resolve the home directory into out (see above).  opt_home may be NULL. */

@@ -19,6 +19,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "checkpoint.h"
 #include "dispose.h"
 #include "pgp.h"
 #include "precheck.h"
@@ -662,6 +663,8 @@ int cmd_purge(struct cli *c, const struct opts *o, int argc)
 	free(issued);
 	json_decref(p.issued);
 	free(l.v);
+	if (spif_checkpoint_issue(p.cat, NULL, &e) < 0) /* the log as it now is, signed and published */
+		cli_note(c, "%s", e.msg);
 	spif_catalog_close(p.cat);
 	if (stop_flag)
 		return SPIF_EX_TEMPFAIL;

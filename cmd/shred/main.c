@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "cert.h"
+#include "checkpoint.h"
 #include "cli.h"
 #include "dispose.h"
 #include "pgp.h"
@@ -495,6 +496,8 @@ int main(int argc, char **argv)
 	free(group);
 	free(given_up);
 	free(v);
+	if (spif_checkpoint_issue(cat, NULL, &e) < 0) /* the log as it now is, signed and published */
+		cli_note(&c, "%s", e.msg);
 	spif_catalog_close(cat);
 	if (stopping)
 		cli_fail(&c, SPIF_EX_TEMPFAIL, "%s: interrupted: not disposed and no certificate (what was already "

@@ -61,6 +61,39 @@ catalog_state() {
 	fi
 }
 
+# The audit log's test tool (tests/unit/test_auditlog.c, built with the
+# sanitised build): run SQL through spif's own connection, and an insider's
+# rewrites of the log.
+audit_tool() {
+	local t
+	for t in "$SPIF_BIN/../unit/test_auditlog" "$BATS_TEST_DIRNAME/../../build/asan/unit/test_auditlog"; do
+		if [ -x "$t" ]; then
+			"$t" "$@"
+			return
+		fi
+	done
+	echo "test_auditlog is missing: make asan" >&2
+	return 1
+}
+
+# catalog_sql SQL: a state a test needs (a crash's leftovers, a copy made
+# elsewhere), made through spif's connection and so recorded by the audit
+# log like any change spif makes.  The sqlite3 shell cannot write the
+# catalog's tables: their triggers call functions only spif has.
+catalog_sql() {
+	audit_tool sql "$SPIF_HOME" "$1"
+}
+
+# drop_row_triggers TABLE...: what an insider with the sqlite3 shell does
+# before editing a table behind spif's back (verify then reports both).
+drop_row_triggers() {
+	local t sql=""
+	for t in "$@"; do
+		sql="$sql DROP TRIGGER spif_row_${t}_ins; DROP TRIGGER spif_row_${t}_upd; DROP TRIGGER spif_row_${t}_del;"
+	done
+	sqlite3 "$SPIF_HOME/catalog.db" "$sql"
+}
+
 # Assert that the last run printed exactly one line on stderr.
 one_line_stderr() {
 	[ "$(printf '%s\n' "$stderr" | grep -c .)" -eq 1 ] || {

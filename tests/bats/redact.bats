@@ -592,7 +592,7 @@ no_valid_number_in() {
 	gen --rows 5 -o "$D/a.csv"
 	spif ingest --purpose x --print-id "$D/a.csv" >/dev/null 2>&1
 	rm "$D/a.csv"
-	sqlite3 "$SPIF_HOME/catalog.db" "UPDATE copies SET state = 'disposed'"
+	catalog_sql "UPDATE copies SET state = 'disposed'"
 	run --separate-stderr spif redact --file F000001
 	[ "$status" -eq 65 ]
 	[[ "$stderr" == *"no vault copy"* ]]

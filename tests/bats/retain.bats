@@ -422,7 +422,7 @@ sql() { sqlite3 "$SPIF_HOME/catalog.db" "$1"; }
 		printf 'a,個人番号\n1,621498320257\n' | spif ingest --purpose x --received 2018-05-01 --schedule kazei-shiryo-7y -o "$D/data/big$attempt.ndjson" - 2>/dev/null
 		head -c 300M /dev/zero > "$D/data/big$attempt.csv"
 		fid=$(sql "SELECT MAX(id) FROM files")
-		sql "INSERT INTO copies(file_id, kind, path, size, created) VALUES ($fid, 'output', '$D/data/big$attempt.csv', 314572800, '2018-05-01T00:00:00.000Z')"
+		catalog_sql "INSERT INTO copies(file_id, kind, path, size, created) VALUES ($fid, 'output', '$D/data/big$attempt.csv', 314572800, '2018-05-01T00:00:00.000Z')"
 		spif retain purge > "$D/first.out" 2>&1 &
 		first=$!
 		# watched in /proc/locks: probing with flock would itself hold the
@@ -462,7 +462,7 @@ sql() { sqlite3 "$SPIF_HOME/catalog.db" "$1"; }
 @test "SIGTERM: the purge stops, says so, exits 75; the next one finishes" {
 	printf 'a,個人番号\n1,621498320257\n' | spif ingest --purpose x --received 2018-05-01 --schedule kazei-shiryo-7y -o "$D/data/big.ndjson" - 2>/dev/null
 	head -c 600M /dev/zero > "$D/data/big.csv"
-	sql "INSERT INTO copies(file_id, kind, path, size, created) VALUES (1, 'output', '$D/data/big.csv', 629145600, '2018-05-01T00:00:00.000Z')"
+	catalog_sql "INSERT INTO copies(file_id, kind, path, size, created) VALUES (1, 'output', '$D/data/big.csv', 629145600, '2018-05-01T00:00:00.000Z')"
 	setsid spif retain purge > "$D/out" 2> "$D/err" &
 	pid=$!
 	# until the overwrite is under way (the first bytes are no longer zeros)
@@ -561,7 +561,7 @@ sql() { sqlite3 "$SPIF_HOME/catalog.db" "$1"; }
 	spif retain schedule add short --period 1y
 	vault_files 1 --received 2020-01-01 --schedule short
 	# a purge that was killed right after claiming it
-	sql "INSERT INTO purges(started, operator, today) VALUES ('2026-01-01T00:00:00.000Z', 'x', '2026-01-01');
+	catalog_sql "INSERT INTO purges(started, operator, today) VALUES ('2026-01-01T00:00:00.000Z', 'x', '2026-01-01');
 	     INSERT INTO purge_items(purge_id, file_id, action, state, started, claim_seq) VALUES (1, 1, 'shred', 'started', '2026-01-01T00:00:00.000Z', 0);"
 	run --separate-stderr spif catalog verify
 	[ "$status" -eq 1 ]

@@ -317,6 +317,7 @@ loop_ext4() { # loop_ext4 NAME SIZE [mount options]: an ext4 image mounted at $D
 @test "a certificate edited inside the catalog fails verify" {
 	spif ingest --purpose x --print-id "$D/data/a.csv" >/dev/null 2>&1
 	id=$(spif shred --file F000001)
+	drop_row_triggers certificates
 	sqlite3 "$SPIF_HOME/catalog.db" "DROP TRIGGER certificates_no_update;
 		UPDATE certificates SET body = replace(body, '\"件数\":200', '\"件数\":20') WHERE id = '$id';"
 	run --separate-stderr spif catalog cert verify "$id"
@@ -370,8 +371,8 @@ loop_ext4() { # loop_ext4 NAME SIZE [mount options]: an ext4 image mounted at $D
 	mkdir "$D/out"
 	run spif catalog cert export "$id" -o "$D/out"
 	[ "$status" -eq 0 ]
-	[ "${#lines[@]}" -eq 4 ]
-	[ "$(ls "$D/out" | tr '\n' ' ')" = "$id.confirm.json $id.confirm.json.asc $id.json $id.json.asc " ]
+	[ "${#lines[@]}" -eq 5 ]
+	[ "$(ls "$D/out" | tr '\n' ' ')" = "$id.confirm.json $id.confirm.json.asc $id.json $id.json.asc $id.proof.json " ]
 	gpg --verify "$D/out/$id.json.asc" "$D/out/$id.json"
 	gpg --verify "$D/out/$id.confirm.json.asc" "$D/out/$id.confirm.json"
 	[ "$(cat "$D/out/$id.confirm.json")" = "$(spif catalog cert show "$id" --format json | sed -n 2p)" ]
@@ -395,16 +396,19 @@ loop_ext4() { # loop_ext4 NAME SIZE [mount options]: an ext4 image mounted at $D
 	[ "$status" -eq 1 ]
 	# ... or inside the catalog: the body, or its signature taken away
 	cp "$SPIF_HOME/catalog.db" "$D/before.db"
+	drop_row_triggers confirmations
 	sqlite3 "$SPIF_HOME/catalog.db" "UPDATE confirmations SET body = replace(body, '照合済', '照合未')"
 	run --separate-stderr spif catalog cert verify "$id"
 	[ "$status" -eq 1 ]
 	[[ "$stderr" == *"the confirmation's event is missing from the audit log or does not match it"* ]]
 	cp "$D/before.db" "$SPIF_HOME/catalog.db"
+	drop_row_triggers confirmations
 	sqlite3 "$SPIF_HOME/catalog.db" "UPDATE confirmations SET signature = NULL, signer = NULL"
 	run --separate-stderr spif catalog cert verify "$id"
 	[ "$status" -eq 1 ]
 	[[ "$stderr" == *"confirmation: signed by $CKEY when it was made, but the signature is missing"* ]]
 	cp "$D/before.db" "$SPIF_HOME/catalog.db"
+	drop_row_triggers confirmations
 	sqlite3 "$SPIF_HOME/catalog.db" "UPDATE confirmations SET body = replace(body, '$sha', '$(printf '%064d' 0)')"
 	run --separate-stderr spif catalog cert verify "$id"
 	[ "$status" -eq 1 ]
@@ -539,7 +543,7 @@ loop_ext4() { # loop_ext4 NAME SIZE [mount options]: an ext4 image mounted at $D
 
 @test "a copy left 'disposing' by a crash is reported by verify and finished by the next shred" {
 	spif ingest --purpose x --print-id "$D/data/a.csv" >/dev/null 2>&1
-	sqlite3 "$SPIF_HOME/catalog.db" "UPDATE copies SET state = 'disposing' WHERE id = 1"
+	catalog_sql "UPDATE copies SET state = 'disposing' WHERE id = 1"
 	run --separate-stderr spif catalog verify
 	[ "$status" -eq 1 ]
 	[[ "$stderr" == *"marked for destruction"* ]]

@@ -93,7 +93,7 @@ teardown() {
 
 @test "crypto-erase: Purge certificate, the key gone, the month's KEK retired" {
 	rm "$D/a.csv" # only the vault copy is left to dispose of
-	sqlite3 "$SPIF_HOME/catalog.db" "UPDATE copies SET state = 'disposed' WHERE kind = 'source'"
+	catalog_sql "UPDATE copies SET state = 'disposed' WHERE kind = 'source'"
 	run --separate-stderr spif shred --reason 保存期間満了 --file F000001
 	[ "$status" -eq 0 ]
 	id=$output
@@ -113,11 +113,11 @@ teardown() {
 
 @test "crypto-erase takes about as long for a large vault file as for a tiny one" {
 	rm "$D/a.csv"
-	sqlite3 "$SPIF_HOME/catalog.db" "UPDATE copies SET state = 'disposed' WHERE kind = 'source'"
+	catalog_sql "UPDATE copies SET state = 'disposed' WHERE kind = 'source'"
 	printf 'a,受給者の個人番号\n1,621498320257\n' > "$D/tiny.csv"
 	spif ingest --purpose x --store --print-id "$D/tiny.csv" >/dev/null 2>&1
 	rm "$D/tiny.csv"
-	sqlite3 "$SPIF_HOME/catalog.db" "UPDATE copies SET state = 'disposed' WHERE kind = 'source'"
+	catalog_sql "UPDATE copies SET state = 'disposed' WHERE kind = 'source'"
 	s=$(date +%s%N); spif shred --file F000001 >/dev/null; big=$(( ($(date +%s%N) - s) / 1000000 ))
 	s=$(date +%s%N); spif shred --file F000002 >/dev/null; small=$(( ($(date +%s%N) - s) / 1000000 ))
 	echo "crypto-erase: ${big} ms for the 1.7 MB file's vault copy, ${small} ms for a 1-record one"

@@ -612,7 +612,10 @@ static void test_keys(void)
 	         "UPDATE data_keys SET wrapped=zeroblob(40) WHERE file_id=%lld", id);
 	unsigned char keep[1][40];
 	wrapped_of(id, keep, 1);
+	/* in a transaction: a covered row changes only with its event */
+	spif_catalog_begin(cat, &err);
 	sqlite3_exec(spif_catalog_db(cat), sql, NULL, NULL, NULL);
+	spif_catalog_commit(cat, &err);
 	rc = rd(id, path, &g, &err);
 	ok(rc < 0 && err.code == SPIF_EX_DATAERR && has(err.msg, "does not unwrap") && g.n == 0,
 	   "damaged wrapped key: DATAERR (%s)", err.msg);
@@ -621,8 +624,10 @@ static void test_keys(void)
 	                   &st, NULL);
 	sqlite3_bind_blob(st, 1, keep[0], 40, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, id);
+	spif_catalog_begin(cat, &err);
 	sqlite3_step(st);
 	sqlite3_finalize(st);
+	spif_catalog_commit(cat, &err);
 
 	rc = rd(id, path, &g, &err);
 	ok(rc == 0 && same(&g, 5000, 9), "KEK restored: reads again%s%s", rc ? ": " : "",
