@@ -269,17 +269,17 @@ trigger_sql() {
 }
 
 @test "an older catalog is covered when it is opened: its rows recorded, its tree built" {
-	# back to schema 4: no coverage, no tiles
+	# back to schema 6 (the one before coverage): no row triggers, no tiles
 	sqlite3 "$SPIF_HOME/catalog.db" "$(sqlite3 "$SPIF_HOME/catalog.db" \
 		"SELECT 'DROP TRIGGER ' || name || ';' FROM sqlite_schema WHERE name LIKE 'spif_row_%'")
 		DROP TABLE pending_rows; DROP TABLE merkle; DROP TABLE cert_proofs; DROP INDEX certificates_event;
-		DELETE FROM meta WHERE key = 'merkle_edge'; PRAGMA user_version = 4;"
+		DELETE FROM meta WHERE key = 'merkle_edge'; PRAGMA user_version = 6;"
 	run --separate-stderr spif catalog verify
 	[ "$status" -eq 0 ]
 	[[ "$output" == "audit log intact: 3 events"* ]]
 	run spif catalog log --json --limit 1
 	[[ "$output" == *'"action":"catalog.cover"'*'"rows":[['* ]]
-	[ "$(sqlite3 "$SPIF_HOME/catalog.db" "PRAGMA user_version")" -eq 5 ]
+	[ "$(sqlite3 "$SPIF_HOME/catalog.db" "PRAGMA user_version")" -eq 7 ]
 }
 
 @test "a copy of the catalog without its keys: cert verify checks the rest and says the proof was not checked" {
