@@ -24,6 +24,8 @@ static const struct {
 	{"vault", "read back records kept encrypted in the vault (ingest --store)"},
 	{"encrypt", "encrypt for OpenPGP recipients, whole streams or chosen fields; -d decrypts"},
 	{"retain", "retention schedules, holds, what is due, and the purge that disposes of it"},
+	{"export", "take records out in an encrypted, signed bag; the ledger of checkouts (持出し簿)"},
+	{"media", "the registry of removable media and where each is kept"},
 };
 
 static void usage(FILE *f)
