@@ -57,6 +57,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "atomic.h"
@@ -1215,7 +1216,14 @@ int spif_export_run(struct spif_catalog *c, const struct spif_export_opts *o, st
 			goto out;
 		}
 		if (grc < 0) {
-			*err = ge;
+			/* gpg says only that its write failed: a full disk is said
+			 * as such (74), by the file system that holds the output */
+			struct statvfs sv;
+			if (ge.code == SPIF_EX_UNAVAILABLE && R.have_out && fstatvfs(R.out.fd, &sv) == 0 &&
+			    (unsigned long long)sv.f_bavail * sv.f_frsize < (1u << 20))
+				spif_err_sys(err, SPIF_EX_IOERR, ENOSPC, "%s", o->out);
+			else
+				*err = ge;
 			goto out;
 		}
 		if (R.rc < 0) {
