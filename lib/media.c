@@ -161,9 +161,18 @@ static int uuid_by_link(unsigned maj, unsigned min, char *out, size_t n)
 	return found;
 }
 
-/* UUID from blkid(8) on the device node dev (by its superblock, or its
- * cache when it cannot read the device). */
+/* UUID from blkid(8) on the device node dev: its superblock (-p, never
+ * the cache, which may still hold the filesystem a loop device or a
+ * reused device name had before), else, when the device cannot be read,
+ * the cache. */
+static int blkid_run(const char *dev, int probe, char *out, size_t n);
+
 static int uuid_by_blkid(const char *dev, char *out, size_t n)
+{
+	return blkid_run(dev, 1, out, n) == 0 || blkid_run(dev, 0, out, n) == 0 ? 0 : -1;
+}
+
+static int blkid_run(const char *dev, int probe, char *out, size_t n)
 {
 	static const char *const progs[] = {"/sbin/blkid", "/usr/sbin/blkid", "/bin/blkid", "/usr/bin/blkid"};
 	const char *prog = NULL;
@@ -181,9 +190,10 @@ static int uuid_by_blkid(const char *dev, char *out, size_t n)
 	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	char *argv[] = {(char *)prog, "-o", "value", "-s", "UUID", "--", (char *)dev, NULL};
+	char *pargv[] = {(char *)prog, "-p", "-o", "value", "-s", "UUID", "--", (char *)dev, NULL};
 	pid_t pid;
 	extern char **environ;
-	int e = posix_spawn(&pid, prog, &fa, NULL, argv, environ);
+	int e = posix_spawn(&pid, prog, &fa, NULL, probe ? pargv : argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	close(p[1]);
 	if (e != 0) {
