@@ -910,7 +910,8 @@ static int judge(struct check *k, spif_bag_problem_fn fn, void *ctx, struct spif
 		memcpy(r->tagsha, tm->sha256, 65);
 	if (k->oom)
 		return spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
-	qsort(k->p, k->np, sizeof *k->p, cmp_problem);
+	if (k->np)
+		qsort(k->p, k->np, sizeof *k->p, cmp_problem);
 	for (size_t i = 0; i < k->np; i++)
 		fn(ctx, k->p[i].kind, k->p[i].path, k->p[i].detail);
 	r->problems = (long long)k->np;
