@@ -58,7 +58,7 @@ static int cmd_add(struct cli *c, const char *id, const char *kind, const char *
 	if (device)
 		plain_text(c, "--device", device);
 	struct spif_fsident fs;
-	if (device && spif_media_identify(device, NULL, &fs, &e) < 0)
+	if (device && spif_media_identify(device, NULL, 1, &fs, &e) < 0)
 		cli_die(c, &e);
 	if (device && !fs.uuid[0] && !fs.serial[0])
 		cli_fail(c, SPIF_EX_DATAERR, "%s: no filesystem UUID or device serial could be read (%s%s); spif export "

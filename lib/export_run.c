@@ -802,7 +802,7 @@ static int check_medium(struct run *R, const char *dir, char medium[80], struct 
 			                    o->medium);
 		snprintf(medium, 80, "%s", o->medium);
 	}
-	if (spif_media_identify(dir, o->home, &id, err) < 0)
+	if (spif_media_identify(dir, o->home, 0, &id, err) < 0)
 		return -1;
 	if (!id.is_medium)
 		return 0;

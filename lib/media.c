@@ -226,7 +226,8 @@ static int blkid_run(const char *dev, int probe, char *out, size_t n)
 	return snprintf(out, n, "%s", buf) < (int)n ? 0 : -1;
 }
 
-int spif_media_identify(const char *path, const char *home, struct spif_fsident *id, struct spif_err *err)
+int spif_media_identify(const char *path, const char *home, int always, struct spif_fsident *id,
+                        struct spif_err *err)
 {
 	memset(id, 0, sizeof *id);
 	struct stat st;
@@ -256,6 +257,8 @@ int spif_media_identify(const char *path, const char *home, struct spif_fsident 
 		snprintf(rp, sizeof rp, "%s/removable", sys);
 		int removable = read_line(rp, v, sizeof v) == 0 && strcmp(v, "1") == 0;
 		id->is_medium = removable || (strcmp(id->disk, root) != 0 && (!hd[0] || strcmp(id->disk, hd) != 0));
+		if (!id->is_medium && !always)
+			return 0;
 		/* the device's serial number, where the kernel shows one */
 		static const char *const ser[] = {"device/serial", "device/wwid", "serial", "wwid"};
 		for (size_t i = 0; i < sizeof ser / sizeof *ser && !id->serial[0]; i++) {

@@ -47,8 +47,10 @@ struct spif_fsident {
 
 /* What path is on: a file or directory on a mounted filesystem, or a
  * block device itself (media add --device /dev/sdb1).  home may be NULL.
- * Missing path: SPIF_EX_NOINPUT. */
-int spif_media_identify(const char *path, const char *home, struct spif_fsident *id, struct spif_err *err);
+ * The UUID and serial are read only for a medium, unless always is set
+ * (reading a UUID may run blkid).  Missing path: SPIF_EX_NOINPUT. */
+int spif_media_identify(const char *path, const char *home, int always, struct spif_fsident *id,
+                        struct spif_err *err);
 
 /* Is s a usable medium id (1..64 of letters, digits, . _ -, not starting
  * with a dot or a dash)?  1 or 0. */
