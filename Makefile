@@ -50,7 +50,7 @@ all: deps-build lib/libspif.a $(PROGS)
 BUILD_DEBS = gcc make pkg-config libsqlite3-dev libgpgme-dev libarchive-dev \
              libgcrypt20-dev libjansson-dev
 TEST_DEBS  = bats sqlite3 mandoc gnupg e2fsprogs xfsprogs btrfs-progs util-linux mount coreutils bsdutils time
-BENCH_DEBS = miller bc time sqlite3
+BENCH_DEBS = miller bc time sqlite3 libarchive-tools
 deps-build:
 	@tests/deps.sh $(BUILD_DEBS)
 deps-test:
