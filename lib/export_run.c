@@ -541,12 +541,16 @@ static int finish_bag(struct run *R, struct spif_err *err)
 	const struct spif_export_opts *o = R->o;
 	const struct spif_conf *cf = o->conf;
 	json_t *row = R->row;
-	struct spif_bag_meta m[64];
-	size_t n = 0;
-	char date[11], *lines[40];
-	size_t nl = 0;
+	size_t cap = 24 + R->n + json_array_size(json_object_get(row, "recipients")), n = 0, nl = 0;
+	struct spif_bag_meta *m = calloc(cap, sizeof *m);
+	char date[11], **lines = calloc(R->n + 1, sizeof *lines);
+	if (!m || !lines) {
+		free(m);
+		free(lines);
+		return spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
+	}
 	spif_today(date);
-#define META(l, v) do { if (n < 64) m[n++] = (struct spif_bag_meta){(l), (v)}; } while (0)
+#define META(l, v) do { if (n < cap) m[n++] = (struct spif_bag_meta){(l), (v)}; } while (0)
 	if (cf->org_name[0])
 		META("Source-Organization", cf->org_name);
 	if (cf->contact_name[0])
@@ -582,7 +586,7 @@ static int finish_bag(struct run *R, struct spif_err *err)
 	META("Spif-Signer", *jstr(row, "signer") ? jstr(row, "signer") : "(not signed)");
 	json_array_foreach(json_object_get(row, "files"), i, e) {
 		char *l = NULL;
-		if (nl < 40 && asprintf(&l, "%s %s records=%lld persons=%lld", jstr(e, "file"), jstr(e, "path"),
+		if (nl < R->n && asprintf(&l, "%s %s records=%lld persons=%lld", jstr(e, "file"), jstr(e, "path"),
 		                        (long long)json_integer_value(json_object_get(e, "records")),
 		                        (long long)json_integer_value(json_object_get(e, "persons"))) > 0) {
 			lines[nl++] = l;
@@ -610,6 +614,8 @@ static int finish_bag(struct run *R, struct spif_err *err)
 	free(co);
 	for (size_t k = 0; k < nl; k++)
 		free(lines[k]);
+	free(lines);
+	free(m);
 	return rc;
 }
 
