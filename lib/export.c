@@ -23,7 +23,9 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "base64.h"
 #include "digest.h"
+#include "mynumber.h"
 #include "pgp.h"
 #include "retention.h"
 
@@ -697,25 +699,30 @@ static int clearsigned(char *msg, char **text, size_t *tn, char **sig, size_t *s
 
 /* Check the certificate's signature; its signer's fingerprint in fpr. */
 static int cert_signature(const char *path, const char *file, size_t fn, char fpr[41], char **sig_out,
-                          struct spif_err *err)
+                          size_t *sig_n, const char **sig_name, struct spif_err *err)
 {
 	char sp[PATH_MAX + 8];
 	char *sig = NULL, *text = NULL;
 	size_t sn = 0, tn = 0;
 	int rc = -1;
 	*sig_out = NULL;
+	*sig_n = 0;
+	*sig_name = "(cleartext-signed)";
 	static const char *const ext[] = {".asc", ".sig"};
 	for (size_t i = 0; i < 2 && !sig; i++) {
 		snprintf(sp, sizeof sp, "%s%s", path, ext[i]);
 		if (access(sp, F_OK) == 0 && slurp(sp, 1 << 20, &sig, &sn, err) < 0)
 			return -1;
+		if (sig)
+			*sig_name = ext[i];
 	}
 	char uid[256];
 	if (sig) {
 		rc = spif_pgp_verify(file, fn, sig, sn, fpr, uid, sizeof uid, err);
-		if (rc == 0)
+		if (rc == 0) {
 			*sig_out = sig;
-		else
+			*sig_n = sn;
+		} else
 			free(sig);
 		return rc;
 	}
@@ -730,6 +737,8 @@ static int cert_signature(const char *path, const char *file, size_t fn, char fp
 	rc = spif_pgp_verify(text, tn, s, sn, fpr, uid, sizeof uid, err);
 	if (rc == 0 && !(*sig_out = strdup(s)))
 		rc = spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
+	if (rc == 0)
+		*sig_n = sn;
 	free(text);
 	free(copy);
 	return rc;
@@ -794,9 +803,11 @@ int spif_export_destroyed(struct spif_catalog *c, const char *id, const char *ce
 	if (get_out(c, id, &r, err) < 0)
 		return -1;
 	char *file = NULL, *sig = NULL, fpr[41] = "", sha[65];
-	size_t fn = 0;
+	size_t fn = 0, sig_n = 0;
+	const char *sig_name = "";
 	int rc = -1;
-	if (slurp(cert_path, 16 << 20, &file, &fn, err) < 0 || cert_signature(cert_path, file, fn, fpr, &sig, err) < 0)
+	if (slurp(cert_path, 16 << 20, &file, &fn, err) < 0 ||
+	    cert_signature(cert_path, file, fn, fpr, &sig, &sig_n, &sig_name, err) < 0)
 		goto out;
 	spif_sha256_buf(file, fn, sha);
 	/* by one of the recipients' keys */
@@ -823,8 +834,27 @@ int spif_export_destroyed(struct spif_catalog *c, const char *id, const char *ce
 	char base[PATH_MAX];
 	const char *slash = strrchr(cert_path, '/');
 	snprintf(base, sizeof base, "%s", slash ? slash + 1 : cert_path);
-	json_t *fate = json_pack("{s:s,s:s,s:s,s:s,s:b}", "certificate", base, "certificate_sha256", sha, "signer", fpr,
-	                         "signature", sig, "archive_kept_here", here);
+	if (spif_text_has_number(base)) /* the ledger never holds a number */
+		snprintf(base, sizeof base, "(a file name holding digits)");
+	/* the signature as it came: armored text, or a binary one in base64 */
+	json_t *sj;
+	if (strncmp(sig, "-----BEGIN PGP", 14) == 0) {
+		sj = json_string(sig);
+	} else {
+		char *b = malloc(SPIF_B64_LEN(sig_n) + 1);
+		if (b)
+			*spif_b64_encode((const unsigned char *)sig, sig_n, b) = '\0';
+		sj = b ? json_string(b) : NULL;
+		free(b);
+	}
+	json_t *fate = sj ? json_pack("{s:s,s:s,s:s,s:o,s:s,s:b}", "certificate", base, "certificate_sha256", sha,
+	                              "signer", fpr, strncmp(sig, "-----BEGIN PGP", 14) == 0 ? "signature"
+	                              : "signature_base64", sj, "signature_file", sig_name, "archive_kept_here", here)
+	                  : NULL;
+	if (!fate) {
+		spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
+		goto out;
+	}
 	json_t *ev = json_pack("{s:s,s:s,s:s,s:b}", "certificate", base, "certificate_sha256", sha, "signer", fpr,
 	                       "archive_kept_here", here);
 	struct dispose_ctx d = {c, &r, sha, here, err};

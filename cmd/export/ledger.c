@@ -195,9 +195,11 @@ int cmd_return(struct cli *c, const struct opts *o)
 		cli_die(c, &e);
 	json_t *fate = json_loads(r.fate ? r.fate : "{}", 0, NULL);
 	const char *where = json_string_value(json_object_get(fate, "path"));
-	fprintf(stderr, "%s: %s returned, received by %s, seal %s; the archive is the one that left (SHA-256 "
-	        "matches); destroy it with: spif shred %s\n", c->prog, id, o->received_by, o->seal,
-	        where ? where : "?");
+	int dir = r.format && strcmp(r.format, "dir") == 0;
+	fprintf(stderr, "%s: %s returned, received by %s, seal %s; the %s is the one that left (%s); destroy "
+	        "it with: spif shred %s%s\n", c->prog, id, o->received_by, o->seal, dir ? "bag" : "archive",
+	        dir ? "every file as its manifests list" : "SHA-256 matches", where ? where : "?",
+	        dir ? "/data/*" : "");
 	if (!intact)
 		cli_note(c, "warning: %s came back with its seal broken: the ledger records it; whether that is an "
 		         "incident is for the office to decide", id);
