@@ -495,9 +495,17 @@ extra: data/extra.txt (not in manifest-sha256.txt, not in manifest-sha512.txt)" 
 	run spif catalog cert show "$(spif catalog cert ls --json | tail -1 | sed 's/^{"id":"\([^"]*\)".*/\1/')" --format json
 	[[ "$output" == *"\"exports\":[{"*"\"export\":\"$id\""*"\"state\":\"out\""* ]]
 	printf 'deleted\n' > "$D/c.txt"
-	gpg --batch --yes -u "$R" -a -o "$D/c.txt.asc" --detach-sign "$D/c.txt" 2>/dev/null
+	gpg --batch --yes -u "$R" -o "$D/c.txt.sig" --detach-sign "$D/c.txt" 2>/dev/null # binary
 	spif export destroyed "$id" --certificate "$D/c.txt" 2>/dev/null
 	[ "$(state_of F000001)" = disposed ]
+	spif export ls --json | grep -q '"signature_base64":"'
+	# a returned plain bag is shredded by its files
+	stored 3 > /dev/null
+	id=$(ex --file F000002 --format dir --redact -o "$D/out/bag" 2>/dev/null)
+	run --separate-stderr spif export return "$id" --received-by 佐藤 --seal intact
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"destroy it with: spif shred $D/out/bag/data/*" ]]
+	spif shred --force --reason 返却 "$D"/out/bag/data/* > /dev/null 2>&1
 	spif catalog verify > /dev/null
 }
 
