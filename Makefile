@@ -57,7 +57,7 @@ BUILD_DEBS = gcc make pkg-config libsqlite3-dev libgpgme-dev libarchive-dev libp
              libgcrypt20-dev libjansson-dev
 TEST_DEBS  = bats sqlite3 mandoc gnupg softhsm2 gdb e2fsprogs xfsprogs btrfs-progs util-linux mount coreutils \
              bsdutils time clang libclang-rt-14-dev
-BENCH_DEBS = miller bc time sqlite3
+BENCH_DEBS = miller bc time sqlite3 libarchive-tools
 deps-build:
 	@tests/deps.sh $(BUILD_DEBS)
 deps-test:

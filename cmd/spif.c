@@ -25,6 +25,8 @@ static const struct {
 	{"encrypt", "encrypt for OpenPGP recipients, whole streams or chosen fields; -d decrypts"},
 	{"retain", "retention schedules, holds, what is due, and the purge that disposes of it"},
 	{"operator", "who may do what: operators, roles, grants, lockout (a system install)"},
+	{"export", "take records out in an encrypted, signed bag; the ledger of checkouts (持出し簿)"},
+	{"media", "the registry of removable media and where each is kept"},
 };
 
 static void usage(FILE *f)

@@ -1,14 +1,16 @@
 # bash completion for spif(7): spif, spif-ingest, spif-catalog, spif-shred,
-# spif-redact, spif-vault, spif-encrypt, spif-retain, spif-operator
+# spif-redact, spif-vault, spif-encrypt, spif-retain, spif-operator,
+# spif-export, spif-media
 #
 # Installed as share/bash-completion/completions/spif; works with or
 # without the bash-completion package.  File ids (F000001) are read with
 # "spif catalog ls --json", the ids of files with a vault copy with
 # "spif vault ls --json", and certificate ids (DC-2026-000001) with
 # "spif catalog cert ls --json", schedules with "spif retain schedule ls
-# --json", holds with "spif retain holds --json" and operators with "spif
-# operator ls --json" (reads that change nothing), from the home named by
-# --home if given;
+# --json", holds with "spif retain holds --json", operators with "spif
+# operator ls --json", export ids with "spif export ls --json" and media
+# with "spif media ls --json" (reads that change nothing), from the home
+# named by --home if given;
 # pseudonym keys are the names of HOME/keys/psn-NAME.key; signing keys come
 # from "gpg --list-secret-keys --with-colons" and recipients from "gpg
 # --list-keys --with-colons" when gpg exists.
@@ -33,6 +35,10 @@ _spif_decrypt_opts="--require-signature --passphrase-file -o --output --home
 _spif_retain_subs="schedule assign event hold release holds due plan approve purge report unscheduled"
 _spif_operator_subs="add ls show grant revoke lock unlock retire"
 _spif_roles="operator approver auditor responder admin"
+_spif_export_opts="--file --purpose -r --recipient --sign --redact --key --fields
+	--drop --format --to --output-encoding --to-org --to-person --basis --medium
+	--seal --due --reason -o --output --home --help"
+_spif_export_subs="verify ls return destroyed lost"
 
 # _spif_reply WORDS CUR: COMPREPLY from a word list.
 _spif_reply()
@@ -152,6 +158,24 @@ _spif_psn_keys()
 	_spif_reply "$keys" "$1"
 }
 
+# _spif_export_ids CUR HOME [out]: the ledger's export ids (only those out).
+_spif_export_ids()
+{
+	local ids
+	ids=$(${_spif_front:-spif} ${2:+--home "$2"} export ls ${3:+--outstanding} --json 2>/dev/null |
+		sed -n 's/^{"id":"\([^"]*\)".*/\1/p')
+	_spif_reply "$ids" "$1"
+}
+
+# _spif_media_ids CUR HOME: the registered media.
+_spif_media_ids()
+{
+	local ids
+	ids=$(${_spif_front:-spif} ${2:+--home "$2"} media ls --json 2>/dev/null |
+		sed -n 's/^{"id":"\([^"]*\)".*"state":"active".*/\1/p')
+	_spif_reply "$ids" "$1"
+}
+
 # _spif_keys CUR [public]: the secret keys GnuPG can sign with (key ids,
 # fingerprints, e-mail addresses), or the public keys it can encrypt to;
 # nothing without gpg.
@@ -178,15 +202,22 @@ _spif_value()
 		case $_spif_cmd in
 		catalog) _spif_reply "text json" "$2" ;;
 		redact) _spif_reply "ndjson csv tsv text" "$2" ;;
+		export) _spif_reply "bag dir tar" "$2" ;;
 		*) _spif_reply "csv tsv ndjson" "$2" ;;
 		esac
 		;;
-	--to) _spif_reply "ndjson csv tsv" "$2" ;;
+	--to)
+		if [[ $_spif_cmd == export ]]; then
+			_spif_reply "ndjson csv" "$2"
+		else
+			_spif_reply "ndjson csv tsv" "$2"
+		fi
+		;;
 	--encoding) _spif_reply "auto utf-8 utf-8-bom cp932 euc-jp" "$2" ;;
 	--output-encoding) _spif_reply "utf-8 utf-8-bom cp932 euc-jp" "$2" ;;
 	--on-invalid) _spif_reply "reject flag" "$2" ;;
 	--state) _spif_reply "active redacted disposed" "$2" ;;
-	--received | --as-of | --since | --until) _spif_reply "$(date +%Y-%m-%d)" "$2" ;;
+	--received | --as-of | --since | --until | --due) _spif_reply "$(date +%Y-%m-%d)" "$2" ;;
 	--role)
 		# ROLE[,ROLE...]: the roles after the last comma
 		local pre=""
@@ -265,9 +296,21 @@ _spif_value()
 		fi
 		;;
 	--checkpoint | --append) _spif_files "$2" ;;
-	--report) _spif_files "$2" ;;
+	--report | --certificate) _spif_files "$2" ;;
+	--redact) _spif_reply "$_spif_redact_ops" "$2" ;;
+	--medium) _spif_media_ids "$2" "$3" ;;
+	--kind) _spif_reply "usb dvd hdd other" "$2" ;;
+	--device) _spif_files "$2" ;;
+	--seal)
+		if [[ $_spif_mode == return ]]; then
+			_spif_reply "intact broken" "$2"
+		else
+			COMPREPLY=()
+		fi
+		;;
 	--purpose | --label | --source | --number-field | --limit | -n | --note | \
-	--passes | --reason | --destination | --new-key | --fields | --period | --grace | --basis)
+	--passes | --reason | --destination | --new-key | --fields | --period | --grace | --basis | \
+	--drop | --to-org | --to-person | --received-by | --location)
 		COMPREPLY=() ;;
 	*) return 1 ;;
 	esac
@@ -317,6 +360,8 @@ _spif()
 	spif-encrypt) cmd=encrypt ;;
 	spif-retain) cmd=retain ;;
 	spif-operator) cmd=operator ;;
+	spif-export) cmd=export ;;
+	spif-media) cmd=media ;;
 	*)
 		_spif_front=${w[0]}
 		while ((k < wc)); do
@@ -341,6 +386,7 @@ _spif()
 		--file | --file=*) [[ $cmd == redact ]] && _spif_mode=file ;;
 		--new-key | --new-key=*) [[ $cmd == redact ]] && _spif_mode=newkey ;;
 		-d | --decrypt) [[ $cmd == encrypt ]] && _spif_mode=decrypt ;;
+		return) [[ $cmd == export ]] && _spif_mode=return ;;
 		esac
 	done
 
@@ -368,11 +414,11 @@ _spif()
 		if [[ $cur == -* ]]; then
 			_spif_reply "--home --version --help" "$cur"
 		else
-			_spif_reply "ingest catalog shred redact vault encrypt retain operator help" "$cur"
+			_spif_reply "ingest catalog shred redact vault encrypt retain operator export media help" "$cur"
 		fi
 		;;
 	help)
-		((wc == k)) && _spif_reply "ingest catalog shred redact vault encrypt retain operator" "$cur"
+		((wc == k)) && _spif_reply "ingest catalog shred redact vault encrypt retain operator export media" "$cur"
 		;;
 	operator)
 		# SUB NAME [PURPOSE]
@@ -580,6 +626,98 @@ _spif()
 			;;
 		esac
 		;;
+	export)
+		# SUB ARGS, or the export itself (options and file ids)
+		local sub="" n=0
+		for ((m = k; m < wc; m++)); do
+			case ${w[m]} in
+			--file | --purpose | -r | --recipient | --sign | --key | --fields | --drop | --format | \
+			--to | --output-encoding | --to-org | --to-person | --basis | --medium | --seal | --due | \
+			--reason | -o | --output | --received-by | --certificate | --home) ((m++)) ;;
+			-*) ;;
+			*)
+				if [[ -z $sub ]]; then
+					sub=${w[m]}
+				else
+					((n++))
+				fi
+				;;
+			esac
+		done
+		local common="--home --help"
+		case $sub in
+		"")
+			if [[ $cur == -* ]]; then
+				_spif_reply "$_spif_export_opts" "$cur"
+			else
+				_spif_reply "$_spif_export_subs" "$cur"
+			fi
+			;;
+		verify)
+			if [[ $cur == -* ]]; then
+				_spif_reply "$common" "$cur"
+			elif ((n == 0)); then
+				_spif_files "$cur"
+			fi
+			;;
+		ls) [[ $cur == -* ]] && _spif_reply "--outstanding --overdue --json $common" "$cur" ;;
+		return | destroyed | lost)
+			if [[ $cur == -* ]]; then
+				case $sub in
+				return) _spif_reply "--received-by --seal $common" "$cur" ;;
+				destroyed) _spif_reply "--certificate $common" "$cur" ;;
+				lost) _spif_reply "--reason $common" "$cur" ;;
+				esac
+			elif ((n == 0)); then
+				_spif_export_ids "$cur" "$home" out
+			elif [[ $sub == return ]] && ((n == 1)); then
+				_spif_files "$cur"
+			fi
+			;;
+		*)
+			# file ids after --file
+			if [[ $cur == -* ]]; then
+				_spif_reply "$_spif_export_opts" "$cur"
+			else
+				_spif_ids "$cur" "$home"
+			fi
+			;;
+		esac
+		;;
+	media)
+		local sub="" n=0
+		for ((m = k; m < wc; m++)); do
+			case ${w[m]} in
+			--kind | --location | --device | --reason | --home) ((m++)) ;;
+			-*) ;;
+			*)
+				if [[ -z $sub ]]; then
+					sub=${w[m]}
+				else
+					((n++))
+				fi
+				;;
+			esac
+		done
+		case $sub in
+		"")
+			if [[ $cur == -* ]]; then
+				_spif_reply "--home --help" "$cur"
+			else
+				_spif_reply "add ls retire" "$cur"
+			fi
+			;;
+		add) [[ $cur == -* ]] && _spif_reply "--kind --location --device --home --help" "$cur" ;;
+		ls) [[ $cur == -* ]] && _spif_reply "--json --home --help" "$cur" ;;
+		retire)
+			if [[ $cur == -* ]]; then
+				_spif_reply "--reason --home --help" "$cur"
+			elif ((n == 0)); then
+				_spif_media_ids "$cur" "$home"
+			fi
+			;;
+		esac
+		;;
 	catalog)
 		# find the subcommand (and cert's) and any --home after "catalog"
 		local sub="" csub="" n=0
@@ -701,4 +839,4 @@ _spif()
 	return 0
 }
 
-complete -F _spif spif spif-ingest spif-catalog spif-shred spif-redact spif-vault spif-encrypt spif-retain spif-operator
+complete -F _spif spif spif-ingest spif-catalog spif-shred spif-redact spif-vault spif-encrypt spif-retain spif-operator spif-export spif-media

@@ -43,6 +43,39 @@ struct spif_catalog {
 	struct spif_conf conf;
 };
 
+/* The ledger of checkouts (持出し簿) and the registry of media: one
+ * migration, kept in a block of its own so that its number is one line
+ * in the list below.  exports: one row per archive that left (its files
+ * in export_files, each with the export copy registered for it); the
+ * state moves out -> returned | destroyed-by-recipient | lost once, and
+ * fate holds how (JSON).  media: removable media and where each is kept;
+ * a retired one stays, as the ledger names it. */
+#define SPIF_MIGRATION_EXPORTS \
+	"CREATE TABLE media(" \
+	" id TEXT PRIMARY KEY, kind TEXT NOT NULL CHECK (kind IN ('usb','dvd','hdd','other'))," \
+	" location TEXT NOT NULL, uuid TEXT, serial TEXT, device TEXT," \
+	" added TEXT NOT NULL, added_by TEXT NOT NULL," \
+	" state TEXT NOT NULL DEFAULT 'active' CHECK (state IN ('active','retired'))," \
+	" retired TEXT, retired_by TEXT, retire_reason TEXT);" \
+	"CREATE INDEX media_uuid ON media(uuid) WHERE uuid IS NOT NULL;" \
+	"CREATE TABLE exports(" \
+	" id TEXT PRIMARY KEY, year INTEGER NOT NULL, n INTEGER NOT NULL," \
+	" files TEXT NOT NULL, records INTEGER NOT NULL, persons INTEGER NOT NULL," \
+	" recipients TEXT NOT NULL, organisation TEXT NOT NULL, person TEXT," \
+	" basis TEXT NOT NULL, reason TEXT NOT NULL, operator TEXT NOT NULL, approver TEXT," \
+	" medium TEXT REFERENCES media(id), seal TEXT, created TEXT NOT NULL, due TEXT," \
+	" format TEXT NOT NULL, path TEXT NOT NULL, signer TEXT," \
+	" archive_sha256 TEXT NOT NULL, archive_size INTEGER NOT NULL, checkout_sha256 TEXT NOT NULL," \
+	" state TEXT NOT NULL DEFAULT 'out'" \
+	"  CHECK (state IN ('out','returned','destroyed-by-recipient','lost'))," \
+	" closed TEXT, closed_by TEXT, fate TEXT, event_seq INTEGER NOT NULL," \
+	" UNIQUE (year, n));" \
+	"CREATE INDEX exports_open ON exports(due) WHERE state = 'out';" \
+	"CREATE TABLE export_files(" \
+	" export_id TEXT NOT NULL REFERENCES exports(id), file_id INTEGER NOT NULL REFERENCES files(id)," \
+	" copy_id INTEGER REFERENCES copies(id), PRIMARY KEY (export_id, file_id));" \
+	"CREATE INDEX export_files_file ON export_files(file_id);"
+
 /* Numbered migrations: migrations[i] takes the schema from version i to
  * i + 1.  Never edit one that has shipped; add a new one. */
 static const char *const migrations[] = {
@@ -223,6 +256,8 @@ static const char *const migrations[] = {
 	"CREATE TABLE cert_proofs(cert_id TEXT PRIMARY KEY REFERENCES certificates(id),"
 	" tree_size INTEGER NOT NULL, proof TEXT NOT NULL);"
 	"CREATE INDEX certificates_event ON certificates(event_seq);",
+	/* 8: checkouts (持出し簿) and the media they travel on (export.h, media.h) */
+	SPIF_MIGRATION_EXPORTS,
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof *migrations))
 

@@ -20,6 +20,7 @@
 #include "cert.h"
 #include "copycheck.h"
 #include "kek.h"
+#include "export.h"
 #include "vault.h"
 
 const char *spif_dispose_media_type(const struct spif_medium *m)
@@ -655,6 +656,11 @@ int spif_dispose_certify(struct spif_catalog *c, const struct spif_conf *conf,
 		sqlite3_step(st);
 		*file_disposed = sqlite3_column_int64(st, 0) == 0;
 		spif_catalog_release(st);
+		/* not while an export of it is out: the recipient still has it */
+		int out = *file_disposed ? spif_export_outstanding(c, fid, err) : 0;
+		if (out < 0)
+			goto out;
+		*file_disposed = *file_disposed && out == 0;
 		if (*file_disposed) {
 			if (spif_catalog_cached(c, "UPDATE files SET state = 'disposed' WHERE id = ?", &st, err) < 0)
 				goto out;
@@ -789,6 +795,14 @@ int spif_dispose_certify(struct spif_catalog *c, const struct spif_conf *conf,
 		                                             "under a name it gave it"
 		                                           : "passed"));
 	}
+	/* every export of the file and how it ended (export.h) */
+	json_t *exports = fid ? spif_export_fates(c, fid, err) : json_array();
+	if (!exports)
+		goto out;
+	if (json_array_size(exports))
+		json_object_set_new(san, "exports", exports);
+	else
+		json_decref(exports);
 	struct spif_cert_input in = {
 		.kind = "disposal", .command = o->command ? o->command : "spif shred", .file = fid ? &f : NULL,
 		.copies = copies, .sanitization = san, .verification = ver, .destination = o->destination,

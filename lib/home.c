@@ -109,6 +109,12 @@ int spif_conf_load(struct spif_conf *c, struct spif_err *err)
 			{"gnupghome", c->gnupghome, sizeof c->gnupghome},
 			{"checkpoint_log", c->checkpoint_log, sizeof c->checkpoint_log},
 			{"checkpoint_syslog", c->checkpoint_syslog, sizeof c->checkpoint_syslog},
+			/* spif export */
+			{"org_name", c->org_name, sizeof c->org_name},
+			{"contact_name", c->contact_name, sizeof c->contact_name},
+			{"contact_phone", c->contact_phone, sizeof c->contact_phone},
+			{"contact_email", c->contact_email, sizeof c->contact_email},
+			{"require_registered_media", NULL, 0},
 		};
 		size_t i;
 		for (i = 0; i < sizeof keys / sizeof *keys; i++)
@@ -132,6 +138,15 @@ int spif_conf_load(struct spif_conf *c, struct spif_err *err)
 		if (i == sizeof keys / sizeof *keys) {
 			rc = spif_err_set(err, SPIF_EX_DATAERR, "%s:%d: unknown key \"%s\"", path, lineno, key);
 			break;
+		}
+		if (!keys[i].dst) { /* the one yes/no key */
+			if (strcmp(val, "yes") != 0 && strcmp(val, "no") != 0) {
+				rc = spif_err_set(err, SPIF_EX_DATAERR, "%s:%d: %s: expected yes or no", path,
+				                  lineno, key);
+				break;
+			}
+			c->require_registered_media = strcmp(val, "yes") == 0;
+			continue;
 		}
 		if (copy_value(keys[i].dst, keys[i].n, val) < 0) {
 			rc = spif_err_set(err, SPIF_EX_DATAERR, "%s:%d: value too long", path, lineno);

@@ -52,6 +52,13 @@ struct spif_conf {
 	                                  mount, append-only media): every checkpoint issued is
 	                                  appended to it */
 	char checkpoint_syslog[8];     /* "yes": every checkpoint also goes to syslog */
+	/* who sends what leaves (spif export: a bag's bag-info.txt), and
+	 * whether it may leave only on a registered medium */
+	char org_name[256];      /* Source-Organization */
+	char contact_name[256];
+	char contact_phone[64];
+	char contact_email[256];
+	int require_registered_media; /* require_registered_media = yes | no (default no) */
 };
 
 /* Read spif.conf (a missing file is fine: all fields empty).  Lines are

@@ -23,7 +23,8 @@
 # - Steps run in order in one bash, so that cd and export carry on; each
 #   reads /dev/null.  Commands run as written, but for one thing: a
 #   certificate id of the tour's year (DC-2026-000001, the year of
-#   TOUR_DAY) names the certificate of the same number issued in the year
+#   TOUR_DAY; an export id EX-2026-000001 likewise) names the certificate
+#   (export) of the same number issued in the year
 #   of the run.  Every step must exit 0: a command shown failing says
 #   so itself ("; echo $?" with the status shown under it).
 # - A step that shows no output must print nothing, except a step whose
@@ -47,6 +48,7 @@
 #                                              time or UTC, at its start
 #                                              or end)
 #     the year in a certificate id DC-2026-    any year
+#     (or an export id EX-2026-)
 #     /tmp/tmp.XXXXXXXXXX (what mktemp -d made) the directory mktemp -d
 #                                              made in the run's TMPDIR
 #     a pseudonym PSN:... (the key is random)  any pseudonym
@@ -127,7 +129,7 @@ run() {
 	[ ! -e "$dir" ] || die "$dir exists"
 	extract "$readme" "$dir"
 	dir=$(cd "$dir" && pwd)
-	perl -pi -e "s/\\bDC-${TOUR_DAY%%-*}-/DC-$(date +%Y)-/g" "$dir"/*.cmd
+	perl -pi -e "s/\\b(DC|EX)-${TOUR_DAY%%-*}-/\$1-$(date +%Y)-/g" "$dir"/*.cmd
 	realpath "${TMPDIR:-/tmp}" > "$dir/tmpdir"
 	id -un > "$dir/user"
 	{ date +%F; date -u +%F; } > "$dir/days"
@@ -194,8 +196,8 @@ sub pattern {
 					$p .= '\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [A-Z]{2,5}';
 				} elsif ($part =~ s/^\Q$tour_day\E(?!\d)//) {
 					$p .= "(?:$day_re)";
-				} elsif ($part =~ s/^DC-\d{4}-//) {
-					$p .= 'DC-\d{4}-';
+				} elsif ($part =~ s/^(DC|EX)-\d{4}-//) {
+					$p .= "$1-\\d{4}-";
 				} elsif ($part =~ s/^([0-9a-f]{64})(?![0-9a-f])//) {
 					$p .= $tok->($1, '[0-9a-f]{64}');
 				} elsif ($part =~ s/^([0-9A-F]{40})(?![0-9A-F])//) {

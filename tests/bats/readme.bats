@@ -67,7 +67,8 @@ section() {
 Redact and the vault
 Encrypt what leaves
 Keep the record, lose the numbers
-Retention" ]
+Retention
+What leaves the office" ]
 }
 
 @test "readme: A short tour" {
@@ -88,6 +89,10 @@ Retention" ]
 
 @test "readme: Retention" {
 	section "Retention"
+}
+
+@test "readme: What leaves the office" {
+	section "What leaves the office"
 }
 
 @test "readme: the tour writes nothing into the tree it starts in" {

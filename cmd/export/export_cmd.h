@@ -1,0 +1,55 @@
+/* export_cmd.h - what the files of spif export share: the options (one
+ * parser for every subcommand; each says which apply to it) and the
+ * subcommands.  Private to cmd/export/. */
+#ifndef SPIF_EXPORT_CMD_H
+#define SPIF_EXPORT_CMD_H
+
+#include "cli.h"
+#include "export.h"
+
+struct opts {
+	/* the export */
+	long long *files;
+	size_t nfiles;
+	const char *purpose;
+	const char **recipients;
+	size_t nrecipients;
+	const char *sign_key, *key;
+	int redact;
+	enum spif_redact_op op;
+	char **fields;
+	size_t nfields;
+	int drop;
+	enum spif_export_form form;
+	int form_set;
+	enum spif_format to;
+	enum spif_enc enc;
+	int enc_set;
+	const char *org, *person, *basis, *medium, *seal, *due, *reason, *out;
+	/* the ledger */
+	int outstanding, overdue, json;
+	const char *received_by, *certificate;
+	unsigned seen;  /* which options were given (O_* below) */
+	char **args;    /* what is left after the options */
+	int nargs;
+};
+
+enum {
+	O_FILE = 1 << 0, O_PURPOSE = 1 << 1, O_RCPT = 1 << 2, O_SIGN = 1 << 3, O_REDACT = 1 << 4,
+	O_FIELDS = 1 << 5, O_DROP = 1 << 6, O_FORMAT = 1 << 7, O_TO = 1 << 8, O_OUTENC = 1 << 9,
+	O_ORG = 1 << 10, O_PERSON = 1 << 11, O_BASIS = 1 << 12, O_MEDIUM = 1 << 13, O_SEAL = 1 << 14,
+	O_DUE = 1 << 15, O_REASON = 1 << 16, O_OUT = 1 << 17, O_OUTST = 1 << 18, O_OVERDUE = 1 << 19,
+	O_JSON = 1 << 20, O_RECEIVED = 1 << 21, O_CERT = 1 << 22, O_KEY = 1 << 23,
+};
+
+/* main.c: options that do not belong to a subcommand are a usage error. */
+void allow(const struct cli *c, const struct opts *o, const char *sub, unsigned ok);
+
+/* ledger.c: the subcommands after the export; each returns the exit code. */
+int cmd_verify(struct cli *c, const struct opts *o);
+int cmd_ls(struct cli *c, const struct opts *o);
+int cmd_return(struct cli *c, const struct opts *o);
+int cmd_destroyed(struct cli *c, const struct opts *o);
+int cmd_lost(struct cli *c, const struct opts *o);
+
+#endif

@@ -1,0 +1,343 @@
+/* main.c - spif export: checkouts (持出し) of specific personal information
+ * and their ledger (持出し簿).
+ *
+ * spif export writes one archive for what leaves (lib/export.h: an
+ * OpenPGP message of a BagIt bag, in one streaming pass, registered and
+ * entered in the ledger in one transaction); its subcommands check an
+ * archive (verify), list the ledger (ls) and close a checkout (return,
+ * destroyed, lost): ledger.c.  Here are the options, one parser for all,
+ * and the export itself. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "export_cmd.h"
+#include "media.h"
+#include "mynumber.h"
+#include "pseudonym.h"
+
+static const char usage_text[] =
+	"usage: spif export (--file ID... | --purpose P) -r RECIPIENT... [--sign KEYID]\n"
+	"           [--redact [OP] [--key NAME] | --fields A,B | --drop A,B]\n"
+	"           [--format bag|dir|tar] [--to ndjson|csv] [--output-encoding E]\n"
+	"           --to-org ORG [--to-person P] --basis TEXT [--medium MEDIA-ID] [--seal NO]\n"
+	"           [--due DATE] --reason TEXT -o OUT\n"
+	"       spif export verify FILE|DIR\n"
+	"       spif export ls [--outstanding] [--overdue] [--json]\n"
+	"       spif export return EX --received-by NAME --seal intact|broken [PATH]\n"
+	"       spif export destroyed EX --certificate FILE\n"
+	"       spif export lost EX --reason TEXT\n"
+	"\n"
+	"Take specific personal information out of the office (持出し): one OpenPGP message,\n"
+	"encrypted to every recipient and signed, holding a tar of a BagIt bag with the\n"
+	"records, their SHA-256 and SHA-512 manifests and the custody items; entered in\n"
+	"the ledger (持出し簿) and registered as a copy of each file.\n"
+	"\n"
+	"  --file ID            a catalogued file (repeat, or list more IDs after it)\n"
+	"  --purpose P          every file of this purpose (事務) that is not disposed\n"
+	"  -r, --recipient R    an OpenPGP key to encrypt to (repeat for more, at most 16)\n"
+	"  --sign KEYID         sign with this key (default: spif.conf sign_key)\n"
+	"  --redact [OP]        remove every Individual Number on the way: mask (default),\n"
+	"                       empty, drop or pseudonym (with --key NAME)\n"
+	"  --key NAME           the pseudonym key (spif redact --new-key)\n"
+	"  --fields A,B         keep only these fields (and @file, @row)\n"
+	"  --drop A,B           leave these fields out\n"
+	"  --format F           bag (default: encrypted), dir (a plain bag directory) or\n"
+	"                       tar (unencrypted): dir and tar only with no number in them\n"
+	"  --to F               ndjson (default) or csv\n"
+	"  --output-encoding E  CSV: utf-8 (default), utf-8-bom, cp932, euc-jp\n"
+	"  --to-org ORG         the receiving organisation (委託先, 提供先)\n"
+	"  --to-person P        the person who receives it\n"
+	"  --basis TEXT         the legal basis (番号法第19条 item)\n"
+	"  --medium MEDIA-ID    the registered medium it travels on (spif media)\n"
+	"  --seal NO            the seal number on its envelope; with return: intact|broken\n"
+	"  --due DATE           when it must be back or destroyed (YYYY-MM-DD)\n"
+	"  --reason TEXT        why it leaves; with lost: what happened\n"
+	"  -o OUT               the archive (new; nothing is left on failure)\n"
+	"  --outstanding        ls: only what is out\n"
+	"  --overdue            ls: only what is out past its due date (exit 1 if any)\n"
+	"  --json               ls: one JSON object per line\n"
+	"  --received-by NAME   return: who received it back\n"
+	"  --certificate FILE   destroyed: the recipient's deletion certificate, signed\n"
+	"                       (FILE.asc beside it, or cleartext-signed)\n"
+	"  --home DIR           the catalog's home\n"
+	"\n"
+	"Exit: 0 ok, 1 verify found problems or a bad signature, ls --overdue found some,\n"
+	"64 usage, 65 bad input (a disposed file, a changed copy, a damaged vault copy,\n"
+	"a number in a plain payload), 66 unknown file or no catalog, 69 a key missing,\n"
+	"expired or revoked, 73 output exists, 74 I/O (disk full), 75 another export\n"
+	"is running, 77 an unregistered or retired medium where registration is required.\n";
+
+void allow(const struct cli *c, const struct opts *o, const char *sub, unsigned ok)
+{
+	static const struct { unsigned bit; const char *name; } names[] = {
+		{O_FILE, "--file"}, {O_PURPOSE, "--purpose"}, {O_RCPT, "-r"}, {O_SIGN, "--sign"},
+		{O_REDACT, "--redact"}, {O_FIELDS, "--fields"}, {O_DROP, "--drop"}, {O_FORMAT, "--format"},
+		{O_TO, "--to"}, {O_OUTENC, "--output-encoding"}, {O_ORG, "--to-org"}, {O_PERSON, "--to-person"},
+		{O_BASIS, "--basis"}, {O_MEDIUM, "--medium"}, {O_SEAL, "--seal"}, {O_DUE, "--due"},
+		{O_REASON, "--reason"}, {O_OUT, "-o"}, {O_OUTST, "--outstanding"}, {O_OVERDUE, "--overdue"},
+		{O_JSON, "--json"}, {O_RECEIVED, "--received-by"}, {O_CERT, "--certificate"}, {O_KEY, "--key"},
+	};
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+		if ((o->seen & names[i].bit) && !(ok & names[i].bit))
+			cli_usage(c, "%s does not go with %s", names[i].name, sub);
+}
+
+static void add_list(struct cli *c, struct opts *o, const char *opt, const char *arg)
+{
+	for (const char *p = arg;;) {
+		size_t len = strcspn(p, ",");
+		if (!len)
+			cli_usage(c, "%s: empty field name", opt);
+		if (p[0] == '@')
+			cli_usage(c, "%s %.*s: metadata is not a field to choose", opt, (int)len, p);
+		char **v = realloc(o->fields, (o->nfields + 1) * sizeof *v);
+		if (!v || !(v[o->nfields] = strndup(p, len)))
+			cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
+		o->fields = v;
+		o->nfields++;
+		if (!p[len])
+			break;
+		p += len + 1;
+	}
+}
+
+static void add_file(struct cli *c, struct opts *o, const char *arg)
+{
+	long long id = spif_file_id_parse(arg);
+	if (id < 0)
+		cli_usage(c, "%s: not a file id (F000001)", arg);
+	long long *v = realloc(o->files, (o->nfiles + 1) * sizeof *v);
+	if (!v)
+		cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
+	o->files = v;
+	o->files[o->nfiles++] = id;
+}
+
+static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
+{
+	enum { L_FILE = 256, L_PURPOSE, L_SIGN, L_REDACT, L_KEY, L_FIELDS, L_DROP, L_FORMAT, L_TO, L_OUTENC,
+	       L_ORG, L_PERSON, L_BASIS, L_MEDIUM, L_SEAL, L_DUE, L_REASON, L_OUTST, L_OVERDUE, L_JSON,
+	       L_RECEIVED, L_CERT, L_HOME };
+	static const struct option longopts[] = {
+		{"file", required_argument, NULL, L_FILE},       {"purpose", required_argument, NULL, L_PURPOSE},
+		{"recipient", required_argument, NULL, 'r'},     {"sign", required_argument, NULL, L_SIGN},
+		{"redact", optional_argument, NULL, L_REDACT},   {"key", required_argument, NULL, L_KEY},
+		{"fields", required_argument, NULL, L_FIELDS},   {"drop", required_argument, NULL, L_DROP},
+		{"format", required_argument, NULL, L_FORMAT},   {"to", required_argument, NULL, L_TO},
+		{"output-encoding", required_argument, NULL, L_OUTENC},
+		{"to-org", required_argument, NULL, L_ORG},      {"to-person", required_argument, NULL, L_PERSON},
+		{"basis", required_argument, NULL, L_BASIS},     {"medium", required_argument, NULL, L_MEDIUM},
+		{"seal", required_argument, NULL, L_SEAL},       {"due", required_argument, NULL, L_DUE},
+		{"reason", required_argument, NULL, L_REASON},   {"output", required_argument, NULL, 'o'},
+		{"outstanding", no_argument, NULL, L_OUTST},     {"overdue", no_argument, NULL, L_OVERDUE},
+		{"json", no_argument, NULL, L_JSON},             {"received-by", required_argument, NULL, L_RECEIVED},
+		{"certificate", required_argument, NULL, L_CERT}, {"home", required_argument, NULL, L_HOME},
+		{"help", no_argument, NULL, 'h'},                {NULL, 0, NULL, 0},
+	};
+	memset(o, 0, sizeof *o);
+	o->to = SPIF_FMT_NDJSON;
+	o->enc = SPIF_ENC_UTF8;
+	opterr = 0;
+	int ch, e;
+	while ((ch = getopt_long(argc, argv, "hr:o:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case L_FILE: o->seen |= O_FILE; add_file(c, o, optarg); break;
+		case L_PURPOSE: o->seen |= O_PURPOSE; o->purpose = optarg; break;
+		case 'r': {
+			o->seen |= O_RCPT;
+			if (!*optarg)
+				cli_usage(c, "-r: empty recipient");
+			const char **v = realloc(o->recipients, (o->nrecipients + 1) * sizeof *v);
+			if (!v)
+				cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
+			o->recipients = v;
+			v[o->nrecipients++] = optarg;
+			break;
+		}
+		case L_SIGN:
+			o->seen |= O_SIGN;
+			if (!*optarg)
+				cli_usage(c, "--sign: empty key id");
+			o->sign_key = optarg;
+			break;
+		case L_REDACT: {
+			o->seen |= O_REDACT;
+			o->redact = 1;
+			/* the operator may follow as its own word: --redact pseudonym */
+			const char *op = optarg;
+			if (!op && optind < argc && spif_redact_op_parse(argv[optind]) >= 0)
+				op = argv[optind++];
+			if (op && (e = spif_redact_op_parse(op)) < 0)
+				cli_usage(c, "--redact %s: unknown operator (mask, empty, drop, pseudonym)", op);
+			o->op = op ? (enum spif_redact_op)e : SPIF_OP_MASK;
+			break;
+		}
+		case L_KEY: o->seen |= O_KEY; o->key = optarg; break;
+		case L_FIELDS: o->seen |= O_FIELDS; add_list(c, o, "--fields", optarg); break;
+		case L_DROP: o->seen |= O_DROP; o->drop = 1; add_list(c, o, "--drop", optarg); break;
+		case L_FORMAT:
+			o->seen |= O_FORMAT;
+			if (strcmp(optarg, "bag") == 0)
+				o->form = SPIF_EXPORT_BAG;
+			else if (strcmp(optarg, "dir") == 0)
+				o->form = SPIF_EXPORT_DIR;
+			else if (strcmp(optarg, "tar") == 0)
+				o->form = SPIF_EXPORT_TAR;
+			else
+				cli_usage(c, "--format %s: unknown (bag, dir, tar)", optarg);
+			break;
+		case L_TO:
+			o->seen |= O_TO;
+			if ((o->to = spif_format_parse(optarg)) != SPIF_FMT_NDJSON && o->to != SPIF_FMT_CSV)
+				cli_usage(c, "--to %s: unknown (ndjson, csv)", optarg);
+			break;
+		case L_OUTENC:
+			o->seen |= O_OUTENC;
+			if ((e = spif_enc_parse(optarg)) <= 0)
+				cli_usage(c, "--output-encoding %s: unknown (utf-8, utf-8-bom, cp932, euc-jp)", optarg);
+			o->enc = (enum spif_enc)e;
+			break;
+		case L_ORG: o->seen |= O_ORG; o->org = optarg; break;
+		case L_PERSON: o->seen |= O_PERSON; o->person = optarg; break;
+		case L_BASIS: o->seen |= O_BASIS; o->basis = optarg; break;
+		case L_MEDIUM: o->seen |= O_MEDIUM; o->medium = optarg; break;
+		case L_SEAL: o->seen |= O_SEAL; o->seal = optarg; break;
+		case L_DUE:
+			o->seen |= O_DUE;
+			if (cli_parse_date(optarg) < 0)
+				cli_usage(c, "--due %s: not a date (YYYY-MM-DD)", optarg);
+			o->due = optarg;
+			break;
+		case L_REASON: o->seen |= O_REASON; o->reason = optarg; break;
+		case 'o': o->seen |= O_OUT; o->out = optarg; break;
+		case L_OUTST: o->seen |= O_OUTST; o->outstanding = 1; break;
+		case L_OVERDUE: o->seen |= O_OVERDUE; o->overdue = 1; break;
+		case L_JSON: o->seen |= O_JSON; o->json = 1; break;
+		case L_RECEIVED: o->seen |= O_RECEIVED; o->received_by = optarg; break;
+		case L_CERT: o->seen |= O_CERT; o->certificate = optarg; break;
+		case L_HOME: c->home_opt = optarg; break;
+		case 'h': fputs(usage_text, stdout); exit(0);
+		default: cli_bad_option(c, argc, argv);
+		}
+	}
+	o->args = argv + optind;
+	o->nargs = argc - optind;
+}
+
+static void note(void *ctx, const char *msg)
+{
+	cli_note(ctx, "%s", msg);
+}
+
+static int cmd_export(struct cli *c, struct opts *o)
+{
+	struct spif_err e = {0};
+	allow(c, o, "an export", O_FILE | O_PURPOSE | O_RCPT | O_SIGN | O_REDACT | O_FIELDS | O_DROP | O_FORMAT |
+	      O_TO | O_OUTENC | O_ORG | O_PERSON | O_BASIS | O_MEDIUM | O_SEAL | O_DUE | O_REASON | O_OUT | O_KEY);
+	/* more file ids may follow --file */
+	for (int i = 0; i < o->nargs; i++) {
+		if (!(o->seen & O_FILE))
+			cli_usage(c, "%s: not a subcommand (verify, ls, return, destroyed, lost)", o->args[i]);
+		add_file(c, o, o->args[i]);
+	}
+	if (!o->nfiles && !o->purpose)
+		cli_usage(c, "what to export: --file ID... or --purpose P");
+	if (o->nfiles && o->purpose)
+		cli_usage(c, "give --file or --purpose, not both");
+	if (!o->out || !*o->out)
+		cli_usage(c, "where to: -o OUT");
+	if (!o->org || !*o->org)
+		cli_usage(c, "to whom: --to-org ORG");
+	if (!o->basis || !*o->basis)
+		cli_usage(c, "on what legal basis: --basis TEXT (番号法第19条 item)");
+	if (!o->reason || !*o->reason)
+		cli_usage(c, "why: --reason TEXT");
+	if (o->form == SPIF_EXPORT_BAG && !o->nrecipients)
+		cli_usage(c, "no recipient: give -r RECIPIENT (an encrypted bag is the default format)");
+	if (o->form != SPIF_EXPORT_BAG && (o->nrecipients || o->sign_key))
+		cli_usage(c, "--format %s is not encrypted: -r and --sign go with --format bag",
+		          spif_export_form_name(o->form));
+	if (o->nrecipients > 16)
+		cli_usage(c, "at most 16 recipients");
+	if ((o->redact != 0) + ((o->seen & O_FIELDS) != 0) + ((o->seen & O_DROP) != 0) > 1)
+		cli_usage(c, "give one of --redact, --fields and --drop");
+	if (o->redact && o->op == SPIF_OP_PSEUDONYM && !o->key)
+		cli_usage(c, "--redact pseudonym needs --key NAME (spif redact --new-key NAME)");
+	if (o->key && !(o->redact && o->op == SPIF_OP_PSEUDONYM))
+		cli_usage(c, "--key goes with --redact pseudonym");
+	if (o->to == SPIF_FMT_NDJSON && (o->seen & O_OUTENC) && o->enc != SPIF_ENC_UTF8)
+		cli_usage(c, "--output-encoding applies to CSV: NDJSON is UTF-8");
+	if (o->medium && !spif_media_id_valid(o->medium))
+		cli_usage(c, "--medium %s: not a medium id", o->medium);
+	struct spif_catalog *cat = cli_catalog(c, 0);
+	struct spif_psn *psn = NULL;
+	if (o->key) {
+		if (!spif_psn_key_name_valid(o->key))
+			cli_usage(c, "--key %s: not a key name", o->key);
+		if (spif_psn_key_load(c->home, o->key, &psn, &e) < 0)
+			cli_die(c, &e);
+	}
+	const char *sign = o->sign_key ? o->sign_key : c->conf.sign_key[0] ? c->conf.sign_key : NULL;
+	struct spif_export_opts x = {
+		.files = o->files, .nfiles = o->nfiles, .purpose = o->purpose, .recipients = o->recipients,
+		.nrecipients = o->nrecipients, .sign_key = o->form == SPIF_EXPORT_BAG ? sign : NULL, .form = o->form,
+		.to = o->to, .enc = o->to == SPIF_FMT_NDJSON ? SPIF_ENC_UTF8 : o->enc, .redact = o->redact,
+		.op = o->op, .psn = psn, .fields = o->fields, .nfields = o->nfields, .drop = o->drop,
+		.organisation = o->org, .person = o->person, .basis = o->basis, .reason = o->reason,
+		.medium = o->medium, .seal = o->seal, .due = o->due, .out = o->out, .home = c->home,
+		.conf = &c->conf, .note = note, .note_ctx = c,
+	};
+	struct spif_export_result r;
+	if (spif_export_run(cat, &x, &r, &e) < 0)
+		cli_die(c, &e);
+	printf("%s\n", r.id);
+	fflush(stdout);
+	fprintf(stderr, "%s: %s: %zu file%s, %lld records, %lld persons, to %s", c->prog, r.id, r.nfiles,
+	        r.nfiles == 1 ? "" : "s", r.records, r.persons, o->org);
+	if (o->form == SPIF_EXPORT_BAG) {
+		fprintf(stderr, ", encrypted for %zu key%s", o->nrecipients, o->nrecipients == 1 ? "" : "s");
+		fprintf(stderr, r.signer[0] ? ", signed by %s" : ", not signed", r.signer);
+	} else
+		fprintf(stderr, ", %s (no number in it)", o->form == SPIF_EXPORT_DIR ? "a plain directory" : "a plain tar");
+	fprintf(stderr, " -> %s (%lld bytes)%s%s%s%s\n", r.path, r.size, r.medium[0] ? " on " : "", r.medium,
+	        o->due ? ", due " : "", o->due ? o->due : "");
+	spif_psn_free(psn);
+	spif_catalog_close(cat);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli c;
+	struct opts o;
+	cli_init(&c, "spif-export", argc, argv);
+	parse_args(&c, &o, argc, argv);
+	int rc;
+	const char *sub = o.nargs ? o.args[0] : "";
+	static const struct {
+		const char *name;
+		int (*fn)(struct cli *, const struct opts *);
+	} subs[] = {
+		{"verify", cmd_verify}, {"ls", cmd_ls}, {"return", cmd_return},
+		{"destroyed", cmd_destroyed}, {"lost", cmd_lost},
+	};
+	size_t i;
+	for (i = 0; i < sizeof subs / sizeof *subs; i++)
+		if (strcmp(sub, subs[i].name) == 0)
+			break;
+	if (i < sizeof subs / sizeof *subs) {
+		o.args++;
+		o.nargs--;
+		rc = subs[i].fn(&c, &o);
+	} else
+		rc = cmd_export(&c, &o);
+	for (size_t k = 0; k < o.nfields; k++)
+		free(o.fields[k]);
+	free(o.fields);
+	free(o.files);
+	free(o.recipients);
+	cli_done(&c);
+	return rc;
+}

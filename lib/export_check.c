@@ -1,0 +1,133 @@
+/* export_check.c - spif export verify: an archive checked whole, as a
+ * recipient (or the office, when it comes back) would; see export.h.
+ *
+ * An OpenPGP message is decrypted by gpg (GPGME) in a thread of its own
+ * into a pipe, and the tar read from the other end by the bag check, so
+ * that the plaintext is never anywhere but in those two buffers; its
+ * signature is checked on the way.  A plain tar is read as it is, a
+ * directory walked.  Every problem the bag has is listed (bagit.h). */
+#include "export.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "digest.h"
+#include "pgp.h"
+
+struct decrypt {
+	int in, out;
+	char signer[41];
+	int sig_status;
+	int rc;
+	struct spif_err e;
+};
+
+static void *decrypt_thread(void *arg)
+{
+	struct decrypt *d = arg;
+	sigset_t s;
+	sigemptyset(&s);
+	sigaddset(&s, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &s, NULL);
+	d->rc = spif_pgp_decrypt_fd(d->in, spif_sink_fd, &d->out, NULL, d->signer, &d->sig_status, &d->e);
+	close(d->out);
+	return NULL;
+}
+
+/* What the first bytes say: 1 OpenPGP, 2 tar, 0 neither. */
+static int kind_of(int fd)
+{
+	unsigned char h[512];
+	ssize_t n = pread(fd, h, sizeof h, 0);
+	if (n >= 263 && memcmp(h + 257, "ustar", 5) == 0)
+		return 2;
+	if (n >= 14 && memcmp(h, "-----BEGIN PGP", 14) == 0)
+		return 1;
+	if (n >= 1 && (h[0] & 0x80)) /* an OpenPGP packet header */
+		return 1;
+	return 0;
+}
+
+int spif_export_check(const char *path, spif_bag_problem_fn fn, void *ctx, struct spif_export_check *r,
+                      struct spif_err *err)
+{
+	memset(r, 0, sizeof *r);
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return spif_err_sys(err, spif_exit_for_errno(errno), errno, "%s", path);
+	if (S_ISDIR(st.st_mode))
+		return spif_bag_check_dir(path, fn, ctx, &r->bag, err);
+	long long size;
+	if (spif_sha256_file(path, r->sha256, &size, err) < 0)
+		return -1;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return spif_err_sys(err, spif_exit_for_errno(errno), errno, "%s", path);
+	int kind = kind_of(fd), rc = -1;
+	if (kind == 2) {
+		rc = spif_bag_check_tar(fd, fn, ctx, &r->bag, err);
+		if (rc < 0)
+			spif_err_prefix(err, "%s", path);
+		close(fd);
+		return rc;
+	}
+	if (kind == 0) {
+		close(fd);
+		return spif_err_set(err, SPIF_EX_DATAERR, "%s: neither an OpenPGP message nor a tar archive", path);
+	}
+	r->encrypted = 1;
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		close(fd);
+		return spif_err_sys(err, SPIF_EX_SOFTWARE, errno, "pipe");
+	}
+	(void)fcntl(p[0], F_SETPIPE_SZ, 1 << 20);
+	struct decrypt d = {.in = fd, .out = p[1]};
+	pthread_t th;
+	if (pthread_create(&th, NULL, decrypt_thread, &d) != 0) {
+		close(p[0]);
+		close(p[1]);
+		close(fd);
+		return spif_err_set(err, SPIF_EX_SOFTWARE, "cannot start a thread");
+	}
+	struct spif_err be = {0};
+	int brc = spif_bag_check_tar(p[0], fn, ctx, &r->bag, &be);
+	close(p[0]); /* a decryption still writing ends with EPIPE */
+	pthread_join(th, NULL);
+	close(fd);
+	memcpy(r->signer, d.signer, sizeof r->signer);
+	r->sig_status = d.sig_status;
+	if (d.sig_status < 0)
+		snprintf(r->sig_problem, sizeof r->sig_problem, "%.299s", d.e.msg);
+	/* gpg's failure says why there was no tar to read; a bad signature
+	 * alone does not stop the check of what was decrypted */
+	if (d.rc < 0 && !(d.e.code == SPIF_FOUND && brc == 0)) {
+		*err = d.e;
+		spif_err_prefix(err, "%s", path);
+		spif_bag_report_free(&r->bag);
+		return -1;
+	}
+	if (brc < 0) {
+		*err = be;
+		spif_err_prefix(err, "%s", path);
+		return -1;
+	}
+	if (d.rc < 0 && r->sig_status == 0) {
+		r->sig_status = -1;
+		snprintf(r->sig_problem, sizeof r->sig_problem, "%.299s", d.e.msg);
+	}
+	rc = 0;
+	return rc;
+}
+
+void spif_export_check_free(struct spif_export_check *r)
+{
+	spif_bag_report_free(&r->bag);
+}
