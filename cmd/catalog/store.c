@@ -1,0 +1,230 @@
+/* store.c - spif catalog check, copy lost|missing, backup, restore-test
+ * and restore: the copies on disk, and copies of the catalog.  See
+ * catalog_cmd.h. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "atomic.h"
+#include "backup.h"
+#include "calendar.h"
+#include "auditlog.h"
+#include "catalog_query.h"
+#include "cert.h"
+#include "checkpoint.h"
+#include "cli.h"
+#include "copycheck.h"
+#include "mynumber.h"
+#include "digest.h"
+#include "purge.h"
+#include "retention.h"
+#include "review.h"
+#include "text.h"
+#include "vault.h"
+
+#include "catalog_cmd.h"
+
+/* ---- check: the copies on disk; copy lost ------------------------------- */
+
+struct check_out {
+	const struct opts *o;
+	json_t *problems;
+	long long missing, changed;
+};
+
+static int check_row(void *ctx, const struct spif_copy_check *r)
+{
+	struct check_out *k = ctx;
+	if (r->finding == SPIF_COPY_FINE)
+		return 0;
+	const struct spif_copy *cp = r->copy;
+	char fid[24] = "-";
+	if (cp->file_id)
+		spif_file_id_format(cp->file_id, fid);
+	if (r->finding == SPIF_COPY_MISSING)
+		k->missing++;
+	else
+		k->changed++;
+	if (k->o->json)
+		json_array_append_new(k->problems, json_pack("{s:I,s:s,s:s,s:s,s:s}", "copy", (json_int_t)cp->id,
+		                                             "file", fid, "kind", cp->kind, "path", cp->path, "finding",
+		                                             spif_copy_finding_name(r->finding)));
+	else
+		printf("copy %lld of %s (%s): %s: %s\n", cp->id, fid, cp->kind, spif_copy_finding_name(r->finding),
+		       cp->path);
+	return 0;
+}
+
+int cmd_check(struct cli *c, const struct opts *o)
+{
+	struct spif_catalog *cat = cli_catalog(c, SPIF_CAT_READONLY);
+	struct spif_err e = {0};
+	struct check_out k = {.o = o, .problems = json_array()};
+	long long checked;
+	if (spif_copies_check(cat, check_row, &k, &checked, &e) < 0)
+		cli_die(c, &e);
+	spif_catalog_close(cat);
+	if (o->json) {
+		json_t *j = json_pack("{s:I,s:I,s:I,s:o}", "checked", (json_int_t)checked, "missing",
+		                      (json_int_t)k.missing, "changed", (json_int_t)k.changed, "problems", k.problems);
+		print_json(j);
+	} else {
+		json_decref(k.problems);
+		printf("%lld cop%s checked: %lld missing, %lld changed or unreadable\n", checked,
+		       checked == 1 ? "y" : "ies", k.missing, k.changed);
+	}
+	if (k.missing || k.changed) {
+		fprintf(stderr, "%s: check: %lld cop%s not as the catalog says; a copy gone for good: "
+		        "spif catalog copy lost COPY-ID --reason TEXT\n", c->prog, k.missing + k.changed,
+		        k.missing + k.changed == 1 ? "y is" : "ies are");
+		return SPIF_FOUND;
+	}
+	return 0;
+}
+
+int cmd_copy(struct cli *c, const struct opts *o, int nargs, char **args)
+{
+	if (nargs != 2)
+		cli_usage(c, "copy: expected lost COPY-ID --reason TEXT");
+	if (strcmp(args[0], "lost") && strcmp(args[0], "missing"))
+		cli_usage(c, "copy %s: unknown (lost, missing)", args[0]);
+	char *end;
+	errno = 0;
+	long long id = strtoll(args[1], &end, 10);
+	if (!*args[1] || *end || id <= 0 || errno)
+		cli_usage(c, "%s: not a copy id (a number, from spif catalog show or check)", args[1]);
+	if (!o->reason || !*o->reason)
+		cli_usage(c, "copy %s: --reason is required (what happened to it)", args[0]);
+	/* the reason goes into the catalog: never a number */
+	char *reason = strdup(o->reason);
+	if (!reason)
+		cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
+	spif_mask_numbers(reason);
+	struct spif_catalog *cat = cli_catalog(c, 0);
+	struct spif_err e = {0};
+	long long hold, file;
+	if (spif_catalog_begin(cat, &e) < 0 || spif_copy_lost(cat, id, reason, &hold, &file, &e) < 0 ||
+	    spif_catalog_commit(cat, &e) < 0) {
+		spif_catalog_rollback(cat);
+		cli_die(c, &e);
+	}
+	free(reason);
+	spif_catalog_close(cat);
+	char fid[24] = "", hid[24];
+	if (file)
+		spif_file_id_format(file, fid);
+	printf("copy %lld%s%s is lost: it no longer blocks disposal\n", id, file ? " of " : "", fid);
+	if (hold) {
+		spif_hold_id_format(hold, hid);
+		printf("it held numbers: %s is held by %s (an incident) until an approver releases it: "
+		       "spif retain release %s --reason TEXT\n", fid, hid, hid);
+	}
+	return 0;
+}
+
+/* catalog verify: a file a killed purge had claimed and not finished. */
+/* ---- backup, restore-test, restore (lib/backup.c): options of their own --- */
+
+int backup_sub(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (a[0] != '-')
+			return strcmp(a, "backup") == 0 || strcmp(a, "restore") == 0 || strcmp(a, "restore-test") == 0;
+		if (!strchr(a, '=') && (!strcmp(a, "--home") || !strcmp(a, "-o") || !strcmp(a, "--output") ||
+		                        !strcmp(a, "--keys") || !strcmp(a, "--sample")))
+			i++;
+	}
+	return 0;
+}
+
+int cmd_backup(struct cli *c, int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{"home", required_argument, NULL, 'H'},   {"output", required_argument, NULL, 'o'},
+		{"keys", required_argument, NULL, 'K'},   {"sample", required_argument, NULL, 'n'},
+		{"json", no_argument, NULL, 'j'},         {"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *out = NULL, *keys = NULL;
+	int ch, json = 0, sample = 20, rc = 0;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "ho:j", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'H': c->home_opt = optarg; break;
+		case 'o': out = optarg; break;
+		case 'K': keys = optarg; break;
+		case 'j': json = 1; break;
+		case 'n': sample = atoi(optarg); if (sample < 0) cli_usage(c, "--sample %s: not a number", optarg); break;
+		case 'h': fputs(usage_text, stdout); exit(0);
+		default: cli_bad_option(c, argc, argv);
+		}
+	}
+	const char *sub = argv[optind++];
+	int nargs = argc - optind;
+	struct spif_err e = {0};
+	json_t *r = NULL;
+	if (strcmp(sub, "backup") == 0) {
+		if (!out || nargs)
+			cli_usage(c, "backup: -o DIR is required, and nothing else");
+		struct spif_catalog *cat = cli_catalog(c, 0);
+		if (spif_backup_write(cat, &c->conf, out, &r, &e) < 0)
+			cli_die(c, &e);
+		const json_t *cf = json_object_get(r, "catalog");
+		if (!json)
+			printf("%s: catalog (%s), %zu vault files, audit log to event %lld%s; no keys\n", out,
+			       json_is_string(json_object_get(cf, "encrypted_to")) ? "encrypted" : "not encrypted: keep it as the vault is kept",
+			       json_array_size(json_object_get(r, "vault")),
+			       (long long)json_integer_value(json_object_get(json_object_get(r, "head"), "seq")),
+			       json_is_object(json_object_get(r, "checkpoint")) ? ", last checkpoint" : "");
+		spif_catalog_close(cat);
+	} else if (strcmp(sub, "restore-test") == 0 && nargs == 1) {
+		struct spif_catalog *cat = cli_catalog(c, 0);
+		if (spif_backup_restore_test(cat, &c->conf, argv[optind], sample, &r, &e) < 0)
+			cli_die(c, &e);
+		rc = json_is_true(json_object_get(r, "ok")) ? 0 : SPIF_FOUND;
+		if (!json) {
+			const json_t *ch2 = json_object_get(r, "chain");
+			printf("%s: audit log %s (%lld events); %lld of %lld sampled vault files open with the live keys\n",
+			       argv[optind], json_is_true(json_object_get(ch2, "intact")) ? "intact" : "BROKEN",
+			       (long long)json_integer_value(json_object_get(ch2, "events")),
+			       (long long)json_integer_value(json_object_get(r, "opened")),
+			       (long long)json_integer_value(json_object_get(r, "sampled")));
+			static const char *const lists[] = {"gone", "stale", "failed"};
+			for (int k = 0; k < 3; k++) {
+				size_t i;
+				json_t *x;
+				json_array_foreach(json_object_get(r, lists[k]), i, x)
+					printf("  %s: %s: %s\n", json_string_value(json_object_get(x, "file")), lists[k],
+					       json_string_value(json_object_get(x, "why")));
+			}
+			printf("restore drill: %s\n", rc ? "FAILED" : "passed");
+		}
+		spif_catalog_close(cat);
+	} else if (strcmp(sub, "restore") == 0 && nargs == 1) {
+		if (spif_home_resolve(c->home_opt, &c->conf, c->home, sizeof c->home, &e) < 0 ||
+		    spif_backup_restore(&c->conf, argv[optind], c->home, keys, &c->actor, &r, &e) < 0)
+			cli_die(c, &e);
+		rc = json_array_size(json_object_get(r, "gone")) ? SPIF_FOUND : 0;
+		if (!json) {
+			size_t i;
+			json_t *x;
+			json_array_foreach(json_object_get(r, "gone"), i, x)
+				printf("%s: %s\n", json_string_value(json_object_get(x, "file")),
+				       json_string_value(json_object_get(x, "why")));
+			printf("restored %s into %s: %zu vault files\n", argv[optind], c->home,
+			       json_array_size(json_object_get(r, "restored")));
+		}
+	} else
+		cli_usage(c, "%s: wrong number of arguments", sub);
+	if (json)
+		print_json(json_incref(r));
+	json_decref(r);
+	cli_done(c);
+	return rc;
+}
+
