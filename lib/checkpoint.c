@@ -33,27 +33,6 @@ static int key_path(struct spif_catalog *c, char *out, size_t n)
 	return snprintf(out, n, "%s/%s", spif_catalog_home(c), SPIF_CHECKPOINT_KEY) >= (int)n ? -1 : 0;
 }
 
-/* keys/ with the home's rules: 0700, or the group's 02770. */
-static int make_keys_dir(const char *path, const struct spif_conf *conf, struct spif_err *err)
-{
-	struct stat st;
-	if (stat(path, &st) == 0) {
-		if (!S_ISDIR(st.st_mode))
-			return spif_err_set(err, SPIF_EX_CANTCREAT, "%s: not a directory", path);
-		return spif_check_perms(path, conf, err);
-	}
-	if (errno != ENOENT)
-		return spif_err_sys(err, spif_exit_for_errno(errno), errno, "%s", path);
-	if (mkdir(path, 0700) < 0 && errno != EEXIST)
-		return spif_err_sys(err, SPIF_EX_CANTCREAT, errno, "%s", path);
-	if (conf->group[0] && chown(path, (uid_t)-1, conf->gid) < 0)
-		return spif_err_sys(err, SPIF_EX_NOPERM, errno, "%s: chgrp %s", path, conf->group);
-	if (chmod(path, spif_dir_mode(conf)) < 0)
-		return spif_err_sys(err, SPIF_EX_NOPERM, errno, "%s", path);
-	spif_fsync_dir_of(path);
-	return spif_check_perms(path, conf, err);
-}
-
 /* Read the whole (small) file; -1 with errno set. */
 static char *slurp(const char *path, size_t max, size_t *n)
 {
@@ -116,7 +95,7 @@ int spif_checkpoint_signer(struct spif_catalog *c, int create, struct spif_note_
 		return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: path too long", spif_catalog_home(c));
 	if (access(path, F_OK) == 0 || !create)
 		return load_signer(path, conf, origin, s, err);
-	if (make_keys_dir(dir, conf, err) < 0)
+	if (spif_home_mkdir(dir, conf, err) < 0)
 		return -1;
 	struct spif_note_signer fresh;
 	if (spif_note_generate(origin, &fresh, err) < 0)

@@ -1,4 +1,5 @@
 /* home.c - see home.h */
+#include "atomic.h"
 #include "home.h"
 
 #include <ctype.h>
@@ -392,4 +393,24 @@ void spif_as_service(int token)
 {
 	if (token >= 0)
 		(void)syscall(SYS_setresgid, (gid_t)-1, (gid_t)token, (gid_t)-1);
+}
+
+int spif_home_mkdir(const char *path, const struct spif_conf *conf, struct spif_err *err)
+{
+	struct stat st;
+	if (stat(path, &st) == 0) {
+		if (!S_ISDIR(st.st_mode))
+			return spif_err_set(err, SPIF_EX_CANTCREAT, "%s: not a directory", path);
+		return spif_check_perms(path, conf, err);
+	}
+	if (errno != ENOENT)
+		return spif_err_sys(err, spif_exit_for_errno(errno), errno, "%s", path);
+	if (mkdir(path, 0700) < 0 && errno != EEXIST)
+		return spif_err_sys(err, SPIF_EX_CANTCREAT, errno, "%s", path);
+	if (conf->group[0] && chown(path, (uid_t)-1, conf->gid) < 0)
+		return spif_err_sys(err, SPIF_EX_NOPERM, errno, "%s: chgrp %s", path, conf->group);
+	if (chmod(path, spif_dir_mode(conf)) < 0)
+		return spif_err_sys(err, SPIF_EX_NOPERM, errno, "%s", path);
+	spif_fsync_dir_of(path);
+	return spif_check_perms(path, conf, err);
 }

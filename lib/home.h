@@ -85,6 +85,10 @@ int spif_check_perms(const char *path, const struct spif_conf *c, struct spif_er
 /* Mode for new files (0600 or 0660) and directories (0700 or 02770). */
 mode_t spif_file_mode(const struct spif_conf *c);
 mode_t spif_dir_mode(const struct spif_conf *c);
+/* A directory of the home (vault/, keys/): made when missing with the
+ * home's mode and group, synced into its parent; an existing one must be a
+ * directory that passes spif_check_perms. */
+int spif_home_mkdir(const char *path, const struct spif_conf *conf, struct spif_err *err);
 
 /* ---- the trust boundary of a system install ------------------------------
  *

@@ -260,22 +260,7 @@ static int make_keys_dir(const struct spif_kek_store *ks, struct spif_err *err)
 	char dir[PATH_MAX];
 	if (snprintf(dir, sizeof dir, "%s/keys", ks->home) >= (int)sizeof dir)
 		return spif_err_set(err, SPIF_EX_CANTCREAT, "%s: path too long", ks->home);
-	struct stat st;
-	if (stat(dir, &st) == 0) {
-		if (!S_ISDIR(st.st_mode))
-			return spif_err_set(err, SPIF_EX_CANTCREAT, "%s: not a directory", dir);
-		return spif_check_perms(dir, &ks->conf, err);
-	}
-	if (errno != ENOENT)
-		return spif_err_sys(err, spif_exit_for_errno(errno), errno, "%s", dir);
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-		return spif_err_sys(err, SPIF_EX_CANTCREAT, errno, "%s", dir);
-	if (ks->conf.group[0] && chown(dir, (uid_t)-1, ks->conf.gid) < 0)
-		return spif_err_sys(err, SPIF_EX_NOPERM, errno, "%s: chgrp %s", dir, ks->conf.group);
-	if (chmod(dir, spif_dir_mode(&ks->conf)) < 0)
-		return spif_err_sys(err, SPIF_EX_NOPERM, errno, "%s", dir);
-	spif_fsync_dir_of(dir);
-	return spif_check_perms(dir, &ks->conf, err);
+	return spif_home_mkdir(dir, &ks->conf, err);
 }
 
 int spif_kek_create(struct spif_kek_store *ks, const char *bucket, int gen, const unsigned char *value,

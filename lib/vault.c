@@ -150,27 +150,6 @@ static void join(char *out, size_t n, const char *a, const char *b)
 		out[0] = '\0';
 }
 
-/* A directory under home, created with the home's rules (mode, group). */
-static int make_dir(const char *path, const struct spif_conf *conf, struct spif_err *err)
-{
-	struct stat st;
-	if (stat(path, &st) == 0) {
-		if (!S_ISDIR(st.st_mode))
-			return spif_err_set(err, SPIF_EX_CANTCREAT, "%s: not a directory", path);
-		return spif_check_perms(path, conf, err);
-	}
-	if (errno != ENOENT)
-		return spif_err_sys(err, spif_exit_for_errno(errno), errno, "%s", path);
-	if (mkdir(path, 0700) < 0 && errno != EEXIST)
-		return spif_err_sys(err, SPIF_EX_CANTCREAT, errno, "%s", path);
-	if (conf->group[0] && chown(path, (uid_t)-1, conf->gid) < 0)
-		return spif_err_sys(err, SPIF_EX_NOPERM, errno, "%s: chgrp %s", path, conf->group);
-	if (chmod(path, spif_dir_mode(conf)) < 0)
-		return spif_err_sys(err, SPIF_EX_NOPERM, errno, "%s", path);
-	spif_fsync_dir_of(path);
-	return spif_check_perms(path, conf, err);
-}
-
 static int fsync_path(const char *path, int flags)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | flags);
@@ -647,7 +626,7 @@ int spif_vault_create(struct spif_catalog *c, const struct spif_conf *conf, long
 		spif_err_set(err, SPIF_EX_CANTCREAT, "%s: path too long", spif_catalog_home(c));
 		goto fail_key;
 	}
-	if (make_dir(dir, conf, err) < 0)
+	if (spif_home_mkdir(dir, conf, err) < 0)
 		goto fail_key;
 
 	struct spif_vault_writer *w = calloc(1, sizeof *w);

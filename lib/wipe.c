@@ -717,7 +717,7 @@ static int pwrite_all(int fd, const unsigned char *p, size_t n, off_t off)
 }
 
 /* Read up to n bytes; fewer only at end of file. */
-static ssize_t pread_full(int fd, unsigned char *p, size_t n, off_t off)
+ssize_t spif_pread_full(int fd, unsigned char *p, size_t n, off_t off)
 {
 	size_t got = 0;
 	while (got < n) {
@@ -795,7 +795,7 @@ static int hash_all(struct wipe_ctx *c, unsigned char *buf, struct spif_wipe_res
 		if (stopped(c))
 			return interrupted(c, r, "before overwriting", err);
 		size_t n = (size_t)(c->size - off < CHUNK ? c->size - off : CHUNK);
-		ssize_t got = pread_full(c->fd, buf, n, (off_t)off);
+		ssize_t got = spif_pread_full(c->fd, buf, n, (off_t)off);
 		if (got < 0) {
 			int e = errno;
 			return spif_err_sys(err, SPIF_EX_IOERR, e, "%s: reading at byte %lld", c->path, off);
@@ -861,14 +861,14 @@ static int read_back(struct wipe_ctx *c, const unsigned char *want, unsigned cha
 	}
 	ssize_t got = -1;
 	if (c->rfd >= 0) {
-		got = pread_full(c->rfd, back, n, (off_t)off);
+		got = spif_pread_full(c->rfd, back, n, (off_t)off);
 		if (got < 0 && errno == EINVAL) { /* O_DIRECT refused: buffered, cache dropped */
 			close(c->rfd);
 			c->rfd = -1;
 		}
 	}
 	if (c->rfd < 0)
-		got = pread_full(c->fd, back, n, (off_t)off);
+		got = spif_pread_full(c->fd, back, n, (off_t)off);
 	if (got < 0) {
 		int e = errno;
 		return spif_err_sys(err, SPIF_EX_IOERR, e, "%s: reading back at byte %lld", c->path, off);
@@ -988,7 +988,7 @@ static void *hasher(void *arg)
 		if (pipe_failed(p))
 			return NULL;
 		size_t n = (size_t)(c->size - off < CHUNK ? c->size - off : CHUNK);
-		ssize_t got = pread_full(c->fd, c->chk, n, (off_t)off);
+		ssize_t got = spif_pread_full(c->fd, c->chk, n, (off_t)off);
 		if (got < 0) {
 			int errnum = errno;
 			struct spif_err e = {0};

@@ -55,4 +55,7 @@ int spif_wipe_same_stamp(const struct stat *a, const struct stat *b);
  * with errno (ELOOP: a symbolic link on the way). */
 int spif_wipe_open_dir(const char *dir, int how);
 
+/* pread until n bytes or the end: how many were read, -1 with errno. */
+ssize_t spif_pread_full(int fd, unsigned char *p, size_t n, off_t off);
+
 #endif

@@ -5,6 +5,7 @@
  * that descriptor.  Everything else (wipe.c) goes through the two
  * descriptors, so that no step can be shown another file than the others. */
 #include "wipe.h"
+#include "wipe_priv.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,7 +27,6 @@
 
 #include "digest.h"
 #include "home.h"
-#include "wipe_priv.h"
 
 #define CHUNK (1024 * 1024) /* the hash reads this much at a time */
 
@@ -39,24 +39,6 @@ static const char *base_of(const char *path)
 static void copy_str(char *dst, size_t n, const char *src)
 {
 	snprintf(dst, n, "%s", src);
-}
-
-/* Read up to n bytes; fewer only at end of file. */
-static ssize_t read_full(int fd, unsigned char *p, size_t n, off_t off)
-{
-	size_t got = 0;
-	while (got < n) {
-		ssize_t k = pread(fd, p + got, n - got, off + (off_t)got);
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if (k == 0)
-			break;
-		got += (size_t)k;
-	}
-	return (ssize_t)got;
 }
 
 /* What a file of this mode is, when it is not a regular file; else NULL. */
@@ -319,7 +301,7 @@ int spif_target_hash(struct spif_target *t, volatile sig_atomic_t *stop, struct 
 			             "destroyed", t->path);
 			goto out;
 		}
-		ssize_t got = read_full(t->fd, buf, bufsz, (off_t)off);
+		ssize_t got = spif_pread_full(t->fd, buf, bufsz, (off_t)off);
 		if (got < 0) {
 			int e = errno;
 			spif_err_sys(err, SPIF_EX_IOERR, e, "%s: reading at byte %lld", t->path, off);
