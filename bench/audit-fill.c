@@ -20,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "catalog_priv.h"
 #include "audit.h"
 #include "auditlog_tree.h"
 #include "digest.h"
