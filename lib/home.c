@@ -378,10 +378,21 @@ int spif_secure(void)
 	return getauxval(AT_SECURE) != 0;
 }
 
+/* Set while this thread works on the home's own files (spif_home_work):
+ * then what would run as the caller runs with the service's group. */
+static _Thread_local int home_work;
+
+int spif_home_work(int on)
+{
+	int was = home_work;
+	home_work = on;
+	return was;
+}
+
 int spif_as_caller(void)
 {
 	gid_t r, e, s;
-	if (!spif_secure() || getresgid(&r, &e, &s) < 0 || r == e)
+	if (home_work || !spif_secure() || getresgid(&r, &e, &s) < 0 || r == e)
 		return -1;
 	/* the raw system call changes this thread's credentials only */
 	if (syscall(SYS_setresgid, (gid_t)-1, r, (gid_t)-1) < 0)

@@ -119,5 +119,10 @@ int spif_secure(void);
  * back.  Outside secure mode both do nothing. */
 int spif_as_caller(void);
 void spif_as_service(int token);
+/* The home's own files (a retired key file) are destroyed with the code
+ * that destroys a caller's copies: between spif_home_work(1) and
+ * spif_home_work(previous) spif_as_caller changes nothing, so that code
+ * runs with the service's group.  Returns the previous setting. */
+int spif_home_work(int on);
 
 #endif

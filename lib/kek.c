@@ -513,7 +513,10 @@ int spif_kek_destroy(struct spif_kek_store *ks, const char *ref, json_t **how, s
 	file_path(ks, ref, path);
 	struct spif_medium m;
 	struct spif_err pe = {0};
+	/* a key file is the home's own: destroyed with the service's group */
+	int hw = spif_home_work(1);
 	if (spif_wipe_probe(path, &m, &pe) < 0) {
+		spif_home_work(hw);
 		if (pe.code == SPIF_EX_NOINPUT)
 			return 1;
 		if (err)
@@ -524,7 +527,9 @@ int spif_kek_destroy(struct spif_kek_store *ks, const char *ref, json_t **how, s
 	struct spif_wipe_opts o = {.passes = 1};
 	struct spif_wipe_result r;
 	memset(&r, 0, sizeof r);
-	if (spif_wipe_file(path, &o, &r, err) < 0)
+	int wrc = spif_wipe_file(path, &o, &r, err);
+	spif_home_work(hw);
+	if (wrc < 0)
 		return -1;
 	if (how) {
 		char dev[400];

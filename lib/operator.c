@@ -570,10 +570,13 @@ static int refuse(struct spif_catalog *c, const struct spif_conf *conf, const st
 		json_object_set_new(d, "file", json_string(fid));
 	if (rq->object)
 		json_object_set_new(d, "object", json_string(rq->object));
+	/* the refusal's row first, naming the event that follows it, so that
+	 * the event itself records the row (auditlog.h), not a later one */
 	long long seq = 0;
+	char head[65];
 	sqlite3_stmt *st;
-	int rc = spif_audit_append(c, "operator.refused", op ? op->name : a->operator_, d, &seq, &e);
-	json_decref(d);
+	int rc = spif_audit_head(c, &seq, head, &e);
+	seq++;
 	if (rc == 0 && spif_catalog_prepare(c, "INSERT INTO refusals(time,uid,operator,action,event_seq)"
 	                                       " VALUES(?,?,?,?,?)", &st, &e) == 0) {
 		sqlite3_bind_text(st, 1, now, -1, SQLITE_TRANSIENT);
@@ -584,6 +587,9 @@ static int refuse(struct spif_catalog *c, const struct spif_conf *conf, const st
 		rc = step_done(c, st, "record refusal", &e);
 	} else
 		rc = -1;
+	if (rc == 0)
+		rc = spif_audit_append(c, "operator.refused", op ? op->name : a->operator_, d, NULL, &e);
+	json_decref(d);
 	/* MIC 151: too many refusals in the window lock the operator */
 	int locked = 0;
 	long long count = 0;

@@ -2,6 +2,7 @@
  * audit log and every row it covers, its signed checkpoints, and what a
  * reviewer must look at.  See catalog_cmd.h. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -105,7 +106,7 @@ struct spif_catalog *catalog_if_readable(struct cli *c)
 	if (spif_home_resolve(c->home_opt, &c->conf, c->home, sizeof c->home, &e) < 0)
 		cli_die(c, &e);
 	snprintf(p, sizeof p, "%s/catalog.db", c->home);
-	if (access(p, F_OK) != 0)
+	if (faccessat(AT_FDCWD, p, F_OK, AT_EACCESS) != 0) /* as spif, not as the caller (setgid) */
 		return NULL;
 	return cli_catalog(c, SPIF_CAT_READONLY);
 }
