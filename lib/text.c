@@ -1,6 +1,8 @@
 /* text.c - see text.h */
 #include "text.h"
 
+#include <stdlib.h>
+
 #include <stddef.h>
 
 /* Wide (2 columns): East Asian Width W and F (Unicode UAX #11), plus the
@@ -108,9 +110,44 @@ int spif_text_columns(const char *s)
 	return w;
 }
 
+char *spif_text_escaped(const char *s)
+{
+	size_t n = 0;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		n += *p == '\\' || *p == '\n' || *p == '\r' || *p == '\t' ? 2 : *p < 0x20 || *p == 0x7f ? 4 : 1;
+	char *out = malloc(n + 1), *o = out;
+	if (!out)
+		return NULL;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '\\' || *p == '\n' || *p == '\r' || *p == '\t') {
+			*o++ = '\\';
+			*o++ = *p == '\n' ? 'n' : *p == '\r' ? 'r' : *p == '\t' ? 't' : '\\';
+		} else if (*p < 0x20 || *p == 0x7f) {
+			static const char hex[] = "0123456789abcdef";
+			*o++ = '\\';
+			*o++ = 'x';
+			*o++ = hex[*p >> 4];
+			*o++ = hex[*p & 15];
+		} else
+			*o++ = (char)*p;
+	}
+	*o = '\0';
+	return out;
+}
+
+void spif_text_put(FILE *f, const char *s)
+{
+	char *e = spif_text_escaped(s);
+	fputs(e ? e : "?", f);
+	free(e);
+}
+
 void spif_text_pad(FILE *f, const char *s, int width)
 {
-	fputs(s, f);
-	for (int w = spif_text_columns(s); w < width; w++)
+	char *e = spif_text_escaped(s);
+	const char *t = e ? e : "?";
+	fputs(t, f);
+	for (int w = spif_text_columns(t); w < width; w++)
 		fputc(' ', f);
+	free(e);
 }

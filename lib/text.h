@@ -13,7 +13,15 @@
 int spif_text_columns(const char *s);
 /* The columns of one code point by the same rule. */
 int spif_text_codepoint_columns(unsigned cp);
-/* Print s and pad it with spaces to width columns (nothing when wider). */
+/* s with every control character shown as an escape (\n, \r, \t, \\ for
+ * the backslash itself, \xHH for the rest, ESC as \x1b), so that a label,
+ * purpose or path holding them can neither forge a table row nor move a
+ * terminal's cursor.  malloc'd; NULL when out of memory. */
+char *spif_text_escaped(const char *s);
+/* Print s escaped so. */
+void spif_text_put(FILE *f, const char *s);
+/* Print s escaped and pad it with spaces to width columns (nothing when
+ * wider). */
 void spif_text_pad(FILE *f, const char *s, int width);
 
 #endif

@@ -153,7 +153,9 @@ static int ls_row(void *ctx, const struct spif_file *f)
 		printf("%-8s %-9s %9lld %9lld %-10s ", id, spif_file_state_name(f->state), f->records, f->persons,
 		       f->received);
 		spif_text_pad(stdout, f->purpose, 20);
-		printf(" %s\n", f->label);
+		putchar(' ');
+		spif_text_put(stdout, f->label); /* escaped: a label cannot forge a row */
+		putchar('\n');
 	}
 	return 0;
 }
@@ -207,19 +209,30 @@ int cmd_show(struct cli *c, const struct opts *o, const char *idarg)
 		char fid[24], created[48];
 		spif_file_id_format(f.id, fid);
 		spif_time_for_people(f.created, created);
+		/* what came from outside is shown escaped: no line of it can pass
+		 * for another field or copy */
+		char *label = spif_text_escaped(f.label), *purpose = spif_text_escaped(f.purpose),
+		     *source = spif_text_escaped(f.source ? f.source : "-"),
+		     *nfields = spif_text_escaped(f.number_fields ? f.number_fields : "[]");
 		printf("id:            %s\nlabel:         %s\npurpose:       %s\nsource:        %s\n"
 		       "received:      %s\nformat:        %s (%s)\nnumber fields: %s\n"
 		       "records:       %lld\npersons:       %lld\ninvalid:       %lld\n"
 		       "sha256:        %s\ncreated:       %s\nstate:         %s\n"
 		       "schedule:      %s\nretain until:  %s\ncopies:\n",
-		       fid, f.label, f.purpose, f.source ? f.source : "-", f.received, f.format,
-		       f.encoding, f.number_fields, f.records, f.persons, f.invalid, f.sha256, created,
+		       fid, label ? label : "?", purpose ? purpose : "?", source ? source : "?", f.received, f.format,
+		       f.encoding, nfields ? nfields : "?", f.records, f.persons, f.invalid, f.sha256, created,
 		       spif_file_state_name(f.state), f.schedule ? f.schedule : "-",
 		       f.retain_until ? f.retain_until : "-");
-		for (size_t i = 0; i < n; i++)
-			printf("  %lld %-9s %-8s %12lld %s %s%s\n", cp[i].id, cp[i].kind, spif_copy_state_name(cp[i].state),
-			       cp[i].size, cp[i].sha256 ? cp[i].sha256 : "-", cp[i].path,
-			       cp[i].encrypted ? " (encrypted)" : "");
+		free(label);
+		free(purpose);
+		free(source);
+		free(nfields);
+		for (size_t i = 0; i < n; i++) {
+			printf("  %lld %-9s %-8s %12lld %s ", cp[i].id, cp[i].kind, spif_copy_state_name(cp[i].state),
+			       cp[i].size, cp[i].sha256 ? cp[i].sha256 : "-");
+			spif_text_put(stdout, cp[i].path);
+			printf("%s\n", cp[i].encrypted ? " (encrypted)" : "");
+		}
 	}
 	spif_copies_free(cp, n);
 	spif_file_free(&f);

@@ -206,3 +206,32 @@ ro_copy() {
 	[[ "$err" == *"event 1 does not match its hash"* ]]
 	[ "$st2" -ne 0 ]
 }
+
+@test "ls and show print a label, purpose or path with a line break or an escape sequence escaped" {
+	gen --rows 3 -o "$D/a.csv"
+	mkdir -p "$D/two
+lines"
+	cp "$D/a.csv" "$D/two
+lines/b.csv"
+	spif ingest --purpose "$(printf 'p\nF000099  active  1 1 2026-01-01 forged')" \
+		--label "$(printf 'x\033[2Jy\tz\\w')" "$D/a.csv" > /dev/null 2>&1
+	run --separate-stderr spif catalog ls
+	[ "$status" -eq 0 ]
+	# the header, the two files of setup and this one: the purpose's line
+	# break cannot make a row of its own
+	[ "$(printf '%s\n' "$output" | wc -l)" -eq 4 ]
+	[[ "$output" == *'p\nF000099'* ]]
+	[[ "$output" == *'x\x1b[2Jy\tz\\w'* ]]
+	[[ "$output" != *$'\033'* ]]
+	spif ingest --purpose q --again --reason t -o "$D/two
+lines/out.ndjson" "$D/two
+lines/b.csv" > /dev/null 2>&1
+	run --separate-stderr spif catalog show F000004
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'two\nlines/b.csv'* ]]
+	[ "$(printf '%s\n' "$output" | grep -c 'lines/')" -eq 2 ]
+	[ "$(printf '%s\n' "$output" | grep -c '^lines/')" -eq 0 ]
+	# JSON is not for terminals: it keeps the text, JSON-escaped
+	run spif catalog ls --json
+	[[ "$output" == *'"purpose":"p\nF000099'* ]]
+}
