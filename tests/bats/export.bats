@@ -260,7 +260,9 @@ extra: data/extra.txt (not in manifest-sha256.txt, not in manifest-sha512.txt)" 
 }
 
 @test "export: no plaintext ever reaches a file: TMPDIR and the output's directory stay empty, open files are the catalog's and one unnamed ciphertext" {
-	stored 3000 --text-numbers > /dev/null
+	# enough records that the export outlasts a few rounds of the watch
+	# below even on an idle machine
+	stored 20000 --text-numbers > /dev/null
 	touch "$D/mark"
 	spif-export --to-org A --basis b --reason r --file F000001 -r "$R" --redact --to csv \
 		-o "$D/out/slow.gpg" > /dev/null 2> "$D/err" 3>&- &
