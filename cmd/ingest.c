@@ -29,6 +29,7 @@
 #include "record.h"
 #include "retention.h"
 #include "spool.h"
+#include "text.h"
 #include "vault.h"
 
 static const char usage_text[] =
@@ -803,8 +804,10 @@ int main(int argc, char **argv)
 		if (r > 0) {
 			spif_file_id_format(same, g.same_as);
 			if (!o.again) {
+				char *shown = spif_text_escaped(slabel ? slabel : "");
 				spif_err_set(&e, SPIF_EX_DATAERR, "%s: same content as %s (%s); use --again --reason or "
-				             "--copy-of %s", g.name, g.same_as, slabel, g.same_as);
+				             "--copy-of %s", g.name, g.same_as, shown ? shown : "?", g.same_as);
+				free(shown);
 				free(slabel);
 				spif_catalog_close(cat);
 				goto fail;
@@ -840,19 +843,27 @@ int main(int argc, char **argv)
 	if (o.print_id)
 		printf("%s\n", g.fid);
 	if (summary_only) {
-		printf("%s  %s\n  purpose:  %s\n  records:  %lld\n  persons:  %lld\n  encoding: %s\n"
-		       "  sha256:   %s\n  number fields:", g.fid, g.label, g.purpose, sc.records, sc.persons,
-		       spif_enc_name(sc.enc), sc.sha256);
-		for (size_t i = 0; i < sc.nnum; i++)
-			printf(" %s", sc.numfields[i]);
+		/* label and purpose came from outside: escaped (text.h) */
+		printf("%s  ", g.fid);
+		spif_text_put(stdout, g.label);
+		printf("\n  purpose:  ");
+		spif_text_put(stdout, g.purpose);
+		printf("\n  records:  %lld\n  persons:  %lld\n  encoding: %s\n  sha256:   %s\n  number fields:",
+		       sc.records, sc.persons, spif_enc_name(sc.enc), sc.sha256);
+		for (size_t i = 0; i < sc.nnum; i++) {
+			putchar(' ');
+			spif_text_put(stdout, sc.numfields[i]);
+		}
 		printf("%s\n", sc.nnum ? "" : " (none)");
 	}
 	if (fflush(stdout) != 0) {
 		spif_err_sys(&e, SPIF_EX_IOERR, errno, "(stdout)");
 		goto fail;
 	}
-	fprintf(stderr, "spif-ingest: %s (%s): %lld records, %lld persons, %zu number field%s", g.fid,
-	        g.label, sc.records, sc.persons, sc.nnum, sc.nnum == 1 ? "" : "s");
+	fprintf(stderr, "spif-ingest: %s (", g.fid);
+	spif_text_put(stderr, g.label);
+	fprintf(stderr, "): %lld records, %lld persons, %zu number field%s", sc.records, sc.persons, sc.nnum,
+	        sc.nnum == 1 ? "" : "s");
 	if (sc.invalid)
 		fprintf(stderr, ", %lld invalid values flagged", sc.invalid);
 	fputc('\n', stderr);

@@ -21,7 +21,7 @@ _spif_ingest_opts="--purpose --label --source --received --format --encoding
 _spif_catalog_opts="--json --home --help"
 _spif_cert_opts="--home --help"
 _spif_shred_opts="--method --passes --zero --force --reason --destination
-	--sign --dry-run --bypass-governance --changed-ok --file --resume --home --help"
+	--sign --dry-run --bypass-governance --changed-ok --file --resume --wait --home --help"
 _spif_redact_opts="--field --op --key --new-key --min-confidence --corporate
 	--number-field --format --encoding --to --output-encoding --check --report
 	-o --output --file --home --help"
@@ -310,7 +310,7 @@ _spif_value()
 		;;
 	--purpose | --label | --source | --number-field | --limit | -n | --note | \
 	--passes | --reason | --destination | --new-key | --fields | --period | --grace | --basis | \
-	--drop | --to-org | --to-person | --received-by | --location)
+	--wait | --drop | --to-org | --to-person | --received-by | --location)
 		COMPREPLY=() ;;
 	*) return 1 ;;
 	esac
@@ -460,7 +460,7 @@ _spif()
 			case ${w[m]} in
 			--home) home=${w[m + 1]}; ((m++)) ;;
 			--period | --from | --cutoff | --grace | --action | --mode | --basis | --schedule | \
-			--reason | --purpose | --as-of | --plan | --fiscal-year | --sign) ((m++)) ;;
+			--reason | --purpose | --as-of | --plan | --fiscal-year | --sign | --wait) ((m++)) ;;
 			-*) ;;
 			*)
 				if [[ -z $sub ]]; then
@@ -491,7 +491,7 @@ _spif()
 			due) _spif_reply "--as-of --json $common" "$cur" ;;
 			plan) _spif_reply "--as-of $common" "$cur" ;;
 			approve) _spif_reply "$common" "$cur" ;;
-			purge) _spif_reply "--dry-run --plan --syslog --sign $common" "$cur" ;;
+			purge) _spif_reply "--dry-run --plan --syslog --sign --wait $common" "$cur" ;;
 			report) _spif_reply "--fiscal-year --json $common" "$cur" ;;
 			unscheduled) _spif_reply "--json $common" "$cur" ;;
 			*) _spif_reply "$common" "$cur" ;;

@@ -220,7 +220,7 @@ int spif_backup_write(struct spif_catalog *c, const struct spif_conf *conf, cons
 	int lock = -1;
 	/* no disposal while the snapshot and the vault files are taken: what
 	 * the snapshot lists is what is copied */
-	if (spif_dispose_lock(home, conf, &lock, err) < 0)
+	if (spif_dispose_lock(home, conf, NULL, &lock, err) < 0)
 		return -1;
 	json_t *m = json_object(), *vault = json_array();
 	char now[32], p[PATH_MAX], vdir[PATH_MAX], tmp[PATH_MAX];

@@ -15,7 +15,10 @@
  * starting with '@' is refused, since '@' keys are spif's metadata and a
  * CSV writer leaves them out.
  *
- * The writer quotes a field when it must (separator, quote, CR, LF), when
+ * The writer quotes a field when it must (separator, quote, CR, LF; the
+ * only value of a one-column record when empty, which would otherwise be a
+ * blank line; a first header name starting with U+FEFF, which a reader
+ * would take for a byte order mark), when
  * the source had it quoted, or when the dialect says quote_all; it writes
  * UTF-8 records straight into the output buffer, and converts field by
  * field with iconv(3) for CP932 and EUC-JP. */
@@ -720,8 +723,12 @@ static int csv_header(struct csv_writer *w, const char *const *names, const size
 			return spif_out_error(w->out, err);
 		/* a quoted header is written quoted; records keep their own
 		 * fields' quoting (SPIF_FIELD_QUOTED) */
-		if (csv_field(w, nm, w->hlen[i], w->d.quote_all ? SPIF_FIELD_QUOTED : 0, 1, nm, w->hlen[i],
-		              err) < 0)
+		unsigned fl = w->d.quote_all ? SPIF_FIELD_QUOTED : 0;
+		/* a first name starting with U+FEFF would be taken for a BOM and
+		 * dropped; a lone empty name would be a blank line */
+		if ((i == 0 && w->hlen[0] >= 3 && memcmp(nm, "\xEF\xBB\xBF", 3) == 0) || (k == 1 && !w->hlen[0]))
+			fl = SPIF_FIELD_QUOTED;
+		if (csv_field(w, nm, w->hlen[i], fl, 1, nm, w->hlen[i], err) < 0)
 			return -1;
 	}
 	return 0;
@@ -764,7 +771,10 @@ static int csv_put_fields(struct csv_writer *w, const struct spif_record *rec, s
 			continue;
 		if (j++ && spif_out_put(w->out, &(char){(char)w->sep}, 1) < 0)
 			return spif_out_error(w->out, err);
-		if (csv_field(w, f->val, f->vlen, f->flags, rec->row, f->key, f->klen, err) < 0)
+		/* one empty value alone on its line would be a blank line,
+		 * which a reader skips: written "" */
+		unsigned fl = f->flags | (w->nh == 1 && !f->vlen ? SPIF_FIELD_QUOTED : 0);
+		if (csv_field(w, f->val, f->vlen, fl, rec->row, f->key, f->klen, err) < 0)
 			return -1;
 	}
 	return 0;
@@ -796,7 +806,7 @@ static int csv_put_fast(struct csv_writer *w, const struct spif_record *rec,
 		const unsigned char *v = (const unsigned char *)f->val;
 		size_t n = f->vlen;
 		int high;
-		if (f->flags & SPIF_FIELD_QUOTED) {
+		if ((f->flags & SPIF_FIELD_QUOTED) || (!n && w->nh == 1)) { /* "": see csv_put_fields */
 			o = csv_quote(o, f->val, n);
 		} else if (n < 16) {
 			/* short: copy while looking, quote afterwards if need be */

@@ -929,7 +929,8 @@ int spif_dispose_retire_keks(struct spif_catalog *c, struct spif_dispose_copy **
 
 /* ---- the disposal lock ------------------------------------------------- */
 
-int spif_dispose_lock(const char *home, const struct spif_conf *conf, int *fd, struct spif_err *err)
+int spif_dispose_lock(const char *home, const struct spif_conf *conf, const struct spif_lock_wait *w, int *fd,
+                      struct spif_err *err)
 {
 	char path[PATH_MAX];
 	*fd = -1;
@@ -947,24 +948,18 @@ int spif_dispose_lock(const char *home, const struct spif_conf *conf, int *fd, s
 			return 0;
 		}
 	}
-	int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, spif_file_mode(conf));
-	if (f < 0)
-		return spif_err_sys(err, spif_exit_for_errno(errno), errno, "%s", path);
-	if (spif_check_perms(path, conf, err) < 0) {
-		close(f);
-		return -1;
+	struct spif_lock_holder who;
+	if (spif_home_lock(home, conf, "purge.lock", w, fd, &who, err) == 0)
+		return 0;
+	if (err->code == SPIF_EX_TEMPFAIL) {
+		char s[160];
+		int stopped = w && w->stop && *w->stop;
+		spif_lock_holder_str(&who, s, sizeof s);
+		spif_err_set(err, SPIF_EX_TEMPFAIL, "another purge or shred is disposing of files in %s (purge.lock "
+		             "is held by %s)%s; try again later", home, s,
+		             stopped ? ": interrupted while waiting" : w && w->wait > 0 ? ": waited in vain" : "");
 	}
-	if (flock(f, LOCK_EX | LOCK_NB) < 0) {
-		int e = errno;
-		close(f);
-		if (e == EWOULDBLOCK)
-			return spif_err_set(err, SPIF_EX_TEMPFAIL,
-			                    "another purge or shred is disposing of files in %s (%s is locked); "
-			                    "try again later", home, path);
-		return spif_err_sys(err, SPIF_EX_IOERR, e, "%s: lock", path);
-	}
-	*fd = f;
-	return 0;
+	return -1;
 }
 
 /* ---- a run's targets, from the catalog ---------------------------------- */

@@ -181,12 +181,24 @@ int spif_dispose_certify_redaction(struct spif_catalog *c, const struct spif_con
 int spif_dispose_retire_keks(struct spif_catalog *c, struct spif_dispose_copy **v, size_t n,
                              struct spif_err *err);
 
-/* The lock every disposer takes ($SPIF_HOME/purge.lock, flock): a purge,
- * spif shred, spif redact --file.  SPIF_EX_TEMPFAIL when another holds it.
+/* The lock every disposer takes ($SPIF_HOME/purge.lock, spif_home_lock):
+ * a purge, spif shred, spif redact --file, a catalog backup.  It waits as
+ * w says (NULL: tries once); SPIF_EX_TEMPFAIL when another still holds
+ * it, SPIF_FOUND when w's alarm rang; both say who holds it.
+ *
+ * Why one lock for every disposal, not one per file: every run first
+ * collects and finishes the copies an interrupted run left "disposing",
+ * and a live run's copies are "disposing" too (no per-run lease tells
+ * them apart); a crypto-erase replaces the month's KEK and rewraps every
+ * other data key of that month (two runs would each wrap under a
+ * different new KEK); the KEK retirement and the WAL purge look at the
+ * whole catalog file.  A disposer holds it from its first catalog read to
+ * its checkpoint; waiters poll it (--wait) instead of failing.
  * A child a purge runs inherits the purge's lock: SPIF_LOCK_FD names the
  * inherited descriptor, which is used when it is that same lock file.  The
  * lock is released when the process (and any child holding it) exits. */
-int spif_dispose_lock(const char *home, const struct spif_conf *conf, int *fd, struct spif_err *err);
+int spif_dispose_lock(const char *home, const struct spif_conf *conf, const struct spif_lock_wait *w, int *fd,
+                      struct spif_err *err);
 
 /* The certificate class of a destroyed copy: 0 overwritten, 1
  * crypto-erased, 2 missing when its disposal resumed (not verified), 3

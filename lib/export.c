@@ -93,28 +93,16 @@ int spif_export_next_id(struct spif_catalog *c, const char *now, char id[32], in
 
 int spif_export_lock(const char *home, const struct spif_conf *conf, int *fd, struct spif_err *err)
 {
-	char path[PATH_MAX];
-	*fd = -1;
-	if (snprintf(path, sizeof path, "%s/export.lock", home) >= (int)sizeof path)
-		return spif_err_set(err, SPIF_EX_CANTCREAT, "%s: path too long", home);
-	int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, spif_file_mode(conf));
-	if (f < 0)
-		return spif_err_sys(err, spif_exit_for_errno(errno), errno, "%s", path);
-	if (spif_check_perms(path, conf, err) < 0) {
-		close(f);
-		return -1;
+	struct spif_lock_holder who;
+	if (spif_home_lock(home, conf, "export.lock", NULL, fd, &who, err) == 0)
+		return 0;
+	if (err->code == SPIF_EX_TEMPFAIL) {
+		char s[160];
+		spif_lock_holder_str(&who, s, sizeof s);
+		spif_err_set(err, SPIF_EX_TEMPFAIL, "another export is being written from %s (export.lock is held by "
+		             "%s); try again later", home, s);
 	}
-	if (flock(f, LOCK_EX | LOCK_NB) < 0) {
-		int e = errno;
-		close(f);
-		if (e == EWOULDBLOCK)
-			return spif_err_set(err, SPIF_EX_TEMPFAIL,
-			                    "another export is being written from %s (%s is locked); try again later",
-			                    home, path);
-		return spif_err_sys(err, SPIF_EX_IOERR, e, "%s: lock", path);
-	}
-	*fd = f;
-	return 0;
+	return -1;
 }
 
 /* ---- the row ---------------------------------------------------------- */

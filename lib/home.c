@@ -8,7 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <fcntl.h>
+#include <pwd.h>
 #include <sys/auxv.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -39,7 +43,7 @@ static int copy_value(char *dst, size_t n, const char *v)
  * file is read, from their text. */
 struct op_keys {
 	char lockout_after[32], lockout_window[32], office_hours[32], purge_requires_plan[16];
-	char bulk_read[32];
+	char bulk_read[32], purge_lock_alarm[32];
 };
 static int op_keys_apply(struct spif_conf *c, const struct op_keys *k, const char *path,
                          struct spif_err *err);
@@ -107,6 +111,7 @@ int spif_conf_load(struct spif_conf *c, struct spif_err *err)
 			{"office_hours", ok.office_hours, sizeof ok.office_hours},
 			{"purge_requires_plan", ok.purge_requires_plan, sizeof ok.purge_requires_plan},
 			{"bulk_read", ok.bulk_read, sizeof ok.bulk_read},
+			{"purge_lock_alarm", ok.purge_lock_alarm, sizeof ok.purge_lock_alarm},
 			{"gnupghome", c->gnupghome, sizeof c->gnupghome},
 			{"checkpoint_log", c->checkpoint_log, sizeof c->checkpoint_log},
 			{"checkpoint_syslog", c->checkpoint_syslog, sizeof c->checkpoint_syslog},
@@ -365,6 +370,13 @@ static int op_keys_apply(struct spif_conf *c, const struct op_keys *k, const cha
 			                    k->bulk_read);
 		c->bulk_read = v;
 	}
+	if (k->purge_lock_alarm[0]) {
+		long long v = duration(k->purge_lock_alarm);
+		if (v < 60 || v > 30 * 86400)
+			return spif_err_set(err, SPIF_EX_DATAERR, "%s: purge_lock_alarm = %s: not a duration (30m, 6h) "
+			                    "from a minute to 30 days", path, k->purge_lock_alarm);
+		c->purge_lock_alarm = v;
+	}
 	if (c->gnupghome[0] && c->gnupghome[0] != '/')
 		return spif_err_set(err, SPIF_EX_DATAERR, "%s: gnupghome = %s: not an absolute path", path,
 		                    c->gnupghome);
@@ -424,4 +436,146 @@ int spif_home_mkdir(const char *path, const struct spif_conf *conf, struct spif_
 		return spif_err_sys(err, SPIF_EX_NOPERM, errno, "%s", path);
 	spif_fsync_dir_of(path);
 	return spif_check_perms(path, conf, err);
+}
+
+/* ---- locks inside the home ------------------------------------------------ */
+
+/* The holder's record: "uid=N\nname=S\npid=N\nsince=N\n", rewritten
+ * in place by whoever takes the lock. */
+static void holder_write(int f)
+{
+	char buf[256], name[33] = "";
+	struct passwd *pw = getpwuid(getuid());
+	if (pw && pw->pw_name)
+		snprintf(name, sizeof name, "%s", pw->pw_name);
+	int n = snprintf(buf, sizeof buf, "uid=%lld\nname=%s\npid=%lld\nsince=%lld\n", (long long)getuid(), name,
+	                 (long long)getpid(), (long long)time(NULL));
+	/* advisory: a record that cannot be written only makes a waiter's
+	 * message vaguer */
+	if (ftruncate(f, 0) == 0 && pwrite(f, buf, (size_t)n, 0) < 0)
+		return;
+}
+
+static long long num_field(const char *s, const char *key)
+{
+	size_t k = strlen(key);
+	for (const char *p = s; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+		if (strncmp(p, key, k) == 0 && p[k] == '=') {
+			char *end;
+			long long v = strtoll(p + k + 1, &end, 10);
+			return end != p + k + 1 && (*end == '\n' || !*end) && v >= 0 ? v : -1;
+		}
+	}
+	return -1;
+}
+
+/* Who the record says holds it; a record whose pid no longer runs is
+ * stale (its writer exited, and the present holder, if spif, has not yet
+ * written its own). */
+static void holder_read(int f, struct spif_lock_holder *h)
+{
+	char buf[257];
+	memset(h, 0, sizeof *h);
+	h->uid = -1;
+	ssize_t n = pread(f, buf, sizeof buf - 1, 0);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	long long pid = num_field(buf, "pid");
+	if (pid <= 1 || pid > 0x7fffffff || (kill((pid_t)pid, 0) < 0 && errno == ESRCH))
+		return;
+	h->pid = pid;
+	h->uid = num_field(buf, "uid");
+	long long since = num_field(buf, "since");
+	h->since = since > 0 ? since : 0;
+	const char *p = strstr(buf, "name=");
+	if (p && (p == buf || p[-1] == '\n')) {
+		p += 5;
+		size_t k = 0;
+		while (k < sizeof h->name - 1 && (isalnum((unsigned char)p[k]) || (p[k] && strchr("._-", p[k]))))
+			k++;
+		if (p[k] == '\n') {
+			memcpy(h->name, p, k);
+			h->name[k] = '\0';
+		}
+	}
+}
+
+void spif_lock_holder_str(const struct spif_lock_holder *h, char *buf, size_t n)
+{
+	if (!h || !h->pid) {
+		snprintf(buf, n, "a process that left no record");
+		return;
+	}
+	char since[32] = "an unknown time";
+	if (h->since) {
+		struct tm tm;
+		time_t t = (time_t)h->since;
+		gmtime_r(&t, &tm);
+		strftime(since, sizeof since, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	}
+	char uid[80] = "an unknown user";
+	if (h->uid >= 0)
+		snprintf(uid, sizeof uid, "uid %lld%s%s%s", h->uid, h->name[0] ? " (" : "", h->name, h->name[0] ? ")" : "");
+	snprintf(buf, n, "%s, pid %lld, since %s", uid, h->pid, since);
+}
+
+int spif_home_lock(const char *home, const struct spif_conf *conf, const char *name,
+                   const struct spif_lock_wait *w, int *fd, struct spif_lock_holder *who, struct spif_err *err)
+{
+	char path[PATH_MAX];
+	struct spif_lock_holder h_;
+	struct spif_lock_holder *h = who ? who : &h_;
+	memset(h, 0, sizeof *h);
+	h->uid = -1;
+	*fd = -1;
+	if (snprintf(path, sizeof path, "%s/%s", home, name) >= (int)sizeof path)
+		return spif_err_set(err, SPIF_EX_CANTCREAT, "%s: path too long", home);
+	int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, spif_file_mode(conf));
+	if (f < 0)
+		return spif_err_sys(err, spif_exit_for_errno(errno), errno, "%s", path);
+	if (spif_check_perms(path, conf, err) < 0) {
+		close(f);
+		return -1;
+	}
+	struct timespec t0, now;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int told = 0;
+	for (;;) {
+		if (flock(f, LOCK_EX | LOCK_NB) == 0)
+			break;
+		int e = errno;
+		if (e != EWOULDBLOCK && e != EINTR) {
+			close(f);
+			return spif_err_sys(err, SPIF_EX_IOERR, e, "%s: lock", path);
+		}
+		holder_read(f, h);
+		char s[160];
+		if (w && w->alarm > 0 && h->pid && h->since && (long long)time(NULL) - h->since > w->alarm) {
+			close(f);
+			spif_lock_holder_str(h, s, sizeof s);
+			return spif_err_set(err, SPIF_FOUND, "%s has been held for %lld minutes, longer than "
+			                    "purge_lock_alarm (%lld minutes): by %s", path,
+			                    ((long long)time(NULL) - h->since) / 60, w->alarm / 60, s);
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		double waited = (double)(now.tv_sec - t0.tv_sec) + (double)(now.tv_nsec - t0.tv_nsec) / 1e9;
+		if (!w || waited >= w->wait || (w->stop && *w->stop)) {
+			close(f);
+			spif_lock_holder_str(h, s, sizeof s);
+			return spif_err_set(err, SPIF_EX_TEMPFAIL, "%s is held by %s%s", path, s,
+			                    w && w->stop && *w->stop ? "; interrupted while waiting"
+			                    : w && w->wait > 0 ? "; gave up waiting" : "");
+		}
+		if (!told && w->waiting)
+			w->waiting(w, h->pid ? h : NULL);
+		told = 1;
+		/* polled, not a blocking flock: lib installs no SIGALRM, and a
+		 * signal must end the wait; 50-150 ms so that waiters spread */
+		struct timespec d = {0, (50 + (long)((unsigned)getpid() * 7919u % 100)) * 1000000L};
+		nanosleep(&d, NULL);
+	}
+	holder_write(f);
+	*fd = f;
+	return 0;
 }

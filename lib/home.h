@@ -12,6 +12,8 @@
 #define SPIF_HOME_H
 
 #include <limits.h>
+#include <signal.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 #include "err.h"
@@ -59,6 +61,8 @@ struct spif_conf {
 	char contact_phone[64];
 	char contact_email[256];
 	int require_registered_media; /* require_registered_media = yes | no (default no) */
+	long long purge_lock_alarm;   /* seconds a purge tolerates purge.lock held by another
+	                                 before it fails (exit 1) naming who; 0: 6 hours */
 };
 
 /* Read spif.conf (a missing file is fine: all fields empty).  Lines are
@@ -89,6 +93,45 @@ mode_t spif_dir_mode(const struct spif_conf *c);
  * home's mode and group, synced into its parent; an existing one must be a
  * directory that passes spif_check_perms. */
 int spif_home_mkdir(const char *path, const struct spif_conf *conf, struct spif_err *err);
+
+/* ---- locks inside the home ------------------------------------------------
+ *
+ * One way to take a lock of the home (purge.lock, export.lock): the file
+ * NAME inside home, opened without following a link, created with the
+ * home's file mode, its permissions checked, then flock(LOCK_EX).  The
+ * holder writes who it is into the file (uid, login name, pid, since) so
+ * that whoever waits, or an alarm, can say who holds it; the record is
+ * advisory (a process that holds the lock without spif writes none, a
+ * record whose pid is gone is stale) and is never trusted for anything
+ * but that message.  The lock goes with the descriptor: it is released
+ * when the process (and any child that inherited it) exits. */
+struct spif_lock_holder {
+	long long uid;  /* -1: not known */
+	char name[33];  /* login name, only [A-Za-z0-9._-]; "" not known */
+	long long pid;  /* 0: not known */
+	long long since; /* seconds since the epoch; 0: not known */
+};
+
+struct spif_lock_wait {
+	double wait;     /* seconds to wait for the lock; 0: try once */
+	long long alarm; /* > 0: when a known holder has held it longer, fail with SPIF_FOUND */
+	/* called once, before the first wait, with who holds it (NULL: not known) */
+	void (*waiting)(const struct spif_lock_wait *w, const struct spif_lock_holder *who);
+	void *arg;
+	volatile sig_atomic_t *stop; /* a signal handler's flag: stop waiting (SPIF_EX_TEMPFAIL) */
+};
+
+/* Take NAME's lock in home.  w NULL: try once.  0 with *fd the locked
+ * descriptor (close-on-exec); -1 with err SPIF_EX_TEMPFAIL when another
+ * holds it after the wait (or the wait was stopped), SPIF_FOUND when the
+ * alarm rang, another code on a system error.  When it is held *who
+ * (may be NULL) says by whom. */
+int spif_home_lock(const char *home, const struct spif_conf *conf, const char *name,
+                   const struct spif_lock_wait *w, int *fd, struct spif_lock_holder *who, struct spif_err *err);
+/* "uid 1000 (alice), pid 42, since 2026-12-07T05:00:00Z" or "a process
+ * that left no record"; never anything read from the file but digits and
+ * a checked name. */
+void spif_lock_holder_str(const struct spif_lock_holder *h, char *buf, size_t n);
 
 /* ---- the trust boundary of a system install ------------------------------
  *

@@ -20,6 +20,7 @@
 #include <strings.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -243,6 +244,28 @@ static void enc_status_line(struct enc_status *s, const char *kw, const char *ar
 			 sp ? sp + 1 : "?");
 		*(recp ? &s->inv_recp : &s->inv_sgnr) = code;
 	}
+}
+
+/* After gpg failed while writing into fd (the output file itself): was it
+ * the file system that was full?  gpg says so only in its log ("write
+ * error: No space left on device", in the locale's words) and with no
+ * FAILURE status line, so both are asked: the log for strerror(ENOSPC)
+ * or strerror(EDQUOT) as gpg, which shares the locale, would word it, and
+ * the file system for the room left (gpg's partial output is still held
+ * by fd, so the space it took is still taken).  The answer is an errno,
+ * 0 for neither. */
+static int out_full(int fd, const char *log)
+{
+	if (log && strstr(log, strerror(ENOSPC)))
+		return ENOSPC;
+	if (log && strstr(log, strerror(EDQUOT)))
+		return EDQUOT;
+	struct statvfs v;
+	if (fd < 0 || fstatvfs(fd, &v) < 0 || !v.f_frsize)
+		return 0;
+	/* root may write into the reserved blocks; others only into f_bavail */
+	unsigned long long left = (unsigned long long)(geteuid() == 0 ? v.f_bfree : v.f_bavail) * v.f_frsize;
+	return left < 64 * 1024 ? ENOSPC : 0;
 }
 
 /* Parse the "[GNUPG:] KEYWORD ARGS" lines of text. */
@@ -826,6 +849,7 @@ static int encrypt_run(int in_fd, struct enc_out *out, struct spif_pgp_enc *e, i
 	char *stext = memfd_text(p.status, 1 << 20, &slen);
 	char *ltext = memfd_text(p.log, 64 << 10, &llen);
 	struct enc_status st = {.inv_recp = -1, .inv_sgnr = -1};
+	int full;
 	if (stext)
 		enc_status_parse(&st, stext);
 	char diag[256];
@@ -848,6 +872,8 @@ static int encrypt_run(int in_fd, struct enc_out *out, struct spif_pgp_enc *e, i
 	else if (status != 0 && st.sys_errno)
 		spif_err_set(err, spif_exit_for_errno(st.sys_errno), "cannot encrypt: %s",
 			     why ? why : strerror(st.sys_errno));
+	else if (status != 0 && (full = out_full(out->sink ? -1 : out->fd, ltext)) != 0)
+		spif_err_sys(err, SPIF_EX_IOERR, full, "cannot encrypt: cannot write the output");
 	else if (status != 0 && ltext && strstr(ltext, "read error"))
 		/* gpg ends the message and exits 2, without a FAILURE line */
 		spif_err_set(err, SPIF_EX_IOERR, "cannot read the input: %s", why ? why : "?");

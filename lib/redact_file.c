@@ -331,7 +331,7 @@ int spif_redact_file(struct spif_catalog *cat, const struct spif_redact_file_opt
 		return spif_err_set(err, SPIF_EX_USAGE, "pseudonym needs a key");
 	/* one disposer at a time (a purge runs this under its own lock) */
 	int lock;
-	if (spif_dispose_lock(o->home, o->conf, &lock, err) < 0)
+	if (spif_dispose_lock(o->home, o->conf, NULL, &lock, err) < 0)
 		return -1;
 	const char *sign = o->sign_key;
 	if (sign && *sign) { /* stop before anything changes, not after */

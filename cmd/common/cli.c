@@ -342,3 +342,28 @@ int cli_parse_date(const char *s)
 	long day; /* the calendar's own rule (retention.h), one for every date */
 	return spif_day_parse(s, &day);
 }
+
+static void lock_waiting(const struct spif_lock_wait *w, const struct spif_lock_holder *who)
+{
+	char s[160];
+	spif_lock_holder_str(who, s, sizeof s);
+	cli_note(w->arg, "waiting up to %.0f s for the disposal lock, held by %s (--wait)", w->wait, s);
+}
+
+void cli_lock_wait(struct cli *c, const char *opt, volatile sig_atomic_t *stop, struct spif_lock_wait *w)
+{
+	memset(w, 0, sizeof *w);
+	int tty = isatty(STDERR_FILENO);
+	w->wait = tty ? 300 : 600;
+	if (opt) {
+		char *end;
+		long v = strtol(opt, &end, 10);
+		if (end == opt || *end || v < 0 || v > 86400)
+			cli_usage(c, "--wait %s: not a number of seconds from 0 to 86400", opt);
+		w->wait = (double)v;
+	}
+	w->stop = stop;
+	w->arg = c;
+	if (tty)
+		w->waiting = lock_waiting;
+}

@@ -79,6 +79,14 @@ int cli_open_input(const struct cli *c, const char *path);
 /* getopt_long's complaint is replaced by ours: call for '?' and ':'. */
 _Noreturn void cli_bad_option(const struct cli *c, int argc, char **argv);
 
+/* How long a disposer waits for purge.lock (spif_home_lock): opt is
+ * --wait SECONDS (0 to 86400) or NULL for the default: 300 s when stderr
+ * is a terminal, which is told once that it waits and for whom, and 600 s
+ * otherwise, silently (a cron purge has nobody to retry it, and must not
+ * fail because an operator's shred holds the lock for a second).  stop is
+ * the command's signal flag. */
+void cli_lock_wait(struct cli *c, const char *opt, volatile sig_atomic_t *stop, struct spif_lock_wait *w);
+
 /* Parse a strictly formatted YYYY-MM-DD that is a real calendar date. */
 int cli_parse_date(const char *s);
 

@@ -38,7 +38,7 @@ static const char usage_text[] =
 	"       spif retain due [--as-of YYYY-MM-DD] [--json]\n"
 	"       spif retain plan [--as-of YYYY-MM-DD] > FILE\n"
 	"       spif retain approve FILE\n"
-	"       spif retain purge [--dry-run] [--plan FILE] [--syslog] [--sign KEYID]\n"
+	"       spif retain purge [--dry-run] [--plan FILE] [--syslog] [--sign KEYID] [--wait SECONDS]\n"
 	"       spif retain report [--fiscal-year YYYY] [--json]\n"
 	"       spif retain unscheduled [--json]\n"
 	"\n"
@@ -68,7 +68,10 @@ static const char usage_text[] =
 	"  purge            dispose of everything due today: shred (certificate;\n"
 	"                   crypto-erase for vault copies) or redact (certificate of\n"
 	"                   the removal); one line per disposal on stdout, per failure\n"
-	"                   on stderr, then a summary; silent when nothing is due\n"
+	"                   on stderr, then a summary; silent when nothing is due;\n"
+	"                   --wait: for a shred holding the lock (default 300 s on a\n"
+	"                   terminal, else 600); a lock held past purge_lock_alarm\n"
+	"                   (spif.conf, 6h) fails at once, saying who holds it\n"
 	"  report           the annual self-inspection: files by purpose and state,\n"
 	"                   disposals and certificates, overdue files, holds\n"
 	"  unscheduled      the files without a schedule, which nothing will dispose of\n"
@@ -76,7 +79,7 @@ static const char usage_text[] =
 	"  --home DIR       the spif home (else $SPIF_HOME, spif.conf, ~/.local/share/spif)\n"
 	"\n"
 	"Exit: 0 ok (purge: all disposed, or nothing due), 1 purge: some failed (the\n"
-	"rest were disposed), 64 usage (a bad period, date or option), 65 bad data (an\n"
+	"rest were disposed) or the lock is held past purge_lock_alarm, 64 usage (a bad period, date or option), 65 bad data (an\n"
 	"unknown file, schedule or hold, an event before the file was received, an\n"
 	"edited plan), 66 no catalog, 69 signing key unavailable, 74 I/O, 75 another\n"
 	"purge holds the lock (or the catalog is busy), 77 refused by a compliance\n"
@@ -92,7 +95,8 @@ static void on_signal(int sig)
 
 static const char *const opt_names[] = {"--period", "--from", "--cutoff", "--grace", "--action", "--mode",
                                         "--basis", "--schedule", "--reason", "--purpose", "--as-of", "--json",
-                                        "--dry-run", "--plan", "--syslog", "--fiscal-year", "--all", "--sign"};
+                                        "--dry-run", "--plan", "--syslog", "--fiscal-year", "--all", "--sign",
+                                        "--wait"};
 
 static const struct option longopts[] = {
 	{"period", required_argument, NULL, 'p'},   {"from", required_argument, NULL, 'f'},
@@ -105,6 +109,7 @@ static const struct option longopts[] = {
 	{"syslog", no_argument, NULL, 'S'},         {"fiscal-year", required_argument, NULL, 'F'},
 	{"all", no_argument, NULL, 'l'},            {"sign", required_argument, NULL, 'K'},
 	{"home", required_argument, NULL, 'H'},     {"help", no_argument, NULL, 'h'},
+	{"wait", required_argument, NULL, 'W'},
 	{NULL, 0, NULL, 0},
 };
 
@@ -131,6 +136,7 @@ static void parse_opts(struct cli *c, struct opts *o, int argc, char **argv)
 		case 'S': o->seen |= O_SYSLOG; break;
 		case 'l': o->seen |= O_ALL; break;
 		case 'K': o->sign = optarg; o->seen |= O_SIGN; break;
+		case 'W': o->wait = optarg; o->seen |= O_WAIT; break;
 		case 'F': {
 			char *end;
 			long y = strtol(optarg, &end, 10);

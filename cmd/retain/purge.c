@@ -546,7 +546,7 @@ static void dry_run_item(struct purge *p, struct item *it, int plan)
 int cmd_purge(struct cli *c, const struct opts *o, int argc)
 {
 	struct spif_err e = {0};
-	allow(c, o, "purge", O_DRY | O_PLAN | O_SYSLOG | O_SIGN);
+	allow(c, o, "purge", O_DRY | O_PLAN | O_SYSLOG | O_SIGN | O_WAIT);
 	nargs(c, "purge", argc, 0, "");
 	int dry = (o->seen & O_DRY) != 0;
 	cli_check_home(c);
@@ -561,7 +561,12 @@ int cmd_purge(struct cli *c, const struct opts *o, int argc)
 	 * under it, and children inherit it */
 	int lock = -1;
 	if (!dry) {
-		if (spif_dispose_lock(c->home, &c->conf, &lock, &e) < 0)
+		/* a lock held far longer than any purge takes is someone keeping
+		 * every disposal back: said, and a failure (exit 1), not 75 */
+		struct spif_lock_wait lw;
+		cli_lock_wait(c, o->wait, &stop_flag, &lw);
+		lw.alarm = c->conf.purge_lock_alarm ? c->conf.purge_lock_alarm : 6 * 3600;
+		if (spif_dispose_lock(c->home, &c->conf, &lw, &lock, &e) < 0)
 			cli_die(c, &e);
 		char fdb[16];
 		snprintf(fdb, sizeof fdb, "%d", lock);

@@ -16,12 +16,12 @@ enum {
 	O_PERIOD = 1 << 0, O_FROM = 1 << 1, O_CUTOFF = 1 << 2, O_GRACE = 1 << 3, O_ACTION = 1 << 4,
 	O_MODE = 1 << 5, O_BASIS = 1 << 6, O_SCHEDULE = 1 << 7, O_REASON = 1 << 8, O_PURPOSE = 1 << 9,
 	O_ASOF = 1 << 10, O_JSON = 1 << 11, O_DRY = 1 << 12, O_PLAN = 1 << 13, O_SYSLOG = 1 << 14,
-	O_FY = 1 << 15, O_ALL = 1 << 16, O_SIGN = 1 << 17,
+	O_FY = 1 << 15, O_ALL = 1 << 16, O_SIGN = 1 << 17, O_WAIT = 1 << 18,
 };
 
 struct opts {
 	const char *period, *from, *cutoff, *grace, *action, *mode, *basis;
-	const char *schedule, *reason, *purpose, *as_of, *plan, *sign;
+	const char *schedule, *reason, *purpose, *as_of, *plan, *sign, *wait;
 	int fiscal_year;
 	unsigned seen;
 };

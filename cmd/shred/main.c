@@ -37,7 +37,7 @@
 static const char usage_text[] =
 	"usage: spif shred [--method auto|overwrite|crypto] [--passes N] [--zero] [--force]\n"
 	"           [--reason TEXT] [--destination TEXT] [--sign KEYID] [--dry-run]\n"
-	"           [--bypass-governance] [--changed-ok] [--home DIR]\n"
+	"           [--bypass-governance] [--changed-ok] [--wait SECONDS] [--home DIR]\n"
 	"           (FILE... | --file ID | --resume)\n"
 	"\n"
 	"Destroy copies of a specific personal information file and issue a disposal\n"
@@ -61,6 +61,8 @@ static const char usage_text[] =
 	"                     (needs --reason; recorded).  Holds and compliance bind always\n"
 	"  --changed-ok       destroy a catalogued copy whose contents are not those it was\n"
 	"                     catalogued with (needs --reason; the certificate says so)\n"
+	"  --wait SECONDS     wait so long for another purge or shred to finish (default\n"
+	"                     300 when stderr is a terminal, else 600; 0: do not wait)\n"
 	"  --dry-run          say what would be done and how it would be classified\n"
 	"                     (exit 1 when a real run would refuse something)\n"
 	"\n"
@@ -82,7 +84,7 @@ static void on_signal(int sig)
 static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 {
 	enum { O_METHOD = 256, O_PASSES, O_ZERO, O_FORCE, O_REASON, O_DEST, O_SIGN, O_DRY, O_FILE, O_HOME,
-	       O_RESUME, O_BYPASS, O_CHANGED_OK };
+	       O_RESUME, O_BYPASS, O_CHANGED_OK, O_WAIT };
 	static const struct option longopts[] = {
 		{"method", required_argument, NULL, O_METHOD}, {"passes", required_argument, NULL, O_PASSES},
 		{"zero", no_argument, NULL, O_ZERO},           {"force", no_argument, NULL, O_FORCE},
@@ -90,7 +92,8 @@ static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 		{"sign", required_argument, NULL, O_SIGN},     {"dry-run", no_argument, NULL, O_DRY},
 		{"file", required_argument, NULL, O_FILE},     {"home", required_argument, NULL, O_HOME},
 		{"resume", no_argument, NULL, O_RESUME},       {"bypass-governance", no_argument, NULL, O_BYPASS},
-		{"changed-ok", no_argument, NULL, O_CHANGED_OK}, {"help", no_argument, NULL, 'h'},
+		{"changed-ok", no_argument, NULL, O_CHANGED_OK}, {"wait", required_argument, NULL, O_WAIT},
+		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	memset(o, 0, sizeof *o);
@@ -123,6 +126,7 @@ static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 		case O_RESUME: o->resume = 1; break;
 		case O_BYPASS: o->bypass = 1; break;
 		case O_CHANGED_OK: o->changed_ok = 1; break;
+		case O_WAIT: o->wait = optarg; break;
 		case O_HOME: c->home_opt = optarg; break;
 		case 'h': fputs(usage_text, stdout); exit(0);
 		default: cli_bad_option(c, argc, argv);
@@ -367,7 +371,9 @@ int main(int argc, char **argv)
 	/* one disposer at a time: what another left "disposing" is collected
 	 * only under the lock, so two never finish the same copy */
 	int lock = -1;
-	if (cat && !o.dry_run && spif_dispose_lock(c.home, &c.conf, &lock, &e) < 0)
+	struct spif_lock_wait lw;
+	cli_lock_wait(&c, o.wait, &stop_flag, &lw);
+	if (cat && !o.dry_run && spif_dispose_lock(c.home, &c.conf, &lw, &lock, &e) < 0)
 		cli_die(&c, &e);
 
 	/* a certificate that cannot be signed must stop us before anything
@@ -401,7 +407,7 @@ int main(int argc, char **argv)
 	}
 	if (!cat) {
 		cat = cli_catalog(&c, SPIF_CAT_CREATE);
-		if (spif_dispose_lock(c.home, &c.conf, &lock, &e) < 0)
+		if (spif_dispose_lock(c.home, &c.conf, &lw, &lock, &e) < 0)
 			cli_die(&c, &e);
 	}
 

@@ -11,7 +11,7 @@
 #include "dispose.h"
 
 struct opts {
-	const char *method, *reason, *destination, *sign_key, *file_id;
+	const char *method, *reason, *destination, *sign_key, *file_id, *wait;
 	int passes, zero, force, dry_run, resume, bypass, changed_ok;
 };
 

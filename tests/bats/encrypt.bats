@@ -619,3 +619,32 @@ END
 	[ "$status" -eq 64 ]
 	one_line_stderr
 }
+
+@test "bad: a full disk is exit 74 (I/O), not 69, both ways, and leaves nothing (small loop-mounted ext4)" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to mount a loop filesystem"
+	truncate -s 4M "$D/small.img"
+	mkfs.ext4 -q -F "$D/small.img"
+	mkdir "$D/mnt"
+	mount -o loop "$D/small.img" "$D/mnt" || skip "loop mounts are not available here"
+	gen --rows 20000 -o "$D/big.csv"
+	spif ingest --purpose x -o "$D/big.ndjson" "$D/big.csv" 2>/dev/null
+	printf 'pw\n' > "$D/pf"
+	spif encrypt --passphrase-file "$D/pf" -o "$D/big.gpg" "$D/big.ndjson" 2>/dev/null
+	before=$(catalog_state)
+	run --separate-stderr spif encrypt --passphrase-file "$D/pf" -o "$D/mnt/out.gpg" "$D/big.ndjson"
+	s1=$status e1=$stderr
+	run --separate-stderr env LANG=C.UTF-8 spif encrypt -r "$T" -o "$D/mnt/out2.gpg" "$D/big.ndjson"
+	s2=$status e2=$stderr
+	run --separate-stderr spif encrypt -d --passphrase-file "$D/pf" -o "$D/mnt/out.ndjson" "$D/big.gpg"
+	s3=$status e3=$stderr
+	ls -A "$D/mnt" > "$D/left"
+	umount "$D/mnt"
+	[ "$s1" -eq 74 ] || { echo "$e1"; false; }
+	[[ "$e1" == "spif-encrypt: cannot encrypt: cannot write the output: No space left on device" ]]
+	[ "$s2" -eq 74 ] || { echo "$e2"; false; }
+	[[ "$e2" == *"No space left on device" ]]
+	[ "$s3" -eq 74 ] || { echo "$e3"; false; }
+	[[ "$e3" == *"No space left on device" ]]
+	[ "$(cat "$D/left")" = lost+found ]
+	[ "$(catalog_state)" = "$before" ]
+}

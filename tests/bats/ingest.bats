@@ -346,3 +346,20 @@ refused() { # refused EXIT-CODE PATTERN ingest-args...
 	[ "$(catalog_state)" = "$before" ]
 	! grep -q 'out.ndjson' "$D/left" || false
 }
+
+@test "the summary prints a label, a purpose and field names with a line break or an escape sequence escaped" {
+	gen --rows 3 -o "$D/esc.csv"
+	run --separate-stderr spif ingest --purpose "$(printf 'p\033[2Jq')" --label "$(printf 'l1\nF000099 (forged): 1 records\033[31m')" \
+		-o "$D/esc.ndjson" "$D/esc.csv"
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s\n' "$stderr" | grep -c '^spif-ingest: F0')" -eq 2 ] # the summary and the schedule note
+	[[ "$stderr" == *'(l1\nF000099 (forged): 1 records\x1b[31m): 3 records'* ]]
+	[[ "$stderr" != *$'\033'* ]]
+	# on a terminal (no -o): the summary block, escaped too
+	command -v script >/dev/null || skip "script(1) is not installed"
+	script -qec "spif ingest --purpose \"\$(printf 'p\\033[2Jq')\" --label \"\$(printf 'a\\nb')\" --again --reason t '$D/esc.csv'" \
+		/dev/null > "$D/tty.out"
+	grep -q 'a\\nb' "$D/tty.out"
+	grep -q 'purpose:  p\\x1b\[2Jq' "$D/tty.out"
+	! grep -q $'\033' "$D/tty.out"
+}

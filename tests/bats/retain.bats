@@ -439,7 +439,7 @@ sql() { sqlite3 "$SPIF_HOME/catalog.db" "$1"; }
 		wait "$first" || true
 	done
 	[ -n "$held" ]
-	run --separate-stderr spif retain purge
+	run --separate-stderr spif retain purge --wait 0
 	kill -CONT "$first"
 	[ "$status" -eq 75 ]
 	[[ "$stderr" == *"another purge or shred is disposing of files"* ]]
@@ -453,7 +453,7 @@ sql() { sqlite3 "$SPIF_HOME/catalog.db" "$1"; }
 	gen --rows 3 -o "$D/data/c.csv"
 	flock "$SPIF_HOME/purge.lock" sleep 2 &
 	sleep 0.3
-	run --separate-stderr spif shred "$D/data/c.csv"
+	run --separate-stderr spif shred --wait 0 "$D/data/c.csv"
 	[ "$status" -eq 75 ]
 	[ -e "$D/data/c.csv" ]
 	wait
