@@ -30,10 +30,10 @@ _spif_redact_ops="mask empty drop pseudonym"
 _spif_encrypt_opts="-r --recipient --sign --armor --passphrase-file --fields
 	--format --encoding --to --output-encoding -d --decrypt -o --output --home
 	--help"
-_spif_decrypt_opts="--require-signature --passphrase-file -o --output --home
+_spif_decrypt_opts="--require-signature --reason --passphrase-file -o --output --home
 	--help"
 _spif_retain_subs="schedule assign event hold release holds due plan approve purge report unscheduled"
-_spif_operator_subs="add ls show grant revoke lock unlock retire"
+_spif_operator_subs="add ls show grant revoke lock unlock retire approve approvals revoke-approval"
 _spif_roles="operator approver auditor responder admin"
 _spif_export_opts="--file --purpose -r --recipient --sign --redact --key --fields
 	--drop --format --to --output-encoding --to-org --to-person --basis --medium
@@ -426,7 +426,7 @@ _spif()
 		for ((m = k; m < wc; m++)); do
 			case ${w[m]} in
 			--home) home=${w[m + 1]}; ((m++)) ;;
-			--role | --key | --file | --reason) ((m++)) ;;
+			--role | --key | --file | --reason | --purpose | --for | --hours) ((m++)) ;;
 			-*) ;;
 			*)
 				if [[ -z $sub ]]; then
@@ -443,7 +443,9 @@ _spif()
 			add) _spif_reply "--role --key --sudo $common" "$cur" ;;
 			ls | show) _spif_reply "--json $common" "$cur" ;;
 			grant | revoke) _spif_reply "--file $common" "$cur" ;;
-			lock | unlock | retire) _spif_reply "--reason $common" "$cur" ;;
+			lock | unlock | retire | revoke-approval) _spif_reply "--reason $common" "$cur" ;;
+			approve) _spif_reply "--purpose --for --reason --hours $common" "$cur" ;;
+			approvals) _spif_reply "--all --json $common" "$cur" ;;
 			*) _spif_reply "$common" "$cur" ;;
 			esac
 			return 0
@@ -451,6 +453,15 @@ _spif()
 		case $sub in
 		"") _spif_reply "$_spif_operator_subs" "$cur" ;;
 		show | grant | revoke | lock | unlock | retire) ((n == 0)) && _spif_operators "$cur" "$home" ;;
+		approve)
+			if [[ $prev == --for ]]; then
+				_spif_operators "$cur" "$home"
+			elif ((n == 0)); then
+				_spif_reply "bypass export" "$cur"
+			elif ((n == 1)); then
+				_spif_ids "$cur" "$home"
+			fi
+			;;
 		esac
 		;;
 	retain)

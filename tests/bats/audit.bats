@@ -280,7 +280,7 @@ trigger_sql() {
 	[[ "$output" == "audit log intact: 3 events"* ]]
 	run spif catalog log --json --limit 1
 	[[ "$output" == *'"action":"catalog.cover"'*'"rows":[['* ]]
-	[ "$(sqlite3 "$SPIF_HOME/catalog.db" "PRAGMA user_version")" -eq 8 ]
+	[ "$(sqlite3 "$SPIF_HOME/catalog.db" "PRAGMA user_version")" -eq 9 ]
 }
 
 @test "a copy of the catalog without its keys: cert verify checks the rest and says the proof was not checked" {
