@@ -593,12 +593,12 @@ $OP2 $(uid_of "$OP2")
 root 0" ]
 	# root's refusal: SUDO_USER is a claim beside it, not the operator
 	[ "$(events | jq -r 'select(.action == "operator.refused" and .operator == "root") | .sudo_user')" = "$ADM" ]
-	run --separate-stderr as "$AUD" spif catalog log --operator "$OP1" --since "$(date +%Y-%m-%d)" --json
+	run --separate-stderr as "$AUD" spif catalog log --operator "$OP1" --since "$(TZ=Asia/Tokyo date +%F)" --json
 	[ "$status" -eq 0 ]
 	[ "$(jq -r .action <<<"$output" | sort | uniq -c | awk '{print $1, $2}')" = "2 operator.refused" ]
 	run --separate-stderr as "$AUD" spif catalog log --operator "$OP1" --since 2099-01-01
 	[ -z "$output" ]
-	run --separate-stderr as "$AUD" spif catalog review --since "$(date +%Y-%m-%d)" --until "$(date +%Y-%m-%d)" --json
+	run --separate-stderr as "$AUD" spif catalog review --since "$(TZ=Asia/Tokyo date +%F)" --until "$(TZ=Asia/Tokyo date +%F)" --json
 	[ "$status" -eq 0 ]
 	[ "$(jq -r 'select(.kind == "refused") | .operator' <<<"$output" | wc -l)" -eq 5 ]
 }
@@ -684,11 +684,11 @@ root 0" ]
 	run --separate-stderr spif retain approve "$D/plan.txt"
 	[ "$status" -eq 77 ]
 	# the log and its review
-	run --separate-stderr spif catalog log --operator "$me" --since "$(date +%Y-%m-%d)" --json
+	run --separate-stderr spif catalog log --operator "$me" --since "$(TZ=Asia/Tokyo date +%F)" --json
 	[ "$(jq -r 'select(.action == "operator.refused") | .details.uid' <<<"$output" | sort -u)" = "$(id -u)" ]
 	run --separate-stderr spif catalog log --since 2026-13-01
 	[ "$status" -eq 64 ]
-	run --separate-stderr spif catalog review --since "$(date +%Y-%m-%d)"
+	run --separate-stderr spif catalog review --since "$(TZ=Asia/Tokyo date +%F)"
 	[ "$status" -eq 0 ]
 	[ "$(grep -c '^refused ' <<<"$output")" -eq 3 ]
 	run --separate-stderr spif catalog review --json
