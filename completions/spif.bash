@@ -765,20 +765,21 @@ _spif()
 				if [[ $cur == -* ]]; then
 					_spif_reply "$_spif_cert_opts" "$cur"
 				else
-					_spif_reply "ls show export verify confirm" "$cur"
+					_spif_reply "ls show export verify confirm cosign" "$cur"
 				fi
 				;;
 			ls)
 				[[ $cur == -* ]] && _spif_reply "--json $_spif_cert_opts" "$cur" ;;
-			show | export | confirm | verify)
+			show | export | confirm | verify | cosign)
 				if [[ $cur == -* ]]; then
 					case $csub in
+					cosign) _spif_reply "--sign $_spif_cert_opts" "$cur" ;;
 					show) _spif_reply "--format $_spif_cert_opts" "$cur" ;;
 					export) _spif_reply "-o --output $_spif_cert_opts" "$cur" ;;
 					confirm) _spif_reply "--note --sign $_spif_cert_opts" "$cur" ;;
 					verify) _spif_reply "--key $_spif_cert_opts" "$cur" ;;
 					esac
-				elif ((n == 0)); then
+				elif ((n == 0)) || [[ $csub == cosign ]]; then
 					_spif_ids "$cur" "$home" cert
 					if [[ $csub == verify ]]; then
 						local -a ids=("${COMPREPLY[@]}")

@@ -62,6 +62,7 @@ static const struct {
 	[SPIF_ACT_CHECKOUT] = {"settle a checkout", R_OP | R_APPR | R_RESP | R_ADM, 0, 0, 0},
 	[SPIF_ACT_MEDIA] = {"register media", R_APPR | R_ADM, 0, 0, 0},
 	[SPIF_ACT_ESCROW] = {"record an escrow copy destroyed", R_APPR, 0, 0, 1},
+	[SPIF_ACT_COSIGN] = {"co-sign certificates", R_ADM, 0, 0, 0},
 };
 #define NACTS ((int)(sizeof acts / sizeof *acts))
 
@@ -681,7 +682,7 @@ int spif_operator_check(struct spif_catalog *c, const struct spif_conf *conf, co
 		 * register and the log; they are not persons */
 		if ((service || uid == 0) &&
 		    (rq->act == SPIF_ACT_PURGE || rq->act == SPIF_ACT_LIST || rq->act == SPIF_ACT_AUDIT ||
-		     rq->act == SPIF_ACT_BACKUP || rq->act == SPIF_ACT_RESTORE))
+		     rq->act == SPIF_ACT_BACKUP || rq->act == SPIF_ACT_RESTORE || rq->act == SPIF_ACT_COSIGN))
 			return 0;
 		snprintf(msg, sizeof msg, "%s (uid %u) is not an operator of this catalog and may not %s (an admin "
 		         "adds operators: spif operator add)", who, (unsigned)uid, what);

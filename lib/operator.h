@@ -81,6 +81,7 @@ enum spif_act {
 	SPIF_ACT_CHECKOUT, /* settle a checkout: returned, destroyed, lost */
 	SPIF_ACT_MEDIA,    /* register or retire media */
 	SPIF_ACT_ESCROW,   /* record a custodian's escrow copy destroyed */
+	SPIF_ACT_COSIGN,   /* co-sign certificates with the organisation's key */
 };
 const char *spif_act_name(enum spif_act a);
 

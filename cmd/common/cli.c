@@ -254,7 +254,10 @@ void cli_permit(struct cli *c, struct spif_request rq)
 		cli_die(c, &e);
 	if (c->permit.person[0])
 		snprintf(c->actor.operator_, sizeof c->actor.operator_, "%s", c->permit.person);
-	/* the signature says who: an operator's own key, not the office's */
+	/* the signature says who: an operator's own key, not the office's,
+	 * which co-signs later (spif catalog cert cosign) */
+	if (!c->org_key[0])
+		snprintf(c->org_key, sizeof c->org_key, "%s", c->conf.sign_key);
 	if (c->permit.key[0])
 		snprintf(c->conf.sign_key, sizeof c->conf.sign_key, "%s", c->permit.key);
 }
@@ -276,6 +279,7 @@ void cli_permit_sub(struct cli *c, const char *sub, const char *sub2, const char
 		{"spif-catalog", "cert", "export", SPIF_ACT_AUDIT},
 		{"spif-catalog", "cert", "verify", SPIF_ACT_AUDIT},
 		{"spif-catalog", "cert", "confirm", SPIF_ACT_CONFIRM},
+		{"spif-catalog", "cert", "cosign", SPIF_ACT_COSIGN},
 		{"spif-catalog", "check", NULL, SPIF_ACT_LIST},
 		{"spif-catalog", "copy", NULL, SPIF_ACT_SHRED},
 		{"spif-catalog", "checkpoint", NULL, SPIF_ACT_AUDIT},

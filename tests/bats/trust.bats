@@ -86,6 +86,7 @@ setup() {
 
 teardown() {
 	teardown_gpg
+	gnupg_teardown
 	[ -n "${T:-}" ] && [ -f "$T/names" ] || return 0
 	local u
 	for u in $(cut -d' ' -f3- "$T/names"); do pkill -u "$u" gpg-agent 2>/dev/null; done
@@ -693,6 +694,61 @@ root 0" ]
 	[ "$(grep -c '^refused ' <<<"$output")" -eq 3 ]
 	run --separate-stderr spif catalog review --json
 	[ "$(jq -r .kind <<<"$output" | sort -u | tr '\n' ' ')" = "locked refused unlocked " ]
+}
+
+@test "personal: the sanitizer signs with their own key, the organisation's key co-signs after (cert cosign), verify checks both" {
+	gnupg_setup
+	local me org own other id sig
+	me=$(id -un)
+	org=$(gpg_key org)
+	own=$(gpg_key own)
+	printf 'sign_key = %s\n' "$org" > "$SPIF_CONF"
+	gen --rows 3 -o "$D/a.csv"
+	gen --rows 3 -o "$D/b.csv"
+	spif ingest --again --reason t --purpose x --store --print-id - < "$D/a.csv" >/dev/null 2>&1
+	# a personal install signs with the organisation's key: nothing to co-sign
+	run --separate-stderr spif shred --reason test --file F000001
+	[ "$status" -eq 0 ] || { echo "$stderr"; return 1; }
+	run --separate-stderr spif catalog cert cosign
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	[[ "$stderr" == *"nothing to co-sign"* ]]
+	spif operator add "$me" --role admin,operator --key "$own" >/dev/null
+	spif operator grant "$me" x >/dev/null
+	spif ingest --again --reason t --purpose x --store --print-id - < "$D/b.csv" >/dev/null 2>&1
+	run --separate-stderr spif shred --reason test --file F000002
+	[ "$status" -eq 0 ] || { echo "$stderr"; return 1; }
+	id=$output
+	run spif catalog cert verify "$id"
+	[[ "$output" == *"signature by $own"* ]]
+	[[ "$output" != *"co-signed"* ]]
+	run --separate-stderr spif catalog cert cosign
+	[ "$status" -eq 0 ] || { echo "$stderr"; return 1; }
+	[ "$output" = "$id co-signed by $org" ]
+	run --separate-stderr spif catalog cert cosign "$id"
+	[ -z "$output" ]
+	run spif catalog cert verify "$id"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"signature by $own, co-signed by $org (event "* ]]
+	run --separate-stderr spif catalog log --json
+	[ "$(jq -r 'select(.action == "certificate.cosign") | "\(.object) \(.details.signer)"' <<<"$output")" = "$id $org" ]
+	# exported, the organisation's signature checks with plain gpg over the same bytes
+	mkdir "$D/ex"
+	spif catalog cert export "$id" -o "$D/ex" >/dev/null
+	gpg --batch --verify "$D/ex/$id.json.cosign.asc" "$D/ex/$id.json" 2>/dev/null
+	# another key's signature put in its place: verify names it
+	other=$(gpg_key other)
+	gpg --batch --yes --local-user "$other" --armor --detach-sign -o "$D/o.asc" "$D/ex/$id.json"
+	sig=$(cat "$D/o.asc")
+	catalog_sql "UPDATE cert_cosignatures SET signature = '$sig'"
+	run --separate-stderr spif catalog cert verify "$id"
+	[ "$status" -eq 1 ]
+	[[ "$output$stderr" == *"$id: co-signature: signed by a different key than the one recorded"* ]]
+	# no organisation key: one line, 69
+	: > "$SPIF_CONF"
+	run --separate-stderr spif catalog cert cosign
+	[ "$status" -eq 69 ]
+	[[ "$stderr" == *"no organisation key to co-sign with: set sign_key in spif.conf"* ]]
 }
 
 @test "personal: too many refusals lock, as spif.conf says; its keys are checked" {
