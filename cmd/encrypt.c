@@ -48,7 +48,8 @@ static const char usage_text[] =
 	"       spif encrypt --fields NAME,... (-r RECIPIENT... | --passphrase-file F)\n"
 	"           [--sign KEYID] [--format F] [--encoding E] [--to F] [--output-encoding E]\n"
 	"           [-o FILE] [FILE|-]\n"
-	"       spif encrypt -d [--require-signature] [--passphrase-file F] [-o FILE] [FILE|-]\n"
+	"       spif encrypt -d [--require-signature] [--passphrase-file F] [--reason TEXT]\n"
+	"           [-o FILE] [FILE|-]\n"
 	"\n"
 	"Encrypt a stream with OpenPGP (GnuPG keys in $GNUPGHOME; never a network\n"
 	"lookup; no compression), or only some fields of a record stream; -d decrypts\n"
@@ -72,6 +73,8 @@ static const char usage_text[] =
 	"  -d, --decrypt        decrypt an OpenPGP message (reporting its signer) or a\n"
 	"                       column-encrypted stream (restoring it exactly)\n"
 	"  --require-signature  with -d: fail unless the message is signed by a good key\n"
+	"  --reason TEXT        with -d: why the records are read (logged; needed when\n"
+	"                       the catalog has operators, with a grant for the file)\n"
 	"  -o FILE              write to FILE (new, 0600; nothing is left on failure);\n"
 	"                       records of a catalogued file make it a registered copy\n"
 	"  --home DIR           the catalog's home\n"
@@ -86,7 +89,7 @@ struct opts {
 	size_t nrecipients;
 	char **fields;
 	size_t nfields;
-	const char *sign_key, *out, *input, *pass_file;
+	const char *sign_key, *out, *input, *pass_file, *reason;
 	char *passphrase;
 	int decrypt, armor, require_sig;
 	enum spif_format fmt, to;
@@ -113,7 +116,7 @@ static void add_field(struct cli *c, struct opts *o, const char *name, size_t le
 static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 {
 	enum { O_SIGN = 256, O_ARMOR, O_PASS, O_FIELDS, O_FORMAT, O_ENC, O_TO, O_OUTENC, O_REQSIG,
-	       O_HOME };
+	       O_HOME, O_REASON };
 	static const struct option longopts[] = {
 		{"recipient", required_argument, NULL, 'r'},  {"sign", required_argument, NULL, O_SIGN},
 		{"armor", no_argument, NULL, O_ARMOR},         {"passphrase-file", required_argument, NULL, O_PASS},
@@ -122,6 +125,7 @@ static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 		{"output-encoding", required_argument, NULL, O_OUTENC},
 		{"decrypt", no_argument, NULL, 'd'},           {"require-signature", no_argument, NULL, O_REQSIG},
 		{"output", required_argument, NULL, 'o'},      {"home", required_argument, NULL, O_HOME},
+		{"reason", required_argument, NULL, O_REASON},
 		{"help", no_argument, NULL, 'h'},              {NULL, 0, NULL, 0},
 	};
 	memset(o, 0, sizeof *o);
@@ -170,6 +174,7 @@ static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 			break;
 		case 'd': o->decrypt = 1; break;
 		case O_REQSIG: o->require_sig = 1; break;
+		case O_REASON: o->reason = optarg; break;
 		case 'o': o->out = optarg; break;
 		case O_HOME: c->home_opt = optarg; break;
 		case 'h': fputs(usage_text, stdout); exit(0);
@@ -657,6 +662,23 @@ static void check_signature(struct cli *c, const struct opts *o, struct output *
 	}
 }
 
+/* A read of records in a catalog with operators is an event even when
+ * nothing is registered (output to a pipe): who, which file, why. */
+static void record_read(struct cli *c, const struct opts *o, const char *fid, int reg, json_t *ev)
+{
+	if (reg || !c->permit.managed)
+		return;
+	struct spif_err e = {0};
+	struct spif_catalog *cat = cli_catalog(c, 0);
+	if (spif_catalog_begin(cat, &e) < 0 ||
+	    spif_audit_append(cat, "decrypt", fid[0] ? fid : shown_input(o), ev, NULL, &e) < 0 ||
+	    spif_catalog_commit(cat, &e) < 0) {
+		spif_catalog_close(cat);
+		cli_die(c, &e);
+	}
+	spif_catalog_close(cat);
+}
+
 static void say_decrypted(const struct cli *c, const struct output *w, const char *signer, int reg,
                           const char *fid)
 {
@@ -681,7 +703,10 @@ static int decrypt_stream(struct cli *c, struct opts *o, int fd)
 	json_t *cd = json_pack("{s:s,s:s}", "decrypted_from", shown_input(o), "scheme", "openpgp");
 	json_object_set_new(cd, "signer", signer[0] ? json_string(signer) : json_null());
 	json_t *ev = json_deep_copy(cd);
+	if (o->reason)
+		json_object_set_new(ev, "reason", json_string(o->reason));
 	int reg = output_commit(c, &w, cat, fid, "output", 0, cd, "decrypt", ev);
+	record_read(c, o, fid, reg, ev);
 	json_decref(cd);
 	json_decref(ev);
 	say_decrypted(c, &w, signer, reg, fid);
@@ -781,7 +806,10 @@ static int decrypt_columns(struct cli *c, struct opts *o, int fd)
 	json_object_set_new(cd, "signer", signer[0] ? json_string(signer) : json_null());
 	json_t *ev = json_deep_copy(cd);
 	json_object_set_new(ev, "records", json_integer(records));
+	if (o->reason)
+		json_object_set_new(ev, "reason", json_string(o->reason));
 	int reg = output_commit(c, &w, cat, fid, "output", 0, cd, "decrypt", ev);
+	record_read(c, o, fid, reg, ev);
 	json_decref(cd);
 	json_decref(ev);
 	if (h.v < 2)
@@ -820,7 +848,19 @@ int main(int argc, char **argv)
 	/* refuse a home others can write before anything is read or written,
 	 * and create none: a catalog is only used when it is there */
 	cli_check_home(&c);
-	cli_permit(&c, (struct spif_request){.act = o.decrypt ? SPIF_ACT_DECRYPT : SPIF_ACT_ENCRYPT});
+	if (o.reason && !o.decrypt)
+		cli_usage(&c, "--reason goes with -d");
+	/* decrypting a catalogued copy is a read of its records: the gate
+	 * wants the file (its purpose's grant) and the reason, which is logged */
+	char in_fid[24] = "";
+	if (o.decrypt) {
+		struct spif_catalog *cat = cli_catalog_if_exists(&c);
+		input_file(cat, o.input, in_fid);
+		spif_catalog_close(cat);
+	}
+	cli_permit(&c, (struct spif_request){.act = o.decrypt ? SPIF_ACT_DECRYPT : SPIF_ACT_ENCRYPT,
+	                                     .file_id = in_fid[0] ? spif_file_id_parse(in_fid) : 0,
+	                                     .reason = o.reason});
 	struct spif_err e = {0};
 	if (o.pass_file && spif_passphrase_read(o.pass_file, &o.passphrase, &e) < 0)
 		cli_die(&c, &e);

@@ -167,6 +167,7 @@ int main(int argc, char **argv)
 	}
 	int n = argc - optind, rc;
 	const char *sub = n ? argv[optind] : "";
+	cli_permit_sub(&c, sub, NULL, NULL);
 	if (strcmp(sub, "add") == 0 && n == 2) {
 		if (reason || json)
 			cli_usage(&c, "add takes --kind, --location and --device");

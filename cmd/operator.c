@@ -1,5 +1,6 @@
 /* operator.c - spif operator add | ls | show | grant | revoke | lock |
- * unlock | retire: who may do what with this catalog (lib/operator.h).
+ * unlock | retire | approve | approvals | revoke-approval: who may do what
+ * with this catalog (lib/operator.h, lib/approval.h).
  *
  * Only an admin changes the table (an auditor may read it); the first
  * admin of a system install is added by root or the service account,
@@ -10,9 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "approval.h"
 #include "cli.h"
 #include "mynumber.h"
 #include "operator.h"
+#include "text.h"
 
 static const char usage_text[] =
 	"usage: spif operator add NAME --role ROLE[,ROLE...] [--key FPR] [--sudo]\n"
@@ -21,6 +24,10 @@ static const char usage_text[] =
 	"       spif operator grant NAME PURPOSE [--file ID]\n"
 	"       spif operator revoke NAME PURPOSE [--file ID]\n"
 	"       spif operator lock|unlock|retire NAME [--reason TEXT]\n"
+	"       spif operator approve bypass|export (ID | --purpose P) --for NAME\n"
+	"                             --reason TEXT [--hours N]\n"
+	"       spif operator approvals [--all] [--json]\n"
+	"       spif operator revoke-approval N --reason TEXT\n"
 	"\n"
 	"Who may do what with this catalog: operators (login names, known by their\n"
 	"uid), their roles, their purposes (事務), their own OpenPGP keys.\n"
@@ -36,16 +43,23 @@ static const char usage_text[] =
 	"  revoke   take a grant back\n"
 	"  lock     stop NAME (refusals lock by themselves: spif.conf lockout_after,\n"
 	"           lockout_window); unlock lets them in again; retire is for good\n"
+	"  approve  (an approver) let NAME, and only NAME, bypass a governance\n"
+	"           schedule (spif shred/redact --bypass-governance) or export records\n"
+	"           that keep their numbers, for file ID or every file of purpose P,\n"
+	"           for N hours (default 8, at most 168); never one's own\n"
+	"  approvals        the approvals in force (--all: every one ever given)\n"
+	"  revoke-approval  end approval N before its time\n"
 	"\n"
 	"  --json        one JSON object per line (show: one object)\n"
 	"  --home DIR    the spif home (a system install uses its own, see spif(7))\n"
 	"\n"
 	"Exit: 0 ok, 64 usage, 65 unknown operator or file, a grant that exists,\n"
-	"66 no catalog, 77 not an admin (refused, and recorded).\n";
+	"an approval not in force, 66 no catalog, 77 not an admin (approve: not an\n"
+	"approver, or one's own) (refused, and recorded).\n";
 
 struct opts {
-	int json, sudo;
-	const char *role, *key, *file, *reason;
+	int json, sudo, all, hours;
+	const char *role, *key, *file, *reason, *purpose, *for_name;
 };
 
 static void print_json(json_t *j)
@@ -214,6 +228,104 @@ static int cmd_change(struct cli *c, const struct opts *o, const char *sub, int 
 	return 0;
 }
 
+static int approval_row(void *ctx, const struct spif_approval *a)
+{
+	const struct opts *o = ctx;
+	char fid[24] = "";
+	if (a->file_id)
+		spif_file_id_format(a->file_id, fid);
+	if (o->json) {
+		print_json(json_pack("{s:I,s:s,s:o,s:o,s:s,s:s,s:s,s:s,s:s,s:o}", "id", (json_int_t)a->id, "kind",
+		                     spif_approval_kind_name(a->kind), "file", fid[0] ? json_string(fid) : json_null(),
+		                     "purpose", a->purpose[0] ? json_string(a->purpose) : json_null(), "for",
+		                     a->for_name, "approver", a->approver, "reason", a->reason, "approved", a->approved,
+		                     "expires", a->expires, "revoked", a->revoked[0] ? json_string(a->revoked) : json_null()));
+		return 0;
+	}
+	char *reason = spif_text_escaped(a->reason), *purpose = spif_text_escaped(a->purpose);
+	printf("%-5lld %-6s %-18s %-16s %-16s %s%s  %s\n", a->id, spif_approval_kind_name(a->kind),
+	       fid[0] ? fid : purpose ? purpose : "?", a->for_name, a->approver, a->expires,
+	       a->revoked[0] ? " (revoked)" : "", reason ? reason : "?");
+	free(reason);
+	free(purpose);
+	return 0;
+}
+
+/* approve bypass|export (ID | --purpose P) --for NAME --reason TEXT */
+static int cmd_approve(struct cli *c, const struct opts *o, int n, char **args)
+{
+	struct spif_err e = {0};
+	enum spif_approval_kind kind;
+	if (n < 1 || spif_approval_kind_parse(args[0], &kind) < 0)
+		cli_usage(c, "approve: bypass or export");
+	if ((n == 2) == (o->purpose != NULL) || n > 2)
+		cli_usage(c, "approve %s: one file ID or --purpose P", args[0]);
+	long long fid = 0;
+	if (n == 2 && (fid = spif_file_id_parse(args[1])) <= 0)
+		cli_usage(c, "%s: not a file id (F000001)", args[1]);
+	if (!o->for_name || !*o->for_name)
+		cli_usage(c, "approve: --for NAME (the operator who will do it)");
+	if (!o->reason || !*o->reason)
+		cli_usage(c, "approve: --reason TEXT (it is logged)");
+	if (o->hours < 0 || o->hours > SPIF_APPROVAL_MAX_HOURS)
+		cli_usage(c, "--hours: from 1 to %d", SPIF_APPROVAL_MAX_HOURS);
+	cli_permit(c, (struct spif_request){.act = SPIF_ACT_SECOND, .object = o->for_name, .reason = o->reason,
+	                                    .file_id = fid});
+	char *reason = strdup(o->reason), *purpose = o->purpose ? strdup(o->purpose) : NULL;
+	if (!reason || (o->purpose && !purpose))
+		cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
+	spif_mask_numbers(reason);
+	if (purpose)
+		spif_mask_numbers(purpose);
+	struct spif_catalog *cat = cli_catalog(c, 0);
+	long long id = 0;
+	int rc = spif_catalog_begin(cat, &e);
+	if (rc == 0)
+		rc = spif_approval_add(cat, kind, fid, purpose, o->for_name, o->hours ? o->hours : SPIF_APPROVAL_HOURS,
+		                       reason, &id, &e);
+	if (rc < 0 || spif_catalog_commit(cat, &e) < 0) {
+		spif_catalog_close(cat);
+		free(reason);
+		free(purpose);
+		cli_die(c, &e);
+	}
+	spif_catalog_close(cat);
+	printf("approval %lld: %s may %s %s for %d hours\n", id, o->for_name,
+	       kind == SPIF_APPROVAL_BYPASS ? "bypass the governance schedule of" : "export with numbers",
+	       n == 2 ? args[1] : "every file of the purpose", o->hours ? o->hours : SPIF_APPROVAL_HOURS);
+	free(reason);
+	free(purpose);
+	return 0;
+}
+
+static int cmd_revoke_approval(struct cli *c, const struct opts *o, int n, char **args)
+{
+	struct spif_err e = {0};
+	char *end;
+	long long id = n == 1 ? strtoll(args[0], &end, 10) : 0;
+	if (n != 1 || *end || id <= 0)
+		cli_usage(c, "revoke-approval: N (see spif operator approvals)");
+	if (!o->reason || !*o->reason)
+		cli_usage(c, "revoke-approval: --reason TEXT (it is logged)");
+	cli_permit(c, (struct spif_request){.act = SPIF_ACT_SECOND, .reason = o->reason});
+	char *reason = strdup(o->reason);
+	if (!reason)
+		cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
+	spif_mask_numbers(reason);
+	struct spif_catalog *cat = cli_catalog(c, 0);
+	int rc = spif_catalog_begin(cat, &e);
+	if (rc == 0)
+		rc = spif_approval_revoke(cat, id, reason, &e);
+	free(reason);
+	if (rc < 0 || spif_catalog_commit(cat, &e) < 0) {
+		spif_catalog_close(cat);
+		cli_die(c, &e);
+	}
+	spif_catalog_close(cat);
+	printf("approval %lld revoked\n", id);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct cli c;
@@ -222,6 +334,8 @@ int main(int argc, char **argv)
 		{"role", required_argument, NULL, 'R'},  {"key", required_argument, NULL, 'K'},
 		{"sudo", no_argument, NULL, 'S'},        {"file", required_argument, NULL, 'f'},
 		{"reason", required_argument, NULL, 'r'}, {"json", no_argument, NULL, 'j'},
+		{"purpose", required_argument, NULL, 'P'}, {"for", required_argument, NULL, 'F'},
+		{"hours", required_argument, NULL, 'N'}, {"all", no_argument, NULL, 'A'},
 		{"home", required_argument, NULL, 'H'},  {"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -236,29 +350,49 @@ int main(int argc, char **argv)
 		case 'f': o.file = optarg; break;
 		case 'r': o.reason = optarg; break;
 		case 'j': o.json = 1; break;
+		case 'P': o.purpose = optarg; break;
+		case 'F': o.for_name = optarg; break;
+		case 'N': {
+			char *end;
+			long h = strtol(optarg, &end, 10);
+			if (*end || h < 1 || h > SPIF_APPROVAL_MAX_HOURS)
+				cli_usage(&c, "--hours %s: from 1 to %d", optarg, SPIF_APPROVAL_MAX_HOURS);
+			o.hours = (int)h;
+			break;
+		}
+		case 'A': o.all = 1; break;
 		case 'H': c.home_opt = optarg; break;
 		case 'h': fputs(usage_text, stdout); cli_done(&c); return 0;
 		default: cli_bad_option(&c, argc, argv);
 		}
 	}
 	if (optind >= argc)
-		cli_usage(&c, "missing subcommand: add, ls, show, grant, revoke, lock, unlock or retire");
+		cli_usage(&c, "missing subcommand: add, ls, show, grant, revoke, lock, unlock, retire, approve, approvals "
+		          "or revoke-approval");
 	const char *sub = argv[optind++];
 	int n = argc - optind;
 	char **args = argv + optind;
-	static const char *const subs[] = {"add", "ls", "show", "grant", "revoke", "lock", "unlock", "retire"};
+	static const char *const subs[] = {"add",    "ls",      "show",    "grant",     "revoke",
+	                                   "lock",   "unlock",  "retire",  "approve",   "approvals",
+	                                   "revoke-approval"};
 	size_t k;
 	for (k = 0; k < sizeof subs / sizeof *subs; k++)
 		if (strcmp(subs[k], sub) == 0)
 			break;
 	if (k == sizeof subs / sizeof *subs)
-		cli_usage(&c, "%s: unknown subcommand (add, ls, show, grant, revoke, lock, unlock, retire)", sub);
+		cli_usage(&c, "%s: unknown subcommand (add, ls, show, grant, revoke, lock, unlock, retire, approve, "
+		          "approvals, revoke-approval)", sub);
 	if ((o.role || o.key || o.sudo) && strcmp(sub, "add") != 0)
 		cli_usage(&c, "--role, --key and --sudo go with add");
 	if (o.file && strcmp(sub, "grant") != 0 && strcmp(sub, "revoke") != 0)
 		cli_usage(&c, "--file goes with grant and revoke");
-	if (o.reason && strcmp(sub, "lock") && strcmp(sub, "unlock") && strcmp(sub, "retire"))
-		cli_usage(&c, "--reason goes with lock, unlock and retire");
+	if (o.reason && strcmp(sub, "lock") && strcmp(sub, "unlock") && strcmp(sub, "retire") &&
+	    strcmp(sub, "approve") && strcmp(sub, "revoke-approval"))
+		cli_usage(&c, "--reason goes with lock, unlock, retire, approve and revoke-approval");
+	if ((o.purpose || o.for_name || o.hours) && strcmp(sub, "approve") != 0)
+		cli_usage(&c, "--purpose, --for and --hours go with approve");
+	if (o.all && strcmp(sub, "approvals") != 0)
+		cli_usage(&c, "--all goes with approvals");
 	cli_permit_sub(&c, sub, NULL, NULL);
 	int rc;
 	if (strcmp(sub, "ls") == 0) {
@@ -269,6 +403,22 @@ int main(int argc, char **argv)
 		if (!o.json)
 			printf("%-16s %6s %-8s %-34s %-40s %s\n", "NAME", "UID", "STATE", "ROLES", "KEY", "REFUSALS");
 		if (spif_operator_list(cat, ls_row, &o, &e) < 0)
+			cli_die(&c, &e);
+		spif_catalog_close(cat);
+		rc = 0;
+	} else if (strcmp(sub, "approve") == 0) {
+		rc = cmd_approve(&c, &o, n, args);
+	} else if (strcmp(sub, "revoke-approval") == 0) {
+		rc = cmd_revoke_approval(&c, &o, n, args);
+	} else if (strcmp(sub, "approvals") == 0) {
+		if (n != 0)
+			cli_usage(&c, "approvals: too many arguments");
+		struct spif_err e = {0};
+		struct spif_catalog *cat = cli_catalog(&c, SPIF_CAT_READONLY);
+		if (!o.json)
+			printf("%-5s %-6s %-18s %-16s %-16s %s  %s\n", "N", "KIND", "FILE/PURPOSE", "FOR", "APPROVER",
+			       "EXPIRES", "REASON");
+		if (spif_approval_list(cat, o.all, approval_row, &o, &e) < 0)
 			cli_die(&c, &e);
 		spif_catalog_close(cat);
 		rc = 0;

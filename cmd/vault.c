@@ -244,11 +244,13 @@ int main(int argc, char **argv)
 		rc = cmd_cat(&c, argv[optind + 1], reason);
 	else if (nargs == 1 && strcmp(argv[optind], "ls") == 0)
 		rc = cmd_ls(&c, json);
-	else if (nargs == 1 && strcmp(argv[optind], "keys") == 0)
+	else if (nargs == 1 && strcmp(argv[optind], "keys") == 0) {
+		cli_permit_sub(&c, "keys", NULL, NULL);
 		rc = cmd_keys(&c, json);
-	else if ((nargs == 2 || nargs == 3) && strcmp(argv[optind], "escrow") == 0)
+	} else if ((nargs == 2 || nargs == 3) && strcmp(argv[optind], "escrow") == 0) {
+		cli_permit_sub(&c, "escrow", argv[optind + 1], NULL);
 		rc = cmd_escrow(&c, argv[optind + 1], nargs == 3 ? argv[optind + 2] : NULL, json, note, sign);
-	else
+	} else
 		cli_usage(&c, "expected: cat ID, ls, keys, escrow ls [MONTH] or escrow destroyed MONTH");
 	cli_done(&c);
 	return rc;

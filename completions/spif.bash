@@ -30,10 +30,10 @@ _spif_redact_ops="mask empty drop pseudonym"
 _spif_encrypt_opts="-r --recipient --sign --armor --passphrase-file --fields
 	--format --encoding --to --output-encoding -d --decrypt -o --output --home
 	--help"
-_spif_decrypt_opts="--require-signature --passphrase-file -o --output --home
+_spif_decrypt_opts="--require-signature --reason --passphrase-file -o --output --home
 	--help"
 _spif_retain_subs="schedule assign event hold release holds due plan approve purge report unscheduled"
-_spif_operator_subs="add ls show grant revoke lock unlock retire"
+_spif_operator_subs="add ls show grant revoke lock unlock retire approve approvals revoke-approval"
 _spif_roles="operator approver auditor responder admin"
 _spif_export_opts="--file --purpose -r --recipient --sign --redact --key --fields
 	--drop --format --to --output-encoding --to-org --to-person --basis --medium
@@ -426,7 +426,7 @@ _spif()
 		for ((m = k; m < wc; m++)); do
 			case ${w[m]} in
 			--home) home=${w[m + 1]}; ((m++)) ;;
-			--role | --key | --file | --reason) ((m++)) ;;
+			--role | --key | --file | --reason | --purpose | --for | --hours) ((m++)) ;;
 			-*) ;;
 			*)
 				if [[ -z $sub ]]; then
@@ -443,7 +443,9 @@ _spif()
 			add) _spif_reply "--role --key --sudo $common" "$cur" ;;
 			ls | show) _spif_reply "--json $common" "$cur" ;;
 			grant | revoke) _spif_reply "--file $common" "$cur" ;;
-			lock | unlock | retire) _spif_reply "--reason $common" "$cur" ;;
+			lock | unlock | retire | revoke-approval) _spif_reply "--reason $common" "$cur" ;;
+			approve) _spif_reply "--purpose --for --reason --hours $common" "$cur" ;;
+			approvals) _spif_reply "--all --json $common" "$cur" ;;
 			*) _spif_reply "$common" "$cur" ;;
 			esac
 			return 0
@@ -451,6 +453,15 @@ _spif()
 		case $sub in
 		"") _spif_reply "$_spif_operator_subs" "$cur" ;;
 		show | grant | revoke | lock | unlock | retire) ((n == 0)) && _spif_operators "$cur" "$home" ;;
+		approve)
+			if [[ $prev == --for ]]; then
+				_spif_operators "$cur" "$home"
+			elif ((n == 0)); then
+				_spif_reply "bypass export" "$cur"
+			elif ((n == 1)); then
+				_spif_ids "$cur" "$home"
+			fi
+			;;
 		esac
 		;;
 	retain)
@@ -754,20 +765,21 @@ _spif()
 				if [[ $cur == -* ]]; then
 					_spif_reply "$_spif_cert_opts" "$cur"
 				else
-					_spif_reply "ls show export verify confirm" "$cur"
+					_spif_reply "ls show export verify confirm cosign" "$cur"
 				fi
 				;;
 			ls)
 				[[ $cur == -* ]] && _spif_reply "--json $_spif_cert_opts" "$cur" ;;
-			show | export | confirm | verify)
+			show | export | confirm | verify | cosign)
 				if [[ $cur == -* ]]; then
 					case $csub in
+					cosign) _spif_reply "--sign $_spif_cert_opts" "$cur" ;;
 					show) _spif_reply "--format $_spif_cert_opts" "$cur" ;;
 					export) _spif_reply "-o --output $_spif_cert_opts" "$cur" ;;
 					confirm) _spif_reply "--note --sign $_spif_cert_opts" "$cur" ;;
 					verify) _spif_reply "--key $_spif_cert_opts" "$cur" ;;
 					esac
-				elif ((n == 0)); then
+				elif ((n == 0)) || [[ $csub == cosign ]]; then
 					_spif_ids "$cur" "$home" cert
 					if [[ $csub == verify ]]; then
 						local -a ids=("${COMPREPLY[@]}")

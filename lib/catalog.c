@@ -76,6 +76,23 @@ struct spif_catalog {
 	" copy_id INTEGER REFERENCES copies(id), PRIMARY KEY (export_id, file_id));" \
 	"CREATE INDEX export_files_file ON export_files(file_id);"
 
+/* The second person, before and after (migration 9): an approver's
+ * approvals that let one operator bypass a governance schedule or export
+ * records with numbers, for one file or every file of a purpose, until a
+ * time (approval.h), kept as rows so that the gate (operator.h) finds
+ * them; and the organisation's co-signatures of certificates that their
+ * sanitizer signed with their own key (cert.h, spif_cert_cosign). */
+#define SPIF_MIGRATION_SECOND \
+	"CREATE TABLE approvals(" \
+	" id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL CHECK (kind IN ('bypass','export'))," \
+	" file_id INTEGER REFERENCES files(id), purpose TEXT, for_uid INTEGER NOT NULL REFERENCES operators(uid)," \
+	" approver_uid INTEGER NOT NULL, approver TEXT NOT NULL, reason TEXT NOT NULL," \
+	" approved TEXT NOT NULL, expires TEXT NOT NULL, revoked TEXT, revoked_by TEXT," \
+	" CHECK ((file_id IS NULL) != (purpose IS NULL)), CHECK (approver_uid != for_uid));" \
+	"CREATE INDEX approvals_for ON approvals(for_uid, kind) WHERE revoked IS NULL;" \
+	"CREATE TABLE cert_cosignatures(cert_id TEXT PRIMARY KEY REFERENCES certificates(id)," \
+	" signer TEXT NOT NULL, signature TEXT NOT NULL, signed TEXT NOT NULL, event_seq INTEGER NOT NULL);"
+
 /* Numbered migrations: migrations[i] takes the schema from version i to
  * i + 1.  Never edit one that has shipped; add a new one. */
 static const char *const migrations[] = {
@@ -258,6 +275,8 @@ static const char *const migrations[] = {
 	"CREATE INDEX certificates_event ON certificates(event_seq);",
 	/* 8: checkouts (持出し簿) and the media they travel on (export.h, media.h) */
 	SPIF_MIGRATION_EXPORTS,
+	/* 9: the second person: approvals before the act, co-signatures after */
+	SPIF_MIGRATION_SECOND,
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof *migrations))
 

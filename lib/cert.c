@@ -226,8 +226,9 @@ int spif_cert_load(struct spif_catalog *c, const char *id, struct spif_cert *out
 	sqlite3_stmt *st;
 	if (spif_catalog_prepare(c,
 	        "SELECT c.id, c.body, c.signature, c.signer, c.sha256, c.operator, c.event_seq,"
-	        " f.body, f.signature, f.signer, f.operator, f.event_seq"
+	        " f.body, f.signature, f.signer, f.operator, f.event_seq, k.signature, k.signer, k.event_seq"
 	        " FROM certificates c LEFT JOIN confirmations f ON f.cert_id = c.id"
+	        " LEFT JOIN cert_cosignatures k ON k.cert_id = c.id"
 	        " WHERE c.id = ?", &st, err) < 0)
 		return -1;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -245,6 +246,9 @@ int spif_cert_load(struct spif_catalog *c, const char *id, struct spif_cert *out
 		out->confirmation_signer = dup_col(st, 9);
 		out->confirmer = dup_col(st, 10);
 		out->confirmation_seq = sqlite3_column_int64(st, 11);
+		out->cosignature = dup_col(st, 12);
+		out->cosigner = dup_col(st, 13);
+		out->cosign_seq = sqlite3_column_int64(st, 14);
 	}
 	sqlite3_finalize(st);
 	if (rc == SQLITE_ROW)
@@ -288,6 +292,7 @@ void spif_cert_free(struct spif_cert *ct)
 	free(ct->body); free(ct->signature); free(ct->signer); free(ct->sha256);
 	free(ct->operator_); free(ct->confirmation); free(ct->confirmation_sig);
 	free(ct->confirmation_signer); free(ct->confirmer);
+	free(ct->cosignature); free(ct->cosigner);
 	memset(ct, 0, sizeof *ct);
 }
 
@@ -610,6 +615,105 @@ static int verify_confirmation(struct spif_catalog *c, const struct spif_cert *c
 	return 0;
 }
 
+/* The organisation's co-signature of ct (body hashing to sha), when there
+ * is one: its event in the intact chain names this certificate, its hash
+ * and the signer, and the signature verifies by that key.  note gets what
+ * the summary says of it. */
+static int verify_cosign(struct spif_catalog *c, const struct spif_cert *ct, const char *sha,
+                         const struct spif_verify *v, char *note, size_t notelen, char *summary, size_t sumlen,
+                         struct spif_err *err)
+{
+	note[0] = '\0';
+	if (!ct->cosignature)
+		return 0;
+	if (v->bad_seq && v->bad_seq <= ct->cosign_seq)
+		return fail(summary, sumlen, err, "the audit log is broken before the co-signature's event: %s", v->why);
+	int failed;
+	json_t *d = event_details(c, ct->cosign_seq, "certificate.cosign", ct->id, err, &failed);
+	if (failed)
+		return -1;
+	int ev_ok = d && strcmp(s_or(d, "sha256", ""), sha) == 0;
+	char ev_signer[41] = "";
+	snprintf(ev_signer, sizeof ev_signer, "%s", d ? s_or(d, "signer", "") : "");
+	json_decref(d);
+	if (!ev_ok || !ev_signer[0])
+		return fail(summary, sumlen, err, "%s: the co-signature's event is missing from the audit log or does not "
+		            "match it", ct->id);
+	char what[64], fpr[41];
+	snprintf(what, sizeof what, "%s: co-signature", ct->id);
+	if (check_sig(what, ct->body, ct->cosignature, strlen(ct->cosignature), ct->cosigner, ev_signer, fpr, summary,
+	              sumlen, err) < 0)
+		return -1;
+	snprintf(note, notelen, ", co-signed by %s (event %lld)", fpr, ct->cosign_seq);
+	return 0;
+}
+
+int spif_cert_cosign(struct spif_catalog *c, const char *id, const char *key, char fpr[41], struct spif_err *err)
+{
+	fpr[0] = '\0';
+	if (!spif_catalog_in_tx(c))
+		return spif_err_set(err, SPIF_EX_SOFTWARE, "spif_cert_cosign: must be called inside a transaction");
+	struct spif_cert ct;
+	if (spif_cert_load(c, id, &ct, err) < 0)
+		return -1;
+	int rc = -1;
+	char *sig = NULL, sha[65], now[32];
+	if (ct.cosignature) {
+		rc = 0;
+		goto out;
+	}
+	if (spif_pgp_sign(key, ct.body, strlen(ct.body), &sig, fpr, err) < 0)
+		goto out;
+	if (ct.signer && strcmp(ct.signer, fpr) == 0) { /* its own signature is the organisation's */
+		rc = 0;
+		goto out;
+	}
+	spif_sha256_buf(ct.body, strlen(ct.body), sha);
+	spif_now_utc(now);
+	long long seq = 0;
+	char head[65];
+	if (spif_audit_head(c, &seq, head, err) < 0)
+		goto out;
+	sqlite3_stmt *st;
+	if (spif_catalog_prepare(c, "INSERT INTO cert_cosignatures(cert_id,signer,signature,signed,event_seq)"
+	                            " VALUES(?,?,?,?,?)", &st, err) < 0)
+		goto out;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, fpr, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, sig, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 4, now, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 5, seq + 1); /* the event below: the row names it, the event records the row */
+	int sr = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (sr != SQLITE_DONE) {
+		spif_catalog_sqlerr(c, sr, "store co-signature", err);
+		goto out;
+	}
+	json_t *d = json_pack("{s:s,s:s}", "sha256", sha, "signer", fpr);
+	rc = spif_audit_append(c, "certificate.cosign", id, d, NULL, err) < 0 ? -1 : 1;
+	json_decref(d);
+out:
+	free(sig);
+	spif_cert_free(&ct);
+	return rc;
+}
+
+int spif_cert_uncosigned(struct spif_catalog *c, int (*fn)(void *ctx, const char *id), void *ctx,
+                         struct spif_err *err)
+{
+	sqlite3_stmt *st;
+	if (spif_catalog_prepare(c, "SELECT c.id FROM certificates c LEFT JOIN cert_cosignatures k ON k.cert_id = c.id"
+	                            " WHERE k.cert_id IS NULL ORDER BY c.year, c.n", &st, err) < 0)
+		return -1;
+	int rc, stop = 0;
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		stop = fn(ctx, (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	if (stop)
+		return stop;
+	return rc == SQLITE_DONE ? 0 : spif_catalog_sqlerr(c, rc, "list certificates", err);
+}
+
 int spif_cert_verify(struct spif_catalog *c, const char *id, const struct spif_cert_files *in, char *summary,
                      size_t sumlen, struct spif_err *err)
 {
@@ -650,12 +754,13 @@ int spif_cert_verify(struct spif_catalog *c, const char *id, const struct spif_c
 	}
 	const char *s = in && in->body && in->sig ? in->sig : ct.signature;
 	size_t sl = in && in->body && in->sig ? in->sig_n : (s ? strlen(s) : 0);
-	char fpr[41], note[256];
+	char fpr[41], note[256], conote[128];
 	if (check_sig(id, ct.body, s, sl, ct.signer, ev_signer[0] ? ev_signer : NULL, fpr, summary, sumlen, err) < 0 ||
+	    verify_cosign(c, &ct, sha, &v, conote, sizeof conote, summary, sumlen, err) < 0 ||
 	    verify_confirmation(c, &ct, sha, in, &v, note, sizeof note, summary, sumlen, err) < 0)
 		goto out;
-	snprintf(summary, sumlen, "%s: good: matches the catalog, its event %lld is in the intact audit log%s%s%s",
-	         id, ct.event_seq, s ? ", signature by " : ", unsigned", s ? fpr : "", note);
+	snprintf(summary, sumlen, "%s: good: matches the catalog, its event %lld is in the intact audit log%s%s%s%s",
+	         id, ct.event_seq, s ? ", signature by " : ", unsigned", s ? fpr : "", conote, note);
 	rc = 0;
 out:
 	spif_cert_free(&ct);

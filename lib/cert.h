@@ -45,6 +45,8 @@ struct spif_cert {
 	char *confirmation, *confirmation_sig; /* NULL until confirmed (sig: NULL when unsigned) */
 	char *confirmation_signer, *confirmer;
 	long long event_seq, confirmation_seq;
+	char *cosignature, *cosigner; /* the organisation's co-signature, NULL until made */
+	long long cosign_seq;
 };
 int spif_cert_load(struct spif_catalog *c, const char *id, struct spif_cert *out,
                    struct spif_err *err);
@@ -71,6 +73,22 @@ char *spif_cert_render(const struct spif_cert *ct);
 int spif_cert_confirm(struct spif_catalog *c, const struct spif_conf *conf, const char *id,
                       const char *sign_key, const char *note, struct spif_err *err);
 
+/* The organisation's co-signature.  In a catalog with operators the
+ * sanitizer signs a certificate with their own key (operator.h), so that
+ * the signature says who; the organisation's key (spif.conf sign_key),
+ * which lives with the service account, not with the operators, adds its
+ * own detached signature over the same bytes afterwards: spif catalog cert
+ * cosign, run by the service account (the nightly job) or an admin.
+ * Inside a transaction: sign id's body with key, store it, event
+ * "certificate.cosign" (its sha256 and signer).  1 added (fpr: the
+ * signer), 0 nothing to add (co-signed already, or its own signature is by
+ * that key: a personal install signs with the organisation's key). */
+int spif_cert_cosign(struct spif_catalog *c, const char *id, const char *key, char fpr[41], struct spif_err *err);
+/* The certificates without a co-signature, in the order of issue, their
+ * ids through fn (non-zero stops and is returned). */
+int spif_cert_uncosigned(struct spif_catalog *c, int (*fn)(void *ctx, const char *id), void *ctx,
+                         struct spif_err *err);
+
 /* What spif_cert_verify checks besides the catalog's own copies: an
  * exported certificate and its signature, and an exported confirmation
  * and its signature (each NULL when not given). */
@@ -85,8 +103,9 @@ struct spif_cert_files {
  * and names it.  When it is confirmed, the confirmation too: the bytes
  * given (if any) are the catalog's, it names this certificate and its
  * SHA-256, its certificate.confirm event is in the chain and names its
- * hash, and its signature verifies.  0 good; -1 with SPIF_FOUND and the
- * reason when it does not hold. */
+ * hash, and its signature verifies.  When it is co-signed, the
+ * co-signature verifies over the same bytes, by the key its event names.
+ * 0 good; -1 with SPIF_FOUND and the reason when it does not hold. */
 int spif_cert_verify(struct spif_catalog *c, const char *id, const struct spif_cert_files *in, char *summary,
                      size_t sumlen, struct spif_err *err);
 

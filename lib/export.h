@@ -141,6 +141,7 @@ struct spif_export_opts {
 	size_t nfields;
 	int drop;
 	const char *organisation, *person, *basis, *reason, *medium, *seal, *due;
+	const char *approver;     /* who approved (operator.h: the gate found it), NULL: none needed */
 	const char *out;
 	const char *home;
 	const struct spif_conf *conf;

@@ -573,10 +573,10 @@ static int finish_bag(struct run *R, struct spif_err *err)
 	META("Spif-Basis", jstr(row, "basis"));
 	META("Spif-Reason", jstr(row, "reason"));
 	META("Spif-Operator", jstr(row, "operator"));
-	/* the approver is empty until approvals exist (a second person's
-	 * signed approval, with the operator roles): the line says so by
+	/* the second person who approved an export of records with numbers
+	 * (approval.h); empty when none was needed: the line says so by
 	 * being there, empty */
-	META("Spif-Approver", "");
+	META("Spif-Approver", jstr(row, "approver"));
 	if (*jstr(row, "medium"))
 		META("Spif-Medium", jstr(row, "medium"));
 	if (*jstr(row, "seal"))
@@ -895,9 +895,8 @@ static json_t *make_row(struct run *R, const char *now, char (*fprs)[41], const 
 	json_object_set_new(r, "basis", json_string(o->basis));
 	json_object_set_new(r, "reason", json_string(o->reason));
 	json_object_set_new(r, "operator", json_string(spif_catalog_actor(R->c)->operator_));
-	/* no approver yet: approvals by a second person come with the
-	 * operator roles (the trust boundary); until then it is null */
-	json_object_set_new(r, "approver", json_null());
+	/* the second person's approval the gate found (approval.h), or null */
+	json_object_set_new(r, "approver", jopt(o->approver));
 	json_object_set_new(r, "medium", jopt(medium));
 	json_object_set_new(r, "seal", jopt(o->seal));
 	json_object_set_new(r, "format", json_string(spif_export_form_name(o->form)));

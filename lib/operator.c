@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "approval.h"
 #include "audit.h"
 
 #define R_OP SPIF_ROLE_OPERATOR
@@ -34,11 +35,12 @@ static const struct {
 	const char *name;
 	unsigned roles;
 	int grant, reason, second;
+	int approval; /* 1 + enum spif_approval_kind: needs that approval first */
 } acts[] = {
 	[SPIF_ACT_INGEST] = {"ingest", R_OP, 1, 0, 0},
 	[SPIF_ACT_REDACT] = {"redact", R_OP, 1, 0, 0},
 	[SPIF_ACT_ENCRYPT] = {"encrypt", R_OP, 1, 0, 0},
-	[SPIF_ACT_DECRYPT] = {"decrypt", R_OP | R_RESP, 1, 0, 0},
+	[SPIF_ACT_DECRYPT] = {"decrypt records", R_OP | R_RESP, 1, 1, 0},
 	[SPIF_ACT_READ] = {"read records", R_OP | R_RESP, 1, 1, 0},
 	[SPIF_ACT_LIST] = {"list the register", R_ALL, 0, 0, 0},
 	[SPIF_ACT_AUDIT] = {"read the log and certificates", R_AUD | R_APPR | R_ADM | R_RESP, 0, 0, 0},
@@ -48,11 +50,19 @@ static const struct {
 	[SPIF_ACT_PLAN] = {"make a purge plan", R_OP | R_APPR | R_ADM, 0, 0, 0},
 	[SPIF_ACT_APPROVE] = {"approve a purge plan", R_APPR, 0, 0, 1},
 	[SPIF_ACT_PURGE] = {"run the purge", R_APPR | R_ADM, 0, 0, 0},
-	[SPIF_ACT_BYPASS] = {"bypass a governance schedule", R_APPR, 0, 0, 1},
+	[SPIF_ACT_BYPASS] = {"bypass a governance schedule", R_OP | R_APPR, 1, 0, 0, 1 + SPIF_APPROVAL_BYPASS},
 	[SPIF_ACT_HOLD] = {"place or release holds", R_RESP | R_APPR | R_ADM, 0, 0, 0},
-	[SPIF_ACT_EXPORT] = {"export records with numbers", R_RESP, 1, 1, 1},
+	[SPIF_ACT_EXPORT] = {"export records with numbers", R_OP | R_RESP, 1, 1, 0, 1 + SPIF_APPROVAL_EXPORT},
 	[SPIF_ACT_SCHEDULE] = {"change retention schedules", R_ADM, 0, 0, 0},
 	[SPIF_ACT_ADMIN] = {"manage operators", R_ADM, 0, 0, 0},
+	[SPIF_ACT_EXPORT_CLEAN] = {"export records without numbers", R_OP | R_RESP, 1, 1, 0},
+	[SPIF_ACT_SECOND] = {"approve a bypass or an export", R_APPR, 0, 1, 1},
+	[SPIF_ACT_BACKUP] = {"back up the catalog or test a restore", R_ADM, 0, 0, 0},
+	[SPIF_ACT_RESTORE] = {"restore the catalog", R_ADM, 0, 0, 0},
+	[SPIF_ACT_CHECKOUT] = {"settle a checkout", R_OP | R_APPR | R_RESP | R_ADM, 0, 0, 0},
+	[SPIF_ACT_MEDIA] = {"register media", R_APPR | R_ADM, 0, 0, 0},
+	[SPIF_ACT_ESCROW] = {"record an escrow copy destroyed", R_APPR, 0, 0, 1},
+	[SPIF_ACT_COSIGN] = {"co-sign certificates", R_ADM, 0, 0, 0},
 };
 #define NACTS ((int)(sizeof acts / sizeof *acts))
 
@@ -496,6 +506,10 @@ static void first_person(struct spif_catalog *c, const struct spif_request *rq, 
 	out[0] = '\0';
 	if (!rq->object)
 		return;
+	if (rq->act == SPIF_ACT_SECOND) { /* the operator approved */
+		snprintf(out, n, "%s", rq->object);
+		return;
+	}
 	const char *sql = rq->act == SPIF_ACT_CONFIRM ? "SELECT operator FROM certificates WHERE id = ?"
 	                : rq->act == SPIF_ACT_APPROVE ? "SELECT operator FROM plans WHERE 'plan:' || id = ?" : NULL;
 	if (!sql || spif_catalog_prepare(c, sql, &st, NULL) < 0)
@@ -650,7 +664,8 @@ int spif_operator_check(struct spif_catalog *c, const struct spif_conf *conf, co
 	if (n == 0) {
 		/* a personal install: everything, as before; a system install
 		 * (setgid) has nothing to allow until its first admin exists */
-		if (!spif_secure() || (rq->act == SPIF_ACT_ADMIN && (uid == 0 || service)))
+		if (!spif_secure() ||
+		    ((rq->act == SPIF_ACT_ADMIN || rq->act == SPIF_ACT_RESTORE) && (uid == 0 || service)))
 			return 0;
 		snprintf(msg, sizeof msg, "this system install has no operators yet: root or the service account "
 		         "adds the first admin (spif operator add NAME --role admin)");
@@ -666,7 +681,8 @@ int spif_operator_check(struct spif_catalog *c, const struct spif_conf *conf, co
 		/* the service account and root run the purge and may read the
 		 * register and the log; they are not persons */
 		if ((service || uid == 0) &&
-		    (rq->act == SPIF_ACT_PURGE || rq->act == SPIF_ACT_LIST || rq->act == SPIF_ACT_AUDIT))
+		    (rq->act == SPIF_ACT_PURGE || rq->act == SPIF_ACT_LIST || rq->act == SPIF_ACT_AUDIT ||
+		     rq->act == SPIF_ACT_BACKUP || rq->act == SPIF_ACT_RESTORE || rq->act == SPIF_ACT_COSIGN))
 			return 0;
 		snprintf(msg, sizeof msg, "%s (uid %u) is not an operator of this catalog and may not %s (an admin "
 		         "adds operators: spif operator add)", who, (unsigned)uid, what);
@@ -726,6 +742,26 @@ int spif_operator_check(struct spif_catalog *c, const struct spif_conf *conf, co
 		snprintf(msg, sizeof msg, "%s may not %s without a reason: give --reason TEXT (it is logged)", op.name,
 		         what);
 		return refuse(c, conf, rq, &op, purpose, msg, err);
+	}
+	if (acts[rq->act].approval) {
+		enum spif_approval_kind kind = (enum spif_approval_kind)(acts[rq->act].approval - 1);
+		struct spif_approval ap;
+		int found = spif_approval_find(c, kind, rq->file_id, purpose[0] ? purpose : NULL, op.uid, &ap, err);
+		if (found < 0)
+			return -1;
+		if (!found) {
+			const char *what_on = rq->file_id > 0 ? "" : purpose;
+			char fid[24] = "";
+			if (rq->file_id > 0)
+				spif_file_id_format(rq->file_id, fid);
+			snprintf(msg, sizeof msg, "%s may not %s of %s%.200s without a second person's approval (an "
+			         "approver runs: spif operator approve %s %s%.200s --for %s --reason TEXT)", op.name, what,
+			         fid[0] ? fid : "the purpose ", what_on, spif_approval_kind_name(kind),
+			         fid[0] ? "" : "--purpose ", fid[0] ? fid : purpose, op.name);
+			return refuse(c, conf, rq, &op, purpose, msg, err);
+		}
+		p->approval = ap.id;
+		snprintf(p->approver, sizeof p->approver, "%s", ap.approver);
 	}
 	if (uid == 0 && op.sudo && a && a->sudo_user[0])
 		snprintf(p->person, sizeof p->person, "root (sudo from %.32s, unverified)", a->sudo_user);

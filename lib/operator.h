@@ -27,10 +27,12 @@
  * system install (setgid, home.h) with no rows yet allows only root or the
  * service account (the home's owner) to add the first admin.
  *
- * Two people: a certificate's confirmation, a purge plan's approval and a
- * governance bypass are done by a uid with the approver role that is not
- * the one who did the work; root never counts as that person (sudo's
- * SUDO_USER is the caller's claim).  The confirmer signs with their own
+ * Two people: a certificate's confirmation and a purge plan's approval are
+ * done by a uid with the approver role that is not the one who did the
+ * work; a governance bypass and an export of records with numbers need,
+ * before they are done, an approval an approver gave to that operator for
+ * that file or purpose (approval.h).  Root never counts as the second
+ * person (sudo's SUDO_USER is the caller's claim).  The confirmer signs with their own
  * key, named in the operator table, from their own GnuPG home. */
 #ifndef SPIF_OPERATOR_H
 #define SPIF_OPERATOR_H
@@ -72,6 +74,14 @@ enum spif_act {
 	SPIF_ACT_EXPORT,   /* an export of records with numbers */
 	SPIF_ACT_SCHEDULE, /* add or remove a retention schedule */
 	SPIF_ACT_ADMIN,    /* operators and grants */
+	SPIF_ACT_EXPORT_CLEAN, /* an export whose records hold no number (redacted) */
+	SPIF_ACT_SECOND,   /* approve someone's bypass or export (object: their name) */
+	SPIF_ACT_BACKUP,   /* back up the catalog and vault, or test a restore */
+	SPIF_ACT_RESTORE,  /* restore the catalog from a backup */
+	SPIF_ACT_CHECKOUT, /* settle a checkout: returned, destroyed, lost */
+	SPIF_ACT_MEDIA,    /* register or retire media */
+	SPIF_ACT_ESCROW,   /* record a custodian's escrow copy destroyed */
+	SPIF_ACT_COSIGN,   /* co-sign certificates with the organisation's key */
 };
 const char *spif_act_name(enum spif_act a);
 
@@ -94,6 +104,8 @@ struct spif_permit {
 	char key[41];      /* their own OpenPGP fingerprint, "" when none */
 	char person[64];   /* how events name them: "root (sudo from X, unverified)"
 	                      for root acting through sudo, else "" (the login name) */
+	long long approval; /* the second person's approval the act rests on (approval.h), 0 none */
+	char approver[64];  /* and who gave it */
 };
 
 /* The one gate.  0 with *p filled when the real uid may do rq; otherwise

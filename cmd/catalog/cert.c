@@ -1,5 +1,5 @@
-/* cert.c - spif catalog cert ls | show | export | verify | confirm: the
- * disposal certificates.  See catalog_cmd.h. */
+/* cert.c - spif catalog cert ls | show | export | verify | confirm |
+ * cosign: the disposal certificates.  See catalog_cmd.h. */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -62,11 +62,60 @@ static int cert_ls(struct cli *c, const struct opts *o)
 	return 0;
 }
 
+static int cosign_one(void *ctx, const char *id)
+{
+	struct {
+		struct cli *c;
+		struct spif_catalog *cat;
+		const char *key;
+		int n;
+	} *k = ctx;
+	struct spif_err e = {0};
+	char fpr[41];
+	int rc = spif_catalog_begin(k->cat, &e);
+	if (rc == 0)
+		rc = spif_cert_cosign(k->cat, id, k->key, fpr, &e);
+	if (rc < 0 || spif_catalog_commit(k->cat, &e) < 0)
+		cli_die(k->c, &e);
+	if (rc > 0) {
+		printf("%s co-signed by %s\n", id, fpr);
+		k->n++;
+	}
+	return 0;
+}
+
+/* cosign [ID...]: the organisation's key (spif.conf sign_key) co-signs
+ * each certificate given, or every one not yet co-signed (cert.h). */
+static int cert_cosign(struct cli *c, const struct opts *o, int nargs, char **args)
+{
+	const char *key = o->sign ? o->sign : c->org_key;
+	if (!*key)
+		cli_fail(c, SPIF_EX_UNAVAILABLE, "no organisation key to co-sign with: set sign_key in spif.conf (or give "
+		         "--sign KEYID)");
+	struct {
+		struct cli *c;
+		struct spif_catalog *cat;
+		const char *key;
+		int n;
+	} k = {c, cli_catalog(c, 0), key, 0};
+	struct spif_err e = {0};
+	for (int i = 0; i < nargs; i++)
+		cosign_one(&k, args[i]);
+	if (!nargs && spif_cert_uncosigned(k.cat, cosign_one, &k, &e) < 0)
+		cli_die(c, &e);
+	spif_catalog_close(k.cat);
+	if (!k.n)
+		cli_note(c, "nothing to co-sign");
+	return 0;
+}
+
 int cert_cmd(struct cli *c, const struct opts *o, const char *sub, int nargs, char **args)
 {
 	struct spif_err e = {0};
 	if (strcmp(sub, "ls") == 0 && nargs == 0)
 		return cert_ls(c, o);
+	if (strcmp(sub, "cosign") == 0)
+		return cert_cosign(c, o, nargs, args);
 	if (nargs != 1)
 		cli_usage(c, "cert %s: wrong number of arguments", sub);
 	const char *id = args[0];
@@ -200,10 +249,11 @@ int cert_cmd(struct cli *c, const struct opts *o, const char *sub, int nargs, ch
 			char *proof;
 			if (spif_cert_proof(cat, ct.id, &proof, &e) < 0)
 				cli_die(c, &e);
-			const char *parts[5] = {ct.body, ct.signature, proof, ct.confirmation, ct.confirmation_sig};
-			static const char *const names[5] = {".json", ".json.asc", ".proof.json", ".confirm.json",
-			                                     ".confirm.json.asc"};
-			for (int k = 0; k < 5; k++) {
+			const char *parts[6] = {ct.body, ct.signature, proof, ct.confirmation, ct.confirmation_sig,
+			                        ct.cosignature};
+			static const char *const names[6] = {".json", ".json.asc", ".proof.json", ".confirm.json",
+			                                     ".confirm.json.asc", ".json.cosign.asc"};
+			for (int k = 0; k < 6; k++) {
 				if (!parts[k])
 					continue;
 				char path[PATH_MAX];
@@ -239,7 +289,7 @@ int cert_cmd(struct cli *c, const struct opts *o, const char *sub, int nargs, ch
 			cli_usage(c, "--format %s: unknown (text, json)", o->format);
 		spif_cert_free(&ct);
 	} else
-		cli_usage(c, "cert %s: unknown (ls, show, export, verify, confirm)", sub);
+		cli_usage(c, "cert %s: unknown (ls, show, export, verify, confirm, cosign)", sub);
 	spif_catalog_close(cat);
 	return rc;
 }

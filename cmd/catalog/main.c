@@ -369,7 +369,7 @@ int main(int argc, char **argv)
 	const char *certsub = NULL;
 	if (strcmp(sub, "cert") == 0) {
 		if (optind >= argc)
-			cli_usage(&c, "cert: missing subcommand: ls, show, export, verify or confirm");
+			cli_usage(&c, "cert: missing subcommand: ls, show, export, verify, confirm or cosign");
 		certsub = argv[optind++];
 	}
 	int rc = 0;

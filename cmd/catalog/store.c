@@ -168,6 +168,9 @@ int cmd_backup(struct cli *c, int argc, char **argv)
 	int nargs = argc - optind;
 	struct spif_err e = {0};
 	json_t *r = NULL;
+	/* a backup holds the whole catalog and every vault file: an admin's
+	 * (or the service account's) work, asked like any other */
+	cli_permit_sub(c, sub, NULL, NULL);
 	if (strcmp(sub, "backup") == 0) {
 		if (!out || nargs)
 			cli_usage(c, "backup: -o DIR is required, and nothing else");

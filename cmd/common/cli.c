@@ -254,7 +254,10 @@ void cli_permit(struct cli *c, struct spif_request rq)
 		cli_die(c, &e);
 	if (c->permit.person[0])
 		snprintf(c->actor.operator_, sizeof c->actor.operator_, "%s", c->permit.person);
-	/* the signature says who: an operator's own key, not the office's */
+	/* the signature says who: an operator's own key, not the office's,
+	 * which co-signs later (spif catalog cert cosign) */
+	if (!c->org_key[0])
+		snprintf(c->org_key, sizeof c->org_key, "%s", c->conf.sign_key);
 	if (c->permit.key[0])
 		snprintf(c->conf.sign_key, sizeof c->conf.sign_key, "%s", c->permit.key);
 }
@@ -276,6 +279,24 @@ void cli_permit_sub(struct cli *c, const char *sub, const char *sub2, const char
 		{"spif-catalog", "cert", "export", SPIF_ACT_AUDIT},
 		{"spif-catalog", "cert", "verify", SPIF_ACT_AUDIT},
 		{"spif-catalog", "cert", "confirm", SPIF_ACT_CONFIRM},
+		{"spif-catalog", "cert", "cosign", SPIF_ACT_COSIGN},
+		{"spif-catalog", "check", NULL, SPIF_ACT_LIST},
+		{"spif-catalog", "copy", NULL, SPIF_ACT_SHRED},
+		{"spif-catalog", "checkpoint", NULL, SPIF_ACT_AUDIT},
+		{"spif-catalog", "key", NULL, SPIF_ACT_AUDIT},
+		{"spif-catalog", "backup", NULL, SPIF_ACT_BACKUP},
+		{"spif-catalog", "restore-test", NULL, SPIF_ACT_BACKUP},
+		{"spif-catalog", "restore", NULL, SPIF_ACT_RESTORE},
+		{"spif-media", "add", NULL, SPIF_ACT_MEDIA},
+		{"spif-media", "retire", NULL, SPIF_ACT_MEDIA},
+		{"spif-media", "ls", NULL, SPIF_ACT_LIST},
+		{"spif-export", "ls", NULL, SPIF_ACT_LIST},
+		{"spif-export", "return", NULL, SPIF_ACT_CHECKOUT},
+		{"spif-export", "destroyed", NULL, SPIF_ACT_CHECKOUT},
+		{"spif-export", "lost", NULL, SPIF_ACT_CHECKOUT},
+		{"spif-vault", "keys", NULL, SPIF_ACT_AUDIT},
+		{"spif-vault", "escrow", "ls", SPIF_ACT_AUDIT},
+		{"spif-vault", "escrow", "destroyed", SPIF_ACT_ESCROW},
 		{"spif-retain", "schedule", "add", SPIF_ACT_SCHEDULE},
 		{"spif-retain", "schedule", "rm", SPIF_ACT_SCHEDULE},
 		{"spif-retain", "schedule", "ls", SPIF_ACT_LIST},
@@ -298,6 +319,8 @@ void cli_permit_sub(struct cli *c, const char *sub, const char *sub2, const char
 		{"spif-operator", "lock", NULL, SPIF_ACT_ADMIN},
 		{"spif-operator", "unlock", NULL, SPIF_ACT_ADMIN},
 		{"spif-operator", "retire", NULL, SPIF_ACT_ADMIN},
+		{"spif-operator", "approvals", NULL, SPIF_ACT_AUDIT},
+		/* operator approve asks itself, with the name it approves for */
 	};
 	for (size_t i = 0; i < sizeof map / sizeof *map; i++) {
 		if (strcmp(map[i].prog, c->prog) != 0 || strcmp(map[i].sub, sub) != 0)

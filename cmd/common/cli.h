@@ -28,6 +28,7 @@ struct cli {
 	struct spif_actor actor;
 	char home[PATH_MAX];
 	struct spif_permit permit; /* what cli_permit learnt */
+	char org_key[256];         /* spif.conf sign_key, before an operator's own replaced it */
 	int home_ignored;          /* secure mode: $SPIF_HOME was set (and ignored) */
 	int home_noted;            /* ... and that was said */
 };

@@ -86,6 +86,7 @@ setup() {
 
 teardown() {
 	teardown_gpg
+	gnupg_teardown
 	[ -n "${T:-}" ] && [ -f "$T/names" ] || return 0
 	local u
 	for u in $(cut -d' ' -f3- "$T/names"); do pkill -u "$u" gpg-agent 2>/dev/null; done
@@ -391,6 +392,160 @@ operator.unlock $OP2" ]
 	[ "$status" -eq 0 ]
 }
 
+# own_key USER: a GnuPG home of USER's own with a signing+encryption key;
+# prints its fingerprint (GNUPGHOME for that user: $T/w/USER/gnupg).
+own_key() {
+	local u=$1 g=$T/w/$1/gnupg
+	install -d -m 700 -o "$u" -g "$u" "$g"
+	as "$u" env GNUPGHOME="$g" gpg --batch --quiet --pinentry-mode loopback --passphrase '' \
+		--quick-gen-key "$u <$u@example.invalid>" ed25519 sign 1y 2>/dev/null
+	local fpr
+	fpr=$(as "$u" env GNUPGHOME="$g" gpg --batch --with-colons --list-keys "$u@example.invalid" |
+		awk -F: '/^fpr/ { print $10; exit }')
+	as "$u" env GNUPGHOME="$g" gpg --batch --quiet --pinentry-mode loopback --passphrase '' \
+		--quick-add-key "$fpr" cv25519 encr 1y 2>/dev/null
+	echo "$fpr"
+}
+
+@test "two people before the act: a governance bypass needs an approver's approval for that operator and file; never one's own, never root's" {
+	adm add "$OP1" --role operator
+	adm add "$OP2" --role operator
+	adm add "$APR1" --role approver
+	adm add "$APR2" --role operator,approver
+	adm grant "$OP1" x
+	adm grant "$OP2" x
+	adm grant "$APR2" x
+	as "$ADM" spif retain schedule add gov --period 90y >/dev/null
+	as "$OP1" sh -c "spif ingest --again --reason t --purpose x --schedule gov --store --print-id - < '$T/data/a.csv'" >/dev/null
+	local before
+	before=$(spif catalog ls --json)
+	# the operator alone: refused, and it says who may let them
+	run --separate-stderr as "$OP1" spif shred --bypass-governance --reason 誤登録 --file F000001
+	[ "$status" -eq 77 ]
+	[[ "$stderr" == *"$OP1 may not bypass a governance schedule of F000001 without a second person's approval (an approver runs: spif operator approve bypass F000001 --for $OP1 --reason TEXT)"* ]]
+	one_line_stderr
+	# an approver may not approve their own bypass, an operator may not
+	# approve at all, root is never the second person
+	run --separate-stderr as "$APR2" spif operator approve bypass F000001 --for "$APR2" --reason 自分
+	[ "$status" -eq 77 ]
+	run --separate-stderr as "$OP2" spif operator approve bypass F000001 --for "$OP1" --reason 同僚
+	[ "$status" -eq 77 ]
+	[[ "$stderr" == *"may not approve a bypass or an export: it needs the role approver"* ]]
+	run --separate-stderr spif operator approve bypass F000001 --for "$OP1" --reason root
+	[ "$status" -eq 77 ]
+	run --separate-stderr as "$APR1" spif operator approve bypass F000001 --for "$OP1"
+	[ "$status" -eq 64 ]
+	run --separate-stderr as "$APR1" spif operator approve bypass F000009 --for "$OP1" --reason x
+	[ "$status" -eq 65 ]
+	[ "$(spif catalog ls --json)" = "$before" ]
+	run --separate-stderr as "$APR1" spif operator approve bypass F000001 --for "$OP1" --reason 誤登録の訂正 --hours 2
+	[ "$status" -eq 0 ] || { echo "$stderr"; return 1; }
+	[[ "$output" == "approval 1: $OP1 may bypass the governance schedule of F000001 for 2 hours" ]]
+	# for that operator only
+	run --separate-stderr as "$OP2" spif shred --bypass-governance --reason 誤登録 --file F000001
+	[ "$status" -eq 77 ]
+	[ "$(spif catalog ls --json)" = "$before" ]
+	run --separate-stderr as "$OP1" spif shred --bypass-governance --reason 誤登録 --file F000001
+	[ "$status" -eq 0 ] || { echo "$stderr"; return 1; }
+	run --separate-stderr spif catalog log --json
+	[ "$(jq -r 'select(.action == "operator.approve") | "\(.operator) \(.object) \(.details.for) \(.details.kind)"' <<<"$output")" = "$APR1 F000001 $OP1 bypass" ]
+	run --separate-stderr spif operator approvals --all --json
+	[ "$(jq -r '"\(.for) \(.approver) \(.file)"' <<<"$output")" = "$OP1 $APR1 F000001" ]
+	# the table itself refuses an approver approving themselves
+	run sqlite3 "$HOMEDIR/catalog.db" "INSERT INTO approvals(kind,file_id,for_uid,approver_uid,approver,reason,approved,expires) VALUES('bypass',1,$(uid_of "$OP1"),$(uid_of "$OP1"),'x','x','a','z')"
+	[ "$status" -ne 0 ]
+	# revoked: in force no more
+	as "$APR1" spif operator approve bypass --purpose x --for "$OP2" --reason 一括 >/dev/null
+	run --separate-stderr as "$APR1" spif operator revoke-approval 2 --reason 取消
+	[ "$status" -eq 0 ]
+	run --separate-stderr spif operator approvals --json
+	[ "$(jq -r .id <<<"$output")" = 1 ]
+	run --separate-stderr as "$APR1" spif operator revoke-approval 2 --reason 二度目
+	[ "$status" -eq 65 ]
+	run spif catalog verify
+	[ "$status" -eq 0 ]
+}
+
+@test "two people before the act: an export that keeps its numbers needs an approval, which the ledger names; a redacted one does not" {
+	adm add "$OP1" --role operator
+	adm add "$APR1" --role approver
+	adm grant "$OP1" x
+	as "$OP1" sh -c "spif ingest --again --reason t --purpose x --store --print-id - < '$T/data/a.csv'" >/dev/null
+	local fpr w=$T/w/$OP1
+	fpr=$(own_key "$OP1")
+	run --separate-stderr as "$OP1" env GNUPGHOME="$w/gnupg" spif export --file F000001 -r "$fpr" --to-org 委託先 \
+		--basis 番号法第19条第5号 --reason 委託 -o "$w/out.spx"
+	[ "$status" -eq 77 ]
+	[[ "$stderr" == *"$OP1 may not export records with numbers of F000001 without a second person's approval"* ]]
+	[ ! -e "$w/out.spx" ]
+	# redacted: no number leaves, no second person needed
+	run --separate-stderr as "$OP1" env GNUPGHOME="$w/gnupg" spif export --file F000001 --redact -r "$fpr" \
+		--to-org 委託先 --basis 番号法第19条第5号 --reason 委託 -o "$w/red.spx"
+	[ "$status" -eq 0 ] || { echo "$stderr"; return 1; }
+	as "$APR1" spif operator approve export F000001 --for "$OP1" --reason 委託契約 >/dev/null
+	run --separate-stderr as "$OP1" env GNUPGHOME="$w/gnupg" spif export --file F000001 -r "$fpr" --to-org 委託先 \
+		--basis 番号法第19条第5号 --reason 委託 -o "$w/out.spx"
+	[ "$status" -eq 0 ] || { echo "$stderr"; return 1; }
+	run --separate-stderr spif export ls --json
+	[ "$(jq -r '.approver // "-"' <<<"$output" | tr '\n' ' ')" = "- $APR1 " ]
+}
+
+@test "the gate covers every command: backups, media, checkouts, keys, escrow and checkpoints are refused without the role, and recorded" {
+	adm add "$OP1" --role operator
+	adm add "$AUD" --role auditor
+	adm grant "$OP1" x
+	as "$OP1" sh -c "spif ingest --again --reason t --purpose x --store --print-id - < '$T/data/a.csv'" >/dev/null
+	local w=$T/w/$OP1
+	run --separate-stderr as "$OP1" spif catalog backup -o "$w/bk"
+	[ "$status" -eq 77 ]
+	[[ "$stderr" == *"$OP1 (operator) may not back up the catalog or test a restore: it needs the role admin"* ]]
+	[ ! -e "$w/bk" ]
+	run --separate-stderr as "$AUD" spif catalog backup -o "$T/w/$AUD/bk"
+	[ "$status" -eq 77 ]
+	run --separate-stderr as "$OP1" spif catalog restore-test "$w"
+	[ "$status" -eq 77 ]
+	run --separate-stderr as "$OP1" spif media add USB-1 --kind usb --location 金庫
+	[ "$status" -eq 77 ]
+	run --separate-stderr as "$OP1" spif vault keys
+	[ "$status" -eq 77 ]
+	run --separate-stderr as "$OP1" spif vault escrow destroyed 2026-01
+	[ "$status" -eq 77 ]
+	run --separate-stderr as "$OP1" spif catalog checkpoint
+	[ "$status" -eq 77 ]
+	run --separate-stderr as "$OP1" spif export lost EX-2026-000001 --reason x
+	[ "$status" -eq 77 ]
+	run --separate-stderr as "$AUD" spif vault keys
+	[ "$status" -eq 0 ]
+	run --separate-stderr spif catalog log --json
+	# eight refusals, each with the real uid that was refused
+	[ "$(jq -r 'select(.action == "operator.refused") | .details.uid' <<<"$output" | sort | uniq -c | awk '{print $1}' | sort -n | tr '\n' ' ')" = "1 7 " ]
+	[ "$(jq -r 'select(.action == "operator.refused" and .details.uid == '"$(uid_of "$AUD")"') | .details.action' <<<"$output")" = "back up the catalog or test a restore" ]
+	# the service account backs up (the nightly job), and root may
+	run --separate-stderr spif catalog backup -o "$T/bk-root"
+	[ "$status" -eq 0 ] || { echo "$stderr"; return 1; }
+}
+
+@test "decrypting a catalogued copy is a read of records: a reason, logged, even to a pipe" {
+	adm add "$OP1" --role operator
+	adm grant "$OP1" x
+	as "$OP1" sh -c "spif ingest --again --reason t --purpose x --store --print-id - < '$T/data/a.csv'" >/dev/null
+	local fpr w=$T/w/$OP1
+	fpr=$(own_key "$OP1")
+	as "$OP1" env GNUPGHOME="$w/gnupg" sh -c "spif vault cat F000001 --reason 暗号化 | spif encrypt -r $fpr -o '$w/f.gpg'" 2>/dev/null
+	[ -s "$w/f.gpg" ]
+	run --separate-stderr as "$OP1" env GNUPGHOME="$w/gnupg" spif encrypt -d "$w/f.gpg"
+	[ "$status" -eq 77 ]
+	[ -z "$output" ]
+	[[ "$stderr" == *"$OP1 may not decrypt records"*"without a reason: give --reason TEXT (it is logged)"* ]]
+	run --separate-stderr as "$OP1" env GNUPGHOME="$w/gnupg" spif encrypt --reason x "$w/f.gpg"
+	[ "$status" -eq 64 ]
+	run --separate-stderr as "$OP1" env GNUPGHOME="$w/gnupg" spif encrypt -d --reason 住民からの照会 "$w/f.gpg"
+	[ "$status" -eq 0 ] || { echo "$stderr"; return 1; }
+	[ "$(grep -c '"@file":"F000001"' <<<"$output")" -eq 5 ]
+	run --separate-stderr spif catalog log --json
+	[ "$(jq -r 'select(.action == "decrypt") | "\(.operator) \(.object) \(.details.reason)"' <<<"$output")" = "$OP1 F000001 住民からの照会" ]
+}
+
 @test "operators: only an admin changes the table; with none, a setgid spif refuses all but root's first admin" {
 	find "$HOMEDIR" -mindepth 1 -delete
 	run --separate-stderr as "$OP1" spif operator add "$OP1" --role admin
@@ -439,12 +594,12 @@ $OP2 $(uid_of "$OP2")
 root 0" ]
 	# root's refusal: SUDO_USER is a claim beside it, not the operator
 	[ "$(events | jq -r 'select(.action == "operator.refused" and .operator == "root") | .sudo_user')" = "$ADM" ]
-	run --separate-stderr as "$AUD" spif catalog log --operator "$OP1" --since "$(date +%Y-%m-%d)" --json
+	run --separate-stderr as "$AUD" spif catalog log --operator "$OP1" --since "$(TZ=Asia/Tokyo date +%F)" --json
 	[ "$status" -eq 0 ]
 	[ "$(jq -r .action <<<"$output" | sort | uniq -c | awk '{print $1, $2}')" = "2 operator.refused" ]
 	run --separate-stderr as "$AUD" spif catalog log --operator "$OP1" --since 2099-01-01
 	[ -z "$output" ]
-	run --separate-stderr as "$AUD" spif catalog review --since "$(date +%Y-%m-%d)" --until "$(date +%Y-%m-%d)" --json
+	run --separate-stderr as "$AUD" spif catalog review --since "$(TZ=Asia/Tokyo date +%F)" --until "$(TZ=Asia/Tokyo date +%F)" --json
 	[ "$status" -eq 0 ]
 	[ "$(jq -r 'select(.kind == "refused") | .operator' <<<"$output" | wc -l)" -eq 5 ]
 }
@@ -530,15 +685,70 @@ root 0" ]
 	run --separate-stderr spif retain approve "$D/plan.txt"
 	[ "$status" -eq 77 ]
 	# the log and its review
-	run --separate-stderr spif catalog log --operator "$me" --since "$(date +%Y-%m-%d)" --json
+	run --separate-stderr spif catalog log --operator "$me" --since "$(TZ=Asia/Tokyo date +%F)" --json
 	[ "$(jq -r 'select(.action == "operator.refused") | .details.uid' <<<"$output" | sort -u)" = "$(id -u)" ]
 	run --separate-stderr spif catalog log --since 2026-13-01
 	[ "$status" -eq 64 ]
-	run --separate-stderr spif catalog review --since "$(date +%Y-%m-%d)"
+	run --separate-stderr spif catalog review --since "$(TZ=Asia/Tokyo date +%F)"
 	[ "$status" -eq 0 ]
 	[ "$(grep -c '^refused ' <<<"$output")" -eq 3 ]
 	run --separate-stderr spif catalog review --json
 	[ "$(jq -r .kind <<<"$output" | sort -u | tr '\n' ' ')" = "locked refused unlocked " ]
+}
+
+@test "personal: the sanitizer signs with their own key, the organisation's key co-signs after (cert cosign), verify checks both" {
+	gnupg_setup
+	local me org own other id sig
+	me=$(id -un)
+	org=$(gpg_key org)
+	own=$(gpg_key own)
+	printf 'sign_key = %s\n' "$org" > "$SPIF_CONF"
+	gen --rows 3 -o "$D/a.csv"
+	gen --rows 3 -o "$D/b.csv"
+	spif ingest --again --reason t --purpose x --store --print-id - < "$D/a.csv" >/dev/null 2>&1
+	# a personal install signs with the organisation's key: nothing to co-sign
+	run --separate-stderr spif shred --reason test --file F000001
+	[ "$status" -eq 0 ] || { echo "$stderr"; return 1; }
+	run --separate-stderr spif catalog cert cosign
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	[[ "$stderr" == *"nothing to co-sign"* ]]
+	spif operator add "$me" --role admin,operator --key "$own" >/dev/null
+	spif operator grant "$me" x >/dev/null
+	spif ingest --again --reason t --purpose x --store --print-id - < "$D/b.csv" >/dev/null 2>&1
+	run --separate-stderr spif shred --reason test --file F000002
+	[ "$status" -eq 0 ] || { echo "$stderr"; return 1; }
+	id=$output
+	run spif catalog cert verify "$id"
+	[[ "$output" == *"signature by $own"* ]]
+	[[ "$output" != *"co-signed"* ]]
+	run --separate-stderr spif catalog cert cosign
+	[ "$status" -eq 0 ] || { echo "$stderr"; return 1; }
+	[ "$output" = "$id co-signed by $org" ]
+	run --separate-stderr spif catalog cert cosign "$id"
+	[ -z "$output" ]
+	run spif catalog cert verify "$id"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"signature by $own, co-signed by $org (event "* ]]
+	run --separate-stderr spif catalog log --json
+	[ "$(jq -r 'select(.action == "certificate.cosign") | "\(.object) \(.details.signer)"' <<<"$output")" = "$id $org" ]
+	# exported, the organisation's signature checks with plain gpg over the same bytes
+	mkdir "$D/ex"
+	spif catalog cert export "$id" -o "$D/ex" >/dev/null
+	gpg --batch --verify "$D/ex/$id.json.cosign.asc" "$D/ex/$id.json" 2>/dev/null
+	# another key's signature put in its place: verify names it
+	other=$(gpg_key other)
+	gpg --batch --yes --local-user "$other" --armor --detach-sign -o "$D/o.asc" "$D/ex/$id.json"
+	sig=$(cat "$D/o.asc")
+	catalog_sql "UPDATE cert_cosignatures SET signature = '$sig'"
+	run --separate-stderr spif catalog cert verify "$id"
+	[ "$status" -eq 1 ]
+	[[ "$output$stderr" == *"$id: co-signature: signed by a different key than the one recorded"* ]]
+	# no organisation key: one line, 69
+	: > "$SPIF_CONF"
+	run --separate-stderr spif catalog cert cosign
+	[ "$status" -eq 69 ]
+	[[ "$stderr" == *"no organisation key to co-sign with: set sign_key in spif.conf"* ]]
 }
 
 @test "personal: too many refusals lock, as spif.conf says; its keys are checked" {
