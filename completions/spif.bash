@@ -1,6 +1,6 @@
 # bash completion for spif(7): spif, spif-ingest, spif-catalog, spif-shred,
 # spif-redact, spif-vault, spif-encrypt, spif-retain, spif-operator,
-# spif-export, spif-media
+# spif-export, spif-media, spif-incident
 #
 # Installed as share/bash-completion/completions/spif; works with or
 # without the bash-completion package.  File ids (F000001) are read with
@@ -9,7 +9,8 @@
 # "spif catalog cert ls --json", schedules with "spif retain schedule ls
 # --json", holds with "spif retain holds --json", operators with "spif
 # operator ls --json", export ids with "spif export ls --json" and media
-# with "spif media ls --json" (reads that change nothing), from the home
+# with "spif media ls --json", incidents with "spif incident ls --all
+# --json" (reads that change nothing), from the home
 # named by --home if given;
 # pseudonym keys are the names of HOME/keys/psn-NAME.key; signing keys come
 # from "gpg --list-secret-keys --with-colons" and recipients from "gpg
@@ -163,6 +164,15 @@ _spif_export_ids()
 {
 	local ids
 	ids=$(${_spif_front:-spif} ${2:+--home "$2"} export ls ${3:+--outstanding} --json 2>/dev/null |
+		sed -n 's/^{"id":"\([^"]*\)".*/\1/p')
+	_spif_reply "$ids" "$1"
+}
+
+# _spif_incident_ids CUR HOME: the incidents, open and closed.
+_spif_incident_ids()
+{
+	local ids
+	ids=$(${_spif_front:-spif} ${2:+--home "$2"} incident ls --all --json 2>/dev/null |
 		sed -n 's/^{"id":"\([^"]*\)".*/\1/p')
 	_spif_reply "$ids" "$1"
 }
@@ -362,6 +372,7 @@ _spif()
 	spif-operator) cmd=operator ;;
 	spif-export) cmd=export ;;
 	spif-media) cmd=media ;;
+	spif-incident) cmd=incident ;;
 	*)
 		_spif_front=${w[0]}
 		while ((k < wc)); do
@@ -414,11 +425,11 @@ _spif()
 		if [[ $cur == -* ]]; then
 			_spif_reply "--home --version --help" "$cur"
 		else
-			_spif_reply "ingest catalog shred redact vault encrypt retain operator export media help" "$cur"
+			_spif_reply "ingest catalog shred redact vault encrypt retain operator export media incident help" "$cur"
 		fi
 		;;
 	help)
-		((wc == k)) && _spif_reply "ingest catalog shred redact vault encrypt retain operator export media" "$cur"
+		((wc == k)) && _spif_reply "ingest catalog shred redact vault encrypt retain operator export media incident" "$cur"
 		;;
 	operator)
 		# SUB NAME [PURPOSE]
@@ -718,6 +729,47 @@ _spif()
 			;;
 		esac
 		;;
+	incident)
+		local sub="" n=0
+		for ((m = k; m < wc; m++)); do
+			case ${w[m]} in
+			--summary | --file | --note | --home) ((m++)) ;;
+			-*) ;;
+			*)
+				if [[ -z $sub ]]; then
+					sub=${w[m]}
+				else
+					((n++))
+				fi
+				;;
+			esac
+		done
+		case $sub in
+		"")
+			if [[ $cur == -* ]]; then
+				_spif_reply "--home --help" "$cur"
+			else
+				_spif_reply "open note close ls show" "$cur"
+			fi
+			;;
+		open) [[ $cur == -* ]] && _spif_reply "--summary --file --home --help" "$cur" ;;
+		note | close)
+			if [[ $cur == -* ]]; then
+				_spif_reply "--note --home --help" "$cur"
+			elif ((n == 0)); then
+				_spif_incident_ids "$cur" "$home"
+			fi
+			;;
+		ls) [[ $cur == -* ]] && _spif_reply "--all --json --home --help" "$cur" ;;
+		show)
+			if [[ $cur == -* ]]; then
+				_spif_reply "--json --home --help" "$cur"
+			elif ((n == 0)); then
+				_spif_incident_ids "$cur" "$home"
+			fi
+			;;
+		esac
+		;;
 	catalog)
 		# find the subcommand (and cert's) and any --home after "catalog"
 		local sub="" csub="" n=0
@@ -839,4 +891,4 @@ _spif()
 	return 0
 }
 
-complete -F _spif spif spif-ingest spif-catalog spif-shred spif-redact spif-vault spif-encrypt spif-retain spif-operator spif-export spif-media
+complete -F _spif spif spif-ingest spif-catalog spif-shred spif-redact spif-vault spif-encrypt spif-retain spif-operator spif-export spif-media spif-incident
