@@ -38,7 +38,7 @@ _spif_operator_subs="add ls show grant revoke lock unlock retire"
 _spif_roles="operator approver auditor responder admin"
 _spif_export_opts="--file --purpose -r --recipient --sign --redact --key --fields
 	--drop --format --to --output-encoding --to-org --to-person --basis --medium
-	--seal --due --reason -o --output --home --help"
+	--seal --due --reason -o --output --forensic --incident --since --until --home --help"
 _spif_export_subs="verify ls return destroyed lost"
 
 # _spif_reply WORDS CUR: COMPREPLY from a word list.
@@ -309,6 +309,7 @@ _spif_value()
 	--report | --certificate) _spif_files "$2" ;;
 	--redact) _spif_reply "$_spif_redact_ops" "$2" ;;
 	--medium) _spif_media_ids "$2" "$3" ;;
+	--incident) _spif_incident_ids "$2" "$3" ;;
 	--kind) _spif_reply "usb dvd hdd other" "$2" ;;
 	--device) _spif_files "$2" ;;
 	--seal)
@@ -644,7 +645,8 @@ _spif()
 			case ${w[m]} in
 			--file | --purpose | -r | --recipient | --sign | --key | --fields | --drop | --format | \
 			--to | --output-encoding | --to-org | --to-person | --basis | --medium | --seal | --due | \
-			--reason | -o | --output | --received-by | --certificate | --home) ((m++)) ;;
+			--reason | -o | --output | --received-by | --certificate | --incident | --since | --until | \
+			--home) ((m++)) ;;
 			-*) ;;
 			*)
 				if [[ -z $sub ]]; then
@@ -666,7 +668,7 @@ _spif()
 			;;
 		verify)
 			if [[ $cur == -* ]]; then
-				_spif_reply "$common" "$cur"
+				_spif_reply "--key $common" "$cur"
 			elif ((n == 0)); then
 				_spif_files "$cur"
 			fi

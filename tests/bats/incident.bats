@@ -7,6 +7,16 @@
 # catalog as it was.
 load helper
 
+setup_file() {
+	gnupg_setup
+	R=$(gpg_key responder) || return 1
+	export R
+}
+
+teardown_file() {
+	gnupg_teardown
+}
+
 setup() {
 	setup_home
 	mkdir "$D/data"
@@ -245,4 +255,144 @@ as() {
 	[ "$status" -eq 66 ]
 	one_line_stderr
 	[ ! -e "$SPIF_HOME/catalog.db" ]
+}
+
+# ---- the forensic bundle -------------------------------------------------------
+
+# a stored file exported to R and lost: the incident of a lost medium
+lost_medium() {
+	gen --rows 6 -o "$D/data/a.csv"
+	spif ingest --purpose 個人住民税の賦課 --store "$D/data/a.csv" > /dev/null 2>&1
+	ex=$(spif export --file F000001 -r "$R" --sign "$R" --to-org 印刷委託先 --basis 番号法第19条第6号 \
+		--reason 納税通知書の印刷 -o "$D/out.gpg" 2>/dev/null)
+	spif export lost "$ex" --reason 'USB-001 配送中に紛失' > /dev/null 2>&1
+	inc=$(spif incident open --summary 'USB-001 紛失' --file F000001 2>/dev/null)
+	spif catalog key export > "$D/catalog.pub" 2>/dev/null
+}
+
+# open BUNDLE DIR: decrypt and untar with plain gpg and tar
+open_bundle() {
+	mkdir -p "$2"
+	gpg --batch --quiet --decrypt "$1" 2>/dev/null | tar -xf - -C "$2"
+}
+
+@test "forensic: a lost medium end to end, verified offline with only the bundle and the public key" {
+	lost_medium
+	gen --rows 2 --seed 9 -o "$D/data/b.csv"
+	spif ingest --purpose 個人住民税の賦課 --store "$D/data/b.csv" > /dev/null 2>&1
+	run --separate-stderr spif export --forensic --incident "$inc" --file F000002 -r "$R" --sign "$R" \
+		--reason 'PPCへの報告' -o "$D/f.gpg"
+	[ "$status" -eq 0 ] || { echo "$stderr"; return 1; }
+	[[ "$output" =~ ^[0-9a-f]{64}$ ]]
+	[ "$(sha256sum "$D/f.gpg" | cut -d' ' -f1)" = "$output" ]
+	# the file it added is held first, and the run is an event
+	run spif retain holds --json
+	[[ "$output" == *'"file":"F000002"'*'"kind":"incident"'* ]]
+	spif catalog log --json | grep -q '"action":"incident.forensic","object":"'"$inc"'"'
+	# offline: a scratch directory, no catalog, only the bundle and the key
+	mkdir "$D/scratch"
+	cp "$D/f.gpg" "$D/catalog.pub" "$D/scratch/"
+	cd "$D/scratch"
+	run --separate-stderr env SPIF_HOME="$D/scratch/nohome" spif export verify f.gpg --key catalog.pub
+	[ "$status" -eq 0 ] || { echo "$output $stderr"; return 1; }
+	[[ "$stderr" == *"valid BagIt bag"*"good signature by $R"* ]]
+	[[ "$stderr" == *"every event intact"* ]]
+	[ ! -e "$D/scratch/nohome" ]
+	# what it holds: the lost export, the holds, the rows, the custody signed by the responder
+	open_bundle f.gpg x
+	b=x/$inc-forensic
+	grep -q '"action":"export.lost"' "$b/data/events.ndjson"
+	grep -q '"action":"incident.open"' "$b/data/events.ndjson"
+	grep -q '"exports":\[{' "$b/data/rows.json"
+	! grep -q '"keks"\|"data_keys"\|wrapped' "$b/data/rows.json" || false
+	grep -q '"clock":"\(synchronised\|unsynchronised\|unknown\)"' "$b/data/host.json"
+	grep -q '"why":"PPCへの報告"' "$b/spif/custody.json"
+	gpg --batch --quiet --verify "$b/spif/custody.json.asc" "$b/spif/custody.json" 2>/dev/null
+}
+
+@test "forensic: one changed event in the bundle fails verify, naming it" {
+	lost_medium
+	spif export --forensic --incident "$inc" -r "$R" --sign "$R" -o "$D/f.gpg" > /dev/null 2>&1
+	open_bundle "$D/f.gpg" "$D/x"
+	b=$D/x/$inc-forensic
+	# the third event says another operator did it; re-sealed as the responder could
+	seq=$(sed -n '3s/^{"seq":\([0-9]*\),.*/\1/p' "$b/data/events.ndjson")
+	sed -i '3s/"operator":"[^"]*"/"operator":"someone-else"/' "$b/data/events.ndjson"
+	# (-b 1: no padding after the end of the archive, which the bag check
+	# does not read, and gpg would then meet a closed pipe)
+	tar -b 1 -cf - -C "$D/x" "$inc-forensic" | gpg --batch --quiet -r "$R" -u "$R" --sign --encrypt -o "$D/t.gpg"
+	run --separate-stderr env SPIF_HOME="$D/nohome" spif export verify "$D/t.gpg" --key "$D/catalog.pub"
+	[ "$status" -eq 1 ] || { echo "$status $output $stderr"; return 1; }
+	[[ "$output" == *"forensic: event $seq: its fields do not match its hash: it was changed"* ]]
+	[[ "$stderr" == *"PROBLEMS FOUND"* ]]
+	# a proof of another catalog's key: the checkpoint is refused
+	SPIF_HOME="$D/other" spif media add USB-9 --kind usb --location 金庫 2>/dev/null
+	SPIF_HOME="$D/other" spif catalog key export > "$D/other.pub" 2>/dev/null
+	run --separate-stderr env SPIF_HOME="$D/nohome" spif export verify "$D/f.gpg" --key "$D/other.pub"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"forensic: the checkpoint: "* ]]
+}
+
+@test "forensic: no Individual Number in the bundle" {
+	lost_medium
+	spif export --forensic --incident "$inc" -r "$R" --sign "$R" -o "$D/f.gpg" > /dev/null 2>&1
+	open_bundle "$D/f.gpg" "$D/x"
+	cat "$D"/x/*/data/* "$D"/x/*/spif/* > "$D/all"
+	valid_numbers_in "$D/data/a.csv" "$D/source.numbers"
+	[ -s "$D/source.numbers" ]
+	! grep -F -f "$D/source.numbers" "$D/all" || false
+	# nor any 12-digit run outside hashes and signatures
+	! sed 's/[0-9a-f]\{64\}//g; /BEGIN PGP/,/END PGP/d' "$D/all" | grep -E '(^|[^0-9])[0-9]{12}([^0-9]|$)' || false
+}
+
+@test "bad: forensic options: one line, the documented exit, the catalog unchanged, nothing written" {
+	lost_medium
+	before=$(catalog_state)
+	local -a cases=(
+		"64|--forensic -r $R -o $D/o.gpg"
+		"64|--forensic --incident INC-1 -r $R -o $D/o.gpg"
+		"64|--forensic --incident $inc -o $D/o.gpg"
+		"64|--forensic --incident $inc -r $R"
+		"64|--forensic --incident $inc -r $R -o $D/o.gpg --since yesterday"
+		"64|--forensic --incident $inc -r $R -o $D/o.gpg --until 2026-02-30"
+		"64|--forensic --incident $inc -r $R -o $D/o.gpg --since 2026-12-01 --until 2026-01-01"
+		"64|--forensic --incident $inc -r $R -o $D/o.gpg --to-org X"
+		"64|--forensic --incident $inc -r $R -o $D/o.gpg --file Fx"
+		"64|--forensic --incident $inc -r $R -o $D/o.gpg F000001"
+		"64|--forensic --incident $inc -r $R -o $D/o.gpg"
+		"65|--forensic --incident INC-2026-999999 -r $R --sign $R -o $D/o.gpg"
+		"65|--forensic --incident $inc --file F000009 -r $R --sign $R -o $D/o.gpg"
+	)
+	local cse code args
+	for cse in "${cases[@]}"; do
+		code=${cse%%|*} args=${cse#*|}
+		run --separate-stderr spif export $args
+		[ "$status" -eq "$code" ] || { echo "$args: $status $stderr"; return 1; }
+		one_line_stderr
+		[ ! -e "$D/o.gpg" ]
+	done
+	run --separate-stderr spif export --forensic --incident "$inc" -r "$R" -o "$D/o.gpg" \
+		--reason "番号 $(valid_number 12345678901)"
+	[ "$status" -eq 64 ]
+	one_line_stderr
+	[ "$(catalog_state)" = "$before" ]
+	# a closed incident: 65; an output that exists: 73
+	spif incident close "$inc" --note 調査終了 2>/dev/null
+	run --separate-stderr spif export --forensic --incident "$inc" -r "$R" --sign "$R" -o "$D/o.gpg"
+	[ "$status" -eq 65 ]
+	one_line_stderr
+	[ ! -e "$D/o.gpg" ]
+	inc2=$(spif incident open --summary again --file F000001 2>/dev/null)
+	: > "$D/exists.gpg"
+	run --separate-stderr spif export --forensic --incident "$inc2" -r "$R" --sign "$R" -o "$D/exists.gpg"
+	[ "$status" -eq 73 ]
+	[ ! -s "$D/exists.gpg" ]
+	# verify: a missing key file 66, a file that is not a key 65
+	spif export --forensic --incident "$inc2" -r "$R" --sign "$R" -o "$D/f.gpg" 2>/dev/null
+	run --separate-stderr spif export verify "$D/f.gpg" --key "$D/none.pub"
+	[ "$status" -eq 66 ]
+	[[ "$stderr" == *"none.pub"* ]]
+	echo garbage > "$D/bad.pub"
+	run --separate-stderr spif export verify "$D/f.gpg" --key "$D/bad.pub"
+	[ "$status" -eq 65 ]
 }
