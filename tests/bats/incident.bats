@@ -396,3 +396,15 @@ open_bundle() {
 	run --separate-stderr spif export verify "$D/f.gpg" --key "$D/bad.pub"
 	[ "$status" -eq 65 ]
 }
+
+@test "forensic: a number that reached a row stops the bundle, fail closed: 65, nothing written" {
+	lost_medium
+	# an insider's note, written through spif's own connection (so the log records it)
+	catalog_sql "INSERT INTO incident_notes(incident_id,time,operator,note) VALUES('$inc','2026-01-01T00:00:00.000Z','x','番号 $(valid_number 98765432109)')"
+	run --separate-stderr spif export --forensic --incident "$inc" -r "$R" --sign "$R" -o "$D/f.gpg"
+	[ "$status" -eq 65 ]
+	one_line_stderr
+	[[ "$stderr" == *"data/rows.json holds what may be an Individual Number"* ]]
+	[[ "$stderr" != *"$(valid_number 98765432109)"* ]]
+	[ ! -e "$D/f.gpg" ]
+}
