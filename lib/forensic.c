@@ -225,6 +225,8 @@ static int events_of(struct spif_catalog *c, json_t *ids, const char *since, con
 			char *nb = realloc(buf, cap);
 			if (!nb) {
 				free(line);
+				spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
+				ret = -1;
 				break;
 			}
 			buf = nb;
