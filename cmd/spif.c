@@ -27,6 +27,7 @@ static const struct {
 	{"operator", "who may do what: operators, roles, grants, lockout (a system install)"},
 	{"export", "take records out in an encrypted, signed bag; the ledger of checkouts (持出し簿)"},
 	{"media", "the registry of removable media and where each is kept"},
+	{"incident", "incidents: the files involved, held; notes; who closed them"},
 };
 
 static void usage(FILE *f)

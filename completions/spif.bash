@@ -1,6 +1,6 @@
 # bash completion for spif(7): spif, spif-ingest, spif-catalog, spif-shred,
 # spif-redact, spif-vault, spif-encrypt, spif-retain, spif-operator,
-# spif-export, spif-media
+# spif-export, spif-media, spif-incident
 #
 # Installed as share/bash-completion/completions/spif; works with or
 # without the bash-completion package.  File ids (F000001) are read with
@@ -9,7 +9,8 @@
 # "spif catalog cert ls --json", schedules with "spif retain schedule ls
 # --json", holds with "spif retain holds --json", operators with "spif
 # operator ls --json", export ids with "spif export ls --json" and media
-# with "spif media ls --json" (reads that change nothing), from the home
+# with "spif media ls --json", incidents with "spif incident ls --all
+# --json" (reads that change nothing), from the home
 # named by --home if given;
 # pseudonym keys are the names of HOME/keys/psn-NAME.key; signing keys come
 # from "gpg --list-secret-keys --with-colons" and recipients from "gpg
@@ -37,7 +38,7 @@ _spif_operator_subs="add ls show grant revoke lock unlock retire approve approva
 _spif_roles="operator approver auditor responder admin"
 _spif_export_opts="--file --purpose -r --recipient --sign --redact --key --fields
 	--drop --format --to --output-encoding --to-org --to-person --basis --medium
-	--seal --due --reason -o --output --home --help"
+	--seal --due --reason -o --output --forensic --incident --since --until --home --help"
 _spif_export_subs="verify ls return destroyed lost"
 
 # _spif_reply WORDS CUR: COMPREPLY from a word list.
@@ -163,6 +164,15 @@ _spif_export_ids()
 {
 	local ids
 	ids=$(${_spif_front:-spif} ${2:+--home "$2"} export ls ${3:+--outstanding} --json 2>/dev/null |
+		sed -n 's/^{"id":"\([^"]*\)".*/\1/p')
+	_spif_reply "$ids" "$1"
+}
+
+# _spif_incident_ids CUR HOME: the incidents, open and closed.
+_spif_incident_ids()
+{
+	local ids
+	ids=$(${_spif_front:-spif} ${2:+--home "$2"} incident ls --all --json 2>/dev/null |
 		sed -n 's/^{"id":"\([^"]*\)".*/\1/p')
 	_spif_reply "$ids" "$1"
 }
@@ -299,6 +309,7 @@ _spif_value()
 	--report | --certificate) _spif_files "$2" ;;
 	--redact) _spif_reply "$_spif_redact_ops" "$2" ;;
 	--medium) _spif_media_ids "$2" "$3" ;;
+	--incident) _spif_incident_ids "$2" "$3" ;;
 	--kind) _spif_reply "usb dvd hdd other" "$2" ;;
 	--device) _spif_files "$2" ;;
 	--seal)
@@ -362,6 +373,7 @@ _spif()
 	spif-operator) cmd=operator ;;
 	spif-export) cmd=export ;;
 	spif-media) cmd=media ;;
+	spif-incident) cmd=incident ;;
 	*)
 		_spif_front=${w[0]}
 		while ((k < wc)); do
@@ -414,11 +426,11 @@ _spif()
 		if [[ $cur == -* ]]; then
 			_spif_reply "--home --version --help" "$cur"
 		else
-			_spif_reply "ingest catalog shred redact vault encrypt retain operator export media help" "$cur"
+			_spif_reply "ingest catalog shred redact vault encrypt retain operator export media incident help" "$cur"
 		fi
 		;;
 	help)
-		((wc == k)) && _spif_reply "ingest catalog shred redact vault encrypt retain operator export media" "$cur"
+		((wc == k)) && _spif_reply "ingest catalog shred redact vault encrypt retain operator export media incident" "$cur"
 		;;
 	operator)
 		# SUB NAME [PURPOSE]
@@ -644,7 +656,8 @@ _spif()
 			case ${w[m]} in
 			--file | --purpose | -r | --recipient | --sign | --key | --fields | --drop | --format | \
 			--to | --output-encoding | --to-org | --to-person | --basis | --medium | --seal | --due | \
-			--reason | -o | --output | --received-by | --certificate | --home) ((m++)) ;;
+			--reason | -o | --output | --received-by | --certificate | --incident | --since | --until | \
+			--home) ((m++)) ;;
 			-*) ;;
 			*)
 				if [[ -z $sub ]]; then
@@ -666,7 +679,7 @@ _spif()
 			;;
 		verify)
 			if [[ $cur == -* ]]; then
-				_spif_reply "$common" "$cur"
+				_spif_reply "--key $common" "$cur"
 			elif ((n == 0)); then
 				_spif_files "$cur"
 			fi
@@ -725,6 +738,47 @@ _spif()
 				_spif_reply "--reason --home --help" "$cur"
 			elif ((n == 0)); then
 				_spif_media_ids "$cur" "$home"
+			fi
+			;;
+		esac
+		;;
+	incident)
+		local sub="" n=0
+		for ((m = k; m < wc; m++)); do
+			case ${w[m]} in
+			--summary | --file | --note | --home) ((m++)) ;;
+			-*) ;;
+			*)
+				if [[ -z $sub ]]; then
+					sub=${w[m]}
+				else
+					((n++))
+				fi
+				;;
+			esac
+		done
+		case $sub in
+		"")
+			if [[ $cur == -* ]]; then
+				_spif_reply "--home --help" "$cur"
+			else
+				_spif_reply "open note close ls show" "$cur"
+			fi
+			;;
+		open) [[ $cur == -* ]] && _spif_reply "--summary --file --home --help" "$cur" ;;
+		note | close)
+			if [[ $cur == -* ]]; then
+				_spif_reply "--note --home --help" "$cur"
+			elif ((n == 0)); then
+				_spif_incident_ids "$cur" "$home"
+			fi
+			;;
+		ls) [[ $cur == -* ]] && _spif_reply "--all --json --home --help" "$cur" ;;
+		show)
+			if [[ $cur == -* ]]; then
+				_spif_reply "--json --home --help" "$cur"
+			elif ((n == 0)); then
+				_spif_incident_ids "$cur" "$home"
 			fi
 			;;
 		esac
@@ -851,4 +905,4 @@ _spif()
 	return 0
 }
 
-complete -F _spif spif spif-ingest spif-catalog spif-shred spif-redact spif-vault spif-encrypt spif-retain spif-operator spif-export spif-media
+complete -F _spif spif spif-ingest spif-catalog spif-shred spif-redact spif-vault spif-encrypt spif-retain spif-operator spif-export spif-media spif-incident

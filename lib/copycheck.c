@@ -124,7 +124,7 @@ int spif_copy_lost(struct spif_catalog *c, long long copy_id, const char *reason
 		spif_file_free(&f);
 		char why[600];
 		snprintf(why, sizeof why, "incident: copy %lld (%s) lost: %.500s", copy_id, cp.kind, reason);
-		if (live && spif_hold_place(c, cp.file_id, NULL, why, hold_id, err) < 0)
+		if (live && spif_hold_place_incident(c, cp.file_id, why, hold_id, err) < 0)
 			goto out;
 		if (*hold_id)
 			spif_hold_id_format(*hold_id, hid);

@@ -891,7 +891,7 @@ static int hold_one(void *ctx, long long file_id, long long copy_id, const char 
 	spif_file_free(&f);
 	if (disposed)
 		return 0; /* nothing here left to hold */
-	if (spif_hold_place(h->c, file_id, NULL, h->reason, &hid, h->err) < 0)
+	if (spif_hold_place_incident(h->c, file_id, h->reason, &hid, h->err) < 0)
 		return -1;
 	char b[24];
 	spif_hold_id_format(hid, b);

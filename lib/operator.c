@@ -63,6 +63,8 @@ static const struct {
 	[SPIF_ACT_MEDIA] = {"register media", R_APPR | R_ADM, 0, 0, 0},
 	[SPIF_ACT_ESCROW] = {"record an escrow copy destroyed", R_APPR, 0, 0, 1},
 	[SPIF_ACT_COSIGN] = {"co-sign certificates", R_ADM, 0, 0, 0},
+	[SPIF_ACT_INCIDENT] = {"keep incidents", R_RESP, 0, 0, 0},
+	[SPIF_ACT_RELEASE] = {"release an incident hold", R_APPR, 0, 0, 1},
 };
 #define NACTS ((int)(sizeof acts / sizeof *acts))
 
@@ -498,7 +500,8 @@ static int has_grant(struct spif_catalog *c, long long uid, const char *purpose,
 }
 
 /* Who did the work the second person is asked to sign off: the
- * certificate's sanitizer (CONFIRM) or the plan's maker (APPROVE); "" when
+ * certificate's sanitizer (CONFIRM), the plan's maker (APPROVE) or who
+ * placed the incident hold (RELEASE); "" when
  * the object is unknown (the command then says so itself). */
 static void first_person(struct spif_catalog *c, const struct spif_request *rq, char *out, size_t n)
 {
@@ -511,7 +514,8 @@ static void first_person(struct spif_catalog *c, const struct spif_request *rq, 
 		return;
 	}
 	const char *sql = rq->act == SPIF_ACT_CONFIRM ? "SELECT operator FROM certificates WHERE id = ?"
-	                : rq->act == SPIF_ACT_APPROVE ? "SELECT operator FROM plans WHERE 'plan:' || id = ?" : NULL;
+	                : rq->act == SPIF_ACT_APPROVE ? "SELECT operator FROM plans WHERE 'plan:' || id = ?"
+	                : rq->act == SPIF_ACT_RELEASE ? "SELECT placed_by FROM holds WHERE 'hold:' || id = ?" : NULL;
 	if (!sql || spif_catalog_prepare(c, sql, &st, NULL) < 0)
 		return;
 	sqlite3_bind_text(st, 1, rq->object, -1, SQLITE_TRANSIENT);

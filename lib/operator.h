@@ -27,12 +27,13 @@
  * system install (setgid, home.h) with no rows yet allows only root or the
  * service account (the home's owner) to add the first admin.
  *
- * Two people: a certificate's confirmation and a purge plan's approval are
- * done by a uid with the approver role that is not the one who did the
- * work; a governance bypass and an export of records with numbers need,
- * before they are done, an approval an approver gave to that operator for
- * that file or purpose (approval.h).  Root never counts as the second
- * person (sudo's SUDO_USER is the caller's claim).  The confirmer signs with their own
+ * Two people: a certificate's confirmation, a purge plan's approval and
+ * the release of an incident hold are done by a uid with the approver
+ * role that is not the one who did the work (placed the hold); a
+ * governance bypass and an export of records with numbers need, before
+ * they are done, an approval an approver gave to that operator for that
+ * file or purpose (approval.h).  Root never counts as the second person
+ * (sudo's SUDO_USER is the caller's claim).  The confirmer signs with their own
  * key, named in the operator table, from their own GnuPG home. */
 #ifndef SPIF_OPERATOR_H
 #define SPIF_OPERATOR_H
@@ -82,12 +83,15 @@ enum spif_act {
 	SPIF_ACT_MEDIA,    /* register or retire media */
 	SPIF_ACT_ESCROW,   /* record a custodian's escrow copy destroyed */
 	SPIF_ACT_COSIGN,   /* co-sign certificates with the organisation's key */
+	SPIF_ACT_INCIDENT, /* open, note or close an incident; a forensic export */
+	SPIF_ACT_RELEASE,  /* release an incident hold (object: "hold:N") */
 };
 const char *spif_act_name(enum spif_act a);
 
 /* What is asked: an action, and what it is on when known.  file_id > 0
  * names a catalogued file (its purpose is looked up); object names a
- * certificate (CONFIRM) or a plan ("plan:N", APPROVE). */
+ * certificate (CONFIRM), a plan ("plan:N", APPROVE) or a hold ("hold:N",
+ * RELEASE). */
 struct spif_request {
 	enum spif_act act;
 	const char *purpose;

@@ -1069,8 +1069,9 @@ void spif_hold_id_format(long long id, char out[24])
 	snprintf(out, 24, "H%06lld", id);
 }
 
-int spif_hold_place(struct spif_catalog *c, long long file_id, const char *purpose,
-                    const char *reason, long long *hold_id, struct spif_err *err)
+/* Both kinds of hold, one way: kind is "hold" or "incident". */
+static int hold_place(struct spif_catalog *c, long long file_id, const char *purpose, const char *reason,
+                      const char *kind, long long *hold_id, struct spif_err *err)
 {
 	if (need_tx(c, "spif_hold_place", err) < 0)
 		return -1;
@@ -1087,7 +1088,7 @@ int spif_hold_place(struct spif_catalog *c, long long file_id, const char *purpo
 		return -1;
 	spif_now_utc(now);
 	sqlite3_stmt *st;
-	if (spif_catalog_prepare(c, "INSERT INTO holds(file_id,purpose,reason,placed_by,placed) VALUES(?,?,?,?,?)",
+	if (spif_catalog_prepare(c, "INSERT INTO holds(file_id,purpose,reason,placed_by,placed,kind) VALUES(?,?,?,?,?,?)",
 	                         &st, err) < 0)
 		return -1;
 	if (file_id > 0)
@@ -1101,6 +1102,7 @@ int spif_hold_place(struct spif_catalog *c, long long file_id, const char *purpo
 	sqlite3_bind_text(st, 3, reason, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 4, spif_catalog_actor(c)->operator_, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 5, now, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 6, kind, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
@@ -1112,9 +1114,51 @@ int spif_hold_place(struct spif_catalog *c, long long file_id, const char *purpo
 		json_object_set_new(d, "file", json_string(fid));
 	else
 		json_object_set_new(d, "purpose", json_string(purpose));
+	if (strcmp(kind, "hold") != 0)
+		json_object_set_new(d, "kind", json_string(kind));
 	rc = spif_audit_append(c, "hold.place", file_id > 0 ? fid : hid, d, NULL, err);
 	json_decref(d);
 	return rc;
+}
+
+int spif_hold_place(struct spif_catalog *c, long long file_id, const char *purpose,
+                    const char *reason, long long *hold_id, struct spif_err *err)
+{
+	return hold_place(c, file_id, purpose, reason, "hold", hold_id, err);
+}
+
+int spif_hold_place_incident(struct spif_catalog *c, long long file_id, const char *reason, long long *hold_id,
+                             struct spif_err *err)
+{
+	if (file_id <= 0)
+		return spif_err_set(err, SPIF_EX_SOFTWARE, "spif_hold_place_incident: no file");
+	return hold_place(c, file_id, NULL, reason, "incident", hold_id, err);
+}
+
+int spif_hold_kind(struct spif_catalog *c, long long hold_id, int *incident, char *placed_by, size_t n,
+                   struct spif_err *err)
+{
+	sqlite3_stmt *st;
+	char hid[24];
+	spif_hold_id_format(hold_id, hid);
+	*incident = 0;
+	if (n)
+		placed_by[0] = '\0';
+	if (spif_catalog_prepare(c, "SELECT kind, placed_by FROM holds WHERE id = ?", &st, err) < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, hold_id);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*incident = strcmp(coltext(st, 0), "incident") == 0;
+		if (n)
+			snprintf(placed_by, n, "%s", coltext(st, 1));
+	}
+	sqlite3_finalize(st);
+	if (rc == SQLITE_DONE)
+		return spif_err_set(err, SPIF_EX_DATAERR, "no hold %s", hid);
+	if (rc != SQLITE_ROW)
+		return spif_catalog_sqlerr(c, rc, "read hold", err);
+	return 0;
 }
 
 int spif_hold_release(struct spif_catalog *c, long long hold_id, const char *reason,

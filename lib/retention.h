@@ -206,6 +206,18 @@ int spif_retention_finish(struct spif_catalog *c, long long file_id, struct spif
  * a running purge is disposing of it (or of a file of that purpose). */
 int spif_hold_place(struct spif_catalog *c, long long file_id, const char *purpose,
                     const char *reason, long long *hold_id, struct spif_err *err);
+/* The same, of kind "incident", on one file: a hold placed because of an
+ * incident (incident.h, a lost export or copy, a forensic export).  It
+ * stops disposal like any hold; what differs is who may release it: when
+ * the catalog has operators, an approver who did not place it
+ * (operator.h, SPIF_ACT_RELEASE).  The one way every incident holds a
+ * file. */
+int spif_hold_place_incident(struct spif_catalog *c, long long file_id, const char *reason, long long *hold_id,
+                             struct spif_err *err);
+/* Is hold_id an incident hold (*incident 1), and who placed it (into
+ * placed_by, n bytes)?  SPIF_EX_DATAERR when there is no such hold. */
+int spif_hold_kind(struct spif_catalog *c, long long hold_id, int *incident, char *placed_by, size_t n,
+                   struct spif_err *err);
 /* Release one (in a transaction, with "hold.release").  SPIF_EX_DATAERR
  * when unknown or already released. */
 int spif_hold_release(struct spif_catalog *c, long long hold_id, const char *reason,

@@ -89,7 +89,7 @@ int spif_holds_each(struct spif_catalog *c, int all, int (*fn)(void *ctx, const 
 {
 	sqlite3_stmt *st;
 	if (spif_catalog_prepare(c, "SELECT id, COALESCE(file_id, 0), purpose, reason, placed_by, placed, released,"
-	                            " released_by, release_reason FROM holds WHERE ?1 OR released IS NULL ORDER BY id",
+	                            " released_by, release_reason, kind FROM holds WHERE ?1 OR released IS NULL ORDER BY id",
 	                         &st, err) < 0)
 		return -1;
 	sqlite3_bind_int(st, 1, all != 0);
@@ -105,6 +105,7 @@ int spif_holds_each(struct spif_catalog *c, int all, int (*fn)(void *ctx, const 
 			.released = TEXT_OR_NULL(st, 6),
 			.released_by = TEXT_OR_NULL(st, 7),
 			.release_reason = TEXT_OR_NULL(st, 8),
+			.kind = TEXT_OR_NULL(st, 9),
 		};
 		if (fn(ctx, &h))
 			break;

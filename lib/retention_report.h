@@ -27,6 +27,7 @@ struct spif_hold {
 	const char *purpose;           /* NULL: a hold on a file */
 	const char *reason, *placed_by, *placed;
 	const char *released, *released_by, *release_reason; /* NULL while in force */
+	const char *kind;              /* "hold", or "incident" (retention.h) */
 };
 /* The holds in force (all: released ones too), by id, through fn (return
  * nonzero to stop).  0, or -1 with err. */

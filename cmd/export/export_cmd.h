@@ -29,6 +29,9 @@ struct opts {
 	/* the ledger */
 	int outstanding, overdue, json;
 	const char *received_by, *certificate;
+	/* the forensic bundle (forensic.c) */
+	int forensic;
+	const char *incident, *since, *until;
 	unsigned seen;  /* which options were given (O_* below) */
 	char **args;    /* what is left after the options */
 	int nargs;
@@ -40,6 +43,7 @@ enum {
 	O_ORG = 1 << 10, O_PERSON = 1 << 11, O_BASIS = 1 << 12, O_MEDIUM = 1 << 13, O_SEAL = 1 << 14,
 	O_DUE = 1 << 15, O_REASON = 1 << 16, O_OUT = 1 << 17, O_OUTST = 1 << 18, O_OVERDUE = 1 << 19,
 	O_JSON = 1 << 20, O_RECEIVED = 1 << 21, O_CERT = 1 << 22, O_KEY = 1 << 23,
+	O_FORENSIC = 1 << 24, O_INCIDENT = 1 << 25, O_SINCE = 1 << 26, O_UNTIL = 1 << 27,
 };
 
 /* main.c: options that do not belong to a subcommand are a usage error. */
@@ -51,5 +55,10 @@ int cmd_ls(struct cli *c, const struct opts *o);
 int cmd_return(struct cli *c, const struct opts *o);
 int cmd_destroyed(struct cli *c, const struct opts *o);
 int cmd_lost(struct cli *c, const struct opts *o);
+
+/* forensic.c: spif export --forensic, and the forensic part of verify
+ * (--key: the catalog's public key) after the bag's own check. */
+int cmd_forensic(struct cli *c, const struct opts *o);
+int forensic_verify(struct cli *c, const char *path, const char *keyfile);
 
 #endif

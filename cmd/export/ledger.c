@@ -19,9 +19,11 @@ static void problem(void *ctx, const char *kind, const char *path, const char *d
 int cmd_verify(struct cli *c, const struct opts *o)
 {
 	struct spif_err e = {0};
-	allow(c, o, "verify", 0);
+	allow(c, o, "verify", O_KEY);
 	if (o->nargs != 1)
 		cli_usage(c, "verify takes one archive or bag directory");
+	if (o->key && !*o->key)
+		cli_usage(c, "--key: give the catalog's public key file");
 	struct spif_export_check r;
 	if (spif_export_check(o->args[0], problem, NULL, &r, &e) < 0)
 		cli_die(c, &e);
@@ -44,6 +46,9 @@ int cmd_verify(struct cli *c, const struct opts *o)
 		fprintf(stderr, "; not encrypted");
 	fputc('\n', stderr);
 	spif_export_check_free(&r);
+	/* a forensic bundle: every proof in it, with the catalog's key */
+	if (o->key && forensic_verify(c, o->args[0], o->key) != 0)
+		bad = 1;
 	return bad ? SPIF_FOUND : 0;
 }
 

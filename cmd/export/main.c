@@ -24,7 +24,9 @@ static const char usage_text[] =
 	"           [--format bag|dir|tar] [--to ndjson|csv] [--output-encoding E]\n"
 	"           --to-org ORG [--to-person P] --basis TEXT [--medium MEDIA-ID] [--seal NO]\n"
 	"           [--due DATE] --reason TEXT -o OUT\n"
-	"       spif export verify FILE|DIR\n"
+	"       spif export --forensic --incident INC [--file ID...] [--since T] [--until T]\n"
+	"           -r RESPONDER... [--sign KEYID] [--reason TEXT] -o OUT\n"
+	"       spif export verify FILE|DIR [--key CATALOG.pub]\n"
 	"       spif export ls [--outstanding] [--overdue] [--json]\n"
 	"       spif export return EX --received-by NAME --seal intact|broken [PATH]\n"
 	"       spif export destroyed EX --certificate FILE\n"
@@ -62,6 +64,11 @@ static const char usage_text[] =
 	"  --received-by NAME   return: who received it back\n"
 	"  --certificate FILE   destroyed: the recipient's deletion certificate, signed\n"
 	"                       (FILE.asc beside it, or cleartext-signed)\n"
+	"  --forensic           a forensic bundle of an incident (no records): its events\n"
+	"                       with proofs, rows, host and custody (spif-export(1))\n"
+	"  --incident INC       the open incident it is for (spif incident)\n"
+	"  --since T, --until T the window of events (YYYY-MM-DD or UTC time)\n"
+	"  --key FILE           verify: the catalog's public key (spif catalog key export)\n"
 	"  --home DIR           the catalog's home\n"
 	"\n"
 	"Exit: 0 ok, 1 verify found problems or a bad signature, ls --overdue found some,\n"
@@ -79,6 +86,7 @@ void allow(const struct cli *c, const struct opts *o, const char *sub, unsigned 
 		{O_BASIS, "--basis"}, {O_MEDIUM, "--medium"}, {O_SEAL, "--seal"}, {O_DUE, "--due"},
 		{O_REASON, "--reason"}, {O_OUT, "-o"}, {O_OUTST, "--outstanding"}, {O_OVERDUE, "--overdue"},
 		{O_JSON, "--json"}, {O_RECEIVED, "--received-by"}, {O_CERT, "--certificate"}, {O_KEY, "--key"},
+		{O_FORENSIC, "--forensic"}, {O_INCIDENT, "--incident"}, {O_SINCE, "--since"}, {O_UNTIL, "--until"},
 	};
 	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
 		if ((o->seen & names[i].bit) && !(ok & names[i].bit))
@@ -120,7 +128,7 @@ static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 {
 	enum { L_FILE = 256, L_PURPOSE, L_SIGN, L_REDACT, L_KEY, L_FIELDS, L_DROP, L_FORMAT, L_TO, L_OUTENC,
 	       L_ORG, L_PERSON, L_BASIS, L_MEDIUM, L_SEAL, L_DUE, L_REASON, L_OUTST, L_OVERDUE, L_JSON,
-	       L_RECEIVED, L_CERT, L_HOME };
+	       L_RECEIVED, L_CERT, L_HOME, L_FORENSIC, L_INCIDENT, L_SINCE, L_UNTIL };
 	static const struct option longopts[] = {
 		{"file", required_argument, NULL, L_FILE},       {"purpose", required_argument, NULL, L_PURPOSE},
 		{"recipient", required_argument, NULL, 'r'},     {"sign", required_argument, NULL, L_SIGN},
@@ -135,6 +143,8 @@ static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 		{"outstanding", no_argument, NULL, L_OUTST},     {"overdue", no_argument, NULL, L_OVERDUE},
 		{"json", no_argument, NULL, L_JSON},             {"received-by", required_argument, NULL, L_RECEIVED},
 		{"certificate", required_argument, NULL, L_CERT}, {"home", required_argument, NULL, L_HOME},
+		{"forensic", no_argument, NULL, L_FORENSIC},     {"incident", required_argument, NULL, L_INCIDENT},
+		{"since", required_argument, NULL, L_SINCE},     {"until", required_argument, NULL, L_UNTIL},
 		{"help", no_argument, NULL, 'h'},                {NULL, 0, NULL, 0},
 	};
 	memset(o, 0, sizeof *o);
@@ -219,6 +229,10 @@ static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 		case L_RECEIVED: o->seen |= O_RECEIVED; o->received_by = optarg; break;
 		case L_CERT: o->seen |= O_CERT; o->certificate = optarg; break;
 		case L_HOME: c->home_opt = optarg; break;
+		case L_FORENSIC: o->seen |= O_FORENSIC; o->forensic = 1; break;
+		case L_INCIDENT: o->seen |= O_INCIDENT; o->incident = optarg; break;
+		case L_SINCE: o->seen |= O_SINCE; o->since = optarg; break;
+		case L_UNTIL: o->seen |= O_UNTIL; o->until = optarg; break;
 		case 'h': fputs(usage_text, stdout); exit(0);
 		default: cli_bad_option(c, argc, argv);
 		}
@@ -394,7 +408,7 @@ int main(int argc, char **argv)
 		o.nargs--;
 		rc = subs[i].fn(&c, &o);
 	} else
-		rc = cmd_export(&c, &o);
+		rc = o.forensic ? cmd_forensic(&c, &o) : cmd_export(&c, &o);
 	for (size_t k = 0; k < o.nfields; k++)
 		free(o.fields[k]);
 	free(o.fields);

@@ -212,9 +212,12 @@ print([c["id"] for c in json.load(sys.stdin)["copies"] if c["path"].endswith("r.
 	     INSERT INTO copies SELECT * FROM c4; DROP TABLE c4;
 	     CREATE INDEX copies_file ON copies(file_id); CREATE INDEX copies_path ON copies(path);
 	     DROP TABLE schedule_purposes;
+	     DROP TABLE approvals; DROP TABLE cert_cosignatures;
 	     DROP INDEX events_time; DROP TABLE plan_entries; DROP TABLE plan_approvals;
 	     DROP TABLE refusals; DROP TABLE grants; DROP TABLE operators;
 	     DROP TABLE export_files; DROP TABLE exports; DROP TABLE media;
+	     DROP TABLE incident_notes; DROP TABLE incident_files; DROP TABLE incidents;
+	     ALTER TABLE holds DROP COLUMN kind;
 	     DELETE FROM meta WHERE key IN ('merkle_edge', 'checkpoint_last');
 	     PRAGMA user_version = 4; COMMIT;"
 	before=$(sql "SELECT id, file_id, state FROM copies ORDER BY id; SELECT * FROM certificate_copies;")

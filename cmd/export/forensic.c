@@ -1,0 +1,109 @@
+/* forensic.c - spif export --forensic: the options of a forensic bundle,
+ * checked before anything is touched, then one call (lib/forensic.h); and
+ * the forensic part of spif export verify --key. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checkpoint.h"
+#include "export_cmd.h"
+#include "forensic.h"
+#include "incident.h"
+#include "mynumber.h"
+
+/* "YYYY-MM-DD" or a UTC time "YYYY-MM-DDTHH:MM[:SS[.mmm]]Z": the bound as
+ * events' times compare (until: a date means the whole day). */
+static const char *bound(const struct cli *c, const char *opt, const char *s, int upper, char *out, size_t n)
+{
+	if (!s)
+		return NULL;
+	size_t len = strlen(s);
+	char day[11];
+	snprintf(day, sizeof day, "%s", s);
+	int okday = len >= 10 && cli_parse_date(day) == 0;
+	int date = okday && len == 10;
+	int time = okday && len >= 17 && len <= 24 && s[10] == 'T' && s[len - 1] == 'Z';
+	for (size_t i = 11; time && i < len - 1; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || s[i] == ':' || s[i] == '.'))
+			time = 0;
+	if (!date && !time)
+		cli_usage(c, "%s %s: give a date (YYYY-MM-DD) or a UTC time (YYYY-MM-DDTHH:MM:SSZ)", opt, s);
+	/* a date as an upper bound is the end of that day: "~" sorts after "T" */
+	snprintf(out, n, "%.*s%s", (int)(date ? len : len - 1), s, date && upper ? "~" : "");
+	return out;
+}
+
+int cmd_forensic(struct cli *c, const struct opts *o)
+{
+	struct spif_err e = {0};
+	allow(c, o, "--forensic", O_FORENSIC | O_INCIDENT | O_FILE | O_SINCE | O_UNTIL | O_RCPT | O_SIGN | O_REASON |
+	      O_OUT);
+	if (o->nargs)
+		cli_usage(c, "%s: --forensic takes no argument (give files with --file)", o->args[0]);
+	if (!o->incident)
+		cli_usage(c, "--forensic needs --incident INC (spif incident open)");
+	if (!spif_incident_id_valid(o->incident))
+		cli_usage(c, "--incident %s: not an incident id (INC-2026-000001)", o->incident);
+	for (size_t i = 0; i < o->nfiles; i++)
+		if (o->files[i] <= 0)
+			cli_usage(c, "--file: not a file id (F000001)");
+	if (!o->out || !*o->out)
+		cli_usage(c, "where to: -o OUT");
+	if (!o->nrecipients)
+		cli_usage(c, "no responder: give -r RESPONDER (the bundle is encrypted to them)");
+	if (o->nrecipients > 16)
+		cli_usage(c, "at most 16 recipients");
+	if (o->reason && spif_text_has_number(o->reason))
+		cli_usage(c, "--reason holds what may be an Individual Number; the bundle never records one");
+	char since[32], until[32];
+	const char *s = bound(c, "--since", o->since, 0, since, sizeof since);
+	const char *u = bound(c, "--until", o->until, 1, until, sizeof until);
+	if (s && u && strcmp(s, u) >= 0)
+		cli_usage(c, "--since is not before --until");
+	cli_permit(c, (struct spif_request){.act = SPIF_ACT_INCIDENT, .object = o->incident});
+	const char *sign = o->sign_key ? o->sign_key : c->conf.sign_key[0] ? c->conf.sign_key : NULL;
+	struct spif_catalog *cat = cli_catalog(c, 0);
+	struct spif_forensic_opts x = {
+		.incident = o->incident, .files = o->files, .nfiles = o->nfiles, .since = s, .until = u,
+		.recipients = o->recipients, .nrecipients = o->nrecipients, .sign_key = sign, .reason = o->reason,
+		.out = o->out, .conf = &c->conf,
+	};
+	struct spif_forensic_result r;
+	if (spif_forensic_run(cat, &x, &r, &e) < 0)
+		cli_die(c, &e);
+	spif_catalog_close(cat);
+	printf("%s\n", r.sha256);
+	fprintf(stderr, "%s: %s: forensic bundle, %lld events with their proofs, %zu file%s, encrypted for %zu key%s, "
+	        "signed by %s -> %s (%lld bytes)\n", c->prog, o->incident, r.events, r.files, r.files == 1 ? "" : "s",
+	        o->nrecipients, o->nrecipients == 1 ? "" : "s", r.signer, r.path, r.size);
+	return 0;
+}
+
+static void fproblem(void *ctx, const char *what)
+{
+	(void)ctx;
+	printf("forensic: %s\n", what);
+}
+
+int forensic_verify(struct cli *c, const char *path, const char *keyfile)
+{
+	struct spif_err e = {0};
+	FILE *f = fopen(keyfile, "r");
+	char line[1024];
+	if (!f)
+		cli_fail(c, SPIF_EX_NOINPUT, "--key %s: cannot be opened", keyfile);
+	int got = fgets(line, sizeof line, f) != NULL;
+	fclose(f);
+	struct spif_note_verifier v;
+	if (!got || spif_checkpoint_verifier_parse(line, strcspn(line, "\n"), &v, &e) < 0)
+		cli_fail(c, SPIF_EX_DATAERR, "--key %s: not a catalog's public key (spif catalog key export)", keyfile);
+	struct spif_forensic_report r;
+	if (spif_forensic_verify_file(path, &v, fproblem, NULL, &r, &e) < 0)
+		cli_die(c, &e);
+	fflush(stdout);
+	fprintf(stderr, "%s: %s: forensic bundle of catalog %s: %lld events, %lld proofs verified under a checkpoint "
+	        "of %llu events%s; %s\n", c->prog, path, r.catalog, r.events, r.proofs, r.tree_size,
+	        r.consistency ? " (with a consistency proof from the one before)" : "",
+	        r.problems ? "PROBLEMS FOUND" : "every event intact");
+	return r.problems ? 1 : 0;
+}

@@ -1,0 +1,104 @@
+/* forensic.h - a forensic bundle of an incident (spif export --forensic),
+ * and its offline verification.
+ *
+ * What it is: the same package as an export (export.h), one OpenPGP
+ * message encrypted to the responders and signed, holding a pax tar of a
+ * BagIt bag, whose payload is the record of the incident, never records:
+ *   data/events.ndjson   every event in the window that touches the
+ *                        incident, its files, their holds, copies,
+ *                        certificates and exports, and every operator
+ *                        event, each as the log holds it (its fields hash
+ *                        to its chain hash);
+ *   data/proofs.json     a checkpoint signed now by the catalog's key, an
+ *                        inclusion proof of each event under it, and a
+ *                        consistency proof from the checkpoint issued
+ *                        before it (when there was one);
+ *   data/rows.json       the catalog rows involved (incident, files,
+ *                        copies, holds, events of files, exports and
+ *                        their files, certificates and confirmations with
+ *                        their signatures, operators); never a key table;
+ *   data/host.json       tool version, host name, spif.conf's SHA-256, the
+ *                        clock's synchronisation as the kernel reports it
+ *                        (adjtimex; "unknown" when it cannot say);
+ *   data/spif.conf       the configuration in force, when there is one;
+ * and the tag files spif/custody.json (who, when, from where, why, what:
+ * the SHA-256 of every payload file) with its detached OpenPGP signature
+ * spif/custody.json.asc by the responder's key.
+ *
+ * Invariants:
+ * - Every file involved is held first (incident.h), in a transaction of
+ *   its own committed before anything is read: nothing involved can be
+ *   disposed of while the bundle is made or after.
+ * - No Individual Number: every string of the payload goes through the
+ *   detector on the way out (hashes, signatures and notes excepted), and
+ *   one that may be a number stops the run, fail closed, with nothing
+ *   written.  (Records are never bundled: --with-records is not offered.)
+ * - The output is whole or absent (atomic.h); the run ends with an
+ *   "incident.forensic" event naming its SHA-256 and recipients.
+ * - Verification needs nothing but the bundle, the recipient's secret key
+ *   and the catalog's public key: every event's hash, every inclusion
+ *   proof, the checkpoints' signatures and the consistency proof. */
+#ifndef SPIF_FORENSIC_H
+#define SPIF_FORENSIC_H
+
+#include <stddef.h>
+
+#include "catalog.h"
+#include "err.h"
+#include "home.h"
+#include "note.h"
+
+struct spif_forensic_opts {
+	const char *incident;             /* INC-YYYY-NNNNNN, open */
+	const long long *files;           /* more files to add to it first (may be 0) */
+	size_t nfiles;
+	const char *since, *until;        /* UTC times or dates ("YYYY-MM-DD"), NULL: open-ended */
+	const char *const *recipients;    /* the responders (1..16) */
+	size_t nrecipients;
+	const char *sign_key;             /* the responder's key: signs the package and custody.json */
+	const char *reason;               /* why (custody.json) */
+	const char *out;
+	const struct spif_conf *conf;
+};
+
+struct spif_forensic_result {
+	char sha256[65];
+	long long size;
+	long long events;
+	size_t files;
+	char signer[41];
+	char path[4096];
+};
+
+/* Make the bundle.  SPIF_EX_DATAERR: an unknown or closed incident, a
+ * number found in the payload; SPIF_EX_USAGE: no signing key;
+ * SPIF_EX_UNAVAILABLE: a key missing; SPIF_EX_CANTCREAT: the output
+ * exists. */
+int spif_forensic_run(struct spif_catalog *c, const struct spif_forensic_opts *o, struct spif_forensic_result *r,
+                      struct spif_err *err);
+
+/* One problem found by verify (what: one line naming the event or file). */
+typedef void (*spif_forensic_problem_fn)(void *ctx, const char *what);
+
+struct spif_forensic_report {
+	long long events, proofs;   /* events checked, proofs verified */
+	long long problems;
+	int consistency;            /* 1 checked, 0 none in the bundle */
+	char catalog[64];
+	unsigned long long tree_size;
+};
+
+/* Check a bundle's payload (the tar bytes, already decrypted) against the
+ * catalog's public key v: 0 with r filled (problems through fn), -1 with
+ * err when it is not a forensic bundle (SPIF_EX_DATAERR) or cannot be
+ * read. */
+int spif_forensic_verify_tar(const void *tar, size_t n, const struct spif_note_verifier *v,
+                             spif_forensic_problem_fn fn, void *ctx, struct spif_forensic_report *r,
+                             struct spif_err *err);
+
+/* The same from a file: an OpenPGP message (decrypted with the keyring's
+ * secret key) or a tar. */
+int spif_forensic_verify_file(const char *path, const struct spif_note_verifier *v, spif_forensic_problem_fn fn,
+                              void *ctx, struct spif_forensic_report *r, struct spif_err *err);
+
+#endif
