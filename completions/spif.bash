@@ -37,7 +37,7 @@ _spif_operator_subs="add ls show grant revoke lock unlock retire"
 _spif_roles="operator approver auditor responder admin"
 _spif_export_opts="--file --purpose -r --recipient --sign --redact --key --fields
 	--drop --format --to --output-encoding --to-org --to-person --basis --medium
-	--seal --due --reason -o --output --home --help"
+	--seal --due --reason -o --output --home --help --zip-aes256 --passphrase-file"
 _spif_export_subs="verify ls return destroyed lost"
 
 # _spif_reply WORDS CUR: COMPREPLY from a word list.
@@ -633,7 +633,7 @@ _spif()
 			case ${w[m]} in
 			--file | --purpose | -r | --recipient | --sign | --key | --fields | --drop | --format | \
 			--to | --output-encoding | --to-org | --to-person | --basis | --medium | --seal | --due | \
-			--reason | -o | --output | --received-by | --certificate | --home) ((m++)) ;;
+			--reason | -o | --output | --received-by | --certificate | --home | --passphrase-file) ((m++)) ;;
 			-*) ;;
 			*)
 				if [[ -z $sub ]]; then
@@ -655,7 +655,7 @@ _spif()
 			;;
 		verify)
 			if [[ $cur == -* ]]; then
-				_spif_reply "$common" "$cur"
+				_spif_reply "--passphrase-file $common" "$cur"
 			elif ((n == 0)); then
 				_spif_files "$cur"
 			fi

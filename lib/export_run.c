@@ -33,6 +33,10 @@
  * source copy exported in its own format and encoding) goes to the tar as
  * it is, without being parsed: byte for byte what the catalog holds.
  *
+ * --zip-aes256 writes the same bag as a password ZIP (bagit.h) straight
+ * to the output, hashed as it goes like a plain tar: no gpg, no
+ * recipients, no signature; the command warns of what that means.
+ *
  * Numbers leave only encrypted: for a plain directory or tar every field
  * name and value is scanned on the way (detect.h), and one number stops
  * the run; since the output has no name until the commit, nothing is left.
@@ -72,7 +76,7 @@
 
 const char *spif_export_form_name(enum spif_export_form f)
 {
-	return f == SPIF_EXPORT_DIR ? "dir" : f == SPIF_EXPORT_TAR ? "tar" : "bag";
+	return f == SPIF_EXPORT_DIR ? "dir" : f == SPIF_EXPORT_TAR ? "tar" : f == SPIF_EXPORT_ZIP ? "zip-aes256" : "bag";
 }
 
 /* One file to export and where its records come from. */
@@ -554,7 +558,8 @@ static int finish_bag(struct run *R, struct spif_err *err)
 static int produce(struct run *R, struct spif_err *err)
 {
 	const struct spif_export_opts *o = R->o;
-	int dir = o->form == SPIF_EXPORT_DIR, plain = o->form != SPIF_EXPORT_BAG;
+	/* plain: scanned for numbers on the way (a ZIP is encrypted, if weakly) */
+	int dir = o->form == SPIF_EXPORT_DIR, plain = dir || o->form == SPIF_EXPORT_TAR;
 	json_t *files = json_object_get(R->row, "files");
 	for (size_t i = 0; i < R->n; i++) {
 		struct src *s = &R->v[i];
@@ -687,7 +692,7 @@ static int choose_source(struct run *R, struct src *s, struct spif_err *err)
 	enum spif_format cf = s->f.format ? spif_format_parse(s->f.format) : SPIF_FMT_NONE;
 	int ce = s->f.encoding ? spif_enc_parse(s->f.encoding) : -1;
 	/* a plain payload is scanned record by record: never taken as it is */
-	int raw_ok = !transform && o->form == SPIF_EXPORT_BAG;
+	int raw_ok = !transform && (o->form == SPIF_EXPORT_BAG || o->form == SPIF_EXPORT_ZIP);
 	int as_is = plain && raw_ok && cf != SPIF_FMT_NONE && cf == o->to && cf != SPIF_FMT_NDJSON && ce == (int)o->enc;
 	if (as_is && vault) {
 		/* the source as it is, unless it changed: then the vault */
@@ -921,7 +926,7 @@ static int commit(struct run *R, int year, long long num, const char *abs, const
 		struct spif_copy cp = {.file_id = s->id, .kind = "export", .path = path,
 		                       .sha256 = o->form == SPIF_EXPORT_DIR ? s->sha256 : sha,
 		                       .size = o->form == SPIF_EXPORT_DIR ? s->size : size,
-		                       .encrypted = o->form == SPIF_EXPORT_BAG, .created = (char *)now, .details = ds};
+		                       .encrypted = o->form == SPIF_EXPORT_BAG || o->form == SPIF_EXPORT_ZIP, .created = (char *)now, .details = ds};
 		int a = ds ? spif_catalog_add_copy(R->c, &cp, err) : spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
 		free(ds);
 		if (a < 0) {
@@ -986,6 +991,8 @@ int spif_export_run(struct spif_catalog *c, const struct spif_export_opts *o, st
 		return spif_err_set(err, SPIF_EX_USAGE, "--to-org, --basis and --reason are required");
 	if (o->form == SPIF_EXPORT_BAG && (o->nrecipients == 0 || o->nrecipients > 16))
 		return spif_err_set(err, SPIF_EX_USAGE, "an encrypted export needs 1 to 16 recipients (-r)");
+	if (o->form == SPIF_EXPORT_ZIP && (!o->zip_password || !*o->zip_password))
+		return spif_err_set(err, SPIF_EX_USAGE, "--zip-aes256 needs a password");
 	if (o->to != SPIF_FMT_NDJSON && o->to != SPIF_FMT_CSV)
 		return spif_err_set(err, SPIF_EX_USAGE, "--to: ndjson or csv");
 
@@ -1110,8 +1117,10 @@ int spif_export_run(struct spif_catalog *c, const struct spif_export_opts *o, st
 			goto out;
 		}
 	}
-	if (o->form == SPIF_EXPORT_TAR) {
-		if (spif_bag_open_tar(R.id, tar_sink, &R, &R.bag, err) < 0 || produce(&R, err) < 0)
+	if (o->form == SPIF_EXPORT_TAR || o->form == SPIF_EXPORT_ZIP) {
+		if ((o->form == SPIF_EXPORT_ZIP ? spif_bag_open_zip(R.id, o->zip_password, tar_sink, &R, &R.bag, err)
+		                                : spif_bag_open_tar(R.id, tar_sink, &R, &R.bag, err)) < 0 ||
+		    produce(&R, err) < 0)
 			goto out;
 	} else if (o->form == SPIF_EXPORT_BAG) {
 		/* the producer writes the tar into the pipe that is gpg's
