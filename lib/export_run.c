@@ -33,6 +33,19 @@
  * source copy exported in its own format and encoding) goes to the tar as
  * it is, without being parsed: byte for byte what the catalog holds.
  *
+ * Where the time goes (perf, 100,000 rows = 394 MB of NDJSON from the
+ * vault to one key, 2 cores; CPU seconds): the producer thread 1.07
+ * (SHA-512 0.50, SHA-256 0.23, the vault's AES-GCM 0.16 for its two
+ * passes, reading the vault file and writing the pipe 0.2), gpg 1.08
+ * (AES-256 CFB 0.40, SHA-1 MDC 0.21, its 8 KiB reads and writes 0.48),
+ * this thread 0.42 (the archive's SHA-256 read back).  The hashes stay in the producer: a thread of their own
+ * would shorten the producer, but gpg's thread is as long and the sum
+ * (2.6) over 2 cores (1.3) is already more than either, so the wall time
+ * would not move.  gpg compresses nothing (pgp_encrypt.c): zlib, the
+ * fastest compression OpenPGP has, took 2.4 s for these 394 MB, more
+ * than the whole export, and a compressed length says something of the
+ * plaintext.
+ *
  * --zip-aes256 writes the same bag as a password ZIP (bagit.h) straight
  * to the output, hashed as it goes like a plain tar: no gpg, no
  * recipients, no signature; the command warns of what that means.
