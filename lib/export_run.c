@@ -939,7 +939,8 @@ static int commit(struct run *R, int year, long long num, const char *abs, const
 		struct spif_copy cp = {.file_id = s->id, .kind = "export", .path = path,
 		                       .sha256 = o->form == SPIF_EXPORT_DIR ? s->sha256 : sha,
 		                       .size = o->form == SPIF_EXPORT_DIR ? s->size : size,
-		                       .encrypted = o->form == SPIF_EXPORT_BAG || o->form == SPIF_EXPORT_ZIP, .created = (char *)now, .details = ds};
+		                       .encrypted = o->form == SPIF_EXPORT_BAG || o->form == SPIF_EXPORT_ZIP,
+		                       .created = (char *)now, .details = ds};
 		int a = ds ? spif_catalog_add_copy(R->c, &cp, err) : spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
 		free(ds);
 		if (a < 0) {
