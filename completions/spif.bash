@@ -38,7 +38,8 @@ _spif_operator_subs="add ls show grant revoke lock unlock retire approve approva
 _spif_roles="operator approver auditor responder admin"
 _spif_export_opts="--file --purpose -r --recipient --sign --redact --key --fields
 	--drop --format --to --output-encoding --to-org --to-person --basis --medium
-	--seal --due --reason -o --output --forensic --incident --since --until --home --help"
+	--seal --due --reason -o --output --forensic --incident --since --until --home --help --zip-aes256
+	--passphrase-file"
 _spif_export_subs="verify ls return destroyed lost"
 
 # _spif_reply WORDS CUR: COMPREPLY from a word list.
@@ -657,7 +658,7 @@ _spif()
 			--file | --purpose | -r | --recipient | --sign | --key | --fields | --drop | --format | \
 			--to | --output-encoding | --to-org | --to-person | --basis | --medium | --seal | --due | \
 			--reason | -o | --output | --received-by | --certificate | --incident | --since | --until | \
-			--home) ((m++)) ;;
+			--home | --passphrase-file) ((m++)) ;;
 			-*) ;;
 			*)
 				if [[ -z $sub ]]; then
@@ -679,7 +680,7 @@ _spif()
 			;;
 		verify)
 			if [[ $cur == -* ]]; then
-				_spif_reply "--key $common" "$cur"
+				_spif_reply "--key --passphrase-file $common" "$cur"
 			elif ((n == 0)); then
 				_spif_files "$cur"
 			fi

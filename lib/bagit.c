@@ -149,8 +149,13 @@ static int tar_header(struct spif_bag *b, const char *name, int isdir, long long
 	return 0;
 }
 
-int spif_bag_open_tar(const char *top, spif_sink_fn fn, void *ctx, struct spif_bag **out,
-                      struct spif_err *err)
+/* A stream bag: a pax tar, or (zip_password) a ZIP whose entries are
+ * stored (not compressed: as with gpg, a compressed length says
+ * something of the plaintext, and costs time) and encrypted with WinZip
+ * AES-256 (AE-2).  libarchive is asked for exactly that; one that cannot
+ * do it is refused, never allowed to fall back to ZipCrypto. */
+static int bag_open_stream(const char *top, const char *zip_password, spif_sink_fn fn, void *ctx,
+                           struct spif_bag **out, struct spif_err *err)
 {
 	*out = NULL;
 	if (!valid_name(top, 0) || strlen(top) >= sizeof((struct spif_bag *)0)->top)
@@ -165,8 +170,19 @@ int spif_bag_open_tar(const char *top, spif_sink_fn fn, void *ctx, struct spif_b
 	/* pax: long names, sizes past 8 GiB and UTF-8 names in extended
 	 * headers, and only when needed (restricted), so plain ustar readers
 	 * read the rest; no blocking: each write goes to the sink as it is */
-	if (!b->ar || archive_write_set_format_pax_restricted(b->ar) != ARCHIVE_OK ||
-	    archive_write_set_bytes_per_block(b->ar, 0) != ARCHIVE_OK ||
+	int fmt_ok = b->ar && (zip_password ? archive_write_set_format_zip(b->ar) == ARCHIVE_OK &&
+	                                          archive_write_set_options(b->ar, "zip:compression=store") == ARCHIVE_OK
+	                                    : archive_write_set_format_pax_restricted(b->ar) == ARCHIVE_OK);
+	if (fmt_ok && zip_password &&
+	    (archive_write_set_options(b->ar, "zip:encryption=aes256") != ARCHIVE_OK ||
+	     archive_write_set_passphrase(b->ar, zip_password) != ARCHIVE_OK)) {
+		spif_err_set(err, SPIF_EX_UNAVAILABLE, "bag: this libarchive cannot write AES-256 ZIP encryption (%s); "
+		             "spif never falls back to ZipCrypto",
+		             archive_error_string(b->ar) ? archive_error_string(b->ar) : "no crypto support");
+		spif_bag_close(b);
+		return -1;
+	}
+	if (!fmt_ok || archive_write_set_bytes_per_block(b->ar, 0) != ARCHIVE_OK ||
 	    archive_write_open(b->ar, b, NULL, tar_write_cb, NULL) != ARCHIVE_OK) {
 		tar_err(b, "bag", err);
 		spif_bag_close(b);
@@ -180,6 +196,20 @@ int spif_bag_open_tar(const char *top, spif_sink_fn fn, void *ctx, struct spif_b
 	}
 	*out = b;
 	return 0;
+}
+
+int spif_bag_open_tar(const char *top, spif_sink_fn fn, void *ctx, struct spif_bag **out,
+                      struct spif_err *err)
+{
+	return bag_open_stream(top, NULL, fn, ctx, out, err);
+}
+
+int spif_bag_open_zip(const char *top, const char *password, spif_sink_fn fn, void *ctx, struct spif_bag **out,
+                      struct spif_err *err)
+{
+	if (!password || !*password)
+		return spif_err_set(err, SPIF_EX_USAGE, "a ZIP bag needs a password");
+	return bag_open_stream(top, password, fn, ctx, out, err);
 }
 
 /* Make a directory (mode dmode) under the hidden one. */
@@ -994,8 +1024,11 @@ static ssize_t tar_read(void *ctx, void *buf, size_t n)
 	struct tar_rd *t = ctx;
 	la_ssize_t r = archive_read_data(t->a, buf, n);
 	if (r < 0) {
-		spif_err_set(t->err, SPIF_EX_DATAERR, "the tar archive is damaged at %s: %s", t->path,
-		             archive_error_string(t->a) ? archive_error_string(t->a) : "read error");
+		const char *m = archive_error_string(t->a) ? archive_error_string(t->a) : "read error";
+		if (strstr(m, "passphrase")) /* a ZIP opened with the wrong password */
+			spif_err_set(t->err, SPIF_EX_DATAERR, "wrong password: %s does not open (%s)", t->path, m);
+		else
+			spif_err_set(t->err, SPIF_EX_DATAERR, "the archive is damaged at %s: %s", t->path, m);
 		return -1;
 	}
 	return r;
@@ -1020,8 +1053,10 @@ static const char *tar_rel(const char *name, char *top, size_t topsz)
 	return slash ? slash + 1 : "";
 }
 
-int spif_bag_check_tar(int fd, spif_bag_problem_fn fn, void *ctx, struct spif_bag_report *report,
-                       struct spif_err *err)
+/* The bag in an archive on fd: a tar stream, or (zip_password) a ZIP
+ * file, read through its central directory (fd must be seekable). */
+static int check_archive(int fd, const char *zip_password, spif_bag_problem_fn fn, void *ctx,
+                         struct spif_bag_report *report, struct spif_err *err)
 {
 	memset(report, 0, sizeof *report);
 	struct check k = {0};
@@ -1032,10 +1067,14 @@ int spif_bag_check_tar(int fd, spif_bag_problem_fn fn, void *ctx, struct spif_ba
 		spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
 		goto out;
 	}
-	archive_read_support_format_tar(a);
+	const char *what = zip_password ? "a ZIP archive" : "a tar archive";
+	if (zip_password) {
+		archive_read_support_format_zip_seekable(a);
+		archive_read_add_passphrase(a, zip_password);
+	} else
+		archive_read_support_format_tar(a);
 	if (archive_read_open_fd(a, fd, 1 << 16) != ARCHIVE_OK) {
-		spif_err_set(err, SPIF_EX_DATAERR, "not a tar archive: %s",
-		             archive_error_string(a) ? archive_error_string(a) : "?");
+		spif_err_set(err, SPIF_EX_DATAERR, "not %s: %s", what, archive_error_string(a) ? archive_error_string(a) : "?");
 		goto out;
 	}
 	struct archive_entry *e;
@@ -1046,7 +1085,7 @@ int spif_bag_check_tar(int fd, spif_bag_problem_fn fn, void *ctx, struct spif_ba
 		if (r == ARCHIVE_EOF)
 			break;
 		if (r < ARCHIVE_WARN) {
-			spif_err_set(err, SPIF_EX_DATAERR, "%s: %s", first ? "not a tar archive" : "the tar archive is damaged",
+			spif_err_set(err, SPIF_EX_DATAERR, "%s%s: %s", first ? "not " : "damaged: ", what,
 			             archive_error_string(a) ? archive_error_string(a) : "?");
 			goto out;
 		}
@@ -1089,7 +1128,7 @@ int spif_bag_check_tar(int fd, spif_bag_problem_fn fn, void *ctx, struct spif_ba
 			goto out;
 	}
 	if (first && !k.np) {
-		spif_err_set(err, SPIF_EX_DATAERR, "not a tar archive: it is empty");
+		spif_err_set(err, SPIF_EX_DATAERR, "not %s: it is empty", what);
 		goto out;
 	}
 	rc = judge(&k, fn, ctx, report, err);
@@ -1101,6 +1140,21 @@ out:
 	free(buf);
 	check_free(&k);
 	return rc;
+}
+
+int spif_bag_check_tar(int fd, spif_bag_problem_fn fn, void *ctx, struct spif_bag_report *report,
+                       struct spif_err *err)
+{
+	return check_archive(fd, NULL, fn, ctx, report, err);
+}
+
+int spif_bag_check_zip(int fd, const char *password, spif_bag_problem_fn fn, void *ctx,
+                       struct spif_bag_report *report, struct spif_err *err)
+{
+	memset(report, 0, sizeof *report);
+	if (!password || !*password)
+		return spif_err_set(err, SPIF_EX_USAGE, "a ZIP bag needs its password");
+	return check_archive(fd, password, fn, ctx, report, err);
 }
 
 /* ---- a directory ------------------------------------------------------ */

@@ -42,6 +42,12 @@ struct spif_bag;
  * through fn (a spif_sink_fn: all n bytes, or -1 with errno). */
 int spif_bag_open_tar(const char *top, spif_sink_fn fn, void *ctx, struct spif_bag **out,
                       struct spif_err *err);
+/* The same as a ZIP: entries stored, each encrypted with WinZip AES-256
+ * (AE-2) under password; SPIF_EX_UNAVAILABLE when libarchive cannot
+ * (never ZipCrypto instead).  Weak beside the OpenPGP message: see
+ * spif-export(1), --zip-aes256. */
+int spif_bag_open_zip(const char *top, const char *password, spif_sink_fn fn, void *ctx, struct spif_bag **out,
+                      struct spif_err *err);
 /* A directory bag that will be path (which must not exist; its parent
  * must), files mode fmode, directories dmode. */
 int spif_bag_open_dir(const char *path, mode_t fmode, mode_t dmode, struct spif_bag **out,
@@ -104,6 +110,10 @@ struct spif_bag_report {
  * a damaged one, SPIF_EX_IOERR. */
 int spif_bag_check_tar(int fd, spif_bag_problem_fn fn, void *ctx, struct spif_bag_report *report,
                        struct spif_err *err);
+/* The bag in the ZIP file on fd (seekable), opened with password: a
+ * wrong one is SPIF_EX_DATAERR at the first entry. */
+int spif_bag_check_zip(int fd, const char *password, spif_bag_problem_fn fn, void *ctx,
+                       struct spif_bag_report *report, struct spif_err *err);
 int spif_bag_check_dir(const char *dir, spif_bag_problem_fn fn, void *ctx, struct spif_bag_report *report,
                        struct spif_err *err);
 void spif_bag_report_free(struct spif_bag_report *r);

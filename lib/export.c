@@ -445,6 +445,32 @@ static int each_file(struct spif_catalog *c, const struct spif_export_row *r,
 	return rc;
 }
 
+typedef int (*file_fn)(void *ctx, long long file_id, long long copy_id, const char *bagpath);
+
+/* Close checkout r as s in one transaction: its row (fate), fn on each of
+ * its files (after the row: a file's other exports are counted without
+ * this one), and the event action with ev (fate's copy when NULL).  fate
+ * and ev are consumed, whatever happens; NULL fate is out of memory. */
+static int close_checkout(struct spif_catalog *c, const struct spif_export_row *r, enum spif_export_state s,
+                          json_t *fate, const char *action, json_t *ev, file_fn fn, void *ctx, struct spif_err *err)
+{
+	int rc = -1;
+	if (fate && !ev)
+		ev = json_deep_copy(fate);
+	if (!fate || !ev)
+		spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
+	else if (spif_catalog_begin(c, err) == 0) {
+		if (set_closed(c, r->id, s, fate, err) == 0 && each_file(c, r, fn, ctx, err) == 0 &&
+		    spif_audit_append(c, action, r->id, ev, NULL, err) == 0 && spif_catalog_commit(c, err) == 0)
+			rc = 0;
+		else
+			spif_catalog_rollback(c);
+	}
+	json_decref(fate);
+	json_decref(ev);
+	return rc;
+}
+
 struct repoint {
 	struct spif_catalog *c;
 	const struct spif_export_row *r;
@@ -566,22 +592,9 @@ int spif_export_return(struct spif_catalog *c, const char *id, const char *recei
 		snprintf(real, sizeof real, "%s", p);
 	json_t *fate = json_pack("{s:s,s:s,s:s,s:s}", "received_by", received_by, "seal",
 	                         seal_intact ? "intact" : "broken", "path", real, "verified_sha256", sha);
-	json_t *ev = json_deep_copy(fate);
 	struct repoint rp = {c, &r, real, dir, err};
-	if (spif_catalog_begin(c, err) < 0) {
-		json_decref(fate);
-		json_decref(ev);
+	if (close_checkout(c, &r, SPIF_EXPORT_RETURNED, fate, "export.return", NULL, repoint_one, &rp, err) < 0)
 		goto out;
-	}
-	if (set_closed(c, id, SPIF_EXPORT_RETURNED, fate, err) < 0 || each_file(c, &r, repoint_one, &rp, err) != 0 ||
-	    spif_audit_append(c, "export.return", id, ev, NULL, err) < 0 || spif_catalog_commit(c, err) < 0) {
-		spif_catalog_rollback(c);
-		json_decref(fate);
-		json_decref(ev);
-		goto out;
-	}
-	json_decref(fate);
-	json_decref(ev);
 	rc = 0;
 out:
 	spif_export_row_free(&r);
@@ -839,27 +852,15 @@ int spif_export_destroyed(struct spif_catalog *c, const char *id, const char *ce
 	                              "signer", fpr, strncmp(sig, "-----BEGIN PGP", 14) == 0 ? "signature"
 	                              : "signature_base64", sj, "signature_file", sig_name, "archive_kept_here", here)
 	                  : NULL;
-	if (!fate) {
-		spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
-		goto out;
-	}
 	json_t *ev = json_pack("{s:s,s:s,s:s,s:b}", "certificate", base, "certificate_sha256", sha, "signer", fpr,
 	                       "archive_kept_here", here);
 	struct dispose_ctx d = {c, &r, sha, here, err};
-	if (spif_catalog_begin(c, err) < 0) {
+	if (!ev) {
 		json_decref(fate);
-		json_decref(ev);
-		goto out;
+		fate = NULL;
 	}
-	if (set_closed(c, id, SPIF_EXPORT_DESTROYED, fate, err) < 0 || each_file(c, &r, dispose_one, &d, err) != 0 ||
-	    spif_audit_append(c, "export.destroyed", id, ev, NULL, err) < 0 || spif_catalog_commit(c, err) < 0) {
-		spif_catalog_rollback(c);
-		json_decref(fate);
-		json_decref(ev);
+	if (close_checkout(c, &r, SPIF_EXPORT_DESTROYED, fate, "export.destroyed", ev, dispose_one, &d, err) < 0)
 		goto out;
-	}
-	json_decref(fate);
-	json_decref(ev);
 	if (kept)
 		*kept = here;
 	rc = 0;

@@ -121,6 +121,7 @@ enum spif_export_form {
 	SPIF_EXPORT_BAG = 0, /* OpenPGP message of a tar of the bag (the default) */
 	SPIF_EXPORT_DIR,     /* the bag as a directory: only with no number in it */
 	SPIF_EXPORT_TAR,     /* a tar of the bag, unencrypted: only with no number in it */
+	SPIF_EXPORT_ZIP,     /* --zip-aes256: a ZIP of the bag, WinZip AES-256 under a password (weak) */
 };
 const char *spif_export_form_name(enum spif_export_form f);
 
@@ -143,6 +144,7 @@ struct spif_export_opts {
 	const char *organisation, *person, *basis, *reason, *medium, *seal, *due;
 	const char *approver;     /* who approved (operator.h: the gate found it), NULL: none needed */
 	const char *out;
+	const char *zip_password; /* SPIF_EXPORT_ZIP: the password (never from argv) */
 	const char *home;
 	const struct spif_conf *conf;
 	void (*note)(void *ctx, const char *msg);
@@ -177,6 +179,7 @@ int spif_export_run(struct spif_catalog *c, const struct spif_export_opts *o, st
 struct spif_export_check {
 	struct spif_bag_report bag;
 	int encrypted;            /* it was an OpenPGP message */
+	int zip;                  /* it was a password ZIP (--zip-aes256) */
 	int sig_status;           /* 0 unsigned, 1 good, -1 not good */
 	char signer[41];
 	char sig_problem[300];    /* why the signature is not good */
@@ -189,6 +192,13 @@ struct spif_export_check {
  * r->bag.problems and r->sig_status), -1 with err when it could not. */
 int spif_export_check(const char *path, spif_bag_problem_fn fn, void *ctx, struct spif_export_check *r,
                       struct spif_err *err);
+/* Does path look like a ZIP (its first bytes)?  For a command to know
+ * that it must ask for a password. */
+int spif_export_is_zip(const char *path);
+/* The same; a ZIP (--zip-aes256) is read with zip_password (SPIF_EX_USAGE
+ * without one; a wrong one is SPIF_EX_DATAERR). */
+int spif_export_check_with(const char *path, const char *zip_password, spif_bag_problem_fn fn, void *ctx,
+                           struct spif_export_check *r, struct spif_err *err);
 void spif_export_check_free(struct spif_export_check *r);
 
 #endif

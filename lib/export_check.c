@@ -41,13 +41,15 @@ static void *decrypt_thread(void *arg)
 	return NULL;
 }
 
-/* What the first bytes say: 1 OpenPGP, 2 tar, 0 neither. */
+/* What the first bytes say: 1 OpenPGP, 2 tar, 3 ZIP, 0 neither. */
 static int kind_of(int fd)
 {
 	unsigned char h[512];
 	ssize_t n = pread(fd, h, sizeof h, 0);
 	if (n >= 263 && memcmp(h + 257, "ustar", 5) == 0)
 		return 2;
+	if (n >= 4 && memcmp(h, "PK\003\004", 4) == 0)
+		return 3;
 	if (n >= 14 && memcmp(h, "-----BEGIN PGP", 14) == 0)
 		return 1;
 	if (n >= 1 && (h[0] & 0x80)) /* an OpenPGP packet header */
@@ -55,8 +57,25 @@ static int kind_of(int fd)
 	return 0;
 }
 
+int spif_export_is_zip(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return 0;
+	struct stat st;
+	int z = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && kind_of(fd) == 3;
+	close(fd);
+	return z;
+}
+
 int spif_export_check(const char *path, spif_bag_problem_fn fn, void *ctx, struct spif_export_check *r,
                       struct spif_err *err)
+{
+	return spif_export_check_with(path, NULL, fn, ctx, r, err);
+}
+
+int spif_export_check_with(const char *path, const char *zip_password, spif_bag_problem_fn fn, void *ctx,
+                           struct spif_export_check *r, struct spif_err *err)
 {
 	memset(r, 0, sizeof *r);
 	struct stat st;
@@ -78,9 +97,22 @@ int spif_export_check(const char *path, spif_bag_problem_fn fn, void *ctx, struc
 		close(fd);
 		return rc;
 	}
+	if (kind == 3) { /* a password ZIP (--zip-aes256): its own weak encryption, no signature */
+		r->zip = 1;
+		if (!zip_password) {
+			close(fd);
+			return spif_err_set(err, SPIF_EX_USAGE, "%s: a password-protected ZIP (--zip-aes256): give its "
+			                    "password with --passphrase-file F (or at the terminal)", path);
+		}
+		rc = spif_bag_check_zip(fd, zip_password, fn, ctx, &r->bag, err);
+		if (rc < 0)
+			spif_err_prefix(err, "%s", path);
+		close(fd);
+		return rc;
+	}
 	if (kind == 0) {
 		close(fd);
-		return spif_err_set(err, SPIF_EX_DATAERR, "%s: neither an OpenPGP message nor a tar archive", path);
+		return spif_err_set(err, SPIF_EX_DATAERR, "%s: neither an OpenPGP message nor a tar or ZIP archive", path);
 	}
 	r->encrypted = 1;
 	int p[2];

@@ -8,8 +8,6 @@
 #include <errno.h>
 #include <jansson.h>
 #include <limits.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -21,37 +19,7 @@
 #include "pgp.h"
 #include "retention.h"
 #include "vault.h"
-
-/* A vault copy decrypted into a pipe by a thread with its own catalog
- * connection, so that this thread can read it as records. */
-struct vault_feed {
-	const char *home;
-	const struct spif_conf *conf;
-	long long id;
-	const char *path;
-	int fd;
-	struct spif_err e;
-	int rc;
-};
-
-static void *feed_thread(void *arg)
-{
-	struct vault_feed *f = arg;
-	/* a reader that stops early closes its end: the write fails with
-	 * EPIPE here rather than kill the process */
-	sigset_t s;
-	sigemptyset(&s);
-	sigaddset(&s, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &s, NULL);
-	struct spif_catalog *cat;
-	f->rc = spif_catalog_open(f->home, f->conf, 0, NULL, &cat, &f->e);
-	if (f->rc == 0) {
-		f->rc = spif_vault_read(cat, f->id, f->path, spif_sink_fd, &f->fd, &f->e);
-		spif_catalog_close(cat);
-	}
-	close(f->fd);
-	return NULL;
-}
+#include "vault_feed.h"
 
 typedef int (*record_fn)(void *ctx, struct spif_record *rec, struct spif_err *err);
 
@@ -61,18 +29,12 @@ typedef int (*record_fn)(void *ctx, struct spif_record *rec, struct spif_err *er
 static int each_vault_record(const struct spif_redact_file_opts *o, const char *path, record_fn fn, void *ctx,
                              struct spif_err *err)
 {
-	int p[2];
-	struct spif_err e = {0}, fe = {0};
-	if (pipe(p) < 0)
-		return spif_err_set(err, SPIF_EX_SOFTWARE, "pipe: %s", strerror(errno));
-	struct vault_feed f = {.home = o->home, .conf = o->conf, .id = o->file_id, .path = path, .fd = p[1]};
-	pthread_t th;
-	if (pthread_create(&th, NULL, feed_thread, &f) != 0) {
-		close(p[0]);
-		close(p[1]);
-		return spif_err_set(err, SPIF_EX_SOFTWARE, "cannot start a thread");
-	}
-	struct spif_reader *rd = spif_reader_open(p[0], path, SPIF_FMT_NDJSON, SPIF_ENC_UTF8, &e);
+	struct spif_err e = {0}, fe = {0}, ve = {0};
+	struct spif_vault_feed *f;
+	int fd;
+	if (spif_vault_feed_start(o->home, o->conf, o->file_id, path, &f, &fd, err) < 0)
+		return -1;
+	struct spif_reader *rd = spif_reader_open(fd, path, SPIF_FMT_NDJSON, SPIF_ENC_UTF8, &e);
 	struct spif_record rec;
 	spif_record_init(&rec);
 	int rc = rd ? 0 : -1, failed = 0;
@@ -81,22 +43,18 @@ static int each_vault_record(const struct spif_redact_file_opts *o, const char *
 			failed = 1;
 			break;
 		}
-	if (rc < 0) { /* let the thread finish, so that its error is its own */
-		char sink[16384];
-		while (read(p[0], sink, sizeof sink) > 0)
-			;
-	}
-	close(p[0]); /* a reader that stopped early unblocks the thread */
-	pthread_join(th, NULL);
 	spif_record_free(&rec);
 	spif_reader_close(rd);
+	/* a reader that stopped early unblocks the thread; after a reader's
+	 * error the rest is drained, so that the thread's error is its own */
+	int vrc = spif_vault_feed_finish(f, rc < 0, &ve);
 	if (failed)
 		*err = fe;
-	else if (f.rc < 0)
-		*err = f.e;
+	else if (vrc < 0)
+		*err = ve;
 	else if (rc < 0)
 		*err = e;
-	return failed || f.rc < 0 || rc < 0 ? -1 : 0;
+	return failed || vrc < 0 || rc < 0 ? -1 : 0;
 }
 
 struct rewrite {

@@ -80,6 +80,11 @@ int spif_vault_read(struct spif_catalog *c, long long file_id, const char *path,
  * elsewhere: spif catalog restore-test). */
 int spif_vault_read_with(struct spif_catalog *c, struct spif_kek_store *ks, long long file_id, const char *path,
                          spif_sink_fn fn, void *ctx, struct spif_err *err);
+/* The plaintext size a vault copy announces by its header and its size
+ * (vault_feed.c), for a size needed before the bytes (a tar header);
+ * -1 when path is not a vault file of a known format.  Unauthenticated:
+ * a reading must still yield exactly that many bytes. */
+long long spif_vault_plain_size(const char *path);
 
 /* Inside the caller's transaction: destroy file_id's wrapped data key(s)
  * (the row is deleted with secure_delete on).  *what gets a JSON object

@@ -26,6 +26,8 @@ struct opts {
 	enum spif_enc enc;
 	int enc_set;
 	const char *org, *person, *basis, *medium, *seal, *due, *reason, *out;
+	int zip;                      /* --zip-aes256 */
+	const char *passphrase_file;  /* its password, or verify's */
 	/* the ledger */
 	int outstanding, overdue, json;
 	const char *received_by, *certificate;
@@ -44,10 +46,17 @@ enum {
 	O_DUE = 1 << 15, O_REASON = 1 << 16, O_OUT = 1 << 17, O_OUTST = 1 << 18, O_OVERDUE = 1 << 19,
 	O_JSON = 1 << 20, O_RECEIVED = 1 << 21, O_CERT = 1 << 22, O_KEY = 1 << 23,
 	O_FORENSIC = 1 << 24, O_INCIDENT = 1 << 25, O_SINCE = 1 << 26, O_UNTIL = 1 << 27,
+	O_ZIP = 1 << 28, O_PASS = 1 << 29,
 };
 
 /* main.c: options that do not belong to a subcommand are a usage error. */
 void allow(const struct cli *c, const struct opts *o, const char *sub, unsigned ok);
+
+/* main.c: the ZIP password, from file's first line (spif_passphrase_read)
+ * or asked at the terminal (twice when confirm), never from argv; a
+ * password for a new ZIP (confirm) must be at least 12 bytes.  The caller
+ * wipes and frees it; every failure exits. */
+char *export_password(struct cli *c, const char *file, int confirm);
 
 /* ledger.c: the subcommands after the export; each returns the exit code. */
 int cmd_verify(struct cli *c, const struct opts *o);

@@ -19,13 +19,23 @@ static void problem(void *ctx, const char *kind, const char *path, const char *d
 int cmd_verify(struct cli *c, const struct opts *o)
 {
 	struct spif_err e = {0};
-	allow(c, o, "verify", O_KEY);
+	allow(c, o, "verify", O_KEY | O_PASS);
 	if (o->nargs != 1)
 		cli_usage(c, "verify takes one archive or bag directory");
 	if (o->key && !*o->key)
 		cli_usage(c, "--key: give the catalog's public key file");
 	struct spif_export_check r;
-	if (spif_export_check(o->args[0], problem, NULL, &r, &e) < 0)
+	/* a ZIP's password only when the file is one (asked for at the
+	 * terminal when no file gives it) */
+	char *pw = NULL;
+	if (o->passphrase_file || spif_export_is_zip(o->args[0]))
+		pw = export_password(c, o->passphrase_file, 0);
+	int rc = spif_export_check_with(o->args[0], pw, problem, NULL, &r, &e);
+	if (pw) {
+		explicit_bzero(pw, strlen(pw));
+		free(pw);
+	}
+	if (rc < 0)
 		cli_die(c, &e);
 	fflush(stdout);
 	const char *id = r.bag.top[0] ? r.bag.top : o->args[0];
@@ -42,7 +52,9 @@ int cmd_verify(struct cli *c, const struct opts *o)
 			fprintf(stderr, "; BAD SIGNATURE: %s", r.sig_problem);
 		else
 			fprintf(stderr, "; not signed");
-	} else
+	} else if (r.zip)
+		fprintf(stderr, "; a password ZIP (AES-256), not signed");
+	else
 		fprintf(stderr, "; not encrypted");
 	fputc('\n', stderr);
 	spif_export_check_free(&r);

@@ -7,15 +7,19 @@
  * archive (verify), list the ledger (ls) and close a checkout (return,
  * destroyed, lost): ledger.c.  Here are the options, one parser for all,
  * and the export itself. */
+#include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include "export_cmd.h"
 #include "media.h"
 #include "mynumber.h"
+#include "passphrase.h"
 #include "pseudonym.h"
 
 static const char usage_text[] =
@@ -26,7 +30,8 @@ static const char usage_text[] =
 	"           [--due DATE] --reason TEXT -o OUT\n"
 	"       spif export --forensic --incident INC [--file ID...] [--since T] [--until T]\n"
 	"           -r RESPONDER... [--sign KEYID] [--reason TEXT] -o OUT\n"
-	"       spif export verify FILE|DIR [--key CATALOG.pub]\n"
+		"       spif export --zip-aes256 [--passphrase-file F] (--file ID... | --purpose P) ... -o OUT\n"
+	"       spif export verify [--passphrase-file F] [--key CATALOG.pub] FILE|DIR\n"
 	"       spif export ls [--outstanding] [--overdue] [--json]\n"
 	"       spif export return EX --received-by NAME --seal intact|broken [PATH]\n"
 	"       spif export destroyed EX --certificate FILE\n"
@@ -58,6 +63,10 @@ static const char usage_text[] =
 	"  --due DATE           when it must be back or destroyed (YYYY-MM-DD)\n"
 	"  --reason TEXT        why it leaves; with lost: what happened\n"
 	"  -o OUT               the archive (new; nothing is left on failure)\n"
+	"  --zip-aes256         a password ZIP (WinZip AES-256) instead of OpenPGP: weak,\n"
+	"                       only where the recipient can take nothing else\n"
+	"  --passphrase-file F  the ZIP's password, F's first line (default: asked at the\n"
+	"                       terminal); verify: to open a ZIP\n"
 	"  --outstanding        ls: only what is out\n"
 	"  --overdue            ls: only what is out past its due date (exit 1 if any)\n"
 	"  --json               ls: one JSON object per line\n"
@@ -87,6 +96,7 @@ void allow(const struct cli *c, const struct opts *o, const char *sub, unsigned 
 		{O_REASON, "--reason"}, {O_OUT, "-o"}, {O_OUTST, "--outstanding"}, {O_OVERDUE, "--overdue"},
 		{O_JSON, "--json"}, {O_RECEIVED, "--received-by"}, {O_CERT, "--certificate"}, {O_KEY, "--key"},
 		{O_FORENSIC, "--forensic"}, {O_INCIDENT, "--incident"}, {O_SINCE, "--since"}, {O_UNTIL, "--until"},
+		{O_ZIP, "--zip-aes256"}, {O_PASS, "--passphrase-file"},
 	};
 	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
 		if ((o->seen & names[i].bit) && !(ok & names[i].bit))
@@ -128,7 +138,7 @@ static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 {
 	enum { L_FILE = 256, L_PURPOSE, L_SIGN, L_REDACT, L_KEY, L_FIELDS, L_DROP, L_FORMAT, L_TO, L_OUTENC,
 	       L_ORG, L_PERSON, L_BASIS, L_MEDIUM, L_SEAL, L_DUE, L_REASON, L_OUTST, L_OVERDUE, L_JSON,
-	       L_RECEIVED, L_CERT, L_HOME, L_FORENSIC, L_INCIDENT, L_SINCE, L_UNTIL };
+	       L_RECEIVED, L_CERT, L_HOME, L_FORENSIC, L_INCIDENT, L_SINCE, L_UNTIL, L_ZIP, L_PASS };
 	static const struct option longopts[] = {
 		{"file", required_argument, NULL, L_FILE},       {"purpose", required_argument, NULL, L_PURPOSE},
 		{"recipient", required_argument, NULL, 'r'},     {"sign", required_argument, NULL, L_SIGN},
@@ -145,6 +155,7 @@ static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 		{"certificate", required_argument, NULL, L_CERT}, {"home", required_argument, NULL, L_HOME},
 		{"forensic", no_argument, NULL, L_FORENSIC},     {"incident", required_argument, NULL, L_INCIDENT},
 		{"since", required_argument, NULL, L_SINCE},     {"until", required_argument, NULL, L_UNTIL},
+		{"zip-aes256", no_argument, NULL, L_ZIP},        {"passphrase-file", required_argument, NULL, L_PASS},
 		{"help", no_argument, NULL, 'h'},                {NULL, 0, NULL, 0},
 	};
 	memset(o, 0, sizeof *o);
@@ -233,12 +244,89 @@ static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 		case L_INCIDENT: o->seen |= O_INCIDENT; o->incident = optarg; break;
 		case L_SINCE: o->seen |= O_SINCE; o->since = optarg; break;
 		case L_UNTIL: o->seen |= O_UNTIL; o->until = optarg; break;
+		case L_ZIP: o->seen |= O_ZIP; o->zip = 1; break;
+		case L_PASS: o->seen |= O_PASS; o->passphrase_file = optarg; break;
 		case 'h': fputs(usage_text, stdout); exit(0);
 		default: cli_bad_option(c, argc, argv);
 		}
 	}
 	o->args = argv + optind;
 	o->nargs = argc - optind;
+}
+
+static const char zip_warning[] =
+	"warning: --zip-aes256 is the weak way out: the password ZIP (PPAP) that the national government "
+	"abolished; its password travels separately or not at all, and alone protects everything; the names "
+	"and sizes of the files are not encrypted; no signature says who made it.  Prefer the OpenPGP bag "
+	"(-r RECIPIENT)";
+
+/* One line from the terminal, not echoed; NULL at its end. */
+static char *ask(int tty, const char *prompt)
+{
+	struct termios old, quiet;
+	int restore = tcgetattr(tty, &old) == 0;
+	if (restore) {
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+		quiet.c_lflag |= ICANON;
+		tcsetattr(tty, TCSAFLUSH, &quiet);
+	}
+	if (write(tty, prompt, strlen(prompt)) < 0) { /* the prompt is a courtesy */
+	}
+	char *line = malloc(SPIF_PASSPHRASE_MAX + 2);
+	size_t n = 0;
+	while (line && n < SPIF_PASSPHRASE_MAX + 1) {
+		ssize_t k = read(tty, line + n, 1);
+		if (k <= 0 || line[n] == '\n')
+			break;
+		n++;
+	}
+	if (restore)
+		tcsetattr(tty, TCSAFLUSH, &old);
+	if (write(tty, "\n", 1) < 0) {
+	}
+	if (line)
+		line[n] = '\0';
+	return line;
+}
+
+static void wipe_free(char *s)
+{
+	if (s) {
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
+}
+
+char *export_password(struct cli *c, const char *file, int confirm)
+{
+	struct spif_err e = {0};
+	char *pw = NULL;
+	if (file) {
+		if (spif_passphrase_read(file, &pw, &e) < 0)
+			cli_die(c, &e);
+	} else {
+		int tty = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
+		if (tty < 0)
+			cli_usage(c, "no terminal to ask the ZIP password at: give --passphrase-file F");
+		if (confirm && (write(tty, zip_warning, strlen(zip_warning)) < 0 || write(tty, "\n", 1) < 0)) {
+		}
+		pw = ask(tty, "ZIP password: ");
+		char *again = pw && confirm ? ask(tty, "the same again: ") : NULL;
+		close(tty);
+		if (!pw || !*pw || (confirm && (!again || strcmp(pw, again) != 0))) {
+			wipe_free(pw);
+			wipe_free(again);
+			cli_fail(c, SPIF_EX_DATAERR, "no ZIP password, or the two did not match");
+		}
+		wipe_free(again);
+	}
+	if (confirm && strlen(pw) < 12) {
+		wipe_free(pw);
+		cli_fail(c, SPIF_EX_DATAERR, "%s: a ZIP password shorter than 12 characters is refused (the "
+		         "password is all that protects it)", file ? file : "the password");
+	}
+	return pw;
 }
 
 static void note(void *ctx, const char *msg)
@@ -307,7 +395,16 @@ static int cmd_export(struct cli *c, struct opts *o)
 {
 	struct spif_err e = {0};
 	allow(c, o, "an export", O_FILE | O_PURPOSE | O_RCPT | O_SIGN | O_REDACT | O_FIELDS | O_DROP | O_FORMAT |
-	      O_TO | O_OUTENC | O_ORG | O_PERSON | O_BASIS | O_MEDIUM | O_SEAL | O_DUE | O_REASON | O_OUT | O_KEY);
+	      O_TO | O_OUTENC | O_ORG | O_PERSON | O_BASIS | O_MEDIUM | O_SEAL | O_DUE | O_REASON | O_OUT | O_KEY |
+	      O_ZIP | O_PASS);
+	if (o->zip && (o->seen & O_FORMAT))
+		cli_usage(c, "--zip-aes256 is a format of its own: no --format with it");
+	if (o->zip && (o->nrecipients || o->sign_key))
+		cli_usage(c, "--zip-aes256 is encrypted with a password only: -r and --sign go with --format bag");
+	if ((o->seen & O_PASS) && !o->zip)
+		cli_usage(c, "--passphrase-file goes with --zip-aes256 (or verify)");
+	if (o->zip)
+		o->form = SPIF_EXPORT_ZIP;
 	/* more file ids may follow --file */
 	for (int i = 0; i < o->nargs; i++) {
 		if (!(o->seen & O_FILE))
@@ -346,6 +443,9 @@ static int cmd_export(struct cli *c, struct opts *o)
 	char approver[256];
 	export_permit(c, o, approver, sizeof approver);
 	struct spif_catalog *cat = cli_catalog(c, 0);
+	char *zip_pw = NULL;
+	if (o->zip)
+		zip_pw = export_password(c, o->passphrase_file, 1);
 	struct spif_psn *psn = NULL;
 	if (o->key) {
 		if (!spif_psn_key_name_valid(o->key))
@@ -361,12 +461,16 @@ static int cmd_export(struct cli *c, struct opts *o)
 		.op = o->op, .psn = psn, .fields = o->fields, .nfields = o->nfields, .drop = o->drop,
 		.organisation = o->org, .person = o->person, .basis = o->basis, .reason = o->reason,
 		.medium = o->medium, .seal = o->seal, .due = o->due, .approver = approver[0] ? approver : NULL,
-		.out = o->out, .home = c->home,
+		.out = o->out, .zip_password = zip_pw, .home = c->home,
 		.conf = &c->conf, .note = note, .note_ctx = c,
 	};
 	struct spif_export_result r;
-	if (spif_export_run(cat, &x, &r, &e) < 0)
+	int run = spif_export_run(cat, &x, &r, &e);
+	wipe_free(zip_pw);
+	if (run < 0)
 		cli_die(c, &e);
+	if (o->zip) /* with the archive made (a failure stays one line); asked at a terminal, said before too */
+		cli_note(c, "%s", zip_warning);
 	printf("%s\n", r.id);
 	fflush(stdout);
 	fprintf(stderr, "%s: %s: %zu file%s, %lld records, %lld persons, to %s", c->prog, r.id, r.nfiles,
@@ -374,7 +478,9 @@ static int cmd_export(struct cli *c, struct opts *o)
 	if (o->form == SPIF_EXPORT_BAG) {
 		fprintf(stderr, ", encrypted for %zu key%s", o->nrecipients, o->nrecipients == 1 ? "" : "s");
 		fprintf(stderr, r.signer[0] ? ", signed by %s" : ", not signed", r.signer);
-	} else
+	} else if (o->form == SPIF_EXPORT_ZIP)
+		fprintf(stderr, ", a password ZIP (AES-256), not signed");
+	else
 		fprintf(stderr, ", %s (no number in it)", o->form == SPIF_EXPORT_DIR ? "a plain directory" : "a plain tar");
 	fprintf(stderr, " -> %s (%lld bytes)%s%s%s%s\n", r.path, r.size, r.medium[0] ? " on " : "", r.medium,
 	        o->due ? ", due " : "", o->due ? o->due : "");

@@ -66,7 +66,7 @@ sha() { sha256sum "$1" | cut -d' ' -f1; }
 	[[ "$output" == *"  export "* ]]
 	top=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 	missing=""
-	for o in $(spif export --help | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
+	for o in $(spif export --help | grep -oE -- '--[a-z][a-z0-9-]+' | sort -u); do
 		grep -qe "$o\\b" "$top/completions/spif.bash" || missing="$missing bash:$o"
 		grep -qe "$o\\b" "$top/completions/_spif" || missing="$missing zsh:$o"
 	done
@@ -423,6 +423,101 @@ extra: data/extra.txt (not in manifest-sha256.txt, not in manifest-sha512.txt)" 
 	[[ "$stderr" != *"$n"* ]]
 	one_line_stderr
 	[ ! -e "$D/out/a.gpg" ]
+}
+
+@test "export --zip-aes256: a WinZip AES-256 ZIP, never ZipCrypto; the warning names its weaknesses; verify and bsdtar open it with the password" {
+	stored 20 > /dev/null
+	printf 'correct horse battery staple\r\n' > "$D/pw"
+	run --separate-stderr ex --zip-aes256 --passphrase-file "$D/pw" --file F000001 -o "$D/out/a.zip"
+	[ "$status" -eq 0 ]
+	id=$output
+	[[ "$stderr" == *"PPAP"*"abolished"* ]]
+	[[ "$stderr" == *"travels separately or not at all"* ]]
+	[[ "$stderr" == *"names and sizes of the files are not encrypted"* ]]
+	[[ "$stderr" == *"no signature"* ]]
+	# every file entry: method 99 with the WinZip AES extra field, AES-256,
+	# stored; AE-2 (no CRC) under 20 bytes, AE-1 above (libarchive's choice)
+	python3 - "$D/out/a.zip" <<'PY'
+import struct, sys, zipfile
+z = zipfile.ZipFile(sys.argv[1])
+files = [i for i in z.infolist() if not i.filename.endswith('/')]
+assert files
+for i in files:
+    assert i.flag_bits & 1, i.filename
+    assert i.compress_type == 99, (i.filename, i.compress_type)
+    x, found = i.extra, False
+    while len(x) >= 4:
+        tag, n = struct.unpack('<HH', x[:4])
+        if tag == 0x9901:
+            ver, vendor, strength, method = struct.unpack('<H2sBH', x[4:4 + n])
+            assert (vendor, strength, method) == (b'AE', 3, 0), i.filename
+            assert ver == 2 if i.file_size < 20 else ver in (1, 2), i.filename
+            found = True
+        x = x[4 + n:]
+    assert found, i.filename
+PY
+	# the ledger and the copy say what it is
+	spif export ls --json | grep -q "\"id\":\"$id\".*\"format\":\"zip-aes256\""
+	run --separate-stderr spif export verify --passphrase-file "$D/pw" "$D/out/a.zip"
+	[ "$status" -eq 0 ]
+	[[ "$stderr" == *"valid BagIt bag"*"password ZIP"* ]]
+	spif export ls --json | grep -q "\"archive_sha256\":\"$(sha "$D/out/a.zip")\""
+	# a plain tool opens it with the password, and sha256sum -c passes inside
+	if command -v bsdtar > /dev/null; then
+		mkdir "$D/x"
+		bsdtar -xf "$D/out/a.zip" --passphrase 'correct horse battery staple' -C "$D/x"
+		(cd "$D/x/$id" && sha256sum -c --quiet manifest-sha256.txt && sha512sum -c --quiet manifest-sha512.txt)
+		cmp "$D/x/$id/data/F000001.ndjson" <(spif vault cat F000001)
+		run bsdtar -xf "$D/out/a.zip" --passphrase 'not the password' -C "$D/x"
+		[ "$status" -ne 0 ]
+	fi
+}
+
+@test "bad: --zip-aes256 with no, an empty or a short password file, or with -r (64/65/66, one line, nothing left); verify with a wrong password (65) or none (64)" {
+	stored 5 > /dev/null
+	before=$(catalog_state)
+	: > "$D/empty"
+	printf 'short\n' > "$D/short"
+	run --separate-stderr ex --zip-aes256 --passphrase-file "$D/nothere" --file F000001 -o "$D/out/a.zip" < /dev/null
+	[ "$status" -eq 66 ]
+	one_line_stderr
+	run --separate-stderr ex --zip-aes256 --passphrase-file "$D/empty" --file F000001 -o "$D/out/a.zip"
+	[ "$status" -eq 65 ]
+	one_line_stderr
+	run --separate-stderr ex --zip-aes256 --passphrase-file "$D/short" --file F000001 -o "$D/out/a.zip"
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *"shorter than 12"* ]]
+	one_line_stderr
+	printf 'a long enough password\n' > "$D/pw"
+	run --separate-stderr ex --zip-aes256 --passphrase-file "$D/pw" -r "$R" --file F000001 -o "$D/out/a.zip"
+	[ "$status" -eq 64 ]
+	one_line_stderr
+	run --separate-stderr ex --zip-aes256 --passphrase-file "$D/pw" --format tar --file F000001 -o "$D/out/a.zip"
+	[ "$status" -eq 64 ]
+	run --separate-stderr ex --passphrase-file "$D/pw" -r "$R" --file F000001 -o "$D/out/a.zip"
+	[ "$status" -eq 64 ]
+	# never from argv: there is no option that takes the password itself
+	run --separate-stderr ex --zip-aes256 --password 'a long enough password' --file F000001 -o "$D/out/a.zip"
+	[ "$status" -eq 64 ]
+	[ ! -e "$D/out/a.zip" ]
+	[ "$(catalog_state)" = "$before" ]
+	# no terminal and no file: refused, not a password from nowhere
+	run --separate-stderr setsid -w bash -c 'cd "$1" && shift && "$@" < /dev/null' _ "$PWD" spif export --to-org o \
+		--basis b --reason r --zip-aes256 --file F000001 -o "$D/out/a.zip"
+	[ "$status" -eq 64 ]
+	[[ "$stderr" == *"no terminal"* ]]
+	[ ! -e "$D/out/a.zip" ]
+	[ "$(catalog_state)" = "$before" ]
+	# verify: the wrong password, or none where no terminal can ask
+	ex --zip-aes256 --passphrase-file "$D/pw" --file F000001 -o "$D/out/a.zip" 2>/dev/null
+	printf 'the wrong password\n' > "$D/wrong"
+	run --separate-stderr spif export verify --passphrase-file "$D/wrong" "$D/out/a.zip"
+	[ "$status" -eq 65 ]
+	[[ "$stderr" == *"wrong password"* ]]
+	one_line_stderr
+	run --separate-stderr setsid -w spif export verify "$D/out/a.zip"
+	[ "$status" -eq 64 ]
+	one_line_stderr
 }
 
 @test "ledger: ls --outstanding and --overdue (exit 1 for cron); return checks the hash, then shred as usual" {
