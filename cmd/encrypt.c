@@ -434,11 +434,8 @@ static json_t *fpr_array(char (*fprs)[41], size_t n)
 static void signer_fpr(struct cli *c, const char *key, char fpr[41])
 {
 	struct spif_err e = {0};
-	char *sig = NULL;
-	fpr[0] = '\0';
-	if (spif_pgp_sign(key, "spif", 4, &sig, fpr, &e) < 0)
+	if (spif_pgp_can_sign(key, fpr, &e) < 0)
 		cli_die(c, &e);
-	free(sig);
 }
 
 static void weaker_mode_warning(const struct cli *c)

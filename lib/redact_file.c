@@ -334,14 +334,10 @@ int spif_redact_file(struct spif_catalog *cat, const struct spif_redact_file_opt
 	if (spif_dispose_lock(o->home, o->conf, &lock, err) < 0)
 		return -1;
 	const char *sign = o->sign_key;
-	if (sign && *sign) { /* stop before anything changes, not after */
-		char *sig = NULL, fpr[41];
-		int s = spif_pgp_sign(sign, "spif", 4, &sig, fpr, err);
-		free(sig);
-		if (s < 0) {
-			close(lock);
-			return -1;
-		}
+	/* stop before anything changes, not after */
+	if (sign && *sign && spif_pgp_can_sign(sign, NULL, err) < 0) {
+		close(lock);
+		return -1;
 	}
 	struct spif_file f = {0};
 	struct spif_copy *cp = NULL;

@@ -614,12 +614,8 @@ int cmd_purge(struct cli *c, const struct opts *o, int argc)
 		return p.refused ? SPIF_FOUND : 0;
 	}
 	/* a certificate that cannot be signed stops us before anything goes */
-	if (p.sign && *p.sign) {
-		char *sig = NULL, fpr[41];
-		if (spif_pgp_sign(p.sign, "spif", 4, &sig, fpr, &e) < 0)
-			cli_die(c, &e);
-		free(sig);
-	}
+	if (p.sign && *p.sign && spif_pgp_can_sign(p.sign, NULL, &e) < 0)
+		cli_die(c, &e);
 	if (p.use_syslog)
 		openlog("spif-retain", LOG_PID, LOG_USER);
 	if (spif_catalog_begin(p.cat, &e) < 0 || spif_purge_begin(p.cat, p.today, p.plan_id, &p.purge_id, &e) < 0)

@@ -372,12 +372,8 @@ int main(int argc, char **argv)
 
 	/* a certificate that cannot be signed must stop us before anything
 	 * is destroyed, not after */
-	if (o.sign_key && *o.sign_key) {
-		char *sig = NULL, fpr[41];
-		if (spif_pgp_sign(o.sign_key, "spif", 4, &sig, fpr, &e) < 0)
-			cli_die(&c, &e);
-		free(sig);
-	}
+	if (o.sign_key && *o.sign_key && spif_pgp_can_sign(o.sign_key, NULL, &e) < 0)
+		cli_die(&c, &e);
 	struct spif_dispose_copy *v = NULL;
 	size_t n = 0;
 	collect(&c, cat, &o, argc, argv, &v, &n);
