@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_json.h"
 #include "media.h"
 #include "mynumber.h"
 
@@ -92,15 +93,11 @@ static int ls_row(void *ctx, const struct spif_media *m)
 	const int *json = ctx;
 	if (*json) {
 		json_t *j = json_pack("{s:s,s:s,s:s,s:o,s:o,s:o,s:s,s:s,s:s,s:o,s:o,s:o}", "id", m->id, "kind", m->kind,
-		                      "location", m->location, "uuid", jopt(m->uuid), "serial", jopt(m->serial), "device",
-		                      jopt(m->device), "added", m->added, "added_by", m->added_by, "state",
-		                      m->retired ? "retired" : "active", "retired", jopt(m->retired_at), "retired_by",
-		                      jopt(m->retired_by), "retire_reason", jopt(m->retire_reason));
-		char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		json_decref(j);
-		if (s)
-			puts(s);
-		free(s);
+		                      "location", m->location, "uuid", cli_jstr(m->uuid), "serial", cli_jstr(m->serial),
+		                      "device", cli_jstr(m->device), "added", m->added, "added_by", m->added_by, "state",
+		                      m->retired ? "retired" : "active", "retired", cli_jstr(m->retired_at), "retired_by",
+		                      cli_jstr(m->retired_by), "retire_reason", cli_jstr(m->retire_reason));
+		cli_print_json(j);
 		return 0;
 	}
 	printf("%-16s %-6s %-8s %-38s ", m->id, m->kind, m->retired ? "retired" : "active",

@@ -11,8 +11,10 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_json.h"
 #include "mynumber.h"
 #include "operator.h"
+#include "xalloc.h"
 
 static const char usage_text[] =
 	"usage: spif operator add NAME --role ROLE[,ROLE...] [--key FPR] [--sudo]\n"
@@ -48,16 +50,6 @@ struct opts {
 	const char *role, *key, *file, *reason;
 };
 
-static void print_json(json_t *j)
-{
-	char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	if (s) {
-		puts(s);
-		free(s);
-	}
-	json_decref(j);
-}
-
 static json_t *op_json(const struct spif_operator *op)
 {
 	char roles[128];
@@ -72,7 +64,7 @@ static int ls_row(void *ctx, const struct spif_operator *op)
 {
 	const struct opts *o = ctx;
 	if (o->json) {
-		print_json(op_json(op));
+		cli_print_json(op_json(op));
 		return 0;
 	}
 	char roles[128];
@@ -113,7 +105,7 @@ static int cmd_show(struct cli *c, const struct opts *o, const char *name)
 	if (o->json) {
 		json_t *j = op_json(&op);
 		json_object_set_new(j, "grants", grants);
-		print_json(j);
+		cli_print_json(j);
 		return 0;
 	}
 	char roles[128];

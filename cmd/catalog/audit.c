@@ -56,8 +56,8 @@ static int review_row(void *ctx, const struct spif_review_item *it)
 	if (o->json) {
 		json_t *j = json_pack("{s:s,s:o,s:s,s:s,s:o,s:s}", "kind", it->kind, "seq",
 		                      it->seq ? json_integer(it->seq) : json_null(), "time", it->time, "operator",
-		                      it->operator_, "object", jstr(it->object), "what", it->what);
-		print_json(j);
+		                      it->operator_, "object", cli_jstr(it->object), "what", it->what);
+		cli_print_json(j);
 	} else
 		printf("%-11s %6s%-6lld %s %s: %s\n", it->kind, it->seq ? "#" : "", it->seq, it->time, it->operator_,
 		       it->what);
@@ -279,7 +279,7 @@ int cmd_verify(struct cli *c, const struct opts *o)
 		json_object_set_new(j, "scope", json_string(o->checkpoint ? "checkpoint" : "internal"));
 		json_object_set_new(j, "half_destroyed_copies", json_integer((json_int_t)half));
 		json_object_set_new(j, "interrupted_purge_items", json_integer(claimed));
-		print_json(j);
+		cli_print_json(j);
 	}
 	json_decref(cp_why);
 	json_decref(f.rows);

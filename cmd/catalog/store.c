@@ -71,7 +71,7 @@ int cmd_check(struct cli *c, const struct opts *o)
 	if (o->json) {
 		json_t *j = json_pack("{s:I,s:I,s:I,s:o}", "checked", (json_int_t)checked, "missing",
 		                      (json_int_t)k.missing, "changed", (json_int_t)k.changed, "problems", k.problems);
-		print_json(j);
+		cli_print_json(j);
 	} else {
 		json_decref(k.problems);
 		printf("%lld cop%s checked: %lld missing, %lld changed or unreadable\n", checked,
@@ -222,7 +222,7 @@ int cmd_backup(struct cli *c, int argc, char **argv)
 	} else
 		cli_usage(c, "%s: wrong number of arguments", sub);
 	if (json)
-		print_json(json_incref(r));
+		cli_print_json(json_incref(r));
 	json_decref(r);
 	cli_done(c);
 	return rc;

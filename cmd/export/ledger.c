@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_json.h"
 #include "export_cmd.h"
 #include "mynumber.h"
 #include "text.h"
@@ -69,11 +70,6 @@ static void file_ids(const char *files, char *out, size_t n)
 	json_decref(a);
 }
 
-static json_t *jopt(const char *s)
-{
-	return s ? json_string(s) : json_null();
-}
-
 static json_t *jraw(const char *s)
 {
 	json_t *j = s ? json_loads(s, 0, NULL) : NULL;
@@ -88,34 +84,30 @@ static int ls_row(void *ctx, const struct spif_export_row *r)
 		json_t *j = json_object();
 		json_object_set_new(j, "id", json_string(r->id));
 		json_object_set_new(j, "state", json_string(spif_export_state_name(r->state)));
-		json_object_set_new(j, "created", jopt(r->created));
-		json_object_set_new(j, "due", jopt(r->due));
+		json_object_set_new(j, "created", cli_jstr(r->created));
+		json_object_set_new(j, "due", cli_jstr(r->due));
 		json_object_set_new(j, "files", jraw(r->files));
 		json_object_set_new(j, "records", json_integer(r->records));
 		json_object_set_new(j, "persons", json_integer(r->persons));
 		json_object_set_new(j, "recipients", jraw(r->recipients));
-		json_object_set_new(j, "organisation", jopt(r->organisation));
-		json_object_set_new(j, "person", jopt(r->person));
-		json_object_set_new(j, "basis", jopt(r->basis));
-		json_object_set_new(j, "reason", jopt(r->reason));
-		json_object_set_new(j, "operator", jopt(r->operator_));
-		json_object_set_new(j, "approver", jopt(r->approver));
-		json_object_set_new(j, "medium", jopt(r->medium));
-		json_object_set_new(j, "seal", jopt(r->seal));
-		json_object_set_new(j, "format", jopt(r->format));
-		json_object_set_new(j, "path", jopt(r->path));
-		json_object_set_new(j, "signer", jopt(r->signer));
-		json_object_set_new(j, "archive_sha256", jopt(r->archive_sha256));
+		json_object_set_new(j, "organisation", cli_jstr(r->organisation));
+		json_object_set_new(j, "person", cli_jstr(r->person));
+		json_object_set_new(j, "basis", cli_jstr(r->basis));
+		json_object_set_new(j, "reason", cli_jstr(r->reason));
+		json_object_set_new(j, "operator", cli_jstr(r->operator_));
+		json_object_set_new(j, "approver", cli_jstr(r->approver));
+		json_object_set_new(j, "medium", cli_jstr(r->medium));
+		json_object_set_new(j, "seal", cli_jstr(r->seal));
+		json_object_set_new(j, "format", cli_jstr(r->format));
+		json_object_set_new(j, "path", cli_jstr(r->path));
+		json_object_set_new(j, "signer", cli_jstr(r->signer));
+		json_object_set_new(j, "archive_sha256", cli_jstr(r->archive_sha256));
 		json_object_set_new(j, "archive_size", json_integer(r->archive_size));
-		json_object_set_new(j, "checkout_sha256", jopt(r->checkout_sha256));
-		json_object_set_new(j, "closed", jopt(r->closed));
-		json_object_set_new(j, "closed_by", jopt(r->closed_by));
+		json_object_set_new(j, "checkout_sha256", cli_jstr(r->checkout_sha256));
+		json_object_set_new(j, "closed", cli_jstr(r->closed));
+		json_object_set_new(j, "closed_by", cli_jstr(r->closed_by));
 		json_object_set_new(j, "fate", jraw(r->fate));
-		char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		json_decref(j);
-		if (s)
-			puts(s);
-		free(s);
+		cli_print_json(j);
 		return 0;
 	}
 	char files[256], created[11] = "";

@@ -99,7 +99,7 @@ int cmd_due(struct cli *c, const struct opts *o, int argc)
 	collect_due(c, cat, day, &l);
 	for (size_t i = 0; i < l.n; i++) {
 		if (o->seen & O_JSON)
-			print_json(due_json(&l.v[i]));
+			cli_print_json(due_json(&l.v[i]));
 		else {
 			if (i == 0)
 				fputs(due_header, stdout);

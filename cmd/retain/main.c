@@ -163,16 +163,6 @@ void nargs(const struct cli *c, const char *sub, int have, int want, const char 
 		cli_usage(c, "%s: %s", sub, have < want ? what : "too many arguments");
 }
 
-void print_json(json_t *j)
-{
-	char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	if (s) {
-		puts(s);
-		free(s);
-	}
-	json_decref(j);
-}
-
 long long file_arg(const struct cli *c, const char *s)
 {
 	long long id = spif_file_id_parse(s);
