@@ -33,6 +33,7 @@
 #include "atomic.h"
 #include "catalog_query.h"
 #include "cli.h"
+#include "cli_signal.h"
 #include "recopts.h"
 #include "digest.h"
 #include "fieldcrypt.h"
@@ -226,37 +227,12 @@ struct output {
 	size_t headn;
 };
 
-/* The temporary file of -o, removed by a signal that ends the run: an
- * interrupted decryption must not leave plaintext behind under a hidden
- * name.  (Only this program's signal handler touches it.) */
-static char pending_tmp[PATH_MAX];
-
-static void on_signal(int sig)
-{
-	if (pending_tmp[0])
-		unlink(pending_tmp);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-static void watch_signals(void)
-{
-	struct sigaction sa = {0};
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-}
-
-/* The temporary file is gone or in place: nothing for a signal to remove. */
+/* The temporary file of -o is removed by a signal that ends the run
+ * (cli_signal.h): an interrupted decryption must not leave plaintext
+ * behind under a hidden name.  settled: it is gone or in place. */
 static void settled(void)
 {
-	sigset_t all, old;
-	sigfillset(&all);
-	sigprocmask(SIG_BLOCK, &all, &old);
-	pending_tmp[0] = '\0';
-	sigprocmask(SIG_SETMASK, &old, NULL);
+	cli_signal_temp(NULL);
 }
 
 static void output_abort(struct output *w)
@@ -281,10 +257,10 @@ static void output_open(struct cli *c, struct output *w, const char *path)
 	if (spif_text_has_number(path))
 		cli_fail(c, SPIF_EX_DATAERR, "-o: the file name holds what may be an Individual "
 		         "Number; the catalog never records one: choose another name");
-	watch_signals();
+	cli_signals(NULL);
 	if (spif_atomic_open(&w->a, path, spif_file_mode(&c->conf), &e) < 0)
 		cli_die(c, &e);
-	memcpy(pending_tmp, w->a.tmp, sizeof pending_tmp);
+	cli_signal_temp(w->a.tmp);
 	w->atomic = 1;
 	w->fd = w->a.fd;
 	w->name = path;

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "mynumber.h"
+#include "cli_signal.h"
 #include "retain.h"
 
 static const char usage_text[] =
@@ -83,12 +84,6 @@ static const char usage_text[] =
 	"schedule, or permission.\n";
 
 volatile sig_atomic_t stop_flag;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop_flag = 1;
-}
 
 static const char *const opt_names[] = {"--period", "--from", "--cutoff", "--grace", "--action", "--mode",
                                         "--basis", "--schedule", "--reason", "--purpose", "--as-of", "--json",
@@ -215,10 +210,7 @@ int main(int argc, char **argv)
 	struct opts o = {0};
 	cli_init(&c, "spif-retain", argc, argv);
 	/* a purge stops between batches, never inside one */
-	struct sigaction sa = {0};
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	cli_signals(&stop_flag);
 	parse_opts(&c, &o, argc, argv);
 	if (optind >= argc)
 		cli_usage(&c, "missing subcommand: schedule, assign, event, hold, release, holds, due, plan, purge "

@@ -28,7 +28,7 @@ struct opts {
 	unsigned seen;
 };
 
-/* Set by SIGINT and SIGTERM: a purge stops between batches, never inside one. */
+/* Set by SIGINT, SIGTERM and SIGHUP (cli_signal.h): a purge stops between batches, never inside one. */
 extern volatile sig_atomic_t stop_flag;
 
 /* main.c: options that do not belong to the subcommand are a usage error,

@@ -27,6 +27,7 @@
 #include "cert.h"
 #include "checkpoint.h"
 #include "cli.h"
+#include "cli_signal.h"
 #include "dispose.h"
 #include "pgp.h"
 #include "precheck.h"
@@ -71,12 +72,6 @@ static const char usage_text[] =
 	"or held, or kept by its retention schedule.\n";
 
 volatile sig_atomic_t stop_flag;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop_flag = 1;
-}
 
 
 static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
@@ -336,10 +331,7 @@ int main(int argc, char **argv)
 	struct spif_err e = {0};
 	cli_init(&c, "spif-shred", argc, argv);
 	/* from the start: a signal never kills a run half-way through */
-	struct sigaction sa = {0};
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	cli_signals(&stop_flag);
 	parse_args(&c, &o, argc, argv);
 	long long fid = o.file_id ? spif_file_id_parse(o.file_id) : 0;
 	cli_permit(&c, (struct spif_request){.act = SPIF_ACT_SHRED, .file_id = fid > 0 ? fid : 0});
