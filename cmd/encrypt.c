@@ -458,13 +458,14 @@ static int encrypt_stream(struct cli *c, struct opts *o, int fd)
 	json_decref(ev);
 	if (o->passphrase)
 		weaker_mode_warning(c);
-	fprintf(stderr, "%s: encrypted %s", c->prog,
-	        o->passphrase ? "with a passphrase" : o->nrecipients == 1 ? "for" : "for each of");
+	cli_note_begin(c, "encrypted %s",
+	               o->passphrase ? "with a passphrase" : o->nrecipients == 1 ? "for" : "for each of");
 	for (size_t i = 0; i < o->nrecipients; i++)
-		fprintf(stderr, " %s", fprs[i]);
+		cli_note_more(c, " %s", fprs[i]);
 	if (sfpr[0])
-		fprintf(stderr, ", signed by %s", sfpr);
-	fprintf(stderr, " -> %s%s%s\n", w.name, reg ? ", registered as a copy of " : "", reg ? fid : "");
+		cli_note_more(c, ", signed by %s", sfpr);
+	cli_note_more(c, " -> %s%s%s", w.name, reg ? ", registered as a copy of " : "", reg ? fid : "");
+	cli_note_end(c);
 	spif_sha256_free(w.h);
 	free(fprs);
 	spif_catalog_close(cat);
@@ -595,9 +596,9 @@ static int encrypt_columns(struct cli *c, struct opts *o, int fd)
 	json_decref(ev);
 	if (o->passphrase)
 		weaker_mode_warning(c);
-	fprintf(stderr, "%s: %lld records, %lld values sealed in %zu field%s -> %s%s%s\n", c->prog,
-	        records, values, o->nfields, o->nfields == 1 ? "" : "s", w.name,
-	        reg ? ", registered as a copy of " : "", reg ? cs.file : "");
+	cli_note(c, "%lld records, %lld values sealed in %zu field%s -> %s%s%s",
+	         records, values, o->nfields, o->nfields == 1 ? "" : "s", w.name,
+	         reg ? ", registered as a copy of " : "", reg ? cs.file : "");
 	spif_sha256_free(w.h);
 	explicit_bzero(armored, an);
 	free(armored);
@@ -633,9 +634,9 @@ static void check_signature(struct cli *c, const struct opts *o, struct output *
 static void say_decrypted(const struct cli *c, const struct output *w, const char *signer, int reg,
                           const char *fid)
 {
-	fprintf(stderr, "%s: decrypted -> %s; %s%s%s%s\n", c->prog, w->name,
-	        signer[0] ? "good signature by " : "not signed", signer,
-	        reg ? "; registered as a copy of " : "", reg ? fid : "");
+	cli_note(c, "decrypted -> %s; %s%s%s%s", w->name,
+	         signer[0] ? "good signature by " : "not signed", signer,
+	         reg ? "; registered as a copy of " : "", reg ? fid : "");
 }
 
 static int decrypt_stream(struct cli *c, struct opts *o, int fd)

@@ -417,7 +417,7 @@ static struct spif_writer *scan_source(const struct cli *c, const struct opts *o
 			cli_die(c, &e);
 	}
 	if (spif_progress_clear(&prog, pline, sizeof pline))
-		fputs(pline, stderr);
+		cli_progress_line(c, pline);
 	if (r < 0)
 		cli_die(c, &e);
 	sc->persons = (long long)sc->people.count;
@@ -851,11 +851,11 @@ int main(int argc, char **argv)
 		spif_err_sys(&e, SPIF_EX_IOERR, errno, "(stdout)");
 		goto fail;
 	}
-	fprintf(stderr, "spif-ingest: %s (%s): %lld records, %lld persons, %zu number field%s", g.fid,
-	        g.label, sc.records, sc.persons, sc.nnum, sc.nnum == 1 ? "" : "s");
+	cli_note_begin(&c, "%s (%s): %lld records, %lld persons, %zu number field%s", g.fid,
+	               g.label, sc.records, sc.persons, sc.nnum, sc.nnum == 1 ? "" : "s");
 	if (sc.invalid)
-		fprintf(stderr, ", %lld invalid values flagged", sc.invalid);
-	fputc('\n', stderr);
+		cli_note_more(&c, ", %lld invalid values flagged", sc.invalid);
+	cli_note_end(&c);
 	warn_columns(&c, &g, &sc, rd);
 	if (!o.schedule && !g.copy_of)
 		cli_note(&c, "%s has no retention schedule: nothing will ever dispose of it (spif retain assign %s "

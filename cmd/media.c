@@ -75,17 +75,12 @@ static int cmd_add(struct cli *c, const char *id, const char *kind, const char *
 	}
 	spif_catalog_close(cat);
 	if (device)
-		fprintf(stderr, "%s: %s registered (%s, kept at %s; %s %s)\n", c->prog, id, kind, location,
-		        fs.uuid[0] ? "filesystem UUID" : "serial", fs.uuid[0] ? fs.uuid : fs.serial);
+		cli_note(c, "%s registered (%s, kept at %s; %s %s)", id, kind, location,
+		         fs.uuid[0] ? "filesystem UUID" : "serial", fs.uuid[0] ? fs.uuid : fs.serial);
 	else
-		fprintf(stderr, "%s: %s registered (%s, kept at %s; no device: it is known by its id only)\n", c->prog,
-		        id, kind, location);
+		cli_note(c, "%s registered (%s, kept at %s; no device: it is known by its id only)",
+		         id, kind, location);
 	return 0;
-}
-
-static json_t *jopt(const char *s)
-{
-	return s ? json_string(s) : json_null();
 }
 
 static int ls_row(void *ctx, const struct spif_media *m)
@@ -132,7 +127,7 @@ static int cmd_retire(struct cli *c, const char *id, const char *reason)
 		cli_die(c, &e);
 	}
 	spif_catalog_close(cat);
-	fprintf(stderr, "%s: %s retired\n", c->prog, id);
+	cli_note(c, "%s retired", id);
 	return 0;
 }
 

@@ -78,9 +78,9 @@ int cmd_check(struct cli *c, const struct opts *o)
 		       checked == 1 ? "y" : "ies", k.missing, k.changed);
 	}
 	if (k.missing || k.changed) {
-		fprintf(stderr, "%s: check: %lld cop%s not as the catalog says; a copy gone for good: "
-		        "spif catalog copy lost COPY-ID --reason TEXT\n", c->prog, k.missing + k.changed,
-		        k.missing + k.changed == 1 ? "y is" : "ies are");
+		cli_note(c, "check: %lld cop%s not as the catalog says; a copy gone for good: "
+		         "spif catalog copy lost COPY-ID --reason TEXT", k.missing + k.changed,
+		         k.missing + k.changed == 1 ? "y is" : "ies are");
 		return SPIF_FOUND;
 	}
 	return 0;

@@ -29,21 +29,21 @@ int cmd_verify(struct cli *c, const struct opts *o)
 	fflush(stdout);
 	const char *id = r.bag.top[0] ? r.bag.top : o->args[0];
 	int bad = r.bag.problems > 0 || r.sig_status < 0;
-	fprintf(stderr, "%s: %s: %s, %lld payload file%s, %lld bytes", c->prog, id,
-	        r.bag.problems ? "INVALID bag" : "valid BagIt bag", r.bag.payload_files,
-	        r.bag.payload_files == 1 ? "" : "s", r.bag.payload_bytes);
+	cli_note_begin(c, "%s: %s, %lld payload file%s, %lld bytes", id,
+	               r.bag.problems ? "INVALID bag" : "valid BagIt bag", r.bag.payload_files,
+	               r.bag.payload_files == 1 ? "" : "s", r.bag.payload_bytes);
 	if (r.bag.problems)
-		fprintf(stderr, ", %lld problem%s", r.bag.problems, r.bag.problems == 1 ? "" : "s");
+		cli_note_more(c, ", %lld problem%s", r.bag.problems, r.bag.problems == 1 ? "" : "s");
 	if (r.encrypted) {
 		if (r.sig_status > 0)
-			fprintf(stderr, "; good signature by %s", r.signer);
+			cli_note_more(c, "; good signature by %s", r.signer);
 		else if (r.sig_status < 0)
-			fprintf(stderr, "; BAD SIGNATURE: %s", r.sig_problem);
+			cli_note_more(c, "; BAD SIGNATURE: %s", r.sig_problem);
 		else
-			fprintf(stderr, "; not signed");
+			cli_note_more(c, "; not signed");
 	} else
-		fprintf(stderr, "; not encrypted");
-	fputc('\n', stderr);
+		cli_note_more(c, "; not encrypted");
+	cli_note_end(c);
 	spif_export_check_free(&r);
 	return bad ? SPIF_FOUND : 0;
 }
@@ -188,10 +188,10 @@ int cmd_return(struct cli *c, const struct opts *o)
 	json_t *fate = json_loads(r.fate ? r.fate : "{}", 0, NULL);
 	const char *where = json_string_value(json_object_get(fate, "path"));
 	int dir = r.format && strcmp(r.format, "dir") == 0;
-	fprintf(stderr, "%s: %s returned, received by %s, seal %s; the %s is the one that left (%s); destroy "
-	        "it with: spif shred %s%s\n", c->prog, id, o->received_by, o->seal, dir ? "bag" : "archive",
-	        dir ? "every file as its manifests list" : "SHA-256 matches", where ? where : "?",
-	        dir ? "/data/*" : "");
+	cli_note(c, "%s returned, received by %s, seal %s; the %s is the one that left (%s); destroy "
+	         "it with: spif shred %s%s", id, o->received_by, o->seal, dir ? "bag" : "archive",
+	         dir ? "every file as its manifests list" : "SHA-256 matches", where ? where : "?",
+	         dir ? "/data/*" : "");
 	if (!intact)
 		cli_note(c, "warning: %s came back with its seal broken: the ledger records it; whether that is an "
 		         "incident is for the office to decide", id);
@@ -216,8 +216,8 @@ int cmd_destroyed(struct cli *c, const struct opts *o)
 	if (spif_export_get(cat, id, &r, &e) < 0)
 		cli_die(c, &e);
 	json_t *fate = json_loads(r.fate ? r.fate : "{}", 0, NULL);
-	fprintf(stderr, "%s: %s destroyed by the recipient: certificate %s signed by %s\n", c->prog, id,
-	        o->certificate, json_string_value(json_object_get(fate, "signer")));
+	cli_note(c, "%s destroyed by the recipient: certificate %s signed by %s", id,
+	         o->certificate, json_string_value(json_object_get(fate, "signer")));
 	if (kept)
 		cli_note(c, "the archive is still here (%s): destroy it with: spif shred %s", r.path, r.path);
 	json_decref(fate);
@@ -243,8 +243,8 @@ int cmd_lost(struct cli *c, const struct opts *o)
 	json_array_foreach(holds, i, h)
 		printf("%s\n", json_string_value(h));
 	fflush(stdout);
-	fprintf(stderr, "%s: %s lost; %zu file%s held (an incident hold: spif retain release when it is closed)\n",
-	        c->prog, id, json_array_size(holds), json_array_size(holds) == 1 ? "" : "s");
+	cli_note(c, "%s lost; %zu file%s held (an incident hold: spif retain release when it is closed)", id,
+	         json_array_size(holds), json_array_size(holds) == 1 ? "" : "s");
 	json_decref(holds);
 	spif_catalog_close(cat);
 	return 0;

@@ -294,15 +294,19 @@ static int cmd_export(struct cli *c, struct opts *o)
 		cli_die(c, &e);
 	printf("%s\n", r.id);
 	fflush(stdout);
-	fprintf(stderr, "%s: %s: %zu file%s, %lld records, %lld persons, to %s", c->prog, r.id, r.nfiles,
-	        r.nfiles == 1 ? "" : "s", r.records, r.persons, o->org);
+	cli_note_begin(c, "%s: %zu file%s, %lld records, %lld persons, to %s", r.id, r.nfiles,
+	               r.nfiles == 1 ? "" : "s", r.records, r.persons, o->org);
 	if (o->form == SPIF_EXPORT_BAG) {
-		fprintf(stderr, ", encrypted for %zu key%s", o->nrecipients, o->nrecipients == 1 ? "" : "s");
-		fprintf(stderr, r.signer[0] ? ", signed by %s" : ", not signed", r.signer);
+		cli_note_more(c, ", encrypted for %zu key%s", o->nrecipients, o->nrecipients == 1 ? "" : "s");
+		if (r.signer[0])
+			cli_note_more(c, ", signed by %s", r.signer);
+		else
+			cli_note_more(c, ", not signed");
 	} else
-		fprintf(stderr, ", %s (no number in it)", o->form == SPIF_EXPORT_DIR ? "a plain directory" : "a plain tar");
-	fprintf(stderr, " -> %s (%lld bytes)%s%s%s%s\n", r.path, r.size, r.medium[0] ? " on " : "", r.medium,
-	        o->due ? ", due " : "", o->due ? o->due : "");
+		cli_note_more(c, ", %s (no number in it)", o->form == SPIF_EXPORT_DIR ? "a plain directory" : "a plain tar");
+	cli_note_more(c, " -> %s (%lld bytes)%s%s%s%s", r.path, r.size, r.medium[0] ? " on " : "", r.medium,
+	              o->due ? ", due " : "", o->due ? o->due : "");
+	cli_note_end(c);
 	spif_psn_free(psn);
 	spif_catalog_close(cat);
 	return 0;

@@ -64,14 +64,14 @@ static void progress_clear(struct purge *p)
 {
 	char line[16];
 	if (spif_progress_clear(&p->prog, line, sizeof line))
-		fputs(line, stderr);
+		cli_progress_line(p->c, line);
 }
 
 static void progress_show(struct purge *p)
 {
 	char line[160];
 	if (spif_progress_update(&p->prog, p->disposed + p->redacted + p->failed, "files", -1, line, sizeof line))
-		fputs(line, stderr);
+		cli_progress_line(p->c, line);
 }
 
 static void note_issued(struct purge *p, json_t *certs)
@@ -121,7 +121,7 @@ static void said_failed(struct purge *p, const struct item *it, const char *why)
 	char fid[24];
 	spif_file_id_format(it->file_id, fid);
 	progress_clear(p);
-	fprintf(stderr, "spif-retain: %s: not disposed: %s\n", fid, why);
+	cli_note(p->c, "%s: not disposed: %s", fid, why);
 	if (p->use_syslog)
 		syslog(LOG_ERR, "%s: not disposed: %s", fid, why);
 	p->failed++;
@@ -450,7 +450,7 @@ static void purge_batch(struct purge *p, struct item *items, size_t n, int plan)
 	free(certs);
 	for (size_t i = 0; i < tn; i++) {
 		if (tv[i].error[0] && !tv[i].failed)
-			fprintf(stderr, "spif-retain: %s\n", tv[i].error); /* a leftover ciphertext, named */
+			cli_note(p->c, "%s", tv[i].error); /* a leftover ciphertext, named */
 		json_decref(tv[i].erased);
 	}
 	free(set);
@@ -651,7 +651,7 @@ int cmd_purge(struct cli *c, const struct opts *o, int argc)
 	json_array_foreach(p.issued, ci, cv)
 		fprintf(m, "%s%s", ci ? ", " : "; certificates: ", json_string_value(cv));
 	fclose(m);
-	fprintf(stderr, "spif-retain: %s%s\n", summary, issued);
+	cli_note(c, "%s%s", summary, issued);
 	if (p.use_syslog) {
 		syslog(p.failed ? LOG_WARNING : LOG_INFO, "%s%s", summary, issued);
 		closelog();

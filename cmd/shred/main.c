@@ -206,12 +206,17 @@ static void batch_before_wipe(struct cli *c, struct batch *b, long long next_siz
 		batch_commit(c, b);
 }
 
+struct progress_ctx {
+	const struct cli *c;
+	const char *path;
+};
+
 static void progress(void *ctx, long long done, long long total)
 {
-	const char *path = ctx;
-	fprintf(stderr, "\rspif-shred: %s %3lld%%", path, total ? done * 100 / total : 100);
+	const struct progress_ctx *pc = ctx;
+	cli_progress(pc->c, "%s %3lld%%", pc->path, total ? done * 100 / total : 100);
 	if (done >= total)
-		fputc('\n', stderr);
+		cli_note_end(pc->c);
 }
 
 /* Cryptographic erase of every vault copy of the run, in batches: one
@@ -238,7 +243,7 @@ static void crypto_erase_all(struct cli *c, struct batch *b, struct spif_dispose
 			cli_die(c, &e);
 		for (size_t j = 0; j < k; j++)
 			if (set[j]->error[0])
-				fprintf(stderr, "spif-shred: %s\n", set[j]->error);
+				cli_note(c, "%s", set[j]->error);
 		if (k && !retire->code && spif_dispose_retire_keks(b->cat, set, k, &e) < 0)
 			*retire = e;
 	}
@@ -262,9 +267,10 @@ static int destroy(struct cli *c, struct batch *b, const struct opts *o, struct 
 		struct spif_wipe_opts wo = {.passes = o->passes, .zero = o->zero, .allow_links = o->force,
 		                            .stop = &stop_flag, .name_seed = t->have_seed ? t->name_seed : NULL,
 		                            .renames = t->have_seed ? t->renames : 0};
+		struct progress_ctx pc = {c, t->path};
 		if (isatty(2)) {
 			wo.progress = progress;
-			wo.progress_ctx = t->path;
+			wo.progress_ctx = &pc;
 		}
 		int rc = spif_wipe_target(tg, &wo, &t->r, &e);
 		for (size_t k = 0; k < n; k++)
@@ -279,7 +285,7 @@ static int destroy(struct cli *c, struct batch *b, const struct opts *o, struct 
 					settle(c, b->cat, &v[k], e.msg);
 					v[k].done = 1; /* part of no certificate */
 				}
-			fprintf(stderr, "spif-shred: %s\n", e.msg);
+			cli_note(c, "%s", e.msg);
 			return e.code ? e.code : SPIF_EX_IOERR;
 		}
 		/* the certificate says the path was checked absent: check it, in
@@ -288,7 +294,7 @@ static int destroy(struct cli *c, struct batch *b, const struct opts *o, struct 
 		const char *slash = strrchr(t->path, '/');
 		if (fstatat(tg->dirfd, tg->base, &st, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT ||
 		    fstatat(tg->dirfd, slash ? slash + 1 : t->path, &st, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT) {
-			fprintf(stderr, "spif-shred: %s: still present after unlink\n", t->path);
+			cli_note(c, "%s: still present after unlink", t->path);
 			return SPIF_EX_IOERR;
 		}
 	}
