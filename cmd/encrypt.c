@@ -42,6 +42,7 @@
 #include "peek.h"
 #include "pgp.h"
 #include "record.h"
+#include "xalloc.h"
 
 static const char usage_text[] =
 	"usage: spif encrypt -r RECIPIENT... [--sign KEYID] [--armor] [-o FILE] [FILE|-]\n"
@@ -104,9 +105,8 @@ static void add_field(struct cli *c, struct opts *o, const char *name, size_t le
 	for (size_t i = 0; i < o->nfields; i++)
 		if (strlen(o->fields[i]) == len && memcmp(o->fields[i], name, len) == 0)
 			cli_usage(c, "--fields %.*s: listed twice", (int)len, name);
-	char **v = realloc(o->fields, (o->nfields + 1) * sizeof *v);
-	if (!v || !(v[o->nfields] = strndup(name, len)))
-		cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
+	char **v = xreallocarray(o->fields, o->nfields + 1, sizeof *v);
+	v[o->nfields] = xstrndup(name, len);
 	o->fields = v;
 	o->nfields++;
 }
@@ -131,9 +131,7 @@ static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "hdr:o:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'r': {
-			const char **v = realloc(o->recipients, (o->nrecipients + 1) * sizeof *v);
-			if (!v)
-				cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
+			const char **v = xreallocarray(o->recipients, o->nrecipients + 1, sizeof *v);
 			o->recipients = v;
 			if (!*optarg)
 				cli_usage(c, "-r: empty recipient");
@@ -438,9 +436,7 @@ static int encrypt_stream(struct cli *c, struct opts *o, int fd)
 	}
 	if (o->sign_key)
 		signer_fpr(c, o->sign_key, sfpr); /* refused before anything is written */
-	char (*fprs)[41] = calloc(o->nrecipients + 1, sizeof *fprs);
-	if (!fprs)
-		cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
+	char (*fprs)[41] = xcalloc(o->nrecipients + 1, sizeof *fprs);
 	struct spif_pgp_enc pe = {.recipients = o->recipients, .nrecipients = o->nrecipients,
 	                          .sign_key = o->sign_key, .armor = o->armor, .passphrase = o->passphrase,
 	                          .fprs = fprs};
@@ -520,9 +516,7 @@ static int encrypt_columns(struct cli *c, struct opts *o, int fd)
 	struct spif_fieldkey *key = spif_fieldkey_new();
 	if (!key)
 		cli_fail(c, SPIF_EX_SOFTWARE, "libgcrypt: cannot make a data key");
-	char (*fprs)[41] = calloc(o->nrecipients + 1, sizeof *fprs), sfpr[41] = "";
-	if (!fprs)
-		cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
+	char (*fprs)[41] = xcalloc(o->nrecipients + 1, sizeof *fprs), sfpr[41] = "";
 	if (o->sign_key)
 		signer_fpr(c, o->sign_key, sfpr);
 	struct spif_pgp_enc pe = {.recipients = o->recipients, .nrecipients = o->nrecipients,

@@ -30,6 +30,7 @@
 #include "retention.h"
 #include "spool.h"
 #include "vault.h"
+#include "xalloc.h"
 
 static const char usage_text[] =
 	"usage: spif ingest --purpose TEXT [--label TEXT] [--source TEXT] [--received YYYY-MM-DD]\n"
@@ -155,9 +156,7 @@ static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 			o->enc = cli_opt_input_encoding(c, "--encoding", optarg);
 			break;
 		case O_FIELD: {
-			const char **v = realloc(o->fields, (o->nfields + 1) * sizeof *v);
-			if (!v)
-				cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
+			const char **v = xreallocarray(o->fields, o->nfields + 1, sizeof *v);
 			o->fields = v;
 			o->fields[o->nfields++] = optarg;
 			break;
@@ -234,11 +233,9 @@ static void find_number_fields(const struct cli *c, const struct opts *o,
                                struct scan *sc)
 {
 	size_t ncols = spif_reader_ncols(rd);
-	nf->idx = calloc(ncols + 1, sizeof *nf->idx);
-	nf->corp = calloc(ncols + 1, sizeof *nf->corp);
-	sc->numfields = calloc(ncols + 1, sizeof *sc->numfields);
-	if (!nf->idx || !nf->corp || !sc->numfields)
-		cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
+	nf->idx = xcalloc(ncols + 1, sizeof *nf->idx);
+	nf->corp = xcalloc(ncols + 1, sizeof *nf->corp);
+	sc->numfields = xcalloc(ncols + 1, sizeof *sc->numfields);
 	for (size_t k = 0; k < o->nfields; k++) {
 		size_t i;
 		for (i = 0; i < ncols; i++)
@@ -257,7 +254,7 @@ static void find_number_fields(const struct cli *c, const struct opts *o,
 			continue;
 		nf->idx[nf->n] = i;
 		nf->corp[nf->n] = spif_number_field_allows_corporate(name);
-		sc->numfields[nf->n] = strdup(name);
+		sc->numfields[nf->n] = xstrdup(name);
 		nf->n++;
 	}
 	sc->nnum = nf->n;
@@ -322,15 +319,12 @@ static void drop_meta(struct spif_record *rec)
 }
 
 /* NDJSON has no header: the number fields are named from the first record. */
-static void ndjson_number_fields(const struct cli *c, const struct opts *o,
-                                 const struct spif_record *rec, struct scan *sc)
+static void ndjson_number_fields(const struct opts *o, const struct spif_record *rec, struct scan *sc)
 {
-	sc->numfields = calloc(rec->n + 1, sizeof *sc->numfields);
-	if (!sc->numfields)
-		cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
+	sc->numfields = xcalloc(rec->n + 1, sizeof *sc->numfields);
 	for (size_t i = 0; i < rec->n; i++)
 		if (is_number_key(o, rec->f[i].key))
-			sc->numfields[sc->nnum++] = strdup(rec->f[i].key);
+			sc->numfields[sc->nnum++] = xstrdup(rec->f[i].key);
 }
 
 /* Read and check the whole source; records go to the spool when there is
@@ -373,17 +367,13 @@ static struct spif_writer *scan_source(const struct cli *c, const struct opts *o
 		if (first && o->fmt != SPIF_FMT_NDJSON) {
 			find_number_fields(c, o, rd, &nf, sc);
 			sc->ncols = spif_reader_ncols(rd);
-			sc->col_vals = calloc(sc->ncols + 1, sizeof *sc->col_vals);
-			sc->col_bad = calloc(sc->ncols + 1, 1);
-			if (!sc->col_vals || !sc->col_bad)
-				cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
+			sc->col_vals = xcalloc(sc->ncols + 1, sizeof *sc->col_vals);
+			sc->col_bad = xcalloc(sc->ncols + 1, 1);
 			for (size_t k = 0; k < nf.n; k++)
 				sc->col_bad[nf.idx[k]] = 1; /* a number field already */
 			if (w) {
 				size_t ncols = spif_reader_ncols(rd);
-				const char **names = calloc(ncols + 1, sizeof *names);
-				if (!names)
-					cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
+				const char **names = xcalloc(ncols + 1, sizeof *names);
 				for (size_t i = 0; i < ncols; i++)
 					names[i] = spif_reader_colname(rd, i);
 				if (spif_writer_put_header(w, names, ncols, &e) < 0)
@@ -397,11 +387,11 @@ static struct spif_writer *scan_source(const struct cli *c, const struct opts *o
 		sc->records++;
 		if (!(sc->records & 1023) &&
 		    spif_progress_update(&prog, sc->records, "records", spif_reader_bytes(rd), pline, sizeof pline))
-			fputs(pline, stderr);
+			cli_progress_line(c, pline);
 		if (o->fmt == SPIF_FMT_NDJSON) {
 			drop_meta(&rec);
 			if (sc->records == 1)
-				ndjson_number_fields(c, o, &rec, sc);
+				ndjson_number_fields(o, &rec, sc);
 			for (size_t i = 0; i < rec.n; i++)
 				if (is_number_key(o, rec.f[i].key))
 					check_value(c, o, sc, name, rec.row, &rec.f[i],
@@ -681,9 +671,7 @@ static void warn_columns(const struct cli *c, const struct reg *g, const struct 
 	for (size_t i = 0; i < sc->ncols; i++) {
 		if (sc->col_bad[i] || !sc->col_vals[i])
 			continue;
-		char *name = strdup(spif_reader_colname(rd, i));
-		if (!name)
-			continue;
+		char *name = xstrdup(spif_reader_colname(rd, i));
 		spif_mask_numbers(name);
 		cli_note(c, "%s: column %s: all %lld values are valid Individual Numbers, but it is not a number "
 		         "field: its persons are not counted (--number-field %s makes it one)", g->name, name,
@@ -779,9 +767,9 @@ int main(int argc, char **argv)
 	}
 
 	/* the catalog holds no number, not even in a name someone typed */
-	g.label = strdup(o.label ? o.label : base_name(g.name));
-	g.purpose = strdup(o.purpose);
-	g.source = o.source ? strdup(o.source) : NULL;
+	g.label = xstrdup(o.label ? o.label : base_name(g.name));
+	g.purpose = xstrdup(o.purpose);
+	g.source = o.source ? xstrdup(o.source) : NULL;
 	spif_mask_numbers(g.label);
 	spif_mask_numbers(g.purpose);
 	if (g.source)
@@ -809,9 +797,8 @@ int main(int argc, char **argv)
 				spif_catalog_close(cat);
 				goto fail;
 			}
-			g.reason = strdup(o.reason);
-			if (g.reason)
-				spif_mask_numbers(g.reason);
+			g.reason = xstrdup(o.reason);
+			spif_mask_numbers(g.reason);
 		}
 		free(slabel);
 		/* retention by default: the schedule bound to the purpose */

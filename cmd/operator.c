@@ -144,9 +144,7 @@ static int cmd_change(struct cli *c, const struct opts *o, const char *sub, int 
 		if (n != 2)
 			cli_usage(c, "%s: NAME PURPOSE", sub);
 		/* the catalog never holds a number, not even in a purpose typed */
-		purpose = strdup(args[1]);
-		if (!purpose)
-			cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
+		purpose = xstrdup(args[1]);
 		spif_mask_numbers(purpose);
 	} else if (n != 1)
 		cli_usage(c, "%s: NAME", sub);
@@ -183,7 +181,7 @@ static int cmd_change(struct cli *c, const struct opts *o, const char *sub, int 
 	else {
 		enum spif_op_state to = strcmp(sub, "lock") == 0 ? SPIF_OP_LOCKED
 		                      : strcmp(sub, "unlock") == 0 ? SPIF_OP_ACTIVE : SPIF_OP_RETIRED;
-		char *reason = o->reason ? strdup(o->reason) : NULL;
+		char *reason = o->reason ? xstrdup(o->reason) : NULL;
 		if (reason)
 			spif_mask_numbers(reason);
 		rc = spif_operator_set_state(cat, args[0], to, reason, &e);

@@ -100,9 +100,7 @@ int cmd_copy(struct cli *c, const struct opts *o, int nargs, char **args)
 	if (!o->reason || !*o->reason)
 		cli_usage(c, "copy %s: --reason is required (what happened to it)", args[0]);
 	/* the reason goes into the catalog: never a number */
-	char *reason = strdup(o->reason);
-	if (!reason)
-		cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
+	char *reason = xstrdup(o->reason);
 	spif_mask_numbers(reason);
 	struct spif_catalog *cat = cli_catalog(c, 0);
 	struct spif_err e = {0};

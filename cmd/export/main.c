@@ -16,6 +16,7 @@
 #include "media.h"
 #include "mynumber.h"
 #include "pseudonym.h"
+#include "xalloc.h"
 
 static const char usage_text[] =
 	"usage: spif export (--file ID... | --purpose P) -r RECIPIENT... [--sign KEYID]\n"
@@ -92,9 +93,8 @@ static void add_list(struct cli *c, struct opts *o, const char *opt, const char 
 			cli_usage(c, "%s: empty field name", opt);
 		if (p[0] == '@')
 			cli_usage(c, "%s %.*s: metadata is not a field to choose", opt, (int)len, p);
-		char **v = realloc(o->fields, (o->nfields + 1) * sizeof *v);
-		if (!v || !(v[o->nfields] = strndup(p, len)))
-			cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
+		char **v = xreallocarray(o->fields, o->nfields + 1, sizeof *v);
+		v[o->nfields] = xstrndup(p, len);
 		o->fields = v;
 		o->nfields++;
 		if (!p[len])
@@ -108,9 +108,7 @@ static void add_file(struct cli *c, struct opts *o, const char *arg)
 	long long id = spif_file_id_parse(arg);
 	if (id < 0)
 		cli_usage(c, "%s: not a file id (F000001)", arg);
-	long long *v = realloc(o->files, (o->nfiles + 1) * sizeof *v);
-	if (!v)
-		cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
+	long long *v = xreallocarray(o->files, o->nfiles + 1, sizeof *v);
 	o->files = v;
 	o->files[o->nfiles++] = id;
 }
@@ -149,9 +147,7 @@ static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 			o->seen |= O_RCPT;
 			if (!*optarg)
 				cli_usage(c, "-r: empty recipient");
-			const char **v = realloc(o->recipients, (o->nrecipients + 1) * sizeof *v);
-			if (!v)
-				cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
+			const char **v = xreallocarray(o->recipients, o->nrecipients + 1, sizeof *v);
 			o->recipients = v;
 			v[o->nrecipients++] = optarg;
 			break;

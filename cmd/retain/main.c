@@ -177,9 +177,8 @@ long day_arg(const struct cli *c, const char *opt, const char *s)
 /* A text an operator typed, going into the catalog: never a number. */
 char *masked(const char *s)
 {
-	char *m = strdup(s ? s : "");
-	if (m)
-		spif_mask_numbers(m);
+	char *m = xstrdup(s ? s : "");
+	spif_mask_numbers(m);
 	return m;
 }
 

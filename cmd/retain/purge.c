@@ -172,10 +172,7 @@ static void classify(struct purge *p, struct item *it, struct spif_dispose_copy 
 					continue;
 				if (*tn == *tcap) {
 					*tcap = *tcap ? *tcap * 2 : 256;
-					struct spif_dispose_copy *nv = realloc(*tv, *tcap * sizeof *nv);
-					if (!nv)
-						cli_fail(p->c, SPIF_EX_SOFTWARE, "out of memory");
-					*tv = nv;
+					*tv = xreallocarray(*tv, *tcap, sizeof **tv);
 				}
 				struct spif_dispose_copy *t = &(*tv)[(*tn)++];
 				memset(t, 0, sizeof *t);
@@ -208,11 +205,8 @@ static void classify(struct purge *p, struct item *it, struct spif_dispose_copy 
 			for (size_t i = 0; i < n; i++)
 				if (cp[i].state == SPIF_COPY_PRESENT && strcmp(cp[i].kind, "vault") != 0 &&
 				    !spif_copy_redacted(&cp[i])) {
-					char **np = realloc(it->paths, (it->npaths + 1) * sizeof *np);
-					if (!np)
-						cli_fail(p->c, SPIF_EX_SOFTWARE, "out of memory");
-					it->paths = np;
-					it->paths[it->npaths++] = strdup(cp[i].path);
+					it->paths = xreallocarray(it->paths, it->npaths + 1, sizeof *it->paths);
+					it->paths[it->npaths++] = xstrdup(cp[i].path);
 				}
 		}
 	}
@@ -273,9 +267,7 @@ static void run_item_child(struct purge *p, struct item *it)
 	purge_reason(it, reason);
 	int status = 0;
 	if (it->kind == K_REDACT && it->npaths) {
-		char **args = calloc(it->npaths + 8, sizeof *args);
-		if (!args)
-			cli_fail(p->c, SPIF_EX_SOFTWARE, "out of memory");
+		char **args = xcalloc(it->npaths + 8, sizeof *args);
 		size_t k = 0;
 		args[k++] = "spif-shred";
 		args[k++] = "--reason";
@@ -319,10 +311,7 @@ static int item_leftover(void *ctx, long long purge_id, long long file_id, enum 
 	struct item_list *l = ctx;
 	if (l->n == l->cap) {
 		l->cap = l->cap ? l->cap * 2 : 16;
-		struct item *nv = realloc(l->v, l->cap * sizeof *nv);
-		if (!nv)
-			return -1;
-		l->v = nv;
+		l->v = xreallocarray(l->v, l->cap, sizeof *l->v);
 	}
 	struct item *it = &l->v[l->n++];
 	memset(it, 0, sizeof *it);
@@ -392,7 +381,7 @@ static void purge_batch(struct purge *p, struct item *items, size_t n, int plan)
 			said_failed(p, &items[i], items[i].why);
 
 	/* every vault-only file of the batch at once */
-	struct spif_dispose_copy **set = tn ? calloc(tn, sizeof *set) : NULL;
+	struct spif_dispose_copy **set = tn ? xcalloc(tn, sizeof *set) : NULL;
 	for (size_t i = 0; i < tn; i++)
 		set[i] = &tv[i];
 	if (tn && spif_dispose_crypto(p->cat, set, tn, &e) < 0 && e.code == SPIF_EX_SOFTWARE)
@@ -403,9 +392,7 @@ static void purge_batch(struct purge *p, struct item *items, size_t n, int plan)
 		cli_note(p->c, "the keys of disposed months were not all retired: %s", e.msg);
 	if (spif_catalog_begin(p->cat, &e) < 0)
 		cli_die(p->c, &e);
-	json_t **certs = calloc(n + 1, sizeof *certs);
-	if (!certs)
-		cli_fail(p->c, SPIF_EX_SOFTWARE, "out of memory");
+	json_t **certs = xcalloc(n + 1, sizeof *certs);
 	for (size_t i = 0; i < n; i++) {
 		struct item *it = &items[i];
 		if (it->kind == K_CRYPTO) {
@@ -507,10 +494,8 @@ static void dry_run_item(struct purge *p, struct item *it, int plan)
 	/* the same checks a disposal makes before it touches anything
 	 * (precheck.h): what this account could not destroy is refused now */
 	if (it->action == SPIF_ACTION_SHRED && live) {
-		struct spif_dispose_copy *tv = calloc(live, sizeof *tv);
+		struct spif_dispose_copy *tv = xcalloc(live, sizeof *tv);
 		size_t k = 0;
-		if (!tv)
-			cli_fail(p->c, SPIF_EX_SOFTWARE, "out of memory");
 		for (size_t i = 0; i < n; i++) {
 			if (spif_copy_settled(cp[i].state))
 				continue;

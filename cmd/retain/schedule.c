@@ -74,8 +74,6 @@ int cmd_schedule(struct cli *c, const struct opts *o, int argc, char **argv)
 		if (!o->purpose || !*o->purpose)
 			cli_usage(c, "schedule bind: --purpose is required (the 事務 whose files get it)");
 		char *purpose = masked(o->purpose);
-		if (!purpose)
-			cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
 		struct spif_catalog *cat = begin_write(c, 1, 1);
 		if (spif_schedule_bind(cat, argv[1], purpose, &e) < 0)
 			cli_die(c, &e);

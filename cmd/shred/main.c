@@ -230,9 +230,7 @@ static void crypto_erase_all(struct cli *c, struct batch *b, struct spif_dispose
                              struct spif_err *retire)
 {
 	struct spif_err e = {0};
-	struct spif_dispose_copy **set = calloc(CRYPTO_BATCH, sizeof *set);
-	if (!set)
-		cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
+	struct spif_dispose_copy **set = xcalloc(CRYPTO_BATCH, sizeof *set);
 	batch_commit(c, b);
 	for (size_t i = 0; i < n;) {
 		size_t k = 0;
@@ -412,10 +410,8 @@ int main(int argc, char **argv)
 	batch_commit(&c, &b);
 	struct spif_err retire = {0};
 	crypto_erase_all(&c, &b, v, n, &retire);
-	struct spif_dispose_copy **group = calloc(n + 1, sizeof *group);
-	char *given_up = calloc(n + 1, 1); /* failed: in no certificate, counted once */
-	if (!group || !given_up)
-		cli_fail(&c, SPIF_EX_SOFTWARE, "out of memory");
+	struct spif_dispose_copy **group = xcalloc(n + 1, sizeof *group);
+	char *given_up = xcalloc(n + 1, 1); /* failed: in no certificate, counted once */
 	/* After an interruption nothing more is overwritten, but what is
 	 * already destroyed (crypto-erased copies, copies at a path destroyed
 	 * for another row, copies found gone) is still certified. */

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "cli.h"
+#include "xalloc.h"
 #include "dispose.h"
 
 struct opts {
