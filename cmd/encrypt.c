@@ -297,25 +297,15 @@ static _Noreturn void fail_out(struct cli *c, struct output *w, const struct spi
 	cli_die(c, e);
 }
 
-/* The catalogued file the input file is a copy of ("" when none): a path
- * the catalog knows, for a whole stream that is not records. */
+/* The catalogued file the input file is a copy of ("" when none, or
+ * when the catalog cannot say): a path the catalog knows, for a stream
+ * that is not records of a file. */
 static void input_file(struct spif_catalog *cat, const char *input, char fid[24])
 {
-	fid[0] = '\0';
-	if (!cat || strcmp(input, "-") == 0)
-		return;
-	char *real = realpath(input, NULL);
-	struct spif_copy *cp = NULL;
-	size_t n = 0;
 	struct spif_err e = {0};
-	if (real && spif_catalog_copies_at(cat, real, &cp, &n, &e) == 0)
-		for (size_t i = n; i-- > 0;)
-			if (cp[i].state == SPIF_COPY_PRESENT && cp[i].file_id > 0) {
-				spif_file_id_format(cp[i].file_id, fid);
-				break;
-			}
-	spif_copies_free(cp, n);
-	free(real);
+	fid[0] = '\0';
+	if (cat && strcmp(input, "-") != 0 && spif_catalog_file_at(cat, input, fid, &e) < 0)
+		fid[0] = '\0';
 }
 
 /* Put -o in place; when fid names a file this catalog knows, register it
@@ -678,17 +668,11 @@ static int decrypt_columns(struct cli *c, struct opts *o, int fd)
 	struct spif_catalog *cat = o->out ? cli_catalog_if_exists(c) : NULL;
 
 	/* the data key, and who signed it, before a byte is written */
-	void *raw = NULL;
-	size_t rawn = 0;
+	unsigned char raw[32];
 	char signer[41] = "";
 	int sig_status = 0;
-	if (spif_pgp_decrypt_buf(h.key, strlen(h.key), o->passphrase, &raw, &rawn, signer, &sig_status,
-	                         &e) < 0)
+	if (spif_keyline_unwrap(&h, name, o->passphrase, raw, signer, &sig_status, &e) < 0)
 		cli_die(c, &e);
-	if (rawn != 32) {
-		explicit_bzero(raw, rawn);
-		cli_fail(c, SPIF_EX_DATAERR, "%s:1: the key line holds no 256-bit key", name);
-	}
 	struct output w;
 	output_open(c, &w, o->out);
 	check_signature(c, o, &w, signer, sig_status, &e);
@@ -736,8 +720,7 @@ static int decrypt_columns(struct cli *c, struct opts *o, int fd)
 		spif_writer_set_final_eol(wr, final_eol);
 	spif_trailer_cut_free(cut);
 	spif_tally_free(&tally);
-	explicit_bzero(raw, rawn);
-	free(raw);
+	explicit_bzero(raw, sizeof raw);
 	if (spif_writer_finish(wr, &e) < 0)
 		fail_out(c, &w, &e);
 	spif_writer_close(wr);
