@@ -368,6 +368,19 @@ int spif_catalog_in_tx(const struct spif_catalog *c)
 	return c->in_tx;
 }
 
+int spif_catalog_need_tx(struct spif_catalog *c, const char *fn, struct spif_err *err)
+{
+	if (!spif_catalog_in_tx(c))
+		return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: must be called inside a transaction", fn);
+	return 0;
+}
+
+const char *spif_col_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	return t ? (const char *)t : "";
+}
+
 static int user_version(struct spif_catalog *c)
 {
 	sqlite3_stmt *st;

@@ -117,13 +117,6 @@ const char *spif_op_state_name(enum spif_op_state s)
 	return (unsigned)s < 3 ? state_names[s] : "?";
 }
 
-static int need_tx(struct spif_catalog *c, const char *fn, struct spif_err *err)
-{
-	if (!spif_catalog_in_tx(c))
-		return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: must be called inside a transaction", fn);
-	return 0;
-}
-
 #define T(st, i) ((const char *)sqlite3_column_text(st, i))
 
 static void copy_col(sqlite3_stmt *st, int i, char *out, size_t n)
@@ -246,7 +239,7 @@ static int step_done(struct spif_catalog *c, sqlite3_stmt *st, const char *what,
 
 int spif_operator_add(struct spif_catalog *c, const struct spif_operator *op, struct spif_err *err)
 {
-	if (need_tx(c, "spif_operator_add", err) < 0)
+	if (spif_catalog_need_tx(c, "spif_operator_add", err) < 0)
 		return -1;
 	struct passwd *pw = getpwnam(op->name);
 	if (!pw)
@@ -310,7 +303,7 @@ static int op_for_change(struct spif_catalog *c, const char *name, struct spif_o
 int spif_operator_grant(struct spif_catalog *c, const char *name, const char *purpose, long long file_id,
                         struct spif_err *err)
 {
-	if (need_tx(c, "spif_operator_grant", err) < 0)
+	if (spif_catalog_need_tx(c, "spif_operator_grant", err) < 0)
 		return -1;
 	struct spif_operator op;
 	if (op_for_change(c, name, &op, err) < 0)
@@ -363,7 +356,7 @@ int spif_operator_grant(struct spif_catalog *c, const char *name, const char *pu
 int spif_operator_revoke(struct spif_catalog *c, const char *name, const char *purpose, long long file_id,
                          struct spif_err *err)
 {
-	if (need_tx(c, "spif_operator_revoke", err) < 0)
+	if (spif_catalog_need_tx(c, "spif_operator_revoke", err) < 0)
 		return -1;
 	struct spif_operator op;
 	if (op_for_change(c, name, &op, err) < 0)
@@ -416,7 +409,7 @@ static int set_state(struct spif_catalog *c, const struct spif_operator *op, enu
 int spif_operator_set_state(struct spif_catalog *c, const char *name, enum spif_op_state to, const char *reason,
                             struct spif_err *err)
 {
-	if (need_tx(c, "spif_operator_set_state", err) < 0)
+	if (spif_catalog_need_tx(c, "spif_operator_set_state", err) < 0)
 		return -1;
 	struct spif_operator op;
 	if (op_for_change(c, name, &op, err) < 0)
@@ -758,7 +751,7 @@ int spif_plan_approved(struct spif_catalog *c, long long plan_id, struct spif_er
 int spif_plan_approve(struct spif_catalog *c, long long plan_id, const long long *ids, size_t n,
                       struct spif_err *err)
 {
-	if (need_tx(c, "spif_plan_approve", err) < 0)
+	if (spif_catalog_need_tx(c, "spif_plan_approve", err) < 0)
 		return -1;
 	int was = spif_plan_approved(c, plan_id, err);
 	if (was < 0)
