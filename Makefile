@@ -73,8 +73,8 @@ lib/libspif.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 bin/spif-gen: tests/gen/spif-gen.c lib/libspif.a | bin
 	$(CC) $(WARN) $(CPPFLAGS_ALL) $(CFLAGS) -o $@ $< lib/libspif.a $(LDLIBS_ALL)
-bin/spif: cmd/spif.c cmd/common/exec.c cmd/common/exec.h lib/libspif.a | bin
-	$(CC) $(WARN) $(CPPFLAGS_ALL) -Icmd/common $(CFLAGS) -o $@ $< cmd/common/exec.c lib/libspif.a $(LDLIBS_ALL)
+bin/spif: cmd/spif.c cmd/common/exec.c cmd/common/cli.c $(COMMON_H) lib/libspif.a | bin
+	$(CC) $(WARN) $(CPPFLAGS_ALL) -Icmd/common $(CFLAGS) -o $@ $< cmd/common/exec.c cmd/common/cli.c lib/libspif.a $(LDLIBS_ALL)
 bin/spif-%: cmd/%.c $(COMMON_SRC) $(COMMON_H) lib/libspif.a | bin
 	$(CC) $(WARN) $(CPPFLAGS_ALL) -Icmd/common $(CFLAGS) -o $@ $< $(COMMON_SRC) lib/libspif.a $(LDLIBS_ALL)
 # a directory command: every file of cmd/X/ ($$* is the stem X)
@@ -89,8 +89,8 @@ $(B)/asan/libspif.a: $(patsubst lib/%.c,$(B)/asan/lib/%.o,$(LIB_SRC))
 	rm -f $@ && ar rcs $@ $^
 $(B)/asan/bin/spif-gen: tests/gen/spif-gen.c $(B)/asan/libspif.a | $(B)/asan/bin
 	$(CC) $(WARN) $(CPPFLAGS_ALL) $(SAN_FLAGS) -o $@ $< $(B)/asan/libspif.a $(LDLIBS_ALL)
-$(B)/asan/bin/spif: cmd/spif.c cmd/common/exec.c cmd/common/exec.h $(B)/asan/libspif.a | $(B)/asan/bin
-	$(CC) $(WARN) $(CPPFLAGS_ALL) -Icmd/common $(SAN_FLAGS) -o $@ $< cmd/common/exec.c $(B)/asan/libspif.a $(LDLIBS_ALL)
+$(B)/asan/bin/spif: cmd/spif.c cmd/common/exec.c cmd/common/cli.c $(COMMON_H) $(B)/asan/libspif.a | $(B)/asan/bin
+	$(CC) $(WARN) $(CPPFLAGS_ALL) -Icmd/common $(SAN_FLAGS) -o $@ $< cmd/common/exec.c cmd/common/cli.c $(B)/asan/libspif.a $(LDLIBS_ALL)
 $(B)/asan/bin/spif-%: cmd/%.c $(COMMON_SRC) $(COMMON_H) $(B)/asan/libspif.a | $(B)/asan/bin
 	$(CC) $(WARN) $(CPPFLAGS_ALL) -Icmd/common $(SAN_FLAGS) -o $@ $< $(COMMON_SRC) $(B)/asan/libspif.a $(LDLIBS_ALL)
 $(B)/asan/bin/spif-%: cmd/%/main.c $$(wildcard cmd/$$*/*.c cmd/$$*/*.h) $(COMMON_SRC) $(COMMON_H) $(B)/asan/libspif.a | $(B)/asan/bin

@@ -33,6 +33,7 @@
 #include "atomic.h"
 #include "catalog_query.h"
 #include "cli.h"
+#include "cli_signal.h"
 #include "recopts.h"
 #include "digest.h"
 #include "fieldcrypt.h"
@@ -41,6 +42,7 @@
 #include "peek.h"
 #include "pgp.h"
 #include "record.h"
+#include "xalloc.h"
 
 static const char usage_text[] =
 	"usage: spif encrypt -r RECIPIENT... [--sign KEYID] [--armor] [-o FILE] [FILE|-]\n"
@@ -106,9 +108,8 @@ static void add_field(struct cli *c, struct opts *o, const char *name, size_t le
 	for (size_t i = 0; i < o->nfields; i++)
 		if (strlen(o->fields[i]) == len && memcmp(o->fields[i], name, len) == 0)
 			cli_usage(c, "--fields %.*s: listed twice", (int)len, name);
-	char **v = realloc(o->fields, (o->nfields + 1) * sizeof *v);
-	if (!v || !(v[o->nfields] = strndup(name, len)))
-		cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
+	char **v = xreallocarray(o->fields, o->nfields + 1, sizeof *v);
+	v[o->nfields] = xstrndup(name, len);
 	o->fields = v;
 	o->nfields++;
 }
@@ -134,9 +135,7 @@ static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "hdr:o:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'r': {
-			const char **v = realloc(o->recipients, (o->nrecipients + 1) * sizeof *v);
-			if (!v)
-				cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
+			const char **v = xreallocarray(o->recipients, o->nrecipients + 1, sizeof *v);
 			o->recipients = v;
 			if (!*optarg)
 				cli_usage(c, "-r: empty recipient");
@@ -231,37 +230,12 @@ struct output {
 	size_t headn;
 };
 
-/* The temporary file of -o, removed by a signal that ends the run: an
- * interrupted decryption must not leave plaintext behind under a hidden
- * name.  (Only this program's signal handler touches it.) */
-static char pending_tmp[PATH_MAX];
-
-static void on_signal(int sig)
-{
-	if (pending_tmp[0])
-		unlink(pending_tmp);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-static void watch_signals(void)
-{
-	struct sigaction sa = {0};
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-}
-
-/* The temporary file is gone or in place: nothing for a signal to remove. */
+/* The temporary file of -o is removed by a signal that ends the run
+ * (cli_signal.h): an interrupted decryption must not leave plaintext
+ * behind under a hidden name.  settled: it is gone or in place. */
 static void settled(void)
 {
-	sigset_t all, old;
-	sigfillset(&all);
-	sigprocmask(SIG_BLOCK, &all, &old);
-	pending_tmp[0] = '\0';
-	sigprocmask(SIG_SETMASK, &old, NULL);
+	cli_signal_temp(NULL);
 }
 
 static void output_abort(struct output *w)
@@ -286,10 +260,10 @@ static void output_open(struct cli *c, struct output *w, const char *path)
 	if (spif_text_has_number(path))
 		cli_fail(c, SPIF_EX_DATAERR, "-o: the file name holds what may be an Individual "
 		         "Number; the catalog never records one: choose another name");
-	watch_signals();
+	cli_signals(NULL);
 	if (spif_atomic_open(&w->a, path, spif_file_mode(&c->conf), &e) < 0)
 		cli_die(c, &e);
-	memcpy(pending_tmp, w->a.tmp, sizeof pending_tmp);
+	cli_signal_temp(w->a.tmp);
 	w->atomic = 1;
 	w->fd = w->a.fd;
 	w->name = path;
@@ -328,25 +302,15 @@ static _Noreturn void fail_out(struct cli *c, struct output *w, const struct spi
 	cli_die(c, e);
 }
 
-/* The catalogued file the input file is a copy of ("" when none): a path
- * the catalog knows, for a whole stream that is not records. */
+/* The catalogued file the input file is a copy of ("" when none, or
+ * when the catalog cannot say): a path the catalog knows, for a stream
+ * that is not records of a file. */
 static void input_file(struct spif_catalog *cat, const char *input, char fid[24])
 {
-	fid[0] = '\0';
-	if (!cat || strcmp(input, "-") == 0)
-		return;
-	char *real = realpath(input, NULL);
-	struct spif_copy *cp = NULL;
-	size_t n = 0;
 	struct spif_err e = {0};
-	if (real && spif_catalog_copies_at(cat, real, &cp, &n, &e) == 0)
-		for (size_t i = n; i-- > 0;)
-			if (cp[i].state == SPIF_COPY_PRESENT && cp[i].file_id > 0) {
-				spif_file_id_format(cp[i].file_id, fid);
-				break;
-			}
-	spif_copies_free(cp, n);
-	free(real);
+	fid[0] = '\0';
+	if (cat && strcmp(input, "-") != 0 && spif_catalog_file_at(cat, input, fid, &e) < 0)
+		fid[0] = '\0';
 }
 
 /* Put -o in place; when fid names a file this catalog knows, register it
@@ -439,11 +403,8 @@ static json_t *fpr_array(char (*fprs)[41], size_t n)
 static void signer_fpr(struct cli *c, const char *key, char fpr[41])
 {
 	struct spif_err e = {0};
-	char *sig = NULL;
-	fpr[0] = '\0';
-	if (spif_pgp_sign(key, "spif", 4, &sig, fpr, &e) < 0)
+	if (spif_pgp_can_sign(key, fpr, &e) < 0)
 		cli_die(c, &e);
-	free(sig);
 }
 
 static void weaker_mode_warning(const struct cli *c)
@@ -470,9 +431,7 @@ static int encrypt_stream(struct cli *c, struct opts *o, int fd)
 	}
 	if (o->sign_key)
 		signer_fpr(c, o->sign_key, sfpr); /* refused before anything is written */
-	char (*fprs)[41] = calloc(o->nrecipients + 1, sizeof *fprs);
-	if (!fprs)
-		cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
+	char (*fprs)[41] = xcalloc(o->nrecipients + 1, sizeof *fprs);
 	struct spif_pgp_enc pe = {.recipients = o->recipients, .nrecipients = o->nrecipients,
 	                          .sign_key = o->sign_key, .armor = o->armor, .passphrase = o->passphrase,
 	                          .fprs = fprs};
@@ -490,13 +449,14 @@ static int encrypt_stream(struct cli *c, struct opts *o, int fd)
 	json_decref(ev);
 	if (o->passphrase)
 		weaker_mode_warning(c);
-	fprintf(stderr, "%s: encrypted %s", c->prog,
-	        o->passphrase ? "with a passphrase" : o->nrecipients == 1 ? "for" : "for each of");
+	cli_note_begin(c, "encrypted %s",
+	               o->passphrase ? "with a passphrase" : o->nrecipients == 1 ? "for" : "for each of");
 	for (size_t i = 0; i < o->nrecipients; i++)
-		fprintf(stderr, " %s", fprs[i]);
+		cli_note_more(c, " %s", fprs[i]);
 	if (sfpr[0])
-		fprintf(stderr, ", signed by %s", sfpr);
-	fprintf(stderr, " -> %s%s%s\n", w.name, reg ? ", registered as a copy of " : "", reg ? fid : "");
+		cli_note_more(c, ", signed by %s", sfpr);
+	cli_note_more(c, " -> %s%s%s", w.name, reg ? ", registered as a copy of " : "", reg ? fid : "");
+	cli_note_end(c);
 	spif_sha256_free(w.h);
 	free(fprs);
 	spif_catalog_close(cat);
@@ -551,9 +511,7 @@ static int encrypt_columns(struct cli *c, struct opts *o, int fd)
 	struct spif_fieldkey *key = spif_fieldkey_new();
 	if (!key)
 		cli_fail(c, SPIF_EX_SOFTWARE, "libgcrypt: cannot make a data key");
-	char (*fprs)[41] = calloc(o->nrecipients + 1, sizeof *fprs), sfpr[41] = "";
-	if (!fprs)
-		cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
+	char (*fprs)[41] = xcalloc(o->nrecipients + 1, sizeof *fprs), sfpr[41] = "";
 	if (o->sign_key)
 		signer_fpr(c, o->sign_key, sfpr);
 	struct spif_pgp_enc pe = {.recipients = o->recipients, .nrecipients = o->nrecipients,
@@ -627,9 +585,9 @@ static int encrypt_columns(struct cli *c, struct opts *o, int fd)
 	json_decref(ev);
 	if (o->passphrase)
 		weaker_mode_warning(c);
-	fprintf(stderr, "%s: %lld records, %lld values sealed in %zu field%s -> %s%s%s\n", c->prog,
-	        records, values, o->nfields, o->nfields == 1 ? "" : "s", w.name,
-	        reg ? ", registered as a copy of " : "", reg ? cs.file : "");
+	cli_note(c, "%lld records, %lld values sealed in %zu field%s -> %s%s%s",
+	         records, values, o->nfields, o->nfields == 1 ? "" : "s", w.name,
+	         reg ? ", registered as a copy of " : "", reg ? cs.file : "");
 	spif_sha256_free(w.h);
 	explicit_bzero(armored, an);
 	free(armored);
@@ -682,9 +640,9 @@ static void record_read(struct cli *c, const struct opts *o, const char *fid, in
 static void say_decrypted(const struct cli *c, const struct output *w, const char *signer, int reg,
                           const char *fid)
 {
-	fprintf(stderr, "%s: decrypted -> %s; %s%s%s%s\n", c->prog, w->name,
-	        signer[0] ? "good signature by " : "not signed", signer,
-	        reg ? "; registered as a copy of " : "", reg ? fid : "");
+	cli_note(c, "decrypted -> %s; %s%s%s%s", w->name,
+	         signer[0] ? "good signature by " : "not signed", signer,
+	         reg ? "; registered as a copy of " : "", reg ? fid : "");
 }
 
 static int decrypt_stream(struct cli *c, struct opts *o, int fd)
@@ -735,17 +693,11 @@ static int decrypt_columns(struct cli *c, struct opts *o, int fd)
 	struct spif_catalog *cat = o->out ? cli_catalog_if_exists(c) : NULL;
 
 	/* the data key, and who signed it, before a byte is written */
-	void *raw = NULL;
-	size_t rawn = 0;
+	unsigned char raw[32];
 	char signer[41] = "";
 	int sig_status = 0;
-	if (spif_pgp_decrypt_buf(h.key, strlen(h.key), o->passphrase, &raw, &rawn, signer, &sig_status,
-	                         &e) < 0)
+	if (spif_keyline_unwrap(&h, name, o->passphrase, raw, signer, &sig_status, &e) < 0)
 		cli_die(c, &e);
-	if (rawn != 32) {
-		explicit_bzero(raw, rawn);
-		cli_fail(c, SPIF_EX_DATAERR, "%s:1: the key line holds no 256-bit key", name);
-	}
 	struct output w;
 	output_open(c, &w, o->out);
 	check_signature(c, o, &w, signer, sig_status, &e);
@@ -793,8 +745,7 @@ static int decrypt_columns(struct cli *c, struct opts *o, int fd)
 		spif_writer_set_final_eol(wr, final_eol);
 	spif_trailer_cut_free(cut);
 	spif_tally_free(&tally);
-	explicit_bzero(raw, rawn);
-	free(raw);
+	explicit_bzero(raw, sizeof raw);
 	if (spif_writer_finish(wr, &e) < 0)
 		fail_out(c, &w, &e);
 	spif_writer_close(wr);

@@ -65,7 +65,7 @@ static int cmd_open(struct cli *c, const struct opts *o)
 	}
 	spif_catalog_close(cat);
 	printf("%s\n", id);
-	fprintf(stderr, "%s: %s opened; %zu file%s held (spif retain holds)\n", c->prog, id, o->nfiles,
+	cli_note(c, "%s opened; %zu file%s held (spif retain holds)", id, o->nfiles,
 	        o->nfiles == 1 ? "" : "s");
 	return 0;
 }
@@ -88,8 +88,7 @@ static int cmd_change(struct cli *c, const char *sub, const char *id, const stru
 	}
 	spif_catalog_close(cat);
 	if (close)
-		fprintf(stderr, "%s: %s closed; its holds stay until an approver releases them (spif retain release)\n",
-		        c->prog, id);
+		cli_note(c, "%s closed; its holds stay until an approver releases them (spif retain release)", id);
 	return 0;
 }
 

@@ -4,8 +4,8 @@
  * One pass over the source: decode strictly, check every value in a number
  * field, count distinct persons, hash the bytes, and write the records to an
  * encrypted spool.  Only when the whole source is good does the catalog get
- * the file, its copies and the event (one transaction); only then are the
- * records released to stdout or -o FILE.  A failed run leaves nothing: no
+ * the file, its copies and the event (one transaction, lib/ingest.h); only
+ * then are the records released to stdout or -o FILE.  A failed run leaves nothing: no
  * row, no event, no output that could pass for complete. */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +23,7 @@
 #include "cli.h"
 #include "recopts.h"
 #include "digest.h"
+#include "ingest.h"
 #include "mynumber.h"
 #include "personset.h"
 #include "progress.h"
@@ -31,6 +32,7 @@
 #include "spool.h"
 #include "text.h"
 #include "vault.h"
+#include "xalloc.h"
 
 static const char usage_text[] =
 	"usage: spif ingest --purpose TEXT [--label TEXT] [--source TEXT] [--received YYYY-MM-DD]\n"
@@ -156,9 +158,7 @@ static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 			o->enc = cli_opt_input_encoding(c, "--encoding", optarg);
 			break;
 		case O_FIELD: {
-			const char **v = realloc(o->fields, (o->nfields + 1) * sizeof *v);
-			if (!v)
-				cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
+			const char **v = xreallocarray(o->fields, o->nfields + 1, sizeof *v);
 			o->fields = v;
 			o->fields[o->nfields++] = optarg;
 			break;
@@ -235,11 +235,9 @@ static void find_number_fields(const struct cli *c, const struct opts *o,
                                struct scan *sc)
 {
 	size_t ncols = spif_reader_ncols(rd);
-	nf->idx = calloc(ncols + 1, sizeof *nf->idx);
-	nf->corp = calloc(ncols + 1, sizeof *nf->corp);
-	sc->numfields = calloc(ncols + 1, sizeof *sc->numfields);
-	if (!nf->idx || !nf->corp || !sc->numfields)
-		cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
+	nf->idx = xcalloc(ncols + 1, sizeof *nf->idx);
+	nf->corp = xcalloc(ncols + 1, sizeof *nf->corp);
+	sc->numfields = xcalloc(ncols + 1, sizeof *sc->numfields);
 	for (size_t k = 0; k < o->nfields; k++) {
 		size_t i;
 		for (i = 0; i < ncols; i++)
@@ -258,7 +256,7 @@ static void find_number_fields(const struct cli *c, const struct opts *o,
 			continue;
 		nf->idx[nf->n] = i;
 		nf->corp[nf->n] = spif_number_field_allows_corporate(name);
-		sc->numfields[nf->n] = strdup(name);
+		sc->numfields[nf->n] = xstrdup(name);
 		nf->n++;
 	}
 	sc->nnum = nf->n;
@@ -323,15 +321,12 @@ static void drop_meta(struct spif_record *rec)
 }
 
 /* NDJSON has no header: the number fields are named from the first record. */
-static void ndjson_number_fields(const struct cli *c, const struct opts *o,
-                                 const struct spif_record *rec, struct scan *sc)
+static void ndjson_number_fields(const struct opts *o, const struct spif_record *rec, struct scan *sc)
 {
-	sc->numfields = calloc(rec->n + 1, sizeof *sc->numfields);
-	if (!sc->numfields)
-		cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
+	sc->numfields = xcalloc(rec->n + 1, sizeof *sc->numfields);
 	for (size_t i = 0; i < rec->n; i++)
 		if (is_number_key(o, rec->f[i].key))
-			sc->numfields[sc->nnum++] = strdup(rec->f[i].key);
+			sc->numfields[sc->nnum++] = xstrdup(rec->f[i].key);
 }
 
 /* Read and check the whole source; records go to the spool when there is
@@ -374,17 +369,13 @@ static struct spif_writer *scan_source(const struct cli *c, const struct opts *o
 		if (first && o->fmt != SPIF_FMT_NDJSON) {
 			find_number_fields(c, o, rd, &nf, sc);
 			sc->ncols = spif_reader_ncols(rd);
-			sc->col_vals = calloc(sc->ncols + 1, sizeof *sc->col_vals);
-			sc->col_bad = calloc(sc->ncols + 1, 1);
-			if (!sc->col_vals || !sc->col_bad)
-				cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
+			sc->col_vals = xcalloc(sc->ncols + 1, sizeof *sc->col_vals);
+			sc->col_bad = xcalloc(sc->ncols + 1, 1);
 			for (size_t k = 0; k < nf.n; k++)
 				sc->col_bad[nf.idx[k]] = 1; /* a number field already */
 			if (w) {
 				size_t ncols = spif_reader_ncols(rd);
-				const char **names = calloc(ncols + 1, sizeof *names);
-				if (!names)
-					cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
+				const char **names = xcalloc(ncols + 1, sizeof *names);
 				for (size_t i = 0; i < ncols; i++)
 					names[i] = spif_reader_colname(rd, i);
 				if (spif_writer_put_header(w, names, ncols, &e) < 0)
@@ -398,11 +389,11 @@ static struct spif_writer *scan_source(const struct cli *c, const struct opts *o
 		sc->records++;
 		if (!(sc->records & 1023) &&
 		    spif_progress_update(&prog, sc->records, "records", spif_reader_bytes(rd), pline, sizeof pline))
-			fputs(pline, stderr);
+			cli_progress_line(c, pline);
 		if (o->fmt == SPIF_FMT_NDJSON) {
 			drop_meta(&rec);
 			if (sc->records == 1)
-				ndjson_number_fields(c, o, &rec, sc);
+				ndjson_number_fields(o, &rec, sc);
 			for (size_t i = 0; i < rec.n; i++)
 				if (is_number_key(o, rec.f[i].key))
 					check_value(c, o, sc, name, rec.row, &rec.f[i],
@@ -418,7 +409,7 @@ static struct spif_writer *scan_source(const struct cli *c, const struct opts *o
 			cli_die(c, &e);
 	}
 	if (spif_progress_clear(&prog, pline, sizeof pline))
-		fputs(pline, stderr);
+		cli_progress_line(c, pline);
 	if (r < 0)
 		cli_die(c, &e);
 	sc->persons = (long long)sc->people.count;
@@ -431,260 +422,21 @@ static struct spif_writer *scan_source(const struct cli *c, const struct opts *o
 	return w;
 }
 
-/* Records are spooled before the file has its id; on the way out each
- * NDJSON line "{..." becomes "{"@file":"F000001",...". */
-struct inject {
-	spif_sink_fn fn;
-	void *ctx;
-	char prefix[48];
-	size_t plen;
-	int at_line_start;
-	struct spif_sha256 *hash; /* of what is written, for -o */
-	long long size;
-};
-
-static int inject_put(struct inject *in, const void *buf, size_t n)
-{
-	if (in->hash)
-		spif_sha256_update(in->hash, buf, n);
-	in->size += (long long)n;
-	return in->fn(in->ctx, buf, n);
-}
-
-static int inject_sink(void *ctx, const void *data, size_t n)
-{
-	struct inject *in = ctx;
-	const char *p = data, *end = p + n;
-	while (p < end) {
-		if (in->at_line_start && in->plen) {
-			/* the writer starts every record with '{' */
-			if (inject_put(in, in->prefix, in->plen) < 0)
-				return -1;
-			p++;
-			in->at_line_start = 0;
-			continue;
-		}
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *stop = nl ? nl + 1 : end;
-		if (inject_put(in, p, (size_t)(stop - p)) < 0)
-			return -1;
-		in->at_line_start = nl != NULL;
-		p = stop;
-	}
-	return 0;
-}
-
-static json_t *string_array(char **v, size_t n)
-{
-	json_t *a = json_array();
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(a, json_string(v[i]));
-	return a;
-}
-
 static const char *base_name(const char *path)
 {
 	const char *s = strrchr(path, '/');
 	return s ? s + 1 : path;
 }
 
-/* What registering needs besides the scan. */
-struct reg {
-	const char *name;        /* the input as messages show it */
-	char *label, *purpose, *source;
-	struct spif_atomic *out; /* -o FILE, opened before the scan; NULL for stdout */
-	struct spif_spool *spool;
-	struct spif_spool *vspool; /* --store: the NDJSON records for the vault (may be spool) */
-	const struct spif_conf *conf;
-	char fid[24];
-	char bucket[16];         /* the vault KEK: the disposal month, or "indefinite" */
-	struct inject in;
-	long long copy_of;       /* --copy-of: the file this is another copy of */
-	char same_as[24];        /* --again: the active file with the same content */
-	char *reason;            /* --again --reason, numbers masked */
-};
-
-/* --store: the records, NDJSON with @file and @row, into a new vault copy
- * under a fresh data key; registered in the same transaction as the file. */
-static int store_in_vault(struct spif_catalog *cat, struct reg *g, long long file_id,
-                          const char *now, json_t *d, struct spif_err *err)
-{
-	struct spif_vault_writer *vw;
-	char path[PATH_MAX], sha[65];
-	long long size;
-	/* the KEK of the file's disposal month, so that the month's key can be
-	 * destroyed with its files; "indefinite" until a schedule gives one */
-	if (spif_vault_create(cat, g->conf, file_id, g->bucket, &vw, path, err) < 0)
-		return -1;
-	struct inject in = {.fn = spif_vault_write, .ctx = vw, .at_line_start = 1};
-	in.plen = (size_t)snprintf(in.prefix, sizeof in.prefix, "{\"@file\":\"%s\",", g->fid);
-	if (spif_spool_drain(g->vspool, inject_sink, &in, err) < 0) {
-		spif_vault_abort(vw);
-		return -1;
-	}
-	if (spif_vault_finish(vw, sha, &size, err) < 0)
-		return -1;
-	char details[96];
-	snprintf(details, sizeof details, "{\"scheme\":\"aes-256-gcm chunks\",\"bucket\":\"%s\"}", g->bucket);
-	struct spif_copy cp = {.file_id = file_id, .kind = "vault", .path = path, .sha256 = sha,
-	                       .size = size, .encrypted = 1, .created = (char *)now, .details = details};
-	if (spif_catalog_add_copy(cat, &cp, err) < 0) {
-		unlink(path);
-		return -1;
-	}
-	json_object_set_new(d, "vault_copy", json_string(path));
-	return 0;
-}
-
-/* Register the file, its copies and the event in one transaction; with -o
- * the output is written (and put in place) inside it.  0, or -1 with err
- * and nothing registered, nothing left at -o. */
-static int register_file(struct spif_catalog *cat, const struct opts *o, struct scan *sc,
-                         struct reg *g, struct spif_err *err)
-{
-	struct spif_file f = {0};
-	char today[11], now[32];
-	spif_today(today);
-	spif_now_utc(now);
-	json_t *nfj = string_array(sc->numfields, sc->nnum);
-	char *nfs = json_dumps(nfj, JSON_COMPACT);
-	f.label = g->label;
-	f.purpose = g->purpose;
-	f.source = g->source;
-	f.received = (char *)(o->received ? o->received : today);
-	f.format = (char *)spif_format_name(o->fmt);
-	f.encoding = (char *)spif_enc_name(sc->enc);
-	f.number_fields = nfs;
-	f.records = sc->records;
-	f.persons = sc->persons;
-	f.invalid = sc->invalid;
-	f.sha256 = sc->sha256;
-	f.created = now;
-	json_t *d = json_object();
-	int rc = -1;
-	if (spif_catalog_begin(cat, err) < 0)
-		goto out;
-	if (g->copy_of) {
-		/* --copy-of: no new file, its copies join the one it repeats */
-		struct spif_file same;
-		if (spif_catalog_get_file(cat, g->copy_of, &same, err) < 0)
-			goto out;
-		spif_file_id_format(g->copy_of, g->fid);
-		int differs = strcmp(same.sha256, sc->sha256) != 0, gone = same.state == SPIF_FILE_DISPOSED;
-		spif_file_free(&same);
-		if (differs || gone) {
-			spif_err_set(err, SPIF_EX_DATAERR, "%s: %s %s", g->name, gone ? "is another copy of" : "is not the same content as",
-			             gone ? "a disposed file" : g->fid);
-			if (gone)
-				snprintf(err->msg, sizeof err->msg, "%s: --copy-of %s: it is disposed", g->name, g->fid);
-			goto out;
-		}
-		f.id = g->copy_of;
-	} else if (spif_catalog_add_file(cat, &f, err) < 0)
-		goto out;
-	spif_file_id_format(f.id, g->fid);
-	if (g->same_as[0])
-		json_object_set_new(d, "again", json_pack("{s:s,s:s}", "same_content_as", g->same_as, "reason", g->reason));
-	json_object_set_new(d, "label", json_string(g->label));
-	json_object_set_new(d, "purpose", json_string(g->purpose));
-	json_object_set_new(d, "received", json_string(f.received));
-	json_object_set_new(d, "format", json_string(f.format));
-	json_object_set_new(d, "encoding", json_string(f.encoding));
-	json_object_set_new(d, "records", json_integer(sc->records));
-	json_object_set_new(d, "persons", json_integer(sc->persons));
-	json_object_set_new(d, "invalid", json_integer(sc->invalid));
-	json_object_set_new(d, "number_fields", json_incref(nfj));
-	json_object_set_new(d, "sha256", json_string(sc->sha256));
-	if (strcmp(o->input, "-") != 0) {
-		char *real = realpath(o->input, NULL);
-		struct spif_copy cp = {.file_id = f.id, .kind = "source", .path = real ? real : (char *)o->input,
-		                       .sha256 = sc->sha256, .size = sc->bytes, .created = now};
-		int r = spif_catalog_add_copy(cat, &cp, err);
-		json_object_set_new(d, "source_copy", json_string(cp.path));
-		free(real);
-		if (r < 0)
-			goto out;
-	}
-	strcpy(g->bucket, "indefinite");
-	if (o->schedule && !g->copy_of) {
-		/* the retention is set in the same transaction: a file never
-		 * exists without the schedule it was ingested under */
-		struct spif_retention r;
-		char ru[11], dd[11];
-		if (spif_retention_defaults(cat, NULL, err) < 0 ||
-		    spif_retention_assign(cat, g->conf, f.id, o->schedule, NULL, 1, &r, err) < 0)
-			goto out;
-		spif_day_format(r.retain_until, ru);
-		spif_day_format(r.dispose_on, dd);
-		json_object_set_new(d, "schedule", json_string(o->schedule));
-		json_object_set_new(d, "retain_until", r.retain_until == SPIF_DAY_NONE ? json_null() : json_string(ru));
-		json_object_set_new(d, "dispose_on", r.dispose_on == SPIF_DAY_NONE ? json_null() : json_string(dd));
-		if (r.dispose_on != SPIF_DAY_NONE)
-			snprintf(g->bucket, sizeof g->bucket, "%.7s", dd);
-	}
-	if (g->vspool && store_in_vault(cat, g, f.id, now, d, err) < 0)
-		goto out;
-	if (g->spool) {
-		if (o->to == SPIF_FMT_NDJSON)
-			g->in.plen = (size_t)snprintf(g->in.prefix, sizeof g->in.prefix, "{\"@file\":\"%s\",", g->fid);
-		g->in.at_line_start = 1;
-	}
-	if (g->out) {
-		char oh[65];
-		g->in.fn = spif_sink_fd;
-		g->in.ctx = &g->out->fd;
-		g->in.hash = spif_sha256_new();
-		int r = spif_spool_drain(g->spool, inject_sink, &g->in, err);
-		spif_sha256_hex(g->in.hash, oh);
-		spif_sha256_free(g->in.hash);
-		g->in.hash = NULL;
-		if (r < 0) {
-			spif_err_prefix(err, "%s", o->out);
-			goto out;
-		}
-		if (spif_atomic_commit(g->out, err) < 0)
-			goto out;
-		char *real = realpath(o->out, NULL);
-		struct spif_copy cp = {.file_id = f.id, .kind = "output", .path = real ? real : (char *)o->out,
-		                       .sha256 = oh, .size = g->in.size, .created = now};
-		r = spif_catalog_add_copy(cat, &cp, err);
-		json_object_set_new(d, "output_copy", json_string(cp.path));
-		free(real);
-		if (r < 0) {
-			unlink(o->out);
-			goto out;
-		}
-	}
-	if (spif_audit_append(cat, g->copy_of ? "copy.add" : "ingest", g->fid, d, NULL, err) < 0 ||
-	    spif_catalog_commit(cat, err) < 0) {
-		if (g->out)
-			unlink(o->out); /* not registered: it must not exist either */
-		goto out;
-	}
-	rc = 0;
-out:
-	if (rc < 0) {
-		spif_catalog_rollback(cat);
-		if (g->out)
-			spif_atomic_abort(g->out);
-	}
-	json_decref(d);
-	json_decref(nfj);
-	free(nfs);
-	return rc;
-}
-
 /* The columns watch_columns found holding only valid numbers: one line
  * each, with the count, never a value; the name masked like any text. */
-static void warn_columns(const struct cli *c, const struct reg *g, const struct scan *sc,
+static void warn_columns(const struct cli *c, const struct spif_ingest *g, const struct scan *sc,
                          const struct spif_reader *rd)
 {
 	for (size_t i = 0; i < sc->ncols; i++) {
 		if (sc->col_bad[i] || !sc->col_vals[i])
 			continue;
-		char *name = strdup(spif_reader_colname(rd, i));
-		if (!name)
-			continue;
+		char *name = xstrdup(spif_reader_colname(rd, i));
 		spif_mask_numbers(name);
 		cli_note(c, "%s: column %s: all %lld values are valid Individual Numbers, but it is not a number "
 		         "field: its persons are not counted (--number-field %s makes it one)", g->name, name,
@@ -718,7 +470,8 @@ int main(int argc, char **argv)
 		         spif_text_has_number(o.input) ? "input" : "-o");
 	int summary_only = !o.out && !o.print_id && isatty(1);
 	int emit = !summary_only && !o.print_id;
-	struct reg g = {.name = strcmp(o.input, "-") ? o.input : "(stdin)"};
+	struct spif_ingest g = {.name = strcmp(o.input, "-") ? o.input : "(stdin)", .input = o.input, .out = o.out,
+	                        .received = o.received, .fmt = o.fmt, .to = o.to};
 	int fd = cli_open_input(&c, o.input);
 
 	/* Check the home before reading a byte (a catalog others can write is
@@ -740,7 +493,7 @@ int main(int argc, char **argv)
 	if (o.out) {
 		if (spif_atomic_open(&out, o.out, spif_file_mode(&c.conf), &e) < 0)
 			cli_die(&c, &e);
-		g.out = &out;
+		g.out_file = &out;
 	}
 
 	struct spif_reader *rd = spif_reader_open(fd, g.name, o.fmt, o.enc, &e);
@@ -780,9 +533,9 @@ int main(int argc, char **argv)
 	}
 
 	/* the catalog holds no number, not even in a name someone typed */
-	g.label = strdup(o.label ? o.label : base_name(g.name));
-	g.purpose = strdup(o.purpose);
-	g.source = o.source ? strdup(o.source) : NULL;
+	g.label = xstrdup(o.label ? o.label : base_name(g.name));
+	g.purpose = xstrdup(o.purpose);
+	g.source = o.source ? xstrdup(o.source) : NULL;
 	spif_mask_numbers(g.label);
 	spif_mask_numbers(g.purpose);
 	if (g.source)
@@ -812,9 +565,8 @@ int main(int argc, char **argv)
 				spif_catalog_close(cat);
 				goto fail;
 			}
-			g.reason = strdup(o.reason);
-			if (g.reason)
-				spif_mask_numbers(g.reason);
+			g.reason = xstrdup(o.reason);
+			spif_mask_numbers(g.reason);
 		}
 		free(slabel);
 		/* retention by default: the schedule bound to the purpose */
@@ -825,21 +577,23 @@ int main(int argc, char **argv)
 	}
 	if (!cat)
 		cat = cli_catalog(&c, SPIF_CAT_CREATE);
-	int rc = register_file(cat, &o, &sc, &g, &e);
+	g.schedule = o.schedule;
+	g.numfields = sc.numfields;
+	g.nnum = sc.nnum;
+	g.records = sc.records;
+	g.persons = sc.persons;
+	g.invalid = sc.invalid;
+	g.bytes = sc.bytes;
+	g.enc = sc.enc;
+	g.sha256 = sc.sha256;
+	int rc = spif_ingest_register(cat, &g, &e);
 	spif_catalog_close(cat);
 	if (rc < 0)
 		goto fail;
 
 	/* Only now, with the file registered, do the records go out. */
-	if (emit && !o.out) {
-		int one = 1;
-		g.in.fn = spif_sink_fd;
-		g.in.ctx = &one;
-		if (spif_spool_drain(g.spool, inject_sink, &g.in, &e) < 0) {
-			spif_err_prefix(&e, "(stdout)");
-			goto fail;
-		}
-	}
+	if (emit && !o.out && spif_ingest_emit(&g, 1, "(stdout)", &e) < 0)
+		goto fail;
 	if (o.print_id)
 		printf("%s\n", g.fid);
 	if (summary_only) {
@@ -860,13 +614,14 @@ int main(int argc, char **argv)
 		spif_err_sys(&e, SPIF_EX_IOERR, errno, "(stdout)");
 		goto fail;
 	}
-	fprintf(stderr, "spif-ingest: %s (", g.fid);
-	spif_text_put(stderr, g.label);
-	fprintf(stderr, "): %lld records, %lld persons, %zu number field%s", sc.records, sc.persons, sc.nnum,
-	        sc.nnum == 1 ? "" : "s");
+	/* the label as it came from outside: escaped (text.h), never raw */
+	char *shown = spif_text_escaped(g.label);
+	cli_note_begin(&c, "%s (%s): %lld records, %lld persons, %zu number field%s", g.fid,
+	               shown ? shown : "?", sc.records, sc.persons, sc.nnum, sc.nnum == 1 ? "" : "s");
+	free(shown);
 	if (sc.invalid)
-		fprintf(stderr, ", %lld invalid values flagged", sc.invalid);
-	fputc('\n', stderr);
+		cli_note_more(&c, ", %lld invalid values flagged", sc.invalid);
+	cli_note_end(&c);
 	warn_columns(&c, &g, &sc, rd);
 	if (!o.schedule && !g.copy_of)
 		cli_note(&c, "%s has no retention schedule: nothing will ever dispose of it (spif retain assign %s "
@@ -874,8 +629,8 @@ int main(int argc, char **argv)
 		         g.fid, g.fid);
 	e.code = 0;
 fail:
-	if (e.code && g.out)
-		spif_atomic_abort(g.out);
+	if (e.code && g.out_file)
+		spif_atomic_abort(g.out_file);
 	spif_writer_close(w);
 	spif_writer_close(vw);
 	if (g.vspool != g.spool)

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_json.h"
 #include "media.h"
 #include "mynumber.h"
 
@@ -74,17 +75,12 @@ static int cmd_add(struct cli *c, const char *id, const char *kind, const char *
 	}
 	spif_catalog_close(cat);
 	if (device)
-		fprintf(stderr, "%s: %s registered (%s, kept at %s; %s %s)\n", c->prog, id, kind, location,
-		        fs.uuid[0] ? "filesystem UUID" : "serial", fs.uuid[0] ? fs.uuid : fs.serial);
+		cli_note(c, "%s registered (%s, kept at %s; %s %s)", id, kind, location,
+		         fs.uuid[0] ? "filesystem UUID" : "serial", fs.uuid[0] ? fs.uuid : fs.serial);
 	else
-		fprintf(stderr, "%s: %s registered (%s, kept at %s; no device: it is known by its id only)\n", c->prog,
-		        id, kind, location);
+		cli_note(c, "%s registered (%s, kept at %s; no device: it is known by its id only)",
+		         id, kind, location);
 	return 0;
-}
-
-static json_t *jopt(const char *s)
-{
-	return s ? json_string(s) : json_null();
 }
 
 static int ls_row(void *ctx, const struct spif_media *m)
@@ -92,15 +88,11 @@ static int ls_row(void *ctx, const struct spif_media *m)
 	const int *json = ctx;
 	if (*json) {
 		json_t *j = json_pack("{s:s,s:s,s:s,s:o,s:o,s:o,s:s,s:s,s:s,s:o,s:o,s:o}", "id", m->id, "kind", m->kind,
-		                      "location", m->location, "uuid", jopt(m->uuid), "serial", jopt(m->serial), "device",
-		                      jopt(m->device), "added", m->added, "added_by", m->added_by, "state",
-		                      m->retired ? "retired" : "active", "retired", jopt(m->retired_at), "retired_by",
-		                      jopt(m->retired_by), "retire_reason", jopt(m->retire_reason));
-		char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		json_decref(j);
-		if (s)
-			puts(s);
-		free(s);
+		                      "location", m->location, "uuid", cli_jstr(m->uuid), "serial", cli_jstr(m->serial),
+		                      "device", cli_jstr(m->device), "added", m->added, "added_by", m->added_by, "state",
+		                      m->retired ? "retired" : "active", "retired", cli_jstr(m->retired_at), "retired_by",
+		                      cli_jstr(m->retired_by), "retire_reason", cli_jstr(m->retire_reason));
+		cli_print_json(j);
 		return 0;
 	}
 	printf("%-16s %-6s %-8s %-38s ", m->id, m->kind, m->retired ? "retired" : "active",
@@ -135,7 +127,7 @@ static int cmd_retire(struct cli *c, const char *id, const char *reason)
 		cli_die(c, &e);
 	}
 	spif_catalog_close(cat);
-	fprintf(stderr, "%s: %s retired\n", c->prog, id);
+	cli_note(c, "%s retired", id);
 	return 0;
 }
 

@@ -13,9 +13,11 @@
 
 #include "approval.h"
 #include "cli.h"
+#include "cli_json.h"
 #include "mynumber.h"
 #include "operator.h"
 #include "text.h"
+#include "xalloc.h"
 
 static const char usage_text[] =
 	"usage: spif operator add NAME --role ROLE[,ROLE...] [--key FPR] [--sudo]\n"
@@ -62,16 +64,6 @@ struct opts {
 	const char *role, *key, *file, *reason, *purpose, *for_name;
 };
 
-static void print_json(json_t *j)
-{
-	char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	if (s) {
-		puts(s);
-		free(s);
-	}
-	json_decref(j);
-}
-
 static json_t *op_json(const struct spif_operator *op)
 {
 	char roles[128];
@@ -86,7 +78,7 @@ static int ls_row(void *ctx, const struct spif_operator *op)
 {
 	const struct opts *o = ctx;
 	if (o->json) {
-		print_json(op_json(op));
+		cli_print_json(op_json(op));
 		return 0;
 	}
 	char roles[128];
@@ -127,7 +119,7 @@ static int cmd_show(struct cli *c, const struct opts *o, const char *name)
 	if (o->json) {
 		json_t *j = op_json(&op);
 		json_object_set_new(j, "grants", grants);
-		print_json(j);
+		cli_print_json(j);
 		return 0;
 	}
 	char roles[128];
@@ -166,9 +158,7 @@ static int cmd_change(struct cli *c, const struct opts *o, const char *sub, int 
 		if (n != 2)
 			cli_usage(c, "%s: NAME PURPOSE", sub);
 		/* the catalog never holds a number, not even in a purpose typed */
-		purpose = strdup(args[1]);
-		if (!purpose)
-			cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
+		purpose = xstrdup(args[1]);
 		spif_mask_numbers(purpose);
 	} else if (n != 1)
 		cli_usage(c, "%s: NAME", sub);
@@ -205,7 +195,7 @@ static int cmd_change(struct cli *c, const struct opts *o, const char *sub, int 
 	else {
 		enum spif_op_state to = strcmp(sub, "lock") == 0 ? SPIF_OP_LOCKED
 		                      : strcmp(sub, "unlock") == 0 ? SPIF_OP_ACTIVE : SPIF_OP_RETIRED;
-		char *reason = o->reason ? strdup(o->reason) : NULL;
+		char *reason = o->reason ? xstrdup(o->reason) : NULL;
 		if (reason)
 			spif_mask_numbers(reason);
 		rc = spif_operator_set_state(cat, args[0], to, reason, &e);
@@ -235,7 +225,7 @@ static int approval_row(void *ctx, const struct spif_approval *a)
 	if (a->file_id)
 		spif_file_id_format(a->file_id, fid);
 	if (o->json) {
-		print_json(json_pack("{s:I,s:s,s:o,s:o,s:s,s:s,s:s,s:s,s:s,s:o}", "id", (json_int_t)a->id, "kind",
+		cli_print_json(json_pack("{s:I,s:s,s:o,s:o,s:s,s:s,s:s,s:s,s:s,s:o}", "id", (json_int_t)a->id, "kind",
 		                     spif_approval_kind_name(a->kind), "file", fid[0] ? json_string(fid) : json_null(),
 		                     "purpose", a->purpose[0] ? json_string(a->purpose) : json_null(), "for",
 		                     a->for_name, "approver", a->approver, "reason", a->reason, "approved", a->approved,
@@ -271,9 +261,7 @@ static int cmd_approve(struct cli *c, const struct opts *o, int n, char **args)
 		cli_usage(c, "--hours: from 1 to %d", SPIF_APPROVAL_MAX_HOURS);
 	cli_permit(c, (struct spif_request){.act = SPIF_ACT_SECOND, .object = o->for_name, .reason = o->reason,
 	                                    .file_id = fid});
-	char *reason = strdup(o->reason), *purpose = o->purpose ? strdup(o->purpose) : NULL;
-	if (!reason || (o->purpose && !purpose))
-		cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
+	char *reason = xstrdup(o->reason), *purpose = o->purpose ? xstrdup(o->purpose) : NULL;
 	spif_mask_numbers(reason);
 	if (purpose)
 		spif_mask_numbers(purpose);
@@ -308,9 +296,7 @@ static int cmd_revoke_approval(struct cli *c, const struct opts *o, int n, char 
 	if (!o->reason || !*o->reason)
 		cli_usage(c, "revoke-approval: --reason TEXT (it is logged)");
 	cli_permit(c, (struct spif_request){.act = SPIF_ACT_SECOND, .reason = o->reason});
-	char *reason = strdup(o->reason);
-	if (!reason)
-		cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
+	char *reason = xstrdup(o->reason);
 	spif_mask_numbers(reason);
 	struct spif_catalog *cat = cli_catalog(c, 0);
 	int rc = spif_catalog_begin(cat, &e);

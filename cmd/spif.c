@@ -11,8 +11,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "err.h"
 #include "exec.h"
+
+/* The front's diagnostics go the way every command's do (cli.h), without
+ * cli_init: the front opens nothing and reads no spif.conf. */
+static const struct cli front = {.prog = "spif"};
 
 static const struct {
 	const char *name, *what;
@@ -56,14 +61,13 @@ static int run(const char *cmd, char **argv)
 {
 	char path[PATH_MAX + 16], name[64];
 	if (!valid_name(cmd) || cli_command_path(cmd, path, sizeof path) < 0) {
-		fprintf(stderr, "spif: '%s' is not a spif command (see 'spif help')\n",
-		        valid_name(cmd) ? cmd : "?");
+		cli_note(&front, "'%s' is not a spif command (see 'spif help')", valid_name(cmd) ? cmd : "?");
 		return SPIF_EX_USAGE;
 	}
 	snprintf(name, sizeof name, "spif-%s", cmd);
 	argv[0] = name;
 	execv(path, argv);
-	fprintf(stderr, "spif: %s: %s\n", path, strerror(errno));
+	cli_note(&front, "%s: %s", path, strerror(errno));
 	return SPIF_EX_UNAVAILABLE;
 }
 
@@ -85,8 +89,7 @@ int main(int argc, char **argv)
 			setenv("SPIF_HOME", a + 7, 1);
 			i++;
 		} else {
-			fprintf(stderr, "spif: %s: unknown option (see 'spif --help')\n", a);
-			return SPIF_EX_USAGE;
+			cli_usage(&front, "%s: unknown option", a);
 		}
 	}
 	if (i >= argc) {

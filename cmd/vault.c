@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_json.h"
 #include "kek.h"
 #include "pgp.h"
 #include "vault.h"
@@ -89,10 +90,7 @@ static int ls_row(void *ctx, const struct spif_vault_entry *v)
 	if (*json) {
 		json_t *j = json_pack("{s:s,s:s,s:s,s:I,s:s}", "file", fid, "state", state, "bucket", v->bucket,
 		                      "size", (json_int_t)v->size, "path", v->path);
-		char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		puts(s);
-		free(s);
-		json_decref(j);
+		cli_print_json(j);
 	} else
 		printf("%-8s %-9s %-11s %12lld %s\n", fid, state, v->bucket, v->size, v->path);
 	return 0;
@@ -115,9 +113,7 @@ static int keks_row(void *ctx, json_t *k)
 {
 	const int *json = ctx;
 	if (*json) {
-		char *s = json_dumps(k, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		puts(s);
-		free(s);
+		cli_print_json(json_incref(k));
 		return 0;
 	}
 	const char *destroyed = json_string_value(json_object_get(k, "destroyed"));
@@ -164,11 +160,9 @@ static int cmd_escrow(struct cli *c, const char *sub, const char *month, int jso
 		size_t i;
 		json_t *x;
 		json_array_foreach(out, i, x) {
-			if (json) {
-				char *s = json_dumps(x, JSON_COMPACT | JSON_PRESERVE_ORDER);
-				puts(s);
-				free(s);
-			} else
+			if (json)
+				cli_print_json(json_incref(x));
+			else
 				printf("%-11s gen %-3lld %s  %s  made %s\n", json_string_value(json_object_get(x, "bucket")),
 				       (long long)json_integer_value(json_object_get(x, "generation")),
 				       json_string_value(json_object_get(x, "custodian")),

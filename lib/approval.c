@@ -47,18 +47,11 @@ static void utc_later(const char *now, int hours, char out[32])
 	snprintf(out, 32, "%s.%03dZ", buf, ms % 1000);
 }
 
-static int step_done(struct spif_catalog *c, sqlite3_stmt *st, const char *what, struct spif_err *err)
-{
-	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : spif_catalog_sqlerr(c, rc, what, err);
-}
-
 int spif_approval_add(struct spif_catalog *c, enum spif_approval_kind kind, long long file_id, const char *purpose,
                       const char *for_name, int hours, const char *reason, long long *id, struct spif_err *err)
 {
-	if (!spif_catalog_in_tx(c))
-		return spif_err_set(err, SPIF_EX_SOFTWARE, "spif_approval_add: must be called inside a transaction");
+	if (spif_catalog_need_tx(c, "spif_approval_add", err) < 0)
+		return -1;
 	if (hours < 1 || hours > SPIF_APPROVAL_MAX_HOURS)
 		return spif_err_set(err, SPIF_EX_USAGE, "--hours %d: from 1 to %d (an approval is for a short time)",
 		                    hours, SPIF_APPROVAL_MAX_HOURS);
@@ -104,7 +97,7 @@ int spif_approval_add(struct spif_catalog *c, enum spif_approval_kind kind, long
 	sqlite3_bind_text(st, 7, reason, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 8, now, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 9, until, -1, SQLITE_TRANSIENT);
-	if (step_done(c, st, "record approval", err) < 0)
+	if (spif_catalog_step_done(c, st, "record approval", err) < 0)
 		return -1;
 	*id = sqlite3_last_insert_rowid(spif_catalog_db(c));
 	json_t *d = json_pack("{s:I,s:s,s:s,s:I,s:s,s:s}", "approval", (json_int_t)*id, "kind",
@@ -117,8 +110,8 @@ int spif_approval_add(struct spif_catalog *c, enum spif_approval_kind kind, long
 
 int spif_approval_revoke(struct spif_catalog *c, long long id, const char *reason, struct spif_err *err)
 {
-	if (!spif_catalog_in_tx(c))
-		return spif_err_set(err, SPIF_EX_SOFTWARE, "spif_approval_revoke: must be called inside a transaction");
+	if (spif_catalog_need_tx(c, "spif_approval_revoke", err) < 0)
+		return -1;
 	char now[32];
 	spif_now_utc(now);
 	sqlite3_stmt *st;
@@ -128,7 +121,7 @@ int spif_approval_revoke(struct spif_catalog *c, long long id, const char *reaso
 	sqlite3_bind_text(st, 1, now, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, spif_catalog_actor(c)->operator_, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 3, id);
-	if (step_done(c, st, "revoke approval", err) < 0)
+	if (spif_catalog_step_done(c, st, "revoke approval", err) < 0)
 		return -1;
 	if (sqlite3_changes(spif_catalog_db(c)) != 1)
 		return spif_err_set(err, SPIF_EX_DATAERR, "approval %lld: no such approval in force", id);

@@ -307,6 +307,13 @@ static const char *const migrations[] = {
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof *migrations))
 
+int spif_catalog_step_done(struct spif_catalog *c, sqlite3_stmt *st, const char *what, struct spif_err *err)
+{
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : spif_catalog_sqlerr(c, rc, what, err);
+}
+
 int spif_catalog_sqlerr(struct spif_catalog *c, int rc, const char *what, struct spif_err *err)
 {
 	int prim = rc & 0xff;
@@ -412,6 +419,19 @@ void spif_catalog_rollback(struct spif_catalog *c)
 int spif_catalog_in_tx(const struct spif_catalog *c)
 {
 	return c->in_tx;
+}
+
+int spif_catalog_need_tx(struct spif_catalog *c, const char *fn, struct spif_err *err)
+{
+	if (!spif_catalog_in_tx(c))
+		return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: must be called inside a transaction", fn);
+	return 0;
+}
+
+const char *spif_col_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	return t ? (const char *)t : "";
 }
 
 static int user_version(struct spif_catalog *c)

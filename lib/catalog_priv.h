@@ -28,6 +28,16 @@ int spif_catalog_cached(struct spif_catalog *c, const char *sql, sqlite3_stmt **
 /* Reset a cached statement and clear its bindings (NULL is fine). */
 void spif_catalog_release(sqlite3_stmt *st);
 
+/* 0 inside a transaction; else -1 with SPIF_EX_SOFTWARE "FN: must be
+ * called inside a transaction": for a function whose changes must commit
+ * with the caller's event, never on their own. */
+/* Step a statement that returns no row, and finalize it: 0, or -1 with
+ * err naming what (the one way every lib module ends an INSERT/UPDATE). */
+int spif_catalog_step_done(struct spif_catalog *c, sqlite3_stmt *st, const char *what, struct spif_err *err);
+int spif_catalog_need_tx(struct spif_catalog *c, const char *fn, struct spif_err *err);
+/* Column i of a row as text, "" for NULL. */
+const char *spif_col_text(sqlite3_stmt *st, int i);
+
 /* Turn an SQLite failure into err (SPIF_EX_TEMPFAIL for BUSY/LOCKED,
  * SPIF_EX_IOERR for FULL/IOERR, SPIF_EX_SOFTWARE otherwise). */
 int spif_catalog_sqlerr(struct spif_catalog *c, int rc, const char *what, struct spif_err *err);

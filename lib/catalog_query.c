@@ -67,6 +67,25 @@ int spif_catalog_copies_at(struct spif_catalog *c, const char *path, struct spif
 	return copies_of(c, st, "copies at a path", out, n, err);
 }
 
+int spif_catalog_file_at(struct spif_catalog *c, const char *path, char fid[24], struct spif_err *err)
+{
+	fid[0] = '\0';
+	char *real = realpath(path, NULL);
+	if (!real)
+		return 0;
+	struct spif_copy *cp = NULL;
+	size_t n = 0;
+	int rc = spif_catalog_copies_at(c, real, &cp, &n, err);
+	free(real);
+	for (size_t i = n; rc == 0 && i-- > 0;)
+		if (cp[i].state == SPIF_COPY_PRESENT && cp[i].file_id > 0) {
+			spif_file_id_format(cp[i].file_id, fid);
+			rc = 1;
+		}
+	spif_copies_free(cp, n);
+	return rc;
+}
+
 #define T(i) ((const char *)sqlite3_column_text(st, i))
 
 int spif_catalog_list_events(struct spif_catalog *c, const char *object, long long last,

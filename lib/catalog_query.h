@@ -27,6 +27,11 @@ int spif_catalog_copies_in_state(struct spif_catalog *c, enum spif_copy_state st
 int spif_catalog_copies_at(struct spif_catalog *c, const char *path, struct spif_copy **out,
                            size_t *n, struct spif_err *err);
 
+/* The catalogued file the file at path (any spelling: it is resolved) is
+ * a present copy of, the newest such copy's: 1 with its id in fid, 0 with
+ * fid "" when none (or the path does not resolve), -1 with err. */
+int spif_catalog_file_at(struct spif_catalog *c, const char *path, char fid[24], struct spif_err *err);
+
 /* An active (not disposed) file whose content has this SHA-256: its id
  * and label (malloc'd) when there is one, 1; 0 when none; -1 with err. */
 int spif_catalog_file_with_content(struct spif_catalog *c, const char *sha256, long long *id, char **label,

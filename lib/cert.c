@@ -651,8 +651,8 @@ static int verify_cosign(struct spif_catalog *c, const struct spif_cert *ct, con
 int spif_cert_cosign(struct spif_catalog *c, const char *id, const char *key, char fpr[41], struct spif_err *err)
 {
 	fpr[0] = '\0';
-	if (!spif_catalog_in_tx(c))
-		return spif_err_set(err, SPIF_EX_SOFTWARE, "spif_cert_cosign: must be called inside a transaction");
+	if (spif_catalog_need_tx(c, "spif_cert_cosign", err) < 0)
+		return -1;
 	struct spif_cert ct;
 	if (spif_cert_load(c, id, &ct, err) < 0)
 		return -1;

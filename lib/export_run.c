@@ -1076,7 +1076,7 @@ int spif_export_run(struct spif_catalog *c, const struct spif_export_opts *o, st
 	if (o->form == SPIF_EXPORT_BAG) {
 		if (o->sign_key && *o->sign_key) {
 			char *sig = NULL;
-			if (spif_pgp_sign(o->sign_key, "spif", 4, &sig, signer, err) < 0)
+			if (spif_pgp_can_sign(o->sign_key, signer, err) < 0)
 				goto out;
 			free(sig);
 		} else

@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include "digest.h"
+#include "pgp.h"
 #include "recpipe.h"
 
 #define PREFIX "ENC[aes-256-gcm,v1,"
@@ -1221,4 +1222,21 @@ void spif_trailer_cut_free(struct spif_trailer_cut *c)
 	close(c->stop[1]);
 	free(c->line);
 	free(c);
+}
+
+int spif_keyline_unwrap(const struct spif_keyline *h, const char *name, const char *passphrase,
+                        unsigned char raw[32], char signer[41], int *sig_status, struct spif_err *err)
+{
+	void *k = NULL;
+	size_t kn = 0;
+	if (spif_pgp_decrypt_buf(h->key, strlen(h->key), passphrase, &k, &kn, signer, sig_status, err) < 0)
+		return -1;
+	int ok = kn == 32;
+	if (ok)
+		memcpy(raw, k, 32);
+	explicit_bzero(k, kn);
+	free(k);
+	if (!ok)
+		return spif_err_set(err, SPIF_EX_DATAERR, "%s:1: the key line holds no 256-bit key", name);
+	return 0;
 }

@@ -101,6 +101,14 @@ int spif_keyline_read(int fd, const char *name, char **line, struct spif_err *er
 int spif_keyline_parse(const char *line, const char *name, struct spif_keyline *h,
                        struct spif_err *err);
 void spif_keyline_free(struct spif_keyline *h);
+/* The stream's data key, out of h->key (an OpenPGP message, so outside
+ * input) with the caller's secret keys or passphrase: 0 with the 32 bytes
+ * in raw (the caller wipes them) and who signed the message in signer and
+ * sig_status (as spif_pgp_decrypt_buf says it), or -1: decryption's
+ * errors, or SPIF_EX_DATAERR "NAME:1: the key line holds no 256-bit key"
+ * when what it held is not 32 bytes. */
+int spif_keyline_unwrap(const struct spif_keyline *h, const char *name, const char *passphrase,
+                        unsigned char raw[32], char signer[41], int *sig_status, struct spif_err *err);
 
 /* ---- records ---------------------------------------------------------------
  *

@@ -41,13 +41,6 @@ static char *dupcol(sqlite3_stmt *st, int i)
 	return t ? strdup((const char *)t) : NULL;
 }
 
-static int step_done(struct spif_catalog *c, sqlite3_stmt *st, const char *what, struct spif_err *err)
-{
-	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : spif_catalog_sqlerr(c, rc, what, err);
-}
-
 /* A text for the catalog: one line, no number (the command refused it
  * already; this is the last line of defence, fail closed). */
 static int plain(const char *what, const char *s, struct spif_err *err)
@@ -112,7 +105,7 @@ static int add_file(struct spif_catalog *c, const char *id, long long file_id, c
 	else
 		sqlite3_bind_null(st, 5);
 	sqlite3_bind_text(st, 6, now, -1, SQLITE_TRANSIENT);
-	if (step_done(c, st, "record incident file", err) < 0)
+	if (spif_catalog_step_done(c, st, "record incident file", err) < 0)
 		return -1;
 	if (hid)
 		spif_hold_id_format(hid, hb);
@@ -167,7 +160,7 @@ int spif_incident_open(struct spif_catalog *c, const char *summary, const long l
 	sqlite3_bind_text(st, 4, now, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 5, spif_catalog_actor(c)->operator_, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 6, summary, -1, SQLITE_TRANSIENT);
-	if (step_done(c, st, "record incident", err) < 0)
+	if (spif_catalog_step_done(c, st, "record incident", err) < 0)
 		return -1;
 	json_t *list = json_array();
 	for (size_t i = 0; i < n; i++)
@@ -226,7 +219,7 @@ static int add_note(struct spif_catalog *c, const char *id, const char *note, co
 	sqlite3_bind_text(st, 2, now, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 3, spif_catalog_actor(c)->operator_, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 4, note, -1, SQLITE_TRANSIENT);
-	return step_done(c, st, "record incident note", err);
+	return spif_catalog_step_done(c, st, "record incident note", err);
 }
 
 int spif_incident_note(struct spif_catalog *c, const char *id, const char *note, struct spif_err *err)
@@ -267,7 +260,7 @@ int spif_incident_close(struct spif_catalog *c, const char *id, const char *note
 	sqlite3_bind_text(st, 2, spif_catalog_actor(c)->operator_, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 3, note, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 4, id, -1, SQLITE_TRANSIENT);
-	if (step_done(c, st, "close incident", err) < 0)
+	if (spif_catalog_step_done(c, st, "close incident", err) < 0)
 		return -1;
 	json_t *d = json_pack("{s:s}", "note", note);
 	int rc = spif_audit_append(c, "incident.close", id, d, NULL, err);

@@ -17,23 +17,9 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "mountinfo.h"
 
 /* ---- which filesystem ------------------------------------------------- */
-
-/* Undo mountinfo's octal escapes (\040 for a space) in place. */
-static void unescape(char *s)
-{
-	char *o = s;
-	for (char *p = s; *p; p++) {
-		if (p[0] == '\\' && p[1] >= '0' && p[1] <= '3' && p[2] >= '0' && p[2] <= '7' && p[3] >= '0' &&
-		    p[3] <= '7') {
-			*o++ = (char)((p[1] - '0') * 64 + (p[2] - '0') * 8 + (p[3] - '0'));
-			p += 3;
-		} else
-			*o++ = *p;
-	}
-	*o = '\0';
-}
 
 /* The mount of device maj:min that holds real (the longest mount point
  * that is a prefix of it): its mount point, type and source. */
@@ -46,29 +32,10 @@ static int mount_of(unsigned maj, unsigned min, const char *real, struct spif_fs
 	size_t cap = 0, best = 0;
 	int found = 0;
 	while (getline(&line, &cap, f) > 0) {
-		char *save = NULL, *tok, *mp = NULL, *type = NULL, *src = NULL;
-		int field = 0, sep = 0, hit = 0;
-		for (tok = strtok_r(line, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save), field++) {
-			if (field == 2) {
-				unsigned a, b;
-				if (sscanf(tok, "%u:%u", &a, &b) != 2 || a != maj || b != min)
-					break;
-				hit = 1;
-			} else if (hit && field == 4) {
-				mp = tok;
-			} else if (hit && !sep && field > 5 && strcmp(tok, "-") == 0) {
-				sep = 1;
-			} else if (sep) {
-				if (sep == 1)
-					type = tok;
-				else if (sep == 2)
-					src = tok;
-				sep++;
-			}
-		}
-		if (!hit || !mp)
+		struct spif_mountinfo m;
+		if (spif_mountinfo_parse(line, &m) < 0 || m.maj != maj || m.min != min)
 			continue;
-		unescape(mp);
+		const char *mp = m.mountpoint;
 		size_t L = strlen(mp);
 		int prefix = real ? (strcmp(mp, "/") == 0 || (strncmp(real, mp, L) == 0 &&
 		                                             (real[L] == '/' || real[L] == '\0')))
@@ -78,11 +45,9 @@ static int mount_of(unsigned maj, unsigned min, const char *real, struct spif_fs
 		found = 1;
 		best = L;
 		snprintf(id->mountpoint, sizeof id->mountpoint, "%s", mp);
-		snprintf(id->fstype, sizeof id->fstype, "%s", type ? type : "");
-		if (src) {
-			unescape(src);
-			snprintf(id->source, sizeof id->source, "%s", src);
-		}
+		snprintf(id->fstype, sizeof id->fstype, "%s", m.fstype ? m.fstype : "");
+		if (m.source)
+			snprintf(id->source, sizeof id->source, "%s", m.source);
 	}
 	free(line);
 	fclose(f);

@@ -129,13 +129,6 @@ const char *spif_op_state_name(enum spif_op_state s)
 	return (unsigned)s < 3 ? state_names[s] : "?";
 }
 
-static int need_tx(struct spif_catalog *c, const char *fn, struct spif_err *err)
-{
-	if (!spif_catalog_in_tx(c))
-		return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: must be called inside a transaction", fn);
-	return 0;
-}
-
 #define T(st, i) ((const char *)sqlite3_column_text(st, i))
 
 static void copy_col(sqlite3_stmt *st, int i, char *out, size_t n)
@@ -249,16 +242,9 @@ static int fingerprint(const char *in, char out[41])
 }
 
 /* Run a bound statement that changes rows; -1 with err on failure. */
-static int step_done(struct spif_catalog *c, sqlite3_stmt *st, const char *what, struct spif_err *err)
-{
-	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : spif_catalog_sqlerr(c, rc, what, err);
-}
-
 int spif_operator_add(struct spif_catalog *c, const struct spif_operator *op, struct spif_err *err)
 {
-	if (need_tx(c, "spif_operator_add", err) < 0)
+	if (spif_catalog_need_tx(c, "spif_operator_add", err) < 0)
 		return -1;
 	struct passwd *pw = getpwnam(op->name);
 	if (!pw)
@@ -299,7 +285,7 @@ int spif_operator_add(struct spif_catalog *c, const struct spif_operator *op, st
 	sqlite3_bind_int(st, 5, op->sudo ? 1 : 0);
 	sqlite3_bind_text(st, 6, now, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 7, spif_catalog_actor(c)->operator_, -1, SQLITE_TRANSIENT);
-	if (step_done(c, st, "add operator", err) < 0)
+	if (spif_catalog_step_done(c, st, "add operator", err) < 0)
 		return -1;
 	json_t *d = json_pack("{s:I,s:s,s:o,s:b}", "uid", (json_int_t)pw->pw_uid, "roles", roles, "signer",
 	                      fpr[0] ? json_string(fpr) : json_null(), "sudo", op->sudo ? 1 : 0);
@@ -322,7 +308,7 @@ static int op_for_change(struct spif_catalog *c, const char *name, struct spif_o
 int spif_operator_grant(struct spif_catalog *c, const char *name, const char *purpose, long long file_id,
                         struct spif_err *err)
 {
-	if (need_tx(c, "spif_operator_grant", err) < 0)
+	if (spif_catalog_need_tx(c, "spif_operator_grant", err) < 0)
 		return -1;
 	struct spif_operator op;
 	if (op_for_change(c, name, &op, err) < 0)
@@ -364,7 +350,7 @@ int spif_operator_grant(struct spif_catalog *c, const char *name, const char *pu
 		sqlite3_bind_int64(st, 3, file_id);
 	sqlite3_bind_text(st, 4, now, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 5, spif_catalog_actor(c)->operator_, -1, SQLITE_TRANSIENT);
-	if (step_done(c, st, "grant", err) < 0)
+	if (spif_catalog_step_done(c, st, "grant", err) < 0)
 		return -1;
 	json_t *d = json_pack("{s:s,s:o}", "purpose", purpose, "file", fid[0] ? json_string(fid) : json_null());
 	int rc = spif_audit_append(c, "operator.grant", name, d, NULL, err);
@@ -375,7 +361,7 @@ int spif_operator_grant(struct spif_catalog *c, const char *name, const char *pu
 int spif_operator_revoke(struct spif_catalog *c, const char *name, const char *purpose, long long file_id,
                          struct spif_err *err)
 {
-	if (need_tx(c, "spif_operator_revoke", err) < 0)
+	if (spif_catalog_need_tx(c, "spif_operator_revoke", err) < 0)
 		return -1;
 	struct spif_operator op;
 	if (op_for_change(c, name, &op, err) < 0)
@@ -393,7 +379,7 @@ int spif_operator_revoke(struct spif_catalog *c, const char *name, const char *p
 	sqlite3_bind_int64(st, 3, op.uid);
 	sqlite3_bind_text(st, 4, purpose ? purpose : "", -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 5, file_id > 0 ? file_id : 0);
-	if (step_done(c, st, "revoke", err) < 0)
+	if (spif_catalog_step_done(c, st, "revoke", err) < 0)
 		return -1;
 	if (sqlite3_changes(spif_catalog_db(c)) == 0)
 		return spif_err_set(err, SPIF_EX_DATAERR, "%s has no such grant (see spif operator show %s)", name, name);
@@ -418,7 +404,7 @@ static int set_state(struct spif_catalog *c, const struct spif_operator *op, enu
 	sqlite3_bind_text(st, 1, spif_op_state_name(to), -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, now, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 3, op->uid);
-	int rc = step_done(c, st, "operator state", err);
+	int rc = spif_catalog_step_done(c, st, "operator state", err);
 	if (rc == 0)
 		rc = spif_audit_append(c, action, op->name, d, NULL, err);
 	json_decref(d);
@@ -428,7 +414,7 @@ static int set_state(struct spif_catalog *c, const struct spif_operator *op, enu
 int spif_operator_set_state(struct spif_catalog *c, const char *name, enum spif_op_state to, const char *reason,
                             struct spif_err *err)
 {
-	if (need_tx(c, "spif_operator_set_state", err) < 0)
+	if (spif_catalog_need_tx(c, "spif_operator_set_state", err) < 0)
 		return -1;
 	struct spif_operator op;
 	if (op_for_change(c, name, &op, err) < 0)
@@ -602,7 +588,7 @@ static int refuse(struct spif_catalog *c, const struct spif_conf *conf, const st
 		sqlite3_bind_text(st, 3, op ? op->name : a->operator_, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_text(st, 4, spif_act_name(rq->act), -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 5, seq);
-		rc = step_done(c, st, "record refusal", &e);
+		rc = spif_catalog_step_done(c, st, "record refusal", &e);
 	} else
 		rc = -1;
 	if (rc == 0)
@@ -798,7 +784,7 @@ int spif_plan_approved(struct spif_catalog *c, long long plan_id, struct spif_er
 int spif_plan_approve(struct spif_catalog *c, long long plan_id, const long long *ids, size_t n,
                       struct spif_err *err)
 {
-	if (need_tx(c, "spif_plan_approve", err) < 0)
+	if (spif_catalog_need_tx(c, "spif_plan_approve", err) < 0)
 		return -1;
 	int was = spif_plan_approved(c, plan_id, err);
 	if (was < 0)
@@ -822,7 +808,7 @@ int spif_plan_approve(struct spif_catalog *c, long long plan_id, const long long
 	sqlite3_bind_text(st, 2, spif_catalog_actor(c)->operator_, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 3, now, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 4, seq);
-	if (step_done(c, st, "approve plan", err) < 0)
+	if (spif_catalog_step_done(c, st, "approve plan", err) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		if (spif_catalog_prepare(c, "INSERT OR IGNORE INTO plan_entries(plan_id,file_id) VALUES(?,?)", &st,
@@ -830,7 +816,7 @@ int spif_plan_approve(struct spif_catalog *c, long long plan_id, const long long
 			return -1;
 		sqlite3_bind_int64(st, 1, plan_id);
 		sqlite3_bind_int64(st, 2, ids[i]);
-		if (step_done(c, st, "approve plan", err) < 0)
+		if (spif_catalog_step_done(c, st, "approve plan", err) < 0)
 			return -1;
 	}
 	return 0;

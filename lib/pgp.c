@@ -348,6 +348,14 @@ out:
 	return rc;
 }
 
+int spif_pgp_can_sign(const char *keyid, char fpr[41], struct spif_err *err)
+{
+	char *sig = NULL, own[41];
+	int rc = spif_pgp_sign(keyid, "spif", 4, &sig, fpr ? fpr : own, err);
+	free(sig);
+	return rc;
+}
+
 /* Why signature s is not good, or NULL when it is.
  *
  * A good signature is one gpg checked cryptographically (status

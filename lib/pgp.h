@@ -23,6 +23,15 @@ typedef int (*spif_pgp_sink)(void *ctx, const void *buf, size_t n);
 int spif_pgp_sign(const char *keyid, const void *data, size_t n, char **sig, char fpr[41],
                   struct spif_err *err);
 
+/* Can keyid sign, now?  The one probe a command (or a lib protocol) asks
+ * before anything changes, so that a certificate that cannot be signed
+ * stops it before the first copy goes, not after: it signs a few fixed
+ * bytes and throws the signature away, so a passphrase-protected key or
+ * an agent that cannot start fails here exactly as it would later.  0
+ * with the key's fingerprint in fpr (fpr may be NULL), or -1 with the
+ * errors of spif_pgp_sign. */
+int spif_pgp_can_sign(const char *keyid, char fpr[41], struct spif_err *err);
+
 /* Verify a detached signature over data.  0 when good, with the signer's
  * fingerprint and primary user id; -1 otherwise: SPIF_FOUND (1) "bad signature"
  * or "signature by unknown key FPR", SPIF_EX_DATAERR when sig is not an

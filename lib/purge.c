@@ -8,25 +8,12 @@
 
 #include "audit.h"
 
-static int need_tx(struct spif_catalog *c, const char *fn, struct spif_err *err)
-{
-	if (!spif_catalog_in_tx(c))
-		return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: must be called inside a transaction", fn);
-	return 0;
-}
-
-static const char *coltext(sqlite3_stmt *st, int i)
-{
-	const unsigned char *t = sqlite3_column_text(st, i);
-	return t ? (const char *)t : "";
-}
-
 /* ---- purges ------------------------------------------------------------- */
 
 int spif_purge_begin(struct spif_catalog *c, long day, long long plan_id, long long *purge_id,
                      struct spif_err *err)
 {
-	if (need_tx(c, "spif_purge_begin", err) < 0)
+	if (spif_catalog_need_tx(c, "spif_purge_begin", err) < 0)
 		return -1;
 	char now[32], b[11], obj[32];
 	spif_now_utc(now);
@@ -59,7 +46,7 @@ int spif_purge_claim(struct spif_catalog *c, long long purge_id, long long file_
                      enum spif_action action, const char *schedule, long long *claim_seq,
                      struct spif_err *err)
 {
-	if (need_tx(c, "spif_purge_claim", err) < 0)
+	if (spif_catalog_need_tx(c, "spif_purge_claim", err) < 0)
 		return -1;
 	char now[32], fid[24];
 	spif_now_utc(now);
@@ -101,7 +88,7 @@ int spif_purge_claim(struct spif_catalog *c, long long purge_id, long long file_
 static int item_end(struct spif_catalog *c, long long purge_id, long long file_id, const char *state,
                     json_t *certs, const char *why, struct spif_err *err)
 {
-	if (need_tx(c, "spif_purge_item", err) < 0)
+	if (spif_catalog_need_tx(c, "spif_purge_item", err) < 0)
 		return -1;
 	char now[32], fid[24];
 	spif_now_utc(now);
@@ -155,7 +142,7 @@ int spif_purge_item_failed(struct spif_catalog *c, long long purge_id, long long
 int spif_purge_end(struct spif_catalog *c, long long purge_id, long long disposed,
                    long long failed, struct spif_err *err)
 {
-	if (need_tx(c, "spif_purge_end", err) < 0)
+	if (spif_catalog_need_tx(c, "spif_purge_end", err) < 0)
 		return -1;
 	char now[32], obj[32];
 	spif_now_utc(now);
@@ -188,7 +175,7 @@ int spif_purge_leftovers(struct spif_catalog *c,
 		return -1;
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		enum spif_action a = strcmp(coltext(st, 2), "redact") == 0 ? SPIF_ACTION_REDACT : SPIF_ACTION_SHRED;
+		enum spif_action a = strcmp(spif_col_text(st, 2), "redact") == 0 ? SPIF_ACTION_REDACT : SPIF_ACTION_SHRED;
 		if (fn(ctx, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1), a, sqlite3_column_int64(st, 3)))
 			break;
 	}
@@ -208,7 +195,7 @@ json_t *spif_file_certificates_since(struct spif_catalog *c, long long file_id, 
 	sqlite3_bind_int64(st, 1, file_id);
 	sqlite3_bind_int64(st, 2, after_seq);
 	while (sqlite3_step(st) == SQLITE_ROW)
-		json_array_append_new(a, json_string(coltext(st, 0)));
+		json_array_append_new(a, json_string(spif_col_text(st, 0)));
 	spif_catalog_release(st);
 	return a;
 }
@@ -218,7 +205,7 @@ json_t *spif_file_certificates_since(struct spif_catalog *c, long long file_id, 
 int spif_plan_register(struct spif_catalog *c, const char *sha256, long as_of, long long entries,
                        long long *plan_id, struct spif_err *err)
 {
-	if (need_tx(c, "spif_plan_register", err) < 0)
+	if (spif_catalog_need_tx(c, "spif_plan_register", err) < 0)
 		return -1;
 	char now[32], b[11], obj[32];
 	spif_now_utc(now);

@@ -119,6 +119,20 @@ static int last_redaction_event(struct spif_catalog *c, const char *fid, long lo
  * the redact.file event), but the old copy is still "disposing" and has no
  * certificate.  The event says what was removed; the key is gone, so the
  * purge is repeated and the certificate says the search could not be. */
+/* The certificate of the removal, in a transaction of its own (the old
+ * copy "disposed" with it): what the first run and a resumed one end with. */
+static int certify(struct spif_catalog *cat, const struct spif_redact_file_opts *o,
+                   const struct spif_redaction_cert *in, char cert[32], struct spif_err *err)
+{
+	if (spif_catalog_begin(cat, err) < 0)
+		return -1;
+	if (spif_dispose_certify_redaction(cat, o->conf, in, cert, err) < 0 || spif_catalog_commit(cat, err) < 0) {
+		spif_catalog_rollback(cat);
+		return -1;
+	}
+	return 0;
+}
+
 static int finish_interrupted(struct spif_catalog *cat, const struct spif_redact_file_opts *o,
                               const struct spif_file *f, const struct spif_copy *old,
                               struct spif_redact_file_result *res, struct spif_err *err)
@@ -152,13 +166,8 @@ static int finish_interrupted(struct spif_catalog *cat, const struct spif_redact
 		.op = json_string_value(json_object_get(ev, "op")), .resumed_event = seq,
 		.reason = o->reason, .sign_key = o->sign_key,
 	};
-	if (spif_catalog_begin(cat, err) < 0)
+	if (certify(cat, o, &in, res->cert, err) < 0)
 		goto out;
-	if (spif_dispose_certify_redaction(cat, o->conf, &in, res->cert, err) < 0 ||
-	    spif_catalog_commit(cat, err) < 0) {
-		spif_catalog_rollback(cat);
-		goto out;
-	}
 	res->resumed = 1;
 	res->verified = 1;
 	snprintf(res->summary, sizeof res->summary, "%s redacted (finished after an interruption); certificate %s",
@@ -292,14 +301,10 @@ int spif_redact_file(struct spif_catalog *cat, const struct spif_redact_file_opt
 	if (spif_dispose_lock(o->home, o->conf, NULL, &lock, err) < 0)
 		return -1;
 	const char *sign = o->sign_key;
-	if (sign && *sign) { /* stop before anything changes, not after */
-		char *sig = NULL, fpr[41];
-		int s = spif_pgp_sign(sign, "spif", 4, &sig, fpr, err);
-		free(sig);
-		if (s < 0) {
-			close(lock);
-			return -1;
-		}
+	/* stop before anything changes, not after */
+	if (sign && *sign && spif_pgp_can_sign(sign, NULL, err) < 0) {
+		close(lock);
+		return -1;
 	}
 	struct spif_file f = {0};
 	struct spif_copy *cp = NULL;
@@ -366,13 +371,8 @@ int spif_redact_file(struct spif_catalog *cat, const struct spif_redact_file_opt
 		.file = &f, .old = old, .kept = newpath, .in_fields = nc->in_fields, .elsewhere = nc->elsewhere,
 		.op = spif_redact_op_name(o->op), .key_material = what, .verified = gone, .reason = o->reason, .sign_key = sign,
 	};
-	if (spif_catalog_begin(cat, err) < 0)
+	if (certify(cat, o, &in, res->cert, err) < 0)
 		goto out;
-	if (spif_dispose_certify_redaction(cat, o->conf, &in, res->cert, err) < 0 ||
-	    spif_catalog_commit(cat, err) < 0) {
-		spif_catalog_rollback(cat);
-		goto out;
-	}
 	res->records = nc->records;
 	res->removed = nc->high + nc->low;
 	res->verified = gone;

@@ -408,34 +408,21 @@ json_t *spif_schedule_json(const struct spif_schedule *s)
 	return j;
 }
 
-static int need_tx(struct spif_catalog *c, const char *fn, struct spif_err *err)
-{
-	if (!spif_catalog_in_tx(c))
-		return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: must be called inside a transaction", fn);
-	return 0;
-}
-
-static const char *coltext(sqlite3_stmt *st, int i)
-{
-	const unsigned char *t = sqlite3_column_text(st, i);
-	return t ? (const char *)t : "";
-}
-
 /* A row of schedules (name,period,start,cutoff,grace,action,mode,basis,
  * created,origin) into s; -1 when a value does not parse. */
 #define SCHEDULE_COLUMNS "name,period,start,cutoff,grace,action,mode,basis,created,origin"
 static int schedule_from_row(sqlite3_stmt *st, struct spif_schedule *s)
 {
 	memset(s, 0, sizeof *s);
-	snprintf(s->name, sizeof s->name, "%s", coltext(st, 0));
-	snprintf(s->basis, sizeof s->basis, "%s", coltext(st, 7));
-	snprintf(s->created, sizeof s->created, "%s", coltext(st, 8));
-	s->is_default = strcmp(coltext(st, 9), "default") == 0;
-	if (spif_period_parse(coltext(st, 1), 0, &s->period, NULL) < 0 ||
-	    spif_from_parse(coltext(st, 2), &s->from, NULL) < 0 ||
-	    spif_cutoff_parse(coltext(st, 3), &s->cutoff, NULL) < 0 ||
-	    spif_period_parse(coltext(st, 4), 1, &s->grace, NULL) < 0 ||
-	    spif_action_parse(coltext(st, 5), &s->action) < 0 || spif_mode_parse(coltext(st, 6), &s->mode) < 0)
+	snprintf(s->name, sizeof s->name, "%s", spif_col_text(st, 0));
+	snprintf(s->basis, sizeof s->basis, "%s", spif_col_text(st, 7));
+	snprintf(s->created, sizeof s->created, "%s", spif_col_text(st, 8));
+	s->is_default = strcmp(spif_col_text(st, 9), "default") == 0;
+	if (spif_period_parse(spif_col_text(st, 1), 0, &s->period, NULL) < 0 ||
+	    spif_from_parse(spif_col_text(st, 2), &s->from, NULL) < 0 ||
+	    spif_cutoff_parse(spif_col_text(st, 3), &s->cutoff, NULL) < 0 ||
+	    spif_period_parse(spif_col_text(st, 4), 1, &s->grace, NULL) < 0 ||
+	    spif_action_parse(spif_col_text(st, 5), &s->action) < 0 || spif_mode_parse(spif_col_text(st, 6), &s->mode) < 0)
 		return -1;
 	return 0;
 }
@@ -463,7 +450,7 @@ int spif_schedule_bind(struct spif_catalog *c, const char *name, const char *pur
 {
 	struct spif_schedule s;
 	char now[32], old[65] = "";
-	if (need_tx(c, "spif_schedule_bind", err) < 0 || spif_schedule_get(c, name, &s, err) < 0 ||
+	if (spif_catalog_need_tx(c, "spif_schedule_bind", err) < 0 || spif_schedule_get(c, name, &s, err) < 0 ||
 	    spif_schedule_bound(c, purpose, old, err) < 0)
 		return -1;
 	spif_now_utc(now);
@@ -569,7 +556,7 @@ int spif_retention_defaults(struct spif_catalog *c, int *installed, struct spif_
 {
 	if (installed)
 		*installed = 0;
-	if (need_tx(c, "spif_retention_defaults", err) < 0)
+	if (spif_catalog_need_tx(c, "spif_retention_defaults", err) < 0)
 		return -1;
 	if (spif_retention_defaults_done(c))
 		return 0;
@@ -607,7 +594,7 @@ int spif_retention_defaults(struct spif_catalog *c, int *installed, struct spif_
 
 int spif_schedule_add(struct spif_catalog *c, const struct spif_schedule *s, struct spif_err *err)
 {
-	if (need_tx(c, "spif_schedule_add", err) < 0)
+	if (spif_catalog_need_tx(c, "spif_schedule_add", err) < 0)
 		return -1;
 	if (!spif_schedule_name_valid(s->name))
 		return spif_err_set(err, SPIF_EX_USAGE,
@@ -646,7 +633,7 @@ int spif_schedule_usage(struct spif_catalog *c, const char *name, long long *liv
 
 int spif_schedule_rm(struct spif_catalog *c, const char *name, struct spif_err *err)
 {
-	if (need_tx(c, "spif_schedule_rm", err) < 0)
+	if (spif_catalog_need_tx(c, "spif_schedule_rm", err) < 0)
 		return -1;
 	struct spif_schedule s;
 	long long live, all;
@@ -677,7 +664,7 @@ int spif_schedule_rm(struct spif_catalog *c, const char *name, struct spif_err *
 static long day_col(sqlite3_stmt *st, int i)
 {
 	long d;
-	if (sqlite3_column_type(st, i) == SQLITE_NULL || spif_day_parse(coltext(st, i), &d) < 0)
+	if (sqlite3_column_type(st, i) == SQLITE_NULL || spif_day_parse(spif_col_text(st, i), &d) < 0)
 		return SPIF_DAY_NONE;
 	return d;
 }
@@ -695,15 +682,15 @@ int spif_retention_load(struct spif_catalog *c, long long file_id, struct spif_r
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		r->file_id = file_id;
-		snprintf(r->state, sizeof r->state, "%s", coltext(st, 0));
-		snprintf(r->schedule, sizeof r->schedule, "%s", coltext(st, 1));
+		snprintf(r->state, sizeof r->state, "%s", spif_col_text(st, 0));
+		snprintf(r->schedule, sizeof r->schedule, "%s", spif_col_text(st, 1));
 		r->has_schedule = r->schedule[0] != '\0';
 		r->received = day_col(st, 2);
-		if (spif_day_of_utc(coltext(st, 3), &r->created) < 0)
+		if (spif_day_of_utc(spif_col_text(st, 3), &r->created) < 0)
 			r->created = r->received;
 		r->retain_until = day_col(st, 4);
 		r->dispose_on = day_col(st, 5);
-		r->mode = strcmp(coltext(st, 6), "compliance") == 0 ? SPIF_MODE_COMPLIANCE : SPIF_MODE_GOVERNANCE;
+		r->mode = strcmp(spif_col_text(st, 6), "compliance") == 0 ? SPIF_MODE_COMPLIANCE : SPIF_MODE_GOVERNANCE;
 		r->floor = day_col(st, 7);
 	}
 	spif_catalog_release(st);
@@ -922,7 +909,7 @@ int spif_retention_assign(struct spif_catalog *c, const struct spif_conf *conf, 
                           const char *schedule, const char *reason, int quiet_event,
                           struct spif_retention *out, struct spif_err *err)
 {
-	if (need_tx(c, "spif_retention_assign", err) < 0)
+	if (spif_catalog_need_tx(c, "spif_retention_assign", err) < 0)
 		return -1;
 	struct spif_retention r;
 	struct spif_schedule s;
@@ -981,7 +968,7 @@ int spif_retention_event(struct spif_catalog *c, const struct spif_conf *conf, l
                          const char *name, long day, const char *reason,
                          struct spif_retention *out, struct spif_err *err)
 {
-	if (need_tx(c, "spif_retention_event", err) < 0)
+	if (spif_catalog_need_tx(c, "spif_retention_event", err) < 0)
 		return -1;
 	char fid[24], dbuf[11], rbuf[11];
 	spif_file_id_format(file_id, fid);
@@ -1073,7 +1060,7 @@ void spif_hold_id_format(long long id, char out[24])
 static int hold_place(struct spif_catalog *c, long long file_id, const char *purpose, const char *reason,
                       const char *kind, long long *hold_id, struct spif_err *err)
 {
-	if (need_tx(c, "spif_hold_place", err) < 0)
+	if (spif_catalog_need_tx(c, "spif_hold_place", err) < 0)
 		return -1;
 	char fid[24] = "", hid[24], now[32];
 	if (file_id > 0) {
@@ -1149,9 +1136,9 @@ int spif_hold_kind(struct spif_catalog *c, long long hold_id, int *incident, cha
 	sqlite3_bind_int64(st, 1, hold_id);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		*incident = strcmp(coltext(st, 0), "incident") == 0;
+		*incident = strcmp(spif_col_text(st, 0), "incident") == 0;
 		if (n)
-			snprintf(placed_by, n, "%s", coltext(st, 1));
+			snprintf(placed_by, n, "%s", spif_col_text(st, 1));
 	}
 	sqlite3_finalize(st);
 	if (rc == SQLITE_DONE)
@@ -1164,7 +1151,7 @@ int spif_hold_kind(struct spif_catalog *c, long long hold_id, int *incident, cha
 int spif_hold_release(struct spif_catalog *c, long long hold_id, const char *reason,
                       struct spif_err *err)
 {
-	if (need_tx(c, "spif_hold_release", err) < 0)
+	if (spif_catalog_need_tx(c, "spif_hold_release", err) < 0)
 		return -1;
 	char hid[24], now[32], fid[24] = "";
 	spif_hold_id_format(hold_id, hid);
@@ -1181,16 +1168,16 @@ int spif_hold_release(struct spif_catalog *c, long long hold_id, const char *rea
 		return spif_catalog_sqlerr(c, rc, "read hold", err);
 	}
 	long long file_id = sqlite3_column_int64(st, 0);
-	json_t *d = json_pack("{s:s,s:s,s:s,s:s,s:s}", "hold", hid, "reason", reason, "placed", coltext(st, 3),
-	                      "placed_by", coltext(st, 4), "placed_for", coltext(st, 5));
+	json_t *d = json_pack("{s:s,s:s,s:s,s:s,s:s}", "hold", hid, "reason", reason, "placed", spif_col_text(st, 3),
+	                      "placed_by", spif_col_text(st, 4), "placed_for", spif_col_text(st, 5));
 	if (file_id) {
 		spif_file_id_format(file_id, fid);
 		json_object_set_new(d, "file", json_string(fid));
 	} else
-		json_object_set_new(d, "purpose", json_string(coltext(st, 1)));
+		json_object_set_new(d, "purpose", json_string(spif_col_text(st, 1)));
 	int released = sqlite3_column_type(st, 2) != SQLITE_NULL;
 	char when[32];
-	snprintf(when, sizeof when, "%s", coltext(st, 2));
+	snprintf(when, sizeof when, "%s", spif_col_text(st, 2));
 	sqlite3_finalize(st);
 	if (released) {
 		json_decref(d);
@@ -1250,13 +1237,13 @@ static void due_from_row(sqlite3_stmt *st, struct spif_due *d)
 {
 	memset(d, 0, sizeof *d);
 	d->file_id = sqlite3_column_int64(st, 0);
-	snprintf(d->schedule, sizeof d->schedule, "%s", coltext(st, 1));
-	d->action = strcmp(coltext(st, 2), "redact") == 0 ? SPIF_ACTION_REDACT : SPIF_ACTION_SHRED;
+	snprintf(d->schedule, sizeof d->schedule, "%s", spif_col_text(st, 1));
+	d->action = strcmp(spif_col_text(st, 2), "redact") == 0 ? SPIF_ACTION_REDACT : SPIF_ACTION_SHRED;
 	d->retain_until = day_col(st, 3);
 	d->dispose_on = day_col(st, 4);
-	snprintf(d->state, sizeof d->state, "%s", coltext(st, 5));
-	d->label = coltext(st, 6);
-	d->purpose = coltext(st, 7);
+	snprintf(d->state, sizeof d->state, "%s", spif_col_text(st, 5));
+	d->label = spif_col_text(st, 6);
+	d->purpose = spif_col_text(st, 7);
 }
 
 int spif_retention_due(struct spif_catalog *c, long day,

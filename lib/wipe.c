@@ -42,6 +42,7 @@
 #include "digest.h"
 #include "home.h"
 #include "wipe_priv.h"
+#include "mountinfo.h"
 
 #define MAX_DEPTH 3 /* loop device on a file on a loop device on ... */
 
@@ -191,31 +192,14 @@ static void mountinfo_lookup(unsigned maj, unsigned min, struct mountrec *mr)
 	char *line = NULL;
 	size_t cap = 0;
 	while (getline(&line, &cap, f) > 0) {
-		char *save = NULL, *tok;
-		int field = 0, after_sep = 0, hit = 0;
-		for (tok = strtok_r(line, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save), field++) {
-			if (field == 2) {
-				unsigned a, b;
-				if (sscanf(tok, "%u:%u", &a, &b) != 2 || a != maj || b != min)
-					break;
-				hit = 1;
-			} else if (hit && !after_sep && field > 5 && strcmp(tok, "-") == 0) {
-				after_sep = 1;
-			} else if (after_sep) {
-				after_sep++;
-				if (after_sep == 2)
-					copy_str(mr->fstype, sizeof mr->fstype, tok);
-				else if (after_sep == 4) {
-					copy_str(mr->superopts, sizeof mr->superopts, tok);
-					mr->found = 1;
-					break;
-				}
-			}
-		}
-		if (hit && mr->fstype[0]) {
-			mr->found = 1;
-			break;
-		}
+		struct spif_mountinfo m;
+		if (spif_mountinfo_parse(line, &m) < 0 || m.maj != maj || m.min != min || !m.fstype || !*m.fstype)
+			continue;
+		copy_str(mr->fstype, sizeof mr->fstype, m.fstype);
+		if (m.superopts)
+			copy_str(mr->superopts, sizeof mr->superopts, m.superopts);
+		mr->found = 1;
+		break;
 	}
 	free(line);
 	fclose(f);

@@ -43,8 +43,8 @@ static int claimed_row(void *ctx, long long purge_id, long long file_id, enum sp
 	(void)claim_seq;
 	k->n++;
 	spif_file_id_format(file_id, fid);
-	fprintf(stderr, "%s: verify: %s was claimed by purge %lld, which was interrupted before it "
-	        "finished; run spif retain purge\n", k->c->prog, fid, purge_id);
+	cli_note(k->c, "verify: %s was claimed by purge %lld, which was interrupted before it "
+	         "finished; run spif retain purge", fid, purge_id);
 	return 0;
 }
 
@@ -56,8 +56,8 @@ static int review_row(void *ctx, const struct spif_review_item *it)
 	if (o->json) {
 		json_t *j = json_pack("{s:s,s:o,s:s,s:s,s:o,s:s}", "kind", it->kind, "seq",
 		                      it->seq ? json_integer(it->seq) : json_null(), "time", it->time, "operator",
-		                      it->operator_, "object", jstr(it->object), "what", it->what);
-		print_json(j);
+		                      it->operator_, "object", cli_jstr(it->object), "what", it->what);
+		cli_print_json(j);
 	} else
 		printf("%-11s %6s%-6lld %s %s: %s\n", it->kind, it->seq ? "#" : "", it->seq, it->time, it->operator_,
 		       it->what);
@@ -153,7 +153,7 @@ static void schema_problem(void *ctx, const char *what)
 	if (f->json)
 		json_array_append_new(f->schema, json_string(what));
 	else
-		fprintf(stderr, "%s: verify: schema: %s: changed outside spif\n", f->c->prog, what);
+		cli_note(f->c, "verify: schema: %s: changed outside spif", what);
 }
 
 static void row_problem(void *ctx, const struct spif_row_problem *p)
@@ -169,11 +169,11 @@ static void row_problem(void *ctx, const struct spif_row_problem *p)
 		return;
 	}
 	if (strcmp(p->what, "added") == 0)
-		fprintf(stderr, "%s: verify: %s %s: added outside spif (no event records it)\n", f->c->prog, p->table,
-		        p->key);
+		cli_note(f->c, "verify: %s %s: added outside spif (no event records it)", p->table,
+		         p->key);
 	else
-		fprintf(stderr, "%s: verify: %s %s: %s outside spif (the audit log last recorded it in event %lld)\n",
-		        f->c->prog, p->table, p->key, p->what, p->seq);
+		cli_note(f->c, "verify: %s %s: %s outside spif (the audit log last recorded it in event %lld)",
+		         p->table, p->key, p->what, p->seq);
 }
 
 /* verify --checkpoint: every checkpoint in the file, in order.  0 when
@@ -200,7 +200,7 @@ static int check_checkpoints(struct cli *c, struct spif_catalog *cat, const stru
 			if (out)
 				json_array_append_new(out, json_pack("{s:I,s:s}", "checkpoint", (json_int_t)*count, "why", e.msg));
 			else
-				fprintf(stderr, "%s: verify: %s: checkpoint %lld: %s\n", c->prog, o->checkpoint, *count, e.msg);
+				cli_note(c, "verify: %s: checkpoint %lld: %s", o->checkpoint, *count, e.msg);
 			continue;
 		}
 		if (res.size > *last)
@@ -240,9 +240,9 @@ int cmd_verify(struct cli *c, const struct opts *o)
 	if (spif_catalog_copies_in_state(cat, SPIF_COPY_DISPOSING, &cp, &half, &e) < 0)
 		cli_die(c, &e);
 	for (size_t i = 0; i < half; i++)
-		fprintf(stderr, "%s: verify: copy %lld (%s) was left marked for destruction by an "
-		        "interrupted spif shred (it may be partly overwritten); run spif shred --resume\n",
-		        c->prog, cp[i].id, cp[i].path);
+		cli_note(c, "verify: copy %lld (%s) was left marked for destruction by an "
+		         "interrupted spif shred (it may be partly overwritten); run spif shred --resume",
+		         cp[i].id, cp[i].path);
 	spif_copies_free(cp, half);
 	/* files a killed purge had claimed and not finished */
 	struct claimed k = {.c = c};
@@ -279,20 +279,20 @@ int cmd_verify(struct cli *c, const struct opts *o)
 		json_object_set_new(j, "scope", json_string(o->checkpoint ? "checkpoint" : "internal"));
 		json_object_set_new(j, "half_destroyed_copies", json_integer((json_int_t)half));
 		json_object_set_new(j, "interrupted_purge_items", json_integer(claimed));
-		print_json(j);
+		cli_print_json(j);
 	}
 	json_decref(cp_why);
 	json_decref(f.rows);
 	json_decref(f.schema);
 	if (v.bad_seq) {
-		fprintf(stderr, "%s: verify: %s\n", c->prog, v.why);
+		cli_note(c, "verify: %s", v.why);
 		return SPIF_FOUND;
 	}
 	if (v.tree_bad && !o->json)
-		fprintf(stderr, "%s: verify: %s\n", c->prog, v.tree_why);
+		cli_note(c, "verify: %s", v.tree_why);
 	if (f.rows_bad > SHOW_ROWS && !o->json)
-		fprintf(stderr, "%s: verify: ... and %lld more rows changed outside spif\n", c->prog,
-		        f.rows_bad - SHOW_ROWS);
+		cli_note(c, "verify: ... and %lld more rows changed outside spif",
+		         f.rows_bad - SHOW_ROWS);
 	if (half || claimed || v.tree_bad || f.rows_bad || f.schema_bad || cp_bad)
 		return SPIF_FOUND;
 	if (!o->json) {

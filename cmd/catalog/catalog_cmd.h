@@ -10,6 +10,8 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "cli_json.h"
+#include "xalloc.h"
 #include "note.h"
 
 struct opts {
@@ -24,8 +26,6 @@ struct opts {
 };
 
 extern const char usage_text[];
-void print_json(json_t *j);
-json_t *jstr(const char *s);
 const char *log_bound(struct cli *c, const char *opt, const char *arg, int next_day, char out[32]);
 void read_whole(const struct cli *c, const char *path, char **data, size_t *n, int optional);
 struct spif_catalog *catalog_if_readable(struct cli *c);

@@ -38,8 +38,8 @@ static int cert_row(void *ctx, const struct spif_cert_row *r)
 	if (o->json) {
 		json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:o}", "id", r->id, "kind", r->kind, "file", fid,
 		                      "issued", r->issued, "operator", r->operator_, "signed", r->signed_,
-		                      "confirmed_by", jstr(r->confirmed_by));
-		print_json(j);
+		                      "confirmed_by", cli_jstr(r->confirmed_by));
+		cli_print_json(j);
 	} else {
 		char issued[48];
 		spif_time_for_people(r->issued, issued);

@@ -102,21 +102,6 @@ const char usage_text[] =
 	"check: a copy missing or changed), 64 usage, 65 unknown id (copy lost: a copy\n"
 	"already disposed or lost), 66 no catalog, 77 catalog writable by others.\n";
 
-void print_json(json_t *j)
-{
-	char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	if (s) {
-		puts(s);
-		free(s);
-	}
-	json_decref(j);
-}
-
-json_t *jstr(const char *s)
-{
-	return s ? json_string(s) : json_null();
-}
-
 static json_t *file_json(const struct spif_file *f)
 {
 	char id[24];
@@ -125,20 +110,20 @@ static json_t *file_json(const struct spif_file *f)
 	json_t *o = json_object();
 	json_object_set_new(o, "id", json_string(id));
 	json_object_set_new(o, "state", json_string(spif_file_state_name(f->state)));
-	json_object_set_new(o, "label", jstr(f->label));
-	json_object_set_new(o, "purpose", jstr(f->purpose));
-	json_object_set_new(o, "source", jstr(f->source));
-	json_object_set_new(o, "received", jstr(f->received));
-	json_object_set_new(o, "format", jstr(f->format));
-	json_object_set_new(o, "encoding", jstr(f->encoding));
+	json_object_set_new(o, "label", cli_jstr(f->label));
+	json_object_set_new(o, "purpose", cli_jstr(f->purpose));
+	json_object_set_new(o, "source", cli_jstr(f->source));
+	json_object_set_new(o, "received", cli_jstr(f->received));
+	json_object_set_new(o, "format", cli_jstr(f->format));
+	json_object_set_new(o, "encoding", cli_jstr(f->encoding));
 	json_object_set_new(o, "number_fields", nf ? nf : json_array());
 	json_object_set_new(o, "records", json_integer(f->records));
 	json_object_set_new(o, "persons", json_integer(f->persons));
 	json_object_set_new(o, "invalid", json_integer(f->invalid));
-	json_object_set_new(o, "sha256", jstr(f->sha256));
-	json_object_set_new(o, "created", jstr(f->created));
-	json_object_set_new(o, "schedule", jstr(f->schedule));
-	json_object_set_new(o, "retain_until", jstr(f->retain_until));
+	json_object_set_new(o, "sha256", cli_jstr(f->sha256));
+	json_object_set_new(o, "created", cli_jstr(f->created));
+	json_object_set_new(o, "schedule", cli_jstr(f->schedule));
+	json_object_set_new(o, "retain_until", cli_jstr(f->retain_until));
 	return o;
 }
 
@@ -146,7 +131,7 @@ static int ls_row(void *ctx, const struct spif_file *f)
 {
 	const struct opts *o = ctx;
 	if (o->json)
-		print_json(file_json(f));
+		cli_print_json(file_json(f));
 	else {
 		char id[24];
 		spif_file_id_format(f->id, id);
@@ -194,17 +179,17 @@ int cmd_show(struct cli *c, const struct opts *o, const char *idarg)
 		for (size_t i = 0; i < n; i++) {
 			json_t *k = json_object();
 			json_object_set_new(k, "id", json_integer(cp[i].id));
-			json_object_set_new(k, "kind", jstr(cp[i].kind));
-			json_object_set_new(k, "path", jstr(cp[i].path));
-			json_object_set_new(k, "sha256", jstr(cp[i].sha256));
+			json_object_set_new(k, "kind", cli_jstr(cp[i].kind));
+			json_object_set_new(k, "path", cli_jstr(cp[i].path));
+			json_object_set_new(k, "sha256", cli_jstr(cp[i].sha256));
 			json_object_set_new(k, "size", json_integer(cp[i].size));
 			json_object_set_new(k, "encrypted", json_boolean(cp[i].encrypted));
-			json_object_set_new(k, "created", jstr(cp[i].created));
+			json_object_set_new(k, "created", cli_jstr(cp[i].created));
 			json_object_set_new(k, "state", json_string(spif_copy_state_name(cp[i].state)));
 			json_array_append_new(arr, k);
 		}
 		json_object_set_new(j, "copies", arr);
-		print_json(j);
+		cli_print_json(j);
 	} else {
 		char fid[24], created[48];
 		spif_file_id_format(f.id, fid);
@@ -246,20 +231,20 @@ static int log_row(void *ctx, const struct spif_event_row *ev)
 	if (o->json) {
 		json_t *j = json_object();
 		json_object_set_new(j, "seq", json_integer(ev->seq));
-		json_object_set_new(j, "time", jstr(ev->time));
-		json_object_set_new(j, "operator", jstr(ev->operator_));
-		json_object_set_new(j, "sudo_user", jstr(ev->sudo_user));
-		json_object_set_new(j, "host", jstr(ev->host));
+		json_object_set_new(j, "time", cli_jstr(ev->time));
+		json_object_set_new(j, "operator", cli_jstr(ev->operator_));
+		json_object_set_new(j, "sudo_user", cli_jstr(ev->sudo_user));
+		json_object_set_new(j, "host", cli_jstr(ev->host));
 		json_object_set_new(j, "pid", json_integer(ev->pid));
 		json_t *argv = json_loads(ev->argv, 0, NULL);
-		json_object_set_new(j, "argv", argv ? argv : jstr(ev->argv));
-		json_object_set_new(j, "action", jstr(ev->action));
-		json_object_set_new(j, "object", jstr(ev->object));
+		json_object_set_new(j, "argv", argv ? argv : cli_jstr(ev->argv));
+		json_object_set_new(j, "action", cli_jstr(ev->action));
+		json_object_set_new(j, "object", cli_jstr(ev->object));
 		json_t *d = json_loads(ev->details, 0, NULL);
-		json_object_set_new(j, "details", d ? d : jstr(ev->details));
-		json_object_set_new(j, "prev_hash", jstr(ev->prev_hash));
-		json_object_set_new(j, "hash", jstr(ev->hash));
-		print_json(j);
+		json_object_set_new(j, "details", d ? d : cli_jstr(ev->details));
+		json_object_set_new(j, "prev_hash", cli_jstr(ev->prev_hash));
+		json_object_set_new(j, "hash", cli_jstr(ev->hash));
+		cli_print_json(j);
 	} else {
 		const char *sudo = ev->sudo_user;
 		char when[48];

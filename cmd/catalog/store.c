@@ -71,16 +71,16 @@ int cmd_check(struct cli *c, const struct opts *o)
 	if (o->json) {
 		json_t *j = json_pack("{s:I,s:I,s:I,s:o}", "checked", (json_int_t)checked, "missing",
 		                      (json_int_t)k.missing, "changed", (json_int_t)k.changed, "problems", k.problems);
-		print_json(j);
+		cli_print_json(j);
 	} else {
 		json_decref(k.problems);
 		printf("%lld cop%s checked: %lld missing, %lld changed or unreadable\n", checked,
 		       checked == 1 ? "y" : "ies", k.missing, k.changed);
 	}
 	if (k.missing || k.changed) {
-		fprintf(stderr, "%s: check: %lld cop%s not as the catalog says; a copy gone for good: "
-		        "spif catalog copy lost COPY-ID --reason TEXT\n", c->prog, k.missing + k.changed,
-		        k.missing + k.changed == 1 ? "y is" : "ies are");
+		cli_note(c, "check: %lld cop%s not as the catalog says; a copy gone for good: "
+		         "spif catalog copy lost COPY-ID --reason TEXT", k.missing + k.changed,
+		         k.missing + k.changed == 1 ? "y is" : "ies are");
 		return SPIF_FOUND;
 	}
 	return 0;
@@ -100,9 +100,7 @@ int cmd_copy(struct cli *c, const struct opts *o, int nargs, char **args)
 	if (!o->reason || !*o->reason)
 		cli_usage(c, "copy %s: --reason is required (what happened to it)", args[0]);
 	/* the reason goes into the catalog: never a number */
-	char *reason = strdup(o->reason);
-	if (!reason)
-		cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
+	char *reason = xstrdup(o->reason);
 	spif_mask_numbers(reason);
 	struct spif_catalog *cat = cli_catalog(c, 0);
 	struct spif_err e = {0};
@@ -225,7 +223,7 @@ int cmd_backup(struct cli *c, int argc, char **argv)
 	} else
 		cli_usage(c, "%s: wrong number of arguments", sub);
 	if (json)
-		print_json(json_incref(r));
+		cli_print_json(json_incref(r));
 	json_decref(r);
 	cli_done(c);
 	return rc;

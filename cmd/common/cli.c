@@ -188,6 +188,45 @@ void cli_note(const struct cli *c, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+void cli_note_begin(const struct cli *c, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "%s: ", c->prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+}
+
+void cli_note_more(const struct cli *c, const char *fmt, ...)
+{
+	va_list ap;
+	(void)c;
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+}
+
+void cli_note_end(const struct cli *c)
+{
+	(void)c;
+	fputc('\n', stderr);
+}
+
+void cli_progress(const struct cli *c, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "\r%s: ", c->prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+}
+
+void cli_progress_line(const struct cli *c, const char *line)
+{
+	(void)c;
+	fputs(line, stderr);
+}
+
 /* The home, said once when a setgid spif ignored --home or $SPIF_HOME. */
 static int resolve_home(struct cli *c, struct spif_err *e)
 {

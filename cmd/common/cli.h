@@ -47,6 +47,18 @@ _Noreturn void cli_usage(const struct cli *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* A note on stderr ("prog: message"), no exit. */
 void cli_note(const struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* One note said in parts, for a summary whose clauses depend on the run:
+ * "prog: " and the first part, then more parts, then the newline.  Each
+ * part's format is a literal of its own (to be translated), never a
+ * string built beforehand. */
+void cli_note_begin(const struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cli_note_more(const struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cli_note_end(const struct cli *c);
+/* A progress line ("\rprog: message", no newline: the next one writes
+ * over it; cli_note_end ends it).  cli_progress_line writes a line
+ * lib/progress.h made (it starts with '\r'; nothing in it to translate). */
+void cli_progress(const struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cli_progress_line(const struct cli *c, const char *line);
 
 /* Open the catalog (SPIF_CAT_CREATE or 0); dies on failure. */
 struct spif_catalog *cli_catalog(struct cli *c, int flags);

@@ -44,3 +44,11 @@ char *xstrdup(const char *s)
 		oom();
 	return d;
 }
+
+char *xstrndup(const char *s, size_t n)
+{
+	char *d = strndup(s, n);
+	if (!d)
+		oom();
+	return d;
+}

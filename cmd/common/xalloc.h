@@ -13,5 +13,6 @@ void *xcalloc(size_t nmemb, size_t size);
 /* realloc of nmemb * size, checked for overflow */
 void *xreallocarray(void *p, size_t nmemb, size_t size);
 char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
 
 #endif

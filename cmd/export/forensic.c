@@ -73,8 +73,8 @@ int cmd_forensic(struct cli *c, const struct opts *o)
 		cli_die(c, &e);
 	spif_catalog_close(cat);
 	printf("%s\n", r.sha256);
-	fprintf(stderr, "%s: %s: forensic bundle, %lld events with their proofs, %zu file%s, encrypted for %zu key%s, "
-	        "signed by %s -> %s (%lld bytes)\n", c->prog, o->incident, r.events, r.files, r.files == 1 ? "" : "s",
+	cli_note(c, "%s: forensic bundle, %lld events with their proofs, %zu file%s, encrypted for %zu key%s, "
+	         "signed by %s -> %s (%lld bytes)", o->incident, r.events, r.files, r.files == 1 ? "" : "s",
 	        o->nrecipients, o->nrecipients == 1 ? "" : "s", r.signer, r.path, r.size);
 	return 0;
 }
@@ -101,8 +101,8 @@ int forensic_verify(struct cli *c, const char *path, const char *keyfile)
 	if (spif_forensic_verify_file(path, &v, fproblem, NULL, &r, &e) < 0)
 		cli_die(c, &e);
 	fflush(stdout);
-	fprintf(stderr, "%s: %s: forensic bundle of catalog %s: %lld events, %lld proofs verified under a checkpoint "
-	        "of %llu events%s; %s\n", c->prog, path, r.catalog, r.events, r.proofs, r.tree_size,
+	cli_note(c, "%s: forensic bundle of catalog %s: %lld events, %lld proofs verified under a checkpoint "
+	         "of %llu events%s; %s", path, r.catalog, r.events, r.proofs, r.tree_size,
 	        r.consistency ? " (with a consistency proof from the one before)" : "",
 	        r.problems ? "PROBLEMS FOUND" : "every event intact");
 	return r.problems ? 1 : 0;

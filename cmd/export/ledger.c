@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_json.h"
 #include "export_cmd.h"
 #include "mynumber.h"
 #include "text.h"
@@ -40,23 +41,23 @@ int cmd_verify(struct cli *c, const struct opts *o)
 	fflush(stdout);
 	const char *id = r.bag.top[0] ? r.bag.top : o->args[0];
 	int bad = r.bag.problems > 0 || r.sig_status < 0;
-	fprintf(stderr, "%s: %s: %s, %lld payload file%s, %lld bytes", c->prog, id,
-	        r.bag.problems ? "INVALID bag" : "valid BagIt bag", r.bag.payload_files,
-	        r.bag.payload_files == 1 ? "" : "s", r.bag.payload_bytes);
+	cli_note_begin(c, "%s: %s, %lld payload file%s, %lld bytes", id,
+	               r.bag.problems ? "INVALID bag" : "valid BagIt bag", r.bag.payload_files,
+	               r.bag.payload_files == 1 ? "" : "s", r.bag.payload_bytes);
 	if (r.bag.problems)
-		fprintf(stderr, ", %lld problem%s", r.bag.problems, r.bag.problems == 1 ? "" : "s");
+		cli_note_more(c, ", %lld problem%s", r.bag.problems, r.bag.problems == 1 ? "" : "s");
 	if (r.encrypted) {
 		if (r.sig_status > 0)
-			fprintf(stderr, "; good signature by %s", r.signer);
+			cli_note_more(c, "; good signature by %s", r.signer);
 		else if (r.sig_status < 0)
-			fprintf(stderr, "; BAD SIGNATURE: %s", r.sig_problem);
+			cli_note_more(c, "; BAD SIGNATURE: %s", r.sig_problem);
 		else
-			fprintf(stderr, "; not signed");
+			cli_note_more(c, "; not signed");
 	} else if (r.zip)
-		fprintf(stderr, "; a password ZIP (AES-256), not signed");
+		cli_note_more(c, "; a password ZIP (AES-256), not signed");
 	else
-		fprintf(stderr, "; not encrypted");
-	fputc('\n', stderr);
+		cli_note_more(c, "; not encrypted");
+	cli_note_end(c);
 	spif_export_check_free(&r);
 	/* a forensic bundle: every proof in it, with the catalog's key */
 	if (o->key && forensic_verify(c, o->args[0], o->key) != 0)
@@ -86,11 +87,6 @@ static void file_ids(const char *files, char *out, size_t n)
 	json_decref(a);
 }
 
-static json_t *jopt(const char *s)
-{
-	return s ? json_string(s) : json_null();
-}
-
 static json_t *jraw(const char *s)
 {
 	json_t *j = s ? json_loads(s, 0, NULL) : NULL;
@@ -105,34 +101,30 @@ static int ls_row(void *ctx, const struct spif_export_row *r)
 		json_t *j = json_object();
 		json_object_set_new(j, "id", json_string(r->id));
 		json_object_set_new(j, "state", json_string(spif_export_state_name(r->state)));
-		json_object_set_new(j, "created", jopt(r->created));
-		json_object_set_new(j, "due", jopt(r->due));
+		json_object_set_new(j, "created", cli_jstr(r->created));
+		json_object_set_new(j, "due", cli_jstr(r->due));
 		json_object_set_new(j, "files", jraw(r->files));
 		json_object_set_new(j, "records", json_integer(r->records));
 		json_object_set_new(j, "persons", json_integer(r->persons));
 		json_object_set_new(j, "recipients", jraw(r->recipients));
-		json_object_set_new(j, "organisation", jopt(r->organisation));
-		json_object_set_new(j, "person", jopt(r->person));
-		json_object_set_new(j, "basis", jopt(r->basis));
-		json_object_set_new(j, "reason", jopt(r->reason));
-		json_object_set_new(j, "operator", jopt(r->operator_));
-		json_object_set_new(j, "approver", jopt(r->approver));
-		json_object_set_new(j, "medium", jopt(r->medium));
-		json_object_set_new(j, "seal", jopt(r->seal));
-		json_object_set_new(j, "format", jopt(r->format));
-		json_object_set_new(j, "path", jopt(r->path));
-		json_object_set_new(j, "signer", jopt(r->signer));
-		json_object_set_new(j, "archive_sha256", jopt(r->archive_sha256));
+		json_object_set_new(j, "organisation", cli_jstr(r->organisation));
+		json_object_set_new(j, "person", cli_jstr(r->person));
+		json_object_set_new(j, "basis", cli_jstr(r->basis));
+		json_object_set_new(j, "reason", cli_jstr(r->reason));
+		json_object_set_new(j, "operator", cli_jstr(r->operator_));
+		json_object_set_new(j, "approver", cli_jstr(r->approver));
+		json_object_set_new(j, "medium", cli_jstr(r->medium));
+		json_object_set_new(j, "seal", cli_jstr(r->seal));
+		json_object_set_new(j, "format", cli_jstr(r->format));
+		json_object_set_new(j, "path", cli_jstr(r->path));
+		json_object_set_new(j, "signer", cli_jstr(r->signer));
+		json_object_set_new(j, "archive_sha256", cli_jstr(r->archive_sha256));
 		json_object_set_new(j, "archive_size", json_integer(r->archive_size));
-		json_object_set_new(j, "checkout_sha256", jopt(r->checkout_sha256));
-		json_object_set_new(j, "closed", jopt(r->closed));
-		json_object_set_new(j, "closed_by", jopt(r->closed_by));
+		json_object_set_new(j, "checkout_sha256", cli_jstr(r->checkout_sha256));
+		json_object_set_new(j, "closed", cli_jstr(r->closed));
+		json_object_set_new(j, "closed_by", cli_jstr(r->closed_by));
 		json_object_set_new(j, "fate", jraw(r->fate));
-		char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		json_decref(j);
-		if (s)
-			puts(s);
-		free(s);
+		cli_print_json(j);
 		return 0;
 	}
 	char files[256], created[11] = "";
@@ -213,10 +205,10 @@ int cmd_return(struct cli *c, const struct opts *o)
 	json_t *fate = json_loads(r.fate ? r.fate : "{}", 0, NULL);
 	const char *where = json_string_value(json_object_get(fate, "path"));
 	int dir = r.format && strcmp(r.format, "dir") == 0;
-	fprintf(stderr, "%s: %s returned, received by %s, seal %s; the %s is the one that left (%s); destroy "
-	        "it with: spif shred %s%s\n", c->prog, id, o->received_by, o->seal, dir ? "bag" : "archive",
-	        dir ? "every file as its manifests list" : "SHA-256 matches", where ? where : "?",
-	        dir ? "/data/*" : "");
+	cli_note(c, "%s returned, received by %s, seal %s; the %s is the one that left (%s); destroy "
+	         "it with: spif shred %s%s", id, o->received_by, o->seal, dir ? "bag" : "archive",
+	         dir ? "every file as its manifests list" : "SHA-256 matches", where ? where : "?",
+	         dir ? "/data/*" : "");
 	if (!intact)
 		cli_note(c, "warning: %s came back with its seal broken: the ledger records it; whether that is an "
 		         "incident is for the office to decide", id);
@@ -241,8 +233,8 @@ int cmd_destroyed(struct cli *c, const struct opts *o)
 	if (spif_export_get(cat, id, &r, &e) < 0)
 		cli_die(c, &e);
 	json_t *fate = json_loads(r.fate ? r.fate : "{}", 0, NULL);
-	fprintf(stderr, "%s: %s destroyed by the recipient: certificate %s signed by %s\n", c->prog, id,
-	        o->certificate, json_string_value(json_object_get(fate, "signer")));
+	cli_note(c, "%s destroyed by the recipient: certificate %s signed by %s", id,
+	         o->certificate, json_string_value(json_object_get(fate, "signer")));
 	if (kept)
 		cli_note(c, "the archive is still here (%s): destroy it with: spif shred %s", r.path, r.path);
 	json_decref(fate);
@@ -268,8 +260,8 @@ int cmd_lost(struct cli *c, const struct opts *o)
 	json_array_foreach(holds, i, h)
 		printf("%s\n", json_string_value(h));
 	fflush(stdout);
-	fprintf(stderr, "%s: %s lost; %zu file%s held (an incident hold: spif retain release when it is closed)\n",
-	        c->prog, id, json_array_size(holds), json_array_size(holds) == 1 ? "" : "s");
+	cli_note(c, "%s lost; %zu file%s held (an incident hold: spif retain release when it is closed)", id,
+	         json_array_size(holds), json_array_size(holds) == 1 ? "" : "s");
 	json_decref(holds);
 	spif_catalog_close(cat);
 	return 0;

@@ -21,6 +21,7 @@
 #include "mynumber.h"
 #include "passphrase.h"
 #include "pseudonym.h"
+#include "xalloc.h"
 
 static const char usage_text[] =
 	"usage: spif export (--file ID... | --purpose P) -r RECIPIENT... [--sign KEYID]\n"
@@ -111,9 +112,8 @@ static void add_list(struct cli *c, struct opts *o, const char *opt, const char 
 			cli_usage(c, "%s: empty field name", opt);
 		if (p[0] == '@')
 			cli_usage(c, "%s %.*s: metadata is not a field to choose", opt, (int)len, p);
-		char **v = realloc(o->fields, (o->nfields + 1) * sizeof *v);
-		if (!v || !(v[o->nfields] = strndup(p, len)))
-			cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
+		char **v = xreallocarray(o->fields, o->nfields + 1, sizeof *v);
+		v[o->nfields] = xstrndup(p, len);
 		o->fields = v;
 		o->nfields++;
 		if (!p[len])
@@ -127,9 +127,7 @@ static void add_file(struct cli *c, struct opts *o, const char *arg)
 	long long id = spif_file_id_parse(arg);
 	if (id < 0)
 		cli_usage(c, "%s: not a file id (F000001)", arg);
-	long long *v = realloc(o->files, (o->nfiles + 1) * sizeof *v);
-	if (!v)
-		cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
+	long long *v = xreallocarray(o->files, o->nfiles + 1, sizeof *v);
 	o->files = v;
 	o->files[o->nfiles++] = id;
 }
@@ -171,9 +169,7 @@ static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 			o->seen |= O_RCPT;
 			if (!*optarg)
 				cli_usage(c, "-r: empty recipient");
-			const char **v = realloc(o->recipients, (o->nrecipients + 1) * sizeof *v);
-			if (!v)
-				cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
+			const char **v = xreallocarray(o->recipients, o->nrecipients + 1, sizeof *v);
 			o->recipients = v;
 			v[o->nrecipients++] = optarg;
 			break;
@@ -473,17 +469,21 @@ static int cmd_export(struct cli *c, struct opts *o)
 		cli_note(c, "%s", zip_warning);
 	printf("%s\n", r.id);
 	fflush(stdout);
-	fprintf(stderr, "%s: %s: %zu file%s, %lld records, %lld persons, to %s", c->prog, r.id, r.nfiles,
-	        r.nfiles == 1 ? "" : "s", r.records, r.persons, o->org);
+	cli_note_begin(c, "%s: %zu file%s, %lld records, %lld persons, to %s", r.id, r.nfiles,
+	               r.nfiles == 1 ? "" : "s", r.records, r.persons, o->org);
 	if (o->form == SPIF_EXPORT_BAG) {
-		fprintf(stderr, ", encrypted for %zu key%s", o->nrecipients, o->nrecipients == 1 ? "" : "s");
-		fprintf(stderr, r.signer[0] ? ", signed by %s" : ", not signed", r.signer);
+		cli_note_more(c, ", encrypted for %zu key%s", o->nrecipients, o->nrecipients == 1 ? "" : "s");
+		if (r.signer[0])
+			cli_note_more(c, ", signed by %s", r.signer);
+		else
+			cli_note_more(c, ", not signed");
 	} else if (o->form == SPIF_EXPORT_ZIP)
-		fprintf(stderr, ", a password ZIP (AES-256), not signed");
+		cli_note_more(c, ", a password ZIP (AES-256), not signed");
 	else
-		fprintf(stderr, ", %s (no number in it)", o->form == SPIF_EXPORT_DIR ? "a plain directory" : "a plain tar");
-	fprintf(stderr, " -> %s (%lld bytes)%s%s%s%s\n", r.path, r.size, r.medium[0] ? " on " : "", r.medium,
-	        o->due ? ", due " : "", o->due ? o->due : "");
+		cli_note_more(c, ", %s (no number in it)", o->form == SPIF_EXPORT_DIR ? "a plain directory" : "a plain tar");
+	cli_note_more(c, " -> %s (%lld bytes)%s%s%s%s", r.path, r.size, r.medium[0] ? " on " : "", r.medium,
+	              o->due ? ", due " : "", o->due ? o->due : "");
+	cli_note_end(c);
 	spif_psn_free(psn);
 	spif_catalog_close(cat);
 	return 0;

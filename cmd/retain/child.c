@@ -35,7 +35,7 @@ int run_child(const struct cli *c, const char *cmd, char **args, char *why, size
 		dup2(out[1], 1);
 		dup2(err[1], 2);
 		execv(path, args);
-		fprintf(stderr, "spif-retain: %s: %s\n", path, strerror(errno));
+		cli_note(c, "%s: %s", path, strerror(errno));
 		_exit(SPIF_EX_UNAVAILABLE);
 	}
 	close(out[1]);

@@ -12,22 +12,14 @@ static int due_add(void *ctx, const struct spif_due *d)
 	struct due_list *l = ctx;
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 64;
-		struct spif_due *v = realloc(l->v, cap * sizeof *v);
-		char **a = v ? realloc(l->labels, cap * sizeof *a) : NULL;
-		if (a)
-			l->labels = a;
-		char **b = a ? realloc(l->purposes, cap * sizeof *b) : NULL;
-		if (b)
-			l->purposes = b;
-		if (v)
-			l->v = v;
-		if (!v || !a || !b)
-			return -1;
+		l->v = xreallocarray(l->v, cap, sizeof *l->v);
+		l->labels = xreallocarray(l->labels, cap, sizeof *l->labels);
+		l->purposes = xreallocarray(l->purposes, cap, sizeof *l->purposes);
 		l->cap = cap;
 	}
 	l->v[l->n] = *d;
-	l->labels[l->n] = strdup(d->label ? d->label : "");
-	l->purposes[l->n] = strdup(d->purpose ? d->purpose : "");
+	l->labels[l->n] = xstrdup(d->label ? d->label : "");
+	l->purposes[l->n] = xstrdup(d->purpose ? d->purpose : "");
 	l->v[l->n].label = l->labels[l->n];
 	l->v[l->n].purpose = l->purposes[l->n];
 	l->n++;
@@ -99,7 +91,7 @@ int cmd_due(struct cli *c, const struct opts *o, int argc)
 	collect_due(c, cat, day, &l);
 	for (size_t i = 0; i < l.n; i++) {
 		if (o->seen & O_JSON)
-			print_json(due_json(&l.v[i]));
+			cli_print_json(due_json(&l.v[i]));
 		else {
 			if (i == 0)
 				fputs(due_header, stdout);

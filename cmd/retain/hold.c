@@ -103,7 +103,7 @@ static int hold_row(void *ctx, const struct spif_hold *h)
 		json_object_set_new(j, "released", h->released ? json_string(h->released) : json_null());
 		json_object_set_new(j, "released_by", h->released_by ? json_string(h->released_by) : json_null());
 		json_object_set_new(j, "release_reason", h->release_reason ? json_string(h->release_reason) : json_null());
-		print_json(j);
+		cli_print_json(j);
 	} else {
 		if (out->first)
 			printf("%-8s %-24s %-10s %-12s %-10s %s\n", "HOLD", "ON", "PLACED", "BY", "RELEASED", "REASON");

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "mynumber.h"
+#include "cli_signal.h"
 #include "retain.h"
 
 static const char usage_text[] =
@@ -86,12 +87,6 @@ static const char usage_text[] =
 	"schedule, or permission.\n";
 
 volatile sig_atomic_t stop_flag;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop_flag = 1;
-}
 
 static const char *const opt_names[] = {"--period", "--from", "--cutoff", "--grace", "--action", "--mode",
                                         "--basis", "--schedule", "--reason", "--purpose", "--as-of", "--json",
@@ -169,16 +164,6 @@ void nargs(const struct cli *c, const char *sub, int have, int want, const char 
 		cli_usage(c, "%s: %s", sub, have < want ? what : "too many arguments");
 }
 
-void print_json(json_t *j)
-{
-	char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	if (s) {
-		puts(s);
-		free(s);
-	}
-	json_decref(j);
-}
-
 long long file_arg(const struct cli *c, const char *s)
 {
 	long long id = spif_file_id_parse(s);
@@ -198,9 +183,8 @@ long day_arg(const struct cli *c, const char *opt, const char *s)
 /* A text an operator typed, going into the catalog: never a number. */
 char *masked(const char *s)
 {
-	char *m = strdup(s ? s : "");
-	if (m)
-		spif_mask_numbers(m);
+	char *m = xstrdup(s ? s : "");
+	spif_mask_numbers(m);
 	return m;
 }
 
@@ -231,10 +215,7 @@ int main(int argc, char **argv)
 	struct opts o = {0};
 	cli_init(&c, "spif-retain", argc, argv);
 	/* a purge stops between batches, never inside one */
-	struct sigaction sa = {0};
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	cli_signals(&stop_flag);
 	parse_opts(&c, &o, argc, argv);
 	if (optind >= argc)
 		cli_usage(&c, "missing subcommand: schedule, assign, event, hold, release, holds, due, plan, purge "

@@ -88,10 +88,7 @@ static long long plan_read(struct cli *c, struct spif_catalog *cat, const char *
 			cap = cap ? cap * 2 : 1 << 20;
 			if (cap > (256u << 20))
 				cli_fail(c, SPIF_EX_DATAERR, "%s: too large to be a plan", path);
-			char *nb = realloc(buf, cap);
-			if (!nb)
-				cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
-			buf = nb;
+			buf = xreallocarray(buf, cap, 1);
 		}
 		ssize_t r = read(fd, buf + len, cap - len - 1);
 		if (r < 0)
@@ -139,10 +136,7 @@ static long long plan_read(struct cli *c, struct spif_catalog *cat, const char *
 				cli_fail(c, SPIF_EX_DATAERR, "%s: a line that is not an entry: %.40s", path, line);
 			if (*n == icap) {
 				icap = icap ? icap * 2 : 64;
-				long long *v = realloc(*ids, icap * sizeof *v);
-				if (!v)
-					cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
-				*ids = v;
+				*ids = xreallocarray(*ids, icap, sizeof **ids);
 			}
 			(*ids)[(*n)++] = id;
 		}

@@ -64,14 +64,14 @@ static void progress_clear(struct purge *p)
 {
 	char line[16];
 	if (spif_progress_clear(&p->prog, line, sizeof line))
-		fputs(line, stderr);
+		cli_progress_line(p->c, line);
 }
 
 static void progress_show(struct purge *p)
 {
 	char line[160];
 	if (spif_progress_update(&p->prog, p->disposed + p->redacted + p->failed, "files", -1, line, sizeof line))
-		fputs(line, stderr);
+		cli_progress_line(p->c, line);
 }
 
 static void note_issued(struct purge *p, json_t *certs)
@@ -121,7 +121,7 @@ static void said_failed(struct purge *p, const struct item *it, const char *why)
 	char fid[24];
 	spif_file_id_format(it->file_id, fid);
 	progress_clear(p);
-	fprintf(stderr, "spif-retain: %s: not disposed: %s\n", fid, why);
+	cli_note(p->c, "%s: not disposed: %s", fid, why);
 	if (p->use_syslog)
 		syslog(LOG_ERR, "%s: not disposed: %s", fid, why);
 	p->failed++;
@@ -172,10 +172,7 @@ static void classify(struct purge *p, struct item *it, struct spif_dispose_copy 
 					continue;
 				if (*tn == *tcap) {
 					*tcap = *tcap ? *tcap * 2 : 256;
-					struct spif_dispose_copy *nv = realloc(*tv, *tcap * sizeof *nv);
-					if (!nv)
-						cli_fail(p->c, SPIF_EX_SOFTWARE, "out of memory");
-					*tv = nv;
+					*tv = xreallocarray(*tv, *tcap, sizeof **tv);
 				}
 				struct spif_dispose_copy *t = &(*tv)[(*tn)++];
 				memset(t, 0, sizeof *t);
@@ -208,11 +205,8 @@ static void classify(struct purge *p, struct item *it, struct spif_dispose_copy 
 			for (size_t i = 0; i < n; i++)
 				if (cp[i].state == SPIF_COPY_PRESENT && strcmp(cp[i].kind, "vault") != 0 &&
 				    !spif_copy_redacted(&cp[i])) {
-					char **np = realloc(it->paths, (it->npaths + 1) * sizeof *np);
-					if (!np)
-						cli_fail(p->c, SPIF_EX_SOFTWARE, "out of memory");
-					it->paths = np;
-					it->paths[it->npaths++] = strdup(cp[i].path);
+					it->paths = xreallocarray(it->paths, it->npaths + 1, sizeof *it->paths);
+					it->paths[it->npaths++] = xstrdup(cp[i].path);
 				}
 		}
 	}
@@ -273,9 +267,7 @@ static void run_item_child(struct purge *p, struct item *it)
 	purge_reason(it, reason);
 	int status = 0;
 	if (it->kind == K_REDACT && it->npaths) {
-		char **args = calloc(it->npaths + 8, sizeof *args);
-		if (!args)
-			cli_fail(p->c, SPIF_EX_SOFTWARE, "out of memory");
+		char **args = xcalloc(it->npaths + 8, sizeof *args);
 		size_t k = 0;
 		args[k++] = "spif-shred";
 		args[k++] = "--reason";
@@ -319,10 +311,7 @@ static int item_leftover(void *ctx, long long purge_id, long long file_id, enum 
 	struct item_list *l = ctx;
 	if (l->n == l->cap) {
 		l->cap = l->cap ? l->cap * 2 : 16;
-		struct item *nv = realloc(l->v, l->cap * sizeof *nv);
-		if (!nv)
-			return -1;
-		l->v = nv;
+		l->v = xreallocarray(l->v, l->cap, sizeof *l->v);
 	}
 	struct item *it = &l->v[l->n++];
 	memset(it, 0, sizeof *it);
@@ -392,7 +381,7 @@ static void purge_batch(struct purge *p, struct item *items, size_t n, int plan)
 			said_failed(p, &items[i], items[i].why);
 
 	/* every vault-only file of the batch at once */
-	struct spif_dispose_copy **set = tn ? calloc(tn, sizeof *set) : NULL;
+	struct spif_dispose_copy **set = tn ? xcalloc(tn, sizeof *set) : NULL;
 	for (size_t i = 0; i < tn; i++)
 		set[i] = &tv[i];
 	if (tn && spif_dispose_crypto(p->cat, set, tn, &e) < 0 && e.code == SPIF_EX_SOFTWARE)
@@ -403,9 +392,7 @@ static void purge_batch(struct purge *p, struct item *items, size_t n, int plan)
 		cli_note(p->c, "the keys of disposed months were not all retired: %s", e.msg);
 	if (spif_catalog_begin(p->cat, &e) < 0)
 		cli_die(p->c, &e);
-	json_t **certs = calloc(n + 1, sizeof *certs);
-	if (!certs)
-		cli_fail(p->c, SPIF_EX_SOFTWARE, "out of memory");
+	json_t **certs = xcalloc(n + 1, sizeof *certs);
 	for (size_t i = 0; i < n; i++) {
 		struct item *it = &items[i];
 		if (it->kind == K_CRYPTO) {
@@ -450,7 +437,7 @@ static void purge_batch(struct purge *p, struct item *items, size_t n, int plan)
 	free(certs);
 	for (size_t i = 0; i < tn; i++) {
 		if (tv[i].error[0] && !tv[i].failed)
-			fprintf(stderr, "spif-retain: %s\n", tv[i].error); /* a leftover ciphertext, named */
+			cli_note(p->c, "%s", tv[i].error); /* a leftover ciphertext, named */
 		json_decref(tv[i].erased);
 	}
 	free(set);
@@ -507,10 +494,8 @@ static void dry_run_item(struct purge *p, struct item *it, int plan)
 	/* the same checks a disposal makes before it touches anything
 	 * (precheck.h): what this account could not destroy is refused now */
 	if (it->action == SPIF_ACTION_SHRED && live) {
-		struct spif_dispose_copy *tv = calloc(live, sizeof *tv);
+		struct spif_dispose_copy *tv = xcalloc(live, sizeof *tv);
 		size_t k = 0;
-		if (!tv)
-			cli_fail(p->c, SPIF_EX_SOFTWARE, "out of memory");
 		for (size_t i = 0; i < n; i++) {
 			if (spif_copy_settled(cp[i].state))
 				continue;
@@ -619,12 +604,8 @@ int cmd_purge(struct cli *c, const struct opts *o, int argc)
 		return p.refused ? SPIF_FOUND : 0;
 	}
 	/* a certificate that cannot be signed stops us before anything goes */
-	if (p.sign && *p.sign) {
-		char *sig = NULL, fpr[41];
-		if (spif_pgp_sign(p.sign, "spif", 4, &sig, fpr, &e) < 0)
-			cli_die(c, &e);
-		free(sig);
-	}
+	if (p.sign && *p.sign && spif_pgp_can_sign(p.sign, NULL, &e) < 0)
+		cli_die(c, &e);
 	if (p.use_syslog)
 		openlog("spif-retain", LOG_PID, LOG_USER);
 	if (spif_catalog_begin(p.cat, &e) < 0 || spif_purge_begin(p.cat, p.today, p.plan_id, &p.purge_id, &e) < 0)
@@ -660,7 +641,7 @@ int cmd_purge(struct cli *c, const struct opts *o, int argc)
 	json_array_foreach(p.issued, ci, cv)
 		fprintf(m, "%s%s", ci ? ", " : "; certificates: ", json_string_value(cv));
 	fclose(m);
-	fprintf(stderr, "spif-retain: %s%s\n", summary, issued);
+	cli_note(c, "%s%s", summary, issued);
 	if (p.use_syslog) {
 		syslog(p.failed ? LOG_WARNING : LOG_INFO, "%s%s", summary, issued);
 		closelog();

@@ -93,7 +93,7 @@ int cmd_report(struct cli *c, const struct opts *o, int argc)
 	if (!r)
 		cli_die(c, &e);
 	if (o->seen & O_JSON)
-		print_json(r);
+		cli_print_json(r);
 	else {
 		report_text(r);
 		json_decref(r);

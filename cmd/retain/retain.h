@@ -10,6 +10,8 @@
 #include <stddef.h>
 
 #include "cli.h"
+#include "cli_json.h"
+#include "xalloc.h"
 #include "retention.h"
 
 enum {
@@ -26,7 +28,7 @@ struct opts {
 	unsigned seen;
 };
 
-/* Set by SIGINT and SIGTERM: a purge stops between batches, never inside one. */
+/* Set by SIGINT, SIGTERM and SIGHUP (cli_signal.h): a purge stops between batches, never inside one. */
 extern volatile sig_atomic_t stop_flag;
 
 /* main.c: options that do not belong to the subcommand are a usage error,
@@ -34,7 +36,6 @@ extern volatile sig_atomic_t stop_flag;
 void allow(const struct cli *c, const struct opts *o, const char *sub, unsigned ok);
 void nargs(const struct cli *c, const char *sub, int have, int want, const char *what);
 /* One JSON object per line on stdout; j is released. */
-void print_json(json_t *j);
 long long file_arg(const struct cli *c, const char *s);
 long day_arg(const struct cli *c, const char *opt, const char *s);
 /* A text an operator typed, going into the catalog: never a number. */

@@ -74,8 +74,6 @@ int cmd_schedule(struct cli *c, const struct opts *o, int argc, char **argv)
 		if (!o->purpose || !*o->purpose)
 			cli_usage(c, "schedule bind: --purpose is required (the 事務 whose files get it)");
 		char *purpose = masked(o->purpose);
-		if (!purpose)
-			cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
 		struct spif_catalog *cat = begin_write(c, 1, 1);
 		if (spif_schedule_bind(cat, argv[1], purpose, &e) < 0)
 			cli_die(c, &e);
@@ -124,7 +122,7 @@ int cmd_schedule(struct cli *c, const struct opts *o, int argc, char **argv)
 					json_object_set_new(j, "files_not_disposed", json_integer(live));
 					json_object_set_new(j, "files", json_integer(all));
 				}
-				print_json(j);
+				cli_print_json(j);
 			} else if (show)
 				schedule_text(&s, live, all);
 			else {
@@ -163,7 +161,7 @@ static int unsched_row(void *ctx, const struct spif_file *f)
 	char fid[24];
 	spif_file_id_format(f->id, fid);
 	if (u->json)
-		print_json(json_pack("{s:s,s:s,s:s,s:s,s:s}", "id", fid, "state", spif_file_state_name(f->state),
+		cli_print_json(json_pack("{s:s,s:s,s:s,s:s,s:s}", "id", fid, "state", spif_file_state_name(f->state),
 		                     "received", f->received, "purpose", f->purpose, "label", f->label));
 	else {
 		if (!u->n)

@@ -27,6 +27,7 @@
 #include "cert.h"
 #include "checkpoint.h"
 #include "cli.h"
+#include "cli_signal.h"
 #include "dispose.h"
 #include "pgp.h"
 #include "precheck.h"
@@ -73,12 +74,6 @@ static const char usage_text[] =
 	"or held, or kept by its retention schedule.\n";
 
 volatile sig_atomic_t stop_flag;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop_flag = 1;
-}
 
 
 static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
@@ -215,12 +210,17 @@ static void batch_before_wipe(struct cli *c, struct batch *b, long long next_siz
 		batch_commit(c, b);
 }
 
+struct progress_ctx {
+	const struct cli *c;
+	const char *path;
+};
+
 static void progress(void *ctx, long long done, long long total)
 {
-	const char *path = ctx;
-	fprintf(stderr, "\rspif-shred: %s %3lld%%", path, total ? done * 100 / total : 100);
+	const struct progress_ctx *pc = ctx;
+	cli_progress(pc->c, "%s %3lld%%", pc->path, total ? done * 100 / total : 100);
 	if (done >= total)
-		fputc('\n', stderr);
+		cli_note_end(pc->c);
 }
 
 /* Cryptographic erase of every vault copy of the run, in batches: one
@@ -234,9 +234,7 @@ static void crypto_erase_all(struct cli *c, struct batch *b, struct spif_dispose
                              struct spif_err *retire)
 {
 	struct spif_err e = {0};
-	struct spif_dispose_copy **set = calloc(CRYPTO_BATCH, sizeof *set);
-	if (!set)
-		cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
+	struct spif_dispose_copy **set = xcalloc(CRYPTO_BATCH, sizeof *set);
 	batch_commit(c, b);
 	for (size_t i = 0; i < n;) {
 		size_t k = 0;
@@ -247,7 +245,7 @@ static void crypto_erase_all(struct cli *c, struct batch *b, struct spif_dispose
 			cli_die(c, &e);
 		for (size_t j = 0; j < k; j++)
 			if (set[j]->error[0])
-				fprintf(stderr, "spif-shred: %s\n", set[j]->error);
+				cli_note(c, "%s", set[j]->error);
 		if (k && !retire->code && spif_dispose_retire_keks(b->cat, set, k, &e) < 0)
 			*retire = e;
 	}
@@ -271,9 +269,10 @@ static int destroy(struct cli *c, struct batch *b, const struct opts *o, struct 
 		struct spif_wipe_opts wo = {.passes = o->passes, .zero = o->zero, .allow_links = o->force,
 		                            .stop = &stop_flag, .name_seed = t->have_seed ? t->name_seed : NULL,
 		                            .renames = t->have_seed ? t->renames : 0};
+		struct progress_ctx pc = {c, t->path};
 		if (isatty(2)) {
 			wo.progress = progress;
-			wo.progress_ctx = t->path;
+			wo.progress_ctx = &pc;
 		}
 		int rc = spif_wipe_target(tg, &wo, &t->r, &e);
 		for (size_t k = 0; k < n; k++)
@@ -288,7 +287,7 @@ static int destroy(struct cli *c, struct batch *b, const struct opts *o, struct 
 					settle(c, b->cat, &v[k], e.msg);
 					v[k].done = 1; /* part of no certificate */
 				}
-			fprintf(stderr, "spif-shred: %s\n", e.msg);
+			cli_note(c, "%s", e.msg);
 			return e.code ? e.code : SPIF_EX_IOERR;
 		}
 		/* the certificate says the path was checked absent: check it, in
@@ -297,7 +296,7 @@ static int destroy(struct cli *c, struct batch *b, const struct opts *o, struct 
 		const char *slash = strrchr(t->path, '/');
 		if (fstatat(tg->dirfd, tg->base, &st, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT ||
 		    fstatat(tg->dirfd, slash ? slash + 1 : t->path, &st, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT) {
-			fprintf(stderr, "spif-shred: %s: still present after unlink\n", t->path);
+			cli_note(c, "%s: still present after unlink", t->path);
 			return SPIF_EX_IOERR;
 		}
 	}
@@ -340,10 +339,7 @@ int main(int argc, char **argv)
 	struct spif_err e = {0};
 	cli_init(&c, "spif-shred", argc, argv);
 	/* from the start: a signal never kills a run half-way through */
-	struct sigaction sa = {0};
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	cli_signals(&stop_flag);
 	parse_args(&c, &o, argc, argv);
 	long long fid = o.file_id ? spif_file_id_parse(o.file_id) : 0;
 	cli_permit(&c, (struct spif_request){.act = SPIF_ACT_SHRED, .file_id = fid > 0 ? fid : 0});
@@ -378,12 +374,8 @@ int main(int argc, char **argv)
 
 	/* a certificate that cannot be signed must stop us before anything
 	 * is destroyed, not after */
-	if (o.sign_key && *o.sign_key) {
-		char *sig = NULL, fpr[41];
-		if (spif_pgp_sign(o.sign_key, "spif", 4, &sig, fpr, &e) < 0)
-			cli_die(&c, &e);
-		free(sig);
-	}
+	if (o.sign_key && *o.sign_key && spif_pgp_can_sign(o.sign_key, NULL, &e) < 0)
+		cli_die(&c, &e);
 	struct spif_dispose_copy *v = NULL;
 	size_t n = 0;
 	collect(&c, cat, &o, argc, argv, &v, &n);
@@ -424,10 +416,8 @@ int main(int argc, char **argv)
 	batch_commit(&c, &b);
 	struct spif_err retire = {0};
 	crypto_erase_all(&c, &b, v, n, &retire);
-	struct spif_dispose_copy **group = calloc(n + 1, sizeof *group);
-	char *given_up = calloc(n + 1, 1); /* failed: in no certificate, counted once */
-	if (!group || !given_up)
-		cli_fail(&c, SPIF_EX_SOFTWARE, "out of memory");
+	struct spif_dispose_copy **group = xcalloc(n + 1, sizeof *group);
+	char *given_up = xcalloc(n + 1, 1); /* failed: in no certificate, counted once */
 	/* After an interruption nothing more is overwritten, but what is
 	 * already destroyed (crypto-erased copies, copies at a path destroyed
 	 * for another row, copies found gone) is still certified. */

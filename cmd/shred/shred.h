@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "cli.h"
+#include "xalloc.h"
 #include "dispose.h"
 
 struct opts {
@@ -15,7 +16,7 @@ struct opts {
 	int passes, zero, force, dry_run, resume, bypass, changed_ok;
 };
 
-/* Set by SIGINT and SIGTERM from the start: a run never dies half-way
+/* Set by SIGINT, SIGTERM and SIGHUP from the start (cli_signal.h): a run never dies half-way
  * through a write. */
 extern volatile sig_atomic_t stop_flag;
 

@@ -240,8 +240,7 @@ static void open_targets(struct cli *c, const struct opts *o, struct spif_dispos
 			}
 		if (t->tg)
 			continue;
-		if (!(t->tg = calloc(1, sizeof *t->tg)))
-			cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
+		t->tg = xcalloc(1, sizeof *t->tg);
 		t->own_tg = 1;
 		if (spif_target_open(t->tg, at, !o->dry_run, &e) < 0)
 			cli_die(c, &e);

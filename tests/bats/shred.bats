@@ -415,6 +415,19 @@ loop_ext4() { # loop_ext4 NAME SIZE [mount options]: an ext4 image mounted at $D
 	[[ "$stderr" == *"the confirmation does not name this certificate and its hash"* ]]
 }
 
+@test "SIGHUP (the terminal closed) stops a run the way SIGTERM does: never half-way through a write" {
+	head -c 600M /dev/zero > "$D/data/big.bin"
+	spif shred --passes 4 "$D/data/big.bin" > "$D/ids" 2>"$D/err" &
+	pid=$!
+	wait_overwritten "$D/data/big.bin"
+	kill -HUP "$pid"
+	wait "$pid" && status=0 || status=$?
+	[ "$status" -eq 75 ]
+	grep -q interrupted "$D/err"
+	[ ! -s "$D/ids" ]
+	[ "$(copy_state "$D/data/big.bin")" = disposing ]
+}
+
 @test "SIGTERM in the middle of a large overwrite: no certificate, left disposing, the next run certifies it once" {
 	head -c 600M /dev/zero > "$D/data/big.bin"
 	spif ingest --purpose x --print-id "$D/data/a.csv" >/dev/null 2>&1

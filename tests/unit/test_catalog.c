@@ -164,6 +164,39 @@ static void test_queries(void)
 	spif_file_free(&f);
 }
 
+/* spif_catalog_file_at: the file a present copy at a path belongs to,
+ * the newest such copy's, whatever the path's spelling. */
+static void test_file_at(const char *home)
+{
+	struct spif_err err = {0};
+	char real[4200], spelt[4200], other[4200], fid[24], want[24];
+	snprintf(real, sizeof real, "%s/one.csv", home);
+	snprintf(spelt, sizeof spelt, "%s/./one.csv", home);
+	snprintf(other, sizeof other, "%s/two.csv", home);
+	FILE *f1 = fopen(real, "w"), *f2 = fopen(other, "w");
+	ok(f1 && f2, "two files on disk");
+	if (f1)
+		fclose(f1);
+	if (f2)
+		fclose(f2);
+	ok(spif_catalog_begin(cat, &err) == 0, "begin");
+	long long x = add_file("x", SPIF_FILE_ACTIVE), y = add_file("y", SPIF_FILE_ACTIVE);
+	add_copy(x, real, SPIF_COPY_PRESENT);
+	add_copy(y, real, SPIF_COPY_PRESENT);
+	add_copy(x, real, SPIF_COPY_DISPOSING); /* newest, but not present */
+	ok(spif_catalog_commit(cat, &err) == 0, "commit");
+	spif_file_id_format(y, want);
+	strcpy(fid, "junk");
+	is_int(spif_catalog_file_at(cat, spelt, fid, &err), 1, "file_at: found through another spelling");
+	is_str(fid, want, "... the newest present copy's file");
+	strcpy(fid, "junk");
+	is_int(spif_catalog_file_at(cat, other, fid, &err), 0, "file_at: a file the catalog does not know");
+	is_str(fid, "", "... no id");
+	strcat(other, ".gone");
+	is_int(spif_catalog_file_at(cat, other, fid, &err), 0, "file_at: a path that does not resolve");
+	unlink(real);
+}
+
 int main(int argc, char **argv)
 {
 	struct spif_err err = {0};
@@ -186,6 +219,7 @@ int main(int argc, char **argv)
 	}
 	spif_actor_free(&actor);
 	test_queries();
+	test_file_at(home);
 	spif_catalog_close(cat);
 	char cmd[4200];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", home);

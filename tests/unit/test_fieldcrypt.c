@@ -20,6 +20,7 @@
 
 #include "digest.h"
 #include "passphrase.h"
+#include "pgp.h"
 
 static double now(void)
 {
@@ -713,6 +714,63 @@ static void test_trailer(void)
 	spif_fieldkey_free(k);
 }
 
+/* ---- the data key out of a key line ------------------------------------- */
+
+/* In a throwaway GnuPG home, with a passphrase (no key needed): the 32
+ * bytes come back; a message holding another length, and a wrong
+ * passphrase, are refused. */
+static void test_unwrap(void)
+{
+	char home[256];
+	const char *tmp = getenv("TMPDIR");
+	snprintf(home, sizeof home, "%s/spif-unwrap.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(home)) {
+		ok(0, "mkdtemp");
+		return;
+	}
+	char *old = getenv("GNUPGHOME") ? strdup(getenv("GNUPGHOME")) : NULL;
+	setenv("GNUPGHOME", home, 1);
+	struct spif_err err = {0};
+	unsigned char key[32], raw[32];
+	for (size_t i = 0; i < sizeof key; i++)
+		key[i] = (unsigned char)(i * 7 + 1);
+	struct spif_pgp_enc pe = {.passphrase = "correct horse", .armor = 1};
+	char *armored = NULL, *short_one = NULL;
+	size_t an = 0, sn = 0;
+	int made = spif_pgp_encrypt_buf(key, sizeof key, &pe, &armored, &an, &err) == 0 &&
+	           spif_pgp_encrypt_buf(key, 16, &pe, &short_one, &sn, &err) == 0;
+	ok(made, "wrapped with a passphrase (%s)", made ? "ok" : err.msg);
+	if (made) {
+		struct spif_keyline h = {.key = armored};
+		char signer[41] = "x";
+		int sig = 7;
+		memset(raw, 0, sizeof raw);
+		ok(spif_keyline_unwrap(&h, "s", "correct horse", raw, signer, &sig, &err) == 0 &&
+		   memcmp(raw, key, sizeof key) == 0, "unwrap: the 32 bytes back (%s)", err.msg);
+		ok(signer[0] == '\0' && sig == 0, "... unsigned, and said so");
+		memset(&err, 0, sizeof err);
+		h.key = short_one;
+		ok(spif_keyline_unwrap(&h, "s", "correct horse", raw, signer, &sig, &err) == -1 &&
+		   err.code == SPIF_EX_DATAERR && strcmp(err.msg, "s:1: the key line holds no 256-bit key") == 0,
+		   "unwrap: 16 bytes are no data key (%s)", err.msg);
+		memset(&err, 0, sizeof err);
+		h.key = armored;
+		ok(spif_keyline_unwrap(&h, "s", "wrong", raw, signer, &sig, &err) == -1 && err.code != 0,
+		   "unwrap: a wrong passphrase is refused (%s)", err.msg);
+	}
+	free(armored);
+	free(short_one);
+	if (old) {
+		setenv("GNUPGHOME", old, 1);
+		free(old);
+	} else
+		unsetenv("GNUPGHOME");
+	char cmd[700];
+	snprintf(cmd, sizeof cmd, "gpgconf --homedir '%s' --kill gpg-agent >/dev/null 2>&1; rm -rf '%s'", home, home);
+	if (system(cmd) != 0)
+		printf("# could not remove %s\n", home);
+}
+
 /* ---- the passphrase file ------------------------------------------------ */
 
 static int pass_of(const char *content, size_t n, char **out, struct spif_err *err)
@@ -1019,5 +1077,6 @@ int main(void)
 	test_columns();
 	test_trailer();
 	test_passphrase();
+	test_unwrap();
 	return tap_done();
 }

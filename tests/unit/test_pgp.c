@@ -841,6 +841,13 @@ int main(void)
 	is_int(rc, 0, "sign by e-mail (%s)", rc ? err.msg : "ok");
 	ok(sig && strncmp(sig, HDR, strlen(HDR)) == 0, "signature is ASCII-armored");
 	is_str(fpr, fpr1, "sign reports the primary fingerprint");
+	char pfpr[41] = "x";
+	memset(&err, 0, sizeof err);
+	is_int(spif_pgp_can_sign("spif-test@example.invalid", pfpr, &err), 0, "can_sign: a usable key (%s)", err.msg);
+	is_str(pfpr, fpr1, "can_sign reports the primary fingerprint");
+	is_int(spif_pgp_can_sign("spif-test@example.invalid", NULL, &err), 0, "can_sign without a fingerprint wanted");
+	ok(spif_pgp_can_sign("nobody@example.invalid", pfpr, &err) == -1 && err.code == SPIF_EX_UNAVAILABLE,
+	   "can_sign: no such key is UNAVAILABLE (%s)", err.msg);
 
 	memset(&err, 0, sizeof err);
 	rc = spif_pgp_verify(data, n, sig, sig ? strlen(sig) : 0, fpr, uid, sizeof uid, &err);
@@ -995,6 +1002,10 @@ int main(void)
 	   "passphrase-protected key: UNAVAILABLE (%s)", err.msg);
 	ok(dt < 30, "and fails fast (%.1fs)", dt);
 	ok(nosig == NULL, "no signature left behind");
+	/* what the probe is for: the key is there, but cannot sign unattended */
+	memset(&err, 0, sizeof err);
+	ok(spif_pgp_can_sign(fpr_pw, NULL, &err) == -1 && err.code == SPIF_EX_UNAVAILABLE &&
+	   strstr(err.msg, "passphrase"), "can_sign: a passphrase-protected key cannot (%s)", err.msg);
 
 	/* --- the signer's public key is gone ---------------------------- */
 	char *osig = NULL;
