@@ -15,6 +15,7 @@
 #include "export_cmd.h"
 #include "media.h"
 #include "mynumber.h"
+#include "progress.h"
 #include "pseudonym.h"
 
 static const char usage_text[] =
@@ -231,6 +232,17 @@ static void note(void *ctx, const char *msg)
 	cli_note(ctx, "%s", msg);
 }
 
+/* the archive as it is written, for a person waiting (progress.h) */
+static struct spif_progress export_progress;
+
+static void show_progress(void *ctx, long long bytes)
+{
+	(void)ctx;
+	char line[160];
+	if (spif_progress_update(&export_progress, bytes, "bytes", -1, line, sizeof line))
+		fputs(line, stderr);
+}
+
 static int cmd_export(struct cli *c, struct opts *o)
 {
 	struct spif_err e = {0};
@@ -287,10 +299,15 @@ static int cmd_export(struct cli *c, struct opts *o)
 		.op = o->op, .psn = psn, .fields = o->fields, .nfields = o->nfields, .drop = o->drop,
 		.organisation = o->org, .person = o->person, .basis = o->basis, .reason = o->reason,
 		.medium = o->medium, .seal = o->seal, .due = o->due, .out = o->out, .home = c->home,
-		.conf = &c->conf, .note = note, .note_ctx = c,
+		.conf = &c->conf, .note = note, .note_ctx = c, .progress = show_progress,
 	};
 	struct spif_export_result r;
-	if (spif_export_run(cat, &x, &r, &e) < 0)
+	char pline[16];
+	spif_progress_init(&export_progress, 2, "spif-export", 0);
+	int xrc = spif_export_run(cat, &x, &r, &e);
+	if (spif_progress_clear(&export_progress, pline, sizeof pline))
+		fputs(pline, stderr);
+	if (xrc < 0)
 		cli_die(c, &e);
 	printf("%s\n", r.id);
 	fflush(stdout);
