@@ -509,6 +509,7 @@ char *spif_cert_render(const struct spif_cert *ct)
 	}
 	fprintf(f, "\n消去 / Sanitization\n");
 	line(f, "区分", "Category", s_or(san, "category", NULL));
+	line(f, "廃棄方法", "Description", s_or(san, "description", NULL));
 	json_t *std = json_object_get(b, "standard");
 	if (std) { /* certificates issued before it name none */
 		char sv[160];
@@ -518,7 +519,6 @@ char *spif_cert_render(const struct spif_cert *ct)
 		line(f, "他の版では", "Under the other revision", s_or(std, "other_revision", NULL));
 		line(f, "ガイドライン", "Guideline", s_or(std, "guideline", NULL));
 	}
-	line(f, "廃棄方法", "Description", s_or(san, "description", NULL));
 	line(f, "方式", "Method", s_or(san, "method", NULL));
 	line(f, "パターン", "Pattern", s_or(san, "pattern", NULL));
 	line(f, "ツール", "Tool used", s_or(san, "tool", NULL));
