@@ -180,7 +180,7 @@ static void table_pages(struct page *pg, const struct spif_table *t, int draw, i
 	for (size_t r = 0; r < t->nrows; r++) {
 		char *const *cells = t->cells + r * t->ncols;
 		double h = row_height(pg, t, cells, x, TABLE_FONT);
-		if (y + h > bottom && y > top + hh) { /* a row taller than a page is cut, not looped on */
+		if (y + h > bottom && y > top + hh) { /* a row taller than a page gets one of its own and runs over its foot: never a loop of empty pages */
 			if (draw) {
 				foot(pg, t, n, *pages);
 				cairo_show_page(pg->cr);
