@@ -21,7 +21,7 @@ SPIF_GROUP ?= spif
 SPIF_HOMEDIR ?= /var/lib/spif
 
 CC      ?= cc
-PKGS     = sqlite3 gpgme libarchive libgcrypt jansson
+PKGS     = sqlite3 gpgme libarchive libgcrypt jansson pangocairo
 CFLAGS  ?= -O2 -g
 WARN     = -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2
 CPPFLAGS_ALL = -D_GNU_SOURCE -Ilib -DSPIF_VERSION='"$(VERSION)"' \
@@ -54,9 +54,9 @@ all: deps-build lib/libspif.a $(PROGS)
 
 # --- dependencies: installed when root, else the exact apt-get line --------
 BUILD_DEBS = gcc make pkg-config libsqlite3-dev libgpgme-dev libarchive-dev libp11-kit-dev \
-             libgcrypt20-dev libjansson-dev
+             libgcrypt20-dev libjansson-dev libcairo2-dev libpango1.0-dev fonts-ipaexfont fonts-ipafont-gothic
 TEST_DEBS  = bats sqlite3 mandoc gnupg softhsm2 gdb e2fsprogs xfsprogs btrfs-progs util-linux mount coreutils \
-             bsdutils time clang libclang-rt-14-dev
+             bsdutils time clang libclang-rt-14-dev poppler-utils
 BENCH_DEBS = miller bc time sqlite3 libarchive-tools
 deps-build:
 	@tests/deps.sh $(BUILD_DEBS)

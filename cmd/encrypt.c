@@ -34,6 +34,7 @@
 #include "catalog_query.h"
 #include "cli.h"
 #include "cli_signal.h"
+#include "progress.h"
 #include "recopts.h"
 #include "digest.h"
 #include "fieldcrypt.h"
@@ -228,6 +229,7 @@ struct output {
 	long long size;
 	char head[64];
 	size_t headn;
+	struct spif_progress prog; /* bytes out, for a person waiting */
 };
 
 /* The temporary file of -o is removed by a signal that ends the run
@@ -254,6 +256,7 @@ static void output_open(struct cli *c, struct output *w, const char *path)
 	w->a.fd = -1;
 	w->fd = 1;
 	w->name = "(stdout)";
+	spif_progress_init(&w->prog, 2, "spif-encrypt", 0);
 	if (!path)
 		return;
 	/* the path goes into the catalog, which never holds a number */
@@ -280,12 +283,22 @@ static int output_tap(void *ctx, const void *buf, size_t n)
 	if (w->h)
 		spif_sha256_update(w->h, buf, n);
 	w->size += (long long)n;
+	char line[160];
+	if (spif_progress_update(&w->prog, w->size, "bytes", -1, line, sizeof line))
+		fputs(line, stderr);
 	if (w->headn < sizeof w->head) {
 		size_t k = n < sizeof w->head - w->headn ? n : sizeof w->head - w->headn;
 		memcpy(w->head + w->headn, buf, k);
 		w->headn += k;
 	}
 	return 0;
+}
+
+static void output_progress_done(struct output *w)
+{
+	char line[16];
+	if (spif_progress_clear(&w->prog, line, sizeof line))
+		fputs(line, stderr);
 }
 
 static int output_sink(void *ctx, const void *buf, size_t n)
@@ -437,7 +450,10 @@ static int encrypt_stream(struct cli *c, struct opts *o, int fd)
 	                          .fprs = fprs};
 	struct output w;
 	output_open(c, &w, o->out);
-	if (spif_pgp_encrypt_to_fd(fd, w.fd, w.atomic ? output_tap : NULL, &w, &pe, &e) < 0)
+	/* the tap (hash, and progress) reads -o back: stdout may be a pipe */
+	int prc = spif_pgp_encrypt_to_fd(fd, w.fd, w.atomic ? output_tap : NULL, &w, &pe, &e);
+	output_progress_done(&w);
+	if (prc < 0)
 		fail_out(c, &w, &e);
 	json_t *cd = json_pack("{s:s,s:s,s:o,s:b}", "scheme", "openpgp", "mode", mode_name(o),
 	                       "recipients", fpr_array(fprs, o->nrecipients), "armor", o->armor);
@@ -557,6 +573,7 @@ static int encrypt_columns(struct cli *c, struct opts *o, int fd)
 	int final_eol = dl ? spif_reader_dialect(rd)->final_eol : 1;
 	if (spif_writer_finish(wr, &e) < 0)
 		fail_out(c, &w, &e);
+	output_progress_done(&w);
 	spif_writer_close(wr);
 	char *trailer = spif_trailer_make(&kl, spif_fieldkey_raw(key), &tally, final_eol, &e);
 	spif_fieldkey_free(key);

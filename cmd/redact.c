@@ -19,6 +19,7 @@
 
 #include "atomic.h"
 #include "cli.h"
+#include "progress.h"
 #include "recopts.h"
 #include "xalloc.h"
 #include "digest.h"
@@ -321,7 +322,13 @@ static void redact_records(struct run *u, int fd, const char *name)
 	struct spif_writer *w = NULL;
 	struct spif_record *rec;
 	int rc;
+	struct spif_progress prog;
+	char pline[160];
+	long long seen = 0;
+	spif_progress_init(&prog, 2, "spif-redact", 0);
 	while ((rc = spif_prefetch_next(pf, &rec, &e)) > 0) {
+		if (!(++seen & 1023) && spif_progress_update(&prog, seen, "records", -1, pline, sizeof pline))
+			fputs(pline, stderr);
 		if (spif_redact_record(u->r, rec, &e) < 0) /* the first checks the fields named */
 			fail(u, &e);
 		if (!w && !o->check)
@@ -329,6 +336,8 @@ static void redact_records(struct run *u, int fd, const char *name)
 		if (w && spif_writer_put(w, rec, &e) < 0)
 			fail(u, &e);
 	}
+	if (spif_progress_clear(&prog, pline, sizeof pline))
+		fputs(pline, stderr);
 	long long nrec = spif_redactor_counts(u->r)->records;
 	/* nothing at all to redact is not an error, whatever the format */
 	if (rc < 0 && !(nrec == 0 && spif_reader_bytes(rd) == 0))

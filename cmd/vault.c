@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "cli_json.h"
+#include "progress.h"
 #include "kek.h"
 #include "pgp.h"
 #include "vault.h"
@@ -41,6 +42,23 @@ static const char usage_text[] =
 	"Exit: 0 ok, 64 usage, 65 unknown id, no vault copy, damaged copy, erased key\n"
 	"or no escrow outstanding, 66 no catalog or missing key file, 69 PKCS#11 token\n"
 	"unavailable or PIN refused, 74 I/O, 77 permission.\n";
+
+/* stdout, with the progress line of a long read (progress.h) */
+struct cat_out {
+	int fd;
+	long long n;
+	struct spif_progress p;
+};
+
+static int cat_sink(void *ctx, const void *buf, size_t n)
+{
+	struct cat_out *o = ctx;
+	char line[160];
+	o->n += (long long)n;
+	if (spif_progress_update(&o->p, o->n, "bytes", -1, line, sizeof line))
+		fputs(line, stderr);
+	return spif_sink_fd(&o->fd, buf, n);
+}
 
 static int cmd_cat(struct cli *c, const char *idarg, const char *reason)
 {
@@ -72,8 +90,13 @@ static int cmd_cat(struct cli *c, const char *idarg, const char *reason)
 	    spif_catalog_commit(cat, &e) < 0)
 		cli_die(c, &e);
 	json_decref(d);
-	int one = 1;
-	if (spif_vault_read(cat, id, v->path, spif_sink_fd, &one, &e) < 0)
+	struct cat_out out = {.fd = 1};
+	char pline[16];
+	spif_progress_init(&out.p, 2, "spif-vault: cat", 0);
+	int rc = spif_vault_read(cat, id, v->path, cat_sink, &out, &e);
+	if (spif_progress_clear(&out.p, pline, sizeof pline))
+		fputs(pline, stderr);
+	if (rc < 0)
 		cli_die(c, &e);
 	spif_copies_free(cp, n);
 	spif_file_free(&f);

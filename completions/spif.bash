@@ -211,7 +211,7 @@ _spif_value()
 	case $1 in
 	--format)
 		case $_spif_cmd in
-		catalog) _spif_reply "text json" "$2" ;;
+		catalog) _spif_reply "text json pdf" "$2" ;;
 		redact) _spif_reply "ndjson csv tsv text" "$2" ;;
 		export) _spif_reply "bag dir tar" "$2" ;;
 		*) _spif_reply "csv tsv ndjson" "$2" ;;
@@ -254,6 +254,7 @@ _spif_value()
 	--copy-of) _spif_ids "$2" "$3" ;;
 	--mode) _spif_reply "governance compliance" "$2" ;;
 	--fiscal-year) _spif_reply "$(date +%Y)" "$2" ;;
+	--ledger) _spif_reply "disposal checkout files" "$2" ;;
 	--plan) _spif_files "$2" ;;
 	--home) _spif_files "$2" dirs ;;
 	-o | --output)
@@ -792,7 +793,8 @@ _spif()
 			--home) home=${w[m + 1]}; ((m++)) ;;
 			--home=*) home=${w[m]#--home=} ;;
 			--state | --file | --limit | -n | --format | -o | --output | --note | --sign | --keys | --sample | \
-			--operator | --since | --until | --action | --reason | --checkpoint | --key | --append) ((m++)) ;;
+			--operator | --since | --until | --action | --reason | --checkpoint | --key | --append | \
+			--ledger | --fiscal-year) ((m++)) ;;
 			-*) ;;
 			*)
 				if [[ -z $sub ]]; then
@@ -809,7 +811,7 @@ _spif()
 			if [[ $cur == -* ]]; then
 				_spif_reply "$_spif_catalog_opts" "$cur"
 			else
-				_spif_reply "ls show log verify check copy review checkpoint key cert backup restore-test restore" "$cur"
+				_spif_reply "ls show log verify check copy review report checkpoint key cert backup restore-test restore" "$cur"
 			fi
 			return 0
 		fi
@@ -829,7 +831,7 @@ _spif()
 				if [[ $cur == -* ]]; then
 					case $csub in
 					cosign) _spif_reply "--sign $_spif_cert_opts" "$cur" ;;
-					show) _spif_reply "--format $_spif_cert_opts" "$cur" ;;
+					show) _spif_reply "--format -o --output $_spif_cert_opts" "$cur" ;;
 					export) _spif_reply "-o --output $_spif_cert_opts" "$cur" ;;
 					confirm) _spif_reply "--note --sign $_spif_cert_opts" "$cur" ;;
 					verify) _spif_reply "--key $_spif_cert_opts" "$cur" ;;
@@ -865,6 +867,8 @@ _spif()
 			[[ $cur == -* ]] && _spif_reply "--file --operator --since --until --action --limit $_spif_catalog_opts" "$cur" ;;
 		review)
 			[[ $cur == -* ]] && _spif_reply "--since --until $_spif_catalog_opts" "$cur" ;;
+		report)
+			[[ $cur == -* ]] && _spif_reply "--ledger --fiscal-year --format -o --output --home --help" "$cur" ;;
 		check)
 			[[ $cur == -* ]] && _spif_reply "$_spif_catalog_opts" "$cur" ;;
 		verify)

@@ -82,6 +82,48 @@ static int sign_body(const char *key, const char *body, char **sig, char fpr[41]
 	return spif_pgp_sign(key, body, strlen(body), sig, fpr, err);
 }
 
+/* The standard the sanitization's category follows, and the guideline
+ * the certificate serves, named in the signed body ("standard"), so that
+ * an auditor reading the JSON alone knows which text to hold it against.
+ * Crypto-erase follows NIST SP 800-88 Rev. 2 (September 2025), whose
+ * cryptographic-erase section the claim is written to (vault_cert.c); an
+ * overwrite is Clear as Rev. 1 defines it per medium (Rev. 2 moved the
+ * per-medium techniques out, to IEEE 2883); the certificate's items are
+ * Rev. 1 Appendix G's (its sample certificate), as before.  What
+ * asking for the other revision would change is said in words, not done:
+ * a certificate is never rewritten.  Certificates issued before this
+ * field have none; verification hashes the stored bytes, so they verify
+ * as they did. */
+static json_t *standard_of(const json_t *san)
+{
+	const char *cat = json_string_value(json_object_get(san, "category"));
+	int crypto = cat && strstr(cat, "cryptographic erase");
+	json_t *s = json_object();
+	json_object_set_new(s, "nist", json_string("NIST SP 800-88"));
+	json_object_set_new(s, "revision", json_string(crypto ? "Rev. 2" : "Rev. 1"));
+	json_object_set_new(s, "published", json_string(crypto ? "2025-09" : "2014-12"));
+	json_object_set_new(s, "applies_to",
+	                    json_string(crypto ? "Purge by cryptographic erase (Rev. 2: sanitize the data by "
+	                                         "sanitizing the key that protects it; every copy of the key "
+	                                         "accounted for)"
+	                                       : "Clear by overwrite (Rev. 1: at least one pass over every "
+	                                         "addressable location the file occupied, then verified)"));
+	json_object_set_new(s, "certificate_items", json_string("NIST SP 800-88 Rev. 1 Appendix G"));
+	json_object_set_new(s, "other_revision",
+	                    json_string(crypto ? "under Rev. 1 the same erase is Purge by cryptographic erase "
+	                                         "(its section 2.6), stated with fewer conditions on where "
+	                                         "the key lived: the steps and what is destroyed are the "
+	                                         "same"
+	                                       : "under Rev. 2 Clear is the same overwrite, its technique "
+	                                         "named by IEEE 2883 for the medium; the steps and the "
+	                                         "verification are the same"));
+	json_object_set_new(s, "guideline",
+	                    json_string("特定個人情報の適正な取扱いに関するガイドライン（行政機関等編）"
+	                                "（別添）特定個人情報に関する安全管理措置: 個人番号の削除、"
+	                                "機器及び電子媒体等の廃棄; 削除・廃棄の記録"));
+	return s;
+}
+
 /* The body names the signing key as configured; the fingerprint GnuPG
  * reports is stored beside it and in the certificate's event. */
 int spif_cert_issue(struct spif_catalog *c, const struct spif_conf *conf,
@@ -131,6 +173,7 @@ int spif_cert_issue(struct spif_catalog *c, const struct spif_conf *conf,
 	json_object_set_new(san, "post_sanitization_destination",
 	                    json_string(in->destination && *in->destination ? in->destination
 	                                                                    : "remains in service"));
+	json_object_set_new(b, "standard", standard_of(san));
 	json_object_set_new(b, "sanitization", san);
 	json_object_set_new(b, "verification", json_deep_copy(in->verification));
 	int signing = in->sign_key && *in->sign_key;
@@ -472,6 +515,15 @@ char *spif_cert_render(const struct spif_cert *ct)
 	fprintf(f, "\n消去 / Sanitization\n");
 	line(f, "区分", "Category", s_or(san, "category", NULL));
 	line(f, "廃棄方法", "Description", s_or(san, "description", NULL));
+	json_t *std = json_object_get(b, "standard");
+	if (std) { /* certificates issued before it name none */
+		char sv[160];
+		snprintf(sv, sizeof sv, "%s %s (%s)", s_or(std, "nist", "?"), s_or(std, "revision", "?"),
+		         s_or(std, "published", "?"));
+		line(f, "準拠規格", "Standard", sv);
+		line(f, "他の版では", "Under the other revision", s_or(std, "other_revision", NULL));
+		line(f, "ガイドライン", "Guideline", s_or(std, "guideline", NULL));
+	}
 	line(f, "方式", "Method", s_or(san, "method", NULL));
 	line(f, "パターン", "Pattern", s_or(san, "pattern", NULL));
 	line(f, "ツール", "Tool used", s_or(san, "tool", NULL));

@@ -705,3 +705,9 @@ out:
 	json_decref(b);
 	return rc;
 }
+
+int spif_checkpoint_last(struct spif_catalog *c, char **note, struct spif_err *err)
+{
+	uint64_t size;
+	return last_size(c, &size, note, err);
+}

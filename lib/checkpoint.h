@@ -58,6 +58,9 @@ int spif_checkpoint_fingerprint(const struct spif_note_verifier *v, char hex[65]
  * NULL (the end of a command that disposed of something: spif shred,
  * spif retain purge).  Errors begin "checkpoint: ". */
 int spif_checkpoint_issue(struct spif_catalog *c, char **note, struct spif_err *err);
+/* The last checkpoint issued (the signed note, malloc'd) in *note, NULL
+ * when none was; reads only.  0, or -1 with err. */
+int spif_checkpoint_last(struct spif_catalog *c, char **note, struct spif_err *err);
 /* Append a note and a blank line to path (O_APPEND, created with mode),
  * then fsync: the form of a checkpoint log. */
 int spif_checkpoint_append(const char *path, const char *note, mode_t mode, struct spif_err *err);

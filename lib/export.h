@@ -149,6 +149,9 @@ struct spif_export_opts {
 	const struct spif_conf *conf;
 	void (*note)(void *ctx, const char *msg);
 	void *note_ctx;
+	/* called with the archive's bytes so far as they are written (NULL:
+	 * not called); the command shows progress with it, lib/ never prints */
+	void (*progress)(void *ctx, long long bytes);
 };
 
 struct spif_export_result {

@@ -871,6 +871,8 @@ static int ciphertext_tap(void *ctx, const void *buf, size_t n)
 	struct run *R = ctx;
 	spif_sha256_update(R->arch, buf, n);
 	R->arch_size += (long long)n;
+	if (R->o->progress)
+		R->o->progress(R->o->note_ctx, R->arch_size);
 	return 0;
 }
 

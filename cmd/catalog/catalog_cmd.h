@@ -3,7 +3,7 @@
  * main.c parses, dispatches, and lists and shows files and their log;
  * store.c checks the copies on disk, settles lost ones and makes
  * backups; audit.c verifies the log, signs checkpoints and prints the
- * review; cert.c is spif catalog cert. */
+ * review; cert.c is spif catalog cert; report.c prints the ledgers. */
 #ifndef SPIF_CATALOG_CMD_H
 #define SPIF_CATALOG_CMD_H
 
@@ -23,6 +23,7 @@ struct opts {
 	const char *op_name, *since, *until, *action, *reason; /* log and review filters; copy lost */
 	const char *checkpoint, *key, *append;
 	int syslog, fingerprint;
+	const char *ledger, *fiscal_year; /* report */
 };
 
 extern const char usage_text[];
@@ -42,6 +43,12 @@ int cmd_checkpoint(struct cli *c, const struct opts *o);
 int cmd_key(struct cli *c, const struct opts *o);
 int cert_cmd(struct cli *c, const struct opts *o, const char *sub, int nargs, char **args);
 int backup_sub(int argc, char **argv);
+/* report.c: the ledgers, and the output of a table (text or PDF) that
+ * cert show --format pdf shares */
+struct spif_table;
+int cmd_report(struct cli *c, const struct opts *o);
+int table_format(struct cli *c, const struct opts *o, int json_ok);
+void table_emit(struct cli *c, const struct opts *o, const struct spif_table *t, int pdf);
 int cmd_backup(struct cli *c, int argc, char **argv);
 
 #endif

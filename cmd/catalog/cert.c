@@ -17,6 +17,7 @@
 #include "checkpoint.h"
 #include "cli.h"
 #include "copycheck.h"
+#include "ledger.h"
 #include "mynumber.h"
 #include "digest.h"
 #include "purge.h"
@@ -238,6 +239,8 @@ int cert_cmd(struct cli *c, const struct opts *o, const char *sub, int nargs, ch
 		printf("%s confirmed by %s\n", id, c->actor.operator_);
 	} else if (strcmp(sub, "show") == 0 || strcmp(sub, "export") == 0) {
 		struct spif_cert ct;
+		if (strcmp(sub, "show") == 0)
+			table_format(c, o, 1); /* an unknown format, or a PDF onto a terminal: refused first */
 		if (spif_cert_load(cat, id, &ct, &e) < 0)
 			cli_die(c, &e);
 		if (strcmp(sub, "export") == 0) {
@@ -272,6 +275,16 @@ int cert_cmd(struct cli *c, const struct opts *o, const char *sub, int nargs, ch
 				printf("%s\n", path);
 			}
 			free(proof);
+		} else if (o->format && strcmp(o->format, "pdf") == 0) {
+			/* the text rendering on A4, with the ledgers' seals and footer */
+			struct spif_table t = {.landscape = 0};
+			t.body = spif_cert_render(&ct);
+			if (!t.body || asprintf(&t.title, "%s  %s", ct.id, "証明書 / Certificate") < 0)
+				cli_fail(c, SPIF_EX_SOFTWARE, "%s: cannot render", id);
+			if (spif_ledger_footer(cat, &t, &e) < 0)
+				cli_die(c, &e);
+			table_emit(c, o, &t, 1);
+			spif_table_free(&t);
 		} else if (!o->format || strcmp(o->format, "text") == 0) {
 			char *t = spif_cert_render(&ct);
 			if (!t)
@@ -286,7 +299,7 @@ int cert_cmd(struct cli *c, const struct opts *o, const char *sub, int nargs, ch
 				printf("%s\n", ct.confirmation);
 		}
 		else
-			cli_usage(c, "--format %s: unknown (text, json)", o->format);
+			cli_usage(c, "--format %s: unknown (text, json, pdf)", o->format);
 		spif_cert_free(&ct);
 	} else
 		cli_usage(c, "cert %s: unknown (ls, show, export, verify, confirm, cosign)", sub);

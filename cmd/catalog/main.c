@@ -1,5 +1,5 @@
 /* main.c - spif catalog ls | show ID | log | verify | check | copy |
- * review | checkpoint | key export | backup | restore-test | restore | cert:
+ * review | report | checkpoint | key export | backup | restore-test | restore | cert:
  * what the catalog knows, whether its audit log and every row it covers
  * are intact (and extend a checkpoint kept elsewhere), whether its copies
  * are still on disk, what a reviewer must look at, the signed checkpoints
@@ -46,7 +46,9 @@ const char usage_text[] =
 	"       spif catalog checkpoint [--append FILE] [--syslog]\n"
 	"       spif catalog key export [--fingerprint]\n"
 	"       spif catalog cert ls [--json]\n"
-	"       spif catalog cert show ID [--format text|json]\n"
+	"       spif catalog report --ledger disposal|checkout|files [--fiscal-year Y]\n"
+	"           [--format text|pdf] [-o FILE]\n"
+	"       spif catalog cert show ID [--format text|json|pdf] [-o FILE]\n"
 	"       spif catalog cert export ID -o DIR\n"
 	"       spif catalog cert verify ID|FILE.json|FILE.confirm.json [--key FILE]\n"
 	"       spif catalog cert confirm ID [--note TEXT] [--sign KEYID]\n"
@@ -73,6 +75,11 @@ const char usage_text[] =
 	"           --append FILE adds it to FILE, --syslog sends it to syslog\n"
 	"  key export  the checkpoints' public key (signed-note verifier key) and its\n"
 	"           SHA-256 fingerprint (--fingerprint: the fingerprint alone)\n"
+	"  report   a ledger to print, stamp and file, for fiscal year Y (April to March;\n"
+	"           default: the current one): disposal (廃棄簿: certificates), checkout\n"
+	"           (持出し簿: exports and their return), files (特定個人情報ファイル簿);\n"
+	"           --format pdf: A4 with 押印欄, page n of m, the checkpoint key's\n"
+	"           fingerprint (never onto a terminal); -o FILE: written whole or not\n"
 	"  check    every present copy still where the catalog says, with its size\n"
 	"           and SHA-256 (vault copies: a vault file); exit 1 listing each\n"
 	"           missing or changed copy\n"
@@ -298,6 +305,7 @@ static const struct option longopts[] = {
 	{"checkpoint", required_argument, NULL, 'C'}, {"key", required_argument, NULL, 'K'},
 	{"append", required_argument, NULL, 'A'}, {"syslog", no_argument, NULL, 'Y'},
 	{"fingerprint", no_argument, NULL, 'P'},
+	{"ledger", required_argument, NULL, 1005}, {"fiscal-year", required_argument, NULL, 1006},
 	{NULL, 0, NULL, 0},
 };
 
@@ -327,6 +335,8 @@ static void parse_opts(struct cli *c, struct opts *o, int argc, char **argv, con
 		case 1002: o->until = optarg; break;
 		case 1003: o->action = optarg; break;
 		case 1004: o->reason = optarg; break;
+		case 1005: o->ledger = optarg; break;
+		case 1006: o->fiscal_year = optarg; break;
 		case 'O': o->op_name = optarg; break;
 		case 'C': o->checkpoint = optarg; break;
 		case 'K': o->key = optarg; break;
@@ -374,6 +384,8 @@ int main(int argc, char **argv)
 		rc = cmd_check(&c, &o);
 	else if (strcmp(sub, "copy") == 0)
 		rc = cmd_copy(&c, &o, nargs, argv + optind);
+	else if (strcmp(sub, "report") == 0 && nargs == 0)
+		rc = cmd_report(&c, &o);
 	else if (strcmp(sub, "review") == 0 && nargs == 0)
 		rc = cmd_review(&c, &o);
 	else if (strcmp(sub, "checkpoint") == 0 && nargs == 0)
@@ -383,9 +395,9 @@ int main(int argc, char **argv)
 	else if (strcmp(sub, "key") == 0 && nargs == 1)
 		cli_usage(&c, "key %s: unknown (export)", argv[optind]);
 	else if (strcmp(sub, "ls") && strcmp(sub, "show") && strcmp(sub, "log") && strcmp(sub, "verify") &&
-	         strcmp(sub, "check") && strcmp(sub, "review") && strcmp(sub, "checkpoint") && strcmp(sub, "key"))
-		cli_usage(&c, "%s: unknown subcommand (ls, show, log, verify, check, copy, review, checkpoint, key, "
-		          "cert)", sub);
+	         strcmp(sub, "check") && strcmp(sub, "review") && strcmp(sub, "report") && strcmp(sub, "checkpoint") && strcmp(sub, "key"))
+		cli_usage(&c, "%s: unknown subcommand (ls, show, log, verify, check, copy, review, report, "
+		          "checkpoint, key, cert)", sub);
 	else
 		cli_usage(&c, "%s: wrong number of arguments", sub);
 	cli_done(&c);

@@ -313,6 +313,7 @@ void cli_permit_sub(struct cli *c, const char *sub, const char *sub2, const char
 		{"spif-catalog", "log", NULL, SPIF_ACT_AUDIT},
 		{"spif-catalog", "verify", NULL, SPIF_ACT_AUDIT},
 		{"spif-catalog", "review", NULL, SPIF_ACT_AUDIT},
+		{"spif-catalog", "report", NULL, SPIF_ACT_AUDIT},
 		{"spif-catalog", "cert", "ls", SPIF_ACT_AUDIT},
 		{"spif-catalog", "cert", "show", SPIF_ACT_AUDIT},
 		{"spif-catalog", "cert", "export", SPIF_ACT_AUDIT},

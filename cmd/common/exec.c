@@ -40,6 +40,14 @@ int cli_command_path(const char *cmd, char *out, size_t n)
 			*slash = '\0';
 			if (try_dir(self, cmd, out, n) == 0)
 				return 0;
+			/* PREFIX/bin/spif finds PREFIX/libexec/spif wherever
+			 * PREFIX was installed, whatever PREFIX it was built for */
+			size_t k = strlen(self);
+			if (k + sizeof "/../libexec/spif" <= sizeof self) {
+				memcpy(self + k, "/../libexec/spif", sizeof "/../libexec/spif");
+				if (try_dir(self, cmd, out, n) == 0)
+					return 0;
+			}
 		}
 	}
 	return try_dir(SPIF_LIBEXECDIR, cmd, out, n) == 0 ? 0 : -1;

@@ -7,7 +7,11 @@
  *      install, AT_SECURE), whose caller chooses nothing it runs;
  *   2. spif-CMD beside the running program (a build tree, or libexec when
  *      the running program is itself a command);
- *   3. SPIF_LIBEXECDIR/spif-CMD (an installed spif).
+ *   3. ../libexec/spif/spif-CMD from the running program's directory
+ *      (an installed front, PREFIX/bin/spif, finds PREFIX/libexec/spif
+ *      even when installed under a PREFIX other than the one it was
+ *      built with, or moved with its tree);
+ *   4. SPIF_LIBEXECDIR/spif-CMD (the PREFIX of the build).
  * Only the first executable one counts: a command is never looked up in
  * $PATH, which an operator's shell may point anywhere.  Needs nothing but
  * libc, so the front links it without the rest of cmd/common. */

@@ -20,6 +20,7 @@
 #include "media.h"
 #include "mynumber.h"
 #include "passphrase.h"
+#include "progress.h"
 #include "pseudonym.h"
 #include "xalloc.h"
 
@@ -387,6 +388,17 @@ static void export_permit(struct cli *c, const struct opts *o, char *approver, s
 	spif_catalog_close(cat);
 }
 
+/* the archive as it is written, for a person waiting (progress.h) */
+static struct spif_progress export_progress;
+
+static void show_progress(void *ctx, long long bytes)
+{
+	(void)ctx;
+	char line[160];
+	if (spif_progress_update(&export_progress, bytes, "bytes", -1, line, sizeof line))
+		fputs(line, stderr);
+}
+
 static int cmd_export(struct cli *c, struct opts *o)
 {
 	struct spif_err e = {0};
@@ -458,11 +470,15 @@ static int cmd_export(struct cli *c, struct opts *o)
 		.organisation = o->org, .person = o->person, .basis = o->basis, .reason = o->reason,
 		.medium = o->medium, .seal = o->seal, .due = o->due, .approver = approver[0] ? approver : NULL,
 		.out = o->out, .zip_password = zip_pw, .home = c->home,
-		.conf = &c->conf, .note = note, .note_ctx = c,
+		.conf = &c->conf, .note = note, .note_ctx = c, .progress = show_progress,
 	};
 	struct spif_export_result r;
+	char pline[16];
+	spif_progress_init(&export_progress, 2, "spif-export", 0);
 	int run = spif_export_run(cat, &x, &r, &e);
 	wipe_free(zip_pw);
+	if (spif_progress_clear(&export_progress, pline, sizeof pline))
+		fputs(pline, stderr);
 	if (run < 0)
 		cli_die(c, &e);
 	if (o->zip) /* with the archive made (a failure stays one line); asked at a terminal, said before too */
