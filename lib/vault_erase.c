@@ -256,14 +256,46 @@ static json_t *escrow_of(const struct kek_row *r, const char *bucket, const stru
 	return a;
 }
 
-struct dk {
-	long long id;
-	unsigned char w[WRAP_LEN];
-	int bad;
+/* The rewrapping of one bucket's data keys, as an SQL function for the
+ * one UPDATE that rewrites them: the keys stream through, none is held
+ * in memory beyond its own row, however many files the month has. */
+struct rewrap_ctx {
+	struct spif_kek *old, *nw;
+	long long bad;
+	int failed; /* err says why */
+	struct spif_err *err;
 };
 
+static void rewrap_fn(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	struct rewrap_ctx *r = sqlite3_user_data(cx);
+	const unsigned char *w = sqlite3_value_blob(argv[0]);
+	int len = sqlite3_value_bytes(argv[0]);
+	unsigned char dk[KEY_LEN], out[WRAP_LEN];
+	/* a key that does not unwrap opened nothing before: it stays as it
+	 * is, and opens nothing after */
+	int u = len != WRAP_LEN || !w ? 1 : spif_kek_unwrap(r->old, w, WRAP_LEN, dk, r->err);
+	if (u == 1) {
+		r->bad++;
+		sqlite3_result_value(cx, argv[0]);
+		return;
+	}
+	if (u == 0)
+		u = spif_kek_wrap(r->nw, dk, out, r->err);
+	explicit_bzero(dk, sizeof dk);
+	if (u < 0) {
+		r->failed = 1;
+		sqlite3_result_error(cx, "rewrapping a data key failed", -1);
+		return;
+	}
+	sqlite3_result_blob(cx, out, WRAP_LEN, SQLITE_TRANSIENT);
+	explicit_bzero(out, sizeof out);
+}
+
 /* Replace bucket's KEK (row r): a new generation made, every data key of
- * the bucket rewrapped under it, the row pointed at it.  Appended to log. */
+ * the bucket rewrapped under it (one UPDATE, streaming), the row pointed
+ * at it.  Appended to log. */
 static int rotate_one(struct spif_catalog *c, struct spif_kek_store *ks, const char *bucket, struct kek_row *r,
                       json_t *log, struct spif_err *err)
 {
@@ -277,81 +309,42 @@ static int rotate_one(struct spif_catalog *c, struct spif_kek_store *ks, const c
 		spif_kek_where(ks, r->key_file, where, sizeof where);
 		return spif_err_set(err, SPIF_EX_NOINPUT, "key for %s is missing: %s", bucket, where);
 	}
-	struct dk *v = NULL;
-	size_t n = 0, cap = 0, bad = 0;
 	int ret = -1, made = 0;
-	sqlite3_stmt *st;
+	long long n = 0;
 	char newref[PATH_MAX] = "";
-	if (spif_catalog_cached(c, "SELECT id, wrapped FROM data_keys WHERE bucket=?", &st, err) < 0)
-		goto out;
-	sqlite3_bind_text(st, 1, bucket, -1, SQLITE_TRANSIENT);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 256;
-			struct dk *nv = realloc(v, cap * sizeof *nv);
-			if (!nv) {
-				spif_catalog_release(st);
-				spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
-				goto out;
-			}
-			v = nv;
-		}
-		v[n].id = sqlite3_column_int64(st, 0);
-		v[n].bad = sqlite3_column_bytes(st, 1) != WRAP_LEN;
-		if (!v[n].bad)
-			memcpy(v[n].w, sqlite3_column_blob(st, 1), WRAP_LEN);
-		n++;
-	}
-	spif_catalog_release(st);
-	if (rc != SQLITE_DONE) {
-		spif_catalog_sqlerr(c, rc, "data_keys", err);
-		goto out;
-	}
+	sqlite3 *db = spif_catalog_db(c);
+	struct rewrap_ctx rx = {&old, &nw, 0, 0, err};
 	int gen = vlt_next_gen(ks, bucket, r, err);
 	if (gen < 0 || vlt_kek_make(c, ks, bucket, gen, 0, NULL, &nw, err) < 0)
 		goto out;
 	made = 1;
 	spif_kek_ref(ks, bucket, gen, newref);
-	if (spif_catalog_cached(c, "UPDATE data_keys SET wrapped=? WHERE id=?", &st, err) < 0)
+	if (sqlite3_create_function(db, "spif_vault_rewrap", 1, SQLITE_UTF8 | SQLITE_DIRECTONLY, &rx, rewrap_fn, NULL,
+	                            NULL) != SQLITE_OK) {
+		spif_catalog_sqlerr(c, sqlite3_errcode(db), "data_keys", err);
 		goto out;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char dk[KEY_LEN], w[WRAP_LEN];
-		/* a key that does not unwrap opened nothing before: it stays as it
-		 * is, and opens nothing after */
-		int u = v[i].bad ? 1 : spif_kek_unwrap(&old, v[i].w, WRAP_LEN, dk, err);
-		if (u < 0) {
-			spif_catalog_release(st);
-			goto out;
-		}
-		if (u == 1) {
-			bad++;
-			continue;
-		}
-		u = spif_kek_wrap(&nw, dk, w, err);
-		explicit_bzero(dk, sizeof dk);
-		if (u < 0) {
-			spif_catalog_release(st);
-			goto out;
-		}
-		sqlite3_bind_blob(st, 1, w, WRAP_LEN, SQLITE_TRANSIENT);
-		sqlite3_bind_int64(st, 2, v[i].id);
-		rc = sqlite3_step(st);
-		sqlite3_reset(st);
-		explicit_bzero(w, sizeof w);
-		if (rc != SQLITE_DONE) {
-			spif_catalog_release(st);
-			spif_catalog_sqlerr(c, rc, "data_keys", err);
-			goto out;
-		}
 	}
-	spif_catalog_release(st);
+	sqlite3_stmt *st;
+	if (spif_catalog_prepare(c, "UPDATE data_keys SET wrapped=spif_vault_rewrap(wrapped) WHERE bucket=?", &st,
+	                         err) == 0) {
+		sqlite3_bind_text(st, 1, bucket, -1, SQLITE_TRANSIENT);
+		rc = sqlite3_step(st);
+		n = sqlite3_changes64(db);
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE && !rx.failed)
+			spif_catalog_sqlerr(c, rc, "data_keys", err);
+	} else
+		rc = SQLITE_ERROR;
+	sqlite3_create_function(db, "spif_vault_rewrap", 1, SQLITE_UTF8, NULL, NULL, NULL, NULL);
+	if (rc != SQLITE_DONE)
+		goto out;
 	char where[PATH_MAX];
 	ref_where(c, r->key_file, where);
 	json_t *e = json_pack("{s:s,s:i,s:s,s:s,s:s,s:i,s:I,s:o}", "bucket", bucket, "generation", r->gen, "ref",
 	                      r->key_file, "key_file", where, "created", r->created, "replaced_by", gen, "rewrapped",
-	                      (json_int_t)(n - bad), "escrow", escrow_of(r, bucket, spif_kek_store_conf(ks)));
-	if (bad)
-		json_object_set_new(e, "unreadable_keys_left", json_integer((json_int_t)bad));
+	                      (json_int_t)(n - rx.bad), "escrow", escrow_of(r, bucket, spif_kek_store_conf(ks)));
+	if (rx.bad)
+		json_object_set_new(e, "unreadable_keys_left", json_integer((json_int_t)rx.bad));
 	json_array_append_new(log, e);
 	ret = 0;
 out:
@@ -361,10 +354,6 @@ out:
 	}
 	spif_kek_forget(&old);
 	spif_kek_forget(&nw);
-	if (v) {
-		explicit_bzero(v, n * sizeof *v);
-		free(v);
-	}
 	return ret;
 }
 
