@@ -2,11 +2,13 @@
  * approved plan's entries), by each schedule's action.
  *
  * The lock first: the list of leftovers and what is due are read under
- * it, and children inherit it.  Then in batches: claim (or take over) and
- * classify in one transaction, erase the vault-only files together by
- * crypto-erase in this process (lib/dispose), certify them and end every
- * item that needs no child in another transaction, then run spif shred or
- * spif redact --file for the rest, one child each (child.c).  Each item
+ * it, and children inherit it.  Then: claim (or take over) and classify
+ * in batches, a transaction each; erase every vault-only file claimed at
+ * once by crypto-erase in this process (lib/dispose), so that each
+ * disposal month's key is replaced exactly once per purge, not once per
+ * batch; certify them and end every item that needs no child, in batches
+ * again; then run spif shred or spif redact --file for the rest, one
+ * child each (child.c).  Each item
  * ends done with its certificates or failed with the reason; a killed
  * purge leaves items "started" and copies "disposing", which the next one
  * finishes without disposing of or certifying anything twice. */
@@ -325,14 +327,28 @@ static int item_leftover(void *ctx, long long purge_id, long long file_id, enum 
 
 #define PURGE_BATCH 500
 
-/* One batch: claim (or take over) and classify in one transaction, erase
- * the crypto ones together, certify them and end every item that needs
- * no child in another, then the children one by one. */
-static void purge_batch(struct purge *p, struct item *items, size_t n, int plan)
+/* Files claimed per transaction; the test suite makes it small (a test
+ * hook) to show that the month keys are replaced once however many
+ * batches a purge has. */
+static size_t purge_batch_size(void)
+{
+	const char *s = getenv("SPIF_TEST_PURGE_BATCH");
+	long v = s ? strtol(s, NULL, 10) : 0;
+	return v > 0 && v < PURGE_BATCH ? (size_t)v : PURGE_BATCH;
+}
+
+/* The vault copies every batch marked for crypto-erase, for the one
+ * erase at the end of the claims. */
+struct targets {
+	struct spif_dispose_copy *v;
+	size_t n, cap;
+};
+
+/* One batch's claim: claim (or take over) and classify in one
+ * transaction; its crypto targets join t. */
+static void claim_batch(struct purge *p, struct item *items, size_t n, int plan, struct targets *t)
 {
 	struct spif_err e = {0};
-	struct spif_dispose_copy *tv = NULL;
-	size_t tn = 0, tcap = 0;
 	if (spif_catalog_begin(p->cat, &e) < 0)
 		cli_die(p->c, &e);
 	for (size_t i = 0; i < n; i++) {
@@ -370,7 +386,7 @@ static void purge_batch(struct purge *p, struct item *items, size_t n, int plan)
 				cli_die(p->c, &e);
 			it->purge_id = p->purge_id;
 		}
-		classify(p, it, &tv, &tn, &tcap);
+		classify(p, it, &t->v, &t->n, &t->cap);
 	}
 	if (spif_catalog_commit(p->cat, &e) < 0)
 		cli_die(p->c, &e);
@@ -379,17 +395,14 @@ static void purge_batch(struct purge *p, struct item *items, size_t n, int plan)
 			p->done_before++;
 		else if (items[i].kind == K_SKIP && plan)
 			said_failed(p, &items[i], items[i].why);
+}
 
-	/* every vault-only file of the batch at once */
-	struct spif_dispose_copy **set = tn ? xcalloc(tn, sizeof *set) : NULL;
-	for (size_t i = 0; i < tn; i++)
-		set[i] = &tv[i];
-	if (tn && spif_dispose_crypto(p->cat, set, tn, &e) < 0 && e.code == SPIF_EX_SOFTWARE)
-		cli_die(p->c, &e);
-	/* a disposal month whose files are all gone loses its KEK now, before
-	 * the certificates, so that they say so */
-	if (tn && spif_dispose_retire_keks(p->cat, set, tn, &e) < 0)
-		cli_note(p->c, "the keys of disposed months were not all retired: %s", e.msg);
+/* One batch's certificates: certify the crypto-erased files and end
+ * every item that needs no child, in one transaction. */
+static void certify_batch(struct purge *p, struct item *items, size_t n, struct spif_dispose_copy **set,
+                          struct spif_dispose_copy *tv)
+{
+	struct spif_err e = {0};
 	if (spif_catalog_begin(p->cat, &e) < 0)
 		cli_die(p->c, &e);
 	json_t **certs = xcalloc(n + 1, sizeof *certs);
@@ -435,16 +448,46 @@ static void purge_batch(struct purge *p, struct item *items, size_t n, int plan)
 		json_decref(certs[i]);
 	}
 	free(certs);
-	for (size_t i = 0; i < tn; i++) {
-		if (tv[i].error[0] && !tv[i].failed)
-			cli_note(p->c, "%s", tv[i].error); /* a leftover ciphertext, named */
-		json_decref(tv[i].erased);
+}
+
+/* The whole purge: claims in batches, then one crypto-erase of every
+ * vault-only file claimed (each disposal month's KEK replaced once, in
+ * the transaction that erases the data keys, the old KEK destroyed after
+ * its commit: lib/dispose), certificates in batches, then the children
+ * one by one.  Only the claims and certificates are batched: the erase
+ * is one, so that a month is never rotated twice by one purge. */
+static void purge_all(struct purge *p, struct item *items, size_t n, int plan)
+{
+	struct spif_err e = {0};
+	struct targets t = {0};
+	size_t batch = purge_batch_size(), claimed = 0;
+	while (claimed < n && !stop_flag) { /* a stop leaves the rest unclaimed, for the next purge */
+		size_t k = n - claimed < batch ? n - claimed : batch;
+		claim_batch(p, items + claimed, k, plan, &t);
+		claimed += k;
+	}
+
+	struct spif_dispose_copy **set = t.n ? xcalloc(t.n, sizeof *set) : NULL;
+	for (size_t i = 0; i < t.n; i++)
+		set[i] = &t.v[i];
+	if (t.n && spif_dispose_crypto(p->cat, set, t.n, &e) < 0 && e.code == SPIF_EX_SOFTWARE)
+		cli_die(p->c, &e);
+	/* a disposal month whose files are all gone loses its KEK now, before
+	 * the certificates, so that they say so */
+	if (t.n && spif_dispose_retire_keks(p->cat, set, t.n, &e) < 0)
+		cli_note(p->c, "the keys of disposed months were not all retired: %s", e.msg);
+	for (size_t i = 0; i < claimed; i += batch)
+		certify_batch(p, items + i, claimed - i < batch ? claimed - i : batch, set, t.v);
+	for (size_t i = 0; i < t.n; i++) {
+		if (t.v[i].error[0] && !t.v[i].failed)
+			cli_note(p->c, "%s", t.v[i].error); /* a leftover ciphertext, named */
+		json_decref(t.v[i].erased);
 	}
 	free(set);
-	free(tv);
+	free(t.v);
 
 	/* then those that need spif shred or spif redact, one by one */
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < claimed; i++) {
 		struct item *it = &items[i];
 		if ((it->kind == K_SHRED || it->kind == K_REDACT) && !stop_flag)
 			run_item_child(p, it);
@@ -614,8 +657,7 @@ int cmd_purge(struct cli *c, const struct opts *o, int argc)
 	if (nleft)
 		cli_note(c, "finishing %zu file%s an interrupted purge had claimed", nleft, nleft == 1 ? "" : "s");
 	spif_progress_init(&p.prog, 2, "spif-retain: purge", (long long)l.n);
-	for (size_t i = 0; i < l.n && !stop_flag; i += PURGE_BATCH)
-		purge_batch(&p, l.v + i, l.n - i < PURGE_BATCH ? l.n - i : PURGE_BATCH, planned);
+	purge_all(&p, l.v, l.n, planned);
 	progress_clear(&p);
 	if (spif_catalog_begin(p.cat, &e) < 0 ||
 	    spif_purge_end(p.cat, p.purge_id, p.disposed + p.redacted, p.failed, &e) < 0)

@@ -213,13 +213,116 @@ token_setup() {
 	vault_files 5 --received 2018-05-01 --schedule kazei-shiryo-7y
 	vault_files 1 # indefinite: stays
 	vault_files 2 --received 2018-05-01 --schedule kazei-shiryo-7y
-	spif retain hold F000007 --reason 監査 > /dev/null 2>&1 || spif retain hold --file F000007 --reason 監査 > /dev/null
+	spif retain hold F000007 --reason 監査 > /dev/null 2>&1 || spif retain hold F000007 --reason 監査 > /dev/null
 	run --separate-stderr spif retain purge
 	[ "$status" -eq 0 ] || { echo "$stderr"; return 1; }
 	run spif catalog log --json
 	[ "$(printf '%s\n' "$output" | grep -c '"action":"kek.rotated"')" -eq 1 ]
 	[[ "$output" == *'"action":"kek.rotated"'*'"bucket":"2026-04","created":'*'"replaced_by":2,"rewrapped":1'* ]]
 	run spif vault cat F000007
+	[ "$status" -eq 0 ]
+}
+
+# two disposal months due, three files each (F000001-3: 2026-04,
+# F000004-6: 2025-04), each month with one held file that stays
+# (F000007, F000008)
+two_months() {
+	vault_files 3 --received 2018-05-01 --schedule kazei-shiryo-7y
+	vault_files 3 --received 2017-05-01 --schedule kazei-shiryo-7y
+	vault_files 1 --received 2018-05-01 --schedule kazei-shiryo-7y
+	vault_files 1 --received 2017-05-01 --schedule kazei-shiryo-7y
+	spif retain hold F000007 --reason 監査 > /dev/null
+	spif retain hold F000008 --reason 監査 > /dev/null
+}
+
+# generation BUCKET: the generation of the month's live KEK
+generation() {
+	spif vault keys --json | sed -n "s/.*\"bucket\":\"$1\",\"generation\":\([0-9]*\).*/\1/p"
+}
+
+# the erased files do not read, the held ones do
+months_after_purge() {
+	for f in F000001 F000002 F000003 F000004 F000005 F000006; do
+		run spif vault cat "$f"
+		[ "$status" -ne 0 ] || { echo "$f still reads"; return 1; }
+	done
+	for f in F000007 F000008; do
+		run spif vault cat "$f"
+		[ "$status" -eq 0 ] || { echo "$f: $output"; return 1; }
+	done
+	[ ! -e "$SPIF_HOME/keys/kek-2026-04.key" ]
+	[ ! -e "$SPIF_HOME/keys/kek-2025-04.key" ]
+}
+
+@test "purge in several batches of claims: each month's key replaced exactly once" {
+	two_months
+	[ "$(generation 2026-04)" -eq 1 ]
+	[ "$(generation 2025-04)" -eq 1 ]
+	SPIF_TEST_PURGE_BATCH=2 run --separate-stderr spif retain purge
+	[ "$status" -eq 0 ] || { echo "$stderr"; return 1; }
+	[ "$(printf '%s\n' "$output" | grep -c ' disposed DC-')" -eq 6 ]
+	[ "$(generation 2026-04)" -eq 2 ]
+	[ "$(generation 2025-04)" -eq 2 ]
+	run spif catalog log --json
+	[ "$(printf '%s\n' "$output" | grep -o '"replaced_by":' | wc -l)" -eq 2 ]
+	months_after_purge
+	run spif catalog verify
+	[ "$status" -eq 0 ]
+}
+
+@test "purge killed in the month keys' replacement, before its commit: nothing lost, the next purge replaces once" {
+	command -v gdb > /dev/null || skip "gdb is missing"
+	two_months
+	run gdb -batch -nx -ex 'set startup-with-shell off' -ex 'break spif_kek_wrap' -ex run -ex kill \
+		--args "$SPIF_BIN/spif-retain" purge
+	[[ "$output" == *"Breakpoint 1, "*"spif_kek_wrap"* ]] || { echo "$output" | tail -5; return 1; }
+	# nothing erased: the claimed files keep their keys (their copies stay
+	# "disposing" for the next purge), the held ones read, under the old keys
+	[ "$(sqlite3 "$SPIF_HOME/catalog.db" "SELECT count(*) FROM data_keys WHERE file_id <= 6")" -eq 6 ]
+	for f in F000007 F000008; do
+		run spif vault cat "$f"
+		[ "$status" -eq 0 ] || { echo "$f: $output"; return 1; }
+	done
+	[ "$(generation 2026-04)" -eq 1 ]
+	[ "$(generation 2025-04)" -eq 1 ]
+	SPIF_TEST_PURGE_BATCH=2 run --separate-stderr spif retain purge
+	[ "$status" -eq 0 ] || { echo "$stderr"; return 1; }
+	# the killed run's new key never protected anything committed: its
+	# generation number is skipped, and the key destroyed with the old one
+	[ "$(generation 2026-04)" -gt 1 ]
+	[ "$(generation 2025-04)" -gt 1 ]
+	months_after_purge
+	[ "$(find "$SPIF_HOME/keys" -name 'kek-*' | wc -l)" -eq 2 ]
+	run spif catalog log --json
+	[ "$(printf '%s\n' "$output" | grep -o '"replaced_by":' | wc -l)" -eq 2 ]
+	run spif catalog verify
+	[ "$status" -eq 0 ]
+}
+
+@test "purge killed after the replacement's commit: erased stays erased, the next purge destroys the old keys" {
+	command -v gdb > /dev/null || skip "gdb is missing"
+	two_months
+	SPIF_TEST_PURGE_BATCH=2 run gdb -batch -nx -ex 'set startup-with-shell off' \
+		-ex 'break spif_vault_destroy_old_keks' -ex run -ex kill --args "$SPIF_BIN/spif-retain" purge
+	[[ "$output" == *"Breakpoint 1, "*"spif_vault_destroy_old_keks"* ]] || { echo "$output" | tail -5; return 1; }
+	for f in F000001 F000004; do
+		run spif vault cat "$f"
+		[ "$status" -ne 0 ] || { echo "$f still reads"; return 1; }
+	done
+	for f in F000007 F000008; do
+		run spif vault cat "$f"
+		[ "$status" -eq 0 ] || { echo "$f: $output"; return 1; }
+	done
+	[ -e "$SPIF_HOME/keys/kek-2026-04.key" ] # not destroyed yet
+	run --separate-stderr spif retain purge
+	[ "$status" -eq 0 ] || { echo "$stderr"; return 1; }
+	[ "$(generation 2026-04)" -eq 2 ]
+	[ "$(generation 2025-04)" -eq 2 ]
+	months_after_purge
+	run spif catalog log --json
+	[ "$(printf '%s\n' "$output" | grep -o '"replaced_by":' | wc -l)" -eq 2 ]
+	[[ "$output" == *'"action":"kek.destroyed"'* ]]
+	run spif catalog verify
 	[ "$status" -eq 0 ]
 }
 
