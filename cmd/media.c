@@ -14,7 +14,7 @@
 #include "media.h"
 #include "mynumber.h"
 
-static const char usage_text[] =
+static const char usage_text[] = N_(
 	"usage: spif media add ID --kind usb|dvd|hdd|other --location PLACE [--device DEV]\n"
 	"       spif media ls [--json]\n"
 	"       spif media retire ID [--reason TEXT]\n"
@@ -33,7 +33,7 @@ static const char usage_text[] =
 	"\n"
 	"Exit: 0 ok, 64 usage, 65 unknown or retired medium, or one with an export out,\n"
 	"66 no catalog or no such device, 73 the id or its filesystem is registered\n"
-	"already, 77 permission.\n";
+	"already, 77 permission.\n");
 
 /* A text an operator typed, going into the catalog: one line, no number. */
 static void plain_text(const struct cli *c, const char *opt, const char *s)
@@ -161,7 +161,7 @@ int main(int argc, char **argv)
 		case L_REASON: reason = optarg; break;
 		case L_JSON: json = 1; break;
 		case L_HOME: c.home_opt = optarg; break;
-		case 'h': fputs(usage_text, stdout); cli_done(&c); return 0;
+		case 'h': cli_help(usage_text); cli_done(&c); return 0;
 		default: cli_bad_option(&c, argc, argv);
 		}
 	}

@@ -14,7 +14,7 @@
 #include "mynumber.h"
 #include "operator.h"
 
-static const char usage_text[] =
+static const char usage_text[] = N_(
 	"usage: spif operator add NAME --role ROLE[,ROLE...] [--key FPR] [--sudo]\n"
 	"       spif operator ls [--json]\n"
 	"       spif operator show NAME [--json]\n"
@@ -41,7 +41,7 @@ static const char usage_text[] =
 	"  --home DIR    the spif home (a system install uses its own, see spif(7))\n"
 	"\n"
 	"Exit: 0 ok, 64 usage, 65 unknown operator or file, a grant that exists,\n"
-	"66 no catalog, 77 not an admin (refused, and recorded).\n";
+	"66 no catalog, 77 not an admin (refused, and recorded).\n");
 
 struct opts {
 	int json, sudo;
@@ -237,7 +237,7 @@ int main(int argc, char **argv)
 		case 'r': o.reason = optarg; break;
 		case 'j': o.json = 1; break;
 		case 'H': c.home_opt = optarg; break;
-		case 'h': fputs(usage_text, stdout); cli_done(&c); return 0;
+		case 'h': cli_help(usage_text); cli_done(&c); return 0;
 		default: cli_bad_option(&c, argc, argv);
 		}
 	}

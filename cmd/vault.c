@@ -19,7 +19,7 @@
 #include "pgp.h"
 #include "vault.h"
 
-static const char usage_text[] =
+static const char usage_text[] = N_(
 	"usage: spif vault cat ID [--reason TEXT]\n"
 	"       spif vault ls [--json]\n"
 	"       spif vault keys [--json]\n"
@@ -39,7 +39,7 @@ static const char usage_text[] =
 	"\n"
 	"Exit: 0 ok, 64 usage, 65 unknown id, no vault copy, damaged copy, erased key\n"
 	"or no escrow outstanding, 66 no catalog or missing key file, 69 PKCS#11 token\n"
-	"unavailable or PIN refused, 74 I/O, 77 permission.\n";
+	"unavailable or PIN refused, 74 I/O, 77 permission.\n");
 
 static int cmd_cat(struct cli *c, const char *idarg, const char *reason)
 {
@@ -234,7 +234,7 @@ int main(int argc, char **argv)
 		case 'H': c.home_opt = optarg; break;
 		case 'N': note = optarg; break;
 		case 'S': sign = optarg; break;
-		case 'h': fputs(usage_text, stdout); cli_done(&c); return 0;
+		case 'h': cli_help(usage_text); cli_done(&c); return 0;
 		default: cli_bad_option(&c, argc, argv);
 		}
 	}

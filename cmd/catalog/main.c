@@ -34,7 +34,7 @@
 
 #include "catalog_cmd.h"
 
-const char usage_text[] =
+const char usage_text[] = N_(
 	"usage: spif catalog ls [--state STATE] [--json]\n"
 	"       spif catalog show ID [--json]\n"
 	"       spif catalog log [--file ID] [--operator NAME] [--since DATE] [--until DATE]\n"
@@ -100,7 +100,7 @@ const char usage_text[] =
 	"\n"
 	"Exit: 0 ok, 1 verify found tampering (or a checkpoint the log does not extend;\n"
 	"check: a copy missing or changed), 64 usage, 65 unknown id (copy lost: a copy\n"
-	"already disposed or lost), 66 no catalog, 77 catalog writable by others.\n";
+	"already disposed or lost), 66 no catalog, 77 catalog writable by others.\n");
 
 void print_json(json_t *j)
 {
@@ -348,7 +348,7 @@ static void parse_opts(struct cli *c, struct opts *o, int argc, char **argv, con
 		case 'A': o->append = optarg; break;
 		case 'Y': o->syslog = 1; break;
 		case 'P': o->fingerprint = 1; break;
-		case 'h': fputs(usage_text, stdout); exit(0);
+		case 'h': cli_help(usage_text); exit(0);
 		default: cli_bad_option(c, argc, argv);
 		}
 	}

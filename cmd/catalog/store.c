@@ -160,7 +160,7 @@ int cmd_backup(struct cli *c, int argc, char **argv)
 		case 'K': keys = optarg; break;
 		case 'j': json = 1; break;
 		case 'n': sample = atoi(optarg); if (sample < 0) cli_usage(c, "--sample %s: not a number", optarg); break;
-		case 'h': fputs(usage_text, stdout); exit(0);
+		case 'h': cli_help(usage_text); exit(0);
 		default: cli_bad_option(c, argc, argv);
 		}
 	}

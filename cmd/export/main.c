@@ -17,7 +17,7 @@
 #include "mynumber.h"
 #include "pseudonym.h"
 
-static const char usage_text[] =
+static const char usage_text[] = N_(
 	"usage: spif export (--file ID... | --purpose P) -r RECIPIENT... [--sign KEYID]\n"
 	"           [--redact [OP] [--key NAME] | --fields A,B | --drop A,B]\n"
 	"           [--format bag|dir|tar] [--to ndjson|csv] [--output-encoding E]\n"
@@ -67,7 +67,7 @@ static const char usage_text[] =
 	"64 usage, 65 bad input (a disposed file, a changed copy, a damaged vault copy,\n"
 	"a number in a plain payload), 66 unknown file or no catalog, 69 a key missing,\n"
 	"expired or revoked, 73 output exists, 74 I/O (disk full), 75 another export\n"
-	"is running, 77 an unregistered or retired medium where registration is required.\n";
+	"is running, 77 an unregistered or retired medium where registration is required.\n");
 
 void allow(const struct cli *c, const struct opts *o, const char *sub, unsigned ok)
 {
@@ -218,7 +218,7 @@ static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 		case L_RECEIVED: o->seen |= O_RECEIVED; o->received_by = optarg; break;
 		case L_CERT: o->seen |= O_CERT; o->certificate = optarg; break;
 		case L_HOME: c->home_opt = optarg; break;
-		case 'h': fputs(usage_text, stdout); exit(0);
+		case 'h': cli_help(usage_text); exit(0);
 		default: cli_bad_option(c, argc, argv);
 		}
 	}
