@@ -119,7 +119,7 @@ pot: $(B)/spif.pot
 $(B)/spif.pot: $(POT_SRC) | $(B)/lib
 	xgettext $(XGETTEXT_FLAGS) -o $@ $(POT_SRC)
 po-update: $(B)/spif.pot
-	for l in $(LANGS); do msgmerge --update --no-wrap --backup=none po/$$l.po $< || exit 1; done
+	for l in $(LANGS); do msgmerge --update --no-wrap --no-location --backup=none po/$$l.po $< || exit 1; done
 $(B)/locale/%/LC_MESSAGES/spif.mo $(B)/asan/locale/%/LC_MESSAGES/spif.mo: po/%.po
 	@mkdir -p $(@D)
 	msgfmt --check -o $@ $<
