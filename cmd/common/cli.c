@@ -20,6 +20,7 @@
 
 #include "calendar.h"
 #include "digest.h"
+#include "text.h"
 #include "intl.h"
 
 /* In a child of a setgid spif, before it runs anything: the group goes,
@@ -332,6 +333,22 @@ int cli_open_input(const struct cli *c, const char *path)
 void cli_help(const char *text)
 {
 	fputs(_(text), stdout);
+}
+
+void cli_heading(const char *const *names, const int *widths, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *h = _(names[i]);
+		int w = widths[i] < 0 ? -widths[i] : widths[i], pad = w - spif_text_columns(h);
+		if (i)
+			putchar(' ');
+		for (int k = 0; widths[i] > 0 && k < pad; k++)
+			putchar(' ');
+		fputs(h, stdout);
+		for (int k = 0; widths[i] < 0 && i + 1 < n && k < pad; k++)
+			putchar(' ');
+	}
+	putchar('\n');
 }
 
 void cli_bad_option(const struct cli *c, int argc, char **argv)

@@ -82,6 +82,12 @@ int cli_open_input(const struct cli *c, const char *path);
 /* --help: the command's usage text (marked N_()), in the locale's words. */
 void cli_help(const char *text);
 
+/* A table's heading line on stdout: names[i] (marked N_()) translated and
+ * padded by display columns (text.h) to widths[i]: negative left-aligned
+ * like %-Ns, positive right-aligned like %Ns; the last one unpadded.  The
+ * rows stay in printf widths, so a heading's translation must fit. */
+void cli_heading(const char *const *names, const int *widths, size_t n);
+
 /* getopt_long's complaint is replaced by ours: call for '?' and ':'. */
 _Noreturn void cli_bad_option(const struct cli *c, int argc, char **argv);
 
