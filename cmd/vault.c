@@ -62,7 +62,7 @@ static int cmd_cat(struct cli *c, const char *idarg, const char *reason)
 	spif_file_id_format(id, fid);
 	if (!v)
 		cli_fail(c, SPIF_EX_DATAERR, "%s has no vault copy%s", fid,
-		         f.state == SPIF_FILE_DISPOSED ? " (disposed)" : " (ingest it with --store)");
+		         f.state == SPIF_FILE_DISPOSED ? _(" (disposed)") : _(" (ingest it with --store)"));
 	/* who read it, before it is read: the PIA's "every operation on numbers
 	 * is logged with the operator identified" */
 	json_t *d = json_pack("{s:I,s:s,s:o}", "copy", (json_int_t)v->id, "path", v->path, "reason",
