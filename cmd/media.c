@@ -114,7 +114,8 @@ static int cmd_ls(struct cli *c, int json)
 	struct spif_err e = {0};
 	struct spif_catalog *cat = cli_catalog(c, SPIF_CAT_READONLY);
 	if (!json)
-		cli_heading((const char *const[]){N_("ID"), N_("KIND"), N_("STATE"), N_("UUID/SERIAL"), N_("LOCATION")},
+		cli_heading((const char *const[]){N_("ID"), N_("KIND"), N_("STATE"), N_("UUID/SERIAL"),
+		                                  N_("LOCATION")},
 		            (const int[]){-16, -6, -8, -38, 0}, 5);
 	if (spif_media_list(cat, ls_row, &json, &e) < 0)
 		cli_die(c, &e);

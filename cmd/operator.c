@@ -267,7 +267,8 @@ int main(int argc, char **argv)
 		struct spif_err e = {0};
 		struct spif_catalog *cat = cli_catalog(&c, SPIF_CAT_READONLY);
 		if (!o.json)
-			cli_heading((const char *const[]){N_("NAME"), N_("UID"), N_("STATE"), N_("ROLES"), N_("KEY"), N_("REFUSALS")},
+			cli_heading((const char *const[]){N_("NAME"), N_("UID"), N_("STATE"),
+			                                  N_("ROLES"), N_("KEY"), N_("REFUSALS")},
 			            (const int[]){-16, 6, -8, -34, -40, 0}, 6);
 		if (spif_operator_list(cat, ls_row, &o, &e) < 0)
 			cli_die(&c, &e);

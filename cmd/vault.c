@@ -104,7 +104,8 @@ static int cmd_ls(struct cli *c, int json)
 	cli_permit(c, (struct spif_request){.act = SPIF_ACT_LIST});
 	struct spif_catalog *cat = cli_catalog(c, SPIF_CAT_READONLY);
 	if (!json)
-		cli_heading((const char *const[]){N_("FILE"), N_("STATE"), N_("BUCKET"), N_("SIZE"), N_("PATH")},
+		cli_heading((const char *const[]){N_("FILE"), N_("STATE"), N_("BUCKET"), N_("SIZE"),
+		                                  N_("PATH")},
 		            (const int[]){-8, -9, -11, 12, 0}, 5);
 	if (spif_vault_list(cat, ls_row, &json, &e) < 0)
 		cli_die(c, &e);
@@ -142,7 +143,8 @@ static int cmd_keys(struct cli *c, int json)
 		const char *kind = json_string_value(json_object_get(d, "kind"));
 		printf("# %s%s%s\n", json_string_value(json_object_get(d, "store")), kind ? ": " : "", kind ? kind : "");
 		json_decref(d);
-		cli_heading((const char *const[]){N_("BUCKET"), N_("GEN"), N_("STORE"), N_("DATAKEYS"), N_("STATE"), N_("WHERE")},
+		cli_heading((const char *const[]){N_("BUCKET"), N_("GEN"), N_("STORE"), N_("DATAKEYS"),
+		                                  N_("STATE"), N_("WHERE")},
 		            (const int[]){-11, 3, -6, 8, -10, 0}, 6);
 	}
 	if (spif_vault_keks(cat, ks, keks_row, &json, &e) < 0)

@@ -167,7 +167,8 @@ int cmd_ls(struct cli *c, const struct opts *o)
 	/* --state is not checked (spif-catalog(1)): an unknown one lists nothing */
 	int state = o->state ? spif_file_state_parse(o->state) : -1;
 	if (!o->json)
-		cli_heading((const char *const[]){N_("ID"), N_("STATE"), N_("RECORDS"), N_("PERSONS"), N_("RECEIVED"), N_("PURPOSE"), N_("LABEL")},
+		cli_heading((const char *const[]){N_("ID"), N_("STATE"), N_("RECORDS"), N_("PERSONS"),
+		                                  N_("RECEIVED"), N_("PURPOSE"), N_("LABEL")},
 		            (const int[]){-8, -9, 9, 9, -10, -20, 0}, 7);
 	if ((!o->state || state >= 0) && spif_catalog_list_files(cat, state, ls_row, (void *)o, &e) < 0)
 		cli_die(c, &e);

@@ -92,7 +92,8 @@ static int hold_row(void *ctx, const struct spif_hold *h)
 		print_json(j);
 	} else {
 		if (out->first)
-			cli_heading((const char *const[]){N_("HOLD"), N_("ON"), N_("PLACED"), N_("BY"), N_("RELEASED"), N_("REASON")},
+			cli_heading((const char *const[]){N_("HOLD"), N_("ON"), N_("PLACED"), N_("BY"),
+			                                  N_("RELEASED"), N_("REASON")},
 			            (const int[]){-8, -24, -10, -12, -10, 0}, 6);
 		char on[256];
 		snprintf(on, sizeof on, "%s%s", h->file_id ? fid : "purpose ", h->file_id ? "" : h->purpose);

@@ -39,7 +39,8 @@ static void report_text(json_t *r)
 	printf(_("catalog %s\n\n"), js(r, "catalog"));
 	fputs(_("事務別ファイル数 / Files by purpose and state (now)\n"), stdout);
 	fputs("  ", stdout);
-	cli_heading((const char *const[]){N_("PURPOSE"), N_("ACTIVE"), N_("REDACTED"), N_("DISPOSED"), N_("NO-SCHEDULE")},
+	cli_heading((const char *const[]){N_("PURPOSE"), N_("ACTIVE"), N_("REDACTED"), N_("DISPOSED"),
+	                                  N_("NO-SCHEDULE")},
 	            (const int[]){-28, 7, 8, 8, 11}, 5);
 	json_array_foreach(json_object_get(r, "files_by_purpose"), i, x) {
 		printf("  ");

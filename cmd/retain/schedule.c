@@ -107,7 +107,9 @@ int cmd_schedule(struct cli *c, const struct opts *o, int argc, char **argv)
 		if (spif_schedule_list(cat, &list, &n, &e) < 0)
 			cli_die(c, &e);
 		if (!show && !(o->seen & O_JSON))
-			cli_heading((const char *const[]){N_("NAME"), N_("PERIOD"), N_("FROM"), N_("CUTOFF"), N_("GRACE"), N_("ACTION"), N_("MODE")},
+			cli_heading((const char *const[]){N_("NAME"), N_("PERIOD"), N_("FROM"),
+			                                  N_("CUTOFF"), N_("GRACE"), N_("ACTION"),
+			                                  N_("MODE")},
 			            (const int[]){-18, -7, -24, -15, -6, -7, 0}, 7);
 		int found = 0;
 		for (size_t k = 0; k < n; k++) {
@@ -167,7 +169,8 @@ static int unsched_row(void *ctx, const struct spif_file *f)
 		                     "received", f->received, "purpose", f->purpose, "label", f->label));
 	else {
 		if (!u->n)
-			cli_heading((const char *const[]){N_("ID"), N_("STATE"), N_("RECEIVED"), N_("PURPOSE"), N_("LABEL")},
+			cli_heading((const char *const[]){N_("ID"), N_("STATE"), N_("RECEIVED"),
+			                                  N_("PURPOSE"), N_("LABEL")},
 			            (const int[]){-8, -9, -10, -20, 0}, 5);
 		printf("%-8s %-9s %-10s ", fid, spif_file_state_name(f->state), f->received);
 		spif_text_pad(stdout, f->purpose, 20);
