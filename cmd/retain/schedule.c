@@ -81,7 +81,7 @@ int cmd_schedule(struct cli *c, const struct opts *o, int argc, char **argv)
 			cli_die(c, &e);
 		commit(c, cat);
 		spif_catalog_close(cat);
-		printf("files of %s ingested without --schedule get %s\n", purpose, argv[1]);
+		printf(_("files of %s ingested without --schedule get %s\n"), purpose, argv[1]);
 		free(purpose);
 		return 0;
 	}

@@ -358,33 +358,33 @@ void dry_run(const struct opts *o, const struct spif_dispose_copy *v, size_t n)
 		if (t->file_id)
 			spif_file_id_format(t->file_id, fid);
 		if (t->absent && !t->crypto) {
-			printf("would certify %s (%s) as not verified: it was missing when its disposal resumed, and under "
-			       "no name the interrupted run renames to\n", t->path, fid);
+			printf(_("would certify %s (%s) as not verified: it was missing when its disposal resumed, and under "
+			         "no name the interrupted run renames to\n"), t->path, fid);
 			continue;
 		}
 		if (t->found_at[0])
-			printf("found %s (%s) as %s, a name the interrupted run gave it (%lld bytes)\n", t->path, fid,
+			printf(_("found %s (%s) as %s, a name the interrupted run gave it (%lld bytes)\n"), t->path, fid,
 			       t->found_at, t->found_size);
 		if (t->refusal[0]) {
-			printf("would refuse %s: %s\n", t->path, t->refusal);
+			printf(_("would refuse %s: %s\n"), t->path, t->refusal);
 			continue;
 		}
 		if (t->crypto) {
-			printf("would crypto-erase %s (%s, vault): destroy its data key in the catalog, "
-			       "purge the WAL, delete the ciphertext; Purge (cryptographic erase)\n", t->path, fid);
+			printf(_("would crypto-erase %s (%s, vault): destroy its data key in the catalog, "
+			         "purge the WAL, delete the ciphertext; Purge (cryptographic erase)\n"), t->path, fid);
 			continue;
 		}
-		printf("would overwrite %s (%s, %s, %lld bytes) with %d random pass%s%s + read-back "
-		       "verify, rename and unlink; %s on %s, medium %s: %s%s%s\n",
+		printf(_("would overwrite %s (%s, %s, %lld bytes) with %d random pass%s%s + read-back "
+		         "verify, rename and unlink; %s on %s, medium %s: %s%s%s\n"),
 		       t->path, fid, t->kind, t->m.size, o->passes, o->passes == 1 ? "" : "es",
-		       o->zero ? " + zeros" : "", t->m.fstype, t->m.device[0] ? t->m.device : "?",
-		       spif_dispose_media_type(&t->m), t->m.reaches_medium ? "Clear" : "Clear (overwrite) — not "
-		       "verified at the medium: ", t->m.reaches_medium ? "" : t->m.reason,
-		       t->m.reaches_medium ? "" : (o->force ? " (forced)" : " (refused without --force)"));
+		       o->zero ? _(" + zeros") : "", t->m.fstype, t->m.device[0] ? t->m.device : "?",
+		       spif_dispose_media_type(&t->m), t->m.reaches_medium ? "Clear" : _("Clear (overwrite) — not "
+		                                                                      "verified at the medium: "), t->m.reaches_medium ? "" : t->m.reason,
+		       t->m.reaches_medium ? "" : (o->force ? _(" (forced)") : _(" (refused without --force)")));
 		if (t->attested)
-			printf("  (medium %s vouched for in spif.conf trusted_media)\n", t->m.medium_disk);
+			printf(_("  (medium %s vouched for in spif.conf trusted_media)\n"), t->m.medium_disk);
 		if (t->changed)
-			printf("  (%s: destroyed anyway with --changed-ok, and certified with both hashes)\n",
+			printf(_("  (%s: destroyed anyway with --changed-ok, and certified with both hashes)\n"),
 			       t->changed_why);
 	}
 }
