@@ -120,7 +120,11 @@ $(B)/spif.pot: $(POT_SRC) | $(B)/lib
 	xgettext $(XGETTEXT_FLAGS) -o $@ $(POT_SRC)
 po-update: $(B)/spif.pot
 	for l in $(LANGS); do msgmerge --update --no-wrap --no-location --backup=none po/$$l.po $< || exit 1; done
-$(B)/locale/%/LC_MESSAGES/spif.mo $(B)/asan/locale/%/LC_MESSAGES/spif.mo: po/%.po
+# (two rules: one pattern rule with both targets would be made once for both)
+$(B)/locale/%/LC_MESSAGES/spif.mo: po/%.po
+	@mkdir -p $(@D)
+	msgfmt --check -o $@ $<
+$(B)/asan/locale/%/LC_MESSAGES/spif.mo: po/%.po
 	@mkdir -p $(@D)
 	msgfmt --check -o $@ $<
 .PHONY: pot po-update

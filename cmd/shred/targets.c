@@ -323,16 +323,16 @@ int check_targets(struct cli *c, struct spif_catalog *cat, const struct opts *o,
 			} else {
 				if (!o->dry_run)
 					refuse_changed(c, cat, t, why);
-				snprintf(t->refusal, sizeof t->refusal, "%s (SHA-256 catalogued %s, found %s)", why,
-				         t->catalogued_sha256[0] ? t->catalogued_sha256 : "unknown", t->tg->sha256);
+				snprintf(t->refusal, sizeof t->refusal, _("%s (SHA-256 catalogued %s, found %s)"), why,
+				         t->catalogued_sha256[0] ? t->catalogued_sha256 : _("unknown"), t->tg->sha256);
 				refused = 1;
 				continue;
 			}
 		}
 		if (t->m.nlink > 1 && !o->force)
-			snprintf(t->refusal, sizeof t->refusal,
-			         "it has %ld hard links; other names would keep the data "
-			         "(--force overwrites it in place anyway, and the certificate says so)",
+			snprintf(t->refusal, sizeof t->refusal, /* printed, never recorded */
+			         _("it has %ld hard links; other names would keep the data "
+			           "(--force overwrites it in place anyway, and the certificate says so)"),
 			         t->m.nlink);
 		if (!t->m.reaches_medium && t->m.attestable && trusted(&c->conf, t->m.medium_disk)) {
 			t->attested = 1;
@@ -340,9 +340,9 @@ int check_targets(struct cli *c, struct spif_catalog *cat, const struct opts *o,
 		}
 		else if (!t->m.reaches_medium && !o->force)
 			snprintf(t->refusal, sizeof t->refusal,
-			         "overwriting cannot be shown to reach the medium "
-			         "(%.200s); use crypto-erase for data kept in the vault, or --force to overwrite "
-			         "anyway and certify it as not verified at the medium", t->m.reason);
+			         _("overwriting cannot be shown to reach the medium "
+			           "(%.200s); use crypto-erase for data kept in the vault, or --force to overwrite "
+			           "anyway and certify it as not verified at the medium"), t->m.reason);
 		if (t->refusal[0] && !o->dry_run)
 			cli_fail(c, SPIF_FOUND, "%s: refused: %s", t->path, t->refusal);
 		refused |= t->refusal[0] != 0;

@@ -177,3 +177,14 @@ ingested() {
 	done
 	[ "$bad" -eq 0 ]
 }
+
+@test "ja: shred --dry-run says what it would do in Japanese, same exit code, nothing destroyed" {
+	echo hi >"$D/x.txt"
+	run env LANG=C spif shred --dry-run --force "$D/x.txt"
+	local code=$status
+	[[ "$output" == "would overwrite $D/x.txt ("* ]] || { echo "$output"; return 1; }
+	run env LANG=ja_JP.UTF-8 spif shred --dry-run --force "$D/x.txt"
+	[ "$status" -eq "$code" ]
+	[[ "$output" == "$D/x.txt（"*"を乱数で 1 回上書きし"* ]] || { echo "$output"; return 1; }
+	[ "$(cat "$D/x.txt")" = hi ]
+}
