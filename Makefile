@@ -14,6 +14,7 @@ BINDIR     = $(PREFIX)/bin
 LIBEXECDIR = $(PREFIX)/libexec/spif
 MANDIR     = $(PREFIX)/share/man
 DOCDIR     = $(PREFIX)/share/doc/spif
+LOCALEDIR  = $(PREFIX)/share/locale
 SYSCONFDIR ?= /etc
 # a system install (install-system): its account, group and home
 SPIF_USER  ?= spif
@@ -26,6 +27,7 @@ CFLAGS  ?= -O2 -g
 WARN     = -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2
 CPPFLAGS_ALL = -D_GNU_SOURCE -Ilib -DSPIF_VERSION='"$(VERSION)"' \
                -DSPIF_LIBEXECDIR='"$(LIBEXECDIR)"' -DSPIF_SYSCONFDIR='"$(SYSCONFDIR)"' \
+               -DSPIF_LOCALEDIR='"$(LOCALEDIR)"' -DSPIF_BUILDDIR='"$(B)"' \
                $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS_ALL = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -ldl
 
@@ -48,14 +50,18 @@ LIB_OBJ  = $(patsubst lib/%.c,$(B)/lib/%.o,$(LIB_SRC))
 PROGS    = bin/spif $(addprefix bin/spif-,$(CMDS)) bin/spif-gen
 SAN_PROGS = $(subst bin/,$(B)/asan/bin/,$(PROGS))
 UNITS    = $(patsubst tests/unit/%.c,$(B)/asan/unit/%,$(UNIT_SRC))
+# messages: po/LANG.po, built beside each build's bin/ (cmd/common/intl.h)
+LANGS    := $(patsubst po/%.po,%,$(wildcard po/*.po))
+MOS      = $(foreach l,$(LANGS),$(B)/locale/$(l)/LC_MESSAGES/spif.mo)
+SAN_MOS  = $(foreach l,$(LANGS),$(B)/asan/locale/$(l)/LC_MESSAGES/spif.mo)
 
 .PHONY: all deps check demo bench install install-system uninstall clean lint-man asan
-all: deps-build lib/libspif.a $(PROGS)
+all: deps-build lib/libspif.a $(PROGS) $(MOS)
 
 # --- dependencies: installed when root, else the exact apt-get line --------
-BUILD_DEBS = gcc make pkg-config libsqlite3-dev libgpgme-dev libarchive-dev libp11-kit-dev \
+BUILD_DEBS = gcc make pkg-config gettext libsqlite3-dev libgpgme-dev libarchive-dev libp11-kit-dev \
              libgcrypt20-dev libjansson-dev libcairo2-dev libpango1.0-dev fonts-ipaexfont fonts-ipafont-gothic
-TEST_DEBS  = bats sqlite3 mandoc gnupg softhsm2 gdb e2fsprogs xfsprogs btrfs-progs util-linux mount coreutils \
+TEST_DEBS  = locales bats sqlite3 mandoc gnupg softhsm2 gdb e2fsprogs xfsprogs btrfs-progs util-linux mount coreutils \
              bsdutils time clang libclang-rt-14-dev poppler-utils
 BENCH_DEBS = miller bc time sqlite3 libarchive-tools
 deps-build:
@@ -73,8 +79,8 @@ lib/libspif.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 bin/spif-gen: tests/gen/spif-gen.c lib/libspif.a | bin
 	$(CC) $(WARN) $(CPPFLAGS_ALL) $(CFLAGS) -o $@ $< lib/libspif.a $(LDLIBS_ALL)
-bin/spif: cmd/spif.c cmd/common/exec.c cmd/common/cli.c $(COMMON_H) lib/libspif.a | bin
-	$(CC) $(WARN) $(CPPFLAGS_ALL) -Icmd/common $(CFLAGS) -o $@ $< cmd/common/exec.c cmd/common/cli.c lib/libspif.a $(LDLIBS_ALL)
+bin/spif: cmd/spif.c cmd/common/exec.c cmd/common/cli.c cmd/common/intl.c cmd/common/intl.h $(COMMON_H) lib/libspif.a | bin
+	$(CC) $(WARN) $(CPPFLAGS_ALL) -Icmd/common $(CFLAGS) -o $@ $< cmd/common/exec.c cmd/common/cli.c cmd/common/intl.c lib/libspif.a $(LDLIBS_ALL)
 bin/spif-%: cmd/%.c $(COMMON_SRC) $(COMMON_H) lib/libspif.a | bin
 	$(CC) $(WARN) $(CPPFLAGS_ALL) -Icmd/common $(CFLAGS) -o $@ $< $(COMMON_SRC) lib/libspif.a $(LDLIBS_ALL)
 # a directory command: every file of cmd/X/ ($$* is the stem X)
@@ -89,15 +95,39 @@ $(B)/asan/libspif.a: $(patsubst lib/%.c,$(B)/asan/lib/%.o,$(LIB_SRC))
 	rm -f $@ && ar rcs $@ $^
 $(B)/asan/bin/spif-gen: tests/gen/spif-gen.c $(B)/asan/libspif.a | $(B)/asan/bin
 	$(CC) $(WARN) $(CPPFLAGS_ALL) $(SAN_FLAGS) -o $@ $< $(B)/asan/libspif.a $(LDLIBS_ALL)
-$(B)/asan/bin/spif: cmd/spif.c cmd/common/exec.c cmd/common/cli.c $(COMMON_H) $(B)/asan/libspif.a | $(B)/asan/bin
-	$(CC) $(WARN) $(CPPFLAGS_ALL) -Icmd/common $(SAN_FLAGS) -o $@ $< cmd/common/exec.c cmd/common/cli.c $(B)/asan/libspif.a $(LDLIBS_ALL)
+$(B)/asan/bin/spif: cmd/spif.c cmd/common/exec.c cmd/common/cli.c cmd/common/intl.c cmd/common/intl.h $(COMMON_H) $(B)/asan/libspif.a | $(B)/asan/bin
+	$(CC) $(WARN) $(CPPFLAGS_ALL) -Icmd/common $(SAN_FLAGS) -o $@ $< cmd/common/exec.c cmd/common/cli.c cmd/common/intl.c $(B)/asan/libspif.a $(LDLIBS_ALL)
 $(B)/asan/bin/spif-%: cmd/%.c $(COMMON_SRC) $(COMMON_H) $(B)/asan/libspif.a | $(B)/asan/bin
 	$(CC) $(WARN) $(CPPFLAGS_ALL) -Icmd/common $(SAN_FLAGS) -o $@ $< $(COMMON_SRC) $(B)/asan/libspif.a $(LDLIBS_ALL)
 $(B)/asan/bin/spif-%: cmd/%/main.c $$(wildcard cmd/$$*/*.c cmd/$$*/*.h) $(COMMON_SRC) $(COMMON_H) $(B)/asan/libspif.a | $(B)/asan/bin
 	$(CC) $(WARN) $(CPPFLAGS_ALL) -Icmd/common $(SAN_FLAGS) -o $@ $(sort $(wildcard cmd/$*/*.c)) $(COMMON_SRC) $(B)/asan/libspif.a $(LDLIBS_ALL)
 $(B)/asan/unit/%: tests/unit/%.c tests/unit/tap.h $(B)/asan/libspif.a | $(B)/asan/unit
 	$(CC) $(WARN) $(CPPFLAGS_ALL) -Itests/unit $(SAN_FLAGS) -o $@ $< $(B)/asan/libspif.a $(LDLIBS_ALL)
-asan: $(SAN_PROGS) $(UNITS)
+asan: $(SAN_PROGS) $(UNITS) $(SAN_MOS)
+
+# --- messages (gettext): make pot extracts every message into $(B)/spif.pot;
+# po/ja.po must translate each (tests/bats/ja.bats checks).  The keywords
+# are the functions that translate their format (lib/i18n.h).
+XGETTEXT_FLAGS = --from-code=UTF-8 --language=C --add-comments=TRANSLATORS: --no-wrap \
+    --keyword=_ --keyword=N_ --keyword=cli_fail:3 --keyword=cli_usage:2 --keyword=cli_note:2 \
+    --keyword=spif_err_set:3 --keyword=spif_err_sys:4 --keyword=spif_err_prefix:2 \
+    --flag=cli_fail:3:c-format --flag=cli_usage:2:c-format --flag=cli_note:2:c-format \
+    --flag=spif_err_set:3:c-format --flag=spif_err_sys:4:c-format --flag=spif_err_prefix:2:c-format \
+    --package-name=spif --package-version=$(VERSION) --msgid-bugs-address=
+POT_SRC = $(LIB_SRC) $(sort $(wildcard cmd/*.c cmd/*/*.c))
+pot: $(B)/spif.pot
+$(B)/spif.pot: $(POT_SRC) | $(B)/lib
+	xgettext $(XGETTEXT_FLAGS) -o $@ $(POT_SRC)
+po-update: $(B)/spif.pot
+	for l in $(LANGS); do msgmerge --update --no-wrap --no-location --backup=none po/$$l.po $< || exit 1; done
+# (two rules: one pattern rule with both targets would be made once for both)
+$(B)/locale/%/LC_MESSAGES/spif.mo: po/%.po
+	@mkdir -p $(@D)
+	msgfmt --check -o $@ $<
+$(B)/asan/locale/%/LC_MESSAGES/spif.mo: po/%.po
+	@mkdir -p $(@D)
+	msgfmt --check -o $@ $<
+.PHONY: pot po-update
 
 bin $(B)/lib $(B)/asan/lib $(B)/asan/bin $(B)/asan/unit:
 	mkdir -p $@
@@ -162,19 +192,24 @@ fuzz-check: fuzz-build
 # --- end of fuzzing ---------------------------------------------------------
 
 lint-man:
-	@for m in man/*.[0-9]; do mandoc -Tlint -W warning "$$m" || exit 1; done
+	@for m in man/*.[0-9] man/ja/*.[0-9]; do mandoc -Tlint -W warning "$$m" || exit 1; done
 
 # --- install ----------------------------------------------------------------
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) \
 	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
 	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
-	    $(DESTDIR)$(PREFIX)/share/zsh/site-functions $(DESTDIR)$(DOCDIR)
+	    $(DESTDIR)$(PREFIX)/share/zsh/site-functions $(DESTDIR)$(DOCDIR) \
+	    $(DESTDIR)$(MANDIR)/ja/man1 $(DESTDIR)$(MANDIR)/ja/man7
 	install -m 0755 bin/spif $(DESTDIR)$(BINDIR)/spif
 	for c in $(CMDS); do install -m 0755 bin/spif-$$c $(DESTDIR)$(LIBEXECDIR)/spif-$$c || exit 1; done
 	for m in man/*.1; do install -m 0644 $$m $(DESTDIR)$(MANDIR)/man1/ || exit 1; done
 	for m in man/*.5; do install -m 0644 $$m $(DESTDIR)$(MANDIR)/man5/ || exit 1; done
 	for m in man/*.7; do install -m 0644 $$m $(DESTDIR)$(MANDIR)/man7/ || exit 1; done
+	for m in man/ja/*.1; do install -m 0644 $$m $(DESTDIR)$(MANDIR)/ja/man1/ || exit 1; done
+	for m in man/ja/*.7; do install -m 0644 $$m $(DESTDIR)$(MANDIR)/ja/man7/ || exit 1; done
+	for l in $(LANGS); do install -D -m 0644 $(B)/locale/$$l/LC_MESSAGES/spif.mo \
+	    $(DESTDIR)$(LOCALEDIR)/$$l/LC_MESSAGES/spif.mo || exit 1; done
 	install -m 0644 completions/spif.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/spif
 	install -m 0644 completions/_spif $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_spif
 	install -m 0644 README.md INSTALL $(DESTDIR)$(DOCDIR)/
@@ -211,6 +246,8 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/spif
 	rm -rf $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DOCDIR)
 	rm -f $(DESTDIR)$(MANDIR)/man1/spif-*.1 $(DESTDIR)$(MANDIR)/man5/spif-*.5 $(DESTDIR)$(MANDIR)/man7/spif.7
+	rm -f $(DESTDIR)$(MANDIR)/ja/man1/spif-*.1 $(DESTDIR)$(MANDIR)/ja/man7/spif.7
+	for l in $(LANGS); do rm -f $(DESTDIR)$(LOCALEDIR)/$$l/LC_MESSAGES/spif.mo; done
 	rm -f $(DESTDIR)$(PREFIX)/share/bash-completion/completions/spif $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_spif
 
 clean:

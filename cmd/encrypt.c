@@ -45,7 +45,7 @@
 #include "record.h"
 #include "xalloc.h"
 
-static const char usage_text[] =
+static const char usage_text[] = N_(
 	"usage: spif encrypt -r RECIPIENT... [--sign KEYID] [--armor] [-o FILE] [FILE|-]\n"
 	"       spif encrypt --passphrase-file F [--sign KEYID] [--armor] [-o FILE] [FILE|-]\n"
 	"       spif encrypt --fields NAME,... (-r RECIPIENT... | --passphrase-file F)\n"
@@ -85,7 +85,7 @@ static const char usage_text[] =
 	"Exit: 0 ok, 1 bad or missing (--require-signature) signature, 64 usage or a\n"
 	"field not in the input, 65 bad input (not OpenPGP, altered, a value that does\n"
 	"not open), 66 no input, 69 no usable key (missing, expired, revoked), wrong\n"
-	"passphrase or no GnuPG, 73 output exists or cannot be created, 74 I/O, 77.\n";
+	"passphrase or no GnuPG, 73 output exists or cannot be created, 74 I/O, 77.\n");
 
 struct opts {
 	const char **recipients;
@@ -177,7 +177,7 @@ static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 		case O_REASON: o->reason = optarg; break;
 		case 'o': o->out = optarg; break;
 		case O_HOME: c->home_opt = optarg; break;
-		case 'h': fputs(usage_text, stdout); exit(0);
+		case 'h': cli_help(usage_text); exit(0);
 		default: cli_bad_option(c, argc, argv);
 		}
 	}

@@ -18,7 +18,7 @@
 #include "text.h"
 #include "xalloc.h"
 
-static const char usage_text[] =
+static const char usage_text[] = N_(
 	"usage: spif incident open --summary TEXT --file ID [--file ID...]\n"
 	"       spif incident note ID --note TEXT\n"
 	"       spif incident close ID --note TEXT\n"
@@ -39,7 +39,7 @@ static const char usage_text[] =
 	"  --home DIR      the catalog's home\n"
 	"\n"
 	"Exit: 0 ok, 64 usage, 65 unknown file or incident, or a closed one, 66 no\n"
-	"catalog, 75 catalog busy, 77 permission.\n";
+	"catalog, 75 catalog busy, 77 permission.\n");
 
 struct opts {
 	const char *summary, *note;
@@ -243,7 +243,7 @@ int main(int argc, char **argv)
 		case L_ALL: o.all = 1; break;
 		case L_JSON: o.json = 1; break;
 		case L_HOME: c.home_opt = optarg; break;
-		case 'h': fputs(usage_text, stdout); cli_done(&c); return 0;
+		case 'h': cli_help(usage_text); cli_done(&c); return 0;
 		default: cli_bad_option(&c, argc, argv);
 		}
 	}

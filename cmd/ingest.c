@@ -34,7 +34,7 @@
 #include "vault.h"
 #include "xalloc.h"
 
-static const char usage_text[] =
+static const char usage_text[] = N_(
 	"usage: spif ingest --purpose TEXT [--label TEXT] [--source TEXT] [--received YYYY-MM-DD]\n"
 	"           [--format csv|tsv|ndjson] [--encoding auto|utf-8|cp932|euc-jp]\n"
 	"           [--number-field NAME]... [--on-invalid reject|flag]\n"
@@ -79,7 +79,7 @@ static const char usage_text[] =
 	"Exit: 0 ok, 64 usage, 65 bad input, an unknown schedule, or content an active\n"
 	"file already has (nothing registered),\n"
 	"66 no input,"
-	" 73 cannot create, 74 I/O error, 75 catalog busy, 77 permission.\n";
+	" 73 cannot create, 74 I/O error, 75 catalog busy, 77 permission.\n");
 
 struct opts {
 	const char *purpose, *label, *source, *received, *out, *input, *schedule;
@@ -191,7 +191,7 @@ static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 			o->copy_of = optarg;
 			break;
 		case O_HOME: c->home_opt = optarg; break;
-		case 'h': fputs(usage_text, stdout); exit(0);
+		case 'h': cli_help(usage_text); exit(0);
 		default: cli_bad_option(c, argc, argv);
 		}
 	}

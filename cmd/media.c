@@ -15,7 +15,7 @@
 #include "media.h"
 #include "mynumber.h"
 
-static const char usage_text[] =
+static const char usage_text[] = N_(
 	"usage: spif media add ID --kind usb|dvd|hdd|other --location PLACE [--device DEV]\n"
 	"       spif media ls [--json]\n"
 	"       spif media retire ID [--reason TEXT]\n"
@@ -34,7 +34,7 @@ static const char usage_text[] =
 	"\n"
 	"Exit: 0 ok, 64 usage, 65 unknown or retired medium, or one with an export out,\n"
 	"66 no catalog or no such device, 73 the id or its filesystem is registered\n"
-	"already, 77 permission.\n";
+	"already, 77 permission.\n");
 
 /* A text an operator typed, going into the catalog: one line, no number. */
 static void plain_text(const struct cli *c, const char *opt, const char *s)
@@ -106,7 +106,9 @@ static int cmd_ls(struct cli *c, int json)
 	struct spif_err e = {0};
 	struct spif_catalog *cat = cli_catalog(c, SPIF_CAT_READONLY);
 	if (!json)
-		printf("%-16s %-6s %-8s %-38s %s\n", "ID", "KIND", "STATE", "UUID/SERIAL", "LOCATION");
+		cli_heading((const char *const[]){N_("ID"), N_("KIND"), N_("STATE"), N_("UUID/SERIAL"),
+		                                  N_("LOCATION")},
+		            (const int[]){-16, -6, -8, -38, 0}, 5);
 	if (spif_media_list(cat, ls_row, &json, &e) < 0)
 		cli_die(c, &e);
 	spif_catalog_close(cat);
@@ -153,7 +155,7 @@ int main(int argc, char **argv)
 		case L_REASON: reason = optarg; break;
 		case L_JSON: json = 1; break;
 		case L_HOME: c.home_opt = optarg; break;
-		case 'h': fputs(usage_text, stdout); cli_done(&c); return 0;
+		case 'h': cli_help(usage_text); cli_done(&c); return 0;
 		default: cli_bad_option(&c, argc, argv);
 		}
 	}

@@ -19,7 +19,7 @@
 #include "text.h"
 #include "xalloc.h"
 
-static const char usage_text[] =
+static const char usage_text[] = N_(
 	"usage: spif operator add NAME --role ROLE[,ROLE...] [--key FPR] [--sudo]\n"
 	"       spif operator ls [--json]\n"
 	"       spif operator show NAME [--json]\n"
@@ -57,7 +57,7 @@ static const char usage_text[] =
 	"\n"
 	"Exit: 0 ok, 64 usage, 65 unknown operator or file, a grant that exists,\n"
 	"an approval not in force, 66 no catalog, 77 not an admin (approve: not an\n"
-	"approver, or one's own) (refused, and recorded).\n";
+	"approver, or one's own) (refused, and recorded).\n");
 
 struct opts {
 	int json, sudo, all, hours;
@@ -348,7 +348,7 @@ int main(int argc, char **argv)
 		}
 		case 'A': o.all = 1; break;
 		case 'H': c.home_opt = optarg; break;
-		case 'h': fputs(usage_text, stdout); cli_done(&c); return 0;
+		case 'h': cli_help(usage_text); cli_done(&c); return 0;
 		default: cli_bad_option(&c, argc, argv);
 		}
 	}
@@ -387,7 +387,9 @@ int main(int argc, char **argv)
 		struct spif_err e = {0};
 		struct spif_catalog *cat = cli_catalog(&c, SPIF_CAT_READONLY);
 		if (!o.json)
-			printf("%-16s %6s %-8s %-34s %-40s %s\n", "NAME", "UID", "STATE", "ROLES", "KEY", "REFUSALS");
+			cli_heading((const char *const[]){N_("NAME"), N_("UID"), N_("STATE"),
+			                                  N_("ROLES"), N_("KEY"), N_("REFUSALS")},
+			            (const int[]){-16, 6, -8, -34, -40, 0}, 6);
 		if (spif_operator_list(cat, ls_row, &o, &e) < 0)
 			cli_die(&c, &e);
 		spif_catalog_close(cat);

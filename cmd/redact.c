@@ -28,7 +28,7 @@
 #include "record.h"
 #include "redact.h"
 
-static const char usage_text[] =
+static const char usage_text[] = N_(
 	"usage: spif redact [--field NAME[=OP]]... [--op OP] [--key NAME]\n"
 	"           [--min-confidence low|high] [--corporate] [--number-field NAME]...\n"
 	"           [--format ndjson|csv|tsv|text] [--encoding ENC] [--to ndjson|csv|tsv]\n"
@@ -75,7 +75,7 @@ static const char usage_text[] =
 	"\n"
 	"Exit: 0 ok (or --check found nothing), 1 --check found numbers, 64 usage or an\n"
 	"unknown field, 65 bad input, 66 no input, 69 pseudonym key missing, 73, 74,\n"
-	"77 (--file) held or kept by its retention schedule.\n";
+	"77 (--file) held or kept by its retention schedule.\n");
 
 struct opts {
 	enum spif_redact_op op;
@@ -171,7 +171,7 @@ static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 		case O_BYPASS: o->bypass = 1; break;
 		case 'o': o->out = optarg; break;
 		case O_HOME: c->home_opt = optarg; break;
-		case 'h': fputs(usage_text, stdout); exit(0);
+		case 'h': cli_help(usage_text); exit(0);
 		default: cli_bad_option(c, argc, argv);
 		}
 	}

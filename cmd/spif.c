@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "err.h"
 #include "exec.h"
+#include "intl.h"
 
 /* The front's diagnostics go the way every command's do (cli.h), without
  * cli_init: the front opens nothing and reads no spif.conf. */
@@ -22,29 +23,29 @@ static const struct cli front = {.prog = "spif"};
 static const struct {
 	const char *name, *what;
 } commands[] = {
-	{"ingest", "register a specific personal information file and emit its records"},
-	{"catalog", "list files, show one, read and verify the audit log; certificates"},
-	{"shred", "destroy copies and issue a disposal certificate (NIST SP 800-88)"},
-	{"redact", "find every Individual Number and remove it (records, CSV, text)"},
-	{"vault", "read back records kept encrypted in the vault (ingest --store)"},
-	{"encrypt", "encrypt for OpenPGP recipients, whole streams or chosen fields; -d decrypts"},
-	{"retain", "retention schedules, holds, what is due, and the purge that disposes of it"},
-	{"operator", "who may do what: operators, roles, grants, lockout (a system install)"},
-	{"export", "take records out in an encrypted, signed bag; the ledger of checkouts (持出し簿)"},
-	{"media", "the registry of removable media and where each is kept"},
-	{"incident", "incidents: the files involved, held; notes; who closed them"},
+	{"ingest", N_("register a specific personal information file and emit its records")},
+	{"catalog", N_("list files, show one, read and verify the audit log; certificates")},
+	{"shred", N_("destroy copies and issue a disposal certificate (NIST SP 800-88)")},
+	{"redact", N_("find every Individual Number and remove it (records, CSV, text)")},
+	{"vault", N_("read back records kept encrypted in the vault (ingest --store)")},
+	{"encrypt", N_("encrypt for OpenPGP recipients, whole streams or chosen fields; -d decrypts")},
+	{"retain", N_("retention schedules, holds, what is due, and the purge that disposes of it")},
+	{"operator", N_("who may do what: operators, roles, grants, lockout (a system install)")},
+	{"export", N_("take records out in an encrypted, signed bag; the ledger of checkouts (持出し簿)")},
+	{"media", N_("the registry of removable media and where each is kept")},
+	{"incident", N_("incidents: the files involved, held; notes; who closed them")},
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: spif [--home DIR] COMMAND [ARGS...]\n"
-	           "       spif --version | help [COMMAND]\n\n"
-	           "Lifecycle tools for specific personal information files (特定個人情報ファイル).\n\n"
-	           "commands:\n");
+	fputs(_("usage: spif [--home DIR] COMMAND [ARGS...]\n"
+	         "       spif --version | help [COMMAND]\n\n"
+	         "Lifecycle tools for specific personal information files (特定個人情報ファイル).\n\n"
+	         "commands:\n"), f);
 	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
-		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].what);
-	fprintf(f, "\nThe home (catalog) is --home, else $SPIF_HOME, else spif.conf's home,\n"
-	           "else ${XDG_DATA_HOME:-~/.local/share}/spif.  See spif(7).\n");
+		fprintf(f, "  %-9s %s\n", commands[i].name, _(commands[i].what));
+	fputs(_("\nThe home (catalog) is --home, else $SPIF_HOME, else spif.conf's home,\n"
+	         "else ${XDG_DATA_HOME:-~/.local/share}/spif.  See spif(7).\n"), f);
 }
 
 static int valid_name(const char *cmd)
@@ -74,6 +75,7 @@ static int run(const char *cmd, char **argv)
 int main(int argc, char **argv)
 {
 	int i = 1;
+	cli_i18n_init();
 	while (i < argc && argv[i][0] == '-') {
 		const char *a = argv[i];
 		if (strcmp(a, "--version") == 0) {

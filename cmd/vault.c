@@ -21,7 +21,7 @@
 #include "pgp.h"
 #include "vault.h"
 
-static const char usage_text[] =
+static const char usage_text[] = N_(
 	"usage: spif vault cat ID [--reason TEXT]\n"
 	"       spif vault ls [--json]\n"
 	"       spif vault keys [--json]\n"
@@ -41,7 +41,7 @@ static const char usage_text[] =
 	"\n"
 	"Exit: 0 ok, 64 usage, 65 unknown id, no vault copy, damaged copy, erased key\n"
 	"or no escrow outstanding, 66 no catalog or missing key file, 69 PKCS#11 token\n"
-	"unavailable or PIN refused, 74 I/O, 77 permission.\n";
+	"unavailable or PIN refused, 74 I/O, 77 permission.\n");
 
 /* stdout, with the progress line of a long read (progress.h) */
 struct cat_out {
@@ -81,7 +81,7 @@ static int cmd_cat(struct cli *c, const char *idarg, const char *reason)
 	spif_file_id_format(id, fid);
 	if (!v)
 		cli_fail(c, SPIF_EX_DATAERR, "%s has no vault copy%s", fid,
-		         f.state == SPIF_FILE_DISPOSED ? " (disposed)" : " (ingest it with --store)");
+		         f.state == SPIF_FILE_DISPOSED ? _(" (disposed)") : _(" (ingest it with --store)"));
 	/* who read it, before it is read: the PIA's "every operation on numbers
 	 * is logged with the operator identified" */
 	json_t *d = json_pack("{s:I,s:s,s:o}", "copy", (json_int_t)v->id, "path", v->path, "reason",
@@ -125,7 +125,9 @@ static int cmd_ls(struct cli *c, int json)
 	cli_permit(c, (struct spif_request){.act = SPIF_ACT_LIST});
 	struct spif_catalog *cat = cli_catalog(c, SPIF_CAT_READONLY);
 	if (!json)
-		printf("%-8s %-9s %-11s %12s %s\n", "FILE", "STATE", "BUCKET", "SIZE", "PATH");
+		cli_heading((const char *const[]){N_("FILE"), N_("STATE"), N_("BUCKET"), N_("SIZE"),
+		                                  N_("PATH")},
+		            (const int[]){-8, -9, -11, 12, 0}, 5);
 	if (spif_vault_list(cat, ls_row, &json, &e) < 0)
 		cli_die(c, &e);
 	spif_catalog_close(cat);
@@ -160,7 +162,9 @@ static int cmd_keys(struct cli *c, int json)
 		const char *kind = json_string_value(json_object_get(d, "kind"));
 		printf("# %s%s%s\n", json_string_value(json_object_get(d, "store")), kind ? ": " : "", kind ? kind : "");
 		json_decref(d);
-		printf("%-11s %3s %-6s %8s %-10s %s\n", "BUCKET", "GEN", "STORE", "DATAKEYS", "STATE", "WHERE");
+		cli_heading((const char *const[]){N_("BUCKET"), N_("GEN"), N_("STORE"), N_("DATAKEYS"),
+		                                  N_("STATE"), N_("WHERE")},
+		            (const int[]){-11, 3, -6, 8, -10, 0}, 6);
 	}
 	if (spif_vault_keks(cat, ks, keks_row, &json, &e) < 0)
 		cli_die(c, &e);
@@ -251,7 +255,7 @@ int main(int argc, char **argv)
 		case 'H': c.home_opt = optarg; break;
 		case 'N': note = optarg; break;
 		case 'S': sign = optarg; break;
-		case 'h': fputs(usage_text, stdout); cli_done(&c); return 0;
+		case 'h': cli_help(usage_text); cli_done(&c); return 0;
 		default: cli_bad_option(&c, argc, argv);
 		}
 	}

@@ -1,5 +1,6 @@
 /* err.c - see err.h */
 #include "err.h"
+#include "i18n.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -11,7 +12,7 @@ int spif_err_set(struct spif_err *err, int code, const char *fmt, ...)
 	if (err) {
 		va_list ap;
 		va_start(ap, fmt);
-		vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+		vsnprintf(err->msg, sizeof err->msg, _(fmt), ap);
 		va_end(ap);
 		err->code = code;
 	}
@@ -23,7 +24,7 @@ int spif_err_sys(struct spif_err *err, int code, int errnum, const char *fmt, ..
 	if (err) {
 		va_list ap;
 		va_start(ap, fmt);
-		int n = vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+		int n = vsnprintf(err->msg, sizeof err->msg, _(fmt), ap);
 		va_end(ap);
 		if (n >= 0 && (size_t)n < sizeof err->msg)
 			snprintf(err->msg + n, sizeof err->msg - (size_t)n, ": %s", strerror(errnum));
@@ -39,7 +40,7 @@ void spif_err_prefix(struct spif_err *err, const char *fmt, ...)
 	char pre[512], old[sizeof err->msg];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(pre, sizeof pre, fmt, ap);
+	vsnprintf(pre, sizeof pre, _(fmt), ap);
 	va_end(ap);
 	memcpy(old, err->msg, sizeof old);
 	/* truncation is fine: the message stays one line */

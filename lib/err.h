@@ -29,7 +29,9 @@ struct spif_err {
 };
 
 /* Set err (when not NULL) and return -1, so that callers can write
- * "return spif_err_set(err, SPIF_EX_DATAERR, "...", ...);". */
+ * "return spif_err_set(err, SPIF_EX_DATAERR, "...", ...);".  The format
+ * of all three is looked up in the "spif" text domain (i18n.h): it must be
+ * a literal, for `make pot` to find it. */
 int spif_err_set(struct spif_err *err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

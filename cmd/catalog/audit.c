@@ -296,14 +296,14 @@ int cmd_verify(struct cli *c, const struct opts *o)
 	if (half || claimed || v.tree_bad || f.rows_bad || f.schema_bad || cp_bad)
 		return SPIF_FOUND;
 	if (!o->json) {
-		printf("audit log intact: %lld events, head %s\n", v.events, v.head);
-		printf("rows intact: %lld, each as the audit log last recorded it; schema as spif made it\n", rows);
+		printf(_("audit log intact: %lld events, head %s\n"), v.events, v.head);
+		printf(_("rows intact: %lld, each as the audit log last recorded it; schema as spif made it\n"), rows);
 		if (o->checkpoint)
-			printf("checkpoint: the log extends %s%lld checkpoint%s in %s (up to %llu events): it was only "
-			       "appended to since\n", ncp > 1 ? "all " : "", ncp, ncp == 1 ? "" : "s", o->checkpoint, cp_size);
+			printf(_("checkpoint: the log extends %s%lld checkpoint%s in %s (up to %llu events): it was only "
+			         "appended to since\n"), ncp > 1 ? "all " : "", ncp, ncp == 1 ? "" : "s", o->checkpoint, cp_size);
 		else
-			printf("internal consistency only: no --checkpoint given, and a log rewritten whole on this host "
-			       "would pass\n");
+			fputs(_("internal consistency only: no --checkpoint given, and a log rewritten whole on this host "
+			        "would pass\n"), stdout);
 	}
 	return 0;
 }

@@ -55,8 +55,9 @@ static int cert_ls(struct cli *c, const struct opts *o)
 	struct spif_catalog *cat = cli_catalog(c, SPIF_CAT_READONLY);
 	struct spif_err e = {0};
 	if (!o->json)
-		printf("%-15s %-9s %-8s %-24s %-12s %-8s %s\n", "ID", "KIND", "FILE", "ISSUED", "OPERATOR",
-		       "SIGNED", "CONFIRMED BY");
+		cli_heading((const char *const[]){N_("ID"), N_("KIND"), N_("FILE"), N_("ISSUED"),
+		                                  N_("OPERATOR"), N_("SIGNED"), N_("CONFIRMED BY")},
+		            (const int[]){-15, -9, -8, -24, -12, -8, 0}, 7);
 	if (spif_cert_list(cat, cert_row, (void *)o, &e) < 0)
 		cli_die(c, &e);
 	spif_catalog_close(cat);

@@ -34,7 +34,7 @@
 
 #include "catalog_cmd.h"
 
-const char usage_text[] =
+const char usage_text[] = N_(
 	"usage: spif catalog ls [--state STATE] [--json]\n"
 	"       spif catalog show ID [--json]\n"
 	"       spif catalog log [--file ID] [--operator NAME] [--since DATE] [--until DATE]\n"
@@ -107,7 +107,7 @@ const char usage_text[] =
 	"\n"
 	"Exit: 0 ok, 1 verify found tampering (or a checkpoint the log does not extend;\n"
 	"check: a copy missing or changed), 64 usage, 65 unknown id (copy lost: a copy\n"
-	"already disposed or lost), 66 no catalog, 77 catalog writable by others.\n";
+	"already disposed or lost), 66 no catalog, 77 catalog writable by others.\n");
 
 static json_t *file_json(const struct spif_file *f)
 {
@@ -159,8 +159,9 @@ int cmd_ls(struct cli *c, const struct opts *o)
 	/* --state is not checked (spif-catalog(1)): an unknown one lists nothing */
 	int state = o->state ? spif_file_state_parse(o->state) : -1;
 	if (!o->json)
-		printf("%-8s %-9s %9s %9s %-10s %-20s %s\n", "ID", "STATE", "RECORDS", "PERSONS",
-		       "RECEIVED", "PURPOSE", "LABEL");
+		cli_heading((const char *const[]){N_("ID"), N_("STATE"), N_("RECORDS"), N_("PERSONS"),
+		                                  N_("RECEIVED"), N_("PURPOSE"), N_("LABEL")},
+		            (const int[]){-8, -9, 9, 9, -10, -20, 0}, 7);
 	if ((!o->state || state >= 0) && spif_catalog_list_files(cat, state, ls_row, (void *)o, &e) < 0)
 		cli_die(c, &e);
 	spif_catalog_close(cat);
@@ -343,7 +344,7 @@ static void parse_opts(struct cli *c, struct opts *o, int argc, char **argv, con
 		case 'A': o->append = optarg; break;
 		case 'Y': o->syslog = 1; break;
 		case 'P': o->fingerprint = 1; break;
-		case 'h': fputs(usage_text, stdout); exit(0);
+		case 'h': cli_help(usage_text); exit(0);
 		default: cli_bad_option(c, argc, argv);
 		}
 	}

@@ -115,11 +115,11 @@ int cmd_copy(struct cli *c, const struct opts *o, int nargs, char **args)
 	char fid[24] = "", hid[24];
 	if (file)
 		spif_file_id_format(file, fid);
-	printf("copy %lld%s%s is lost: it no longer blocks disposal\n", id, file ? " of " : "", fid);
+	printf(_("copy %lld%s%s is lost: it no longer blocks disposal\n"), id, file ? _(" of ") : "", fid);
 	if (hold) {
 		spif_hold_id_format(hold, hid);
-		printf("it held numbers: %s is held by %s (an incident) until an approver releases it: "
-		       "spif retain release %s --reason TEXT\n", fid, hid, hid);
+		printf(_("it held numbers: %s is held by %s (an incident) until an approver releases it: "
+		         "spif retain release %s --reason TEXT\n"), fid, hid, hid);
 	}
 	return 0;
 }
@@ -158,7 +158,7 @@ int cmd_backup(struct cli *c, int argc, char **argv)
 		case 'K': keys = optarg; break;
 		case 'j': json = 1; break;
 		case 'n': sample = atoi(optarg); if (sample < 0) cli_usage(c, "--sample %s: not a number", optarg); break;
-		case 'h': fputs(usage_text, stdout); exit(0);
+		case 'h': cli_help(usage_text); exit(0);
 		default: cli_bad_option(c, argc, argv);
 		}
 	}
@@ -203,7 +203,7 @@ int cmd_backup(struct cli *c, int argc, char **argv)
 					printf("  %s: %s: %s\n", json_string_value(json_object_get(x, "file")), lists[k],
 					       json_string_value(json_object_get(x, "why")));
 			}
-			printf("restore drill: %s\n", rc ? "FAILED" : "passed");
+			printf(_("restore drill: %s\n"), rc ? _("FAILED") : _("passed"));
 		}
 		spif_catalog_close(cat);
 	} else if (strcmp(sub, "restore") == 0 && nargs == 1) {
@@ -217,7 +217,7 @@ int cmd_backup(struct cli *c, int argc, char **argv)
 			json_array_foreach(json_object_get(r, "gone"), i, x)
 				printf("%s: %s\n", json_string_value(json_object_get(x, "file")),
 				       json_string_value(json_object_get(x, "why")));
-			printf("restored %s into %s: %zu vault files\n", argv[optind], c->home,
+			printf(_("restored %s into %s: %zu vault files\n"), argv[optind], c->home,
 			       json_array_size(json_object_get(r, "restored")));
 		}
 	} else

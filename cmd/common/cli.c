@@ -20,6 +20,8 @@
 
 #include "calendar.h"
 #include "digest.h"
+#include "text.h"
+#include "intl.h"
 
 /* In a child of a setgid spif, before it runs anything: the group goes,
  * for good (real, effective and saved), so that gpg, gpg-agent, and any
@@ -124,7 +126,7 @@ void cli_init(struct cli *c, const char *prog, int argc, char **argv)
 	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	(void)setrlimit(RLIMIT_CORE, &(struct rlimit){0, 0});
 	umask(077); /* files spif creates are private unless a group install says otherwise */
-	setlocale(LC_ALL, "");
+	cli_i18n_init(); /* the locale, and the messages for it */
 	struct spif_err e = {0};
 	if (spif_crypto_init(&e) < 0 || spif_conf_load(&c->conf, &e) < 0 ||
 	    spif_actor_init(&c->actor, argc, argv, &e) < 0)
@@ -152,7 +154,7 @@ void cli_done(struct cli *c)
 
 void cli_die(const struct cli *c, const struct spif_err *e)
 {
-	fprintf(stderr, "%s: %s\n", c->prog, e->msg[0] ? e->msg : "failed");
+	fprintf(stderr, "%s: %s\n", c->prog, e->msg[0] ? e->msg : _("failed"));
 	exit(e->code ? e->code : SPIF_EX_SOFTWARE);
 }
 
@@ -161,7 +163,7 @@ void cli_fail(const struct cli *c, int code, const char *fmt, ...)
 	va_list ap;
 	fprintf(stderr, "%s: ", c->prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vfprintf(stderr, _(fmt), ap);
 	va_end(ap);
 	fputc('\n', stderr);
 	exit(code);
@@ -172,9 +174,9 @@ void cli_usage(const struct cli *c, const char *fmt, ...)
 	va_list ap;
 	fprintf(stderr, "%s: ", c->prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vfprintf(stderr, _(fmt), ap);
 	va_end(ap);
-	fprintf(stderr, " (see '%s --help')\n", c->prog);
+	fprintf(stderr, _(" (see '%s --help')\n"), c->prog);
 	exit(SPIF_EX_USAGE);
 }
 
@@ -183,7 +185,7 @@ void cli_note(const struct cli *c, const char *fmt, ...)
 	va_list ap;
 	fprintf(stderr, "%s: ", c->prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vfprintf(stderr, _(fmt), ap);
 	va_end(ap);
 	fputc('\n', stderr);
 }
@@ -389,6 +391,27 @@ int cli_open_input(const struct cli *c, const char *path)
 	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
 		cli_fail(c, SPIF_EX_NOINPUT, "%s: is a directory", path);
 	return fd;
+}
+
+void cli_help(const char *text)
+{
+	fputs(_(text), stdout);
+}
+
+void cli_heading(const char *const *names, const int *widths, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *h = _(names[i]);
+		int w = widths[i] < 0 ? -widths[i] : widths[i], pad = w - spif_text_columns(h);
+		if (i)
+			putchar(' ');
+		for (int k = 0; widths[i] > 0 && k < pad; k++)
+			putchar(' ');
+		fputs(h, stdout);
+		for (int k = 0; widths[i] < 0 && i + 1 < n && k < pad; k++)
+			putchar(' ');
+	}
+	putchar('\n');
 }
 
 void cli_bad_option(const struct cli *c, int argc, char **argv)

@@ -19,6 +19,7 @@
 #include "catalog.h"
 #include "err.h"
 #include "home.h"
+#include "intl.h"
 #include "operator.h"
 
 struct cli {
@@ -38,7 +39,9 @@ struct cli {
 void cli_init(struct cli *c, const char *prog, int argc, char **argv);
 void cli_done(struct cli *c);
 
-/* Print "prog: message" on stderr and exit with the error's code. */
+/* Print "prog: message" on stderr and exit with the error's code.  The
+ * format of cli_fail, cli_usage and cli_note is translated here (i18n.h),
+ * so it must be a literal at the call; e->msg was translated when set. */
 _Noreturn void cli_die(const struct cli *c, const struct spif_err *e);
 _Noreturn void cli_fail(const struct cli *c, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -88,6 +91,15 @@ void cli_permit_sub(struct cli *c, const char *sub, const char *sub2, const char
 /* Open an input file ("-" is stdin, fd 0): missing or a directory is 66,
  * unreadable 77; dies with one line.  Opened as the caller (home.h). */
 int cli_open_input(const struct cli *c, const char *path);
+
+/* --help: the command's usage text (marked N_()), in the locale's words. */
+void cli_help(const char *text);
+
+/* A table's heading line on stdout: names[i] (marked N_()) translated and
+ * padded by display columns (text.h) to widths[i]: negative left-aligned
+ * like %-Ns, positive right-aligned like %Ns; the last one unpadded.  The
+ * rows stay in printf widths, so a heading's translation must fit. */
+void cli_heading(const char *const *names, const int *widths, size_t n);
 
 /* getopt_long's complaint is replaced by ours: call for '?' and ':'. */
 _Noreturn void cli_bad_option(const struct cli *c, int argc, char **argv);

@@ -24,4 +24,7 @@
  * when none is, with out holding the last place tried and errno why. */
 int cli_command_path(const char *cmd, char *out, size_t n);
 
+/* The directory of the running program into out: 0, or -1. */
+int cli_self_dir(char *out, size_t n);
+
 #endif

@@ -148,8 +148,10 @@ int cmd_ls(struct cli *c, const struct opts *o)
 	spif_today(today);
 	struct ls l = {o->json, 0};
 	if (!o->json)
-		printf("%-15s %-22s %-10s %-10s %-8s %8s %-8s %s\n", "ID", "STATE", "CREATED", "DUE", "MEDIUM",
-		       "RECORDS", "FILES", "RECIPIENT");
+		cli_heading((const char *const[]){N_("ID"), N_("STATE"), N_("CREATED"), N_("DUE"),
+		                                  N_("MEDIUM"), N_("RECORDS"), N_("FILES"),
+		                                  N_("RECIPIENT")},
+		            (const int[]){-15, -22, -10, -10, -8, 8, -8, 0}, 8);
 	int which = o->overdue ? SPIF_EXPORT_LIST_OVERDUE : o->outstanding ? SPIF_EXPORT_LIST_OUT : 0;
 	if (spif_export_list(cat, which, today, ls_row, &l, &e) < 0)
 		cli_die(c, &e);

@@ -24,7 +24,7 @@
 #include "pseudonym.h"
 #include "xalloc.h"
 
-static const char usage_text[] =
+static const char usage_text[] = N_(
 	"usage: spif export (--file ID... | --purpose P) -r RECIPIENT... [--sign KEYID]\n"
 	"           [--redact [OP] [--key NAME] | --fields A,B | --drop A,B]\n"
 	"           [--format bag|dir|tar] [--to ndjson|csv] [--output-encoding E]\n"
@@ -86,7 +86,7 @@ static const char usage_text[] =
 	"64 usage, 65 bad input (a disposed file, a changed copy, a damaged vault copy,\n"
 	"a number in a plain payload), 66 unknown file or no catalog, 69 a key missing,\n"
 	"expired or revoked, 73 output exists, 74 I/O (disk full), 75 another export\n"
-	"is running, 77 an unregistered or retired medium where registration is required.\n";
+	"is running, 77 an unregistered or retired medium where registration is required.\n");
 
 void allow(const struct cli *c, const struct opts *o, const char *sub, unsigned ok)
 {
@@ -243,7 +243,7 @@ static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 		case L_UNTIL: o->seen |= O_UNTIL; o->until = optarg; break;
 		case L_ZIP: o->seen |= O_ZIP; o->zip = 1; break;
 		case L_PASS: o->seen |= O_PASS; o->passphrase_file = optarg; break;
-		case 'h': fputs(usage_text, stdout); exit(0);
+		case 'h': cli_help(usage_text); exit(0);
 		default: cli_bad_option(c, argc, argv);
 		}
 	}

@@ -106,7 +106,9 @@ static int hold_row(void *ctx, const struct spif_hold *h)
 		cli_print_json(j);
 	} else {
 		if (out->first)
-			printf("%-8s %-24s %-10s %-12s %-10s %s\n", "HOLD", "ON", "PLACED", "BY", "RELEASED", "REASON");
+			cli_heading((const char *const[]){N_("HOLD"), N_("ON"), N_("PLACED"), N_("BY"),
+			                                  N_("RELEASED"), N_("REASON")},
+			            (const int[]){-8, -24, -10, -12, -10, 0}, 6);
 		char on[256];
 		snprintf(on, sizeof on, "%s%s", h->file_id ? fid : "purpose ", h->file_id ? "" : h->purpose);
 		printf("%-8s ", hid);

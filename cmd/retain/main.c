@@ -25,7 +25,7 @@
 #include "cli_signal.h"
 #include "retain.h"
 
-static const char usage_text[] =
+static const char usage_text[] = N_(
 	"usage: spif retain schedule add NAME --period Ny|Nm|Nd [--from received|created|event:NAME[+Nd]]\n"
 	"           [--cutoff none|fiscal-year|calendar-year|next-year:MM-DD] [--grace PERIOD]\n"
 	"           [--action shred|redact] [--mode governance|compliance] [--basis TEXT]\n"
@@ -84,7 +84,7 @@ static const char usage_text[] =
 	"unknown file, schedule or hold, an event before the file was received, an\n"
 	"edited plan), 66 no catalog, 69 signing key unavailable, 74 I/O, 75 another\n"
 	"purge holds the lock (or the catalog is busy), 77 refused by a compliance\n"
-	"schedule, or permission.\n";
+	"schedule, or permission.\n");
 
 volatile sig_atomic_t stop_flag;
 
@@ -142,7 +142,7 @@ static void parse_opts(struct cli *c, struct opts *o, int argc, char **argv)
 			break;
 		}
 		case 'H': c->home_opt = optarg; break;
-		case 'h': fputs(usage_text, stdout); exit(0);
+		case 'h': cli_help(usage_text); exit(0);
 		default: cli_bad_option(c, argc, argv);
 		}
 	}

@@ -197,7 +197,7 @@ int cmd_approve(struct cli *c, const struct opts *o, int argc, char **argv)
 		cli_die(c, &e);
 	}
 	commit(c, cat);
-	printf("plan %lld approved by %s: %zu entr%s\n", plan_id, spif_catalog_actor(cat)->operator_, n,
+	printf(_("plan %lld approved by %s: %zu entr%s\n"), plan_id, spif_catalog_actor(cat)->operator_, n,
 	       n == 1 ? "y" : "ies");
 	free(ids);
 	spif_catalog_close(cat);

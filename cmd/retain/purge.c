@@ -508,7 +508,7 @@ static void dry_run_item(struct purge *p, struct item *it, int plan)
 	spif_file_id_format(it->file_id, fid);
 	struct spif_retention r;
 	if (spif_retention_load(p->cat, it->file_id, &r, &e) < 0) {
-		printf("would refuse %s: %s\n", fid, e.msg);
+		printf(_("would refuse %s: %s\n"), fid, e.msg);
 		return;
 	}
 	spif_day_format(r.dispose_on, dd);
@@ -520,7 +520,7 @@ static void dry_run_item(struct purge *p, struct item *it, int plan)
 			cli_die(p->c, &e);
 		if (!due) {
 			if (plan)
-				printf("would skip %s: %s\n", fid, why);
+				printf(_("would skip %s: %s\n"), fid, why);
 			return;
 		}
 		it->action = d.action;
@@ -552,7 +552,7 @@ static void dry_run_item(struct purge *p, struct item *it, int plan)
 		}
 		long bad = spif_precheck(tv, k, p->c->home, NULL);
 		if (bad >= 0) {
-			printf("would refuse %s: %s: %s; nothing of it would be destroyed\n", fid, tv[bad].path,
+			printf(_("would refuse %s: %s: %s; nothing of it would be destroyed\n"), fid, tv[bad].path,
 			       tv[bad].refusal);
 			p->refused++;
 		}
@@ -563,12 +563,13 @@ static void dry_run_item(struct purge *p, struct item *it, int plan)
 		}
 	}
 	spif_copies_free(cp, n);
-	const char *how = it->action == SPIF_ACTION_REDACT ? "redact (spif redact --file: keep the record without its numbers)"
-	                  : !live ? "fail: the catalog knows no copy of it"
-	                  : vault == live ? "shred (crypto-erase of its vault copy; Purge)"
-	                                  : "shred (spif shred --file: overwrite, and crypto-erase for a vault copy)";
-	printf("would %s %s: %s; schedule %s, due %s%s\n", it->leftover ? "finish" : "dispose of", fid, how, r.schedule,
-	       dd, it->leftover ? " (an interrupted purge claimed it)" : "");
+	const char *how = it->action == SPIF_ACTION_REDACT ? _("redact (spif redact --file: keep the record without its numbers)")
+	                  : !live ? _("fail: the catalog knows no copy of it")
+	                  : vault == live ? _("shred (crypto-erase of its vault copy; Purge)")
+	                                  : _("shred (spif shred --file: overwrite, and crypto-erase for a vault copy)");
+	printf(it->leftover ? _("would finish %s: %s; schedule %s, due %s (an interrupted purge claimed it)\n")
+	                    : _("would dispose of %s: %s; schedule %s, due %s\n"),
+	       fid, how, r.schedule, dd);
 }
 
 int cmd_purge(struct cli *c, const struct opts *o, int argc)

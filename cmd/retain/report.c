@@ -34,11 +34,14 @@ static void report_text(json_t *r)
 {
 	size_t i;
 	json_t *x;
-	printf("保存・廃棄状況報告 / Retention report: fiscal year %lld (%s to %s), as of %s\n", ji(r, "fiscal_year"),
+	printf(_("保存・廃棄状況報告 / Retention report: fiscal year %lld (%s to %s), as of %s\n"), ji(r, "fiscal_year"),
 	       js(r, "from"), js(r, "to"), js(r, "as_of"));
-	printf("catalog %s\n\n", js(r, "catalog"));
-	printf("事務別ファイル数 / Files by purpose and state (now)\n");
-	printf("  %-28s %7s %8s %8s %11s\n", "PURPOSE", "ACTIVE", "REDACTED", "DISPOSED", "NO-SCHEDULE");
+	printf(_("catalog %s\n\n"), js(r, "catalog"));
+	fputs(_("事務別ファイル数 / Files by purpose and state (now)\n"), stdout);
+	fputs("  ", stdout);
+	cli_heading((const char *const[]){N_("PURPOSE"), N_("ACTIVE"), N_("REDACTED"), N_("DISPOSED"),
+	                                  N_("NO-SCHEDULE")},
+	            (const int[]){-28, 7, 8, 8, 11}, 5);
 	json_array_foreach(json_object_get(r, "files_by_purpose"), i, x) {
 		printf("  ");
 		spif_text_pad(stdout, js(x, "purpose"), 28);
@@ -46,7 +49,7 @@ static void report_text(json_t *r)
 		       ji(x, "without_schedule"));
 	}
 	json_t *d = json_object_get(r, "disposals");
-	printf("\n廃棄・削除の記録 / Disposals in the fiscal year (%zu certificate%s)\n", json_array_size(d),
+	printf(_("\n廃棄・削除の記録 / Disposals in the fiscal year (%zu certificate%s)\n"), json_array_size(d),
 	       json_array_size(d) == 1 ? "" : "s");
 	char d1[11], d2[11], tp[48];
 	json_array_foreach(d, i, x)
@@ -54,13 +57,13 @@ static void report_text(json_t *r)
 		       js(x, "file"), json_is_string(json_object_get(x, "confirmed")) ? "confirmed" : "unconfirmed",
 		       js(x, "purpose"), js(x, "label"));
 	json_t *ov = json_object_get(r, "overdue");
-	printf("\n期限経過 / Overdue: due on or before %s and not disposed (%zu)\n", js(r, "as_of"), json_array_size(ov));
+	printf(_("\n期限経過 / Overdue: due on or before %s and not disposed (%zu)\n"), js(r, "as_of"), json_array_size(ov));
 	json_array_foreach(ov, i, x)
 		printf("  %-8s due %-10s %-18s %-6s %s%s\n", js(x, "file"), js(x, "due"), js(x, "schedule"),
 		       js(x, "action"), json_is_string(json_object_get(x, "held_by")) ? "held by " : "not held: run spif retain purge",
 		       json_is_string(json_object_get(x, "held_by")) ? js(x, "held_by") : "");
 	json_t *h = json_object_get(r, "holds");
-	printf("\n保全 / Holds: in force, or released in the fiscal year (%zu)\n", json_array_size(h));
+	printf(_("\n保全 / Holds: in force, or released in the fiscal year (%zu)\n"), json_array_size(h));
 	json_array_foreach(h, i, x) {
 		printf("  %-8s on %-8s placed %s by %s: %s", js(x, "hold"),
 		       json_is_string(json_object_get(x, "file")) ? js(x, "file") : js(x, "purpose"), jdate(x, "placed", d1),
@@ -70,10 +73,10 @@ static void report_text(json_t *r)
 		printf("\n");
 	}
 	json_t *pu = json_object_get(r, "purges");
-	printf("\n消去処理 / Purges in the fiscal year (%zu)\n", json_array_size(pu));
+	printf(_("\n消去処理 / Purges in the fiscal year (%zu)\n"), json_array_size(pu));
 	json_array_foreach(pu, i, x) {
 		spif_time_for_people(json_string_value(json_object_get(x, "started")), tp);
-		printf("  purge %lld %s by %s: %lld disposed, %lld failed%s\n", ji(x, "purge"), tp,
+		printf(_("  purge %lld %s by %s: %lld disposed, %lld failed%s\n"), ji(x, "purge"), tp,
 		       js(x, "operator"), ji(x, "disposed"), ji(x, "failed"),
 		       json_is_string(json_object_get(x, "finished")) ? "" : " (interrupted)");
 	}

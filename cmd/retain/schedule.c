@@ -79,7 +79,7 @@ int cmd_schedule(struct cli *c, const struct opts *o, int argc, char **argv)
 			cli_die(c, &e);
 		commit(c, cat);
 		spif_catalog_close(cat);
-		printf("files of %s ingested without --schedule get %s\n", purpose, argv[1]);
+		printf(_("files of %s ingested without --schedule get %s\n"), purpose, argv[1]);
 		free(purpose);
 		return 0;
 	}
@@ -105,8 +105,10 @@ int cmd_schedule(struct cli *c, const struct opts *o, int argc, char **argv)
 		if (spif_schedule_list(cat, &list, &n, &e) < 0)
 			cli_die(c, &e);
 		if (!show && !(o->seen & O_JSON))
-			printf("%-18s %-7s %-24s %-15s %-6s %-7s %s\n", "NAME", "PERIOD", "FROM", "CUTOFF", "GRACE",
-			       "ACTION", "MODE");
+			cli_heading((const char *const[]){N_("NAME"), N_("PERIOD"), N_("FROM"),
+			                                  N_("CUTOFF"), N_("GRACE"), N_("ACTION"),
+			                                  N_("MODE")},
+			            (const int[]){-18, -7, -24, -15, -6, -7, 0}, 7);
 		int found = 0;
 		for (size_t k = 0; k < n; k++) {
 			struct spif_schedule s = list[k];
@@ -165,7 +167,9 @@ static int unsched_row(void *ctx, const struct spif_file *f)
 		                     "received", f->received, "purpose", f->purpose, "label", f->label));
 	else {
 		if (!u->n)
-			printf("%-8s %-9s %-10s %-20s %s\n", "ID", "STATE", "RECEIVED", "PURPOSE", "LABEL");
+			cli_heading((const char *const[]){N_("ID"), N_("STATE"), N_("RECEIVED"),
+			                                  N_("PURPOSE"), N_("LABEL")},
+			            (const int[]){-8, -9, -10, -20, 0}, 5);
 		printf("%-8s %-9s %-10s ", fid, spif_file_state_name(f->state), f->received);
 		spif_text_pad(stdout, f->purpose, 20);
 		printf(" %s\n", f->label);

@@ -35,7 +35,7 @@
 #include "shred.h"
 #include "wipe.h"
 
-static const char usage_text[] =
+static const char usage_text[] = N_(
 	"usage: spif shred [--method auto|overwrite|crypto] [--passes N] [--zero] [--force]\n"
 	"           [--reason TEXT] [--destination TEXT] [--sign KEYID] [--dry-run]\n"
 	"           [--bypass-governance] [--changed-ok] [--wait SECONDS] [--home DIR]\n"
@@ -71,7 +71,7 @@ static const char usage_text[] =
 	"it was catalogued) or some copy failed,\n"
 	"64 usage, 65 not a regular file or unknown id, 66 missing, 69 signing key\n"
 	"unavailable, 74 I/O or verification error, 75 interrupted or busy, 77 permission,\n"
-	"or held, or kept by its retention schedule.\n";
+	"or held, or kept by its retention schedule.\n");
 
 volatile sig_atomic_t stop_flag;
 
@@ -123,7 +123,7 @@ static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 		case O_CHANGED_OK: o->changed_ok = 1; break;
 		case O_WAIT: o->wait = optarg; break;
 		case O_HOME: c->home_opt = optarg; break;
-		case 'h': fputs(usage_text, stdout); exit(0);
+		case 'h': cli_help(usage_text); exit(0);
 		default: cli_bad_option(c, argc, argv);
 		}
 	}

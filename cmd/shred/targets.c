@@ -322,16 +322,16 @@ int check_targets(struct cli *c, struct spif_catalog *cat, const struct opts *o,
 			} else {
 				if (!o->dry_run)
 					refuse_changed(c, cat, t, why);
-				snprintf(t->refusal, sizeof t->refusal, "%s (SHA-256 catalogued %s, found %s)", why,
-				         t->catalogued_sha256[0] ? t->catalogued_sha256 : "unknown", t->tg->sha256);
+				snprintf(t->refusal, sizeof t->refusal, _("%s (SHA-256 catalogued %s, found %s)"), why,
+				         t->catalogued_sha256[0] ? t->catalogued_sha256 : _("unknown"), t->tg->sha256);
 				refused = 1;
 				continue;
 			}
 		}
 		if (t->m.nlink > 1 && !o->force)
-			snprintf(t->refusal, sizeof t->refusal,
-			         "it has %ld hard links; other names would keep the data "
-			         "(--force overwrites it in place anyway, and the certificate says so)",
+			snprintf(t->refusal, sizeof t->refusal, /* printed, never recorded */
+			         _("it has %ld hard links; other names would keep the data "
+			           "(--force overwrites it in place anyway, and the certificate says so)"),
 			         t->m.nlink);
 		if (!t->m.reaches_medium && t->m.attestable && trusted(&c->conf, t->m.medium_disk)) {
 			t->attested = 1;
@@ -339,9 +339,9 @@ int check_targets(struct cli *c, struct spif_catalog *cat, const struct opts *o,
 		}
 		else if (!t->m.reaches_medium && !o->force)
 			snprintf(t->refusal, sizeof t->refusal,
-			         "overwriting cannot be shown to reach the medium "
-			         "(%.200s); use crypto-erase for data kept in the vault, or --force to overwrite "
-			         "anyway and certify it as not verified at the medium", t->m.reason);
+			         _("overwriting cannot be shown to reach the medium "
+			           "(%.200s); use crypto-erase for data kept in the vault, or --force to overwrite "
+			           "anyway and certify it as not verified at the medium"), t->m.reason);
 		if (t->refusal[0] && !o->dry_run)
 			cli_fail(c, SPIF_FOUND, "%s: refused: %s", t->path, t->refusal);
 		refused |= t->refusal[0] != 0;
@@ -357,33 +357,33 @@ void dry_run(const struct opts *o, const struct spif_dispose_copy *v, size_t n)
 		if (t->file_id)
 			spif_file_id_format(t->file_id, fid);
 		if (t->absent && !t->crypto) {
-			printf("would certify %s (%s) as not verified: it was missing when its disposal resumed, and under "
-			       "no name the interrupted run renames to\n", t->path, fid);
+			printf(_("would certify %s (%s) as not verified: it was missing when its disposal resumed, and under "
+			         "no name the interrupted run renames to\n"), t->path, fid);
 			continue;
 		}
 		if (t->found_at[0])
-			printf("found %s (%s) as %s, a name the interrupted run gave it (%lld bytes)\n", t->path, fid,
+			printf(_("found %s (%s) as %s, a name the interrupted run gave it (%lld bytes)\n"), t->path, fid,
 			       t->found_at, t->found_size);
 		if (t->refusal[0]) {
-			printf("would refuse %s: %s\n", t->path, t->refusal);
+			printf(_("would refuse %s: %s\n"), t->path, t->refusal);
 			continue;
 		}
 		if (t->crypto) {
-			printf("would crypto-erase %s (%s, vault): destroy its data key in the catalog, "
-			       "purge the WAL, delete the ciphertext; Purge (cryptographic erase)\n", t->path, fid);
+			printf(_("would crypto-erase %s (%s, vault): destroy its data key in the catalog, "
+			         "purge the WAL, delete the ciphertext; Purge (cryptographic erase)\n"), t->path, fid);
 			continue;
 		}
-		printf("would overwrite %s (%s, %s, %lld bytes) with %d random pass%s%s + read-back "
-		       "verify, rename and unlink; %s on %s, medium %s: %s%s%s\n",
+		printf(_("would overwrite %s (%s, %s, %lld bytes) with %d random pass%s%s + read-back "
+		         "verify, rename and unlink; %s on %s, medium %s: %s%s%s\n"),
 		       t->path, fid, t->kind, t->m.size, o->passes, o->passes == 1 ? "" : "es",
-		       o->zero ? " + zeros" : "", t->m.fstype, t->m.device[0] ? t->m.device : "?",
-		       spif_dispose_media_type(&t->m), t->m.reaches_medium ? "Clear" : "Clear (overwrite) — not "
-		       "verified at the medium: ", t->m.reaches_medium ? "" : t->m.reason,
-		       t->m.reaches_medium ? "" : (o->force ? " (forced)" : " (refused without --force)"));
+		       o->zero ? _(" + zeros") : "", t->m.fstype, t->m.device[0] ? t->m.device : "?",
+		       spif_dispose_media_type(&t->m), t->m.reaches_medium ? "Clear" : _("Clear (overwrite) — not "
+		                                                                      "verified at the medium: "), t->m.reaches_medium ? "" : t->m.reason,
+		       t->m.reaches_medium ? "" : (o->force ? _(" (forced)") : _(" (refused without --force)")));
 		if (t->attested)
-			printf("  (medium %s vouched for in spif.conf trusted_media)\n", t->m.medium_disk);
+			printf(_("  (medium %s vouched for in spif.conf trusted_media)\n"), t->m.medium_disk);
 		if (t->changed)
-			printf("  (%s: destroyed anyway with --changed-ok, and certified with both hashes)\n",
+			printf(_("  (%s: destroyed anyway with --changed-ok, and certified with both hashes)\n"),
 			       t->changed_why);
 	}
 }

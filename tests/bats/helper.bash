@@ -11,6 +11,11 @@ setup_home() {
 	export SPIF_CONF="$BATS_TEST_TMPDIR/spif.conf" # absent unless a test writes it
 	export TMPDIR="$BATS_TEST_TMPDIR"
 	D="$BATS_TEST_TMPDIR"
+	# the suites read English messages, whatever the machine's locale
+	# (ja.bats asks for Japanese itself); the rest of the locale stays
+	[ -z "${LC_ALL:-}" ] || { export LANG="$LC_ALL"; unset LC_ALL; }
+	export LC_MESSAGES=C
+	unset LANGUAGE
 	# a GnuPG home of the test's own, never the account's ~/.gnupg (nor
 	# a GNUPGHOME from outside), unless the suite made one (gnupg_setup)
 	if [ -z "${SPIF_SUITE_GNUPGHOME:-}" ]; then

@@ -1,0 +1,190 @@
+#!/usr/bin/env bats
+# Japanese messages (gettext, text domain "spif", po/ja.po): under a ja_JP
+# locale every diagnostic, refusal, --help and heading is Japanese, with
+# the same exit code and still one line; under LANG=C (and with no locale
+# at all) everything stays the English the other suites check.  And the
+# catalogue of messages stays whole: po/ja.po translates every message
+# `make pot` extracts, with no fuzzy entry, and msgfmt --check passes (the
+# printf conversions of each translation match its English).
+#
+# Needs the ja_JP.UTF-8 locale: make check (tests/deps.sh) makes it as root.
+load helper
+
+top=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+
+setup() {
+	setup_home
+	unset LC_ALL LC_MESSAGES LANGUAGE
+	locale -a 2>/dev/null | grep -qi '^ja_JP\.utf-\?8$' ||
+		{ echo "no ja_JP.UTF-8 locale: make deps-test as root, or localedef -i ja_JP -f UTF-8 ja_JP.UTF-8"; return 1; }
+}
+
+teardown() {
+	teardown_gpg
+}
+
+# bad EXPECT-EN EXPECT-JA CODE CMD ARGS...: CMD fails with CODE under both
+# locales, one stderr line each, English under C and Japanese under ja_JP,
+# nothing on stdout, and the catalog unchanged.
+bad() {
+	local en=$1 ja=$2 code=$3 before
+	shift 3
+	before=$(catalog_state)
+	run --separate-stderr env LANG=C "$@"
+	[ "$status" -eq "$code" ] || { echo "LANG=C: exit $status, not $code: $stderr"; return 1; }
+	[ -z "$output" ] && [ "$(printf '%s\n' "$stderr" | wc -l)" -eq 1 ] || { echo "LANG=C: $stderr"; return 1; }
+	[[ "$stderr" == *"$en"* ]] || { echo "LANG=C, not English: $stderr"; return 1; }
+	run --separate-stderr env LANG=ja_JP.UTF-8 "$@"
+	[ "$status" -eq "$code" ] || { echo "ja_JP: exit $status, not $code: $stderr"; return 1; }
+	[ -z "$output" ] && [ "$(printf '%s\n' "$stderr" | wc -l)" -eq 1 ] || { echo "ja_JP: $stderr"; return 1; }
+	[[ "$stderr" == *"$ja"* ]] || { echo "ja_JP, not the Japanese line: $stderr"; return 1; }
+	[[ "$stderr" != *"$en"* ]] || { echo "ja_JP, still English: $stderr"; return 1; }
+	[ "$(catalog_state)" = "$before" ] || { echo "the catalog changed"; return 1; }
+}
+
+ingested() {
+	gen --rows 3 -o "$D/a.csv"
+	spif ingest --purpose 個人住民税 "$D/a.csv" >/dev/null 2>&1
+}
+
+@test "ja: po/ja.po translates every message make pot extracts, none fuzzy, msgfmt --check" {
+	cd "$top"
+	run make -s --no-print-directory B="$D/b" pot
+	[ "$status" -eq 0 ] || { echo "$output"; return 1; }
+	run msgcmp --use-untranslated po/ja.po "$D/b/spif.pot"
+	[ "$status" -eq 0 ] || { echo "messages po/ja.po lacks (make po-update, then translate):"; echo "$output"; return 1; }
+	run msgattrib --only-fuzzy po/ja.po
+	[ -z "$output" ] || { echo "fuzzy entries:"; echo "$output"; return 1; }
+	run msgattrib --untranslated po/ja.po
+	[ -z "$output" ] || { echo "untranslated entries:"; echo "$output"; return 1; }
+	run msgfmt --check --statistics -o /dev/null po/ja.po
+	[ "$status" -eq 0 ] || { echo "$output"; return 1; }
+	[[ "$output" != *fuzzy* && "$output" != *untranslated* ]]
+}
+
+@test "ja: the messages' formats are the English ones, conversion for conversion" {
+	# msgfmt --check compares them only where the entry says c-format:
+	# every message with a conversion must say so
+	cd "$top"
+	run msgattrib --no-wrap --no-obsolete po/ja.po
+	[ "$status" -eq 0 ]
+	printf '%s\n' "$output" | awk '
+		/^#,/ { fl = $0; next }
+		/^msgid "/ { if ($0 ~ /%[-#0-9.*]*[sdiuxXcp%l<]/ && fl !~ /c-format/) { print; bad = 1 } fl = "" }
+		END { exit bad }'
+}
+
+@test "ja: ingest's bad input in Japanese, same codes" {
+	ingested
+	printf 'a,a\n1,2\n' >"$D/dup.csv"
+	bad "--purpose is required" "--purpose が必要です" 64 spif ingest "$D/a.csv"
+	bad 'duplicate column name "a"' '列名 "a" が重複しています' 65 spif ingest --purpose p "$D/dup.csv"
+	bad "no schedule nosuch" "保存スケジュール nosuch はありません" 65 spif ingest --purpose p --schedule nosuch "$D/a.csv"
+	bad "unknown option or missing value" "不明なオプションか、値がありません" 64 spif ingest --bogus
+}
+
+@test "ja: catalog's bad input in Japanese, same codes" {
+	ingested
+	bad "no file F000009 in the catalog" "カタログにファイル F000009 はありません" 65 spif catalog show F000009
+	bad "not a file id" "ファイル ID ではありません" 64 spif catalog show X
+	bad "unknown subcommand" "不明なサブコマンドです" 64 spif catalog bogus
+}
+
+@test "ja: shred, redact and vault's bad input in Japanese, same codes" {
+	ingested
+	bad "nothing to shred" "廃棄するものがありません" 64 spif shred
+	bad "unknown operator" "不明な操作です" 64 spif redact --op bogus
+	bad "has no vault copy (ingest it with --store)" "には保管庫の複製がありません（ingest --store" 65 spif vault cat F000001
+}
+
+@test "ja: encrypt, export and media's bad input in Japanese, same codes" {
+	ingested
+	bad "no recipient" "受取人がいません" 64 spif encrypt "$D/a.csv"
+	bad "where to: -o OUT" "持出し先: -o OUT" 64 spif export --file F000001
+	bad "expected: add ID, ls or retire ID" "のいずれかを指定してください" 64 spif media add
+	bad "no medium nosuch is registered" "媒体 nosuch は登録されていません" 65 spif media retire nosuch
+}
+
+@test "ja: retain and operator's bad input and refusals in Japanese, same codes" {
+	ingested
+	bad "no hold H000009" "保留 H000009 はありません" 65 spif retain release H000009 --reason x
+	bad "unknown subcommand" "不明なサブコマンドです" 64 spif retain bogus
+	bad "unknown subcommand" "不明なサブコマンドです" 64 spif operator bogus
+	bad "is not an operator" "は担当者ではありません" 65 spif operator show nosuchuser
+}
+
+@test "ja: --help of the front and of every command in Japanese; English under LANG=C" {
+	local c
+	run env LANG=ja_JP.UTF-8 spif --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == "使い方: spif "* ]] && [[ "$output" == *"特定個人情報ファイル"* ]]
+	for c in ingest catalog shred redact vault encrypt retain operator export media; do
+		run env LANG=ja_JP.UTF-8 spif "$c" --help
+		[ "$status" -eq 0 ] || { echo "$c: exit $status"; return 1; }
+		[[ "$output" == "使い方: spif $c "* ]] || { echo "$c: ${output:0:80}"; return 1; }
+		[[ "$output" == *"終了コード: 0 "* ]] || { echo "$c: no Japanese exit codes"; return 1; }
+		run env LANG=C spif "$c" --help
+		[[ "$output" == "usage: spif $c "* ]] || { echo "$c under C: ${output:0:80}"; return 1; }
+	done
+}
+
+@test "ja: headings are Japanese and aligned by display width; byte-identical English under C" {
+	ingested
+	run env LANG=C spif catalog ls
+	[ "${lines[0]}" = "ID       STATE       RECORDS   PERSONS RECEIVED   PURPOSE              LABEL" ]
+	run env LANG=ja_JP.UTF-8 spif catalog ls
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == "ID       状態"* ]] || { echo "${lines[0]}"; return 1; }
+	# the column of LABEL starts where it does in English: display columns
+	local h=${lines[0]} r=${lines[1]} en="ID       STATE       RECORDS   PERSONS RECEIVED   PURPOSE              "
+	[ "$(printf '%s' "${h%ラベル}" | LC_ALL=ja_JP.UTF-8 wc -L)" -eq ${#en} ] || { echo "heading: $h"; return 1; }
+	[ "$(printf '%s' "${r%a.csv}" | LC_ALL=ja_JP.UTF-8 wc -L)" -eq ${#en} ] || { echo "row: $r"; return 1; }
+	run env LANG=ja_JP.UTF-8 spif catalog verify
+	[[ "$output" == *"監査ログは完全です"* ]]
+}
+
+@test "ja: with no locale at all, and with an unknown one, English" {
+	run --separate-stderr env -u LANG spif catalog show X
+	[ "$status" -eq 64 ] && [[ "$stderr" == *"not a file id"* ]]
+	run --separate-stderr env LANG=xx_YY.UTF-8 spif catalog show X
+	[ "$status" -eq 64 ] && [[ "$stderr" == *"not a file id"* ]]
+}
+
+@test "ja: an install under another PREFIX reads its own messages" {
+	cd "$top"
+	run make -s --no-print-directory install DESTDIR="$D/inst" PREFIX=/opt/spif-ja
+	[ "$status" -eq 0 ] || { echo "$output"; return 1; }
+	[ -f "$D/inst/opt/spif-ja/share/locale/ja/LC_MESSAGES/spif.mo" ]
+	[ -f "$D/inst/opt/spif-ja/share/man/ja/man7/spif.7" ]
+	# a command in PREFIX/libexec/spif finds PREFIX/share/locale, the
+	# front in PREFIX/bin too: neither knows DESTDIR
+	run env LANG=ja_JP.UTF-8 "$D/inst/opt/spif-ja/libexec/spif/spif-media" --help
+	[[ "$output" == "使い方: spif media "* ]] || { echo "${output:0:80}"; return 1; }
+	run env LANG=ja_JP.UTF-8 "$D/inst/opt/spif-ja/bin/spif" --help
+	[[ "$output" == "使い方: spif "* ]] || { echo "${output:0:80}"; return 1; }
+}
+
+@test "ja: spif(7) and every command have a Japanese manual page, lint clean" {
+	cd "$top"
+	local c bad=0
+	[ -f man/ja/spif.7 ] || { echo "no man/ja/spif.7"; bad=1; }
+	for c in $(make -s --no-print-directory --eval 'ja-cmds: ; @echo $(CMDS)' ja-cmds); do
+		[ -f "man/ja/spif-$c.1" ] || { echo "no man/ja/spif-$c.1"; bad=1; }
+		grep -qx "\.It Cm $c" man/ja/spif.7 || { echo "man/ja/spif.7 does not list $c"; bad=1; }
+	done
+	for c in man/ja/*.[1-9]; do
+		mandoc -Tlint -W warning "$c" || bad=1
+	done
+	[ "$bad" -eq 0 ]
+}
+
+@test "ja: shred --dry-run says what it would do in Japanese, same exit code, nothing destroyed" {
+	echo hi >"$D/x.txt"
+	run env LANG=C spif shred --dry-run --force "$D/x.txt"
+	local code=$status
+	[[ "$output" == "would overwrite $D/x.txt ("* ]] || { echo "$output"; return 1; }
+	run env LANG=ja_JP.UTF-8 spif shred --dry-run --force "$D/x.txt"
+	[ "$status" -eq "$code" ]
+	[[ "$output" == "$D/x.txt（"*"を乱数で 1 回上書きし"* ]] || { echo "$output"; return 1; }
+	[ "$(cat "$D/x.txt")" = hi ]
+}
