@@ -29,6 +29,8 @@ struct opts {
 	/* the ledger */
 	int outstanding, overdue, json;
 	const char *received_by, *certificate;
+	/* a disclosure request */
+	const char *subject_file;
 	unsigned seen;  /* which options were given (O_* below) */
 	char **args;    /* what is left after the options */
 	int nargs;
@@ -40,6 +42,7 @@ enum {
 	O_ORG = 1 << 10, O_PERSON = 1 << 11, O_BASIS = 1 << 12, O_MEDIUM = 1 << 13, O_SEAL = 1 << 14,
 	O_DUE = 1 << 15, O_REASON = 1 << 16, O_OUT = 1 << 17, O_OUTST = 1 << 18, O_OVERDUE = 1 << 19,
 	O_JSON = 1 << 20, O_RECEIVED = 1 << 21, O_CERT = 1 << 22, O_KEY = 1 << 23,
+	O_SUBJECT = 1 << 24,
 };
 
 /* main.c: options that do not belong to a subcommand are a usage error. */
@@ -51,5 +54,8 @@ int cmd_ls(struct cli *c, const struct opts *o);
 int cmd_return(struct cli *c, const struct opts *o);
 int cmd_destroyed(struct cli *c, const struct opts *o);
 int cmd_lost(struct cli *c, const struct opts *o);
+
+/* subject.c: a disclosure request (--subject-file). */
+int cmd_subject(struct cli *c, struct opts *o);
 
 #endif

@@ -16,6 +16,7 @@
 #include "media.h"
 #include "mynumber.h"
 #include "pseudonym.h"
+#include "subject.h"
 
 static const char usage_text[] =
 	"usage: spif export (--file ID... | --purpose P) -r RECIPIENT... [--sign KEYID]\n"
@@ -23,6 +24,8 @@ static const char usage_text[] =
 	"           [--format bag|dir|tar] [--to ndjson|csv] [--output-encoding E]\n"
 	"           --to-org ORG [--to-person P] --basis TEXT [--medium MEDIA-ID] [--seal NO]\n"
 	"           [--due DATE] --reason TEXT -o OUT\n"
+	"       spif export --subject-file FILE|- -r RECIPIENT... --reason TEXT [--basis TEXT]\n"
+	"           [--to-person P] [--sign KEYID] [--medium MEDIA-ID] [--seal NO] [--due DATE] -o OUT\n"
 	"       spif export verify FILE|DIR\n"
 	"       spif export ls [--outstanding] [--overdue] [--json]\n"
 	"       spif export return EX --received-by NAME --seal intact|broken [PATH]\n"
@@ -61,6 +64,9 @@ static const char usage_text[] =
 	"  --received-by NAME   return: who received it back\n"
 	"  --certificate FILE   destroyed: the recipient's deletion certificate, signed\n"
 	"                       (FILE.asc beside it, or cleartext-signed)\n"
+	"  --subject-file FILE  a disclosure request (開示請求): FILE (- for standard input)\n"
+	"                       holds the person's Individual Number, never the command line;\n"
+	"                       their records in every file, with the files' access history\n"
 	"  --home DIR           the catalog's home\n"
 	"\n"
 	"Exit: 0 ok, 1 verify found problems or a bad signature, ls --overdue found some,\n"
@@ -78,6 +84,7 @@ void allow(const struct cli *c, const struct opts *o, const char *sub, unsigned 
 		{O_BASIS, "--basis"}, {O_MEDIUM, "--medium"}, {O_SEAL, "--seal"}, {O_DUE, "--due"},
 		{O_REASON, "--reason"}, {O_OUT, "-o"}, {O_OUTST, "--outstanding"}, {O_OVERDUE, "--overdue"},
 		{O_JSON, "--json"}, {O_RECEIVED, "--received-by"}, {O_CERT, "--certificate"}, {O_KEY, "--key"},
+		{O_SUBJECT, "--subject-file"},
 	};
 	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
 		if ((o->seen & names[i].bit) && !(ok & names[i].bit))
@@ -119,7 +126,7 @@ static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 {
 	enum { L_FILE = 256, L_PURPOSE, L_SIGN, L_REDACT, L_KEY, L_FIELDS, L_DROP, L_FORMAT, L_TO, L_OUTENC,
 	       L_ORG, L_PERSON, L_BASIS, L_MEDIUM, L_SEAL, L_DUE, L_REASON, L_OUTST, L_OVERDUE, L_JSON,
-	       L_RECEIVED, L_CERT, L_HOME };
+	       L_RECEIVED, L_CERT, L_HOME, L_SUBJECT, L_SUBJECT_ARGV };
 	static const struct option longopts[] = {
 		{"file", required_argument, NULL, L_FILE},       {"purpose", required_argument, NULL, L_PURPOSE},
 		{"recipient", required_argument, NULL, 'r'},     {"sign", required_argument, NULL, L_SIGN},
@@ -134,6 +141,8 @@ static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 		{"outstanding", no_argument, NULL, L_OUTST},     {"overdue", no_argument, NULL, L_OVERDUE},
 		{"json", no_argument, NULL, L_JSON},             {"received-by", required_argument, NULL, L_RECEIVED},
 		{"certificate", required_argument, NULL, L_CERT}, {"home", required_argument, NULL, L_HOME},
+		{"subject-file", required_argument, NULL, L_SUBJECT},
+		{"subject", optional_argument, NULL, L_SUBJECT_ARGV},
 		{"help", no_argument, NULL, 'h'},                {NULL, 0, NULL, 0},
 	};
 	memset(o, 0, sizeof *o);
@@ -218,6 +227,10 @@ static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 		case L_RECEIVED: o->seen |= O_RECEIVED; o->received_by = optarg; break;
 		case L_CERT: o->seen |= O_CERT; o->certificate = optarg; break;
 		case L_HOME: c->home_opt = optarg; break;
+		case L_SUBJECT: o->seen |= O_SUBJECT; o->subject_file = optarg; break;
+		case L_SUBJECT_ARGV:
+			cli_usage(c, "--subject: the number never goes on the command line; put it in a file: "
+			          "--subject-file FILE (or - for standard input)");
 		case 'h': fputs(usage_text, stdout); exit(0);
 		default: cli_bad_option(c, argc, argv);
 		}
@@ -312,6 +325,14 @@ int main(int argc, char **argv)
 {
 	struct cli c;
 	struct opts o;
+	/* an Individual Number on the command line (ps, shell history, the
+	 * audit log's argv) is refused before anything is opened */
+	for (int i = 1; i < argc; i++)
+		if (spif_subject_in_text(argv[i])) {
+			fprintf(stderr, "spif-export: argument %d holds an Individual Number: it never goes on the command "
+			        "line; put it in a file (--subject-file FILE, or - for standard input)\n", i);
+			return SPIF_EX_USAGE;
+		}
 	cli_init(&c, "spif-export", argc, argv);
 	parse_args(&c, &o, argc, argv);
 	int rc;
@@ -327,7 +348,9 @@ int main(int argc, char **argv)
 	for (i = 0; i < sizeof subs / sizeof *subs; i++)
 		if (strcmp(sub, subs[i].name) == 0)
 			break;
-	if (i < sizeof subs / sizeof *subs) {
+	if (o.seen & O_SUBJECT)
+		rc = cmd_subject(&c, &o);
+	else if (i < sizeof subs / sizeof *subs) {
 		o.args++;
 		o.nargs--;
 		rc = subs[i].fn(&c, &o);
