@@ -37,7 +37,7 @@ _spif_operator_subs="add ls show grant revoke lock unlock retire"
 _spif_roles="operator approver auditor responder admin"
 _spif_export_opts="--file --purpose -r --recipient --sign --redact --key --fields
 	--drop --format --to --output-encoding --to-org --to-person --basis --medium
-	--seal --due --reason -o --output --home --help"
+	--seal --due --reason -o --output --home --help --subject-file"
 _spif_export_subs="verify ls return destroyed lost"
 
 # _spif_reply WORDS CUR: COMPREPLY from a word list.
@@ -296,7 +296,7 @@ _spif_value()
 		fi
 		;;
 	--checkpoint | --append) _spif_files "$2" ;;
-	--report | --certificate) _spif_files "$2" ;;
+	--report | --certificate | --subject-file) _spif_files "$2" ;;
 	--redact) _spif_reply "$_spif_redact_ops" "$2" ;;
 	--medium) _spif_media_ids "$2" "$3" ;;
 	--kind) _spif_reply "usb dvd hdd other" "$2" ;;
@@ -633,7 +633,7 @@ _spif()
 			case ${w[m]} in
 			--file | --purpose | -r | --recipient | --sign | --key | --fields | --drop | --format | \
 			--to | --output-encoding | --to-org | --to-person | --basis | --medium | --seal | --due | \
-			--reason | -o | --output | --received-by | --certificate | --home) ((m++)) ;;
+			--reason | -o | --output | --received-by | --certificate | --home | --subject-file) ((m++)) ;;
 			-*) ;;
 			*)
 				if [[ -z $sub ]]; then
