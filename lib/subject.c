@@ -283,15 +283,20 @@ static int pick(const struct pool *P, struct job *j, int fd, enum spif_format fm
 	struct spif_writer *w = NULL;
 	if (rd && h)
 		spif_reader_set_tap(rd, spif_sha256_tap, h);
-	if (rd)
-		w = spif_writer_open(mem_sink, j, j->fid, j->fmt, j->enc, NULL, e);
 	struct spif_record rec;
 	spif_record_init(&rec);
-	int r = rd && w ? 0 : -1, failed = !(rd && w);
+	int r = rd ? 0 : -1, failed = !rd;
 	while (r == 0 && (r = spif_reader_next(rd, &rec, e)) > 0) {
 		r = 0;
 		if (!theirs(&rec, &P->m))
 			continue;
+		/* the writer at the first record found: a CSV copy's dialect
+		 * (separator, quoting, line ends) is known from then on */
+		if (!w && !(w = spif_writer_open(mem_sink, j, j->fid, j->fmt, j->enc,
+		                                 j->fmt == SPIF_FMT_NDJSON ? NULL : spif_reader_dialect(rd), e))) {
+			failed = 1;
+			break;
+		}
 		if (spif_writer_put(w, &rec, e) < 0) {
 			failed = 1;
 			break;
@@ -300,7 +305,7 @@ static int pick(const struct pool *P, struct job *j, int fd, enum spif_format fm
 	}
 	if (r < 0)
 		failed = 1;
-	if (!failed && spif_writer_finish(w, e) < 0)
+	if (!failed && w && spif_writer_finish(w, e) < 0)
 		failed = 1;
 	if (h) { /* the rest of the copy, for its hash */
 		char sink[16384];
