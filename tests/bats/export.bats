@@ -432,7 +432,7 @@ extra: data/extra.txt (not in manifest-sha256.txt, not in manifest-sha512.txt)" 
 	run --separate-stderr spif export ls --overdue
 	[ "$status" -eq 1 ]
 	[ "${#lines[@]}" -eq 2 ]
-	[ "$stderr" = "spif-export: 1 checkout is past its due date ($(date +%Y-%m-%d))" ]
+	[ "$stderr" = "spif-export: 1 checkout is past its due date ($(TZ=Asia/Tokyo date +%Y-%m-%d))" ]
 	[[ "${lines[1]}" == "$a  out "*"2020-01-31"* ]]
 	# return: the archive must be the one that left
 	cp "$D/out/b.gpg" "$D/other.gpg"
