@@ -435,7 +435,7 @@ for i in $(seq 10); do
 done
 rm -f "$work/s.csv"
 # the person: the first 受給者 of the fifth file (their number in a file, never on argv)
-spif vault cat F000005 2>/dev/null | head -1 | grep -o '"受給者の個人番号":"[^"]*"' | cut -d'"' -f4 > "$work/subject"
+{ spif vault cat F000005 2>/dev/null || true; } | head -1 | grep -o '"受給者の個人番号":"[^"]*"' | cut -d'"' -f4 > "$work/subject"
 printf 'disclosure data: 10 vault files of %d rows, %d MB of NDJSON\n' "$SUBJ_ROWS" \
 	$(( $(du -sk "$SPIF_HOME/vault" | cut -f1) / 1000 ))
 cat_all() { for i in $(seq -w 1 10); do spif vault cat "F0000$i" || return 1; done; }
