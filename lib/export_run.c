@@ -615,7 +615,6 @@ static int finish_bag(struct run *R, struct spif_err *err)
 		for (size_t k = 0; k < o->ntags; k++)
 			if (spif_bag_tag(R->bag, o->tags[k].name, o->tags[k].data, o->tags[k].len, err) < 0)
 				goto tagged;
-
 		spif_sha256_buf(co, strlen(co), R->checkout_sha);
 		if (spif_bag_tag(R->bag, "spif/checkout.json", co, strlen(co), err) == 0 &&
 		    spif_bag_finish(R->bag, m, n, R->tagsha, err) == 0)
