@@ -444,7 +444,7 @@ root 0" ]
 	[ "$(jq -r .action <<<"$output" | sort | uniq -c | awk '{print $1, $2}')" = "2 operator.refused" ]
 	run --separate-stderr as "$AUD" spif catalog log --operator "$OP1" --since 2099-01-01
 	[ -z "$output" ]
-	run --separate-stderr as "$AUD" spif catalog review --since "$(date +%Y-%m-%d)" --until "$(date +%Y-%m-%d)" --json
+	run --separate-stderr as "$AUD" spif catalog review --since "$(TZ=Asia/Tokyo date +%Y-%m-%d)" --until "$(TZ=Asia/Tokyo date +%Y-%m-%d)" --json
 	[ "$status" -eq 0 ]
 	[ "$(jq -r 'select(.kind == "refused") | .operator' <<<"$output" | wc -l)" -eq 5 ]
 }
