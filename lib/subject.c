@@ -603,11 +603,6 @@ int spif_subject_run(struct spif_catalog *c, const char digits[13], const struct
 		if (spif_export_source(c, &j->f, &j->path, &j->vault, &j->fmt, &j->enc, err) < 0)
 			goto out;
 	}
-	/* the key before the search: a request that cannot be recorded is
-	 * not made */
-	if (load_key(c, o, &psn, err) < 0)
-		goto out;
-
 	struct pool P = {.o = o, .v = v, .n = n};
 	matcher_init(&P.m, digits);
 	atomic_init(&P.next, 0);
@@ -655,6 +650,10 @@ int spif_subject_run(struct spif_catalog *c, const char digits[13], const struct
 		                                       .records = v[i].records, .persons = 1};
 	}
 	res->files = nf;
+	/* the key after the search, so that a request that fails there
+	 * leaves the catalog as it was, even on the first request */
+	if (load_key(c, o, &psn, err) < 0)
+		goto out;
 	spif_psn_token(psn, digits, res->pseudonym);
 	if (!(hist = history(c, v, n, err)))
 		goto out;

@@ -76,7 +76,9 @@ struct spif_subject_result {
 /* Search, bag and export, as above.  Errors are spif_export_run's, and
  * the search's (SPIF_EX_DATAERR for a vault copy that fails
  * authentication).  Nothing is written and the catalog is unchanged on
- * failure, except the pseudonym key made on the first request. */
+ * failure, except for the pseudonym key when the first request fails
+ * after its search (a recipient's key missing, the output existing):
+ * the key stays, with its key.create event. */
 int spif_subject_run(struct spif_catalog *c, const char digits[13], const struct spif_subject_opts *o,
                      struct spif_subject_result *r, struct spif_err *err);
 

@@ -205,3 +205,26 @@ open_bag() {
 	run spif export verify "$D/out/a.gpg"
 	[ "$status" -eq 0 ]
 }
+
+@test "subject: a damaged vault copy fails the request (65): nothing written, catalog unchanged" {
+	files
+	v=$(sqlite3 "$SPIF_HOME/catalog.db" "SELECT path FROM copies WHERE kind = 'vault' AND file_id = 2")
+	size=$(stat -c %s "$v")
+	perl -e 'open(my $f, "+<", $ARGV[0]) or die; seek($f, $ARGV[1], 0); read($f, my $b, 1);
+		seek($f, $ARGV[1], 0); print $f chr(ord($b) ^ 1); close($f) or die' "$v" $((size / 2))
+	before=$(catalog_state)
+	run --separate-stderr ask -o "$D/out/a.gpg"
+	[ "$status" -eq 65 ]
+	one_line_stderr
+	[[ "$stderr" == *"authentication failed"* ]]
+	[ ! -e "$D/out/a.gpg" ]
+	[ "$(catalog_state)" = "$before" ]
+}
+
+@test "subject: a TSV copy's records come back as TSV, its dialect kept" {
+	printf '氏名\t個人番号\t摘要\n山田太郎\t%s\t a;b \n鈴木花子\t%s\tなし\n' "$N" "$M" > "$D/c.tsv"
+	spif ingest --purpose 個人住民税の賦課 "$D/c.tsv" > /dev/null 2>&1
+	id=$(ask -o "$D/out/a.gpg" 2>/dev/null)
+	open_bag "$D/out/a.gpg" "$D/x"
+	[ "$(cat "$D/x/$id/data/F000001.tsv")" = "$(printf '氏名\t個人番号\t摘要\n山田太郎\t%s\t a;b ' "$N")" ]
+}
