@@ -379,3 +379,30 @@ if [ -x /usr/bin/time ]; then
 	rm -f "$work"/m?.gpg
 	echo "memory: export peak RSS ${m1} KB at 100000 rows, ${m2} KB at $ROWS rows (${m3} KB redacted to CP932 CSV)"
 fi
+
+# 10. a disclosure request (開示請求): one person's records searched in 10
+#     vault files of 100,000 rows each (every value, the detector's
+#     normalised view), bagged with the files' access history, encrypted
+#     and entered in the ledger, against spif vault cat of the same files
+#     into /dev/null: at most 1.5x.  Alternating, medians of 5.
+rm -rf "$SPIF_HOME"
+SUBJ_ROWS=${BENCH_SUBJECT_ROWS:-100000}
+for i in $(seq 10); do
+	spif-gen --rows "$SUBJ_ROWS" --seed "$i" --forms mixed --text-numbers -o "$work/s.csv" 2>/dev/null
+	spif ingest --purpose bench --store --print-id - < "$work/s.csv" > /dev/null 2>&1
+done
+rm -f "$work/s.csv"
+# the person: the first 受給者 of the fifth file (their number in a file, never on argv)
+{ spif vault cat F000005 2>/dev/null || true; } | head -1 | grep -o '"受給者の個人番号":"[^"]*"' | cut -d'"' -f4 > "$work/subject"
+printf 'disclosure data: 10 vault files of %d rows, %d MB of NDJSON\n' "$SUBJ_ROWS" \
+	$(( $(du -sk "$SPIF_HOME/vault" | cut -f1) / 1000 ))
+cat_all() { for i in $(seq -w 1 10); do spif vault cat "F0000$i" || return 1; done; }
+subject() {
+	rm -f "$work/subj.gpg"
+	spif export --subject-file "$work/subject" -r "$fpr" --reason bench -o "$work/subj.gpg"
+}
+read -r m_subj m_cat b_subj b_cat < <(median_pair 5 subject -- cat_all)
+report "disclosure request, 10 x $SUBJ_ROWS rows, median of 5" "$(ns "$m_subj")" "spif vault cat > null" \
+	"$(ns "$m_cat")" 1.5
+spif export verify "$work/subj.gpg" > /dev/null 2>&1 || echo "bench: the disclosure does not verify" >&2
+rm -f "$work/subj.gpg" "$work/subject"

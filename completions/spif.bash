@@ -39,7 +39,7 @@ _spif_roles="operator approver auditor responder admin"
 _spif_export_opts="--file --purpose -r --recipient --sign --redact --key --fields
 	--drop --format --to --output-encoding --to-org --to-person --basis --medium
 	--seal --due --reason -o --output --forensic --incident --since --until --home --help --zip-aes256
-	--passphrase-file"
+	--passphrase-file --subject-file"
 _spif_export_subs="verify ls return destroyed lost"
 
 # _spif_reply WORDS CUR: COMPREPLY from a word list.
@@ -308,7 +308,7 @@ _spif_value()
 		fi
 		;;
 	--checkpoint | --append) _spif_files "$2" ;;
-	--report | --certificate) _spif_files "$2" ;;
+	--report | --certificate | --subject-file) _spif_files "$2" ;;
 	--redact) _spif_reply "$_spif_redact_ops" "$2" ;;
 	--medium) _spif_media_ids "$2" "$3" ;;
 	--incident) _spif_incident_ids "$2" "$3" ;;
@@ -659,7 +659,7 @@ _spif()
 			--file | --purpose | -r | --recipient | --sign | --key | --fields | --drop | --format | \
 			--to | --output-encoding | --to-org | --to-person | --basis | --medium | --seal | --due | \
 			--reason | -o | --output | --received-by | --certificate | --incident | --since | --until | \
-			--home | --passphrase-file) ((m++)) ;;
+			--home | --passphrase-file | --subject-file) ((m++)) ;;
 			-*) ;;
 			*)
 				if [[ -z $sub ]]; then

@@ -106,11 +106,13 @@ int spif_catalog_filter_events(struct spif_catalog *c, const struct spif_event_f
 	/* one statement, each filter a clause that an empty parameter turns
 	 * off; the last N that match, handed on oldest first.  A file's events
 	 * are its own, those naming it in their details (certificates,
-	 * disposals, exports) and those of its copies. */
+	 * disposals), those of its copies, and those of the exports that
+	 * hold it (the export, its return, destruction or loss). */
 	if (spif_catalog_prepare(c, "SELECT seq,time,operator,sudo_user,host,pid,argv,action,object,details,"
 	                            "prev_hash,hash FROM (SELECT * FROM events WHERE"
 	                            " (?1 = '' OR object = ?1"
 	                            "  OR (CASE WHEN json_valid(details) THEN json_extract(details, '$.file') END) = ?1"
+	                            "  OR (?7 > 0 AND object IN (SELECT export_id FROM export_files WHERE file_id = ?7))"
 	                            "  OR (object LIKE 'copy:%' AND CAST(substr(object, 6) AS INTEGER)"
 	                            "      IN (SELECT id FROM copies WHERE file_id = ?7)))"
 	                            " AND (?3 = '' OR operator = ?3"

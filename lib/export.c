@@ -142,6 +142,9 @@ int spif_export_insert(struct spif_catalog *c, const struct spif_export_new *x, 
 	                      "size", (json_int_t)x->archive_size, "checkout_sha256", x->checkout_sha256,
 	                      "tagmanifest_sha256", x->tagmanifest_sha256, "format", jopt(jget(r, "format")),
 	                      "signer", jopt(jget(r, "signer")));
+	/* a disclosure request's pseudonym of the person, never the number */
+	if (d && json_object_get(r, "subject"))
+		json_object_set(d, "subject", json_object_get(r, "subject"));
 	long long seq;
 	int a = d ? spif_audit_append(c, "export", x->id, d, &seq, err) : spif_err_set(err, SPIF_EX_SOFTWARE,
 	                                                                               "out of memory");

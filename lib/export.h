@@ -117,6 +117,26 @@ int spif_export_lost(struct spif_catalog *c, const char *id, const char *reason,
 
 /* ---- the run ---------------------------------------------------------- */
 
+/* A payload made by the caller instead of read from a file's copy (a
+ * disclosure request, subject.h: only the records of one person): the
+ * bytes of data/NAME for one file, in fmt and enc, with what it holds. */
+struct spif_export_part {
+	const char *data;
+	size_t len;
+	enum spif_format fmt;
+	enum spif_enc enc;
+	const char *source;       /* the copy it was read from (for the ledger) */
+	int vault;                /* that copy is the vault's */
+	long long records, persons;
+};
+
+/* A tag file of the caller's, added to the bag before spif/checkout.json. */
+struct spif_export_tag {
+	const char *name;         /* relative to the bag: "spif/history.json" */
+	const char *data;
+	size_t len;
+};
+
 enum spif_export_form {
 	SPIF_EXPORT_BAG = 0, /* OpenPGP message of a tar of the bag (the default) */
 	SPIF_EXPORT_DIR,     /* the bag as a directory: only with no number in it */
@@ -147,6 +167,13 @@ struct spif_export_opts {
 	const char *zip_password; /* SPIF_EXPORT_ZIP: the password (never from argv) */
 	const char *home;
 	const struct spif_conf *conf;
+	/* a disclosure request (subject.h): parts[i] is files[i]'s payload
+	 * (then nfiles may be 0: nothing is held); subject goes into the
+	 * ledger row and the export's event as "subject"; tags into the bag */
+	const struct spif_export_part *parts;
+	json_t *subject;          /* borrowed */
+	const struct spif_export_tag *tags;
+	size_t ntags;
 	void (*note)(void *ctx, const char *msg);
 	void *note_ctx;
 	/* called with the archive's bytes so far as they are written (NULL:

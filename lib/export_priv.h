@@ -33,4 +33,12 @@ struct spif_export_new {
 /* Insert the row and its files, with the "export" event.  In a transaction. */
 int spif_export_insert(struct spif_catalog *c, const struct spif_export_new *x, struct spif_err *err);
 
+/* Where file f's records are read from, as export chooses (export_run.c):
+ * its live vault copy (*vault 1, NDJSON), else a present unencrypted copy
+ * recorded with the file's content hash (its format and encoding; the
+ * reader must hash it again against f->sha256, since it may have changed
+ * since).  *path is malloc'd, NULL when there is nothing to read. */
+int spif_export_source(struct spif_catalog *c, const struct spif_file *f, char **path, int *vault,
+                       enum spif_format *fmt, enum spif_enc *enc, struct spif_err *err);
+
 #endif

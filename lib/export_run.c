@@ -106,6 +106,7 @@ struct src {
 	long long size;        /* of the payload: the first reading's count */
 	char sha256[65], sha512[129];
 	long long copy_id;     /* the export copy registered for it */
+	const struct spif_export_part *part; /* the caller's payload (a disclosure request) */
 };
 
 struct run {
@@ -455,6 +456,8 @@ static int emit_records(struct run *R, struct src *s, spif_sink_fn sink, void *c
  * padded; and the vault reading authenticates every chunk. */
 static long long known_size(const struct src *s)
 {
+	if (s->part)
+		return (long long)s->part->len;
 	if (!s->raw)
 		return -1;
 	if (s->vault)
@@ -466,6 +469,9 @@ static long long known_size(const struct src *s)
 /* s's payload through sink: raw or as records. */
 static int emit(struct run *R, struct src *s, spif_sink_fn sink, void *ctx, int scan, struct spif_err *err)
 {
+	if (s->part)
+		return sink(ctx, s->part->data, s->part->len) < 0
+		               ? spif_err_sys(err, spif_exit_for_errno(errno), errno, "%s", R->o->out) : 0;
 	if (!s->raw)
 		return emit_records(R, s, sink, ctx, scan, err);
 	if (s->vault)
@@ -553,11 +559,15 @@ static int finish_bag(struct run *R, struct spif_err *err)
 	if (!co)
 		spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
 	else {
+		for (size_t k = 0; k < o->ntags; k++)
+			if (spif_bag_tag(R->bag, o->tags[k].name, o->tags[k].data, o->tags[k].len, err) < 0)
+				goto tagged;
 		spif_sha256_buf(co, strlen(co), R->checkout_sha);
 		if (spif_bag_tag(R->bag, "spif/checkout.json", co, strlen(co), err) == 0 &&
 		    spif_bag_finish(R->bag, m, n, R->tagsha, err) == 0)
 			rc = 0;
 	}
+tagged:
 	free(co);
 	for (size_t k = 0; k < nl; k++)
 		free(lines[k]);
@@ -681,6 +691,54 @@ static int purpose_file(void *ctx, const struct spif_file *f)
 	return 0;
 }
 
+/* The copies a file's records may be read from: its live vault copy, and
+ * the first present unencrypted copy recorded with the file's content
+ * hash (an export's archive aside).  The disclosure request reads the
+ * same ones (spif_export_source). */
+static void pick_copies(const struct spif_file *f, const struct spif_copy *cp, size_t n,
+                        const struct spif_copy **vault, const struct spif_copy **plain)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (cp[i].state != SPIF_COPY_PRESENT)
+			continue;
+		if (strcmp(cp[i].kind, "vault") == 0)
+			*vault = &cp[i];
+		else if (!*plain && !cp[i].encrypted && cp[i].sha256 && f->sha256 &&
+		         strcmp(cp[i].sha256, f->sha256) == 0 && strcmp(cp[i].kind, "export") != 0)
+			*plain = &cp[i];
+	}
+}
+
+int spif_export_source(struct spif_catalog *c, const struct spif_file *f, char **path, int *vault,
+                       enum spif_format *fmt, enum spif_enc *enc, struct spif_err *err)
+{
+	struct spif_copy *cp = NULL;
+	size_t n = 0;
+	*path = NULL;
+	if (spif_catalog_get_copies(c, f->id, &cp, &n, err) < 0)
+		return -1;
+	const struct spif_copy *v = NULL, *p = NULL;
+	pick_copies(f, cp, n, &v, &p);
+	enum spif_format cf = f->format ? spif_format_parse(f->format) : SPIF_FMT_NONE;
+	int ce = f->encoding ? spif_enc_parse(f->encoding) : -1;
+	int rc = 0;
+	if (v) {
+		*vault = 1;
+		*fmt = SPIF_FMT_NDJSON;
+		*enc = SPIF_ENC_UTF8;
+		*path = strdup(v->path);
+	} else if (p && cf != SPIF_FMT_NONE && ce >= 0) {
+		*vault = 0;
+		*fmt = cf;
+		*enc = (enum spif_enc)ce;
+		*path = strdup(p->path);
+	} /* else nothing to read it from: *path stays NULL */
+	if ((v || (p && cf != SPIF_FMT_NONE && ce >= 0)) && !*path)
+		rc = spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
+	spif_copies_free(cp, n);
+	return rc;
+}
+
 /* Where each file's records come from: its vault copy, or a present copy
  * recorded with the file's content hash (checked again as it is read);
  * a source copy in the very format asked is taken as it is. */
@@ -692,15 +750,7 @@ static int choose_source(struct run *R, struct src *s, struct spif_err *err)
 	if (spif_catalog_get_copies(R->c, s->id, &cp, &n, err) < 0)
 		return -1;
 	const struct spif_copy *vault = NULL, *plain = NULL;
-	for (size_t i = 0; i < n; i++) {
-		if (cp[i].state != SPIF_COPY_PRESENT)
-			continue;
-		if (strcmp(cp[i].kind, "vault") == 0)
-			vault = &cp[i];
-		else if (!plain && !cp[i].encrypted && cp[i].sha256 && s->f.sha256 &&
-		         strcmp(cp[i].sha256, s->f.sha256) == 0 && strcmp(cp[i].kind, "export") != 0)
-			plain = &cp[i];
-	}
+	pick_copies(&s->f, cp, n, &vault, &plain);
 	int transform = o->redact || o->nfields;
 	enum spif_format cf = s->f.format ? spif_format_parse(s->f.format) : SPIF_FMT_NONE;
 	int ce = s->f.encoding ? spif_enc_parse(s->f.encoding) : -1;
@@ -737,6 +787,20 @@ static int choose_source(struct run *R, struct src *s, struct spif_err *err)
 	spif_copies_free(cp, n);
 	snprintf(s->name, sizeof s->name, "%s.%s", s->fid, spif_format_name(o->to));
 	return rc;
+}
+
+/* A payload the caller made (a disclosure request): taken as it is. */
+static int take_part(struct src *s, const struct spif_export_part *p, struct spif_err *err)
+{
+	s->part = p;
+	s->vault = p->vault;
+	s->raw = 1;
+	s->fmt = p->fmt;
+	s->enc = p->enc;
+	if (!(s->path = strdup(p->source ? p->source : "")))
+		return spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
+	snprintf(s->name, sizeof s->name, "%s.%s", s->fid, spif_format_name(p->fmt));
+	return 0;
 }
 
 /* The medium the output goes on: registered, refused, or not a medium. */
@@ -813,12 +877,13 @@ static json_t *make_row(struct run *R, const char *now, char (*fprs)[41], const 
 		struct src *s = &R->v[i];
 		char path[80];
 		snprintf(path, sizeof path, "data/%s", s->name);
+		long long nr = s->part ? s->part->records : s->f.records, np = s->part ? s->part->persons : s->f.persons;
 		json_array_append_new(files, json_pack("{s:s,s:o,s:o,s:I,s:I,s:s,s:s}", "file", s->fid, "label",
 		                                       jopt(s->f.label), "purpose", jopt(s->f.purpose), "records",
-		                                       (json_int_t)s->f.records, "persons", (json_int_t)s->f.persons,
+		                                       (json_int_t)nr, "persons", (json_int_t)np,
 		                                       "path", path, "source", s->vault ? "vault" : "copy"));
-		records += s->f.records;
-		persons += s->f.persons;
+		records += nr;
+		persons += s->part ? 0 : np;
 	}
 	for (size_t i = 0; o->form == SPIF_EXPORT_BAG && i < o->nrecipients; i++)
 		json_array_append_new(rec, json_pack("{s:s,s:s}", "key", o->recipients[i], "fingerprint", fprs[i]));
@@ -836,6 +901,8 @@ static json_t *make_row(struct run *R, const char *now, char (*fprs)[41], const 
 	json_object_set_new(r, "due", jopt(o->due));
 	json_object_set_new(r, "files", files);
 	json_object_set_new(r, "records", json_integer(records));
+	if (o->subject) /* one person, however many files hold them */
+		persons = json_integer_value(json_object_get(o->subject, "persons"));
 	json_object_set_new(r, "persons", json_integer(persons));
 	json_object_set_new(r, "recipients", rec);
 	json_object_set_new(r, "organisation", json_string(o->organisation));
@@ -854,6 +921,8 @@ static json_t *make_row(struct run *R, const char *now, char (*fprs)[41], const 
 	json_object_set_new(r, "signer", jopt(signer));
 	json_object_set_new(r, "catalog", json_string(spif_catalog_id(R->c)));
 	json_object_set_new(r, "tool", json_string("spif " SPIF_VERSION));
+	if (o->subject)
+		json_object_set(r, "subject", o->subject);
 	/* the SHA-256 and size of the archive are not here (no archive holds
 	 * its own hash): the ledger and the export's event have them, and the
 	 * event names this document's SHA-256.  An inclusion proof of that
@@ -1036,12 +1105,16 @@ int spif_export_run(struct spif_catalog *c, const struct spif_export_opts *o, st
 	for (size_t i = 0; i < o->nfiles; i++)
 		if (add_src(&R, o->files[i], &cap, err) < 0)
 			goto out;
-	if (!R.n) {
+	if (!R.n && !o->parts) {
 		spif_err_set(err, SPIF_EX_USAGE, "no file to export: --file ID or --purpose P");
 		goto out;
 	}
+	if (o->parts && (o->form != SPIF_EXPORT_BAG || o->purpose || R.n != o->nfiles)) {
+		spif_err_set(err, SPIF_EX_USAGE, "a disclosure request is an encrypted bag of the files given once each");
+		goto out;
+	}
 	for (size_t i = 0; i < R.n; i++)
-		if (choose_source(&R, &R.v[i], err) < 0)
+		if (o->parts ? take_part(&R.v[i], &o->parts[i], err) < 0 : choose_source(&R, &R.v[i], err) < 0)
 			goto out;
 
 	/* the output's place, and its medium */

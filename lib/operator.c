@@ -63,6 +63,7 @@ static const struct {
 	[SPIF_ACT_MEDIA] = {"register media", R_APPR | R_ADM, 0, 0, 0},
 	[SPIF_ACT_ESCROW] = {"record an escrow copy destroyed", R_APPR, 0, 0, 1},
 	[SPIF_ACT_COSIGN] = {"co-sign certificates", R_ADM, 0, 0, 0},
+	[SPIF_ACT_DISCLOSE] = {"answer a disclosure request", R_OP | R_RESP, 0, 1, 0},
 	[SPIF_ACT_INCIDENT] = {"keep incidents", R_RESP, 0, 0, 0},
 	[SPIF_ACT_RELEASE] = {"release an incident hold", R_APPR, 0, 0, 1},
 };

@@ -83,6 +83,7 @@ enum spif_act {
 	SPIF_ACT_MEDIA,    /* register or retire media */
 	SPIF_ACT_ESCROW,   /* record a custodian's escrow copy destroyed */
 	SPIF_ACT_COSIGN,   /* co-sign certificates with the organisation's key */
+	SPIF_ACT_DISCLOSE, /* answer a disclosure request (開示請求): every file searched */
 	SPIF_ACT_INCIDENT, /* open, note or close an incident; a forensic export */
 	SPIF_ACT_RELEASE,  /* release an incident hold (object: "hold:N") */
 };

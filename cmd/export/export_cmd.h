@@ -34,6 +34,8 @@ struct opts {
 	/* the forensic bundle (forensic.c) */
 	int forensic;
 	const char *incident, *since, *until;
+	/* a disclosure request */
+	const char *subject_file;
 	unsigned seen;  /* which options were given (O_* below) */
 	char **args;    /* what is left after the options */
 	int nargs;
@@ -47,6 +49,7 @@ enum {
 	O_JSON = 1 << 20, O_RECEIVED = 1 << 21, O_CERT = 1 << 22, O_KEY = 1 << 23,
 	O_FORENSIC = 1 << 24, O_INCIDENT = 1 << 25, O_SINCE = 1 << 26, O_UNTIL = 1 << 27,
 	O_ZIP = 1 << 28, O_PASS = 1 << 29,
+	O_SUBJECT = 1 << 30,
 };
 
 /* main.c: options that do not belong to a subcommand are a usage error. */
@@ -69,5 +72,7 @@ int cmd_lost(struct cli *c, const struct opts *o);
  * (--key: the catalog's public key) after the bag's own check. */
 int cmd_forensic(struct cli *c, const struct opts *o);
 int forensic_verify(struct cli *c, const char *path, const char *keyfile);
+/* subject.c: a disclosure request (--subject-file). */
+int cmd_subject(struct cli *c, struct opts *o);
 
 #endif

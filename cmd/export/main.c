@@ -23,6 +23,7 @@
 #include "progress.h"
 #include "pseudonym.h"
 #include "xalloc.h"
+#include "subject.h"
 
 static const char usage_text[] = N_(
 	"usage: spif export (--file ID... | --purpose P) -r RECIPIENT... [--sign KEYID]\n"
@@ -32,7 +33,9 @@ static const char usage_text[] = N_(
 	"           [--due DATE] --reason TEXT -o OUT\n"
 	"       spif export --forensic --incident INC [--file ID...] [--since T] [--until T]\n"
 	"           -r RESPONDER... [--sign KEYID] [--reason TEXT] -o OUT\n"
-		"       spif export --zip-aes256 [--passphrase-file F] (--file ID... | --purpose P) ... -o OUT\n"
+	"       spif export --zip-aes256 [--passphrase-file F] (--file ID... | --purpose P) ... -o OUT\n"
+	"       spif export --subject-file FILE|- -r RECIPIENT... --reason TEXT [--basis TEXT]\n"
+	"           [--to-person P] [--sign KEYID] [--medium MEDIA-ID] [--seal NO] [--due DATE] -o OUT\n"
 	"       spif export verify [--passphrase-file F] [--key CATALOG.pub] FILE|DIR\n"
 	"       spif export ls [--outstanding] [--overdue] [--json]\n"
 	"       spif export return EX --received-by NAME --seal intact|broken [PATH]\n"
@@ -80,6 +83,9 @@ static const char usage_text[] = N_(
 	"  --incident INC       the open incident it is for (spif incident)\n"
 	"  --since T, --until T the window of events (YYYY-MM-DD or UTC time)\n"
 	"  --key FILE           verify: the catalog's public key (spif catalog key export)\n"
+	"  --subject-file FILE  a disclosure request (開示請求): FILE (- for standard input)\n"
+	"                       holds the person's Individual Number, never the command line;\n"
+	"                       their records in every file, with the files' access history\n"
 	"  --home DIR           the catalog's home\n"
 	"\n"
 	"Exit: 0 ok, 1 verify found problems or a bad signature, ls --overdue found some,\n"
@@ -99,6 +105,7 @@ void allow(const struct cli *c, const struct opts *o, const char *sub, unsigned 
 		{O_JSON, "--json"}, {O_RECEIVED, "--received-by"}, {O_CERT, "--certificate"}, {O_KEY, "--key"},
 		{O_FORENSIC, "--forensic"}, {O_INCIDENT, "--incident"}, {O_SINCE, "--since"}, {O_UNTIL, "--until"},
 		{O_ZIP, "--zip-aes256"}, {O_PASS, "--passphrase-file"},
+		{O_SUBJECT, "--subject-file"},
 	};
 	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
 		if ((o->seen & names[i].bit) && !(ok & names[i].bit))
@@ -137,7 +144,8 @@ static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 {
 	enum { L_FILE = 256, L_PURPOSE, L_SIGN, L_REDACT, L_KEY, L_FIELDS, L_DROP, L_FORMAT, L_TO, L_OUTENC,
 	       L_ORG, L_PERSON, L_BASIS, L_MEDIUM, L_SEAL, L_DUE, L_REASON, L_OUTST, L_OVERDUE, L_JSON,
-	       L_RECEIVED, L_CERT, L_HOME, L_FORENSIC, L_INCIDENT, L_SINCE, L_UNTIL, L_ZIP, L_PASS };
+	       L_RECEIVED, L_CERT, L_HOME, L_FORENSIC, L_INCIDENT, L_SINCE, L_UNTIL, L_ZIP, L_PASS, L_SUBJECT,
+	       L_SUBJECT_ARGV };
 	static const struct option longopts[] = {
 		{"file", required_argument, NULL, L_FILE},       {"purpose", required_argument, NULL, L_PURPOSE},
 		{"recipient", required_argument, NULL, 'r'},     {"sign", required_argument, NULL, L_SIGN},
@@ -155,6 +163,8 @@ static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 		{"forensic", no_argument, NULL, L_FORENSIC},     {"incident", required_argument, NULL, L_INCIDENT},
 		{"since", required_argument, NULL, L_SINCE},     {"until", required_argument, NULL, L_UNTIL},
 		{"zip-aes256", no_argument, NULL, L_ZIP},        {"passphrase-file", required_argument, NULL, L_PASS},
+		{"subject-file", required_argument, NULL, L_SUBJECT},
+		{"subject", optional_argument, NULL, L_SUBJECT_ARGV},
 		{"help", no_argument, NULL, 'h'},                {NULL, 0, NULL, 0},
 	};
 	memset(o, 0, sizeof *o);
@@ -243,6 +253,10 @@ static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 		case L_UNTIL: o->seen |= O_UNTIL; o->until = optarg; break;
 		case L_ZIP: o->seen |= O_ZIP; o->zip = 1; break;
 		case L_PASS: o->seen |= O_PASS; o->passphrase_file = optarg; break;
+		case L_SUBJECT: o->seen |= O_SUBJECT; o->subject_file = optarg; break;
+		case L_SUBJECT_ARGV:
+			cli_usage(c, "--subject: the number never goes on the command line; put it in a file: "
+			          "--subject-file FILE (or - for standard input)");
 		case 'h': cli_help(usage_text); exit(0);
 		default: cli_bad_option(c, argc, argv);
 		}
@@ -509,6 +523,14 @@ int main(int argc, char **argv)
 {
 	struct cli c;
 	struct opts o;
+	/* an Individual Number on the command line (ps, shell history, the
+	 * audit log's argv) is refused before anything is opened */
+	for (int i = 1; i < argc; i++)
+		if (spif_subject_in_text(argv[i])) {
+			fprintf(stderr, "spif-export: argument %d holds an Individual Number: it never goes on the command "
+			        "line; put it in a file (--subject-file FILE, or - for standard input)\n", i);
+			return SPIF_EX_USAGE;
+		}
 	cli_init(&c, "spif-export", argc, argv);
 	parse_args(&c, &o, argc, argv);
 	int rc;
@@ -524,7 +546,9 @@ int main(int argc, char **argv)
 	for (i = 0; i < sizeof subs / sizeof *subs; i++)
 		if (strcmp(sub, subs[i].name) == 0)
 			break;
-	if (i < sizeof subs / sizeof *subs) {
+	if (o.seen & O_SUBJECT)
+		rc = cmd_subject(&c, &o);
+	else if (i < sizeof subs / sizeof *subs) {
 		cli_permit_sub(&c, sub, NULL, NULL);
 		o.args++;
 		o.nargs--;
