@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +30,7 @@
 #include "numview.h"
 #include "pseudonym.h"
 #include "vault.h"
+#include "vault_feed.h"
 
 /* ---- the number ------------------------------------------------------------ */
 
@@ -237,35 +237,6 @@ static int mem_sink(void *ctx, const void *b, size_t n)
 	return 0;
 }
 
-/* A vault copy decrypted into a pipe by a thread with its own catalog
- * connection, as export_run.c and redact_file.c read theirs. */
-struct feed {
-	const char *home;
-	const struct spif_conf *conf;
-	long long id;
-	const char *path;
-	int fd;
-	struct spif_err e;
-	int rc;
-};
-
-static void *feed_thread(void *arg)
-{
-	struct feed *f = arg;
-	sigset_t s;
-	sigemptyset(&s);
-	sigaddset(&s, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &s, NULL);
-	struct spif_catalog *cat;
-	f->rc = spif_catalog_open(f->home, f->conf, 0, NULL, &cat, &f->e);
-	if (f->rc == 0) {
-		f->rc = spif_vault_read(cat, f->id, f->path, spif_sink_fd, &f->fd, &f->e);
-		spif_catalog_close(cat);
-	}
-	close(f->fd);
-	return NULL;
-}
-
 struct pool {
 	const struct spif_subject_opts *o;
 	struct matcher m;
@@ -400,31 +371,18 @@ static void search(const struct pool *P, struct job *j)
 {
 	struct spif_err e = {0};
 	if (j->vault) {
-		int p[2];
-		if (pipe2(p, O_CLOEXEC) < 0) {
-			j->rc = spif_err_sys(&j->e, SPIF_EX_SOFTWARE, errno, "pipe");
+		/* the vault copy decrypted into a pipe by a thread (vault_feed.h),
+		 * whose own error says why its records ended */
+		struct spif_vault_feed *feed;
+		int fd;
+		if (spif_vault_feed_start(P->o->home, P->o->conf, j->f.id, j->path, &feed, &fd, &j->e) < 0) {
+			j->rc = -1;
 			return;
 		}
-		(void)fcntl(p[0], F_SETPIPE_SZ, 1 << 20);
-		struct feed f = {.home = P->o->home, .conf = P->o->conf, .id = j->f.id, .path = j->path, .fd = p[1]};
-		pthread_t th;
-		if (pthread_create(&th, NULL, feed_thread, &f) != 0) {
-			close(p[0]);
-			close(p[1]);
-			j->rc = spif_err_set(&j->e, SPIF_EX_SOFTWARE, "cannot start a thread");
-			return;
-		}
-		int rc = search_vault(P, j, p[0], &e);
-		if (rc < 0) { /* let the thread finish, so that its error is its own */
-			char sink[16384];
-			while (read(p[0], sink, sizeof sink) > 0)
-				;
-		}
-		close(p[0]);
-		pthread_join(th, NULL);
-		/* the vault's own error says why its records ended */
-		if (f.rc < 0) {
-			j->e = f.e;
+		int rc = search_vault(P, j, fd, &e);
+		struct spif_err fe = {0};
+		if (spif_vault_feed_finish(feed, rc < 0, &fe) < 0) {
+			j->e = fe;
 			j->rc = -1;
 		} else if (rc < 0) {
 			j->e = e;
