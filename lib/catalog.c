@@ -76,6 +76,18 @@ struct spif_catalog {
 	" copy_id INTEGER REFERENCES copies(id), PRIMARY KEY (export_id, file_id));" \
 	"CREATE INDEX export_files_file ON export_files(file_id);"
 
+/* Outputs being written under a hidden name (tempfile.h): a file system
+ * without O_TMPFILE makes spif write -o to ".NAME.spif-XXXXXX" beside
+ * it, and the name is recorded here, committed, before the file exists,
+ * so that a run killed before its commit leaves a row that points at what
+ * it left; catalog check and every writing command destroy it.  One row
+ * per file being written; deleted when it is put in place or removed. */
+#define SPIF_MIGRATION_TEMPFILES \
+	"CREATE TABLE tempfiles(" \
+	" path TEXT PRIMARY KEY, target TEXT NOT NULL, pid INTEGER NOT NULL, uid INTEGER NOT NULL," \
+	" created TEXT NOT NULL, command TEXT NOT NULL);" \
+	"CREATE INDEX tempfiles_uid ON tempfiles(uid);"
+
 /* Numbered migrations: migrations[i] takes the schema from version i to
  * i + 1.  Never edit one that has shipped; add a new one. */
 static const char *const migrations[] = {
@@ -258,6 +270,7 @@ static const char *const migrations[] = {
 	"CREATE INDEX certificates_event ON certificates(event_seq);",
 	/* 8: checkouts (持出し簿) and the media they travel on (export.h, media.h) */
 	SPIF_MIGRATION_EXPORTS,
+	SPIF_MIGRATION_TEMPFILES, /* 9: hidden outputs being written (tempfile.h) */
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof *migrations))
 

@@ -274,13 +274,14 @@ trigger_sql() {
 		"SELECT 'DROP TRIGGER ' || name || ';' FROM sqlite_schema WHERE name LIKE 'spif_row_%'")
 		DROP TABLE pending_rows; DROP TABLE merkle; DROP TABLE cert_proofs; DROP INDEX certificates_event;
 		DELETE FROM meta WHERE key = 'merkle_edge';
-		DROP TABLE export_files; DROP TABLE exports; DROP TABLE media; PRAGMA user_version = 6;"
+		DROP TABLE export_files; DROP TABLE exports; DROP TABLE media;
+		DROP TABLE tempfiles; PRAGMA user_version = 6;"
 	run --separate-stderr spif catalog verify
 	[ "$status" -eq 0 ]
 	[[ "$output" == "audit log intact: 3 events"* ]]
 	run spif catalog log --json --limit 1
 	[[ "$output" == *'"action":"catalog.cover"'*'"rows":[['* ]]
-	[ "$(sqlite3 "$SPIF_HOME/catalog.db" "PRAGMA user_version")" -eq 8 ]
+	[ "$(sqlite3 "$SPIF_HOME/catalog.db" "PRAGMA user_version")" -eq 9 ]
 }
 
 @test "a copy of the catalog without its keys: cert verify checks the rest and says the proof was not checked" {

@@ -215,6 +215,7 @@ print([c["id"] for c in json.load(sys.stdin)["copies"] if c["path"].endswith("r.
 	     DROP INDEX events_time; DROP TABLE plan_entries; DROP TABLE plan_approvals;
 	     DROP TABLE refusals; DROP TABLE grants; DROP TABLE operators;
 	     DROP TABLE export_files; DROP TABLE exports; DROP TABLE media;
+	     DROP TABLE tempfiles;
 	     DELETE FROM meta WHERE key IN ('merkle_edge', 'checkpoint_last');
 	     PRAGMA user_version = 4; COMMIT;"
 	before=$(sql "SELECT id, file_id, state FROM copies ORDER BY id; SELECT * FROM certificate_copies;")
