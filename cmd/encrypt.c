@@ -268,7 +268,8 @@ static void output_abort(struct output *w)
 	w->h = NULL;
 }
 
-static void output_open(struct cli *c, struct output *w, const char *path)
+static void output_open(struct cli *c, struct output *w, const char *path, struct spif_catalog *cat,
+                        const char *command)
 {
 	struct spif_err e = {0};
 	memset(w, 0, sizeof *w);
@@ -282,7 +283,7 @@ static void output_open(struct cli *c, struct output *w, const char *path)
 		cli_fail(c, SPIF_EX_DATAERR, "-o: the file name holds what may be an Individual "
 		         "Number; the catalog never records one: choose another name");
 	watch_signals();
-	if (spif_atomic_open(&w->a, path, spif_file_mode(&c->conf), &e) < 0)
+	if (spif_atomic_open_rec(&w->a, cat, command, path, spif_file_mode(&c->conf), &e) < 0)
 		cli_die(c, &e);
 	memcpy(pending_tmp, w->a.tmp, sizeof pending_tmp);
 	w->atomic = 1;
@@ -472,7 +473,7 @@ static int encrypt_stream(struct cli *c, struct opts *o, int fd)
 	                          .sign_key = o->sign_key, .armor = o->armor, .passphrase = o->passphrase,
 	                          .fprs = fprs};
 	struct output w;
-	output_open(c, &w, o->out);
+	output_open(c, &w, o->out, cat, "encrypt");
 	if (spif_pgp_encrypt_to_fd(fd, w.fd, w.atomic ? output_tap : NULL, &w, &pe, &e) < 0)
 		fail_out(c, &w, &e);
 	json_t *cd = json_pack("{s:s,s:s,s:o,s:b}", "scheme", "openpgp", "mode", mode_name(o),
@@ -566,7 +567,7 @@ static int encrypt_columns(struct cli *c, struct opts *o, int fd)
 		cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
 
 	struct output w;
-	output_open(c, &w, o->out);
+	output_open(c, &w, o->out, cat, "encrypt");
 	if (output_sink(&w, line, strlen(line)) < 0) {
 		spif_err_sys(&e, spif_exit_for_errno(errno), errno, "%s", w.name);
 		fail_out(c, &w, &e);
@@ -672,7 +673,7 @@ static int decrypt_stream(struct cli *c, struct opts *o, int fd)
 	char signer[41] = "";
 	int sig_status = 0;
 	struct spif_catalog *cat = o->out ? cli_catalog_if_exists(c) : NULL;
-	output_open(c, &w, o->out);
+	output_open(c, &w, o->out, cat, "decrypt");
 	if (spif_pgp_decrypt_fd(fd, output_sink, &w, o->passphrase, signer, &sig_status, &e) < 0)
 		fail_out(c, &w, &e);
 	check_signature(c, o, &w, signer, sig_status, &e);
@@ -722,7 +723,7 @@ static int decrypt_columns(struct cli *c, struct opts *o, int fd)
 		cli_fail(c, SPIF_EX_DATAERR, "%s:1: the key line holds no 256-bit key", name);
 	}
 	struct output w;
-	output_open(c, &w, o->out);
+	output_open(c, &w, o->out, cat, "decrypt");
 	check_signature(c, o, &w, signer, sig_status, &e);
 
 	/* version 2: the records come through a thread that takes the

@@ -719,6 +719,7 @@ int main(int argc, char **argv)
 	int summary_only = !o.out && !o.print_id && isatty(1);
 	int emit = !summary_only && !o.print_id;
 	struct reg g = {.name = strcmp(o.input, "-") ? o.input : "(stdin)"};
+	struct spif_catalog *early = NULL; /* records -o's hidden temporary from the start */
 	int fd = cli_open_input(&c, o.input);
 
 	/* Check the home before reading a byte (a catalog others can write is
@@ -738,7 +739,10 @@ int main(int argc, char **argv)
 	/* -o must be a new file: find out now, not after reading a gigabyte */
 	struct spif_atomic out = {.fd = -1};
 	if (o.out) {
-		if (spif_atomic_open(&out, o.out, spif_file_mode(&c.conf), &e) < 0)
+		/* a first run has no catalog to record a fallback in yet: it is
+		 * recorded below, while still empty, once there is one */
+		early = cli_catalog_if_exists(&c);
+		if (spif_atomic_open_rec(&out, early, "ingest", o.out, spif_file_mode(&c.conf), &e) < 0)
 			cli_die(&c, &e);
 		g.out = &out;
 	}
@@ -825,6 +829,10 @@ int main(int argc, char **argv)
 	}
 	if (!cat)
 		cat = cli_catalog(&c, SPIF_CAT_CREATE);
+	if (g.out && spif_atomic_record(g.out, cat, "ingest", &e) < 0) {
+		spif_catalog_close(cat);
+		goto fail;
+	}
 	int rc = register_file(cat, &o, &sc, &g, &e);
 	spif_catalog_close(cat);
 	if (rc < 0)
@@ -876,6 +884,7 @@ int main(int argc, char **argv)
 fail:
 	if (e.code && g.out)
 		spif_atomic_abort(g.out);
+	spif_catalog_close(early);
 	spif_writer_close(w);
 	spif_writer_close(vw);
 	if (g.vspool != g.spool)
