@@ -56,7 +56,7 @@ all: deps-build lib/libspif.a $(PROGS)
 BUILD_DEBS = gcc make pkg-config libsqlite3-dev libgpgme-dev libarchive-dev libp11-kit-dev \
              libgcrypt20-dev libjansson-dev
 TEST_DEBS  = bats sqlite3 mandoc gnupg softhsm2 gdb e2fsprogs xfsprogs btrfs-progs util-linux mount coreutils \
-             bsdutils time clang libclang-rt-14-dev
+             bsdutils time clang libclang-rt-14-dev bindfs
 BENCH_DEBS = miller bc time sqlite3 libarchive-tools
 deps-build:
 	@tests/deps.sh $(BUILD_DEBS)
