@@ -106,8 +106,13 @@ static int is_temp_name(const char *path)
 	const char *b = strrchr(path, '/');
 	if (path[0] != '/' || !b || b[1] != '.')
 		return 0;
-	const char *s = strstr(b, ".spif-");
-	return s && strlen(s) == 12;
+	size_t n = strlen(b);
+	if (n < 14 || strncmp(b + n - 12, ".spif-", 6) != 0)
+		return 0;
+	for (size_t i = n - 6; i < n; i++)
+		if (!((b[i] >= 'A' && b[i] <= 'Z') || (b[i] >= 'a' && b[i] <= 'z') || (b[i] >= '0' && b[i] <= '9')))
+			return 0;
+	return 1;
 }
 
 /* Destroy l->path if its writer is gone; 1 when the row is to be dropped,
