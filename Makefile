@@ -62,7 +62,7 @@ all: deps-build lib/libspif.a $(PROGS) $(MOS)
 BUILD_DEBS = gcc make pkg-config gettext libsqlite3-dev libgpgme-dev libarchive-dev libp11-kit-dev \
              libgcrypt20-dev libjansson-dev libcairo2-dev libpango1.0-dev fonts-ipaexfont fonts-ipafont-gothic
 TEST_DEBS  = locales bats sqlite3 mandoc gnupg softhsm2 gdb e2fsprogs xfsprogs btrfs-progs util-linux mount coreutils \
-             bsdutils time clang libclang-rt-14-dev poppler-utils
+             bsdutils time clang libclang-rt-14-dev poppler-utils bindfs
 BENCH_DEBS = miller bc time sqlite3 libarchive-tools
 deps-build:
 	@tests/deps.sh $(BUILD_DEBS)

@@ -249,7 +249,8 @@ static void output_abort(struct output *w)
 	w->h = NULL;
 }
 
-static void output_open(struct cli *c, struct output *w, const char *path)
+static void output_open(struct cli *c, struct output *w, const char *path, struct spif_catalog *cat,
+                        const char *command)
 {
 	struct spif_err e = {0};
 	memset(w, 0, sizeof *w);
@@ -264,7 +265,7 @@ static void output_open(struct cli *c, struct output *w, const char *path)
 		cli_fail(c, SPIF_EX_DATAERR, "-o: the file name holds what may be an Individual "
 		         "Number; the catalog never records one: choose another name");
 	cli_signals(NULL);
-	if (spif_atomic_open(&w->a, path, spif_file_mode(&c->conf), &e) < 0)
+	if (spif_atomic_open_rec(&w->a, cat, command, path, spif_file_mode(&c->conf), &e) < 0)
 		cli_die(c, &e);
 	cli_signal_temp(w->a.tmp);
 	w->atomic = 1;
@@ -449,7 +450,7 @@ static int encrypt_stream(struct cli *c, struct opts *o, int fd)
 	                          .sign_key = o->sign_key, .armor = o->armor, .passphrase = o->passphrase,
 	                          .fprs = fprs};
 	struct output w;
-	output_open(c, &w, o->out);
+	output_open(c, &w, o->out, cat, "encrypt");
 	/* the tap (hash, and progress) reads -o back: stdout may be a pipe */
 	int prc = spif_pgp_encrypt_to_fd(fd, w.fd, w.atomic ? output_tap : NULL, &w, &pe, &e);
 	output_progress_done(&w);
@@ -545,7 +546,7 @@ static int encrypt_columns(struct cli *c, struct opts *o, int fd)
 		cli_fail(c, SPIF_EX_SOFTWARE, "out of memory");
 
 	struct output w;
-	output_open(c, &w, o->out);
+	output_open(c, &w, o->out, cat, "encrypt");
 	if (output_sink(&w, line, strlen(line)) < 0) {
 		spif_err_sys(&e, spif_exit_for_errno(errno), errno, "%s", w.name);
 		fail_out(c, &w, &e);
@@ -669,7 +670,7 @@ static int decrypt_stream(struct cli *c, struct opts *o, int fd)
 	char signer[41] = "";
 	int sig_status = 0;
 	struct spif_catalog *cat = o->out ? cli_catalog_if_exists(c) : NULL;
-	output_open(c, &w, o->out);
+	output_open(c, &w, o->out, cat, "decrypt");
 	if (spif_pgp_decrypt_fd(fd, output_sink, &w, o->passphrase, signer, &sig_status, &e) < 0)
 		fail_out(c, &w, &e);
 	check_signature(c, o, &w, signer, sig_status, &e);
@@ -716,7 +717,7 @@ static int decrypt_columns(struct cli *c, struct opts *o, int fd)
 	if (spif_keyline_unwrap(&h, name, o->passphrase, raw, signer, &sig_status, &e) < 0)
 		cli_die(c, &e);
 	struct output w;
-	output_open(c, &w, o->out);
+	output_open(c, &w, o->out, cat, "decrypt");
 	check_signature(c, o, &w, signer, sig_status, &e);
 
 	/* version 2: the records come through a thread that takes the

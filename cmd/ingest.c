@@ -472,6 +472,7 @@ int main(int argc, char **argv)
 	int emit = !summary_only && !o.print_id;
 	struct spif_ingest g = {.name = strcmp(o.input, "-") ? o.input : "(stdin)", .input = o.input, .out = o.out,
 	                        .received = o.received, .fmt = o.fmt, .to = o.to};
+	struct spif_catalog *early = NULL; /* records -o's hidden temporary from the start */
 	int fd = cli_open_input(&c, o.input);
 
 	/* Check the home before reading a byte (a catalog others can write is
@@ -491,7 +492,10 @@ int main(int argc, char **argv)
 	/* -o must be a new file: find out now, not after reading a gigabyte */
 	struct spif_atomic out = {.fd = -1};
 	if (o.out) {
-		if (spif_atomic_open(&out, o.out, spif_file_mode(&c.conf), &e) < 0)
+		/* a first run has no catalog to record a fallback in yet: it is
+		 * recorded below, while still empty, once there is one */
+		early = cli_catalog_if_exists(&c);
+		if (spif_atomic_open_rec(&out, early, "ingest", o.out, spif_file_mode(&c.conf), &e) < 0)
 			cli_die(&c, &e);
 		g.out_file = &out;
 	}
@@ -577,6 +581,10 @@ int main(int argc, char **argv)
 	}
 	if (!cat)
 		cat = cli_catalog(&c, SPIF_CAT_CREATE);
+	if (g.out_file && spif_atomic_record(g.out_file, cat, "ingest", &e) < 0) {
+		spif_catalog_close(cat);
+		goto fail;
+	}
 	g.schedule = o.schedule;
 	g.numfields = sc.numfields;
 	g.nnum = sc.nnum;
@@ -631,6 +639,7 @@ int main(int argc, char **argv)
 fail:
 	if (e.code && g.out_file)
 		spif_atomic_abort(g.out_file);
+	spif_catalog_close(early);
 	spif_writer_close(w);
 	spif_writer_close(vw);
 	if (g.vspool != g.spool)

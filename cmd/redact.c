@@ -280,6 +280,7 @@ struct run {
 	struct spif_psn *psn;
 	int in_fd, out_fd;       /* out_fd: standard output, or the temporary of -o */
 	struct spif_atomic out;
+	struct spif_catalog *cat; /* records -o's hidden temporary, when there is one (atomic.h) */
 	FILE *report;
 };
 
@@ -412,7 +413,8 @@ static int redact_stream(struct run *u)
 	if (spif_redactor_new(&ro, &u->r, &e) < 0)
 		cli_die(c, &e);
 	if (o->out && !o->check) {
-		if (spif_atomic_open(&u->out, o->out, spif_file_mode(&c->conf), &e) < 0)
+		u->cat = cli_catalog_if_exists(c);
+		if (spif_atomic_open_rec(&u->out, u->cat, "redact", o->out, spif_file_mode(&c->conf), &e) < 0)
 			cli_die(c, &e);
 		u->out_fd = u->out.fd;
 	}
@@ -449,6 +451,7 @@ int main(int argc, char **argv)
 		load_key(&c, o.key, &u.psn);
 	int rc = o.new_key ? new_key(&c, o.new_key) : o.file_id ? redact_file(&c, &o, u.psn) : redact_stream(&u);
 	spif_redactor_free(u.r);
+	spif_catalog_close(u.cat);
 	spif_psn_free(u.psn);
 	free(o.fields);
 	free(o.numfields);

@@ -12,9 +12,13 @@
  * the old way, a hidden named temporary ".NAME.spif-XXXXXX" in the same
  * directory; then tmp holds its name (tmp[0] is '\0' for an unnamed one),
  * so that a caller can remove it from a signal handler or note where it
- * is.  Not done yet: recording such a name in the catalog before a byte
- * is written, so that a later run or spif shred finds what a killed run
- * left; this module holds no catalog. */
+ * is.  Given a catalog (spif_atomic_open_rec), that name is recorded in
+ * it, committed, before the file is created, the file is flock'ed while
+ * it is written, and the row is dropped once the file is put in place or
+ * removed (tempfile.h): what a killed run leaves is found and destroyed
+ * by the next writing command or spif catalog check.  Without a catalog
+ * (a stream tool run with no home) the fallback is not recorded.  The
+ * unnamed file needs none of this. */
 #ifndef SPIF_ATOMIC_H
 #define SPIF_ATOMIC_H
 
@@ -23,11 +27,16 @@
 
 #include "err.h"
 
+struct spif_catalog;
+
 struct spif_atomic {
 	int fd;
 	char path[PATH_MAX];
 	char tmp[PATH_MAX]; /* the named temporary; "" when the file is unnamed */
 	int home;           /* a file of spif's home (spif_atomic_open_home) */
+	/* the named temporary's row in a catalog (tempfile.h), or cat NULL */
+	struct spif_catalog *cat;
+	char command[32];
 };
 
 /* Create the temporary file (mode).  SPIF_EX_CANTCREAT when path exists
@@ -38,9 +47,23 @@ int spif_atomic_open(struct spif_atomic *a, const char *path, mode_t mode, struc
 /* The same for a file spif keeps in its own home (vault, keys), with the
  * group that reaches it. */
 int spif_atomic_open_home(struct spif_atomic *a, const char *path, mode_t mode, struct spif_err *err);
-/* fsync, put in place (refusing to replace), fsync the directory. */
+/* spif_atomic_open, for an output written by command ("ingest"): where
+ * the fallback is taken, its name is recorded in cat (NULL: not
+ * recorded) before the file is created.  Errors of the catalog are the
+ * catalog's (SPIF_EX_TEMPFAIL when it is busy): nothing is created then. */
+int spif_atomic_open_rec(struct spif_atomic *a, struct spif_catalog *cat, const char *command, const char *path,
+                         mode_t mode, struct spif_err *err);
+/* Record the named temporary of a file opened before a catalog was at
+ * hand (ingest's first run creates it only once the input has proved
+ * good; the file is still empty and must stay so until this returns), or
+ * move its row to connection cat (the one that will be open at commit or
+ * abort).  Nothing for an unnamed file.  Not inside a transaction. */
+int spif_atomic_record(struct spif_atomic *a, struct spif_catalog *cat, const char *command, struct spif_err *err);
+/* fsync, put in place (refusing to replace), fsync the directory; drop
+ * the temporary's row (inside cat's transaction when one is open). */
 int spif_atomic_commit(struct spif_atomic *a, struct spif_err *err);
-/* Remove the temporary file (after a failure).  Safe to call twice. */
+/* Remove the temporary file (after a failure) and drop its row.  Safe to
+ * call twice. */
 void spif_atomic_abort(struct spif_atomic *a);
 /* fsync the directory that holds path. */
 int spif_fsync_dir_of(const char *path);

@@ -118,6 +118,18 @@ struct spif_catalog {
 	"CREATE TABLE cert_cosignatures(cert_id TEXT PRIMARY KEY REFERENCES certificates(id)," \
 	" signer TEXT NOT NULL, signature TEXT NOT NULL, signed TEXT NOT NULL, event_seq INTEGER NOT NULL);"
 
+/* Outputs being written under a hidden name (tempfile.h): a file system
+ * without O_TMPFILE makes spif write -o to ".NAME.spif-XXXXXX" beside
+ * it, and the name is recorded here, committed, before the file exists,
+ * so that a run killed before its commit leaves a row that points at what
+ * it left; catalog check and every writing command destroy it.  One row
+ * per file being written; deleted when it is put in place or removed. */
+#define SPIF_MIGRATION_TEMPFILES \
+	"CREATE TABLE tempfiles(" \
+	" path TEXT PRIMARY KEY, target TEXT NOT NULL, pid INTEGER NOT NULL, uid INTEGER NOT NULL," \
+	" created TEXT NOT NULL, command TEXT NOT NULL);" \
+	"CREATE INDEX tempfiles_uid ON tempfiles(uid);"
+
 /* Numbered migrations: migrations[i] takes the schema from version i to
  * i + 1.  Never edit one that has shipped; add a new one. */
 static const char *const migrations[] = {
@@ -304,6 +316,8 @@ static const char *const migrations[] = {
 	SPIF_MIGRATION_INCIDENTS,
 	/* 10: the second person: approvals before the act, co-signatures after */
 	SPIF_MIGRATION_SECOND,
+	/* 11: hidden outputs being written (tempfile.h) */
+	SPIF_MIGRATION_TEMPFILES,
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof *migrations))
 

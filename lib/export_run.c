@@ -1197,7 +1197,7 @@ int spif_export_run(struct spif_catalog *c, const struct spif_export_opts *o, st
 		if (produce(&R, err) < 0)
 			goto out;
 	} else {
-		if (spif_atomic_open(&R.out, abs, spif_file_mode(o->conf), err) < 0)
+		if (spif_atomic_open_rec(&R.out, c, "export", abs, spif_file_mode(o->conf), err) < 0)
 			goto out;
 		R.have_out = 1;
 		if (!(R.arch = spif_sha256_new())) {

@@ -5,7 +5,8 @@
  * are still on disk, what a reviewer must look at, the signed checkpoints
  * and their key, backups, and the disposal certificates.  Every
  * subcommand only reads, but cert confirm (a confirmation and its event),
- * copy lost (settles a copy gone outside spif), checkpoint and key export
+ * copy lost (settles a copy gone outside spif), check (destroys what killed
+ * runs left, tempfile.h), checkpoint and key export
  * (the key and the checkpoint), backup and the restores (their events). */
 #include <errno.h>
 #include <getopt.h>
@@ -82,7 +83,8 @@ const char usage_text[] = N_(
 	"           fingerprint (never onto a terminal); -o FILE: written whole or not\n"
 	"  check    every present copy still where the catalog says, with its size\n"
 	"           and SHA-256 (vault copies: a vault file); exit 1 listing each\n"
-	"           missing or changed copy\n"
+	"           missing or changed copy; first destroys (and lists, exit 1) the\n"
+	"           hidden outputs killed runs left where there is no O_TMPFILE\n"
 	"  copy lost  record that a copy is gone outside spif (deleted by hand, a\n"
 	"           medium lost or handed back): it no longer blocks disposal, the\n"
 	"           file's disposal certificate lists it as lost; a copy that held\n"

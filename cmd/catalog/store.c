@@ -23,6 +23,7 @@
 #include "purge.h"
 #include "retention.h"
 #include "review.h"
+#include "tempfile.h"
 #include "text.h"
 #include "vault.h"
 
@@ -59,31 +60,69 @@ static int check_row(void *ctx, const struct spif_copy_check *r)
 	return 0;
 }
 
+/* Hidden outputs of killed runs (tempfile.h), of every user: destroyed
+ * now, each listed; 0 when there were none. */
+static long long check_leftovers(struct cli *c, struct spif_catalog *cat, const struct opts *o, json_t *list)
+{
+	struct spif_err e = {0};
+	struct spif_leftover *v;
+	size_t n;
+	if (spif_tempfile_sweep(cat, 1, &v, &n, &e) < 0)
+		cli_die(c, &e);
+	long long found = 0;
+	for (size_t i = 0; i < n; i++) {
+		static const char *const fate[] = {"destroyed", "unlinked", "gone", "not destroyed"};
+		if (v[i].fate == SPIF_LEFTOVER_GONE)
+			continue;
+		found++;
+		if (o->json)
+			json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:I,s:I,s:s,s:s,s:s?}", "path", v[i].path,
+			                                      "target", v[i].target, "command", v[i].command, "pid",
+			                                      (json_int_t)v[i].pid, "uid", (json_int_t)v[i].uid,
+			                                      "created", v[i].created, "fate", fate[v[i].fate], "why",
+			                                      v[i].why[0] ? v[i].why : NULL));
+		else
+			printf("leftover of a killed spif %s (pid %lld, %s) writing %s: %s: %s%s%s\n", v[i].command,
+			       v[i].pid, v[i].created, v[i].target, fate[v[i].fate], v[i].path, v[i].why[0] ? ": " : "",
+			       v[i].why);
+	}
+	free(v);
+	return found;
+}
+
 int cmd_check(struct cli *c, const struct opts *o)
 {
+	c->no_sweep = 1; /* the leftovers are listed here, not in notes */
 	struct spif_catalog *cat = cli_catalog(c, SPIF_CAT_READONLY);
 	struct spif_err e = {0};
 	struct check_out k = {.o = o, .problems = json_array()};
+	json_t *left = json_array();
+	long long leftovers = check_leftovers(c, cat, o, left);
 	long long checked;
 	if (spif_copies_check(cat, check_row, &k, &checked, &e) < 0)
 		cli_die(c, &e);
 	spif_catalog_close(cat);
 	if (o->json) {
-		json_t *j = json_pack("{s:I,s:I,s:I,s:o}", "checked", (json_int_t)checked, "missing",
-		                      (json_int_t)k.missing, "changed", (json_int_t)k.changed, "problems", k.problems);
+		json_t *j = json_pack("{s:I,s:I,s:I,s:o,s:o}", "checked", (json_int_t)checked, "missing",
+		                      (json_int_t)k.missing, "changed", (json_int_t)k.changed, "problems", k.problems,
+		                      "leftovers", left);
 		cli_print_json(j);
 	} else {
 		json_decref(k.problems);
+		json_decref(left);
 		printf("%lld cop%s checked: %lld missing, %lld changed or unreadable\n", checked,
 		       checked == 1 ? "y" : "ies", k.missing, k.changed);
 	}
+	if (leftovers)
+		fprintf(stderr, "%s: check: %lld hidden output%s of killed runs found (see above)\n", c->prog, leftovers,
+		        leftovers == 1 ? "" : "s");
 	if (k.missing || k.changed) {
 		cli_note(c, "check: %lld cop%s not as the catalog says; a copy gone for good: "
 		         "spif catalog copy lost COPY-ID --reason TEXT", k.missing + k.changed,
 		         k.missing + k.changed == 1 ? "y is" : "ies are");
 		return SPIF_FOUND;
 	}
-	return 0;
+	return leftovers ? SPIF_FOUND : 0;
 }
 
 int cmd_copy(struct cli *c, const struct opts *o, int nargs, char **args)

@@ -1,5 +1,6 @@
 /* cli.c - see cli.h */
 #include "cli.h"
+#include "tempfile.h"
 #include "retention.h"
 
 #include <errno.h>
@@ -242,6 +243,27 @@ static int resolve_home(struct cli *c, struct spif_err *e)
 	return 0;
 }
 
+/* What killed runs of this user left (tempfile.h): destroyed, each said. */
+static void sweep(const struct cli *c, struct spif_catalog *cat)
+{
+	struct spif_err e = {0};
+	struct spif_leftover *v;
+	size_t n;
+	if (spif_tempfile_sweep(cat, 0, &v, &n, &e) < 0) {
+		cli_note(c, "note: outputs of killed runs not swept: %s", e.msg);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (v[i].fate == SPIF_LEFTOVER_FAILED)
+			cli_note(c, "note: %s, left by a killed spif %s (pid %lld), could not be destroyed: %s",
+			         v[i].path, v[i].command, v[i].pid, v[i].why);
+		else if (v[i].fate != SPIF_LEFTOVER_GONE)
+			cli_note(c, "note: %s %s, left by a killed spif %s (pid %lld) writing %s",
+			         v[i].fate == SPIF_LEFTOVER_DESTROYED ? "destroyed" : "unlinked", v[i].path, v[i].command,
+			         v[i].pid, v[i].target);
+	free(v);
+}
+
 struct spif_catalog *cli_catalog(struct cli *c, int flags)
 {
 	struct spif_err e = {0};
@@ -251,6 +273,8 @@ struct spif_catalog *cli_catalog(struct cli *c, int flags)
 		cli_die(c, &e);
 	if (spif_catalog_note(cat))
 		cli_note(c, "note: %s", spif_catalog_note(cat));
+	if (!(flags & SPIF_CAT_READONLY) && !c->no_sweep)
+		sweep(c, cat);
 	return cat;
 }
 

@@ -32,6 +32,7 @@ struct cli {
 	char org_key[256];         /* spif.conf sign_key, before an operator's own replaced it */
 	int home_ignored;          /* secure mode: $SPIF_HOME was set (and ignored) */
 	int home_noted;            /* ... and that was said */
+	int no_sweep;              /* cli_catalog leaves killed runs' outputs to the caller */
 };
 
 /* Set up a command: no core dumps, private umask, locale, libgcrypt,
@@ -63,7 +64,9 @@ void cli_note_end(const struct cli *c);
 void cli_progress(const struct cli *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void cli_progress_line(const struct cli *c, const char *line);
 
-/* Open the catalog (SPIF_CAT_CREATE or 0); dies on failure. */
+/* Open the catalog (SPIF_CAT_CREATE or 0); dies on failure.  Opened to
+ * be written, it first destroys the hidden outputs this user's killed
+ * runs left (lib/tempfile.h), each said in a note, unless no_sweep. */
 struct spif_catalog *cli_catalog(struct cli *c, int flags);
 
 /* Resolve the home and refuse it (exit 77) if others could write it or the

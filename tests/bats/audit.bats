@@ -276,13 +276,13 @@ trigger_sql() {
 		DELETE FROM meta WHERE key = 'merkle_edge';
 		DROP TABLE export_files; DROP TABLE exports; DROP TABLE media; DROP TABLE approvals; DROP TABLE cert_cosignatures;
 		DROP TABLE incident_notes; DROP TABLE incident_files; DROP TABLE incidents; ALTER TABLE holds DROP COLUMN kind;
-		PRAGMA user_version = 6;"
+		DROP TABLE tempfiles; PRAGMA user_version = 6;"
 	run --separate-stderr spif catalog verify
 	[ "$status" -eq 0 ]
 	[[ "$output" == "audit log intact: 3 events"* ]]
 	run spif catalog log --json --limit 1
 	[[ "$output" == *'"action":"catalog.cover"'*'"rows":[['* ]]
-	[ "$(sqlite3 "$SPIF_HOME/catalog.db" "PRAGMA user_version")" -eq 10 ]
+	[ "$(sqlite3 "$SPIF_HOME/catalog.db" "PRAGMA user_version")" -eq 11 ]
 }
 
 @test "a copy of the catalog without its keys: cert verify checks the rest and says the proof was not checked" {
