@@ -195,7 +195,7 @@ void cli_note_begin(const struct cli *c, const char *fmt, ...)
 	va_list ap;
 	fprintf(stderr, "%s: ", c->prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vfprintf(stderr, _(fmt), ap);
 	va_end(ap);
 }
 
@@ -204,7 +204,7 @@ void cli_note_more(const struct cli *c, const char *fmt, ...)
 	va_list ap;
 	(void)c;
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vfprintf(stderr, _(fmt), ap);
 	va_end(ap);
 }
 
@@ -219,7 +219,7 @@ void cli_progress(const struct cli *c, const char *fmt, ...)
 	va_list ap;
 	fprintf(stderr, "\r%s: ", c->prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vfprintf(stderr, _(fmt), ap);
 	va_end(ap);
 }
 
