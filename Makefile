@@ -110,8 +110,10 @@ asan: $(SAN_PROGS) $(UNITS) $(SAN_MOS)
 # are the functions that translate their format (lib/i18n.h).
 XGETTEXT_FLAGS = --from-code=UTF-8 --language=C --add-comments=TRANSLATORS: --no-wrap \
     --keyword=_ --keyword=N_ --keyword=cli_fail:3 --keyword=cli_usage:2 --keyword=cli_note:2 \
+    --keyword=cli_note_begin:2 --keyword=cli_note_more:2 --keyword=cli_progress:2 \
     --keyword=spif_err_set:3 --keyword=spif_err_sys:4 --keyword=spif_err_prefix:2 \
     --flag=cli_fail:3:c-format --flag=cli_usage:2:c-format --flag=cli_note:2:c-format \
+    --flag=cli_note_begin:2:c-format --flag=cli_note_more:2:c-format --flag=cli_progress:2:c-format \
     --flag=spif_err_set:3:c-format --flag=spif_err_sys:4:c-format --flag=spif_err_prefix:2:c-format \
     --package-name=spif --package-version=$(VERSION) --msgid-bugs-address=
 POT_SRC = $(LIB_SRC) $(sort $(wildcard cmd/*.c cmd/*/*.c))

@@ -196,7 +196,7 @@ void cli_note_begin(const struct cli *c, const char *fmt, ...)
 	va_list ap;
 	fprintf(stderr, "%s: ", c->prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vfprintf(stderr, _(fmt), ap);
 	va_end(ap);
 }
 
@@ -205,7 +205,7 @@ void cli_note_more(const struct cli *c, const char *fmt, ...)
 	va_list ap;
 	(void)c;
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vfprintf(stderr, _(fmt), ap);
 	va_end(ap);
 }
 
@@ -220,7 +220,7 @@ void cli_progress(const struct cli *c, const char *fmt, ...)
 	va_list ap;
 	fprintf(stderr, "\r%s: ", c->prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vfprintf(stderr, _(fmt), ap);
 	va_end(ap);
 }
 

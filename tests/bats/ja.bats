@@ -113,12 +113,30 @@ ingested() {
 	bad "is not an operator" "は担当者ではありません" 65 spif operator show nosuchuser
 }
 
+@test "ja: incident's bad input in Japanese, same codes" {
+	ingested
+	bad "expected: open, note ID, close ID, ls or show ID" "のいずれかを指定してください" 64 spif incident bogus
+	bad "no incident INC-2026-000009" "インシデント INC-2026-000009 はありません" 65 spif incident close INC-2026-000009 --note x
+	bad "open needs --summary TEXT" "open には --summary TEXT が必要です" 64 spif incident open --file F000001
+}
+
+@test "ja: a note said in parts (cli_note_begin, cli_note_more) is Japanese in each part" {
+	gen --rows 3 -o "$D/a.csv"
+	run --separate-stderr env LANG=C spif ingest --purpose p "$D/a.csv"
+	[ "$status" -eq 0 ] && [[ "$stderr" == *"(a.csv): 3 records, "*" persons, "* ]] || { echo "$stderr"; return 1; }
+	gen --rows 3 --seed 2 -o "$D/b.csv"
+	run --separate-stderr env LANG=ja_JP.UTF-8 spif ingest --purpose p "$D/b.csv"
+	[ "$status" -eq 0 ] || { echo "$stderr"; return 1; }
+	[[ "$stderr" == *"（b.csv）: 3 レコード、"*" 人、個人番号フィールド "* ]] || { echo "$stderr"; return 1; }
+	[[ "$stderr" != *records* ]]
+}
+
 @test "ja: --help of the front and of every command in Japanese; English under LANG=C" {
 	local c
 	run env LANG=ja_JP.UTF-8 spif --help
 	[ "$status" -eq 0 ]
 	[[ "$output" == "使い方: spif "* ]] && [[ "$output" == *"特定個人情報ファイル"* ]]
-	for c in ingest catalog shred redact vault encrypt retain operator export media; do
+	for c in ingest catalog shred redact vault encrypt retain operator export media incident; do
 		run env LANG=ja_JP.UTF-8 spif "$c" --help
 		[ "$status" -eq 0 ] || { echo "$c: exit $status"; return 1; }
 		[[ "$output" == "使い方: spif $c "* ]] || { echo "$c: ${output:0:80}"; return 1; }
