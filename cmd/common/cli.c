@@ -181,31 +181,41 @@ void cli_usage(const struct cli *c, const char *fmt, ...)
 	exit(SPIF_EX_USAGE);
 }
 
+/* The one way talk reaches stderr: an optional prefix ("prog: ", or
+ * "\rprog: " for a progress line), the message translated (intl.h), and
+ * an optional end of line.  Every cli_note* and cli_progress goes through
+ * it, so that none forgets the translation or the prefix. */
+enum { SAY_BARE, SAY_PREFIX, SAY_PROGRESS };
+static void say(const struct cli *c, int pre, int eol, const char *fmt, va_list ap)
+{
+	if (pre != SAY_BARE)
+		fprintf(stderr, pre == SAY_PROGRESS ? "\r%s: " : "%s: ", c->prog);
+	vfprintf(stderr, _(fmt), ap);
+	if (eol)
+		fputc('\n', stderr);
+}
+
 void cli_note(const struct cli *c, const char *fmt, ...)
 {
 	va_list ap;
-	fprintf(stderr, "%s: ", c->prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, _(fmt), ap);
+	say(c, SAY_PREFIX, 1, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 void cli_note_begin(const struct cli *c, const char *fmt, ...)
 {
 	va_list ap;
-	fprintf(stderr, "%s: ", c->prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, _(fmt), ap);
+	say(c, SAY_PREFIX, 0, fmt, ap);
 	va_end(ap);
 }
 
 void cli_note_more(const struct cli *c, const char *fmt, ...)
 {
 	va_list ap;
-	(void)c;
 	va_start(ap, fmt);
-	vfprintf(stderr, _(fmt), ap);
+	say(c, SAY_BARE, 0, fmt, ap);
 	va_end(ap);
 }
 
@@ -218,9 +228,8 @@ void cli_note_end(const struct cli *c)
 void cli_progress(const struct cli *c, const char *fmt, ...)
 {
 	va_list ap;
-	fprintf(stderr, "\r%s: ", c->prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, _(fmt), ap);
+	say(c, SAY_PROGRESS, 0, fmt, ap);
 	va_end(ap);
 }
 
