@@ -268,7 +268,7 @@ static void sweep(const struct cli *c, struct spif_catalog *cat)
 			         v[i].path, v[i].command, v[i].pid, v[i].why);
 		else if (v[i].fate != SPIF_LEFTOVER_GONE)
 			cli_note(c, "note: %s %s, left by a killed spif %s (pid %lld) writing %s",
-			         v[i].fate == SPIF_LEFTOVER_DESTROYED ? "destroyed" : "unlinked", v[i].path, v[i].command,
+			         v[i].fate == SPIF_LEFTOVER_DESTROYED ? _("destroyed") : _("unlinked"), v[i].path, v[i].command,
 			         v[i].pid, v[i].target);
 	free(v);
 }
