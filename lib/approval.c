@@ -138,12 +138,6 @@ int spif_approval_revoke(struct spif_catalog *c, long long id, const char *reaso
 	"COALESCE((SELECT name FROM operators o WHERE o.uid = a.for_uid),''),a.approver,a.reason,a.approved," \
 	"a.expires,COALESCE(a.revoked,'')"
 
-static void copy_text(sqlite3_stmt *st, int i, char *out, size_t n)
-{
-	const unsigned char *s = sqlite3_column_text(st, i);
-	snprintf(out, n, "%s", s ? (const char *)s : "");
-}
-
 static void from_row(sqlite3_stmt *st, struct spif_approval *a)
 {
 	memset(a, 0, sizeof *a);
@@ -154,14 +148,14 @@ static void from_row(sqlite3_stmt *st, struct spif_approval *a)
 		spif_approval_kind_parse((const char *)kind, &k);
 	a->kind = k;
 	a->file_id = sqlite3_column_int64(st, 2);
-	copy_text(st, 3, a->purpose, sizeof a->purpose);
+	spif_col_copy(st, 3, a->purpose, sizeof a->purpose);
 	a->for_uid = sqlite3_column_int64(st, 4);
-	copy_text(st, 5, a->for_name, sizeof a->for_name);
-	copy_text(st, 6, a->approver, sizeof a->approver);
-	copy_text(st, 7, a->reason, sizeof a->reason);
-	copy_text(st, 8, a->approved, sizeof a->approved);
-	copy_text(st, 9, a->expires, sizeof a->expires);
-	copy_text(st, 10, a->revoked, sizeof a->revoked);
+	spif_col_copy(st, 5, a->for_name, sizeof a->for_name);
+	spif_col_copy(st, 6, a->approver, sizeof a->approver);
+	spif_col_copy(st, 7, a->reason, sizeof a->reason);
+	spif_col_copy(st, 8, a->approved, sizeof a->approved);
+	spif_col_copy(st, 9, a->expires, sizeof a->expires);
+	spif_col_copy(st, 10, a->revoked, sizeof a->revoked);
 }
 
 int spif_approval_find(struct spif_catalog *c, enum spif_approval_kind kind, long long file_id, const char *purpose,

@@ -448,6 +448,11 @@ const char *spif_col_text(sqlite3_stmt *st, int i)
 	return t ? (const char *)t : "";
 }
 
+void spif_col_copy(sqlite3_stmt *st, int i, char *out, size_t n)
+{
+	snprintf(out, n, "%s", spif_col_text(st, i));
+}
+
 static int user_version(struct spif_catalog *c)
 {
 	sqlite3_stmt *st;

@@ -37,6 +37,8 @@ int spif_catalog_step_done(struct spif_catalog *c, sqlite3_stmt *st, const char 
 int spif_catalog_need_tx(struct spif_catalog *c, const char *fn, struct spif_err *err);
 /* Column i of a row as text, "" for NULL. */
 const char *spif_col_text(sqlite3_stmt *st, int i);
+/* The same into a fixed buffer of n bytes (cut to fit). */
+void spif_col_copy(sqlite3_stmt *st, int i, char *out, size_t n);
 
 /* Turn an SQLite failure into err (SPIF_EX_TEMPFAIL for BUSY/LOCKED,
  * SPIF_EX_IOERR for FULL/IOERR, SPIF_EX_SOFTWARE otherwise). */

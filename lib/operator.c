@@ -130,13 +130,6 @@ const char *spif_op_state_name(enum spif_op_state s)
 	return (unsigned)s < 3 ? state_names[s] : "?";
 }
 
-#define T(st, i) ((const char *)sqlite3_column_text(st, i))
-
-static void copy_col(sqlite3_stmt *st, int i, char *out, size_t n)
-{
-	const char *s = T(st, i);
-	snprintf(out, n, "%s", s ? s : "");
-}
 
 /* "now minus secs" in the log's UTC format, for comparisons as text. */
 static void utc_ago(long secs, char out[32])
@@ -156,17 +149,17 @@ static void op_from_row(sqlite3_stmt *st, struct spif_operator *op)
 {
 	memset(op, 0, sizeof *op);
 	op->uid = sqlite3_column_int64(st, 0);
-	copy_col(st, 1, op->name, sizeof op->name);
-	if (spif_roles_parse(T(st, 2) ? T(st, 2) : "", &op->roles) < 0)
+	spif_col_copy(st, 1, op->name, sizeof op->name);
+	if (spif_roles_parse(spif_col_text(st, 2), &op->roles) < 0)
 		op->roles = 0;
-	copy_col(st, 3, op->key, sizeof op->key);
+	spif_col_copy(st, 3, op->key, sizeof op->key);
 	op->sudo = sqlite3_column_int(st, 4);
-	const char *s = T(st, 5);
-	op->state = s && strcmp(s, "locked") == 0 ? SPIF_OP_LOCKED
-	          : s && strcmp(s, "retired") == 0 ? SPIF_OP_RETIRED : SPIF_OP_ACTIVE;
-	copy_col(st, 6, op->added, sizeof op->added);
-	copy_col(st, 7, op->added_by, sizeof op->added_by);
-	copy_col(st, 8, op->changed, sizeof op->changed);
+	const char *s = spif_col_text(st, 5);
+	op->state = strcmp(s, "locked") == 0 ? SPIF_OP_LOCKED
+	          : strcmp(s, "retired") == 0 ? SPIF_OP_RETIRED : SPIF_OP_ACTIVE;
+	spif_col_copy(st, 6, op->added, sizeof op->added);
+	spif_col_copy(st, 7, op->added_by, sizeof op->added_by);
+	spif_col_copy(st, 8, op->changed, sizeof op->changed);
 	op->refusals = sqlite3_column_int64(st, 9);
 }
 
@@ -446,7 +439,8 @@ int spif_operator_grants(struct spif_catalog *c, const char *name, int (*fn)(voi
 	int rc, stop = 0;
 	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct spif_grant g = {.id = sqlite3_column_int64(st, 0), .file_id = sqlite3_column_int64(st, 1),
-		                       .purpose = T(st, 2), .granted = T(st, 3), .granted_by = T(st, 4)};
+		                       .purpose = spif_col_text(st, 2), .granted = spif_col_text(st, 3),
+		                       .granted_by = spif_col_text(st, 4)};
 		stop = fn(ctx, &g);
 	}
 	sqlite3_finalize(st);
@@ -467,7 +461,7 @@ static int file_purpose(struct spif_catalog *c, long long id, char *out, size_t 
 	sqlite3_bind_int64(st, 1, id);
 	int found = sqlite3_step(st) == SQLITE_ROW;
 	if (found)
-		copy_col(st, 0, out, n);
+		spif_col_copy(st, 0, out, n);
 	sqlite3_finalize(st);
 	return found;
 }
@@ -507,7 +501,7 @@ static void first_person(struct spif_catalog *c, const struct spif_request *rq, 
 		return;
 	sqlite3_bind_text(st, 1, rq->object, -1, SQLITE_TRANSIENT);
 	if (sqlite3_step(st) == SQLITE_ROW)
-		copy_col(st, 0, out, n);
+		spif_col_copy(st, 0, out, n);
 	sqlite3_finalize(st);
 }
 
