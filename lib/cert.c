@@ -702,7 +702,6 @@ static int verify_cosign(struct spif_catalog *c, const struct spif_cert *ct, con
 
 int spif_cert_cosign(struct spif_catalog *c, const char *id, const char *key, char fpr[41], struct spif_err *err)
 {
-	fpr[0] = '\0';
 	if (spif_catalog_need_tx(c, "spif_cert_cosign", err) < 0)
 		return -1;
 	struct spif_cert ct;
@@ -710,7 +709,9 @@ int spif_cert_cosign(struct spif_catalog *c, const char *id, const char *key, ch
 		return -1;
 	int rc = -1;
 	char *sig = NULL, sha[65], now[32];
-	if (ct.cosignature) {
+	/* co-signed already, or signed by the key an earlier call found key
+	 * to be: nothing to add, and nothing to sign to learn it */
+	if (ct.cosignature || (fpr[0] && ct.signer && strcmp(ct.signer, fpr) == 0)) {
 		rc = 0;
 		goto out;
 	}

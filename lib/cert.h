@@ -82,7 +82,10 @@ int spif_cert_confirm(struct spif_catalog *c, const struct spif_conf *conf, cons
  * Inside a transaction: sign id's body with key, store it, event
  * "certificate.cosign" (its sha256 and signer).  1 added (fpr: the
  * signer), 0 nothing to add (co-signed already, or its own signature is by
- * that key: a personal install signs with the organisation's key). */
+ * that key: a personal install signs with the organisation's key).  fpr is
+ * also read: "" the first time, then what a call set it to (key's
+ * fingerprint), so that a run over many certificates signs nothing only
+ * to find that a certificate's own signer is that key. */
 int spif_cert_cosign(struct spif_catalog *c, const char *id, const char *key, char fpr[41], struct spif_err *err);
 /* The certificates without a co-signature, in the order of issue, their
  * ids through fn (non-zero stops and is returned). */

@@ -64,23 +64,27 @@ static int cert_ls(struct cli *c, const struct opts *o)
 	return 0;
 }
 
+/* One run of cert cosign: the key, and its fingerprint once a
+ * signature has shown it (spif_cert_cosign reads it back). */
+struct cosign_run {
+	struct cli *c;
+	struct spif_catalog *cat;
+	const char *key;
+	char fpr[41];
+	int n;
+};
+
 static int cosign_one(void *ctx, const char *id)
 {
-	struct {
-		struct cli *c;
-		struct spif_catalog *cat;
-		const char *key;
-		int n;
-	} *k = ctx;
+	struct cosign_run *k = ctx;
 	struct spif_err e = {0};
-	char fpr[41];
 	int rc = spif_catalog_begin(k->cat, &e);
 	if (rc == 0)
-		rc = spif_cert_cosign(k->cat, id, k->key, fpr, &e);
+		rc = spif_cert_cosign(k->cat, id, k->key, k->fpr, &e);
 	if (rc < 0 || spif_catalog_commit(k->cat, &e) < 0)
 		cli_die(k->c, &e);
 	if (rc > 0) {
-		printf("%s co-signed by %s\n", id, fpr);
+		printf("%s co-signed by %s\n", id, k->fpr);
 		k->n++;
 	}
 	return 0;
@@ -94,12 +98,7 @@ static int cert_cosign(struct cli *c, const struct opts *o, int nargs, char **ar
 	if (!*key)
 		cli_fail(c, SPIF_EX_UNAVAILABLE, "no organisation key to co-sign with: set sign_key in spif.conf (or give "
 		         "--sign KEYID)");
-	struct {
-		struct cli *c;
-		struct spif_catalog *cat;
-		const char *key;
-		int n;
-	} k = {c, cli_catalog(c, 0), key, 0};
+	struct cosign_run k = {.c = c, .cat = cli_catalog(c, 0), .key = key};
 	struct spif_err e = {0};
 	for (int i = 0; i < nargs; i++)
 		cosign_one(&k, args[i]);
