@@ -22,22 +22,6 @@ teardown() {
 	teardown_gpg
 }
 
-# kill_mid_write PID DIR: SIGKILL PID once it has written data into a file
-# in DIR (writing_into).  Fails when the run ended first.
-kill_mid_write() {
-	for _ in $(seq 1200); do
-		kill -0 "$1" 2>/dev/null || break
-		if writing_into "$1" "$2"; then
-			kill -KILL "$1"
-			wait "$1" 2>/dev/null || true
-			return 0
-		fi
-		sleep 0.05
-	done
-	echo "the run ended before it was seen writing into $2" >&2
-	return 1
-}
-
 @test "ingest -o killed mid-write (SIGKILL) leaves no file beside the target" {
 	spif ingest --purpose 個人住民税 -o "$D/out/out.ndjson" "$BATS_FILE_TMPDIR/big.csv" 2>/dev/null 3>&- &
 	kill_mid_write $! "$D/out"

@@ -35,6 +35,22 @@ writing_into() {
 	return 1
 }
 
+# kill_mid_write PID DIR: SIGKILL PID once it has written data into a file
+# in DIR (writing_into).  Fails when the run ended first.
+kill_mid_write() {
+	for _ in $(seq 1200); do
+		kill -0 "$1" 2>/dev/null || break
+		if writing_into "$1" "$2"; then
+			kill -KILL "$1"
+			wait "$1" 2>/dev/null || true
+			return 0
+		fi
+		sleep 0.05
+	done
+	echo "the run ended before it was seen writing into $2" >&2
+	return 1
+}
+
 # Every suite's teardown calls this: stop the gpg-agent of the test's own
 # GnuPG home, if gpg ran there (the suite's is gnupg_teardown's).
 teardown_gpg() {
