@@ -394,10 +394,12 @@ static void export_permit(struct cli *c, const struct opts *o, char *approver, s
 		cli_permit(c, (struct spif_request){.act = numbers ? SPIF_ACT_EXPORT : SPIF_ACT_EXPORT_CLEAN,
 		                                    .file_id = o->files[i], .reason = o->reason});
 		const char *a = c->permit.approver;
-		if (*a && !strstr(approver, a)) { /* each approver once, in order */
-			size_t k = strlen(approver);
+		size_t al = strlen(a), k = strlen(approver);
+		int named = 0; /* each approver once, in order: a whole name, not a part of one */
+		for (const char *p = approver; al && *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] ? 2 : 0))
+			named |= strcspn(p, ",") == al && strncmp(p, a, al) == 0;
+		if (al && !named)
 			snprintf(approver + k, n - k, "%s%s", k ? ", " : "", a);
-		}
 	}
 	spif_catalog_close(cat);
 }
