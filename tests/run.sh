@@ -13,6 +13,23 @@ export ASAN_OPTIONS="detect_leaks=1:log_path=$san/asan:exitcode=86"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$san/ubsan:exitcode=86"
 export LSAN_OPTIONS="exitcode=86"
 export SPIF_BIN="$top/$build/bin"
+# Some suites run spif as a second real user (nobody, or users they
+# create).  A checkout in a private directory (mode 0700, as mktemp -d
+# makes) is out of their reach, so they run a copy of the build from a
+# directory anyone can enter; the copy keeps the build's layout (bin,
+# locale, unit) that the programs and helper.bash look up beside it.
+if [ "$(id -u)" -eq 0 ] && ! setpriv --reuid=nobody --regid=nogroup --clear-groups test -x "$SPIF_BIN/spif" 2>/dev/null; then
+	pub=$(mktemp -d /tmp/spif-build.XXXXXX)
+	chmod 755 "$pub"
+	cp -a "$top/$build/bin" "$pub/bin"
+	for d in locale unit; do [ ! -d "$top/$build/$d" ] || cp -a "$top/$build/$d" "$pub/$d"; done
+	chmod -R a+rX "$pub"
+	echo "# $top is private to its owner: the tests run a copy of $build in $pub, which other users can reach"
+	SPIF_BIN="$pub/bin"
+	trap 'rm -rf "$san" "$pub"' EXIT
+fi
+# a sanitiser report by a second user's run lands here too
+chmod 1777 "$san"
 export PATH="$SPIF_BIN:$PATH"
 pass=0 fail=0 skip=0
 log=$(mktemp "${TMPDIR:-/tmp}/spif-tests.XXXXXX")
