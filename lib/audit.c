@@ -685,7 +685,8 @@ static int check_tree(struct spif_catalog *c, struct vstate *s, struct spif_err 
 }
 
 int spif_audit_verify_ex(struct spif_catalog *c, struct spif_verify *v, struct spif_replay *replay,
-                         int (*meanwhile)(void *ctx, struct spif_err *err), void *mctx, struct spif_err *err)
+                         int (*meanwhile)(void *ctx, int *done, struct spif_err *err), void *mctx,
+                         struct spif_err *err)
 {
 	memset(v, 0, sizeof *v);
 	memcpy(v->head, zero_hash, 65);
@@ -724,11 +725,22 @@ int spif_audit_verify_ex(struct spif_catalog *c, struct spif_verify *v, struct s
 		spif_err_set(err, SPIF_EX_SOFTWARE, "cannot start a thread");
 		goto out_sync;
 	}
-	int step = SQLITE_DONE, oom = 0;
+	int step = SQLITE_DONE, oom = 0, mdone = !meanwhile, mrc = 0;
 	for (;;) {
 		pthread_mutex_lock(&s->mu);
-		while (s->full[s->head] && !s->stop)
+		while (s->full[s->head] && !s->stop) {
+			/* the worker is behind: a slice of the caller's reads
+			 * rather than a wait */
+			if (!mdone && mrc == 0) {
+				pthread_mutex_unlock(&s->mu);
+				mrc = meanwhile(mctx, &mdone, err);
+				pthread_mutex_lock(&s->mu);
+				if (mrc < 0)
+					s->stop = 1;
+				continue;
+			}
 			pthread_cond_wait(&s->cv, &s->mu);
+		}
 		int stop = s->stop;
 		pthread_mutex_unlock(&s->mu);
 		if (stop)
@@ -758,9 +770,10 @@ int spif_audit_verify_ex(struct spif_catalog *c, struct spif_verify *v, struct s
 	int stopped = s->stop;
 	pthread_cond_broadcast(&s->cv);
 	pthread_mutex_unlock(&s->mu);
-	/* the events are read: this thread does the caller's reads while the
-	 * worker finishes hashing them */
-	int mrc = meanwhile && !oom && !stopped && step == SQLITE_DONE ? meanwhile(mctx, err) : 0;
+	/* the events are read: this thread does the rest of the caller's
+	 * reads while the worker finishes hashing them */
+	while (mrc == 0 && !mdone && !oom && !stopped && step == SQLITE_DONE)
+		mrc = meanwhile(mctx, &mdone, err);
 	pthread_join(th, NULL);
 	if (mrc < 0)
 		goto out_sync;

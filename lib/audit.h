@@ -50,13 +50,15 @@ struct spif_verify {
  * v->bad_seq == 0 when intact, 0 with bad_seq set when not, -1 on an error
  * reading it.  In one read transaction (the caller's, if it began one). */
 int spif_audit_verify(struct spif_catalog *c, struct spif_verify *v, struct spif_err *err);
-/* The same, handing each event's details to replay (auditlog.h); and,
- * once every event is read and while the second thread still hashes,
- * meanwhile(mctx) on this thread (when not NULL; in the same read
- * transaction).  Its failure is this function's. */
+/* The same, handing each event's details to replay (auditlog.h); and
+ * the caller's own reads, in slices: meanwhile(mctx, &done) on this
+ * thread (when not NULL; in the same read transaction) whenever the
+ * second thread is behind with the hashing, and once every event is read,
+ * until it sets done.  Its failure is this function's. */
 struct spif_replay;
 int spif_audit_verify_ex(struct spif_catalog *c, struct spif_verify *v, struct spif_replay *replay,
-                         int (*meanwhile)(void *ctx, struct spif_err *err), void *mctx, struct spif_err *err);
+                         int (*meanwhile)(void *ctx, int *done, struct spif_err *err), void *mctx,
+                         struct spif_err *err);
 
 /* The canonical encoding's hash of one event (exposed for tests/bench). */
 void spif_audit_hash(const char *prev, long long seq, const char *time, const char *op,
