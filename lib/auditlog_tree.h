@@ -28,11 +28,16 @@
 /* Every how many levels a tile is stored. */
 #define SPIF_TILE_LEVELS 8
 
+struct spif_tiles_memo;
 struct spif_tiles {
 	sqlite3 *db;
 	sqlite3_stmt *leaf, *leaves, *tile, *tiles, *put, *edge_get, *edge_put;
 	struct spif_err *failed; /* the first error of an append's callbacks */
 	struct spif_err cb_err;
+	/* subtrees hashed from their children, remembered until the next
+	 * append (auditlog_tree.c: the proofs of one checkpoint share them) */
+	struct spif_tiles_memo *memo;
+	uint64_t gen;
 };
 
 int spif_tiles_open(struct spif_tiles *t, sqlite3 *db, struct spif_err *err);
