@@ -27,6 +27,7 @@
 #include <gcrypt.h>
 #include <linux/fiemap.h>
 #include <linux/fs.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -492,6 +493,104 @@ static int fiemap_shared(int fd)
 
 static int probe_path(const char *path, int follow, struct spif_medium *m, int depth, struct spif_err *err);
 
+/* ---- what is known of a device, for the run --------------------------------- */
+
+/* The mount record of maj:min, its device, and whether it journals data. */
+struct devfacts {
+	unsigned maj, min;
+	unsigned long magic;
+	struct mountrec mr;
+	struct devinfo d;
+	int data_journal;
+};
+
+static void devfacts_lookup(unsigned maj, unsigned min, unsigned long magic, struct devfacts *f)
+{
+	memset(f, 0, sizeof *f);
+	f->maj = maj, f->min = min, f->magic = magic;
+	mountinfo_lookup(maj, min, &f->mr);
+	char fstype[32];
+	fs_name(magic, &f->mr, fstype, sizeof fstype);
+	dev_lookup(maj, min, &f->d, 0);
+	if (f->mr.found && has_opt(f->mr.superopts, "data=journal"))
+		f->data_journal = 1;
+	else if (starts(fstype, "ext") && f->d.name[0]) {
+		/* A default set in the superblock (tune2fs -o journal_data) is
+		 * not shown in mountinfo; /proc/fs/ext4/DEV/options shows all. */
+		char opts[PATH_MAX];
+		snprintf(opts, sizeof opts, "/proc/fs/ext4/%s/options", f->d.name);
+		FILE *fp = fopen(opts, "re");
+		if (fp) {
+			char line[256];
+			while (fgets(line, sizeof line, fp))
+				if (strcmp(line, "data=journal\n") == 0)
+					f->data_journal = 1;
+			fclose(fp);
+		}
+	}
+}
+
+/* These facts, looked up once per device and kept while the mount table
+ * stays as it was.  A shred of 2,000 files read /proc/self/mountinfo and a
+ * dozen sysfs files for each, a tenth of its time, to learn the same facts
+ * 2,000 times.  The kernel marks an open /proc/self/mountinfo with POLLPRI
+ * when any mount in this namespace changes; a change empties the cache, so
+ * a filesystem remounted with other options, or a loop device attached
+ * anew (its filesystem must be unmounted first), is looked up again.  What
+ * the target's own descriptor says (fstatfs, FIEMAP, its flags) is never
+ * kept: only what follows from its st_dev. */
+#define DEVCACHE 8
+static struct {
+	pthread_mutex_t mu;
+	int watch; /* /proc/self/mountinfo, open: 0 not yet, -1 unavailable */
+	int n, next;
+	struct devfacts *v[DEVCACHE];
+} devcache = {PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, {0}};
+
+static void devcache_clear(void)
+{
+	for (int i = 0; i < devcache.n; i++) {
+		free(devcache.v[i]);
+		devcache.v[i] = NULL;
+	}
+	devcache.n = devcache.next = 0;
+}
+
+static void dev_facts(unsigned maj, unsigned min, unsigned long magic, struct devfacts *out)
+{
+	pthread_mutex_lock(&devcache.mu);
+	if (devcache.watch == 0) {
+		int fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+		devcache.watch = fd >= 0 ? fd : -1; /* fd 0 is never ours here: stdin is open */
+		if (fd == 0)
+			devcache.watch = -1, close(fd);
+	}
+	if (devcache.watch > 0) {
+		struct pollfd p = {.fd = devcache.watch, .events = POLLPRI};
+		if (poll(&p, 1, 0) != 0) /* a change, or poll failing: trust nothing kept */
+			devcache_clear();
+		for (int i = 0; i < devcache.n; i++) {
+			const struct devfacts *f = devcache.v[i];
+			if (f->maj == maj && f->min == min && f->magic == magic) {
+				*out = *f;
+				pthread_mutex_unlock(&devcache.mu);
+				return;
+			}
+		}
+	}
+	devfacts_lookup(maj, min, magic, out);
+	if (devcache.watch > 0) {
+		struct devfacts *keep = malloc(sizeof *keep);
+		if (keep) {
+			*keep = *out;
+			int slot = devcache.n < DEVCACHE ? devcache.n++ : devcache.next++ % DEVCACHE;
+			free(devcache.v[slot]);
+			devcache.v[slot] = keep;
+		}
+	}
+	pthread_mutex_unlock(&devcache.mu);
+}
+
 /* Where the bytes of the file open as fd (fstat st) live: everything about
  * the file from its descriptor, the device from its st_dev.  path names it
  * in messages, and is statfs'd only when fd is -1 (a loop device's image
@@ -522,35 +621,18 @@ static int probe_fd(int fd, const char *path, const struct stat *st, struct spif
 			journal_flag = 1;
 	}
 
-	struct mountrec mr;
-	mountinfo_lookup(m->dev_major, m->dev_minor, &mr);
-	fs_name((unsigned long)sf.f_type & 0xFFFFFFFFUL, &mr, m->fstype, sizeof m->fstype);
-
-	struct devinfo *d = malloc(sizeof *d);
-	if (!d)
+	struct devfacts *df = malloc(sizeof *df);
+	if (!df)
 		return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: out of memory", path);
-	dev_lookup(m->dev_major, m->dev_minor, d, 0);
+	dev_facts(m->dev_major, m->dev_minor, (unsigned long)sf.f_type & 0xFFFFFFFFUL, df);
+	const struct mountrec *mr = &df->mr;
+	const struct devinfo *d = &df->d;
+	fs_name((unsigned long)sf.f_type & 0xFFFFFFFFUL, mr, m->fstype, sizeof m->fstype);
 	copy_str(m->device, sizeof m->device, d->name);
 	copy_str(m->model, sizeof m->model, d->model);
 	copy_str(m->serial, sizeof m->serial, d->serial);
 	m->rotational = d->rotational;
-
-	if (mr.found && has_opt(mr.superopts, "data=journal"))
-		m->data_journal = 1;
-	else if (starts(m->fstype, "ext") && d->name[0]) {
-		/* A default set in the superblock (tune2fs -o journal_data) is
-		 * not shown in mountinfo; /proc/fs/ext4/DEV/options shows all. */
-		char opts[PATH_MAX];
-		snprintf(opts, sizeof opts, "/proc/fs/ext4/%s/options", d->name);
-		FILE *f = fopen(opts, "re");
-		if (f) {
-			char line[256];
-			while (fgets(line, sizeof line, f))
-				if (strcmp(line, "data=journal\n") == 0)
-					m->data_journal = 1;
-			fclose(f);
-		}
-	}
+	m->data_journal = df->data_journal;
 
 	m->reaches_medium = spif_wipe_fs_verdict(m->fstype, m->data_journal, journal_flag, m->shared_extents,
 	                                         m->reason, sizeof m->reason);
@@ -600,7 +682,7 @@ static int probe_fd(int fd, const char *path, const struct stat *st, struct spif
 	}
 	if (m->reaches_medium)
 		m->attestable = 0;
-	free(d);
+	free(df);
 	return 0;
 }
 
