@@ -16,7 +16,7 @@
 #include "mynumber.h"
 
 /* An event carries its command line up to this many bytes of JSON. */
-#define ARGV_MAX 4096
+#define ARGV_MAX 1024
 
 static const char zero_hash[65] =
 	"0000000000000000000000000000000000000000000000000000000000000000";
