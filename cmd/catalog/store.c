@@ -113,9 +113,10 @@ int cmd_check(struct cli *c, const struct opts *o)
 		printf("%lld cop%s checked: %lld missing, %lld changed or unreadable\n", checked,
 		       checked == 1 ? "y" : "ies", k.missing, k.changed);
 	}
-	if (leftovers)
-		fprintf(stderr, "%s: check: %lld hidden output%s of killed runs found (see above)\n", c->prog, leftovers,
-		        leftovers == 1 ? "" : "s");
+	if (leftovers == 1)
+		cli_note(c, "check: 1 hidden output of a killed run found (see above)");
+	else if (leftovers)
+		cli_note(c, "check: %lld hidden outputs of killed runs found (see above)", leftovers);
 	if (k.missing || k.changed) {
 		cli_note(c, "check: %lld cop%s not as the catalog says; a copy gone for good: "
 		         "spif catalog copy lost COPY-ID --reason TEXT", k.missing + k.changed,

@@ -322,9 +322,14 @@ void cli_permit(struct cli *c, struct spif_request rq)
 	 * catalog can be (SPIF_CAT_READONLY opens read-write where it can) */
 	if (faccessat(AT_FDCWD, db, F_OK, AT_EACCESS) == 0 && spif_catalog_open(c->home, &c->conf, SPIF_CAT_READONLY, &c->actor, &cat, &e) < 0)
 		cli_die(c, &e);
-	int rc = spif_operator_check(cat, &c->conf, &rq, &c->permit, &e);
+	cli_permit_in(c, cat, rq);
 	spif_catalog_close(cat);
-	if (rc < 0)
+}
+
+void cli_permit_in(struct cli *c, struct spif_catalog *cat, struct spif_request rq)
+{
+	struct spif_err e = {0};
+	if (spif_operator_check(cat, &c->conf, &rq, &c->permit, &e) < 0)
 		cli_die(c, &e);
 	if (c->permit.person[0])
 		snprintf(c->actor.operator_, sizeof c->actor.operator_, "%s", c->permit.person);

@@ -85,6 +85,9 @@ struct spif_catalog *cli_catalog_if_exists(struct cli *c);
  * it (conf.sign_key), and root acting through sudo (an operator flag) is
  * recorded as "root (sudo from X, unverified)". */
 void cli_permit(struct cli *c, struct spif_request rq);
+/* The same with the catalog the command has open already (NULL: there is
+ * none yet), for a command that asks once per file. */
+void cli_permit_in(struct cli *c, struct spif_catalog *cat, struct spif_request rq);
 /* The same for a command with subcommands (spif-catalog, spif-retain,
  * spif-operator): the action is found from sub, sub2 (cert's and
  * schedule's) and arg (the certificate of cert confirm).  Nothing is

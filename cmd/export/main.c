@@ -391,8 +391,8 @@ static void export_permit(struct cli *c, const struct opts *o, char *approver, s
 	struct spif_catalog *cat = cli_catalog_if_exists(c);
 	for (size_t i = 0; i < o->nfiles; i++) {
 		int numbers = keeps_numbers(o, cat, o->files[i]);
-		cli_permit(c, (struct spif_request){.act = numbers ? SPIF_ACT_EXPORT : SPIF_ACT_EXPORT_CLEAN,
-		                                    .file_id = o->files[i], .reason = o->reason});
+		cli_permit_in(c, cat, (struct spif_request){.act = numbers ? SPIF_ACT_EXPORT : SPIF_ACT_EXPORT_CLEAN,
+		                                            .file_id = o->files[i], .reason = o->reason});
 		const char *a = c->permit.approver;
 		size_t al = strlen(a), k = strlen(approver);
 		int named = 0; /* each approver once, in order: a whole name, not a part of one */
@@ -526,12 +526,14 @@ int main(int argc, char **argv)
 	struct cli c;
 	struct opts o;
 	/* an Individual Number on the command line (ps, shell history, the
-	 * audit log's argv) is refused before anything is opened */
+	 * audit log's argv) is refused before anything is opened, spif.conf
+	 * included: only the locale is set up, to say so in its language */
 	for (int i = 1; i < argc; i++)
 		if (spif_subject_in_text(argv[i])) {
-			fprintf(stderr, "spif-export: argument %d holds an Individual Number: it never goes on the command "
-			        "line; put it in a file (--subject-file FILE, or - for standard input)\n", i);
-			return SPIF_EX_USAGE;
+			struct cli early = {.prog = "spif-export"};
+			cli_i18n_init();
+			cli_fail(&early, SPIF_EX_USAGE, "argument %d holds an Individual Number: it never goes on the "
+			         "command line; put it in a file (--subject-file FILE, or - for standard input)", i);
 		}
 	cli_init(&c, "spif-export", argc, argv);
 	parse_args(&c, &o, argc, argv);

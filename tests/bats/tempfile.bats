@@ -66,7 +66,7 @@ hidden() {
 	run --separate-stderr spif catalog check
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"leftover of a killed spif ingest"*"writing $MNT/out.ndjson: destroyed: $MNT/$h"* ]]
-	[[ "$stderr" == *"1 hidden output of killed runs found"* ]]
+	[[ "$stderr" == *"check: 1 hidden output of a killed run found (see above)"* ]]
 	[ ! -e "$D/src/$h" ]
 	[ -z "$(ls -A "$D/src")" ]
 	[ -z "$(rows)" ]
