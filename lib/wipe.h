@@ -99,9 +99,18 @@ int spif_target_park(struct spif_target *t, int floor, struct spif_err *err);
  * stops it with SPIF_EX_TEMPFAIL. */
 int spif_target_hash(struct spif_target *t, volatile sig_atomic_t *stop, struct spif_err *err);
 
+/* What the probe learns from a device number (its mount record, its
+ * sysfs facts), kept by a caller that probes many targets in one run and
+ * dropped whenever the mount table changes (wipe_probe.c).  NULL from new
+ * when out of memory, and NULL is a valid cache that keeps nothing. */
+struct spif_probe_cache;
+struct spif_probe_cache *spif_probe_cache_new(void);
+void spif_probe_cache_free(struct spif_probe_cache *pc);
+
 /* Find out where the target's bytes live: fstat, fstatfs and the ioctls
- * on its descriptor, the device from its st_dev. */
-int spif_wipe_probe_target(const struct spif_target *t, struct spif_medium *m, struct spif_err *err);
+ * on its descriptor, the device from its st_dev (through pc, NULL: none). */
+int spif_wipe_probe_target(const struct spif_target *t, struct spif_probe_cache *pc, struct spif_medium *m,
+                           struct spif_err *err);
 /* The same for a path, opened as a target (read-only) for the purpose. */
 int spif_wipe_probe(const char *path, struct spif_medium *m, struct spif_err *err);
 

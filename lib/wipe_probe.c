@@ -482,7 +482,8 @@ static int fiemap_shared(int fd)
 	return shared;
 }
 
-static int probe_path(const char *path, int follow, struct spif_medium *m, int depth, struct spif_err *err);
+static int probe_path(const char *path, int follow, struct spif_probe_cache *pc, struct spif_medium *m, int depth,
+                      struct spif_err *err);
 
 /* ---- what is known of a device, for the run --------------------------------- */
 
@@ -522,72 +523,90 @@ static void devfacts_lookup(unsigned maj, unsigned min, unsigned long magic, str
 }
 
 /* These facts, looked up once per device and kept while the mount table
- * stays as it was.  A shred of 2,000 files read /proc/self/mountinfo and a
- * dozen sysfs files for each, a tenth of its time, to learn the same facts
- * 2,000 times.  The kernel marks an open /proc/self/mountinfo with POLLPRI
- * when any mount in this namespace changes; a change empties the cache, so
- * a filesystem remounted with other options, or a loop device attached
- * anew (its filesystem must be unmounted first), is looked up again.  What
- * the target's own descriptor says (fstatfs, FIEMAP, its flags) is never
- * kept: only what follows from its st_dev. */
+ * stays as it was, for a caller that probes many targets in one run
+ * (spif shred of 2,000 files read /proc/self/mountinfo and a dozen sysfs
+ * files for each, a tenth of its time, to learn the same facts 2,000
+ * times).  The cache is the caller's (wipe.h), not this file's: lib/ keeps
+ * no state of its own.  The kernel marks an open /proc/self/mountinfo with
+ * POLLPRI when any mount in this namespace changes; a change empties the
+ * cache, so a filesystem remounted with other options, or a loop device
+ * attached anew (its filesystem must be unmounted first), is looked up
+ * again.  What the target's own descriptor says (fstatfs, FIEMAP, its
+ * flags) is never kept: only what follows from its st_dev. */
 #define DEVCACHE 8
-static struct {
+struct spif_probe_cache {
 	pthread_mutex_t mu;
-	int watch; /* /proc/self/mountinfo, open: 0 not yet, -1 unavailable */
+	int watch; /* /proc/self/mountinfo, open; -1: cannot be watched, so nothing is kept */
 	int n, next;
 	struct devfacts *v[DEVCACHE];
-} devcache = {PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, {0}};
+};
 
-static void devcache_clear(void)
+struct spif_probe_cache *spif_probe_cache_new(void)
 {
-	for (int i = 0; i < devcache.n; i++) {
-		free(devcache.v[i]);
-		devcache.v[i] = NULL;
-	}
-	devcache.n = devcache.next = 0;
+	struct spif_probe_cache *pc = calloc(1, sizeof *pc);
+	if (!pc)
+		return NULL;
+	pthread_mutex_init(&pc->mu, NULL);
+	pc->watch = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+	return pc;
 }
 
-static void dev_facts(unsigned maj, unsigned min, unsigned long magic, struct devfacts *out)
+static void devcache_clear(struct spif_probe_cache *pc)
 {
-	pthread_mutex_lock(&devcache.mu);
-	if (devcache.watch == 0) {
-		int fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
-		devcache.watch = fd >= 0 ? fd : -1; /* fd 0 is never ours here: stdin is open */
-		if (fd == 0)
-			devcache.watch = -1, close(fd);
+	for (int i = 0; i < pc->n; i++) {
+		free(pc->v[i]);
+		pc->v[i] = NULL;
 	}
-	if (devcache.watch > 0) {
-		struct pollfd p = {.fd = devcache.watch, .events = POLLPRI};
-		if (poll(&p, 1, 0) != 0) /* a change, or poll failing: trust nothing kept */
-			devcache_clear();
-		for (int i = 0; i < devcache.n; i++) {
-			const struct devfacts *f = devcache.v[i];
-			if (f->maj == maj && f->min == min && f->magic == magic) {
-				*out = *f;
-				pthread_mutex_unlock(&devcache.mu);
-				return;
-			}
+	pc->n = pc->next = 0;
+}
+
+void spif_probe_cache_free(struct spif_probe_cache *pc)
+{
+	if (!pc)
+		return;
+	devcache_clear(pc);
+	if (pc->watch >= 0)
+		close(pc->watch);
+	pthread_mutex_destroy(&pc->mu);
+	free(pc);
+}
+
+static void dev_facts(struct spif_probe_cache *pc, unsigned maj, unsigned min, unsigned long magic,
+                      struct devfacts *out)
+{
+	if (!pc || pc->watch < 0) {
+		devfacts_lookup(maj, min, magic, out);
+		return;
+	}
+	pthread_mutex_lock(&pc->mu);
+	struct pollfd p = {.fd = pc->watch, .events = POLLPRI};
+	if (poll(&p, 1, 0) != 0) /* a change, or poll failing: trust nothing kept */
+		devcache_clear(pc);
+	for (int i = 0; i < pc->n; i++) {
+		const struct devfacts *f = pc->v[i];
+		if (f->maj == maj && f->min == min && f->magic == magic) {
+			*out = *f;
+			pthread_mutex_unlock(&pc->mu);
+			return;
 		}
 	}
 	devfacts_lookup(maj, min, magic, out);
-	if (devcache.watch > 0) {
-		struct devfacts *keep = malloc(sizeof *keep);
-		if (keep) {
-			*keep = *out;
-			int slot = devcache.n < DEVCACHE ? devcache.n++ : devcache.next++ % DEVCACHE;
-			free(devcache.v[slot]);
-			devcache.v[slot] = keep;
-		}
+	struct devfacts *keep = malloc(sizeof *keep);
+	if (keep) {
+		*keep = *out;
+		int slot = pc->n < DEVCACHE ? pc->n++ : pc->next++ % DEVCACHE;
+		free(pc->v[slot]);
+		pc->v[slot] = keep;
 	}
-	pthread_mutex_unlock(&devcache.mu);
+	pthread_mutex_unlock(&pc->mu);
 }
 
 /* Where the bytes of the file open as fd (fstat st) live: everything about
  * the file from its descriptor, the device from its st_dev.  path names it
  * in messages, and is statfs'd only when fd is -1 (a loop device's image
  * file that cannot be opened). */
-static int probe_fd(int fd, const char *path, const struct stat *st, struct spif_medium *m, int depth,
-                    struct spif_err *err)
+static int probe_fd(int fd, const char *path, const struct stat *st, struct spif_probe_cache *pc,
+                    struct spif_medium *m, int depth, struct spif_err *err)
 {
 	memset(m, 0, sizeof *m);
 	m->rotational = -1;
@@ -615,7 +634,7 @@ static int probe_fd(int fd, const char *path, const struct stat *st, struct spif
 	struct devfacts *df = malloc(sizeof *df);
 	if (!df)
 		return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: out of memory", path);
-	dev_facts(m->dev_major, m->dev_minor, (unsigned long)sf.f_type & 0xFFFFFFFFUL, df);
+	dev_facts(pc, m->dev_major, m->dev_minor, (unsigned long)sf.f_type & 0xFFFFFFFFUL, df);
 	const struct mountrec *mr = &df->mr;
 	const struct devinfo *d = &df->d;
 	fs_name((unsigned long)sf.f_type & 0xFFFFFFFFUL, mr, m->fstype, sizeof m->fstype);
@@ -641,7 +660,7 @@ static int probe_fd(int fd, const char *path, const struct stat *st, struct spif
 			snprintf(why, sizeof why, "the medium is unknown");
 		else {
 			struct spif_err e2 = {0};
-			if (probe_path(d->backing, 1, sub, depth + 1, &e2) < 0)
+			if (probe_path(d->backing, 1, pc, sub, depth + 1, &e2) < 0)
 				snprintf(why, sizeof why, "the loop device's image file cannot be examined (%.160s)",
 				         e2.msg);
 			else {
@@ -679,7 +698,8 @@ static int probe_fd(int fd, const char *path, const struct stat *st, struct spif
 
 /* A loop device's image file, by the path /sys gives (followed: it is the
  * kernel's, not a target); an unreadable one is still probed by path. */
-static int probe_path(const char *path, int follow, struct spif_medium *m, int depth, struct spif_err *err)
+static int probe_path(const char *path, int follow, struct spif_probe_cache *pc, struct spif_medium *m, int depth,
+                      struct spif_err *err)
 {
 	struct stat st;
 	if (check_regular(path, follow, &st, err) < 0)
@@ -693,20 +713,21 @@ static int probe_path(const char *path, int follow, struct spif_medium *m, int d
 			                    path);
 		}
 	}
-	int rc = probe_fd(fd, path, &st, m, depth, err);
+	int rc = probe_fd(fd, path, &st, pc, m, depth, err);
 	if (fd >= 0)
 		close(fd);
 	return rc;
 }
 
-int spif_wipe_probe_target(const struct spif_target *t, struct spif_medium *m, struct spif_err *err)
+int spif_wipe_probe_target(const struct spif_target *t, struct spif_probe_cache *pc, struct spif_medium *m,
+                           struct spif_err *err)
 {
 	struct stat st; /* now: the links and the size may have changed since it was opened */
 	if (fstat(t->fd, &st) < 0) {
 		int e = errno;
 		return spif_err_sys(err, SPIF_EX_IOERR, e, "%s", t->path);
 	}
-	return probe_fd(t->fd, t->path, &st, m, 0, err);
+	return probe_fd(t->fd, t->path, &st, pc, m, 0, err);
 }
 
 int spif_wipe_probe(const char *path, struct spif_medium *m, struct spif_err *err)
@@ -714,7 +735,7 @@ int spif_wipe_probe(const char *path, struct spif_medium *m, struct spif_err *er
 	struct spif_target t;
 	if (spif_target_open(&t, path, 0, err) < 0)
 		return -1;
-	int rc = spif_wipe_probe_target(&t, m, err);
+	int rc = spif_wipe_probe_target(&t, NULL, m, err);
 	spif_target_close(&t);
 	return rc;
 }

@@ -228,6 +228,7 @@ static void open_targets(struct cli *c, const struct opts *o, struct spif_dispos
 	struct spif_err e = {0};
 	int floor = fd_room(c, n);
 	const struct spif_target *prev = NULL;
+	struct spif_probe_cache *pc = spif_probe_cache_new(); /* one device, thousands of files */
 	for (size_t i = 0; i < n; i++) {
 		struct spif_dispose_copy *t = &v[i];
 		if (t->crypto || t->absent)
@@ -248,9 +249,10 @@ static void open_targets(struct cli *c, const struct opts *o, struct spif_dispos
 		if (floor && spif_target_park(t->tg, floor, &e) < 0)
 			cli_die(c, &e);
 		prev = t->tg;
-		if (spif_wipe_probe_target(t->tg, &t->m, &e) < 0 || spif_target_hash(t->tg, &stop_flag, &e) < 0)
+		if (spif_wipe_probe_target(t->tg, pc, &t->m, &e) < 0 || spif_target_hash(t->tg, &stop_flag, &e) < 0)
 			cli_die(c, &e);
 	}
+	spif_probe_cache_free(pc);
 }
 
 void close_targets(struct spif_dispose_copy *v, size_t n)

@@ -643,7 +643,7 @@ static void umount_quiet(const char *mnt)
 
 static void test_loop(const char *top)
 {
-	const int ntests = 23;
+	const int ntests = 25;
 	if (geteuid() != 0) {
 		for (int i = 0; i < ntests; i++)
 			skip("not root: no loop mount");
@@ -676,6 +676,12 @@ static void test_loop(const char *top)
 
 	struct spif_medium m, img_m;
 	struct spif_err err = {0};
+	/* a run's cache of device facts (shred keeps one for all its targets) */
+	struct spif_probe_cache *pc = spif_probe_cache_new();
+	struct spif_target ct;
+	ok(spif_target_open(&ct, path, 0, &err) == 0 && spif_wipe_probe_target(&ct, pc, &m, &err) == 0 &&
+	   m.data_journal == 0, "probe through a run's cache, mounted data=ordered: %s", err.msg);
+	spif_target_close(&ct);
 	ok(spif_wipe_probe(path, &m, &err) == 0, "probe on the loop mount: %s", err.msg);
 	show("loop-mounted ext4 file", &m);
 	ok(strncmp(m.device, "loop", 4) == 0, "device is a loop device: %s", m.device);
@@ -743,11 +749,20 @@ static void test_loop(const char *top)
 		is_int(m.data_journal, 1, "data_journal seen");
 		is_int(m.reaches_medium, 0, "data=journal does not reach the medium");
 		is_str(m.reason, "ext4 is mounted data=journal: old data stays in the journal", "data=journal reason");
+		/* the same loop device, so the same st_dev, mounted anew with
+		 * other options in the same run: the cache must not answer
+		 * with what it learnt before the umount */
+		memset(&err, 0, sizeof err);
+		ok(spif_target_open(&ct, jpath, 0, &err) == 0 && spif_wipe_probe_target(&ct, pc, &m, &err) == 0 &&
+		   m.data_journal == 1 && !m.reaches_medium,
+		   "the run's cache sees the remount: data=journal on the same device: %s", m.reason);
+		spif_target_close(&ct);
 		umount_quiet(mnt);
 	} else {
-		for (int i = 0; i < 4; i++)
+		for (int i = 0; i < 5; i++)
 			skip("cannot mount data=journal");
 	}
+	spif_probe_cache_free(pc);
 	ok(access(mnt, F_OK) == 0 && count_entries(mnt) == 0, "unmounted");
 	rmdir(mnt);
 	unlink(img);
@@ -946,7 +961,7 @@ static void test_target(const char *top)
 	spif_sha256_buf("real\n", 5, want);
 	is_str(t.sha256, want, "the hash is of its contents");
 	struct spif_medium m;
-	ok(spif_wipe_probe_target(&t, &m, &err) == 0 && m.ino == (unsigned long long)t.st.st_ino,
+	ok(spif_wipe_probe_target(&t, NULL, &m, &err) == 0 && m.ino == (unsigned long long)t.st.st_ino,
 	   "probed through the descriptor: %s", err.msg);
 	char away[PATH_MAX], other[PATH_MAX], ofile[PATH_MAX], afile[PATH_MAX];
 	pjoin(away, sizeof away, dir, "real.away");
