@@ -210,8 +210,8 @@ int cert_cmd(struct cli *c, const struct opts *o, const char *sub, int nargs, ch
 				spif_cert_free(&ct);
 				if (rc < 0)
 					cli_die(c, &e);
-				snprintf(incl, sizeof incl, "%s: inclusion proof verified: event %lld is in the log under a "
-				         "checkpoint of %llu events signed by the catalog's key", cid, inc.seq,
+				snprintf(incl, sizeof incl, _("%s: inclusion proof verified: event %lld is in the log under a "
+				         "checkpoint of %llu events signed by the catalog's key"), cid, inc.seq,
 				         (unsigned long long)inc.tree_size);
 			}
 			spif_catalog_close(cat);

@@ -55,7 +55,7 @@ static int check_row(void *ctx, const struct spif_copy_check *r)
 		                                             "file", fid, "kind", cp->kind, "path", cp->path, "finding",
 		                                             spif_copy_finding_name(r->finding)));
 	else
-		printf("copy %lld of %s (%s): %s: %s\n", cp->id, fid, cp->kind, spif_copy_finding_name(r->finding),
+		printf(_("copy %lld of %s (%s): %s: %s\n"), cp->id, fid, cp->kind, _(spif_copy_finding_name(r->finding)),
 		       cp->path);
 	return 0;
 }
@@ -71,7 +71,7 @@ static long long check_leftovers(struct cli *c, struct spif_catalog *cat, const 
 		cli_die(c, &e);
 	long long found = 0;
 	for (size_t i = 0; i < n; i++) {
-		static const char *const fate[] = {"destroyed", "unlinked", "gone", "not destroyed"};
+		static const char *const fate[] = {N_("destroyed"), N_("unlinked"), N_("gone"), N_("not destroyed")};
 		if (v[i].fate == SPIF_LEFTOVER_GONE)
 			continue;
 		found++;
@@ -82,8 +82,8 @@ static long long check_leftovers(struct cli *c, struct spif_catalog *cat, const 
 			                                      "created", v[i].created, "fate", fate[v[i].fate], "why",
 			                                      v[i].why[0] ? v[i].why : NULL));
 		else
-			printf("leftover of a killed spif %s (pid %lld, %s) writing %s: %s: %s%s%s\n", v[i].command,
-			       v[i].pid, v[i].created, v[i].target, fate[v[i].fate], v[i].path, v[i].why[0] ? ": " : "",
+			printf(_("leftover of a killed spif %s (pid %lld, %s) writing %s: %s: %s%s%s\n"), v[i].command,
+			       v[i].pid, v[i].created, v[i].target, _(fate[v[i].fate]), v[i].path, v[i].why[0] ? ": " : "",
 			       v[i].why);
 	}
 	free(v);
@@ -110,8 +110,9 @@ int cmd_check(struct cli *c, const struct opts *o)
 	} else {
 		json_decref(k.problems);
 		json_decref(left);
-		printf("%lld cop%s checked: %lld missing, %lld changed or unreadable\n", checked,
-		       checked == 1 ? "y" : "ies", k.missing, k.changed);
+		printf(dngettext(SPIF_TEXTDOMAIN, "%lld copy checked: %lld missing, %lld changed or unreadable\n",
+		                 "%lld copies checked: %lld missing, %lld changed or unreadable\n", (unsigned long)checked),
+		       checked, k.missing, k.changed);
 	}
 	if (leftovers)
 		fprintf(stderr, "%s: check: %lld hidden output%s of killed runs found (see above)\n", c->prog, leftovers,
