@@ -44,8 +44,10 @@ static int cert_row(void *ctx, const struct spif_cert_row *r)
 	} else {
 		char issued[48];
 		spif_time_for_people(r->issued, issued);
-		printf("%-15s %-9s %-8s %-24s %-12s %-8s %s\n", r->id, r->kind, fid, issued, r->operator_,
-		       r->signed_ ? "yes" : "no", r->confirmed_by ? r->confirmed_by : "-");
+		printf("%-15s %-9s %-8s %-24s %-12s ", r->id, r->kind, fid, issued, r->operator_);
+		/* yes/no translated, padded by display columns (text.h) */
+		spif_text_pad(stdout, r->signed_ ? _("yes") : _("no"), 8);
+		printf(" %s\n", r->confirmed_by ? r->confirmed_by : "-");
 	}
 	return 0;
 }
