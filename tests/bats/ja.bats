@@ -272,7 +272,7 @@ ja_life() {
 	gpgconf --kill all 2>/dev/null
 	rm -rf "$GNUPGHOME"
 	# what ran did run: the words are looked for in real output
-	grep -q '一括廃棄' "$D/life.txt" && grep -q 'レコード' "$D/life.txt" || { cat "$D/life.txt"; return 1; }
+	grep -q '監査ログは完全です' "$D/life.txt" && grep -q 'DC-[0-9]*-000002' "$D/life.txt" || { cat "$D/life.txt"; return 1; }
 	local w bad=0 text
 	text=$(grep -v '^### \|^ *{' "$D/life.txt" | sed -E 's#[^ ]*/[^ ]*##g; s/--[A-Za-z-]+//g')
 	for w in $leaked_words; do
