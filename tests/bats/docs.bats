@@ -213,7 +213,7 @@ man_flags() {
 		[ -f "$ja" ] || { echo "no $ja"; bad=1; continue; }
 		n=$((n + 1))
 		for f in $(comm -23 <(man_flags "$en") <(man_flags "$ja")); do
-			echo "$ja does not name $f (as $en does)"
+			echo "$ja does not name -$f (as $en does)"
 			bad=1
 		done
 	done
@@ -231,13 +231,13 @@ man_items() {
 	for m in man/ja/*.[1-9]; do
 		n=$((n + 1))
 		mandoc -Tlint -W warning "$m" || bad=1
-		for s in NAME SYNOPSIS DESCRIPTION '"EXIT STATUS"' '"SEE ALSO"'; do
+		for s in NAME SYNOPSIS DESCRIPTION 'EXIT STATUS' 'SEE ALSO'; do
 			grep -qx "\.Sh $s" "$m" || { echo "$m has no .Sh $s"; bad=1; }
 		done
 		en=man/${m#man/ja/}
 		[ -f "$en" ] || continue
 		for f in $(comm -23 <(man_items "$en") <(man_items "$m")); do
-			echo "$m has no list item (.It Fl $f) describing $f, as $en does"
+			echo "$m has no list item (.It Fl $f) describing -$f, as $en does"
 			bad=1
 		done
 	done
