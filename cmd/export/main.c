@@ -411,7 +411,7 @@ static void show_progress(void *ctx, long long bytes)
 {
 	(void)ctx;
 	char line[160];
-	if (spif_progress_update(&export_progress, bytes, "bytes", -1, line, sizeof line))
+	if (spif_progress_update(&export_progress, bytes, N_("bytes"), -1, line, sizeof line))
 		fputs(line, stderr);
 }
 

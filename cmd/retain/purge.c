@@ -72,7 +72,7 @@ static void progress_clear(struct purge *p)
 static void progress_show(struct purge *p)
 {
 	char line[160];
-	if (spif_progress_update(&p->prog, p->disposed + p->redacted + p->failed, "files", -1, line, sizeof line))
+	if (spif_progress_update(&p->prog, p->disposed + p->redacted + p->failed, N_("files"), -1, line, sizeof line))
 		cli_progress_line(p->c, line);
 }
 

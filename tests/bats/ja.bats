@@ -284,3 +284,15 @@ ja_life() {
 	done
 	[ "$bad" -eq 0 ]
 }
+
+@test "ja: the progress line is Japanese, its unit too; English under C" {
+	command -v script >/dev/null || skip "no script(1)"
+	gen --rows 3000 --columns narrow -o "$D/big.csv"
+	LANG=ja_JP.UTF-8 SPIF_PROGRESS_DELAY_MS=0 script -qec "spif ingest --purpose p -o '$D/ja.ndjson' '$D/big.csv'" \
+		/dev/null >"$D/ja.txt" 2>&1
+	grep -q $'\r''spif-ingest: [0-9]* レコード、[0-9.]* MB（[0-9]* 秒）' "$D/ja.txt" || { cat -v "$D/ja.txt"; return 1; }
+	! grep -q 'records\| s)' "$D/ja.txt" || { cat -v "$D/ja.txt"; return 1; }
+	LANG=C SPIF_PROGRESS_DELAY_MS=0 script -qec "spif ingest --purpose p --again --reason r -o '$D/c.ndjson' '$D/big.csv'" \
+		/dev/null >"$D/c.txt" 2>&1
+	grep -q $'\r''spif-ingest: [0-9]* records, [0-9.]* MB ([0-9]* s)' "$D/c.txt" || { cat -v "$D/c.txt"; return 1; }
+}
