@@ -214,8 +214,8 @@ ingested() {
 # kinds, schedule fields like shred, governance, fiscal-year), an
 # event's JSON details under catalog log, and the
 # bilingual ledgers and certificate text stay as they are, and are not
-# run here; catalog review's findings are the JSON's own words.
-leaked_words="records numbers removed registered signature signed redacted failed certificates label persons invalid created copies summary opened notes period cutoff grace basis checked inclusion proof matches yes catalogued passphrase confirmed permission directory memory missing unreadable purpose state roles refusals grants"
+# run here.
+leaked_words="records numbers removed registered signature signed redacted failed certificates label persons invalid created copies summary opened notes period cutoff grace basis checked inclusion proof matches yes catalogued passphrase confirmed permission directory memory missing unreadable purpose state roles refusals grants outside"
 
 # ja_life CMD ARGS...: run under ja_JP, its stdout and stderr (one line
 # each, as read) appended to $D/life.txt with the command first
@@ -269,6 +269,10 @@ ja_life() {
 	ja_life spif catalog cert ls
 	ja_life spif catalog cert verify DC-$(date +%Y)-000001
 	ja_life spif vault ls
+	ja_life spif catalog review
+	# what a script reads stays English whatever the locale
+	run env LANG=ja_JP.UTF-8 spif catalog review --json
+	[[ "$output" == *'"what":"certificate DC-'*' is not confirmed (spif catalog cert confirm)"'* ]] || { echo "$output"; return 1; }
 	gpgconf --kill all 2>/dev/null
 	rm -rf "$GNUPGHOME"
 	# what ran did run: the words are looked for in real output
