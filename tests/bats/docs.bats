@@ -226,7 +226,7 @@ man_items() {
 	grep '^\.It .*Fl ' "$1" | grep -o 'Fl \\\{0,1\}[-A-Za-z0-9][-A-Za-z0-9\\]*' | sed 's/^Fl //; s/\\-/-/g' | sort -u
 }
 
-@test "docs: every Japanese page describes each option its English page describes, and is lint clean" {
+@test "docs: every Japanese page describes each option and exit code its English page describes, and is lint clean" {
 	local m en s f bad=0 n=0
 	for m in man/ja/*.[1-9]; do
 		n=$((n + 1))
@@ -239,6 +239,11 @@ man_items() {
 		for f in $(comm -23 <(man_items "$en") <(man_items "$m")); do
 			echo "$m has no list item (.It Fl $f) describing -$f, as $en does"
 			bad=1
+		done
+		# each exit code the English page lists (.It N) is explained
+		for f in $(awk '/^\.Sh EXIT STATUS/ { s = 1; next } /^\.Sh/ { s = 0 } s' "$en" | sed -n 's/^\.It \([0-9][0-9]*\)$/\1/p'); do
+			awk '/^\.Sh EXIT STATUS/ { s = 1; next } /^\.Sh/ { s = 0 } s' "$m" | grep -qw -- "$f" ||
+				{ echo "$m: EXIT STATUS does not explain $f, as $en does"; bad=1; }
 		done
 	done
 	[ "$n" -ge 12 ]
