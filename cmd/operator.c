@@ -409,8 +409,9 @@ int main(int argc, char **argv)
 		struct spif_err e = {0};
 		struct spif_catalog *cat = cli_catalog(&c, SPIF_CAT_READONLY);
 		if (!o.json)
-			printf("%-5s %-6s %-18s %-16s %-16s %s  %s\n", "N", "KIND", "FILE/PURPOSE", "FOR", "APPROVER",
-			       "EXPIRES", "REASON");
+			cli_heading((const char *const[]){N_("N"), N_("KIND"), N_("FILE/PURPOSE"), N_("FOR"), N_("APPROVER"),
+			                                  N_("EXPIRES"), N_("REASON")},
+			            (const int[]){-5, -6, -18, -16, -16, -8, 0}, 7);
 		if (spif_approval_list(cat, o.all, approval_row, &o, &e) < 0)
 			cli_die(&c, &e);
 		spif_catalog_close(cat);

@@ -217,11 +217,12 @@ int cmd_backup(struct cli *c, int argc, char **argv)
 			cli_die(c, &e);
 		const json_t *cf = json_object_get(r, "catalog");
 		if (!json)
-			printf("%s: catalog (%s), %zu vault files, audit log to event %lld%s; no keys\n", out,
-			       json_is_string(json_object_get(cf, "encrypted_to")) ? "encrypted" : "not encrypted: keep it as the vault is kept",
+			printf(_("%s: catalog (%s), %zu vault files, audit log to event %lld%s; no keys\n"), out,
+			       json_is_string(json_object_get(cf, "encrypted_to")) ? _("encrypted")
+			                                                            : _("not encrypted: keep it as the vault is kept"),
 			       json_array_size(json_object_get(r, "vault")),
 			       (long long)json_integer_value(json_object_get(json_object_get(r, "head"), "seq")),
-			       json_is_object(json_object_get(r, "checkpoint")) ? ", last checkpoint" : "");
+			       json_is_object(json_object_get(r, "checkpoint")) ? _(", last checkpoint") : "");
 		spif_catalog_close(cat);
 	} else if (strcmp(sub, "restore-test") == 0 && nargs == 1) {
 		struct spif_catalog *cat = cli_catalog(c, 0);
@@ -230,17 +231,17 @@ int cmd_backup(struct cli *c, int argc, char **argv)
 		rc = json_is_true(json_object_get(r, "ok")) ? 0 : SPIF_FOUND;
 		if (!json) {
 			const json_t *ch2 = json_object_get(r, "chain");
-			printf("%s: audit log %s (%lld events); %lld of %lld sampled vault files open with the live keys\n",
-			       argv[optind], json_is_true(json_object_get(ch2, "intact")) ? "intact" : "BROKEN",
+			printf(_("%s: audit log %s (%lld events); %lld of %lld sampled vault files open with the live keys\n"),
+			       argv[optind], json_is_true(json_object_get(ch2, "intact")) ? _("intact") : _("BROKEN"),
 			       (long long)json_integer_value(json_object_get(ch2, "events")),
 			       (long long)json_integer_value(json_object_get(r, "opened")),
 			       (long long)json_integer_value(json_object_get(r, "sampled")));
-			static const char *const lists[] = {"gone", "stale", "failed"};
+			static const char *const lists[] = {N_("gone"), N_("stale"), N_("failed")};
 			for (int k = 0; k < 3; k++) {
 				size_t i;
 				json_t *x;
 				json_array_foreach(json_object_get(r, lists[k]), i, x)
-					printf("  %s: %s: %s\n", json_string_value(json_object_get(x, "file")), lists[k],
+					printf("  %s: %s: %s\n", json_string_value(json_object_get(x, "file")), _(lists[k]),
 					       json_string_value(json_object_get(x, "why")));
 			}
 			printf(_("restore drill: %s\n"), rc ? _("FAILED") : _("passed"));

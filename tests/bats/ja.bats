@@ -215,7 +215,7 @@ ingested() {
 # event's JSON details under catalog log, and the
 # bilingual ledgers and certificate text stay as they are, and are not
 # run here.
-leaked_words="records numbers removed registered signature signed redacted failed certificates label persons invalid created copies summary opened notes period cutoff grace basis checked inclusion proof matches yes catalogued passphrase confirmed permission directory memory missing unreadable purpose state roles refusals grants outside"
+leaked_words="records numbers removed registered signature signed redacted failed certificates label persons invalid created copies summary opened notes period cutoff grace basis checked inclusion proof matches yes catalogued passphrase confirmed permission directory memory missing unreadable purpose state roles refusals grants outside sampled approver valid"
 
 # ja_life CMD ARGS...: run under ja_JP, its stdout and stderr (one line
 # each, as read) appended to $D/life.txt with the command first
@@ -252,6 +252,7 @@ ja_life() {
 	ja_life spif shred --dry-run --force "$D/red.csv"
 	ja_life spif export --file F000001 -r "$con" --sign "$rec" --redact --to-org 委託先 --basis 契約 --reason 委託 -o "$D/ex.gpg"
 	ja_life spif export ls
+	ja_life spif export verify "$D/ex.gpg"
 	ja_life spif media add USB-01 --kind usb --location 金庫
 	ja_life spif media ls
 	inc=$(spif incident open --summary 紛失 --file F000001 2>/dev/null)
@@ -269,6 +270,9 @@ ja_life() {
 	ja_life spif catalog cert ls
 	ja_life spif catalog cert verify DC-$(date +%Y)-000001
 	ja_life spif vault ls
+	ja_life spif catalog backup -o "$D/bk"
+	ja_life spif catalog restore-test "$D/bk"
+	ja_life spif operator approvals
 	ja_life spif catalog review
 	# what a script reads stays English whatever the locale
 	run env LANG=ja_JP.UTF-8 spif catalog review --json
