@@ -231,11 +231,12 @@ man_items() {
 	for m in man/ja/*.[1-9]; do
 		n=$((n + 1))
 		mandoc -Tlint -W warning "$m" || bad=1
-		for s in NAME SYNOPSIS DESCRIPTION 'EXIT STATUS' 'SEE ALSO'; do
-			grep -qx "\.Sh $s" "$m" || { echo "$m has no .Sh $s"; bad=1; }
-		done
 		en=man/${m#man/ja/}
-		[ -f "$en" ] || continue
+		[ -f "$en" ] || { echo "$m translates no English page"; bad=1; continue; }
+		# the sections that matter, where the English page has them
+		for s in NAME SYNOPSIS DESCRIPTION 'EXIT STATUS' 'SEE ALSO'; do
+			! grep -qx "\.Sh $s" "$en" || grep -qx "\.Sh $s" "$m" || { echo "$m has no .Sh $s"; bad=1; }
+		done
 		for f in $(comm -23 <(man_items "$en") <(man_items "$m")); do
 			echo "$m has no list item (.It Fl $f) describing -$f, as $en does"
 			bad=1
