@@ -202,13 +202,14 @@ install: all
 	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
 	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
 	    $(DESTDIR)$(PREFIX)/share/zsh/site-functions $(DESTDIR)$(DOCDIR) \
-	    $(DESTDIR)$(MANDIR)/ja/man1 $(DESTDIR)$(MANDIR)/ja/man7
+	    $(DESTDIR)$(MANDIR)/ja/man1 $(DESTDIR)$(MANDIR)/ja/man5 $(DESTDIR)$(MANDIR)/ja/man7
 	install -m 0755 bin/spif $(DESTDIR)$(BINDIR)/spif
 	for c in $(CMDS); do install -m 0755 bin/spif-$$c $(DESTDIR)$(LIBEXECDIR)/spif-$$c || exit 1; done
 	for m in man/*.1; do install -m 0644 $$m $(DESTDIR)$(MANDIR)/man1/ || exit 1; done
 	for m in man/*.5; do install -m 0644 $$m $(DESTDIR)$(MANDIR)/man5/ || exit 1; done
 	for m in man/*.7; do install -m 0644 $$m $(DESTDIR)$(MANDIR)/man7/ || exit 1; done
 	for m in man/ja/*.1; do install -m 0644 $$m $(DESTDIR)$(MANDIR)/ja/man1/ || exit 1; done
+	for m in man/ja/*.5; do install -m 0644 $$m $(DESTDIR)$(MANDIR)/ja/man5/ || exit 1; done
 	for m in man/ja/*.7; do install -m 0644 $$m $(DESTDIR)$(MANDIR)/ja/man7/ || exit 1; done
 	for l in $(LANGS); do install -D -m 0644 $(B)/locale/$$l/LC_MESSAGES/spif.mo \
 	    $(DESTDIR)$(LOCALEDIR)/$$l/LC_MESSAGES/spif.mo || exit 1; done
@@ -248,7 +249,7 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/spif
 	rm -rf $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(DOCDIR)
 	rm -f $(DESTDIR)$(MANDIR)/man1/spif-*.1 $(DESTDIR)$(MANDIR)/man5/spif-*.5 $(DESTDIR)$(MANDIR)/man7/spif.7
-	rm -f $(DESTDIR)$(MANDIR)/ja/man1/spif-*.1 $(DESTDIR)$(MANDIR)/ja/man7/spif.7
+	rm -f $(DESTDIR)$(MANDIR)/ja/man1/spif-*.1 $(DESTDIR)$(MANDIR)/ja/man5/spif-*.5 $(DESTDIR)$(MANDIR)/ja/man7/spif.7
 	for l in $(LANGS); do rm -f $(DESTDIR)$(LOCALEDIR)/$$l/LC_MESSAGES/spif.mo; done
 	rm -f $(DESTDIR)$(PREFIX)/share/bash-completion/completions/spif $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_spif
 

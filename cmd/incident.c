@@ -132,7 +132,8 @@ static int cmd_ls(struct cli *c, const struct opts *o)
 	cli_permit(c, (struct spif_request){.act = SPIF_ACT_AUDIT});
 	struct spif_catalog *cat = cli_catalog(c, SPIF_CAT_READONLY);
 	if (!o->json)
-		printf("%-16s %-6s %-10s %-12s %s\n", "ID", "STATE", "OPENED", "BY", "SUMMARY");
+		cli_heading((const char *const[]){N_("ID"), N_("STATE"), N_("OPENED"), N_("BY"), N_("SUMMARY")},
+		            (const int[]){-16, -6, -10, -12, 0}, 5);
 	if (spif_incident_list(cat, o->all, ls_row, (void *)&o->json, &e) < 0)
 		cli_die(c, &e);
 	spif_catalog_close(cat);
@@ -159,7 +160,7 @@ static int show_file(void *ctx, const struct spif_incident_file *f)
 		                                          f->added));
 		return 0;
 	}
-	printf("  %-8s %-8s %8lld records %8lld persons  ", fid, hid, f->records, f->persons);
+	printf(_("  %-8s %-8s %8lld records %8lld persons  "), fid, hid, f->records, f->persons);
 	spif_text_put(stdout, f->label);
 	printf("\n");
 	return 0;
@@ -189,15 +190,15 @@ static int cmd_show(struct cli *c, const char *id, const struct opts *o)
 		cli_die(c, &e);
 	struct show s = {.json = o->json, .files = json_array(), .notes = json_array()};
 	if (!o->json) {
-		printf("%s (%s)\nopened %s by %s\nsummary: %s\n", in.id, in.state, in.opened, in.opened_by, in.summary);
+		printf(_("%s (%s)\nopened %s by %s\nsummary: %s\n"), in.id, in.state, in.opened, in.opened_by, in.summary);
 		if (in.closed)
-			printf("closed %s by %s: %s\n", in.closed, in.closed_by, in.close_note ? in.close_note : "");
-		printf("files:\n");
+			printf(_("closed %s by %s: %s\n"), in.closed, in.closed_by, in.close_note ? in.close_note : "");
+		printf("%s", _("files:\n"));
 	}
 	if (spif_incident_files(cat, id, show_file, &s, &e) < 0)
 		cli_die(c, &e);
 	if (!o->json)
-		printf("notes:\n");
+		printf("%s", _("notes:\n"));
 	if (spif_incident_notes(cat, id, show_note, &s, &e) < 0)
 		cli_die(c, &e);
 	if (o->json) {

@@ -388,7 +388,7 @@ static struct spif_writer *scan_source(const struct cli *c, const struct opts *o
 			break;
 		sc->records++;
 		if (!(sc->records & 1023) &&
-		    spif_progress_update(&prog, sc->records, "records", spif_reader_bytes(rd), pline, sizeof pline))
+		    spif_progress_update(&prog, sc->records, N_("records"), spif_reader_bytes(rd), pline, sizeof pline))
 			cli_progress_line(c, pline);
 		if (o->fmt == SPIF_FMT_NDJSON) {
 			drop_meta(&rec);

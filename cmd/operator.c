@@ -124,21 +124,26 @@ static int cmd_show(struct cli *c, const struct opts *o, const char *name)
 	}
 	char roles[128];
 	spif_roles_format(op.roles, roles, sizeof roles);
-	printf("name:      %s\nuid:       %lld\nstate:     %s\nroles:     %s\nkey:       %s\nsudo:      %s\n"
-	       "refusals:  %lld (since %s)\nadded:     %s by %s\ngrants:\n",
-	       op.name, op.uid, spif_op_state_name(op.state), roles, op.key[0] ? op.key : "-",
-	       op.sudo ? "yes (SUDO_USER recorded, unverified)" : "no", op.refusals,
-	       op.changed[0] ? op.changed : op.added, op.added, op.added_by);
+	/* a label a line, each looked up whole (its translation pads it) */
+	printf(_("name:      %s\n"), op.name);
+	printf(_("uid:       %lld\n"), op.uid);
+	printf(_("state:     %s\n"), spif_op_state_name(op.state));
+	printf(_("roles:     %s\n"), roles);
+	printf(_("key:       %s\n"), op.key[0] ? op.key : "-");
+	printf(_("sudo:      %s\n"), op.sudo ? _("yes (SUDO_USER recorded, unverified)") : _("no"));
+	printf(_("refusals:  %lld (since %s)\n"), op.refusals, op.changed[0] ? op.changed : op.added);
+	printf(_("added:     %s by %s\n"), op.added, op.added_by);
+	printf("%s", _("grants:\n"));
 	size_t i;
 	json_t *g;
 	json_array_foreach(grants, i, g) {
 		const char *file = json_string_value(json_object_get(g, "file"));
-		printf("  %s%s%s  (%s by %s)\n", json_string_value(json_object_get(g, "purpose")), file ? " " : "",
+		printf(_("  %s%s%s  (%s by %s)\n"), json_string_value(json_object_get(g, "purpose")), file ? " " : "",
 		       file ? file : "", json_string_value(json_object_get(g, "granted")),
 		       json_string_value(json_object_get(g, "granted_by")));
 	}
 	if (!json_array_size(grants))
-		printf("  (none)\n");
+		printf("%s", _("  (none)\n"));
 	json_decref(grants);
 	return 0;
 }
@@ -404,8 +409,9 @@ int main(int argc, char **argv)
 		struct spif_err e = {0};
 		struct spif_catalog *cat = cli_catalog(&c, SPIF_CAT_READONLY);
 		if (!o.json)
-			printf("%-5s %-6s %-18s %-16s %-16s %s  %s\n", "N", "KIND", "FILE/PURPOSE", "FOR", "APPROVER",
-			       "EXPIRES", "REASON");
+			cli_heading((const char *const[]){N_("N"), N_("KIND"), N_("FILE/PURPOSE"), N_("FOR"), N_("APPROVER"),
+			                                  N_("EXPIRES"), N_("REASON")},
+			            (const int[]){-5, -6, -18, -16, -16, -8, 0}, 7);
 		if (spif_approval_list(cat, o.all, approval_row, &o, &e) < 0)
 			cli_die(&c, &e);
 		spif_catalog_close(cat);

@@ -328,7 +328,7 @@ static void redact_records(struct run *u, int fd, const char *name)
 	long long seen = 0;
 	spif_progress_init(&prog, 2, "spif-redact", 0);
 	while ((rc = spif_prefetch_next(pf, &rec, &e)) > 0) {
-		if (!(++seen & 1023) && spif_progress_update(&prog, seen, "records", -1, pline, sizeof pline))
+		if (!(++seen & 1023) && spif_progress_update(&prog, seen, N_("records"), -1, pline, sizeof pline))
 			fputs(pline, stderr);
 		if (spif_redact_record(u->r, rec, &e) < 0) /* the first checks the fields named */
 			fail(u, &e);

@@ -55,7 +55,7 @@ static int cat_sink(void *ctx, const void *buf, size_t n)
 	struct cat_out *o = ctx;
 	char line[160];
 	o->n += (long long)n;
-	if (spif_progress_update(&o->p, o->n, "bytes", -1, line, sizeof line))
+	if (spif_progress_update(&o->p, o->n, N_("bytes"), -1, line, sizeof line))
 		fputs(line, stderr);
 	return spif_sink_fd(&o->fd, buf, n);
 }
@@ -160,7 +160,7 @@ static int cmd_keys(struct cli *c, int json)
 	if (!json) {
 		json_t *d = spif_kek_store_describe(ks);
 		const char *kind = json_string_value(json_object_get(d, "kind"));
-		printf("# %s%s%s\n", json_string_value(json_object_get(d, "store")), kind ? ": " : "", kind ? kind : "");
+		printf("# %s%s%s\n", _(json_string_value(json_object_get(d, "store"))), kind ? ": " : "", kind ? kind : "");
 		json_decref(d);
 		cli_heading((const char *const[]){N_("BUCKET"), N_("GEN"), N_("STORE"), N_("DATAKEYS"),
 		                                  N_("STATE"), N_("WHERE")},

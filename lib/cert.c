@@ -1,5 +1,6 @@
 /* cert.c - see cert.h */
 #include "cert.h"
+#include "i18n.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -627,7 +628,7 @@ static int verify_confirmation(struct spif_catalog *c, const struct spif_cert *c
 	if (!ct->confirmation) {
 		if (in && in->conf)
 			return fail(summary, sumlen, err, "%s: a confirmation was given, but the catalog has none", id);
-		snprintf(note, notelen, ", not yet confirmed");
+		snprintf(note, notelen, "%s", _(", not yet confirmed"));
 		return 0;
 	}
 	const char *body = ct->confirmation;
@@ -662,8 +663,8 @@ static int verify_confirmation(struct spif_catalog *c, const struct spif_cert *c
 	if (check_sig(what, body, s, sl, ct->confirmation_signer, ev_signer[0] ? ev_signer : NULL, fpr, summary,
 	              sumlen, err) < 0)
 		return -1;
-	snprintf(note, notelen, ", confirmed by %s (event %lld, %s%s)", ct->confirmer ? ct->confirmer : "?",
-	         ct->confirmation_seq, s ? "signature by " : "unsigned", s ? fpr : "");
+	snprintf(note, notelen, _(", confirmed by %s (event %lld, %s%s)"), ct->confirmer ? ct->confirmer : "?",
+	         ct->confirmation_seq, s ? _("signature by ") : _("unsigned"), s ? fpr : "");
 	return 0;
 }
 
@@ -696,7 +697,7 @@ static int verify_cosign(struct spif_catalog *c, const struct spif_cert *ct, con
 	if (check_sig(what, ct->body, ct->cosignature, strlen(ct->cosignature), ct->cosigner, ev_signer, fpr, summary,
 	              sumlen, err) < 0)
 		return -1;
-	snprintf(note, notelen, ", co-signed by %s (event %lld)", fpr, ct->cosign_seq);
+	snprintf(note, notelen, _(", co-signed by %s (event %lld)"), fpr, ct->cosign_seq);
 	return 0;
 }
 
@@ -812,8 +813,9 @@ int spif_cert_verify(struct spif_catalog *c, const char *id, const struct spif_c
 	    verify_cosign(c, &ct, sha, &v, conote, sizeof conote, summary, sumlen, err) < 0 ||
 	    verify_confirmation(c, &ct, sha, in, &v, note, sizeof note, summary, sumlen, err) < 0)
 		goto out;
-	snprintf(summary, sumlen, "%s: good: matches the catalog, its event %lld is in the intact audit log%s%s%s%s",
-	         id, ct.event_seq, s ? ", signature by " : ", unsigned", s ? fpr : "", conote, note);
+	/* the summary is printed for a person: in their words */
+	snprintf(summary, sumlen, _("%s: good: matches the catalog, its event %lld is in the intact audit log%s%s%s%s"),
+	         id, ct.event_seq, s ? _(", signature by ") : _(", unsigned"), s ? fpr : "", conote, note);
 	rc = 0;
 out:
 	spif_cert_free(&ct);
@@ -846,9 +848,9 @@ int spif_cert_verify_offline(const struct spif_cert_files *in, const char *proof
 	free(body);
 	if (rc < 0)
 		return -1;
-	snprintf(summary, sumlen, "%s: good, offline: its event %lld is in the audit log of catalog %s under a "
-	         "checkpoint of %llu events signed by the catalog's key (inclusion proof verified)%s%s",
+	snprintf(summary, sumlen, _("%s: good, offline: its event %lld is in the audit log of catalog %s under a "
+	         "checkpoint of %llu events signed by the catalog's key (inclusion proof verified)%s%s"),
 	         inc.certificate, inc.seq, inc.catalog, (unsigned long long)inc.tree_size,
-	         in->sig ? ", signature by " : ", unsigned", in->sig ? fpr : "");
+	         in->sig ? _(", signature by ") : _(", unsigned"), in->sig ? fpr : "");
 	return 0;
 }

@@ -12,12 +12,14 @@
 #include "audit.h"
 #include "catalog_query.h"
 #include "digest.h"
+#include "i18n.h"
 #include "retention.h"
 #include "vault.h"
 
 const char *spif_copy_finding_name(enum spif_copy_finding f)
 {
-	static const char *const n[] = {"ok", "missing", "changed", "unreadable", "not a vault file"};
+	/* marked: a table shows them translated, JSON as they are */
+	static const char *const n[] = {N_("ok"), N_("missing"), N_("changed"), N_("unreadable"), N_("not a vault file")};
 	return (unsigned)f < sizeof n / sizeof *n ? n[f] : "?";
 }
 

@@ -18,6 +18,7 @@
 #include "atomic.h"
 #include "audit.h"
 #include "cert.h"
+#include "i18n.h"
 #include "copycheck.h"
 #include "kek.h"
 #include "export.h"
@@ -26,13 +27,14 @@
 const char *spif_dispose_media_type(const struct spif_medium *m)
 {
 	int rot = m->backing[0] ? m->backing_rotational : m->rotational;
+	/* marked: certificates keep the English, a dry run shows it translated */
 	if (strcmp(m->fstype, "tmpfs") == 0 || strcmp(m->fstype, "ramfs") == 0)
-		return "memory (tmpfs/ramfs), possibly swap";
+		return N_("memory (tmpfs/ramfs), possibly swap");
 	if (rot == 1)
-		return "magnetic disk (rotational)";
+		return N_("magnetic disk (rotational)");
 	if (rot == 0)
-		return "flash memory (SSD or flash device)";
-	return "unknown";
+		return N_("flash memory (SSD or flash device)");
+	return N_("unknown");
 }
 
 int spif_dispose_class(const struct spif_dispose_copy *t)
@@ -546,8 +548,8 @@ int spif_dispose_crypto(struct spif_catalog *c, struct spif_dispose_copy **v, si
 		if (!destroyed_ok && kek_still_alive(t->erased, rot, gone)) {
 			t->failed = 1;
 			t->code = de.code ? de.code : SPIF_EX_IOERR;
-			snprintf(t->error, sizeof t->error, "%.400s: its data key is erased, but the key that wrapped it "
-			         "could not be destroyed (%.900s); left for the next run", t->path, de.msg);
+			snprintf(t->error, sizeof t->error, _("%.400s: its data key is erased, but the key that wrapped it "
+			         "could not be destroyed (%.900s); left for the next run"), t->path, de.msg);
 		}
 	}
 	/* one purge and one search for the whole batch */
@@ -562,8 +564,8 @@ int spif_dispose_crypto(struct spif_catalog *c, struct spif_dispose_copy **v, si
 		if (left && spif_dispose_keys_left(c, keys + first[i], mine)) {
 			t->failed = 1;
 			t->code = SPIF_EX_IOERR;
-			snprintf(t->error, sizeof t->error, "%.1200s: the wrapped data key is still in the catalog's files "
-			         "after the purge; not certified", t->path);
+			snprintf(t->error, sizeof t->error, _("%.1200s: the wrapped data key is still in the catalog's files "
+			         "after the purge; not certified"), t->path);
 			continue;
 		}
 		t->r.verified = 1;
@@ -575,8 +577,8 @@ int spif_dispose_crypto(struct spif_catalog *c, struct spif_dispose_copy **v, si
 		         nkeys == 1 ? "" : "s");
 		if (!t->absent && unlink(t->path) < 0 && errno != ENOENT)
 			/* unreadable all the same: certified, and the leftover named */
-			snprintf(t->error, sizeof t->error, "%.1200s: the key is destroyed but the ciphertext could not be "
-			         "removed: %s", t->path, strerror(errno));
+			snprintf(t->error, sizeof t->error, _("%.1200s: the key is destroyed but the ciphertext could not be "
+			         "removed: %s"), t->path, strerror(errno));
 	}
 	/* one directory sync per directory (the vault is usually one) */
 	for (size_t i = 0; i < n; i++) {

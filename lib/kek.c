@@ -1,5 +1,6 @@
 /* kek.c - see kek.h */
 #include "kek.h"
+#include "i18n.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -149,12 +150,12 @@ json_t *spif_kek_store_describe(struct spif_kek_store *ks)
 	if (!ks->p11) {
 		char dir[PATH_MAX + 8];
 		snprintf(dir, sizeof dir, "%s/keys", ks->home);
-		return json_pack("{s:s,s:s}", "store", "key files", "where", dir);
+		return json_pack("{s:s,s:s}", "store", N_("key files"), "where", dir); /* vault keys shows it translated */
 	}
 	json_t *t = spif_p11_describe(ks->p11);
 	int hw = json_is_true(json_object_get(t, "hardware"));
 	const char *files = json_string_value(json_object_get(t, "token_files"));
-	json_t *j = json_pack("{s:s,s:o}", "store", "PKCS#11 token", "token", t);
+	json_t *j = json_pack("{s:s,s:o}", "store", N_("PKCS#11 token"), "token", t);
 	if (hw)
 		json_object_set_new(j, "kind", json_string("hardware token: the key never leaves the device"));
 	else

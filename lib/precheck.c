@@ -1,5 +1,6 @@
 /* precheck.c - see precheck.h */
 #include "precheck.h"
+#include "i18n.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -31,12 +32,12 @@ static int dir_writable(const char *dir, const char *what, char *why, size_t n)
 		return 0; /* nothing there to remove from: not this check's business */
 	struct stat st;
 	if (err == EROFS)
-		snprintf(why, n, "%s %s: %s", what, dir, strerror(EROFS));
+		snprintf(why, n, "%s %s: %s", _(what), dir, strerror(EROFS));
 	else if (stat(dir, &st) == 0)
-		snprintf(why, n, "no write and search permission on %s %s (owner uid %u, mode %04o), needed to rename "
-		         "and unlink", what, dir, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+		snprintf(why, n, _("no write and search permission on %s %s (owner uid %u, mode %04o), needed to rename "
+		         "and unlink"), _(what), dir, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
 	else
-		snprintf(why, n, "%s %s: %s", what, dir, strerror(err));
+		snprintf(why, n, "%s %s: %s", _(what), dir, strerror(err));
 	return -1;
 }
 
@@ -46,28 +47,28 @@ int spif_precheck_path(const char *path, char *why, size_t n)
 	char dir[PATH_MAX];
 	if (lstat(path, &st) < 0) {
 		if (errno == ENOENT)
-			snprintf(why, n, "no such file: gone outside spif? (spif catalog check; spif catalog copy lost)");
+			snprintf(why, n, "%s", _("no such file: gone outside spif? (spif catalog check; spif catalog copy lost)"));
 		else
 			snprintf(why, n, "%s", strerror(errno));
 		return 1;
 	}
 	if (faccessat(AT_FDCWD, path, W_OK, AT_EACCESS) < 0) {
 		if (errno == EROFS)
-			snprintf(why, n, "%s: it cannot be overwritten", strerror(EROFS));
+			snprintf(why, n, _("%s: it cannot be overwritten"), strerror(EROFS));
 		else
-			snprintf(why, n, "no write permission on it (owner uid %u, mode %04o), needed to overwrite it",
+			snprintf(why, n, _("no write permission on it (owner uid %u, mode %04o), needed to overwrite it"),
 			         (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
 		return 1;
 	}
 	dir_of(path, dir);
-	if (dir_writable(dir, "its directory", why, n) < 0)
+	if (dir_writable(dir, N_("its directory"), why, n) < 0)
 		return 2;
 	/* a sticky directory (/tmp) lets only the file's owner, the
 	 * directory's owner or root rename or unlink it */
 	uid_t me = geteuid();
 	if (stat(dir, &ds) == 0 && (ds.st_mode & S_ISVTX) && me != 0 && me != st.st_uid && me != ds.st_uid) {
-		snprintf(why, n, "its directory %s is sticky and the file belongs to uid %u: only its owner may "
-		         "rename and unlink it", dir, (unsigned)st.st_uid);
+		snprintf(why, n, _("its directory %s is sticky and the file belongs to uid %u: only its owner may "
+		         "rename and unlink it"), dir, (unsigned)st.st_uid);
 		return 2;
 	}
 	return 0;
@@ -89,15 +90,15 @@ long spif_precheck(struct spif_dispose_copy *v, size_t n, const char *home, int 
 		if (t->crypto) {
 			char dir[PATH_MAX];
 			dir_of(t->path, dir);
-			bad = dir_writable(dir, "the vault directory", why, sizeof why) < 0 ? 2 : 0;
+			bad = dir_writable(dir, N_("the vault directory"), why, sizeof why) < 0 ? 2 : 0;
 			if (!bad && home) {
 				if (!keys_checked) {
 					char kd[PATH_MAX];
 					snprintf(kd, sizeof kd, "%s/keys", home);
-					keys_ok = dir_writable(kd, "the key directory", keys_why, sizeof keys_why) == 0;
+					keys_ok = dir_writable(kd, N_("the key directory"), keys_why, sizeof keys_why) == 0;
 					if (keys_ok && faccessat(AT_FDCWD, kd, R_OK, AT_EACCESS) < 0 && errno != ENOENT) {
 						keys_ok = 0;
-						snprintf(keys_why, sizeof keys_why, "the keys in %.300s cannot be read", kd);
+						snprintf(keys_why, sizeof keys_why, _("the keys in %.300s cannot be read"), kd);
 					}
 					keys_checked = 1;
 				}

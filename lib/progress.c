@@ -1,5 +1,6 @@
 /* progress.c - see progress.h */
 #include "progress.h"
+#include "i18n.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,13 +37,16 @@ int spif_progress_update(struct spif_progress *p, long long done, const char *un
 	p->shown = 1;
 	int k = snprintf(line, n, "\r%s: %lld", p->what, done);
 	if (k > 0 && (size_t)k < n && p->total > 0)
-		k += snprintf(line + k, n - (size_t)k, " of %lld", p->total);
+		k += snprintf(line + k, n - (size_t)k, _(" of %lld"), p->total);
+	/* the unit comes marked N_() from the caller, and is looked up here */
 	if (k > 0 && (size_t)k < n)
-		k += snprintf(line + k, n - (size_t)k, " %s", unit);
+		k += snprintf(line + k, n - (size_t)k, " %s", _(unit));
 	if (k > 0 && (size_t)k < n && bytes >= 0)
-		k += snprintf(line + k, n - (size_t)k, ", %.1f MB", (double)bytes / 1e6);
+		k += snprintf(line + k, n - (size_t)k, _(", %.1f MB"), (double)bytes / 1e6);
 	if (k > 0 && (size_t)k < n)
-		snprintf(line + k, n - (size_t)k, " (%.0f s)\033[K", run);
+		k += snprintf(line + k, n - (size_t)k, _(" (%.0f s)"), run);
+	if (k > 0 && (size_t)k < n)
+		snprintf(line + k, n - (size_t)k, "\033[K");
 	return 1;
 }
 

@@ -25,7 +25,8 @@ struct spif_progress {
 void spif_progress_init(struct spif_progress *p, int fd, const char *what, long long total);
 /* 1 with the line to write in line (n bytes; it starts with '\r') when one
  * is due: done so far of total, with unit ("records", "files"; bytes when
- * bytes >= 0 are shown as MB too). */
+ * bytes >= 0 are shown as MB too).  A person reads it: the unit is marked
+ * N_() by the caller and translated here, with the line's words. */
 int spif_progress_update(struct spif_progress *p, long long done, const char *unit, long long bytes, char *line,
                          size_t n);
 /* 1 with the text that clears the line in line, when one was shown. */

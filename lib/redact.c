@@ -7,6 +7,7 @@
  * field or not, its operator, dropped or not) is planned once per column
  * and kept while the keys stay: the plans are the per-record cost that is
  * not scanning. */
+#include "i18n.h"
 #include "numview.h"
 #include "redact.h"
 
@@ -139,11 +140,14 @@ const struct spif_redact_counts *spif_redactor_counts(const struct spif_redactor
 const char *spif_redact_summary(const struct spif_redactor *r, int text, char *buf, size_t n)
 {
 	const struct spif_redact_counts *c = &r->n;
-	int k = snprintf(buf, n, "%lld %s, %lld number%s %s (%lld high, %lld low confidence)", c->records,
-	                 text ? "windows" : "records", c->high + c->low, c->high + c->low == 1 ? "" : "s",
-	                 r->o.check ? "found" : "removed", c->high, c->low);
+	/* a person reads it: the words are looked up, the format too */
+	long long all = c->high + c->low;
+	const char *what = r->o.check ? (all == 1 ? _("number found") : _("numbers found"))
+	                              : (all == 1 ? _("number removed") : _("numbers removed"));
+	int k = snprintf(buf, n, _("%lld %s, %lld %s (%lld high, %lld low confidence)"), c->records,
+	                 text ? _("windows") : _("records"), all, what, c->high, c->low);
 	if (c->left && k >= 0 && (size_t)k < n)
-		snprintf(buf + k, n - (size_t)k, ", %lld low-confidence left (--min-confidence high)", c->left);
+		snprintf(buf + k, n - (size_t)k, _(", %lld low-confidence left (--min-confidence high)"), c->left);
 	return buf;
 }
 

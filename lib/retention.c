@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "i18n.h"
 #include "calendar.h"
 #include "dispose.h"
 #include "vault.h"
@@ -790,7 +791,7 @@ static int check_change(const struct spif_retention *r, const struct spif_schedu
 		return spif_err_set(err, SPIF_EX_NOPERM,
 		                    "%s is under the compliance schedule %s: its retention can only be "
 		                    "extended, not shortened (%s %s -> %s)", fid, r->schedule,
-		                    by_ru ? "retain until" : "due", strcmp(a, "-") ? a : "its event", b);
+		                    by_ru ? _("retain until") : _("due"), strcmp(a, "-") ? a : _("its event"), b);
 	}
 	spif_day_format(r->dispose_on, a);
 	spif_day_format(dd, b);
@@ -1352,7 +1353,7 @@ int spif_retention_may_dispose(struct spif_catalog *c, long long file_id, int wh
 	if (!r.has_schedule || !before(today, r.dispose_on))
 		return 0;
 	if (r.dispose_on == SPIF_DAY_NONE)
-		snprintf(b, sizeof b, "%s", "its event");
+		snprintf(b, sizeof b, "%s", _("its event"));
 	else
 		spif_day_format(r.dispose_on, b);
 	if (r.mode == SPIF_MODE_COMPLIANCE)

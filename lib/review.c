@@ -1,8 +1,10 @@
 /* review.c - see review.h */
 #include "review.h"
 #include "catalog_priv.h"
+#include "i18n.h"
 
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +26,23 @@ static int local_minutes(const char *utc, char *shown, size_t n)
 	localtime_r(&t, &l);
 	strftime(shown, n, "%Y-%m-%d %H:%M %z", &l);
 	return l.tm_hour * 60 + l.tm_min;
+}
+
+/* An item's line twice from one format (marked N_() by the caller): in
+ * English for --json, and looked up for the text a person reads. */
+struct said {
+	char en[1024], local[1024];
+};
+
+static void __attribute__((format(printf, 2, 3))) say(struct said *w, const char *fmt, ...)
+{
+	va_list ap, aq;
+	va_start(ap, fmt);
+	va_copy(aq, ap);
+	vsnprintf(w->en, sizeof w->en, fmt, ap);
+	vsnprintf(w->local, sizeof w->local, _(fmt), aq);
+	va_end(aq);
+	va_end(ap);
 }
 
 static const char *dstr(json_t *d, const char *k)
@@ -59,28 +78,29 @@ int spif_review(struct spif_catalog *c, const struct spif_conf *conf, const char
 		json_t *d = json_loads(T(st, 5) ? T(st, 5) : "{}", 0, NULL);
 		struct spif_review_item it = {.seq = sqlite3_column_int64(st, 0), .time = T(st, 1),
 		                              .operator_ = T(st, 2), .object = T(st, 4)};
-		char what[1024];
+		struct said w;
+		it.what = w.en;
+		it.what_local = w.local;
 		if (strcmp(action, "operator.refused") == 0) {
 			it.kind = "refused";
-			snprintf(what, sizeof what, "%s (uid %lld)", dstr(d, "why"),
-			         (long long)json_integer_value(json_object_get(d, "uid")));
-			it.what = what;
+			say(&w, N_("%s (uid %lld)"), dstr(d, "why"), (long long)json_integer_value(json_object_get(d, "uid")));
 			stop = fn(ctx, &it);
 		} else if (strncmp(action, "operator.", 9) == 0) {
 			it.kind = strcmp(action, "operator.unlock") == 0 ? "unlocked" : "locked";
 			if (strcmp(action, "operator.locked") == 0)
-				snprintf(what, sizeof what, "%s locked after %lld refusals", it.object ? it.object : "?",
-				         (long long)json_integer_value(json_object_get(d, "refusals")));
+				say(&w, N_("%s locked after %lld refusals"), it.object ? it.object : "?",
+				    (long long)json_integer_value(json_object_get(d, "refusals")));
+			else if (strcmp(it.kind, "unlocked") == 0)
+				say(&w, N_("%s unlocked by %s%s%s"), it.object ? it.object : "?", it.operator_,
+				    *dstr(d, "reason") ? ": " : "", dstr(d, "reason"));
 			else
-				snprintf(what, sizeof what, "%s %s by %s%s%s", it.object ? it.object : "?",
-				         it.kind, it.operator_, *dstr(d, "reason") ? ": " : "", dstr(d, "reason"));
-			it.what = what;
+				say(&w, N_("%s locked by %s%s%s"), it.object ? it.object : "?", it.operator_,
+				    *dstr(d, "reason") ? ": " : "", dstr(d, "reason"));
 			stop = fn(ctx, &it);
 		} else if (strcmp(action, "retain.bypass") == 0) {
 			it.kind = "bypass";
-			snprintf(what, sizeof what, "%s disposed of before its schedule %s allowed (%s): %s",
-			         it.object ? it.object : "?", dstr(d, "schedule"), dstr(d, "command"), dstr(d, "reason"));
-			it.what = what;
+			say(&w, N_("%s disposed of before its schedule %s allowed (%s): %s"), it.object ? it.object : "?",
+			    dstr(d, "schedule"), dstr(d, "command"), dstr(d, "reason"));
 			stop = fn(ctx, &it);
 		} else {
 			/* a read of records: when, and how many */
@@ -90,17 +110,23 @@ int spif_review(struct spif_catalog *c, const struct spif_conf *conf, const char
 			const char *reason = dstr(d, "reason");
 			if (min >= 0 && (min < start || min >= end)) {
 				it.kind = "off-hours";
-				snprintf(what, sizeof what, "%s of %s at %s, outside office hours %02d:%02d-%02d:%02d%s%s",
-				         action, it.object ? it.object : "?", shown, start / 60, start % 60, end / 60,
-				         end % 60, *reason ? "; reason: " : "", reason);
-				it.what = what;
+				if (*reason)
+					say(&w, N_("%s of %s at %s, outside office hours %02d:%02d-%02d:%02d; reason: %s"),
+					    action, it.object ? it.object : "?", shown, start / 60, start % 60, end / 60,
+					    end % 60, reason);
+				else
+					say(&w, N_("%s of %s at %s, outside office hours %02d:%02d-%02d:%02d"), action,
+					    it.object ? it.object : "?", shown, start / 60, start % 60, end / 60, end % 60);
 				stop = fn(ctx, &it);
 			}
 			if (!stop && records >= bulk) {
 				it.kind = "bulk";
-				snprintf(what, sizeof what, "%s of %s: %lld records (bulk_read %lld)%s%s", action,
-				         it.object ? it.object : "?", records, bulk, *reason ? "; reason: " : "", reason);
-				it.what = what;
+				if (*reason)
+					say(&w, N_("%s of %s: %lld records (bulk_read %lld); reason: %s"), action,
+					    it.object ? it.object : "?", records, bulk, reason);
+				else
+					say(&w, N_("%s of %s: %lld records (bulk_read %lld)"), action,
+					    it.object ? it.object : "?", records, bulk);
 				stop = fn(ctx, &it);
 			}
 		}
@@ -120,11 +146,11 @@ int spif_review(struct spif_catalog *c, const struct spif_conf *conf, const char
 	sqlite3_bind_text(st, 1, since ? since : "", -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, until ? until : "", -1, SQLITE_TRANSIENT);
 	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		char what[256];
-		snprintf(what, sizeof what, "certificate %s issued by %s is not confirmed (spif catalog cert confirm)",
-		         T(st, 0), T(st, 2));
+		struct said w;
+		say(&w, N_("certificate %s issued by %s is not confirmed (spif catalog cert confirm)"), T(st, 0),
+		    T(st, 2));
 		struct spif_review_item it = {.kind = "unconfirmed", .time = T(st, 1), .operator_ = T(st, 2),
-		                              .object = T(st, 0), .what = what};
+		                              .object = T(st, 0), .what = w.en, .what_local = w.local};
 		stop = fn(ctx, &it);
 	}
 	sqlite3_finalize(st);

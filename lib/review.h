@@ -26,7 +26,8 @@ struct spif_review_item {
 	const char *time;      /* UTC, the log's format */
 	const char *operator_; /* who */
 	const char *object;    /* the file, operator or certificate it is about (may be NULL) */
-	const char *what;      /* one line for a person */
+	const char *what;      /* one line for a person, in English (--json) */
+	const char *what_local; /* the same line in the locale's language */
 };
 
 /* Every item of [since, until) (UTC times in the log's format; NULL: open)

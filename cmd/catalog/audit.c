@@ -60,7 +60,7 @@ static int review_row(void *ctx, const struct spif_review_item *it)
 		cli_print_json(j);
 	} else
 		printf("%-11s %6s%-6lld %s %s: %s\n", it->kind, it->seq ? "#" : "", it->seq, it->time, it->operator_,
-		       it->what);
+		       it->what_local);
 	return 0;
 }
 

@@ -44,8 +44,10 @@ static int cert_row(void *ctx, const struct spif_cert_row *r)
 	} else {
 		char issued[48];
 		spif_time_for_people(r->issued, issued);
-		printf("%-15s %-9s %-8s %-24s %-12s %-8s %s\n", r->id, r->kind, fid, issued, r->operator_,
-		       r->signed_ ? "yes" : "no", r->confirmed_by ? r->confirmed_by : "-");
+		printf("%-15s %-9s %-8s %-24s %-12s ", r->id, r->kind, fid, issued, r->operator_);
+		/* yes/no translated, padded by display columns (text.h) */
+		spif_text_pad(stdout, r->signed_ ? _("yes") : _("no"), 8);
+		printf(" %s\n", r->confirmed_by ? r->confirmed_by : "-");
 	}
 	return 0;
 }
@@ -210,8 +212,8 @@ int cert_cmd(struct cli *c, const struct opts *o, const char *sub, int nargs, ch
 				spif_cert_free(&ct);
 				if (rc < 0)
 					cli_die(c, &e);
-				snprintf(incl, sizeof incl, "%s: inclusion proof verified: event %lld is in the log under a "
-				         "checkpoint of %llu events signed by the catalog's key", cid, inc.seq,
+				snprintf(incl, sizeof incl, _("%s: inclusion proof verified: event %lld is in the log under a "
+				         "checkpoint of %llu events signed by the catalog's key"), cid, inc.seq,
 				         (unsigned long long)inc.tree_size);
 			}
 			spif_catalog_close(cat);

@@ -211,15 +211,24 @@ int cmd_show(struct cli *c, const struct opts *o, const char *idarg)
 		char *label = spif_text_escaped(f.label), *purpose = spif_text_escaped(f.purpose),
 		     *source = spif_text_escaped(f.source ? f.source : "-"),
 		     *nfields = spif_text_escaped(f.number_fields ? f.number_fields : "[]");
-		printf("id:            %s\nlabel:         %s\npurpose:       %s\nsource:        %s\n"
-		       "received:      %s\nformat:        %s (%s)\nnumber fields: %s\n"
-		       "records:       %lld\npersons:       %lld\ninvalid:       %lld\n"
-		       "sha256:        %s\ncreated:       %s\nstate:         %s\n"
-		       "schedule:      %s\nretain until:  %s\ncopies:\n",
-		       fid, label ? label : "?", purpose ? purpose : "?", source ? source : "?", f.received, f.format,
-		       f.encoding, nfields ? nfields : "?", f.records, f.persons, f.invalid, f.sha256, created,
-		       spif_file_state_name(f.state), f.schedule ? f.schedule : "-",
-		       f.retain_until ? f.retain_until : "-");
+		/* a label a line, each looked up whole: a translation pads its
+		 * own label to the column */
+		printf(_("id:            %s\n"), fid);
+		printf(_("label:         %s\n"), label ? label : "?");
+		printf(_("purpose:       %s\n"), purpose ? purpose : "?");
+		printf(_("source:        %s\n"), source ? source : "?");
+		printf(_("received:      %s\n"), f.received);
+		printf(_("format:        %s (%s)\n"), f.format, f.encoding);
+		printf(_("number fields: %s\n"), nfields ? nfields : "?");
+		printf(_("records:       %lld\n"), f.records);
+		printf(_("persons:       %lld\n"), f.persons);
+		printf(_("invalid:       %lld\n"), f.invalid);
+		printf(_("sha256:        %s\n"), f.sha256);
+		printf(_("created:       %s\n"), created);
+		printf(_("state:         %s\n"), spif_file_state_name(f.state));
+		printf(_("schedule:      %s\n"), f.schedule ? f.schedule : "-");
+		printf(_("retain until:  %s\n"), f.retain_until ? f.retain_until : "-");
+		printf("%s", _("copies:\n"));
 		free(label);
 		free(purpose);
 		free(source);
@@ -228,7 +237,7 @@ int cmd_show(struct cli *c, const struct opts *o, const char *idarg)
 			printf("  %lld %-9s %-8s %12lld %s ", cp[i].id, cp[i].kind, spif_copy_state_name(cp[i].state),
 			       cp[i].size, cp[i].sha256 ? cp[i].sha256 : "-");
 			spif_text_put(stdout, cp[i].path);
-			printf("%s\n", cp[i].encrypted ? " (encrypted)" : "");
+			printf("%s\n", cp[i].encrypted ? _(" (encrypted)") : "");
 		}
 	}
 	spif_copies_free(cp, n);

@@ -55,7 +55,7 @@ static int check_row(void *ctx, const struct spif_copy_check *r)
 		                                             "file", fid, "kind", cp->kind, "path", cp->path, "finding",
 		                                             spif_copy_finding_name(r->finding)));
 	else
-		printf("copy %lld of %s (%s): %s: %s\n", cp->id, fid, cp->kind, spif_copy_finding_name(r->finding),
+		printf(_("copy %lld of %s (%s): %s: %s\n"), cp->id, fid, cp->kind, _(spif_copy_finding_name(r->finding)),
 		       cp->path);
 	return 0;
 }
@@ -71,7 +71,7 @@ static long long check_leftovers(struct cli *c, struct spif_catalog *cat, const 
 		cli_die(c, &e);
 	long long found = 0;
 	for (size_t i = 0; i < n; i++) {
-		static const char *const fate[] = {"destroyed", "unlinked", "gone", "not destroyed"};
+		static const char *const fate[] = {N_("destroyed"), N_("unlinked"), N_("gone"), N_("not destroyed")};
 		if (v[i].fate == SPIF_LEFTOVER_GONE)
 			continue;
 		found++;
@@ -82,8 +82,8 @@ static long long check_leftovers(struct cli *c, struct spif_catalog *cat, const 
 			                                      "created", v[i].created, "fate", fate[v[i].fate], "why",
 			                                      v[i].why[0] ? v[i].why : NULL));
 		else
-			printf("leftover of a killed spif %s (pid %lld, %s) writing %s: %s: %s%s%s\n", v[i].command,
-			       v[i].pid, v[i].created, v[i].target, fate[v[i].fate], v[i].path, v[i].why[0] ? ": " : "",
+			printf(_("leftover of a killed spif %s (pid %lld, %s) writing %s: %s: %s%s%s\n"), v[i].command,
+			       v[i].pid, v[i].created, v[i].target, _(fate[v[i].fate]), v[i].path, v[i].why[0] ? ": " : "",
 			       v[i].why);
 	}
 	free(v);
@@ -110,8 +110,9 @@ int cmd_check(struct cli *c, const struct opts *o)
 	} else {
 		json_decref(k.problems);
 		json_decref(left);
-		printf("%lld cop%s checked: %lld missing, %lld changed or unreadable\n", checked,
-		       checked == 1 ? "y" : "ies", k.missing, k.changed);
+		printf(dngettext(SPIF_TEXTDOMAIN, "%lld copy checked: %lld missing, %lld changed or unreadable\n",
+		                 "%lld copies checked: %lld missing, %lld changed or unreadable\n", (unsigned long)checked),
+		       checked, k.missing, k.changed);
 	}
 	if (leftovers == 1)
 		cli_note(c, "check: 1 hidden output of a killed run found (see above)");
@@ -217,11 +218,12 @@ int cmd_backup(struct cli *c, int argc, char **argv)
 			cli_die(c, &e);
 		const json_t *cf = json_object_get(r, "catalog");
 		if (!json)
-			printf("%s: catalog (%s), %zu vault files, audit log to event %lld%s; no keys\n", out,
-			       json_is_string(json_object_get(cf, "encrypted_to")) ? "encrypted" : "not encrypted: keep it as the vault is kept",
+			printf(_("%s: catalog (%s), %zu vault files, audit log to event %lld%s; no keys\n"), out,
+			       json_is_string(json_object_get(cf, "encrypted_to")) ? _("encrypted")
+			                                                            : _("not encrypted: keep it as the vault is kept"),
 			       json_array_size(json_object_get(r, "vault")),
 			       (long long)json_integer_value(json_object_get(json_object_get(r, "head"), "seq")),
-			       json_is_object(json_object_get(r, "checkpoint")) ? ", last checkpoint" : "");
+			       json_is_object(json_object_get(r, "checkpoint")) ? _(", last checkpoint") : "");
 		spif_catalog_close(cat);
 	} else if (strcmp(sub, "restore-test") == 0 && nargs == 1) {
 		struct spif_catalog *cat = cli_catalog(c, 0);
@@ -230,17 +232,17 @@ int cmd_backup(struct cli *c, int argc, char **argv)
 		rc = json_is_true(json_object_get(r, "ok")) ? 0 : SPIF_FOUND;
 		if (!json) {
 			const json_t *ch2 = json_object_get(r, "chain");
-			printf("%s: audit log %s (%lld events); %lld of %lld sampled vault files open with the live keys\n",
-			       argv[optind], json_is_true(json_object_get(ch2, "intact")) ? "intact" : "BROKEN",
+			printf(_("%s: audit log %s (%lld events); %lld of %lld sampled vault files open with the live keys\n"),
+			       argv[optind], json_is_true(json_object_get(ch2, "intact")) ? _("intact") : _("BROKEN"),
 			       (long long)json_integer_value(json_object_get(ch2, "events")),
 			       (long long)json_integer_value(json_object_get(r, "opened")),
 			       (long long)json_integer_value(json_object_get(r, "sampled")));
-			static const char *const lists[] = {"gone", "stale", "failed"};
+			static const char *const lists[] = {N_("gone"), N_("stale"), N_("failed")};
 			for (int k = 0; k < 3; k++) {
 				size_t i;
 				json_t *x;
 				json_array_foreach(json_object_get(r, lists[k]), i, x)
-					printf("  %s: %s: %s\n", json_string_value(json_object_get(x, "file")), lists[k],
+					printf("  %s: %s: %s\n", json_string_value(json_object_get(x, "file")), _(lists[k]),
 					       json_string_value(json_object_get(x, "why")));
 			}
 			printf(_("restore drill: %s\n"), rc ? _("FAILED") : _("passed"));

@@ -68,8 +68,8 @@ static void say_decrypted(const struct cli *c, const struct output *w, const cha
                           const char *fid)
 {
 	cli_note(c, "decrypted -> %s; %s%s%s%s", w->name,
-	         signer[0] ? "good signature by " : "not signed", signer,
-	         reg ? "; registered as a copy of " : "", reg ? fid : "");
+	         signer[0] ? _("good signature by ") : _("not signed"), signer,
+	         reg ? _("; registered as a copy of ") : "", reg ? fid : "");
 }
 
 static int decrypt_stream(struct cli *c, struct opts *o, int fd)

@@ -273,12 +273,12 @@ static int encrypt_stream(struct cli *c, struct opts *o, int fd)
 	if (o->passphrase)
 		weaker_mode_warning(c);
 	cli_note_begin(c, "encrypted %s",
-	               o->passphrase ? "with a passphrase" : o->nrecipients == 1 ? "for" : "for each of");
+	               o->passphrase ? _("with a passphrase") : o->nrecipients == 1 ? _("for") : _("for each of"));
 	for (size_t i = 0; i < o->nrecipients; i++)
 		cli_note_more(c, " %s", fprs[i]);
 	if (sfpr[0])
 		cli_note_more(c, ", signed by %s", sfpr);
-	cli_note_more(c, " -> %s%s%s", w.name, reg ? ", registered as a copy of " : "", reg ? fid : "");
+	cli_note_more(c, " -> %s%s%s", w.name, reg ? _(", registered as a copy of ") : "", reg ? fid : "");
 	cli_note_end(c);
 	spif_sha256_free(w.h);
 	free(fprs);
@@ -411,7 +411,7 @@ static int encrypt_columns(struct cli *c, struct opts *o, int fd)
 		weaker_mode_warning(c);
 	cli_note(c, "%lld records, %lld values sealed in %zu field%s -> %s%s%s",
 	         records, values, o->nfields, o->nfields == 1 ? "" : "s", w.name,
-	         reg ? ", registered as a copy of " : "", reg ? cs.file : "");
+	         reg ? _(", registered as a copy of ") : "", reg ? cs.file : "");
 	spif_sha256_free(w.h);
 	explicit_bzero(armored, an);
 	free(armored);

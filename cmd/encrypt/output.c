@@ -83,7 +83,7 @@ int output_tap(void *ctx, const void *buf, size_t n)
 		spif_sha256_update(w->h, buf, n);
 	w->size += (long long)n;
 	char line[160];
-	if (spif_progress_update(&w->prog, w->size, "bytes", -1, line, sizeof line))
+	if (spif_progress_update(&w->prog, w->size, N_("bytes"), -1, line, sizeof line))
 		fputs(line, stderr);
 	if (w->headn < sizeof w->head) {
 		size_t k = n < sizeof w->head - w->headn ? n : sizeof w->head - w->headn;

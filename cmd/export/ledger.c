@@ -42,7 +42,7 @@ int cmd_verify(struct cli *c, const struct opts *o)
 	const char *id = r.bag.top[0] ? r.bag.top : o->args[0];
 	int bad = r.bag.problems > 0 || r.sig_status < 0;
 	cli_note_begin(c, "%s: %s, %lld payload file%s, %lld bytes", id,
-	               r.bag.problems ? "INVALID bag" : "valid BagIt bag", r.bag.payload_files,
+	               r.bag.problems ? _("INVALID bag") : _("valid BagIt bag"), r.bag.payload_files,
 	               r.bag.payload_files == 1 ? "" : "s", r.bag.payload_bytes);
 	if (r.bag.problems)
 		cli_note_more(c, ", %lld problem%s", r.bag.problems, r.bag.problems == 1 ? "" : "s");
@@ -208,8 +208,8 @@ int cmd_return(struct cli *c, const struct opts *o)
 	const char *where = json_string_value(json_object_get(fate, "path"));
 	int dir = r.format && strcmp(r.format, "dir") == 0;
 	cli_note(c, "%s returned, received by %s, seal %s; the %s is the one that left (%s); destroy "
-	         "it with: spif shred %s%s", id, o->received_by, o->seal, dir ? "bag" : "archive",
-	         dir ? "every file as its manifests list" : "SHA-256 matches", where ? where : "?",
+	         "it with: spif shred %s%s", id, o->received_by, o->seal, dir ? _("bag") : _("archive"),
+	         dir ? _("every file as its manifests list") : _("SHA-256 matches"), where ? where : "?",
 	         dir ? "/data/*" : "");
 	if (!intact)
 		cli_note(c, "warning: %s came back with its seal broken: the ledger records it; whether that is an "

@@ -411,7 +411,7 @@ static void show_progress(void *ctx, long long bytes)
 {
 	(void)ctx;
 	char line[160];
-	if (spif_progress_update(&export_progress, bytes, "bytes", -1, line, sizeof line))
+	if (spif_progress_update(&export_progress, bytes, N_("bytes"), -1, line, sizeof line))
 		fputs(line, stderr);
 }
 
@@ -512,9 +512,9 @@ static int cmd_export(struct cli *c, struct opts *o)
 	} else if (o->form == SPIF_EXPORT_ZIP)
 		cli_note_more(c, ", a password ZIP (AES-256), not signed");
 	else
-		cli_note_more(c, ", %s (no number in it)", o->form == SPIF_EXPORT_DIR ? "a plain directory" : "a plain tar");
-	cli_note_more(c, " -> %s (%lld bytes)%s%s%s%s", r.path, r.size, r.medium[0] ? " on " : "", r.medium,
-	              o->due ? ", due " : "", o->due ? o->due : "");
+		cli_note_more(c, ", %s (no number in it)", o->form == SPIF_EXPORT_DIR ? _("a plain directory") : _("a plain tar"));
+	cli_note_more(c, " -> %s (%lld bytes)%s%s%s%s", r.path, r.size, r.medium[0] ? _(" on ") : "", r.medium,
+	              o->due ? _(", due ") : "", o->due ? o->due : "");
 	cli_note_end(c);
 	spif_psn_free(psn);
 	spif_catalog_close(cat);

@@ -15,10 +15,10 @@ static void print_dates(const struct spif_retention *r, const struct spif_schedu
 	spif_day_format(r->retain_until, ru);
 	spif_day_format(r->dispose_on, dd);
 	if (r->dispose_on == SPIF_DAY_NONE)
-		printf("%s: %s, kept until its %s is recorded (spif retain event %s %s=YYYY-MM-DD)\n", fid,
+		printf(_("%s: %s, kept until its %s is recorded (spif retain event %s %s=YYYY-MM-DD)\n"), fid,
 		       r->schedule, s->from.event, fid, s->from.event);
 	else
-		printf("%s: %s, retain until %s, due %s (%s)\n", fid, r->schedule, ru, dd, spif_action_name(s->action));
+		printf(_("%s: %s, retain until %s, due %s (%s)\n"), fid, r->schedule, ru, dd, spif_action_name(s->action));
 }
 
 /* After the commit: a vault copy re-encrypted for its new month loses

@@ -72,7 +72,7 @@ static void progress_clear(struct purge *p)
 static void progress_show(struct purge *p)
 {
 	char line[160];
-	if (spif_progress_update(&p->prog, p->disposed + p->redacted + p->failed, "files", -1, line, sizeof line))
+	if (spif_progress_update(&p->prog, p->disposed + p->redacted + p->failed, N_("files"), -1, line, sizeof line))
 		cli_progress_line(p->c, line);
 }
 
@@ -684,7 +684,21 @@ int cmd_purge(struct cli *c, const struct opts *o, int argc)
 	json_array_foreach(p.issued, ci, cv)
 		fprintf(m, "%s%s", ci ? ", " : "; certificates: ", json_string_value(cv));
 	fclose(m);
-	cli_note(c, "%s%s", summary, issued);
+	/* the same summary for a person, in their language (syslog keeps
+	 * the English above) */
+	cli_note_begin(c, "purge %lld (%s): %lld disposed, %lld redacted, %lld failed", p.purge_id, today,
+	               p.disposed, p.redacted, p.failed);
+	if (p.done_before)
+		cli_note_more(c, ", %lld already done", p.done_before);
+	if (stop_flag)
+		cli_note_more(c, "; interrupted: the rest is left for the next purge");
+	json_array_foreach(p.issued, ci, cv) {
+		if (ci)
+			cli_note_more(c, ", %s", json_string_value(cv));
+		else
+			cli_note_more(c, "; certificates: %s", json_string_value(cv));
+	}
+	cli_note_end(c);
 	if (p.use_syslog) {
 		syslog(p.failed ? LOG_WARNING : LOG_INFO, "%s%s", summary, issued);
 		closelog();

@@ -17,11 +17,17 @@ static void schedule_text(const struct spif_schedule *s, long long live, long lo
 	spif_period_format(&s->grace, grace);
 	spif_cutoff_format(&s->cutoff, cutoff);
 	spif_from_format(&s->from, from);
-	printf("name:      %s%s\nperiod:    %s\nfrom:      %s\ncutoff:    %s\ngrace:     %s\n"
-	       "action:    %s\nmode:      %s\nbasis:     %s\ncreated:   %s\nfiles:     %lld not disposed, "
-	       "%lld in all\n", s->name, s->is_default ? " (policy default)" : "", period, from, cutoff, grace,
-	       spif_action_name(s->action), spif_mode_name(s->mode), s->basis[0] ? s->basis : "-",
-	       s->created[0] ? s->created : "(not yet: a default, installed by the first change)", live, all);
+	/* a label a line, each looked up whole (its translation pads it) */
+	printf(_("name:      %s%s\n"), s->name, s->is_default ? _(" (policy default)") : "");
+	printf(_("period:    %s\n"), period);
+	printf(_("from:      %s\n"), from);
+	printf(_("cutoff:    %s\n"), cutoff);
+	printf(_("grace:     %s\n"), grace);
+	printf(_("action:    %s\n"), spif_action_name(s->action));
+	printf(_("mode:      %s\n"), spif_mode_name(s->mode));
+	printf(_("basis:     %s\n"), s->basis[0] ? s->basis : "-");
+	printf(_("created:   %s\n"), s->created[0] ? s->created : _("(not yet: a default, installed by the first change)"));
+	printf(_("files:     %lld not disposed, %lld in all\n"), live, all);
 }
 
 int cmd_schedule(struct cli *c, const struct opts *o, int argc, char **argv)

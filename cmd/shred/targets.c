@@ -355,7 +355,8 @@ void dry_run(const struct opts *o, const struct spif_dispose_copy *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		const struct spif_dispose_copy *t = &v[i];
-		char fid[24] = "not catalogued";
+		char fid[64];
+		snprintf(fid, sizeof fid, "%s", _("not catalogued"));
 		if (t->file_id)
 			spif_file_id_format(t->file_id, fid);
 		if (t->absent && !t->crypto) {
@@ -379,7 +380,7 @@ void dry_run(const struct opts *o, const struct spif_dispose_copy *v, size_t n)
 		         "verify, rename and unlink; %s on %s, medium %s: %s%s%s\n"),
 		       t->path, fid, t->kind, t->m.size, o->passes, o->passes == 1 ? "" : "es",
 		       o->zero ? _(" + zeros") : "", t->m.fstype, t->m.device[0] ? t->m.device : "?",
-		       spif_dispose_media_type(&t->m), t->m.reaches_medium ? "Clear" : _("Clear (overwrite) — not "
+		       _(spif_dispose_media_type(&t->m)), t->m.reaches_medium ? "Clear" : _("Clear (overwrite) — not "
 		                                                                      "verified at the medium: "), t->m.reaches_medium ? "" : t->m.reason,
 		       t->m.reaches_medium ? "" : (o->force ? _(" (forced)") : _(" (refused without --force)")));
 		if (t->attested)

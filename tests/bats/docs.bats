@@ -199,3 +199,54 @@ setup() {
 	run "$top/tests/demo.sh" "$SPIF_BIN"
 	[ "$status" -eq 0 ] || { echo "$output" | tail -20; return 1; }
 }
+
+# The options a page names: every "Fl X" (mdoc's flag macro), X as the
+# reader types it (\- is -).
+man_flags() {
+	grep -o 'Fl \\\{0,1\}[-A-Za-z0-9][-A-Za-z0-9\\]*' "$1" | sed 's/^Fl //; s/\\-/-/g' | sort -u
+}
+
+@test "docs: every option an English page names is in its Japanese page" {
+	local en ja f bad=0 n=0
+	for en in man/spif-*.1 man/spif.7; do
+		ja=man/ja/${en#man/}
+		[ -f "$ja" ] || { echo "no $ja"; bad=1; continue; }
+		n=$((n + 1))
+		for f in $(comm -23 <(man_flags "$en") <(man_flags "$ja")); do
+			echo "$ja does not name -$f (as $en does)"
+			bad=1
+		done
+	done
+	[ "$n" -ge 12 ]
+	[ "$bad" -eq 0 ]
+}
+
+# The options a page describes: the flags on its list items (.It Fl X).
+man_items() {
+	grep '^\.It .*Fl ' "$1" | grep -o 'Fl \\\{0,1\}[-A-Za-z0-9][-A-Za-z0-9\\]*' | sed 's/^Fl //; s/\\-/-/g' | sort -u
+}
+
+@test "docs: every Japanese page describes each option and exit code its English page describes, and is lint clean" {
+	local m en s f bad=0 n=0
+	for m in man/ja/*.[1-9]; do
+		n=$((n + 1))
+		mandoc -Tlint -W warning "$m" || bad=1
+		en=man/${m#man/ja/}
+		[ -f "$en" ] || { echo "$m translates no English page"; bad=1; continue; }
+		# the sections that matter, where the English page has them
+		for s in NAME SYNOPSIS DESCRIPTION 'EXIT STATUS' 'SEE ALSO'; do
+			! grep -qx "\.Sh $s" "$en" || grep -qx "\.Sh $s" "$m" || { echo "$m has no .Sh $s"; bad=1; }
+		done
+		for f in $(comm -23 <(man_items "$en") <(man_items "$m")); do
+			echo "$m has no list item (.It Fl $f) describing -$f, as $en does"
+			bad=1
+		done
+		# each exit code the English page lists (.It N) is explained
+		for f in $(awk '/^\.Sh EXIT STATUS/ { s = 1; next } /^\.Sh/ { s = 0 } s' "$en" | sed -n 's/^\.It \([0-9][0-9]*\)$/\1/p'); do
+			awk '/^\.Sh EXIT STATUS/ { s = 1; next } /^\.Sh/ { s = 0 } s' "$m" | grep -qw -- "$f" ||
+				{ echo "$m: EXIT STATUS does not explain $f, as $en does"; bad=1; }
+		done
+	done
+	[ "$n" -ge 12 ]
+	[ "$bad" -eq 0 ]
+}
