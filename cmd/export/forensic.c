@@ -36,15 +36,23 @@ static const char *bound(const struct cli *c, const char *opt, const char *s, in
 
 struct ids {
 	long long *v;
-	size_t n;
+	size_t n, cap;
 };
+
+static void add_id(struct ids *x, long long id)
+{
+	if (x->n == x->cap) {
+		x->cap = x->cap ? x->cap * 2 : 64;
+		x->v = xreallocarray(x->v, x->cap, sizeof *x->v);
+	}
+	x->v[x->n++] = id;
+}
 
 static int add_inc_file(void *ctx, const struct spif_incident_file *f)
 {
-	struct ids *x = ctx;
 	if (f->hold_id) /* 0: disposed, nothing of it leaves */
-		x->v[x->n++] = f->file_id;
-	return x->n == 1024;
+		add_id(ctx, f->file_id);
+	return 0;
 }
 
 /* --with-records: the records of each file leave with their numbers, so
@@ -54,16 +62,17 @@ static int add_inc_file(void *ctx, const struct spif_incident_file *f)
  * incident's and those --file adds. */
 static void records_permit(struct cli *c, const struct opts *o, char *approver, size_t n)
 {
-	struct ids x = {xcalloc(1024 + o->nfiles, sizeof *x.v), 0};
+	struct ids x = {NULL, 0, 0};
 	struct spif_catalog *cat = cli_catalog_if_exists(c);
 	struct spif_err e = {0};
 	if (cat && spif_incident_files(cat, o->incident, add_inc_file, &x, &e) < 0) {
 		free(x.v);
+		spif_catalog_close(cat);
 		cli_die(c, &e);
 	}
 	spif_catalog_close(cat);
 	for (size_t i = 0; i < o->nfiles; i++)
-		x.v[x.n++] = o->files[i];
+		add_id(&x, o->files[i]);
 	for (size_t i = 0; i < x.n; i++) {
 		cli_permit(c, (struct spif_request){.act = SPIF_ACT_EXPORT, .file_id = x.v[i], .reason = o->reason});
 		approver_add(approver, n, c->permit.approver);
