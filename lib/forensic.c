@@ -410,9 +410,10 @@ static int count_sink(void *ctx, const void *buf, size_t n)
 	return 0;
 }
 
-static int held_of(struct spif_catalog *c, const char *inc, const char *out_name, struct held **out, size_t *nout,
+static int held_of(struct spif_catalog *c, const struct spif_forensic_opts *o, struct held **out, size_t *nout,
                    struct spif_err *err)
 {
+	const char *inc = o->incident, *out_name = o->out;
 	json_t *ids = json_array();
 	*out = NULL;
 	*nout = 0;
@@ -437,6 +438,14 @@ static int held_of(struct spif_catalog *c, const char *inc, const char *out_name
 		if (x->f.state == SPIF_FILE_DISPOSED) {
 			x->disposed = 1;
 			continue;
+		}
+		size_t g = 0;
+		while (g < o->ngated && o->gated[g] != id)
+			g++;
+		if (g == o->ngated) {
+			spif_err_set(err, SPIF_EX_TEMPFAIL, "%s joined %s after its records were permitted to leave: no bundle "
+			             "is written; run it again", x->fid, inc);
+			break;
 		}
 		if (spif_export_source(c, &x->f, &x->path, &x->vault, &x->fmt, &x->enc, err) < 0)
 			break;
@@ -783,7 +792,7 @@ int spif_forensic_run(struct spif_catalog *c, const struct spif_forensic_opts *o
 		goto out;
 	}
 	/* 6. the records' sources, checked before a byte is written */
-	if (o->with_records && held_of(c, o->incident, o->out, &P.h, &P.nh, err) < 0)
+	if (o->with_records && held_of(c, o, &P.h, &P.nh, err) < 0)
 		goto out;
 	/* 7. custody, signed by the responder */
 	for (size_t i = 0; i < np; i++)

@@ -93,6 +93,8 @@ struct spif_forensic_opts {
 	const char *reason;               /* why (custody.json); required with with_records */
 	int with_records;                 /* bundle each file's records as held (the caller passed the gate) */
 	const char *approver;             /* with_records: who approved them leaving (custody.json), or NULL */
+	const long long *gated;           /* with_records: the files the gate let go; any other file of the */
+	size_t ngated;                    /* incident with records fails the run (fail closed) */
 	const char *out;
 	const struct spif_conf *conf;
 };

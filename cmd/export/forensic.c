@@ -59,8 +59,9 @@ static int add_inc_file(void *ctx, const struct spif_incident_file *f)
  * each passes the gate an export without --redact passes (main.c's
  * export_permit): the file's grant, the reason, a second person's
  * approval, whose giver custody.json names.  The files are the
- * incident's and those --file adds. */
-static void records_permit(struct cli *c, const struct opts *o, char *approver, size_t n)
+ * incident's and those --file adds; the library refuses to bundle the
+ * records of any other (one that joined the incident meanwhile). */
+static void records_permit(struct cli *c, const struct opts *o, char *approver, size_t n, struct ids *out)
 {
 	struct ids x = {NULL, 0, 0};
 	struct spif_catalog *cat = cli_catalog_if_exists(c);
@@ -77,7 +78,7 @@ static void records_permit(struct cli *c, const struct opts *o, char *approver, 
 		cli_permit(c, (struct spif_request){.act = SPIF_ACT_EXPORT, .file_id = x.v[i], .reason = o->reason});
 		approver_add(approver, n, c->permit.approver);
 	}
-	free(x.v);
+	*out = x;
 }
 
 int cmd_forensic(struct cli *c, const struct opts *o)
@@ -111,18 +112,21 @@ int cmd_forensic(struct cli *c, const struct opts *o)
 		cli_usage(c, "--since is not before --until");
 	cli_permit(c, (struct spif_request){.act = SPIF_ACT_INCIDENT, .object = o->incident});
 	char approver[256] = "";
+	struct ids gated = {NULL, 0, 0};
 	if (o->with_records)
-		records_permit(c, o, approver, sizeof approver);
+		records_permit(c, o, approver, sizeof approver, &gated);
 	const char *sign = o->sign_key ? o->sign_key : c->conf.sign_key[0] ? c->conf.sign_key : NULL;
 	struct spif_catalog *cat = cli_catalog(c, 0);
 	struct spif_forensic_opts x = {
 		.incident = o->incident, .files = o->files, .nfiles = o->nfiles, .since = s, .until = u,
 		.recipients = o->recipients, .nrecipients = o->nrecipients, .sign_key = sign, .reason = o->reason,
 		.out = o->out, .conf = &c->conf, .with_records = o->with_records,
-		.approver = approver[0] ? approver : NULL,
+		.approver = approver[0] ? approver : NULL, .gated = gated.v, .ngated = gated.n,
 	};
 	struct spif_forensic_result r;
-	if (spif_forensic_run(cat, &x, &r, &e) < 0)
+	int frc = spif_forensic_run(cat, &x, &r, &e);
+	free(gated.v);
+	if (frc < 0)
 		cli_die(c, &e);
 	spif_catalog_close(cat);
 	printf("%s\n", r.sha256);
