@@ -39,7 +39,7 @@ _spif_roles="operator approver auditor responder admin"
 _spif_export_opts="--file --purpose -r --recipient --sign --redact --key --fields
 	--drop --format --to --output-encoding --to-org --to-person --basis --medium
 	--seal --due --reason -o --output --forensic --incident --since --until --home --help --zip-aes256
-	--passphrase-file --subject-file"
+	--passphrase-file --subject-file --with-records"
 _spif_export_subs="verify ls return destroyed lost"
 
 # _spif_reply WORDS CUR: COMPREPLY from a word list.

@@ -41,4 +41,13 @@ int spif_export_insert(struct spif_catalog *c, const struct spif_export_new *x, 
 int spif_export_source(struct spif_catalog *c, const struct spif_file *f, char **path, int *vault,
                        enum spif_format *fmt, enum spif_enc *enc, struct spif_err *err);
 
+/* The records of f as held, byte for byte, from the copy
+ * spif_export_source chose (path, vault): a vault copy's NDJSON
+ * plaintext, or the copy itself hashed against f->sha256 as it goes
+ * (SPIF_EX_DATAERR when it changed).  Through sink; out names what a
+ * failing sink writes.  held_size: the bytes it will give, -1 unknown. */
+long long spif_export_held_size(const struct spif_file *f, const char *path, int vault);
+int spif_export_emit_held(struct spif_catalog *c, const struct spif_file *f, const char *path, int vault,
+                          const char *out, spif_sink_fn sink, void *ctx, struct spif_err *err);
+
 #endif

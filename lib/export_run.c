@@ -219,10 +219,10 @@ static void hash_rest(int fd, struct spif_sha256 *h)
 			spif_sha256_update(h, buf, (size_t)r);
 }
 
-/* A raw copy: its bytes through sink, hashed against the catalog. */
-static int emit_copy_raw(struct run *R, struct src *s, spif_sink_fn sink, void *ctx, struct spif_err *err)
+/* A raw copy: its bytes through sink, hashed against the catalog (out:
+ * what a failing sink is said to be writing). */
+static int emit_copy_raw(const char *out, const struct src *s, spif_sink_fn sink, void *ctx, struct spif_err *err)
 {
-	(void)R;
 	int fd = open(s->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return spif_err_sys(err, spif_exit_for_errno(errno), errno, "%s", s->path);
@@ -245,7 +245,7 @@ static int emit_copy_raw(struct run *R, struct src *s, spif_sink_fn sink, void *
 			break;
 		spif_sha256_update(h, buf, (size_t)r);
 		if (sink(ctx, buf, (size_t)r) < 0) {
-			spif_err_sys(err, spif_exit_for_errno(errno), errno, "%s", R->o->out);
+			spif_err_sys(err, spif_exit_for_errno(errno), errno, "%s", out);
 			goto out;
 		}
 	}
@@ -476,7 +476,26 @@ static int emit(struct run *R, struct src *s, spif_sink_fn sink, void *ctx, int 
 		return emit_records(R, s, sink, ctx, scan, err);
 	if (s->vault)
 		return spif_vault_read(R->c, s->id, s->path, sink, ctx, err);
-	return emit_copy_raw(R, s, sink, ctx, err);
+	return emit_copy_raw(R->o->out, s, sink, ctx, err);
+}
+
+/* A file's records as held, for a bundle that carries them as they are
+ * (forensic.c): the same raw path as an export's, so that one reader
+ * decides what is read and that a changed copy is never read. */
+long long spif_export_held_size(const struct spif_file *f, const char *path, int vault)
+{
+	struct src s = {.id = f->id, .vault = vault, .path = (char *)path, .raw = 1};
+	return known_size(&s);
+}
+
+int spif_export_emit_held(struct spif_catalog *c, const struct spif_file *f, const char *path, int vault,
+                          const char *out, spif_sink_fn sink, void *ctx, struct spif_err *err)
+{
+	struct src s = {.id = f->id, .f = *f, .vault = vault, .path = (char *)path, .raw = 1};
+	spif_file_id_format(f->id, s.fid);
+	if (vault)
+		return spif_vault_read(c, f->id, path, sink, ctx, err);
+	return emit_copy_raw(out, &s, sink, ctx, err);
 }
 
 /* ---- the bag ------------------------------------------------------------- */

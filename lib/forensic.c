@@ -1,6 +1,11 @@
 /* forensic.c - see forensic.h: making the bundle. */
 #include "forensic.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +20,7 @@
 #include "catalog_priv.h"
 #include "checkpoint.h"
 #include "digest.h"
+#include "export_priv.h"
 #include "incident.h"
 #include "merkle.h"
 #include "mynumber.h"
@@ -362,7 +368,130 @@ static int has_number(json_t *j)
 	}
 }
 
-/* ---- the bag ------------------------------------------------------------- */
+/* ---- the records (--with-records) ----------------------------------------- */
+
+/* One file of the incident and its records as held (export_priv.h). */
+struct held {
+	char fid[24];
+	struct spif_file f;
+	int disposed;          /* nothing of it is left: said, not an error */
+	char *path;            /* the copy read */
+	int vault;
+	enum spif_format fmt;
+	enum spif_enc enc;
+	long long size;
+	char name[64];         /* F000001.ndjson: data/ is flat (bagit.h), as in an export */
+	char sha256[65];
+};
+
+static int add_id(void *ctx, const struct spif_incident_file *f)
+{
+	json_array_append_new(ctx, json_integer(f->file_id));
+	return 0;
+}
+
+/* Every file of the incident and where its records are read from: the
+ * copy export would read, checked now so that a file with nothing to
+ * read stops the run before a byte is written; and the SHA-256 of its
+ * records, from a first reading that keeps nothing (as export's counting
+ * reading: export_run.c), so that custody.json is whole and signed
+ * before the stream starts.  The second reading, into the tar, must
+ * give the same hash. */
+struct counted {
+	struct spif_sha256 *h;
+	long long n;
+};
+
+static int count_sink(void *ctx, const void *buf, size_t n)
+{
+	struct counted *k = ctx;
+	spif_sha256_update(k->h, buf, n);
+	k->n += (long long)n;
+	return 0;
+}
+
+static int held_of(struct spif_catalog *c, const struct spif_forensic_opts *o, struct held **out, size_t *nout,
+                   struct spif_err *err)
+{
+	const char *inc = o->incident, *out_name = o->out;
+	json_t *ids = json_array();
+	*out = NULL;
+	*nout = 0;
+	if (spif_incident_files(c, inc, add_id, ids, err) < 0) {
+		json_decref(ids);
+		return -1;
+	}
+	size_t n = json_array_size(ids);
+	struct held *h = calloc(n + 1, sizeof *h);
+	if (!h) {
+		json_decref(ids);
+		return spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
+	}
+	*out = h;
+	for (size_t i = 0; i < n; i++) {
+		struct held *x = &h[i];
+		long long id = json_integer_value(json_array_get(ids, i));
+		spif_file_id_format(id, x->fid);
+		if (spif_catalog_get_file(c, id, &x->f, err) < 0)
+			break;
+		(*nout)++;
+		if (x->f.state == SPIF_FILE_DISPOSED) {
+			x->disposed = 1;
+			continue;
+		}
+		size_t g = 0;
+		while (g < o->ngated && o->gated[g] != id)
+			g++;
+		if (g == o->ngated) {
+			spif_err_set(err, SPIF_EX_TEMPFAIL, "%s joined %s after its records were permitted to leave: no bundle "
+			             "is written; run it again", x->fid, inc);
+			break;
+		}
+		if (spif_export_source(c, &x->f, &x->path, &x->vault, &x->fmt, &x->enc, err) < 0)
+			break;
+		if (!x->path) {
+			spif_err_set(err, SPIF_EX_DATAERR, "%s: no copy to read its records from (no vault copy, no copy "
+			             "with its catalogued content): no bundle is written", x->fid);
+			break;
+		}
+		if ((x->size = spif_export_held_size(&x->f, x->path, x->vault)) < 0) {
+			spif_err_set(err, SPIF_EX_DATAERR, "%s: the size of its records cannot be read from its %s copy: no "
+			             "bundle is written", x->fid, x->vault ? "vault" : "present");
+			break;
+		}
+		snprintf(x->name, sizeof x->name, "%s.%s", x->fid, spif_format_name(x->fmt));
+		/* the first reading: hashed only, for the custody statement,
+		 * which is signed before the stream starts */
+		struct counted k = {spif_sha256_new(), 0};
+		if (!k.h) {
+			spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
+			break;
+		}
+		int rc = spif_export_emit_held(c, &x->f, x->path, x->vault, out_name, count_sink, &k, err);
+		spif_sha256_hex(k.h, x->sha256);
+		spif_sha256_free(k.h);
+		if (rc < 0)
+			break;
+		if (k.n != x->size) {
+			spif_err_set(err, SPIF_EX_DATAERR, "%s: %lld bytes of records read, %lld announced (%s changed): no "
+			             "bundle is written", x->fid, k.n, x->size, x->path);
+			break;
+		}
+	}
+	json_decref(ids);
+	return *nout == n && !err->code ? 0 : -1;
+}
+
+static void held_free(struct held *h, size_t n)
+{
+	for (size_t i = 0; h && i < n; i++) {
+		spif_file_free(&h[i].f);
+		free(h[i].path);
+	}
+	free(h);
+}
+
+/* ---- the bag, streamed -------------------------------------------------- */
 
 struct part {
 	const char *name;
@@ -371,49 +500,166 @@ struct part {
 	char sha256[65];
 };
 
-static int sink_mem(void *ctx, const void *buf, size_t n)
+/* What the producer thread writes: the tar of the bag into gpg's pipe.
+ * It starts no process: a fork in one thread while another makes pipes
+ * lets a child keep the other's pipe ends open, and both wait forever;
+ * so custody.json is signed before it starts, by this thread's caller. */
+struct prod {
+	struct spif_catalog *c;
+	const struct spif_forensic_opts *o;
+	struct part *parts;
+	size_t np;
+	struct held *h;
+	size_t nh;
+	const char *custody, *sig; /* spif/custody.json and its signature */
+	struct spif_bag *bag;
+	int pipe_w;
+	atomic_int stop;       /* gpg gave up: stop reading */
+	int rc;
+	struct spif_err e;
+};
+
+static int pipe_sink(void *ctx, const void *buf, size_t n)
 {
-	struct part *p = ctx;
-	char *nb = realloc(p->data, p->n + n + 1);
-	if (!nb)
+	struct prod *P = ctx;
+	if (atomic_load(&P->stop)) {
+		errno = ECANCELED;
 		return -1;
-	memcpy(nb + p->n, buf, n);
-	p->data = nb;
-	p->n += n;
-	p->data[p->n] = '\0';
+	}
+	return spif_sink_fd(&P->pipe_w, buf, n);
+}
+
+static int one_file(struct prod *P, const char *name, long long size, const void *data, size_t n,
+                    const struct held *x, char sha256[65], struct spif_err *err)
+{
+	char s512[129], path[80];
+	snprintf(path, sizeof path, "%s", name);
+	if (spif_bag_file_begin(P->bag, path, size, err) < 0)
+		return -1;
+	int w = x ? spif_export_emit_held(P->c, &x->f, x->path, x->vault, P->o->out, spif_bag_write, P->bag, err)
+	          : n ? spif_bag_write(P->bag, data, n) : 0;
+	if (w < 0 && !err->code)
+		spif_err_sys(err, spif_exit_for_errno(errno), errno, "%s", P->o->out);
+	if (w < 0 || spif_bag_file_end(P->bag, sha256, s512, err) < 0) {
+		if (!err->code)
+			spif_err_set(err, SPIF_EX_IOERR, "the bundle could not be written");
+		return -1;
+	}
 	return 0;
 }
 
-static int make_tar(const char *top, struct part *parts, size_t np, const char *custody, const char *sig,
-                    const char *inc, struct part *tar, struct spif_err *err)
+static int produce(struct prod *P, struct spif_err *err)
 {
-	struct spif_bag *b;
-	if (spif_bag_open_tar(top, sink_mem, tar, &b, err) < 0)
-		return -1;
-	int rc = -1;
-	for (size_t i = 0; i < np; i++) {
-		char s512[129];
-		if (spif_bag_file_begin(b, parts[i].name, (long long)parts[i].n, err) < 0 ||
-		    (parts[i].n && spif_bag_write(b, parts[i].data, parts[i].n) < 0) ||
-		    spif_bag_file_end(b, parts[i].sha256, s512, err) < 0) {
-			if (!err->code)
-				spif_err_set(err, SPIF_EX_IOERR, "the bundle could not be written");
-			goto out;
-		}
+	const struct spif_forensic_opts *o = P->o;
+	for (size_t i = 0; i < P->np; i++)
+		if (one_file(P, P->parts[i].name, (long long)P->parts[i].n, P->parts[i].data, P->parts[i].n, NULL,
+		             P->parts[i].sha256, err) < 0)
+			return -1;
+	/* the records, streamed: the second reading, as the first */
+	for (size_t i = 0; i < P->nh; i++) {
+		struct held *x = &P->h[i];
+		char sha[65];
+		if (x->disposed)
+			continue;
+		if (one_file(P, x->name, x->size, NULL, 0, x, sha, err) < 0)
+			return -1;
+		if (strcmp(sha, x->sha256) != 0)
+			return spif_err_set(err, SPIF_EX_DATAERR, "%s: its records read differently the second time (%s "
+			                    "changed during the run): nothing was written", x->fid, x->path);
 	}
 	struct spif_bag_meta meta[] = {
 		{"Source-Organization", "spif"},
-		{"External-Description", "forensic bundle of an incident"},
-		{"External-Identifier", inc},
+		{"External-Description", P->nh ? "forensic bundle of an incident, with the records of its files"
+		                               : "forensic bundle of an incident"},
+		{"External-Identifier", o->incident},
 	};
 	char tagsha[65];
-	if (spif_bag_tag(b, "spif/custody.json", custody, strlen(custody), err) < 0 ||
-	    spif_bag_tag(b, "spif/custody.json.asc", sig, strlen(sig), err) < 0 ||
-	    spif_bag_finish(b, meta, sizeof meta / sizeof *meta, tagsha, err) < 0)
+	return spif_bag_tag(P->bag, "spif/custody.json", P->custody, strlen(P->custody), err) < 0 ||
+	               spif_bag_tag(P->bag, "spif/custody.json.asc", P->sig, strlen(P->sig), err) < 0 ||
+	               spif_bag_finish(P->bag, meta, sizeof meta / sizeof *meta, tagsha, err) < 0
+	           ? -1 : 0;
+}
+
+static void *producer_thread(void *arg)
+{
+	struct prod *P = arg;
+	/* gpg that stops early closes its end: EPIPE, not a dead process */
+	sigset_t ss;
+	sigemptyset(&ss);
+	sigaddset(&ss, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &ss, NULL);
+	P->rc = produce(P, &P->e);
+	close(P->pipe_w); /* gpg sees the end of its input either way */
+	P->pipe_w = -1;
+	return NULL;
+}
+
+struct arch {
+	struct spif_sha256 *h;
+	long long n;
+};
+
+static int arch_tap(void *ctx, const void *buf, size_t n)
+{
+	struct arch *a = ctx;
+	spif_sha256_update(a->h, buf, n);
+	a->n += (long long)n;
+	return 0;
+}
+
+/* The tar through a pipe into gpg, which writes fd (read back behind it
+ * for the package's SHA-256): the one way export.h streams a package. */
+static int package(struct prod *P, int fd, char sha256[65], long long *size, struct spif_err *err)
+{
+	const struct spif_forensic_opts *o = P->o;
+	int pr[2];
+	struct arch ar = {spif_sha256_new(), 0};
+	if (!ar.h)
+		return spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
+	if (pipe2(pr, O_CLOEXEC) < 0) {
+		spif_sha256_free(ar.h);
+		return spif_err_sys(err, SPIF_EX_SOFTWARE, errno, "pipe");
+	}
+	(void)fcntl(pr[1], F_SETPIPE_SZ, 1 << 20);
+	P->pipe_w = pr[1];
+	char top[64];
+	snprintf(top, sizeof top, "%s-forensic", o->incident);
+	pthread_t th;
+	int rc = -1;
+	if (spif_bag_open_tar(top, pipe_sink, P, &P->bag, err) < 0) {
+		close(pr[1]);
 		goto out;
-	rc = 0;
+	}
+	if (pthread_create(&th, NULL, producer_thread, P) != 0) {
+		close(pr[1]);
+		spif_err_set(err, SPIF_EX_SOFTWARE, "cannot start a thread");
+		goto out;
+	}
+	struct spif_pgp_enc enc = {.recipients = o->recipients, .nrecipients = o->nrecipients, .sign_key = o->sign_key};
+	struct spif_err ge = {0};
+	int grc = spif_pgp_encrypt_to_fd(pr[0], fd, arch_tap, &ar, &enc, &ge);
+	if (grc < 0)
+		atomic_store(&P->stop, 1);
+	close(pr[0]); /* a producer still writing gets EPIPE */
+	pr[0] = -1;
+	pthread_join(th, NULL);
+	/* the producer's failure is the cause, unless it only met the end of
+	 * a gpg that had given up */
+	if (P->rc < 0 && !(grc < 0 && (P->e.code == SPIF_EX_IOERR || P->e.code == 0)))
+		*err = P->e;
+	else if (grc < 0)
+		*err = ge;
+	else if (P->rc < 0)
+		*err = P->e;
+	else {
+		spif_sha256_hex(ar.h, sha256);
+		*size = ar.n;
+		rc = 0;
+	}
 out:
-	spif_bag_close(b);
+	if (pr[0] >= 0)
+		close(pr[0]);
+	spif_sha256_free(ar.h);
 	return rc;
 }
 
@@ -459,8 +705,8 @@ int spif_forensic_run(struct spif_catalog *c, const struct spif_forensic_opts *o
 	for (int i = 0; i < 5; i++)
 		parts[i].name = names[i];
 	size_t np = 4;
-	struct part tar = {0};
-	char *prev = NULL, *note = NULL, *custody = NULL, *sig = NULL, *msg = NULL;
+	struct prod P = {.pipe_w = -1};
+	char *prev = NULL, *note = NULL, *custody = NULL, *sig = NULL;
 	json_t *ids = NULL, *proofs = NULL, *rows = NULL, *doc = NULL, *cust = NULL;
 	int rc = -1;
 	/* 1. hold every file first */
@@ -545,7 +791,10 @@ int spif_forensic_run(struct spif_catalog *c, const struct spif_forensic_opts *o
 		             "written");
 		goto out;
 	}
-	/* 6. custody, signed by the responder */
+	/* 6. the records' sources, checked before a byte is written */
+	if (o->with_records && held_of(c, o, &P.h, &P.nh, err) < 0)
+		goto out;
+	/* 7. custody, signed by the responder */
 	for (size_t i = 0; i < np; i++)
 		spif_sha256_buf(parts[i].data, parts[i].n, parts[i].sha256);
 	char now[32];
@@ -565,7 +814,35 @@ int spif_forensic_run(struct spif_catalog *c, const struct spif_forensic_opts *o
 	                 "sudo_user", who->sudo_user[0] ? who->sudo_user : "", "when", now, "from", "host", host,
 	                 "pid", (json_int_t)getpid(), "tree_size", (json_int_t)n, "recipients", rc_a, "what", what,
 	                 "why", o->reason ? o->reason : "");
-	if (!cust || !(custody = json_dumps(cust, JSON_COMPACT | JSON_SORT_KEYS))) {
+	if (!cust) {
+		spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
+		goto out;
+	}
+	/* records keep their numbers: where each file's came from (or that
+	 * it has none left), and who approved them leaving */
+	if (o->with_records) {
+		json_t *recs = json_object();
+		for (size_t i = 0; i < P.nh; i++) {
+			struct held *x = &P.h[i];
+			char name[80];
+			snprintf(name, sizeof name, "data/%s", x->name);
+			if (x->disposed) {
+				json_object_set_new(recs, x->fid, json_pack("{s:s,s:n}", "state", "disposed: no records are left "
+				                                            "of it, none are bundled", "path"));
+				continue;
+			}
+			json_object_set_new(what, name, json_string(x->sha256));
+			json_object_set_new(recs, x->fid,
+			                    json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:s}", "state", "bundled", "path", name,
+			                              "source", x->vault ? "vault" : "copy", "format", spif_format_name(x->fmt),
+			                              "encoding", spif_enc_name(x->enc), "size", (json_int_t)x->size, "sha256",
+			                              x->sha256));
+			r->records++;
+		}
+		json_object_set_new(cust, "records", recs);
+		json_object_set_new(cust, "approver", o->approver && *o->approver ? json_string(o->approver) : json_null());
+	}
+	if (!(custody = json_dumps(cust, JSON_COMPACT | JSON_SORT_KEYS))) {
 		spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
 		goto out;
 	}
@@ -575,29 +852,28 @@ int spif_forensic_run(struct spif_catalog *c, const struct spif_forensic_opts *o
 	}
 	if (spif_pgp_sign(o->sign_key, custody, strlen(custody), &sig, r->signer, err) < 0)
 		goto out;
-	/* 7. the package: the tar in memory (no record in it), encrypted and signed */
-	char top[64];
-	snprintf(top, sizeof top, "%s-forensic", o->incident);
-	if (make_tar(top, parts, np, custody, sig, o->incident, &tar, err) < 0)
+	/* 8. the package, streamed: tar -> gpg -> the output */
+	P.c = c;
+	P.o = o;
+	P.parts = parts;
+	P.np = np;
+	P.custody = custody;
+	P.sig = sig;
+	P.pipe_w = -1;
+	if (package(&P, a.fd, r->sha256, &r->size, err) < 0)
 		goto out;
-	size_t msgn;
-	struct spif_pgp_enc enc = {.recipients = o->recipients, .nrecipients = o->nrecipients, .sign_key = o->sign_key};
-	if (spif_pgp_encrypt_buf(tar.data, tar.n, &enc, &msg, &msgn, err) < 0)
-		goto out;
-	for (size_t off = 0; off < msgn;) {
-		ssize_t w = write(a.fd, msg + off, msgn - off);
-		if (w <= 0) {
-			spif_err_set(err, SPIF_EX_IOERR, "%s: could not be written", o->out);
-			goto out;
-		}
-		off += (size_t)w;
-	}
-	spif_sha256_buf(msg, msgn, r->sha256);
-	r->size = (long long)msgn;
 	/* 8. the event, then the output in place */
 	json_t *ev = json_pack("{s:s,s:s,s:I,s:I,s:O,s:s}", "sha256", r->sha256, "signer", r->signer, "events",
 	                       (json_int_t)r->events, "tree_size", (json_int_t)n, "recipients", rc_a, "reason",
 	                       o->reason ? o->reason : "");
+	if (ev && o->with_records) { /* which files' records left, and who approved it */
+		json_t *rf = json_array();
+		for (size_t i = 0; i < P.nh; i++)
+			if (!P.h[i].disposed)
+				json_array_append_new(rf, json_string(P.h[i].fid));
+		json_object_set_new(ev, "records", rf);
+		json_object_set_new(ev, "approver", o->approver && *o->approver ? json_string(o->approver) : json_null());
+	}
 	if (spif_catalog_begin(c, err) < 0) {
 		json_decref(ev);
 		goto out;
@@ -618,8 +894,9 @@ out:
 		spif_atomic_abort(&a);
 	for (size_t i = 0; i < 5; i++)
 		free(parts[i].data);
-	free(tar.data);
-	free(prev), free(note), free(custody), free(sig), free(msg);
+	spif_bag_close(P.bag);
+	held_free(P.h, P.nh);
+	free(prev), free(note), free(custody), free(sig);
 	json_decref(ids), json_decref(proofs), json_decref(rows), json_decref(doc), json_decref(cust);
 	return rc;
 }

@@ -3,7 +3,7 @@
  *
  * What it is: the same package as an export (export.h), one OpenPGP
  * message encrypted to the responders and signed, holding a pax tar of a
- * BagIt bag, whose payload is the record of the incident, never records:
+ * BagIt bag, whose payload is the record of the incident:
  *   data/events.ndjson   every event in the window that touches the
  *                        incident, its files, their holds, copies,
  *                        certificates and exports, and every operator
@@ -21,23 +21,57 @@
  *                        clock's synchronisation as the kernel reports it
  *                        (adjtimex; "unknown" when it cannot say);
  *   data/spif.conf       the configuration in force, when there is one;
+ *   data/F000001.ndjson  only with_records: each file's records as held,
+ *   data/F000002.csv     byte for byte: its vault copy's NDJSON, else a
+ *                        present copy whose SHA-256 is the catalog's, in
+ *                        its own format and encoding (export_priv.h,
+ *                        spif_export_emit_held: export's own reader, so a
+ *                        changed copy is never read);
  * and the tag files spif/custody.json (who, when, from where, why, what:
- * the SHA-256 of every payload file) with its detached OpenPGP signature
- * spif/custody.json.asc by the responder's key.
+ * the SHA-256 of every payload file; with records, "records" says for
+ * every file of the incident where its records came from, or that it is
+ * disposed and none are left, and "approver" who approved them leaving)
+ * with its detached OpenPGP signature spif/custody.json.asc by the
+ * responder's key.
  *
  * Invariants:
  * - Every file involved is held first (incident.h), in a transaction of
  *   its own committed before anything is read: nothing involved can be
  *   disposed of while the bundle is made or after.
- * - No Individual Number: every string of the payload goes through the
- *   detector on the way out (hashes, signatures and notes excepted), and
- *   one that may be a number stops the run, fail closed, with nothing
- *   written.  (Records are never bundled: --with-records is not offered.)
+ * - No Individual Number but in the records asked for: every string of
+ *   the rest of the payload goes through the detector on the way out
+ *   (hashes, signatures and notes excepted), and one that may be a
+ *   number stops the run, fail closed, with nothing written.  Records
+ *   leave only with_records, which the command grants as it grants an
+ *   export that keeps numbers (SPIF_ACT_EXPORT per file: grant, reason,
+ *   a second person's approval).
+ * - A file of the incident with nothing to read its records from (no
+ *   vault copy, no copy with its catalogued content) or whose copy
+ *   changed fails the run, SPIF_EX_DATAERR naming it: a bundle that says
+ *   it holds the records of the incident holds all of them.  A disposed
+ *   file has none, and custody.json says so.
+ * - One stream, as export's (export_run.c): the tar is made by a producer
+ *   thread into a pipe that is gpg's input, gpg writes the unnamed
+ *   output, read back behind it for its SHA-256.  Records go from their
+ *   copy to the tar to gpg in fixed buffers: memory does not grow with
+ *   the rows, and no plaintext reaches a file, not even a temporary one.
+ *   Records are read twice, as export reads a payload whose size it
+ *   must count: first only hashed (and counted against the size the
+ *   vault header or the copy announces), so that custody.json, which
+ *   names their SHA-256, is whole and signed before the stream starts;
+ *   then into the tar, where the second reading must hash the same or
+ *   the run fails.  Signing inside the stream would start a second gpg
+ *   while the first is being started in the other thread, and a child
+ *   forked then can keep the other's pipe ends open: both wait forever.
  * - The output is whole or absent (atomic.h); the run ends with an
- *   "incident.forensic" event naming its SHA-256 and recipients.
+ *   "incident.forensic" event naming its SHA-256 and recipients (and,
+ *   with records, the files whose records left and the approver).
  * - Verification needs nothing but the bundle, the recipient's secret key
  *   and the catalog's public key: every event's hash, every inclusion
- *   proof, the checkpoints' signatures and the consistency proof. */
+ *   proof, the checkpoints' signatures and the consistency proof, and
+ *   every payload file's SHA-256, records included, against the one
+ *   custody.json gives.  (It reads the decrypted tar into memory: a
+ *   verifier's limit, not the maker's.) */
 #ifndef SPIF_FORENSIC_H
 #define SPIF_FORENSIC_H
 
@@ -56,7 +90,11 @@ struct spif_forensic_opts {
 	const char *const *recipients;    /* the responders (1..16) */
 	size_t nrecipients;
 	const char *sign_key;             /* the responder's key: signs the package and custody.json */
-	const char *reason;               /* why (custody.json) */
+	const char *reason;               /* why (custody.json); required with with_records */
+	int with_records;                 /* bundle each file's records as held (the caller passed the gate) */
+	const char *approver;             /* with_records: who approved them leaving (custody.json), or NULL */
+	const long long *gated;           /* with_records: the files the gate let go; any other file of the */
+	size_t ngated;                    /* incident with records fails the run (fail closed) */
 	const char *out;
 	const struct spif_conf *conf;
 };
@@ -66,6 +104,7 @@ struct spif_forensic_result {
 	long long size;
 	long long events;
 	size_t files;
+	size_t records;                   /* files whose records are in it */
 	char signer[41];
 	char path[4096];
 };
@@ -82,6 +121,7 @@ typedef void (*spif_forensic_problem_fn)(void *ctx, const char *what);
 
 struct spif_forensic_report {
 	long long events, proofs;   /* events checked, proofs verified */
+	long long payload, records; /* payload files whose SHA-256 is custody.json's; of them, record files */
 	long long problems;
 	int consistency;            /* 1 checked, 0 none in the bundle */
 	char catalog[64];

@@ -20,6 +20,7 @@
 #include "audit.h"
 #include "auditlog_tree.h"
 #include "checkpoint.h"
+#include "digest.h"
 #include "merkle.h"
 #include "pgp.h"
 
@@ -37,7 +38,8 @@ static void problem(spif_forensic_problem_fn fn, void *ctx, struct spif_forensic
 		fn(ctx, msg);
 }
 
-/* The contents of the payload file data/name (malloc'd), NULL when absent. */
+/* The contents of the bag's file name ("data/events.ndjson",
+ * "spif/custody.json"; malloc'd), NULL when absent. */
 static char *entry_of(const void *tar, size_t n, const char *name, size_t *len)
 {
 	struct archive *a = archive_read_new();
@@ -49,8 +51,7 @@ static char *entry_of(const void *tar, size_t n, const char *name, size_t *len)
 	size_t nl = strlen(name);
 	while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
 		const char *p = archive_entry_pathname(e), *slash = p ? strchr(p, '/') : NULL;
-		if (!slash || strncmp(slash + 1, "data/", 5) != 0 || strcmp(slash + 6, name) != 0 ||
-		    strlen(slash + 6) != nl)
+		if (!slash || strcmp(slash + 1, name) != 0 || strlen(slash + 1) != nl)
 			continue;
 		la_int64_t sz = archive_entry_size(e);
 		if (sz < 0 || sz > (la_int64_t)1 << 30)
@@ -152,13 +153,84 @@ static void check_event(const char *line, size_t n, json_t *byseq, uint64_t size
 	json_decref(ev);
 }
 
+/* Is data/NAME one of the record files custody.json lists? */
+static int is_records(json_t *recs, const char *name)
+{
+	const char *k;
+	json_t *v;
+	json_object_foreach(recs, k, v) {
+		const char *p = json_string_value(json_object_get(v, "path"));
+		if (p && strcmp(p, name) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* Every payload file, records included, against the SHA-256 custody.json
+ * gives it (what the responder signed), each hashed as it streams out of
+ * the tar; a file custody does not name, or one it names that is absent,
+ * is a problem too. */
+static void check_custody(const void *tar, size_t n, spif_forensic_problem_fn fn, void *ctx,
+                          struct spif_forensic_report *r)
+{
+	size_t cn = 0;
+	char *cs = entry_of(tar, n, "spif/custody.json", &cn);
+	json_t *cust = cs ? json_loadb(cs, cn, 0, NULL) : NULL, *what = json_object_get(cust, "what");
+	free(cs);
+	if (!json_is_object(what)) {
+		problem(fn, ctx, r, "spif/custody.json: missing, or it names no payload file");
+		json_decref(cust);
+		return;
+	}
+	json_t *seen = json_object();
+	struct archive *a = archive_read_new();
+	archive_read_support_format_tar(a);
+	struct archive_entry *e;
+	if (archive_read_open_memory(a, tar, n) == ARCHIVE_OK)
+		while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
+			const char *p = archive_entry_pathname(e), *slash = p ? strchr(p, '/') : NULL;
+			if (!slash || strncmp(slash + 1, "data/", 5) != 0 || archive_entry_filetype(e) != AE_IFREG)
+				continue;
+			const char *name = slash + 1, *want = json_string_value(json_object_get(what, name));
+			struct spif_sha256 *h = spif_sha256_new();
+			const void *buf;
+			size_t len;
+			la_int64_t off;
+			int k;
+			while (h && (k = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK)
+				spif_sha256_update(h, buf, len);
+			char hex[65] = "";
+			if (h)
+				spif_sha256_hex(h, hex);
+			spif_sha256_free(h);
+			json_object_set_new(seen, name, json_true());
+			if (!want)
+				problem(fn, ctx, r, "%.200s: not in spif/custody.json: it was added", name);
+			else if (strcmp(hex, want) != 0)
+				problem(fn, ctx, r, "%.200s: its SHA-256 is not the one spif/custody.json gives: it was changed",
+				        name);
+			else
+				r->payload++;
+			if (want && is_records(json_object_get(cust, "records"), name))
+				r->records++;
+		}
+	archive_read_free(a);
+	const char *k;
+	json_t *v;
+	json_object_foreach(what, k, v)
+		if (!json_object_get(seen, k))
+			problem(fn, ctx, r, "%.200s: named in spif/custody.json, missing from the bundle", k);
+	json_decref(seen);
+	json_decref(cust);
+}
+
 int spif_forensic_verify_tar(const void *tar, size_t n, const struct spif_note_verifier *v,
                              spif_forensic_problem_fn fn, void *ctx, struct spif_forensic_report *r,
                              struct spif_err *err)
 {
 	memset(r, 0, sizeof *r);
 	size_t pn = 0, en = 0;
-	char *proofs = entry_of(tar, n, "proofs.json", &pn), *events = NULL;
+	char *proofs = entry_of(tar, n, "data/proofs.json", &pn), *events = NULL;
 	json_t *d = proofs ? json_loadb(proofs, pn, 0, NULL) : NULL;
 	json_t *byseq = json_object();
 	int rc = -1;
@@ -167,7 +239,7 @@ int spif_forensic_verify_tar(const void *tar, size_t n, const struct spif_note_v
 		spif_err_set(err, SPIF_EX_DATAERR, "not a forensic bundle (no data/proofs.json of spif-forensic/1)");
 		goto out;
 	}
-	events = entry_of(tar, n, "events.ndjson", &en);
+	events = entry_of(tar, n, "data/events.ndjson", &en);
 	if (!events) {
 		spif_err_set(err, SPIF_EX_DATAERR, "a forensic bundle without data/events.ndjson");
 		goto out;
@@ -215,6 +287,7 @@ int spif_forensic_verify_tar(const void *tar, size_t n, const struct spif_note_v
 		if (!nl[0] || !nl[1])
 			break;
 	}
+	check_custody(tar, n, fn, ctx, r);
 	if ((size_t)r->events != json_array_size(json_object_get(d, "events")))
 		problem(fn, ctx, r, "data/events.ndjson holds %lld events, data/proofs.json proves %zu", r->events,
 		        json_array_size(json_object_get(d, "events")));

@@ -34,6 +34,7 @@ struct opts {
 	/* the forensic bundle (forensic.c) */
 	int forensic;
 	const char *incident, *since, *until;
+	int with_records;             /* --with-records */
 	/* a disclosure request */
 	const char *subject_file;
 	unsigned seen;  /* which options were given (O_* below) */
@@ -49,11 +50,14 @@ enum {
 	O_JSON = 1 << 20, O_RECEIVED = 1 << 21, O_CERT = 1 << 22, O_KEY = 1 << 23,
 	O_FORENSIC = 1 << 24, O_INCIDENT = 1 << 25, O_SINCE = 1 << 26, O_UNTIL = 1 << 27,
 	O_ZIP = 1 << 28, O_PASS = 1 << 29,
-	O_SUBJECT = 1 << 30,
+	O_SUBJECT = 1 << 30, O_RECORDS = 1u << 31,
 };
 
 /* main.c: options that do not belong to a subcommand are a usage error. */
 void allow(const struct cli *c, const struct opts *o, const char *sub, unsigned ok);
+
+/* main.c: add approver a to the list "A, B" (at most n bytes), once. */
+void approver_add(char *approver, size_t n, const char *a);
 
 /* main.c: the ZIP password, from file's first line (spif_passphrase_read)
  * or asked at the terminal (twice when confirm), never from argv; a

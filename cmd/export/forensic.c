@@ -10,6 +10,7 @@
 #include "forensic.h"
 #include "incident.h"
 #include "mynumber.h"
+#include "xalloc.h"
 
 /* "YYYY-MM-DD" or a UTC time "YYYY-MM-DDTHH:MM[:SS[.mmm]]Z": the bound as
  * events' times compare (until: a date means the whole day). */
@@ -33,11 +34,59 @@ static const char *bound(const struct cli *c, const char *opt, const char *s, in
 	return out;
 }
 
+struct ids {
+	long long *v;
+	size_t n, cap;
+};
+
+static void add_id(struct ids *x, long long id)
+{
+	if (x->n == x->cap) {
+		x->cap = x->cap ? x->cap * 2 : 64;
+		x->v = xreallocarray(x->v, x->cap, sizeof *x->v);
+	}
+	x->v[x->n++] = id;
+}
+
+static int add_inc_file(void *ctx, const struct spif_incident_file *f)
+{
+	if (f->hold_id) /* 0: disposed, nothing of it leaves */
+		add_id(ctx, f->file_id);
+	return 0;
+}
+
+/* --with-records: the records of each file leave with their numbers, so
+ * each passes the gate an export without --redact passes (main.c's
+ * export_permit): the file's grant, the reason, a second person's
+ * approval, whose giver custody.json names.  The files are the
+ * incident's and those --file adds; the library refuses to bundle the
+ * records of any other (one that joined the incident meanwhile). */
+static void records_permit(struct cli *c, const struct opts *o, char *approver, size_t n, struct ids *out)
+{
+	struct ids x = {NULL, 0, 0};
+	struct spif_catalog *cat = cli_catalog_if_exists(c);
+	struct spif_err e = {0};
+	if (cat && spif_incident_files(cat, o->incident, add_inc_file, &x, &e) < 0) {
+		free(x.v);
+		spif_catalog_close(cat);
+		cli_die(c, &e);
+	}
+	for (size_t i = 0; i < o->nfiles; i++)
+		add_id(&x, o->files[i]);
+	for (size_t i = 0; i < x.n; i++) {
+		cli_permit_in(c, cat, (struct spif_request){.act = SPIF_ACT_EXPORT, .file_id = x.v[i],
+		                                            .reason = o->reason});
+		approver_add(approver, n, c->permit.approver);
+	}
+	spif_catalog_close(cat);
+	*out = x;
+}
+
 int cmd_forensic(struct cli *c, const struct opts *o)
 {
 	struct spif_err e = {0};
 	allow(c, o, "--forensic", O_FORENSIC | O_INCIDENT | O_FILE | O_SINCE | O_UNTIL | O_RCPT | O_SIGN | O_REASON |
-	      O_OUT);
+	      O_OUT | O_RECORDS);
 	if (o->nargs)
 		cli_usage(c, "%s: --forensic takes no argument (give files with --file)", o->args[0]);
 	if (!o->incident)
@@ -53,6 +102,8 @@ int cmd_forensic(struct cli *c, const struct opts *o)
 		cli_usage(c, "no responder: give -r RESPONDER (the bundle is encrypted to them)");
 	if (o->nrecipients > 16)
 		cli_usage(c, "at most 16 recipients");
+	if (o->with_records && (!o->reason || !*o->reason))
+		cli_usage(c, "--with-records: records leave with a reason: give --reason TEXT");
 	if (o->reason && spif_text_has_number(o->reason))
 		cli_usage(c, "--reason holds what may be an Individual Number; the bundle never records one");
 	char since[32], until[32];
@@ -61,21 +112,34 @@ int cmd_forensic(struct cli *c, const struct opts *o)
 	if (s && u && strcmp(s, u) >= 0)
 		cli_usage(c, "--since is not before --until");
 	cli_permit(c, (struct spif_request){.act = SPIF_ACT_INCIDENT, .object = o->incident});
+	char approver[256] = "";
+	struct ids gated = {NULL, 0, 0};
+	if (o->with_records)
+		records_permit(c, o, approver, sizeof approver, &gated);
 	const char *sign = o->sign_key ? o->sign_key : c->conf.sign_key[0] ? c->conf.sign_key : NULL;
 	struct spif_catalog *cat = cli_catalog(c, 0);
 	struct spif_forensic_opts x = {
 		.incident = o->incident, .files = o->files, .nfiles = o->nfiles, .since = s, .until = u,
 		.recipients = o->recipients, .nrecipients = o->nrecipients, .sign_key = sign, .reason = o->reason,
-		.out = o->out, .conf = &c->conf,
+		.out = o->out, .conf = &c->conf, .with_records = o->with_records,
+		.approver = approver[0] ? approver : NULL, .gated = gated.v, .ngated = gated.n,
 	};
 	struct spif_forensic_result r;
-	if (spif_forensic_run(cat, &x, &r, &e) < 0)
+	int frc = spif_forensic_run(cat, &x, &r, &e);
+	free(gated.v);
+	if (frc < 0)
 		cli_die(c, &e);
 	spif_catalog_close(cat);
 	printf("%s\n", r.sha256);
-	cli_note(c, "%s: forensic bundle, %lld events with their proofs, %zu file%s, encrypted for %zu key%s, "
-	         "signed by %s -> %s (%lld bytes)", o->incident, r.events, r.files, r.files == 1 ? "" : "s",
-	        o->nrecipients, o->nrecipients == 1 ? "" : "s", r.signer, r.path, r.size);
+	if (o->with_records)
+		cli_note(c, "%s: forensic bundle, %lld events with their proofs, %zu file%s, the records of %zu, "
+		         "encrypted for %zu key%s, signed by %s -> %s (%lld bytes)", o->incident, r.events, r.files,
+		         r.files == 1 ? "" : "s", r.records, o->nrecipients, o->nrecipients == 1 ? "" : "s", r.signer,
+		         r.path, r.size);
+	else
+		cli_note(c, "%s: forensic bundle, %lld events with their proofs, %zu file%s, encrypted for %zu key%s, "
+		         "signed by %s -> %s (%lld bytes)", o->incident, r.events, r.files, r.files == 1 ? "" : "s",
+		         o->nrecipients, o->nrecipients == 1 ? "" : "s", r.signer, r.path, r.size);
 	return 0;
 }
 
@@ -102,8 +166,9 @@ int forensic_verify(struct cli *c, const char *path, const char *keyfile)
 		cli_die(c, &e);
 	fflush(stdout);
 	cli_note(c, "%s: forensic bundle of catalog %s: %lld events, %lld proofs verified under a checkpoint "
-	         "of %llu events%s; %s", path, r.catalog, r.events, r.proofs, r.tree_size,
-	        r.consistency ? " (with a consistency proof from the one before)" : "",
-	        r.problems ? "PROBLEMS FOUND" : "every event intact");
+	         "of %llu events%s; %lld payload files as custody.json says, %lld of them records; %s", path,
+	         r.catalog, r.events, r.proofs, r.tree_size,
+	         r.consistency ? " (with a consistency proof from the one before)" : "", r.payload, r.records,
+	         r.problems ? "PROBLEMS FOUND" : "every event intact");
 	return r.problems ? 1 : 0;
 }

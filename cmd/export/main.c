@@ -32,7 +32,7 @@ static const char usage_text[] = N_(
 	"           --to-org ORG [--to-person P] --basis TEXT [--medium MEDIA-ID] [--seal NO]\n"
 	"           [--due DATE] --reason TEXT -o OUT\n"
 	"       spif export --forensic --incident INC [--file ID...] [--since T] [--until T]\n"
-	"           -r RESPONDER... [--sign KEYID] [--reason TEXT] -o OUT\n"
+	"           [--with-records] -r RESPONDER... [--sign KEYID] [--reason TEXT] -o OUT\n"
 	"       spif export --zip-aes256 [--passphrase-file F] (--file ID... | --purpose P) ... -o OUT\n"
 	"       spif export --subject-file FILE|- -r RECIPIENT... --reason TEXT [--basis TEXT]\n"
 	"           [--to-person P] [--sign KEYID] [--medium MEDIA-ID] [--seal NO] [--due DATE] -o OUT\n"
@@ -78,8 +78,10 @@ static const char usage_text[] = N_(
 	"  --received-by NAME   return: who received it back\n"
 	"  --certificate FILE   destroyed: the recipient's deletion certificate, signed\n"
 	"                       (FILE.asc beside it, or cleartext-signed)\n"
-	"  --forensic           a forensic bundle of an incident (no records): its events\n"
+	"  --forensic           a forensic bundle of an incident: its events\n"
 	"                       with proofs, rows, host and custody (spif-export(1))\n"
+	"  --with-records       forensic: and the records of its files, numbers and all, as\n"
+	"                       held (needs --reason, and an export's approval per file)\n"
 	"  --incident INC       the open incident it is for (spif incident)\n"
 	"  --since T, --until T the window of events (YYYY-MM-DD or UTC time)\n"
 	"  --key FILE           verify: the catalog's public key (spif catalog key export)\n"
@@ -105,7 +107,7 @@ void allow(const struct cli *c, const struct opts *o, const char *sub, unsigned 
 		{O_JSON, "--json"}, {O_RECEIVED, "--received-by"}, {O_CERT, "--certificate"}, {O_KEY, "--key"},
 		{O_FORENSIC, "--forensic"}, {O_INCIDENT, "--incident"}, {O_SINCE, "--since"}, {O_UNTIL, "--until"},
 		{O_ZIP, "--zip-aes256"}, {O_PASS, "--passphrase-file"},
-		{O_SUBJECT, "--subject-file"},
+		{O_SUBJECT, "--subject-file"}, {O_RECORDS, "--with-records"},
 	};
 	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
 		if ((o->seen & names[i].bit) && !(ok & names[i].bit))
@@ -145,7 +147,7 @@ static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 	enum { L_FILE = 256, L_PURPOSE, L_SIGN, L_REDACT, L_KEY, L_FIELDS, L_DROP, L_FORMAT, L_TO, L_OUTENC,
 	       L_ORG, L_PERSON, L_BASIS, L_MEDIUM, L_SEAL, L_DUE, L_REASON, L_OUTST, L_OVERDUE, L_JSON,
 	       L_RECEIVED, L_CERT, L_HOME, L_FORENSIC, L_INCIDENT, L_SINCE, L_UNTIL, L_ZIP, L_PASS, L_SUBJECT,
-	       L_SUBJECT_ARGV };
+	       L_SUBJECT_ARGV, L_RECORDS };
 	static const struct option longopts[] = {
 		{"file", required_argument, NULL, L_FILE},       {"purpose", required_argument, NULL, L_PURPOSE},
 		{"recipient", required_argument, NULL, 'r'},     {"sign", required_argument, NULL, L_SIGN},
@@ -165,6 +167,7 @@ static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 		{"zip-aes256", no_argument, NULL, L_ZIP},        {"passphrase-file", required_argument, NULL, L_PASS},
 		{"subject-file", required_argument, NULL, L_SUBJECT},
 		{"subject", optional_argument, NULL, L_SUBJECT_ARGV},
+		{"with-records", no_argument, NULL, L_RECORDS},
 		{"help", no_argument, NULL, 'h'},                {NULL, 0, NULL, 0},
 	};
 	memset(o, 0, sizeof *o);
@@ -254,6 +257,7 @@ static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 		case L_ZIP: o->seen |= O_ZIP; o->zip = 1; break;
 		case L_PASS: o->seen |= O_PASS; o->passphrase_file = optarg; break;
 		case L_SUBJECT: o->seen |= O_SUBJECT; o->subject_file = optarg; break;
+		case L_RECORDS: o->seen |= O_RECORDS; o->with_records = 1; break;
 		case L_SUBJECT_ARGV:
 			cli_usage(c, "--subject: the number never goes on the command line; put it in a file: "
 			          "--subject-file FILE (or - for standard input)");
@@ -393,15 +397,19 @@ static void export_permit(struct cli *c, const struct opts *o, char *approver, s
 		int numbers = keeps_numbers(o, cat, o->files[i]);
 		cli_permit_in(c, cat, (struct spif_request){.act = numbers ? SPIF_ACT_EXPORT : SPIF_ACT_EXPORT_CLEAN,
 		                                            .file_id = o->files[i], .reason = o->reason});
-		const char *a = c->permit.approver;
-		size_t al = strlen(a), k = strlen(approver);
-		int named = 0; /* each approver once, in order: a whole name, not a part of one */
-		for (const char *p = approver; al && *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] ? 2 : 0))
-			named |= strcspn(p, ",") == al && strncmp(p, a, al) == 0;
-		if (al && !named)
-			snprintf(approver + k, n - k, "%s%s", k ? ", " : "", a);
+		approver_add(approver, n, c->permit.approver);
 	}
 	spif_catalog_close(cat);
+}
+
+void approver_add(char *approver, size_t n, const char *a)
+{
+	size_t al = strlen(a), k = strlen(approver);
+	int named = 0; /* each approver once, in order: a whole name, not a part of one */
+	for (const char *p = approver; al && *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] ? 2 : 0))
+		named |= strcspn(p, ",") == al && strncmp(p, a, al) == 0;
+	if (al && !named)
+		snprintf(approver + k, n - k, "%s%s", k ? ", " : "", a);
 }
 
 /* the archive as it is written, for a person waiting (progress.h) */
