@@ -35,6 +35,8 @@ struct spif_medium {
 	int reaches_medium;       /* 1 when an overwrite can be shown to reach the medium */
 	char reason[256];         /* when 0: why not, one phrase, e.g. "tmpfs keeps data in
 	                             memory and swap" or "btrfs is copy-on-write" */
+	char reason_local[256];   /* the same in the reader's language, for what is printed;
+	                             certificates and events keep reason */
 	int attestable;           /* when 0 only because the medium's kind cannot be seen
 	                             (a virtual disk, USB): the filesystem writes in place, and
 	                             an administrator who knows the storage may vouch for it */

@@ -33,10 +33,22 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "i18n.h"
 #include "mountinfo.h"
 #include "wipe_priv.h"
 
 #define MAX_DEPTH 3 /* loop device on a file on a loop device on ... */
+
+/* Each reason twice: in English, for certificates and events, and in the
+ * reader's language, for what is printed (loc; NULL: not wanted).  lib/
+ * only translates (i18n.h); each format is marked N_() for make pot. */
+#define SAY(en, loc, n, fmt, ...)                                    \
+	do {                                                         \
+		char *say_loc_ = (loc);                              \
+		snprintf((en), (n), fmt, ##__VA_ARGS__);             \
+		if (say_loc_)                                        \
+			snprintf(say_loc_, (n), _(fmt), ##__VA_ARGS__); \
+	} while (0)
 
 /* ---- small helpers -------------------------------------------------------- */
 
@@ -240,8 +252,8 @@ static void fs_name(unsigned long magic, const struct mountrec *mr, char *out, s
 		copy_str(out, n, t);
 }
 
-int spif_wipe_fs_verdict(const char *fstype, int data_journal, int journal_flag, int shared_extents,
-                         char *reason, size_t n)
+static int fs_verdict(const char *fstype, int data_journal, int journal_flag, int shared_extents, char *reason,
+                      char *loc, size_t n)
 {
 	static const char *const journalled[] = {"ext3", "ext4", NULL};
 	static const char *const in_place[] = {"ext2", "ext3", "ext4", "xfs", "vfat", "msdos", "exfat", NULL};
@@ -251,66 +263,83 @@ int spif_wipe_fs_verdict(const char *fstype, int data_journal, int journal_flag,
 	                                     "afs", "fuse.sshfs", "fuse.rclone", "fuse.s3fs", NULL};
 	static const char *const rofs[] = {"squashfs", "erofs", "cramfs", "iso9660", NULL};
 	if (!fstype || !fstype[0]) {
-		snprintf(reason, n, "the filesystem is unknown");
+		SAY(reason, loc, n, N_("the filesystem is unknown"));
 		return 0;
 	}
 	if (is_one_of(fstype, in_place)) {
 		if (data_journal && is_one_of(fstype, journalled)) {
-			snprintf(reason, n, "%s is mounted data=journal: old data stays in the journal", fstype);
+			SAY(reason, loc, n, N_("%s is mounted data=journal: old data stays in the journal"), fstype);
 			return 0;
 		}
 		if (journal_flag && is_one_of(fstype, journalled)) {
-			snprintf(reason, n, "the file has data journalling on (chattr +j): old data stays in the "
-			                    "journal");
+			SAY(reason, loc, n, N_("the file has data journalling on (chattr +j): old data stays in the "
+			                    "journal"));
 			return 0;
 		}
 		if (shared_extents) {
-			snprintf(reason, n, "shared extents (reflink or snapshot): other copies of the blocks remain");
+			SAY(reason, loc, n, N_("shared extents (reflink or snapshot): other copies of the blocks remain"));
 			return 0;
 		}
 		if (reason && n)
 			reason[0] = '\0';
+		if (loc && n)
+			loc[0] = '\0';
 		return 1;
 	}
 	if (is_one_of(fstype, cow))
-		snprintf(reason, n, "%s is copy-on-write", fstype);
+		SAY(reason, loc, n, N_("%s is copy-on-write"), fstype);
 	else if (is_one_of(fstype, logfs))
-		snprintf(reason, n, "%s is log-structured", fstype);
+		SAY(reason, loc, n, N_("%s is log-structured"), fstype);
 	else if (strcmp(fstype, "tmpfs") == 0)
-		snprintf(reason, n, "tmpfs keeps data in memory and swap");
+		SAY(reason, loc, n, N_("tmpfs keeps data in memory and swap"));
 	else if (strcmp(fstype, "ramfs") == 0)
-		snprintf(reason, n, "ramfs keeps data in memory");
+		SAY(reason, loc, n, N_("ramfs keeps data in memory"));
 	else if (is_one_of(fstype, remote))
-		snprintf(reason, n, "%s: the data is on another machine", fstype);
+		SAY(reason, loc, n, N_("%s: the data is on another machine"), fstype);
 	else if (strcmp(fstype, "overlay") == 0)
-		snprintf(reason, n, "overlay: the lower layers keep their copies");
+		SAY(reason, loc, n, N_("overlay: the lower layers keep their copies"));
 	else if (starts(fstype, "fuse"))
-		snprintf(reason, n, "%s: a user-space filesystem decides where the data goes", fstype);
+		SAY(reason, loc, n, N_("%s: a user-space filesystem decides where the data goes"), fstype);
 	else if (is_one_of(fstype, rofs))
-		snprintf(reason, n, "%s is read-only", fstype);
+		SAY(reason, loc, n, N_("%s is read-only"), fstype);
 	else if (starts(fstype, "ntfs"))
-		snprintf(reason, n, "%s: overwriting in place is not assured", fstype);
+		SAY(reason, loc, n, N_("%s: overwriting in place is not assured"), fstype);
 	else
-		snprintf(reason, n, "%s is not known to overwrite in place", fstype);
+		SAY(reason, loc, n, N_("%s is not known to overwrite in place"), fstype);
 	return 0;
 }
 
-int spif_wipe_medium_verdict(int rotational, const char *why, char *reason, size_t n)
+int spif_wipe_fs_verdict(const char *fstype, int data_journal, int journal_flag, int shared_extents,
+                         char *reason, size_t n)
+{
+	return fs_verdict(fstype, data_journal, journal_flag, shared_extents, reason, NULL, n);
+}
+
+static int medium_verdict(int rotational, const char *why, const char *why_loc, char *reason, char *loc, size_t n)
 {
 	if (why && why[0]) {
 		snprintf(reason, n, "%s", why);
+		if (loc)
+			snprintf(loc, n, "%s", why_loc && why_loc[0] ? why_loc : why);
 		return 0;
 	}
 	if (rotational == 1) {
 		if (reason && n)
 			reason[0] = '\0';
+		if (loc && n)
+			loc[0] = '\0';
 		return 1;
 	}
 	if (rotational == 0)
-		snprintf(reason, n, "the medium is an SSD or flash (wear levelling keeps old blocks)");
+		SAY(reason, loc, n, N_("the medium is an SSD or flash (wear levelling keeps old blocks)"));
 	else
-		snprintf(reason, n, "the medium is unknown");
+		SAY(reason, loc, n, N_("the medium is unknown"));
 	return 0;
+}
+
+int spif_wipe_medium_verdict(int rotational, const char *why, char *reason, size_t n)
+{
+	return medium_verdict(rotational, why, NULL, reason, NULL, n);
 }
 
 /* ---- the device ----------------------------------------------------------- */
@@ -323,6 +352,7 @@ struct devinfo {
 	int is_loop;
 	char backing[PATH_MAX];
 	char why[192]; /* non-empty: the device cannot be trusted to keep an overwrite in place */
+	char why_local[192]; /* the same in the reader's language */
 	char disk[64]; /* the whole disk the verdict is about */
 	int attestable; /* only its kind is unknown (virtual disk, USB): an administrator may vouch */
 };
@@ -336,8 +366,8 @@ static void dev_slaves(const char *disk, const char *diskname, struct devinfo *d
 	if (read_linef(dmname, sizeof dmname, "%s/dm/name", disk) == 0 &&
 	    (ends(dmname, "-real") || ends(dmname, "-cow") || ends(dmname, "-tpool") ||
 	     ends(dmname, "-vpool") || ends(dmname, "-tdata")))
-		snprintf(d->why, sizeof d->why, "device-mapper snapshot, thin or deduplicating volume (%.64s): "
-		                                "old blocks may remain elsewhere", dmname);
+		SAY(d->why, d->why_local, sizeof d->why, N_("device-mapper snapshot, thin or deduplicating volume (%.64s): "
+		                                "old blocks may remain elsewhere"), dmname);
 
 	char path[PATH_MAX];
 	int k = snprintf(path, sizeof path, "%s/slaves", disk);
@@ -357,16 +387,18 @@ static void dev_slaves(const char *disk, const char *diskname, struct devinfo *d
 			continue;
 		nslaves++;
 		if (depth >= 8) {
-			snprintf(d->why, sizeof d->why, "%.32s is stacked too deeply to examine", diskname);
+			SAY(d->why, d->why_local, sizeof d->why, N_("%.32s is stacked too deeply to examine"), diskname);
 			rot = -1;
 			break;
 		}
 		dev_lookup(a, b, sub, depth + 1);
 		if (sub->is_loop && !d->why[0])
-			snprintf(d->why, sizeof d->why, "%.32s sits on a loop device (%.32s) whose image file was not "
-			                                "examined", diskname, sub->name);
-		if (sub->why[0] && !d->why[0])
+			SAY(d->why, d->why_local, sizeof d->why, N_("%.32s sits on a loop device (%.32s) whose image file was not "
+			                                "examined"), diskname, sub->name);
+		if (sub->why[0] && !d->why[0]) {
 			copy_str(d->why, sizeof d->why, sub->why);
+			copy_str(d->why_local, sizeof d->why_local, sub->why_local);
+		}
 		if (rot == -2)
 			rot = sub->rotational;
 		else if (rot != sub->rotational)
@@ -422,26 +454,26 @@ static void dev_lookup(unsigned maj, unsigned min, struct devinfo *d, int depth)
 	} else if (starts(diskname, "dm-") || starts(diskname, "md")) {
 		dev_slaves(disk, diskname, d, depth);
 	} else if (name_num(diskname, "zram") || name_num(diskname, "ram")) {
-		snprintf(d->why, sizeof d->why, "the medium is memory (%.32s)", diskname);
+		SAY(d->why, d->why_local, sizeof d->why, N_("the medium is memory (%.32s)"), diskname);
 		d->rotational = -1;
 	} else if (name_num(diskname, "nbd") || name_num(diskname, "rbd") || name_num(diskname, "drbd")) {
-		snprintf(d->why, sizeof d->why, "the medium is a network block device (%.32s): the data is on "
-		                                "another machine", diskname);
+		SAY(d->why, d->why_local, sizeof d->why, N_("the medium is a network block device (%.32s): the data is on "
+		                                "another machine"), diskname);
 		d->rotational = -1;
 	} else if (strstr(dir, "/virtio") || starts(diskname, "xvd") || strstr(dir, "/vbd-") ||
 	           strstr(dir, "/VMBUS") || strstr(d->model, "QEMU") || strstr(d->model, "VBOX") ||
 	           strstr(d->model, "Virtual")) {
 		/* A virtual disk's queue/rotational is a default, not a fact
 		 * about the host's storage (often a copy-on-write image). */
-		snprintf(d->why, sizeof d->why, "the medium is a virtual disk (%.32s): where its blocks land on "
-		                                "the host, and whether it is flash, is unknown", diskname);
+		SAY(d->why, d->why_local, sizeof d->why, N_("the medium is a virtual disk (%.32s): where its blocks land on "
+		                                "the host, and whether it is flash, is unknown"), diskname);
 		d->rotational = -1;
 		d->attestable = 1;
 	} else if (strstr(dir, "/usb")) {
 		/* USB bridges report rotational 1 unless the device says
 		 * otherwise, and most flash sticks do not. */
-		snprintf(d->why, sizeof d->why, "the medium is on USB (%.32s), which does not reliably say "
-		                                "whether it is flash", diskname);
+		SAY(d->why, d->why_local, sizeof d->why, N_("the medium is on USB (%.32s), which does not reliably say "
+		                                "whether it is flash"), diskname);
 		d->rotational = -1;
 		d->attestable = 1;
 	}
@@ -644,32 +676,35 @@ static int probe_fd(int fd, const char *path, const struct stat *st, struct spif
 	m->rotational = d->rotational;
 	m->data_journal = df->data_journal;
 
-	m->reaches_medium = spif_wipe_fs_verdict(m->fstype, m->data_journal, journal_flag, m->shared_extents,
-	                                         m->reason, sizeof m->reason);
+	m->reaches_medium = fs_verdict(m->fstype, m->data_journal, journal_flag, m->shared_extents, m->reason,
+	                               m->reason_local, sizeof m->reason);
 	if (d->is_loop) {
 		copy_str(m->backing, sizeof m->backing, d->backing);
 		struct spif_medium *sub = malloc(sizeof *sub);
-		char why[sizeof m->reason] = "";
+		char why[sizeof m->reason] = "", why_loc[sizeof m->reason] = "";
 		if (!d->backing[0])
-			snprintf(why, sizeof why, "the loop device %s has no backing file", d->name);
+			SAY(why, why_loc, sizeof why, N_("the loop device %s has no backing file"), d->name);
 		else if (ends(d->backing, " (deleted)"))
-			snprintf(why, sizeof why, "the loop device's image file has been deleted");
+			SAY(why, why_loc, sizeof why, N_("the loop device's image file has been deleted"));
 		else if (depth >= MAX_DEPTH)
-			snprintf(why, sizeof why, "loop devices are stacked too deeply to examine");
+			SAY(why, why_loc, sizeof why, N_("loop devices are stacked too deeply to examine"));
 		else if (!sub)
-			snprintf(why, sizeof why, "the medium is unknown");
+			SAY(why, why_loc, sizeof why, N_("the medium is unknown"));
 		else {
 			struct spif_err e2 = {0};
 			if (probe_path(d->backing, 1, pc, sub, depth + 1, &e2) < 0)
-				snprintf(why, sizeof why, "the loop device's image file cannot be examined (%.160s)",
+				SAY(why, why_loc, sizeof why, N_("the loop device's image file cannot be examined (%.160s)"),
 				         e2.msg);
 			else {
 				copy_str(m->backing_fstype, sizeof m->backing_fstype, sub->fstype);
 				/* the medium under the image: a loop's own flag means nothing */
 				m->backing_rotational = sub->backing[0] ? sub->backing_rotational : sub->rotational;
-				if (!sub->reaches_medium)
+				if (!sub->reaches_medium) {
 					snprintf(why, sizeof why, "the loop device's image file is on %s (%.180s)",
 					         sub->fstype, sub->reason);
+					snprintf(why_loc, sizeof why_loc, _("the loop device's image file is on %s (%.180s)"),
+					         sub->fstype, sub->reason_local);
+				}
 				/* the image's disk decides, and may be vouched for --
 				 * but only the disk: never this filesystem's own verdict */
 				m->attestable = m->reaches_medium && sub->attestable;
@@ -680,12 +715,14 @@ static int probe_fd(int fd, const char *path, const struct stat *st, struct spif
 		if (m->reaches_medium && why[0]) {
 			m->reaches_medium = 0;
 			copy_str(m->reason, sizeof m->reason, why);
+			copy_str(m->reason_local, sizeof m->reason_local, why_loc);
 		}
 	} else if (m->reaches_medium) {
 		if (!d->name[0])
-			m->reaches_medium = spif_wipe_medium_verdict(-1, "", m->reason, sizeof m->reason);
+			m->reaches_medium = medium_verdict(-1, "", "", m->reason, m->reason_local, sizeof m->reason);
 		else {
-			m->reaches_medium = spif_wipe_medium_verdict(d->rotational, d->why, m->reason, sizeof m->reason);
+			m->reaches_medium = medium_verdict(d->rotational, d->why, d->why_local, m->reason, m->reason_local,
+			                                   sizeof m->reason);
 			m->attestable = !m->reaches_medium && d->attestable;
 			copy_str(m->medium_disk, sizeof m->medium_disk, d->disk);
 		}

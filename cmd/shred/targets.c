@@ -343,7 +343,7 @@ int check_targets(struct cli *c, struct spif_catalog *cat, const struct opts *o,
 			snprintf(t->refusal, sizeof t->refusal,
 			         _("overwriting cannot be shown to reach the medium "
 			           "(%.200s); use crypto-erase for data kept in the vault, or --force to overwrite "
-			           "anyway and certify it as not verified at the medium"), t->m.reason);
+			           "anyway and certify it as not verified at the medium"), t->m.reason_local);
 		if (t->refusal[0] && !o->dry_run)
 			cli_fail(c, SPIF_FOUND, "%s: refused: %s", t->path, t->refusal);
 		refused |= t->refusal[0] != 0;
@@ -381,7 +381,7 @@ void dry_run(const struct opts *o, const struct spif_dispose_copy *v, size_t n)
 		       t->path, fid, t->kind, t->m.size, o->passes, o->passes == 1 ? "" : "es",
 		       o->zero ? _(" + zeros") : "", t->m.fstype, t->m.device[0] ? t->m.device : "?",
 		       _(spif_dispose_media_type(&t->m)), t->m.reaches_medium ? "Clear" : _("Clear (overwrite) — not "
-		                                                                      "verified at the medium: "), t->m.reaches_medium ? "" : t->m.reason,
+		                                                                      "verified at the medium: "), t->m.reaches_medium ? "" : t->m.reason_local,
 		       t->m.reaches_medium ? "" : (o->force ? _(" (forced)") : _(" (refused without --force)")));
 		if (t->attested)
 			printf(_("  (medium %s vouched for in spif.conf trusted_media)\n"), t->m.medium_disk);
