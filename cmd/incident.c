@@ -174,7 +174,9 @@ static int show_note(void *ctx, const struct spif_incident_note *nt)
 		                                          "note", nt->note));
 		return 0;
 	}
-	printf("  %s %s: %s\n", nt->time, nt->operator_, nt->note);
+	char when[48];
+	spif_time_for_people(nt->time, when);
+	printf("  %s %s: %s\n", when, nt->operator_, nt->note);
 	return 0;
 }
 
@@ -190,9 +192,14 @@ static int cmd_show(struct cli *c, const char *id, const struct opts *o)
 		cli_die(c, &e);
 	struct show s = {.json = o->json, .files = json_array(), .notes = json_array()};
 	if (!o->json) {
-		printf(_("%s (%s)\nopened %s by %s\nsummary: %s\n"), in.id, in.state, in.opened, in.opened_by, in.summary);
-		if (in.closed)
-			printf(_("closed %s by %s: %s\n"), in.closed, in.closed_by, in.close_note ? in.close_note : "");
+		/* times for a person: local, with the zone (JSON keeps UTC) */
+		char opened[48], closed[48];
+		spif_time_for_people(in.opened, opened);
+		printf(_("%s (%s)\nopened %s by %s\nsummary: %s\n"), in.id, in.state, opened, in.opened_by, in.summary);
+		if (in.closed) {
+			spif_time_for_people(in.closed, closed);
+			printf(_("closed %s by %s: %s\n"), closed, in.closed_by, in.close_note ? in.close_note : "");
+		}
 		printf("%s", _("files:\n"));
 	}
 	if (spif_incident_files(cat, id, show_file, &s, &e) < 0)

@@ -83,7 +83,7 @@ echo "(F000002 was ingested from the same source file: destroying that path disp
 disk=$(findmnt -no SOURCE -T "$work" | head -1)
 pk=$(lsblk -no PKNAME "$disk" 2>/dev/null | head -1)
 printf 'title = 税務課 主査\nlocation = 市役所 本庁舎3階\ncontact = 内線 1234\n' > "$SPIF_CONF"
-plan=$(spif shred --dry-run --file F000001 || true)
+plan=$(LC_ALL=C spif shred --dry-run --file F000001 || true) # read by this script, not shown
 if [[ "$plan" == *"would refuse"* ]]; then
 	echo "(refused: spif cannot see what this virtual disk is made of.  An administrator who"
 	echo " knows it is a raw volume on spinning disks vouches for it in spif.conf:)"

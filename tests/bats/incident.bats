@@ -74,6 +74,11 @@ two_files() {
 	run spif incident show "$id"
 	[[ "$output" == *"($id closed)"* || "$output" == *"$id (closed)"* ]]
 	[[ "$output" == *"相手方に削除を依頼"* ]]
+	# times for a person in the office's zone, not the UTC the JSON keeps
+	[[ "$output" == *"opened 20"??"-"??"-"??" "??":"??":"??" JST by "* ]]
+	[[ "$output" == *"closed 20"??"-"??"-"??" "??":"??":"??" JST by "* ]]
+	[[ "$output" =~ \ 20[0-9-]{8}\ [0-9:]{8}\ JST\ .*相手方に削除を依頼 ]]
+	[[ "$output" != *"T"??":"??":"??*"Z"* ]]
 	run spif retain holds --json
 	[[ "$output" == *'"hold":"H000001"'*'"released":null'* ]]
 	run spif incident ls
