@@ -874,7 +874,12 @@ _spif()
 		verify)
 			[[ $cur == -* ]] && _spif_reply "--checkpoint --key $_spif_catalog_opts" "$cur" ;;
 		checkpoint)
-			[[ $cur == -* ]] && _spif_reply "--append --syslog --home --help" "$cur" ;;
+			if [[ $cur == -* ]]; then
+				_spif_reply "--append --syslog --json --home --help" "$cur"
+			elif ((n == 0)); then
+				_spif_reply "ls" "$cur"
+			fi
+			;;
 		key)
 			if [[ $cur == -* ]]; then
 				_spif_reply "--fingerprint --home --help" "$cur"

@@ -130,6 +130,19 @@ struct spif_catalog {
 	" created TEXT NOT NULL, command TEXT NOT NULL);" \
 	"CREATE INDEX tempfiles_uid ON tempfiles(uid);"
 
+/* Every checkpoint spif signs (checkpoint.h), not only the last: a
+ * forensic bundle proves consistency from the last one issued before its
+ * window, and whoever audits can list them.  size and root (hex) are the
+ * note's own, repeated for queries; note is the signed note as issued.
+ * Covered by the row triggers like every table: the row is recorded by
+ * the "catalog.checkpoint" event that follows it, so a row rewritten
+ * later shows in verify (and its note no longer verifies with the key). */
+#define SPIF_MIGRATION_CHECKPOINTS \
+	"CREATE TABLE checkpoints(" \
+	" id INTEGER PRIMARY KEY AUTOINCREMENT, size INTEGER NOT NULL, root TEXT NOT NULL," \
+	" note TEXT NOT NULL, created TEXT NOT NULL);" \
+	"CREATE INDEX checkpoints_created ON checkpoints(created);"
+
 /* Numbered migrations: migrations[i] takes the schema from version i to
  * i + 1.  Never edit one that has shipped; add a new one. */
 static const char *const migrations[] = {
@@ -318,6 +331,8 @@ static const char *const migrations[] = {
 	SPIF_MIGRATION_SECOND,
 	/* 11: hidden outputs being written (tempfile.h) */
 	SPIF_MIGRATION_TEMPFILES,
+	/* 12: every checkpoint, not only the last (checkpoint.h) */
+	SPIF_MIGRATION_CHECKPOINTS,
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof *migrations))
 

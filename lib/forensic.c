@@ -252,25 +252,33 @@ static int events_of(struct spif_catalog *c, json_t *ids, const char *since, con
 	return 0;
 }
 
-/* The last checkpoint recorded, NULL when none (malloc'd). */
-static char *last_checkpoint(struct spif_catalog *c)
-{
-	sqlite3_stmt *st;
-	char *note = NULL;
-	if (spif_catalog_prepare(c, "SELECT value FROM meta WHERE key = 'checkpoint_last'", &st, NULL) < 0)
-		return NULL;
-	if (sqlite3_step(st) == SQLITE_ROW && col(st, 0))
-		note = strdup(col(st, 0));
-	sqlite3_finalize(st);
-	return note;
-}
-
 static int note_size(const char *note, uint64_t *size, spif_hash root, struct spif_err *err)
 {
 	char origin[SPIF_NOTE_NAME_MAX];
 	const char *end = strstr(note, "\n\n");
 	size_t tl = end ? (size_t)(end - note) + 1 : strlen(note);
 	return spif_checkpoint_parse(note, tl, origin, size, root, err);
+}
+
+/* What proofs.json says of the checkpoint its consistency proof starts
+ * from, and why that one: a reader need not guess. */
+static json_t *consistency_from(enum spif_checkpoint_pick pick, const char *since, uint64_t size,
+                                const char *created)
+{
+	static const char *const why[] = {
+		[SPIF_CHECKPOINT_NONE] = "no checkpoint was issued before this bundle's: no consistency proof",
+		[SPIF_CHECKPOINT_LAST] = "the last checkpoint issued before this bundle (no --since)",
+		[SPIF_CHECKPOINT_BEFORE] = "the last checkpoint issued before the window (--since)",
+		[SPIF_CHECKPOINT_FIRST] = "no checkpoint was issued before the window (--since): the first one issued",
+	};
+	json_t *j = json_pack("{s:s,s:s}", "pick", spif_checkpoint_pick_name(pick), "why", why[pick]);
+	if (j && since)
+		json_object_set_new(j, "since", json_string(since));
+	if (j && pick != SPIF_CHECKPOINT_NONE) {
+		json_object_set_new(j, "size", json_integer((json_int_t)size));
+		json_object_set_new(j, "created", created[0] ? json_string(created) : json_null());
+	}
+	return j;
 }
 
 /* ---- the host ------------------------------------------------------------ */
@@ -466,9 +474,13 @@ int spif_forensic_run(struct spif_catalog *c, const struct spif_forensic_opts *o
 	/* 1. hold every file first */
 	if (hold_first(c, o, err) < 0)
 		goto out;
-	/* 2. a checkpoint now, and the one before it */
-	prev = last_checkpoint(c);
-	if (spif_checkpoint_issue(c, &note, err) < 0 && !note)
+	/* 2. the checkpoint to prove consistency from (the last before the
+	 * window; none before it: the first; no window: the last), then a
+	 * checkpoint now */
+	enum spif_checkpoint_pick pick;
+	char prev_created[32];
+	if (spif_checkpoint_before(c, o->since, &prev, prev_created, &pick, err) < 0 ||
+	    (spif_checkpoint_issue(c, &note, err) < 0 && !note))
 		goto out;
 	memset(err, 0, sizeof *err); /* a checkpoint_log that could not be written is not this run's failure */
 	uint64_t n, m = 0;
@@ -492,7 +504,9 @@ int spif_forensic_run(struct spif_catalog *c, const struct spif_forensic_opts *o
 			goto out;
 		json_object_set_new(doc, "previous_checkpoint", json_string(prev));
 		json_object_set_new(doc, "consistency", hexes(path, plen));
-	}
+	} else
+		pick = SPIF_CHECKPOINT_NONE;
+	json_object_set_new(doc, "consistency_from", consistency_from(pick, o->since, m, prev_created));
 	memset(err, 0, sizeof *err);
 	/* 4. rows, host, configuration */
 	if (!(rows = rows_of(c, o->incident, err)))

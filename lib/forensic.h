@@ -11,8 +11,10 @@
  *                        to its chain hash);
  *   data/proofs.json     a checkpoint signed now by the catalog's key, an
  *                        inclusion proof of each event under it, and a
- *                        consistency proof from the checkpoint issued
- *                        before it (when there was one);
+ *                        consistency proof from the last checkpoint
+ *                        issued before the window (none before it: the
+ *                        first; no --since: the last before this run),
+ *                        consistency_from saying which and why;
  *   data/rows.json       the catalog rows involved (incident, files,
  *                        copies, holds, events of files, exports and
  *                        their files, certificates and confirmations with

@@ -218,7 +218,7 @@ print([c["id"] for c in json.load(sys.stdin)["copies"] if c["path"].endswith("r.
 	     DROP TABLE export_files; DROP TABLE exports; DROP TABLE media;
 	     DROP TABLE incident_notes; DROP TABLE incident_files; DROP TABLE incidents;
 	     ALTER TABLE holds DROP COLUMN kind;
-	     DROP TABLE tempfiles;
+	     DROP TABLE tempfiles; DROP TABLE checkpoints;
 	     DELETE FROM meta WHERE key IN ('merkle_edge', 'checkpoint_last');
 	     PRAGMA user_version = 4; COMMIT;"
 	before=$(sql "SELECT id, file_id, state FROM copies ORDER BY id; SELECT * FROM certificate_copies;")
