@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/timex.h>
 #include <unistd.h>
 
 #include "atomic.h"
@@ -14,6 +13,7 @@
 #include "bagit.h"
 #include "catalog_priv.h"
 #include "checkpoint.h"
+#include "clockstate.h"
 #include "digest.h"
 #include "incident.h"
 #include "merkle.h"
@@ -283,15 +283,6 @@ static json_t *consistency_from(enum spif_checkpoint_pick pick, const char *sinc
 
 /* ---- the host ------------------------------------------------------------ */
 
-static const char *clock_state(void)
-{
-	struct timex tx = {0};
-	int s = adjtimex(&tx);
-	if (s < 0)
-		return "unknown";
-	return (s == TIME_ERROR || (tx.status & STA_UNSYNC)) ? "unsynchronised" : "synchronised";
-}
-
 static char *slurp(const char *path, size_t *n)
 {
 	FILE *f = fopen(path, "rb");
@@ -519,8 +510,13 @@ int spif_forensic_run(struct spif_catalog *c, const struct spif_forensic_opts *o
 		spif_sha256_buf(parts[4].data, parts[4].n, csha);
 		np = 5;
 	}
-	json_t *hj = json_pack("{s:s,s:s,s:s,s:s,s:s}", "tool", "spif", "version", SPIF_VERSION, "host", host, "clock",
-	                       clock_state(), "spif_conf_sha256", csha[0] ? csha : "none");
+	/* the clock as every source present says it (clockstate.h), and the
+	 * verdict in "clock" as before */
+	const char *clock;
+	json_t *sources = spif_clock_sources(&clock);
+	json_t *hj = sources ? json_pack("{s:s,s:s,s:s,s:s,s:o,s:s}", "tool", "spif", "version", SPIF_VERSION, "host",
+	                                 host, "clock", clock, "clock_sources", sources, "spif_conf_sha256",
+	                                 csha[0] ? csha : "none") : NULL;
 	parts[1].data = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
 	parts[2].data = json_dumps(rows, JSON_COMPACT | JSON_SORT_KEYS);
 	parts[3].data = json_dumps(hj, JSON_COMPACT | JSON_SORT_KEYS);

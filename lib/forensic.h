@@ -20,8 +20,10 @@
  *                        their files, certificates and confirmations with
  *                        their signatures, operators); never a key table;
  *   data/host.json       tool version, host name, spif.conf's SHA-256, the
- *                        clock's synchronisation as the kernel reports it
- *                        (adjtimex; "unknown" when it cannot say);
+ *                        clock's synchronisation: what each source present
+ *                        said (timedatectl, chronyc, ntpq, adjtimex;
+ *                        clockstate.h) and the verdict, "unknown" when
+ *                        none could say;
  *   data/spif.conf       the configuration in force, when there is one;
  * and the tag files spif/custody.json (who, when, from where, why, what:
  * the SHA-256 of every payload file) with its detached OpenPGP signature

@@ -186,3 +186,18 @@ instant() {
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"forensic: consistency_from says another size than the previous checkpoint's"* ]]
 }
+
+@test "host.json: what each clock source present said, and unknown with none reachable" {
+	incident
+	spif export --forensic --incident "$inc" -r "$R" --sign "$R" -o "$D/a.gpg" > /dev/null 2>&1
+	open_bundle "$D/a.gpg" "$D/a"
+	h=$D/a/$inc-forensic/data/host.json
+	grep -q '"clock":"\(synchronised\|unsynchronised\|unknown\)","clock_sources":\[' "$h"
+	grep -q '{"detail":"[^"]*","source":"adjtimex","synchronized":\(true\|false\|null\)}' "$h"
+	if [ -x /usr/bin/timedatectl ]; then
+		grep -q '"source":"timedatectl"' "$h"
+	fi
+	SPIF_CLOCK_TOOLS=none spif export --forensic --incident "$inc" -r "$R" --sign "$R" -o "$D/b.gpg" > /dev/null 2>&1
+	open_bundle "$D/b.gpg" "$D/b"
+	grep -q '"clock":"unknown","clock_sources":\[\]' "$D/b/$inc-forensic/data/host.json"
+}
