@@ -31,6 +31,7 @@ struct opts {
 	/* the ledger */
 	int outstanding, overdue, json;
 	const char *received_by, *certificate;
+	const char *note;             /* delivered --note */
 	/* the forensic bundle (forensic.c) */
 	int forensic;
 	const char *incident, *since, *until;
@@ -51,6 +52,7 @@ enum {
 	O_ZIP = 1 << 28, O_PASS = 1 << 29,
 	O_SUBJECT = 1 << 30,
 };
+#define O_NOTE (1u << 31)
 
 /* main.c: options that do not belong to a subcommand are a usage error. */
 void allow(const struct cli *c, const struct opts *o, const char *sub, unsigned ok);
@@ -67,6 +69,7 @@ int cmd_ls(struct cli *c, const struct opts *o);
 int cmd_return(struct cli *c, const struct opts *o);
 int cmd_destroyed(struct cli *c, const struct opts *o);
 int cmd_lost(struct cli *c, const struct opts *o);
+int cmd_delivered(struct cli *c, const struct opts *o);
 
 /* forensic.c: spif export --forensic, and the forensic part of verify
  * (--key: the catalog's public key) after the bag's own check. */
