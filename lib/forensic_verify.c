@@ -205,6 +205,12 @@ int spif_forensic_verify_tar(const void *tar, size_t n, const struct spif_note_v
 			        (unsigned long long)m, (unsigned long long)size);
 		else
 			r->proofs++;
+	} else {
+		/* a bundle that says it proves from a checkpoint, and does not */
+		const char *pick = sget(json_object_get(d, "consistency_from"), "pick");
+		if (pick && strcmp(pick, "none") != 0)
+			problem(fn, ctx, r, "consistency_from names a %s checkpoint, and the bundle holds no consistency proof",
+			        pick);
 	}
 	size_t i;
 	json_t *p;

@@ -185,6 +185,14 @@ instant() {
 	run --separate-stderr env SPIF_HOME="$D/nohome" spif export verify "$D/u.gpg" --key "$D/catalog.pub"
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"forensic: consistency_from says another size than the previous checkpoint's"* ]]
+	# nor may the proof go while consistency_from still names its checkpoint
+	cp "$D/orig.json" "$p"
+	perl -pi -e 's/"consistency":\[[^]]*\],//; s/,"previous_checkpoint":"[^"]*"//' "$p"
+	! grep -q '"consistency":\|previous_checkpoint' "$p" || false
+	tar -b 1 -cf - -C "$D/x" "$inc-forensic" | gpg --batch --quiet -r "$R" -u "$R" --sign --encrypt -o "$D/v.gpg"
+	run --separate-stderr env SPIF_HOME="$D/nohome" spif export verify "$D/v.gpg" --key "$D/catalog.pub"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"forensic: consistency_from names a last checkpoint, and the bundle holds no consistency proof"* ]]
 }
 
 @test "host.json: what each clock source present said, and unknown with none reachable" {
