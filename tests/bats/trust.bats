@@ -514,11 +514,15 @@ own_key() {
 	[ "$status" -eq 77 ]
 	run --separate-stderr as "$OP1" spif export lost EX-2026-000001 --reason x
 	[ "$status" -eq 77 ]
+	run --separate-stderr as "$OP1" spif export delivered EX-2026-000001 --received-by x
+	[ "$status" -eq 77 ]
+	run --separate-stderr as "$OP1" spif catalog checkpoint ls
+	[ "$status" -eq 77 ]
 	run --separate-stderr as "$AUD" spif vault keys
 	[ "$status" -eq 0 ]
 	run --separate-stderr spif catalog log --json
-	# eight refusals, each with the real uid that was refused
-	[ "$(jq -r 'select(.action == "operator.refused") | .details.uid' <<<"$output" | sort | uniq -c | awk '{print $1}' | sort -n | tr '\n' ' ')" = "1 7 " ]
+	# ten refusals, each with the real uid that was refused
+	[ "$(jq -r 'select(.action == "operator.refused") | .details.uid' <<<"$output" | sort | uniq -c | awk '{print $1}' | sort -n | tr '\n' ' ')" = "1 9 " ]
 	[ "$(jq -r 'select(.action == "operator.refused" and .details.uid == '"$(uid_of "$AUD")"') | .details.action' <<<"$output")" = "back up the catalog or test a restore" ]
 	# the service account backs up (the nightly job), and root may
 	run --separate-stderr spif catalog backup -o "$T/bk-root"
