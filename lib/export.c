@@ -950,14 +950,21 @@ struct deliver_ctx {
 	struct spif_err *err;
 };
 
-/* The person holds the archive: an export copy no longer here is settled. */
+/* The person holds the archive: an export copy no longer here is settled
+ * (disposed: the office keeps nothing of it), when it is still present; one
+ * shredded or declared lost meanwhile keeps what was recorded. */
 static int deliver_one(void *ctx, long long file_id, long long copy_id, const char *bagpath)
 {
 	(void)file_id, (void)bagpath;
 	struct deliver_ctx *d = ctx;
 	if (d->here || copy_id <= 0)
 		return 0;
-	return spif_catalog_set_copy_state(d->c, copy_id, SPIF_COPY_DISPOSED, d->err);
+	sqlite3_stmt *st;
+	if (spif_catalog_prepare(d->c, "UPDATE copies SET state = 'disposed' WHERE id = ? AND state = 'present'", &st,
+	                         d->err) < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, copy_id);
+	return spif_catalog_step_done(d->c, st, "settle export copy", d->err);
 }
 
 /* 1 when the export's event names a subject (a disclosure answer), 0 when

@@ -72,6 +72,14 @@ answer() {
 	[ "$(sqlite3 "$SPIF_HOME/catalog.db" "SELECT c.state FROM export_files f JOIN copies c ON c.id = f.copy_id
 		WHERE f.export_id = '$id2'")" = disposed ]
 	spif catalog verify > /dev/null
+	# a copy declared lost before the delivery stays lost
+	id3=$(answer c)
+	rm "$D/out/c.gpg"
+	cp=$(sqlite3 "$SPIF_HOME/catalog.db" "SELECT copy_id FROM export_files WHERE export_id = '$id3'")
+	spif catalog copy lost "$cp" --reason 'USBごと本人へ' > /dev/null 2>&1
+	spif export delivered "$id3" --received-by 山田太郎 2>/dev/null
+	[ "$(sqlite3 "$SPIF_HOME/catalog.db" "SELECT state FROM copies WHERE id = $cp")" = lost ]
+	spif catalog verify > /dev/null
 }
 
 @test "bad: unknown export 66, not a disclosure answer 65, not out 65, options 64: one line, catalog unchanged" {
