@@ -85,6 +85,14 @@ static int load_signer(const char *path, const struct spif_conf *conf, const cha
 	return 0;
 }
 
+/* Is there a file at path, for this process's effective ids?  access(2)
+ * asks with the real ones, and a setgid spif's caller cannot search the
+ * home's keys/: the key would look missing to every operator. */
+static int exists(const char *path)
+{
+	return faccessat(AT_FDCWD, path, F_OK, AT_EACCESS) == 0;
+}
+
 int spif_checkpoint_signer(struct spif_catalog *c, int create, struct spif_note_signer *s, struct spif_err *err)
 {
 	const struct spif_conf *conf = spif_catalog_conf(c);
@@ -93,7 +101,7 @@ int spif_checkpoint_signer(struct spif_catalog *c, int create, struct spif_note_
 	if (key_path(c, path, sizeof path) < 0 ||
 	    snprintf(dir, sizeof dir, "%s/keys", spif_catalog_home(c)) >= (int)sizeof dir)
 		return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: path too long", spif_catalog_home(c));
-	if (access(path, F_OK) == 0 || !create)
+	if (exists(path) || !create)
 		return load_signer(path, conf, origin, s, err);
 	if (spif_home_mkdir(dir, conf, err) < 0)
 		return -1;
@@ -106,7 +114,7 @@ int spif_checkpoint_signer(struct spif_catalog *c, int create, struct spif_note_
 		return spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
 	struct spif_atomic a;
 	size_t len = strlen(text);
-	int rc = spif_atomic_open(&a, path, spif_file_mode(conf), err);
+	int rc = spif_atomic_open_home(&a, path, spif_file_mode(conf), err);
 	if (rc == 0) {
 		int w = write(a.fd, text, len) == (ssize_t)len && write(a.fd, "\n", 1) == 1;
 		if (!w) {
@@ -123,7 +131,7 @@ int spif_checkpoint_signer(struct spif_catalog *c, int create, struct spif_note_
 	explicit_bzero(text, len);
 	free(text);
 	/* another process may have made it first: that one is the key */
-	if (rc < 0 && access(path, F_OK) != 0)
+	if (rc < 0 && !exists(path))
 		return -1;
 	return load_signer(path, conf, origin, s, err);
 }
