@@ -561,7 +561,7 @@ own_key() {
 	[ "$status" -eq 0 ] || { echo "$stderr"; return 1; }
 	inc=$(as "$OP1" spif incident open --summary 'USB 紛失' --file "$output" 2>/dev/null)
 	# a stand-in timedatectl the caller can run, leaving a mark if it is run
-	rm -rf "$T/clock"
+	rm -rf "$T/clock" "$T/w/$OP1/clock.gpg"
 	mkdir -m 777 -p "$T/clock/mark"
 	chmod 755 "$T/clock"
 	printf '#!/bin/sh\ntouch %s/clock/mark/ran\necho yes\n' "$T" > "$T/clock/timedatectl"
@@ -570,11 +570,11 @@ own_key() {
 	[ -e "$T/clock/mark/ran" ]
 	rm "$T/clock/mark/ran"
 	run --separate-stderr as "$OP1" env GNUPGHOME="$g" SPIF_CLOCK_TOOLS="$T/clock" spif export --forensic \
-		--incident "$inc" -r "$fpr" --sign "$fpr" -o "$T/w/$OP1/f.gpg"
+		--incident "$inc" -r "$fpr" --sign "$fpr" -o "$T/w/$OP1/clock.gpg"
 	[ "$status" -eq 0 ] || { echo "$stderr"; return 1; }
 	[ ! -e "$T/clock/mark/ran" ]
 	# the sources are the host's own: the kernel among them, which a seam directory leaves out
-	as "$OP1" env GNUPGHOME="$g" gpg --batch --quiet --decrypt "$T/w/$OP1/f.gpg" 2>/dev/null |
+	as "$OP1" env GNUPGHOME="$g" gpg --batch --quiet --decrypt "$T/w/$OP1/clock.gpg" 2>/dev/null |
 		tar -xOf - --wildcards '*/data/host.json' > "$D/host.json"
 	grep -q '"source":"adjtimex"' "$D/host.json"
 }
