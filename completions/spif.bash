@@ -40,7 +40,7 @@ _spif_export_opts="--file --purpose -r --recipient --sign --redact --key --field
 	--drop --format --to --output-encoding --to-org --to-person --basis --medium
 	--seal --due --reason -o --output --forensic --incident --since --until --home --help --zip-aes256
 	--passphrase-file --subject-file --with-records"
-_spif_export_subs="verify ls return destroyed lost"
+_spif_export_subs="verify ls return destroyed lost delivered"
 
 # _spif_reply WORDS CUR: COMPREPLY from a word list.
 _spif_reply()
@@ -659,7 +659,7 @@ _spif()
 			--file | --purpose | -r | --recipient | --sign | --key | --fields | --drop | --format | \
 			--to | --output-encoding | --to-org | --to-person | --basis | --medium | --seal | --due | \
 			--reason | -o | --output | --received-by | --certificate | --incident | --since | --until | \
-			--home | --passphrase-file | --subject-file) ((m++)) ;;
+			--home | --passphrase-file | --subject-file | --note) ((m++)) ;;
 			-*) ;;
 			*)
 				if [[ -z $sub ]]; then
@@ -687,12 +687,13 @@ _spif()
 			fi
 			;;
 		ls) [[ $cur == -* ]] && _spif_reply "--outstanding --overdue --json $common" "$cur" ;;
-		return | destroyed | lost)
+		return | destroyed | lost | delivered)
 			if [[ $cur == -* ]]; then
 				case $sub in
 				return) _spif_reply "--received-by --seal $common" "$cur" ;;
 				destroyed) _spif_reply "--certificate $common" "$cur" ;;
 				lost) _spif_reply "--reason $common" "$cur" ;;
+				delivered) _spif_reply "--received-by --note $common" "$cur" ;;
 				esac
 			elif ((n == 0)); then
 				_spif_export_ids "$cur" "$home" out
@@ -874,7 +875,12 @@ _spif()
 		verify)
 			[[ $cur == -* ]] && _spif_reply "--checkpoint --key $_spif_catalog_opts" "$cur" ;;
 		checkpoint)
-			[[ $cur == -* ]] && _spif_reply "--append --syslog --home --help" "$cur" ;;
+			if [[ $cur == -* ]]; then
+				_spif_reply "--append --syslog --json --home --help" "$cur"
+			elif ((n == 0)); then
+				_spif_reply "ls" "$cur"
+			fi
+			;;
 		key)
 			if [[ $cur == -* ]]; then
 				_spif_reply "--fingerprint --home --help" "$cur"

@@ -130,6 +130,52 @@ struct spif_catalog {
 	" created TEXT NOT NULL, command TEXT NOT NULL);" \
 	"CREATE INDEX tempfiles_uid ON tempfiles(uid);"
 
+/* Every checkpoint spif signs (checkpoint.h), not only the last: a
+ * forensic bundle proves consistency from the last one issued before its
+ * window, and whoever audits can list them.  size and root (hex) are the
+ * note's own, repeated for queries; note is the signed note as issued.
+ * Covered by the row triggers like every table: the row is recorded by
+ * the "catalog.checkpoint" event that follows it, so a row rewritten
+ * later shows in verify (and its note no longer verifies with the key). */
+#define SPIF_MIGRATION_CHECKPOINTS \
+	"CREATE TABLE checkpoints(" \
+	" id INTEGER PRIMARY KEY AUTOINCREMENT, size INTEGER NOT NULL, root TEXT NOT NULL," \
+	" note TEXT NOT NULL, created TEXT NOT NULL);" \
+	"CREATE INDEX checkpoints_created ON checkpoints(created);"
+
+/* A disclosure answer (開示請求, subject.h) ends when it is handed to the
+ * person: the state 'delivered' (export.h, spif_export_delivered), which
+ * the CHECK of exports did not allow.  SQLite cannot widen a CHECK: the
+ * table is made anew with the same rows, as migration 5 did for copies;
+ * export_files refers to exports and foreign keys are on, so its rows
+ * wait in a temporary table while exports is replaced. */
+#define SPIF_MIGRATION_DELIVERED \
+	"CREATE TABLE exports_new(" \
+	" id TEXT PRIMARY KEY, year INTEGER NOT NULL, n INTEGER NOT NULL," \
+	" files TEXT NOT NULL, records INTEGER NOT NULL, persons INTEGER NOT NULL," \
+	" recipients TEXT NOT NULL, organisation TEXT NOT NULL, person TEXT," \
+	" basis TEXT NOT NULL, reason TEXT NOT NULL, operator TEXT NOT NULL, approver TEXT," \
+	" medium TEXT REFERENCES media(id), seal TEXT, created TEXT NOT NULL, due TEXT," \
+	" format TEXT NOT NULL, path TEXT NOT NULL, signer TEXT," \
+	" archive_sha256 TEXT NOT NULL, archive_size INTEGER NOT NULL, checkout_sha256 TEXT NOT NULL," \
+	" state TEXT NOT NULL DEFAULT 'out'" \
+	"  CHECK (state IN ('out','returned','destroyed-by-recipient','lost','delivered'))," \
+	" closed TEXT, closed_by TEXT, fate TEXT, event_seq INTEGER NOT NULL," \
+	" UNIQUE (year, n));" \
+	"INSERT INTO exports_new SELECT * FROM exports;" \
+	"CREATE TEMP TABLE export_files_keep AS SELECT export_id, file_id, copy_id FROM export_files;" \
+	"DROP TABLE export_files;" \
+	"DROP TABLE exports;" \
+	"ALTER TABLE exports_new RENAME TO exports;" \
+	"CREATE INDEX exports_open ON exports(due) WHERE state = 'out';" \
+	"CREATE TABLE export_files(" \
+	" export_id TEXT NOT NULL REFERENCES exports(id), file_id INTEGER NOT NULL REFERENCES files(id)," \
+	" copy_id INTEGER REFERENCES copies(id), PRIMARY KEY (export_id, file_id));" \
+	"CREATE INDEX export_files_file ON export_files(file_id);" \
+	"INSERT INTO export_files(export_id, file_id, copy_id) SELECT export_id, file_id, copy_id" \
+	" FROM temp.export_files_keep;" \
+	"DROP TABLE temp.export_files_keep;"
+
 /* Numbered migrations: migrations[i] takes the schema from version i to
  * i + 1.  Never edit one that has shipped; add a new one. */
 static const char *const migrations[] = {
@@ -318,6 +364,10 @@ static const char *const migrations[] = {
 	SPIF_MIGRATION_SECOND,
 	/* 11: hidden outputs being written (tempfile.h) */
 	SPIF_MIGRATION_TEMPFILES,
+	/* 12: every checkpoint, not only the last (checkpoint.h) */
+	SPIF_MIGRATION_CHECKPOINTS,
+	/* 13: a disclosure answer delivered to the person (export.h) */
+	SPIF_MIGRATION_DELIVERED,
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof *migrations))
 

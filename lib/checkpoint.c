@@ -85,6 +85,14 @@ static int load_signer(const char *path, const struct spif_conf *conf, const cha
 	return 0;
 }
 
+/* Is there a file at path, for this process's effective ids?  access(2)
+ * asks with the real ones, and a setgid spif's caller cannot search the
+ * home's keys/: the key would look missing to every operator. */
+static int exists(const char *path)
+{
+	return faccessat(AT_FDCWD, path, F_OK, AT_EACCESS) == 0;
+}
+
 int spif_checkpoint_signer(struct spif_catalog *c, int create, struct spif_note_signer *s, struct spif_err *err)
 {
 	const struct spif_conf *conf = spif_catalog_conf(c);
@@ -93,7 +101,7 @@ int spif_checkpoint_signer(struct spif_catalog *c, int create, struct spif_note_
 	if (key_path(c, path, sizeof path) < 0 ||
 	    snprintf(dir, sizeof dir, "%s/keys", spif_catalog_home(c)) >= (int)sizeof dir)
 		return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: path too long", spif_catalog_home(c));
-	if (access(path, F_OK) == 0 || !create)
+	if (exists(path) || !create)
 		return load_signer(path, conf, origin, s, err);
 	if (spif_home_mkdir(dir, conf, err) < 0)
 		return -1;
@@ -106,7 +114,7 @@ int spif_checkpoint_signer(struct spif_catalog *c, int create, struct spif_note_
 		return spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
 	struct spif_atomic a;
 	size_t len = strlen(text);
-	int rc = spif_atomic_open(&a, path, spif_file_mode(conf), err);
+	int rc = spif_atomic_open_home(&a, path, spif_file_mode(conf), err);
 	if (rc == 0) {
 		int w = write(a.fd, text, len) == (ssize_t)len && write(a.fd, "\n", 1) == 1;
 		if (!w) {
@@ -123,7 +131,7 @@ int spif_checkpoint_signer(struct spif_catalog *c, int create, struct spif_note_
 	explicit_bzero(text, len);
 	free(text);
 	/* another process may have made it first: that one is the key */
-	if (rc < 0 && access(path, F_OK) != 0)
+	if (rc < 0 && !exists(path))
 		return -1;
 	return load_signer(path, conf, origin, s, err);
 }
@@ -316,6 +324,38 @@ static int store_proofs(struct spif_catalog *c, uint64_t since, uint64_t n, cons
 	return r;
 }
 
+/* Keep the checkpoint of n events with root: its row in checkpoints (with
+ * the "catalog.checkpoint" event that records the row: after the events
+ * the note signs, so the next checkpoint covers it), and meta
+ * 'checkpoint_last', which the catalogs upgraded from before the table
+ * still have as their only one.  Inside issue's transaction. */
+static int keep(struct spif_catalog *c, const char *note, uint64_t n, const spif_hash root, struct spif_err *err)
+{
+	char now[32], hex[65];
+	spif_now_utc(now);
+	spif_hex(root, SPIF_MERKLE_HASH, hex);
+	sqlite3_stmt *st;
+	if (spif_catalog_prepare(c, "INSERT OR REPLACE INTO meta(key, value) VALUES('checkpoint_last', ?)", &st, err) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, note, -1, SQLITE_TRANSIENT);
+	if (spif_catalog_step_done(c, st, "record checkpoint", err) < 0 ||
+	    spif_catalog_prepare(c, "INSERT INTO checkpoints(size, root, note, created) VALUES(?,?,?,?)", &st, err) < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)n);
+	sqlite3_bind_text(st, 2, hex, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, note, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 4, now, -1, SQLITE_TRANSIENT);
+	if (spif_catalog_step_done(c, st, "record checkpoint", err) < 0)
+		return -1;
+	long long id = sqlite3_last_insert_rowid(spif_catalog_db(c));
+	json_t *d = json_pack("{s:I,s:I,s:s}", "checkpoint", (json_int_t)id, "size", (json_int_t)n, "root_sha256", hex);
+	if (!d)
+		return spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
+	int rc = spif_audit_append(c, "catalog.checkpoint", NULL, d, NULL, err);
+	json_decref(d);
+	return rc;
+}
+
 /* Sign, record and give proofs, in one transaction; *note the note. */
 static int issue(struct spif_catalog *c, const struct spif_note_signer *s, char **note, struct spif_err *err)
 {
@@ -339,16 +379,8 @@ static int issue(struct spif_catalog *c, const struct spif_note_signer *s, char 
 	free(text);
 	if (rc < 0)
 		goto fail;
-	sqlite3_stmt *st;
-	if (spif_catalog_prepare(c, "INSERT OR REPLACE INTO meta(key, value) VALUES('checkpoint_last', ?)", &st, err) < 0)
+	if (keep(c, *note, (uint64_t)head, root, err) < 0)
 		goto fail;
-	sqlite3_bind_text(st, 1, *note, -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		spif_catalog_sqlerr(c, rc, "record checkpoint", err);
-		goto fail;
-	}
 	/* a checkpoint older than the last (its size above this one's) is
 	 * not a reason to give no proofs: start from the start */
 	if (store_proofs(c, prev <= (uint64_t)head ? prev : 0, (uint64_t)head, *note, err) < 0 ||
@@ -710,4 +742,80 @@ int spif_checkpoint_last(struct spif_catalog *c, char **note, struct spif_err *e
 {
 	uint64_t size;
 	return last_size(c, &size, note, err);
+}
+
+/* ---- the checkpoints kept --------------------------------------------- */
+
+int spif_checkpoint_list(struct spif_catalog *c, int (*fn)(void *ctx, const struct spif_checkpoint_row *r),
+                         void *ctx, struct spif_err *err)
+{
+	sqlite3_stmt *st;
+	if (spif_catalog_prepare(c, "SELECT id, size, root, note, created FROM checkpoints ORDER BY id", &st, err) < 0)
+		return -1;
+	int rc, stop = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct spif_checkpoint_row r = {
+			.id = sqlite3_column_int64(st, 0), .size = (uint64_t)sqlite3_column_int64(st, 1),
+			.root = spif_col_text(st, 2), .note = spif_col_text(st, 3), .created = spif_col_text(st, 4),
+		};
+		if ((stop = fn(ctx, &r)) != 0)
+			break;
+	}
+	sqlite3_finalize(st);
+	if (stop)
+		return stop;
+	if (rc != SQLITE_DONE)
+		return spif_catalog_sqlerr(c, rc, "list checkpoints", err);
+	return 0;
+}
+
+const char *spif_checkpoint_pick_name(enum spif_checkpoint_pick p)
+{
+	static const char *const names[] = {"none", "last", "before", "first"};
+	return (unsigned)p < 4 ? names[p] : "?";
+}
+
+int spif_checkpoint_before(struct spif_catalog *c, const char *since, char **note, char created[32],
+                           enum spif_checkpoint_pick *how, struct spif_err *err)
+{
+	*note = NULL;
+	created[0] = '\0';
+	*how = SPIF_CHECKPOINT_NONE;
+	/* the last before since, else (none before it) the first; without
+	 * since, the last */
+	static const char *const sql[] = {
+		"SELECT note, created FROM checkpoints ORDER BY id DESC LIMIT 1",
+		"SELECT note, created FROM checkpoints WHERE created < ? ORDER BY id DESC LIMIT 1",
+		"SELECT note, created FROM checkpoints ORDER BY id LIMIT 1",
+	};
+	for (int i = since ? 1 : 0; i < 3; i++) {
+		sqlite3_stmt *st;
+		if (spif_catalog_prepare(c, sql[i], &st, err) < 0)
+			return -1;
+		if (i == 1)
+			sqlite3_bind_text(st, 1, since, -1, SQLITE_TRANSIENT);
+		int rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			const char *t = spif_col_text(st, 0);
+			snprintf(created, 32, "%s", spif_col_text(st, 1) ? spif_col_text(st, 1) : "");
+			*note = t ? strdup(t) : NULL;
+			sqlite3_finalize(st);
+			if (!*note)
+				return spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
+			*how = i == 0 ? SPIF_CHECKPOINT_LAST : i == 1 ? SPIF_CHECKPOINT_BEFORE : SPIF_CHECKPOINT_FIRST;
+			return 0;
+		}
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE)
+			return spif_catalog_sqlerr(c, rc, "read checkpoints", err);
+		if (i == 0)
+			break;
+	}
+	/* a catalog upgraded from before the table: its one checkpoint in meta */
+	uint64_t size;
+	if (last_size(c, &size, note, err) < 0)
+		return -1;
+	if (*note)
+		*how = since ? SPIF_CHECKPOINT_FIRST : SPIF_CHECKPOINT_LAST;
+	return 0;
 }

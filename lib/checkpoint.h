@@ -14,8 +14,12 @@
  * are shown is the log they were given a checkpoint of, with events only
  * added since.  A rewritten, cut-off or emptied log fails, whoever did it
  * and however well they recomputed the hashes on the host.  A checkpoint
- * is not an event (it signs the log as it is); the last one issued is
- * kept in meta 'checkpoint_last'.
+ * signs the log as it is; every one issued is kept as a row of
+ * checkpoints (migration 12), recorded by a "catalog.checkpoint" event
+ * that follows it (so the next checkpoint covers the row, and a row
+ * rewritten later shows in verify), and the last one also in meta
+ * 'checkpoint_last' (uncovered: the only one a catalog upgraded from
+ * before the table has, and a note that checks itself).
  *
  * Each certificate gets, at the first checkpoint after its event, an
  * inclusion proof of that event under the checkpoint (cert_proofs): a
@@ -61,6 +65,34 @@ int spif_checkpoint_issue(struct spif_catalog *c, char **note, struct spif_err *
 /* The last checkpoint issued (the signed note, malloc'd) in *note, NULL
  * when none was; reads only.  0, or -1 with err. */
 int spif_checkpoint_last(struct spif_catalog *c, char **note, struct spif_err *err);
+/* One kept checkpoint, as listed: the strings are valid during the call. */
+struct spif_checkpoint_row {
+	long long id;
+	uint64_t size;
+	const char *root;     /* hex */
+	const char *note;     /* the signed note */
+	const char *created;  /* UTC */
+};
+/* Every checkpoint kept, oldest first, through fn (nonzero stops and is
+ * returned).  0, or -1 with err. */
+int spif_checkpoint_list(struct spif_catalog *c, int (*fn)(void *ctx, const struct spif_checkpoint_row *r),
+                         void *ctx, struct spif_err *err);
+
+/* Which checkpoint spif_checkpoint_before found. */
+enum spif_checkpoint_pick {
+	SPIF_CHECKPOINT_NONE = 0, /* none was ever issued */
+	SPIF_CHECKPOINT_LAST,     /* no since: the last one issued */
+	SPIF_CHECKPOINT_BEFORE,   /* the last one issued before since */
+	SPIF_CHECKPOINT_FIRST,    /* none before since: the first one */
+};
+const char *spif_checkpoint_pick_name(enum spif_checkpoint_pick p);
+/* The checkpoint a window starting at since (a UTC time or date as the
+ * catalog writes them, compared as text like event times; NULL: no
+ * window) proves consistency from: *note (malloc'd, NULL with
+ * SPIF_CHECKPOINT_NONE) and when it was issued (created, "" when only
+ * meta has it).  0, or -1 with err. */
+int spif_checkpoint_before(struct spif_catalog *c, const char *since, char **note, char created[32],
+                           enum spif_checkpoint_pick *how, struct spif_err *err);
 /* Append a note and a blank line to path (O_APPEND, created with mode),
  * then fsync: the form of a checkpoint log. */
 int spif_checkpoint_append(const char *path, const char *note, mode_t mode, struct spif_err *err);

@@ -2,7 +2,8 @@
  * that writes an archive is export_run.c; checking one, export_check.c.
  *
  * Every change here is one transaction with its event, and the states
- * only move forward: out -> returned | destroyed-by-recipient | lost.
+ * only move forward: out -> returned | destroyed-by-recipient | lost, or
+ * (a disclosure answer only) out -> delivered.
  * The row's custody items are written once, at the export; what happens
  * after is in closed, closed_by and fate (JSON), so that the row keeps
  * what spif/checkout.json in the archive says (its SHA-256 is in the row
@@ -29,16 +30,17 @@
 #include "pgp.h"
 #include "retention.h"
 
-static const char *const state_names[] = {"out", "returned", "destroyed-by-recipient", "lost"};
+static const char *const state_names[] = {"out", "returned", "destroyed-by-recipient", "lost", "delivered"};
+#define NSTATES ((int)(sizeof state_names / sizeof *state_names))
 
 const char *spif_export_state_name(enum spif_export_state s)
 {
-	return (unsigned)s < 4 ? state_names[s] : "?";
+	return (unsigned)s < NSTATES ? state_names[s] : "?";
 }
 
 static enum spif_export_state state_parse(const char *s)
 {
-	for (int i = 0; s && i < 4; i++)
+	for (int i = 0; s && i < NSTATES; i++)
 		if (strcmp(s, state_names[i]) == 0)
 			return (enum spif_export_state)i;
 	return SPIF_EXPORT_OUT;
@@ -936,6 +938,76 @@ int spif_export_lost(struct spif_catalog *c, const char *id, const char *reason,
 	rc = 0;
 out:
 	json_decref(h.holds);
+	spif_export_row_free(&r);
+	return rc;
+}
+
+/* ---- a disclosure answer delivered ------------------------------------- */
+
+struct deliver_ctx {
+	struct spif_catalog *c;
+	int here;
+	struct spif_err *err;
+};
+
+/* The person holds the archive: an export copy no longer here is settled
+ * (disposed: the office keeps nothing of it), when it is still present; one
+ * shredded or declared lost meanwhile keeps what was recorded. */
+static int deliver_one(void *ctx, long long file_id, long long copy_id, const char *bagpath)
+{
+	(void)file_id, (void)bagpath;
+	struct deliver_ctx *d = ctx;
+	if (d->here || copy_id <= 0)
+		return 0;
+	sqlite3_stmt *st;
+	if (spif_catalog_prepare(d->c, "UPDATE copies SET state = 'disposed' WHERE id = ? AND state = 'present'", &st,
+	                         d->err) < 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, copy_id);
+	return spif_catalog_step_done(d->c, st, "settle export copy", d->err);
+}
+
+/* 1 when the export's event names a subject (a disclosure answer), 0 when
+ * not, -1 with SPIF_EX_NOINPUT when there is no such export. */
+static int is_disclosure(struct spif_catalog *c, const char *id, struct spif_err *err)
+{
+	sqlite3_stmt *st;
+	if (spif_catalog_prepare(c, "SELECT json_extract(e.details, '$.subject') IS NOT NULL FROM exports x"
+	                            " LEFT JOIN events e ON e.seq = x.event_seq WHERE x.id = ?", &st, err) < 0)
+		return -1;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(st);
+	int yes = rc == SQLITE_ROW && sqlite3_column_int(st, 0) == 1;
+	sqlite3_finalize(st);
+	if (rc == SQLITE_DONE)
+		return spif_err_set(err, SPIF_EX_NOINPUT, "no export %s in the ledger", id);
+	if (rc != SQLITE_ROW)
+		return spif_catalog_sqlerr(c, rc, "exports", err);
+	return yes;
+}
+
+int spif_export_delivered(struct spif_catalog *c, const char *id, const char *received_by, const char *note,
+                          int *kept, struct spif_err *err)
+{
+	if (kept)
+		*kept = 0;
+	int dis = is_disclosure(c, id, err);
+	if (dis < 0)
+		return -1;
+	if (!dis)
+		return spif_err_set(err, SPIF_EX_DATAERR, "%s is not a disclosure answer (spif export --subject-file): "
+		                    "it ends by return, destroyed or lost", id);
+	struct spif_export_row r;
+	if (get_out(c, id, &r, err) < 0)
+		return -1;
+	struct stat sb;
+	int here = r.path && lstat(r.path, &sb) == 0;
+	json_t *fate = json_pack("{s:s,s:o,s:b}", "received_by", received_by, "note", jopt(note), "archive_kept_here",
+	                         here);
+	struct deliver_ctx d = {c, here, err};
+	int rc = close_checkout(c, &r, SPIF_EXPORT_DELIVERED, fate, "export.delivered", NULL, deliver_one, &d, err);
+	if (rc == 0 && kept)
+		*kept = here;
 	spif_export_row_free(&r);
 	return rc;
 }

@@ -20,7 +20,8 @@
  *
  * The ledger's states: out, then returned (the archive came back and its
  * hash was checked), destroyed-by-recipient (their deletion certificate,
- * signed by a recipient's key, registered) or lost (every file held).  A
+ * signed by a recipient's key, registered) or lost (every file held); a
+ * disclosure answer, delivered (handed to the person it is about).  A
  * file is not marked disposed while an export of it is out
  * (spif_export_outstanding, which lib/dispose.c asks), and its disposal
  * certificate lists every export and how it ended (spif_export_fates).
@@ -46,6 +47,7 @@ enum spif_export_state {
 	SPIF_EXPORT_RETURNED,
 	SPIF_EXPORT_DESTROYED, /* destroyed-by-recipient */
 	SPIF_EXPORT_LOST,
+	SPIF_EXPORT_DELIVERED, /* a disclosure answer handed to the person */
 };
 const char *spif_export_state_name(enum spif_export_state s);
 
@@ -114,6 +116,19 @@ int spif_export_destroyed(struct spif_catalog *c, const char *id, const char *ce
  * *holds (may be NULL) gets the hold ids as a JSON array. */
 int spif_export_lost(struct spif_catalog *c, const char *id, const char *reason, json_t **holds,
                      struct spif_err *err);
+
+/* A disclosure answer (開示請求, subject.h: its export event names the
+ * subject) handed to the person it is about: it is theirs from then on,
+ * so the checkout ends there rather than by return or destruction.  In
+ * one transaction ("export.delivered"): the row delivered, its fate
+ * naming who received it (and note, may be NULL); an export copy whose
+ * archive is no longer at its path here is settled (disposed: the person
+ * holds it, not the office).  *kept (may be NULL) is set when the archive
+ * is still here: a copy to shred as usual.  SPIF_EX_NOINPUT for an
+ * unknown export; SPIF_EX_DATAERR for one that is not a disclosure answer
+ * or not out. */
+int spif_export_delivered(struct spif_catalog *c, const char *id, const char *received_by, const char *note,
+                          int *kept, struct spif_err *err);
 
 /* ---- the run ---------------------------------------------------------- */
 

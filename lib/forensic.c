@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/timex.h>
 #include <unistd.h>
 
 #include "atomic.h"
@@ -19,6 +18,7 @@
 #include "bagit.h"
 #include "catalog_priv.h"
 #include "checkpoint.h"
+#include "clockstate.h"
 #include "digest.h"
 #include "export_priv.h"
 #include "incident.h"
@@ -258,19 +258,6 @@ static int events_of(struct spif_catalog *c, json_t *ids, const char *since, con
 	return 0;
 }
 
-/* The last checkpoint recorded, NULL when none (malloc'd). */
-static char *last_checkpoint(struct spif_catalog *c)
-{
-	sqlite3_stmt *st;
-	char *note = NULL;
-	if (spif_catalog_prepare(c, "SELECT value FROM meta WHERE key = 'checkpoint_last'", &st, NULL) < 0)
-		return NULL;
-	if (sqlite3_step(st) == SQLITE_ROW && col(st, 0))
-		note = strdup(col(st, 0));
-	sqlite3_finalize(st);
-	return note;
-}
-
 static int note_size(const char *note, uint64_t *size, spif_hash root, struct spif_err *err)
 {
 	char origin[SPIF_NOTE_NAME_MAX];
@@ -279,16 +266,28 @@ static int note_size(const char *note, uint64_t *size, spif_hash root, struct sp
 	return spif_checkpoint_parse(note, tl, origin, size, root, err);
 }
 
-/* ---- the host ------------------------------------------------------------ */
-
-static const char *clock_state(void)
+/* What proofs.json says of the checkpoint its consistency proof starts
+ * from, and why that one: a reader need not guess. */
+static json_t *consistency_from(enum spif_checkpoint_pick pick, const char *since, uint64_t size,
+                                const char *created)
 {
-	struct timex tx = {0};
-	int s = adjtimex(&tx);
-	if (s < 0)
-		return "unknown";
-	return (s == TIME_ERROR || (tx.status & STA_UNSYNC)) ? "unsynchronised" : "synchronised";
+	static const char *const why[] = {
+		[SPIF_CHECKPOINT_NONE] = "no checkpoint was issued before this bundle's: no consistency proof",
+		[SPIF_CHECKPOINT_LAST] = "the last checkpoint issued before this bundle (no --since)",
+		[SPIF_CHECKPOINT_BEFORE] = "the last checkpoint issued before the window (--since)",
+		[SPIF_CHECKPOINT_FIRST] = "no checkpoint was issued before the window (--since): the first one issued",
+	};
+	json_t *j = json_pack("{s:s,s:s}", "pick", spif_checkpoint_pick_name(pick), "why", why[pick]);
+	if (j && since)
+		json_object_set_new(j, "since", json_string(since));
+	if (j && pick != SPIF_CHECKPOINT_NONE) {
+		json_object_set_new(j, "size", json_integer((json_int_t)size));
+		json_object_set_new(j, "created", created[0] ? json_string(created) : json_null());
+	}
+	return j;
 }
+
+/* ---- the host ------------------------------------------------------------ */
 
 static char *slurp(const char *path, size_t *n)
 {
@@ -712,9 +711,13 @@ int spif_forensic_run(struct spif_catalog *c, const struct spif_forensic_opts *o
 	/* 1. hold every file first */
 	if (hold_first(c, o, err) < 0)
 		goto out;
-	/* 2. a checkpoint now, and the one before it */
-	prev = last_checkpoint(c);
-	if (spif_checkpoint_issue(c, &note, err) < 0 && !note)
+	/* 2. the checkpoint to prove consistency from (the last before the
+	 * window; none before it: the first; no window: the last), then a
+	 * checkpoint now */
+	enum spif_checkpoint_pick pick;
+	char prev_created[32];
+	if (spif_checkpoint_before(c, o->since, &prev, prev_created, &pick, err) < 0 ||
+	    (spif_checkpoint_issue(c, &note, err) < 0 && !note))
 		goto out;
 	memset(err, 0, sizeof *err); /* a checkpoint_log that could not be written is not this run's failure */
 	uint64_t n, m = 0;
@@ -738,7 +741,9 @@ int spif_forensic_run(struct spif_catalog *c, const struct spif_forensic_opts *o
 			goto out;
 		json_object_set_new(doc, "previous_checkpoint", json_string(prev));
 		json_object_set_new(doc, "consistency", hexes(path, plen));
-	}
+	} else
+		pick = SPIF_CHECKPOINT_NONE;
+	json_object_set_new(doc, "consistency_from", consistency_from(pick, o->since, m, prev_created));
 	memset(err, 0, sizeof *err);
 	/* 4. rows, host, configuration */
 	if (!(rows = rows_of(c, o->incident, err)))
@@ -751,8 +756,13 @@ int spif_forensic_run(struct spif_catalog *c, const struct spif_forensic_opts *o
 		spif_sha256_buf(parts[4].data, parts[4].n, csha);
 		np = 5;
 	}
-	json_t *hj = json_pack("{s:s,s:s,s:s,s:s,s:s}", "tool", "spif", "version", SPIF_VERSION, "host", host, "clock",
-	                       clock_state(), "spif_conf_sha256", csha[0] ? csha : "none");
+	/* the clock as every source present says it (clockstate.h), and the
+	 * verdict in "clock" as before */
+	const char *clock;
+	json_t *sources = spif_clock_sources(&clock);
+	json_t *hj = sources ? json_pack("{s:s,s:s,s:s,s:s,s:o,s:s}", "tool", "spif", "version", SPIF_VERSION, "host",
+	                                 host, "clock", clock, "clock_sources", sources, "spif_conf_sha256",
+	                                 csha[0] ? csha : "none") : NULL;
 	parts[1].data = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
 	parts[2].data = json_dumps(rows, JSON_COMPACT | JSON_SORT_KEYS);
 	parts[3].data = json_dumps(hj, JSON_COMPACT | JSON_SORT_KEYS);

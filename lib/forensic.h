@@ -11,15 +11,19 @@
  *                        to its chain hash);
  *   data/proofs.json     a checkpoint signed now by the catalog's key, an
  *                        inclusion proof of each event under it, and a
- *                        consistency proof from the checkpoint issued
- *                        before it (when there was one);
+ *                        consistency proof from the last checkpoint
+ *                        issued before the window (none before it: the
+ *                        first; no --since: the last before this run),
+ *                        consistency_from saying which and why;
  *   data/rows.json       the catalog rows involved (incident, files,
  *                        copies, holds, events of files, exports and
  *                        their files, certificates and confirmations with
  *                        their signatures, operators); never a key table;
  *   data/host.json       tool version, host name, spif.conf's SHA-256, the
- *                        clock's synchronisation as the kernel reports it
- *                        (adjtimex; "unknown" when it cannot say);
+ *                        clock's synchronisation: what each source present
+ *                        said (timedatectl, chronyc, ntpq, adjtimex;
+ *                        clockstate.h) and the verdict, "unknown" when
+ *                        none could say;
  *   data/spif.conf       the configuration in force, when there is one;
  *   data/F000001.ndjson  only with_records: each file's records as held,
  *   data/F000002.csv     byte for byte: its vault copy's NDJSON, else a

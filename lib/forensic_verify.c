@@ -3,8 +3,10 @@
  * Given only the bundle and the catalog's public key: the checkpoint's
  * signature and origin; each event's fields against its chain hash; each
  * event as the leaf its inclusion proof says under the checkpoint's root;
- * the previous checkpoint's signature and the consistency proof that the
- * log only grew between the two.  Every failure is reported (one line,
+ * the previous checkpoint's signature (the last one issued before the
+ * window, or the first; consistency_from says which and its size, which
+ * must be the note's) and the consistency proof that the log only grew
+ * between the two.  Every failure is reported (one line,
  * naming the event), not only the first. */
 #include "forensic.h"
 
@@ -262,14 +264,25 @@ int spif_forensic_verify_tar(const void *tar, size_t n, const struct spif_note_v
 		size_t len;
 		struct spif_err e = {0};
 		r->consistency = 1;
+		json_t *from = json_object_get(d, "consistency_from");
+		json_t *fsize = json_object_get(from, "size");
 		if (open_note(prev, v, r->catalog, &m, root1, why, sizeof why) < 0)
 			problem(fn, ctx, r, "the previous checkpoint: %s", why);
+		else if (from && (!json_is_integer(fsize) || (uint64_t)json_integer_value(fsize) != m))
+			problem(fn, ctx, r, "consistency_from says another size than the previous checkpoint's %llu events",
+			        (unsigned long long)m);
 		else if (read_path(json_object_get(d, "consistency"), path, &len) < 0 ||
 		         spif_merkle_verify_consistency(m, size, root1, root, path, len, &e) < 0)
 			problem(fn, ctx, r, "the consistency proof from %llu to %llu events does not verify",
 			        (unsigned long long)m, (unsigned long long)size);
 		else
 			r->proofs++;
+	} else {
+		/* a bundle that says it proves from a checkpoint, and does not */
+		const char *pick = sget(json_object_get(d, "consistency_from"), "pick");
+		if (pick && strcmp(pick, "none") != 0)
+			problem(fn, ctx, r, "consistency_from names a %s checkpoint, and the bundle holds no consistency proof",
+			        pick);
 	}
 	size_t i;
 	json_t *p;

@@ -201,7 +201,9 @@ static int checkout_row(void *ctx, const struct spif_export_row *r)
 		json_t *fate = json_loads(r->fate ? r->fate : "{}", 0, NULL);
 		const char *rb = js(fate, "received_by"), *seal = js(fate, "seal");
 		spif_legal_date_of_utc(r->closed, closed);
-		snprintf(ret, sizeof ret, "%s %s (%s)%s%s%s%s", spif_export_state_name(r->state), closed,
+		/* a disclosure answer ends in the person's hands, not back here */
+		snprintf(ret, sizeof ret, "%s %s (%s)%s%s%s%s",
+		         r->state == SPIF_EXPORT_DELIVERED ? "本人交付 / delivered" : spif_export_state_name(r->state), closed,
 		         r->closed_by ? r->closed_by : "-", *rb ? " 受領 / received by " : "", rb,
 		         *seal ? ", seal " : "", seal);
 		json_decref(fate);

@@ -332,6 +332,37 @@ int cmd_checkpoint(struct cli *c, const struct opts *o)
 	return 0;
 }
 
+/* catalog checkpoint ls: every checkpoint spif issued, oldest first. */
+static int checkpoint_row(void *ctx, const struct spif_checkpoint_row *r)
+{
+	const struct opts *o = ctx;
+	if (o->json) {
+		cli_print_json(json_pack("{s:I,s:I,s:s,s:s,s:s}", "id", (json_int_t)r->id, "size", (json_int_t)r->size,
+		                         "root", r->root ? r->root : "", "created", r->created ? r->created : "",
+		                         "note", r->note ? r->note : ""));
+		return 0;
+	}
+	char created[48];
+	spif_time_for_people(r->created, created);
+	printf("%6lld %10llu %-24s %s\n", r->id, (unsigned long long)r->size, created, r->root ? r->root : "");
+	return 0;
+}
+
+int cmd_checkpoint_ls(struct cli *c, const struct opts *o)
+{
+	if (o->append || o->syslog)
+		cli_usage(c, "checkpoint ls lists; --append and --syslog go with checkpoint");
+	struct spif_catalog *cat = cli_catalog(c, SPIF_CAT_READONLY);
+	struct spif_err e = {0};
+	if (!o->json)
+		cli_heading((const char *const[]){N_("ID"), N_("EVENTS"), N_("ISSUED"), N_("ROOT")},
+		            (const int[]){6, 10, -24, 0}, 4);
+	if (spif_checkpoint_list(cat, checkpoint_row, (void *)o, &e) < 0)
+		cli_die(c, &e);
+	spif_catalog_close(cat);
+	return 0;
+}
+
 /* catalog key export: the public key, for whoever keeps checkpoints. */
 int cmd_key(struct cli *c, const struct opts *o)
 {

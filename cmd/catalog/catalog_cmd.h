@@ -40,6 +40,7 @@ int cmd_copy(struct cli *c, const struct opts *o, int nargs, char **args);
 int cmd_review(struct cli *c, const struct opts *o);
 int cmd_verify(struct cli *c, const struct opts *o);
 int cmd_checkpoint(struct cli *c, const struct opts *o);
+int cmd_checkpoint_ls(struct cli *c, const struct opts *o);
 int cmd_key(struct cli *c, const struct opts *o);
 int cert_cmd(struct cli *c, const struct opts *o, const char *sub, int nargs, char **args);
 int backup_sub(int argc, char **argv);

@@ -45,6 +45,7 @@ const char usage_text[] = N_(
 	"       spif catalog copy lost|missing COPY-ID --reason TEXT\n"
 	"       spif catalog review [--since DATE] [--until DATE] [--json]\n"
 	"       spif catalog checkpoint [--append FILE] [--syslog]\n"
+	"       spif catalog checkpoint ls [--json]\n"
 	"       spif catalog key export [--fingerprint]\n"
 	"       spif catalog cert ls [--json]\n"
 	"       spif catalog report --ledger disposal|checkout|files [--fiscal-year Y]\n"
@@ -74,7 +75,8 @@ const char usage_text[] = N_(
 	"           copies a crash left half-destroyed.  --checkpoint FILE: prove the log\n"
 	"           extends each checkpoint in FILE (else only internal consistency)\n"
 	"  checkpoint  sign the log as it is (C2SP tlog-checkpoint) and print it;\n"
-	"           --append FILE adds it to FILE, --syslog sends it to syslog\n"
+	"           --append FILE adds it to FILE, --syslog sends it to syslog;\n"
+	"           checkpoint ls: every checkpoint issued (events, time, root)\n"
 	"  key export  the checkpoints' public key (signed-note verifier key) and its\n"
 	"           SHA-256 fingerprint (--fingerprint: the fingerprint alone)\n"
 	"  report   a ledger to print, stamp and file, for fiscal year Y (April to March;\n"
@@ -404,6 +406,10 @@ int main(int argc, char **argv)
 		rc = cmd_review(&c, &o);
 	else if (strcmp(sub, "checkpoint") == 0 && nargs == 0)
 		rc = cmd_checkpoint(&c, &o);
+	else if (strcmp(sub, "checkpoint") == 0 && nargs == 1 && strcmp(argv[optind], "ls") == 0)
+		rc = cmd_checkpoint_ls(&c, &o);
+	else if (strcmp(sub, "checkpoint") == 0 && nargs == 1)
+		cli_usage(&c, "checkpoint %s: unknown (ls, or nothing to sign one)", argv[optind]);
 	else if (strcmp(sub, "key") == 0 && nargs == 1 && strcmp(argv[optind], "export") == 0)
 		rc = cmd_key(&c, &o);
 	else if (strcmp(sub, "key") == 0 && nargs == 1)

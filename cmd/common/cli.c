@@ -374,6 +374,7 @@ void cli_permit_sub(struct cli *c, const char *sub, const char *sub2, const char
 		{"spif-export", "return", NULL, SPIF_ACT_CHECKOUT},
 		{"spif-export", "destroyed", NULL, SPIF_ACT_CHECKOUT},
 		{"spif-export", "lost", NULL, SPIF_ACT_CHECKOUT},
+		{"spif-export", "delivered", NULL, SPIF_ACT_CHECKOUT},
 		{"spif-vault", "keys", NULL, SPIF_ACT_AUDIT},
 		{"spif-vault", "escrow", "ls", SPIF_ACT_AUDIT},
 		{"spif-vault", "escrow", "destroyed", SPIF_ACT_ESCROW},

@@ -31,30 +31,56 @@ struct opts {
 	/* the ledger */
 	int outstanding, overdue, json;
 	const char *received_by, *certificate;
+	const char *note;             /* delivered --note */
 	/* the forensic bundle (forensic.c) */
 	int forensic;
 	const char *incident, *since, *until;
 	int with_records;             /* --with-records */
 	/* a disclosure request */
 	const char *subject_file;
-	unsigned seen;  /* which options were given (O_* below) */
+	unsigned long long seen; /* which options were given (O_* below) */
 	char **args;    /* what is left after the options */
 	int nargs;
 };
 
-enum {
-	O_FILE = 1 << 0, O_PURPOSE = 1 << 1, O_RCPT = 1 << 2, O_SIGN = 1 << 3, O_REDACT = 1 << 4,
-	O_FIELDS = 1 << 5, O_DROP = 1 << 6, O_FORMAT = 1 << 7, O_TO = 1 << 8, O_OUTENC = 1 << 9,
-	O_ORG = 1 << 10, O_PERSON = 1 << 11, O_BASIS = 1 << 12, O_MEDIUM = 1 << 13, O_SEAL = 1 << 14,
-	O_DUE = 1 << 15, O_REASON = 1 << 16, O_OUT = 1 << 17, O_OUTST = 1 << 18, O_OVERDUE = 1 << 19,
-	O_JSON = 1 << 20, O_RECEIVED = 1 << 21, O_CERT = 1 << 22, O_KEY = 1 << 23,
-	O_FORENSIC = 1 << 24, O_INCIDENT = 1 << 25, O_SINCE = 1 << 26, O_UNTIL = 1 << 27,
-	O_ZIP = 1 << 28, O_PASS = 1 << 29,
-	O_SUBJECT = 1 << 30, O_RECORDS = 1u << 31,
-};
+/* which options were given: one bit each, 64 of them (the last two went
+ * past 32) */
+#define O_FILE (1ull << 0)
+#define O_PURPOSE (1ull << 1)
+#define O_RCPT (1ull << 2)
+#define O_SIGN (1ull << 3)
+#define O_REDACT (1ull << 4)
+#define O_FIELDS (1ull << 5)
+#define O_DROP (1ull << 6)
+#define O_FORMAT (1ull << 7)
+#define O_TO (1ull << 8)
+#define O_OUTENC (1ull << 9)
+#define O_ORG (1ull << 10)
+#define O_PERSON (1ull << 11)
+#define O_BASIS (1ull << 12)
+#define O_MEDIUM (1ull << 13)
+#define O_SEAL (1ull << 14)
+#define O_DUE (1ull << 15)
+#define O_REASON (1ull << 16)
+#define O_OUT (1ull << 17)
+#define O_OUTST (1ull << 18)
+#define O_OVERDUE (1ull << 19)
+#define O_JSON (1ull << 20)
+#define O_RECEIVED (1ull << 21)
+#define O_CERT (1ull << 22)
+#define O_KEY (1ull << 23)
+#define O_FORENSIC (1ull << 24)
+#define O_INCIDENT (1ull << 25)
+#define O_SINCE (1ull << 26)
+#define O_UNTIL (1ull << 27)
+#define O_ZIP (1ull << 28)
+#define O_PASS (1ull << 29)
+#define O_SUBJECT (1ull << 30)
+#define O_RECORDS (1ull << 31)
+#define O_NOTE (1ull << 32)
 
 /* main.c: options that do not belong to a subcommand are a usage error. */
-void allow(const struct cli *c, const struct opts *o, const char *sub, unsigned ok);
+void allow(const struct cli *c, const struct opts *o, const char *sub, unsigned long long ok);
 
 /* main.c: add approver a to the list "A, B" (at most n bytes), once. */
 void approver_add(char *approver, size_t n, const char *a);
@@ -71,6 +97,7 @@ int cmd_ls(struct cli *c, const struct opts *o);
 int cmd_return(struct cli *c, const struct opts *o);
 int cmd_destroyed(struct cli *c, const struct opts *o);
 int cmd_lost(struct cli *c, const struct opts *o);
+int cmd_delivered(struct cli *c, const struct opts *o);
 
 /* forensic.c: spif export --forensic, and the forensic part of verify
  * (--key: the catalog's public key) after the bag's own check. */

@@ -1,5 +1,6 @@
-/* ledger.c - spif export verify | ls | return | destroyed | lost: checking
- * an archive, and the ledger (持出し簿) after the export. */
+/* ledger.c - spif export verify | ls | return | destroyed | lost |
+ * delivered: checking an archive, and the ledger (持出し簿) after the
+ * export. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -265,6 +266,35 @@ int cmd_lost(struct cli *c, const struct opts *o)
 	cli_note(c, "%s lost; %zu file%s held (an incident hold: spif retain release when it is closed)", id,
 	         json_array_size(holds), json_array_size(holds) == 1 ? "" : "s");
 	json_decref(holds);
+	spif_catalog_close(cat);
+	return 0;
+}
+
+/* A disclosure answer handed to the person: its checkout ends there. */
+int cmd_delivered(struct cli *c, const struct opts *o)
+{
+	struct spif_err e = {0};
+	allow(c, o, "delivered", O_RECEIVED | O_NOTE);
+	const char *id = export_arg(c, o, "delivered", 1);
+	if (!o->received_by || !*o->received_by)
+		cli_usage(c, "delivered needs --received-by NAME: the person who received the answer");
+	plain_text(c, "--received-by", o->received_by);
+	if (o->note) {
+		if (!*o->note)
+			cli_usage(c, "--note: empty");
+		plain_text(c, "--note", o->note);
+	}
+	struct spif_catalog *cat = cli_catalog(c, 0);
+	int kept = 0;
+	if (spif_export_delivered(cat, id, o->received_by, o->note, &kept, &e) < 0)
+		cli_die(c, &e);
+	struct spif_export_row r;
+	if (spif_export_get(cat, id, &r, &e) < 0)
+		cli_die(c, &e);
+	cli_note(c, "%s delivered to %s: the disclosure answer is theirs; the checkout is closed", id, o->received_by);
+	if (kept)
+		cli_note(c, "the archive is still here (%s): destroy it with: spif shred %s", r.path, r.path);
+	spif_export_row_free(&r);
 	spif_catalog_close(cat);
 	return 0;
 }

@@ -41,6 +41,7 @@ static const char usage_text[] = N_(
 	"       spif export return EX --received-by NAME --seal intact|broken [PATH]\n"
 	"       spif export destroyed EX --certificate FILE\n"
 	"       spif export lost EX --reason TEXT\n"
+	"       spif export delivered EX --received-by NAME [--note TEXT]\n"
 	"\n"
 	"Take specific personal information out of the office (持出し): one OpenPGP message,\n"
 	"encrypted to every recipient and signed, holding a tar of a BagIt bag with the\n"
@@ -75,7 +76,9 @@ static const char usage_text[] = N_(
 	"  --outstanding        ls: only what is out\n"
 	"  --overdue            ls: only what is out past its due date (exit 1 if any)\n"
 	"  --json               ls: one JSON object per line\n"
-	"  --received-by NAME   return: who received it back\n"
+	"  --received-by NAME   return: who received it back; delivered: the person who\n"
+	"                       received a disclosure answer (開示請求の回答)\n"
+	"  --note TEXT          delivered: how it was handed over (窓口, 郵送...)\n"
 	"  --certificate FILE   destroyed: the recipient's deletion certificate, signed\n"
 	"                       (FILE.asc beside it, or cleartext-signed)\n"
 	"  --forensic           a forensic bundle of an incident: its events\n"
@@ -96,9 +99,9 @@ static const char usage_text[] = N_(
 	"expired or revoked, 73 output exists, 74 I/O (disk full), 75 another export\n"
 	"is running, 77 an unregistered or retired medium where registration is required.\n");
 
-void allow(const struct cli *c, const struct opts *o, const char *sub, unsigned ok)
+void allow(const struct cli *c, const struct opts *o, const char *sub, unsigned long long ok)
 {
-	static const struct { unsigned bit; const char *name; } names[] = {
+	static const struct { unsigned long long bit; const char *name; } names[] = {
 		{O_FILE, "--file"}, {O_PURPOSE, "--purpose"}, {O_RCPT, "-r"}, {O_SIGN, "--sign"},
 		{O_REDACT, "--redact"}, {O_FIELDS, "--fields"}, {O_DROP, "--drop"}, {O_FORMAT, "--format"},
 		{O_TO, "--to"}, {O_OUTENC, "--output-encoding"}, {O_ORG, "--to-org"}, {O_PERSON, "--to-person"},
@@ -107,7 +110,7 @@ void allow(const struct cli *c, const struct opts *o, const char *sub, unsigned 
 		{O_JSON, "--json"}, {O_RECEIVED, "--received-by"}, {O_CERT, "--certificate"}, {O_KEY, "--key"},
 		{O_FORENSIC, "--forensic"}, {O_INCIDENT, "--incident"}, {O_SINCE, "--since"}, {O_UNTIL, "--until"},
 		{O_ZIP, "--zip-aes256"}, {O_PASS, "--passphrase-file"},
-		{O_SUBJECT, "--subject-file"}, {O_RECORDS, "--with-records"},
+		{O_SUBJECT, "--subject-file"}, {O_RECORDS, "--with-records"}, {O_NOTE, "--note"},
 	};
 	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
 		if ((o->seen & names[i].bit) && !(ok & names[i].bit))
@@ -147,7 +150,7 @@ static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 	enum { L_FILE = 256, L_PURPOSE, L_SIGN, L_REDACT, L_KEY, L_FIELDS, L_DROP, L_FORMAT, L_TO, L_OUTENC,
 	       L_ORG, L_PERSON, L_BASIS, L_MEDIUM, L_SEAL, L_DUE, L_REASON, L_OUTST, L_OVERDUE, L_JSON,
 	       L_RECEIVED, L_CERT, L_HOME, L_FORENSIC, L_INCIDENT, L_SINCE, L_UNTIL, L_ZIP, L_PASS, L_SUBJECT,
-	       L_SUBJECT_ARGV, L_RECORDS };
+	       L_SUBJECT_ARGV, L_RECORDS, L_NOTE };
 	static const struct option longopts[] = {
 		{"file", required_argument, NULL, L_FILE},       {"purpose", required_argument, NULL, L_PURPOSE},
 		{"recipient", required_argument, NULL, 'r'},     {"sign", required_argument, NULL, L_SIGN},
@@ -168,6 +171,7 @@ static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 		{"subject-file", required_argument, NULL, L_SUBJECT},
 		{"subject", optional_argument, NULL, L_SUBJECT_ARGV},
 		{"with-records", no_argument, NULL, L_RECORDS},
+		{"note", required_argument, NULL, L_NOTE},
 		{"help", no_argument, NULL, 'h'},                {NULL, 0, NULL, 0},
 	};
 	memset(o, 0, sizeof *o);
@@ -258,6 +262,7 @@ static void parse_args(struct cli *c, struct opts *o, int argc, char **argv)
 		case L_PASS: o->seen |= O_PASS; o->passphrase_file = optarg; break;
 		case L_SUBJECT: o->seen |= O_SUBJECT; o->subject_file = optarg; break;
 		case L_RECORDS: o->seen |= O_RECORDS; o->with_records = 1; break;
+		case L_NOTE: o->seen |= O_NOTE; o->note = optarg; break;
 		case L_SUBJECT_ARGV:
 			cli_usage(c, "--subject: the number never goes on the command line; put it in a file: "
 			          "--subject-file FILE (or - for standard input)");
@@ -440,7 +445,7 @@ static int cmd_export(struct cli *c, struct opts *o)
 	/* more file ids may follow --file */
 	for (int i = 0; i < o->nargs; i++) {
 		if (!(o->seen & O_FILE))
-			cli_usage(c, "%s: not a subcommand (verify, ls, return, destroyed, lost)", o->args[i]);
+			cli_usage(c, "%s: not a subcommand (verify, ls, return, destroyed, lost, delivered)", o->args[i]);
 		add_file(c, o, o->args[i]);
 	}
 	if (!o->nfiles && !o->purpose)
@@ -552,7 +557,7 @@ int main(int argc, char **argv)
 		int (*fn)(struct cli *, const struct opts *);
 	} subs[] = {
 		{"verify", cmd_verify}, {"ls", cmd_ls}, {"return", cmd_return},
-		{"destroyed", cmd_destroyed}, {"lost", cmd_lost},
+		{"destroyed", cmd_destroyed}, {"lost", cmd_lost}, {"delivered", cmd_delivered},
 	};
 	size_t i;
 	for (i = 0; i < sizeof subs / sizeof *subs; i++)

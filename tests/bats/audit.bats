@@ -33,8 +33,10 @@ trigger_sql() {
 	[ "$(stat -c %a "$SPIF_HOME/keys")" = 700 ]
 	[ "$(stat -c %a "$SPIF_HOME/keys/checkpoint.key")" = 600 ]
 	grep -q "^PRIVATE+KEY+spif.catalog/$id+" "$SPIF_HOME/keys/checkpoint.key"
-	# a checkpoint is not an event: the log is as it was
-	[ "$(spif catalog log --json | wc -l)" -eq 2 ]
+	# it signs the log as it was (2 events); one event after it records its row
+	[ "$(spif catalog log --json | wc -l)" -eq 3 ]
+	spif catalog log --json --limit 1 | grep -q '"action":"catalog.checkpoint"'
+	[ "$(sqlite3 "$SPIF_HOME/catalog.db" "SELECT size FROM checkpoints")" -eq 2 ]
 	# the same key signs the next one
 	spif catalog checkpoint --append "$D/cp.log" >/dev/null
 	spif catalog checkpoint --append "$D/cp.log" >/dev/null
@@ -75,7 +77,7 @@ trigger_sql() {
 	[[ "$output" == *"internal consistency only"* ]]
 	run --separate-stderr spif catalog verify --checkpoint "$D/old.cp"
 	[ "$status" -eq 1 ]
-	[[ "$stderr" == *"old.cp: checkpoint 1: the log of 2 events is not the checkpoint's 2 events with events added"*"the log was rewritten"* ]]
+	[[ "$stderr" == *"old.cp: checkpoint 1: the log of 3 events is not the checkpoint's 2 events with events added"*"the log was rewritten"* ]]
 }
 
 @test "the tail cut off with the head in meta fixed: caught by an older checkpoint" {
@@ -83,13 +85,22 @@ trigger_sql() {
 	spif ingest --purpose x --store --print-id "$D/data/c.csv" >/dev/null 2>&1
 	spif vault cat F000003 > /dev/null # an event that changes no row
 	spif catalog checkpoint > "$D/old.cp"
+	# the checkpoint signs n - 1 events; the last records its row
 	n=$(spif catalog log --json | wc -l)
-	audit_tool cut "$SPIF_HOME" $((n - 1))
+	[ "$(sed -n 2p "$D/old.cp")" -eq $((n - 1)) ]
+	audit_tool cut "$SPIF_HOME" $((n - 2))
+	# the checkpoint's row is recorded by no event now: verify alone sees it
+	run --separate-stderr spif catalog verify
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"verify: checkpoints 1: added outside spif"* ]]
+	# an insider deletes the row too, its trigger put back word for word
+	keep=$(trigger_sql spif_row_checkpoints_del)
+	sqlite3 "$SPIF_HOME/catalog.db" "DROP TRIGGER spif_row_checkpoints_del; DELETE FROM checkpoints; $keep;"
 	run --separate-stderr spif catalog verify
 	[ "$status" -eq 0 ]
 	run --separate-stderr spif catalog verify --checkpoint "$D/old.cp"
 	[ "$status" -eq 1 ]
-	[[ "$stderr" == *"the checkpoint vouches for $n events and the log has $((n - 1)): events were removed"* ]]
+	[[ "$stderr" == *"the checkpoint vouches for $((n - 1)) events and the log has $((n - 2)): events were removed"* ]]
 }
 
 @test "every event deleted: the rows no event records are named, and the checkpoint refuses the empty log" {
@@ -165,7 +176,7 @@ trigger_sql() {
 	cat "$D/old.cp" "$D/new.cp" > "$D/both.cp"
 	run --separate-stderr spif catalog verify --checkpoint "$D/both.cp"
 	[ "$status" -eq 1 ]
-	[[ "$stderr" == *"both.cp: checkpoint 1: the log of 3 events is not the checkpoint's 2 events with events added"* ]]
+	[[ "$stderr" == *"both.cp: checkpoint 1: the log of 5 events is not the checkpoint's 2 events with events added"* ]]
 	one_line_stderr
 	# and a checkpoint edited (its size) does not verify at all
 	sed '2s/.*/1/' "$D/old.cp" > "$D/forged.cp"
@@ -192,7 +203,7 @@ trigger_sql() {
 	mkdir "$D/offhost"
 	id=$(spif shred --file F000001)
 	[ "$(grep -c '^— spif.catalog/' "$D/offhost/checkpoints")" -eq 1 ]
-	n=$(spif catalog log --json | wc -l)
+	n=$(( $(spif catalog log --json | wc -l) - 1 )) # the checkpoint's own event follows it
 	[ "$(sed -n 2p "$D/offhost/checkpoints")" -eq "$n" ]
 	run --separate-stderr spif catalog verify --checkpoint "$D/offhost/checkpoints"
 	[ "$status" -eq 0 ]
@@ -276,13 +287,13 @@ trigger_sql() {
 		DELETE FROM meta WHERE key = 'merkle_edge';
 		DROP TABLE export_files; DROP TABLE exports; DROP TABLE media; DROP TABLE approvals; DROP TABLE cert_cosignatures;
 		DROP TABLE incident_notes; DROP TABLE incident_files; DROP TABLE incidents; ALTER TABLE holds DROP COLUMN kind;
-		DROP TABLE tempfiles; PRAGMA user_version = 6;"
+		DROP TABLE tempfiles; DROP TABLE checkpoints; PRAGMA user_version = 6;"
 	run --separate-stderr spif catalog verify
 	[ "$status" -eq 0 ]
 	[[ "$output" == "audit log intact: 3 events"* ]]
 	run spif catalog log --json --limit 1
 	[[ "$output" == *'"action":"catalog.cover"'*'"rows":[['* ]]
-	[ "$(sqlite3 "$SPIF_HOME/catalog.db" "PRAGMA user_version")" -eq 11 ]
+	[ "$(sqlite3 "$SPIF_HOME/catalog.db" "PRAGMA user_version")" -eq 13 ]
 }
 
 @test "a copy of the catalog without its keys: cert verify checks the rest and says the proof was not checked" {

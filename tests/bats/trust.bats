@@ -514,11 +514,15 @@ own_key() {
 	[ "$status" -eq 77 ]
 	run --separate-stderr as "$OP1" spif export lost EX-2026-000001 --reason x
 	[ "$status" -eq 77 ]
+	run --separate-stderr as "$OP1" spif export delivered EX-2026-000001 --received-by x
+	[ "$status" -eq 77 ]
+	run --separate-stderr as "$OP1" spif catalog checkpoint ls
+	[ "$status" -eq 77 ]
 	run --separate-stderr as "$AUD" spif vault keys
 	[ "$status" -eq 0 ]
 	run --separate-stderr spif catalog log --json
-	# eight refusals, each with the real uid that was refused
-	[ "$(jq -r 'select(.action == "operator.refused") | .details.uid' <<<"$output" | sort | uniq -c | awk '{print $1}' | sort -n | tr '\n' ' ')" = "1 7 " ]
+	# ten refusals, each with the real uid that was refused
+	[ "$(jq -r 'select(.action == "operator.refused") | .details.uid' <<<"$output" | sort | uniq -c | awk '{print $1}' | sort -n | tr '\n' ' ')" = "1 9 " ]
 	[ "$(jq -r 'select(.action == "operator.refused" and .details.uid == '"$(uid_of "$AUD")"') | .details.action' <<<"$output")" = "back up the catalog or test a restore" ]
 	# the service account backs up (the nightly job), and root may
 	run --separate-stderr spif catalog backup -o "$T/bk-root"
@@ -544,6 +548,35 @@ own_key() {
 	[ "$(grep -c '"@file":"F000001"' <<<"$output")" -eq 5 ]
 	run --separate-stderr spif catalog log --json
 	[ "$(jq -r 'select(.action == "decrypt") | "\(.operator) \(.object) \(.details.reason)"' <<<"$output")" = "$OP1 F000001 住民からの照会" ]
+}
+
+# (two walls: cli_init keeps no SPIF_CLOCK_TOOLS for a setgid run, and
+# lib/clockstate.c ignores it in secure execution whoever calls it)
+@test "boundary: a setgid forensic bundle asks the host's clock tools, never those SPIF_CLOCK_TOOLS names" {
+	adm add "$OP1" --role operator,responder
+	adm grant "$OP1" x
+	local fpr g=$T/w/$OP1/gnupg
+	fpr=$(own_key "$OP1")
+	run --separate-stderr as "$OP1" spif ingest --again --reason t --purpose x --print-id "$T/data/a.csv"
+	[ "$status" -eq 0 ] || { echo "$stderr"; return 1; }
+	inc=$(as "$OP1" spif incident open --summary 'USB 紛失' --file "$output" 2>/dev/null)
+	# a stand-in timedatectl the caller can run, leaving a mark if it is run
+	rm -rf "$T/clock" "$T/w/$OP1/clock.gpg"
+	mkdir -m 777 -p "$T/clock/mark"
+	chmod 755 "$T/clock"
+	printf '#!/bin/sh\ntouch %s/clock/mark/ran\necho yes\n' "$T" > "$T/clock/timedatectl"
+	chmod 755 "$T/clock/timedatectl"
+	as "$OP1" "$T/clock/timedatectl" > /dev/null
+	[ -e "$T/clock/mark/ran" ]
+	rm "$T/clock/mark/ran"
+	run --separate-stderr as "$OP1" env GNUPGHOME="$g" SPIF_CLOCK_TOOLS="$T/clock" spif export --forensic \
+		--incident "$inc" -r "$fpr" --sign "$fpr" -o "$T/w/$OP1/clock.gpg"
+	[ "$status" -eq 0 ] || { echo "$stderr"; return 1; }
+	[ ! -e "$T/clock/mark/ran" ]
+	# the sources are the host's own: the kernel among them, which a seam directory leaves out
+	as "$OP1" env GNUPGHOME="$g" gpg --batch --quiet --decrypt "$T/w/$OP1/clock.gpg" 2>/dev/null |
+		tar -xOf - --wildcards '*/data/host.json' > "$D/host.json"
+	grep -q '"source":"adjtimex"' "$D/host.json"
 }
 
 @test "operators: only an admin changes the table; with none, a setgid spif refuses all but root's first admin" {
