@@ -25,15 +25,7 @@ setup() {
 
 teardown() {
 	teardown_gpg
-	local u
-	if [ -n "${IT:-}" ] && [ -f "$IT/names" ]; then
-		for u in $(cat "$IT/names"); do
-			pkill -u "$u" gpg-agent 2>/dev/null
-			getent passwd "$u" >/dev/null && userdel "$u" 2>/dev/null
-			getent group "$u" >/dev/null && groupdel "$u" 2>/dev/null
-		done
-	fi
-	[ -z "${IT:-}" ] || rm -rf "$IT"
+	remove_users "${IT:-}"
 }
 
 # F000001 a CP932 CSV catalogued where it is, F000002 NDJSON in the

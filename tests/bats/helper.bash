@@ -61,6 +61,23 @@ teardown_gpg() {
 	return 0
 }
 
+# remove_users DIR: the real users a test created for a second person
+# (their names in DIR/names, separated by spaces), their agents, their groups,
+# then DIR itself.  For a teardown: nothing when DIR is empty.
+remove_users() {
+	local dir=$1 u
+	[ -n "$dir" ] || return 0
+	if [ -f "$dir/names" ]; then
+		for u in $(cat "$dir/names"); do
+			pkill -u "$u" gpg-agent 2>/dev/null
+			getent passwd "$u" >/dev/null && userdel "$u" 2>/dev/null
+			getent group "$u" >/dev/null && groupdel "$u" 2>/dev/null
+		done
+	fi
+	rm -rf "$dir"
+	return 0
+}
+
 # gen ARGS... -o FILE: synthetic data with valid check digits.
 gen() {
 	spif-gen "$@" 2>"$D/gen.err"

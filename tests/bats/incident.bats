@@ -24,14 +24,7 @@ setup() {
 
 teardown() {
 	teardown_gpg
-	local u
-	if [ -n "${IT:-}" ] && [ -f "$IT/names" ]; then
-		for u in $(cat "$IT/names"); do
-			getent passwd "$u" >/dev/null && userdel "$u" 2>/dev/null
-			getent group "$u" >/dev/null && groupdel "$u" 2>/dev/null
-		done
-	fi
-	[ -z "${IT:-}" ] || rm -rf "$IT"
+	remove_users "${IT:-}"
 }
 
 # two files of 5 rows, F000001 and F000002
