@@ -10,36 +10,15 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "decrypt_pipe.h"
 #include "digest.h"
 #include "pgp.h"
-
-struct decrypt {
-	int in, out;
-	char signer[41];
-	int sig_status;
-	int rc;
-	struct spif_err e;
-};
-
-static void *decrypt_thread(void *arg)
-{
-	struct decrypt *d = arg;
-	sigset_t s;
-	sigemptyset(&s);
-	sigaddset(&s, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &s, NULL);
-	d->rc = spif_pgp_decrypt_fd(d->in, spif_sink_fd, &d->out, NULL, d->signer, &d->sig_status, &d->e);
-	close(d->out);
-	return NULL;
-}
 
 /* What the first bytes say: 1 OpenPGP, 2 tar, 3 ZIP, 0 neither. */
 static int kind_of(int fd)
@@ -115,24 +94,14 @@ int spif_export_check_with(const char *path, const char *zip_password, spif_bag_
 		return spif_err_set(err, SPIF_EX_DATAERR, "%s: neither an OpenPGP message nor a tar or ZIP archive", path);
 	}
 	r->encrypted = 1;
-	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0) {
+	struct spif_decrypt_pipe d;
+	if (spif_decrypt_pipe_start(&d, fd, err) < 0) {
 		close(fd);
-		return spif_err_sys(err, SPIF_EX_SOFTWARE, errno, "pipe");
-	}
-	(void)fcntl(p[0], F_SETPIPE_SZ, 1 << 20);
-	struct decrypt d = {.in = fd, .out = p[1]};
-	pthread_t th;
-	if (pthread_create(&th, NULL, decrypt_thread, &d) != 0) {
-		close(p[0]);
-		close(p[1]);
-		close(fd);
-		return spif_err_set(err, SPIF_EX_SOFTWARE, "cannot start a thread");
+		return -1;
 	}
 	struct spif_err be = {0};
-	int brc = spif_bag_check_tar(p[0], fn, ctx, &r->bag, &be);
-	close(p[0]); /* a decryption still writing ends with EPIPE */
-	pthread_join(th, NULL);
+	int brc = spif_bag_check_tar(d.rd, fn, ctx, &r->bag, &be);
+	spif_decrypt_pipe_finish(&d);
 	close(fd);
 	memcpy(r->signer, d.signer, sizeof r->signer);
 	r->sig_status = d.sig_status;

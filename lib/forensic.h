@@ -74,8 +74,10 @@
  *   and the catalog's public key: every event's hash, every inclusion
  *   proof, the checkpoints' signatures and the consistency proof, and
  *   every payload file's SHA-256, records included, against the one
- *   custody.json gives.  (It reads the decrypted tar into memory: a
- *   verifier's limit, not the maker's.) */
+ *   custody.json gives.  It reads the bundle in one pass, decrypted
+ *   into a pipe (decrypt_pipe.h): the payload is hashed as it streams by
+ *   and only the small documents are kept, so a bundle of any size is
+ *   checked in bounded memory. */
 #ifndef SPIF_FORENSIC_H
 #define SPIF_FORENSIC_H
 

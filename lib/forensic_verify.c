@@ -22,6 +22,7 @@
 #include "audit.h"
 #include "auditlog_tree.h"
 #include "checkpoint.h"
+#include "decrypt_pipe.h"
 #include "digest.h"
 #include "merkle.h"
 #include "pgp.h"
@@ -40,38 +41,77 @@ static void problem(spif_forensic_problem_fn fn, void *ctx, struct spif_forensic
 		fn(ctx, msg);
 }
 
-/* The contents of the bag's file name ("data/events.ndjson",
- * "spif/custody.json"; malloc'd), NULL when absent. */
-static char *entry_of(const void *tar, size_t n, const char *name, size_t *len)
+/* What verify needs of a bundle, read in one pass over its tar: the
+ * small documents whole (each at most 1 GiB), and the SHA-256 of every
+ * payload file as it streams by, records included, so that a bundle of
+ * any size is checked in bounded memory. */
+struct bundle {
+	char *proofs, *events, *custody; /* data/proofs.json, data/events.ndjson, spif/custody.json */
+	size_t pn, en, cn;
+	json_t *hashes;                  /* "data/NAME": its SHA-256, hex */
+};
+
+static void bundle_free(struct bundle *b)
 {
-	struct archive *a = archive_read_new();
-	archive_read_support_format_tar(a);
-	char *out = NULL;
-	if (archive_read_open_memory(a, tar, n) != ARCHIVE_OK)
-		goto done;
+	free(b->proofs), free(b->events), free(b->custody);
+	json_decref(b->hashes);
+}
+
+/* Every entry of the archive; what is kept is named by what follows the
+ * bag's top directory ("TOP/data/proofs.json"). */
+static void read_bundle(struct archive *a, struct bundle *b)
+{
+	memset(b, 0, sizeof *b);
+	b->hashes = json_object();
 	struct archive_entry *e;
-	size_t nl = strlen(name);
 	while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
 		const char *p = archive_entry_pathname(e), *slash = p ? strchr(p, '/') : NULL;
-		if (!slash || strcmp(slash + 1, name) != 0 || strlen(slash + 1) != nl)
+		if (!slash || archive_entry_filetype(e) != AE_IFREG)
+			continue;
+		const char *name = slash + 1;
+		char **keep = NULL;
+		size_t *klen = NULL;
+		if (strcmp(name, "data/proofs.json") == 0)
+			keep = &b->proofs, klen = &b->pn;
+		else if (strcmp(name, "data/events.ndjson") == 0)
+			keep = &b->events, klen = &b->en;
+		else if (strcmp(name, "spif/custody.json") == 0)
+			keep = &b->custody, klen = &b->cn;
+		int payload = strncmp(name, "data/", 5) == 0;
+		if (!keep && !payload)
 			continue;
 		la_int64_t sz = archive_entry_size(e);
-		if (sz < 0 || sz > (la_int64_t)1 << 30)
-			break;
-		out = malloc((size_t)sz + 1);
-		if (out && archive_read_data(a, out, (size_t)sz) != (la_ssize_t)sz) {
-			free(out);
-			out = NULL;
+		char *buf = NULL;
+		if (keep && !*keep && sz >= 0 && sz <= (la_int64_t)1 << 30)
+			buf = malloc((size_t)sz + 1);
+		struct spif_sha256 *h = payload ? spif_sha256_new() : NULL;
+		const void *blk;
+		size_t len, got = 0;
+		la_int64_t off;
+		int k, ok = 1;
+		while ((k = archive_read_data_block(a, &blk, &len, &off)) == ARCHIVE_OK) {
+			if (h)
+				spif_sha256_update(h, blk, len);
+			if (buf && off >= 0 && (size_t)off + len <= (size_t)sz) {
+				memcpy(buf + off, blk, len);
+				got = (size_t)off + len > got ? (size_t)off + len : got;
+			}
 		}
-		if (out) {
-			out[sz] = '\0';
-			*len = (size_t)sz;
+		if (k != ARCHIVE_EOF)
+			ok = 0;
+		if (h) {
+			char hex[65] = "";
+			spif_sha256_hex(h, hex);
+			spif_sha256_free(h);
+			json_object_set_new(b->hashes, name, json_string(ok ? hex : ""));
 		}
-		break;
+		if (buf && ok && got == (size_t)sz) {
+			buf[sz] = '\0';
+			*keep = buf;
+			*klen = (size_t)sz;
+		} else
+			free(buf);
 	}
-done:
-	archive_read_free(a);
-	return out;
 }
 
 static const char *sget(json_t *o, const char *k)
@@ -169,71 +209,46 @@ static int is_records(json_t *recs, const char *name)
 }
 
 /* Every payload file, records included, against the SHA-256 custody.json
- * gives it (what the responder signed), each hashed as it streams out of
+ * gives it (what the responder signed), each hashed as it streamed out of
  * the tar; a file custody does not name, or one it names that is absent,
  * is a problem too. */
-static void check_custody(const void *tar, size_t n, spif_forensic_problem_fn fn, void *ctx,
+static void check_custody(const struct bundle *b, spif_forensic_problem_fn fn, void *ctx,
                           struct spif_forensic_report *r)
 {
-	size_t cn = 0;
-	char *cs = entry_of(tar, n, "spif/custody.json", &cn);
-	json_t *cust = cs ? json_loadb(cs, cn, 0, NULL) : NULL, *what = json_object_get(cust, "what");
-	free(cs);
+	json_t *cust = b->custody ? json_loadb(b->custody, b->cn, 0, NULL) : NULL, *what = json_object_get(cust, "what");
 	if (!json_is_object(what)) {
 		problem(fn, ctx, r, "spif/custody.json: missing, or it names no payload file");
 		json_decref(cust);
 		return;
 	}
-	json_t *seen = json_object();
-	struct archive *a = archive_read_new();
-	archive_read_support_format_tar(a);
-	struct archive_entry *e;
-	if (archive_read_open_memory(a, tar, n) == ARCHIVE_OK)
-		while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
-			const char *p = archive_entry_pathname(e), *slash = p ? strchr(p, '/') : NULL;
-			if (!slash || strncmp(slash + 1, "data/", 5) != 0 || archive_entry_filetype(e) != AE_IFREG)
-				continue;
-			const char *name = slash + 1, *want = json_string_value(json_object_get(what, name));
-			struct spif_sha256 *h = spif_sha256_new();
-			const void *buf;
-			size_t len;
-			la_int64_t off;
-			int k;
-			while (h && (k = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK)
-				spif_sha256_update(h, buf, len);
-			char hex[65] = "";
-			if (h)
-				spif_sha256_hex(h, hex);
-			spif_sha256_free(h);
-			json_object_set_new(seen, name, json_true());
-			if (!want)
-				problem(fn, ctx, r, "%.200s: not in spif/custody.json: it was added", name);
-			else if (strcmp(hex, want) != 0)
-				problem(fn, ctx, r, "%.200s: its SHA-256 is not the one spif/custody.json gives: it was changed",
-				        name);
-			else
-				r->payload++;
-			if (want && is_records(json_object_get(cust, "records"), name))
-				r->records++;
-		}
-	archive_read_free(a);
+	const char *name;
+	json_t *hv;
+	json_object_foreach(b->hashes, name, hv) {
+		const char *hex = json_string_value(hv), *want = json_string_value(json_object_get(what, name));
+		if (!want)
+			problem(fn, ctx, r, "%.200s: not in spif/custody.json: it was added", name);
+		else if (!hex || strcmp(hex, want) != 0)
+			problem(fn, ctx, r, "%.200s: its SHA-256 is not the one spif/custody.json gives: it was changed",
+			        name);
+		else
+			r->payload++;
+		if (want && is_records(json_object_get(cust, "records"), name))
+			r->records++;
+	}
 	const char *k;
 	json_t *v;
 	json_object_foreach(what, k, v)
-		if (!json_object_get(seen, k))
+		if (!json_object_get(b->hashes, k))
 			problem(fn, ctx, r, "%.200s: named in spif/custody.json, missing from the bundle", k);
-	json_decref(seen);
 	json_decref(cust);
 }
 
-int spif_forensic_verify_tar(const void *tar, size_t n, const struct spif_note_verifier *v,
-                             spif_forensic_problem_fn fn, void *ctx, struct spif_forensic_report *r,
-                             struct spif_err *err)
+static int verify_bundle(const struct bundle *b, const struct spif_note_verifier *v, spif_forensic_problem_fn fn,
+                         void *ctx, struct spif_forensic_report *r, struct spif_err *err)
 {
 	memset(r, 0, sizeof *r);
-	size_t pn = 0, en = 0;
-	char *proofs = entry_of(tar, n, "data/proofs.json", &pn), *events = NULL;
-	json_t *d = proofs ? json_loadb(proofs, pn, 0, NULL) : NULL;
+	const char *events = b->events;
+	json_t *d = b->proofs ? json_loadb(b->proofs, b->pn, 0, NULL) : NULL;
 	json_t *byseq = json_object();
 	int rc = -1;
 	const char *fmt = sget(d, "format");
@@ -241,7 +256,6 @@ int spif_forensic_verify_tar(const void *tar, size_t n, const struct spif_note_v
 		spif_err_set(err, SPIF_EX_DATAERR, "not a forensic bundle (no data/proofs.json of spif-forensic/1)");
 		goto out;
 	}
-	events = entry_of(tar, n, "data/events.ndjson", &en);
 	if (!events) {
 		spif_err_set(err, SPIF_EX_DATAERR, "a forensic bundle without data/events.ndjson");
 		goto out;
@@ -291,7 +305,7 @@ int spif_forensic_verify_tar(const void *tar, size_t n, const struct spif_note_v
 		snprintf(key, sizeof key, "%lld", (long long)json_integer_value(json_object_get(p, "seq")));
 		json_object_set(byseq, key, json_object_get(p, "proof"));
 	}
-	for (char *line = events, *nl; *line; line = nl + 1) {
+	for (const char *line = events, *nl; *line; line = nl + 1) {
 		nl = strchr(line, '\n');
 		if (!nl)
 			nl = line + strlen(line) - 1;
@@ -300,7 +314,7 @@ int spif_forensic_verify_tar(const void *tar, size_t n, const struct spif_note_v
 		if (!nl[0] || !nl[1])
 			break;
 	}
-	check_custody(tar, n, fn, ctx, r);
+	check_custody(b, fn, ctx, r);
 	if ((size_t)r->events != json_array_size(json_object_get(d, "events")))
 		problem(fn, ctx, r, "data/events.ndjson holds %lld events, data/proofs.json proves %zu", r->events,
 		        json_array_size(json_object_get(d, "events")));
@@ -308,8 +322,21 @@ int spif_forensic_verify_tar(const void *tar, size_t n, const struct spif_note_v
 out:
 	json_decref(d);
 	json_decref(byseq);
-	free(proofs);
-	free(events);
+	return rc;
+}
+
+int spif_forensic_verify_tar(const void *tar, size_t n, const struct spif_note_verifier *v,
+                             spif_forensic_problem_fn fn, void *ctx, struct spif_forensic_report *r,
+                             struct spif_err *err)
+{
+	struct archive *a = archive_read_new();
+	archive_read_support_format_tar(a);
+	struct bundle b = {0};
+	if (archive_read_open_memory(a, tar, n) == ARCHIVE_OK)
+		read_bundle(a, &b);
+	archive_read_free(a);
+	int rc = verify_bundle(&b, v, fn, ctx, r, err);
+	bundle_free(&b);
 	return rc;
 }
 
@@ -319,38 +346,31 @@ int spif_forensic_verify_file(const char *path, const struct spif_note_verifier 
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return spif_err_set(err, SPIF_EX_NOINPUT, "%s: cannot be opened", path);
-	size_t cap = 1 << 16, len = 0;
-	char *buf = malloc(cap);
-	ssize_t k;
-	while (buf && (k = read(fd, buf + len, cap - len)) > 0) {
-		len += (size_t)k;
-		if (len == cap) {
-			char *nb = cap < ((size_t)1 << 30) ? realloc(buf, cap * 2) : NULL;
-			if (!nb) {
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			buf = nb;
-			cap *= 2;
-		}
+	char head[263];
+	int plain_tar = pread(fd, head, sizeof head, 0) == (ssize_t)sizeof head && memcmp(head + 257, "ustar", 5) == 0;
+	struct spif_decrypt_pipe dp;
+	if (!plain_tar && spif_decrypt_pipe_start(&dp, fd, err) < 0) {
+		close(fd);
+		return -1;
 	}
-	close(fd);
-	if (!buf)
-		return spif_err_set(err, SPIF_EX_SOFTWARE, "%s: too big or out of memory", path);
-	void *plain = NULL;
-	size_t pn = 0;
-	char signer[41];
-	int sig = 0;
-	struct spif_err e = {0};
-	int rc;
-	if (len > 262 && memcmp(buf + 257, "ustar", 5) == 0)
-		rc = spif_forensic_verify_tar(buf, len, v, fn, ctx, r, err);
-	else if (spif_pgp_decrypt_buf(buf, len, NULL, &plain, &pn, signer, &sig, &e) < 0 && !plain)
-		rc = spif_err_set(err, e.code ? e.code : SPIF_EX_DATAERR, "%s", e.msg);
+	struct archive *a = archive_read_new();
+	archive_read_support_format_tar(a);
+	struct bundle b = {0};
+	if (archive_read_open_fd(a, plain_tar ? fd : dp.rd, 1 << 16) == ARCHIVE_OK)
+		read_bundle(a, &b);
 	else
-		rc = spif_forensic_verify_tar(plain, pn, v, fn, ctx, r, err);
-	free(plain);
-	free(buf);
+		b.hashes = json_object();
+	archive_read_free(a);
+	if (!plain_tar)
+		spif_decrypt_pipe_finish(&dp);
+	close(fd);
+	int rc;
+	/* gpg's failure says why there was nothing to read; a bad signature
+	 * alone does not stop the check of what was decrypted */
+	if (!plain_tar && dp.rc < 0 && !b.proofs)
+		rc = spif_err_set(err, dp.e.code ? dp.e.code : SPIF_EX_DATAERR, "%s", dp.e.msg);
+	else
+		rc = verify_bundle(&b, v, fn, ctx, r, err);
+	bundle_free(&b);
 	return rc;
 }

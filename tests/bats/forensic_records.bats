@@ -172,6 +172,9 @@ peak_for() {
 	SPIF_HOME=$h/home /usr/bin/time -f %M -o "$h/rss" spif export --forensic --incident "$i" --with-records \
 		--reason 報告 -r "$R" --sign "$R" -o "$h/f.gpg" > /dev/null 2>&1 || return 1
 	gpg --batch --quiet --decrypt "$h/f.gpg" 2>/dev/null | tar -xOf - "$i-forensic/data/F000001.ndjson" | wc -l > "$h/rows"
+	# and its verification, with only the public key
+	SPIF_HOME=$h/home spif catalog key export > "$h/pub" 2>/dev/null || return 1
+	/usr/bin/time -f %M -o "$h/vrss" spif export verify --key "$h/pub" "$h/f.gpg" > /dev/null 2>&1 || return 1
 	cat "$h/rss"
 }
 
@@ -183,6 +186,11 @@ peak_for() {
 	echo "peak RSS: 20,000 rows $small KiB, 200,000 rows $big KiB" >&3
 	# ten times the rows (tens of megabytes more) may not cost more than a few MiB
 	[ "$big" -lt $((small + 8192)) ]
+	# verify reads the bundle as a stream too: it once held the whole
+	# decrypted tar, and twice its size at the end
+	vsmall=$(cat "$D/h20000/vrss") vbig=$(cat "$D/h200000/vrss")
+	echo "verify peak RSS: 20,000 rows $vsmall KiB, 200,000 rows $vbig KiB" >&3
+	[ "$vbig" -lt $((vsmall + 8192)) ]
 }
 
 # as USER CMD...: run as that user, with only their own group.
