@@ -512,6 +512,7 @@ struct prod {
 	size_t nh;
 	const char *custody, *sig; /* spif/custody.json and its signature */
 	struct spif_bag *bag;
+	char tagsha[65];       /* tagmanifest-sha256.txt's SHA-256, once written */
 	int pipe_w;
 	atomic_int stop;       /* gpg gave up: stop reading */
 	int rc;
@@ -572,10 +573,9 @@ static int produce(struct prod *P, struct spif_err *err)
 		                               : "forensic bundle of an incident"},
 		{"External-Identifier", o->incident},
 	};
-	char tagsha[65];
 	return spif_bag_tag(P->bag, "spif/custody.json", P->custody, strlen(P->custody), err) < 0 ||
 	               spif_bag_tag(P->bag, "spif/custody.json.asc", P->sig, strlen(P->sig), err) < 0 ||
-	               spif_bag_finish(P->bag, meta, sizeof meta / sizeof *meta, tagsha, err) < 0
+	               spif_bag_finish(P->bag, meta, sizeof meta / sizeof *meta, P->tagsha, err) < 0
 	           ? -1 : 0;
 }
 
@@ -686,6 +686,81 @@ static int hold_first(struct spif_catalog *c, const struct spif_forensic_opts *o
 	return 0;
 }
 
+/* Records that left in a bundle are a checkout like an export's: a row of
+ * the ledger (持出し簿) under the number custody.json names, and the
+ * bundle registered as an export copy of each file, so that the file is
+ * not disposed of while the bundle is out and its certificate lists how
+ * it ended (spif export return / destroyed / lost, as for any export).
+ * The organisation and the basis name the incident: the responders'
+ * bundle is the incident's, not a provision under a basis of its own. */
+static int register_checkout(struct spif_catalog *c, const struct spif_forensic_opts *o, const struct prod *P,
+                             const char *exid, int year, long long num, const char *now, const char *path,
+                             const struct spif_forensic_result *r, const char *custody, struct spif_err *err)
+{
+	long long *ids = calloc(P->nh + 1, sizeof *ids), *copies = calloc(P->nh + 1, sizeof *copies);
+	json_t *files = json_array(), *rec = json_array();
+	for (size_t i = 0; i < o->nrecipients; i++)
+		json_array_append_new(rec, json_pack("{s:s}", "key", o->recipients[i]));
+	json_t *d = json_pack("{s:s,s:s,s:O,s:s,s:o}", "export", exid, "format", "forensic", "recipients", rec,
+	                      "incident", o->incident, "signer", r->signer[0] ? json_string(r->signer) : json_null());
+	char *ds = d ? json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	json_decref(d);
+	int rc = -1;
+	size_t k = 0;
+	long long records = 0, persons = 0;
+	if (!ids || !copies || !ds) {
+		spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < P->nh; i++) {
+		const struct held *x = &P->h[i];
+		if (x->disposed)
+			continue;
+		struct spif_copy cp = {.file_id = x->f.id, .kind = "export", .path = (char *)path,
+		                       .sha256 = (char *)r->sha256, .size = r->size, .encrypted = 1,
+		                       .created = (char *)now, .details = ds};
+		if (spif_catalog_add_copy(c, &cp, err) < 0)
+			goto out;
+		ids[k] = x->f.id;
+		copies[k++] = cp.id;
+		char name[80];
+		snprintf(name, sizeof name, "data/%s", x->name);
+		json_array_append_new(files, json_pack("{s:s,s:s?,s:s?,s:I,s:I,s:s,s:s}", "file", x->fid, "label",
+		                                       x->f.label, "purpose", x->f.purpose, "records",
+		                                       (json_int_t)x->f.records, "persons", (json_int_t)x->f.persons,
+		                                       "path", name, "source", x->vault ? "vault" : "copy"));
+		records += x->f.records;
+		persons += x->f.persons;
+	}
+	char org[96], basis[128], csha[65];
+	snprintf(org, sizeof org, "incident response (%s)", o->incident);
+	snprintf(basis, sizeof basis, "incident %s: forensic bundle with the records of its files", o->incident);
+	spif_sha256_buf(custody, strlen(custody), csha);
+	json_t *row = json_pack("{s:s,s:s,s:s,s:n,s:O,s:I,s:I,s:O,s:s,s:n,s:s,s:s,s:s,s:s?,s:n,s:n,s:s,s:s?,s:s}",
+	                        "id", exid, "state", "out", "created", now, "due", "files", files, "records",
+	                        (json_int_t)records, "persons", (json_int_t)persons, "recipients", rec,
+	                        "organisation", org, "person", "basis", basis, "reason", o->reason ? o->reason : "",
+	                        "operator", spif_catalog_actor(c)->operator_, "approver",
+	                        o->approver && *o->approver ? o->approver : NULL, "medium", "seal", "format",
+	                        "forensic", "signer", r->signer[0] ? r->signer : NULL, "incident", o->incident);
+	if (!row) {
+		spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
+		goto out;
+	}
+	struct spif_export_new x = {.id = exid, .year = year, .n = num, .row = row, .path = path,
+	                            .archive_sha256 = r->sha256, .archive_size = r->size, .checkout_sha256 = csha,
+	                            .tagmanifest_sha256 = P->tagsha, .file_ids = ids, .copy_ids = copies, .nfiles = k};
+	rc = spif_export_insert(c, &x, err);
+	json_decref(row);
+out:
+	json_decref(files);
+	json_decref(rec);
+	free(ds);
+	free(ids);
+	free(copies);
+	return rc;
+}
+
 int spif_forensic_run(struct spif_catalog *c, const struct spif_forensic_opts *o, struct spif_forensic_result *r,
                       struct spif_err *err)
 {
@@ -705,6 +780,9 @@ int spif_forensic_run(struct spif_catalog *c, const struct spif_forensic_opts *o
 		parts[i].name = names[i];
 	size_t np = 4;
 	struct prod P = {.pipe_w = -1};
+	char exid[32] = ""; /* the checkout number of records that leave */
+	int exyear = 0, exlock = -1;
+	long long exnum = 0;
 	char *prev = NULL, *note = NULL, *custody = NULL, *sig = NULL;
 	json_t *ids = NULL, *proofs = NULL, *rows = NULL, *doc = NULL, *cust = NULL;
 	int rc = -1;
@@ -809,6 +887,13 @@ int spif_forensic_run(struct spif_catalog *c, const struct spif_forensic_opts *o
 		spif_sha256_buf(parts[i].data, parts[i].n, parts[i].sha256);
 	char now[32];
 	spif_now_utc(now);
+	/* records that leave take a checkout number now, under export's lock
+	 * (held to the commit), so that custody.json names it */
+	for (size_t i = 0; i < P.nh; i++)
+		if (!P.h[i].disposed && !exid[0] &&
+		    (spif_export_lock(spif_catalog_home(c), o->conf, &exlock, err) < 0 ||
+		     spif_export_next_id(c, now, exid, &exyear, &exnum, err) < 0))
+			goto out;
 	const struct spif_actor *who = spif_catalog_actor(c);
 	json_t *what = json_object();
 	for (size_t i = 0; i < np; i++) {
@@ -850,6 +935,7 @@ int spif_forensic_run(struct spif_catalog *c, const struct spif_forensic_opts *o
 			r->records++;
 		}
 		json_object_set_new(cust, "records", recs);
+		json_object_set_new(cust, "export", exid[0] ? json_string(exid) : json_null());
 		json_object_set_new(cust, "approver", o->approver && *o->approver ? json_string(o->approver) : json_null());
 	}
 	if (!(custody = json_dumps(cust, JSON_COMPACT | JSON_SORT_KEYS))) {
@@ -889,6 +975,7 @@ int spif_forensic_run(struct spif_catalog *c, const struct spif_forensic_opts *o
 		goto out;
 	}
 	if (spif_audit_append(c, "incident.forensic", o->incident, ev, NULL, err) < 0 ||
+	    (exid[0] && register_checkout(c, o, &P, exid, exyear, exnum, now, a.path, r, custody, err) < 0) ||
 	    spif_atomic_commit(&a, err) < 0) {
 		json_decref(ev);
 		spif_catalog_rollback(c);
@@ -898,6 +985,7 @@ int spif_forensic_run(struct spif_catalog *c, const struct spif_forensic_opts *o
 	if (spif_catalog_commit(c, err) < 0)
 		goto out; /* the bundle is in place; the event is not: say so */
 	snprintf(r->path, sizeof r->path, "%s", a.path);
+	snprintf(r->export_id, sizeof r->export_id, "%s", exid);
 	rc = 0;
 out:
 	if (rc < 0)
@@ -906,6 +994,8 @@ out:
 		free(parts[i].data);
 	spif_bag_close(P.bag);
 	held_free(P.h, P.nh);
+	if (exlock >= 0)
+		close(exlock);
 	free(prev), free(note), free(custody), free(sig);
 	json_decref(ids), json_decref(proofs), json_decref(rows), json_decref(doc), json_decref(cust);
 	return rc;

@@ -70,6 +70,12 @@
  * - The output is whole or absent (atomic.h); the run ends with an
  *   "incident.forensic" event naming its SHA-256 and recipients (and,
  *   with records, the files whose records left and the approver).
+ * - Records that leave are a checkout (export.h): the ledger's next
+ *   number is taken under export's lock before custody.json is signed,
+ *   which names it; the row (format "forensic", organisation and basis
+ *   the incident) and an export copy of each file whose records it holds
+ *   commit in the same transaction as the event, so that such a file is
+ *   not disposed of while the bundle is out.
  * - Verification needs nothing but the bundle, the recipient's secret key
  *   and the catalog's public key: every event's hash, every inclusion
  *   proof, the checkpoints' signatures and the consistency proof, and
@@ -111,6 +117,7 @@ struct spif_forensic_result {
 	long long events;
 	size_t files;
 	size_t records;                   /* files whose records are in it */
+	char export_id[32];               /* with records: its checkout (EX-...), else "" */
 	char signer[41];
 	char path[4096];
 };

@@ -131,7 +131,12 @@ int cmd_forensic(struct cli *c, const struct opts *o)
 		cli_die(c, &e);
 	spif_catalog_close(cat);
 	printf("%s\n", r.sha256);
-	if (o->with_records)
+	if (o->with_records && r.export_id[0])
+		cli_note(c, "%s: forensic bundle, %lld events with their proofs, %zu file%s, the records of %zu "
+		         "(checked out as %s), encrypted for %zu key%s, signed by %s -> %s (%lld bytes)", o->incident,
+		         r.events, r.files, r.files == 1 ? "" : "s", r.records, r.export_id, o->nrecipients,
+		         o->nrecipients == 1 ? "" : "s", r.signer, r.path, r.size);
+	else if (o->with_records)
 		cli_note(c, "%s: forensic bundle, %lld events with their proofs, %zu file%s, the records of %zu, "
 		         "encrypted for %zu key%s, signed by %s -> %s (%lld bytes)", o->incident, r.events, r.files,
 		         r.files == 1 ? "" : "s", r.records, o->nrecipients, o->nrecipients == 1 ? "" : "s", r.signer,

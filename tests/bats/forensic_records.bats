@@ -52,7 +52,7 @@ open_bundle() {
 	run --separate-stderr spif export --forensic --incident "$inc" --with-records --reason 'PPCへの報告' \
 		-r "$R" --sign "$R" -o "$D/f.gpg"
 	[ "$status" -eq 0 ] || { echo "$stderr"; return 1; }
-	[[ "$stderr" == *"3 files, the records of 2,"* ]]
+	[[ "$stderr" == *"3 files, the records of 2 (checked out as EX-"* ]]
 	open_bundle "$D/f.gpg" "$D/x"
 	b=$D/x/$inc-forensic
 	# the CP932 copy as it is, byte for byte
@@ -84,6 +84,34 @@ open_bundle() {
 	[[ "$stderr" == *"6 payload files as custody.json says, 2 of them records; every event intact"* ]]
 }
 
+@test "with records: the bundle is a checkout in the ledger (持出し簿), out until it comes back, and holds the files" {
+	three_files
+	run --separate-stderr spif export --forensic --incident "$inc" --with-records --reason 'PPCへの報告' \
+		-r "$R" --sign "$R" -o "$D/f.gpg"
+	[ "$status" -eq 0 ] || { echo "$stderr"; return 1; }
+	[[ "$stderr" == *"(checked out as EX-"*")"* ]]
+	ex=$(sed -n 's/.*(checked out as \(EX-[0-9-]*\)).*/\1/p' <<<"$stderr")
+	# custody, signed by the responder, names the checkout
+	open_bundle "$D/f.gpg" "$D/x"
+	[ "$(jq -r .export "$D/x/$inc-forensic/spif/custody.json")" = "$ex" ]
+	# the ledger: the files whose records left, to whom, the archive's hash, out
+	run spif export ls --outstanding --json
+	[ "$(jq -r .id <<<"$output")" = "$ex" ] || { echo "$output"; return 1; }
+	[ "$(jq -r .state <<<"$output")" = out ]
+	[ "$(jq -r .format <<<"$output")" = forensic ]
+	[ "$(jq -r .archive_sha256 <<<"$output")" = "$(sha256sum "$D/f.gpg" | cut -d' ' -f1)" ]
+	[ "$(jq -c '[.files[].file]' <<<"$output")" = '["F000001","F000002"]' ] || { echo "$output"; return 1; }
+	[[ "$(jq -r .organisation <<<"$output")" == *"$inc"* ]]
+	# an export copy of each of those files: not disposed of while it is out
+	[ "$(sqlite3 "$SPIF_HOME/catalog.db" "SELECT count(*) FROM copies WHERE kind = 'export' AND state = 'present'")" -eq 2 ]
+	spif catalog verify > /dev/null
+	# and it ends as any checkout does
+	run --separate-stderr spif export return "$ex" --received-by 情報政策課 --seal intact
+	[ "$status" -eq 0 ] || { echo "$stderr"; return 1; }
+	run spif export ls --outstanding --json
+	[ -z "$output" ]
+}
+
 @test "without --with-records: no record and no number in the bundle, and custody names none" {
 	three_files
 	spif export --forensic --incident "$inc" -r "$R" --sign "$R" -o "$D/f.gpg" > /dev/null 2>&1
@@ -91,6 +119,8 @@ open_bundle() {
 	b=$D/x/$inc-forensic
 	[ "$(cd "$b/data" && ls | tr '\n' ' ')" = "events.ndjson host.json proofs.json rows.json " ]
 	[ "$(jq -r 'has("records")' "$b/spif/custody.json")" = false ]
+	# no record left: no checkout
+	[ -z "$(spif export ls --json)" ]
 	cat "$b"/data/* "$b"/spif/* > "$D/all"
 	spif-gen --rows 6 --seed 3 --format ndjson 2>/dev/null | grep -oE '[0-9]{12}' | sort -u > "$D/b.numbers"
 	[ -s "$D/b.numbers" ]
