@@ -8,6 +8,7 @@
 #ifndef SPIF_CATALOG_PRIV_H
 #define SPIF_CATALOG_PRIV_H
 
+#include <jansson.h>
 #include <sqlite3.h>
 
 #include "catalog.h"
@@ -27,6 +28,14 @@ int spif_catalog_prepare(struct spif_catalog *c, const char *sql, sqlite3_stmt *
 int spif_catalog_cached(struct spif_catalog *c, const char *sql, sqlite3_stmt **st, struct spif_err *err);
 /* Reset a cached statement and clear its bindings (NULL is fine). */
 void spif_catalog_release(sqlite3_stmt *st);
+
+/* The events table's columns, in the order of the canonical encoding,
+ * for a SELECT whose rows spif_event_json reads. */
+#define SPIF_EVENT_COLUMNS "seq,time,operator,sudo_user,host,pid,argv,action,object,details,prev_hash,hash"
+/* A row selected as SPIF_EVENT_COLUMNS, as the log holds it: each field
+ * the text stored (NULL as null), so that its fields hash to its chain
+ * hash (the event in an inclusion proof, in a forensic bundle). */
+json_t *spif_event_json(sqlite3_stmt *st);
 
 /* 0 inside a transaction; else -1 with SPIF_EX_SOFTWARE "FN: must be
  * called inside a transaction": for a function whose changes must commit

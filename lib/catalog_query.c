@@ -88,6 +88,17 @@ int spif_catalog_file_at(struct spif_catalog *c, const char *path, char fid[24],
 
 #define T(i) ((const char *)sqlite3_column_text(st, i))
 
+json_t *spif_event_json(sqlite3_stmt *st)
+{
+	static const char *const names[12] = {"seq", "time", "operator", "sudo_user", "host", "pid",
+	                                      "argv", "action", "object", "details", "prev_hash", "hash"};
+	json_t *ev = json_object();
+	for (int i = 0; i < 12; i++)
+		json_object_set_new(ev, names[i], i == 0 || i == 5 ? json_integer(sqlite3_column_int64(st, i))
+		                                  : T(i) ? json_string(T(i)) : json_null());
+	return ev;
+}
+
 int spif_catalog_list_events(struct spif_catalog *c, const char *object, long long last,
                              spif_event_fn fn, void *ctx, struct spif_err *err)
 {
@@ -108,8 +119,7 @@ int spif_catalog_filter_events(struct spif_catalog *c, const struct spif_event_f
 	 * are its own, those naming it in their details (certificates,
 	 * disposals), those of its copies, and those of the exports that
 	 * hold it (the export, its return, destruction or loss). */
-	if (spif_catalog_prepare(c, "SELECT seq,time,operator,sudo_user,host,pid,argv,action,object,details,"
-	                            "prev_hash,hash FROM (SELECT * FROM events WHERE"
+	if (spif_catalog_prepare(c, "SELECT " SPIF_EVENT_COLUMNS " FROM (SELECT * FROM events WHERE"
 	                            " (?1 = '' OR object = ?1"
 	                            "  OR (CASE WHEN json_valid(details) THEN json_extract(details, '$.file') END) = ?1"
 	                            "  OR (?7 > 0 AND object IN (SELECT export_id FROM export_files WHERE file_id = ?7))"

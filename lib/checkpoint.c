@@ -183,12 +183,6 @@ static int tiles_root(struct spif_catalog *c, uint64_t n, spif_hash root, struct
 	return spif_merkle_root(n, spif_tiles_subtree, t, root, err);
 }
 
-static json_t *jstr_or_null(sqlite3_stmt *st, int i)
-{
-	const char *s = (const char *)sqlite3_column_text(st, i);
-	return s ? json_string(s) : json_null();
-}
-
 /* The proof document of the certificate whose event is seq, under the
  * checkpoint note of n events. */
 static int make_proof(struct spif_catalog *c, const char *cert_id, const char *cert_sha, long long seq, uint64_t n,
@@ -205,8 +199,7 @@ static int make_proof(struct spif_catalog *c, const char *cert_id, const char *c
 	if (spif_merkle_inclusion_proof((uint64_t)seq - 1, n, spif_tiles_subtree, t, proof, &len, err) < 0)
 		return -1;
 	sqlite3_stmt *st;
-	if (spif_catalog_prepare(c, "SELECT seq,time,operator,sudo_user,host,pid,argv,action,object,details,"
-	                            "prev_hash,hash FROM events WHERE seq = ?", &st, err) < 0)
+	if (spif_catalog_prepare(c, "SELECT " SPIF_EVENT_COLUMNS " FROM events WHERE seq = ?", &st, err) < 0)
 		return -1;
 	sqlite3_bind_int64(st, 1, seq);
 	int rc = sqlite3_step(st);
@@ -217,19 +210,7 @@ static int make_proof(struct spif_catalog *c, const char *cert_id, const char *c
 			                    seq);
 		return spif_catalog_sqlerr(c, rc, "read event", err);
 	}
-	json_t *ev = json_object();
-	json_object_set_new(ev, "seq", json_integer(sqlite3_column_int64(st, 0)));
-	json_object_set_new(ev, "time", jstr_or_null(st, 1));
-	json_object_set_new(ev, "operator", jstr_or_null(st, 2));
-	json_object_set_new(ev, "sudo_user", jstr_or_null(st, 3));
-	json_object_set_new(ev, "host", jstr_or_null(st, 4));
-	json_object_set_new(ev, "pid", json_integer(sqlite3_column_int64(st, 5)));
-	json_object_set_new(ev, "argv", jstr_or_null(st, 6));
-	json_object_set_new(ev, "action", jstr_or_null(st, 7));
-	json_object_set_new(ev, "object", jstr_or_null(st, 8));
-	json_object_set_new(ev, "details", jstr_or_null(st, 9));
-	json_object_set_new(ev, "prev_hash", jstr_or_null(st, 10));
-	json_object_set_new(ev, "hash", jstr_or_null(st, 11));
+	json_t *ev = spif_event_json(st);
 	sqlite3_finalize(st);
 	json_t *hashes = json_array();
 	for (size_t i = 0; i < len; i++) {

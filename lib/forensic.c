@@ -159,12 +159,6 @@ static char *col(sqlite3_stmt *st, int i)
 	return t ? (char *)t : NULL;
 }
 
-static json_t *jcol(sqlite3_stmt *st, int i)
-{
-	const char *s = col(st, i);
-	return s ? json_string(s) : json_null();
-}
-
 static json_t *hexes(const spif_hash *h, size_t n)
 {
 	json_t *a = json_array();
@@ -185,8 +179,7 @@ static int events_of(struct spif_catalog *c, json_t *ids, const char *since, con
 	if (!t)
 		return -1;
 	sqlite3_stmt *st;
-	if (spif_catalog_prepare(c, "SELECT seq,time,operator,sudo_user,host,pid,argv,action,object,details,"
-	                            "prev_hash,hash FROM events WHERE seq <= ?1 AND (?2 IS NULL OR time >= ?2)"
+	if (spif_catalog_prepare(c, "SELECT " SPIF_EVENT_COLUMNS " FROM events WHERE seq <= ?1 AND (?2 IS NULL OR time >= ?2)"
 	                            " AND (?3 IS NULL OR time < ?3) ORDER BY seq", &st, err) < 0)
 		return -1;
 	sqlite3_bind_int64(st, 1, (long long)n);
@@ -202,19 +195,7 @@ static int events_of(struct spif_catalog *c, json_t *ids, const char *since, con
 		if (!touches(ids, col(st, 7), col(st, 8), col(st, 9)))
 			continue;
 		long long seq = sqlite3_column_int64(st, 0);
-		json_t *ev = json_object();
-		json_object_set_new(ev, "seq", json_integer(seq));
-		json_object_set_new(ev, "time", jcol(st, 1));
-		json_object_set_new(ev, "operator", jcol(st, 2));
-		json_object_set_new(ev, "sudo_user", jcol(st, 3));
-		json_object_set_new(ev, "host", jcol(st, 4));
-		json_object_set_new(ev, "pid", json_integer(sqlite3_column_int64(st, 5)));
-		json_object_set_new(ev, "argv", jcol(st, 6));
-		json_object_set_new(ev, "action", jcol(st, 7));
-		json_object_set_new(ev, "object", jcol(st, 8));
-		json_object_set_new(ev, "details", jcol(st, 9));
-		json_object_set_new(ev, "prev_hash", jcol(st, 10));
-		json_object_set_new(ev, "hash", jcol(st, 11));
+		json_t *ev = spif_event_json(st);
 		char *line = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		json_decref(ev);
 		spif_hash path[SPIF_MERKLE_MAX_PROOF];
