@@ -1035,19 +1035,29 @@ static ssize_t tar_read(void *ctx, void *buf, size_t n)
 }
 
 /* The bag-relative path of a tar entry name, with the top directory
- * checked (or learnt from the first entry); NULL when it is outside. */
-static const char *tar_rel(const char *name, char *top, size_t topsz)
+ * checked (or learnt from the first entry); NULL when it is outside.
+ * RFC 8493 asks a serialised bag for one top directory, but a bag packed
+ * from inside its directory (tar -C BAG .) has none: its first entry is
+ * "./" or a file at the root, and then the archive's root is the bag
+ * (top becomes ".", every name is the bag-relative path). */
+static const char *tar_rel(const char *name, int is_file, char *top, size_t topsz)
 {
 	while (strncmp(name, "./", 2) == 0)
 		name += 2;
 	const char *slash = strchr(name, '/');
 	size_t tl = slash ? (size_t)(slash - name) : strlen(name);
 	if (!top[0]) {
-		if (tl == 0 || tl >= topsz)
+		if (tl == 0 || (!slash && is_file)) {
+			snprintf(top, topsz, ".");
+			return name;
+		}
+		if (tl >= topsz)
 			return NULL;
 		memcpy(top, name, tl);
 		top[tl] = '\0';
 	}
+	if (strcmp(top, ".") == 0)
+		return name;
 	if (strlen(top) != tl || strncmp(name, top, tl) != 0)
 		return NULL;
 	return slash ? slash + 1 : "";
@@ -1095,8 +1105,8 @@ static int check_archive(int fd, const char *zip_password, spif_bag_problem_fn f
 			name = archive_entry_pathname(e);
 		if (!name)
 			name = "?";
-		const char *rel = tar_rel(name, report->top, sizeof report->top);
 		mode_t type = archive_entry_filetype(e);
+		const char *rel = tar_rel(name, type != AE_IFDIR, report->top, sizeof report->top);
 		if (!rel) {
 			problem(&k, "invalid", name, "outside the bag's directory");
 			continue;
@@ -1133,6 +1143,8 @@ static int check_archive(int fd, const char *zip_password, spif_bag_problem_fn f
 	}
 	rc = judge(&k, fn, ctx, report, err);
 out:
+	if (strcmp(report->top, ".") == 0) /* no top directory: the bag has no name */
+		report->top[0] = '\0';
 	if (rc < 0)
 		spif_bag_report_free(report);
 	if (a)

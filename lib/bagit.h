@@ -95,7 +95,7 @@ void spif_bag_close(struct spif_bag *b);
 typedef void (*spif_bag_problem_fn)(void *ctx, const char *kind, const char *path, const char *detail);
 
 struct spif_bag_report {
-	char top[256];             /* the bag's directory name ("EX-2026-000001") */
+	char top[256];             /* the bag's directory name ("EX-2026-000001"); "" when packed without one */
 	long long payload_files, payload_bytes;
 	long long problems;
 	char *bag_info;            /* bag-info.txt (malloc'd, NUL-terminated) or NULL */

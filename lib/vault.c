@@ -464,22 +464,28 @@ static int vault_pass(struct vault_rd *r, spif_sink_fn fn, void *ctx, struct spi
 }
 
 static int vault_read(struct spif_catalog *c, struct spif_kek_store *given, long long file_id, const char *path,
-                      spif_sink_fn fn, void *ctx, struct spif_err *err);
+                      int passes, spif_sink_fn fn, void *ctx, struct spif_err *err);
 
 int spif_vault_read(struct spif_catalog *c, long long file_id, const char *path, spif_sink_fn fn,
                     void *ctx, struct spif_err *err)
 {
-	return vault_read(c, NULL, file_id, path, fn, ctx, err);
+	return vault_read(c, NULL, file_id, path, 2, fn, ctx, err);
+}
+
+int spif_vault_read_once(struct spif_catalog *c, long long file_id, const char *path, spif_sink_fn fn,
+                         void *ctx, struct spif_err *err)
+{
+	return vault_read(c, NULL, file_id, path, 1, fn, ctx, err);
 }
 
 int spif_vault_read_with(struct spif_catalog *c, struct spif_kek_store *ks, long long file_id, const char *path,
                          spif_sink_fn fn, void *ctx, struct spif_err *err)
 {
-	return vault_read(c, ks, file_id, path, fn, ctx, err);
+	return vault_read(c, ks, file_id, path, 2, fn, ctx, err);
 }
 
 static int vault_read(struct spif_catalog *c, struct spif_kek_store *given, long long file_id, const char *path,
-                      spif_sink_fn fn, void *ctx, struct spif_err *err)
+                      int passes, spif_sink_fn fn, void *ctx, struct spif_err *err)
 {
 	struct spif_kek_store *ks = given;
 	struct spif_kek kek = {0};
@@ -593,8 +599,9 @@ static int vault_read(struct spif_catalog *c, struct spif_kek_store *given, long
 		goto out;
 	}
 	/* pass 1 authenticates everything; pass 2 (which checks again, in case
-	 * the file changed meanwhile) emits */
-	if (vault_pass(&r, NULL, NULL, err) < 0 || vault_pass(&r, fn, ctx, err) < 0)
+	 * the file changed meanwhile) emits.  A caller whose output has no
+	 * name until the reading succeeded asks for the second alone. */
+	if ((passes > 1 && vault_pass(&r, NULL, NULL, err) < 0) || vault_pass(&r, fn, ctx, err) < 0)
 		goto out;
 	ret = 0;
 out:

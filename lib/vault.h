@@ -76,6 +76,14 @@ void spif_vault_abort(struct spif_vault_writer *w);
 int spif_vault_read(struct spif_catalog *c, long long file_id, const char *path, spif_sink_fn fn,
                     void *ctx, struct spif_err *err);
 
+/* The same in one pass, for a caller that discards everything fn was
+ * given when this fails (an export's output, unnamed until its commit):
+ * each chunk is still authenticated before it reaches fn, but a damaged
+ * chunk is found only when the reading reaches it, after the chunks before
+ * it went out.  Half the work of spif_vault_read on a large copy. */
+int spif_vault_read_once(struct spif_catalog *c, long long file_id, const char *path, spif_sink_fn fn,
+                         void *ctx, struct spif_err *err);
+
 /* The same with the KEKs of ks (a live home's, for a catalog restored
  * elsewhere: spif catalog restore-test). */
 int spif_vault_read_with(struct spif_catalog *c, struct spif_kek_store *ks, long long file_id, const char *path,

@@ -2,7 +2,13 @@
  * where spif itself finds its commands (cmd/common/exec.h, so that
  * SPIF_EXEC_PATH reaches them too), run one at a time under the purge's
  * lock (the descriptor in SPIF_LOCK_FD, inherited), their output read so
- * that a failure's reason is its last line of stderr. */
+ * that a failure's reason is its last line of stderr.
+ *
+ * That reason goes into the catalog (purge_items.error and the
+ * purge.failed event), which is English whoever reads it, so a child
+ * speaks English: its environment has LC_MESSAGES=C, LANGUAGE and LC_ALL
+ * removed (LC_ALL's value kept as LC_CTYPE, so paths print as before).
+ * The operator sees the same reason the log keeps. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -16,6 +22,32 @@
 #include "exec.h"
 #include "retain.h"
 
+/* The environment a child runs in: this one, with English messages. */
+static char **english_env(void)
+{
+	extern char **environ;
+	size_t n = 0;
+	while (environ[n])
+		n++;
+	char **v = xcalloc(n + 3, sizeof *v), *all = NULL;
+	size_t k = 0;
+	int ctype = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (strncmp(environ[i], "LC_ALL=", 7) == 0)
+			all = environ[i] + 7;
+		else if (strncmp(environ[i], "LANGUAGE=", 9) != 0 && strncmp(environ[i], "LC_MESSAGES=", 12) != 0) {
+			ctype |= strncmp(environ[i], "LC_CTYPE=", 9) == 0;
+			v[k++] = environ[i];
+		}
+	}
+	v[k++] = "LC_MESSAGES=C";
+	static char keep[256];
+	if (all && *all && !ctype && snprintf(keep, sizeof keep, "LC_CTYPE=%s", all) < (int)sizeof keep)
+		v[k++] = keep;
+	v[k] = NULL;
+	return v;
+}
+
 /* Run spif-CMD with args under this purge's lock; its output is read (a
  * child that fails says why on its last line of stderr, which becomes the
  * reason).  Returns its exit status (128 + signal when killed). */
@@ -27,6 +59,7 @@ int run_child(const struct cli *c, const char *cmd, char **args, char *why, size
 	int out[2], err[2];
 	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0)
 		cli_fail(c, SPIF_EX_SOFTWARE, "pipe: %s", strerror(errno));
+	char **env = english_env();
 	fflush(stdout);
 	pid_t pid = fork();
 	if (pid < 0)
@@ -34,10 +67,11 @@ int run_child(const struct cli *c, const char *cmd, char **args, char *why, size
 	if (pid == 0) {
 		dup2(out[1], 1);
 		dup2(err[1], 2);
-		execv(path, args);
+		execve(path, args, env);
 		cli_note(c, "%s: %s", path, strerror(errno));
 		_exit(SPIF_EX_UNAVAILABLE);
 	}
+	free(env);
 	close(out[1]);
 	close(err[1]);
 	char ebuf[8192];

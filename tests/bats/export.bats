@@ -259,6 +259,28 @@ extra: data/extra.txt (not in manifest-sha256.txt, not in manifest-sha512.txt)" 
 	one_line_stderr
 }
 
+@test "export verify: a bag repacked from inside its directory (no top directory) is read as the bag" {
+	stored 10 > /dev/null
+	id=$(ex --file F000001 -r "$R" -o "$D/out/v.gpg" 2>/dev/null)
+	open_bag "$D/out/v.gpg" "$D/x"
+	# the way a recipient repacks it: ./, ./bagit.txt, ./data/..., or names from the root
+	tar -C "$D/x/$id" -cf "$D/flat.tar" .
+	(cd "$D/x/$id" && tar -cf "$D/named.tar" bagit.txt bag-info.txt manifest-sha256.txt manifest-sha512.txt \
+		tagmanifest-sha256.txt data spif)
+	for t in flat named; do
+		run --separate-stderr spif export verify "$D/$t.tar"
+		[ "$status" -eq 0 ] || { echo "$t: $output $stderr"; return 1; }
+		[ -z "$output" ]
+	done
+	# and what is wrong in it is still found, by its bag-relative path
+	echo tampered >> "$D/x/$id/data/F000001.ndjson"
+	tar -C "$D/x/$id" -cf "$D/flat.tar" .
+	run --separate-stderr spif export verify "$D/flat.tar"
+	[ "$status" -eq 1 ]
+	[ "$output" = "invalid: bag-info.txt (Payload-Oxum $(grep Payload-Oxum "$D/x/$id/bag-info.txt" | cut -d' ' -f2), but the payload is $(stat -c %s "$D/x/$id/data/F000001.ndjson").1)
+mismatched: data/F000001.ndjson (sha256, sha512)" ]
+}
+
 @test "export: no plaintext ever reaches a file: TMPDIR and the output's directory stay empty, open files are the catalog's and one unnamed ciphertext" {
 	# enough records that the export outlasts a few rounds of the watch
 	# below even on an idle machine
@@ -359,6 +381,22 @@ extra: data/extra.txt (not in manifest-sha256.txt, not in manifest-sha512.txt)" 
 		[[ "$stderr" == "spif-export: $v: chunk 0: authentication failed"* ]]
 		[ -z "$(ls -A "$D/out")" ]
 	done
+	[ "$(catalog_state)" = "$before" ]
+}
+
+@test "bad: a vault copy damaged in its last chunk, after the others went to gpg (65, nothing named)" {
+	# the raw path reads the vault once, each chunk authenticated as it
+	# goes: fourteen good chunks are already encrypted when the damage is met
+	stored 4000 > /dev/null
+	v=$(ls "$SPIF_HOME"/vault/*.spv)
+	size=$(stat -c %s "$v")
+	[ "$size" -gt $((4 << 20)) ]
+	printf 'X' | dd of="$v" bs=1 seek=$((size - 100)) conv=notrunc 2>/dev/null
+	before=$(catalog_state)
+	run --separate-stderr ex --file F000001 -r "$R" -o "$D/out/a.gpg"
+	[ "$status" -eq 65 ]
+	[[ "$stderr" =~ ^spif-export:\ $v:\ chunk\ [1-9][0-9]*:\ authentication\ failed ]]
+	[ -z "$(ls -A "$D/out")" ]
 	[ "$(catalog_state)" = "$before" ]
 }
 

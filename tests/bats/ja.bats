@@ -304,3 +304,22 @@ ja_life() {
 		/dev/null >"$D/c.txt" 2>&1
 	grep -q $'\r''spif-ingest: [0-9]* records, [0-9.]* MB ([0-9]* s)' "$D/c.txt" || { cat -v "$D/c.txt"; return 1; }
 }
+
+@test "ja: a purge child's failure is kept in English in the catalog, and shown as kept" {
+	# the catalog's words do not depend on who ran the purge: the reason a
+	# child gives (its last line of stderr) is recorded, so the child speaks
+	# English; the operator's own lines stay Japanese
+	spif retain schedule add short --period 1y
+	gen --rows 3 -o "$D/a.csv"
+	mkdir -p /dev/shm/spif-ja.$$
+	cp "$D/a.csv" /dev/shm/spif-ja.$$/a.csv
+	spif ingest --purpose x --received 2020-01-01 --schedule short --print-id /dev/shm/spif-ja.$$/a.csv > /dev/null
+	run --separate-stderr env LANG=ja_JP.UTF-8 spif retain purge
+	rm -rf /dev/shm/spif-ja.$$
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"F000001: 廃棄されませんでした: spif-shred: "*"refused"*"tmpfs"* ]]
+	why=$(sqlite3 "$SPIF_HOME/catalog.db" "SELECT json_extract(details, '\$.why') FROM events WHERE action = 'purge.failed'")
+	[[ "$why" == "spif-shred: "*"refused"*"tmpfs"* ]]
+	! LC_ALL=C.UTF-8 grep -qP '[^\x00-\x7f]' <<< "$why"
+	[ "$(sqlite3 "$SPIF_HOME/catalog.db" "SELECT error FROM purge_items")" = "$why" ]
+}
