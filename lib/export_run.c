@@ -346,7 +346,7 @@ static int emit_records(struct run *R, struct src *s, spif_sink_fn sink, void *c
 	spif_record_init(&out);
 	struct spif_err e = {0};
 	if (s->vault) {
-		if (spif_vault_feed_start(o->home, o->conf, s->id, s->path, &feed, &fd, err) < 0)
+		if (spif_vault_feed_start_once(o->home, o->conf, s->id, s->path, &feed, &fd, err) < 0)
 			return -1;
 	} else {
 		fd = open(s->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);

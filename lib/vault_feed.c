@@ -22,6 +22,7 @@ struct spif_vault_feed {
 	char *path;
 	int w, r;        /* the pipe's ends: the thread's, the reader's */
 	pthread_t th;
+	int once;        /* spif_vault_read_once: the reader discards a failed run */
 	int rc;          /* the thread's result, err its error */
 	struct spif_err e;
 };
@@ -38,7 +39,8 @@ static void *feed_thread(void *arg)
 	struct spif_catalog *cat;
 	f->rc = spif_catalog_open(f->home, f->conf, 0, NULL, &cat, &f->e);
 	if (f->rc == 0) {
-		f->rc = spif_vault_read(cat, f->id, f->path, spif_sink_fd, &f->w, &f->e);
+		f->rc = (f->once ? spif_vault_read_once : spif_vault_read)(cat, f->id, f->path, spif_sink_fd, &f->w,
+		                                                           &f->e);
 		spif_catalog_close(cat);
 	}
 	close(f->w);
@@ -46,8 +48,23 @@ static void *feed_thread(void *arg)
 	return NULL;
 }
 
+static int feed_start(const char *home, const struct spif_conf *conf, long long file_id, const char *path, int once,
+                      struct spif_vault_feed **out, int *fd, struct spif_err *err);
+
 int spif_vault_feed_start(const char *home, const struct spif_conf *conf, long long file_id, const char *path,
                           struct spif_vault_feed **out, int *fd, struct spif_err *err)
+{
+	return feed_start(home, conf, file_id, path, 0, out, fd, err);
+}
+
+int spif_vault_feed_start_once(const char *home, const struct spif_conf *conf, long long file_id, const char *path,
+                               struct spif_vault_feed **out, int *fd, struct spif_err *err)
+{
+	return feed_start(home, conf, file_id, path, 1, out, fd, err);
+}
+
+static int feed_start(const char *home, const struct spif_conf *conf, long long file_id, const char *path, int once,
+                      struct spif_vault_feed **out, int *fd, struct spif_err *err)
 {
 	*out = NULL;
 	*fd = -1;
@@ -59,6 +76,7 @@ int spif_vault_feed_start(const char *home, const struct spif_conf *conf, long l
 	f->home = home;
 	f->conf = conf;
 	f->id = file_id;
+	f->once = once;
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0) {
 		int e = errno;

@@ -30,6 +30,11 @@ struct spif_vault_feed;
 int spif_vault_feed_start(const char *home, const struct spif_conf *conf, long long file_id, const char *path,
                           struct spif_vault_feed **f, int *fd, struct spif_err *err);
 
+/* The same, read in one pass (spif_vault_read_once), for a reader whose
+ * output has no name until the whole reading succeeded (an export). */
+int spif_vault_feed_start_once(const char *home, const struct spif_conf *conf, long long file_id, const char *path,
+                               struct spif_vault_feed **f, int *fd, struct spif_err *err);
+
 /* Close the read end (after reading the rest when drain), wait for the
  * thread, free f.  0 when the thread read the whole copy into the pipe;
  * -1 with the thread's error in err.  f may be NULL (then 0). */

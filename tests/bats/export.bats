@@ -393,10 +393,12 @@ mismatched: data/F000001.ndjson (sha256, sha512)" ]
 	[ "$size" -gt $((4 << 20)) ]
 	printf 'X' | dd of="$v" bs=1 seek=$((size - 100)) conv=notrunc 2>/dev/null
 	before=$(catalog_state)
-	run --separate-stderr ex --file F000001 -r "$R" -o "$D/out/a.gpg"
-	[ "$status" -eq 65 ]
-	[[ "$stderr" =~ ^spif-export:\ $v:\ chunk\ [1-9][0-9]*:\ authentication\ failed ]]
-	[ -z "$(ls -A "$D/out")" ]
+	for to in ndjson csv; do # as held, and as records through the vault feed
+		run --separate-stderr ex --file F000001 -r "$R" --to "$to" -o "$D/out/a.gpg"
+		[ "$status" -eq 65 ]
+		[[ "$stderr" =~ ^spif-export:\ $v:\ chunk\ [1-9][0-9]*:\ authentication\ failed ]]
+		[ -z "$(ls -A "$D/out")" ]
+	done
 	[ "$(catalog_state)" = "$before" ]
 }
 
