@@ -221,6 +221,40 @@ man_flags() {
 	[ "$bad" -eq 0 ]
 }
 
+# The names spif-catalog(5) documents, as a reader greps for them: the
+# tables of its ".Ss Table X" / ".Ss Tables X, Y and Z" headings, and the
+# column, key, event kind and path on each list item (.It Li X, .It Dq X,
+# .It Do X Dc, .It Pa X; prose items such as "Against ..." are not names).
+catalog5_tables() {
+	sed -n 's/^\.Ss Tables\{0,1\} //p' "$1" | sed 's/:.*//; s/,/ /g; s/ and / /g' | tr ' ' '\n' | grep . | sort -u
+}
+catalog5_items() {
+	grep -E '^\.It (Li|Dq|Do|Pa) ' "$1" |
+		sed -E 's/^\.It //; s/\<(Li|Dq|Do|Dc|Pa|Ns|Ar)\>//g; s/,/ /g' |
+		tr ' ' '\n' | grep . | sort -u
+}
+
+@test "docs: the Japanese spif-catalog(5) names every table, column and event kind, in as many subsections" {
+	local en=man/spif-catalog.5 ja=man/ja/spif-catalog.5 w bad=0
+	[ -f "$ja" ] || { echo "no $ja"; return 1; }
+	[ "$(catalog5_tables "$en" | wc -l)" -ge 30 ]
+	[ "$(catalog5_items "$en" | wc -l)" -ge 150 ]
+	for w in $(catalog5_tables "$en") $(catalog5_items "$en"); do
+		grep -qwF -- "$w" "$ja" || { echo "$ja does not name $w (as $en does)"; bad=1; }
+	done
+	# every event kind of the audit log's list, on a list item of its own
+	for w in $(awk '/^\.Ss Table events/ { s = 1; next } /^\.S[sh]/ { s = 0 } s' "$en" |
+		grep '^\.It Dq' | sed -E 's/^\.It //; s/\<Dq\>//g; s/,/ /g'); do
+		grep -E '^\.It ' "$ja" | grep -qwF -- "$w" || { echo "$ja lists no event kind $w"; bad=1; }
+	done
+	local se sj
+	se=$(grep -c '^\.Ss ' "$en") sj=$(grep -c '^\.Ss ' "$ja")
+	[ "$se" -eq "$sj" ] || { echo "$ja has $sj subsections, $en has $se"; bad=1; }
+	se=$(grep -c '^\.It' "$en") sj=$(grep -c '^\.It' "$ja")
+	[ "$se" -eq "$sj" ] || { echo "$ja has $sj list items, $en has $se"; bad=1; }
+	[ "$bad" -eq 0 ]
+}
+
 # The options a page describes: the flags on its list items (.It Fl X).
 man_items() {
 	grep '^\.It .*Fl ' "$1" | grep -o 'Fl \\\{0,1\}[-A-Za-z0-9][-A-Za-z0-9\\]*' | sed 's/^Fl //; s/\\-/-/g' | sort -u
