@@ -373,7 +373,7 @@ mismatched: data/F000001.ndjson (sha256, sha512)" ]
 @test "bad: a vault copy that fails authentication (65)" {
 	stored 30 > /dev/null
 	v=$(ls "$SPIF_HOME"/vault/*.spv)
-	printf 'X' | dd of="$v" bs=1 seek=200 conv=notrunc 2>/dev/null
+	flip_bit "$v" 200
 	before=$(catalog_state)
 	for to in ndjson csv; do
 		run --separate-stderr ex --file F000001 -r "$R" --to "$to" -o "$D/out/a.gpg"
@@ -391,11 +391,11 @@ mismatched: data/F000001.ndjson (sha256, sha512)" ]
 	v=$(ls "$SPIF_HOME"/vault/*.spv)
 	size=$(stat -c %s "$v")
 	[ "$size" -gt $((4 << 20)) ]
-	printf 'X' | dd of="$v" bs=1 seek=$((size - 100)) conv=notrunc 2>/dev/null
+	flip_bit "$v" $((size - 100))
 	before=$(catalog_state)
 	for to in ndjson csv; do # as held, and as records through the vault feed
 		run --separate-stderr ex --file F000001 -r "$R" --to "$to" -o "$D/out/a.gpg"
-		[ "$status" -eq 65 ]
+		[ "$status" -eq 65 ] || { echo "--to $to: exit $status: $stderr"; return 1; }
 		[[ "$stderr" =~ ^spif-export:\ $v:\ chunk\ [1-9][0-9]*:\ authentication\ failed ]]
 		[ -z "$(ls -A "$D/out")" ]
 	done

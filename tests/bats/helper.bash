@@ -221,3 +221,11 @@ vault_files() {
 			< "$D/small.csv" > /dev/null 2>&1
 	done
 }
+
+# flip_bit FILE OFFSET: damage FILE by one flipped bit at OFFSET (a fixed
+# byte written over would be no damage where the file already held it:
+# one ciphertext byte in 256).
+flip_bit() {
+	perl -e 'open(my $f, "+<", $ARGV[0]) or die; seek($f, $ARGV[1], 0); read($f, my $b, 1) == 1 or die;
+		seek($f, $ARGV[1], 0); print $f chr(ord($b) ^ 1); close($f) or die' "$1" "$2"
+}

@@ -39,10 +39,7 @@ teardown() {
 
 @test "bad: one flipped byte: a clear error and nothing emitted" {
 	size=$(stat -c %s "$VAULT")
-	# one bit flipped (a fixed byte written over would be no damage where
-	# the ciphertext already held it)
-	perl -e 'open(my $f, "+<", $ARGV[0]) or die; seek($f, $ARGV[1], 0); read($f, my $b, 1);
-		seek($f, $ARGV[1], 0); print $f chr(ord($b) ^ 1); close($f) or die' "$VAULT" $((size / 2))
+	flip_bit "$VAULT" $((size / 2))
 	run --separate-stderr spif vault cat F000001
 	[ "$status" -eq 65 ]
 	[[ "$stderr" =~ chunk\ [0-9]+:\ authentication\ failed ]] || { echo "$stderr"; false; }
