@@ -515,7 +515,7 @@ int spif_backup_restore_test(struct spif_catalog *live, const struct spif_conf *
 			                      "its month's key was replaced after the backup (another file of that month was "
 			                      "crypto-erased): take a new backup"));
 		else
-			json_array_append_new(failed, json_pack("{s:s,s:s}", "file", fid, "why", e.msg));
+			json_array_append_new(failed, json_pack("{s:s,s:s}", "file", fid, "why", e.en));
 	}
 	ret = 0;
 out:
@@ -628,7 +628,7 @@ int spif_backup_restore(const struct spif_conf *conf, const char *dir, const cha
 		} else
 			json_object_set_new(usable, b, rc == 1 ? json_sprintf("the %s key-encryption key (generation %d) no "
 			                                                      "longer exists", b, gen)
-			                                       : json_string(e.msg));
+			                                       : json_string(e.en));
 	}
 	sqlite3_finalize(st);
 	/* the vault files: the live ones in place, the others not resurrected */

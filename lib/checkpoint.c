@@ -479,15 +479,16 @@ int spif_checkpoint_next(const char *buf, size_t n, size_t *off, size_t *start, 
 	return 1;
 }
 
+/* What a check found (exit 1), translated like any error: found is an
+ * xgettext keyword (Makefile). */
 static int found(struct spif_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int found(struct spif_err *err, const char *fmt, ...)
 {
-	char msg[sizeof err->msg];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	spif_err_setv(err, SPIF_FOUND, fmt, ap);
 	va_end(ap);
-	return spif_err_set(err, SPIF_FOUND, "%s", msg);
+	return -1;
 }
 
 int spif_checkpoint_check(struct spif_catalog *c, const struct spif_note_verifier *v, const char *note, size_t len,
@@ -498,10 +499,10 @@ int spif_checkpoint_check(struct spif_catalog *c, const struct spif_note_verifie
 	size_t tl;
 	struct spif_err e = {0};
 	if (spif_note_open(note, len, v, &tl, &e) < 0)
-		return found(err, "the checkpoint is not one this catalog's key signed: %s", e.msg);
+		return spif_err_wrap(err, SPIF_FOUND, &e, "the checkpoint is not one this catalog's key signed");
 	spif_hash r1;
 	if (spif_checkpoint_parse(note, tl, res->origin, &res->size, r1, &e) < 0)
-		return found(err, "%s", e.msg);
+		return (*err = e, err->code = SPIF_FOUND, -1);
 	char origin[SPIF_NOTE_NAME_MAX];
 	spif_checkpoint_origin(c, origin);
 	if (strcmp(res->origin, origin) != 0)
@@ -523,11 +524,11 @@ int spif_checkpoint_check(struct spif_catalog *c, const struct spif_note_verifie
 	spif_hash proof[SPIF_MERKLE_MAX_PROOF];
 	size_t plen;
 	if (spif_merkle_consistency_proof(m, n, spif_tiles_subtree, t, proof, &plen, &e) < 0)
-		return found(err, "no consistency proof from the checkpoint's %" PRIu64 " events to the log's %" PRIu64
-		             ": %s", m, n, e.msg);
+		return spif_err_wrap(err, SPIF_FOUND, &e, "no consistency proof from the checkpoint's %" PRIu64
+		                     " events to the log's %" PRIu64, m, n);
 	if (spif_merkle_verify_consistency(m, n, r1, root, proof, plen, &e) < 0)
-		return found(err, "the log of %" PRIu64 " events is not the checkpoint's %" PRIu64 " events with events "
-		             "added (%s): the log was rewritten", n, m, e.msg);
+		return spif_err_wrap(err, SPIF_FOUND, &e, "the log of %" PRIu64 " events is not the checkpoint's %" PRIu64
+		                     " events with events added; the log was rewritten", n, m);
 	return 0;
 }
 
@@ -673,13 +674,13 @@ int spif_cert_proof_verify(const char *body, size_t body_n, const char *doc, siz
 	size_t tl;
 	struct spif_err e = {0};
 	if (spif_note_open(note, strlen(note), v, &tl, &e) < 0) {
-		found(err, "%s: the checkpoint: %s", id, e.msg);
+		spif_err_wrap(err, SPIF_FOUND, &e, "%s: the checkpoint", id);
 		goto out;
 	}
 	char origin[SPIF_NOTE_NAME_MAX];
 	spif_hash root;
 	if (spif_checkpoint_parse(note, tl, origin, &out->tree_size, root, &e) < 0) {
-		found(err, "%s: the checkpoint: %s", id, e.msg);
+		spif_err_wrap(err, SPIF_FOUND, &e, "%s: the checkpoint", id);
 		goto out;
 	}
 	snprintf(out->catalog, sizeof out->catalog, "%s", strncmp(origin, "spif.catalog/", 13) == 0 ? origin + 13 : origin);
@@ -709,7 +710,7 @@ int spif_cert_proof_verify(const char *body, size_t body_n, const char *doc, siz
 	spif_merkle_leaf_hash(entry, sizeof entry, leaf);
 	if (out->seq < 1 ||
 	    spif_merkle_verify_inclusion((uint64_t)out->seq - 1, out->tree_size, leaf, path, np, root, &e) < 0) {
-		found(err, "%s: the inclusion proof does not verify: %s", id, e.msg);
+		spif_err_wrap(err, SPIF_FOUND, &e, "%s: the inclusion proof does not verify", id);
 		goto out;
 	}
 	rc = 0;

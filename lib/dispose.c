@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gcrypt.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -330,6 +331,28 @@ int spif_dispose_keys_left(struct spif_catalog *c, unsigned char (*keys)[40], si
 
 /* ---- cryptographic erase, many at once ----------------------------------- */
 
+/* t's error from one format: for a person translated, for the catalog as
+ * written; errnum (or 0) appended as ": description" in each language. */
+static void copy_error(struct spif_dispose_copy *t, int errnum, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void copy_error(struct spif_dispose_copy *t, int errnum, const char *fmt, ...)
+{
+	char line[1400], line_en[1400];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, _(fmt), ap);
+	va_end(ap);
+	va_start(ap, fmt);
+	vsnprintf(line_en, sizeof line_en, fmt, ap);
+	va_end(ap);
+	/* ": description" in both languages, as the error constructors make it */
+	struct spif_err e = {0};
+	if (errnum)
+		spif_err_sys(&e, SPIF_EX_IOERR, errnum, "%s", "");
+	snprintf(t->error, sizeof t->error, "%.1399s%.128s", line, errnum ? e.msg : "");
+	snprintf(t->error_en, sizeof t->error_en, "%.1399s%.128s", line_en, errnum ? e.en : "");
+}
+
 static void fail_all(struct spif_dispose_copy **v, size_t n, const struct spif_err *e)
 {
 	for (size_t i = 0; i < n; i++)
@@ -337,6 +360,7 @@ static void fail_all(struct spif_dispose_copy **v, size_t n, const struct spif_e
 			v[i]->failed = 1;
 			v[i]->code = e->code ? e->code : SPIF_EX_SOFTWARE;
 			snprintf(v[i]->error, sizeof v[i]->error, "%.1200s", e->msg);
+			snprintf(v[i]->error_en, sizeof v[i]->error_en, "%.1200s", e->en);
 		}
 }
 
@@ -454,7 +478,7 @@ int spif_dispose_crypto(struct spif_catalog *c, struct spif_dispose_copy **v, si
 			int ok = 1;
 			for (size_t i = 0; i < n && ok; i++)
 				if (!v[i]->resumed)
-					ok = spif_dispose_unmark(c, v[i], err->msg, 0, &e2) == 0;
+					ok = spif_dispose_unmark(c, v[i], err->en, 0, &e2) == 0;
 			if (!ok || spif_catalog_commit(c, &e2) < 0)
 				spif_catalog_rollback(c);
 		}
@@ -515,6 +539,7 @@ int spif_dispose_crypto(struct spif_catalog *c, struct spif_dispose_copy **v, si
 			t->failed = 1;
 			t->code = e.code ? e.code : SPIF_EX_SOFTWARE;
 			snprintf(t->error, sizeof t->error, "%.400s: %.1000s", t->path, e.msg);
+			snprintf(t->error_en, sizeof t->error_en, "%.400s: %.1000s", t->path, e.en);
 			continue;
 		}
 		json_decref(t->erased);
@@ -548,8 +573,11 @@ int spif_dispose_crypto(struct spif_catalog *c, struct spif_dispose_copy **v, si
 		if (!destroyed_ok && kek_still_alive(t->erased, rot, gone)) {
 			t->failed = 1;
 			t->code = de.code ? de.code : SPIF_EX_IOERR;
-			snprintf(t->error, sizeof t->error, _("%.400s: its data key is erased, but the key that wrapped it "
-			         "could not be destroyed (%.900s); left for the next run"), t->path, de.msg);
+			copy_error(t, 0, N_("%.400s: its data key is erased, but the key that wrapped it could not be "
+			                    "destroyed (%.900s); left for the next run"), t->path, de.msg);
+			/* the reason inside, in English too */
+			snprintf(t->error_en, sizeof t->error_en, "%.400s: its data key is erased, but the key that wrapped "
+			         "it could not be destroyed (%.900s); left for the next run", t->path, de.en);
 		}
 	}
 	/* one purge and one search for the whole batch */
@@ -564,8 +592,8 @@ int spif_dispose_crypto(struct spif_catalog *c, struct spif_dispose_copy **v, si
 		if (left && spif_dispose_keys_left(c, keys + first[i], mine)) {
 			t->failed = 1;
 			t->code = SPIF_EX_IOERR;
-			snprintf(t->error, sizeof t->error, _("%.1200s: the wrapped data key is still in the catalog's files "
-			         "after the purge; not certified"), t->path);
+			copy_error(t, 0, N_("%.1200s: the wrapped data key is still in the catalog's files after the purge; "
+			                    "not certified"), t->path);
 			continue;
 		}
 		t->r.verified = 1;
@@ -577,8 +605,8 @@ int spif_dispose_crypto(struct spif_catalog *c, struct spif_dispose_copy **v, si
 		         nkeys == 1 ? "" : "s");
 		if (!t->absent && unlink(t->path) < 0 && errno != ENOENT)
 			/* unreadable all the same: certified, and the leftover named */
-			snprintf(t->error, sizeof t->error, _("%.1200s: the key is destroyed but the ciphertext could not be "
-			         "removed: %s"), t->path, strerror(errno));
+			copy_error(t, errno, N_("%.1200s: the key is destroyed but the ciphertext could not be removed"),
+			           t->path);
 	}
 	/* one directory sync per directory (the vault is usually one) */
 	for (size_t i = 0; i < n; i++) {

@@ -77,7 +77,8 @@ struct spif_dispose_copy {
 	                       copy found neither at its path nor under its rename names */
 	int failed;         /* spif_dispose_crypto: not destroyed (code, error say why) */
 	int code;
-	char error[1536];
+	char error[1536];    /* for a person, in their language */
+	char error_en[1536]; /* the same in English, for the catalog (a purge item) */
 };
 
 struct spif_dispose_opts {

@@ -6,6 +6,7 @@
 #ifndef SPIF_ERR_H
 #define SPIF_ERR_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 /* sysexits(3) values, named here so that every command agrees. */
@@ -26,12 +27,19 @@ enum spif_exit {
 struct spif_err {
 	int code;       /* one of enum spif_exit; 0 when no error */
 	char msg[1024]; /* one line, never a full Individual Number */
+	/* The same in English: the format as written, errno's English
+	 * description.  What the catalog keeps (a purge item's reason, an
+	 * event) and --json prints, whoever ran the command; msg is what a
+	 * person reads.  A word lib/ translated before passing it in through
+	 * %s stays translated here (lib/ passes English words, see i18n.h). */
+	char en[1024];
 };
 
 /* Set err (when not NULL) and return -1, so that callers can write
  * "return spif_err_set(err, SPIF_EX_DATAERR, "...", ...);".  The format
- * of all three is looked up in the "spif" text domain (i18n.h): it must be
- * a literal, for `make pot` to find it. */
+ * of all three is looked up in the "spif" text domain (i18n.h) for msg,
+ * and used as it is for en: it must be a literal, for `make pot` to find
+ * it. */
 int spif_err_set(struct spif_err *err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -42,6 +50,17 @@ int spif_err_sys(struct spif_err *err, int code, int errnum, const char *fmt, ..
 /* Put "prefix: " in front of an error already set (for file names). */
 void spif_err_prefix(struct spif_err *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* err becomes "fmt...: " followed by inner's message, each in its own
+ * language, with code: a failure explained by the one beneath it
+ * (inner may be err itself). */
+int spif_err_wrap(struct spif_err *err, int code, const struct spif_err *inner, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* spif_err_set with its arguments as a va_list, for a module's own
+ * wrapper (which must be an xgettext keyword in the Makefile). */
+int spif_err_setv(struct spif_err *err, int code, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
 
 /* The exit code for an errno from an I/O call. */
 int spif_exit_for_errno(int errnum);

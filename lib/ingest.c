@@ -117,10 +117,10 @@ int spif_ingest_register(struct spif_catalog *cat, struct spif_ingest *g, struct
 		int differs = strcmp(same.sha256, g->sha256) != 0, gone = same.state == SPIF_FILE_DISPOSED;
 		spif_file_free(&same);
 		if (differs || gone) {
-			spif_err_set(err, SPIF_EX_DATAERR, "%s: %s %s", g->name, gone ? "is another copy of" : "is not the same content as",
-			             gone ? "a disposed file" : g->fid);
 			if (gone)
-				snprintf(err->msg, sizeof err->msg, "%s: --copy-of %s: it is disposed", g->name, g->fid);
+				spif_err_set(err, SPIF_EX_DATAERR, "%s: --copy-of %s: it is disposed", g->name, g->fid);
+			else
+				spif_err_set(err, SPIF_EX_DATAERR, "%s: is not the same content as %s", g->name, g->fid);
 			goto out;
 		}
 		f.id = g->copy_of;

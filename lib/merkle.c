@@ -159,25 +159,21 @@ int spif_merkle_consistency_proof(uint64_t m, uint64_t n, spif_merkle_subtree_fn
 	return subproof(m, 0, n, 1, fn, ctx, proof, len, err);
 }
 
-static int fail(struct spif_err *err, const char *why)
-{
-	if (err)
-		spif_err_set(err, SPIF_EX_DATAERR, "%s", why);
-	return -1;
-}
+/* why is a literal: translated, and extracted (a keyword in the Makefile) */
+#define merkle_fail(err, why) spif_err_set((err), SPIF_EX_DATAERR, why)
 
 int spif_merkle_verify_inclusion(uint64_t index, uint64_t n, const spif_hash leaf_hash,
                                  const spif_hash *proof, size_t len, const spif_hash root,
                                  struct spif_err *err)
 {
 	if (index >= n)
-		return fail(err, "the leaf index is outside the tree");
+		return merkle_fail(err, "the leaf index is outside the tree");
 	uint64_t fn = index, sn = n - 1;
 	spif_hash r;
 	memcpy(r, leaf_hash, SPIF_MERKLE_HASH);
 	for (size_t i = 0; i < len; i++) {
 		if (sn == 0)
-			return fail(err, "the inclusion proof is too long");
+			return merkle_fail(err, "the inclusion proof is too long");
 		if ((fn & 1) || fn == sn) {
 			spif_merkle_node_hash(proof[i], r, r);
 			if (!(fn & 1))
@@ -192,9 +188,9 @@ int spif_merkle_verify_inclusion(uint64_t index, uint64_t n, const spif_hash lea
 		sn >>= 1;
 	}
 	if (sn != 0)
-		return fail(err, "the inclusion proof is too short");
+		return merkle_fail(err, "the inclusion proof is too short");
 	if (memcmp(r, root, SPIF_MERKLE_HASH) != 0)
-		return fail(err, "the inclusion proof does not lead to the root");
+		return merkle_fail(err, "the inclusion proof does not lead to the root");
 	return 0;
 }
 
@@ -203,16 +199,16 @@ int spif_merkle_verify_consistency(uint64_t m, uint64_t n, const spif_hash root1
                                    struct spif_err *err)
 {
 	if (m == 0 || m > n)
-		return fail(err, "no consistency proof can join these sizes");
+		return merkle_fail(err, "no consistency proof can join these sizes");
 	if (m == n) {
 		if (len != 0)
-			return fail(err, "a consistency proof between equal sizes must be empty");
+			return merkle_fail(err, "a consistency proof between equal sizes must be empty");
 		if (memcmp(root1, root2, SPIF_MERKLE_HASH) != 0)
-			return fail(err, "two different roots for the same size");
+			return merkle_fail(err, "two different roots for the same size");
 		return 0;
 	}
 	if (len == 0)
-		return fail(err, "the consistency proof is empty");
+		return merkle_fail(err, "the consistency proof is empty");
 	/* When m is a power of two its root is the first node of the path. */
 	const spif_hash *p = proof;
 	size_t np = len;
@@ -235,7 +231,7 @@ int spif_merkle_verify_consistency(uint64_t m, uint64_t n, const spif_hash root1
 	memcpy(sr, first, SPIF_MERKLE_HASH);
 	for (size_t i = 0; i < np; i++) {
 		if (sn == 0)
-			return fail(err, "the consistency proof is too long");
+			return merkle_fail(err, "the consistency proof is too long");
 		if ((fn & 1) || fn == sn) {
 			spif_merkle_node_hash(p[i], fr, fr);
 			spif_merkle_node_hash(p[i], sr, sr);
@@ -251,11 +247,11 @@ int spif_merkle_verify_consistency(uint64_t m, uint64_t n, const spif_hash root1
 		sn >>= 1;
 	}
 	if (sn != 0)
-		return fail(err, "the consistency proof is too short");
+		return merkle_fail(err, "the consistency proof is too short");
 	if (memcmp(fr, root1, SPIF_MERKLE_HASH) != 0)
-		return fail(err, "the older tree is not a prefix of the newer one");
+		return merkle_fail(err, "the older tree is not a prefix of the newer one");
 	if (memcmp(sr, root2, SPIF_MERKLE_HASH) != 0)
-		return fail(err, "the consistency proof does not lead to the newer root");
+		return merkle_fail(err, "the consistency proof does not lead to the newer root");
 	return 0;
 }
 

@@ -198,7 +198,7 @@ static int check_checkpoints(struct cli *c, struct spif_catalog *cat, const stru
 				cli_die(c, &e);
 			bad = 1;
 			if (out)
-				json_array_append_new(out, json_pack("{s:I,s:s}", "checkpoint", (json_int_t)*count, "why", e.msg));
+				json_array_append_new(out, json_pack("{s:I,s:s}", "checkpoint", (json_int_t)*count, "why", e.en));
 			else
 				cli_note(c, "verify: %s: checkpoint %lld: %s", o->checkpoint, *count, e.msg);
 			continue;

@@ -37,12 +37,12 @@ static void check_signature(struct cli *c, const struct opts *o, struct output *
 		struct spif_err e = *sig_err;
 		e.code = SPIF_FOUND;
 		if (!e.msg[0])
-			snprintf(e.msg, sizeof e.msg, "bad signature by %s", signer[0] ? signer : "?");
+			spif_err_set(&e, SPIF_FOUND, "bad signature by %s", signer[0] ? signer : "?");
 		fail_out(c, w, &e);
 	}
 	if (sig_status == 0 && o->require_sig) {
-		struct spif_err e = {SPIF_FOUND, ""};
-		snprintf(e.msg, sizeof e.msg, "the message is not signed (--require-signature)");
+		struct spif_err e = {0};
+		spif_err_set(&e, SPIF_FOUND, "the message is not signed (--require-signature)");
 		fail_out(c, w, &e);
 	}
 }

@@ -358,7 +358,7 @@ static void claim_batch(struct purge *p, struct item *items, size_t n, int plan,
 			if (!plan || e.code != SPIF_EX_DATAERR)
 				cli_die(p->c, &e);
 			it->kind = K_SKIP;
-			snprintf(it->why, sizeof it->why, "%s", e.msg);
+			snprintf(it->why, sizeof it->why, "%s", e.en); /* kept: English */
 			continue;
 		}
 		snprintf(it->schedule, sizeof it->schedule, "%s", r.schedule);
@@ -413,7 +413,8 @@ static void certify_batch(struct purge *p, struct item *items, size_t n, struct 
 			for (size_t k = 0; k < it->ncopies; k++)
 				if (tv[it->first + k].failed) {
 					bad = 1;
-					snprintf(it->why, sizeof it->why, "%.900s; left for the next purge", tv[it->first + k].error);
+					snprintf(it->why, sizeof it->why, "%.900s; left for the next purge",
+					         tv[it->first + k].error_en);
 				}
 			if (bad)
 				continue; /* its copies stay "disposing", its item "started" */

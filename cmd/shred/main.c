@@ -284,7 +284,7 @@ static int destroy(struct cli *c, struct batch *b, const struct opts *o, struct 
 			batch_open(c, b);
 			for (size_t k = 0; k < n; k++)
 				if (!v[k].done && strcmp(v[k].path, t->path) == 0) {
-					settle(c, b->cat, &v[k], e.msg);
+					settle(c, b->cat, &v[k], e.en); /* the event keeps English */
 					v[k].done = 1; /* part of no certificate */
 				}
 			cli_note(c, "%s", e.msg);

@@ -323,3 +323,19 @@ ja_life() {
 	! LC_ALL=C.UTF-8 grep -qP '[^\x00-\x7f]' <<< "$why"
 	[ "$(sqlite3 "$SPIF_HOME/catalog.db" "SELECT error FROM purge_items")" = "$why" ]
 }
+
+@test "ja: a forged checkpoint is refused in Japanese, outer and inner reason; --json keeps both in English" {
+	gen --rows 3 -o "$D/a.csv"
+	spif ingest --purpose x --print-id "$D/a.csv" > /dev/null 2>&1
+	spif catalog checkpoint > "$D/cp"
+	sed '2s/.*/999/' "$D/cp" > "$D/forged.cp"
+	run --separate-stderr env LANG=ja_JP.UTF-8 spif catalog verify --checkpoint "$D/forged.cp"
+	[ "$status" -eq 1 ] || { echo "exit $status: $stderr"; return 1; }
+	[[ "$stderr" == *"このチェックポイントはこのカタログの鍵が署名したものではありません: "* ]] || { echo "$stderr"; return 1; }
+	! grep -qiE 'the checkpoint|signed|note|altered' <<< "$stderr"
+	run --separate-stderr env LANG=ja_JP.UTF-8 spif catalog verify --checkpoint "$D/forged.cp" --json
+	[ "$status" -eq 1 ] || { echo "exit $status: $output $stderr"; return 1; }
+	why=$(jq -r '.checkpoints.why[0].why' <<< "$output")
+	[[ "$why" == "the checkpoint is not one this catalog's key signed: "* ]] || { echo "$why"; return 1; }
+	! LC_ALL=C.UTF-8 grep -qP '[^\x00-\x7f]' <<< "$why"
+}
