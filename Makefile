@@ -113,6 +113,7 @@ XGETTEXT_FLAGS = --from-code=UTF-8 --language=C --add-comments=TRANSLATORS: --no
     --keyword=cli_note_begin:2 --keyword=cli_note_more:2 --keyword=cli_progress:2 \
     --keyword=spif_err_set:3 --keyword=spif_err_sys:4 --keyword=spif_err_prefix:2 --keyword=spif_err_wrap:4 \
     --keyword=found:2 --flag=found:2:c-format --flag=spif_err_wrap:4:c-format --keyword=merkle_fail:2 \
+    --keyword=cert_fail:4 --flag=cert_fail:4:c-format \
     --flag=cli_fail:3:c-format --flag=cli_usage:2:c-format --flag=cli_note:2:c-format \
     --flag=cli_note_begin:2:c-format --flag=cli_note_more:2:c-format --flag=cli_progress:2:c-format \
     --flag=spif_err_set:3:c-format --flag=spif_err_sys:4:c-format --flag=spif_err_prefix:2:c-format \

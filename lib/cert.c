@@ -559,15 +559,21 @@ char *spif_cert_render(const struct spif_cert *ct)
 
 /* ---- verification ---------------------------------------------------- */
 
-static int fail(char *summary, size_t sumlen, struct spif_err *err, const char *fmt, ...)
+/* A verification that found something (exit 1): the summary line in the
+ * reader's language, err in both (cert_fail is an xgettext keyword). */
+static int cert_fail(char *summary, size_t sumlen, struct spif_err *err, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-static int fail(char *summary, size_t sumlen, struct spif_err *err, const char *fmt, ...)
+static int cert_fail(char *summary, size_t sumlen, struct spif_err *err, const char *fmt, ...)
 {
+	struct spif_err e = {0};
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(summary, sumlen, fmt, ap);
+	spif_err_setv(&e, SPIF_FOUND, fmt, ap);
 	va_end(ap);
-	return spif_err_set(err, SPIF_FOUND, "%s", summary);
+	snprintf(summary, sumlen, "%s", e.msg);
+	if (err)
+		*err = e;
+	return -1;
 }
 
 /* The event at seq: action and object as given, and its details (new
@@ -604,7 +610,7 @@ static int check_sig(const char *what, const char *body, const char *sig, size_t
 	fpr[0] = '\0';
 	if (!sig) {
 		if (ev_signer)
-			return fail(summary, sumlen, err, "%s: signed by %s when it was made, but the signature is missing",
+			return cert_fail(summary, sumlen, err, "%s: signed by %s when it was made, but the signature is missing",
 			            what, ev_signer);
 		return 0;
 	}
@@ -614,7 +620,7 @@ static int check_sig(const char *what, const char *body, const char *sig, size_t
 		return -1;
 	}
 	if ((signer && strcmp(fpr, signer) != 0) || (ev_signer && strcmp(fpr, ev_signer) != 0))
-		return fail(summary, sumlen, err, "%s: signed by a different key than the one recorded", what);
+		return cert_fail(summary, sumlen, err, "%s: signed by a different key than the one recorded", what);
 	return 0;
 }
 
@@ -627,23 +633,23 @@ static int verify_confirmation(struct spif_catalog *c, const struct spif_cert *c
 	const char *id = ct->id;
 	if (!ct->confirmation) {
 		if (in && in->conf)
-			return fail(summary, sumlen, err, "%s: a confirmation was given, but the catalog has none", id);
+			return cert_fail(summary, sumlen, err, "%s: a confirmation was given, but the catalog has none", id);
 		snprintf(note, notelen, "%s", _(", not yet confirmed"));
 		return 0;
 	}
 	const char *body = ct->confirmation;
 	if (in && in->conf && (in->conf_n != strlen(body) || memcmp(in->conf, body, in->conf_n) != 0))
-		return fail(summary, sumlen, err, "%s: the confirmation differs from the one the catalog recorded", id);
+		return cert_fail(summary, sumlen, err, "%s: the confirmation differs from the one the catalog recorded", id);
 	json_t *j = json_loads(body, 0, NULL);
 	int bound = j && strcmp(s_or(j, "format", ""), "spif-confirmation/1") == 0 &&
 	            strcmp(s_or(j, "certificate", ""), id) == 0 && strcmp(s_or(j, "certificate_sha256", ""), sha) == 0;
 	json_decref(j);
 	if (!bound)
-		return fail(summary, sumlen, err, "%s: the confirmation does not name this certificate and its hash", id);
+		return cert_fail(summary, sumlen, err, "%s: the confirmation does not name this certificate and its hash", id);
 	char csha[65];
 	spif_sha256_buf(body, strlen(body), csha);
 	if (v->bad_seq && v->bad_seq <= ct->confirmation_seq)
-		return fail(summary, sumlen, err, "the audit log is broken before the confirmation's event: %s", v->why);
+		return cert_fail(summary, sumlen, err, "the audit log is broken before the confirmation's event: %s", v->why);
 	int failed;
 	json_t *d = event_details(c, ct->confirmation_seq, "certificate.confirm", id, err, &failed);
 	if (failed)
@@ -654,7 +660,7 @@ static int verify_confirmation(struct spif_catalog *c, const struct spif_cert *c
 		snprintf(ev_signer, sizeof ev_signer, "%s", s_or(d, "signer", ""));
 	json_decref(d);
 	if (!ev_ok)
-		return fail(summary, sumlen, err, "%s: the confirmation's event is missing from the audit log or does not "
+		return cert_fail(summary, sumlen, err, "%s: the confirmation's event is missing from the audit log or does not "
 		            "match it", id);
 	const char *s = in && in->conf && in->conf_sig ? in->conf_sig : ct->confirmation_sig;
 	size_t sl = in && in->conf && in->conf_sig ? in->conf_sig_n : s ? strlen(s) : 0;
@@ -680,7 +686,7 @@ static int verify_cosign(struct spif_catalog *c, const struct spif_cert *ct, con
 	if (!ct->cosignature)
 		return 0;
 	if (v->bad_seq && v->bad_seq <= ct->cosign_seq)
-		return fail(summary, sumlen, err, "the audit log is broken before the co-signature's event: %s", v->why);
+		return cert_fail(summary, sumlen, err, "the audit log is broken before the co-signature's event: %s", v->why);
 	int failed;
 	json_t *d = event_details(c, ct->cosign_seq, "certificate.cosign", ct->id, err, &failed);
 	if (failed)
@@ -690,7 +696,7 @@ static int verify_cosign(struct spif_catalog *c, const struct spif_cert *ct, con
 	snprintf(ev_signer, sizeof ev_signer, "%s", d ? s_or(d, "signer", "") : "");
 	json_decref(d);
 	if (!ev_ok || !ev_signer[0])
-		return fail(summary, sumlen, err, "%s: the co-signature's event is missing from the audit log or does not "
+		return cert_fail(summary, sumlen, err, "%s: the co-signature's event is missing from the audit log or does not "
 		            "match it", ct->id);
 	char what[64], fpr[41];
 	snprintf(what, sizeof what, "%s: co-signature", ct->id);
@@ -777,12 +783,12 @@ int spif_cert_verify(struct spif_catalog *c, const char *id, const struct spif_c
 	int rc = -1;
 	char sha[65];
 	if (in && in->body && (in->body_n != strlen(ct.body) || memcmp(in->body, ct.body, in->body_n) != 0)) {
-		fail(summary, sumlen, err, "%s: the document differs from the certificate the catalog issued", id);
+		cert_fail(summary, sumlen, err, "%s: the document differs from the certificate the catalog issued", id);
 		goto out;
 	}
 	spif_sha256_buf(ct.body, strlen(ct.body), sha);
 	if (strcmp(sha, ct.sha256) != 0) {
-		fail(summary, sumlen, err, "%s: the stored certificate no longer matches its hash", id);
+		cert_fail(summary, sumlen, err, "%s: the stored certificate no longer matches its hash", id);
 		goto out;
 	}
 	/* its event: in the chain, naming this certificate and this hash */
@@ -790,7 +796,7 @@ int spif_cert_verify(struct spif_catalog *c, const char *id, const struct spif_c
 	if (spif_audit_verify(c, &v, err) < 0)
 		goto out;
 	if (v.bad_seq && v.bad_seq <= ct.event_seq) {
-		fail(summary, sumlen, err, "the audit log is broken before this certificate's event: %s", v.why);
+		cert_fail(summary, sumlen, err, "the audit log is broken before this certificate's event: %s", v.why);
 		goto out;
 	}
 	int failed;
@@ -803,7 +809,7 @@ int spif_cert_verify(struct spif_catalog *c, const char *id, const struct spif_c
 		snprintf(ev_signer, sizeof ev_signer, "%s", s_or(d, "signer", ""));
 	json_decref(d);
 	if (!ev_ok) {
-		fail(summary, sumlen, err, "%s: its issuing event is missing from the audit log or does not match", id);
+		cert_fail(summary, sumlen, err, "%s: its issuing event is missing from the audit log or does not match", id);
 		goto out;
 	}
 	const char *s = in && in->body && in->sig ? in->sig : ct.signature;
@@ -828,11 +834,15 @@ int spif_cert_verify_offline(const struct spif_cert_files *in, const char *proof
                              const struct spif_note_verifier *v, char *summary, size_t sumlen, struct spif_err *err)
 {
 	if (!in->body)
-		return fail(summary, sumlen, err, "no certificate to verify");
+		return cert_fail(summary, sumlen, err, "no certificate to verify");
 	struct spif_inclusion inc;
 	struct spif_err e = {0};
-	if (spif_cert_proof_verify(in->body, in->body_n, proof, proof_n, v, &inc, &e) < 0)
-		return fail(summary, sumlen, err, "%s", e.msg);
+	if (spif_cert_proof_verify(in->body, in->body_n, proof, proof_n, v, &inc, &e) < 0) {
+		snprintf(summary, sumlen, "%s", e.msg);
+		if (err)
+			*err = e, err->code = SPIF_FOUND;
+		return -1;
+	}
 	/* the signature is over the bytes as given: a NUL inside them would
 	 * end a C string early and must not pass for the whole */
 	char *body = strndup(in->body, in->body_n);
@@ -840,7 +850,7 @@ int spif_cert_verify_offline(const struct spif_cert_files *in, const char *proof
 		return spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
 	if (strlen(body) != in->body_n) {
 		free(body);
-		return fail(summary, sumlen, err, "%s: the certificate holds a NUL byte", inc.certificate);
+		return cert_fail(summary, sumlen, err, "%s: the certificate holds a NUL byte", inc.certificate);
 	}
 	char fpr[41];
 	int rc = check_sig(inc.certificate, body, in->sig, in->sig_n, NULL, inc.signer[0] ? inc.signer : NULL, fpr,

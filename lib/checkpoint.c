@@ -501,8 +501,11 @@ int spif_checkpoint_check(struct spif_catalog *c, const struct spif_note_verifie
 	if (spif_note_open(note, len, v, &tl, &e) < 0)
 		return spif_err_wrap(err, SPIF_FOUND, &e, "the checkpoint is not one this catalog's key signed");
 	spif_hash r1;
-	if (spif_checkpoint_parse(note, tl, res->origin, &res->size, r1, &e) < 0)
-		return (*err = e, err->code = SPIF_FOUND, -1);
+	if (spif_checkpoint_parse(note, tl, res->origin, &res->size, r1, &e) < 0) {
+		if (err)
+			*err = e, err->code = SPIF_FOUND;
+		return -1;
+	}
 	char origin[SPIF_NOTE_NAME_MAX];
 	spif_checkpoint_origin(c, origin);
 	if (strcmp(res->origin, origin) != 0)
