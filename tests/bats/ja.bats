@@ -339,3 +339,17 @@ ja_life() {
 	[[ "$why" == "the checkpoint is not one this catalog's key signed: "* ]] || { echo "$why"; return 1; }
 	! LC_ALL=C.UTF-8 grep -qP '[^\x00-\x7f]' <<< "$why"
 }
+
+@test "ja: a certificate edited inside the catalog fails verify in Japanese" {
+	gen --rows 3 -o "$D/a.csv"
+	spif ingest --purpose x --print-id "$D/a.csv" > /dev/null 2>&1
+	id=$(spif shred --force --file F000001 2>/dev/null)
+	drop_row_triggers certificates
+	sqlite3 "$SPIF_HOME/catalog.db" "DROP TRIGGER certificates_no_update;
+		UPDATE certificates SET body = replace(body, '\"F000001\"', '\"F000002\"') WHERE id = '$id';"
+	run --separate-stderr env LANG=ja_JP.UTF-8 spif catalog cert verify "$id"
+	[ "$status" -eq 1 ]
+	[[ "$stderr" == *"$id: 保存された証明書がそのハッシュと一致しなくなっています"* ]] || { echo "$stderr"; return 1; }
+	run --separate-stderr env LANG=C spif catalog cert verify "$id"
+	[[ "$stderr" == *"$id: the stored certificate no longer matches its hash"* ]]
+}
