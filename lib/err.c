@@ -11,6 +11,8 @@
  * written; errnum (or 0) appended as ": description", each in its own
  * language. */
 static void set_both(struct spif_err *err, int errnum, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+static void set_both(struct spif_err *err, int errnum, const char *fmt, va_list ap)
 {
 	va_list again;
 	va_copy(again, ap);
@@ -68,6 +70,7 @@ static void prefix(char m[1024], const char *pre)
 	m[n + 2 + ol] = '\0';
 }
 
+static void prefixv(struct spif_err *err, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 static void prefixv(struct spif_err *err, const char *fmt, va_list ap)
 {
 	char pre[512], pre_en[512];
