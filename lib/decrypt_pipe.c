@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -13,10 +12,7 @@
 static void *decrypt_thread(void *arg)
 {
 	struct spif_decrypt_pipe *p = arg;
-	sigset_t s;
-	sigemptyset(&s);
-	sigaddset(&s, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &s, NULL);
+	spif_thread_block_sigpipe(); /* a reader that stops early closes its end */
 	p->rc = spif_pgp_decrypt_fd(p->in, spif_sink_fd, &p->wr, NULL, p->signer, &p->sig_status, &p->e);
 	close(p->wr);
 	return NULL;

@@ -73,7 +73,6 @@
 #include <libgen.h>
 #include <limits.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -195,16 +194,6 @@ static int tar_sink(void *ctx, const void *buf, size_t n)
 }
 
 /* ---- reading a source ---------------------------------------------------- */
-
-static void block_sigpipe(void)
-{
-	/* gpg that stops early closes its end: the producer's write fails
-	 * with EPIPE rather than kill the process */
-	sigset_t s;
-	sigemptyset(&s);
-	sigaddset(&s, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &s, NULL);
-}
 
 /* The error for a copy that is not what the catalog holds. */
 static int changed(const struct src *s, struct spif_err *err)
@@ -651,7 +640,7 @@ static int produce(struct run *R, struct spif_err *err)
 static void *producer_thread(void *arg)
 {
 	struct run *R = arg;
-	block_sigpipe();
+	spif_thread_block_sigpipe(); /* gpg that stops early closes its end */
 	R->rc = produce(R, &R->e);
 	/* gpg sees the end of its input either way; a failed run's message
 	 * is discarded, its file never named */

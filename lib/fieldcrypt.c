@@ -34,7 +34,6 @@
 #include <gcrypt.h>
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1055,12 +1054,7 @@ static int cut_keep(struct spif_trailer_cut *c, const char *p, size_t n)
 static void *cut_thread(void *arg)
 {
 	struct spif_trailer_cut *c = arg;
-	/* a reader that stopped early makes write(2) fail with EPIPE, for
-	 * this thread only, rather than end the process */
-	sigset_t pipe_sig;
-	sigemptyset(&pipe_sig);
-	sigaddset(&pipe_sig, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &pipe_sig, NULL);
+	spif_thread_block_sigpipe(); /* a reader that stops early closes its end */
 	char *buf = malloc(CUT_BUF);
 	size_t have = 0; /* bytes carried over, at buf[0] */
 	int at_start = 1, found = 0, ended = 0;

@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -563,11 +562,7 @@ static int produce(struct prod *P, struct spif_err *err)
 static void *producer_thread(void *arg)
 {
 	struct prod *P = arg;
-	/* gpg that stops early closes its end: EPIPE, not a dead process */
-	sigset_t ss;
-	sigemptyset(&ss);
-	sigaddset(&ss, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &ss, NULL);
+	spif_thread_block_sigpipe(); /* gpg that stops early closes its end */
 	P->rc = produce(P, &P->e);
 	close(P->pipe_w); /* gpg sees the end of its input either way */
 	P->pipe_w = -1;

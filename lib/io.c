@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -386,6 +388,14 @@ void spif_in_close(struct spif_in *in)
 
 /* ------------------------------------------------------------------ */
 /* output                                                               */
+
+void spif_thread_block_sigpipe(void)
+{
+	sigset_t s;
+	sigemptyset(&s);
+	sigaddset(&s, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &s, NULL);
+}
 
 int spif_sink_fd(void *ctx, const void *buf, size_t n)
 {

@@ -145,6 +145,11 @@ struct spif_writer *spif_writer_open(spif_sink_fn fn, void *ctx, const char *nam
 /* A sink that write(2)s to the file descriptor *(int *)ctx, retrying on
  * EINTR and short writes. */
 int spif_sink_fd(void *ctx, const void *buf, size_t n);
+/* For a thread that writes a pipe (through spif_sink_fd or not): SIGPIPE
+ * blocked in that thread only, so that a reader that stopped early and
+ * closed its end makes the write fail with EPIPE rather than end the
+ * process. */
+void spif_thread_block_sigpipe(void);
 
 /* 0 or -1.  A character that the output encoding cannot represent is
  * SPIF_EX_DATAERR "NAME:ROW: field F: character U+XXXX has no CP932 code";

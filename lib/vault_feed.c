@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -30,12 +29,7 @@ struct spif_vault_feed {
 static void *feed_thread(void *arg)
 {
 	struct spif_vault_feed *f = arg;
-	/* a reader that stops early closes its end: the write fails with
-	 * EPIPE here rather than kill the process */
-	sigset_t s;
-	sigemptyset(&s);
-	sigaddset(&s, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &s, NULL);
+	spif_thread_block_sigpipe(); /* a reader that stops early closes its end */
 	struct spif_catalog *cat;
 	f->rc = spif_catalog_open(f->home, f->conf, 0, NULL, &cat, &f->e);
 	if (f->rc == 0) {
