@@ -569,26 +569,13 @@ static void *producer_thread(void *arg)
 	return NULL;
 }
 
-struct arch {
-	struct spif_sha256 *h;
-	long long n;
-};
-
-static int arch_tap(void *ctx, const void *buf, size_t n)
-{
-	struct arch *a = ctx;
-	spif_sha256_update(a->h, buf, n);
-	a->n += (long long)n;
-	return 0;
-}
-
 /* The tar through a pipe into gpg, which writes fd (read back behind it
  * for the package's SHA-256): the one way export.h streams a package. */
 static int package(struct prod *P, int fd, char sha256[65], long long *size, struct spif_err *err)
 {
 	const struct spif_forensic_opts *o = P->o;
 	int pr[2];
-	struct arch ar = {spif_sha256_new(), 0};
+	struct counted ar = {spif_sha256_new(), 0};
 	if (!ar.h)
 		return spif_err_set(err, SPIF_EX_SOFTWARE, "out of memory");
 	if (pipe2(pr, O_CLOEXEC) < 0) {
@@ -612,7 +599,7 @@ static int package(struct prod *P, int fd, char sha256[65], long long *size, str
 	}
 	struct spif_pgp_enc enc = {.recipients = o->recipients, .nrecipients = o->nrecipients, .sign_key = o->sign_key};
 	struct spif_err ge = {0};
-	int grc = spif_pgp_encrypt_to_fd(pr[0], fd, arch_tap, &ar, &enc, &ge);
+	int grc = spif_pgp_encrypt_to_fd(pr[0], fd, count_sink, &ar, &enc, &ge);
 	if (grc < 0)
 		atomic_store(&P->stop, 1);
 	close(pr[0]); /* a producer still writing gets EPIPE */
