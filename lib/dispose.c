@@ -573,11 +573,12 @@ int spif_dispose_crypto(struct spif_catalog *c, struct spif_dispose_copy **v, si
 		if (!destroyed_ok && kek_still_alive(t->erased, rot, gone)) {
 			t->failed = 1;
 			t->code = de.code ? de.code : SPIF_EX_IOERR;
-			copy_error(t, 0, N_("%.400s: its data key is erased, but the key that wrapped it could not be "
-			                    "destroyed (%.900s); left for the next run"), t->path, de.msg);
-			/* the reason inside, in English too */
-			snprintf(t->error_en, sizeof t->error_en, "%.400s: its data key is erased, but the key that wrapped "
-			         "it could not be destroyed (%.900s); left for the next run", t->path, de.en);
+			/* one format, the reason inside in each language */
+#define KEK_LEFT N_("%.400s: its data key is erased, but the key that wrapped it could not be destroyed (%.900s); " \
+                    "left for the next run")
+			snprintf(t->error, sizeof t->error, _(KEK_LEFT), t->path, de.msg);
+			snprintf(t->error_en, sizeof t->error_en, KEK_LEFT, t->path, de.en);
+#undef KEK_LEFT
 		}
 	}
 	/* one purge and one search for the whole batch */
